@@ -1,0 +1,9 @@
+// mtag bench nn: not built yet (placeholder until its issue lands).
+#include "app/bench.hpp"
+#include "dsp/error.hpp"
+
+namespace mtag::app {
+
+int bench_nn(const BenchContext& /*context*/) { throw Error("mtag bench nn", "not built yet"); }
+
+}  // namespace mtag::app

@@ -1,0 +1,64 @@
+// mtag bench AREA: dispatches to the benchmark of one area (io, dsp, augment, nn, data, train).
+#include "app/bench.hpp"
+#include "dsp/error.hpp"
+
+#include <functional>
+#include <map>
+#include <unistd.h>
+
+#include <sys/resource.h>
+
+namespace mtag::app {
+
+double process_cpu_seconds() {
+    rusage usage{};
+    getrusage(RUSAGE_SELF, &usage);
+    return static_cast<double>(usage.ru_utime.tv_sec + usage.ru_stime.tv_sec) +
+           1e-6 * static_cast<double>(usage.ru_utime.tv_usec + usage.ru_stime.tv_usec);
+}
+
+Command add_bench_command(CLI::App& root, const GlobalOptions& global) {
+    struct Options {
+        std::string area;
+        std::vector<std::string> extra;
+        std::string work_dir;
+        bool json = false;
+        bool quick = false;
+        std::string python = "python3";
+    };
+    auto options = std::make_shared<Options>();
+    CLI::App* cmd = root.add_subcommand("bench", "Measure throughput of one area against a reference in the same run");
+    cmd->add_option("area", options->area, "io | dsp | augment | nn | data | train")->required()
+        ->check(CLI::IsMember({"io", "dsp", "augment", "nn", "data", "train"}));
+    cmd->add_option("args", options->extra, "Area-specific arguments (see README)");
+    cmd->add_option("--work-dir", options->work_dir, "Scratch folder for generated inputs (default: a temporary folder)");
+    cmd->add_flag("--json", options->json, "Print JSON lines instead of a table");
+    cmd->add_flag("--quick", options->quick, "Fewer repetitions; figures are noisier");
+    cmd->add_option("--python", options->python, "Python interpreter for the PyTorch/torchaudio reference ('' to skip)")
+        ->capture_default_str();
+    cmd->allow_extras();
+    return {cmd, [options, &global, cmd]() {
+        BenchContext context;
+        context.global = &global;
+        context.json = options->json;
+        context.quick = options->quick;
+        context.reference_python = options->python;
+        context.extra = options->extra;
+        for (const std::string& extra : cmd->remaining()) context.extra.push_back(extra);
+        context.work_dir = options->work_dir.empty()
+                               ? std::filesystem::temp_directory_path() / ("mtag-bench-" + std::to_string(::getpid()))
+                               : std::filesystem::path(options->work_dir);
+        std::filesystem::create_directories(context.work_dir);
+        static const std::map<std::string, std::function<int(const BenchContext&)>> areas = {
+            {"io", bench_io},   {"dsp", bench_dsp},   {"augment", bench_augment},
+            {"nn", bench_nn},   {"data", bench_data}, {"train", bench_train}};
+        const int code = areas.at(options->area)(context);
+        if (options->work_dir.empty()) {
+            std::error_code ec;
+            std::filesystem::remove_all(context.work_dir, ec);
+        }
+        return code;
+    }};
+}
+
+}  // namespace mtag::app

@@ -1,0 +1,264 @@
+#include "dsp/audio_io.hpp"
+
+#include "dsp/error.hpp"
+
+#include <sndfile.h>
+
+#include <algorithm>
+#include <array>
+#include <cctype>
+#include <cmath>
+#include <system_error>
+#include <unistd.h>
+
+namespace mtag::dsp {
+
+namespace fs = std::filesystem;
+
+namespace {
+
+std::string quoted(const fs::path& path) { return "audio file '" + path.string() + "'"; }
+
+// Owns an SNDFILE handle.
+struct SndFile {
+    SNDFILE* handle = nullptr;
+    SF_INFO info{};
+    ~SndFile() {
+        if (handle) sf_close(handle);
+    }
+};
+
+// Checks what libsndfile would only report vaguely: existence, directories, empty files.
+void check_readable_file(const fs::path& path) {
+    std::error_code ec;
+    const fs::file_status status = fs::status(path, ec);
+    if (ec || !fs::exists(status)) throw Error(quoted(path), "does not exist");
+    if (fs::is_directory(status)) throw Error(quoted(path), "is a directory, not an audio file");
+    if (fs::file_size(path, ec) == 0 && !ec) throw Error(quoted(path), "is empty (0 bytes)");
+}
+
+void open_for_reading(const fs::path& path, SndFile& file) {
+    check_readable_file(path);
+    file.handle = sf_open(path.c_str(), SFM_READ, &file.info);
+    if (file.handle == nullptr) {
+        throw Error(quoted(path), std::string("cannot be decoded (libsndfile: ") + sf_strerror(nullptr) +
+                                      "); it is truncated, corrupt, or in a format this libsndfile "
+                                      "does not read (WAV, FLAC, OGG, MP3, AIFF, ...)");
+    }
+    if (file.info.channels < 1 || file.info.samplerate < 1)
+        throw Error(quoted(path), "has an invalid header (channels " + std::to_string(file.info.channels) +
+                                      ", sample rate " + std::to_string(file.info.samplerate) + ")");
+}
+
+std::string major_format_name(int format) {
+    switch (format & SF_FORMAT_TYPEMASK) {
+        case SF_FORMAT_WAV: return "WAV";
+        case SF_FORMAT_AIFF: return "AIFF";
+        case SF_FORMAT_AU: return "AU";
+        case SF_FORMAT_RAW: return "RAW";
+        case SF_FORMAT_W64: return "W64";
+        case SF_FORMAT_WAVEX: return "WAVEX";
+        case SF_FORMAT_FLAC: return "FLAC";
+        case SF_FORMAT_CAF: return "CAF";
+        case SF_FORMAT_OGG: return "OGG";
+        case SF_FORMAT_RF64: return "RF64";
+        case SF_FORMAT_MPEG: return "MP3";
+        default: break;
+    }
+    SF_FORMAT_INFO info{};
+    info.format = format & SF_FORMAT_TYPEMASK;
+    if (sf_command(nullptr, SFC_GET_FORMAT_INFO, &info, sizeof(info)) == 0 && info.name) return info.name;
+    return "unknown";
+}
+
+std::string subtype_name(int format) {
+    switch (format & SF_FORMAT_SUBMASK) {
+        case SF_FORMAT_PCM_S8: return "PCM_S8";
+        case SF_FORMAT_PCM_U8: return "PCM_U8";
+        case SF_FORMAT_PCM_16: return "PCM_16";
+        case SF_FORMAT_PCM_24: return "PCM_24";
+        case SF_FORMAT_PCM_32: return "PCM_32";
+        case SF_FORMAT_FLOAT: return "FLOAT";
+        case SF_FORMAT_DOUBLE: return "DOUBLE";
+        case SF_FORMAT_ULAW: return "ULAW";
+        case SF_FORMAT_ALAW: return "ALAW";
+        case SF_FORMAT_VORBIS: return "VORBIS";
+        case SF_FORMAT_OPUS: return "OPUS";
+        case SF_FORMAT_MPEG_LAYER_I: return "MPEG_LAYER_I";
+        case SF_FORMAT_MPEG_LAYER_II: return "MPEG_LAYER_II";
+        case SF_FORMAT_MPEG_LAYER_III: return "MPEG_LAYER_III";
+        default: return "OTHER";
+    }
+}
+
+std::string lower_extension(const fs::path& path) {
+    std::string ext = path.extension().string();
+    std::transform(ext.begin(), ext.end(), ext.begin(), [](unsigned char c) { return std::tolower(c); });
+    return ext;
+}
+
+}  // namespace
+
+AudioInfo read_audio_info(const fs::path& path) {
+    SndFile file;
+    open_for_reading(path, file);
+    AudioInfo info;
+    info.format = major_format_name(file.info.format);
+    info.subtype = subtype_name(file.info.format);
+    info.sample_rate = file.info.samplerate;
+    info.channels = file.info.channels;
+    info.frames = file.info.frames;
+    return info;
+}
+
+std::vector<float> to_mono(const std::vector<float>& interleaved, int channels) {
+    if (channels == 1) return interleaved;
+    const std::size_t frames = interleaved.size() / channels;
+    std::vector<float> mono(frames);
+    const float scale = 1.0f / static_cast<float>(channels);
+    for (std::size_t i = 0; i < frames; ++i) {
+        float sum = 0.0f;
+        for (int c = 0; c < channels; ++c) sum += interleaved[i * channels + c];
+        mono[i] = sum * scale;
+    }
+    return mono;
+}
+
+Audio load_audio(const fs::path& path, const LoadOptions& options) {
+    if (options.sample_rate < 0)
+        throw Error("load_audio sample_rate", "must be 0 (native) or positive, got " +
+                                                  std::to_string(options.sample_rate));
+    if (options.offset_seconds < 0 || !std::isfinite(options.offset_seconds))
+        throw Error(quoted(path), "offset " + std::to_string(options.offset_seconds) + " s must be >= 0");
+    SndFile file;
+    open_for_reading(path, file);
+    const int native_rate = file.info.samplerate;
+    const int channels = file.info.channels;
+    const sf_count_t total = file.info.frames;
+    if (total <= 0) throw Error(quoted(path), "holds no audio (0 frames)");
+
+    const auto offset = static_cast<sf_count_t>(std::llround(options.offset_seconds * native_rate));
+    if (offset >= total)
+        throw Error(quoted(path), "offset " + std::to_string(options.offset_seconds) + " s is past the end (" +
+                                      std::to_string(static_cast<double>(total) / native_rate) + " s)");
+    sf_count_t wanted = total - offset;
+    if (options.duration_seconds >= 0) {
+        wanted = std::min<sf_count_t>(wanted, std::llround(options.duration_seconds * native_rate));
+    }
+    if (offset > 0) {
+        if (sf_seek(file.handle, offset, SEEK_SET) < 0)
+            throw Error(quoted(path), std::string("cannot seek to the offset (libsndfile: ") +
+                                          sf_strerror(file.handle) + ")");
+    }
+
+    const bool mix = options.mono && channels > 1;
+    const int out_channels = mix ? 1 : channels;
+    const bool resampling = options.sample_rate != 0 && options.sample_rate != native_rate;
+    std::unique_ptr<StreamingResampler> resampler;
+    if (resampling)
+        resampler = std::make_unique<StreamingResampler>(out_channels, native_rate, options.sample_rate,
+                                                         options.resample_quality);
+
+    Audio audio;
+    audio.channels = out_channels;
+    audio.sample_rate = resampling ? options.sample_rate : native_rate;
+    const double ratio = resampling ? resampler->ratio() : 1.0;
+    audio.samples.reserve(static_cast<std::size_t>(static_cast<double>(wanted) * ratio + 16) * out_channels);
+
+    // Decode in blocks: a long file never needs its native-rate copy and its resampled copy at once.
+    constexpr sf_count_t block_frames = 1 << 16;
+    std::vector<float> block(static_cast<std::size_t>(block_frames) * channels);
+    std::vector<float> mono_block(mix ? block_frames : 0);
+    sf_count_t read_total = 0;
+    while (read_total < wanted) {
+        const sf_count_t n = std::min(block_frames, wanted - read_total);
+        const sf_count_t got = sf_readf_float(file.handle, block.data(), n);
+        if (got <= 0) break;  // a truncated file ends early; what was decoded is kept
+        const std::size_t values = static_cast<std::size_t>(got) * channels;
+        for (std::size_t i = 0; i < values; ++i) {
+            if (!std::isfinite(block[i])) {
+                const auto frame = offset + read_total + static_cast<sf_count_t>(i / channels);
+                throw Error(quoted(path), std::string(std::isnan(block[i]) ? "NaN" : "Inf") +
+                                              " sample at frame " + std::to_string(frame) + ", channel " +
+                                              std::to_string(i % channels) + " (first bad sample)");
+            }
+        }
+        std::span<const float> chunk(block.data(), values);
+        if (mix) {
+            const float scale = 1.0f / static_cast<float>(channels);
+            for (sf_count_t f = 0; f < got; ++f) {
+                float sum = 0.0f;
+                for (int c = 0; c < channels; ++c) sum += block[f * channels + c];
+                mono_block[f] = sum * scale;
+            }
+            chunk = std::span<const float>(mono_block.data(), static_cast<std::size_t>(got));
+        }
+        if (resampling) {
+            resampler->process(chunk, audio.samples);
+        } else {
+            audio.samples.insert(audio.samples.end(), chunk.begin(), chunk.end());
+        }
+        read_total += got;
+    }
+    if (read_total == 0) throw Error(quoted(path), "no audio frames could be decoded (truncated or corrupt data)");
+    if (resampling) resampler->finish(audio.samples);
+    return audio;
+}
+
+bool is_audio_extension(const fs::path& path) {
+    static constexpr std::array<const char*, 14> known = {".wav", ".flac", ".ogg", ".oga",  ".opus",
+                                                          ".mp3", ".aif",  ".aiff", ".aifc", ".au",
+                                                          ".snd", ".w64",  ".caf",  ".rf64"};
+    const std::string ext = lower_extension(path);
+    return std::any_of(known.begin(), known.end(), [&](const char* k) { return ext == k; });
+}
+
+void save_audio(const fs::path& path, const Audio& audio, SampleFormat format) {
+    if (audio.channels < 1 || audio.sample_rate < 1)
+        throw Error(quoted(path), "cannot write audio with " + std::to_string(audio.channels) + " channels at " +
+                                      std::to_string(audio.sample_rate) + " Hz");
+    if (audio.samples.size() % audio.channels != 0)
+        throw Error(quoted(path), "sample count is not a multiple of the channel count");
+    const std::string ext = lower_extension(path);
+    const int subtype = format == SampleFormat::float32 ? SF_FORMAT_FLOAT : SF_FORMAT_PCM_16;
+    SF_INFO info{};
+    if (ext == ".wav") info.format = SF_FORMAT_WAV | subtype;
+    else if (ext == ".flac") info.format = SF_FORMAT_FLAC | SF_FORMAT_PCM_16;
+    else if (ext == ".ogg" || ext == ".oga") info.format = SF_FORMAT_OGG | SF_FORMAT_VORBIS;
+    else if (ext == ".opus") info.format = SF_FORMAT_OGG | SF_FORMAT_OPUS;
+    else if (ext == ".mp3") info.format = SF_FORMAT_MPEG | SF_FORMAT_MPEG_LAYER_III;
+    else if (ext == ".aif" || ext == ".aiff") info.format = SF_FORMAT_AIFF | subtype;
+    else
+        throw Error(quoted(path), "extension '" + ext + "' is not one mtag writes; use .wav, .flac, .ogg, "
+                                  ".opus, .mp3 or .aiff");
+    info.samplerate = audio.sample_rate;
+    info.channels = audio.channels;
+    if (sf_format_check(&info) == 0)
+        throw Error(quoted(path), "libsndfile cannot write this format at " + std::to_string(audio.sample_rate) +
+                                      " Hz with " + std::to_string(audio.channels) + " channels");
+
+    const fs::path parent = path.has_parent_path() ? path.parent_path() : fs::path(".");
+    std::error_code ec;
+    fs::create_directories(parent, ec);
+    const fs::path tmp = parent / ("." + path.filename().string() + ".tmp." + std::to_string(::getpid()));
+    SNDFILE* handle = sf_open(tmp.c_str(), SFM_WRITE, &info);
+    if (handle == nullptr)
+        throw Error(quoted(path), std::string("cannot be written (libsndfile: ") + sf_strerror(nullptr) + ")");
+    // Clip rather than wrap when float samples exceed [-1, 1] on the way to integers.
+    sf_command(handle, SFC_SET_CLIPPING, nullptr, SF_TRUE);
+    const auto frames = static_cast<sf_count_t>(audio.frames());
+    const sf_count_t written = sf_writef_float(handle, audio.samples.data(), frames);
+    const int close_error = sf_close(handle);
+    if (written != frames || close_error != 0) {
+        fs::remove(tmp, ec);
+        throw Error(quoted(path), "write failed after " + std::to_string(written) + " of " +
+                                      std::to_string(frames) + " frames (disk full?)");
+    }
+    fs::rename(tmp, path, ec);
+    if (ec) {
+        fs::remove(tmp, ec);
+        throw Error(quoted(path), "cannot rename the temporary file into place: " + ec.message());
+    }
+}
+
+}  // namespace mtag::dsp

@@ -1,0 +1,69 @@
+#pragma once
+// Decoding and encoding audio files through libsndfile (WAV, FLAC, OGG/Vorbis, OGG/Opus, MP3, AIFF, ...).
+#include "dsp/resample.hpp"
+
+#include <cstddef>
+#include <cstdint>
+#include <filesystem>
+#include <string>
+#include <vector>
+
+namespace mtag::dsp {
+
+// Decoded audio: float32 samples in [-1, 1], interleaved frame by frame (channel fastest).
+struct Audio {
+    std::vector<float> samples;
+    int sample_rate = 0;
+    int channels = 0;
+
+    std::size_t frames() const { return channels == 0 ? 0 : samples.size() / channels; }
+    double duration_seconds() const {
+        return sample_rate == 0 ? 0.0 : static_cast<double>(frames()) / sample_rate;
+    }
+};
+
+// Options of load_audio, named after librosa.load (sr, mono, offset, duration, res_type).
+struct LoadOptions {
+    int sample_rate = 0;              // 0 keeps the file's native rate
+    bool mono = true;                 // average the channels (librosa.to_mono)
+    double offset_seconds = 0.0;      // start reading here; seeks, does not decode what is skipped
+    double duration_seconds = -1.0;   // < 0 reads to the end
+    ResampleQuality resample_quality = ResampleQuality::medium;
+};
+
+// What a file holds, read from its header without decoding the samples.
+struct AudioInfo {
+    std::string format;    // container, e.g. "WAV", "FLAC", "OGG", "MPEG"
+    std::string subtype;   // encoding, e.g. "PCM_16", "FLOAT", "VORBIS", "MPEG_LAYER_III"
+    int sample_rate = 0;
+    int channels = 0;
+    std::int64_t frames = 0;
+    double duration_seconds() const {
+        return sample_rate == 0 ? 0.0 : static_cast<double>(frames) / sample_rate;
+    }
+};
+
+// Reads the header of an audio file. Throws mtag::Error naming the file and the problem.
+AudioInfo read_audio_info(const std::filesystem::path& path);
+
+// Decodes (a part of) an audio file, mixes to mono and resamples as asked. Throws mtag::Error for a
+// missing, empty, truncated or unreadable file, zero frames, an offset past the end, or NaN/Inf samples
+// (naming the first bad sample's index).
+Audio load_audio(const std::filesystem::path& path, const LoadOptions& options = {});
+
+// How save_audio encodes samples; the container comes from the file extension.
+enum class SampleFormat { pcm16, float32 };
+
+// Writes WAV, FLAC, OGG (Vorbis) or MP3 by extension, through a temporary name then rename, so a
+// reader never sees a half-written file. FLAC and MP3/OGG ignore `format` where they cannot honour it
+// (FLAC is always PCM16 here; OGG and MP3 are lossy).
+void save_audio(const std::filesystem::path& path, const Audio& audio,
+                SampleFormat format = SampleFormat::pcm16);
+
+// Averages interleaved channels into one (librosa.to_mono).
+std::vector<float> to_mono(const std::vector<float>& interleaved, int channels);
+
+// True when libsndfile can decode files with this extension (".wav", ".flac", ...), case-insensitive.
+bool is_audio_extension(const std::filesystem::path& path);
+
+}  // namespace mtag::dsp

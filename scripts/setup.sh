@@ -1,0 +1,32 @@
+#!/usr/bin/env bash
+# Installs every Debian 12 package mtag's build, tests and demo need. Idempotent; quiet when all are present.
+#   scripts/setup.sh          build + tests + demo
+#   scripts/setup.sh --bench  also the Python reference oracles (PyTorch, torchaudio, scikit-learn)
+set -euo pipefail
+
+packages=(
+  build-essential cmake pkg-config
+  libsndfile1-dev libfftw3-dev libsamplerate0-dev libopenblas-dev
+  nlohmann-json3-dev catch2 libcli11-dev
+)
+if [[ "${1:-}" == "--bench" ]]; then
+  packages+=(python3 python3-numpy python3-torch python3-torchaudio python3-sklearn)
+fi
+
+missing=()
+for p in "${packages[@]}"; do
+  if ! dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed"; then
+    missing+=("$p")
+  fi
+done
+[[ ${#missing[@]} -eq 0 ]] && exit 0
+
+sudo=""
+if [[ $(id -u) -ne 0 ]]; then
+  command -v sudo >/dev/null || { echo "setup.sh: not root and no sudo; install: ${missing[*]}" >&2; exit 1; }
+  sudo="sudo"
+fi
+echo "setup.sh: installing ${missing[*]}" >&2
+export DEBIAN_FRONTEND=noninteractive
+$sudo apt-get update -qq
+$sudo apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null

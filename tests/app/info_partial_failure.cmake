@@ -1,0 +1,11 @@
+# Runs `mtag info GOOD BAD` and checks: exit code 3, GOOD printed on stdout, BAD named on stderr.
+execute_process(COMMAND ${EXE} info ${GOOD} ${BAD} RESULT_VARIABLE code OUTPUT_VARIABLE out ERROR_VARIABLE err)
+if(NOT code EQUAL 3)
+  message(FATAL_ERROR "expected exit code 3, got ${code}")
+endif()
+if(NOT out MATCHES "\"frames\"")
+  message(FATAL_ERROR "the good file was not printed: ${out}")
+endif()
+if(NOT err MATCHES "missing.wav.*does not exist")
+  message(FATAL_ERROR "the error does not name the bad file: ${err}")
+endif()
