@@ -112,6 +112,13 @@ TEST_CASE("OGG/Vorbis and MP3 decode within a stated SNR", "[audio_io]") {
         CHECK(aligned_snr_db(x, back.samples, 2400) >= 20.0);
     }
     CHECK(dsp::read_audio_info(dir / "x.ogg").subtype == "VORBIS");
+    // Opus runs at 48 kHz (and a few lower rates) only.
+    std::vector<float> z = test::sine(440, 48000, 48000, 0.3);
+    dsp::save_audio(dir / "x.opus", mono(z, 48000));
+    const dsp::AudioInfo opus = dsp::read_audio_info(dir / "x.opus");
+    CHECK(opus.subtype == "OPUS");
+    CHECK(opus.format == "OGG");
+    CHECK(aligned_snr_db(z, dsp::load_audio(dir / "x.opus").samples, 2400) >= 20.0);
     CHECK(dsp::read_audio_info(dir / "x.mp3").format == "MP3");
 }
 
