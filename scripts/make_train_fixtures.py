@@ -151,6 +151,139 @@ def make_schedules():
     return {"steps": n, "lrs": cases, "plateau_min_metric": loss, "plateau_max_abs_metric": acc}
 
 
+# ------------------------------------------------------------------------------------------- optimizers
+# The fixed problem: two parameters, "weight" [3, 4] and "bias" [4] (a bias: no weight decay unless the
+# case says so), gradient g = a (p - c) + 0.1 p^3 evaluated in float64 from the float32 values and
+# rounded to float32 (the C++ test computes it the same way, so only the optimizers' arithmetic differs).
+def problem():
+    rng = np.random.default_rng(66)
+    return {
+        "weight0": rng.uniform(-1, 1, (3, 4)).astype(np.float32), "bias0": rng.uniform(-1, 1, 4).astype(np.float32),
+        "a_weight": rng.uniform(0.5, 3, (3, 4)), "c_weight": rng.uniform(-1, 1, (3, 4)),
+        "a_bias": rng.uniform(0.5, 3, 4), "c_bias": rng.uniform(-1, 1, 4),
+    }
+
+
+def gradient(v, a, c):
+    v = v.astype(np.float64)
+    return (a * (v - c) + 0.1 * v * v * v).astype(np.float32)
+
+
+class DiffGradRef:
+    """diffGrad from Dubey et al. 2019, Algorithm 1, in float32 (xi from |g_{t-1} - g_t|, g_0 = 0)."""
+
+    def __init__(self, groups, lr=1e-3, betas=(0.9, 0.999), eps=1e-8):
+        self.params = [p for g in groups for p in g["params"]]
+        self.lr, self.b1, self.b2, self.eps = lr, betas[0], betas[1], eps
+        self.state = [dict(m=np.zeros(p.shape, np.float32), v=np.zeros(p.shape, np.float32),
+                           prev=np.zeros(p.shape, np.float32), t=0) for p in self.params]
+
+    def step(self):
+        f = np.float32
+        for p, st in zip(self.params, self.state):
+            g = p.grad.numpy()
+            st["t"] += 1
+            bc1, bc2 = f(1 - self.b1 ** st["t"]), f(1 - self.b2 ** st["t"])
+            st["m"] = st["m"] * f(self.b1) + f(1 - self.b1) * g
+            st["v"] = st["v"] * f(self.b2) + f(1 - self.b2) * g * g
+            xi = f(1) / (f(1) + np.exp(-np.abs(st["prev"] - g)))
+            upd = f(self.lr) * xi * (st["m"] / bc1) / (np.sqrt(st["v"] / bc2) + f(self.eps))
+            with torch.no_grad():
+                p.sub_(torch.from_numpy(upd.astype(np.float32)))
+            st["prev"] = g.copy()
+
+
+class AdaBeliefRef:
+    """AdaBelief from Zhuang et al. 2020, Algorithm 2, in float32 (eps inside s_t and after the root)."""
+
+    def __init__(self, groups, lr=1e-3, betas=(0.9, 0.999), eps=1e-16):
+        self.params = [p for g in groups for p in g["params"]]
+        self.lr, self.b1, self.b2, self.eps = lr, betas[0], betas[1], eps
+        self.state = [dict(m=np.zeros(p.shape, np.float32), s=np.zeros(p.shape, np.float32), t=0)
+                      for p in self.params]
+
+    def step(self):
+        f = np.float32
+        for p, st in zip(self.params, self.state):
+            g = p.grad.numpy()
+            st["t"] += 1
+            bc1, bc2 = f(1 - self.b1 ** st["t"]), f(1 - self.b2 ** st["t"])
+            st["m"] = st["m"] * f(self.b1) + f(1 - self.b1) * g
+            r = g - st["m"]
+            st["s"] = st["s"] * f(self.b2) + f(1 - self.b2) * r * r + f(self.eps)
+            upd = f(self.lr) * (st["m"] / bc1) / (np.sqrt(st["s"] / bc2) + f(self.eps))
+            with torch.no_grad():
+                p.sub_(torch.from_numpy(upd.astype(np.float32)))
+
+
+# name -> (optimizer class, options, weight-group overrides, bias-group overrides, extras)
+# extras: l1 = decay coefficient applied as g += l1 sign(p) to the weight (torch has no L1 mode),
+#         clip = clip_grad_norm_ max_norm before every step, decay_bias = bias group decays too.
+OPTIMIZER_CASES = {
+    "sgd": (torch.optim.SGD, dict(lr=0.1), {}, {}, {}),
+    "sgd_weight_decay": (torch.optim.SGD, dict(lr=0.1, weight_decay=0.05), {}, {}, {}),
+    "sgd_l1": (torch.optim.SGD, dict(lr=0.1), {}, {}, dict(l1=0.05)),
+    "sgd_groups": (torch.optim.SGD, dict(lr=0.1, momentum=0.9), {}, dict(lr=0.01), {}),
+    "sgd_clip": (torch.optim.SGD, dict(lr=0.1, momentum=0.9), {}, {}, dict(clip=0.5)),
+    "momentum": (torch.optim.SGD, dict(lr=0.05, momentum=0.9), {}, {}, {}),
+    "momentum_dampening": (torch.optim.SGD, dict(lr=0.05, momentum=0.9, dampening=0.3), {}, {}, {}),
+    "nesterov": (torch.optim.SGD, dict(lr=0.05, momentum=0.9, nesterov=True), {}, {}, {}),
+    "nesterov_weight_decay": (torch.optim.SGD, dict(lr=0.05, momentum=0.9, nesterov=True, weight_decay=0.01),
+                              {}, {}, {}),
+    "adagrad": (torch.optim.Adagrad, dict(lr=0.1), {}, {}, {}),
+    "adagrad_options": (torch.optim.Adagrad, dict(lr=0.1, lr_decay=0.01, initial_accumulator_value=0.1,
+                                                  weight_decay=0.01), {}, {}, {}),
+    "rmsprop": (torch.optim.RMSprop, dict(lr=0.01), {}, {}, {}),
+    "rmsprop_momentum": (torch.optim.RMSprop, dict(lr=0.01, momentum=0.8), {}, {}, {}),
+    "rmsprop_centered": (torch.optim.RMSprop, dict(lr=0.01, momentum=0.5, centered=True, weight_decay=0.01),
+                         {}, {}, {}),
+    "adam": (torch.optim.Adam, dict(lr=0.05), {}, {}, {}),
+    "adam_weight_decay": (torch.optim.Adam, dict(lr=0.05, weight_decay=0.01), {}, {}, {}),
+    "adam_decay_bias": (torch.optim.Adam, dict(lr=0.05, weight_decay=0.01), {}, {}, dict(decay_bias=True)),
+    "amsgrad": (torch.optim.Adam, dict(lr=0.05, betas=(0.8, 0.9), amsgrad=True), {}, {}, {}),
+    "adamw": (torch.optim.AdamW, dict(lr=0.05, weight_decay=0.1), {}, {}, {}),
+    "adamw_amsgrad": (torch.optim.AdamW, dict(lr=0.05, weight_decay=0.1, amsgrad=True), {}, {}, {}),
+    "radam": (torch.optim.RAdam, dict(lr=0.05), {}, {}, {}),
+    "radam_weight_decay": (torch.optim.RAdam, dict(lr=0.05, betas=(0.9, 0.99), weight_decay=0.01), {}, {}, {}),
+    "diffgrad": (DiffGradRef, dict(lr=0.05), {}, {}, {}),
+    "adabelief": (AdaBeliefRef, dict(lr=0.05), {}, {}, {}),
+    "adabelief_eps": (AdaBeliefRef, dict(lr=0.05, betas=(0.8, 0.95), eps=1e-6), {}, {}, {}),
+}
+
+
+def make_optimizers(steps=10):
+    pr = problem()
+    out = {"steps": steps, "weight0": f32list(pr["weight0"]), "bias0": f32list(pr["bias0"]),
+           "a_weight": [float(x) for x in pr["a_weight"].ravel()], "c_weight": [float(x) for x in pr["c_weight"].ravel()],
+           "a_bias": [float(x) for x in pr["a_bias"].ravel()], "c_bias": [float(x) for x in pr["c_bias"].ravel()],
+           "cases": {}}
+    for name, (cls, opts, wover, bover, extra) in OPTIMIZER_CASES.items():
+        w = torch.nn.Parameter(torch.from_numpy(pr["weight0"].copy()))
+        b = torch.nn.Parameter(torch.from_numpy(pr["bias0"].copy()))
+        bias_group = dict(params=[b], **bover)
+        if not extra.get("decay_bias") and "weight_decay" in opts:
+            bias_group["weight_decay"] = 0.0  # mtag excludes biases from decay by default
+        groups = [dict(params=[w], **wover), bias_group]
+        if cls in (DiffGradRef, AdaBeliefRef):
+            opt = cls(groups, **opts)
+        else:
+            opt = cls(groups, foreach=False, **opts)
+        traj = []
+        for _ in range(steps):
+            gw = gradient(w.detach().numpy(), pr["a_weight"], pr["c_weight"])
+            gb = gradient(b.detach().numpy(), pr["a_bias"], pr["c_bias"])
+            if "l1" in extra:
+                gw = gw + np.float32(extra["l1"]) * np.sign(w.detach().numpy())
+            w.grad = torch.from_numpy(gw)
+            b.grad = torch.from_numpy(gb)
+            if "clip" in extra:
+                torch.nn.utils.clip_grad_norm_([w, b], extra["clip"])
+            opt.step()
+            traj.append({"weight": f32list(w.detach().numpy()), "bias": f32list(b.detach().numpy())})
+        out["cases"][name] = traj
+    return out
+
+
 def main():
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("--out", default=os.path.join(os.path.dirname(__file__), "..", "tests", "fixtures", "train"))
