@@ -7,8 +7,26 @@
 #include <bit>
 #include <cmath>
 #include <complex>
+#include <map>
+#include <memory>
+#include <mutex>
 
 namespace mtag::dsp {
+
+namespace {
+
+// Noise is shaped over long power-of-two FFTs (up to 2^21 and more), for which FFTW_MEASURE planning takes
+// seconds; these plans are made with FFTW_ESTIMATE and cached here, apart from the measured ones.
+std::shared_ptr<const RealFft> estimated_fft(int n) {
+    static std::mutex mutex;
+    static std::map<int, std::shared_ptr<const RealFft>> cache;
+    std::lock_guard<std::mutex> lock(mutex);
+    auto& slot = cache[n];
+    if (!slot) slot = std::make_shared<const RealFft>(n, FftPlanning::estimate);
+    return slot;
+}
+
+}  // namespace
 
 double parse_noise_beta(const std::string& text) {
     if (text == "white") return beta_white;
@@ -43,17 +61,17 @@ std::vector<float> coloured_noise(std::size_t n, double beta, Rng& rng) {
     } else {
         // Power-of-two sizes keep the set of cached FFT plans small whatever the clip lengths are.
         const std::size_t size = std::max<std::size_t>(std::bit_ceil(n), 16);
-        const auto fft = real_fft(static_cast<int>(size));
-        std::vector<float> white(size);
-        for (float& v : white) v = static_cast<float>(rng.normal());
-        std::vector<std::complex<float>> spectrum(size / 2 + 1);
-        fft->forward(white.data(), spectrum.data());
+        const auto fft = estimated_fft(static_cast<int>(size));
+        FftBuffer<float> white = fft_alloc_real(size);
+        for (std::size_t i = 0; i < size; ++i) white[i] = static_cast<float>(rng.normal());
+        FftBuffer<std::complex<float>> spectrum = fft_alloc_complex(size / 2 + 1);
+        fft->forward(white.get(), spectrum.get());
         spectrum[0] = 0.0f;  // no DC: a 1/f^beta spectrum has none to give it
         const double exponent = -beta / 2.0;  // amplitude ~ f^(-beta/2) for power ~ f^-beta
-        for (std::size_t k = 1; k < spectrum.size(); ++k)
-            spectrum[k] *= static_cast<float>(std::pow(static_cast<double>(k), exponent));
-        fft->inverse(spectrum.data(), white.data());
-        std::copy_n(white.begin(), n, out.begin());
+        for (std::size_t k = 1; k <= size / 2; ++k)
+            spectrum[k] *= static_cast<float>(std::exp(exponent * std::log(static_cast<double>(k))));
+        fft->inverse(spectrum.get(), white.get());
+        std::copy_n(white.get(), n, out.begin());
     }
     const double level = rms(out);
     if (level > 0.0) {

@@ -176,8 +176,9 @@ struct TimeStretcher::Impl {
     PhaseLocking locking = PhaseLocking::identity;
     std::vector<float> window;  // periodic Hann
     std::vector<float> padded;  // n_fft/2 zeros + x + n_fft/2 zeros
-    std::vector<float> time;    // one frame in the time domain
-    std::vector<std::complex<float>> spectrum;
+    FftBuffer<float> time;      // one frame in the time domain (FFTW-aligned: SIMD plans)
+    FftBuffer<std::complex<float>> spectrum;
+    std::size_t bins = 0;
     Frame frames[2];
     VocoderCore core;
     std::vector<float> ola;  // overlap-added output (with the leading n_fft/2 padding)
@@ -193,8 +194,8 @@ struct TimeStretcher::Impl {
         }
         const float* src = padded.data() + static_cast<std::size_t>(j) * hop;
         for (int i = 0; i < n_fft; ++i) time[i] = src[i] * window[i];
-        fft->forward(time.data(), spectrum.data());
-        frame.set(spectrum.data());
+        fft->forward(time.get(), spectrum.get());
+        frame.set(spectrum.get());
     }
 };
 
@@ -213,8 +214,9 @@ TimeStretcher::TimeStretcher(const TimeStretchOptions& options) : m_impl(std::ma
     for (int i = 0; i < m_n_fft; ++i)
         s.window[i] = static_cast<float>(0.5 - 0.5 * std::cos(two_pi * i / m_n_fft));
     const std::size_t bins = static_cast<std::size_t>(m_n_fft / 2 + 1);
-    s.time.resize(m_n_fft);
-    s.spectrum.resize(bins);
+    s.time = fft_alloc_real(static_cast<std::size_t>(m_n_fft));
+    s.spectrum = fft_alloc_complex(bins);
+    s.bins = bins;
     for (Frame& frame : s.frames) frame.resize(bins);
 }
 
@@ -236,7 +238,7 @@ void TimeStretcher::process(std::span<const float> x, double rate, std::vector<f
     std::copy(x.begin(), x.end(), s.padded.begin() + pad);
     const long n_frames = 1 + static_cast<long>(n / hop);
     const std::size_t steps = output_steps(static_cast<std::size_t>(n_frames), rate);
-    const std::size_t bins = s.spectrum.size();
+    const std::size_t bins = s.bins;
     s.core.reset(bins, n_fft, hop, s.locking);
     for (Frame& frame : s.frames) frame.index = -1;
 
@@ -256,8 +258,8 @@ void TimeStretcher::process(std::span<const float> x, double rate, std::vector<f
         if (f1->index == j || f0->index == j + 1) std::swap(f0, f1);
         s.analyse(*f0, j, n_frames, n_fft, hop);
         s.analyse(*f1, j + 1, n_frames, n_fft, hop);
-        s.core.step(*f0, *f1, position - static_cast<double>(j), s.spectrum.data());
-        s.fft->inverse(s.spectrum.data(), s.time.data());
+        s.core.step(*f0, *f1, position - static_cast<double>(j), s.spectrum.get());
+        s.fft->inverse(s.spectrum.get(), s.time.get());
         float* dst = s.ola.data() + start;
         float* norm = s.wss.data() + start;
         for (int i = 0; i < n_fft; ++i) {
