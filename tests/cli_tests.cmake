@@ -30,3 +30,9 @@ set_tests_properties("cli: info keeps going past a bad file" PROPERTIES FIXTURES
 
 add_test(NAME "cli: bench io --quick" COMMAND ${MTAG_EXE} bench io --quick)
 set_tests_properties("cli: bench io --quick" PROPERTIES PASS_REGULAR_EXPRESSION "mp3 +best")
+
+# mtag dataset stats on a generated manifest: JSON summary, problems listed, exit 1 when nothing is usable.
+add_test(NAME "cli: dataset stats"
+         COMMAND ${CMAKE_COMMAND} -DEXE=${MTAG_EXE} -DTMP=${CLI_TMP} -P ${CMAKE_CURRENT_SOURCE_DIR}/app/dataset_stats.cmake)
+add_test(NAME "cli: dataset stats --format must be known" COMMAND ${MTAG_EXE} dataset stats --data . --format wav)
+set_tests_properties("cli: dataset stats --format must be known" PROPERTIES WILL_FAIL TRUE)
