@@ -286,6 +286,25 @@ Cqt::Cqt(const CqtOptions& options) : m_options(options) {
 
 int Cqt::n_octaves() const { return static_cast<int>(m_levels.size()); }
 
+std::size_t Cqt::reach() const {
+    // A sample after d decimations depends on input samples within half_length * (2^d - 1) of its instant.
+    const std::size_t filter = static_cast<std::size_t>(m_decimator.half_length());
+    std::size_t factor = std::size_t{1} << m_early_decimations;
+    std::size_t reach = 0;
+    for (const Level& level : m_levels) {
+        reach = std::max(reach, static_cast<std::size_t>(level.n_fft / 2) * factor + filter * (factor - 1));
+        if (level.decimate_after) factor *= 2;
+    }
+    return reach;
+}
+
+std::size_t Cqt::alignment() const {
+    std::size_t factor = std::size_t{1} << m_early_decimations;
+    for (const Level& level : m_levels)
+        if (level.decimate_after) factor *= 2;
+    return std::lcm(static_cast<std::size_t>(m_options.hop_length), factor);
+}
+
 std::size_t Cqt::n_frames(std::size_t n_samples) const {
     // librosa.__trim_stack keeps the fewest frames of any octave; each octave's STFT has 1 + len / hop.
     std::size_t n = n_samples;

@@ -81,6 +81,13 @@ public:
     int n_octaves() const;
     int early_decimations() const { return m_early_decimations; }
 
+    // For computing long signals in segments (streaming): frame t depends only on input samples within
+    // reach() of its centre t * hop_length (its FFT window at every octave's rate plus the decimators'
+    // filters). A segment that starts at a multiple of alignment() (the hop and every decimation step)
+    // yields frames identical to the whole-signal transform for every frame whose reach lies inside it.
+    std::size_t reach() const;
+    std::size_t alignment() const;
+
     // Frames compute() returns for a signal of n samples: 1 + n / hop_length (librosa can add one when
     // early decimation applies and n is just short of a hop multiple; this follows it).
     std::size_t n_frames(std::size_t n_samples) const;
