@@ -280,8 +280,8 @@ Cqt::Cqt(const CqtOptions& options) : m_options(options) {
             level_rate /= 2.0;
         }
     }
-    m_frame.resize(static_cast<std::size_t>(max_fft));
-    m_spectrum.resize(max_bins);
+    m_frame = fft_alloc_real(static_cast<std::size_t>(max_fft));
+    m_spectrum = fft_alloc_complex(max_bins);
 }
 
 int Cqt::n_octaves() const { return static_cast<int>(m_levels.size()); }
@@ -334,21 +334,20 @@ void Cqt::run(std::span<const float> x, std::size_t frames, Sink&& sink) {
         for (std::size_t t = 0; t < frames; ++t) {
             // Frame t covers samples [t * hop - n_fft / 2, t * hop + n_fft / 2) (librosa.stft, center=True).
             const std::ptrdiff_t start = static_cast<std::ptrdiff_t>(t) * level.hop - half;
-            const float* frame;
+            float* frame = m_frame.get();
             if (start >= 0 && start + level.n_fft <= static_cast<std::ptrdiff_t>(n)) {
-                frame = signal.data() + start;
+                std::copy_n(signal.data() + start, level.n_fft, frame);
             } else {
                 for (std::ptrdiff_t i = 0; i < level.n_fft; ++i) {
                     const std::ptrdiff_t s = start + i;
                     if (s >= 0 && s < static_cast<std::ptrdiff_t>(n))
-                        m_frame[i] = signal[s];
+                        frame[i] = signal[s];
                     else
-                        m_frame[i] = m_options.pad_mode == CqtPadMode::reflect ? signal[reflect_index(s, n)] : 0.0f;
+                        frame[i] = m_options.pad_mode == CqtPadMode::reflect ? signal[reflect_index(s, n)] : 0.0f;
                 }
-                frame = m_frame.data();
             }
-            level.fft->forward(frame, m_spectrum.data());
-            const float* spec = reinterpret_cast<const float*>(m_spectrum.data());
+            level.fft->forward(frame, m_spectrum.get());
+            const float* spec = reinterpret_cast<const float*>(m_spectrum.get());
             for (int r = 0; r < level.n_rows; ++r) {
                 // sum_k K[k] X[k] (no conjugate, as librosa's fft_basis.dot(D)).
                 const float* kern = reinterpret_cast<const float*>(level.values.data() + level.offset[r]);

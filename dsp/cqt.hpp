@@ -10,6 +10,7 @@
 // half-band FIR, dsp/halfband.hpp, standing in for librosa's soxr resampler) and the hop halved, while the
 // hop stays even, so every octave costs about the same. Frame t is centred on input sample t * hop_length,
 // as in a centred STFT with the same hop: frames = 1 + len / hop_length.
+#include "dsp/fft.hpp"
 #include "dsp/halfband.hpp"
 #include "dsp/matrix.hpp"
 
@@ -23,8 +24,6 @@
 #include <vector>
 
 namespace mtag::dsp {
-
-class RealFft;
 
 // How frames reaching past either end of the signal are filled (librosa's `pad_mode` for the centred
 // frames; librosa >= 0.9 defaults to constant, i.e. zeros).
@@ -109,8 +108,10 @@ private:
     std::vector<Level> m_levels;
     HalfbandDecimator m_decimator;
     std::vector<float> m_signal_a, m_signal_b;  // ping-pong buffers for the decimated signal
-    std::vector<float> m_frame;                 // one padded frame at an edge
-    std::vector<std::complex<float>> m_spectrum;
+    // Every frame is copied into aligned memory, so FFTW always runs its SIMD plan (and the same plan,
+    // whatever the input's alignment: results do not depend on where a segment starts).
+    FftBuffer<float> m_frame;
+    FftBuffer<std::complex<float>> m_spectrum;
 };
 
 }  // namespace mtag::dsp
