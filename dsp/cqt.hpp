@@ -46,7 +46,7 @@ struct CqtOptions {
     // infinity: the largest magnitude); nullopt leaves kernels unnormalised.
     std::optional<double> norm = 1.0;
     double sparsity = 0.01;      // drop each FFT kernel's smallest values, up to this fraction of its L1 mass
-    std::string window = "hann"; // periodic: "hann", "hamming", "blackman", "rectangular" (or "boxcar")
+    std::string window = "hann"; // periodic; any name dsp/window.hpp parses: hann, hamming, blackman, ones
     // true: divide bin k by sqrt(length_k), so white noise of unit variance gives about 1 in every bin
     // (librosa's scale=True); false: no length scaling.
     bool scale = true;

@@ -284,6 +284,23 @@ TEST_CASE("cqt: complex output, reflect padding and VQT", "[cqt]") {
     CHECK(argmax(row_medians(v)) == 36);
 }
 
+TEST_CASE("cqt: Hamming, Blackman and rectangular kernels", "[cqt]") {
+    const double sr = 22050;
+    const auto y = sine(midi_to_hz(60), sr, 2.0);
+    FloatMatrix c;
+    Cqt hamming({.sample_rate = sr, .window = "hamming"});
+    hamming.compute(y, c);
+    check_peak(c, 36);
+    // Blackman's wider main lobe reaches the bins two away (0.12 of the peak) and a rectangular kernel leaks
+    // more (sidelobes at -13 dB); both still peak in their bin.
+    for (const char* window : {"blackman", "ones"}) {
+        CAPTURE(window);
+        Cqt cqt({.sample_rate = sr, .window = window});
+        cqt.compute(y, c);
+        CHECK(argmax(row_medians(c)) == 36);
+    }
+}
+
 TEST_CASE("cqt: hops with few factors of two stop the decimation, as librosa >= 0.9 does", "[cqt]") {
     // librosa 0.7 required hop_length divisible by 2^(octaves - 1); since 0.9 it decimates only while the hop
     // stays even and runs the remaining octaves at that rate (slower, same transform).
