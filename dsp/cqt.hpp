@@ -29,7 +29,7 @@ namespace mtag::dsp {
 // frames; librosa >= 0.9 defaults to constant, i.e. zeros).
 enum class CqtPadMode { constant, reflect };
 
-// Parses "constant" | "reflect"; throws mtag::Error otherwise.
+// Parses "constant" (or "zeros") | "reflect", as dsp/stft.hpp's parse_pad_mode; throws mtag::Error otherwise.
 CqtPadMode parse_cqt_pad_mode(std::string_view name);
 std::string to_string(CqtPadMode mode);
 
