@@ -2,6 +2,7 @@
 
 #include "dsp/cqt.hpp"
 #include "dsp/error.hpp"
+#include "dsp/fft.hpp"
 
 #include <catch2/catch.hpp>
 
@@ -27,6 +28,7 @@ std::vector<float> sine(double freq, double sr, double seconds) {
 }  // namespace
 
 TEST_CASE("pseudo cqt: FFT size, frames and a tone in its bin", "[pseudo_cqt]") {
+    mtag::dsp::set_fft_planning(mtag::dsp::FftPlanning::estimate);  // sizes 4096..16384; planning is not under test
     const double sr = 22050;
     PseudoCqt pseudo({.sample_rate = sr, .fmin = midi_to_hz(48), .n_bins = 48});
     // Longest kernel (C3): 17.3 * 22050 / 130.8 = 2921 samples -> 4096.
@@ -55,6 +57,7 @@ TEST_CASE("pseudo cqt: FFT size, frames and a tone in its bin", "[pseudo_cqt]") 
 }
 
 TEST_CASE("pseudo cqt: scale conventions follow librosa.pseudo_cqt", "[pseudo_cqt]") {
+    mtag::dsp::set_fft_planning(mtag::dsp::FftPlanning::estimate);
     // scale=False multiplies by sqrt(length / n_fft) where scale=True divides by sqrt(n_fft): the ratio of the
     // two is sqrt(length) per bin.
     const double sr = 22050;
@@ -69,6 +72,7 @@ TEST_CASE("pseudo cqt: scale conventions follow librosa.pseudo_cqt", "[pseudo_cq
 }
 
 TEST_CASE("pseudo cqt: options are validated as Cqt's, and gamma must be 0", "[pseudo_cqt]") {
+    mtag::dsp::set_fft_planning(mtag::dsp::FftPlanning::estimate);
     CHECK_THROWS_WITH(PseudoCqt({.gamma = 3.0}), Catch::Contains("gamma"));
     CHECK_THROWS_WITH(PseudoCqt({.sample_rate = 22050, .fmin = 100.0}), Catch::Contains("Nyquist"));
     CHECK_THROWS_WITH(PseudoCqt({.hop_length = 0}), Catch::Contains("hop_length"));
