@@ -185,29 +185,31 @@ TEST_CASE("cqt: a segment aligned as alignment() says reproduces the whole signa
 TEST_CASE("cqt: recursive octaves agree with direct time-domain filtering at the full rate", "[cqt]") {
     // Independent reference: each kernel built per librosa.filters.wavelet at the input rate (Hann, L1-normalised,
     // np.arange(-L // 2, L // 2) sample positions), convolved with the signal in double precision around each
-    // frame centre, scaled by sqrt(L). The recursive transform differs by its sparsified kernels, the half-band
-    // decimators and the kernels resampled per octave (lengths rounded at the lower rate).
-    const double sr = 22050;
+    // frame centre, scaled by sqrt(L) (scale) or L. The recursive transform differs by its sparsified kernels,
+    // the half-band decimators and the kernels rebuilt per octave (lengths rounded at the lower rate).
     const int hop = 512;
-    std::mt19937_64 rng(7);
-    std::normal_distribution<double> normal(0.0, 0.3);
-    std::vector<float> y(static_cast<std::size_t>(4 * sr));
-    for (std::size_t i = 0; i < y.size(); ++i) {
-        double v = normal(rng);
-        for (int note : {31, 45, 52, 64, 79, 95}) v += 0.5 * std::sin(2 * std::numbers::pi * midi_to_hz(note) * i / sr);
-        y[i] = static_cast<float>(v);
-    }
-    // Fade in and out over 0.75 s (longer than half the C1 kernel): at an abrupt edge the kernel cut by the
-    // zero padding sees the whole band, which the decimated octaves no longer carry, so edge frames of the
-    // low octaves would measure the decimators' band limit rather than the transform.
-    const std::size_t fade = static_cast<std::size_t>(0.75 * sr);
-    for (std::size_t i = 0; i < fade; ++i) {
-        const float g = static_cast<float>(0.5 - 0.5 * std::cos(std::numbers::pi * i / fade));
-        y[i] *= g;
-        y[y.size() - 1 - i] *= g;
-    }
+    auto make_signal = [](double sr) {
+        std::mt19937_64 rng(7);
+        std::normal_distribution<double> normal(0.0, 0.3);
+        std::vector<float> y(static_cast<std::size_t>(4 * sr));
+        for (std::size_t i = 0; i < y.size(); ++i) {
+            double v = normal(rng);
+            for (int note : {31, 45, 52, 64, 79, 95}) v += 0.5 * std::sin(2 * std::numbers::pi * midi_to_hz(note) * i / sr);
+            y[i] = static_cast<float>(v);
+        }
+        // Fade in and out over 0.75 s (longer than half the C1 kernel): at an abrupt edge the kernel cut by the
+        // zero padding sees the whole band, which the decimated octaves no longer carry, so edge frames of the
+        // low octaves would measure the decimators' band limit rather than the transform.
+        const std::size_t fade = static_cast<std::size_t>(0.75 * sr);
+        for (std::size_t i = 0; i < fade; ++i) {
+            const float g = static_cast<float>(0.5 - 0.5 * std::cos(std::numbers::pi * i / fade));
+            y[i] *= g;
+            y[y.size() - 1 - i] *= g;
+        }
+        return y;
+    };
     const double alpha = (std::pow(2.0, 2.0 / 12) - 1) / (std::pow(2.0, 2.0 / 12) + 1);
-    auto reference = [&](int row, std::size_t frames) {
+    auto reference = [&](const std::vector<float>& y, double sr, bool scale, int row, std::size_t frames) {
         const double f = midi_to_hz(24 + row);
         const double length = sr / (alpha * f);
         const double start = std::floor(-length / 2);
@@ -228,29 +230,35 @@ TEST_CASE("cqt: recursive octaves agree with direct time-domain filtering at the
                 const std::ptrdiff_t s = base - j;
                 if (s >= 0 && s < static_cast<std::ptrdiff_t>(y.size())) acc += k[j] * static_cast<double>(y[s]);
             }
-            out[t] = std::abs(acc) / l1 * std::sqrt(length);
+            out[t] = std::abs(acc) / l1 * (scale ? std::sqrt(length) : length);
         }
         return out;
     };
     struct Case {
-        double sparsity;
+        double sr, sparsity;
+        bool scale;
         double top_tolerance, low_tolerance;
     };
     // Tolerances, as a fraction of the bin's largest reference value over all frames (measured worst in
-    // brackets). Top octave, sparsity 0: 1e-3 [4.4e-4], the part of each kernel at negative frequencies that
-    // librosa's product over bins 0..n_fft/2 leaves out. Lower octaves: 0.02 [8.9e-3 at C1]: kernels rebuilt
-    // at the decimated rate have a whole number of samples there (up to half a low-rate sample longer and
-    // off-centre), so the noise envelope is read up to ~1.5 ms apart. Sparsity 0.01 adds up to 1% [9.7e-3].
-    for (const Case& cs : {Case{0.0, 1e-3, 0.02}, Case{0.01, 0.015, 0.03}}) {
-        Cqt cqt({.sample_rate = sr, .hop_length = hop, .sparsity = cs.sparsity});
+    // brackets). Top octave at 22.05 kHz, sparsity 0: 1e-3 [4.4e-4], the part of each kernel at negative
+    // frequencies that librosa's product over bins 0..n_fft/2 leaves out. Decimated octaves: 0.02 [8.9e-3 at
+    // C1]: kernels rebuilt at the decimated rate have a whole number of samples there (up to half a low-rate
+    // sample longer and off-centre), so the noise envelope is read up to ~1.5 ms apart. Sparsity 0.01 adds up
+    // to 1% [9.7e-3]. At 44.1 kHz every octave is decimated at least once (early decimation), C1 eight times,
+    // so its half-sample offset spans 2.9 ms: 0.04 [3.0e-2]; scale=false checks the unscaled path.
+    for (const Case& cs : {Case{22050, 0.0, true, 1e-3, 0.02}, Case{22050, 0.01, true, 0.015, 0.03},
+                           Case{44100, 0.01, false, 0.03, 0.04}}) {
+        const auto y = make_signal(cs.sr);
+        Cqt cqt({.sample_rate = cs.sr, .hop_length = hop, .sparsity = cs.sparsity, .scale = cs.scale});
+        CHECK(cqt.early_decimations() == (cs.sr > 40000 ? 1 : 0));
         FloatMatrix c;
         cqt.compute(y, c);
         for (int row : {83, 77, 72, 71, 55, 40, 28, 7, 0}) {
-            const auto ref = reference(row, c.cols);
+            const auto ref = reference(y, cs.sr, cs.scale, row, c.cols);
             double worst = 0;
             const double peak = *std::max_element(ref.begin(), ref.end());
             for (std::size_t t = 0; t < c.cols; ++t) worst = std::max(worst, std::abs(c(row, t) - ref[t]) / peak);
-            CAPTURE(cs.sparsity, row, worst, peak);
+            CAPTURE(cs.sr, cs.sparsity, cs.scale, row, worst, peak);
             CHECK(worst < (row >= 72 ? cs.top_tolerance : cs.low_tolerance));
         }
     }
