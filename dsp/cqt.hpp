@@ -10,6 +10,12 @@
 // half-band FIR, dsp/halfband.hpp, standing in for librosa's soxr resampler) and the hop halved, while the
 // hop stays even, so every octave costs about the same. Frame t is centred on input sample t * hop_length,
 // as in a centred STFT with the same hop: frames = 1 + len / hop_length.
+//
+// Where it can differ from librosa: (1) the decimator (flat to 0.9 of the new Nyquist, >= 100 dB stopband)
+// is not soxr_hq, so decimated octaves differ slightly where a signal has energy near the decimated Nyquist;
+// (2) unlike librosa 0.7 (but like >= 0.9) a hop_length with few factors of two is accepted: decimation
+// stops when the hop turns odd and the remaining octaves run at that rate, with larger FFTs (still ~700x
+// real time at hop 441, 22.05 kHz).
 #include "dsp/fft.hpp"
 #include "dsp/halfband.hpp"
 #include "dsp/matrix.hpp"
@@ -75,8 +81,9 @@ public:
     std::span<const double> frequencies() const { return m_frequencies; }
     // Kernel length of every bin in (fractional) samples at the input rate, as librosa.filters.wavelet_lengths.
     std::span<const double> lengths() const { return m_lengths; }
-    // Number of octaves the signal is processed at decimated rates, and the input decimations done before
-    // the first octave (librosa's "early downsampling", when the top kernel lies far below Nyquist).
+    // Number of octave bands, ceil(n_bins / bins_per_octave): the top one runs after early_decimations()
+    // decimations of the input (librosa's "early downsampling", when the top kernel lies far below
+    // Nyquist), each lower one after one more, while the hop stays even.
     int n_octaves() const;
     int early_decimations() const { return m_early_decimations; }
 
