@@ -13,7 +13,7 @@ namespace mtag::dsp {
 
 // One octave of kernels, applied to the signal at this octave's (decimated) rate.
 struct Cqt::Level {
-    int hop = 0;  // hop at this octave's rate
+    int hop = 0;        // hop at this octave's rate
     int first_row = 0;  // output rows [first_row, first_row + kernels.rows())
     bool decimate_after = false;
     SparseKernels kernels;
@@ -46,10 +46,13 @@ std::size_t reflect_index(std::ptrdiff_t i, std::size_t n) {
 CqtPadMode parse_cqt_pad_mode(std::string_view name) {
     if (name == "constant" || name == "zeros") return CqtPadMode::constant;
     if (name == "reflect") return CqtPadMode::reflect;
-    throw Error("cqt option pad_mode", "unknown mode '" + std::string(name) + "'; expected constant (zeros) or reflect");
+    throw Error("cqt option pad_mode",
+                "unknown mode '" + std::string(name) + "'; expected constant (zeros) or reflect");
 }
 
-std::string to_string(CqtPadMode mode) { return mode == CqtPadMode::reflect ? "reflect" : "constant"; }
+std::string to_string(CqtPadMode mode) {
+    return mode == CqtPadMode::reflect ? "reflect" : "constant";
+}
 
 Cqt::~Cqt() = default;
 Cqt::Cqt(Cqt&&) noexcept = default;
@@ -107,7 +110,9 @@ Cqt::Cqt(const CqtOptions& options) : m_options(options) {
     m_spectrum = fft_alloc_complex(max_bins);
 }
 
-int Cqt::n_octaves() const { return static_cast<int>(m_levels.size()); }
+int Cqt::n_octaves() const {
+    return static_cast<int>(m_levels.size());
+}
 
 std::size_t Cqt::reach() const {
     // A sample after d decimations depends on input samples within half_length * (2^d - 1) of its instant.
@@ -115,7 +120,8 @@ std::size_t Cqt::reach() const {
     std::size_t factor = std::size_t{1} << m_early_decimations;
     std::size_t reach = 0;
     for (const Level& level : m_levels) {
-        reach = std::max(reach, static_cast<std::size_t>(level.kernels.n_fft / 2) * factor + filter * (factor - 1));
+        reach = std::max(reach,
+                         static_cast<std::size_t>(level.kernels.n_fft / 2) * factor + filter * (factor - 1));
         if (level.decimate_after) factor *= 2;
     }
     return reach;
@@ -167,7 +173,8 @@ void Cqt::run(std::span<const float> x, std::size_t frames, Sink&& sink) {
                     if (s >= 0 && s < static_cast<std::ptrdiff_t>(n))
                         frame[i] = signal[s];
                     else
-                        frame[i] = m_options.pad_mode == CqtPadMode::reflect ? signal[reflect_index(s, n)] : 0.0f;
+                        frame[i] =
+                            m_options.pad_mode == CqtPadMode::reflect ? signal[reflect_index(s, n)] : 0.0f;
                 }
             }
             level.fft->forward(frame, m_spectrum.get());
@@ -196,10 +203,12 @@ namespace {
 
 void check_input(std::size_t n, int early_decimations) {
     if (n == 0) throw Error("cqt", "the input signal is empty");
-    // librosa refuses a signal shorter than its early decimation factor, which would leave nothing to analyse.
+    // librosa refuses a signal shorter than its early decimation factor, which would leave nothing to
+    // analyse.
     if (n < (std::size_t{1} << early_decimations))
-        throw Error("cqt", "the input signal of " + std::to_string(n) + " samples is shorter than the early " +
-                               "decimation factor " + std::to_string(1 << early_decimations));
+        throw Error("cqt", "the input signal of " + std::to_string(n) +
+                               " samples is shorter than the early " + "decimation factor " +
+                               std::to_string(1 << early_decimations));
 }
 
 }  // namespace

@@ -46,13 +46,13 @@ struct CqtOptions {
     double fmin = 32.70319566257483;  // C1 (MIDI 24) in Hz
     int n_bins = 84;
     int bins_per_octave = 12;
-    double tuning = 0.0;         // offset of fmin in fractions of a bin
-    double filter_scale = 1.0;   // > 1: longer kernels, finer frequency resolution
+    double tuning = 0.0;        // offset of fmin in fractions of a bin
+    double filter_scale = 1.0;  // > 1: longer kernels, finer frequency resolution
     // Each time-domain kernel is divided by its p-norm (1: sum of magnitudes, as librosa's default;
     // infinity: the largest magnitude); nullopt leaves kernels unnormalised.
     std::optional<double> norm = 1.0;
-    double sparsity = 0.01;      // drop each FFT kernel's smallest values, up to this fraction of its L1 mass
-    std::string window = "hann"; // periodic; any name dsp/window.hpp parses: hann, hamming, blackman, ones
+    double sparsity = 0.01;  // drop each FFT kernel's smallest values, up to this fraction of its L1 mass
+    std::string window = "hann";  // periodic; any name dsp/window.hpp parses: hann, hamming, blackman, ones
     // true: divide bin k by sqrt(length_k), so white noise of unit variance gives about 1 in every bin
     // (librosa's scale=True); false: no length scaling.
     bool scale = true;
@@ -79,7 +79,8 @@ public:
     int n_bins() const { return m_options.n_bins; }
     // Centre frequency of every bin in Hz, lowest first.
     std::span<const double> frequencies() const { return m_frequencies; }
-    // Kernel length of every bin in (fractional) samples at the input rate, as librosa.filters.wavelet_lengths.
+    // Kernel length of every bin in (fractional) samples at the input rate, as
+    // librosa.filters.wavelet_lengths.
     std::span<const double> lengths() const { return m_lengths; }
     // Number of octave bands, ceil(n_bins / bins_per_octave): the top one runs after early_decimations()
     // decimations of the input (librosa's "early downsampling", when the top kernel lies far below

@@ -59,17 +59,21 @@ int next_pow2(double x) {
 CqtFilterBank::CqtFilterBank(const CqtOptions& o) {
     if (!(o.sample_rate > 0) || !std::isfinite(o.sample_rate))
         throw option_error("sample_rate", "must be positive, got " + fmt(o.sample_rate));
-    if (o.hop_length < 1) throw option_error("hop_length", "must be at least 1, got " + std::to_string(o.hop_length));
-    if (!(o.fmin > 0) || !std::isfinite(o.fmin)) throw option_error("fmin", "must be positive, got " + fmt(o.fmin));
+    if (o.hop_length < 1)
+        throw option_error("hop_length", "must be at least 1, got " + std::to_string(o.hop_length));
+    if (!(o.fmin > 0) || !std::isfinite(o.fmin))
+        throw option_error("fmin", "must be positive, got " + fmt(o.fmin));
     if (o.n_bins < 1) throw option_error("n_bins", "must be at least 1, got " + std::to_string(o.n_bins));
     if (o.bins_per_octave < 1)
         throw option_error("bins_per_octave", "must be at least 1, got " + std::to_string(o.bins_per_octave));
-    if (!(o.filter_scale > 0)) throw option_error("filter_scale", "must be positive, got " + fmt(o.filter_scale));
+    if (!(o.filter_scale > 0))
+        throw option_error("filter_scale", "must be positive, got " + fmt(o.filter_scale));
     if (o.norm && !(*o.norm > 0))
         throw option_error("norm", "must be positive (1, 2, ..., infinity) or none, got " + fmt(*o.norm));
     if (!(o.sparsity >= 0 && o.sparsity < 1))
         throw option_error("sparsity", "must be in [0, 1), got " + fmt(o.sparsity));
-    if (o.gamma && !(*o.gamma >= 0)) throw option_error("gamma", "must be non-negative, got " + fmt(*o.gamma));
+    if (o.gamma && !(*o.gamma >= 0))
+        throw option_error("gamma", "must be non-negative, got " + fmt(*o.gamma));
     if (!std::isfinite(o.tuning)) throw option_error("tuning", "must be finite");
 
     // Periodic windows as scipy.signal.get_window(..., fftbins=True) makes them, with librosa's equivalent
@@ -83,10 +87,17 @@ CqtFilterBank::CqtFilterBank(const CqtOptions& o) {
     double bandwidth = 1.0;
     a0 = 1.0;
     switch (kind) {
-        case WindowKind::hann: a0 = 0.5, a1 = 0.5, bandwidth = 1.50018310546875; break;
-        case WindowKind::hamming: a0 = 0.54, a1 = 0.46, bandwidth = 1.3629455320350348; break;
-        case WindowKind::blackman: a0 = 0.42, a1 = 0.5, a2 = 0.08, bandwidth = 1.7269681554262326; break;
-        case WindowKind::rectangular: break;
+        case WindowKind::hann:
+            a0 = 0.5, a1 = 0.5, bandwidth = 1.50018310546875;
+            break;
+        case WindowKind::hamming:
+            a0 = 0.54, a1 = 0.46, bandwidth = 1.3629455320350348;
+            break;
+        case WindowKind::blackman:
+            a0 = 0.42, a1 = 0.5, a2 = 0.08, bandwidth = 1.7269681554262326;
+            break;
+        case WindowKind::rectangular:
+            break;
     }
 
     // ref: librosa.vqt, filters.wavelet_lengths.

@@ -19,7 +19,8 @@ int pseudo_min_fft(int hop) {
 
 const CqtOptions& check_pseudo(const CqtOptions& options) {
     if (!options.gamma || *options.gamma != 0.0)
-        throw Error("cqt option gamma", "the pseudo constant-Q transform has no variable-Q form; use gamma = 0");
+        throw Error("cqt option gamma",
+                    "the pseudo constant-Q transform has no variable-Q form; use gamma = 0");
     return options;
 }
 
@@ -37,7 +38,8 @@ PseudoCqt::PseudoCqt(const CqtOptions& options)
     m_lo = n_fft;
     for (std::size_t r = 0; r < m_kernels.rows(); ++r) {
         const double length = m_bank.lengths[r];
-        const double gain = length / n_fft * (m_options.scale ? 1.0 / std::sqrt(n_fft) : std::sqrt(length / n_fft));
+        const double gain =
+            length / n_fft * (m_options.scale ? 1.0 / std::sqrt(n_fft) : std::sqrt(length / n_fft));
         for (int k = m_kernels.lo[r]; k < m_kernels.hi[r]; ++k) {
             const std::size_t i = m_kernels.offset[r] + static_cast<std::size_t>(k - m_kernels.lo[r]);
             m_weights[i] = static_cast<float>(std::abs(m_kernels.values[i]) * gain);
@@ -66,7 +68,8 @@ void PseudoCqt::compute(std::span<const float> x, FloatMatrix& out) {
     out.resize(static_cast<std::size_t>(m_options.n_bins), frames);
     float* frame = m_frame.get();
     for (std::size_t t = 0; t < frames; ++t) {
-        // Frame t covers samples [t * hop - n_fft / 2, t * hop + n_fft / 2), windowed (librosa.stft, center=True).
+        // Frame t covers samples [t * hop - n_fft / 2, t * hop + n_fft / 2), windowed (librosa.stft,
+        // center=True).
         const std::ptrdiff_t start = static_cast<std::ptrdiff_t>(t) * m_options.hop_length - half;
         for (std::ptrdiff_t i = 0; i < n_fft; ++i) {
             std::ptrdiff_t s = start + i;
@@ -85,7 +88,8 @@ void PseudoCqt::compute(std::span<const float> x, FloatMatrix& out) {
             frame[i] = v * m_window[static_cast<std::size_t>(i)];
         }
         m_fft->forward(frame, m_spectrum.get());
-        for (int k = m_lo; k < m_hi; ++k) m_magnitude[static_cast<std::size_t>(k - m_lo)] = std::abs(m_spectrum[k]);
+        for (int k = m_lo; k < m_hi; ++k)
+            m_magnitude[static_cast<std::size_t>(k - m_lo)] = std::abs(m_spectrum[k]);
         for (std::size_t r = 0; r < m_kernels.rows(); ++r) {
             const float* w = m_weights.data() + m_kernels.offset[r];
             const float* mag = m_magnitude.data() + (m_kernels.lo[r] - m_lo);

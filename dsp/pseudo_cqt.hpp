@@ -39,11 +39,11 @@ public:
 private:
     CqtOptions m_options;
     CqtFilterBank m_bank;
-    SparseKernels m_kernels;     // ranges and offsets of each row
+    SparseKernels m_kernels;       // ranges and offsets of each row
     std::vector<float> m_weights;  // |K| with every scale factor folded in, laid out as m_kernels.values
     int m_lo = 0, m_hi = 0;        // union of the rows' spectrum ranges
     std::shared_ptr<const RealFft> m_fft;
-    std::vector<float> m_window;   // periodic Hann of n_fft samples
+    std::vector<float> m_window;  // periodic Hann of n_fft samples
     FftBuffer<float> m_frame;
     FftBuffer<std::complex<float>> m_spectrum;
     std::vector<float> m_magnitude;  // |X| over [m_lo, m_hi)

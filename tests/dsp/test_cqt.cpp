@@ -19,7 +19,9 @@ using mtag::dsp::FloatMatrix;
 
 namespace {
 
-double midi_to_hz(double midi) { return 440.0 * std::pow(2.0, (midi - 69.0) / 12.0); }
+double midi_to_hz(double midi) {
+    return 440.0 * std::pow(2.0, (midi - 69.0) / 12.0);
+}
 
 std::vector<float> sine(double freq, double sr, double seconds, double amplitude = 1.0) {
     std::vector<float> y(static_cast<std::size_t>(seconds * sr));
@@ -129,14 +131,15 @@ TEST_CASE("cqt: frame count and centring follow the STFT (frames = 1 + len / hop
         CHECK(c.cols == 1 + n / 512);
         CHECK(cqt.n_frames(n) == 1 + n / 512);
     }
-    // A click at sample p shows most in the frame whose centre t * hop is nearest to p: in the top bin (a kernel
-    // of 97 samples) only when it is that close, in C5 (730 samples) in both neighbouring frames.
+    // A click at sample p shows most in the frame whose centre t * hop is nearest to p: in the top bin (a
+    // kernel of 97 samples) only when it is that close, in C5 (730 samples) in both neighbouring frames.
     for (std::size_t p : {10u * 512u, 10u * 512u + 200u, 10u * 512u + 300u}) {
         std::vector<float> y(30 * 512, 0.0f);
         y[p] = 1.0f;
         cqt.compute(y, c);
         const auto c5 = c.row(48);
-        const std::size_t frame = static_cast<std::size_t>(std::max_element(c5.begin(), c5.end()) - c5.begin());
+        const std::size_t frame =
+            static_cast<std::size_t>(std::max_element(c5.begin(), c5.end()) - c5.begin());
         CHECK(frame == (p + 256) / 512);
         CHECK(c5[frame] > 0.0f);
     }
@@ -145,12 +148,14 @@ TEST_CASE("cqt: frame count and centring follow the STFT (frames = 1 + len / hop
         y[p] = 1.0f;
         cqt.compute(y, c);
         const auto top = c.row(83);
-        const std::size_t frame = static_cast<std::size_t>(std::max_element(top.begin(), top.end()) - top.begin());
+        const std::size_t frame =
+            static_cast<std::size_t>(std::max_element(top.begin(), top.end()) - top.begin());
         CHECK(frame == 10);
     }
 }
 
-TEST_CASE("cqt: a segment aligned as alignment() says reproduces the whole signal's frames within reach()", "[cqt]") {
+TEST_CASE("cqt: a segment aligned as alignment() says reproduces the whole signal's frames within reach()",
+          "[cqt]") {
     // Hop 441 runs every octave at 22.05 kHz (FFT sizes up to 16384): FFTW_MEASURE planning of those sizes
     // would take seconds, and planning is not under test.
     mtag::dsp::set_fft_planning(mtag::dsp::FftPlanning::estimate);
@@ -183,10 +188,11 @@ TEST_CASE("cqt: a segment aligned as alignment() says reproduces the whole signa
 }
 
 TEST_CASE("cqt: recursive octaves agree with direct time-domain filtering at the full rate", "[cqt]") {
-    // Independent reference: each kernel built per librosa.filters.wavelet at the input rate (Hann, L1-normalised,
-    // np.arange(-L // 2, L // 2) sample positions), convolved with the signal in double precision around each
-    // frame centre, scaled by sqrt(L) (scale) or L. The recursive transform differs by its sparsified kernels,
-    // the half-band decimators and the kernels rebuilt per octave (lengths rounded at the lower rate).
+    // Independent reference: each kernel built per librosa.filters.wavelet at the input rate (Hann,
+    // L1-normalised, np.arange(-L // 2, L // 2) sample positions), convolved with the signal in double
+    // precision around each frame centre, scaled by sqrt(L) (scale) or L. The recursive transform differs by
+    // its sparsified kernels, the half-band decimators and the kernels rebuilt per octave (lengths rounded at
+    // the lower rate).
     const int hop = 512;
     auto make_signal = [](double sr) {
         std::mt19937_64 rng(7);
@@ -194,12 +200,13 @@ TEST_CASE("cqt: recursive octaves agree with direct time-domain filtering at the
         std::vector<float> y(static_cast<std::size_t>(4 * sr));
         for (std::size_t i = 0; i < y.size(); ++i) {
             double v = normal(rng);
-            for (int note : {31, 45, 52, 64, 79, 95}) v += 0.5 * std::sin(2 * std::numbers::pi * midi_to_hz(note) * i / sr);
+            for (int note : {31, 45, 52, 64, 79, 95})
+                v += 0.5 * std::sin(2 * std::numbers::pi * midi_to_hz(note) * i / sr);
             y[i] = static_cast<float>(v);
         }
-        // Fade in and out over 0.75 s (longer than half the C1 kernel): at an abrupt edge the kernel cut by the
-        // zero padding sees the whole band, which the decimated octaves no longer carry, so edge frames of the
-        // low octaves would measure the decimators' band limit rather than the transform.
+        // Fade in and out over 0.75 s (longer than half the C1 kernel): at an abrupt edge the kernel cut by
+        // the zero padding sees the whole band, which the decimated octaves no longer carry, so edge frames
+        // of the low octaves would measure the decimators' band limit rather than the transform.
         const std::size_t fade = static_cast<std::size_t>(0.75 * sr);
         for (std::size_t i = 0; i < fade; ++i) {
             const float g = static_cast<float>(0.5 - 0.5 * std::cos(std::numbers::pi * i / fade));
@@ -223,12 +230,14 @@ TEST_CASE("cqt: recursive octaves agree with direct time-domain filtering at the
         }
         std::vector<double> out(frames);
         for (std::size_t t = 0; t < frames; ++t) {
-            // Kernel sample j meets signal sample t * hop + ceil(count / 2) - j (the FFT product's orientation).
+            // Kernel sample j meets signal sample t * hop + ceil(count / 2) - j (the FFT product's
+            // orientation).
             std::complex<double> acc = 0;
             const std::ptrdiff_t base = static_cast<std::ptrdiff_t>(t) * hop + (count + 1) / 2;
             for (int j = 0; j < count; ++j) {
                 const std::ptrdiff_t s = base - j;
-                if (s >= 0 && s < static_cast<std::ptrdiff_t>(y.size())) acc += k[j] * static_cast<double>(y[s]);
+                if (s >= 0 && s < static_cast<std::ptrdiff_t>(y.size()))
+                    acc += k[j] * static_cast<double>(y[s]);
             }
             out[t] = std::abs(acc) / l1 * (scale ? std::sqrt(length) : length);
         }
@@ -257,7 +266,8 @@ TEST_CASE("cqt: recursive octaves agree with direct time-domain filtering at the
             const auto ref = reference(y, cs.sr, cs.scale, row, c.cols);
             double worst = 0;
             const double peak = *std::max_element(ref.begin(), ref.end());
-            for (std::size_t t = 0; t < c.cols; ++t) worst = std::max(worst, std::abs(c(row, t) - ref[t]) / peak);
+            for (std::size_t t = 0; t < c.cols; ++t)
+                worst = std::max(worst, std::abs(c(row, t) - ref[t]) / peak);
             CAPTURE(cs.sr, cs.sparsity, cs.scale, row, worst, peak);
             CHECK(worst < (row >= 72 ? cs.top_tolerance : cs.low_tolerance));
         }
@@ -277,7 +287,8 @@ TEST_CASE("cqt: complex output, reflect padding and VQT", "[cqt]") {
     cqt.compute_complex(y, z);
     REQUIRE(z.rows == mag.rows);
     REQUIRE(z.cols == mag.cols);
-    for (std::size_t i = 0; i < z.size(); ++i) REQUIRE(std::abs(z.data[i]) == Approx(mag.data[i]).margin(1e-6));
+    for (std::size_t i = 0; i < z.size(); ++i)
+        REQUIRE(std::abs(z.data[i]) == Approx(mag.data[i]).margin(1e-6));
 
     Cqt reflect({.sample_rate = sr, .pad_mode = CqtPadMode::reflect});
     FloatMatrix r;
@@ -316,7 +327,8 @@ TEST_CASE("cqt: Hamming, Blackman and rectangular kernels", "[cqt]") {
 TEST_CASE("cqt: hops with few factors of two stop the decimation, as librosa >= 0.9 does", "[cqt]") {
     // librosa 0.7 required hop_length divisible by 2^(octaves - 1); since 0.9 it decimates only while the hop
     // stays even and runs the remaining octaves at that rate (slower, same transform).
-    mtag::dsp::set_fft_planning(mtag::dsp::FftPlanning::estimate);  // large FFT sizes; planning is not under test
+    mtag::dsp::set_fft_planning(
+        mtag::dsp::FftPlanning::estimate);  // large FFT sizes; planning is not under test
     const double sr = 22050;
     const auto y = sine(midi_to_hz(60), sr, 2.0);
     for (int hop : {441, 100}) {
