@@ -73,6 +73,10 @@ public:
     void apply(const float* spectrum, float* mel) const;
     // A spectrogram [bins, frames] -> [n_mels, frames].
     void apply(const FloatMatrix& spectrogram, FloatMatrix& out) const;
+    // The same on raw row-major blocks: spectrum is [bins, frames] with row stride spectrum_stride, out is
+    // [n_mels, frames] with row stride out_stride (overwritten). Vectorises over frames.
+    void apply(const float* spectrum, std::size_t spectrum_stride, std::size_t frames, float* out,
+               std::size_t out_stride) const;
 
 private:
     MelOptions m_options;

@@ -91,6 +91,11 @@ SampleRange Stft::samples_for_frames(std::int64_t first_frame, std::int64_t n_fr
     return r;
 }
 
+int Stft::batch_frames() const {
+    // Frames and spectra of one batch stay in L2 cache; at least 16 frames so sinks can vectorise along frames.
+    return std::max(16, 32768 / m_options.n_fft);
+}
+
 void Stft::transform_frames(const SignalBlock& block, std::int64_t first_frame, std::int64_t n_frames,
                             const SpectrumSink& sink) const {
     const StftOptions& o = m_options;
@@ -116,7 +121,7 @@ void Stft::transform_frames(const SignalBlock& block, std::int64_t first_frame, 
     const bool reflect = o.pad_mode == PadMode::reflect;
     // Frames are windowed and transformed in batches that stay in L2 cache; the sink then reads
     // `batch` spectra at once (e.g. to transpose them into [bins, frames] with row-contiguous writes).
-    const int batch = static_cast<int>(std::min<std::int64_t>(n_frames, std::max(1, 16384 / n_fft)));
+    const int batch = static_cast<int>(std::min<std::int64_t>(n_frames, batch_frames()));
     const std::size_t frame_stride = aligned_stride(static_cast<std::size_t>(n_fft), sizeof(float));
     const std::size_t spec_stride = aligned_stride(static_cast<std::size_t>(bins()), sizeof(std::complex<float>));
     FftBuffer<float> frames = fft_alloc_real(frame_stride * static_cast<std::size_t>(batch));

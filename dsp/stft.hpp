@@ -101,6 +101,8 @@ public:
     // Low-level access for fused consumers (mel, CQT): transforms the frames and calls
     // sink(first, count, spectra, stride) for consecutive batches, where spectra[j * stride + k] is bin k of
     // frame first + j (first is relative to first_frame). The spectra buffer is only valid during the call.
+    // Frames per batch handed to a sink (at most this many).
+    int batch_frames() const;
     using SpectrumSink = std::function<void(std::int64_t first, int count, const std::complex<float>* spectra,
                                             std::size_t stride)>;
     void transform_frames(const SignalBlock& block, std::int64_t first_frame, std::int64_t n_frames,
