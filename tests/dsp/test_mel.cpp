@@ -196,3 +196,28 @@ TEST_CASE("mel: a tone lands in the band whose centre is nearest", "[mel]") {
         if (mel(m, 20) > mel(best, 20)) best = m;
     CHECK(best == expected);
 }
+
+#include "dsp/log_compression.hpp"
+#include "torchaudio_fixture.hpp"
+
+TEST_CASE("mel: MelSpectrogram and dB equal torchaudio's MelSpectrogram + AmplitudeToDB", "[mel][fixture]") {
+    const auto x = mtag::test::torchaudio_signal();
+    for (const auto& c : mtag::test::torchaudio_cases()) {
+        INFO(c.name);
+        const FloatMatrix ref = mtag::test::json_matrix((*c.json)["mel"]);
+        const FloatMatrix ref_db = mtag::test::json_matrix((*c.json)["mel_db"]);
+        FloatMatrix mel;
+        MelSpectrogram(c.stft, c.mel, c.power).compute(x, mel);
+        REQUIRE(mel.rows == ref.rows);
+        REQUIRE(mel.cols == ref.cols);
+        const double err = mtag::test::relative_to_peak(mel, ref);
+        INFO("mel: max error relative to the peak " << err);
+        CHECK(err < 5e-6);  // measured <= 8.6e-7
+        // torchaudio's AmplitudeToDB uses amin 1e-10 for both power and magnitude input.
+        if (c.power == 2.0f) power_to_db(mel, 1.0f, 1e-10f, 80.0f);
+        else amplitude_to_db(mel, 1.0f, 1e-10f, 80.0f);
+        const double db_err = mtag::test::max_abs_diff(mel, ref_db);
+        INFO("dB: max abs error " << db_err);
+        CHECK(db_err < 5e-4);  // measured <= 7.3e-5 dB
+    }
+}

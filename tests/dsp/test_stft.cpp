@@ -277,3 +277,18 @@ TEST_CASE("stft: istft honours an exact output length", "[stft][istft]") {
     ComplexMatrix wrong(100, 3);
     CHECK_THROWS_AS(s.inverse(wrong, -1, y), mtag::Error);
 }
+
+#include "torchaudio_fixture.hpp"
+
+TEST_CASE("stft: centred reflect-padded power spectrogram equals torchaudio's", "[stft][fixture]") {
+    const auto x = mtag::test::torchaudio_signal();
+    const auto c = mtag::test::torchaudio_cases().at(0);  // the case that stores its power spectrogram
+    const FloatMatrix ref = mtag::test::json_matrix((*c.json)["power_spectrogram"]);
+    FloatMatrix pow;
+    Stft(c.stft).power(x, pow);
+    REQUIRE(pow.rows == ref.rows);
+    REQUIRE(pow.cols == ref.cols);
+    const double err = mtag::test::relative_to_peak(pow, ref);
+    INFO(c.name << ": max error relative to the peak " << err);
+    CHECK(err < 2e-6);  // measured 2e-7
+}
