@@ -27,8 +27,8 @@ enum class FftPlanning {
 };
 
 // Sets the planning effort for sizes first planned from now on by real_fft() (already cached sizes keep
-// their plans). Default: estimate. Long batch jobs (feature extraction, training) gain from measure,
-// ideally with load_fft_wisdom / save_fft_wisdom so later runs plan instantly.
+// their plans). Default: estimate (see the measurements above); measure pays off only for very long
+// jobs, ideally with load_fft_wisdom / save_fft_wisdom so later runs plan instantly.
 void set_fft_planning(FftPlanning planning);
 FftPlanning fft_planning();
 

@@ -217,6 +217,11 @@ TEST_CASE("stft: frame ranges from covering blocks equal the whole-signal STFT",
                 for (std::size_t k = 0; k < part.rows; ++k)
                     for (std::int64_t j = 0; j < n; ++j)
                         REQUIRE(part(k, j) == whole(k, static_cast<std::size_t>(f0 + j)));
+                FloatMatrix mag;
+                s.spectrogram_frames({piece, r.begin, len}, f0, n, 1.0f, mag);
+                REQUIRE(mag.cols == static_cast<std::size_t>(n));
+                for (std::size_t k = 0; k < mag.rows; ++k)
+                    for (std::int64_t j = 0; j < n; ++j) REQUIRE(mag(k, j) == std::abs(part(k, j)));
             }
             // A block that does not cover the frames is refused.
             const std::vector<float> tiny(x.begin() + 1000, x.begin() + 1100);
