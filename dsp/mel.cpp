@@ -124,6 +124,8 @@ MelFilterbank::MelFilterbank(const MelOptions& options) : m_options(options) {
             if (lo != 0.0) warn = true;  // librosa ignores an empty first band that starts at 0 Hz
             continue;
         }
+        m_used_begin = m_weights.empty() ? first : std::min(m_used_begin, first);
+        m_used_end = std::max(m_used_end, last + 1);
         m_start[static_cast<std::size_t>(m)] = first;
         m_count[static_cast<std::size_t>(m)] = last - first + 1;
         m_weights.insert(m_weights.end(), row.begin() + first, row.begin() + last + 1);
@@ -241,13 +243,15 @@ void MelSpectrogram::compute_frames(const SignalBlock& block, std::int64_t first
     const std::size_t batch = static_cast<std::size_t>(m_stft.batch_frames());
     std::vector<float> power_t(bins * batch);
     const float power = m_power;
+    const std::size_t k_begin = static_cast<std::size_t>(m_filterbank.used_begin());
+    const std::size_t k_end = static_cast<std::size_t>(m_filterbank.used_end());
     m_stft.transform_frames(block, first_frame, n_frames,
                             [&](std::int64_t first, int count, const std::complex<float>* spec, std::size_t stride) {
                                 const std::size_t n = static_cast<std::size_t>(count);
                                 if (power == 2.0f) {
                                     // Bin-major: each step reads one bin of every frame (lines stay in L1)
-                                    // and writes a contiguous row of power_t.
-                                    for (std::size_t k = 0; k < bins; ++k) {
+                                    // and writes a contiguous row of power_t. Bins no band uses are skipped.
+                                    for (std::size_t k = k_begin; k < k_end; ++k) {
                                         float* p = power_t.data() + k * batch;
                                         const std::complex<float>* X = spec + k;
                                         for (std::size_t j = 0; j < n; ++j) {
@@ -256,7 +260,7 @@ void MelSpectrogram::compute_frames(const SignalBlock& block, std::int64_t first
                                         }
                                     }
                                 } else {
-                                    for (std::size_t k = 0; k < bins; ++k) {
+                                    for (std::size_t k = k_begin; k < k_end; ++k) {
                                         float* p = power_t.data() + k * batch;
                                         for (std::size_t j = 0; j < n; ++j) {
                                             const float a = std::abs(spec[stride * j + k]);

@@ -125,6 +125,20 @@ TEST_CASE("mel: sparse bands equal the dense filterbank and its product", "[mel]
     }
 }
 
+TEST_CASE("mel: the used bin range bounds every nonzero weight", "[mel]") {
+    MelFilterbank fb({.sample_rate = 22050, .n_fft = 1024, .n_mels = 64, .fmin = 300, .fmax = 6000});
+    const FloatMatrix w = fb.dense();
+    CHECK(fb.used_begin() > 0);
+    CHECK(fb.used_end() < fb.bins());
+    for (std::size_t m = 0; m < w.rows; ++m)
+        for (std::size_t k = 0; k < w.cols; ++k)
+            if (w(m, k) != 0.0f) {
+                CHECK(static_cast<int>(k) >= fb.used_begin());
+                CHECK(static_cast<int>(k) < fb.used_end());
+            }
+    CHECK(fb.dense()(0, static_cast<std::size_t>(fb.used_begin())) > 0.0f);
+}
+
 TEST_CASE("mel: empty bands are counted and their output is zero", "[mel]") {
     // 128 bands over 65 bins: many bands fall between bins (librosa warns "Empty filters detected").
     MelFilterbank fb({.sample_rate = 22050, .n_fft = 128, .n_mels = 128});
