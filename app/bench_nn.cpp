@@ -258,7 +258,13 @@ int bench_nn(const BenchContext& context) {
     nn::set_thread_budget(threads);
     const bool quick = context.quick;
     const int repeats = quick ? 1 : 3;
-    const std::vector<Case> cases = make_cases(quick);
+    std::vector<Case> cases = make_cases(quick);
+    // Optional filters: `mtag bench nn conv1d bn2d` keeps cases whose name contains any of the words.
+    if (!context.extra.empty())
+        std::erase_if(cases, [&](const Case& c) {
+            return std::none_of(context.extra.begin(), context.extra.end(),
+                                [&](const std::string& f) { return c.name.find(f) != std::string::npos; });
+        });
 
     // Memory first, before any other layer has grown the allocator or the scratch buffers.
     std::map<std::int64_t, double> memory;

@@ -86,14 +86,36 @@ Tensor PoolBase::forward(const Tensor& input) {
                 for (std::int64_t j = 0; j < ow; ++j) {
                     const std::int64_t c0 = m_cols.begin[static_cast<std::size_t>(j)], c1 = m_cols.end[static_cast<std::size_t>(j)];
                     if (is_max) {
+                        // Pass 1: branch-free maximum (random data would mispredict a compare-and-branch on
+                        // every element). Pass 2: the first position holding it. A NaN anywhere takes the
+                        // exact PyTorch rule (val > max || isnan(val)) instead.
                         float best = -std::numeric_limits<float>::infinity();
+                        bool nan = false;
+                        for (std::int64_t r = r0; r < r1; ++r) {
+                            const float* row = x + r * w;
+                            for (std::int64_t q = c0; q < c1; ++q) {
+                                best = std::max(best, row[q]);
+                                nan |= row[q] != row[q];
+                            }
+                        }
                         std::int64_t where = r0 * w + c0;
-                        for (std::int64_t r = r0; r < r1; ++r)
-                            for (std::int64_t q = c0; q < c1; ++q)
-                                if (const float v = x[r * w + q]; v > best || v != v) {  // NaN propagates
-                                    best = v;
-                                    where = r * w + q;
-                                }
+                        if (nan) {
+                            best = -std::numeric_limits<float>::infinity();
+                            for (std::int64_t r = r0; r < r1; ++r)
+                                for (std::int64_t q = c0; q < c1; ++q)
+                                    if (const float v = x[r * w + q]; v > best || v != v) {
+                                        best = v;
+                                        where = r * w + q;
+                                    }
+                        } else {
+                            for (std::int64_t r = r0; r < r1; ++r)
+                                for (std::int64_t q = c0; q < c1; ++q)
+                                    if (x[r * w + q] == best) {
+                                        where = r * w + q;
+                                        goto found;
+                                    }
+                        found:;
+                        }
                         out[i * ow + j] = best;
                         arg[i * ow + j] = static_cast<std::int32_t>(where);
                     } else {
