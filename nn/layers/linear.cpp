@@ -1,6 +1,7 @@
 #include "nn/layers/linear.hpp"
 
 #include "dsp/error.hpp"
+#include "nn/threads.hpp"
 
 #include <cblas.h>
 
@@ -18,6 +19,7 @@ const LinearOptions& validated(const LinearOptions& o) {
 Linear::Linear(const LinearOptions& options)
     : m_options(validated(options)), m_weight(register_parameter("weight", {options.out_features, options.in_features})) {
     if (options.bias) m_bias = &register_parameter("bias", {options.out_features}, true);
+    init_blas();
 }
 
 Tensor Linear::forward(const Tensor& input) {

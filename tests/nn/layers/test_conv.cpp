@@ -85,14 +85,24 @@ TEST_CASE("conv: Conv1d gradients, strided sample-level path and odd sizes") {
         {.in_channels = 2, .out_channels = 3, .kernel_size = 4, .stride = 2, .padding = 2, .dilation = 2},
         {.in_channels = 2, .out_channels = 3, .kernel_size = 4, .padding_same = true},
         {.in_channels = 4, .out_channels = 2, .kernel_size = 1},
+        {.in_channels = 16, .out_channels = 5, .kernel_size = 3, .padding = 1},  // shifted-taps path
+        {.in_channels = 16, .out_channels = 3, .kernel_size = 4, .dilation = 3, .padding_same = true},
+        {.in_channels = 17, .out_channels = 2, .kernel_size = 5, .padding = 0},
     };
     for (const Conv1dOptions& o : cases) {
         Conv1d conv(o);
         randomize(conv, 9);
         const Tensor x = random_tensor({3, o.in_channels, 29}, 17);
-        const auto e = gradcheck(conv, x);
+        const auto e = gradcheck(conv, x, 7, 1e-2f, 200);
         CHECK(e.input < 2e-3);
         CHECK(e.param < 2e-3);
+        // Against a direct convolution.
+        const Tensor direct = naive_conv2d(x.view({3, o.in_channels, 1, 29}), conv.weight().value.view(
+                                               {o.out_channels, o.in_channels, 1, o.kernel_size}),
+                                           &conv.bias()->value, conv.geometry());
+        const Tensor y0 = conv.forward(x);
+        REQUIRE(y0.size() == direct.size());
+        for (std::size_t i = 0; i < y0.size(); ++i) REQUIRE(y0[i] == Approx(direct[i]).margin(1e-5));
         // Conv1d equals Conv2d on a (1, L) map.
         Conv2d c2({.in_channels = o.in_channels, .out_channels = o.out_channels, .kernel_size = {1, o.kernel_size},
                    .stride = {1, o.stride}, .padding = {0, o.padding}, .dilation = {1, o.dilation},
