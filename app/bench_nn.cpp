@@ -178,18 +178,28 @@ double train_step_memory(const Case& c, std::int64_t batch) {
     return static_cast<double>(peak - base) / 1024.0;
 }
 
-// Best GFLOP/s of a large square SGEMM with the current thread budget.
+// Best GFLOP/s of square SGEMMs (512, 1024, 2048) with the current thread budget: the machine's
+// attainable SGEMM rate with the OpenBLAS kernels in use (best of several runs, as for the layers).
 double sgemm_peak(bool quick) {
-    const int n = quick ? 1024 : 2048;
-    std::vector<float> a(static_cast<std::size_t>(n) * n, 0.5f), b(a), c(a.size());
     double best = 0.0;
-    for (int r = 0; r < (quick ? 2 : 4); ++r) {
-        const double t0 = wall_seconds();
-        cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, n, n, n, 1.0f, a.data(), n, b.data(), n, 0.0f, c.data(), n);
-        const double dt = wall_seconds() - t0;
-        if (r > 0) best = std::max(best, 2.0 * n * n * static_cast<double>(n) / dt / 1e9);
+    for (const int n : {512, 1024, 2048}) {
+        std::vector<float> a(static_cast<std::size_t>(n) * n, 0.5f), b(a), c(a.size());
+        const int runs = quick ? 2 : (n == 2048 ? 3 : 6);
+        for (int r = 0; r < runs; ++r) {
+            const double t0 = wall_seconds();
+            cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, n, n, n, 1.0f, a.data(), n, b.data(), n, 0.0f, c.data(), n);
+            const double dt = wall_seconds() - t0;
+            if (r > 0) best = std::max(best, 2.0 * n * n * static_cast<double>(n) / dt / 1e9);
+        }
     }
     return best;
+}
+
+std::string load_average() {
+    std::ifstream in("/proc/loadavg");
+    std::string one;
+    in >> one;
+    return one.empty() ? "?" : one;
 }
 
 std::filesystem::path find_script(const std::string& name) {
@@ -257,7 +267,7 @@ int bench_nn(const BenchContext& context) {
     const int threads = context.global->resolved_threads();
     nn::set_thread_budget(threads);
     const bool quick = context.quick;
-    const int repeats = quick ? 1 : 3;
+    const int repeats = quick ? 1 : 5;
     std::vector<Case> cases = make_cases(quick);
     // Optional filters: `mtag bench nn conv1d bn2d` keeps cases whose name contains any of the words.
     if (!context.extra.empty())
@@ -272,18 +282,22 @@ int bench_nn(const BenchContext& context) {
         if (c.kind == "train_step")
             for (std::int64_t b : c.batches) memory[b] = train_step_memory(c, b);
 
+    const std::string core = nn::init_blas();
+    const std::string load_before = load_average();
     const double peak = sgemm_peak(quick);
     std::string note;
     auto reference = run_reference(context, cases, threads, repeats, note);
 
     if (!context.json) {
-        std::printf("mtag bench nn: %d thread(s), best of %d run(s); OpenBLAS SGEMM peak %.1f GFLOP/s (%dx%d)\n", threads, repeats,
-                    peak, quick ? 1024 : 2048, quick ? 1024 : 2048);
+        std::printf("mtag bench nn: %d thread(s), best of %d run(s); OpenBLAS kernels %s, SGEMM peak %.1f GFLOP/s "
+                    "(best square 512..2048); load average %s\n",
+                    threads, repeats, core.c_str(), peak, load_before.c_str());
         std::printf("%s\n", note.c_str());
         std::printf("%-32s %5s | %10s %10s %7s | %10s %10s %7s | %8s %6s %8s %6s\n", "layer", "batch", "fwd ms", "torch ms",
                     "speedup", "bwd ms", "torch ms", "speedup", "fwd GF/s", "%peak", "bwd GF/s", "%peak");
     } else {
-        std::cout << json{{"bench", "nn"}, {"threads", threads}, {"repeats", repeats}, {"sgemm_peak_gflops", peak}, {"reference", note}}.dump()
+        std::cout << json{{"bench", "nn"}, {"threads", threads}, {"repeats", repeats}, {"openblas_core", core},
+                          {"sgemm_peak_gflops", peak}, {"load_average", load_before}, {"reference", note}}.dump()
                   << "\n";
     }
     for (const Case& c : cases) {
@@ -335,6 +349,8 @@ int bench_nn(const BenchContext& context) {
             }
         }
     }
+    if (!context.json)
+        std::printf("load average at the end: %s (on a shared machine, figures vary from run to run)\n", load_average().c_str());
     nn::release_scratch();
     return 0;
 }

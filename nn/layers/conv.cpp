@@ -13,8 +13,9 @@ namespace mtag::nn {
 
 namespace {
 
-// Largest unrolled tile (floats) before the output rows are split into several tiles: 16 MB.
-constexpr std::int64_t tile_budget = std::int64_t{1} << 22;
+// Largest unrolled tile (floats) before the output rows are split into several tiles: 2 MB, so the
+// tile is still in cache when GEMM packs it (measured: 1-2 MB tiles beat 16 MB ones by ~8%).
+constexpr std::int64_t tile_budget = std::int64_t{1} << 19;
 
 std::string dims(std::int64_t a, std::int64_t b) { return "(" + std::to_string(a) + ", " + std::to_string(b) + ")"; }
 
