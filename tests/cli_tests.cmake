@@ -30,3 +30,7 @@ set_tests_properties("cli: info keeps going past a bad file" PROPERTIES FIXTURES
 
 add_test(NAME "cli: bench io --quick" COMMAND ${MTAG_EXE} bench io --quick)
 set_tests_properties("cli: bench io --quick" PROPERTIES PASS_REGULAR_EXPRESSION "mp3 +best")
+
+# mtag bench nn: a quick run of the 1-D convolution cases without the PyTorch reference.
+add_test(NAME "cli: bench nn --quick" COMMAND ${MTAG_EXE} --threads 1 bench nn --quick --python "" conv1d)
+set_tests_properties("cli: bench nn --quick" PROPERTIES PASS_REGULAR_EXPRESSION "conv1d k3 256->256 L729")
