@@ -30,9 +30,11 @@ void valid_range(std::int64_t out_w, std::int64_t w, std::int64_t stride, std::i
 }
 
 // Unrolls output rows [oh0, oh1) of one sample x (C_in, H, W) into col (patch, (oh1-oh0)*out_w).
+// `ld` is the distance between rows of col (0: packed, (oh1-oh0)*out_w); a larger ld lets several
+// samples share one unrolled matrix side by side (batch folding for small maps).
 void im2col(const ConvGeometry& g, const float* x, std::int64_t h, std::int64_t w, std::int64_t out_w,
-            std::int64_t oh0, std::int64_t oh1, float* col) {
-    const std::int64_t cols = (oh1 - oh0) * out_w;
+            std::int64_t oh0, std::int64_t oh1, float* col, std::int64_t ld = 0) {
+    const std::int64_t cols = ld ? ld : (oh1 - oh0) * out_w;
     parallel_for(g.patch(), 4, [&](std::int64_t r0, std::int64_t r1) {
         for (std::int64_t r = r0; r < r1; ++r) {
             const std::int64_t j = r % g.kw, i = (r / g.kw) % g.kh, c = r / (g.kw * g.kh);
@@ -63,8 +65,8 @@ void im2col(const ConvGeometry& g, const float* x, std::int64_t h, std::int64_t 
 // Adds col (patch, (oh1-oh0)*out_w) back into dx (C_in, H, W): the adjoint of im2col. Parallel over
 // input channels so that no two threads write the same element; order of sums is fixed.
 void col2im(const ConvGeometry& g, const float* col, std::int64_t h, std::int64_t w, std::int64_t out_w,
-            std::int64_t oh0, std::int64_t oh1, float* dx) {
-    const std::int64_t cols = (oh1 - oh0) * out_w;
+            std::int64_t oh0, std::int64_t oh1, float* dx, std::int64_t ld = 0) {
+    const std::int64_t cols = ld ? ld : (oh1 - oh0) * out_w;
     parallel_for(g.c_in, 1, [&](std::int64_t c0, std::int64_t c1) {
         for (std::int64_t c = c0; c < c1; ++c) {
             float* dxc = dx + c * h * w;
@@ -141,7 +143,25 @@ Tensor ConvBase::forward_map(const Tensor& x) {
                 for (std::int64_t j = 0; j < g.kw; ++j)
                     m_taps[static_cast<std::size_t>((j * g.c_out + co) * g.c_in + ci)] = wt[(co * g.c_in + ci) * g.kw + j];
     }
-    for (std::int64_t b = 0; b < n; ++b) {
+    const std::int64_t group = batch_group(n, hw);
+    if (group > 1) {
+        // Small maps: several samples side by side in one unrolled matrix, one GEMM with N = group * hw.
+        float* col = scratch(static_cast<std::size_t>(k * group * hw), 0);
+        float* tmp = scratch(static_cast<std::size_t>(g.c_out * group * hw), 1);
+        for (std::int64_t b0 = 0; b0 < n; b0 += group) {
+            const std::int64_t gs = std::min(group, n - b0), cols = gs * hw;
+            for (std::int64_t s = 0; s < gs; ++s)
+                im2col(g, x.data() + (b0 + s) * g.c_in * h * w, h, w, ow, 0, oh, col + s * hw, cols);
+            cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, static_cast<int>(g.c_out), static_cast<int>(cols),
+                        static_cast<int>(k), 1.0f, wt, static_cast<int>(k), col, static_cast<int>(cols), 0.0f, tmp,
+                        static_cast<int>(cols));
+            for (std::int64_t s = 0; s < gs; ++s)
+                for (std::int64_t c = 0; c < g.c_out; ++c)
+                    std::memcpy(y.data() + ((b0 + s) * g.c_out + c) * hw, tmp + c * cols + s * hw,
+                                static_cast<std::size_t>(hw) * sizeof(float));
+        }
+    }
+    for (std::int64_t b = group > 1 ? n : 0; b < n; ++b) {
         const float* xb = x.data() + b * g.c_in * h * w;
         float* yb = y.data() + b * g.c_out * hw;
         if (shifted) {
@@ -218,8 +238,31 @@ Tensor ConvBase::backward_map(const Tensor& gy) {
     float* gw = m_weight.grad.data();
     const int ik = static_cast<int>(k), ihw = static_cast<int>(hw), ico = static_cast<int>(g.c_out);
     const bool shifted = m_path == Path::shifted_taps && h == 1;
-    if (shifted && need_w) m_tap_grads.assign(m_taps.size(), 0.0f);
-    for (std::int64_t b = 0; b < n; ++b) {
+    const std::int64_t group = batch_group(n, hw);
+    if (shifted && need_w && group == 1) m_tap_grads.assign(m_taps.size(), 0.0f);
+    if (group > 1) {
+        float* col = scratch(static_cast<std::size_t>(k * group * hw), 0);
+        float* gyg = scratch(static_cast<std::size_t>(g.c_out * group * hw), 1);
+        for (std::int64_t b0 = 0; b0 < n; b0 += group) {
+            const std::int64_t gs = std::min(group, n - b0);
+            const int cols = static_cast<int>(gs * hw);
+            for (std::int64_t s = 0; s < gs; ++s)
+                for (std::int64_t c = 0; c < g.c_out; ++c)
+                    std::memcpy(gyg + c * cols + s * hw, gy.data() + ((b0 + s) * g.c_out + c) * hw,
+                                static_cast<std::size_t>(hw) * sizeof(float));
+            if (need_w) {
+                for (std::int64_t s = 0; s < gs; ++s)
+                    im2col(g, x.data() + (b0 + s) * g.c_in * h * w, h, w, ow, 0, oh, col + s * hw, cols);
+                cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, ico, ik, cols, 1.0f, gyg, cols, col, cols, 1.0f, gw, ik);
+            }
+            if (need_x) {
+                cblas_sgemm(CblasRowMajor, CblasTrans, CblasNoTrans, ik, cols, ico, 1.0f, wt, ik, gyg, cols, 0.0f, col, cols);
+                for (std::int64_t s = 0; s < gs; ++s)
+                    col2im(g, col + s * hw, h, w, ow, 0, oh, gx.data() + (b0 + s) * g.c_in * h * w, cols);
+            }
+        }
+    }
+    for (std::int64_t b = group > 1 ? n : 0; b < n; ++b) {
         const float* xb = x.data() + b * g.c_in * h * w;
         const float* gyb = gy.data() + b * g.c_out * hw;
         float* gxb = need_x ? gx.data() + b * g.c_in * h * w : nullptr;
@@ -260,12 +303,22 @@ Tensor ConvBase::backward_map(const Tensor& gy) {
             }
         }
     }
-    if (shifted && need_w)
+    if (shifted && need_w && group == 1)
         for (std::int64_t co = 0; co < g.c_out; ++co)
             for (std::int64_t ci = 0; ci < g.c_in; ++ci)
                 for (std::int64_t j = 0; j < g.kw; ++j)
                     gw[(co * g.c_in + ci) * g.kw + j] += m_tap_grads[static_cast<std::size_t>((j * g.c_out + co) * g.c_in + ci)];
     return gx;
+}
+
+std::int64_t ConvBase::batch_group(std::int64_t n, std::int64_t hw) const {
+    // Maps of fewer than 2048 output positions make thin GEMMs; group samples up to ~2048 columns while
+    // the unrolled matrix stays within 8 MB. Pointwise and strided-patch paths read the input in place
+    // and gain nothing from grouping.
+    if (n < 2 || hw >= 2048 || m_path == Path::pointwise || m_path == Path::strided_patches) return 1;
+    const std::int64_t by_width = (2048 + hw - 1) / hw;
+    const std::int64_t by_memory = std::max<std::int64_t>(1, (std::int64_t{1} << 21) / std::max<std::int64_t>(1, m_geo.patch() * hw));
+    return std::max<std::int64_t>(1, std::min({n, by_width, by_memory}));
 }
 
 std::int64_t ConvBase::tap_chunk() const {

@@ -72,6 +72,8 @@ private:
     enum class Path { im2col, pointwise, strided_patches, shifted_taps };
     Path choose_path() const;
     std::int64_t tap_chunk() const;
+    // Samples unrolled side by side into one GEMM (1 = per sample).
+    std::int64_t batch_group(std::int64_t n, std::int64_t hw) const;
     void shifted_taps_forward(const float* x, std::int64_t w, std::int64_t ow, float* y);
     void shifted_taps_backward(const float* x, const float* gy, std::int64_t w, std::int64_t ow, bool need_w, float* gx);
     // Rows of output per tile so that the unrolled tile stays within the workspace budget.
