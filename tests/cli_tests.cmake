@@ -36,3 +36,6 @@ add_test(NAME "cli: dataset stats"
          COMMAND ${CMAKE_COMMAND} -DEXE=${MTAG_EXE} -DTMP=${CLI_TMP} -P ${CMAKE_CURRENT_SOURCE_DIR}/app/dataset_stats.cmake)
 add_test(NAME "cli: dataset stats --format must be known" COMMAND ${MTAG_EXE} dataset stats --data . --format wav)
 set_tests_properties("cli: dataset stats --format must be known" PROPERTIES WILL_FAIL TRUE)
+# mtag bench nn: a quick run of the 1-D convolution cases without the PyTorch reference.
+add_test(NAME "cli: bench nn --quick" COMMAND ${MTAG_EXE} --threads 1 bench nn --quick --python "" conv1d)
+set_tests_properties("cli: bench nn --quick" PROPERTIES PASS_REGULAR_EXPRESSION "conv1d k3 256->256 L729")
