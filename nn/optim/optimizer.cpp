@@ -124,6 +124,10 @@ void Optimizer::zero_grad() {
     for (Slot& slot : m_slots) slot.param->zero_grad();
 }
 
+void Optimizer::set_momentum(double) {
+    throw Error(m_kind, "has no momentum to cycle; build the schedule with cycle_momentum = false");
+}
+
 void Optimizer::set_lr(double lr) {
     require_optim_range(lr, 0, 1e6, m_kind.c_str(), "lr (set_lr)");
     m_base_lr = lr;

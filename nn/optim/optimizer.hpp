@@ -69,6 +69,9 @@ public:
     std::vector<ParamGroup> param_groups() const;
     // Every parameter, in group order.
     std::vector<Parameter*> parameters() const;
+    // Sets the momentum a cycling schedule asks for: SGD/RMSProp momentum, beta1 for the Adam family
+    // (as torch CyclicLR/OneCycleLR do). Throws mtag::Error where there is none to set.
+    virtual void set_momentum(double momentum);
     // "sgd", "adam", ...
     virtual std::string kind() const = 0;
 

@@ -1,6 +1,8 @@
 // RMSProp; see rmsprop.hpp.
 #include "nn/optim/rmsprop.hpp"
 
+#include "dsp/error.hpp"
+
 #include <cmath>
 
 namespace mtag::nn {
@@ -48,6 +50,13 @@ void Rmsprop::update(Slot& slot, float* p, const float* g, std::size_t n, double
             p[i] += neg_lr * (g[i] / avg);
         }
     }
+}
+
+void Rmsprop::set_momentum(double momentum) {
+    if (m_o.momentum <= 0)
+        throw Error("rmsprop", "built without momentum: cannot cycle it (build with momentum > 0 or cycle_momentum = false)");
+    require_optim_range(momentum, 0, 1, "rmsprop", "momentum (set_momentum)", true, true);
+    m_o.momentum = momentum;
 }
 
 }  // namespace mtag::nn

@@ -57,7 +57,11 @@ TrainingState::TrainingState(std::unique_ptr<Optimizer> optimizer, std::unique_p
 
 double TrainingState::target_lr() const { return (m_schedule ? m_schedule->lr() : m_base_lr) * m_lr_scale; }
 
-void TrainingState::apply_lr() { m_optimizer->set_lr(target_lr()); }
+void TrainingState::apply_lr() {
+    m_optimizer->set_lr(target_lr());
+    if (m_schedule)
+        if (const auto m = m_schedule->momentum()) m_optimizer->set_momentum(*m);
+}
 
 void TrainingState::optimizer_step() {
     if (m_o.max_grad_norm > 0) m_last_grad_norm = clip_grad_norm(m_params, m_o.max_grad_norm);
@@ -212,6 +216,7 @@ void TrainingState::load(const TrainingCheckpoint& c) {
             r.events = h.at("events").get<std::vector<std::string>>();
             m_history.push_back(std::move(r));
         }
+    apply_lr();  // the rate (and cycled momentum) the uninterrupted run would use next
 }
 
 }  // namespace mtag::nn

@@ -4,6 +4,7 @@
 
 #include "nn/optim/adam.hpp"
 #include "nn/schedule/cosine.hpp"
+#include "nn/schedule/cyclic.hpp"
 #include "nn/schedule/plateau.hpp"
 
 #include "dsp/error.hpp"
@@ -180,4 +181,32 @@ TEST_CASE("training_state: options and checkpoints are validated", "[training_st
     auto ck = ok.save();
     ck.tensors[0].second = Tensor(Shape{7});
     CHECK_THROWS_WITH(ok.load(ck), Catch::Contains("expected [2, 3]"));
+}
+
+TEST_CASE("training_state: a cycling schedule drives the optimizer's momentum (Adam beta1)", "[training_state]") {
+    // Adam with OneCycleLr(cycle_momentum) must take the same steps as Adam whose lr and beta1 are set
+    // by hand to the schedule's values before every step.
+    Model a(0.5f), b(0.5f);
+    TrainingStateOptions o;
+    o.schedule_unit = ScheduleUnit::batch;
+    o.early_stopping.patience = 100;
+    TrainingState st(std::make_unique<Adam>(std::vector<Parameter*>{&a.w, &a.b}, AdamOptions{}),
+                     std::make_unique<OneCycleLr>(OneCycleLrOptions{.max_lr = 0.05, .total_steps = 20}), o);
+    OneCycleLr sched(OneCycleLrOptions{.max_lr = 0.05, .total_steps = 20});
+    Adam manual(std::vector<Parameter*>{&b.w, &b.b}, AdamOptions{});
+    for (int t = 0; t < 20; ++t) {
+        a.gradients(t);
+        b.gradients(t);
+        st.optimizer_step();
+        manual.set_lr(sched.lr());
+        manual.set_momentum(*sched.momentum());
+        manual.step();
+        sched.step();
+    }
+    CHECK(a.values() == b.values());
+    // A cycling schedule with an optimizer that has no momentum is refused when first applied.
+    Model c(0.5f);
+    CHECK_THROWS_AS(TrainingState(std::make_unique<Sgd>(std::vector<Parameter*>{&c.w}, SgdOptions{}),
+                                  std::make_unique<CyclicLr>(CyclicLrOptions{}), TrainingStateOptions{}),
+                    Error);
 }
