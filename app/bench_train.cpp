@@ -173,10 +173,11 @@ int bench_train(const BenchContext& context) {
                          .dump()
                   << "\n";
     } else {
-        std::printf("\ntagging metrics (per-tag ROC-AUC + AP, micro ROC-AUC), %zu clips x %zu tags\n"
-                    "mtag %.2f ms, sklearn %s ms%s\n",
-                    clips, tags, ms, sk_ms > 0 ? std::to_string(sk_ms).c_str() : "-",
-                    sk_ms > 0 ? (", speed-up " + std::to_string(sk_ms / ms) + "x").c_str() : "");
+        std::printf("\ntagging metrics (per-tag ROC-AUC + AP, micro ROC-AUC), %zu clips x %zu tags\n", clips, tags);
+        if (sk_ms > 0)
+            std::printf("mtag %.2f ms, sklearn %.2f ms, speed-up %.2fx\n", ms, sk_ms, sk_ms / ms);
+        else
+            std::printf("mtag %.2f ms, sklearn -\n", ms);
     }
     return 0;
 }

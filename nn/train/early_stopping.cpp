@@ -55,16 +55,18 @@ std::vector<std::pair<std::string, Tensor>> EarlyStopping::best_weights() const 
 
 void EarlyStopping::load_state(const nlohmann::json& state, const std::vector<std::pair<std::string, Tensor>>& best) {
     if (m_o.keep_best_weights) {
-        if (best.size() != m_params.size())
-            throw Error("early stopping state", "holds " + std::to_string(best.size()) + " best-weight tensors, expected " +
-                                                    std::to_string(m_params.size()));
-        for (std::size_t i = 0; i < m_params.size(); ++i) {
-            if (best[i].first != m_params[i]->name || !(best[i].second.shape() == m_params[i]->value.shape()))
-                throw Error("early stopping state", "tensor " + std::to_string(i) + " is '" + best[i].first + "' " +
-                                                        best[i].second.shape().str() + ", expected '" +
-                                                        m_params[i]->name + "' " + m_params[i]->value.shape().str());
+        // Looked up by name: a checkpoint file may list tensors in any order.
+        std::vector<const Tensor*> found;
+        for (const Parameter* p : m_params) {
+            auto it = std::find_if(best.begin(), best.end(), [&](const auto& t) { return t.first == p->name; });
+            if (it == best.end())
+                throw Error("early stopping state", "best-weight tensor '" + p->name + "' missing");
+            if (!(it->second.shape() == p->value.shape()))
+                throw Error("early stopping state", "best-weight tensor '" + p->name + "' has shape " +
+                                                        it->second.shape().str() + ", expected " + p->value.shape().str());
+            found.push_back(&it->second);
         }
-        for (std::size_t i = 0; i < m_params.size(); ++i) m_best_values[i].copy_from(best[i].second);
+        for (std::size_t i = 0; i < m_params.size(); ++i) m_best_values[i].copy_from(*found[i]);
     }
     const auto& b = state.at("best");
     m_best = b.is_null() ? (m_o.mode == MonitorMode::min ? std::numeric_limits<double>::infinity()

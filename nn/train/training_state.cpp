@@ -2,6 +2,7 @@
 #include "nn/train/training_state.hpp"
 
 #include "dsp/error.hpp"
+#include "nn/safetensors.hpp"
 
 #include <cmath>
 
@@ -27,6 +28,32 @@ std::vector<std::pair<std::string, Tensor>> with_prefix(const TrainingCheckpoint
 }
 
 }  // namespace
+
+void save_checkpoint(const TrainingCheckpoint& checkpoint, const std::filesystem::path& path) {
+    std::vector<SafetensorsEntry> entries;
+    for (const auto& [name, t] : checkpoint.tensors) entries.push_back({name, t, false});
+    const auto tmp = std::filesystem::path(path.string() + ".tmp");
+    write_safetensors(tmp, entries, {{kFormat, checkpoint.scalars.dump()}});
+    std::error_code ec;
+    std::filesystem::rename(tmp, path, ec);
+    if (ec) throw Error("training checkpoint '" + path.string() + "'", "cannot replace it: " + ec.message());
+}
+
+TrainingCheckpoint load_checkpoint(const std::filesystem::path& path) {
+    SafetensorsFile file = read_safetensors(path);
+    const auto it = file.metadata.find(kFormat);
+    if (it == file.metadata.end())
+        throw Error("training checkpoint '" + path.string() + "'",
+                    std::string("has no __metadata__ entry '") + kFormat + "'; not written by save_checkpoint");
+    TrainingCheckpoint c;
+    try {
+        c.scalars = nlohmann::json::parse(it->second);
+    } catch (const nlohmann::json::exception& e) {
+        throw Error("training checkpoint '" + path.string() + "'", std::string("malformed state JSON: ") + e.what());
+    }
+    for (auto& [name, t] : file.tensors) c.tensors.emplace_back(name, std::move(t.value));
+    return c;
+}
 
 TrainingState::TrainingState(std::unique_ptr<Optimizer> optimizer, std::unique_ptr<LrSchedule> schedule,
                              TrainingStateOptions options)

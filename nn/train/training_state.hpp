@@ -67,6 +67,12 @@ struct TrainingCheckpoint {
     std::vector<std::pair<std::string, Tensor>> tensors;
 };
 
+// Writes a checkpoint as one safetensors file: the tensors under their names, the scalars as JSON in
+// __metadata__["mtag.training_state"]. Written to "<path>.tmp" first, then renamed over `path`.
+void save_checkpoint(const TrainingCheckpoint& checkpoint, const std::filesystem::path& path);
+// Reads a file written by save_checkpoint (the safetensors reader validates the file).
+TrainingCheckpoint load_checkpoint(const std::filesystem::path& path);
+
 class TrainingState {
 public:
     // `schedule` may be null (constant rate); it must be null when reload_best switches to SGD.

@@ -154,7 +154,12 @@ TEST_CASE("training_state: a resumed run continues bit-identically", "[training_
         auto st = make_state(first, with_schedule);
         run_epochs(first, *st, 6);
         const TrainingCheckpoint saved = st->save();
-        TrainingCheckpoint copy{nlohmann::json::parse(saved.scalars.dump()), saved.tensors};
+        // Through the checkpoint file (safetensors + JSON metadata).
+        std::filesystem::create_directories(MTAG_TEST_TMP);
+        const auto path = std::filesystem::path(MTAG_TEST_TMP) / "training_state.safetensors";
+        save_checkpoint(saved, path);
+        const TrainingCheckpoint copy = load_checkpoint(path);
+        CHECK(copy.tensors.size() == saved.tensors.size());
         Model resumed(-2.0f);
         auto st2 = make_state(resumed, with_schedule);
         st2->load(copy);
