@@ -1,33 +1,8 @@
 #include "dsp/feature_extractor.hpp"
 
 #include "dsp/audio_stream.hpp"
-#include "dsp/error.hpp"
-
-#include <optional>
-#include <span>
-#include <string>
-
-#if __has_include("dsp/cqt.hpp")
 #include "dsp/cqt.hpp"
-#else
-// Temporary stand-in until wip-cqt is merged: a cqt config fails when the extractor is built.
-namespace mtag::dsp {
-enum class CqtPadMode { constant, reflect };
-inline CqtPadMode parse_cqt_pad_mode(const std::string&) { return CqtPadMode::constant; }
-struct CqtOptions {
-    double sample_rate; int hop_length; double fmin; int n_bins; int bins_per_octave; double filter_scale;
-    std::optional<double> norm; double sparsity; std::string window; bool scale; CqtPadMode pad_mode;
-};
-struct Cqt {
-    explicit Cqt(const CqtOptions&) { throw mtag::Error("cqt", "not built yet"); }
-    int n_octaves() const { return 0; }
-    int early_decimations() const { return 0; }
-    std::vector<double> lengths() const { return {}; }
-    std::size_t n_frames(std::size_t) const { return 0; }
-    void compute(std::span<const float>, FloatMatrix&) {}
-};
-}  // namespace mtag::dsp
-#endif
+#include "dsp/error.hpp"
 #include "dsp/log_compression.hpp"
 #include "dsp/mel.hpp"
 #include "dsp/mfcc.hpp"
@@ -37,6 +12,8 @@ struct Cqt {
 #include <cmath>
 #include <limits>
 #include <numeric>
+#include <optional>
+#include <span>
 
 namespace mtag::dsp {
 

@@ -1,6 +1,7 @@
 // Tests dsp/feature_extractor: streaming in blocks gives the whole-signal result, each kind agrees with
 // the dsp routines it wraps, and files are streamed like load_audio.
 #include "dsp/audio_io.hpp"
+#include "dsp/cqt.hpp"
 #include "dsp/error.hpp"
 #include "dsp/feature_extractor.hpp"
 #include "dsp/log_compression.hpp"
@@ -128,6 +129,21 @@ TEST_CASE("feature extractor: stft, mel, log1p and mfcc shapes and values") {
     FeatureExtractor(mfcc).compute(x, c);
     CHECK(c.rows == 13);
     CHECK(c.cols == 1 + 8000 / 256);
+}
+
+TEST_CASE("feature extractor: streamed CQT matches the whole-signal CQT") {
+    FeatureConfig config = FeatureConfig::defaults_for(FeatureKind::cqt);  // 22.05 kHz, hop 512, 84 bins
+    FeatureExtractor extractor(config);
+    // Long enough for several 2048-frame segments.
+    const std::vector<float> x = test_signal(512 * 5000 + 77, 22050, 11);
+    Cqt cqt(CqtOptions{});
+    FloatMatrix whole;
+    cqt.compute(x, whole);
+    const FloatMatrix blocks = streamed(extractor, x, 100000, 5);
+    REQUIRE(blocks.cols == whole.cols);
+    float peak = 0;
+    for (float v : whole.data) peak = std::max(peak, v);
+    CHECK(max_abs_difference(blocks, whole) < 1e-4f * peak);
 }
 
 TEST_CASE("feature extractor: compute_file streams a file like load_audio") {
