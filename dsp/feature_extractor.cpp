@@ -129,10 +129,47 @@ void FeatureExtractor::begin() {
     s.chunks.clear();
 }
 
+namespace {
+
+// Computes frames [first, first + count) of an STFT-based kind from a block into `out` [bins, count].
+void stft_frames(const std::optional<Stft>& stft,
+                 const std::optional<MelSpectrogram>& mel, double power, const SignalBlock& block,
+                 std::int64_t first, std::int64_t count, ComplexMatrix& complex, FloatMatrix& out) {
+    if (mel) {
+        mel->compute_frames(block, first, count, out);
+        return;
+    }
+    stft->compute_frames(block, first, count, complex);
+    out.resize(complex.rows, complex.cols);
+    for (std::size_t i = 0; i < complex.size(); ++i) {
+        const float p = std::norm(complex.data[i]);
+        out.data[i] = power == 2.0 ? p : power == 1.0 ? std::sqrt(p) : static_cast<float>(std::pow(p, power / 2));
+    }
+}
+
+}  // namespace
+
 void FeatureExtractor::compute(std::span<const float> samples, FloatMatrix& out) {
+    // The whole signal is at hand: run each transform on it directly (no block copies), then the same
+    // compression as finish().
+    Impl& s = *m_impl;
     begin();
-    push(samples);
-    finish(out);
+    if (samples.empty()) throw Error("feature extraction", "the signal is empty (0 samples)");
+    FloatMatrix& target = s.mfcc ? s.scratch : out;
+    if (s.cqt) {
+        s.cqt->compute(samples, target);
+    } else if (s.mel) {
+        s.mel->compute(samples, target);
+    } else {
+        const std::int64_t length = static_cast<std::int64_t>(samples.size());
+        const std::int64_t frames = s.stft->frame_count(length);
+        if (frames == 0)
+            throw Error("feature extraction", "the signal has " + std::to_string(length) +
+                                                  " samples, fewer than n_fft=" + std::to_string(m_config.n_fft) +
+                                                  " with center=false: no frame fits");
+        stft_frames(s.stft, s.mel, m_config.power, SignalBlock{samples, 0, length}, 0, frames, s.complex_scratch, target);
+    }
+    postprocess(target, out);
 }
 
 void FeatureExtractor::compute_file(const std::filesystem::path& path, FloatMatrix& out, ResampleQuality quality) {
@@ -151,25 +188,6 @@ void FeatureExtractor::compute_file(const std::filesystem::path& path, FloatMatr
     }
 }
 
-namespace {
-
-// Computes frames [first, first + count) of an STFT-based kind from a block into `out` [bins, count].
-void stft_frames(const FeatureExtractor& /*self*/, const std::optional<Stft>& stft,
-                 const std::optional<MelSpectrogram>& mel, double power, const SignalBlock& block,
-                 std::int64_t first, std::int64_t count, ComplexMatrix& complex, FloatMatrix& out) {
-    if (mel) {
-        mel->compute_frames(block, first, count, out);
-        return;
-    }
-    stft->compute_frames(block, first, count, complex);
-    out.resize(complex.rows, complex.cols);
-    for (std::size_t i = 0; i < complex.size(); ++i) {
-        const float p = std::norm(complex.data[i]);
-        out.data[i] = power == 2.0 ? p : power == 1.0 ? std::sqrt(p) : static_cast<float>(std::pow(p, power / 2));
-    }
-}
-
-}  // namespace
 
 void FeatureExtractor::push(std::span<const float> samples) {
     Impl& s = *m_impl;
@@ -217,7 +235,7 @@ void FeatureExtractor::push(std::span<const float> samples) {
         const std::int64_t count = std::min(kChunkFrames, ready - s.next_frame);
         const SignalBlock block{s.buffer, s.buffer_offset, kUnknownLength};
         FloatMatrix chunk;
-        stft_frames(*this, s.stft, s.mel, m_config.power, block, s.next_frame, count, s.complex_scratch, chunk);
+        stft_frames(s.stft, s.mel, m_config.power, block, s.next_frame, count, s.complex_scratch, chunk);
         s.chunks.push_back(std::move(chunk));
         s.next_frame += count;
     }
@@ -265,7 +283,7 @@ void FeatureExtractor::finish(FloatMatrix& out) {
             const std::int64_t count = std::min(kChunkFrames, total - s.next_frame);
             const SignalBlock block{s.buffer, s.buffer_offset, length};
             FloatMatrix chunk;
-            stft_frames(*this, s.stft, s.mel, m_config.power, block, s.next_frame, count, s.complex_scratch, chunk);
+            stft_frames(s.stft, s.mel, m_config.power, block, s.next_frame, count, s.complex_scratch, chunk);
             s.chunks.push_back(std::move(chunk));
             s.next_frame += count;
         }
@@ -288,6 +306,10 @@ void FeatureExtractor::finish(FloatMatrix& out) {
     s.buffer.clear();
     s.buffer.shrink_to_fit();
 
+    postprocess(target, out);
+}
+
+void FeatureExtractor::postprocess(FloatMatrix& target, FloatMatrix& out) {
     // Log compression over the whole feature (top_db and ref=max are global, as in librosa).
     const FeatureConfig& c = m_config;
     if (c.log == LogCompression::db) {
@@ -298,7 +320,7 @@ void FeatureExtractor::finish(FloatMatrix& out) {
     } else if (c.log == LogCompression::log1p) {
         log1p_compress(target, static_cast<float>(c.log1p_c));
     }
-    if (s.mfcc) s.mfcc->compute(target, out);
+    if (m_impl->mfcc) m_impl->mfcc->compute(target, out);
 }
 
 }  // namespace mtag::dsp

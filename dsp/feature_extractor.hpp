@@ -45,6 +45,9 @@ public:
     std::size_t buffered_samples() const;
 
 private:
+    // Log compression over the whole feature, then the MFCC DCT (target -> out) for mfcc.
+    void postprocess(FloatMatrix& target, FloatMatrix& out);
+
     struct Impl;
     FeatureConfig m_config;
     std::unique_ptr<Impl> m_impl;
