@@ -46,3 +46,5 @@ add_test(NAME "cli: extract keeps going past a bad file and resumes"
                  -DOUT=${CLI_TMP}/extract_out -DTMP=${CLI_TMP}
                  -P ${CMAKE_CURRENT_SOURCE_DIR}/app/extract_partial_failure.cmake)
 set_tests_properties("cli: extract keeps going past a bad file and resumes" PROPERTIES FIXTURES_REQUIRED "tone_wav;tone_flac")
+add_test(NAME "cli: bench dsp --quick" COMMAND ${MTAG_EXE} bench dsp --quick)
+set_tests_properties("cli: bench dsp --quick" PROPERTIES PASS_REGULAR_EXPRESSION "CQT .*real time.*speedup")
