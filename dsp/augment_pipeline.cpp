@@ -34,7 +34,7 @@ const std::map<std::string, json>& transform_defaults() {
         {"background_noise", {{"p", 0.5}, {"snr_db", {5.0, 40.0}}, {"files", json::array()}, {"sample_rate", 0}}},
         {"gain", {{"p", 0.5}, {"gain_db", {-12.0, 12.0}}}},
         {"polarity", {{"p", 0.5}}},
-        {"shift", {{"p", 0.5}, {"fraction", {-0.5, 0.5}}}},
+        {"shift", {{"p", 0.5}, {"fraction", {-0.5, 0.5}}, {"seconds", nullptr}}},
         {"crop", {{"p", 1.0}, {"seconds", 0.0}}},
     };
     return defaults;
@@ -142,6 +142,7 @@ AugmentTransform make_transform(const json& spec, std::size_t index, const std::
         get_range(settings, "gain_db", context);
     } else if (type == "shift") {
         check_within(get_range(settings, "fraction", context), -1, 1, "fraction", context);
+        if (!settings["seconds"].is_null()) get_range(settings, "seconds", context);
     } else if (type == "crop") {
         if (!settings["seconds"].is_number() || !(settings["seconds"].get<double>() > 0.0))
             throw Error(context, "'seconds' (the crop length) must be a positive number");
@@ -151,10 +152,11 @@ AugmentTransform make_transform(const json& spec, std::size_t index, const std::
 }
 
 // Applies one transform that fired, drawing its parameters; returns what it drew.
-json run_transform(const AugmentTransform& t, std::vector<float>& audio, int sample_rate, Rng& rng) {
+nlohmann::ordered_json run_transform(const AugmentTransform& t, std::vector<float>& audio, int sample_rate,
+                                     Rng& rng) {
     const json& s = t.settings;
     const std::string& context = t.type;
-    json record = {{"type", t.type}};
+    nlohmann::ordered_json record = {{"type", t.type}};
     if (t.type == "pitch_shift") {
         const double semitones = draw(rng, get_range(s, "semitones", context));
         PitchShiftOptions options;
@@ -175,7 +177,7 @@ json run_transform(const AugmentTransform& t, std::vector<float>& audio, int sam
         const std::vector<BiquadDesign> bands = random_seven_band_eq(
             {.min_gain_db = gain.min, .max_gain_db = gain.max, .min_q = q.min, .max_q = q.max}, sample_rate, rng);
         apply_filters(audio, bands, sample_rate);
-        json list = json::array();
+        nlohmann::ordered_json list = nlohmann::ordered_json::array();
         for (const auto& b : bands)
             list.push_back({{"filter", to_string(b.type)}, {"frequency_hz", b.frequency}, {"gain_db", b.gain_db}, {"q", b.q}});
         record["bands"] = list;
@@ -188,13 +190,16 @@ json run_transform(const AugmentTransform& t, std::vector<float>& audio, int sam
                                                    .min_q = q.min, .max_q = q.max},
                                                   sample_rate, rng);
         apply_filters(audio, std::span<const BiquadDesign>(&design, 1), sample_rate);
-        record.update({{"filter", to_string(design.type)}, {"frequency_hz", design.frequency},
-                       {"gain_db", design.gain_db}, {"q", design.q}});
+        record["filter"] = to_string(design.type);
+        record["frequency_hz"] = design.frequency;
+        record["gain_db"] = design.gain_db;
+        record["q"] = design.q;
     } else if (t.type == "coloured_noise") {
         const double snr = draw(rng, get_range(s, "snr_db", context));
         const double beta = draw(rng, get_range(s, "beta", context));
         add_coloured_noise(audio, beta, snr, rng);
-        record.update({{"snr_db", snr}, {"beta", beta}});
+        record["snr_db"] = snr;
+        record["beta"] = beta;
     } else if (t.type == "background_noise") {
         if (sample_rate != t.recording_sample_rate)
             throw Error("background_noise", "configured for " + std::to_string(t.recording_sample_rate) +
@@ -202,7 +207,9 @@ json run_transform(const AugmentTransform& t, std::vector<float>& audio, int sam
         const double snr = draw(rng, get_range(s, "snr_db", context));
         const std::size_t which = rng.below(t.recordings.size());
         const std::size_t offset = add_noise_recording(audio, t.recordings[which], snr, rng);
-        record.update({{"snr_db", snr}, {"file", s["files"][which]}, {"offset", offset}});
+        record["snr_db"] = snr;
+        record["file"] = s["files"][which].get<std::string>();
+        record["offset"] = offset;
     } else if (t.type == "gain") {
         const double gain_db = draw(rng, get_range(s, "gain_db", context));
         apply_gain_db(audio, gain_db);
@@ -210,8 +217,11 @@ json run_transform(const AugmentTransform& t, std::vector<float>& audio, int sam
     } else if (t.type == "polarity") {
         invert_polarity(audio);
     } else if (t.type == "shift") {
-        const double fraction = draw(rng, get_range(s, "fraction", context));
-        const auto samples = static_cast<std::int64_t>(std::llround(fraction * static_cast<double>(audio.size())));
+        // "seconds", when given, replaces the fraction of the clip's length.
+        const bool in_seconds = !s["seconds"].is_null();
+        const double amount = draw(rng, get_range(s, in_seconds ? "seconds" : "fraction", context));
+        const double scale = in_seconds ? sample_rate : static_cast<double>(audio.size());
+        const auto samples = static_cast<std::int64_t>(std::llround(amount * scale));
         shift(audio, samples);
         record["samples"] = samples;
     } else if (t.type == "crop") {
@@ -219,7 +229,8 @@ json run_transform(const AugmentTransform& t, std::vector<float>& audio, int sam
         std::int64_t start = 0;
         if (audio.size() > length) start = static_cast<std::int64_t>(rng.below(audio.size() - length + 1));
         audio = crop(audio, start, length);
-        record.update({{"start", start}, {"length", length}});
+        record["start"] = start;
+        record["length"] = length;
     }
     return record;
 }

@@ -18,7 +18,8 @@
 //                    sample_rate (the rate the clips will have; the files are resampled to it once)
 //   gain             gain_db [-12, 12]
 //   polarity         (no parameters)
-//   shift            fraction [-0.5, 0.5] of the clip length; zeros fill the gap (no roll-over)
+//   shift            fraction [-0.5, 0.5] of the clip length, or seconds [min, max] instead when given;
+//                    zeros fill the gap (no roll-over)
 //   crop             seconds (required): a random window of that length, zero-padded if the clip is shorter
 // Every transform takes "p" (probability, default 0.5; 1.0 for crop).
 #include <nlohmann/json.hpp>
@@ -50,7 +51,7 @@ struct AugmentTransform {
 // ({"type": "pitch_shift", "semitones": 1.73}, ...) in order, for debugging and the training log.
 struct AugmentResult {
     std::vector<float> audio;
-    nlohmann::json applied = nlohmann::json::array();
+    nlohmann::ordered_json applied = nlohmann::ordered_json::array();
 };
 
 class AugmentPipeline {

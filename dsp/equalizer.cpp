@@ -73,7 +73,7 @@ BiquadDesign random_filter(const RandomFilterOptions& options, double sample_rat
     if (!(options.min_frequency > 0.0)) throw Error(context, "min_frequency must be positive");
     if (!(options.min_q > 0.0)) throw Error(context, "min_q must be positive");
     const double top = std::min(options.max_frequency, 0.45 * sample_rate);
-    if (options.min_frequency >= top)
+    if (options.min_frequency > top)
         throw Error(context, "min_frequency " + std::to_string(options.min_frequency) +
                                  " Hz is above 0.45 * sample rate (" + std::to_string(top) + " Hz)");
     const double mel = rng.uniform(hz_to_mel(options.min_frequency), hz_to_mel(top));
