@@ -52,11 +52,14 @@ std::vector<BiquadDesign> random_seven_band_eq(const SevenBandEqOptions& options
     designs.reserve(ranges.size());
     for (std::size_t band = 0; band < ranges.size(); ++band) {
         // Every band draws its three values even when it is dropped, so the draws of the other bands
-        // do not depend on the sample rate.
-        const double frequency = log_uniform(rng, ranges[band][0], ranges[band][1]);
+        // do not depend on the sample rate. A range reaching past 0.45 * sample_rate is cut there.
+        const double low = ranges[band][0];
+        const double high = std::min(ranges[band][1], 0.45 * sample_rate);
+        const double position = rng.uniform();
         const double gain_db = rng.uniform(options.min_gain_db, options.max_gain_db);
         const double q = log_uniform(rng, options.min_q, options.max_q);
-        if (frequency >= 0.45 * sample_rate) continue;
+        if (low >= high) continue;
+        const double frequency = low * std::pow(high / low, position);  // log-uniform in [low, high)
         const BiquadType type = band == 0                 ? BiquadType::low_shelf
                                 : band + 1 == ranges.size() ? BiquadType::high_shelf
                                                             : BiquadType::peaking;
