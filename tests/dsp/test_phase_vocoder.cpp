@@ -1,6 +1,7 @@
 #include "dsp/phase_vocoder.hpp"
 
 #include "dsp/random.hpp"
+#include "dsp/stft.hpp"
 #include "spectrum_probe.hpp"
 
 #include <catch2/catch.hpp>
@@ -82,4 +83,27 @@ TEST_CASE("phase vocoder: rates outside [0.25, 4] and bad sizes are rejected") {
     REQUIRE_THROWS_WITH(TimeStretcher({.n_fft = 1001}), Catch::Contains("even"));
     REQUIRE(time_stretch({}, 2.0).empty());
     REQUIRE(time_stretch(x, 4.0).size() == 250);
+}
+
+TEST_CASE("phase vocoder: the fused stretcher equals stft -> phase_vocoder -> istft of dsp/stft") {
+    Rng rng(12);
+    std::vector<float> x = sine(523.25, 22050, 30000, 0.4);
+    for (float& v : x) v += static_cast<float>(0.05 * rng.normal());
+    const Stft stft({.n_fft = 1024, .hop_length = 256, .center = true, .pad_mode = PadMode::constant});
+    ComplexMatrix spectrum;
+    stft.compute(x, spectrum);
+    for (PhaseLocking locking : {PhaseLocking::identity, PhaseLocking::none}) {
+        for (double rate : {0.7, 1.5}) {
+            const ComplexMatrix stretched = phase_vocoder(spectrum, rate, 256, locking);
+            std::vector<float> reference;
+            const auto length = static_cast<std::int64_t>(std::llround(x.size() / rate));
+            stft.inverse(stretched, length, reference);
+            const std::vector<float> fused = time_stretch(x, rate, {.n_fft = 1024, .hop_length = 256, .phase_locking = locking});
+            REQUIRE(fused.size() == reference.size());
+            double worst = 0.0;
+            for (std::size_t i = 0; i < fused.size(); ++i) worst = std::max(worst, double(std::abs(fused[i] - reference[i])));
+            INFO("rate " << rate);
+            REQUIRE(worst < 1e-4);
+        }
+    }
 }
