@@ -57,3 +57,5 @@ set_tests_properties("cli: augment without an effect is a usage error" PROPERTIE
 add_test(NAME "cli: augment rejects a bad --eq"
          COMMAND ${MTAG_EXE} augment ${CLI_TMP}/augment_tone.wav ${CLI_TMP}/augment_bad.wav --eq notch:1000:3)
 set_tests_properties("cli: augment rejects a bad --eq" PROPERTIES FIXTURES_REQUIRED augment_tone WILL_FAIL TRUE)
+add_test(NAME "cli: bench augment --quick" COMMAND ${MTAG_EXE} bench augment --quick --python "")
+set_tests_properties("cli: bench augment --quick" PROPERTIES PASS_REGULAR_EXPRESSION "22050 +default pipeline")
