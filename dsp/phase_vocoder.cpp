@@ -72,6 +72,8 @@ public:
         m_re.assign(bins, 1.0f);
         m_im.assign(bins, 0.0f);
         m_magnitude.resize(bins);
+        m_rot_re.resize(bins);
+        m_rot_im.resize(bins);
         m_peaks.reserve(bins);
         m_started = false;
     }
@@ -117,11 +119,14 @@ private:
         m_peaks.clear();
         const std::size_t bins = m_magnitude.size();
         const float* m = m_magnitude.data();
-        for (std::size_t k = 0; k < bins; ++k) {
-            const bool above_left = k == 0 || m[k] > m[k - 1];
-            const bool above_right = k + 1 == bins || m[k] >= m[k + 1];
-            if (above_left && above_right && m[k] > 0.0f) m_peaks.push_back(k);
+        if (bins == 1) {
+            if (m[0] > 0.0f) m_peaks.push_back(0);
+            return !m_peaks.empty();
         }
+        if (m[0] >= m[1] && m[0] > 0.0f) m_peaks.push_back(0);
+        for (std::size_t k = 1; k + 1 < bins; ++k)
+            if (m[k] > m[k - 1] && m[k] >= m[k + 1]) m_peaks.push_back(k);  // > m[k-1] >= 0: nonzero
+        if (m[bins - 1] > m[bins - 2]) m_peaks.push_back(bins - 1);
         return !m_peaks.empty();
     }
 
@@ -134,7 +139,10 @@ private:
         const float* mag = m_magnitude.data();
         float* acc_re = m_re.data();
         float* acc_im = m_im.data();
+        float* rot_re = m_rot_re.data();
+        float* rot_im = m_rot_im.data();
         const float *u0r = f0.re.data(), *u0i = f0.im.data(), *u1r = f1.re.data(), *u1i = f1.im.data();
+        // First each bin gets its region's rotation (a scalar fill, cheap), then one vectorised pass.
         std::size_t begin = 0;
         for (std::size_t i = 0; i < m_peaks.size(); ++i) {
             const std::size_t p = m_peaks[i];
@@ -150,20 +158,22 @@ private:
             float rr = acc_re[p] * u0r[p] + acc_im[p] * u0i[p];
             float ri = acc_im[p] * u0r[p] - acc_re[p] * u0i[p];
             const float norm = 1.0f / std::sqrt(rr * rr + ri * ri);  // exact unit rotation: no drift
-            rr *= norm;
-            ri *= norm;
-            for (std::size_t k = begin; k < end; ++k) {
-                o[2 * k] = mag[k] * (u0r[k] * rr - u0i[k] * ri);
-                o[2 * k + 1] = mag[k] * (u0r[k] * ri + u0i[k] * rr);
-                acc_re[k] = u1r[k] * rr - u1i[k] * ri;
-                acc_im[k] = u1r[k] * ri + u1i[k] * rr;
-            }
+            std::fill(rot_re + begin, rot_re + end, rr * norm);
+            std::fill(rot_im + begin, rot_im + end, ri * norm);
             begin = end;
+        }
+        for (std::size_t k = 0; k < bins; ++k) {
+            const float rr = rot_re[k], ri = rot_im[k];
+            o[2 * k] = mag[k] * (u0r[k] * rr - u0i[k] * ri);
+            o[2 * k + 1] = mag[k] * (u0r[k] * ri + u0i[k] * rr);
+            acc_re[k] = u1r[k] * rr - u1i[k] * ri;
+            acc_im[k] = u1r[k] * ri + u1i[k] * rr;
         }
     }
 
     PhaseLocking m_locking = PhaseLocking::identity;
-    std::vector<float> m_re, m_im;  // phasor of the next output frame per bin (unit length)
+    std::vector<float> m_re, m_im;          // phasor of the next output frame per bin (unit length)
+    std::vector<float> m_rot_re, m_rot_im;  // per bin: the rotation of its peak's region
     std::vector<float> m_magnitude;
     std::vector<std::size_t> m_peaks;
     bool m_started = false;
