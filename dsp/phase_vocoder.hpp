@@ -68,7 +68,8 @@ private:
 std::vector<float> time_stretch(std::span<const float> x, double rate, const TimeStretchOptions& options = {});
 
 // The phase vocoder on a spectrogram [bins, frames] (as librosa.phase_vocoder(D, rate, hop_length)):
-// returns [bins, ceil(frames / rate)] frames. n_fft is taken as 2 * (bins - 1).
+// returns [bins, ceil(frames / rate)] frames. hop_length is checked but does not change the result: with
+// equal analysis and synthesis hops librosa's expected phase advance cancels modulo 2 pi (see the .cpp).
 ComplexMatrix phase_vocoder(const ComplexMatrix& stft, double rate, int hop_length,
                             PhaseLocking locking = PhaseLocking::identity);
 
