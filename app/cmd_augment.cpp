@@ -42,7 +42,9 @@ double parse_number(const std::string& text, const std::string& flag) {
     return value;
 }
 
-json fixed(double value) { return json::array({value, value}); }
+json fixed(double value) {
+    return json::array({value, value});
+}
 
 struct Options {
     std::string input, output;
@@ -112,7 +114,8 @@ json flags_to_config(const Options& o, int sample_rate, CLI::App* cmd) {
                               {"sample_rate", sample_rate},
                               {"snr_db", fixed(parse_number(spec.substr(colon + 1), "--background-noise"))}});
     }
-    if (cmd->count("--gain")) transforms.push_back({{"type", "gain"}, {"p", 1.0}, {"gain_db", fixed(o.gain_db)}});
+    if (cmd->count("--gain"))
+        transforms.push_back({{"type", "gain"}, {"p", 1.0}, {"gain_db", fixed(o.gain_db)}});
     if (o.polarity) transforms.push_back({{"type", "polarity"}, {"p", 1.0}});
     if (cmd->count("--shift")) {
         transforms.push_back({{"type", "shift"}, {"p", 1.0}, {"seconds", fixed(o.shift_seconds)}});
@@ -131,83 +134,98 @@ std::filesystem::path variation_path(const std::filesystem::path& out, int k, in
 Command add_augment_command(CLI::App& root, const GlobalOptions& global) {
     auto options = std::make_shared<Options>();
     Options& o = *options;
-    CLI::App* cmd = root.add_subcommand("augment", "Apply audio effects or a random augmentation pipeline to a file");
+    CLI::App* cmd =
+        root.add_subcommand("augment", "Apply audio effects or a random augmentation pipeline to a file");
     cmd->add_option("input", o.input, "Input audio file")->required();
     cmd->add_option("output", o.output, "Output audio file (.wav, .flac, .ogg, .mp3)")->required();
-    auto* pipeline = cmd->add_option("--pipeline", o.pipeline, "Random pipeline from a JSON file (see dsp/augment_pipeline.hpp)");
-    cmd->add_option("--count", o.count, "With --pipeline: write N variations OUT_0 ... OUT_{N-1} (clip index 0..N-1)")
-        ->check(CLI::Range(1, 100000))->capture_default_str();
-    cmd->add_option("--epoch", o.epoch, "With --pipeline: the epoch of the (seed, clip, epoch) triple")->capture_default_str();
-    cmd->add_option("--clip-index", o.clip_index, "With --pipeline: the first clip index")->capture_default_str();
+    auto* pipeline = cmd->add_option("--pipeline", o.pipeline,
+                                     "Random pipeline from a JSON file (see dsp/augment_pipeline.hpp)");
+    cmd->add_option("--count", o.count,
+                    "With --pipeline: write N variations OUT_0 ... OUT_{N-1} (clip index 0..N-1)")
+        ->check(CLI::Range(1, 100000))
+        ->capture_default_str();
+    cmd->add_option("--epoch", o.epoch, "With --pipeline: the epoch of the (seed, clip, epoch) triple")
+        ->capture_default_str();
+    cmd->add_option("--clip-index", o.clip_index, "With --pipeline: the first clip index")
+        ->capture_default_str();
     std::vector<CLI::Option*> effects;
-    effects.push_back(cmd->add_option("--pitch-shift", o.pitch_shift, "Shift pitch by SEMITONES (fractional, -24..24)")
-                          ->check(CLI::Range(-24.0, 24.0)));
-    effects.push_back(cmd->add_option("--time-stretch", o.time_stretch, "Stretch by RATE (> 1 faster/shorter, 0.25..4)")
-                          ->check(CLI::Range(0.25, 4.0)));
-    effects.push_back(cmd->add_option("--eq", o.eq, "Filter TYPE:FREQ_HZ:GAIN_DB[:Q] (peaking, low_shelf, high_shelf, "
-                                                    "low_pass, high_pass, band_pass); repeatable"));
-    effects.push_back(cmd->add_option("--noise", o.noise, "Add COLOUR:SNR_DB noise (white, pink, brown or beta); repeatable"));
-    effects.push_back(cmd->add_option("--background-noise", o.background_noise,
-                                      "Add a recording FILE:SNR_DB from a seeded random offset, looped; repeatable"));
+    effects.push_back(
+        cmd->add_option("--pitch-shift", o.pitch_shift, "Shift pitch by SEMITONES (fractional, -24..24)")
+            ->check(CLI::Range(-24.0, 24.0)));
+    effects.push_back(
+        cmd->add_option("--time-stretch", o.time_stretch, "Stretch by RATE (> 1 faster/shorter, 0.25..4)")
+            ->check(CLI::Range(0.25, 4.0)));
+    effects.push_back(cmd->add_option("--eq", o.eq,
+                                      "Filter TYPE:FREQ_HZ:GAIN_DB[:Q] (peaking, low_shelf, high_shelf, "
+                                      "low_pass, high_pass, band_pass); repeatable"));
+    effects.push_back(cmd->add_option("--noise", o.noise,
+                                      "Add COLOUR:SNR_DB noise (white, pink, brown or beta); repeatable"));
+    effects.push_back(
+        cmd->add_option("--background-noise", o.background_noise,
+                        "Add a recording FILE:SNR_DB from a seeded random offset, looped; repeatable"));
     effects.push_back(cmd->add_option("--gain", o.gain_db, "Gain in dB")->check(CLI::Range(-120.0, 60.0)));
     effects.push_back(cmd->add_flag("--polarity", o.polarity, "Invert the polarity"));
-    effects.push_back(cmd->add_option("--shift", o.shift_seconds, "Shift by SECONDS (negative: earlier), zero-padded"));
+    effects.push_back(
+        cmd->add_option("--shift", o.shift_seconds, "Shift by SECONDS (negative: earlier), zero-padded"));
     for (CLI::Option* effect : effects) pipeline->excludes(effect);
     cmd->add_flag("--float", o.float_output, "Write 32-bit float samples (WAV) instead of 16-bit PCM");
-    cmd->footer("Channels are processed one by one with the same random draws. Prints one JSON line per output "
-                "with the transforms that fired and their parameters. Random choices use --seed.");
+    cmd->footer(
+        "Channels are processed one by one with the same random draws. Prints one JSON line per output "
+        "with the transforms that fired and their parameters. Random choices use --seed.");
 
     return {cmd, [options, &global, cmd]() {
-        const Options& o = *options;
-        if (o.count > 1 && o.pipeline.empty())
-            throw UsageError("--count", "only makes sense with --pipeline (the explicit effects are not random)");
-        const dsp::Audio input = dsp::load_audio(o.input, {.mono = false});
-        dsp::AugmentPipeline pipeline = [&] {
-            if (!o.pipeline.empty()) return dsp::AugmentPipeline::from_file(o.pipeline);
-            json config = flags_to_config(o, input.sample_rate, cmd);
-            if (config["transforms"].empty())
-                throw UsageError("mtag augment", "no effect given (use --pipeline or e.g. --pitch-shift 2)");
-                try {
-                return dsp::AugmentPipeline(config);
-            } catch (const UsageError&) {
-                throw;
-            } catch (const Error& e) {
-                throw UsageError(e.what());  // the flags' values were wrong
-            }
-        }();
-        const std::size_t frames = input.frames();
-        const int channels = input.channels;
-        std::vector<float> channel(frames);
-        for (int k = 0; k < o.count; ++k) {
-            const std::uint64_t clip = o.clip_index + static_cast<std::uint64_t>(k);
-            dsp::Audio output;
-            output.sample_rate = input.sample_rate;
-            output.channels = channels;
-            nlohmann::ordered_json applied;
-            for (int c = 0; c < channels; ++c) {
-                for (std::size_t i = 0; i < frames; ++i) channel[i] = input.samples[i * channels + c];
-                dsp::AugmentResult result = pipeline.apply(channel, input.sample_rate, global.seed, clip, o.epoch);
-                if (c == 0) {
-                    output.samples.assign(result.audio.size() * channels, 0.0f);
-                    applied = std::move(result.applied);
+                const Options& o = *options;
+                if (o.count > 1 && o.pipeline.empty())
+                    throw UsageError(
+                        "--count", "only makes sense with --pipeline (the explicit effects are not random)");
+                const dsp::Audio input = dsp::load_audio(o.input, {.mono = false});
+                dsp::AugmentPipeline pipeline = [&] {
+                    if (!o.pipeline.empty()) return dsp::AugmentPipeline::from_file(o.pipeline);
+                    json config = flags_to_config(o, input.sample_rate, cmd);
+                    if (config["transforms"].empty())
+                        throw UsageError("mtag augment",
+                                         "no effect given (use --pipeline or e.g. --pitch-shift 2)");
+                    try {
+                        return dsp::AugmentPipeline(config);
+                    } catch (const UsageError&) {
+                        throw;
+                    } catch (const Error& e) {
+                        throw UsageError(e.what());  // the flags' values were wrong
+                    }
+                }();
+                const std::size_t frames = input.frames();
+                const int channels = input.channels;
+                std::vector<float> channel(frames);
+                for (int k = 0; k < o.count; ++k) {
+                    const std::uint64_t clip = o.clip_index + static_cast<std::uint64_t>(k);
+                    dsp::Audio output;
+                    output.sample_rate = input.sample_rate;
+                    output.channels = channels;
+                    nlohmann::ordered_json applied;
+                    for (int c = 0; c < channels; ++c) {
+                        for (std::size_t i = 0; i < frames; ++i) channel[i] = input.samples[i * channels + c];
+                        dsp::AugmentResult result =
+                            pipeline.apply(channel, input.sample_rate, global.seed, clip, o.epoch);
+                        if (c == 0) {
+                            output.samples.assign(result.audio.size() * channels, 0.0f);
+                            applied = std::move(result.applied);
+                        }
+                        const std::size_t n = std::min(result.audio.size(), output.samples.size() / channels);
+                        for (std::size_t i = 0; i < n; ++i)
+                            output.samples[i * channels + c] = result.audio[i];
+                    }
+                    const auto path = variation_path(o.output, k, o.count);
+                    dsp::save_audio(path, output,
+                                    o.float_output ? dsp::SampleFormat::float32 : dsp::SampleFormat::pcm16);
+                    nlohmann::ordered_json line = {{"input", o.input},    {"output", path.string()},
+                                                   {"seed", global.seed}, {"clip_index", clip},
+                                                   {"epoch", o.epoch},    {"frames", output.frames()},
+                                                   {"applied", applied}};
+                    std::cout << line.dump() << "\n";
+                    if (!global.quiet) std::cerr << "mtag augment: wrote " << path.string() << "\n";
                 }
-                const std::size_t n = std::min(result.audio.size(), output.samples.size() / channels);
-                for (std::size_t i = 0; i < n; ++i) output.samples[i * channels + c] = result.audio[i];
-            }
-            const auto path = variation_path(o.output, k, o.count);
-            dsp::save_audio(path, output, o.float_output ? dsp::SampleFormat::float32 : dsp::SampleFormat::pcm16);
-            nlohmann::ordered_json line = {{"input", o.input},
-                                           {"output", path.string()},
-                                           {"seed", global.seed},
-                                           {"clip_index", clip},
-                                           {"epoch", o.epoch},
-                                           {"frames", output.frames()},
-                                           {"applied", applied}};
-            std::cout << line.dump() << "\n";
-            if (!global.quiet) std::cerr << "mtag augment: wrote " << path.string() << "\n";
-        }
-        return 0;
-    }};
+                return 0;
+            }};
 }
 
 }  // namespace mtag::app

@@ -23,15 +23,24 @@ using json = nlohmann::json;
 // Every transform's keys and their defaults (audiomentations-like); a key not listed is an error.
 const std::map<std::string, json>& transform_defaults() {
     static const std::map<std::string, json> defaults = {
-        {"pitch_shift", {{"p", 0.5}, {"semitones", {-4.0, 4.0}}, {"n_fft", 0}, {"phase_locking", "identity"}}},
+        {"pitch_shift",
+         {{"p", 0.5}, {"semitones", {-4.0, 4.0}}, {"n_fft", 0}, {"phase_locking", "identity"}}},
         {"time_stretch",
-         {{"p", 0.5}, {"rate", {0.8, 1.25}}, {"keep_length", true}, {"n_fft", 0}, {"phase_locking", "identity"}}},
+         {{"p", 0.5},
+          {"rate", {0.8, 1.25}},
+          {"keep_length", true},
+          {"n_fft", 0},
+          {"phase_locking", "identity"}}},
         {"seven_band_eq", {{"p", 0.5}, {"gain_db", {-12.0, 12.0}}, {"q", {0.5, 1.33}}}},
         {"filter",
-         {{"p", 0.5}, {"filter", "peaking"}, {"frequency_hz", {50.0, 8000.0}}, {"gain_db", {-12.0, 12.0}},
+         {{"p", 0.5},
+          {"filter", "peaking"},
+          {"frequency_hz", {50.0, 8000.0}},
+          {"gain_db", {-12.0, 12.0}},
           {"q", {0.5, 2.0}}}},
         {"coloured_noise", {{"p", 0.5}, {"snr_db", {5.0, 40.0}}, {"beta", {0.0, 2.0}}}},
-        {"background_noise", {{"p", 0.5}, {"snr_db", {5.0, 40.0}}, {"files", json::array()}, {"sample_rate", 0}}},
+        {"background_noise",
+         {{"p", 0.5}, {"snr_db", {5.0, 40.0}}, {"files", json::array()}, {"sample_rate", 0}}},
         {"gain", {{"p", 0.5}, {"gain_db", {-12.0, 12.0}}}},
         {"polarity", {{"p", 0.5}}},
         {"shift", {{"p", 0.5}, {"fraction", {-0.5, 0.5}}, {"seconds", nullptr}}},
@@ -56,10 +65,12 @@ ParamRange get_range(const json& settings, const std::string& key, const std::st
     return range;
 }
 
-void check_within(const ParamRange& range, double low, double high, const std::string& key, const std::string& context) {
+void check_within(const ParamRange& range, double low, double high, const std::string& key,
+                  const std::string& context) {
     if (range.min < low || range.max > high)
-        throw Error(context, "'" + key + "' must lie within [" + std::to_string(low) + ", " + std::to_string(high) +
-                                 "], got [" + std::to_string(range.min) + ", " + std::to_string(range.max) + "]");
+        throw Error(context, "'" + key + "' must lie within [" + std::to_string(low) + ", " +
+                                 std::to_string(high) + "], got [" + std::to_string(range.min) + ", " +
+                                 std::to_string(range.max) + "]");
 }
 
 PhaseLocking parse_locking(const json& value, const std::string& context) {
@@ -69,7 +80,9 @@ PhaseLocking parse_locking(const json& value, const std::string& context) {
     throw Error(context, "'phase_locking' must be \"identity\" or \"none\", got " + value.dump());
 }
 
-double draw(Rng& rng, const ParamRange& range) { return rng.uniform(range.min, range.max); }
+double draw(Rng& rng, const ParamRange& range) {
+    return rng.uniform(range.min, range.max);
+}
 
 double draw_log(Rng& rng, const ParamRange& range) {
     return std::exp(rng.uniform(std::log(range.min), std::log(range.max)));
@@ -84,8 +97,9 @@ AugmentTransform make_transform(const json& spec, std::size_t index, const std::
     context += " (" + transform.type + ")";
     const auto found = transform_defaults().find(transform.type);
     if (found == transform_defaults().end())
-        throw Error(context, "unknown type; expected pitch_shift, time_stretch, seven_band_eq, filter, "
-                             "coloured_noise, background_noise, gain, polarity, shift or crop");
+        throw Error(context,
+                    "unknown type; expected pitch_shift, time_stretch, seven_band_eq, filter, "
+                    "coloured_noise, background_noise, gain, polarity, shift or crop");
     json settings = found->second;
     for (const auto& [key, value] : spec.items()) {
         if (key == "type") continue;
@@ -109,7 +123,8 @@ AugmentTransform make_transform(const json& spec, std::size_t index, const std::
         const ParamRange rate = get_range(settings, "rate", context);
         check_within(rate, min_stretch_rate, max_stretch_rate, "rate", context);
         parse_locking(settings["phase_locking"], context);
-        if (!settings["keep_length"].is_boolean()) throw Error(context, "'keep_length' must be true or false");
+        if (!settings["keep_length"].is_boolean())
+            throw Error(context, "'keep_length' must be true or false");
     } else if (type == "seven_band_eq") {
         const ParamRange q = get_range(settings, "q", context);
         check_within(get_range(settings, "gain_db", context), -40, 40, "gain_db", context);
@@ -168,26 +183,34 @@ nlohmann::ordered_json run_transform(const AugmentTransform& t, std::vector<floa
         const double rate = draw_log(rng, get_range(s, "rate", context));
         const std::size_t length = audio.size();
         audio = time_stretch(audio, rate,
-                             {.sample_rate = sample_rate, .n_fft = s["n_fft"].get<int>(),
+                             {.sample_rate = sample_rate,
+                              .n_fft = s["n_fft"].get<int>(),
                               .phase_locking = parse_locking(s["phase_locking"], context)});
         if (s["keep_length"].get<bool>()) fix_length(audio, length);
         record["rate"] = rate;
     } else if (t.type == "seven_band_eq") {
         const ParamRange gain = get_range(s, "gain_db", context), q = get_range(s, "q", context);
         const std::vector<BiquadDesign> bands = random_seven_band_eq(
-            {.min_gain_db = gain.min, .max_gain_db = gain.max, .min_q = q.min, .max_q = q.max}, sample_rate, rng);
+            {.min_gain_db = gain.min, .max_gain_db = gain.max, .min_q = q.min, .max_q = q.max}, sample_rate,
+            rng);
         apply_filters(audio, bands, sample_rate);
         nlohmann::ordered_json list = nlohmann::ordered_json::array();
         for (const auto& b : bands)
-            list.push_back({{"filter", to_string(b.type)}, {"frequency_hz", b.frequency}, {"gain_db", b.gain_db}, {"q", b.q}});
+            list.push_back({{"filter", to_string(b.type)},
+                            {"frequency_hz", b.frequency},
+                            {"gain_db", b.gain_db},
+                            {"q", b.q}});
         record["bands"] = list;
     } else if (t.type == "filter") {
         const ParamRange f = get_range(s, "frequency_hz", context), gain = get_range(s, "gain_db", context),
                          q = get_range(s, "q", context);
         const BiquadDesign design = random_filter({.type = parse_biquad_type(s["filter"].get<std::string>()),
-                                                   .min_frequency = f.min, .max_frequency = f.max,
-                                                   .min_gain_db = gain.min, .max_gain_db = gain.max,
-                                                   .min_q = q.min, .max_q = q.max},
+                                                   .min_frequency = f.min,
+                                                   .max_frequency = f.max,
+                                                   .min_gain_db = gain.min,
+                                                   .max_gain_db = gain.max,
+                                                   .min_q = q.min,
+                                                   .max_q = q.max},
                                                   sample_rate, rng);
         apply_filters(audio, std::span<const BiquadDesign>(&design, 1), sample_rate);
         record["filter"] = to_string(design.type);
@@ -203,7 +226,8 @@ nlohmann::ordered_json run_transform(const AugmentTransform& t, std::vector<floa
     } else if (t.type == "background_noise") {
         if (sample_rate != t.recording_sample_rate)
             throw Error("background_noise", "configured for " + std::to_string(t.recording_sample_rate) +
-                                                " Hz clips, got a clip at " + std::to_string(sample_rate) + " Hz");
+                                                " Hz clips, got a clip at " + std::to_string(sample_rate) +
+                                                " Hz");
         const double snr = draw(rng, get_range(s, "snr_db", context));
         const std::size_t which = rng.below(t.recordings.size());
         const std::size_t offset = add_noise_recording(audio, t.recordings[which], snr, rng);
@@ -254,7 +278,8 @@ AugmentPipeline::AugmentPipeline(const json& config, const std::filesystem::path
     for (const auto& [key, value] : config.items())
         if (key != "transforms") throw Error("augmentation config", "unknown key '" + key + "'");
     std::size_t index = 0;
-    for (const json& spec : config["transforms"]) m_transforms.push_back(make_transform(spec, index++, base_dir));
+    for (const json& spec : config["transforms"])
+        m_transforms.push_back(make_transform(spec, index++, base_dir));
 }
 
 AugmentPipeline AugmentPipeline::from_file(const std::filesystem::path& path) {
@@ -264,7 +289,8 @@ AugmentPipeline AugmentPipeline::from_file(const std::filesystem::path& path) {
     try {
         config = json::parse(in);
     } catch (const json::parse_error& e) {
-        throw Error("augmentation config '" + path.string() + "'", std::string("is not valid JSON: ") + e.what());
+        throw Error("augmentation config '" + path.string() + "'",
+                    std::string("is not valid JSON: ") + e.what());
     }
     try {
         return AugmentPipeline(config, path.parent_path());

@@ -42,8 +42,8 @@ struct ParamRange {
 struct AugmentTransform {
     std::string type;
     double p = 0.5;
-    nlohmann::json settings;                        // validated settings, defaults filled in
-    std::vector<std::vector<float>> recordings;     // background_noise only: decoded at `sample_rate`
+    nlohmann::json settings;                     // validated settings, defaults filled in
+    std::vector<std::vector<float>> recordings;  // background_noise only: decoded at `sample_rate`
     int recording_sample_rate = 0;
 };
 
@@ -55,7 +55,7 @@ struct AugmentResult {
 };
 
 class AugmentPipeline {
-public:
+  public:
     // The default pipeline: pitch +-4 semitones, stretch 0.8-1.25 keeping the length, coloured noise at
     // 5-40 dB SNR, seven-band EQ +-12 dB and gain +-12 dB, each with p = 0.5.
     AugmentPipeline();
@@ -76,7 +76,7 @@ public:
     nlohmann::json to_json() const;
     const std::vector<AugmentTransform>& transforms() const { return m_transforms; }
 
-private:
+  private:
     std::vector<AugmentTransform> m_transforms;
 };
 

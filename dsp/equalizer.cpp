@@ -41,13 +41,14 @@ double mel_to_hz(double mel) {
     return min_log_hz * std::exp(logstep * (mel - min_log_mel));
 }
 
-std::vector<BiquadDesign> random_seven_band_eq(const SevenBandEqOptions& options, double sample_rate, Rng& rng) {
+std::vector<BiquadDesign> random_seven_band_eq(const SevenBandEqOptions& options, double sample_rate,
+                                               Rng& rng) {
     const char* context = "seven-band EQ";
     check_range(context, "gain_db", options.min_gain_db, options.max_gain_db);
     check_range(context, "q", options.min_q, options.max_q);
     if (!(options.min_q > 0.0)) throw Error(context, "min_q must be positive");
-    static constexpr std::array<std::array<double, 2>, 7> ranges = {{
-        {42, 95}, {91, 204}, {196, 441}, {421, 948}, {909, 2045}, {1957, 4404}, {4216, 9486}}};
+    static constexpr std::array<std::array<double, 2>, 7> ranges = {
+        {{42, 95}, {91, 204}, {196, 441}, {421, 948}, {909, 2045}, {1957, 4404}, {4216, 9486}}};
     std::vector<BiquadDesign> designs;
     designs.reserve(ranges.size());
     for (std::size_t band = 0; band < ranges.size(); ++band) {
@@ -60,7 +61,7 @@ std::vector<BiquadDesign> random_seven_band_eq(const SevenBandEqOptions& options
         const double q = log_uniform(rng, options.min_q, options.max_q);
         if (low >= high) continue;
         const double frequency = low * std::pow(high / low, position);  // log-uniform in [low, high)
-        const BiquadType type = band == 0                 ? BiquadType::low_shelf
+        const BiquadType type = band == 0                   ? BiquadType::low_shelf
                                 : band + 1 == ranges.size() ? BiquadType::high_shelf
                                                             : BiquadType::peaking;
         designs.push_back({.type = type, .frequency = frequency, .q = q, .gain_db = gain_db});

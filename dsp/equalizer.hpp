@@ -23,7 +23,8 @@ struct SevenBandEqOptions {
 };
 
 // Draws the seven band designs (fewer at low sample rates); validates the options.
-std::vector<BiquadDesign> random_seven_band_eq(const SevenBandEqOptions& options, double sample_rate, Rng& rng);
+std::vector<BiquadDesign> random_seven_band_eq(const SevenBandEqOptions& options, double sample_rate,
+                                               Rng& rng);
 
 // Options of one random filter: the centre is drawn uniformly on the mel scale (Slaney's mel, as
 // librosa.hz_to_mel with htk=False) between min_frequency and max_frequency, so low frequencies are not

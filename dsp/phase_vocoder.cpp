@@ -66,7 +66,7 @@ struct Frame {
 
 // The vocoder's running state and one output step; shared by the fused stretcher and the matrix API.
 class VocoderCore {
-public:
+  public:
     void reset(std::size_t bins, PhaseLocking locking) {
         m_locking = locking;
         m_re.assign(bins, 1.0f);
@@ -113,7 +113,7 @@ public:
         }
     }
 
-private:
+  private:
     // Local maxima of the interpolated magnitude; false when there are none (silence).
     bool find_peaks() {
         m_peaks.clear();
@@ -241,7 +241,8 @@ TimeStretcher::TimeStretcher(const TimeStretchOptions& options) : m_impl(std::ma
     m_hop = options.hop_length == 0 ? m_n_fft / 4 : options.hop_length;
     if (m_hop < 1 || m_hop > m_n_fft / 2)
         throw Error("time stretch hop_length", "must lie in [1, n_fft / 2] so frames overlap, got " +
-                                                   std::to_string(m_hop) + " for n_fft " + std::to_string(m_n_fft));
+                                                   std::to_string(m_hop) + " for n_fft " +
+                                                   std::to_string(m_n_fft));
     Impl& s = *m_impl;
     s.fft = real_fft(m_n_fft);
     s.locking = options.phase_locking;
