@@ -61,6 +61,7 @@ struct Options {
     bool polarity = false;
     double shift_seconds = 0.0;
     bool float_output = false;
+    std::string resample_quality = "medium";
 };
 
 // The explicit flags as a pipeline configuration, in a fixed order: pitch, stretch, EQ, noise, gain,
@@ -68,7 +69,10 @@ struct Options {
 json flags_to_config(const Options& o, int sample_rate, CLI::App* cmd) {
     json transforms = json::array();
     if (cmd->count("--pitch-shift"))
-        transforms.push_back({{"type", "pitch_shift"}, {"p", 1.0}, {"semitones", fixed(o.pitch_shift)}});
+        transforms.push_back({{"type", "pitch_shift"},
+                              {"p", 1.0},
+                              {"semitones", fixed(o.pitch_shift)},
+                              {"resample_quality", o.resample_quality}});
     if (cmd->count("--time-stretch"))
         transforms.push_back(
             {{"type", "time_stretch"}, {"p", 1.0}, {"rate", fixed(o.time_stretch)}, {"keep_length", false}});
@@ -168,6 +172,10 @@ Command add_augment_command(CLI::App& root, const GlobalOptions& global) {
     effects.push_back(
         cmd->add_option("--shift", o.shift_seconds, "Shift by SECONDS (negative: earlier), zero-padded"));
     for (CLI::Option* effect : effects) pipeline->excludes(effect);
+    cmd->add_option("--resample-quality", o.resample_quality,
+                    "libsamplerate quality of --pitch-shift: best | medium | fastest")
+        ->check(CLI::IsMember({"best", "medium", "fastest"}))
+        ->capture_default_str();
     cmd->add_flag("--float", o.float_output, "Write 32-bit float samples (WAV) instead of 16-bit PCM");
     cmd->footer(
         "Channels are processed one by one with the same random draws. Prints one JSON line per output "

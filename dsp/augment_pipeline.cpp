@@ -24,7 +24,11 @@ using json = nlohmann::json;
 const std::map<std::string, json>& transform_defaults() {
     static const std::map<std::string, json> defaults = {
         {"pitch_shift",
-         {{"p", 0.5}, {"semitones", {-4.0, 4.0}}, {"n_fft", 0}, {"phase_locking", "identity"}}},
+         {{"p", 0.5},
+          {"semitones", {-4.0, 4.0}},
+          {"n_fft", 0},
+          {"phase_locking", "identity"},
+          {"resample_quality", "medium"}}},
         {"time_stretch",
          {{"p", 0.5},
           {"rate", {0.8, 1.25}},
@@ -119,6 +123,9 @@ AugmentTransform make_transform(const json& spec, std::size_t index, const std::
     if (type == "pitch_shift") {
         check_within(get_range(settings, "semitones", context), -24, 24, "semitones", context);
         parse_locking(settings["phase_locking"], context);
+        if (!settings["resample_quality"].is_string())
+            throw Error(context, "'resample_quality' must be \"best\", \"medium\" or \"fastest\"");
+        parse_resample_quality(settings["resample_quality"].get<std::string>());
     } else if (type == "time_stretch") {
         const ParamRange rate = get_range(settings, "rate", context);
         check_within(rate, min_stretch_rate, max_stretch_rate, "rate", context);
@@ -177,6 +184,7 @@ nlohmann::ordered_json run_transform(const AugmentTransform& t, std::vector<floa
         PitchShiftOptions options;
         options.stretch.n_fft = s["n_fft"].get<int>();
         options.stretch.phase_locking = parse_locking(s["phase_locking"], context);
+        options.resample_quality = parse_resample_quality(s["resample_quality"].get<std::string>());
         audio = pitch_shift(audio, sample_rate, semitones, options);
         record["semitones"] = semitones;
     } else if (t.type == "time_stretch") {

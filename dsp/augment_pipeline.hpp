@@ -7,7 +7,8 @@
 //
 // JSON: {"transforms": [{"type": "pitch_shift", "p": 0.5, "semitones": [-4, 4]}, ...]}. Types and keys
 // (ranges are [min, max], drawn uniformly unless noted):
-//   pitch_shift      semitones [-4, 4], n_fft (0 = default for the rate), phase_locking "identity"|"none"
+//   pitch_shift      semitones [-4, 4], n_fft (0 = default for the rate), phase_locking "identity"|"none",
+//                    resample_quality "medium" (libsamplerate: "best" | "medium" | "fastest")
 //   time_stretch     rate [0.8, 1.25] (drawn log-uniformly, so slower and faster are equally likely),
 //                    keep_length true (pad or cut back to the input's length), n_fft, phase_locking
 //   seven_band_eq    gain_db [-12, 12], q [0.5, 1.33] (log-uniform)
