@@ -56,3 +56,31 @@ add_test(NAME "cli: extract keeps going past a bad file and resumes"
 set_tests_properties("cli: extract keeps going past a bad file and resumes" PROPERTIES FIXTURES_REQUIRED "tone_wav;tone_flac")
 add_test(NAME "cli: bench dsp --quick" COMMAND ${MTAG_EXE} bench dsp --quick)
 set_tests_properties("cli: bench dsp --quick" PROPERTIES PASS_REGULAR_EXPRESSION "CQT .*real time.*speedup")
+# ---- mtag augment (issue 4) ----
+add_test(NAME "cli: augment fixture tone"
+         COMMAND ${MTAG_EXE} --quiet synth --tone 440 --seconds 2 --sample-rate 22050 --out ${CLI_TMP}/augment_tone.wav)
+set_tests_properties("cli: augment fixture tone" PROPERTIES FIXTURES_SETUP augment_tone)
+add_test(NAME "cli: augment with explicit effects"
+         COMMAND ${MTAG_EXE} --quiet augment ${CLI_TMP}/augment_tone.wav ${CLI_TMP}/augment_effects.wav
+                 --pitch-shift 12 --time-stretch 1.25 --eq peaking:1000:6:1.0 --noise pink:20 --gain -3 --polarity)
+set_tests_properties("cli: augment with explicit effects" PROPERTIES FIXTURES_REQUIRED augment_tone
+                     PASS_REGULAR_EXPRESSION "\"frames\":35280.*\"type\":\"pitch_shift\",\"semitones\":12.0.*\"type\":\"coloured_noise\"")
+add_test(NAME "cli: augment --pipeline --count writes N variations"
+         COMMAND ${MTAG_EXE} --quiet --seed 3 augment ${CLI_TMP}/augment_tone.wav ${CLI_TMP}/augment_var.flac
+                 --pipeline ${CMAKE_CURRENT_SOURCE_DIR}/fixtures/augment/pipeline.json --count 3)
+set_tests_properties("cli: augment --pipeline --count writes N variations" PROPERTIES FIXTURES_REQUIRED augment_tone
+                     PASS_REGULAR_EXPRESSION "augment_var_0.flac.*augment_var_1.flac.*augment_var_2.flac")
+add_test(NAME "cli: augment is deterministic for a seed"
+         COMMAND ${CMAKE_COMMAND} -DEXE=${MTAG_EXE} -DIN=${CLI_TMP}/augment_tone.wav -DDIR=${CLI_TMP}
+                 -DPIPELINE=${CMAKE_CURRENT_SOURCE_DIR}/fixtures/augment/pipeline.json
+                 -P ${CMAKE_CURRENT_SOURCE_DIR}/app/augment_deterministic.cmake)
+set_tests_properties("cli: augment is deterministic for a seed" PROPERTIES FIXTURES_REQUIRED augment_tone)
+add_test(NAME "cli: augment without an effect is a usage error"
+         COMMAND ${MTAG_EXE} augment ${CLI_TMP}/augment_tone.wav ${CLI_TMP}/augment_none.wav)
+set_tests_properties("cli: augment without an effect is a usage error" PROPERTIES FIXTURES_REQUIRED augment_tone
+                     WILL_FAIL TRUE)
+add_test(NAME "cli: augment rejects a bad --eq"
+         COMMAND ${MTAG_EXE} augment ${CLI_TMP}/augment_tone.wav ${CLI_TMP}/augment_bad.wav --eq notch:1000:3)
+set_tests_properties("cli: augment rejects a bad --eq" PROPERTIES FIXTURES_REQUIRED augment_tone WILL_FAIL TRUE)
+add_test(NAME "cli: bench augment --quick" COMMAND ${MTAG_EXE} bench augment --quick --python "")
+set_tests_properties("cli: bench augment --quick" PROPERTIES PASS_REGULAR_EXPRESSION "22050 +default pipeline")
