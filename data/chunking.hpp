@@ -8,7 +8,9 @@
 //    dropped); the model's outputs are passed through sigmoid (multi-label) or softmax (single-label)
 //    and averaged over the chunks.
 //  - A clip shorter than one chunk is zero-padded at its end (one chunk at offset 0): the model sees
-//    the whole clip followed by silence, the same choice as torch.nn.functional.pad(x, (0, n)).
+//    the whole clip followed by silence, the same choice as torch.nn.functional.pad(x, (0, n)). The
+//    clip pipeline pads waveforms (data/clip_pipeline.hpp), so for log features the padding is the
+//    front end's silence floor rather than zeros in the log domain.
 // ref: Won et al. 2020, "Evaluation of CNN-based automatic music tagging models" (chunked evaluation)
 #include "dsp/matrix.hpp"
 

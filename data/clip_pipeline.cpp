@@ -92,7 +92,14 @@ SampleFn make_clip_sample_fn(const ClipPipelineOptions& options, FrontEnd front_
                 const dsp::Audio audio = dsp::load_audio(
                     path, {.sample_rate = config.sample_rate, .mono = true, .resample_quality = options.resample_quality});
                 dsp::FloatMatrix full;
-                front_end(audio.samples, full);
+                if (audio.samples.size() < window_samples) {
+                    // Pad short clips in the waveform domain, so the padding is silence to the front end.
+                    std::vector<float> padded(audio.samples);
+                    padded.resize(window_samples, 0.0f);
+                    front_end(padded, full);
+                } else {
+                    front_end(audio.samples, full);
+                }
                 return full;
             });
             copy_mapped_chunk(mapped, chunk_offset(mapped.shape()[1]), out.input);

@@ -6,6 +6,8 @@
 // BatchLoaderOptions::repeats = K with shuffle off: example `repeat` of a clip is its repeat-th
 // evaluation chunk, so K consecutive examples cover the clip and their scores are averaged
 // (average_chunk_scores). A clip with fewer chunks than K repeats its chunks cyclically.
+// Clips shorter than one chunk are zero-padded at the end in the waveform domain, before the front end,
+// so the padding is silence to the model (a log-mel floor), never a block of 0 dB.
 // Without augmentation a FeatureCache may hold the features of whole clips, and crops are then read
 // from the memory-mapped .npy instead of decoding audio.
 #include "data/batch_loader.hpp"
