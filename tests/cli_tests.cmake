@@ -36,3 +36,7 @@ add_test(NAME "cli: dataset stats"
          COMMAND ${CMAKE_COMMAND} -DEXE=${MTAG_EXE} -DTMP=${CLI_TMP} -P ${CMAKE_CURRENT_SOURCE_DIR}/app/dataset_stats.cmake)
 add_test(NAME "cli: dataset stats --format must be known" COMMAND ${MTAG_EXE} dataset stats --data . --format wav)
 set_tests_properties("cli: dataset stats --format must be known" PROPERTIES WILL_FAIL TRUE)
+
+# mtag bench data on a small generated corpus (no Python reference: --python '').
+add_test(NAME "cli: bench data --quick" COMMAND ${MTAG_EXE} bench data --quick --python "")
+set_tests_properties("cli: bench data --quick" PROPERTIES PASS_REGULAR_EXPRESSION "cache warm")
