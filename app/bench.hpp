@@ -6,6 +6,10 @@
 #include <chrono>
 #include <ctime>
 #include <filesystem>
+#include <optional>
+#include <vector>
+
+#include <nlohmann/json.hpp>
 #include <string>
 
 namespace mtag::app {
@@ -19,6 +23,14 @@ struct BenchContext {
     std::string reference_python = "python3";  // runs scripts/bench_*.py for the reference figures
     std::vector<std::string> extra;  // AREA-specific arguments after the area name
 };
+
+// Runs `context.reference_python scripts/<script> args...` (falling back to /usr/bin/python3 when the
+// default "python3" lacks the modules) and parses the last line of its stdout as JSON. Returns nullopt and
+// prints why on stderr when the interpreter or the script is missing, or the script fails: references
+// are optional, the benchmark goes on without them. Scripts are looked up in $MTAG_SOURCE_DIR/scripts,
+// next to the executable's parent folders, then ./scripts.
+std::optional<nlohmann::json> run_reference_script(const BenchContext& context, const std::string& script,
+                                                   const std::vector<std::string>& args);
 
 // CPU seconds used by this process (all threads) since it started.
 double process_cpu_seconds();

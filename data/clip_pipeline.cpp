@@ -1,48 +1,59 @@
 #include "data/clip_pipeline.hpp"
 
 #include "dsp/error.hpp"
-#include "dsp/log_compression.hpp"
-#include "dsp/mel.hpp"
-#include "dsp/stft.hpp"
-#include "dsp/window.hpp"
+#include "dsp/feature_extractor.hpp"
 
 #include <algorithm>
 #include <cmath>
 #include <memory>
+#include <mutex>
 #include <random>
 
 namespace mtag::data {
 
-FrontEnd make_front_end(const dsp::FeatureConfig& config) {
-    const dsp::FeatureConfig c = config.resolved();
-    if (c.kind != dsp::FeatureKind::mel && c.kind != dsp::FeatureKind::logmel)
-        throw Error("front end", "kind '" + dsp::to_string(c.kind) + "' is not built here yet (mel and logmel are)");
-    const dsp::StftOptions stft{.n_fft = c.n_fft,
-                                .hop_length = c.hop_length,
-                                .win_length = c.win_length,
-                                .window = dsp::parse_window_kind(c.window),
-                                .center = c.center,
-                                .pad_mode = dsp::parse_pad_mode(c.pad_mode)};
-    const dsp::MelOptions mel{.sample_rate = static_cast<double>(c.sample_rate),
-                              .n_fft = c.n_fft,
-                              .n_mels = c.n_mels,
-                              .fmin = c.fmin,
-                              .fmax = c.fmax,
-                              .htk = c.htk,
-                              .norm = dsp::parse_mel_norm(c.mel_norm)};
-    auto spectrogram = std::make_shared<const dsp::MelSpectrogram>(stft, mel, static_cast<float>(c.power));
-    const bool log = c.kind == dsp::FeatureKind::logmel;
-    return [spectrogram, c, log](std::span<const float> audio, dsp::FloatMatrix& out) {
-        spectrogram->compute(audio, out);
-        if (!log || c.log == dsp::LogCompression::none) return;
-        if (c.log == dsp::LogCompression::log1p) {
-            dsp::log1p_compress(out, static_cast<float>(c.log1p_c));
-            return;
+namespace {
+
+// FeatureExtractors are stateful (buffers, streaming state): one per concurrent caller, kept for reuse.
+class ExtractorPool {
+public:
+    explicit ExtractorPool(const dsp::FeatureConfig& config) : m_config(config) {
+        m_free.push_back(std::make_unique<dsp::FeatureExtractor>(m_config));  // validates the config now
+    }
+    std::unique_ptr<dsp::FeatureExtractor> acquire() {
+        {
+            std::lock_guard lock(m_mutex);
+            if (!m_free.empty()) {
+                auto extractor = std::move(m_free.back());
+                m_free.pop_back();
+                return extractor;
+            }
         }
-        const dsp::DbReference ref = c.ref == "max" ? dsp::DbReference::max() : dsp::DbReference(static_cast<float>(c.ref_value()));
-        const std::optional<float> top_db = c.top_db < 0 ? std::nullopt : std::optional<float>(static_cast<float>(c.top_db));
-        if (c.is_power()) dsp::power_to_db(out, ref, static_cast<float>(c.amin), top_db);
-        else dsp::amplitude_to_db(out, ref, static_cast<float>(c.amin), top_db);
+        return std::make_unique<dsp::FeatureExtractor>(m_config);
+    }
+    void release(std::unique_ptr<dsp::FeatureExtractor> extractor) {
+        std::lock_guard lock(m_mutex);
+        m_free.push_back(std::move(extractor));
+    }
+
+private:
+    dsp::FeatureConfig m_config;
+    std::mutex m_mutex;
+    std::vector<std::unique_ptr<dsp::FeatureExtractor>> m_free;
+};
+
+}  // namespace
+
+FrontEnd make_front_end(const dsp::FeatureConfig& config) {
+    auto pool = std::make_shared<ExtractorPool>(config);
+    return [pool](std::span<const float> audio, dsp::FloatMatrix& out) {
+        auto extractor = pool->acquire();
+        try {
+            extractor->compute(audio, out);
+        } catch (...) {
+            pool->release(std::move(extractor));
+            throw;
+        }
+        pool->release(std::move(extractor));
     };
 }
 

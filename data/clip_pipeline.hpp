@@ -26,8 +26,8 @@ namespace mtag::data {
 // A front end: waveform at FeatureConfig::sample_rate -> [bins, frames]. Must be thread-safe.
 using FrontEnd = std::function<void(std::span<const float> audio, dsp::FloatMatrix& out)>;
 
-// The front end a FeatureConfig describes (mel, logmel: STFT -> mel -> dB or log1p, as librosa).
-// Throws mtag::Error for kinds this builder does not cover.
+// The front end a FeatureConfig describes, through dsp::FeatureExtractor (one extractor per concurrent
+// caller, pooled). Throws mtag::Error for an invalid config.
 FrontEnd make_front_end(const dsp::FeatureConfig& config);
 
 struct ClipPipelineOptions {

@@ -2,6 +2,7 @@
 
 #include "dsp/error.hpp"
 #include "dsp/fft.hpp"
+#include "dsp/window.hpp"
 
 #include <algorithm>
 #include <cmath>
@@ -40,26 +41,28 @@ Error option_error(const std::string& option, const std::string& problem) {
     return Error("cqt option " + option, problem);
 }
 
-// Periodic windows (scipy.signal.get_window(..., fftbins=True)) and librosa's equivalent noise bandwidths
-// (librosa.filters.WINDOW_BANDWIDTHS), which set how far the top kernel reaches above its centre.
+// Periodic windows (scipy.signal.get_window(..., fftbins=True), names as dsp/window.hpp parses them) and
+// librosa's equivalent noise bandwidths (librosa.filters.WINDOW_BANDWIDTHS), which set how far the top
+// kernel reaches above its centre frequency.
 struct WindowSpec {
-    const char* name;
     double a0, a1, a2;  // w[n] = a0 - a1 cos(2 pi n / N) + a2 cos(4 pi n / N)
     double bandwidth;
 };
-constexpr WindowSpec kWindows[] = {
-    {"hann", 0.5, 0.5, 0.0, 1.50018310546875},
-    {"hamming", 0.54, 0.46, 0.0, 1.3629455320350348},
-    {"blackman", 0.42, 0.5, 0.08, 1.7269681554262326},
-    {"rectangular", 1.0, 0.0, 0.0, 1.0},
-    {"boxcar", 1.0, 0.0, 0.0, 1.0},
-};
 
-const WindowSpec& find_window(const std::string& name) {
-    for (const auto& w : kWindows)
-        if (name == w.name) return w;
-    throw option_error("window", "unknown window '" + name +
-                                     "'; expected hann, hamming, blackman, rectangular or boxcar");
+WindowSpec find_window(const std::string& name) {
+    WindowKind kind;
+    try {
+        kind = parse_window_kind(name);
+    } catch (const Error& e) {
+        throw option_error("window", e.what());
+    }
+    switch (kind) {
+        case WindowKind::hann: return {0.5, 0.5, 0.0, 1.50018310546875};
+        case WindowKind::hamming: return {0.54, 0.46, 0.0, 1.3629455320350348};
+        case WindowKind::blackman: return {0.42, 0.5, 0.08, 1.7269681554262326};
+        case WindowKind::rectangular: break;
+    }
+    return {1.0, 0.0, 0.0, 1.0};
 }
 
 // In-place iterative radix-2 complex FFT in double precision, numpy's sign convention (e^{-2 pi i k n / N}).
@@ -141,7 +144,7 @@ Cqt::Cqt(const CqtOptions& options) : m_options(options) {
         throw option_error("sparsity", "must be in [0, 1), got " + fmt(o.sparsity));
     if (o.gamma && !(*o.gamma >= 0)) throw option_error("gamma", "must be non-negative, got " + fmt(*o.gamma));
     if (!std::isfinite(o.tuning)) throw option_error("tuning", "must be finite");
-    const WindowSpec& window = find_window(o.window);
+    const WindowSpec window = find_window(o.window);
 
     // ref: librosa.vqt, filters.wavelet_lengths.
     const int bpo = o.bins_per_octave;
@@ -210,7 +213,9 @@ Cqt::Cqt(const CqtOptions& options) : m_options(options) {
             for (int j = 0; j < count; ++j) {
                 const double phase = 2.0 * std::numbers::pi * f / level_rate * (start + j);
                 const double t = 2.0 * std::numbers::pi * j / count;
-                const double w = window.a0 - window.a1 * std::cos(t) + window.a2 * std::cos(2.0 * t);
+                // scipy makes a one-sample window [1] whatever its kind.
+                const double w =
+                    count == 1 ? 1.0 : window.a0 - window.a1 * std::cos(t) + window.a2 * std::cos(2.0 * t);
                 kernel[j] = std::polar(w, phase);
             }
             if (o.norm) {
@@ -280,11 +285,30 @@ Cqt::Cqt(const CqtOptions& options) : m_options(options) {
             level_rate /= 2.0;
         }
     }
-    m_frame.resize(static_cast<std::size_t>(max_fft));
-    m_spectrum.resize(max_bins);
+    m_frame = fft_alloc_real(static_cast<std::size_t>(max_fft));
+    m_spectrum = fft_alloc_complex(max_bins);
 }
 
 int Cqt::n_octaves() const { return static_cast<int>(m_levels.size()); }
+
+std::size_t Cqt::reach() const {
+    // A sample after d decimations depends on input samples within half_length * (2^d - 1) of its instant.
+    const std::size_t filter = static_cast<std::size_t>(m_decimator.half_length());
+    std::size_t factor = std::size_t{1} << m_early_decimations;
+    std::size_t reach = 0;
+    for (const Level& level : m_levels) {
+        reach = std::max(reach, static_cast<std::size_t>(level.n_fft / 2) * factor + filter * (factor - 1));
+        if (level.decimate_after) factor *= 2;
+    }
+    return reach;
+}
+
+std::size_t Cqt::alignment() const {
+    std::size_t factor = std::size_t{1} << m_early_decimations;
+    for (const Level& level : m_levels)
+        if (level.decimate_after) factor *= 2;
+    return std::lcm(static_cast<std::size_t>(m_options.hop_length), factor);
+}
 
 std::size_t Cqt::n_frames(std::size_t n_samples) const {
     // librosa.__trim_stack keeps the fewest frames of any octave; each octave's STFT has 1 + len / hop.
@@ -315,21 +339,20 @@ void Cqt::run(std::span<const float> x, std::size_t frames, Sink&& sink) {
         for (std::size_t t = 0; t < frames; ++t) {
             // Frame t covers samples [t * hop - n_fft / 2, t * hop + n_fft / 2) (librosa.stft, center=True).
             const std::ptrdiff_t start = static_cast<std::ptrdiff_t>(t) * level.hop - half;
-            const float* frame;
+            float* frame = m_frame.get();
             if (start >= 0 && start + level.n_fft <= static_cast<std::ptrdiff_t>(n)) {
-                frame = signal.data() + start;
+                std::copy_n(signal.data() + start, level.n_fft, frame);
             } else {
                 for (std::ptrdiff_t i = 0; i < level.n_fft; ++i) {
                     const std::ptrdiff_t s = start + i;
                     if (s >= 0 && s < static_cast<std::ptrdiff_t>(n))
-                        m_frame[i] = signal[s];
+                        frame[i] = signal[s];
                     else
-                        m_frame[i] = m_options.pad_mode == CqtPadMode::reflect ? signal[reflect_index(s, n)] : 0.0f;
+                        frame[i] = m_options.pad_mode == CqtPadMode::reflect ? signal[reflect_index(s, n)] : 0.0f;
                 }
-                frame = m_frame.data();
             }
-            level.fft->forward(frame, m_spectrum.data());
-            const float* spec = reinterpret_cast<const float*>(m_spectrum.data());
+            level.fft->forward(frame, m_spectrum.get());
+            const float* spec = reinterpret_cast<const float*>(m_spectrum.get());
             for (int r = 0; r < level.n_rows; ++r) {
                 // sum_k K[k] X[k] (no conjugate, as librosa's fft_basis.dot(D)).
                 const float* kern = reinterpret_cast<const float*>(level.values.data() + level.offset[r]);

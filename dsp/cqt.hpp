@@ -10,6 +10,7 @@
 // half-band FIR, dsp/halfband.hpp, standing in for librosa's soxr resampler) and the hop halved, while the
 // hop stays even, so every octave costs about the same. Frame t is centred on input sample t * hop_length,
 // as in a centred STFT with the same hop: frames = 1 + len / hop_length.
+#include "dsp/fft.hpp"
 #include "dsp/halfband.hpp"
 #include "dsp/matrix.hpp"
 
@@ -23,8 +24,6 @@
 #include <vector>
 
 namespace mtag::dsp {
-
-class RealFft;
 
 // How frames reaching past either end of the signal are filled (librosa's `pad_mode` for the centred
 // frames; librosa >= 0.9 defaults to constant, i.e. zeros).
@@ -47,7 +46,7 @@ struct CqtOptions {
     // infinity: the largest magnitude); nullopt leaves kernels unnormalised.
     std::optional<double> norm = 1.0;
     double sparsity = 0.01;      // drop each FFT kernel's smallest values, up to this fraction of its L1 mass
-    std::string window = "hann"; // periodic: "hann", "hamming", "blackman", "rectangular" (or "boxcar")
+    std::string window = "hann"; // periodic; any name dsp/window.hpp parses: hann, hamming, blackman, ones
     // true: divide bin k by sqrt(length_k), so white noise of unit variance gives about 1 in every bin
     // (librosa's scale=True); false: no length scaling.
     bool scale = true;
@@ -81,6 +80,13 @@ public:
     int n_octaves() const;
     int early_decimations() const { return m_early_decimations; }
 
+    // For computing long signals in segments (streaming): frame t depends only on input samples within
+    // reach() of its centre t * hop_length (its FFT window at every octave's rate plus the decimators'
+    // filters). A segment that starts at a multiple of alignment() (the hop and every decimation step)
+    // yields frames identical to the whole-signal transform for every frame whose reach lies inside it.
+    std::size_t reach() const;
+    std::size_t alignment() const;
+
     // Frames compute() returns for a signal of n samples: 1 + n / hop_length (librosa can add one when
     // early decimation applies and n is just short of a hop multiple; this follows it).
     std::size_t n_frames(std::size_t n_samples) const;
@@ -102,8 +108,10 @@ private:
     std::vector<Level> m_levels;
     HalfbandDecimator m_decimator;
     std::vector<float> m_signal_a, m_signal_b;  // ping-pong buffers for the decimated signal
-    std::vector<float> m_frame;                 // one padded frame at an edge
-    std::vector<std::complex<float>> m_spectrum;
+    // Every frame is copied into aligned memory, so FFTW always runs its SIMD plan (and the same plan,
+    // whatever the input's alignment: results do not depend on where a segment starts).
+    FftBuffer<float> m_frame;
+    FftBuffer<std::complex<float>> m_spectrum;
 };
 
 }  // namespace mtag::dsp

@@ -153,3 +153,21 @@ TEST_CASE("save_npy checks the shape against the values") {
     CHECK_THROWS_AS(save_npy(scratch("mismatch.npy"), values, shape), mtag::Error);
     CHECK_FALSE(fs::exists(scratch("mismatch.npy")));
 }
+
+TEST_CASE("npy reads a file numpy wrote (librosa STFT fixture, 3-D) through the memory map") {
+    const fs::path path = fs::path(MTAG_SHARED_DIR) / "fixtures/librosa/core-stft-001.npy";
+    if (!fs::exists(path)) {
+        WARN("skipped: " << path << " is absent (the shared librosa fixtures live in ../shared)");
+        return;
+    }
+    const NpyHeader header = read_npy_header(path);
+    CHECK(header.shape == std::vector<std::size_t>{65, 1579, 2});
+    CHECK(header.data_offset == 128);
+    MappedNpy mapped(path);
+    // Bin 1, frame 2 as numpy prints it: [0.09316165 0.00274134] (real, imaginary).
+    const std::size_t at = (1 * 1579 + 2) * 2;
+    CHECK(mapped.values()[at] == Approx(0.09316165f).epsilon(1e-6));
+    CHECK(mapped.values()[at + 1] == Approx(0.00274134f).epsilon(1e-5));
+    // load_npy wants 2-D [bins, frames] and says so.
+    CHECK_THROWS_WITH(load_npy(path), Catch::Contains("expected 2-D"));
+}

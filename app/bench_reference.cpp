@@ -1,0 +1,92 @@
+// Running the Python reference scripts (PyTorch / torchaudio) that benchmarks compare against.
+#include "app/bench.hpp"
+
+#include <array>
+#include <cstdio>
+#include <cstdlib>
+#include <iostream>
+#include <sstream>
+#include <sys/wait.h>
+#include <unistd.h>
+
+namespace mtag::app {
+
+namespace fs = std::filesystem;
+
+namespace {
+
+std::string shell_quote(const std::string& text) {
+    std::string quoted = "'";
+    for (char c : text) {
+        if (c == '\'') quoted += "'\\''";
+        else quoted += c;
+    }
+    return quoted + "'";
+}
+
+std::optional<fs::path> find_script(const std::string& script) {
+    std::vector<fs::path> candidates;
+    if (const char* source = std::getenv("MTAG_SOURCE_DIR")) candidates.push_back(fs::path(source) / "scripts");
+    std::error_code ec;
+    const fs::path exe = fs::read_symlink("/proc/self/exe", ec);
+    if (!ec) {
+        // build/mtag -> <checkout>/scripts; also one folder deeper (build/Release/mtag).
+        candidates.push_back(exe.parent_path().parent_path() / "scripts");
+        candidates.push_back(exe.parent_path().parent_path().parent_path() / "scripts");
+    }
+    candidates.push_back(fs::current_path(ec) / "scripts");
+    for (const fs::path& folder : candidates)
+        if (fs::is_regular_file(folder / script, ec)) return folder / script;
+    return std::nullopt;
+}
+
+// Runs a command, returning its exit status and stdout.
+int run_capture(const std::string& command, std::string& output) {
+    std::FILE* pipe = ::popen(command.c_str(), "r");
+    if (pipe == nullptr) return -1;
+    std::array<char, 4096> buffer{};
+    std::size_t n;
+    while ((n = std::fread(buffer.data(), 1, buffer.size(), pipe)) > 0) output.append(buffer.data(), n);
+    return ::pclose(pipe);
+}
+
+}  // namespace
+
+std::optional<nlohmann::json> run_reference_script(const BenchContext& context, const std::string& script,
+                                                   const std::vector<std::string>& args) {
+    if (context.reference_python.empty()) {
+        std::cerr << "reference: skipped (--python '')\n";
+        return std::nullopt;
+    }
+    const std::optional<fs::path> path = find_script(script);
+    if (!path) {
+        std::cerr << "reference: skipped, scripts/" << script << " not found (set MTAG_SOURCE_DIR to the checkout)\n";
+        return std::nullopt;
+    }
+    std::vector<std::string> interpreters = {context.reference_python};
+    if (context.reference_python == "python3") interpreters.push_back("/usr/bin/python3");
+    std::string arguments;
+    for (const std::string& arg : args) arguments += " " + shell_quote(arg);
+    std::string last_problem;
+    for (const std::string& python : interpreters) {
+        // Exit code 3 from the script means "modules missing": try the next interpreter quietly.
+        std::string output;
+        const int status = run_capture(shell_quote(python) + " " + shell_quote(path->string()) + arguments, output);
+        if (status == 0) {
+            const std::size_t end = output.find_last_not_of(" \n\r\t");
+            const std::size_t begin = end == std::string::npos ? 0 : output.rfind('\n', end);
+            const std::string line = output.substr(begin == std::string::npos ? 0 : begin + 1,
+                                                   end == std::string::npos ? 0 : end - (begin == std::string::npos ? 0 : begin + 1) + 1);
+            nlohmann::json parsed = nlohmann::json::parse(line, nullptr, false);
+            if (!parsed.is_discarded()) return parsed;
+            last_problem = python + " printed no JSON";
+        } else {
+            last_problem = python + " failed (exit status " + std::to_string(WEXITSTATUS(status)) +
+                           "; are torch and torchaudio installed for it?)";
+        }
+    }
+    std::cerr << "reference: skipped, " << last_problem << "\n";
+    return std::nullopt;
+}
+
+}  // namespace mtag::app

@@ -1,0 +1,381 @@
+#include "app/extract.hpp"
+
+#include "app/progress.hpp"
+#include "dsp/audio_io.hpp"
+#include "dsp/error.hpp"
+#include "dsp/feature_extractor.hpp"
+#include "dsp/npy.hpp"
+#include "mtag_version.hpp"
+
+#include <nlohmann/json.hpp>
+
+#include <algorithm>
+#include <atomic>
+#include <chrono>
+#include <cstdio>
+#include <fstream>
+#include <map>
+#include <mutex>
+#include <set>
+#include <sstream>
+#include <thread>
+#include <unistd.h>
+
+namespace mtag::app {
+
+namespace fs = std::filesystem;
+using nlohmann::json;
+using nlohmann::ordered_json;
+
+namespace {
+
+constexpr const char* kFeaturesFile = "features.json";
+constexpr const char* kJournalFile = "extract.journal.jsonl";
+
+fs::path absolute_normal(const fs::path& path) { return fs::absolute(path).lexically_normal(); }
+
+// The deepest folder containing both a and b.
+fs::path common_ancestor(const fs::path& a, const fs::path& b) {
+    fs::path result;
+    auto i = a.begin();
+    auto j = b.begin();
+    for (; i != a.end() && j != b.end() && *i == *j; ++i, ++j) result /= *i;
+    return result;
+}
+
+// One CSV record (RFC 4180: quotes, doubled quotes, separators inside quotes); false at end of input.
+bool read_csv_record(std::istream& in, std::vector<std::string>& fields, std::size_t& line) {
+    fields.clear();
+    std::string field;
+    bool quoted = false, any = false;
+    char ch;
+    while (in.get(ch)) {
+        any = true;
+        if (quoted) {
+            if (ch == '"') {
+                if (in.peek() == '"') {
+                    in.get(ch);
+                    field.push_back('"');
+                } else {
+                    quoted = false;
+                }
+            } else {
+                if (ch == '\n') ++line;
+                field.push_back(ch);
+            }
+        } else if (ch == '"') {
+            quoted = true;
+        } else if (ch == ',') {
+            fields.push_back(std::move(field));
+            field.clear();
+        } else if (ch == '\n') {
+            ++line;
+            break;
+        } else if (ch != '\r') {
+            field.push_back(ch);
+        }
+    }
+    if (!any) return false;
+    fields.push_back(std::move(field));
+    return true;
+}
+
+// What a finished output looks like in the journal and in features.json.
+struct Record {
+    std::string input;
+    std::string output;  // relative to OUT
+    std::int64_t frames = 0;
+    std::int64_t bins = 0;
+    std::string hash;
+    std::int64_t size = -1;
+    std::int64_t mtime = 0;
+
+    ordered_json to_json() const {
+        return {{"input", input}, {"output", output}, {"bins", bins}, {"frames", frames},
+                {"config_hash", hash}, {"input_bytes", size}, {"input_mtime", mtime}};
+    }
+    static std::optional<Record> from_json(const json& j) {
+        try {
+            Record r;
+            r.input = j.at("input").get<std::string>();
+            r.output = j.at("output").get<std::string>();
+            r.frames = j.at("frames").get<std::int64_t>();
+            r.bins = j.at("bins").get<std::int64_t>();
+            r.hash = j.at("config_hash").get<std::string>();
+            r.size = j.at("input_bytes").get<std::int64_t>();
+            r.mtime = j.at("input_mtime").get<std::int64_t>();
+            return r;
+        } catch (const json::exception&) {
+            return std::nullopt;
+        }
+    }
+};
+
+struct InputStamp {
+    std::int64_t size = -1;
+    std::int64_t mtime = 0;
+};
+
+InputStamp stamp_of(const fs::path& path) {
+    std::error_code ec;
+    InputStamp stamp;
+    const auto size = fs::file_size(path, ec);
+    if (!ec) stamp.size = static_cast<std::int64_t>(size);
+    const auto time = fs::last_write_time(path, ec);
+    if (!ec) stamp.mtime = static_cast<std::int64_t>(time.time_since_epoch().count());
+    return stamp;
+}
+
+// Records of earlier runs, by output path: features.json first, then the journal (newer).
+std::map<std::string, Record> previous_records(const fs::path& out_dir) {
+    std::map<std::string, Record> records;
+    {
+        std::ifstream in(out_dir / kFeaturesFile);
+        if (in) {
+            try {
+                const json j = json::parse(in);
+                for (const json& entry : j.at("outputs"))
+                    if (auto r = Record::from_json(entry)) records[r->output] = *r;
+            } catch (const json::exception&) {
+                // An unreadable features.json only costs recomputation.
+            }
+        }
+    }
+    std::ifstream journal(out_dir / kJournalFile);
+    std::string line;
+    while (std::getline(journal, line)) {
+        // A line cut short by a kill does not parse and is ignored.
+        const json j = json::parse(line, nullptr, false);
+        if (j.is_discarded()) continue;
+        if (auto r = Record::from_json(j)) records[r->output] = *r;
+    }
+    return records;
+}
+
+// True when the recorded output is still valid for this config and input.
+bool still_valid(const Record& record, const std::string& hash, const InputStamp& stamp, const fs::path& npy) {
+    if (record.hash != hash || record.size != stamp.size || record.mtime != stamp.mtime) return false;
+    try {
+        const dsp::NpyHeader header = dsp::read_npy_header(npy);
+        return header.shape.size() == 2 && header.shape[0] == static_cast<std::size_t>(record.bins) &&
+               header.shape[1] == static_cast<std::size_t>(record.frames);
+    } catch (const Error&) {
+        return false;
+    }
+}
+
+// Removes temporary .npy files a killed run left behind.
+void remove_stale_temporaries(const fs::path& out_dir) {
+    std::error_code ec;
+    for (auto it = fs::recursive_directory_iterator(out_dir, ec); !ec && it != fs::recursive_directory_iterator();
+         it.increment(ec)) {
+        const std::string name = it->path().filename().string();
+        if (it->is_regular_file(ec) && name.find(".npy.tmp-") != std::string::npos) fs::remove(it->path(), ec);
+    }
+}
+
+// Writes text to path through a temporary name and a rename.
+void write_atomically(const fs::path& path, const std::string& text) {
+    const fs::path temporary = path.string() + ".tmp-" + std::to_string(::getpid());
+    {
+        std::ofstream out(temporary, std::ios::binary | std::ios::trunc);
+        out << text;
+        out.flush();
+        if (!out) throw Error("'" + path.string() + "'", "cannot be written (disk full or no permission?)");
+    }
+    std::error_code ec;
+    fs::rename(temporary, path, ec);
+    if (ec) throw Error("'" + path.string() + "'", "cannot be renamed into place: " + ec.message());
+}
+
+}  // namespace
+
+std::vector<fs::path> read_manifest_paths(const fs::path& manifest) {
+    std::ifstream in(manifest, std::ios::binary);
+    if (!in) throw Error("manifest '" + manifest.string() + "'", "cannot be opened");
+    std::vector<std::string> fields;
+    std::size_t line = 1;
+    if (!read_csv_record(in, fields, line)) throw Error("manifest '" + manifest.string() + "'", "is empty");
+    if (!fields.empty() && fields[0].rfind("\xEF\xBB\xBF", 0) == 0) fields[0].erase(0, 3);  // UTF-8 BOM
+    const auto column = std::find(fields.begin(), fields.end(), "path");
+    if (column == fields.end())
+        throw Error("manifest '" + manifest.string() + "'",
+                    "line 1 has no 'path' column (expected a header like path,tags,split)");
+    const auto index = static_cast<std::size_t>(column - fields.begin());
+    const fs::path folder = manifest.parent_path();
+    std::vector<fs::path> paths;
+    while (true) {
+        const std::size_t record_line = line;
+        if (!read_csv_record(in, fields, line)) break;
+        if (fields.size() == 1 && fields[0].empty()) continue;  // blank line
+        if (index >= fields.size() || fields[index].empty())
+            throw Error("manifest '" + manifest.string() + "'",
+                        "line " + std::to_string(record_line) + " has no value in the 'path' column");
+        const fs::path path(fields[index]);
+        paths.push_back(path.is_absolute() ? path : folder / path);
+    }
+    return paths;
+}
+
+std::vector<ExtractItem> collect_extract_items(const ExtractOptions& options) {
+    std::vector<fs::path> files;
+    std::vector<fs::path> roots;
+    for (const std::string& input : options.inputs) {
+        const fs::path path(input);
+        std::error_code ec;
+        if (fs::is_directory(path, ec)) {
+            roots.push_back(absolute_normal(path));
+            std::vector<fs::path> found;
+            for (auto it = fs::recursive_directory_iterator(path, fs::directory_options::follow_directory_symlink, ec);
+                 !ec && it != fs::recursive_directory_iterator(); it.increment(ec)) {
+                if (it->is_regular_file(ec) && dsp::is_audio_extension(it->path())) found.push_back(it->path());
+            }
+            if (ec) throw Error("input folder '" + input + "'", "cannot be listed: " + ec.message());
+            std::sort(found.begin(), found.end());
+            files.insert(files.end(), found.begin(), found.end());
+        } else {
+            // A missing or unreadable file is a per-file failure later, not a reason to stop the run.
+            files.push_back(path);
+            roots.push_back(absolute_normal(path).parent_path());
+        }
+    }
+    if (!options.manifest.empty()) {
+        const fs::path manifest(options.manifest);
+        roots.push_back(absolute_normal(manifest).parent_path());
+        for (const fs::path& path : read_manifest_paths(manifest)) {
+            files.push_back(path);
+            roots.push_back(absolute_normal(path).parent_path());
+        }
+    }
+    if (files.empty())
+        throw Error("mtag extract", "no audio files found in the inputs (folders are searched recursively for "
+                                    ".wav, .flac, .ogg, .mp3, ...)");
+    fs::path common = roots.front();
+    for (const fs::path& root : roots) common = common_ancestor(common, root);
+
+    std::vector<ExtractItem> items;
+    std::set<fs::path> taken;
+    std::set<fs::path> seen_inputs;
+    for (const fs::path& file : files) {
+        const fs::path absolute = absolute_normal(file);
+        if (!seen_inputs.insert(absolute).second) continue;  // the same file listed twice
+        fs::path relative = absolute.lexically_relative(common);
+        fs::path npy = relative;
+        npy.replace_extension(".npy");
+        if (!taken.insert(npy).second) {
+            npy = relative;
+            npy += ".npy";
+            taken.insert(npy);
+        }
+        items.push_back({file, npy});
+    }
+    return items;
+}
+
+ExtractSummary run_extract(const ExtractOptions& options) {
+    const auto start = std::chrono::steady_clock::now();
+    const dsp::FeatureConfig config = options.config.resolved();
+    const std::string hash = config.hash();
+    const std::vector<ExtractItem> items = collect_extract_items(options);
+
+    std::error_code ec;
+    fs::create_directories(options.out_dir, ec);
+    if (ec || !fs::is_directory(options.out_dir))
+        throw Error("output folder '" + options.out_dir.string() + "'", "cannot be created: " + ec.message());
+    remove_stale_temporaries(options.out_dir);
+    const std::map<std::string, Record> previous =
+        options.force ? std::map<std::string, Record>{} : previous_records(options.out_dir);
+
+    // The journal: one line per finished output, appended and flushed as each one completes.
+    const fs::path journal_path = options.out_dir / kJournalFile;
+    std::FILE* journal = std::fopen(journal_path.c_str(), "ab");
+    if (journal == nullptr)
+        throw Error("output folder '" + options.out_dir.string() + "'", "is not writable (cannot open the journal)");
+
+    std::vector<std::optional<Record>> done(items.size());
+    std::vector<std::string> errors(items.size());
+    std::vector<char> skipped(items.size(), 0);
+    std::mutex journal_mutex;
+    Progress progress("extract", items.size(), !options.quiet, options.progress_interval_seconds);
+    std::atomic<std::size_t> next{0};
+
+    auto worker = [&]() {
+        std::optional<dsp::FeatureExtractor> extractor;
+        dsp::FloatMatrix feature;
+        while (true) {
+            const std::size_t i = next++;
+            if (i >= items.size()) break;
+            const ExtractItem& item = items[i];
+            const fs::path output = options.out_dir / item.relative;
+            const std::string relative = item.relative.generic_string();
+            const InputStamp stamp = stamp_of(item.input);
+            try {
+                if (const auto it = previous.find(relative);
+                    it != previous.end() && still_valid(it->second, hash, stamp, output)) {
+                    done[i] = it->second;
+                    done[i]->input = item.input.string();
+                    skipped[i] = 1;
+                } else {
+                    if (!extractor) extractor.emplace(config);
+                    extractor->compute_file(item.input, feature, options.resample_quality);
+                    fs::create_directories(output.parent_path());
+                    dsp::save_npy(output, feature);
+                    Record record{item.input.string(), relative, static_cast<std::int64_t>(feature.cols),
+                                  static_cast<std::int64_t>(feature.rows), hash, stamp.size, stamp.mtime};
+                    {
+                        std::lock_guard lock(journal_mutex);
+                        const std::string line = record.to_json().dump() + "\n";
+                        std::fwrite(line.data(), 1, line.size(), journal);
+                        std::fflush(journal);
+                    }
+                    done[i] = std::move(record);
+                }
+            } catch (const std::exception& e) {
+                errors[i] = e.what();
+                progress.message("mtag: error: " + errors[i]);
+            }
+            progress.advance();
+        }
+    };
+    const int jobs = std::max(1, std::min<int>(options.jobs, static_cast<int>(items.size())));
+    std::vector<std::thread> threads;
+    for (int j = 1; j < jobs; ++j) threads.emplace_back(worker);
+    worker();
+    for (std::thread& t : threads) t.join();
+    progress.finish();
+    std::fclose(journal);
+
+    ExtractSummary summary;
+    summary.total = items.size();
+    ordered_json outputs = ordered_json::array();
+    ordered_json failures = ordered_json::array();
+    std::string journal_text;
+    for (std::size_t i = 0; i < items.size(); ++i) {
+        if (done[i]) {
+            outputs.push_back(done[i]->to_json());
+            journal_text += done[i]->to_json().dump() + "\n";
+            ++(skipped[i] ? summary.skipped : summary.computed);
+        } else {
+            failures.push_back({{"input", items[i].input.string()}, {"error", errors[i]}});
+            ++summary.failed;
+        }
+    }
+    summary.wall_seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+
+    ordered_json document;
+    document["mtag_version"] = mtag::version;
+    document["config_hash"] = hash;
+    document["config"] = config.to_json();
+    document["layout"] = "float32 .npy, C order, shape [bins, frames]";
+    document["summary"] = {{"total", summary.total}, {"computed", summary.computed}, {"skipped", summary.skipped},
+                           {"failed", summary.failed}, {"wall_seconds", summary.wall_seconds}};
+    document["outputs"] = std::move(outputs);
+    document["failures"] = std::move(failures);
+    write_atomically(options.out_dir / kFeaturesFile, document.dump(2) + "\n");
+    // The journal now only needs this run's outputs (features.json has them too); rewriting it keeps it
+    // from growing across reruns.
+    write_atomically(journal_path, journal_text);
+    return summary;
+}
+
+}  // namespace mtag::app

@@ -1,0 +1,56 @@
+#pragma once
+// FeatureExtractor: turns mono samples at config.sample_rate into the [bins, frames] feature a
+// FeatureConfig describes, either all at once or streamed in blocks of any size (long files), with the
+// same result both ways. Built once per config; one extractor per thread (it owns reusable buffers).
+#include "dsp/feature_config.hpp"
+#include "dsp/matrix.hpp"
+#include "dsp/resample.hpp"
+
+#include <cstdint>
+#include <filesystem>
+#include <memory>
+#include <span>
+#include <vector>
+
+namespace mtag::dsp {
+
+class FeatureExtractor {
+public:
+    // Resolves and validates the config and builds the transforms (FFT plans, filterbanks, kernels).
+    explicit FeatureExtractor(const FeatureConfig& config);
+    ~FeatureExtractor();
+    FeatureExtractor(FeatureExtractor&&) noexcept;
+    FeatureExtractor& operator=(FeatureExtractor&&) noexcept;
+
+    const FeatureConfig& config() const { return m_config; }  // resolved
+    int bins() const { return m_config.bins(); }
+
+    // The feature of a whole signal, [bins, frames]. Throws mtag::Error when no frame fits (center=false
+    // and fewer than n_fft samples, or an empty signal).
+    void compute(std::span<const float> samples, FloatMatrix& out);
+
+    // Decodes `path` in blocks (mono, resampled to config.sample_rate) and streams it through the
+    // transform, so memory is the feature plus a few blocks; throws mtag::Error naming the file.
+    void compute_file(const std::filesystem::path& path, FloatMatrix& out,
+                      ResampleQuality quality = ResampleQuality::medium);
+
+    // Streaming interface: begin(), push() blocks in order, finish() writes the whole feature. Frames are
+    // transformed as soon as their samples have arrived; the log compression (whose top_db and ref=max
+    // look at the whole input) runs in finish().
+    void begin();
+    void push(std::span<const float> samples);
+    void finish(FloatMatrix& out);
+
+    // Input samples the streaming state holds now (bounded by the transform's span plus one block).
+    std::size_t buffered_samples() const;
+
+private:
+    // Log compression over the whole feature, then the MFCC DCT (target -> out) for mfcc.
+    void postprocess(FloatMatrix& target, FloatMatrix& out);
+
+    struct Impl;
+    FeatureConfig m_config;
+    std::unique_ptr<Impl> m_impl;
+};
+
+}  // namespace mtag::dsp

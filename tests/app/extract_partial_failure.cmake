@@ -1,0 +1,25 @@
+# Runs `mtag extract GOOD GOOD2 BAD --out OUT` twice and checks: exit code 3, the good outputs exist,
+# features.json lists them and names the bad file, and the second run skips the finished ones.
+file(REMOVE_RECURSE ${OUT})
+set(BAD ${TMP}/not_audio.wav)
+file(WRITE ${BAD} "RIFF not a wave file")
+execute_process(COMMAND ${EXE} --quiet extract ${GOOD} ${GOOD2} ${BAD} --out ${OUT} --jobs 2
+                RESULT_VARIABLE code OUTPUT_VARIABLE out ERROR_VARIABLE err)
+if(NOT code EQUAL 3)
+  message(FATAL_ERROR "expected exit code 3, got ${code}: ${err}")
+endif()
+if(NOT EXISTS ${OUT}/tone.npy OR NOT EXISTS ${OUT}/tone.flac.npy)
+  message(FATAL_ERROR "missing outputs (tone.npy, tone.flac.npy): ${out}")
+endif()
+file(READ ${OUT}/features.json features)
+if(NOT features MATCHES "\"output\": \"tone.npy\"" OR NOT features MATCHES "not_audio.wav")
+  message(FATAL_ERROR "features.json lacks the output or the failure: ${features}")
+endif()
+if(NOT err MATCHES "not_audio.wav")
+  message(FATAL_ERROR "the error does not name the bad file: ${err}")
+endif()
+execute_process(COMMAND ${EXE} --quiet extract ${GOOD} ${GOOD2} ${BAD} --out ${OUT}
+                RESULT_VARIABLE code OUTPUT_VARIABLE out ERROR_VARIABLE err)
+if(NOT out MATCHES "\"computed\":0,\"skipped\":2,\"failed\":1")
+  message(FATAL_ERROR "the rerun did not skip the finished outputs: ${out}")
+endif()
