@@ -39,6 +39,11 @@ set_tests_properties("cli: dataset stats --format must be known" PROPERTIES WILL
 # mtag bench nn: a quick run of the 1-D convolution cases without the PyTorch reference.
 add_test(NAME "cli: bench nn --quick" COMMAND ${MTAG_EXE} --threads 1 bench nn --quick --python "" conv1d)
 set_tests_properties("cli: bench nn --quick" PROPERTIES PASS_REGULAR_EXPRESSION "conv1d k3 256->256 L729")
+
+# mtag bench data on a small generated corpus (no Python reference: --python '').
+add_test(NAME "cli: bench data --quick" COMMAND ${MTAG_EXE} bench data --quick --python "")
+set_tests_properties("cli: bench data --quick" PROPERTIES PASS_REGULAR_EXPRESSION "cache warm")
+
 # mtag extract: help, config printing, a real run with a bad file among good ones, and a bad flag.
 add_test(NAME "cli: extract --help" COMMAND ${MTAG_EXE} extract --help)
 set_tests_properties("cli: extract --help" PROPERTIES PASS_REGULAR_EXPRESSION "--n-mels.*--manifest|--manifest.*--n-mels")
