@@ -226,7 +226,8 @@ dsp::Audio Renderer::render(const Score& score) {
     if (!(peak > 1e-6f))
         throw Error("synth clip (" + score.style + ", " + std::to_string(score.notes.size()) + " notes)",
                     "rendered silent; is the soundfont a General MIDI set?");
-    const float gain = static_cast<float>(std::pow(10.0, score.peak_dbfs / 20.0)) / peak;
+    const float gain =
+        m.options.normalize ? static_cast<float>(std::pow(10.0, score.peak_dbfs / 20.0)) / peak : 1.0f;
     const std::int64_t fade = std::min<std::int64_t>(frames, sr / 100);
     for (std::int64_t i = 0; i < frames; ++i) {
         const float ramp = i >= frames - fade ? static_cast<float>(frames - i) / static_cast<float>(fade) : 1.0f;

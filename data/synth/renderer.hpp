@@ -20,6 +20,7 @@ struct RenderOptions {
     std::filesystem::path soundfont = default_soundfont();
     int sample_rate = 22050;  // fluidsynth accepts 8000-96000 Hz
     int channels = 1;         // 1: the average of fluidsynth's stereo mix; 2: the stereo mix
+    bool normalize = true;    // scale to the score's peak_dbfs; false keeps fluidsynth's raw level
 };
 
 class Renderer {
@@ -32,8 +33,9 @@ public:
     Renderer(const Renderer&) = delete;
     Renderer& operator=(const Renderer&) = delete;
 
-    // Exactly round(score.seconds * sample_rate) frames, peak-normalised to score.peak_dbfs, the last
-    // 10 ms faded out. Events are applied at fluidsynth's 64-frame block boundaries (2.9 ms at 22.05 kHz).
+    // Exactly round(score.seconds * sample_rate) frames, peak-normalised to score.peak_dbfs (unless
+    // options.normalize is false), the last 10 ms faded out. Events are applied at fluidsynth's
+    // 64-frame block boundaries (2.9 ms at 22.05 kHz).
     // Throws mtag::Error if the result is silent.
     dsp::Audio render(const Score& score);
 
