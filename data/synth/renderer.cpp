@@ -131,7 +131,7 @@ Renderer::Renderer(const RenderOptions& options) : m_impl(std::make_unique<Impl>
 
     std::string missing;
     for (int program : style_programs()) {
-        if (!fluid_sfont_get_preset(sfont, 0, program)) missing += " " + std::to_string(program);
+        if (!fluid_sfont_get_preset(sfont, 0, program)) missing.append(" ").append(std::to_string(program));
     }
     if (!missing.empty())
         throw Error(where, "lacks General MIDI programs (0-based) on bank 0:" + missing);
