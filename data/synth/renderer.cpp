@@ -8,8 +8,10 @@
 
 #include <algorithm>
 #include <cmath>
+#include <fstream>
 #include <mutex>
 #include <string>
+#include <string_view>
 #include <vector>
 
 namespace mtag::data::synth {
@@ -109,6 +111,16 @@ Renderer::Renderer(const RenderOptions& options) : m_impl(std::make_unique<Impl>
     if (!std::filesystem::is_regular_file(options.soundfont, ec))
         throw Error(where, "not found; install Debian's timgm6mb-soundfont (scripts/setup.sh) or pass "
                            "--soundfont PATH to a General MIDI .sf2");
+
+    // A SoundFont 2 file is a RIFF container of form type 'sfbk'. Checked here because fluidsynth hands
+    // other files to its DLS loader, which prints glib warnings before failing.
+    {
+        char header[12] = {};
+        std::ifstream in(options.soundfont, std::ios::binary);
+        in.read(header, sizeof header);
+        if (!in || std::string_view(header, 4) != "RIFF" || std::string_view(header + 8, 4) != "sfbk")
+            throw Error(where, "is not a SoundFont 2 (.sf2) file");
+    }
 
     silence_fluidsynth_log();
     std::lock_guard lock(synth_creation_mutex());

@@ -106,6 +106,11 @@ TEST_CASE("synth renderer: a missing soundfont or a bad option is a clear error"
     missing.soundfont = "/no/such/font.sf2";
     CHECK_THROWS_WITH(synth::Renderer(missing),
                       Catch::Contains("not found") && Catch::Contains("setup.sh"));
+    test::TempDir dir("synth_not_a_soundfont");
+    std::ofstream(dir / "fake.sf2") << "RIFF\x04\x00\x00\x00WAVEfmt ";
+    synth::RenderOptions fake;
+    fake.soundfont = dir / "fake.sf2";
+    CHECK_THROWS_WITH(synth::Renderer(fake), Catch::Contains("not a SoundFont 2"));
     if (!have_soundfont()) return;
     CHECK_THROWS_AS(synth::Renderer(render_options(4000, 1)), Error);
     CHECK_THROWS_AS(synth::Renderer(render_options(22050, 3)), Error);
