@@ -29,9 +29,9 @@ struct Options {
 
 int write_tone(const Options& o, const GlobalOptions& global) {
     if (o.tone_hz >= o.sample_rate / 2.0)
-        throw UsageError("--tone " + std::to_string(o.tone_hz), "must be below Nyquist (" +
-                             std::to_string(o.sample_rate / 2) + " Hz for --sample-rate " +
-                             std::to_string(o.sample_rate) + ")");
+        throw UsageError("--tone " + std::to_string(o.tone_hz),
+                         "must be below Nyquist (" + std::to_string(o.sample_rate / 2) +
+                             " Hz for --sample-rate " + std::to_string(o.sample_rate) + ")");
     const double seconds = o.seconds > 0 ? o.seconds : 2.0;
     const auto frames = static_cast<std::size_t>(std::llround(seconds * o.sample_rate));
     dsp::Audio audio;
@@ -78,8 +78,9 @@ int write_corpus(const Options& o, const GlobalOptions& global) {
     if (!global.quiet) {
         int counts[3] = {0, 0, 0};
         for (const auto& clip : clips) ++counts[clip.split == "train" ? 0 : clip.split == "valid" ? 1 : 2];
-        std::cerr << "mtag synth: wrote " << clips.size() << " clips (" << counts[0] << " train, " << counts[1]
-                  << " valid, " << counts[2] << " test) and " << (corpus.out / "manifest.csv").string() << "\n";
+        std::cerr << "mtag synth: wrote " << clips.size() << " clips (" << counts[0] << " train, "
+                  << counts[1] << " valid, " << counts[2] << " test) and "
+                  << (corpus.out / "manifest.csv").string() << "\n";
     }
     return 0;
 }
@@ -99,29 +100,34 @@ Command add_synth_command(CLI::App& root, const GlobalOptions& global) {
         "the instrument families that play (piano organ guitar bass strings brass woodwind synth\n"
         "voice drums); slow (< 95 BPM) or fast (>= 125 BPM), neither in between; major or minor.\n"
         "Splits: per genre 70/10/20 train/valid/test. The same --seed gives identical bytes.");
-    CLI::Option* tone = cmd->add_option("--tone", options->tone_hz, "Test tone mode: frequency in Hz of a sine")
-                            ->check(CLI::PositiveNumber);
+    CLI::Option* tone =
+        cmd->add_option("--tone", options->tone_hz, "Test tone mode: frequency in Hz of a sine")
+            ->check(CLI::PositiveNumber);
     CLI::Option* clips = cmd->add_option("--clips", options->clips, "Corpus mode: number of clips to render")
                              ->check(CLI::PositiveNumber);
     tone->excludes(clips);
     cmd->add_option("--seconds", options->seconds, "Duration in seconds (tone: default 2; clips: default 10)")
         ->check(CLI::PositiveNumber);
     cmd->add_option("--sample-rate", options->sample_rate, "Sample rate in Hz (corpus: 8000-96000)")
-        ->capture_default_str()->check(CLI::Range(1000, 384000));
+        ->capture_default_str()
+        ->check(CLI::Range(1000, 384000));
     cmd->add_option("--channels", options->channels, "Channel count (tone: copied to each; corpus: 1 or 2)")
-        ->capture_default_str()->check(CLI::Range(1, 8));
-    cmd->add_option("--level-db", options->amplitude_db, "Tone mode: peak level in dBFS")->capture_default_str()
+        ->capture_default_str()
+        ->check(CLI::Range(1, 8));
+    cmd->add_option("--level-db", options->amplitude_db, "Tone mode: peak level in dBFS")
+        ->capture_default_str()
         ->check(CLI::Range(-120.0, 0.0));
-    cmd->add_option("--soundfont", options->soundfont, "Corpus mode: General MIDI .sf2 (default " +
-                                                           data::synth::default_soundfont().string() + ")");
+    cmd->add_option(
+        "--soundfont", options->soundfont,
+        "Corpus mode: General MIDI .sf2 (default " + data::synth::default_soundfont().string() + ")");
     cmd->add_option("--out,-o", options->out, "Tone: output file (.wav, .flac, .ogg, .mp3); corpus: folder")
         ->required();
 
     return {cmd, [options, tone, clips, &global]() {
-        if (tone->count() > 0) return write_tone(*options, global);
-        if (clips->count() > 0) return write_corpus(*options, global);
-        throw UsageError("mtag synth", "give --tone HZ (a test tone) or --clips N (the demo corpus)");
-    }};
+                if (tone->count() > 0) return write_tone(*options, global);
+                if (clips->count() > 0) return write_corpus(*options, global);
+                throw UsageError("mtag synth", "give --tone HZ (a test tone) or --clips N (the demo corpus)");
+            }};
 }
 
 }  // namespace mtag::app

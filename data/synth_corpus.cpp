@@ -27,7 +27,8 @@ constexpr std::uint64_t genre_stream = 1, clip_stream = 2, split_stream = 3;
 std::string clip_name(int index, int clips) {
     const int width = std::max(5, static_cast<int>(std::to_string(clips - 1).size()));
     std::string digits = std::to_string(index);
-    return "audio/clip_" + std::string(static_cast<std::size_t>(width) - digits.size(), '0') + digits + ".wav";
+    return "audio/clip_" + std::string(static_cast<std::size_t>(width) - digits.size(), '0') + digits +
+           ".wav";
 }
 
 // RFC 4180 quoting, only where needed.
@@ -70,7 +71,8 @@ void validate(const SynthCorpusOptions& o) {
     if (!(o.seconds >= 1.0 && o.seconds <= 600.0))
         throw UsageError("--seconds " + std::to_string(o.seconds), "clips must be 1-600 s long");
     if (o.sample_rate < 8000 || o.sample_rate > 96000)
-        throw UsageError("--sample-rate " + std::to_string(o.sample_rate), "fluidsynth renders at 8000-96000 Hz");
+        throw UsageError("--sample-rate " + std::to_string(o.sample_rate),
+                         "fluidsynth renders at 8000-96000 Hz");
     if (o.channels != 1 && o.channels != 2)
         throw UsageError("--channels " + std::to_string(o.channels), "the corpus is mono (1) or stereo (2)");
     if (o.threads < 1) throw UsageError("--threads " + std::to_string(o.threads), "must be at least 1");
@@ -80,7 +82,8 @@ nlohmann::json clip_json(const SynthClip& clip, const synth::Score& score) {
     static const char* pitch_names[] = {"C", "C#", "D", "Eb", "E", "F", "F#", "G", "Ab", "A", "Bb", "B"};
     nlohmann::json parts = nlohmann::json::array();
     for (const synth::Part& part : score.parts) {
-        const auto family = part.percussion ? std::optional(synth::Family::drums) : synth::family_of_program(part.program);
+        const auto family =
+            part.percussion ? std::optional(synth::Family::drums) : synth::family_of_program(part.program);
         parts.push_back({{"role", part.role},
                          {part.percussion ? "kit" : "program", part.program},
                          {"family", family ? std::string(synth::family_name(*family)) : ""},
@@ -111,7 +114,8 @@ int synth_clip_style(std::uint64_t seed, int index) {
 
 synth::Score synth_clip_score(std::uint64_t seed, int index, double seconds) {
     const synth::Style& style = synth::styles()[static_cast<std::size_t>(synth_clip_style(seed, index))];
-    return synth::compose(style, seconds, synth::derive_seed(seed, clip_stream, static_cast<std::uint64_t>(index)));
+    return synth::compose(style, seconds,
+                          synth::derive_seed(seed, clip_stream, static_cast<std::uint64_t>(index)));
 }
 
 std::vector<std::string> stratified_splits(const std::vector<int>& genres, std::uint64_t seed) {
@@ -128,7 +132,8 @@ std::vector<std::string> stratified_splits(const std::vector<int>& genres, std::
         rng.shuffle(std::span<std::size_t>(members));
         const auto n = static_cast<double>(members.size());
         const auto n_train = static_cast<std::size_t>(std::floor(0.7 * n + 0.5));
-        const auto n_valid = std::min(members.size() - n_train, static_cast<std::size_t>(std::floor(0.1 * n + 0.5)));
+        const auto n_valid =
+            std::min(members.size() - n_train, static_cast<std::size_t>(std::floor(0.1 * n + 0.5)));
         for (std::size_t k = 0; k < members.size(); ++k)
             splits[members[k]] = k < n_train ? "train" : k < n_train + n_valid ? "valid" : "test";
     }
@@ -144,7 +149,9 @@ std::vector<SynthClip> write_synth_corpus(const SynthCorpusOptions& options) {
 
     std::error_code ec;
     std::filesystem::create_directories(options.out / "audio", ec);
-    if (ec) throw Error("--out '" + options.out.string() + "'", "cannot create the audio folder: " + ec.message());
+    if (ec)
+        throw Error("--out '" + options.out.string() + "'",
+                    "cannot create the audio folder: " + ec.message());
 
     const int n = options.clips;
     std::vector<int> genres(static_cast<std::size_t>(n));
@@ -214,7 +221,8 @@ std::vector<SynthClip> write_synth_corpus(const SynthCorpusOptions& options) {
          {{"genre", "the style the clip was composed in"},
           {"families", "GM family of every part with at least one note (drums: the percussion channel)"},
           {"slow", "tempo below " + std::to_string(int(synth::slow_below_bpm)) + " quarter-note BPM"},
-          {"fast", "tempo at or above " + std::to_string(int(synth::fast_from_bpm)) + " BPM; between: no tempo tag"},
+          {"fast",
+           "tempo at or above " + std::to_string(int(synth::fast_from_bpm)) + " BPM; between: no tempo tag"},
           {"major/minor", "mode of the scale all harmony and melody use; progressions start on the tonic"}}},
         {"split_rule", "per genre: seeded shuffle, round(0.7 n) train, round(0.1 n) valid, rest test"},
         {"items", details}};

@@ -20,14 +20,14 @@ namespace mtag::data {
 
 // Options of write_synth_corpus.
 struct SynthCorpusOptions {
-    std::filesystem::path out;       // the corpus folder (created)
+    std::filesystem::path out;  // the corpus folder (created)
     int clips = 300;
-    double seconds = 10.0;           // clip length
+    double seconds = 10.0;  // clip length
     int sample_rate = 22050;
     int channels = 1;
     std::uint64_t seed = 0;
-    std::filesystem::path soundfont; // empty: synth::default_soundfont()
-    int threads = 1;                 // rendering threads, each with its own synth
+    std::filesystem::path soundfont;  // empty: synth::default_soundfont()
+    int threads = 1;                  // rendering threads, each with its own synth
     // Called after each clip (from worker threads, serialised) with clips done and total.
     std::function<void(int done, int total)> progress;
 };

@@ -16,11 +16,17 @@ namespace {
 
 constexpr int steps_per_beat = 4;  // the grid is sixteenth notes
 
-int clamp_velocity(int velocity) { return std::clamp(velocity, 1, 127); }
-int pc_mod(int x) { return ((x % 12) + 12) % 12; }
+int clamp_velocity(int velocity) {
+    return std::clamp(velocity, 1, 127);
+}
+int pc_mod(int x) {
+    return ((x % 12) + 12) % 12;
+}
 
 // A one-bar pattern string looked up at any step of the bar (shorter patterns repeat).
-char hit_at(std::string_view hits, int step) { return hits[static_cast<std::size_t>(step) % hits.size()]; }
+char hit_at(std::string_view hits, int step) {
+    return hits[static_cast<std::size_t>(step) % hits.size()];
+}
 
 // The patterns whose length fits the bar; all of them when none does (they then repeat or truncate).
 template <class Pattern>
@@ -36,14 +42,22 @@ const Pattern& pick_pattern(Rng& rng, const std::vector<Pattern>& patterns, int 
     return *fitting[static_cast<std::size_t>(rng.integer(0, static_cast<int>(fitting.size()) - 1))];
 }
 
-std::string_view comp_hits(const CompPattern& p) { return p.hits; }
-std::string_view bass_hits(const BassPattern& p) { return p.hits; }
-std::string_view drum_hits(const DrumPattern& p) { return p.lanes.front().hits; }
+std::string_view comp_hits(const CompPattern& p) {
+    return p.hits;
+}
+std::string_view bass_hits(const BassPattern& p) {
+    return p.hits;
+}
+std::string_view drum_hits(const DrumPattern& p) {
+    return p.lanes.front().hits;
+}
 
-int pick_program(Rng& rng, const RolePool& pool) { return rng.pick(std::span<const int>(pool.programs)); }
+int pick_program(Rng& rng, const RolePool& pool) {
+    return rng.pick(std::span<const int>(pool.programs));
+}
 
 class Composer {
-public:
+  public:
     Composer(const Style& style, double seconds, std::uint64_t seed) : m_style(style), m_rng(seed) {
         m_score.style = style.name;
         m_score.seconds = seconds;
@@ -59,7 +73,8 @@ public:
         m_bars = static_cast<int>(std::ceil(seconds / (m_beat_seconds * m_score.beats_per_bar))) + 1;
 
         const auto& progressions = m_score.major ? style.major_progressions : style.minor_progressions;
-        const std::vector<int> degrees = parse_progression(m_rng.pick(std::span<const std::string_view>(progressions)));
+        const std::vector<int> degrees =
+            parse_progression(m_rng.pick(std::span<const std::string_view>(progressions)));
         double bars_per_chord = m_rng.pick(std::span<const double>(style.bars_per_chord));
         if (m_score.beats_per_bar % 2 != 0 && bars_per_chord < 1) bars_per_chord = 1;
         m_chord_steps = static_cast<int>(std::lround(bars_per_chord * m_steps_per_bar));
@@ -75,8 +90,10 @@ public:
         bool lead = m_rng.chance(m_style.lead.probability);
         const bool pad = m_rng.chance(m_style.pad.probability);
         if (int(bass) + int(comp) + int(lead) + int(pad) < 2) {
-            if (!comp) comp = true;
-            else lead = true;
+            if (!comp)
+                comp = true;
+            else
+                lead = true;
         }
         if (m_rng.chance(m_style.drums_probability)) drums();
         if (bass) this->bass();
@@ -87,7 +104,7 @@ public:
         return std::move(m_score);
     }
 
-private:
+  private:
     const Style& m_style;
     Rng m_rng;
     Score m_score;
@@ -165,8 +182,8 @@ private:
 
     void drums() {
         const DrumPattern& pattern = pick_pattern(m_rng, m_style.drum_patterns, m_steps_per_bar, drum_hits);
-        const int part = add_part("drums", m_rng.pick(std::span<const int>(m_style.kits)), true,
-                                  percussion_channel);
+        const int part =
+            add_part("drums", m_rng.pick(std::span<const int>(m_style.kits)), true, percussion_channel);
         std::vector<DrumLane> lanes = pattern.lanes;
         std::vector<double> lane_gain;
         for (DrumLane& lane : lanes) {
@@ -220,10 +237,18 @@ private:
                 auto in_register = [&](int pc) { return low + pc_mod(pc - low); };
                 int key = 0;
                 switch (std::tolower(static_cast<unsigned char>(c))) {
-                    case 'f': key = in_register(chord.tones[2]); break;
-                    case 't': key = in_register(chord.tones[1]); break;
-                    case 'o': key = in_register(chord.tones[0]) + 12; break;
-                    case 'n': key = in_register(next_root); break;
+                    case 'f':
+                        key = in_register(chord.tones[2]);
+                        break;
+                    case 't':
+                        key = in_register(chord.tones[1]);
+                        break;
+                    case 'o':
+                        key = in_register(chord.tones[0]) + 12;
+                        break;
+                    case 'n':
+                        key = in_register(next_root);
+                        break;
                     case 'a': {  // the scale neighbour above or below the next root
                         const int target = in_register(next_root);
                         const int dir = m_rng.chance(0.5) ? 1 : -1;
@@ -233,13 +258,15 @@ private:
                     }
                     case 'w': {  // a chord tone near the previous note
                         const auto& tones = chord.tones;
-                        key = nearest_key(tones[static_cast<std::size_t>(m_rng.integer(0, int(tones.size()) - 1))],
-                                          previous);
+                        key = nearest_key(
+                            tones[static_cast<std::size_t>(m_rng.integer(0, int(tones.size()) - 1))],
+                            previous);
                         while (key < low) key += 12;
                         while (key > low + 19) key -= 12;
                         break;
                     }
-                    default: key = in_register(chord.tones[0]);
+                    default:
+                        key = in_register(chord.tones[0]);
                 }
                 const int velocity = base_velocity + (std::isupper(static_cast<unsigned char>(c)) ? 12 : 0) +
                                      m_rng.integer(-6, 6);
@@ -289,8 +316,8 @@ private:
                     for (std::size_t k = 0; k < voicing.size(); ++k) {
                         const std::size_t order = down_strum ? k : voicing.size() - 1 - k;
                         const double offset = strummed ? 0.012 * static_cast<double>(order) : 0.0;
-                        add_note(part, step, length, voicing[k], base_velocity + accent + m_rng.integer(-6, 6),
-                                 offset);
+                        add_note(part, step, length, voicing[k],
+                                 base_velocity + accent + m_rng.integer(-6, 6), offset);
                     }
                     down_strum = !down_strum;
                 }
@@ -304,7 +331,8 @@ private:
         const int base_velocity = m_rng.integer(45, 85);
         for (int step = 0; step < total_steps(); step += m_chord_steps) {
             const Chord& chord = chord_at(step);
-            const auto voicing = voice_chord(chord, lowest, m_rng.integer(0, int(chord.tones.size()) - 1), false);
+            const auto voicing =
+                voice_chord(chord, lowest, m_rng.integer(0, int(chord.tones.size()) - 1), false);
             for (int key : voicing)
                 add_note(part, step, m_chord_steps * 0.97, key, base_velocity + m_rng.integer(-5, 5));
         }
@@ -312,10 +340,10 @@ private:
 
     // Register centre of a melody instrument: pipes higher, low brass/reeds/strings/guitars lower.
     static int lead_centre_shift(int program) {
-        if (program >= 72 && program <= 79) return 6;                      // piccolo, flutes, ocarina
+        if (program >= 72 && program <= 79) return 6;  // piccolo, flutes, ocarina
         if (program == 57 || program == 58 || program == 42 || program == 70 || program == 67) return -10;
-        if (program == 66 || program == 41) return -5;                      // tenor sax, viola
-        if (program >= 24 && program <= 31) return -4;                      // guitars
+        if (program == 66 || program == 41) return -5;  // tenor sax, viola
+        if (program >= 24 && program <= 31) return -4;  // guitars
         return 0;
     }
 
@@ -323,7 +351,10 @@ private:
         std::vector<int> onsets;
         const int phrase = 2 * m_steps_per_bar;
         for (int s = 0; s < phrase; ++s) {
-            const double weight = s % m_steps_per_bar == 0 ? 1.7 : s % 4 == 0 ? 1.25 : s % 2 == 0 ? 0.85 : 0.4;
+            const double weight = s % m_steps_per_bar == 0 ? 1.7
+                                  : s % 4 == 0             ? 1.25
+                                  : s % 2 == 0             ? 0.85
+                                                           : 0.4;
             if (m_rng.chance(std::min(0.95, density * weight))) onsets.push_back(s);
         }
         if (m_rng.chance(0.3)) {  // breathe: leave the end of the phrase empty
@@ -355,9 +386,9 @@ private:
                 const double r = m_rng.uniform();
                 int move = r < 0.35 ? 1 : r < 0.6 ? 2 : r < 0.72 ? 0 : r < 0.9 ? 3 : 4;
                 const int key_now = tonic_key + scale_offset(m_key, scale_step);
-                const bool down = key_now > centre + 4 ? m_rng.chance(0.8)
-                                : key_now < centre - 4 ? m_rng.chance(0.2)
-                                                       : m_rng.chance(0.5);
+                const bool down = key_now > centre + 4   ? m_rng.chance(0.8)
+                                  : key_now < centre - 4 ? m_rng.chance(0.2)
+                                                         : m_rng.chance(0.5);
                 scale_step += down ? -move : move;
                 if (step % steps_per_beat == 0) {  // on the beat: the nearest chord tone
                     for (int d : {0, 1, -1, 2, -2, 3, -3}) {
@@ -369,11 +400,13 @@ private:
                     }
                 }
                 int key = tonic_key + scale_offset(m_key, scale_step);
-                if (!m_key.major && m_key.harmonic_minor && chord.degree == 4 && ((scale_step % 7) + 7) % 7 == 6)
+                if (!m_key.major && m_key.harmonic_minor && chord.degree == 4 &&
+                    ((scale_step % 7) + 7) % 7 == 6)
                     ++key;  // the raised leading tone over the dominant
                 if (key > centre + 10) scale_step -= 7, key -= 12;
                 if (key < centre - 10) scale_step += 7, key += 12;
-                const int velocity = base_velocity + (step % steps_per_beat == 0 ? 8 : 0) + m_rng.integer(-8, 8);
+                const int velocity =
+                    base_velocity + (step % steps_per_beat == 0 ? 8 : 0) + m_rng.integer(-8, 8);
                 add_note(part, step, std::min(8.0, (next - step) * gate), key, velocity);
             }
         }

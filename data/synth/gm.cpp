@@ -5,16 +5,26 @@ namespace mtag::data::synth {
 
 std::string_view family_name(Family family) {
     switch (family) {
-        case Family::piano: return "piano";
-        case Family::organ: return "organ";
-        case Family::guitar: return "guitar";
-        case Family::bass: return "bass";
-        case Family::strings: return "strings";
-        case Family::brass: return "brass";
-        case Family::woodwind: return "woodwind";
-        case Family::synth: return "synth";
-        case Family::voice: return "voice";
-        case Family::drums: return "drums";
+        case Family::piano:
+            return "piano";
+        case Family::organ:
+            return "organ";
+        case Family::guitar:
+            return "guitar";
+        case Family::bass:
+            return "bass";
+        case Family::strings:
+            return "strings";
+        case Family::brass:
+            return "brass";
+        case Family::woodwind:
+            return "woodwind";
+        case Family::synth:
+            return "synth";
+        case Family::voice:
+            return "voice";
+        case Family::drums:
+            return "drums";
     }
     return "?";
 }

@@ -11,8 +11,8 @@ namespace mtag::data::synth {
 // The instrument-family tags of the demo corpus, in the order tags are listed.
 enum class Family { piano, organ, guitar, bass, strings, brass, woodwind, synth, voice, drums };
 inline constexpr std::array<Family, 10> all_families = {
-    Family::piano,   Family::organ, Family::guitar, Family::bass,  Family::strings,
-    Family::brass,   Family::woodwind, Family::synth, Family::voice, Family::drums};
+    Family::piano, Family::organ,    Family::guitar, Family::bass,  Family::strings,
+    Family::brass, Family::woodwind, Family::synth,  Family::voice, Family::drums};
 
 // The tag name of a family ("piano", "organ", ...).
 std::string_view family_name(Family family);
@@ -31,14 +31,12 @@ namespace drum {
 inline constexpr int kick = 36, side_stick = 37, snare = 38, clap = 39, low_tom = 45, closed_hat = 42,
                      pedal_hat = 44, open_hat = 46, mid_tom = 47, high_tom = 50, crash = 49, ride = 51,
                      ride_bell = 53, tambourine = 54, cowbell = 56, high_bongo = 60, low_bongo = 61,
-                     mute_conga = 62, open_conga = 63, low_conga = 64, cabasa = 69, maracas = 70,
-                     claves = 75;
+                     mute_conga = 62, open_conga = 63, low_conga = 64, cabasa = 69, maracas = 70, claves = 75;
 }  // namespace drum
 
 // GM drum kits by program on bank 128 (the common GS layout; TimGM6mb has all of them).
 namespace kit {
-inline constexpr int standard = 0, room = 8, power = 16, electronic = 24, tr808 = 25, jazz = 32,
-                     brush = 40;
+inline constexpr int standard = 0, room = 8, power = 16, electronic = 24, tr808 = 25, jazz = 32, brush = 40;
 }  // namespace kit
 
 // The MIDI channel (0-based) GM reserves for percussion.

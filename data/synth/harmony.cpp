@@ -13,8 +13,12 @@ namespace {
 constexpr std::array<int, 7> major_steps = {0, 2, 4, 5, 7, 9, 11};
 constexpr std::array<int, 7> minor_steps = {0, 2, 3, 5, 7, 8, 10};
 
-int floor_div(int a, int b) { return a >= 0 ? a / b : -((-a + b - 1) / b); }
-int pc_mod(int x) { return ((x % 12) + 12) % 12; }
+int floor_div(int a, int b) {
+    return a >= 0 ? a / b : -((-a + b - 1) / b);
+}
+int pc_mod(int x) {
+    return ((x % 12) + 12) % 12;
+}
 
 }  // namespace
 
@@ -43,7 +47,8 @@ std::vector<int> parse_progression(std::string_view text) {
     std::vector<int> degrees;
     for (char c : text) {
         if (c == ' ') continue;
-        if (c < '0' || c > '6') throw Error("chord progression '" + std::string(text) + "'", "degrees must be 0-6");
+        if (c < '0' || c > '6')
+            throw Error("chord progression '" + std::string(text) + "'", "degrees must be 0-6");
         degrees.push_back(c - '0');
     }
     if (degrees.empty()) throw Error("chord progression", "is empty");

@@ -16,8 +16,8 @@ struct Key {
 
 // A chord built by stacking scale thirds on a degree.
 struct Chord {
-    int degree = 0;             // 0-6 (0 = tonic)
-    std::vector<int> tones;     // pitch-class offsets from C, root first: root, third, fifth[, 7th][, 9th]
+    int degree = 0;          // 0-6 (0 = tonic)
+    std::vector<int> tones;  // pitch-class offsets from C, root first: root, third, fifth[, 7th][, 9th]
 };
 
 // Semitones from the tonic to scale step `step` (any integer; 7 is the octave) in the key's mode,

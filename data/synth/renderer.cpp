@@ -46,7 +46,9 @@ struct Event {
 
 }  // namespace
 
-std::filesystem::path default_soundfont() { return "/usr/share/sounds/sf2/TimGM6mb.sf2"; }
+std::filesystem::path default_soundfont() {
+    return "/usr/share/sounds/sf2/TimGM6mb.sf2";
+}
 
 struct Renderer::Impl {
     RenderOptions options;
@@ -71,7 +73,7 @@ struct Renderer::Impl {
 // return a used synth to its initial state (voice and mixer state survive), so every clip gets a new
 // synth (about 2 ms) and only the soundfont (about 100 ms to load) is reused.
 class ClipSynth {
-public:
+  public:
     ClipSynth(fluid_settings_t* settings, fluid_sfont_t* sfont) : m_sfont(sfont) {
         std::lock_guard lock(synth_creation_mutex());
         m_synth = new_fluid_synth(settings);
@@ -92,7 +94,7 @@ public:
     fluid_synth_t* get() const { return m_synth; }
     int sfont_id() const { return m_sfont_id; }
 
-private:
+  private:
     fluid_sfont_t* m_sfont;
     fluid_synth_t* m_synth = nullptr;
     int m_sfont_id = -1;
@@ -109,8 +111,9 @@ Renderer::Renderer(const RenderOptions& options) : m_impl(std::make_unique<Impl>
         throw Error("synth channels " + std::to_string(options.channels), "must be 1 or 2");
     std::error_code ec;
     if (!std::filesystem::is_regular_file(options.soundfont, ec))
-        throw Error(where, "not found; install Debian's timgm6mb-soundfont (scripts/setup.sh) or pass "
-                           "--soundfont PATH to a General MIDI .sf2");
+        throw Error(where,
+                    "not found; install Debian's timgm6mb-soundfont (scripts/setup.sh) or pass "
+                    "--soundfont PATH to a General MIDI .sf2");
 
     // A SoundFont 2 file is a RIFF container of form type 'sfbk'. Checked here because fluidsynth hands
     // other files to its DLS loader, which prints glib warnings before failing.
@@ -127,15 +130,16 @@ Renderer::Renderer(const RenderOptions& options) : m_impl(std::make_unique<Impl>
     m.settings = new_fluid_settings();
     if (!m.settings) throw Error("fluidsynth", "cannot create settings");
     fluid_settings_setnum(m.settings, "synth.sample-rate", options.sample_rate);
-    fluid_settings_setint(m.settings, "synth.cpu-cores", 1);          // no helper threads
-    fluid_settings_setint(m.settings, "synth.threadsafe-api", 0);     // one thread per synth
-    fluid_settings_setint(m.settings, "synth.polyphony", 512);        // never steal voices
+    fluid_settings_setint(m.settings, "synth.cpu-cores", 1);       // no helper threads
+    fluid_settings_setint(m.settings, "synth.threadsafe-api", 0);  // one thread per synth
+    fluid_settings_setint(m.settings, "synth.polyphony", 512);     // never steal voices
     fluid_settings_setint(m.settings, "synth.reverb.active", 1);
     fluid_settings_setint(m.settings, "synth.chorus.active", 1);
     fluid_settings_setint(m.settings, "synth.dynamic-sample-loading", 0);
     fluid_settings_setnum(m.settings, "synth.gain", 0.4);
     m.holder = new_fluid_synth(m.settings);
-    if (!m.holder) throw Error("fluidsynth", "cannot create a synth at " + std::to_string(options.sample_rate) + " Hz");
+    if (!m.holder)
+        throw Error("fluidsynth", "cannot create a synth at " + std::to_string(options.sample_rate) + " Hz");
     const int sfont_id = fluid_synth_sfload(m.holder, options.soundfont.c_str(), 0);
     if (sfont_id == FLUID_FAILED) throw Error(where, "fluidsynth cannot load it (not a SoundFont 2 file?)");
     fluid_sfont_t* sfont = fluid_synth_get_sfont_by_id(m.holder, sfont_id);
@@ -145,12 +149,12 @@ Renderer::Renderer(const RenderOptions& options) : m_impl(std::make_unique<Impl>
     for (int program : style_programs()) {
         if (!fluid_sfont_get_preset(sfont, 0, program)) missing.append(" ").append(std::to_string(program));
     }
-    if (!missing.empty())
-        throw Error(where, "lacks General MIDI programs (0-based) on bank 0:" + missing);
+    if (!missing.empty()) throw Error(where, "lacks General MIDI programs (0-based) on bank 0:" + missing);
     for (int kit = 0; kit < 128; ++kit) {
         if (fluid_sfont_get_preset(sfont, 128, kit)) m.kits.push_back(kit);
     }
-    if (m.kits.empty() || m.kits.front() != 0) throw Error(where, "has no standard drum kit (bank 128, program 0)");
+    if (m.kits.empty() || m.kits.front() != 0)
+        throw Error(where, "has no standard drum kit (bank 128, program 0)");
 }
 
 Renderer::~Renderer() = default;
@@ -242,7 +246,8 @@ dsp::Audio Renderer::render(const Score& score) {
         m.options.normalize ? static_cast<float>(std::pow(10.0, score.peak_dbfs / 20.0)) / peak : 1.0f;
     const std::int64_t fade = std::min<std::int64_t>(frames, sr / 100);
     for (std::int64_t i = 0; i < frames; ++i) {
-        const float ramp = i >= frames - fade ? static_cast<float>(frames - i) / static_cast<float>(fade) : 1.0f;
+        const float ramp =
+            i >= frames - fade ? static_cast<float>(frames - i) / static_cast<float>(fade) : 1.0f;
         for (int c = 0; c < audio.channels; ++c)
             audio.samples[static_cast<std::size_t>(i * audio.channels + c)] *= gain * ramp;
     }

@@ -24,7 +24,7 @@ struct RenderOptions {
 };
 
 class Renderer {
-public:
+  public:
     // Creates the synth and loads the soundfont. Throws mtag::Error when the soundfont is missing or
     // unreadable, lacks a melodic program the styles use (drum kits fall back to the standard kit), or
     // an option is out of range.
@@ -39,7 +39,7 @@ public:
     // Throws mtag::Error if the result is silent.
     dsp::Audio render(const Score& score);
 
-private:
+  private:
     struct Impl;
     std::unique_ptr<Impl> m_impl;
 };

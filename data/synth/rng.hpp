@@ -23,7 +23,7 @@ constexpr std::uint64_t derive_seed(std::uint64_t seed, std::uint64_t stream, st
 
 // Portable draws from mt19937_64.
 class Rng {
-public:
+  public:
     explicit Rng(std::uint64_t seed) : m_engine(seed) {}
 
     // Uniform in [0, 1) with 53 random bits.
@@ -51,7 +51,7 @@ public:
         }
     }
 
-private:
+  private:
     std::mt19937_64 m_engine;
 };
 

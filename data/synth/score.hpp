@@ -16,9 +16,9 @@ inline constexpr double fast_from_bpm = 125.0;
 
 // One instrument of the clip on its own MIDI channel with its own mix settings.
 struct Part {
-    std::string role;      // "drums", "bass", "comp", "lead", "pad"
-    int channel = 0;       // MIDI channel, 0-based; percussion_channel for drums
-    int program = 0;       // GM program 0-127; for drums the kit number on bank 128
+    std::string role;  // "drums", "bass", "comp", "lead", "pad"
+    int channel = 0;   // MIDI channel, 0-based; percussion_channel for drums
+    int program = 0;   // GM program 0-127; for drums the kit number on bank 128
     bool percussion = false;
     int volume = 100;      // CC7, 0-127
     int pan = 64;          // CC10, 0 left, 64 centre, 127 right
@@ -30,20 +30,20 @@ struct Part {
 struct Note {
     double start = 0;
     double duration = 0;
-    int part = 0;      // index into Score::parts
-    int key = 60;      // MIDI key (drum sound on the percussion channel)
-    int velocity = 90; // 1-127
+    int part = 0;       // index into Score::parts
+    int key = 60;       // MIDI key (drum sound on the percussion channel)
+    int velocity = 90;  // 1-127
 };
 
 // A clip's music. Every part has at least one note; notes start before `seconds`.
 struct Score {
-    std::string style;        // the genre tag
-    double seconds = 0;       // clip length
-    double tempo_bpm = 120;   // quarter notes per minute
+    std::string style;       // the genre tag
+    double seconds = 0;      // clip length
+    double tempo_bpm = 120;  // quarter notes per minute
     int beats_per_bar = 4;
-    int tonic = 0;            // pitch class of the key, 0 = C
-    bool major = true;        // mode of the scale all harmony and melody are drawn from
-    double peak_dbfs = -3;    // the rendered clip's peak level (part of the mix, varied per clip)
+    int tonic = 0;          // pitch class of the key, 0 = C
+    bool major = true;      // mode of the scale all harmony and melody are drawn from
+    double peak_dbfs = -3;  // the rendered clip's peak level (part of the mix, varied per clip)
     std::vector<Part> parts;
     std::vector<Note> notes;
 };

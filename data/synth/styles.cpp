@@ -28,10 +28,14 @@ Style rock() {
         {{{kick, "X.........X....."}, {snare, "........X......."}, {closed_hat, "x.x.x.x.x.x.x.x."}}},
     };
     s.bass = {0.95, {33, 34, 35}};
-    s.bass_patterns = {{"r.r.r.r.r.r.r.r.", 0.8}, {"R.......r.r.f...", 0.9}, {"r...r...r...r...", 0.9},
+    s.bass_patterns = {{"r.r.r.r.r.r.r.r.", 0.8},
+                       {"R.......r.r.f...", 0.9},
+                       {"r...r...r...r...", 0.9},
                        {"R.....r.r.....f.", 0.85}};
     s.comp = {0.9, {29, 30, 27, 25, 0, 17, 18}};
-    s.comp_patterns = {{"X.......x.......", 0.95}, {"X.x.x.x.X.x.x.x.", 0.85}, {"X..x..x.X..x..x.", 0.8},
+    s.comp_patterns = {{"X.......x.......", 0.95},
+                       {"X.x.x.x.X.x.x.x.", 0.85},
+                       {"X..x..x.X..x..x.", 0.8},
                        {"X...............", 1.0}};
     s.lead = {0.8, {29, 30, 27, 66, 18, 53, 81}};
     s.lead_density_min = 0.2, s.lead_density_max = 0.45;
@@ -56,7 +60,9 @@ Style jazz() {
     s.drums_probability = 0.85;
     s.kits = {kit::jazz, kit::brush};
     s.drum_patterns = {
-        {{{ride, "x...X.x.x...X.x."}, {pedal_hat, "....x.......x..."}, {kick, "o...o...o...o..."},
+        {{{ride, "x...X.x.x...X.x."},
+          {pedal_hat, "....x.......x..."},
+          {kick, "o...o...o...o..."},
           {snare, "......o.......o."}}},
         {{{snare, "x.o.x.o.x.o.x.o."}, {pedal_hat, "....x.......x..."}, {kick, "o.......o......."}}},
         {{{ride, "x...X.x.x...X.x."}, {pedal_hat, "....x.......x..."}, {snare, "..........o....o"}}},
@@ -64,11 +70,14 @@ Style jazz() {
         {{{snare, "x.o.x.o.x.o."}, {pedal_hat, "....x...x..."}}},
     };
     s.bass = {0.95, {32, 33, 35}};
-    s.bass_patterns = {{"r...w...w...a...", 0.95}, {"r.......f.......", 0.95}, {"r...t...f...a...", 0.9},
-                       {"r...w...a...", 0.95}, {"r...f...f...", 0.9}};
+    s.bass_patterns = {{"r...w...w...a...", 0.95},
+                       {"r.......f.......", 0.95},
+                       {"r...t...f...a...", 0.9},
+                       {"r...w...a...", 0.95},
+                       {"r...f...f...", 0.9}};
     s.comp = {0.9, {0, 1, 4, 26, 16, 5}};
-    s.comp_patterns = {{"X.....x.........", 0.6}, {"....x.......x...", 0.5}, {"X.......x.....x.", 0.6},
-                       {"..x.....x...x...", 0.55}, {"X.....x.....", 0.6}, {"....x...x...", 0.5}};
+    s.comp_patterns = {{"X.....x.........", 0.6},  {"....x.......x...", 0.5}, {"X.......x.....x.", 0.6},
+                       {"..x.....x...x...", 0.55}, {"X.....x.....", 0.6},     {"....x...x...", 0.5}};
     s.lead = {0.85, {65, 66, 56, 57, 73, 71, 26, 0, 64}};
     s.lead_density_min = 0.25, s.lead_density_max = 0.55;
     s.pad = {0.2, {48, 61, 52, 49}};
@@ -89,12 +98,18 @@ Style classical() {
     s.bars_per_chord = {1, 2, 0.5};
     s.drums_probability = 0;
     s.bass = {0.8, {42, 43, 70, 0, 58}};
-    s.bass_patterns = {{"R.......r.......", 0.95}, {"r...r...r...r...", 0.9}, {"R...............", 0.98},
-                       {"R...........", 0.98}, {"r...r...r...", 0.9}};
+    s.bass_patterns = {{"R.......r.......", 0.95},
+                       {"r...r...r...r...", 0.9},
+                       {"R...............", 0.98},
+                       {"R...........", 0.98},
+                       {"r...r...r...", 0.9}};
     s.comp = {0.9, {0, 48, 49, 6, 19, 45, 44}};
-    s.comp_patterns = {{"x.x.x.x.x.x.x.x.", 0.95, true}, {"xxxxxxxxxxxxxxxx", 0.95, true},
-                       {"X...x...x...x...", 0.9}, {"X...............", 1.0},
-                       {"X...x...x...", 0.9}, {"x.x.x.x.x.x.", 0.95, true}};
+    s.comp_patterns = {{"x.x.x.x.x.x.x.x.", 0.95, true},
+                       {"xxxxxxxxxxxxxxxx", 0.95, true},
+                       {"X...x...x...x...", 0.9},
+                       {"X...............", 1.0},
+                       {"X...x...x...", 0.9},
+                       {"x.x.x.x.x.x.", 0.95, true}};
     s.lead = {0.85, {40, 41, 73, 68, 71, 60, 56, 0, 52, 74, 42}};
     s.lead_density_min = 0.2, s.lead_density_max = 0.5;
     s.pad = {0.35, {48, 49, 60, 52, 19}};
@@ -119,15 +134,22 @@ Style electronic() {
         {{{kick, "X...X...X...X..."}, {clap, "....X.......X..."}, {open_hat, "..x...x...x...x."}}},
         {{{kick, "X...X...X...X..."}, {snare, "....X.......X..."}, {closed_hat, "xxxxxxxxxxxxxxxx"}}},
         {{{kick, "X.....x...x....."}, {snare, "....X.......X..o"}, {closed_hat, "x.x.x.x.x.x.x.x."}}},
-        {{{kick, "X..x..x...X....."}, {clap, "....X.......X..."}, {open_hat, "..x...x...x...x."},
+        {{{kick, "X..x..x...X....."},
+          {clap, "....X.......X..."},
+          {open_hat, "..x...x...x...x."},
           {maracas, "xoxoxoxoxoxoxoxo"}}},
     };
     s.bass = {0.95, {38, 39, 33}};
-    s.bass_patterns = {{"..r...r...r...r.", 0.5}, {"r.r.r.r.r.r.r.r.", 0.4}, {"R..r..r.R..r..r.", 0.6},
+    s.bass_patterns = {{"..r...r...r...r.", 0.5},
+                       {"r.r.r.r.r.r.r.r.", 0.4},
+                       {"R..r..r.R..r..r.", 0.6},
                        {"R...............", 1.0}};
     s.comp = {0.85, {90, 88, 4, 5, 62, 50, 81, 80}};
-    s.comp_patterns = {{"..x...x...x...x.", 0.35}, {"x.x.x.x.x.x.x.x.", 0.8, true},
-                       {"xxxxxxxxxxxxxxxx", 0.7, true}, {"X...............", 1.0}, {"X..X..X...X..X..", 0.5}};
+    s.comp_patterns = {{"..x...x...x...x.", 0.35},
+                       {"x.x.x.x.x.x.x.x.", 0.8, true},
+                       {"xxxxxxxxxxxxxxxx", 0.7, true},
+                       {"X...............", 1.0},
+                       {"X..X..X...X..X..", 0.5}};
     s.lead = {0.75, {80, 81, 84, 85, 87, 4, 54, 53}};
     s.lead_density_min = 0.2, s.lead_density_max = 0.5;
     s.pad = {0.6, {88, 89, 91, 94, 95, 50, 54, 52}};
@@ -154,11 +176,14 @@ Style folk() {
         {{{kick, "X..........."}, {tambourine, "....x...x..."}}},
     };
     s.bass = {0.7, {32, 33}};
-    s.bass_patterns = {{"r.......f.......", 0.9}, {"r...f...r...f...", 0.85}, {"r...........", 0.95},
-                       {"r.......f...", 0.9}};
+    s.bass_patterns = {
+        {"r.......f.......", 0.9}, {"r...f...r...f...", 0.85}, {"r...........", 0.95}, {"r.......f...", 0.9}};
     s.comp = {0.95, {25, 24, 0, 27, 1}};
-    s.comp_patterns = {{"X.x.x.xxX.x.x.xx", 0.8}, {"x.x.x.x.x.x.x.x.", 0.95, true}, {"X...x...X...x...", 0.9},
-                       {"X...x...x...", 0.9}, {"x.x.x.x.x.x.", 0.95, true}};
+    s.comp_patterns = {{"X.x.x.xxX.x.x.xx", 0.8},
+                       {"x.x.x.x.x.x.x.x.", 0.95, true},
+                       {"X...x...X...x...", 0.9},
+                       {"X...x...x...", 0.9},
+                       {"x.x.x.x.x.x.", 0.95, true}};
     s.lead = {0.85, {73, 40, 71, 75, 79, 52, 53, 24, 25, 68, 74}};
     s.lead_density_min = 0.2, s.lead_density_max = 0.45;
     s.pad = {0.25, {48, 52, 49}};
@@ -210,7 +235,9 @@ Style hiphop() {
     s.drum_patterns = {
         {{{kick, "X......x..X....."}, {snare, "....X.......X..."}, {closed_hat, "x.x.x.x.x.x.x.x."}}},
         {{{kick, "X.x.......X..x.."}, {snare, "....X.......X..."}, {closed_hat, "xxxxxxxxxxxxxxxx"}}},
-        {{{kick, "X.........X.x..."}, {clap, "....X.......X..."}, {closed_hat, "x.x.x.x.x.x.x.xx"},
+        {{{kick, "X.........X.x..."},
+          {clap, "....X.......X..."},
+          {closed_hat, "x.x.x.x.x.x.x.xx"},
           {open_hat, "..............x."}}},
     };
     s.bass = {0.9, {38, 39, 33, 32}};
@@ -238,9 +265,13 @@ Style latin() {
     s.kits = {kit::standard, kit::room};
     s.drum_patterns = {
         {{{kick, "x..ox..ox..ox..o"}, {side_stick, "x..x..x...x..x.."}, {closed_hat, "x.x.x.x.x.x.x.x."}}},
-        {{{claves, "x..x..x...x.x..."}, {cowbell, "X.x.X.x.X.x.X.x."}, {open_conga, "......xx......xx"},
+        {{{claves, "x..x..x...x.x..."},
+          {cowbell, "X.x.X.x.X.x.X.x."},
+          {open_conga, "......xx......xx"},
           {mute_conga, "..x...x...x...x."}}},
-        {{{kick, "X.......X......."}, {cabasa, "x.xxx.xxx.xxx.xx"}, {side_stick, "....x.......x..."},
+        {{{kick, "X.......X......."},
+          {cabasa, "x.xxx.xxx.xxx.xx"},
+          {side_stick, "....x.......x..."},
           {low_conga, "..x...x...x...x."}}},
     };
     s.bass = {0.9, {32, 33, 35}};
@@ -257,8 +288,8 @@ Style latin() {
 }  // namespace
 
 std::span<const Style> styles() {
-    static const std::vector<Style> table = {rock(),  jazz(),   classical(), electronic(),
-                                             folk(),  reggae(), hiphop(),    latin()};
+    static const std::vector<Style> table = {rock(), jazz(),   classical(), electronic(),
+                                             folk(), reggae(), hiphop(),    latin()};
     return table;
 }
 

@@ -28,8 +28,8 @@ struct DrumPattern {
 // A one-bar rhythm for the chord instrument.
 struct CompPattern {
     std::string_view hits;
-    double gate = 0.9;       // sounding fraction of the time to the next hit
-    bool arpeggio = false;   // one chord tone per hit instead of the whole chord
+    double gate = 0.9;      // sounding fraction of the time to the next hit
+    bool arpeggio = false;  // one chord tone per hit instead of the whole chord
 };
 
 // A one-bar bass line.
@@ -47,24 +47,24 @@ struct RolePool {
 // One genre.
 struct Style {
     std::string name;
-    int tempo_min = 90, tempo_max = 130;     // quarter-note BPM, inclusive
-    std::vector<int> meters{4};              // beats per bar to draw from (repeat for weight)
+    int tempo_min = 90, tempo_max = 130;  // quarter-note BPM, inclusive
+    std::vector<int> meters{4};           // beats per bar to draw from (repeat for weight)
     double minor_probability = 0.5;
-    bool harmonic_minor = false;             // raise the leading tone in V chords of minor keys
-    double swing_min = 0.5, swing_max = 0.5; // off-beat eighth position within the beat
-    double seventh_probability = 0;          // chance a clip uses seventh chords throughout
-    double add9_probability = 0;             // chance a clip adds ninths to its chords
+    bool harmonic_minor = false;              // raise the leading tone in V chords of minor keys
+    double swing_min = 0.5, swing_max = 0.5;  // off-beat eighth position within the beat
+    double seventh_probability = 0;           // chance a clip uses seventh chords throughout
+    double add9_probability = 0;              // chance a clip adds ninths to its chords
     // Progressions as scale degrees 0-6 separated by spaces; each starts on the tonic.
     std::vector<std::string_view> major_progressions, minor_progressions;
-    std::vector<double> bars_per_chord{1};   // harmonic rhythm choices
+    std::vector<double> bars_per_chord{1};  // harmonic rhythm choices
     double drums_probability = 0;
-    std::vector<int> kits;                   // drum kits on bank 128 (gm.hpp kit::)
+    std::vector<int> kits;  // drum kits on bank 128 (gm.hpp kit::)
     std::vector<DrumPattern> drum_patterns;
     RolePool bass, comp, lead, pad;
     std::vector<BassPattern> bass_patterns;
     std::vector<CompPattern> comp_patterns;
     double lead_density_min = 0.2, lead_density_max = 0.4;  // onsets per sixteenth, before weights
-    int reverb_min = 20, reverb_max = 60;    // CC91 send range
+    int reverb_min = 20, reverb_max = 60;                   // CC91 send range
 };
 
 // The built-in genres, in tag order (rock, jazz, classical, electronic, folk, reggae, hiphop, latin).

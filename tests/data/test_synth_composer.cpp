@@ -20,7 +20,8 @@ namespace {
 template <class F>
 void for_scores(double seconds, F&& check) {
     for (const Style& style : styles()) {
-        for (std::uint64_t seed = 0; seed < 40; ++seed) check(style, compose(style, seconds, seed * 7919 + 13));
+        for (std::uint64_t seed = 0; seed < 40; ++seed)
+            check(style, compose(style, seconds, seed * 7919 + 13));
     }
 }
 
@@ -29,17 +30,17 @@ void for_scores(double seconds, F&& check) {
 TEST_CASE("synth family_of_program follows the General MIDI categories") {
     CHECK(family_of_program(0) == Family::piano);
     CHECK(family_of_program(7) == Family::piano);
-    CHECK_FALSE(family_of_program(8).has_value());    // celesta: chromatic percussion, unused
+    CHECK_FALSE(family_of_program(8).has_value());  // celesta: chromatic percussion, unused
     CHECK(family_of_program(16) == Family::organ);
-    CHECK_FALSE(family_of_program(21).has_value());   // accordion
+    CHECK_FALSE(family_of_program(21).has_value());  // accordion
     CHECK(family_of_program(24) == Family::guitar);
-    CHECK(family_of_program(38) == Family::bass);     // synth bass is bass
+    CHECK(family_of_program(38) == Family::bass);  // synth bass is bass
     CHECK(family_of_program(45) == Family::strings);
     CHECK_FALSE(family_of_program(46).has_value());   // harp
     CHECK_FALSE(family_of_program(47).has_value());   // timpani
     CHECK(family_of_program(50) == Family::strings);  // synth strings
     CHECK(family_of_program(52) == Family::voice);
-    CHECK_FALSE(family_of_program(55).has_value());   // orchestra hit
+    CHECK_FALSE(family_of_program(55).has_value());  // orchestra hit
     CHECK(family_of_program(61) == Family::brass);
     CHECK(family_of_program(73) == Family::woodwind);
     CHECK(family_of_program(95) == Family::synth);
@@ -47,7 +48,9 @@ TEST_CASE("synth family_of_program follows the General MIDI categories") {
     CHECK_FALSE(family_of_program(127).has_value());
 }
 
-TEST_CASE("synth styles are well formed: six or more genres and programs with families and patterns on the bar grid") {
+TEST_CASE(
+    "synth styles are well formed: six or more genres and programs with families and patterns on the bar "
+    "grid") {
     REQUIRE(styles().size() >= 6);
     std::set<std::string> names;
     for (const Style& style : styles()) {
@@ -60,7 +63,8 @@ TEST_CASE("synth styles are well formed: six or more genres and programs with fa
         }
         for (const auto* progressions : {&style.major_progressions, &style.minor_progressions}) {
             REQUIRE_FALSE(progressions->empty());
-            for (std::string_view p : *progressions) CHECK(parse_progression(p).front() == 0);  // starts on the tonic
+            for (std::string_view p : *progressions)
+                CHECK(parse_progression(p).front() == 0);  // starts on the tonic
         }
         for (const DrumPattern& pattern : style.drum_patterns) {
             for (const DrumLane& lane : pattern.lanes) {
@@ -82,7 +86,7 @@ TEST_CASE("synth chords stack scale thirds and harmonic minor raises the leading
     const Key a_minor{9, false, true};
     CHECK(make_chord(a_minor, 0, false, false).tones == std::vector<int>{9, 0, 4});
     CHECK(make_chord(a_minor, 4, true, false).tones == std::vector<int>{4, 8, 11, 2});  // E7 with G#
-    CHECK(make_chord(a_minor, 6, false, false).tones == std::vector<int>{7, 11, 2});   // G: natural
+    CHECK(make_chord(a_minor, 6, false, false).tones == std::vector<int>{7, 11, 2});    // G: natural
     const auto keys = voice_chord(make_chord(c_major, 0, false, false), 60, 1, false);
     CHECK(keys == std::vector<int>{64, 67, 72});
     CHECK(nearest_key(0, 65) == 60);

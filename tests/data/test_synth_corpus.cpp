@@ -29,8 +29,8 @@ synth::RenderOptions render_options(int sample_rate, int channels) {
     return options;
 }
 
-SynthCorpusOptions corpus_options(const std::filesystem::path& out, int clips, double seconds, int sample_rate,
-                                  std::uint64_t seed, int threads) {
+SynthCorpusOptions corpus_options(const std::filesystem::path& out, int clips, double seconds,
+                                  int sample_rate, std::uint64_t seed, int threads) {
     SynthCorpusOptions options;
     options.out = out;
     options.clips = clips;
@@ -104,8 +104,7 @@ TEST_CASE("synth renderer: the same score gives the same samples on a used or a 
 TEST_CASE("synth renderer: a missing soundfont or a bad option is a clear error") {
     synth::RenderOptions missing;
     missing.soundfont = "/no/such/font.sf2";
-    CHECK_THROWS_WITH(synth::Renderer(missing),
-                      Catch::Contains("not found") && Catch::Contains("setup.sh"));
+    CHECK_THROWS_WITH(synth::Renderer(missing), Catch::Contains("not found") && Catch::Contains("setup.sh"));
     test::TempDir dir("synth_not_a_soundfont");
     std::ofstream(dir / "fake.sf2") << "RIFF\x04\x00\x00\x00WAVEfmt ";
     synth::RenderOptions fake;
@@ -181,7 +180,8 @@ TEST_CASE("synth corpus: manifest format and files and tags and splits") {
     CHECK_FALSE(std::filesystem::exists(dir / "manifest.csv.tmp"));
 }
 
-TEST_CASE("synth corpus: the same seed gives byte-identical files for any thread count and another seed differs") {
+TEST_CASE(
+    "synth corpus: the same seed gives byte-identical files for any thread count and another seed differs") {
     if (!have_soundfont()) return;
     test::TempDir dir("synth_corpus_determinism");
     auto make = [&](const std::string& name, int threads, std::uint64_t seed) {
