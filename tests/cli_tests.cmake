@@ -89,3 +89,21 @@ add_test(NAME "cli: augment rejects a bad --eq"
 set_tests_properties("cli: augment rejects a bad --eq" PROPERTIES FIXTURES_REQUIRED augment_tone WILL_FAIL TRUE)
 add_test(NAME "cli: bench augment --quick" COMMAND ${MTAG_EXE} bench augment --quick --python "")
 set_tests_properties("cli: bench augment --quick" PROPERTIES PASS_REGULAR_EXPRESSION "22050 +default pipeline")
+# The synthetic demo corpus needs the soundfont scripts/setup.sh installs.
+add_test(NAME "cli: synth without --tone or --clips is a usage error" COMMAND ${MTAG_EXE} synth --out ${CLI_TMP}/x)
+set_tests_properties("cli: synth without --tone or --clips is a usage error" PROPERTIES WILL_FAIL TRUE)
+add_test(NAME "cli: synth --help explains both modes" COMMAND ${MTAG_EXE} synth --help)
+set_tests_properties("cli: synth --help explains both modes" PROPERTIES
+                     PASS_REGULAR_EXPRESSION "test tone.*demo corpus.*manifest.csv")
+if(EXISTS /usr/share/sounds/sf2/TimGM6mb.sf2)
+  add_test(NAME "cli: synth demo corpus"
+           COMMAND ${CMAKE_COMMAND} -DEXE=${MTAG_EXE} -DOUT=${CLI_TMP}/synth_corpus
+                   -P ${CMAKE_CURRENT_SOURCE_DIR}/app/synth_corpus.cmake)
+  set_tests_properties("cli: synth demo corpus" PROPERTIES FIXTURES_SETUP synth_corpus)
+  add_test(NAME "cli: info reads a synth clip" COMMAND ${MTAG_EXE} info ${CLI_TMP}/synth_corpus/audio/clip_00000.wav)
+  set_tests_properties("cli: info reads a synth clip" PROPERTIES FIXTURES_REQUIRED synth_corpus
+                       PASS_REGULAR_EXPRESSION "\"sample_rate\":16000,\"channels\":1,\"frames\":32000")
+else()
+  message(WARNING "cli: synth demo corpus tests skipped: no /usr/share/sounds/sf2/TimGM6mb.sf2 "
+                  "(run scripts/setup.sh to install timgm6mb-soundfont)")
+endif()
