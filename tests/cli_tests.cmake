@@ -31,6 +31,12 @@ set_tests_properties("cli: info keeps going past a bad file" PROPERTIES FIXTURES
 add_test(NAME "cli: bench io --quick" COMMAND ${MTAG_EXE} bench io --quick)
 set_tests_properties("cli: bench io --quick" PROPERTIES PASS_REGULAR_EXPRESSION "mp3 +best")
 
+# mtag dataset stats on a generated manifest: JSON summary, problems listed, exit 1 when nothing is usable.
+add_test(NAME "cli: dataset stats"
+         COMMAND ${CMAKE_COMMAND} -DEXE=${MTAG_EXE} -DTMP=${CLI_TMP} -P ${CMAKE_CURRENT_SOURCE_DIR}/app/dataset_stats.cmake)
+add_test(NAME "cli: dataset stats --format must be known" COMMAND ${MTAG_EXE} dataset stats --data . --format wav)
+set_tests_properties("cli: dataset stats --format must be known" PROPERTIES WILL_FAIL TRUE)
+
 # The synthetic demo corpus needs the soundfont scripts/setup.sh installs.
 add_test(NAME "cli: synth without --tone or --clips is a usage error" COMMAND ${MTAG_EXE} synth --out ${CLI_TMP}/x)
 set_tests_properties("cli: synth without --tone or --clips is a usage error" PROPERTIES WILL_FAIL TRUE)
@@ -45,6 +51,11 @@ if(EXISTS /usr/share/sounds/sf2/TimGM6mb.sf2)
   add_test(NAME "cli: info reads a synth clip" COMMAND ${MTAG_EXE} info ${CLI_TMP}/synth_corpus/audio/clip_00000.wav)
   set_tests_properties("cli: info reads a synth clip" PROPERTIES FIXTURES_REQUIRED synth_corpus
                        PASS_REGULAR_EXPRESSION "\"sample_rate\":16000,\"channels\":1,\"frames\":32000")
+  # The CSV loader reads what synth writes: 4 clips, no problems.
+  add_test(NAME "cli: dataset stats reads the synth corpus"
+           COMMAND ${MTAG_EXE} dataset stats --data ${CLI_TMP}/synth_corpus)
+  set_tests_properties("cli: dataset stats reads the synth corpus" PROPERTIES FIXTURES_REQUIRED synth_corpus
+                       PASS_REGULAR_EXPRESSION "\"format\":\"csv\".*\"problems\":\\[\\]")
 else()
   message(WARNING "cli: synth demo corpus tests skipped: no /usr/share/sounds/sf2/TimGM6mb.sf2 "
                   "(run scripts/setup.sh to install timgm6mb-soundfont)")
