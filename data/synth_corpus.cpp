@@ -1,6 +1,9 @@
 // The synthetic demo corpus: plan (genres, seeds, splits), render on worker threads, write files.
 #include "data/synth_corpus.hpp"
 
+#include "data/dataset.hpp"
+#include "data/manifest.hpp"
+#include "data/split.hpp"
 #include "data/synth/composer.hpp"
 #include "data/synth/renderer.hpp"
 #include "data/synth/rng.hpp"
@@ -29,26 +32,6 @@ std::string clip_name(int index, int clips) {
     std::string digits = std::to_string(index);
     return "audio/clip_" + std::string(static_cast<std::size_t>(width) - digits.size(), '0') + digits +
            ".wav";
-}
-
-// RFC 4180 quoting, only where needed.
-std::string csv_field(const std::string& field) {
-    if (field.find_first_of(",\"\n\r") == std::string::npos) return field;
-    std::string quoted = "\"";
-    for (char c : field) {
-        if (c == '"') quoted += '"';
-        quoted += c;
-    }
-    return quoted + "\"";
-}
-
-std::string join(const std::vector<std::string>& items, char separator) {
-    std::string out;
-    for (std::size_t i = 0; i < items.size(); ++i) {
-        if (i) out += separator;
-        out += items[i];
-    }
-    return out;
 }
 
 void write_text_atomically(const std::filesystem::path& path, const std::string& text) {
@@ -119,24 +102,19 @@ synth::Score synth_clip_score(std::uint64_t seed, int index, double seconds) {
 }
 
 std::vector<std::string> stratified_splits(const std::vector<int>& genres, std::uint64_t seed) {
-    std::vector<std::string> splits(genres.size());
-    std::vector<int> distinct = genres;
-    std::sort(distinct.begin(), distinct.end());
-    distinct.erase(std::unique(distinct.begin(), distinct.end()), distinct.end());
-    for (int genre : distinct) {
-        std::vector<std::size_t> members;
-        for (std::size_t i = 0; i < genres.size(); ++i) {
-            if (genres[i] == genre) members.push_back(i);
-        }
-        synth::Rng rng(synth::derive_seed(seed, split_stream, static_cast<std::uint64_t>(genre)));
-        rng.shuffle(std::span<std::size_t>(members));
-        const auto n = static_cast<double>(members.size());
-        const auto n_train = static_cast<std::size_t>(std::floor(0.7 * n + 0.5));
-        const auto n_valid =
-            std::min(members.size() - n_train, static_cast<std::size_t>(std::floor(0.1 * n + 0.5)));
-        for (std::size_t k = 0; k < members.size(); ++k)
-            splits[members[k]] = k < n_train ? "train" : k < n_train + n_valid ? "valid" : "test";
+    // The loaders' stratified split over one-hot genre labels: per-genre proportional 70/10/20.
+    Dataset dataset;
+    const int n_genres = genres.empty() ? 0 : *std::max_element(genres.begin(), genres.end()) + 1;
+    dataset.vocabulary.resize(static_cast<std::size_t>(n_genres));
+    for (int genre : genres) {
+        Clip clip;
+        clip.tags.assign(static_cast<std::size_t>(n_genres), 0);
+        clip.tags[static_cast<std::size_t>(genre)] = 1;
+        dataset.clips.push_back(std::move(clip));
     }
+    stratified_split(dataset, synth::derive_seed(seed, split_stream, 0));
+    std::vector<std::string> splits;
+    for (const Clip& clip : dataset.clips) splits.push_back(to_string(clip.split));
     return splits;
 }
 
@@ -201,10 +179,10 @@ std::vector<SynthClip> write_synth_corpus(const SynthCorpusOptions& options) {
     for (std::thread& worker : workers) worker.join();
     if (error) std::rethrow_exception(error);
 
-    std::string manifest = "path,tags,split\n";
+    std::vector<ManifestRow> rows;
     for (const SynthClip& clip : clips)
-        manifest += csv_field(clip.path) + "," + csv_field(join(clip.tags, ';')) + "," + clip.split + "\n";
-    write_text_atomically(options.out / "manifest.csv", manifest);
+        rows.push_back({.path = clip.path, .tags = clip.tags, .split = clip.split});
+    write_manifest(options.out / "manifest.csv", rows);
 
     std::vector<std::string> genre_names;
     for (const synth::Style& style : synth::styles()) genre_names.push_back(style.name);
@@ -224,7 +202,7 @@ std::vector<SynthClip> write_synth_corpus(const SynthCorpusOptions& options) {
           {"fast",
            "tempo at or above " + std::to_string(int(synth::fast_from_bpm)) + " BPM; between: no tempo tag"},
           {"major/minor", "mode of the scale all harmony and melody use; progressions start on the tonic"}}},
-        {"split_rule", "per genre: seeded shuffle, round(0.7 n) train, round(0.1 n) valid, rest test"},
+        {"split_rule", "stratified by genre, 70/10/20 train/valid/test (data::stratified_split, seeded)"},
         {"items", details}};
     write_text_atomically(options.out / "synth.json", meta.dump(1) + "\n");
     return clips;

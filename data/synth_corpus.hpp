@@ -1,8 +1,8 @@
 #pragma once
 // The synthetic demo corpus (`mtag synth --out DIR`): procedurally composed multi-genre clips rendered
 // with fluidsynth into DIR/audio/clip_NNNNN.wav, listed in DIR/manifest.csv (`path,tags,split`, the
-// CSV manifest format of the dataset loaders) and described in DIR/synth.json (options, tag rules and
-// each clip's tempo, key, meter and instruments).
+// CSV manifest format of the dataset loaders, written by data::write_manifest) and described in
+// DIR/synth.json (options, tag rules and each clip's tempo, key, meter and instruments).
 //
 // Determinism: clip i depends only on (seed, i, seconds, sample rate, channels, soundfont): its genre
 // comes from a seeded permutation of the genres within each block of as many clips as there are
@@ -45,8 +45,8 @@ int synth_clip_style(std::uint64_t seed, int index);
 // The score of clip `index` under `seed` (what write_synth_corpus renders).
 synth::Score synth_clip_score(std::uint64_t seed, int index, double seconds);
 
-// Splits stratified by genre: within each genre, a seeded shuffle puts round(0.7 n) clips in train,
-// round(0.1 n) in valid and the rest in test. `genres[i]` is clip i's genre; returns clip i's split.
+// Splits stratified by genre with the loaders' rule (data::stratified_split over one-hot genre labels,
+// 70/10/20, seeded). `genres[i]` is clip i's genre; returns clip i's split ("train", "valid", "test").
 std::vector<std::string> stratified_splits(const std::vector<int>& genres, std::uint64_t seed);
 
 // Renders the corpus on `threads` threads and writes the audio, manifest.csv and synth.json, each

@@ -89,6 +89,7 @@ add_test(NAME "cli: augment rejects a bad --eq"
 set_tests_properties("cli: augment rejects a bad --eq" PROPERTIES FIXTURES_REQUIRED augment_tone WILL_FAIL TRUE)
 add_test(NAME "cli: bench augment --quick" COMMAND ${MTAG_EXE} bench augment --quick --python "")
 set_tests_properties("cli: bench augment --quick" PROPERTIES PASS_REGULAR_EXPRESSION "22050 +default pipeline")
+
 # The synthetic demo corpus needs the soundfont scripts/setup.sh installs.
 add_test(NAME "cli: synth without --tone or --clips is a usage error" COMMAND ${MTAG_EXE} synth --out ${CLI_TMP}/x)
 set_tests_properties("cli: synth without --tone or --clips is a usage error" PROPERTIES WILL_FAIL TRUE)
@@ -103,6 +104,11 @@ if(EXISTS /usr/share/sounds/sf2/TimGM6mb.sf2)
   add_test(NAME "cli: info reads a synth clip" COMMAND ${MTAG_EXE} info ${CLI_TMP}/synth_corpus/audio/clip_00000.wav)
   set_tests_properties("cli: info reads a synth clip" PROPERTIES FIXTURES_REQUIRED synth_corpus
                        PASS_REGULAR_EXPRESSION "\"sample_rate\":16000,\"channels\":1,\"frames\":32000")
+  # The CSV loader reads what synth writes: 4 clips, no problems.
+  add_test(NAME "cli: dataset stats reads the synth corpus"
+           COMMAND ${MTAG_EXE} dataset stats --data ${CLI_TMP}/synth_corpus)
+  set_tests_properties("cli: dataset stats reads the synth corpus" PROPERTIES FIXTURES_REQUIRED synth_corpus
+                       PASS_REGULAR_EXPRESSION "\"format\":\"csv\".*\"problems\":\\[\\]")
 else()
   message(WARNING "cli: synth demo corpus tests skipped: no /usr/share/sounds/sf2/TimGM6mb.sf2 "
                   "(run scripts/setup.sh to install timgm6mb-soundfont)")
