@@ -30,3 +30,7 @@ set_tests_properties("cli: info keeps going past a bad file" PROPERTIES FIXTURES
 
 add_test(NAME "cli: bench io --quick" COMMAND ${MTAG_EXE} bench io --quick)
 set_tests_properties("cli: bench io --quick" PROPERTIES PASS_REGULAR_EXPRESSION "mp3 +best")
+
+# mtag bench train runs end to end (no Python reference: --python '').
+add_test(NAME "cli: bench train --quick" COMMAND ${MTAG_EXE} --quiet bench train --quick --json --python "")
+set_tests_properties("cli: bench train --quick" PROPERTIES PASS_REGULAR_EXPRESSION "\"what\":\"optimizer_step\".*\"tagging_metrics\"")

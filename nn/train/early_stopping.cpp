@@ -14,15 +14,20 @@ EarlyStopping::EarlyStopping(EarlyStoppingOptions options, std::vector<Parameter
       m_params(std::move(params)),
       m_best(options.mode == MonitorMode::min ? std::numeric_limits<double>::infinity()
                                               : -std::numeric_limits<double>::infinity()) {
-    if (m_o.patience < 1) throw Error("early stopping option patience", "got " + std::to_string(m_o.patience) + ", expected >= 1");
-    if (!(m_o.min_delta >= 0)) throw Error("early stopping option min_delta", "got " + std::to_string(m_o.min_delta) + ", expected >= 0");
+    if (m_o.patience < 1)
+        throw Error("early stopping option patience",
+                    "got " + std::to_string(m_o.patience) + ", expected >= 1");
+    if (!(m_o.min_delta >= 0))
+        throw Error("early stopping option min_delta",
+                    "got " + std::to_string(m_o.min_delta) + ", expected >= 0");
     if (m_o.keep_best_weights)
         for (const Parameter* p : m_params) m_best_values.emplace_back(p->value.shape());
 }
 
 bool EarlyStopping::update(double value) {
     ++m_epochs;
-    const bool better = m_o.mode == MonitorMode::min ? value + m_o.min_delta < m_best : value - m_o.min_delta > m_best;
+    const bool better =
+        m_o.mode == MonitorMode::min ? value + m_o.min_delta < m_best : value - m_o.min_delta > m_best;
     if (!better) {  // NaN lands here
         ++m_bad;
         return false;
@@ -49,21 +54,25 @@ nlohmann::json EarlyStopping::state() const {
 
 std::vector<std::pair<std::string, Tensor>> EarlyStopping::best_weights() const {
     std::vector<std::pair<std::string, Tensor>> out;
-    for (std::size_t i = 0; i < m_best_values.size(); ++i) out.emplace_back(m_params[i]->name, m_best_values[i].clone());
+    for (std::size_t i = 0; i < m_best_values.size(); ++i)
+        out.emplace_back(m_params[i]->name, m_best_values[i].clone());
     return out;
 }
 
-void EarlyStopping::load_state(const nlohmann::json& state, const std::vector<std::pair<std::string, Tensor>>& best) {
+void EarlyStopping::load_state(const nlohmann::json& state,
+                               const std::vector<std::pair<std::string, Tensor>>& best) {
     if (m_o.keep_best_weights) {
         // Looked up by name: a checkpoint file may list tensors in any order.
         std::vector<const Tensor*> found;
         for (const Parameter* p : m_params) {
-            auto it = std::find_if(best.begin(), best.end(), [&](const auto& t) { return t.first == p->name; });
+            auto it =
+                std::find_if(best.begin(), best.end(), [&](const auto& t) { return t.first == p->name; });
             if (it == best.end())
                 throw Error("early stopping state", "best-weight tensor '" + p->name + "' missing");
             if (!(it->second.shape() == p->value.shape()))
                 throw Error("early stopping state", "best-weight tensor '" + p->name + "' has shape " +
-                                                        it->second.shape().str() + ", expected " + p->value.shape().str());
+                                                        it->second.shape().str() + ", expected " +
+                                                        p->value.shape().str());
             found.push_back(&it->second);
         }
         for (std::size_t i = 0; i < m_params.size(); ++i) m_best_values[i].copy_from(*found[i]);

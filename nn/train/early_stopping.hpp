@@ -23,7 +23,7 @@ struct EarlyStoppingOptions {
 };
 
 class EarlyStopping {
-public:
+  public:
     // `params` are the weights to snapshot; may be empty when keep_best_weights is false.
     EarlyStopping(EarlyStoppingOptions options, std::vector<Parameter*> params);
 
@@ -50,7 +50,7 @@ public:
     // Restores both (tensor names and shapes must match the parameters).
     void load_state(const nlohmann::json& state, const std::vector<std::pair<std::string, Tensor>>& best);
 
-private:
+  private:
     EarlyStoppingOptions m_o;
     std::vector<Parameter*> m_params;
     std::vector<Tensor> m_best_values;

@@ -74,7 +74,7 @@ void save_checkpoint(const TrainingCheckpoint& checkpoint, const std::filesystem
 TrainingCheckpoint load_checkpoint(const std::filesystem::path& path);
 
 class TrainingState {
-public:
+  public:
     // `schedule` may be null (constant rate); it must be null when reload_best switches to SGD.
     TrainingState(std::unique_ptr<Optimizer> optimizer, std::unique_ptr<LrSchedule> schedule,
                   TrainingStateOptions options);
@@ -103,7 +103,7 @@ public:
     // built with the same kinds of optimizer (the pre-switch one) and schedule and the same parameters.
     void load(const TrainingCheckpoint& checkpoint);
 
-private:
+  private:
     double target_lr() const;
     void apply_lr();
     void switch_to_sgd();
@@ -114,8 +114,8 @@ private:
     std::unique_ptr<LrSchedule> m_schedule;
     std::vector<Parameter*> m_params;
     EarlyStopping m_early;
-    double m_base_lr;      // rate without a schedule (the optimizer's, or the SGD's after a switch)
-    double m_lr_scale = 1; // product of the reload decays
+    double m_base_lr;       // rate without a schedule (the optimizer's, or the SGD's after a switch)
+    double m_lr_scale = 1;  // product of the reload decays
     std::int64_t m_epoch = 0, m_step = 0, m_reloads = 0;
     bool m_switched = false, m_stopped = false;
     double m_last_grad_norm = 0;
