@@ -61,12 +61,13 @@ TrainingCheckpoint load_checkpoint(const std::filesystem::path& path) {
 }
 
 TrainingState::TrainingState(std::unique_ptr<Optimizer> optimizer, std::unique_ptr<LrSchedule> schedule,
-                             TrainingStateOptions options)
+                             TrainingStateOptions options, std::vector<Buffer*> buffers)
     : m_o(std::move(options)),
       m_optimizer(std::move(optimizer)),
       m_schedule(std::move(schedule)),
       m_params(m_optimizer ? m_optimizer->parameters() : std::vector<Parameter*>{}),
-      m_early(m_o.early_stopping, m_params),
+      m_buffers(std::move(buffers)),
+      m_early(m_o.early_stopping, m_params, m_buffers),
       m_base_lr(m_optimizer ? m_optimizer->lr() : 0) {
     if (!m_optimizer) throw Error("TrainingState", "needs an optimizer (got null)");
     if (m_o.monitor.empty())
@@ -212,6 +213,7 @@ TrainingCheckpoint TrainingState::save() const {
             {{"epoch", r.epoch}, {"step", r.step}, {"lr", r.lr}, {"metrics", m}, {"events", r.events}});
     }
     for (const Parameter* p : m_params) c.tensors.emplace_back("param." + p->name, p->value.clone());
+    for (const Buffer* b : m_buffers) c.tensors.emplace_back("buffer." + b->name, b->value.clone());
     for (auto& [n, t] : m_early.best_weights()) c.tensors.emplace_back("best." + n, t);
     for (const auto& [n, t] : os.tensors) c.tensors.emplace_back("optimizer." + n, t);
     return c;
@@ -238,11 +240,20 @@ void TrainingState::load(const TrainingCheckpoint& c) {
                                                    ", expected " + p->value.shape().str());
         values.push_back(&t);
     }
+    std::vector<const Tensor*> buffer_values;
+    for (const Buffer* b : m_buffers) {
+        const Tensor& t = find_tensor(c, "buffer." + b->name);
+        if (!(t.shape() == b->value.shape()))
+            throw Error("training checkpoint", "tensor 'buffer." + b->name + "' has shape " +
+                                                   t.shape().str() + ", expected " + b->value.shape().str());
+        buffer_values.push_back(&t);
+    }
     if (s.at("switched_to_sgd").get<bool>() && !m_switched) switch_to_sgd();
     m_optimizer->load_state({s.at("optimizer"), with_prefix(c, "optimizer.")});
     if (m_schedule) m_schedule->load_state(s.at("schedule"));
     m_early.load_state(s.at("early_stopping"), with_prefix(c, "best."));
     for (std::size_t i = 0; i < m_params.size(); ++i) m_params[i]->value.copy_from(*values[i]);
+    for (std::size_t i = 0; i < m_buffers.size(); ++i) m_buffers[i]->value.copy_from(*buffer_values[i]);
     m_epoch = s.at("epoch").get<std::int64_t>();
     m_step = s.at("step").get<std::int64_t>();
     m_reloads = s.at("reloads").get<std::int64_t>();

@@ -60,7 +60,8 @@ struct EpochDecision {
 };
 
 // A full checkpoint: scalars (counters, options, history, optimizer/schedule scalars) and tensors
-// named "param.<name>" (current weights), "best.<name>" (early-stopping snapshot) and
+// named "param.<name>" (current weights), "buffer.<name>" (current buffers), "best.<name>"
+// (early-stopping snapshot of both) and
 // "optimizer.<name>.<buffer>", ready for a safetensors writer.
 struct TrainingCheckpoint {
     nlohmann::json scalars;
@@ -76,8 +77,10 @@ TrainingCheckpoint load_checkpoint(const std::filesystem::path& path);
 class TrainingState {
   public:
     // `schedule` may be null (constant rate); it must be null when reload_best switches to SGD.
+    // `buffers` (Module::buffers(): BatchNorm running statistics) join the parameters in the best
+    // snapshot and in checkpoints, so that reloading and resuming restore them too.
     TrainingState(std::unique_ptr<Optimizer> optimizer, std::unique_ptr<LrSchedule> schedule,
-                  TrainingStateOptions options);
+                  TrainingStateOptions options, std::vector<Buffer*> buffers = {});
 
     // Clips (if configured), steps the optimizer, and steps a per-batch schedule.
     void optimizer_step();
@@ -113,6 +116,7 @@ class TrainingState {
     std::unique_ptr<Optimizer> m_optimizer;
     std::unique_ptr<LrSchedule> m_schedule;
     std::vector<Parameter*> m_params;
+    std::vector<Buffer*> m_buffers;
     EarlyStopping m_early;
     double m_base_lr;       // rate without a schedule (the optimizer's, or the SGD's after a switch)
     double m_lr_scale = 1;  // product of the reload decays

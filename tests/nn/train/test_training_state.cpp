@@ -23,11 +23,14 @@ namespace {
 struct Model {
     Parameter w{"layer.weight", Shape{2, 3}};
     Parameter b{"layer.bias", Shape{3}, true};
+    Buffer running{"layer.running_mean", Tensor(Shape{3}), false};  // like BatchNorm's, moved by forward
     explicit Model(float init) {
         for (std::size_t i = 0; i < w.size(); ++i) w.data()[i] = init + 0.1f * static_cast<float>(i);
         b.value.fill(-init);
+        running.value.fill(init);
     }
     void gradients(int batch) {
+        for (std::size_t i = 0; i < 3; ++i) running.value[i] = 0.9f * running.value[i] + 0.1f * w.data()[i];
         for (Parameter* p : {&w, &b})
             for (std::size_t i = 0; i < p->size(); ++i) {
                 const float v = p->data()[i];
@@ -38,6 +41,7 @@ struct Model {
     std::vector<float> values() const {
         std::vector<float> out(w.data(), w.data() + w.size());
         out.insert(out.end(), b.data(), b.data() + b.size());
+        out.insert(out.end(), running.value.data(), running.value.data() + 3);
         return out;
     }
 };
@@ -63,7 +67,8 @@ std::unique_ptr<TrainingState> make_state(Model& m, bool with_schedule) {
     }
     auto opt = std::make_unique<Adam>(std::vector<Parameter*>{&m.w, &m.b},
                                       AdamOptions{.lr = 0.02, .weight_decay = 1e-3});
-    return std::make_unique<TrainingState>(std::move(opt), std::move(sched), o);
+    return std::make_unique<TrainingState>(std::move(opt), std::move(sched), o,
+                                           std::vector<Buffer*>{&m.running});
 }
 
 void run_epochs(Model& m, TrainingState& st, std::int64_t until) {
