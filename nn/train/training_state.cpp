@@ -3,6 +3,8 @@
 
 #include "dsp/error.hpp"
 #include "nn/safetensors.hpp"
+#include "nn/schedule/plateau.hpp"
+#include "nn/schedule/warmup.hpp"
 
 #include <cmath>
 
@@ -86,6 +88,13 @@ TrainingState::TrainingState(std::unique_ptr<Optimizer> optimizer, std::unique_p
                         "reload_best.switch_to_sgd_at needs a constant rate (no schedule): the "
                         "schedule was built for the first optimizer");
         if (r.switch_to_sgd_at > 0) Sgd(m_optimizer->param_groups(), r.sgd);  // validate the SGD options now
+    }
+    if (m_schedule && m_o.schedule_unit == ScheduleUnit::batch) {
+        const LrSchedule* s = m_schedule.get();
+        while (const auto* w = dynamic_cast<const Warmup*>(s)) s = &const_cast<Warmup*>(w)->inner();
+        if (dynamic_cast<const ReduceOnPlateau*>(s))
+            throw Error("TrainingState option schedule_unit",
+                        "reduce-on-plateau needs a monitored value: step it per epoch, not per batch");
     }
     if (m_o.max_grad_norm < 0)
         throw Error("TrainingState option max_grad_norm", "must be >= 0 (0 = no clipping)");

@@ -194,6 +194,10 @@ TEST_CASE("training_state: options and checkpoints are validated", "[training_st
                     Error);
     o.reload_best.switch_to_sgd_at = 3;
     CHECK_THROWS_AS(TrainingState(adam(), nullptr, o), Error);
+    TrainingStateOptions per_batch;
+    per_batch.schedule_unit = ScheduleUnit::batch;
+    CHECK_THROWS_AS(TrainingState(adam(), std::make_unique<ReduceOnPlateau>(ReduceOnPlateauOptions{}), per_batch),
+                    Error);
     TrainingState ok(adam(), nullptr, TrainingStateOptions{});
     auto ck = ok.save();
     ck.tensors[0].second = Tensor(Shape{7});
