@@ -27,6 +27,7 @@ class Warmup : public LrSchedule {
     void load_state(const nlohmann::json& state) override;
     // The wrapped schedule.
     LrSchedule& inner() { return *m_inner; }
+    const LrSchedule& inner() const { return *m_inner; }
 
   protected:
     double lr_at(std::int64_t) const override { return lr(); }

@@ -91,7 +91,7 @@ TrainingState::TrainingState(std::unique_ptr<Optimizer> optimizer, std::unique_p
     }
     if (m_schedule && m_o.schedule_unit == ScheduleUnit::batch) {
         const LrSchedule* s = m_schedule.get();
-        while (const auto* w = dynamic_cast<const Warmup*>(s)) s = &const_cast<Warmup*>(w)->inner();
+        while (const auto* w = dynamic_cast<const Warmup*>(s)) s = &w->inner();
         if (dynamic_cast<const ReduceOnPlateau*>(s))
             throw Error("TrainingState option schedule_unit",
                         "reduce-on-plateau needs a monitored value: step it per epoch, not per batch");
