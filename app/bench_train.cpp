@@ -33,15 +33,22 @@ const std::vector<std::pair<std::string, Factory>>& optimizer_cases() {
     using namespace nn;
     static const std::vector<std::pair<std::string, Factory>> cases = {
         {"sgd", [](auto p) { return std::make_unique<Sgd>(p, SgdOptions{.lr = 1e-3}); }},
-        {"momentum", [](auto p) { return std::make_unique<Sgd>(p, SgdOptions{.lr = 1e-3, .momentum = 0.9}); }},
+        {"momentum",
+         [](auto p) { return std::make_unique<Sgd>(p, SgdOptions{.lr = 1e-3, .momentum = 0.9}); }},
         {"nesterov",
-         [](auto p) { return std::make_unique<Sgd>(p, SgdOptions{.lr = 1e-3, .momentum = 0.9, .nesterov = true}); }},
+         [](auto p) {
+             return std::make_unique<Sgd>(p, SgdOptions{.lr = 1e-3, .momentum = 0.9, .nesterov = true});
+         }},
         {"adagrad", [](auto p) { return std::make_unique<Adagrad>(p, AdagradOptions{.lr = 1e-3}); }},
         {"rmsprop", [](auto p) { return std::make_unique<Rmsprop>(p, RmspropOptions{.lr = 1e-3}); }},
         {"rmsprop_centered",
-         [](auto p) { return std::make_unique<Rmsprop>(p, RmspropOptions{.lr = 1e-3, .momentum = 0.9, .centered = true}); }},
+         [](auto p) {
+             return std::make_unique<Rmsprop>(p,
+                                              RmspropOptions{.lr = 1e-3, .momentum = 0.9, .centered = true});
+         }},
         {"adam", [](auto p) { return std::make_unique<Adam>(p, AdamOptions{.lr = 1e-3}); }},
-        {"amsgrad", [](auto p) { return std::make_unique<Adam>(p, AdamOptions{.lr = 1e-3, .amsgrad = true}); }},
+        {"amsgrad",
+         [](auto p) { return std::make_unique<Adam>(p, AdamOptions{.lr = 1e-3, .amsgrad = true}); }},
         {"adamw", [](auto p) { return std::make_unique<AdamW>(p, AdamWOptions{.lr = 1e-3}); }},
         {"radam", [](auto p) { return std::make_unique<RAdam>(p, RAdamOptions{.lr = 1e-3}); }},
         {"diffgrad", [](auto p) { return std::make_unique<DiffGrad>(p, DiffGradOptions{.lr = 1e-3}); }},
@@ -63,20 +70,23 @@ std::filesystem::path find_script(const std::string& name) {
 }
 
 // Runs the reference script; returns its JSON lines (empty when Python or torch is unavailable).
-std::vector<nlohmann::json> run_reference(const BenchContext& context, std::size_t elements, int tensors, int steps) {
+std::vector<nlohmann::json> run_reference(const BenchContext& context, std::size_t elements, int tensors,
+                                          int steps) {
     std::vector<nlohmann::json> out;
     if (context.reference_python.empty()) return out;
     const auto script = find_script("bench_train_torch.py");
     if (script.empty()) {
-        std::cerr << "mtag bench train: scripts/bench_train_torch.py not found next to the executable; reference skipped\n";
+        std::cerr << "mtag bench train: scripts/bench_train_torch.py not found next to the executable; "
+                     "reference skipped\n";
         return out;
     }
     std::vector<std::string> pythons{context.reference_python};
-    if (context.reference_python == "python3") pythons.push_back("/usr/bin/python3");  // Debian's python3-torch
+    if (context.reference_python == "python3")
+        pythons.push_back("/usr/bin/python3");  // Debian's python3-torch
     for (const std::string& python : pythons) {
-        const std::string cmd = "'" + python + "' '" + script.string() + "' --elements " + std::to_string(elements) +
-                                " --tensors " + std::to_string(tensors) + " --steps " + std::to_string(steps) +
-                                " --threads 1 2>/dev/null";
+        const std::string cmd = "'" + python + "' '" + script.string() + "' --elements " +
+                                std::to_string(elements) + " --tensors " + std::to_string(tensors) +
+                                " --steps " + std::to_string(steps) + " --threads 1 2>/dev/null";
         FILE* pipe = ::popen(cmd.c_str(), "r");
         if (!pipe) continue;
         char line[4096];
@@ -89,7 +99,8 @@ std::vector<nlohmann::json> run_reference(const BenchContext& context, std::size
         ::pclose(pipe);
         if (!out.empty()) return out;
     }
-    std::cerr << "mtag bench train: no interpreter could run the torch/sklearn reference; reference skipped\n";
+    std::cerr
+        << "mtag bench train: no interpreter could run the torch/sklearn reference; reference skipped\n";
     return out;
 }
 
@@ -102,7 +113,8 @@ int bench_train(const BenchContext& context) {
     const auto reference = run_reference(context, elements, tensors, steps);
     auto ref_ms = [&](const std::string& what, const std::string& name, bool foreach) {
         for (const auto& j : reference)
-            if (j.value("what", "") == what && j.value("name", "") == name && j.value("foreach", false) == foreach)
+            if (j.value("what", "") == what && j.value("name", "") == name &&
+                j.value("foreach", false) == foreach)
                 return j.value("ms", 0.0);
         return 0.0;
     };
@@ -112,8 +124,8 @@ int bench_train(const BenchContext& context) {
     std::vector<std::unique_ptr<nn::Parameter>> owned;
     std::vector<nn::Parameter*> params;
     for (int t = 0; t < tensors; ++t) {
-        owned.push_back(std::make_unique<nn::Parameter>("p" + std::to_string(t),
-                                                        nn::Shape{static_cast<std::int64_t>(elements / tensors)}));
+        owned.push_back(std::make_unique<nn::Parameter>(
+            "p" + std::to_string(t), nn::Shape{static_cast<std::int64_t>(elements / tensors)}));
         for (std::size_t i = 0; i < owned.back()->size(); ++i) {
             owned.back()->data()[i] = n01(rng);
             owned.back()->grad_data()[i] = 1e-2f * n01(rng);
@@ -121,9 +133,11 @@ int bench_train(const BenchContext& context) {
         params.push_back(owned.back().get());
     }
     if (!context.json)
-        std::printf("optimizer step, %zu parameters in %d tensors, 1 thread (torch: same sizes, torch.set_num_threads(1))\n"
-                    "%-17s %10s %14s %14s %10s\n",
-                    elements, tensors, "optimizer", "mtag ms", "torch ms", "torch fe ms", "speed-up");
+        std::printf(
+            "optimizer step, %zu parameters in %d tensors, 1 thread (torch: same sizes, "
+            "torch.set_num_threads(1))\n"
+            "%-17s %10s %14s %14s %10s\n",
+            elements, tensors, "optimizer", "mtag ms", "torch ms", "torch fe ms", "speed-up");
     for (const auto& [name, factory] : optimizer_cases()) {
         auto opt = factory(params);
         opt->step();
@@ -135,15 +149,21 @@ int bench_train(const BenchContext& context) {
             ms = std::min(ms, (wall_seconds() - t0) * 1e3);
         }
         const double torch_ms = ref_ms("optimizer", name, false), torch_fe = ref_ms("optimizer", name, true);
-        const double best_torch = torch_ms > 0 && torch_fe > 0 ? std::min(torch_ms, torch_fe) : std::max(torch_ms, torch_fe);
+        const double best_torch =
+            torch_ms > 0 && torch_fe > 0 ? std::min(torch_ms, torch_fe) : std::max(torch_ms, torch_fe);
         if (context.json) {
-            std::cout << nlohmann::json{{"bench", "train"}, {"what", "optimizer_step"}, {"optimizer", name},
-                                        {"elements", elements}, {"ms", ms}, {"torch_ms", torch_ms},
+            std::cout << nlohmann::json{{"bench", "train"},
+                                        {"what", "optimizer_step"},
+                                        {"optimizer", name},
+                                        {"elements", elements},
+                                        {"ms", ms},
+                                        {"torch_ms", torch_ms},
                                         {"torch_foreach_ms", torch_fe}}
                              .dump()
                       << "\n";
         } else if (best_torch > 0) {
-            std::printf("%-17s %10.2f %14.2f %14.2f %9.2fx\n", name.c_str(), ms, torch_ms, torch_fe, best_torch / ms);
+            std::printf("%-17s %10.2f %14.2f %14.2f %9.2fx\n", name.c_str(), ms, torch_ms, torch_fe,
+                        best_torch / ms);
         } else {
             std::printf("%-17s %10.2f %14s %14s %10s\n", name.c_str(), ms, "-", "-", "-");
         }
@@ -168,12 +188,18 @@ int bench_train(const BenchContext& context) {
     for (const auto& j : reference)
         if (j.value("what", "") == "metrics") sk_ms = j.value("ms", 0.0);
     if (context.json) {
-        std::cout << nlohmann::json{{"bench", "train"}, {"what", "tagging_metrics"}, {"clips", clips}, {"tags", tags},
-                                    {"ms", ms}, {"sklearn_ms", sk_ms}, {"macro_roc_auc", sink / repeats}}
+        std::cout << nlohmann::json{{"bench", "train"},
+                                    {"what", "tagging_metrics"},
+                                    {"clips", clips},
+                                    {"tags", tags},
+                                    {"ms", ms},
+                                    {"sklearn_ms", sk_ms},
+                                    {"macro_roc_auc", sink / repeats}}
                          .dump()
                   << "\n";
     } else {
-        std::printf("\ntagging metrics (per-tag ROC-AUC + AP, micro ROC-AUC), %zu clips x %zu tags\n", clips, tags);
+        std::printf("\ntagging metrics (per-tag ROC-AUC + AP, micro ROC-AUC), %zu clips x %zu tags\n", clips,
+                    tags);
         if (sk_ms > 0)
             std::printf("mtag %.2f ms, sklearn %.2f ms, speed-up %.2fx\n", ms, sk_ms, sk_ms / ms);
         else

@@ -14,11 +14,14 @@ namespace {
 
 constexpr double kNaN = std::numeric_limits<double>::quiet_NaN();
 
-bool is_positive(float label) { return label >= 0.5f; }
+bool is_positive(float label) {
+    return label >= 0.5f;
+}
 
 // (score, positive) pairs sorted by descending score; the order inside a tie does not matter because
 // both curves below only look at the ends of tie groups.
-std::vector<std::pair<float, bool>> sorted_pairs(std::span<const float> scores, std::span<const float> labels) {
+std::vector<std::pair<float, bool>> sorted_pairs(std::span<const float> scores,
+                                                 std::span<const float> labels) {
     std::vector<std::pair<float, bool>> pairs(scores.size());
     for (std::size_t i = 0; i < scores.size(); ++i) pairs[i] = {scores[i], is_positive(labels[i])};
     std::sort(pairs.begin(), pairs.end(), [](const auto& a, const auto& b) { return a.first > b.first; });
@@ -39,18 +42,20 @@ std::vector<float> column(const ConstMatrixView& m, std::size_t c) {
 
 void check_view(const ConstMatrixView& m, const std::string& context) {
     if (m.values.size() != m.rows * m.cols)
-        throw Error(context, "matrix holds " + std::to_string(m.values.size()) + " values, expected rows*cols = " +
-                                 std::to_string(m.rows * m.cols));
+        throw Error(context, "matrix holds " + std::to_string(m.values.size()) +
+                                 " values, expected rows*cols = " + std::to_string(m.rows * m.cols));
 }
 
-void check_targets(const ConstMatrixView& scores, std::span<const std::int32_t> targets, const std::string& context) {
+void check_targets(const ConstMatrixView& scores, std::span<const std::int32_t> targets,
+                   const std::string& context) {
     check_view(scores, context);
     if (targets.size() != scores.rows)
-        throw Error(context, "got " + std::to_string(targets.size()) + " targets for " + std::to_string(scores.rows) +
-                                 " clips; expected one per clip");
+        throw Error(context, "got " + std::to_string(targets.size()) + " targets for " +
+                                 std::to_string(scores.rows) + " clips; expected one per clip");
     for (std::int32_t t : targets)
         if (t < 0 || static_cast<std::size_t>(t) >= scores.cols)
-            throw Error(context, "target class " + std::to_string(t) + " outside [0, " + std::to_string(scores.cols) + ")");
+            throw Error(context, "target class " + std::to_string(t) + " outside [0, " +
+                                     std::to_string(scores.cols) + ")");
 }
 
 std::size_t argmax_row(const ConstMatrixView& m, std::size_t r) {
@@ -62,13 +67,15 @@ std::size_t argmax_row(const ConstMatrixView& m, std::size_t r) {
 
 }  // namespace
 
-void check_same_shape(const ConstMatrixView& scores, const ConstMatrixView& labels, const std::string& context) {
+void check_same_shape(const ConstMatrixView& scores, const ConstMatrixView& labels,
+                      const std::string& context) {
     check_view(scores, context + " (scores)");
     check_view(labels, context + " (labels)");
     if (scores.rows != labels.rows || scores.cols != labels.cols)
-        throw Error(context, "scores are [" + std::to_string(scores.rows) + ", " + std::to_string(scores.cols) +
-                                 "] but labels are [" + std::to_string(labels.rows) + ", " +
-                                 std::to_string(labels.cols) + "]; expected the same [clips, tags]");
+        throw Error(context, "scores are [" + std::to_string(scores.rows) + ", " +
+                                 std::to_string(scores.cols) + "] but labels are [" +
+                                 std::to_string(labels.rows) + ", " + std::to_string(labels.cols) +
+                                 "]; expected the same [clips, tags]");
 }
 
 namespace {
@@ -91,7 +98,8 @@ AucAp auc_and_ap(const std::vector<std::pair<float, bool>>& pairs) {
         area += (fp - fp0) * (tp + tp0) * 0.5;  // trapezoid: a tie group is a diagonal segment
         if (positives > 0) ap += (tp - tp0) / positives * (tp / (tp + fp));  // (R_k - R_{k-1}) * P_k
     }
-    return {positives > 0 && negatives > 0 ? area / (positives * negatives) : kNaN, positives > 0 ? ap : kNaN};
+    return {positives > 0 && negatives > 0 ? area / (positives * negatives) : kNaN,
+            positives > 0 ? ap : kNaN};
 }
 
 }  // namespace
@@ -134,7 +142,8 @@ TaggingMetrics tagging_metrics(const ConstMatrixView& scores, const ConstMatrixV
 double precision_at_k(const ConstMatrixView& scores, const ConstMatrixView& labels, std::size_t k) {
     check_same_shape(scores, labels, "precision_at_k");
     if (k == 0 || k > scores.cols)
-        throw Error("precision_at_k", "k = " + std::to_string(k) + " must be in [1, " + std::to_string(scores.cols) + "]");
+        throw Error("precision_at_k",
+                    "k = " + std::to_string(k) + " must be in [1, " + std::to_string(scores.cols) + "]");
     if (scores.rows == 0) return kNaN;
     std::vector<std::size_t> order(scores.cols);
     double total = 0;
@@ -176,7 +185,8 @@ double top_k_accuracy(const ConstMatrixView& scores, std::span<const std::int32_
     return static_cast<double>(hits) / static_cast<double>(scores.rows);
 }
 
-std::vector<std::int64_t> confusion_matrix(const ConstMatrixView& scores, std::span<const std::int32_t> targets) {
+std::vector<std::int64_t> confusion_matrix(const ConstMatrixView& scores,
+                                           std::span<const std::int32_t> targets) {
     check_targets(scores, targets, "confusion_matrix");
     std::vector<std::int64_t> cm(scores.cols * scores.cols, 0);
     for (std::size_t r = 0; r < scores.rows; ++r)

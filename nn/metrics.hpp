@@ -20,7 +20,8 @@ struct ConstMatrixView {
 };
 
 // Checks values.size() == rows * cols and that both views have the same shape (throws mtag::Error).
-void check_same_shape(const ConstMatrixView& scores, const ConstMatrixView& labels, const std::string& context);
+void check_same_shape(const ConstMatrixView& scores, const ConstMatrixView& labels,
+                      const std::string& context);
 
 // ---- binary / multi-label ------------------------------------------------------------------------
 // Labels are 0/1 floats; a label >= 0.5 counts as positive.
@@ -61,7 +62,8 @@ double accuracy(const ConstMatrixView& scores, std::span<const std::int32_t> tar
 double top_k_accuracy(const ConstMatrixView& scores, std::span<const std::int32_t> targets, std::size_t k);
 
 // Confusion matrix [classes, classes], row = true class, column = predicted class (argmax), like sklearn.
-std::vector<std::int64_t> confusion_matrix(const ConstMatrixView& scores, std::span<const std::int32_t> targets);
+std::vector<std::int64_t> confusion_matrix(const ConstMatrixView& scores,
+                                           std::span<const std::int32_t> targets);
 
 // Per-class precision, recall and F1 (0 where undefined, sklearn's zero_division default) and support.
 struct ClassReport {

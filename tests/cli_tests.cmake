@@ -113,3 +113,6 @@ else()
   message(WARNING "cli: synth demo corpus tests skipped: no /usr/share/sounds/sf2/TimGM6mb.sf2 "
                   "(run scripts/setup.sh to install timgm6mb-soundfont)")
 endif()
+# mtag bench train runs end to end (no Python reference: --python '').
+add_test(NAME "cli: bench train --quick" COMMAND ${MTAG_EXE} --quiet bench train --quick --json --python "")
+set_tests_properties("cli: bench train --quick" PROPERTIES PASS_REGULAR_EXPRESSION "\"what\":\"optimizer_step\".*\"tagging_metrics\"")

@@ -21,7 +21,7 @@ struct AdaBeliefOptions {
 };
 
 class AdaBelief : public Optimizer {
-public:
+  public:
     AdaBelief(std::vector<ParamGroup> groups, AdaBeliefOptions options);
     AdaBelief(std::vector<Parameter*> params, AdaBeliefOptions options)
         : AdaBelief(single_group(std::move(params)), options) {}
@@ -29,10 +29,10 @@ public:
     void set_momentum(double beta1) override;
     std::string kind() const override { return "adabelief"; }
 
-protected:
+  protected:
     void update(Slot& slot, float* value, const float* grad, std::size_t n, double lr) override;
 
-private:
+  private:
     AdaBeliefOptions m_o;
 };
 

@@ -6,7 +6,8 @@
 namespace mtag::nn {
 
 Adagrad::Adagrad(std::vector<ParamGroup> groups, AdagradOptions o)
-    : Optimizer("adagrad", std::move(groups), {o.lr, o.weight_decay, o.decay_mode, o.decay_bias_and_norm}, {"sum"}),
+    : Optimizer("adagrad", std::move(groups), {o.lr, o.weight_decay, o.decay_mode, o.decay_bias_and_norm},
+                {"sum"}),
       m_o(o) {
     require_optim_range(m_o.lr_decay, 0, 1e6, "adagrad", "lr_decay");
     require_optim_range(m_o.initial_accumulator_value, 0, 1e6, "adagrad", "initial_accumulator_value");

@@ -17,15 +17,16 @@ struct AdagradOptions {
 };
 
 class Adagrad : public Optimizer {
-public:
+  public:
     Adagrad(std::vector<ParamGroup> groups, AdagradOptions options);
-    Adagrad(std::vector<Parameter*> params, AdagradOptions options) : Adagrad(single_group(std::move(params)), options) {}
+    Adagrad(std::vector<Parameter*> params, AdagradOptions options)
+        : Adagrad(single_group(std::move(params)), options) {}
     std::string kind() const override { return "adagrad"; }
 
-protected:
+  protected:
     void update(Slot& slot, float* value, const float* grad, std::size_t n, double lr) override;
 
-private:
+  private:
     AdagradOptions m_o;
 };
 

@@ -31,13 +31,15 @@ void check_adam_family(const std::array<double, 2>& betas, double eps, const cha
 Adam::Adam(std::vector<ParamGroup> groups, AdamOptions o) : Adam(std::move(groups), o, "adam") {}
 
 Adam::Adam(std::vector<ParamGroup> groups, AdamOptions o, std::string kind)
-    : Optimizer(kind, std::move(groups), {o.lr, o.weight_decay, o.decay_mode, o.decay_bias_and_norm}, buffers(o)),
+    : Optimizer(kind, std::move(groups), {o.lr, o.weight_decay, o.decay_mode, o.decay_bias_and_norm},
+                buffers(o)),
       m_o(o),
       m_kind(std::move(kind)) {
     check_adam_family(m_o.betas, m_o.eps, m_kind.c_str());
 }
 
-AdamW::AdamW(std::vector<ParamGroup> groups, AdamWOptions o) : Adam(std::move(groups), from_adamw(o), "adamw") {}
+AdamW::AdamW(std::vector<ParamGroup> groups, AdamWOptions o)
+    : Adam(std::move(groups), from_adamw(o), "adamw") {}
 
 void Adam::update(Slot& slot, float* p, const float* g, std::size_t n, double lr) {
     const double t = static_cast<double>(slot.step);

@@ -30,27 +30,29 @@ struct AdamWOptions {
 };
 
 class Adam : public Optimizer {
-public:
+  public:
     Adam(std::vector<ParamGroup> groups, AdamOptions options);
-    Adam(std::vector<Parameter*> params, AdamOptions options) : Adam(single_group(std::move(params)), options) {}
+    Adam(std::vector<Parameter*> params, AdamOptions options)
+        : Adam(single_group(std::move(params)), options) {}
     // Sets beta1 (what torch's cycling schedules change).
     void set_momentum(double beta1) override;
     std::string kind() const override { return m_kind; }
 
-protected:
+  protected:
     Adam(std::vector<ParamGroup> groups, AdamOptions options, std::string kind);
     void update(Slot& slot, float* value, const float* grad, std::size_t n, double lr) override;
 
-private:
+  private:
     AdamOptions m_o;
     std::string m_kind;
 };
 
 // Adam with decoupled weight decay: p *= 1 - lr wd before each Adam step.
 class AdamW : public Adam {
-public:
+  public:
     AdamW(std::vector<ParamGroup> groups, AdamWOptions options);
-    AdamW(std::vector<Parameter*> params, AdamWOptions options) : AdamW(single_group(std::move(params)), options) {}
+    AdamW(std::vector<Parameter*> params, AdamWOptions options)
+        : AdamW(single_group(std::move(params)), options) {}
 };
 
 // Validates betas in [0, 1) and eps >= 0 for the Adam family.

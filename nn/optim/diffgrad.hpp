@@ -20,17 +20,18 @@ struct DiffGradOptions {
 };
 
 class DiffGrad : public Optimizer {
-public:
+  public:
     DiffGrad(std::vector<ParamGroup> groups, DiffGradOptions options);
-    DiffGrad(std::vector<Parameter*> params, DiffGradOptions options) : DiffGrad(single_group(std::move(params)), options) {}
+    DiffGrad(std::vector<Parameter*> params, DiffGradOptions options)
+        : DiffGrad(single_group(std::move(params)), options) {}
     // Sets beta1 (what torch's cycling schedules change).
     void set_momentum(double beta1) override;
     std::string kind() const override { return "diffgrad"; }
 
-protected:
+  protected:
     void update(Slot& slot, float* value, const float* grad, std::size_t n, double lr) override;
 
-private:
+  private:
     DiffGradOptions m_o;
 };
 

@@ -19,13 +19,14 @@ std::string num(double v) {
 
 }  // namespace
 
-void require_optim_range(double value, double lo, double hi, const char* optimizer, const char* name, bool lo_open,
-                         bool hi_open) {
-    const bool ok = std::isfinite(value) && (lo_open ? value > lo : value >= lo) && (hi_open ? value < hi : value <= hi);
+void require_optim_range(double value, double lo, double hi, const char* optimizer, const char* name,
+                         bool lo_open, bool hi_open) {
+    const bool ok =
+        std::isfinite(value) && (lo_open ? value > lo : value >= lo) && (hi_open ? value < hi : value <= hi);
     if (!ok)
-        throw Error(std::string(optimizer) + " option " + name,
-                    "got " + num(value) + ", expected in " + (lo_open ? "(" : "[") + num(lo) + ", " + num(hi) +
-                        (hi_open ? ")" : "]"));
+        throw Error(std::string(optimizer) + " option " + name, "got " + num(value) + ", expected in " +
+                                                                    (lo_open ? "(" : "[") + num(lo) + ", " +
+                                                                    num(hi) + (hi_open ? ")" : "]"));
 }
 
 std::vector<ParamGroup> single_group(std::vector<Parameter*> params) {
@@ -36,7 +37,10 @@ std::vector<ParamGroup> single_group(std::vector<Parameter*> params) {
 
 Optimizer::Optimizer(std::string kind, std::vector<ParamGroup> groups, const OptimizerCommon& common,
                      std::vector<std::string> buffer_names)
-    : m_kind(std::move(kind)), m_common(common), m_base_lr(common.lr), m_buffer_names(std::move(buffer_names)) {
+    : m_kind(std::move(kind)),
+      m_common(common),
+      m_base_lr(common.lr),
+      m_buffer_names(std::move(buffer_names)) {
     require_optim_range(common.lr, 0, 1e6, m_kind.c_str(), "lr", true);
     require_optim_range(common.weight_decay, 0, 1e6, m_kind.c_str(), "weight_decay");
     if (groups.empty()) throw Error(m_kind, "no parameter groups given");
@@ -61,8 +65,10 @@ Optimizer::Optimizer(std::string kind, std::vector<ParamGroup> groups, const Opt
             slot.group = g;
             slot.key = p->name.empty() ? "param" + std::to_string(m_slots.size()) : p->name;
             if (!keys.insert(slot.key).second)
-                throw Error(m_kind, "two parameters share the name '" + slot.key + "'; state is keyed by name");
-            for (std::size_t b = 0; b < m_buffer_names.size(); ++b) slot.buffers.emplace_back(p->value.shape());
+                throw Error(m_kind,
+                            "two parameters share the name '" + slot.key + "'; state is keyed by name");
+            for (std::size_t b = 0; b < m_buffer_names.size(); ++b)
+                slot.buffers.emplace_back(p->value.shape());
             largest = std::max(largest, p->size());
             m_slots.push_back(std::move(slot));
         }
@@ -138,7 +144,8 @@ OptimizerState Optimizer::state() const {
     OptimizerState s;
     s.scalars["kind"] = m_kind;
     s.scalars["lr"] = m_base_lr;
-    for (const Group& g : m_groups) s.scalars["groups"].push_back({{"lr", g.lr}, {"weight_decay", g.weight_decay}});
+    for (const Group& g : m_groups)
+        s.scalars["groups"].push_back({{"lr", g.lr}, {"weight_decay", g.weight_decay}});
     for (const Slot& slot : m_slots) {
         s.scalars["params"].push_back({{"key", slot.key}, {"step", slot.step}});
         for (std::size_t b = 0; b < slot.buffers.size(); ++b)
@@ -162,18 +169,20 @@ void Optimizer::load_state(const OptimizerState& s) {
     for (std::size_t i = 0; i < m_slots.size(); ++i) {
         const std::string key = params[i].at("key").get<std::string>();
         if (key != m_slots[i].key)
-            throw Error(ctx, "parameter " + std::to_string(i) + " is '" + key + "', expected '" + m_slots[i].key + "'");
+            throw Error(ctx, "parameter " + std::to_string(i) + " is '" + key + "', expected '" +
+                                 m_slots[i].key + "'");
     }
     // Find every buffer before changing anything, so a bad state leaves the optimizer untouched.
     std::vector<const Tensor*> found;
     for (const Slot& slot : m_slots)
         for (std::size_t b = 0; b < slot.buffers.size(); ++b) {
             const std::string name = slot.key + "." + m_buffer_names[b];
-            auto it = std::find_if(s.tensors.begin(), s.tensors.end(), [&](const auto& t) { return t.first == name; });
+            auto it = std::find_if(s.tensors.begin(), s.tensors.end(),
+                                   [&](const auto& t) { return t.first == name; });
             if (it == s.tensors.end()) throw Error(ctx, "tensor '" + name + "' missing");
             if (!(it->second.shape() == slot.buffers[b].shape()))
-                throw Error(ctx, "tensor '" + name + "' has shape " + it->second.shape().str() + ", expected " +
-                                     slot.buffers[b].shape().str());
+                throw Error(ctx, "tensor '" + name + "' has shape " + it->second.shape().str() +
+                                     ", expected " + slot.buffers[b].shape().str());
             found.push_back(&it->second);
         }
     m_base_lr = s.scalars.at("lr").get<double>();

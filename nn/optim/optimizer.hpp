@@ -48,7 +48,7 @@ struct OptimizerState {
 
 // Base class; derived classes implement one update rule.
 class Optimizer {
-public:
+  public:
     virtual ~Optimizer() = default;
     Optimizer(const Optimizer&) = delete;
     Optimizer& operator=(const Optimizer&) = delete;
@@ -77,16 +77,17 @@ public:
 
     // Deep copy of everything step() depends on.
     OptimizerState state() const;
-    // Restores state(); every parameter key, buffer name and shape must match (mtag::Error says got/expected).
+    // Restores state(); every parameter key, buffer name and shape must match (mtag::Error says
+    // got/expected).
     void load_state(const OptimizerState& state);
 
-protected:
+  protected:
     // One parameter and its state; buffers in the order of the names given to the constructor.
     struct Slot {
         Parameter* param = nullptr;
         std::size_t group = 0;
-        std::string key;          // parameter name, or "param<i>" when unnamed
-        std::int64_t step = 0;    // updates applied to this parameter (torch's state['step'])
+        std::string key;        // parameter name, or "param<i>" when unnamed
+        std::int64_t step = 0;  // updates applied to this parameter (torch's state['step'])
         std::vector<Tensor> buffers;
     };
 
@@ -99,7 +100,7 @@ protected:
 
     std::vector<Slot>& slots() { return m_slots; }
 
-private:
+  private:
     struct Group {
         double base_lr;  // the group's lr at construction
         double lr;       // current

@@ -18,17 +18,18 @@ struct RAdamOptions {
 };
 
 class RAdam : public Optimizer {
-public:
+  public:
     RAdam(std::vector<ParamGroup> groups, RAdamOptions options);
-    RAdam(std::vector<Parameter*> params, RAdamOptions options) : RAdam(single_group(std::move(params)), options) {}
+    RAdam(std::vector<Parameter*> params, RAdamOptions options)
+        : RAdam(single_group(std::move(params)), options) {}
     // Sets beta1 (what torch's cycling schedules change).
     void set_momentum(double beta1) override;
     std::string kind() const override { return "radam"; }
 
-protected:
+  protected:
     void update(Slot& slot, float* value, const float* grad, std::size_t n, double lr) override;
 
-private:
+  private:
     RAdamOptions m_o;
 };
 

@@ -17,7 +17,8 @@ std::vector<std::string> buffers(const RmspropOptions& o) {
 }  // namespace
 
 Rmsprop::Rmsprop(std::vector<ParamGroup> groups, RmspropOptions o)
-    : Optimizer("rmsprop", std::move(groups), {o.lr, o.weight_decay, o.decay_mode, o.decay_bias_and_norm}, buffers(o)),
+    : Optimizer("rmsprop", std::move(groups), {o.lr, o.weight_decay, o.decay_mode, o.decay_bias_and_norm},
+                buffers(o)),
       m_o(o) {
     require_optim_range(m_o.alpha, 0, 1, "rmsprop", "alpha");
     require_optim_range(m_o.eps, 0, 1, "rmsprop", "eps");
@@ -57,15 +58,21 @@ void Rmsprop::update(Slot& slot, float* p, const float* g, std::size_t n, double
     float* sq = slot.buffers[0].data();
     float* buf = m_o.momentum > 0 ? slot.buffers[1].data() : nullptr;
     float* gavg = m_o.centered ? slot.buffers.back().data() : nullptr;
-    if (gavg && buf) rmsprop_loop<true, true>(p, g, sq, gavg, buf, n, alpha, one_minus_alpha, eps, mu, neg_lr);
-    else if (gavg) rmsprop_loop<true, false>(p, g, sq, gavg, buf, n, alpha, one_minus_alpha, eps, mu, neg_lr);
-    else if (buf) rmsprop_loop<false, true>(p, g, sq, gavg, buf, n, alpha, one_minus_alpha, eps, mu, neg_lr);
-    else rmsprop_loop<false, false>(p, g, sq, gavg, buf, n, alpha, one_minus_alpha, eps, mu, neg_lr);
+    if (gavg && buf)
+        rmsprop_loop<true, true>(p, g, sq, gavg, buf, n, alpha, one_minus_alpha, eps, mu, neg_lr);
+    else if (gavg)
+        rmsprop_loop<true, false>(p, g, sq, gavg, buf, n, alpha, one_minus_alpha, eps, mu, neg_lr);
+    else if (buf)
+        rmsprop_loop<false, true>(p, g, sq, gavg, buf, n, alpha, one_minus_alpha, eps, mu, neg_lr);
+    else
+        rmsprop_loop<false, false>(p, g, sq, gavg, buf, n, alpha, one_minus_alpha, eps, mu, neg_lr);
 }
 
 void Rmsprop::set_momentum(double momentum) {
     if (m_o.momentum <= 0)
-        throw Error("rmsprop", "built without momentum: cannot cycle it (build with momentum > 0 or cycle_momentum = false)");
+        throw Error(
+            "rmsprop",
+            "built without momentum: cannot cycle it (build with momentum > 0 or cycle_momentum = false)");
     require_optim_range(momentum, 0, 1, "rmsprop", "momentum (set_momentum)", true, true);
     m_o.momentum = momentum;
 }

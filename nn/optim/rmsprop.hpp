@@ -19,17 +19,18 @@ struct RmspropOptions {
 };
 
 class Rmsprop : public Optimizer {
-public:
+  public:
     Rmsprop(std::vector<ParamGroup> groups, RmspropOptions options);
-    Rmsprop(std::vector<Parameter*> params, RmspropOptions options) : Rmsprop(single_group(std::move(params)), options) {}
+    Rmsprop(std::vector<Parameter*> params, RmspropOptions options)
+        : Rmsprop(single_group(std::move(params)), options) {}
     // Changes the momentum (the optimizer must have been built with momentum > 0).
     void set_momentum(double momentum) override;
     std::string kind() const override { return "rmsprop"; }
 
-protected:
+  protected:
     void update(Slot& slot, float* value, const float* grad, std::size_t n, double lr) override;
 
-private:
+  private:
     RmspropOptions m_o;
 };
 

@@ -5,7 +5,9 @@
 
 namespace mtag::nn {
 namespace {
-OptimizerCommon common(const SgdOptions& o) { return {o.lr, o.weight_decay, o.decay_mode, o.decay_bias_and_norm}; }
+OptimizerCommon common(const SgdOptions& o) {
+    return {o.lr, o.weight_decay, o.decay_mode, o.decay_bias_and_norm};
+}
 std::vector<std::string> buffers(const SgdOptions& o) {
     return o.momentum != 0 ? std::vector<std::string>{"momentum_buffer"} : std::vector<std::string>{};
 }
@@ -40,7 +42,9 @@ void Sgd::update(Slot& slot, float* p, const float* g, std::size_t n, double lr)
 
 void Sgd::set_momentum(double momentum) {
     if (m_o.momentum <= 0)
-        throw Error("sgd", "built without momentum: cannot cycle it (build with momentum > 0 or cycle_momentum = false)");
+        throw Error(
+            "sgd",
+            "built without momentum: cannot cycle it (build with momentum > 0 or cycle_momentum = false)");
     require_optim_range(momentum, 0, 1, "sgd", "momentum (set_momentum)", true, true);
     m_o.momentum = momentum;
 }

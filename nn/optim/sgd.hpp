@@ -17,7 +17,7 @@ struct SgdOptions {
 };
 
 class Sgd : public Optimizer {
-public:
+  public:
     Sgd(std::vector<ParamGroup> groups, SgdOptions options);
     Sgd(std::vector<Parameter*> params, SgdOptions options) : Sgd(single_group(std::move(params)), options) {}
     // Changes the momentum (the optimizer must have been built with momentum > 0).
@@ -25,10 +25,10 @@ public:
     std::string kind() const override { return "sgd"; }
     const SgdOptions& options() const { return m_o; }
 
-protected:
+  protected:
     void update(Slot& slot, float* value, const float* grad, std::size_t n, double lr) override;
 
-private:
+  private:
     SgdOptions m_o;
 };
 

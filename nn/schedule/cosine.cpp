@@ -22,7 +22,9 @@ double CosineAnnealing::lr_at(std::int64_t t) const {
 CosineWarmRestarts::CosineWarmRestarts(CosineWarmRestartsOptions options) : m_o(options) {
     require_positive(m_o.lr, "CosineWarmRestarts", "lr");
     require_positive(static_cast<double>(m_o.t_0), "CosineWarmRestarts", "t_0");
-    if (m_o.t_mult < 1) throw Error("CosineWarmRestarts option t_mult", "got " + std::to_string(m_o.t_mult) + ", expected >= 1");
+    if (m_o.t_mult < 1)
+        throw Error("CosineWarmRestarts option t_mult",
+                    "got " + std::to_string(m_o.t_mult) + ", expected >= 1");
     require_non_negative(m_o.eta_min, "CosineWarmRestarts", "eta_min");
 }
 

@@ -13,14 +13,14 @@ struct CosineAnnealingOptions {
     double eta_min = 0;
 };
 class CosineAnnealing : public LrSchedule {
-public:
+  public:
     explicit CosineAnnealing(CosineAnnealingOptions options);
     std::string kind() const override { return "cosine"; }
 
-protected:
+  protected:
     double lr_at(std::int64_t t) const override;
 
-private:
+  private:
     CosineAnnealingOptions m_o;
 };
 
@@ -32,14 +32,14 @@ struct CosineWarmRestartsOptions {
     double eta_min = 0;
 };
 class CosineWarmRestarts : public LrSchedule {
-public:
+  public:
     explicit CosineWarmRestarts(CosineWarmRestartsOptions options);
     std::string kind() const override { return "cosine_warm_restarts"; }
 
-protected:
+  protected:
     double lr_at(std::int64_t t) const override;
 
-private:
+  private:
     CosineWarmRestartsOptions m_o;
 };
 

@@ -30,9 +30,15 @@ std::pair<double, double> CyclicLr::shape_at(std::int64_t t) const {
     const double scale_factor = x <= ratio ? x / ratio : (x - 1) / (ratio - 1);
     double scale = 1;
     switch (m_o.mode) {
-        case CyclicMode::triangular: scale = 1; break;
-        case CyclicMode::triangular2: scale = 1 / std::pow(2., cycle - 1); break;
-        case CyclicMode::exp_range: scale = std::pow(m_o.gamma, td); break;
+        case CyclicMode::triangular:
+            scale = 1;
+            break;
+        case CyclicMode::triangular2:
+            scale = 1 / std::pow(2., cycle - 1);
+            break;
+        case CyclicMode::exp_range:
+            scale = std::pow(m_o.gamma, td);
+            break;
     }
     return {scale_factor, scale};
 }
@@ -52,7 +58,8 @@ OneCycleLr::OneCycleLr(OneCycleLrOptions options) : m_o(options) {
     require_positive(m_o.max_lr, "OneCycleLr", "max_lr");
     require_positive(static_cast<double>(m_o.total_steps), "OneCycleLr", "total_steps");
     if (!(m_o.pct_start >= 0 && m_o.pct_start <= 1))
-        throw Error("OneCycleLr option pct_start", "got " + std::to_string(m_o.pct_start) + ", expected in [0, 1]");
+        throw Error("OneCycleLr option pct_start",
+                    "got " + std::to_string(m_o.pct_start) + ", expected in [0, 1]");
     require_positive(m_o.div_factor, "OneCycleLr", "div_factor");
     require_positive(m_o.final_div_factor, "OneCycleLr", "final_div_factor");
     require_non_negative(m_o.base_momentum, "OneCycleLr", "base_momentum");
@@ -85,7 +92,8 @@ double OneCycleLr::value_at(std::int64_t t, int what) const {
         if (step <= p.end_step || i == count - 1) {
             const double pct = (step - start_step) / (p.end_step - start_step);
             const double a = p.start[what], b = p.end[what];
-            if (m_o.anneal_strategy == AnnealStrategy::cos) return b + (a - b) / 2.0 * (std::cos(std::numbers::pi * pct) + 1);
+            if (m_o.anneal_strategy == AnnealStrategy::cos)
+                return b + (a - b) / 2.0 * (std::cos(std::numbers::pi * pct) + 1);
             return (b - a) * pct + a;
         }
         start_step = p.end_step;
@@ -93,7 +101,9 @@ double OneCycleLr::value_at(std::int64_t t, int what) const {
     return phases[count - 1].end[what];  // not reached
 }
 
-double OneCycleLr::lr_at(std::int64_t t) const { return value_at(t, 0); }
+double OneCycleLr::lr_at(std::int64_t t) const {
+    return value_at(t, 0);
+}
 
 std::optional<double> OneCycleLr::momentum() const {
     if (!m_o.cycle_momentum) return std::nullopt;

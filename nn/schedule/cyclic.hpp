@@ -25,17 +25,17 @@ struct CyclicLrOptions {
     double max_momentum = 0.9;
 };
 class CyclicLr : public LrSchedule {
-public:
+  public:
     explicit CyclicLr(CyclicLrOptions options);
     std::string kind() const override { return "cyclic"; }
     std::optional<double> momentum() const override;
 
-protected:
+  protected:
     double lr_at(std::int64_t t) const override;
     // Position in the cycle: (scale_factor, amplitude scale) at step t.
     std::pair<double, double> shape_at(std::int64_t t) const;
 
-private:
+  private:
     CyclicLrOptions m_o;
 };
 
@@ -57,17 +57,17 @@ struct OneCycleLrOptions {
     double max_momentum = 0.95;
 };
 class OneCycleLr : public LrSchedule {
-public:
+  public:
     explicit OneCycleLr(OneCycleLrOptions options);
     std::string kind() const override { return "one_cycle"; }
     std::optional<double> momentum() const override;
 
-protected:
+  protected:
     double lr_at(std::int64_t t) const override;
     // Rate (what = 0) or momentum (what = 1) at step t.
     double value_at(std::int64_t t, int what) const;
 
-private:
+  private:
     OneCycleLrOptions m_o;
 };
 

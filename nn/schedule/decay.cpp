@@ -8,7 +8,9 @@
 
 namespace mtag::nn {
 
-ConstantLr::ConstantLr(ConstantLrOptions options) : m_o(options) { require_positive(m_o.lr, "ConstantLr", "lr"); }
+ConstantLr::ConstantLr(ConstantLrOptions options) : m_o(options) {
+    require_positive(m_o.lr, "ConstantLr", "lr");
+}
 
 StepLr::StepLr(StepLrOptions options) : m_o(options) {
     require_positive(m_o.lr, "StepLr", "lr");
@@ -28,7 +30,8 @@ MultiStepLr::MultiStepLr(MultiStepLrOptions options) : m_o(std::move(options)) {
 }
 
 double MultiStepLr::lr_at(std::int64_t t) const {
-    const auto passed = std::upper_bound(m_o.milestones.begin(), m_o.milestones.end(), t) - m_o.milestones.begin();
+    const auto passed =
+        std::upper_bound(m_o.milestones.begin(), m_o.milestones.end(), t) - m_o.milestones.begin();
     return m_o.lr * std::pow(m_o.gamma, static_cast<double>(passed));
 }
 
@@ -37,20 +40,26 @@ ExponentialLr::ExponentialLr(ExponentialLrOptions options) : m_o(options) {
     require_positive(m_o.gamma, "ExponentialLr", "gamma");
 }
 
-double ExponentialLr::lr_at(std::int64_t t) const { return m_o.lr * std::pow(m_o.gamma, static_cast<double>(t)); }
+double ExponentialLr::lr_at(std::int64_t t) const {
+    return m_o.lr * std::pow(m_o.gamma, static_cast<double>(t));
+}
 
 ExponentialDecay::ExponentialDecay(ExponentialDecayOptions options) : m_o(options) {
     require_positive(m_o.lr, "ExponentialDecay", "lr");
     require_non_negative(m_o.k, "ExponentialDecay", "k");
 }
 
-double ExponentialDecay::lr_at(std::int64_t t) const { return m_o.lr * std::exp(-m_o.k * static_cast<double>(t)); }
+double ExponentialDecay::lr_at(std::int64_t t) const {
+    return m_o.lr * std::exp(-m_o.k * static_cast<double>(t));
+}
 
 InverseTimeDecay::InverseTimeDecay(InverseTimeDecayOptions options) : m_o(options) {
     require_positive(m_o.lr, "InverseTimeDecay", "lr");
     require_non_negative(m_o.k, "InverseTimeDecay", "k");
 }
 
-double InverseTimeDecay::lr_at(std::int64_t t) const { return m_o.lr / (1.0 + m_o.k * static_cast<double>(t)); }
+double InverseTimeDecay::lr_at(std::int64_t t) const {
+    return m_o.lr / (1.0 + m_o.k * static_cast<double>(t));
+}
 
 }  // namespace mtag::nn

@@ -12,14 +12,14 @@ struct ConstantLrOptions {
     double lr = 1e-3;
 };
 class ConstantLr : public LrSchedule {
-public:
+  public:
     explicit ConstantLr(ConstantLrOptions options);
     std::string kind() const override { return "constant"; }
 
-protected:
+  protected:
     double lr_at(std::int64_t) const override { return m_o.lr; }
 
-private:
+  private:
     ConstantLrOptions m_o;
 };
 
@@ -30,14 +30,14 @@ struct StepLrOptions {
     double gamma = 0.1;
 };
 class StepLr : public LrSchedule {
-public:
+  public:
     explicit StepLr(StepLrOptions options);
     std::string kind() const override { return "step"; }
 
-protected:
+  protected:
     double lr_at(std::int64_t t) const override;
 
-private:
+  private:
     StepLrOptions m_o;
 };
 
@@ -48,14 +48,14 @@ struct MultiStepLrOptions {
     double gamma = 0.1;
 };
 class MultiStepLr : public LrSchedule {
-public:
+  public:
     explicit MultiStepLr(MultiStepLrOptions options);
     std::string kind() const override { return "multi_step"; }
 
-protected:
+  protected:
     double lr_at(std::int64_t t) const override;
 
-private:
+  private:
     MultiStepLrOptions m_o;
 };
 
@@ -65,14 +65,14 @@ struct ExponentialLrOptions {
     double gamma = 0.95;
 };
 class ExponentialLr : public LrSchedule {
-public:
+  public:
     explicit ExponentialLr(ExponentialLrOptions options);
     std::string kind() const override { return "exponential"; }
 
-protected:
+  protected:
     double lr_at(std::int64_t t) const override;
 
-private:
+  private:
     ExponentialLrOptions m_o;
 };
 
@@ -82,14 +82,14 @@ struct ExponentialDecayOptions {
     double k = 0.05;
 };
 class ExponentialDecay : public LrSchedule {
-public:
+  public:
     explicit ExponentialDecay(ExponentialDecayOptions options);
     std::string kind() const override { return "exponential_decay"; }
 
-protected:
+  protected:
     double lr_at(std::int64_t t) const override;
 
-private:
+  private:
     ExponentialDecayOptions m_o;
 };
 
@@ -99,14 +99,14 @@ struct InverseTimeDecayOptions {
     double k = 0.05;
 };
 class InverseTimeDecay : public LrSchedule {
-public:
+  public:
     explicit InverseTimeDecay(InverseTimeDecayOptions options);
     std::string kind() const override { return "inverse_time"; }
 
-protected:
+  protected:
     double lr_at(std::int64_t t) const override;
 
-private:
+  private:
     InverseTimeDecayOptions m_o;
 };
 

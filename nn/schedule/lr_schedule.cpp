@@ -7,7 +7,9 @@
 
 namespace mtag::nn {
 
-nlohmann::json LrSchedule::state() const { return {{"kind", kind()}, {"step", m_step}}; }
+nlohmann::json LrSchedule::state() const {
+    return {{"kind", kind()}, {"step", m_step}};
+}
 
 void LrSchedule::check_kind(const nlohmann::json& state) const {
     const std::string got = state.value("kind", std::string("<none>"));
@@ -22,12 +24,14 @@ void LrSchedule::load_state(const nlohmann::json& state) {
 
 void require_positive(double value, const char* schedule, const char* name) {
     if (!(value > 0) || !std::isfinite(value))
-        throw Error(std::string(schedule) + " option " + name, "got " + std::to_string(value) + ", expected > 0");
+        throw Error(std::string(schedule) + " option " + name,
+                    "got " + std::to_string(value) + ", expected > 0");
 }
 
 void require_non_negative(double value, const char* schedule, const char* name) {
     if (!(value >= 0) || !std::isfinite(value))
-        throw Error(std::string(schedule) + " option " + name, "got " + std::to_string(value) + ", expected >= 0");
+        throw Error(std::string(schedule) + " option " + name,
+                    "got " + std::to_string(value) + ", expected >= 0");
 }
 
 }  // namespace mtag::nn

@@ -15,7 +15,7 @@ namespace mtag::nn {
 
 // Base of every schedule: a step counter plus a rate.
 class LrSchedule {
-public:
+  public:
     virtual ~LrSchedule() = default;
     // Rate for the next update.
     virtual double lr() const { return lr_at(m_step); }
@@ -35,7 +35,7 @@ public:
     // Restores state(); throws mtag::Error if the JSON belongs to another kind of schedule.
     virtual void load_state(const nlohmann::json& state);
 
-protected:
+  protected:
     // Closed-form rate at step t (schedules without history override only this).
     virtual double lr_at(std::int64_t t) const = 0;
     // Checks state["kind"] == kind(); used by load_state overrides.

@@ -19,7 +19,8 @@ ReduceOnPlateau::ReduceOnPlateau(ReduceOnPlateauOptions options)
     : m_o(options), m_lr(options.lr), m_best(worst(options.mode)) {
     require_positive(m_o.lr, "ReduceOnPlateau", "lr");
     if (!(m_o.factor > 0 && m_o.factor < 1))
-        throw Error("ReduceOnPlateau option factor", "got " + std::to_string(m_o.factor) + ", expected in (0, 1)");
+        throw Error("ReduceOnPlateau option factor",
+                    "got " + std::to_string(m_o.factor) + ", expected in (0, 1)");
     require_non_negative(static_cast<double>(m_o.patience), "ReduceOnPlateau", "patience");
     require_non_negative(m_o.threshold, "ReduceOnPlateau", "threshold");
     require_non_negative(static_cast<double>(m_o.cooldown), "ReduceOnPlateau", "cooldown");
@@ -29,8 +30,10 @@ ReduceOnPlateau::ReduceOnPlateau(ReduceOnPlateauOptions options)
 
 bool ReduceOnPlateau::is_better(double a) const {
     if (m_o.mode == MonitorMode::min)
-        return m_o.threshold_mode == ThresholdMode::rel ? a < m_best * (1. - m_o.threshold) : a < m_best - m_o.threshold;
-    return m_o.threshold_mode == ThresholdMode::rel ? a > m_best * (m_o.threshold + 1.) : a > m_best + m_o.threshold;
+        return m_o.threshold_mode == ThresholdMode::rel ? a < m_best * (1. - m_o.threshold)
+                                                        : a < m_best - m_o.threshold;
+    return m_o.threshold_mode == ThresholdMode::rel ? a > m_best * (m_o.threshold + 1.)
+                                                    : a > m_best + m_o.threshold;
 }
 
 void ReduceOnPlateau::step() {

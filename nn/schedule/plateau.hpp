@@ -5,13 +5,13 @@
 
 namespace mtag::nn {
 
-enum class MonitorMode { min, max };        // min for a loss, max for ROC-AUC
-enum class ThresholdMode { rel, abs };      // improvement relative to best, or absolute
+enum class MonitorMode { min, max };    // min for a loss, max for ROC-AUC
+enum class ThresholdMode { rel, abs };  // improvement relative to best, or absolute
 
 struct ReduceOnPlateauOptions {
     double lr = 1e-3;
     MonitorMode mode = MonitorMode::min;
-    double factor = 0.1;  // new_lr = max(lr * factor, min_lr)
+    double factor = 0.1;         // new_lr = max(lr * factor, min_lr)
     std::int64_t patience = 10;  // bad steps tolerated; the rate drops on bad step patience+1
     double threshold = 1e-4;
     ThresholdMode threshold_mode = ThresholdMode::rel;
@@ -22,7 +22,7 @@ struct ReduceOnPlateauOptions {
 
 // Stateful: step(metric) once per evaluation; step() without a value throws.
 class ReduceOnPlateau : public LrSchedule {
-public:
+  public:
     explicit ReduceOnPlateau(ReduceOnPlateauOptions options);
     double lr() const override { return m_lr; }
     void step() override;
@@ -35,10 +35,10 @@ public:
     // Bad steps since the last improvement or reduction.
     std::int64_t num_bad_epochs() const { return m_bad; }
 
-protected:
+  protected:
     double lr_at(std::int64_t) const override { return m_lr; }
 
-private:
+  private:
     bool is_better(double a) const;
     ReduceOnPlateauOptions m_o;
     double m_lr;

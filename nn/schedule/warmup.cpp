@@ -5,11 +5,13 @@
 
 namespace mtag::nn {
 
-Warmup::Warmup(WarmupOptions options, std::unique_ptr<LrSchedule> inner) : m_o(options), m_inner(std::move(inner)) {
+Warmup::Warmup(WarmupOptions options, std::unique_ptr<LrSchedule> inner)
+    : m_o(options), m_inner(std::move(inner)) {
     if (!m_inner) throw Error("Warmup", "needs a schedule to wrap (got null)");
     require_non_negative(static_cast<double>(m_o.warmup_steps), "Warmup", "warmup_steps");
     if (!(m_o.start_factor > 0 && m_o.start_factor <= 1))
-        throw Error("Warmup option start_factor", "got " + std::to_string(m_o.start_factor) + ", expected in (0, 1]");
+        throw Error("Warmup option start_factor",
+                    "got " + std::to_string(m_o.start_factor) + ", expected in (0, 1]");
 }
 
 double Warmup::lr() const {

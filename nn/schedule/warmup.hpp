@@ -16,7 +16,7 @@ struct WarmupOptions {
 };
 
 class Warmup : public LrSchedule {
-public:
+  public:
     Warmup(WarmupOptions options, std::unique_ptr<LrSchedule> inner);
     double lr() const override;
     void step() override;
@@ -27,11 +27,12 @@ public:
     void load_state(const nlohmann::json& state) override;
     // The wrapped schedule.
     LrSchedule& inner() { return *m_inner; }
+    const LrSchedule& inner() const { return *m_inner; }
 
-protected:
+  protected:
     double lr_at(std::int64_t) const override { return lr(); }
 
-private:
+  private:
     WarmupOptions m_o;
     std::unique_ptr<LrSchedule> m_inner;
 };

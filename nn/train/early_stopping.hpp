@@ -3,6 +3,7 @@
 // snapshot of the best weights. An epoch improves when it beats the best by MORE than min_delta
 // (Keras EarlyStopping semantics); after `patience` epochs in a row without improvement,
 // should_stop() turns true (patience 3: improvement at epoch 0, epochs 1, 2, 3 bad -> stop after 3).
+#include "nn/module.hpp"  // Buffer
 #include "nn/parameter.hpp"
 #include "nn/schedule/plateau.hpp"  // MonitorMode
 
@@ -23,9 +24,11 @@ struct EarlyStoppingOptions {
 };
 
 class EarlyStopping {
-public:
-    // `params` are the weights to snapshot; may be empty when keep_best_weights is false.
-    EarlyStopping(EarlyStoppingOptions options, std::vector<Parameter*> params);
+  public:
+    // `params` and `buffers` (BatchNorm running statistics) are what the best snapshot holds; both may
+    // be empty when keep_best_weights is false.
+    EarlyStopping(EarlyStoppingOptions options, std::vector<Parameter*> params,
+                  std::vector<Buffer*> buffers = {});
 
     // Records one epoch's monitored value; returns true if it improved (the snapshot is then refreshed).
     // NaN never improves.
@@ -44,15 +47,15 @@ public:
     bool has_best() const { return m_best_epoch >= 0; }
     const EarlyStoppingOptions& options() const { return m_o; }
 
-    // Counters as JSON; the best weights as tensors named "<parameter name>".
+    // Counters as JSON; the best weights as tensors named "<parameter or buffer name>".
     nlohmann::json state() const;
     std::vector<std::pair<std::string, Tensor>> best_weights() const;
     // Restores both (tensor names and shapes must match the parameters).
     void load_state(const nlohmann::json& state, const std::vector<std::pair<std::string, Tensor>>& best);
 
-private:
+  private:
     EarlyStoppingOptions m_o;
-    std::vector<Parameter*> m_params;
+    std::vector<std::pair<std::string, Tensor*>> m_tracked;  // parameter values, then buffers
     std::vector<Tensor> m_best_values;
     double m_best;
     std::int64_t m_best_epoch = -1;

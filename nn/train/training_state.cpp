@@ -3,6 +3,8 @@
 
 #include "dsp/error.hpp"
 #include "nn/safetensors.hpp"
+#include "nn/schedule/plateau.hpp"
+#include "nn/schedule/warmup.hpp"
 
 #include <cmath>
 
@@ -11,7 +13,9 @@ namespace {
 
 constexpr const char* kFormat = "mtag.training_state";
 
-nlohmann::json number_or_null(double v) { return std::isfinite(v) ? nlohmann::json(v) : nlohmann::json(nullptr); }
+nlohmann::json number_or_null(double v) {
+    return std::isfinite(v) ? nlohmann::json(v) : nlohmann::json(nullptr);
+}
 
 const Tensor& find_tensor(const TrainingCheckpoint& c, const std::string& name) {
     for (const auto& [n, t] : c.tensors)
@@ -20,7 +24,8 @@ const Tensor& find_tensor(const TrainingCheckpoint& c, const std::string& name) 
 }
 
 // Tensors whose names start with prefix, prefix removed.
-std::vector<std::pair<std::string, Tensor>> with_prefix(const TrainingCheckpoint& c, const std::string& prefix) {
+std::vector<std::pair<std::string, Tensor>> with_prefix(const TrainingCheckpoint& c,
+                                                        const std::string& prefix) {
     std::vector<std::pair<std::string, Tensor>> out;
     for (const auto& [n, t] : c.tensors)
         if (n.rfind(prefix, 0) == 0) out.emplace_back(n.substr(prefix.size()), t);
@@ -43,46 +48,62 @@ TrainingCheckpoint load_checkpoint(const std::filesystem::path& path) {
     SafetensorsFile file = read_safetensors(path);
     const auto it = file.metadata.find(kFormat);
     if (it == file.metadata.end())
-        throw Error("training checkpoint '" + path.string() + "'",
-                    std::string("has no __metadata__ entry '") + kFormat + "'; not written by save_checkpoint");
+        throw Error(
+            "training checkpoint '" + path.string() + "'",
+            std::string("has no __metadata__ entry '") + kFormat + "'; not written by save_checkpoint");
     TrainingCheckpoint c;
     try {
         c.scalars = nlohmann::json::parse(it->second);
     } catch (const nlohmann::json::exception& e) {
-        throw Error("training checkpoint '" + path.string() + "'", std::string("malformed state JSON: ") + e.what());
+        throw Error("training checkpoint '" + path.string() + "'",
+                    std::string("malformed state JSON: ") + e.what());
     }
     for (auto& [name, t] : file.tensors) c.tensors.emplace_back(name, std::move(t.value));
     return c;
 }
 
 TrainingState::TrainingState(std::unique_ptr<Optimizer> optimizer, std::unique_ptr<LrSchedule> schedule,
-                             TrainingStateOptions options)
+                             TrainingStateOptions options, std::vector<Buffer*> buffers)
     : m_o(std::move(options)),
       m_optimizer(std::move(optimizer)),
       m_schedule(std::move(schedule)),
       m_params(m_optimizer ? m_optimizer->parameters() : std::vector<Parameter*>{}),
-      m_early(m_o.early_stopping, m_params),
+      m_buffers(std::move(buffers)),
+      m_early(m_o.early_stopping, m_params, m_buffers),
       m_base_lr(m_optimizer ? m_optimizer->lr() : 0) {
     if (!m_optimizer) throw Error("TrainingState", "needs an optimizer (got null)");
-    if (m_o.monitor.empty()) throw Error("TrainingState option monitor", "is empty; name the metric to monitor");
+    if (m_o.monitor.empty())
+        throw Error("TrainingState option monitor", "is empty; name the metric to monitor");
     const auto& r = m_o.reload_best;
     if (r.enabled) {
         if (!(r.lr_factor > 0 && r.lr_factor <= 1))
-            throw Error("TrainingState option reload_best.lr_factor", "got " + std::to_string(r.lr_factor) + ", expected in (0, 1]");
+            throw Error("TrainingState option reload_best.lr_factor",
+                        "got " + std::to_string(r.lr_factor) + ", expected in (0, 1]");
         if (r.max_reloads < 0) throw Error("TrainingState option reload_best.max_reloads", "must be >= 0");
         if (r.switch_to_sgd_at < 0 || r.switch_to_sgd_at > r.max_reloads)
             throw Error("TrainingState option reload_best.switch_to_sgd_at",
                         "got " + std::to_string(r.switch_to_sgd_at) + ", expected 0 (never) .. max_reloads");
         if (r.switch_to_sgd_at > 0 && m_schedule)
-            throw Error("TrainingState", "reload_best.switch_to_sgd_at needs a constant rate (no schedule): the "
-                                         "schedule was built for the first optimizer");
+            throw Error("TrainingState",
+                        "reload_best.switch_to_sgd_at needs a constant rate (no schedule): the "
+                        "schedule was built for the first optimizer");
         if (r.switch_to_sgd_at > 0) Sgd(m_optimizer->param_groups(), r.sgd);  // validate the SGD options now
     }
-    if (m_o.max_grad_norm < 0) throw Error("TrainingState option max_grad_norm", "must be >= 0 (0 = no clipping)");
+    if (m_schedule && m_o.schedule_unit == ScheduleUnit::batch) {
+        const LrSchedule* s = m_schedule.get();
+        while (const auto* w = dynamic_cast<const Warmup*>(s)) s = &w->inner();
+        if (dynamic_cast<const ReduceOnPlateau*>(s))
+            throw Error("TrainingState option schedule_unit",
+                        "reduce-on-plateau needs a monitored value: step it per epoch, not per batch");
+    }
+    if (m_o.max_grad_norm < 0)
+        throw Error("TrainingState option max_grad_norm", "must be >= 0 (0 = no clipping)");
     apply_lr();
 }
 
-double TrainingState::target_lr() const { return (m_schedule ? m_schedule->lr() : m_base_lr) * m_lr_scale; }
+double TrainingState::target_lr() const {
+    return (m_schedule ? m_schedule->lr() : m_base_lr) * m_lr_scale;
+}
 
 void TrainingState::apply_lr() {
     m_optimizer->set_lr(target_lr());
@@ -116,8 +137,11 @@ void TrainingState::switch_to_sgd() {
 
 EpochDecision TrainingState::end_epoch(const std::map<std::string, double>& metrics) {
     const auto it = metrics.find(m_o.monitor);
-    if (it == metrics.end()) throw Error("TrainingState::end_epoch", "metrics lack the monitored '" + m_o.monitor + "'");
-    if (m_stopped) throw Error("TrainingState::end_epoch", "training already stopped at epoch " + std::to_string(m_epoch - 1));
+    if (it == metrics.end())
+        throw Error("TrainingState::end_epoch", "metrics lack the monitored '" + m_o.monitor + "'");
+    if (m_stopped)
+        throw Error("TrainingState::end_epoch",
+                    "training already stopped at epoch " + std::to_string(m_epoch - 1));
     const double value = it->second;
     EpochRecord rec{m_epoch, m_step, m_optimizer->lr(), metrics, {}};
     EpochDecision d;
@@ -153,7 +177,8 @@ EpochDecision TrainingState::end_epoch(const std::map<std::string, double>& metr
     m_last_line = log_line(rec);
     if (!m_o.log_path.empty()) {
         std::ofstream log(m_o.log_path, std::ios::app);
-        if (!log) throw Error("training log '" + m_o.log_path.string() + "'", "cannot be opened for appending");
+        if (!log)
+            throw Error("training log '" + m_o.log_path.string() + "'", "cannot be opened for appending");
         log << m_last_line << '\n';
     }
     return d;
@@ -193,9 +218,11 @@ TrainingCheckpoint TrainingState::save() const {
     for (const auto& r : m_history) {
         nlohmann::json m;
         for (const auto& [k, v] : r.metrics) m[k] = number_or_null(v);
-        s["history"].push_back({{"epoch", r.epoch}, {"step", r.step}, {"lr", r.lr}, {"metrics", m}, {"events", r.events}});
+        s["history"].push_back(
+            {{"epoch", r.epoch}, {"step", r.step}, {"lr", r.lr}, {"metrics", m}, {"events", r.events}});
     }
     for (const Parameter* p : m_params) c.tensors.emplace_back("param." + p->name, p->value.clone());
+    for (const Buffer* b : m_buffers) c.tensors.emplace_back("buffer." + b->name, b->value.clone());
     for (auto& [n, t] : m_early.best_weights()) c.tensors.emplace_back("best." + n, t);
     for (const auto& [n, t] : os.tensors) c.tensors.emplace_back("optimizer." + n, t);
     return c;
@@ -204,12 +231,15 @@ TrainingCheckpoint TrainingState::save() const {
 void TrainingState::load(const TrainingCheckpoint& c) {
     const auto& s = c.scalars;
     if (s.value("format", std::string()) != kFormat)
-        throw Error("training checkpoint", "format is '" + s.value("format", std::string("<none>")) + "', expected '" + kFormat + "'");
+        throw Error("training checkpoint", "format is '" + s.value("format", std::string("<none>")) +
+                                               "', expected '" + kFormat + "'");
     if (s.at("monitor").get<std::string>() != m_o.monitor)
-        throw Error("training checkpoint", "monitors '" + s.at("monitor").get<std::string>() + "', expected '" + m_o.monitor + "'");
+        throw Error("training checkpoint",
+                    "monitors '" + s.at("monitor").get<std::string>() + "', expected '" + m_o.monitor + "'");
     if (s.at("schedule").is_null() != (m_schedule == nullptr))
         throw Error("training checkpoint", std::string("was saved ") + (m_schedule ? "without" : "with") +
-                                               " a schedule, this state has " + (m_schedule ? "one" : "none"));
+                                               " a schedule, this state has " +
+                                               (m_schedule ? "one" : "none"));
     // Check every parameter tensor before touching anything.
     std::vector<const Tensor*> values;
     for (const Parameter* p : m_params) {
@@ -219,11 +249,20 @@ void TrainingState::load(const TrainingCheckpoint& c) {
                                                    ", expected " + p->value.shape().str());
         values.push_back(&t);
     }
+    std::vector<const Tensor*> buffer_values;
+    for (const Buffer* b : m_buffers) {
+        const Tensor& t = find_tensor(c, "buffer." + b->name);
+        if (!(t.shape() == b->value.shape()))
+            throw Error("training checkpoint", "tensor 'buffer." + b->name + "' has shape " +
+                                                   t.shape().str() + ", expected " + b->value.shape().str());
+        buffer_values.push_back(&t);
+    }
     if (s.at("switched_to_sgd").get<bool>() && !m_switched) switch_to_sgd();
     m_optimizer->load_state({s.at("optimizer"), with_prefix(c, "optimizer.")});
     if (m_schedule) m_schedule->load_state(s.at("schedule"));
     m_early.load_state(s.at("early_stopping"), with_prefix(c, "best."));
     for (std::size_t i = 0; i < m_params.size(); ++i) m_params[i]->value.copy_from(*values[i]);
+    for (std::size_t i = 0; i < m_buffers.size(); ++i) m_buffers[i]->value.copy_from(*buffer_values[i]);
     m_epoch = s.at("epoch").get<std::int64_t>();
     m_step = s.at("step").get<std::int64_t>();
     m_reloads = s.at("reloads").get<std::int64_t>();

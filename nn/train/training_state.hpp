@@ -60,7 +60,8 @@ struct EpochDecision {
 };
 
 // A full checkpoint: scalars (counters, options, history, optimizer/schedule scalars) and tensors
-// named "param.<name>" (current weights), "best.<name>" (early-stopping snapshot) and
+// named "param.<name>" (current weights), "buffer.<name>" (current buffers), "best.<name>"
+// (early-stopping snapshot of both) and
 // "optimizer.<name>.<buffer>", ready for a safetensors writer.
 struct TrainingCheckpoint {
     nlohmann::json scalars;
@@ -74,10 +75,12 @@ void save_checkpoint(const TrainingCheckpoint& checkpoint, const std::filesystem
 TrainingCheckpoint load_checkpoint(const std::filesystem::path& path);
 
 class TrainingState {
-public:
+  public:
     // `schedule` may be null (constant rate); it must be null when reload_best switches to SGD.
+    // `buffers` (Module::buffers(): BatchNorm running statistics) join the parameters in the best
+    // snapshot and in checkpoints, so that reloading and resuming restore them too.
     TrainingState(std::unique_ptr<Optimizer> optimizer, std::unique_ptr<LrSchedule> schedule,
-                  TrainingStateOptions options);
+                  TrainingStateOptions options, std::vector<Buffer*> buffers = {});
 
     // Clips (if configured), steps the optimizer, and steps a per-batch schedule.
     void optimizer_step();
@@ -103,7 +106,7 @@ public:
     // built with the same kinds of optimizer (the pre-switch one) and schedule and the same parameters.
     void load(const TrainingCheckpoint& checkpoint);
 
-private:
+  private:
     double target_lr() const;
     void apply_lr();
     void switch_to_sgd();
@@ -113,9 +116,10 @@ private:
     std::unique_ptr<Optimizer> m_optimizer;
     std::unique_ptr<LrSchedule> m_schedule;
     std::vector<Parameter*> m_params;
+    std::vector<Buffer*> m_buffers;
     EarlyStopping m_early;
-    double m_base_lr;      // rate without a schedule (the optimizer's, or the SGD's after a switch)
-    double m_lr_scale = 1; // product of the reload decays
+    double m_base_lr;       // rate without a schedule (the optimizer's, or the SGD's after a switch)
+    double m_lr_scale = 1;  // product of the reload decays
     std::int64_t m_epoch = 0, m_step = 0, m_reloads = 0;
     bool m_switched = false, m_stopped = false;
     double m_last_grad_norm = 0;

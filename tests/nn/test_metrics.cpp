@@ -27,7 +27,8 @@ TEST_CASE("metrics: per-tag ROC-AUC and AP equal sklearn on random and tied scor
                 CHECK(std::isnan(m.average_precision[t]));
             } else {
                 CHECK(m.roc_auc[t] == Approx(c["roc_auc"][t].get<double>()).epsilon(1e-12));
-                CHECK(m.average_precision[t] == Approx(c["average_precision"][t].get<double>()).epsilon(1e-12));
+                CHECK(m.average_precision[t] ==
+                      Approx(c["average_precision"][t].get<double>()).epsilon(1e-12));
             }
         }
         CHECK(m.skipped_tags == c["skipped_tags"].get<std::vector<std::size_t>>());

@@ -111,14 +111,21 @@ TEST_CASE("convergence: every optimizer reaches the logistic-regression optimum 
         {"sgd", [](auto p) { return std::make_unique<Sgd>(p, SgdOptions{.lr = 1.0}); }},
         {"momentum", [](auto p) { return std::make_unique<Sgd>(p, SgdOptions{.lr = 0.2, .momentum = 0.9}); }},
         {"nesterov",
-         [](auto p) { return std::make_unique<Sgd>(p, SgdOptions{.lr = 0.2, .momentum = 0.9, .nesterov = true}); }},
+         [](auto p) {
+             return std::make_unique<Sgd>(p, SgdOptions{.lr = 0.2, .momentum = 0.9, .nesterov = true});
+         }},
         {"adagrad", [](auto p) { return std::make_unique<Adagrad>(p, AdagradOptions{.lr = 0.5}); }},
         {"rmsprop", [](auto p) { return std::make_unique<Rmsprop>(p, RmspropOptions{.lr = 0.01}); }},
         {"rmsprop_centered",
-         [](auto p) { return std::make_unique<Rmsprop>(p, RmspropOptions{.lr = 0.01, .momentum = 0.5, .centered = true}); }},
+         [](auto p) {
+             return std::make_unique<Rmsprop>(p,
+                                              RmspropOptions{.lr = 0.01, .momentum = 0.5, .centered = true});
+         }},
         {"adam", [](auto p) { return std::make_unique<Adam>(p, AdamOptions{.lr = 0.05}); }},
-        {"amsgrad", [](auto p) { return std::make_unique<Adam>(p, AdamOptions{.lr = 0.05, .amsgrad = true}); }},
-        {"adamw", [](auto p) { return std::make_unique<AdamW>(p, AdamWOptions{.lr = 0.05, .weight_decay = 0}); }},
+        {"amsgrad",
+         [](auto p) { return std::make_unique<Adam>(p, AdamOptions{.lr = 0.05, .amsgrad = true}); }},
+        {"adamw",
+         [](auto p) { return std::make_unique<AdamW>(p, AdamWOptions{.lr = 0.05, .weight_decay = 0}); }},
         {"radam", [](auto p) { return std::make_unique<RAdam>(p, RAdamOptions{.lr = 0.05}); }},
         {"diffgrad", [](auto p) { return std::make_unique<DiffGrad>(p, DiffGradOptions{.lr = 0.05}); }},
         {"adabelief", [](auto p) { return std::make_unique<AdaBelief>(p, AdaBeliefOptions{.lr = 0.05}); }},
@@ -172,15 +179,19 @@ int steps_to_converge(const Factory& factory) {
 
 TEST_CASE("convergence: momentum and Adam beat plain SGD on a badly conditioned quadratic", "[optim]") {
     // SGD at its best fixed rate 2 / (L + mu); heavy ball at the classical tuning for kappa = 100.
-    const int sgd = steps_to_converge([](auto p) { return std::make_unique<Sgd>(p, SgdOptions{.lr = 2.0 / 101}); });
+    const int sgd =
+        steps_to_converge([](auto p) { return std::make_unique<Sgd>(p, SgdOptions{.lr = 2.0 / 101}); });
     const int momentum = steps_to_converge([](auto p) {
-        return std::make_unique<Sgd>(p, SgdOptions{.lr = 4.0 / (11.0 * 11.0), .momentum = (9.0 / 11) * (9.0 / 11)});
+        return std::make_unique<Sgd>(
+            p, SgdOptions{.lr = 4.0 / (11.0 * 11.0), .momentum = (9.0 / 11) * (9.0 / 11)});
     });
-    const int nesterov = steps_to_converge(
-        [](auto p) { return std::make_unique<Sgd>(p, SgdOptions{.lr = 0.01, .momentum = 0.8, .nesterov = true}); });
-    const int adam = steps_to_converge([](auto p) { return std::make_unique<Adam>(p, AdamOptions{.lr = 0.02}); });
-    WARN("steps to 1e-6 of f0: sgd " << sgd << ", momentum " << momentum << ", nesterov " << nesterov << ", adam "
-                                     << adam);
+    const int nesterov = steps_to_converge([](auto p) {
+        return std::make_unique<Sgd>(p, SgdOptions{.lr = 0.01, .momentum = 0.8, .nesterov = true});
+    });
+    const int adam =
+        steps_to_converge([](auto p) { return std::make_unique<Adam>(p, AdamOptions{.lr = 0.02}); });
+    WARN("steps to 1e-6 of f0: sgd " << sgd << ", momentum " << momentum << ", nesterov " << nesterov
+                                     << ", adam " << adam);
     CHECK(sgd <= 20000);
     CHECK(momentum < sgd / 2);
     CHECK(nesterov < sgd / 2);

@@ -8,8 +8,8 @@
 #include "nn/optim/rmsprop.hpp"
 #include "nn/optim/sgd.hpp"
 
-#include "dsp/error.hpp"
 #include "../train_fixture.hpp"
+#include "dsp/error.hpp"
 
 #include <catch2/catch.hpp>
 
@@ -55,24 +55,29 @@ struct Problem {
 std::unique_ptr<Optimizer> make(const std::string& name, Problem& pr) {
     using M = WeightDecayMode;
     if (name == "sgd") return std::make_unique<Sgd>(pr.groups(), SgdOptions{.lr = 0.1});
-    if (name == "sgd_weight_decay") return std::make_unique<Sgd>(pr.groups(), SgdOptions{.lr = 0.1, .weight_decay = 0.05});
+    if (name == "sgd_weight_decay")
+        return std::make_unique<Sgd>(pr.groups(), SgdOptions{.lr = 0.1, .weight_decay = 0.05});
     if (name == "sgd_l1")
-        return std::make_unique<Sgd>(pr.groups(), SgdOptions{.lr = 0.1, .weight_decay = 0.05, .decay_mode = M::l1});
-    if (name == "sgd_groups") return std::make_unique<Sgd>(pr.groups(0.01), SgdOptions{.lr = 0.1, .momentum = 0.9});
+        return std::make_unique<Sgd>(pr.groups(),
+                                     SgdOptions{.lr = 0.1, .weight_decay = 0.05, .decay_mode = M::l1});
+    if (name == "sgd_groups")
+        return std::make_unique<Sgd>(pr.groups(0.01), SgdOptions{.lr = 0.1, .momentum = 0.9});
     if (name == "sgd_clip") return std::make_unique<Sgd>(pr.groups(), SgdOptions{.lr = 0.1, .momentum = 0.9});
-    if (name == "momentum") return std::make_unique<Sgd>(pr.groups(), SgdOptions{.lr = 0.05, .momentum = 0.9});
+    if (name == "momentum")
+        return std::make_unique<Sgd>(pr.groups(), SgdOptions{.lr = 0.05, .momentum = 0.9});
     if (name == "momentum_dampening")
         return std::make_unique<Sgd>(pr.groups(), SgdOptions{.lr = 0.05, .momentum = 0.9, .dampening = 0.3});
     if (name == "nesterov")
         return std::make_unique<Sgd>(pr.groups(), SgdOptions{.lr = 0.05, .momentum = 0.9, .nesterov = true});
     if (name == "nesterov_weight_decay")
-        return std::make_unique<Sgd>(pr.groups(),
-                                     SgdOptions{.lr = 0.05, .momentum = 0.9, .nesterov = true, .weight_decay = 0.01});
+        return std::make_unique<Sgd>(
+            pr.groups(), SgdOptions{.lr = 0.05, .momentum = 0.9, .nesterov = true, .weight_decay = 0.01});
     if (name == "adagrad") return std::make_unique<Adagrad>(pr.groups(), AdagradOptions{.lr = 0.1});
     if (name == "adagrad_options")
         return std::make_unique<Adagrad>(
             pr.groups(),
-            AdagradOptions{.lr = 0.1, .lr_decay = 0.01, .initial_accumulator_value = 0.1, .weight_decay = 0.01});
+            AdagradOptions{
+                .lr = 0.1, .lr_decay = 0.01, .initial_accumulator_value = 0.1, .weight_decay = 0.01});
     if (name == "rmsprop") return std::make_unique<Rmsprop>(pr.groups(), RmspropOptions{.lr = 0.01});
     if (name == "rmsprop_momentum")
         return std::make_unique<Rmsprop>(pr.groups(), RmspropOptions{.lr = 0.01, .momentum = 0.8});
@@ -83,16 +88,20 @@ std::unique_ptr<Optimizer> make(const std::string& name, Problem& pr) {
     if (name == "adam_weight_decay")
         return std::make_unique<Adam>(pr.groups(), AdamOptions{.lr = 0.05, .weight_decay = 0.01});
     if (name == "adam_decay_bias")
-        return std::make_unique<Adam>(pr.groups(),
-                                      AdamOptions{.lr = 0.05, .weight_decay = 0.01, .decay_bias_and_norm = true});
+        return std::make_unique<Adam>(
+            pr.groups(), AdamOptions{.lr = 0.05, .weight_decay = 0.01, .decay_bias_and_norm = true});
     if (name == "amsgrad")
-        return std::make_unique<Adam>(pr.groups(), AdamOptions{.lr = 0.05, .betas = {0.8, 0.9}, .amsgrad = true});
-    if (name == "adamw") return std::make_unique<AdamW>(pr.groups(), AdamWOptions{.lr = 0.05, .weight_decay = 0.1});
+        return std::make_unique<Adam>(pr.groups(),
+                                      AdamOptions{.lr = 0.05, .betas = {0.8, 0.9}, .amsgrad = true});
+    if (name == "adamw")
+        return std::make_unique<AdamW>(pr.groups(), AdamWOptions{.lr = 0.05, .weight_decay = 0.1});
     if (name == "adamw_amsgrad")
-        return std::make_unique<AdamW>(pr.groups(), AdamWOptions{.lr = 0.05, .amsgrad = true, .weight_decay = 0.1});
+        return std::make_unique<AdamW>(pr.groups(),
+                                       AdamWOptions{.lr = 0.05, .amsgrad = true, .weight_decay = 0.1});
     if (name == "radam") return std::make_unique<RAdam>(pr.groups(), RAdamOptions{.lr = 0.05});
     if (name == "radam_weight_decay")
-        return std::make_unique<RAdam>(pr.groups(), RAdamOptions{.lr = 0.05, .betas = {0.9, 0.99}, .weight_decay = 0.01});
+        return std::make_unique<RAdam>(pr.groups(),
+                                       RAdamOptions{.lr = 0.05, .betas = {0.9, 0.99}, .weight_decay = 0.01});
     if (name == "diffgrad") return std::make_unique<DiffGrad>(pr.groups(), DiffGradOptions{.lr = 0.05});
     if (name == "adabelief") return std::make_unique<AdaBelief>(pr.groups(), AdaBeliefOptions{.lr = 0.05});
     if (name == "adabelief_eps")
@@ -125,7 +134,8 @@ TEST_CASE("optimizers: 10-step trajectories equal torch (1e-5 relative)", "[opti
                 for (std::size_t i = 0; i < want.size(); ++i) {
                     // Relative error; elements crossing zero (|want| < 0.01) are held to 1e-7 absolute,
                     // since cancellation leaves them only absolute float accuracy.
-                    const double err = std::fabs(p.data()[i] - want[i]) / std::max(std::fabs(double(want[i])), 1e-2);
+                    const double err =
+                        std::fabs(p.data()[i] - want[i]) / std::max(std::fabs(double(want[i])), 1e-2);
                     if (err > worst) worst = err, worst_case = name;
                     INFO(key << "[" << i << "] got " << p.data()[i] << " want " << want[i]);
                     CHECK(err <= 1e-5);
@@ -162,7 +172,8 @@ TEST_CASE("optimizers: frozen parameters are skipped, biases not decayed by defa
 
 TEST_CASE("optimizers: state save/restore continues bit-identically, set_lr keeps group ratios", "[optim]") {
     const auto fx = test::load_train_fixture("optimizers.json");
-    for (const std::string name : {"rmsprop_centered", "amsgrad", "nesterov", "diffgrad", "adagrad_options"}) {
+    for (const std::string name :
+         {"rmsprop_centered", "amsgrad", "nesterov", "diffgrad", "adagrad_options"}) {
         INFO(name);
         Problem a(fx), b(fx);
         auto oa = make(name, a);
@@ -205,7 +216,8 @@ TEST_CASE("optimizers: options are validated in the constructor", "[optim]") {
     CHECK_THROWS_AS(Rmsprop(std::vector<Parameter*>{&p}, RmspropOptions{.alpha = 1.5}), Error);
     CHECK_THROWS_AS(Adam(std::vector<Parameter*>{&p, &p}, AdamOptions{}), Error);
     Parameter q("p", Shape{3});
-    CHECK_THROWS_WITH(Adam(std::vector<Parameter*>{&p, &q}, AdamOptions{}), Catch::Contains("share the name"));
+    CHECK_THROWS_WITH(Adam(std::vector<Parameter*>{&p, &q}, AdamOptions{}),
+                      Catch::Contains("share the name"));
 }
 
 TEST_CASE("optimizers: clip_grad_norm scales to max_norm and returns the norm", "[optim]") {
@@ -218,4 +230,19 @@ TEST_CASE("optimizers: clip_grad_norm scales to max_norm and returns the norm", 
     CHECK(b.grad_data()[0] == Approx(0.8f));
     CHECK(clip_grad_norm({&a, &b}, 10.0) == Approx(1.0).epsilon(1e-5));
     CHECK(b.grad_data()[0] == Approx(0.8f));
+}
+
+TEST_CASE("optimizers: per-group weight decay and lr overrides", "[optim]") {
+    // Zero gradients: only L2 decay moves the weights, p -= lr * wd * p, with each group's own values.
+    Parameter a("a", Shape{2}), b("b", Shape{2});
+    a.value.fill(1.0f);
+    b.value.fill(1.0f);
+    Sgd sgd(std::vector<ParamGroup>{{{&a}, 0.5, 0.2}, {{&b}, {}, {}}}, SgdOptions{.lr = 0.1, .weight_decay = 0.01});
+    sgd.step();
+    CHECK(a.value[0] == Approx(1.0 - 0.5 * 0.2));
+    CHECK(b.value[0] == Approx(1.0 - 0.1 * 0.01));
+    const auto groups = sgd.param_groups();
+    REQUIRE(groups.size() == 2);
+    CHECK(*groups[0].lr == 0.5);
+    CHECK(*groups[1].weight_decay == 0.01);
 }

@@ -23,27 +23,33 @@ namespace {
 struct Model {
     Parameter w{"layer.weight", Shape{2, 3}};
     Parameter b{"layer.bias", Shape{3}, true};
+    Buffer running{"layer.running_mean", Tensor(Shape{3}), false};  // like BatchNorm's, moved by forward
     explicit Model(float init) {
         for (std::size_t i = 0; i < w.size(); ++i) w.data()[i] = init + 0.1f * static_cast<float>(i);
         b.value.fill(-init);
+        running.value.fill(init);
     }
     void gradients(int batch) {
+        for (std::size_t i = 0; i < 3; ++i) running.value[i] = 0.9f * running.value[i] + 0.1f * w.data()[i];
         for (Parameter* p : {&w, &b})
             for (std::size_t i = 0; i < p->size(); ++i) {
                 const float v = p->data()[i];
-                p->grad_data()[i] = v - 0.3f * static_cast<float>((batch + static_cast<int>(i)) % 5) + 0.05f * v * v * v;
+                p->grad_data()[i] =
+                    v - 0.3f * static_cast<float>((batch + static_cast<int>(i)) % 5) + 0.05f * v * v * v;
             }
     }
     std::vector<float> values() const {
         std::vector<float> out(w.data(), w.data() + w.size());
         out.insert(out.end(), b.data(), b.data() + b.size());
+        out.insert(out.end(), running.value.data(), running.value.data() + 3);
         return out;
     }
 };
 
 // Validation values that improve, stall, improve once more, then stall for good.
 double val_loss(std::int64_t epoch) {
-    static const double v[] = {1.0, 0.8, 0.7, 0.75, 0.72, 0.71, 0.65, 0.66, 0.67, 0.68, 0.69, 0.70, 0.71, 0.72};
+    static const double v[] = {1.0,  0.8,  0.7,  0.75, 0.72, 0.71, 0.65,
+                               0.66, 0.67, 0.68, 0.69, 0.70, 0.71, 0.72};
     return v[epoch % 14];
 }
 
@@ -52,14 +58,17 @@ std::unique_ptr<TrainingState> make_state(Model& m, bool with_schedule) {
     o.monitor = "val_loss";
     o.early_stopping = {.mode = MonitorMode::min, .patience = with_schedule ? 20 : 2};
     o.max_grad_norm = 1.0;  // below the typical gradient norm (~2): clipping is exercised
-    if (!with_schedule) o.reload_best = {.enabled = true, .lr_factor = 0.5, .max_reloads = 2, .switch_to_sgd_at = 1};
+    if (!with_schedule)
+        o.reload_best = {.enabled = true, .lr_factor = 0.5, .max_reloads = 2, .switch_to_sgd_at = 1};
     std::unique_ptr<LrSchedule> sched;
     if (with_schedule) {
         o.schedule_unit = ScheduleUnit::batch;
         sched = std::make_unique<CosineAnnealing>(CosineAnnealingOptions{.lr = 0.02, .t_max = 40});
     }
-    auto opt = std::make_unique<Adam>(std::vector<Parameter*>{&m.w, &m.b}, AdamOptions{.lr = 0.02, .weight_decay = 1e-3});
-    return std::make_unique<TrainingState>(std::move(opt), std::move(sched), o);
+    auto opt = std::make_unique<Adam>(std::vector<Parameter*>{&m.w, &m.b},
+                                      AdamOptions{.lr = 0.02, .weight_decay = 1e-3});
+    return std::make_unique<TrainingState>(std::move(opt), std::move(sched), o,
+                                           std::vector<Buffer*>{&m.running});
 }
 
 void run_epochs(Model& m, TrainingState& st, std::int64_t until) {
@@ -75,7 +84,8 @@ void run_epochs(Model& m, TrainingState& st, std::int64_t until) {
 
 }  // namespace
 
-TEST_CASE("training_state: reload best and decay, switch Adam to SGD Nesterov, then stop", "[training_state]") {
+TEST_CASE("training_state: reload best and decay, switch Adam to SGD Nesterov, then stop",
+          "[training_state]") {
     Model m(0.5f);
     auto st = make_state(m, false);
     run_epochs(m, *st, 30);
@@ -93,8 +103,8 @@ TEST_CASE("training_state: reload best and decay, switch Adam to SGD Nesterov, t
     CHECK_FALSE(has(8, "switch_to_sgd"));
     CHECK(has(10, "stop"));
     CHECK(st->optimizer().kind() == "sgd");
-    CHECK(h[5].lr == Approx(1e-3));   // SGD's own rate after the switch
-    CHECK(h[9].lr == Approx(5e-4));   // halved at the second reload
+    CHECK(h[5].lr == Approx(1e-3));  // SGD's own rate after the switch
+    CHECK(h[9].lr == Approx(5e-4));  // halved at the second reload
     CHECK(st->early_stopping().best() == 0.65);
 }
 
@@ -125,7 +135,8 @@ TEST_CASE("training_state: one JSON log line per epoch", "[training_state]") {
     o.early_stopping = {.mode = MonitorMode::max, .patience = 5};
     o.log_path = path;
     TrainingState st(std::make_unique<Adam>(std::vector<Parameter*>{&m.w, &m.b}, AdamOptions{}), nullptr, o);
-    for (int e = 0; e < 4; ++e) st.end_epoch({{"val_roc_auc", 0.6 + 0.05 * e}, {"train_loss", 1.0 / (e + 1)}});
+    for (int e = 0; e < 4; ++e)
+        st.end_epoch({{"val_roc_auc", 0.6 + 0.05 * e}, {"train_loss", 1.0 / (e + 1)}});
     std::ifstream in(path);
     std::string line;
     int n = 0;
@@ -179,16 +190,22 @@ TEST_CASE("training_state: options and checkpoints are validated", "[training_st
     TrainingStateOptions o;
     o.reload_best = {.enabled = true, .max_reloads = 2, .switch_to_sgd_at = 1};
     auto adam = [&] { return std::make_unique<Adam>(std::vector<Parameter*>{&m.w, &m.b}, AdamOptions{}); };
-    CHECK_THROWS_AS(TrainingState(adam(), std::make_unique<CosineAnnealing>(CosineAnnealingOptions{}), o), Error);
+    CHECK_THROWS_AS(TrainingState(adam(), std::make_unique<CosineAnnealing>(CosineAnnealingOptions{}), o),
+                    Error);
     o.reload_best.switch_to_sgd_at = 3;
     CHECK_THROWS_AS(TrainingState(adam(), nullptr, o), Error);
+    TrainingStateOptions per_batch;
+    per_batch.schedule_unit = ScheduleUnit::batch;
+    CHECK_THROWS_AS(TrainingState(adam(), std::make_unique<ReduceOnPlateau>(ReduceOnPlateauOptions{}), per_batch),
+                    Error);
     TrainingState ok(adam(), nullptr, TrainingStateOptions{});
     auto ck = ok.save();
     ck.tensors[0].second = Tensor(Shape{7});
     CHECK_THROWS_WITH(ok.load(ck), Catch::Contains("expected [2, 3]"));
 }
 
-TEST_CASE("training_state: a cycling schedule drives the optimizer's momentum (Adam beta1)", "[training_state]") {
+TEST_CASE("training_state: a cycling schedule drives the optimizer's momentum (Adam beta1)",
+          "[training_state]") {
     // Adam with OneCycleLr(cycle_momentum) must take the same steps as Adam whose lr and beta1 are set
     // by hand to the schedule's values before every step.
     Model a(0.5f), b(0.5f);
