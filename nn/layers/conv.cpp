@@ -1,0 +1,364 @@
+#include "nn/layers/conv.hpp"
+
+#include "dsp/error.hpp"
+#include "nn/threads.hpp"
+#include "nn/workspace.hpp"
+
+#include <cblas.h>
+
+#include <algorithm>
+#include <cstring>
+
+namespace mtag::nn {
+
+namespace {
+
+// Largest unrolled tile (floats) before the output rows are split into several tiles: 16 MB.
+constexpr std::int64_t tile_budget = std::int64_t{1} << 22;
+
+std::string dims(std::int64_t a, std::int64_t b) { return "(" + std::to_string(a) + ", " + std::to_string(b) + ")"; }
+
+// Output positions ow in [0, out_w) whose input column ow*sw - pad + off falls inside [0, w).
+void valid_range(std::int64_t out_w, std::int64_t w, std::int64_t stride, std::int64_t start,
+                 std::int64_t& lo, std::int64_t& hi) {
+    // need 0 <= ow*stride + start < w
+    lo = start >= 0 ? 0 : (-start + stride - 1) / stride;
+    hi = w - start <= 0 ? 0 : (w - start + stride - 1) / stride;
+    lo = std::min(lo, out_w);
+    hi = std::clamp(hi, lo, out_w);
+}
+
+// Unrolls output rows [oh0, oh1) of one sample x (C_in, H, W) into col (patch, (oh1-oh0)*out_w).
+void im2col(const ConvGeometry& g, const float* x, std::int64_t h, std::int64_t w, std::int64_t out_w,
+            std::int64_t oh0, std::int64_t oh1, float* col) {
+    const std::int64_t cols = (oh1 - oh0) * out_w;
+    parallel_for(g.patch(), 4, [&](std::int64_t r0, std::int64_t r1) {
+        for (std::int64_t r = r0; r < r1; ++r) {
+            const std::int64_t j = r % g.kw, i = (r / g.kw) % g.kh, c = r / (g.kw * g.kh);
+            const float* xc = x + c * h * w;
+            float* out = col + r * cols;
+            const std::int64_t start = j * g.dw - g.pad_left;
+            std::int64_t lo, hi;
+            valid_range(out_w, w, g.sw, start, lo, hi);
+            for (std::int64_t oh = oh0; oh < oh1; ++oh, out += out_w) {
+                const std::int64_t ih = oh * g.sh - g.pad_top + i * g.dh;
+                if (ih < 0 || ih >= h) {
+                    std::memset(out, 0, static_cast<std::size_t>(out_w) * sizeof(float));
+                    continue;
+                }
+                const float* row = xc + ih * w + start;
+                for (std::int64_t ow = 0; ow < lo; ++ow) out[ow] = 0.0f;
+                if (g.sw == 1) {
+                    std::memcpy(out + lo, row + lo, static_cast<std::size_t>(hi - lo) * sizeof(float));
+                } else {
+                    for (std::int64_t ow = lo; ow < hi; ++ow) out[ow] = row[ow * g.sw];
+                }
+                for (std::int64_t ow = hi; ow < out_w; ++ow) out[ow] = 0.0f;
+            }
+        }
+    });
+}
+
+// Adds col (patch, (oh1-oh0)*out_w) back into dx (C_in, H, W): the adjoint of im2col. Parallel over
+// input channels so that no two threads write the same element; order of sums is fixed.
+void col2im(const ConvGeometry& g, const float* col, std::int64_t h, std::int64_t w, std::int64_t out_w,
+            std::int64_t oh0, std::int64_t oh1, float* dx) {
+    const std::int64_t cols = (oh1 - oh0) * out_w;
+    parallel_for(g.c_in, 1, [&](std::int64_t c0, std::int64_t c1) {
+        for (std::int64_t c = c0; c < c1; ++c) {
+            float* dxc = dx + c * h * w;
+            for (std::int64_t i = 0; i < g.kh; ++i) {
+                for (std::int64_t j = 0; j < g.kw; ++j) {
+                    const float* in = col + ((c * g.kh + i) * g.kw + j) * cols;
+                    const std::int64_t start = j * g.dw - g.pad_left;
+                    std::int64_t lo, hi;
+                    valid_range(out_w, w, g.sw, start, lo, hi);
+                    for (std::int64_t oh = oh0; oh < oh1; ++oh, in += out_w) {
+                        const std::int64_t ih = oh * g.sh - g.pad_top + i * g.dh;
+                        if (ih < 0 || ih >= h) continue;
+                        float* row = dxc + ih * w + start;
+                        if (g.sw == 1) {
+                            for (std::int64_t ow = lo; ow < hi; ++ow) row[ow] += in[ow];
+                        } else {
+                            for (std::int64_t ow = lo; ow < hi; ++ow) row[ow * g.sw] += in[ow];
+                        }
+                    }
+                }
+            }
+        }
+    });
+}
+
+}  // namespace
+
+ConvBase::ConvBase(const ConvGeometry& geometry, bool bias, const Shape& weight_shape)
+    : m_geo(geometry), m_weight(register_parameter("weight", weight_shape)) {
+    if (bias) m_bias = &register_parameter("bias", {geometry.c_out}, true);
+    m_path = choose_path();
+}
+
+double ConvBase::forward_flops(std::int64_t h, std::int64_t w) const {
+    return 2.0 * static_cast<double>(m_geo.c_out) * static_cast<double>(m_geo.patch()) *
+           static_cast<double>(m_geo.out_h(h)) * static_cast<double>(m_geo.out_w(w));
+}
+
+ConvBase::Path ConvBase::choose_path() const {
+    const ConvGeometry& g = m_geo;
+    const bool no_pad = g.pad_top == 0 && g.pad_bottom == 0 && g.pad_left == 0 && g.pad_right == 0;
+    if (g.kh == 1 && g.kw == 1 && g.sh == 1 && g.sw == 1 && no_pad) return Path::pointwise;
+    // Non-overlapping 1-D windows (sample-level front end, e.g. k3 s3): the input itself, viewed as
+    // (L_out, k) per channel, is the transposed unrolled matrix, so GEMM reads it in place.
+    if (g.kh == 1 && g.sh == 1 && g.kw == g.sw && g.dw == 1 && no_pad && g.c_in <= 4) return Path::strided_patches;
+    return Path::im2col;
+}
+
+std::int64_t ConvBase::tile_rows(std::int64_t out_h, std::int64_t out_w) const {
+    const std::int64_t per_row = std::max<std::int64_t>(1, m_geo.patch() * out_w);
+    return std::clamp<std::int64_t>(tile_budget / per_row, 1, out_h);
+}
+
+Tensor ConvBase::forward_map(const Tensor& x) {
+    const ConvGeometry& g = m_geo;
+    const std::int64_t n = x.dim(0), h = x.dim(2), w = x.dim(3);
+    const std::int64_t oh = g.out_h(h), ow = g.out_w(w);
+    if (oh <= 0 || ow <= 0)
+        throw Error("nn::" + type(), "input map " + dims(h, w) + " is smaller than the (dilated) kernel " +
+                                         dims(g.dh * (g.kh - 1) + 1, g.dw * (g.kw - 1) + 1) + " after padding");
+    m_input = x;
+    Tensor y = reuse_or_allocate(m_output, {n, g.c_out, oh, ow});
+    const std::int64_t hw = oh * ow, k = g.patch();
+    const float* wt = m_weight.value.data();
+    for (std::int64_t b = 0; b < n; ++b) {
+        const float* xb = x.data() + b * g.c_in * h * w;
+        float* yb = y.data() + b * g.c_out * hw;
+        if (m_path == Path::pointwise) {
+            cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, static_cast<int>(g.c_out), static_cast<int>(hw),
+                        static_cast<int>(k), 1.0f, wt, static_cast<int>(k), xb, static_cast<int>(hw), 0.0f, yb,
+                        static_cast<int>(hw));
+        } else if (m_path == Path::strided_patches) {
+            for (std::int64_t c = 0; c < g.c_in; ++c)
+                cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, static_cast<int>(g.c_out), static_cast<int>(ow),
+                            static_cast<int>(g.kw), 1.0f, wt + c * g.kw, static_cast<int>(k), xb + c * w,
+                            static_cast<int>(g.kw), c == 0 ? 0.0f : 1.0f, yb, static_cast<int>(ow));
+        } else {
+            const std::int64_t rows = tile_rows(oh, ow);
+            float* col = scratch(static_cast<std::size_t>(k * rows * ow));
+            for (std::int64_t r0 = 0; r0 < oh; r0 += rows) {
+                const std::int64_t r1 = std::min(oh, r0 + rows);
+                const std::int64_t cols = (r1 - r0) * ow;
+                im2col(g, xb, h, w, ow, r0, r1, col);
+                cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, static_cast<int>(g.c_out),
+                            static_cast<int>(cols), static_cast<int>(k), 1.0f, wt, static_cast<int>(k), col,
+                            static_cast<int>(cols), 0.0f, yb + r0 * ow, static_cast<int>(hw));
+            }
+        }
+    }
+    if (m_bias) {
+        const float* bias = m_bias->value.data();
+        parallel_for(n * g.c_out, std::max<std::int64_t>(1, 16384 / std::max<std::int64_t>(1, hw)),
+                     [&](std::int64_t p0, std::int64_t p1) {
+                         for (std::int64_t p = p0; p < p1; ++p) {
+                             float* row = y.data() + p * hw;
+                             const float bv = bias[p % g.c_out];
+                             for (std::int64_t i = 0; i < hw; ++i) row[i] += bv;
+                         }
+                     });
+    }
+    return y;
+}
+
+Tensor ConvBase::backward_map(const Tensor& gy) {
+    const ConvGeometry& g = m_geo;
+    const Tensor& x = m_input;
+    if (!x.defined()) throw Error("nn::" + type(), "backward() called before forward()");
+    const std::int64_t n = x.dim(0), h = x.dim(2), w = x.dim(3);
+    const std::int64_t oh = g.out_h(h), ow = g.out_w(w), hw = oh * ow, k = g.patch();
+    if (!(gy.shape() == Shape{n, g.c_out, oh, ow}))
+        throw Error("nn::" + type() + "::backward", "grad_output shape " + gy.shape().str() + ", expected " +
+                                                        Shape{n, g.c_out, oh, ow}.str());
+    const bool need_w = m_weight.requires_grad;
+    const bool need_x = input_grad();
+    Tensor gx;
+    if (need_x) {
+        gx = reuse_or_allocate(m_grad_input, x.shape());
+        if (m_path != Path::pointwise) gx.zero();
+    }
+    if (m_bias && m_bias->requires_grad) {
+        // Per-channel sums in a fixed order (independent of the thread count).
+        float* gb = m_bias->grad.data();
+        parallel_for(g.c_out, 1, [&](std::int64_t c0, std::int64_t c1) {
+            for (std::int64_t c = c0; c < c1; ++c) {
+                double s = 0.0;
+                for (std::int64_t b = 0; b < n; ++b) {
+                    const float* row = gy.data() + (b * g.c_out + c) * hw;
+                    float part = 0.0f;
+                    for (std::int64_t i = 0; i < hw; ++i) part += row[i];
+                    s += part;
+                }
+                gb[c] += static_cast<float>(s);
+            }
+        });
+    }
+    const float* wt = m_weight.value.data();
+    float* gw = m_weight.grad.data();
+    const int ik = static_cast<int>(k), ihw = static_cast<int>(hw), ico = static_cast<int>(g.c_out);
+    for (std::int64_t b = 0; b < n; ++b) {
+        const float* xb = x.data() + b * g.c_in * h * w;
+        const float* gyb = gy.data() + b * g.c_out * hw;
+        float* gxb = need_x ? gx.data() + b * g.c_in * h * w : nullptr;
+        if (m_path == Path::pointwise) {
+            if (need_w)
+                cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, ico, ik, ihw, 1.0f, gyb, ihw, xb, ihw, 1.0f, gw, ik);
+            if (need_x)
+                cblas_sgemm(CblasRowMajor, CblasTrans, CblasNoTrans, ik, ihw, ico, 1.0f, wt, ik, gyb, ihw, 0.0f, gxb, ihw);
+        } else if (m_path == Path::strided_patches) {
+            const int iow = static_cast<int>(ow), ikw = static_cast<int>(g.kw);
+            for (std::int64_t c = 0; c < g.c_in; ++c) {
+                if (need_w)
+                    cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, ico, ikw, iow, 1.0f, gyb, iow, xb + c * w, ikw,
+                                1.0f, gw + c * g.kw, ik);
+                if (need_x)
+                    cblas_sgemm(CblasRowMajor, CblasTrans, CblasNoTrans, iow, ikw, ico, 1.0f, gyb, iow, wt + c * g.kw, ik,
+                                0.0f, gxb + c * w, ikw);
+            }
+        } else {
+            const std::int64_t rows = tile_rows(oh, ow);
+            float* col = scratch(static_cast<std::size_t>(k * rows * ow), 0);
+            for (std::int64_t r0 = 0; r0 < oh; r0 += rows) {
+                const std::int64_t r1 = std::min(oh, r0 + rows);
+                const int cols = static_cast<int>((r1 - r0) * ow);
+                const float* gyt = gyb + r0 * ow;
+                if (need_w) {
+                    im2col(g, xb, h, w, ow, r0, r1, col);
+                    cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, ico, ik, cols, 1.0f, gyt, ihw, col, cols, 1.0f,
+                                gw, ik);
+                }
+                if (need_x) {
+                    cblas_sgemm(CblasRowMajor, CblasTrans, CblasNoTrans, ik, cols, ico, 1.0f, wt, ik, gyt, ihw, 0.0f,
+                                col, cols);
+                    col2im(g, col, h, w, ow, r0, r1, gxb);
+                }
+            }
+        }
+    }
+    return gx;
+}
+
+namespace {
+
+void check_positive(const std::string& layer, const std::string& name, std::int64_t v) {
+    if (v < 1) throw Error("nn::" + layer + " options", name + " = " + std::to_string(v) + ", expected >= 1");
+}
+
+// Total 'same' padding split like PyTorch: the smaller half before, the larger after.
+void same_padding(std::int64_t k, std::int64_t d, std::int64_t& before, std::int64_t& after) {
+    const std::int64_t total = d * (k - 1);
+    before = total / 2;
+    after = total - before;
+}
+
+ConvGeometry geometry_2d(const Conv2dOptions& o) {
+    const std::string layer = "Conv2d";
+    check_positive(layer, "in_channels", o.in_channels);
+    check_positive(layer, "out_channels", o.out_channels);
+    for (int a = 0; a < 2; ++a) {
+        check_positive(layer, "kernel_size", o.kernel_size[static_cast<std::size_t>(a)]);
+        check_positive(layer, "stride", o.stride[static_cast<std::size_t>(a)]);
+        check_positive(layer, "dilation", o.dilation[static_cast<std::size_t>(a)]);
+        if (o.padding[static_cast<std::size_t>(a)] < 0)
+            throw Error("nn::Conv2d options", "padding = " + std::to_string(o.padding[static_cast<std::size_t>(a)]) +
+                                                  ", expected >= 0");
+    }
+    if (o.padding_same && (o.stride[0] != 1 || o.stride[1] != 1))
+        throw Error("nn::Conv2d options", "padding='same' needs stride 1 (as in PyTorch)");
+    ConvGeometry g;
+    g.c_in = o.in_channels;
+    g.c_out = o.out_channels;
+    g.kh = o.kernel_size[0];
+    g.kw = o.kernel_size[1];
+    g.sh = o.stride[0];
+    g.sw = o.stride[1];
+    g.dh = o.dilation[0];
+    g.dw = o.dilation[1];
+    if (o.padding_same) {
+        same_padding(g.kh, g.dh, g.pad_top, g.pad_bottom);
+        same_padding(g.kw, g.dw, g.pad_left, g.pad_right);
+    } else {
+        g.pad_top = g.pad_bottom = o.padding[0];
+        g.pad_left = g.pad_right = o.padding[1];
+    }
+    return g;
+}
+
+ConvGeometry geometry_1d(const Conv1dOptions& o) {
+    const std::string layer = "Conv1d";
+    check_positive(layer, "in_channels", o.in_channels);
+    check_positive(layer, "out_channels", o.out_channels);
+    check_positive(layer, "kernel_size", o.kernel_size);
+    check_positive(layer, "stride", o.stride);
+    check_positive(layer, "dilation", o.dilation);
+    if (o.padding < 0) throw Error("nn::Conv1d options", "padding = " + std::to_string(o.padding) + ", expected >= 0");
+    if (o.padding_same && o.stride != 1) throw Error("nn::Conv1d options", "padding='same' needs stride 1 (as in PyTorch)");
+    ConvGeometry g;
+    g.c_in = o.in_channels;
+    g.c_out = o.out_channels;
+    g.kw = o.kernel_size;
+    g.sw = o.stride;
+    g.dw = o.dilation;
+    if (o.padding_same) same_padding(g.kw, g.dw, g.pad_left, g.pad_right);
+    else g.pad_left = g.pad_right = o.padding;
+    return g;
+}
+
+void check_input(const std::string& layer, const Tensor& x, int rank, std::int64_t channels) {
+    if (x.rank() != rank || x.dim(1) != channels) {
+        const std::string expected = rank == 4 ? "(N, " + std::to_string(channels) + ", H, W)"
+                                               : "(N, " + std::to_string(channels) + ", L)";
+        throw Error("nn::" + layer, "input shape " + x.shape().str() + ", expected " + expected);
+    }
+}
+
+}  // namespace
+
+Conv2d::Conv2d(const Conv2dOptions& options)
+    : ConvBase(geometry_2d(options), options.bias,
+               {options.out_channels, options.in_channels, options.kernel_size[0], options.kernel_size[1]}),
+      m_options(options) {}
+
+Tensor Conv2d::forward(const Tensor& input) {
+    check_input("Conv2d", input, 4, m_geo.c_in);
+    return forward_map(input);
+}
+
+Tensor Conv2d::backward(const Tensor& grad_output) { return backward_map(grad_output); }
+
+nlohmann::json Conv2d::config() const {
+    const Conv2dOptions& o = m_options;
+    return {{"type", type()},       {"in_channels", o.in_channels}, {"out_channels", o.out_channels},
+            {"kernel_size", o.kernel_size}, {"stride", o.stride}, {"padding", o.padding},
+            {"dilation", o.dilation}, {"padding_same", o.padding_same}, {"bias", o.bias}};
+}
+
+Conv1d::Conv1d(const Conv1dOptions& options)
+    : ConvBase(geometry_1d(options), options.bias, {options.out_channels, options.in_channels, options.kernel_size}),
+      m_options(options) {}
+
+Tensor Conv1d::forward(const Tensor& input) {
+    check_input("Conv1d", input, 3, m_geo.c_in);
+    Tensor y = forward_map(input.view({input.dim(0), input.dim(1), 1, input.dim(2)}));
+    return y.view({y.dim(0), y.dim(1), y.dim(3)});
+}
+
+Tensor Conv1d::backward(const Tensor& grad_output) {
+    Tensor gx = backward_map(grad_output.view({grad_output.dim(0), grad_output.dim(1), 1, grad_output.dim(2)}));
+    return gx.defined() ? gx.view({gx.dim(0), gx.dim(1), gx.dim(3)}) : gx;
+}
+
+nlohmann::json Conv1d::config() const {
+    const Conv1dOptions& o = m_options;
+    return {{"type", type()},       {"in_channels", o.in_channels}, {"out_channels", o.out_channels},
+            {"kernel_size", o.kernel_size}, {"stride", o.stride}, {"padding", o.padding},
+            {"dilation", o.dilation}, {"padding_same", o.padding_same}, {"bias", o.bias}};
+}
+
+}  // namespace mtag::nn

@@ -1,0 +1,112 @@
+#pragma once
+// Conv1d and Conv2d (PyTorch semantics: cross-correlation, weight (C_out, C_in, kH, kW), optional bias,
+// stride, zero padding incl. 'same', dilation; groups = 1). Computed as im2col + cblas_sgemm over tiles
+// of output rows (bounded workspace), with zero-copy GEMM paths for 1x1 kernels and for the strided
+// "stride == kernel" first layer of sample-level models.
+// ref: torch.nn.Conv1d / torch.nn.Conv2d; Chellapilla et al. 2006 (im2col unrolling).
+#include "nn/module.hpp"
+
+#include <array>
+#include <cstdint>
+
+namespace mtag::nn {
+
+// Options of Conv2d; names and defaults follow torch.nn.Conv2d.
+struct Conv2dOptions {
+    std::int64_t in_channels = 1;
+    std::int64_t out_channels = 1;
+    std::array<std::int64_t, 2> kernel_size{3, 3};
+    std::array<std::int64_t, 2> stride{1, 1};
+    std::array<std::int64_t, 2> padding{0, 0};  // symmetric zero padding (ignored when padding_same)
+    std::array<std::int64_t, 2> dilation{1, 1};
+    // PyTorch padding='same': total dilation*(k-1), the extra element (if odd) after; stride must be 1.
+    bool padding_same = false;
+    bool bias = true;
+};
+
+// Options of Conv1d; names and defaults follow torch.nn.Conv1d.
+struct Conv1dOptions {
+    std::int64_t in_channels = 1;
+    std::int64_t out_channels = 1;
+    std::int64_t kernel_size = 3;
+    std::int64_t stride = 1;
+    std::int64_t padding = 0;
+    std::int64_t dilation = 1;
+    bool padding_same = false;
+    bool bias = true;
+};
+
+// The geometry shared by both layers: 1-D convolutions run as 2-D ones over a (1, L) map.
+struct ConvGeometry {
+    std::int64_t c_in = 0, c_out = 0;
+    std::int64_t kh = 1, kw = 1, sh = 1, sw = 1, dh = 1, dw = 1;
+    std::int64_t pad_top = 0, pad_bottom = 0, pad_left = 0, pad_right = 0;
+
+    std::int64_t out_h(std::int64_t h) const { return (h + pad_top + pad_bottom - dh * (kh - 1) - 1) / sh + 1; }
+    std::int64_t out_w(std::int64_t w) const { return (w + pad_left + pad_right - dw * (kw - 1) - 1) / sw + 1; }
+    // Rows of the unrolled (im2col) matrix: C_in * kH * kW.
+    std::int64_t patch() const { return c_in * kh * kw; }
+};
+
+// The shared implementation; Conv1d and Conv2d only translate options and shapes.
+class ConvBase : public Module {
+public:
+    Parameter& weight() { return m_weight; }
+    Parameter* bias() { return m_bias; }
+    const ConvGeometry& geometry() const { return m_geo; }
+    // Multiply-adds of one forward pass for an input map of h x w (per sample).
+    double forward_flops(std::int64_t h, std::int64_t w) const;
+
+protected:
+    ConvBase(const ConvGeometry& geometry, bool bias, const Shape& weight_shape);
+    // x: (N, C_in, H, W) -> (N, C_out, H_out, W_out).
+    Tensor forward_map(const Tensor& x);
+    // grad_y: (N, C_out, H_out, W_out) -> grad of the cached input.
+    Tensor backward_map(const Tensor& grad_y);
+    void reset_parameters();
+
+    ConvGeometry m_geo;
+
+private:
+    enum class Path { im2col, pointwise, strided_patches };
+    Path choose_path() const;
+    // Rows of output per tile so that the unrolled tile stays within the workspace budget.
+    std::int64_t tile_rows(std::int64_t out_h, std::int64_t out_w) const;
+
+    Parameter& m_weight;
+    Parameter* m_bias = nullptr;
+    Tensor m_input;   // (N, C_in, H, W) view of the last forward input (shared, not copied)
+    Tensor m_output;  // reused output storage
+    Tensor m_grad_input;
+    Path m_path = Path::im2col;
+};
+
+// 2-D convolution over (N, C_in, H, W).
+class Conv2d : public ConvBase {
+public:
+    explicit Conv2d(const Conv2dOptions& options);
+    Tensor forward(const Tensor& input) override;
+    Tensor backward(const Tensor& grad_output) override;
+    std::string type() const override { return "Conv2d"; }
+    nlohmann::json config() const override;
+    const Conv2dOptions& options() const { return m_options; }
+
+private:
+    Conv2dOptions m_options;
+};
+
+// 1-D convolution over (N, C_in, L).
+class Conv1d : public ConvBase {
+public:
+    explicit Conv1d(const Conv1dOptions& options);
+    Tensor forward(const Tensor& input) override;
+    Tensor backward(const Tensor& grad_output) override;
+    std::string type() const override { return "Conv1d"; }
+    nlohmann::json config() const override;
+    const Conv1dOptions& options() const { return m_options; }
+
+private:
+    Conv1dOptions m_options;
+};
+
+}  // namespace mtag::nn

@@ -1,0 +1,133 @@
+#include "nn/layers/conv.hpp"
+
+#include "dsp/error.hpp"
+#include "nn/threads.hpp"
+#include "nn/gradcheck.hpp"
+
+#include <catch2/catch.hpp>
+
+using namespace mtag::nn;
+using mtag::nn::test::gradcheck;
+using mtag::nn::test::random_tensor;
+
+namespace {
+
+void randomize(Module& m, std::uint64_t seed) {
+    for (Parameter* p : m.parameters()) p->value.copy_from(random_tensor(p->shape(), seed++, -0.5f, 0.5f));
+}
+
+// Direct (naive) Conv2d for reference.
+Tensor naive_conv2d(const Tensor& x, const Tensor& w, const Tensor* b, const ConvGeometry& g) {
+    const auto n = x.dim(0), h = x.dim(2), wd = x.dim(3), oh = g.out_h(h), ow = g.out_w(wd);
+    Tensor y({n, g.c_out, oh, ow});
+    for (std::int64_t s = 0; s < n; ++s)
+        for (std::int64_t co = 0; co < g.c_out; ++co)
+            for (std::int64_t i = 0; i < oh; ++i)
+                for (std::int64_t j = 0; j < ow; ++j) {
+                    double acc = b ? (*b)[static_cast<std::size_t>(co)] : 0.0f;
+                    for (std::int64_t ci = 0; ci < g.c_in; ++ci)
+                        for (std::int64_t a = 0; a < g.kh; ++a)
+                            for (std::int64_t c = 0; c < g.kw; ++c) {
+                                const auto ih = i * g.sh - g.pad_top + a * g.dh, iw = j * g.sw - g.pad_left + c * g.dw;
+                                if (ih < 0 || ih >= h || iw < 0 || iw >= wd) continue;
+                                acc += double(x.at(s, ci, ih, iw)) * double(w.at(co, ci, a, c));
+                            }
+                    y.at(s, co, i, j) = static_cast<float>(acc);
+                }
+    return y;
+}
+
+}  // namespace
+
+TEST_CASE("conv: Conv2d forward equals a direct convolution (stride, padding, dilation, same)") {
+    struct Case { Conv2dOptions o; std::int64_t h, w; };
+    const std::vector<Case> cases = {
+        {{.in_channels = 2, .out_channels = 3}, 7, 9},
+        {{.in_channels = 3, .out_channels = 4, .kernel_size = {3, 2}, .stride = {2, 3}, .padding = {1, 2}}, 9, 11},
+        {{.in_channels = 2, .out_channels = 2, .kernel_size = {3, 3}, .padding = {2, 1}, .dilation = {2, 3}}, 8, 10},
+        {{.in_channels = 2, .out_channels = 3, .kernel_size = {4, 3}, .padding_same = true}, 6, 7},
+        {{.in_channels = 5, .out_channels = 3, .kernel_size = {1, 1}, .bias = false}, 4, 5},
+    };
+    for (const Case& c : cases) {
+        Conv2d conv(c.o);
+        randomize(conv, 3);
+        const Tensor x = random_tensor({2, c.o.in_channels, c.h, c.w}, 11);
+        const Tensor y = conv.forward(x);
+        const Tensor ref = naive_conv2d(x, conv.weight().value, conv.bias() ? &conv.bias()->value : nullptr,
+                                        conv.geometry());
+        REQUIRE(y.shape() == ref.shape());
+        for (std::size_t i = 0; i < y.size(); ++i) REQUIRE(y[i] == Approx(ref[i]).margin(1e-5));
+        if (c.o.padding_same) CHECK(y.shape() == Shape({2, 3, 6, 7}));
+    }
+}
+
+TEST_CASE("conv: Conv2d gradients match finite differences") {
+    const std::vector<Conv2dOptions> cases = {
+        {.in_channels = 2, .out_channels = 3},
+        {.in_channels = 3, .out_channels = 2, .kernel_size = {3, 2}, .stride = {2, 3}, .padding = {1, 2}},
+        {.in_channels = 2, .out_channels = 2, .kernel_size = {2, 3}, .padding = {1, 1}, .dilation = {2, 2}},
+        {.in_channels = 2, .out_channels = 3, .kernel_size = {4, 3}, .padding_same = true},
+        {.in_channels = 3, .out_channels = 2, .kernel_size = {1, 1}},
+    };
+    for (const Conv2dOptions& o : cases) {
+        Conv2d conv(o);
+        randomize(conv, 5);
+        const auto e = gradcheck(conv, random_tensor({2, o.in_channels, 7, 9}, 13));
+        CHECK(e.input < 2e-3);
+        CHECK(e.param < 2e-3);
+    }
+}
+
+TEST_CASE("conv: Conv1d gradients, strided sample-level path and odd sizes") {
+    const std::vector<Conv1dOptions> cases = {
+        {.in_channels = 1, .out_channels = 4, .kernel_size = 3, .stride = 3},  // zero-copy strided path
+        {.in_channels = 3, .out_channels = 4, .kernel_size = 3, .padding = 1},
+        {.in_channels = 2, .out_channels = 3, .kernel_size = 4, .stride = 2, .padding = 2, .dilation = 2},
+        {.in_channels = 2, .out_channels = 3, .kernel_size = 4, .padding_same = true},
+        {.in_channels = 4, .out_channels = 2, .kernel_size = 1},
+    };
+    for (const Conv1dOptions& o : cases) {
+        Conv1d conv(o);
+        randomize(conv, 9);
+        const Tensor x = random_tensor({3, o.in_channels, 29}, 17);
+        const auto e = gradcheck(conv, x);
+        CHECK(e.input < 2e-3);
+        CHECK(e.param < 2e-3);
+        // Conv1d equals Conv2d on a (1, L) map.
+        Conv2d c2({.in_channels = o.in_channels, .out_channels = o.out_channels, .kernel_size = {1, o.kernel_size},
+                   .stride = {1, o.stride}, .padding = {0, o.padding}, .dilation = {1, o.dilation},
+                   .padding_same = o.padding_same});
+        c2.weight().value.copy_from(conv.weight().value);
+        c2.bias()->value.copy_from(conv.bias()->value);
+        const Tensor y1 = conv.forward(x);
+        const Tensor y2 = c2.forward(x.view({3, o.in_channels, 1, 29}));
+        REQUIRE(y1.size() == y2.size());
+        for (std::size_t i = 0; i < y1.size(); ++i) REQUIRE(y1[i] == Approx(y2[i]).margin(1e-5));
+    }
+}
+
+TEST_CASE("conv: frozen weights and no input gradient skip work; bad shapes are rejected") {
+    Conv2d conv({.in_channels = 2, .out_channels = 2});
+    randomize(conv, 1);
+    conv.freeze();
+    conv.set_input_grad(false);
+    const Tensor x = random_tensor({1, 2, 5, 5}, 2);
+    const Tensor y = conv.forward(x);
+    CHECK_FALSE(conv.backward(y).defined());
+    for (float g : conv.weight().grad.span()) CHECK(g == 0.0f);
+    CHECK_THROWS_AS(conv.forward(random_tensor({1, 3, 5, 5}, 2)), mtag::Error);
+    CHECK_THROWS_AS(conv.forward(random_tensor({1, 2, 2, 2}, 2)), mtag::Error);
+    CHECK_THROWS_AS(Conv2d({.in_channels = 1, .out_channels = 1, .stride = {2, 2}, .padding_same = true}), mtag::Error);
+}
+
+TEST_CASE("conv: same result with 1 and 2 threads") {
+    Conv2d conv({.in_channels = 3, .out_channels = 8, .padding = {1, 1}});
+    randomize(conv, 4);
+    const Tensor x = random_tensor({2, 3, 20, 30}, 6);
+    set_thread_budget(1);
+    const Tensor a = conv.forward(x).clone();
+    set_thread_budget(2);
+    const Tensor b = conv.forward(x).clone();
+    set_thread_budget(1);
+    for (std::size_t i = 0; i < a.size(); ++i) REQUIRE(a[i] == Approx(b[i]).margin(1e-5));
+}
