@@ -66,8 +66,8 @@ std::int64_t round_up(std::int64_t value, std::int64_t multiple) { return (value
 
 // The streaming state. STFT-based kinds run the STFT's frame-range interface on the samples that have
 // arrived; the CQT (whose plan transforms whole signals) runs on overlapping segments that start on a
-// multiple of the hop and of every decimation step, with a margin longer than the longest kernel plus
-// the decimation filters' reach, and keeps only the segment's interior frames.
+// multiple of Cqt::alignment(), with Cqt::reach() samples of context, and keeps the segment's interior
+// frames.
 struct FeatureExtractor::Impl {
     std::optional<Stft> stft;             // stft kind
     std::optional<MelSpectrogram> mel;    // mel, logmel, mfcc
@@ -99,15 +99,11 @@ FeatureExtractor::FeatureExtractor(const FeatureConfig& config)
             break;
         case FeatureKind::cqt: {
             Cqt& cqt = m_impl->cqt.emplace(cqt_options(c));
-            const int decimations = cqt.n_octaves() + cqt.early_decimations();
-            const std::int64_t step = std::int64_t{1} << std::min(decimations + 1, 30);
-            m_impl->cqt_align = std::lcm(static_cast<std::int64_t>(c.hop_length), step);
-            double longest = 0;
-            for (double length : cqt.lengths()) longest = std::max(longest, length);
-            // Half the longest kernel, plus the half-band filter's reach at every level (143 taps at the
-            // decimated rate), with a factor 2 of safety.
-            const double reach = longest / 2 + 2.0 * 72.0 * static_cast<double>(step);
-            m_impl->cqt_margin = round_up(static_cast<std::int64_t>(std::ceil(reach)), m_impl->cqt_align);
+            // Segments start on multiples of the hop and of every decimation step and carry reach()
+            // samples of context on each side: their interior frames equal the whole-signal ones.
+            m_impl->cqt_align = std::lcm(static_cast<std::int64_t>(c.hop_length),
+                                         static_cast<std::int64_t>(cqt.alignment()));
+            m_impl->cqt_margin = round_up(static_cast<std::int64_t>(cqt.reach()), m_impl->cqt_align);
             break;
         }
     }
