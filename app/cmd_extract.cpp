@@ -82,7 +82,7 @@ Command add_extract_command(CLI::App& root, const GlobalOptions& global) {
         ->check(CLI::ExistingFile);
     cmd->add_option("--config", o->config, "Feature config JSON (or a features.json of an earlier run)")
         ->check(CLI::ExistingFile);
-    cmd->add_option("--out", o->out, "Output folder; mirrors the input tree, one .npy per file")->required();
+    cmd->add_option("--out", o->out, "Output folder (required); mirrors the input tree, one .npy per file");
     cmd->add_option("--jobs,-j", o->jobs, "Files in parallel (default: all cores; --threads caps it)")
         ->check(CLI::NonNegativeNumber);
     cmd->add_flag("--force", o->extract.force, "Recompute outputs an earlier run already finished");
@@ -134,6 +134,7 @@ Command add_extract_command(CLI::App& root, const GlobalOptions& global) {
         }
         if (o->inputs.empty() && o->extract.manifest.empty())
             throw UsageError("mtag extract needs input files, folders or --manifest");
+        if (o->out.empty()) throw UsageError("mtag extract needs --out DIR");
         ExtractOptions& e = o->extract;
         e.inputs = o->inputs;
         e.out_dir = o->out;
