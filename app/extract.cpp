@@ -226,7 +226,7 @@ std::vector<ExtractItem> collect_extract_items(const ExtractOptions& options) {
         if (fs::is_directory(path, ec)) {
             roots.push_back(absolute_normal(path));
             std::vector<fs::path> found;
-            for (auto it = fs::recursive_directory_iterator(path, fs::directory_options::follow_directory_symlink, ec);
+            for (auto it = fs::recursive_directory_iterator(path, fs::directory_options::skip_permission_denied, ec);
                  !ec && it != fs::recursive_directory_iterator(); it.increment(ec)) {
                 if (it->is_regular_file(ec) && dsp::is_audio_extension(it->path())) found.push_back(it->path());
             }

@@ -3,8 +3,9 @@
 // OUT/features.json. Separate from the CLI parsing so tests can drive it directly.
 //
 // Output layout: OUT mirrors the inputs' tree. Folder inputs are walked recursively for audio
-// extensions; each file's output is its path relative to the common folder of all inputs (or to the
-// manifest's folder) with the extension replaced by ".npy" ("a/b.wav" -> "OUT/a/b.npy"). When two
+// extensions (symlinked folders are not followed, so a link cycle cannot loop; pass them as inputs);
+// each file's output is its path relative to the common folder of all inputs (or to the manifest's
+// folder) with the extension replaced by ".npy" ("a/b.wav" -> "OUT/a/b.npy"). When two
 // inputs would map to the same name ("b.wav" and "b.flac"), the later one keeps its extension
 // ("b.flac.npy").
 //
