@@ -36,7 +36,7 @@ PadMode parse_pad_mode(std::string_view name);
 // "constant" or "reflect".
 std::string pad_mode_name(PadMode mode);
 
-// ref: librosa.stft parameters (same names, same defaults except where noted).
+// ref: librosa.stft parameters (same names and defaults).
 struct StftOptions {
     int n_fft = 2048;         // FFT size (frame length after zero-padding the window)
     int hop_length = 0;       // samples between frames; 0 => win_length / 4
