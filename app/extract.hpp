@@ -32,13 +32,13 @@ struct ExtractItem {
 
 // Everything `mtag extract` was asked to do.
 struct ExtractOptions {
-    std::vector<std::string> inputs;     // files and folders
-    std::string manifest;                // CSV with a header containing "path" (paths relative to its folder)
+    std::vector<std::string> inputs;  // files and folders
+    std::string manifest;             // CSV with a header containing "path" (paths relative to its folder)
     std::filesystem::path out_dir;
     dsp::FeatureConfig config;
-    int jobs = 1;                        // files in parallel
-    bool quiet = false;                  // no progress on stderr
-    bool force = false;                  // recompute even what a previous run finished
+    int jobs = 1;        // files in parallel
+    bool quiet = false;  // no progress on stderr
+    bool force = false;  // recompute even what a previous run finished
     dsp::ResampleQuality resample_quality = dsp::ResampleQuality::medium;
     double progress_interval_seconds = 10.0;  // between plain progress lines when stderr is not a terminal
 };
@@ -47,7 +47,7 @@ struct ExtractOptions {
 struct ExtractSummary {
     std::size_t total = 0;
     std::size_t computed = 0;
-    std::size_t skipped = 0;   // already done by a previous run with the same config
+    std::size_t skipped = 0;  // already done by a previous run with the same config
     std::size_t failed = 0;
     double wall_seconds = 0.0;
     int exit_code() const { return failed == 0 ? 0 : 3; }
