@@ -1,0 +1,124 @@
+#pragma once
+// Batches for training and evaluation: a seeded shuffle per epoch, and worker threads that build whole
+// batches ahead of the trainer (decode -> augment -> features -> crop, through a SampleFn) into a
+// bounded window, so the trainer does not wait when there are cores to spare and memory stays flat.
+//
+// Determinism: the order of an epoch depends only on (seed, epoch), and every example gets its own
+// seed from (seed, epoch, position in the epoch), so the batches are identical whatever the number of
+// workers and however the threads are scheduled. Batches are delivered in order.
+#include "data/dataset.hpp"
+#include "dsp/matrix.hpp"
+
+#include <condition_variable>
+#include <cstdint>
+#include <exception>
+#include <functional>
+#include <map>
+#include <mutex>
+#include <optional>
+#include <thread>
+#include <vector>
+
+namespace mtag::data {
+
+// Where an example comes from, for the SampleFn.
+struct SampleContext {
+    std::size_t clip_index = 0;  // into Dataset::clips
+    std::uint64_t epoch = 0;
+    std::size_t repeat = 0;      // which of the clip's crops in this epoch (0 .. repeats-1)
+    std::uint64_t seed = 0;      // this example's own seed (crop offsets, augmentation)
+};
+
+// One example: the model input ([bins, frames] features, or [1, samples] for a waveform) and targets.
+struct Sample {
+    dsp::FloatMatrix input;
+    std::vector<float> target;
+};
+
+// Builds one example. Called concurrently from the worker threads, so it must be thread-safe; it may
+// reuse `out`'s buffers. Throws mtag::Error for a clip it cannot read.
+using SampleFn = std::function<void(const Clip& clip, const SampleContext& context, Sample& out)>;
+
+// Examples stacked along a leading batch axis: inputs [size, bins, frames], targets [size, n_tags].
+struct Batch {
+    std::uint64_t epoch = 0;
+    std::size_t index = 0;                  // batch number within the epoch
+    std::vector<std::size_t> clip_indices;  // one per example
+    std::vector<float> inputs;
+    std::vector<float> targets;
+    std::size_t bins = 0;
+    std::size_t frames = 0;
+    std::size_t n_tags = 0;
+
+    std::size_t size() const { return clip_indices.size(); }
+};
+
+struct BatchLoaderOptions {
+    std::size_t batch_size = 16;
+    int workers = 2;           // threads building batches (>= 1)
+    std::size_t prefetch = 4;  // batches ready or being built ahead of the consumer (>= 1)
+    bool shuffle = true;       // false: dataset order (evaluation)
+    bool drop_last = false;    // drop a final batch smaller than batch_size
+    std::size_t repeats = 1;   // examples per clip per epoch (several random crops of one clip)
+    std::uint64_t seed = 0;
+
+    // Throws mtag::Error for a zero batch size, workers, prefetch or repeats.
+    void validate() const;
+};
+
+// The order of an epoch: every position of `count` clips x `repeats`, shuffled by (seed, epoch) when
+// `shuffle`; entries are indices into the loader's clip list times repeats (position / repeats is
+// the clip, position % repeats the repeat).
+std::vector<std::size_t> epoch_order(std::size_t count, std::size_t repeats, std::uint64_t seed, std::uint64_t epoch,
+                                     bool shuffle);
+
+// A seed for one example, mixed from the run seed, the epoch and the example's position (SplitMix64).
+std::uint64_t example_seed(std::uint64_t seed, std::uint64_t epoch, std::uint64_t position);
+
+class BatchLoader {
+public:
+    // `clip_indices` selects the clips (e.g. dataset.indices(Split::train)); `dataset` must outlive
+    // the loader. Throws mtag::Error for invalid options or an empty selection.
+    BatchLoader(const Dataset& dataset, std::vector<std::size_t> clip_indices, SampleFn make_sample,
+                BatchLoaderOptions options);
+    ~BatchLoader();
+    BatchLoader(const BatchLoader&) = delete;
+    BatchLoader& operator=(const BatchLoader&) = delete;
+
+    std::size_t batches_per_epoch() const;
+    // Starts building the batches of `epoch`; a running epoch is abandoned.
+    void start_epoch(std::uint64_t epoch);
+    // The next batch of the current epoch, in order; nullopt when the epoch is done. Rethrows the first
+    // error a worker met (naming the clip).
+    std::optional<Batch> next();
+    // Seconds the consumer spent blocked in next() since construction: near 0 means workers keep up.
+    double wait_seconds() const;
+
+private:
+    void worker_loop();
+    void build_batch(std::uint64_t epoch, std::size_t index, const std::vector<std::size_t>& order, Sample& sample,
+                     Batch& batch) const;
+
+    const Dataset& m_dataset;
+    std::vector<std::size_t> m_clips;
+    SampleFn m_make_sample;
+    BatchLoaderOptions m_options;
+
+    mutable std::mutex m_mutex;
+    std::condition_variable m_work_ready;   // workers wait for a batch to claim
+    std::condition_variable m_batch_ready;  // the consumer waits for the next batch
+    bool m_stop = false;
+    bool m_active = false;
+    std::uint64_t m_generation = 0;         // bumps on start_epoch; stale work is discarded
+    std::uint64_t m_epoch = 0;
+    std::shared_ptr<const std::vector<std::size_t>> m_order;
+    std::size_t m_n_batches = 0;
+    std::size_t m_next_claim = 0;
+    std::size_t m_next_consume = 0;
+    std::map<std::size_t, Batch> m_ready;
+    std::exception_ptr m_error;
+    double m_wait_seconds = 0.0;
+    std::vector<std::thread> m_workers;
+};
+
+}  // namespace mtag::data

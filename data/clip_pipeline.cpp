@@ -1,0 +1,149 @@
+#include "data/clip_pipeline.hpp"
+
+#include "dsp/error.hpp"
+#include "dsp/feature_extractor.hpp"
+
+#include <algorithm>
+#include <cmath>
+#include <memory>
+#include <mutex>
+#include <random>
+
+namespace mtag::data {
+
+namespace {
+
+// FeatureExtractors are stateful (buffers, streaming state): one per concurrent caller, kept for reuse.
+class ExtractorPool {
+public:
+    explicit ExtractorPool(const dsp::FeatureConfig& config) : m_config(config) {
+        m_free.push_back(std::make_unique<dsp::FeatureExtractor>(m_config));  // validates the config now
+    }
+    std::unique_ptr<dsp::FeatureExtractor> acquire() {
+        {
+            std::lock_guard lock(m_mutex);
+            if (!m_free.empty()) {
+                auto extractor = std::move(m_free.back());
+                m_free.pop_back();
+                return extractor;
+            }
+        }
+        return std::make_unique<dsp::FeatureExtractor>(m_config);
+    }
+    void release(std::unique_ptr<dsp::FeatureExtractor> extractor) {
+        std::lock_guard lock(m_mutex);
+        m_free.push_back(std::move(extractor));
+    }
+
+private:
+    dsp::FeatureConfig m_config;
+    std::mutex m_mutex;
+    std::vector<std::unique_ptr<dsp::FeatureExtractor>> m_free;
+};
+
+}  // namespace
+
+FrontEnd make_front_end(const dsp::FeatureConfig& config) {
+    auto pool = std::make_shared<ExtractorPool>(config);
+    return [pool](std::span<const float> audio, dsp::FloatMatrix& out) {
+        auto extractor = pool->acquire();
+        try {
+            extractor->compute(audio, out);
+        } catch (...) {
+            pool->release(std::move(extractor));
+            throw;
+        }
+        pool->release(std::move(extractor));
+    };
+}
+
+void ClipPipelineOptions::validate() const {
+    chunking.validate();
+    features.validate();
+}
+
+std::size_t samples_for_frames(const dsp::FeatureConfig& config, std::size_t frames) {
+    const dsp::FeatureConfig c = config.resolved();
+    const std::size_t hop = static_cast<std::size_t>(c.hop_length);
+    if (frames == 0) return 0;
+    return c.center ? (frames - 1) * hop : static_cast<std::size_t>(c.n_fft) + (frames - 1) * hop;
+}
+
+namespace {
+
+// Copies frames [offset, offset + out.cols) of a mapped [bins, frames] .npy into `out`, zero-padding.
+void copy_mapped_chunk(const dsp::MappedNpy& mapped, std::size_t offset, dsp::FloatMatrix& out) {
+    for (std::size_t b = 0; b < out.rows; ++b) copy_chunk(mapped.row(b), offset, out.row(b));
+}
+
+}  // namespace
+
+SampleFn make_clip_sample_fn(const ClipPipelineOptions& options, FrontEnd front_end) {
+    options.validate();
+    if (!front_end) throw Error("clip pipeline", "no front end");
+    const dsp::FeatureConfig config = options.features.resolved();
+    const std::size_t frames = options.chunking.length;
+    const std::size_t bins = static_cast<std::size_t>(config.bins());
+    const std::size_t hop = static_cast<std::size_t>(config.hop_length);
+    const std::size_t window_samples = samples_for_frames(config, frames);
+    const bool augment = options.train && options.augment != nullptr;
+    FeatureCache* cache = augment ? nullptr : options.cache;
+
+    return [=](const Clip& clip, const SampleContext& context, Sample& out) {
+        std::mt19937_64 rng(context.seed);
+        out.input.resize(bins, frames);
+        // Offset (in frames) of this example's chunk, given the clip's length in frames.
+        auto chunk_offset = [&](std::size_t total_frames) -> std::size_t {
+            if (options.train) return random_crop_offsets(total_frames, frames, 1, rng)[0];
+            const std::vector<std::size_t> offsets = eval_chunk_offsets(total_frames, options.chunking);
+            return offsets[context.repeat % offsets.size()];
+        };
+        if (cache) {
+            const dsp::MappedNpy mapped = cache->get_or_compute(clip.audio_path, [&](const std::filesystem::path& path) {
+                const dsp::Audio audio = dsp::load_audio(
+                    path, {.sample_rate = config.sample_rate, .mono = true, .resample_quality = options.resample_quality});
+                dsp::FloatMatrix full;
+                if (audio.samples.size() < window_samples) {
+                    // Pad short clips in the waveform domain, so the padding is silence to the front end.
+                    std::vector<float> padded(audio.samples);
+                    padded.resize(window_samples, 0.0f);
+                    front_end(padded, full);
+                } else {
+                    front_end(audio.samples, full);
+                }
+                return full;
+            });
+            copy_mapped_chunk(mapped, chunk_offset(mapped.shape()[1]), out.input);
+        } else {
+            // Decode only the window when the duration is known; else the whole clip, then cut.
+            dsp::LoadOptions load{.sample_rate = config.sample_rate, .mono = true,
+                                  .resample_quality = options.resample_quality};
+            std::vector<float> window;
+            if (clip.duration_seconds && *clip.duration_seconds > 0) {
+                const auto total = static_cast<std::size_t>(*clip.duration_seconds * config.sample_rate);
+                const std::size_t offset = chunk_offset(static_cast<std::size_t>(config.frames_for(total))) * hop;
+                load.offset_seconds = static_cast<double>(offset) / config.sample_rate;
+                load.duration_seconds = static_cast<double>(window_samples) / config.sample_rate;
+                window = dsp::load_audio(clip.audio_path, load).samples;
+            } else {
+                const dsp::Audio audio = dsp::load_audio(clip.audio_path, load);
+                const std::size_t offset =
+                    chunk_offset(static_cast<std::size_t>(config.frames_for(static_cast<std::int64_t>(audio.samples.size())))) * hop;
+                window.assign(window_samples, 0.0f);
+                copy_chunk(audio.samples, offset, window);
+            }
+            if (window.size() < window_samples) window.resize(window_samples, 0.0f);  // short clip: zero-pad
+            if (augment) {
+                window = options.augment->apply(window, config.sample_rate, context.seed, context.clip_index, context.epoch)
+                             .audio;
+                if (window.size() < window_samples) window.resize(window_samples, 0.0f);
+            }
+            thread_local dsp::FloatMatrix features;
+            front_end(window, features);
+            copy_chunk(features, 0, out.input);
+        }
+        if (options.normalization) options.normalization->apply(out.input);
+    };
+}
+
+}  // namespace mtag::data

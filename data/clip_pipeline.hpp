@@ -1,0 +1,52 @@
+#pragma once
+// The per-example work of the batch loader: decode a clip (only the window needed when its duration is
+// known), crop, augment the waveform, compute the front end, and normalise. Builds a SampleFn.
+//
+// Training takes a random crop of `frames` frames per example (data/chunking.hpp). Evaluation uses
+// BatchLoaderOptions::repeats = K with shuffle off: example `repeat` of a clip is its repeat-th
+// evaluation chunk, so K consecutive examples cover the clip and their scores are averaged
+// (average_chunk_scores). A clip with fewer chunks than K repeats its chunks cyclically.
+// Clips shorter than one chunk are zero-padded at the end in the waveform domain, before the front end,
+// so the padding is silence to the model (a log-mel floor), never a block of 0 dB.
+// Without augmentation a FeatureCache may hold the features of whole clips, and crops are then read
+// from the memory-mapped .npy instead of decoding audio.
+#include "data/batch_loader.hpp"
+#include "data/chunking.hpp"
+#include "data/feature_cache.hpp"
+#include "data/normalization.hpp"
+#include "dsp/audio_io.hpp"
+#include "dsp/augment_pipeline.hpp"
+#include "dsp/feature_config.hpp"
+
+#include <functional>
+#include <span>
+
+namespace mtag::data {
+
+// A front end: waveform at FeatureConfig::sample_rate -> [bins, frames]. Must be thread-safe.
+using FrontEnd = std::function<void(std::span<const float> audio, dsp::FloatMatrix& out)>;
+
+// The front end a FeatureConfig describes, through dsp::FeatureExtractor (one extractor per concurrent
+// caller, pooled). Throws mtag::Error for an invalid config.
+FrontEnd make_front_end(const dsp::FeatureConfig& config);
+
+struct ClipPipelineOptions {
+    dsp::FeatureConfig features{};               // sample rate, hop and bins of the front end
+    ChunkOptions chunking{};                     // length = model input frames; eval layout
+    bool train = true;                           // random crops (true) or evaluation chunks (false)
+    const dsp::AugmentPipeline* augment = nullptr;  // waveform augmentation, training only; not owned
+    FeatureCache* cache = nullptr;               // whole-clip features; ignored when augmenting
+    const Normalization* normalization = nullptr;   // applied to every input; not owned
+    dsp::ResampleQuality resample_quality = dsp::ResampleQuality::medium;
+
+    // Throws mtag::Error for a zero chunk length or an invalid feature config.
+    void validate() const;
+};
+
+// Number of samples whose front end yields exactly `frames` frames.
+std::size_t samples_for_frames(const dsp::FeatureConfig& config, std::size_t frames);
+
+// The SampleFn of the batch loader for these options and front end.
+SampleFn make_clip_sample_fn(const ClipPipelineOptions& options, FrontEnd front_end);
+
+}  // namespace mtag::data
