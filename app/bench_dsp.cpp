@@ -7,13 +7,13 @@
 
 #include <nlohmann/json.hpp>
 
+#include <time.h>
 #include <algorithm>
 #include <cmath>
 #include <cstdio>
 #include <iostream>
 #include <numbers>
 #include <random>
-#include <time.h>
 
 namespace mtag::app {
 
@@ -29,7 +29,8 @@ std::vector<float> bench_signal(int sample_rate, double seconds, std::uint64_t s
     for (std::size_t i = 0; i < x.size(); ++i) {
         const double t = static_cast<double>(i) / sample_rate;
         x[i] = static_cast<float>(0.3 * std::sin(2 * std::numbers::pi * 440.0 * t) +
-                                  0.2 * std::sin(2 * std::numbers::pi * 97.0 * t)) + noise(rng);
+                                  0.2 * std::sin(2 * std::numbers::pi * 97.0 * t)) +
+               noise(rng);
     }
     return x;
 }
@@ -60,26 +61,35 @@ struct MelCase {
     int sample_rate, n_fft, hop_length, n_mels;
 };
 
-void print_json(const nlohmann::ordered_json& line) { std::cout << line.dump() << "\n"; }
+void print_json(const nlohmann::ordered_json& line) {
+    std::cout << line.dump() << "\n";
+}
 
 }  // namespace
 
 int bench_dsp(const BenchContext& context) {
     const double seconds = 30.0;
     const int repeats = context.quick ? 3 : 20;
-    const std::vector<MelCase> cases = {{16000, 512, 256, 96}, {22050, 2048, 512, 128}, {12000, 512, 256, 96}};
+    const std::vector<MelCase> cases = {
+        {16000, 512, 256, 96}, {22050, 2048, 512, 128}, {12000, 512, 256, 96}};
 
     // ---- log-mel, single thread, against torchaudio MelSpectrogram + AmplitudeToDB ----
     nlohmann::json configs = nlohmann::json::array();
     for (const MelCase& c : cases)
-        configs.push_back({{"sample_rate", c.sample_rate}, {"n_fft", c.n_fft}, {"hop_length", c.hop_length}, {"n_mels", c.n_mels}});
-    const std::optional<nlohmann::json> reference = run_reference_script(
-        context, "bench_torchaudio.py",
-        {"--what", "mel", "--configs", configs.dump(), "--seconds", std::to_string(seconds), "--repeats",
-         std::to_string(repeats)});
+        configs.push_back({{"sample_rate", c.sample_rate},
+                           {"n_fft", c.n_fft},
+                           {"hop_length", c.hop_length},
+                           {"n_mels", c.n_mels}});
+    const std::optional<nlohmann::json> reference =
+        run_reference_script(context, "bench_torchaudio.py",
+                             {"--what", "mel", "--configs", configs.dump(), "--seconds",
+                              std::to_string(seconds), "--repeats", std::to_string(repeats)});
     if (!context.json)
-        std::printf("log-mel (power mel, Slaney, centred, power_to_db top_db 80), %.0f s input, one thread, fastest of %d\n"
-                    "%-34s %14s %14s %8s %8s\n", seconds, repeats, "config", "mtag audio s/s", "torchaudio", "ratio", "target");
+        std::printf(
+            "log-mel (power mel, Slaney, centred, power_to_db top_db 80), %.0f s input, one thread, fastest "
+            "of %d\n"
+            "%-34s %14s %14s %8s %8s\n",
+            seconds, repeats, "config", "mtag audio s/s", "torchaudio", "ratio", "target");
     for (std::size_t i = 0; i < cases.size(); ++i) {
         const MelCase& c = cases[i];
         dsp::FeatureConfig config;
@@ -91,17 +101,26 @@ int bench_dsp(const BenchContext& context) {
         const std::vector<float> x = bench_signal(c.sample_rate, seconds, context.global->seed);
         const double speed = seconds / cpu_seconds_per_call(extractor, x, repeats);
         double torch_speed = 0;
-        if (reference) torch_speed = reference->at("results").at(i).at("audio_seconds_per_cpu_second").get<double>();
+        if (reference)
+            torch_speed = reference->at("results").at(i).at("audio_seconds_per_cpu_second").get<double>();
         char label[64];
-        std::snprintf(label, sizeof(label), "%.2f kHz n_fft %d hop %d %d mels", c.sample_rate / 1000.0, c.n_fft,
-                      c.hop_length, c.n_mels);
+        std::snprintf(label, sizeof(label), "%.2f kHz n_fft %d hop %d %d mels", c.sample_rate / 1000.0,
+                      c.n_fft, c.hop_length, c.n_mels);
         if (context.json) {
-            print_json({{"bench", "dsp"}, {"what", "logmel"}, {"sample_rate", c.sample_rate}, {"n_fft", c.n_fft},
-                        {"hop_length", c.hop_length}, {"n_mels", c.n_mels}, {"audio_seconds_per_cpu_second", speed},
-                        {"torchaudio_audio_seconds_per_cpu_second", reference ? nlohmann::ordered_json(torch_speed) : nullptr},
-                        {"ratio", reference ? nlohmann::ordered_json(speed / torch_speed) : nullptr}, {"target_ratio", 5}});
+            print_json({{"bench", "dsp"},
+                        {"what", "logmel"},
+                        {"sample_rate", c.sample_rate},
+                        {"n_fft", c.n_fft},
+                        {"hop_length", c.hop_length},
+                        {"n_mels", c.n_mels},
+                        {"audio_seconds_per_cpu_second", speed},
+                        {"torchaudio_audio_seconds_per_cpu_second",
+                         reference ? nlohmann::ordered_json(torch_speed) : nullptr},
+                        {"ratio", reference ? nlohmann::ordered_json(speed / torch_speed) : nullptr},
+                        {"target_ratio", 5}});
         } else if (reference) {
-            std::printf("%-34s %14.0f %14.0f %7.2fx %8s\n", label, speed, torch_speed, speed / torch_speed, ">= 5x");
+            std::printf("%-34s %14.0f %14.0f %7.2fx %8s\n", label, speed, torch_speed, speed / torch_speed,
+                        ">= 5x");
         } else {
             std::printf("%-34s %14.0f %14s %8s %8s\n", label, speed, "-", "-", ">= 5x");
         }
@@ -113,11 +132,18 @@ int bench_dsp(const BenchContext& context) {
         const std::vector<float> x = bench_signal(22050, seconds, context.global->seed);
         const double speed = seconds / cpu_seconds_per_call(extractor, x, context.quick ? 1 : 5);
         if (context.json)
-            print_json({{"bench", "dsp"}, {"what", "cqt"}, {"sample_rate", 22050}, {"hop_length", 512}, {"n_bins", 84},
-                        {"audio_seconds_per_cpu_second", speed}, {"target", 300}});
+            print_json({{"bench", "dsp"},
+                        {"what", "cqt"},
+                        {"sample_rate", 22050},
+                        {"hop_length", 512},
+                        {"n_bins", 84},
+                        {"audio_seconds_per_cpu_second", speed},
+                        {"target", 300}});
         else
-            std::printf("\nCQT 22.05 kHz hop 512, 84 bins (12/octave from C1), one thread: %.0fx real time (target >= 300x)\n",
-                        speed);
+            std::printf(
+                "\nCQT 22.05 kHz hop 512, 84 bins (12/octave from C1), one thread: %.0fx real time (target "
+                ">= 300x)\n",
+                speed);
     }
 
     // ---- extract, 1 vs 2 jobs ----
@@ -133,7 +159,8 @@ int bench_dsp(const BenchContext& context) {
             char name[32];
             std::snprintf(name, sizeof(name), "track%03d.wav", f);
             if (fs::exists(inputs / name)) continue;
-            audio.samples = bench_signal(22050, file_seconds, context.global->seed + static_cast<std::uint64_t>(f));
+            audio.samples =
+                bench_signal(22050, file_seconds, context.global->seed + static_cast<std::uint64_t>(f));
             dsp::save_audio(inputs / name, audio);
         }
         double wall[2] = {0, 0};
@@ -151,17 +178,26 @@ int bench_dsp(const BenchContext& context) {
         }
         const double audio_seconds = files * file_seconds;
         if (context.json) {
-            print_json({{"bench", "dsp"}, {"what", "extract"}, {"files", files}, {"file_seconds", file_seconds},
-                        {"input", "22.05 kHz mono 16-bit WAV -> 16 kHz logmel 96"}, {"wall_seconds_jobs1", wall[0]},
-                        {"wall_seconds_jobs2", wall[1]}, {"cpu_seconds_jobs1", cpu[0]}, {"cpu_seconds_jobs2", cpu[1]},
-                        {"speedup", wall[0] / wall[1]}, {"target_speedup", 1.8}});
+            print_json({{"bench", "dsp"},
+                        {"what", "extract"},
+                        {"files", files},
+                        {"file_seconds", file_seconds},
+                        {"input", "22.05 kHz mono 16-bit WAV -> 16 kHz logmel 96"},
+                        {"wall_seconds_jobs1", wall[0]},
+                        {"wall_seconds_jobs2", wall[1]},
+                        {"cpu_seconds_jobs1", cpu[0]},
+                        {"cpu_seconds_jobs2", cpu[1]},
+                        {"speedup", wall[0] / wall[1]},
+                        {"target_speedup", 1.8}});
         } else {
-            std::printf("\nextract %d x %.0f s files (22.05 kHz WAV -> resample -> 16 kHz log-mel 96, .npy out)\n"
-                        "  --jobs 1: %.2f s wall, %.2f CPU s (%.1f files/s, %.0f audio s/s)\n"
-                        "  --jobs 2: %.2f s wall, %.2f CPU s (%.1f files/s, %.0f audio s/s)\n"
-                        "  speedup %.2fx (target >= 1.8x; needs 2 idle cores: CPU s / wall s shows the cores obtained)\n",
-                        files, file_seconds, wall[0], cpu[0], files / wall[0], audio_seconds / wall[0], wall[1], cpu[1],
-                        files / wall[1], audio_seconds / wall[1], wall[0] / wall[1]);
+            std::printf(
+                "\nextract %d x %.0f s files (22.05 kHz WAV -> resample -> 16 kHz log-mel 96, .npy out)\n"
+                "  --jobs 1: %.2f s wall, %.2f CPU s (%.1f files/s, %.0f audio s/s)\n"
+                "  --jobs 2: %.2f s wall, %.2f CPU s (%.1f files/s, %.0f audio s/s)\n"
+                "  speedup %.2fx (target >= 1.8x; needs 2 idle cores: CPU s / wall s shows the cores "
+                "obtained)\n",
+                files, file_seconds, wall[0], cpu[0], files / wall[0], audio_seconds / wall[0], wall[1],
+                cpu[1], files / wall[1], audio_seconds / wall[1], wall[0] / wall[1]);
         }
     }
     return 0;

@@ -1,13 +1,13 @@
 // Running the Python reference scripts (PyTorch / torchaudio) that benchmarks compare against.
 #include "app/bench.hpp"
 
+#include <sys/wait.h>
+#include <unistd.h>
 #include <array>
 #include <cstdio>
 #include <cstdlib>
 #include <iostream>
 #include <sstream>
-#include <sys/wait.h>
-#include <unistd.h>
 
 namespace mtag::app {
 
@@ -18,15 +18,18 @@ namespace {
 std::string shell_quote(const std::string& text) {
     std::string quoted = "'";
     for (char c : text) {
-        if (c == '\'') quoted += "'\\''";
-        else quoted += c;
+        if (c == '\'')
+            quoted += "'\\''";
+        else
+            quoted += c;
     }
     return quoted + "'";
 }
 
 std::optional<fs::path> find_script(const std::string& script) {
     std::vector<fs::path> candidates;
-    if (const char* source = std::getenv("MTAG_SOURCE_DIR")) candidates.push_back(fs::path(source) / "scripts");
+    if (const char* source = std::getenv("MTAG_SOURCE_DIR"))
+        candidates.push_back(fs::path(source) / "scripts");
     std::error_code ec;
     const fs::path exe = fs::read_symlink("/proc/self/exe", ec);
     if (!ec) {
@@ -60,7 +63,8 @@ std::optional<nlohmann::json> run_reference_script(const BenchContext& context, 
     }
     const std::optional<fs::path> path = find_script(script);
     if (!path) {
-        std::cerr << "reference: skipped, scripts/" << script << " not found (set MTAG_SOURCE_DIR to the checkout)\n";
+        std::cerr << "reference: skipped, scripts/" << script
+                  << " not found (set MTAG_SOURCE_DIR to the checkout)\n";
         return std::nullopt;
     }
     std::vector<std::string> interpreters = {context.reference_python};
@@ -78,8 +82,9 @@ std::optional<nlohmann::json> run_reference_script(const BenchContext& context, 
         if (status == 0) {
             const std::size_t end = output.find_last_not_of(" \n\r\t");
             const std::size_t begin = end == std::string::npos ? 0 : output.rfind('\n', end);
-            const std::string line = output.substr(begin == std::string::npos ? 0 : begin + 1,
-                                                   end == std::string::npos ? 0 : end - (begin == std::string::npos ? 0 : begin + 1) + 1);
+            const std::string line = output.substr(
+                begin == std::string::npos ? 0 : begin + 1,
+                end == std::string::npos ? 0 : end - (begin == std::string::npos ? 0 : begin + 1) + 1);
             nlohmann::json parsed = nlohmann::json::parse(line, nullptr, false);
             if (!parsed.is_discarded()) return parsed;
             last_problem = python + " printed no JSON";

@@ -76,13 +76,15 @@ Command add_extract_command(CLI::App& root, const GlobalOptions& global) {
         FeatureFlags flags;
     };
     auto o = std::make_shared<Options>();
-    CLI::App* cmd = root.add_subcommand("extract", "Compute features (log-mel, CQT, MFCC, ...) of audio files into .npy files");
+    CLI::App* cmd = root.add_subcommand(
+        "extract", "Compute features (log-mel, CQT, MFCC, ...) of audio files into .npy files");
     cmd->add_option("inputs", o->inputs, "Audio files and folders (searched recursively by audio extension)");
-    cmd->add_option("--manifest", o->extract.manifest, "CSV with a header path,tags,split; paths relative to its folder")
+    cmd->add_option("--manifest", o->extract.manifest,
+                    "CSV with a header path,tags,split; paths relative to its folder")
         ->check(CLI::ExistingFile);
     cmd->add_option("--config", o->config, "Feature config JSON (or a features.json of an earlier run)")
         ->check(CLI::ExistingFile);
-    cmd->add_option("--out", o->out, "Output folder; mirrors the input tree, one .npy per file")->required();
+    cmd->add_option("--out", o->out, "Output folder (required); mirrors the input tree, one .npy per file");
     cmd->add_option("--jobs,-j", o->jobs, "Files in parallel (default: all cores; --threads caps it)")
         ->check(CLI::NonNegativeNumber);
     cmd->add_flag("--force", o->extract.force, "Recompute outputs an earlier run already finished");
@@ -92,10 +94,12 @@ Command add_extract_command(CLI::App& root, const GlobalOptions& global) {
     cmd->add_flag("--print-config", o->print_config, "Print the resolved config and its hash, then exit");
 
     FeatureFlags& f = o->flags;
-    auto group = cmd->add_option_group("features", "Feature parameters (override --config; names as in librosa)");
+    auto group =
+        cmd->add_option_group("features", "Feature parameters (override --config; names as in librosa)");
     group->add_option("--feature", f.feature, "stft | mel | logmel | cqt | mfcc (default logmel)")
         ->check(CLI::IsMember({"stft", "mel", "logmel", "cqt", "mfcc"}));
-    group->add_option("--sample-rate", f.sample_rate, "Resample inputs to this rate (Hz); default 16000 (cqt 22050)");
+    group->add_option("--sample-rate", f.sample_rate,
+                      "Resample inputs to this rate (Hz); default 16000 (cqt 22050)");
     group->add_option("--n-fft", f.n_fft, "FFT size (default 512)");
     group->add_option("--hop-length", f.hop_length, "Samples between frames (default 256; cqt 512)");
     group->add_option("--win-length", f.win_length, "Window length (default n_fft)");
@@ -126,34 +130,38 @@ Command add_extract_command(CLI::App& root, const GlobalOptions& global) {
         "the same config. Exit code 3 when some files failed.");
 
     return {cmd, [o, &global]() {
-        const dsp::FeatureConfig config = build_config(o->config, o->flags);
-        if (o->print_config) {
-            std::cout << nlohmann::ordered_json{{"config_hash", config.hash()}, {"config", config.to_json()}}.dump(2)
-                      << "\n";
-            return 0;
-        }
-        if (o->inputs.empty() && o->extract.manifest.empty())
-            throw UsageError("mtag extract needs input files, folders or --manifest");
-        ExtractOptions& e = o->extract;
-        e.inputs = o->inputs;
-        e.out_dir = o->out;
-        e.config = config;
-        e.quiet = global.quiet;
-        e.resample_quality = dsp::parse_resample_quality(o->quality);
-        const int cores = global.resolved_threads();  // --threads, or all cores
-        e.jobs = o->jobs > 0 ? std::min(o->jobs, global.threads > 0 ? global.threads : o->jobs) : cores;
-        const ExtractSummary summary = run_extract(e);
-        std::cout << nlohmann::ordered_json{{"out", e.out_dir.string()},
-                                            {"config_hash", config.hash()},
-                                            {"total", summary.total},
-                                            {"computed", summary.computed},
-                                            {"skipped", summary.skipped},
-                                            {"failed", summary.failed},
-                                            {"wall_seconds", summary.wall_seconds}}
-                         .dump()
-                  << "\n";
-        return summary.exit_code();
-    }};
+                const dsp::FeatureConfig config = build_config(o->config, o->flags);
+                if (o->print_config) {
+                    std::cout << nlohmann::ordered_json{{"config_hash", config.hash()},
+                                                        {"config", config.to_json()}}
+                                     .dump(2)
+                              << "\n";
+                    return 0;
+                }
+                if (o->inputs.empty() && o->extract.manifest.empty())
+                    throw UsageError("mtag extract needs input files, folders or --manifest");
+                if (o->out.empty()) throw UsageError("mtag extract needs --out DIR");
+                ExtractOptions& e = o->extract;
+                e.inputs = o->inputs;
+                e.out_dir = o->out;
+                e.config = config;
+                e.quiet = global.quiet;
+                e.resample_quality = dsp::parse_resample_quality(o->quality);
+                const int cores = global.resolved_threads();  // --threads, or all cores
+                e.jobs =
+                    o->jobs > 0 ? std::min(o->jobs, global.threads > 0 ? global.threads : o->jobs) : cores;
+                const ExtractSummary summary = run_extract(e);
+                std::cout << nlohmann::ordered_json{{"out", e.out_dir.string()},
+                                                    {"config_hash", config.hash()},
+                                                    {"total", summary.total},
+                                                    {"computed", summary.computed},
+                                                    {"skipped", summary.skipped},
+                                                    {"failed", summary.failed},
+                                                    {"wall_seconds", summary.wall_seconds}}
+                                 .dump()
+                          << "\n";
+                return summary.exit_code();
+            }};
 }
 
 }  // namespace mtag::app

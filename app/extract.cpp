@@ -9,6 +9,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include <unistd.h>
 #include <algorithm>
 #include <atomic>
 #include <chrono>
@@ -19,7 +20,6 @@
 #include <set>
 #include <sstream>
 #include <thread>
-#include <unistd.h>
 
 namespace mtag::app {
 
@@ -32,7 +32,9 @@ namespace {
 constexpr const char* kFeaturesFile = "features.json";
 constexpr const char* kJournalFile = "extract.journal.jsonl";
 
-fs::path absolute_normal(const fs::path& path) { return fs::absolute(path).lexically_normal(); }
+fs::path absolute_normal(const fs::path& path) {
+    return fs::absolute(path).lexically_normal();
+}
 
 // The deepest folder containing both a and b.
 fs::path common_ancestor(const fs::path& a, const fs::path& b) {
@@ -91,7 +93,7 @@ struct Record {
     std::int64_t mtime = 0;
 
     ordered_json to_json() const {
-        return {{"input", input}, {"output", output}, {"bins", bins}, {"frames", frames},
+        return {{"input", input},      {"output", output},    {"bins", bins},        {"frames", frames},
                 {"config_hash", hash}, {"input_bytes", size}, {"input_mtime", mtime}};
     }
     static std::optional<Record> from_json(const json& j) {
@@ -153,7 +155,8 @@ std::map<std::string, Record> previous_records(const fs::path& out_dir) {
 }
 
 // True when the recorded output is still valid for this config and input.
-bool still_valid(const Record& record, const std::string& hash, const InputStamp& stamp, const fs::path& npy) {
+bool still_valid(const Record& record, const std::string& hash, const InputStamp& stamp,
+                 const fs::path& npy) {
     if (record.hash != hash || record.size != stamp.size || record.mtime != stamp.mtime) return false;
     try {
         const dsp::NpyHeader header = dsp::read_npy_header(npy);
@@ -167,10 +170,11 @@ bool still_valid(const Record& record, const std::string& hash, const InputStamp
 // Removes temporary .npy files a killed run left behind.
 void remove_stale_temporaries(const fs::path& out_dir) {
     std::error_code ec;
-    for (auto it = fs::recursive_directory_iterator(out_dir, ec); !ec && it != fs::recursive_directory_iterator();
-         it.increment(ec)) {
+    for (auto it = fs::recursive_directory_iterator(out_dir, ec);
+         !ec && it != fs::recursive_directory_iterator(); it.increment(ec)) {
         const std::string name = it->path().filename().string();
-        if (it->is_regular_file(ec) && name.find(".npy.tmp-") != std::string::npos) fs::remove(it->path(), ec);
+        if (it->is_regular_file(ec) && name.find(".npy.tmp-") != std::string::npos)
+            fs::remove(it->path(), ec);
     }
 }
 
@@ -226,9 +230,11 @@ std::vector<ExtractItem> collect_extract_items(const ExtractOptions& options) {
         if (fs::is_directory(path, ec)) {
             roots.push_back(absolute_normal(path));
             std::vector<fs::path> found;
-            for (auto it = fs::recursive_directory_iterator(path, fs::directory_options::follow_directory_symlink, ec);
+            for (auto it = fs::recursive_directory_iterator(
+                     path, fs::directory_options::skip_permission_denied, ec);
                  !ec && it != fs::recursive_directory_iterator(); it.increment(ec)) {
-                if (it->is_regular_file(ec) && dsp::is_audio_extension(it->path())) found.push_back(it->path());
+                if (it->is_regular_file(ec) && dsp::is_audio_extension(it->path()))
+                    found.push_back(it->path());
             }
             if (ec) throw Error("input folder '" + input + "'", "cannot be listed: " + ec.message());
             std::sort(found.begin(), found.end());
@@ -248,8 +254,9 @@ std::vector<ExtractItem> collect_extract_items(const ExtractOptions& options) {
         }
     }
     if (files.empty())
-        throw Error("mtag extract", "no audio files found in the inputs (folders are searched recursively for "
-                                    ".wav, .flac, .ogg, .mp3, ...)");
+        throw Error("mtag extract",
+                    "no audio files found in the inputs (folders are searched recursively for "
+                    ".wav, .flac, .ogg, .mp3, ...)");
     fs::path common = roots.front();
     for (const fs::path& root : roots) common = common_ancestor(common, root);
 
@@ -293,7 +300,8 @@ ExtractSummary run_extract(const ExtractOptions& options) {
     const fs::path journal_path = options.out_dir / kJournalFile;
     std::FILE* journal = std::fopen(journal_path.c_str(), "ab");
     if (journal == nullptr)
-        throw Error("output folder '" + options.out_dir.string() + "'", "is not writable (cannot open the journal)");
+        throw Error("output folder '" + options.out_dir.string() + "'",
+                    "is not writable (cannot open the journal)");
 
     std::vector<std::optional<Record>> done(items.size());
     std::vector<std::string> errors(items.size());
@@ -323,8 +331,13 @@ ExtractSummary run_extract(const ExtractOptions& options) {
                     extractor->compute_file(item.input, feature, options.resample_quality);
                     fs::create_directories(output.parent_path());
                     dsp::save_npy(output, feature);
-                    Record record{item.input.string(), relative, static_cast<std::int64_t>(feature.cols),
-                                  static_cast<std::int64_t>(feature.rows), hash, stamp.size, stamp.mtime};
+                    Record record{item.input.string(),
+                                  relative,
+                                  static_cast<std::int64_t>(feature.cols),
+                                  static_cast<std::int64_t>(feature.rows),
+                                  hash,
+                                  stamp.size,
+                                  stamp.mtime};
                     {
                         std::lock_guard lock(journal_mutex);
                         const std::string line = record.to_json().dump() + "\n";
@@ -370,8 +383,11 @@ ExtractSummary run_extract(const ExtractOptions& options) {
     document["config_hash"] = hash;
     document["config"] = config.to_json();
     document["layout"] = "float32 .npy, C order, shape [bins, frames]";
-    document["summary"] = {{"total", summary.total}, {"computed", summary.computed}, {"skipped", summary.skipped},
-                           {"failed", summary.failed}, {"wall_seconds", summary.wall_seconds}};
+    document["summary"] = {{"total", summary.total},
+                           {"computed", summary.computed},
+                           {"skipped", summary.skipped},
+                           {"failed", summary.failed},
+                           {"wall_seconds", summary.wall_seconds}};
     document["outputs"] = std::move(outputs);
     document["failures"] = std::move(failures);
     write_atomically(options.out_dir / kFeaturesFile, document.dump(2) + "\n");

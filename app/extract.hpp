@@ -3,8 +3,9 @@
 // OUT/features.json. Separate from the CLI parsing so tests can drive it directly.
 //
 // Output layout: OUT mirrors the inputs' tree. Folder inputs are walked recursively for audio
-// extensions; each file's output is its path relative to the common folder of all inputs (or to the
-// manifest's folder) with the extension replaced by ".npy" ("a/b.wav" -> "OUT/a/b.npy"). When two
+// extensions (symlinked folders are not followed, so a link cycle cannot loop; pass them as inputs);
+// each file's output is its path relative to the common folder of all inputs (or to the manifest's
+// folder) with the extension replaced by ".npy" ("a/b.wav" -> "OUT/a/b.npy"). When two
 // inputs would map to the same name ("b.wav" and "b.flac"), the later one keeps its extension
 // ("b.flac.npy").
 //
@@ -31,13 +32,13 @@ struct ExtractItem {
 
 // Everything `mtag extract` was asked to do.
 struct ExtractOptions {
-    std::vector<std::string> inputs;     // files and folders
-    std::string manifest;                // CSV with a header containing "path" (paths relative to its folder)
+    std::vector<std::string> inputs;  // files and folders
+    std::string manifest;             // CSV with a header containing "path" (paths relative to its folder)
     std::filesystem::path out_dir;
     dsp::FeatureConfig config;
-    int jobs = 1;                        // files in parallel
-    bool quiet = false;                  // no progress on stderr
-    bool force = false;                  // recompute even what a previous run finished
+    int jobs = 1;        // files in parallel
+    bool quiet = false;  // no progress on stderr
+    bool force = false;  // recompute even what a previous run finished
     dsp::ResampleQuality resample_quality = dsp::ResampleQuality::medium;
     double progress_interval_seconds = 10.0;  // between plain progress lines when stderr is not a terminal
 };
@@ -46,7 +47,7 @@ struct ExtractOptions {
 struct ExtractSummary {
     std::size_t total = 0;
     std::size_t computed = 0;
-    std::size_t skipped = 0;   // already done by a previous run with the same config
+    std::size_t skipped = 0;  // already done by a previous run with the same config
     std::size_t failed = 0;
     double wall_seconds = 0.0;
     int exit_code() const { return failed == 0 ? 0 : 3; }

@@ -1,7 +1,7 @@
 #include "app/progress.hpp"
 
-#include <cstdio>
 #include <unistd.h>
+#include <cstdio>
 
 namespace mtag::app {
 
@@ -11,18 +11,26 @@ std::string clock_text(double seconds) {
     if (!(seconds >= 0) || seconds > 1e7) return "--:--";
     const auto s = static_cast<long>(seconds + 0.5);
     char text[32];
-    if (s >= 3600) std::snprintf(text, sizeof(text), "%ld:%02ld:%02ld", s / 3600, (s / 60) % 60, s % 60);
-    else std::snprintf(text, sizeof(text), "%ld:%02ld", s / 60, s % 60);
+    if (s >= 3600)
+        std::snprintf(text, sizeof(text), "%ld:%02ld:%02ld", s / 3600, (s / 60) % 60, s % 60);
+    else
+        std::snprintf(text, sizeof(text), "%ld:%02ld", s / 60, s % 60);
     return text;
 }
 
 }  // namespace
 
 Progress::Progress(std::string label, std::size_t total, bool enabled, double interval_seconds)
-    : m_label(std::move(label)), m_total(total), m_enabled(enabled), m_tty(::isatty(STDERR_FILENO) == 1),
-      m_interval(interval_seconds), m_start(std::chrono::steady_clock::now()) {}
+    : m_label(std::move(label)),
+      m_total(total),
+      m_enabled(enabled),
+      m_tty(::isatty(STDERR_FILENO) == 1),
+      m_interval(interval_seconds),
+      m_start(std::chrono::steady_clock::now()) {}
 
-Progress::~Progress() { finish(); }
+Progress::~Progress() {
+    finish();
+}
 
 double Progress::elapsed() const {
     return std::chrono::duration<double>(std::chrono::steady_clock::now() - m_start).count();
@@ -33,8 +41,8 @@ std::string Progress::status() const {
     const double rate = seconds > 0 ? static_cast<double>(m_done) / seconds : 0.0;
     const double eta = rate > 0 ? static_cast<double>(m_total - m_done) / rate : -1.0;
     char text[160];
-    std::snprintf(text, sizeof(text), "%zu/%zu files, %.1f files/s, elapsed %s, ETA %s", m_done, m_total, rate,
-                  clock_text(seconds).c_str(), m_done == m_total ? "0:00" : clock_text(eta).c_str());
+    std::snprintf(text, sizeof(text), "%zu/%zu files, %.1f files/s, elapsed %s, ETA %s", m_done, m_total,
+                  rate, clock_text(seconds).c_str(), m_done == m_total ? "0:00" : clock_text(eta).c_str());
     return text;
 }
 

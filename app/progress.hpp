@@ -9,7 +9,7 @@
 namespace mtag::app {
 
 class Progress {
-public:
+  public:
     // `label` prefixes every line ("extract"); `interval_seconds` spaces the plain lines.
     Progress(std::string label, std::size_t total, bool enabled, double interval_seconds = 10.0);
     ~Progress();
@@ -24,7 +24,7 @@ public:
     // The status text, e.g. "37/100 files, 12.3 files/s, ETA 0:05" (exposed for tests).
     std::string status() const;
 
-private:
+  private:
     void draw(bool force);
     double elapsed() const;
 

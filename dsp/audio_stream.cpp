@@ -19,20 +19,22 @@ struct AudioStream::File {
 
 AudioStream::AudioStream(const std::filesystem::path& path, int sample_rate, ResampleQuality quality)
     : m_file(std::make_unique<File>()), m_path(path) {
-    if (sample_rate <= 0) throw Error("AudioStream sample_rate", "must be positive, got " + std::to_string(sample_rate));
+    if (sample_rate <= 0)
+        throw Error("AudioStream sample_rate", "must be positive, got " + std::to_string(sample_rate));
     // read_audio_info gives the same clear messages as load_audio for missing, empty or undecodable files.
     const AudioInfo info = read_audio_info(path);
     if (info.frames <= 0) throw Error("audio file '" + path.string() + "'", "has no audio frames");
     m_file->handle = sf_open(path.c_str(), SFM_READ, &m_file->info);
     if (m_file->handle == nullptr)
-        throw Error("audio file '" + path.string() + "'", std::string("cannot be decoded (libsndfile: ") +
-                                                              sf_strerror(nullptr) + ")");
+        throw Error("audio file '" + path.string() + "'",
+                    std::string("cannot be decoded (libsndfile: ") + sf_strerror(nullptr) + ")");
     m_native_rate = m_file->info.samplerate;
     m_channels = m_file->info.channels;
     m_total = m_file->info.frames;
     m_expected = m_native_rate == sample_rate
                      ? m_total
-                     : static_cast<std::int64_t>(std::llround(static_cast<double>(m_total) * sample_rate / m_native_rate));
+                     : static_cast<std::int64_t>(
+                           std::llround(static_cast<double>(m_total) * sample_rate / m_native_rate));
     if (m_native_rate != sample_rate)
         m_resampler = std::make_unique<StreamingResampler>(1, m_native_rate, sample_rate, quality);
 }
@@ -44,25 +46,29 @@ bool AudioStream::read(std::vector<float>& out, std::size_t block_frames) {
     const std::size_t before = out.size();
     while (out.size() == before && !m_done) {
         m_interleaved.resize(block_frames * static_cast<std::size_t>(m_channels));
-        const sf_count_t got = sf_readf_float(m_file->handle, m_interleaved.data(), static_cast<sf_count_t>(block_frames));
+        const sf_count_t got =
+            sf_readf_float(m_file->handle, m_interleaved.data(), static_cast<sf_count_t>(block_frames));
         if (got < 0 || (got == 0 && m_read < m_total && sf_error(m_file->handle) != SF_ERR_NO_ERROR))
-            throw Error("audio file '" + m_path.string() + "'", std::string("read failed at frame ") +
-                                                                    std::to_string(m_read) + " (libsndfile: " +
-                                                                    sf_strerror(m_file->handle) + ")");
+            throw Error("audio file '" + m_path.string() + "'",
+                        std::string("read failed at frame ") + std::to_string(m_read) +
+                            " (libsndfile: " + sf_strerror(m_file->handle) + ")");
         // Mono mix (librosa.to_mono) and a NaN/Inf check in one pass.
         m_mono.resize(static_cast<std::size_t>(got));
         const float scale = 1.0f / static_cast<float>(m_channels);
         for (sf_count_t i = 0; i < got; ++i) {
             float sum = 0.0f;
-            for (int c = 0; c < m_channels; ++c) sum += m_interleaved[static_cast<std::size_t>(i * m_channels + c)];
+            for (int c = 0; c < m_channels; ++c)
+                sum += m_interleaved[static_cast<std::size_t>(i * m_channels + c)];
             if (!std::isfinite(sum))
                 throw Error("audio file '" + m_path.string() + "'",
                             "has a NaN or infinite sample at frame " + std::to_string(m_read + i));
             m_mono[static_cast<std::size_t>(i)] = sum * scale;
         }
         m_read += got;
-        if (m_resampler) m_resampler->process(m_mono, out);
-        else out.insert(out.end(), m_mono.begin(), m_mono.end());
+        if (m_resampler)
+            m_resampler->process(m_mono, out);
+        else
+            out.insert(out.end(), m_mono.begin(), m_mono.end());
         if (got == 0) {
             if (m_resampler) m_resampler->finish(out);
             m_done = true;

@@ -13,7 +13,7 @@ namespace mtag::dsp {
 // Reads a file front to back in blocks. The samples are the same as load_audio(path, {.sample_rate,
 // .mono = true}) up to the resampler's block-boundary rounding (identical when no resampling is needed).
 class AudioStream {
-public:
+  public:
     // Opens the file; throws mtag::Error (missing, unreadable, no frames) naming it.
     AudioStream(const std::filesystem::path& path, int sample_rate,
                 ResampleQuality quality = ResampleQuality::medium);
@@ -31,7 +31,7 @@ public:
     int native_sample_rate() const { return m_native_rate; }
     int channels() const { return m_channels; }
 
-private:
+  private:
     struct File;
     std::unique_ptr<File> m_file;
     std::unique_ptr<StreamingResampler> m_resampler;

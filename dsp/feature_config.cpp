@@ -7,6 +7,7 @@
 #include <fstream>
 #include <functional>
 #include <map>
+#include <optional>
 #include <sstream>
 
 namespace mtag::dsp {
@@ -29,7 +30,9 @@ std::string fmt(double value) {
     throw Error(where, "'" + key + "' " + problem);
 }
 
-std::string json_type(const json& value) { return std::string(value.type_name()) + " " + value.dump(); }
+std::string json_type(const json& value) {
+    return std::string(value.type_name()) + " " + value.dump();
+}
 
 int get_int(const json& value, const std::string& where, const std::string& key) {
     if (value.is_number_integer()) return value.get<int>();
@@ -50,59 +53,94 @@ std::string get_string(const json& value, const std::string& where, const std::s
     return value.get<std::string>();
 }
 
-using Setter = std::function<void(FeatureConfig&, const json&, const std::string&)>;
+// Stores one JSON value into a config; `key` names the value in error messages.
+using Setter =
+    std::function<void(FeatureConfig&, const json&, const std::string& where, const std::string& key)>;
+
+// Setters for plain members; `null_value` (when given) is what JSON null means ("auto").
+Setter int_field(int FeatureConfig::*member, std::optional<int> null_value = std::nullopt) {
+    return [=](FeatureConfig& c, const json& v, const std::string& w, const std::string& k) {
+        c.*member = v.is_null() && null_value ? *null_value : get_int(v, w, k);
+    };
+}
+Setter double_field(double FeatureConfig::*member, std::optional<double> null_value = std::nullopt) {
+    return [=](FeatureConfig& c, const json& v, const std::string& w, const std::string& k) {
+        c.*member = v.is_null() && null_value ? *null_value : get_double(v, w, k);
+    };
+}
+Setter bool_field(bool FeatureConfig::*member) {
+    return [=](FeatureConfig& c, const json& v, const std::string& w, const std::string& k) {
+        c.*member = get_bool(v, w, k);
+    };
+}
+Setter string_field(std::string FeatureConfig::*member) {
+    return [=](FeatureConfig& c, const json& v, const std::string& w, const std::string& k) {
+        c.*member = get_string(v, w, k);
+    };
+}
+
+void set_kind(FeatureConfig& c, const json& v, const std::string& w, const std::string& k) {
+    c.kind = parse_feature_kind(get_string(v, w, k));
+}
+void set_mel_norm(FeatureConfig& c, const json& v, const std::string& w, const std::string& k) {
+    c.mel_norm = v.is_null() ? "none" : get_string(v, w, k);  // librosa norm=None
+}
+void set_log(FeatureConfig& c, const json& v, const std::string& w, const std::string& k) {
+    c.log = v.is_null() ? LogCompression::none : parse_log_compression(get_string(v, w, k));
+}
+void set_ref(FeatureConfig& c, const json& v, const std::string& w, const std::string& k) {
+    if (v.is_string() && v.get<std::string>() == "max")
+        c.ref = "max";
+    else if (v.is_number())
+        c.ref = fmt(v.get<double>());
+    else
+        bad(w, k, "must be a positive number or \"max\", got " + json_type(v));
+}
+// Written by to_json for readers; checked, not stored.
+void check_version(FeatureConfig&, const json& v, const std::string& w, const std::string& k) {
+    if (get_int(v, w, k) != kConfigVersion)
+        bad(w, k, "is " + v.dump() + " but this mtag reads version " + std::to_string(kConfigVersion));
+}
 
 // One setter per JSON key: the only place key names live besides to_json().
 const std::map<std::string, Setter>& setters() {
+    using C = FeatureConfig;
     static const std::map<std::string, Setter> table = {
-        {"kind", [](FeatureConfig& c, const json& v, const std::string& w) {
-             c.kind = parse_feature_kind(get_string(v, w, "kind"));
-         }},
-        {"sample_rate", [](FeatureConfig& c, const json& v, const std::string& w) { c.sample_rate = get_int(v, w, "sample_rate"); }},
-        {"n_fft", [](FeatureConfig& c, const json& v, const std::string& w) { c.n_fft = get_int(v, w, "n_fft"); }},
-        {"hop_length", [](FeatureConfig& c, const json& v, const std::string& w) { c.hop_length = v.is_null() ? 0 : get_int(v, w, "hop_length"); }},
-        {"win_length", [](FeatureConfig& c, const json& v, const std::string& w) { c.win_length = v.is_null() ? 0 : get_int(v, w, "win_length"); }},
-        {"window", [](FeatureConfig& c, const json& v, const std::string& w) { c.window = get_string(v, w, "window"); }},
-        {"center", [](FeatureConfig& c, const json& v, const std::string& w) { c.center = get_bool(v, w, "center"); }},
-        {"pad_mode", [](FeatureConfig& c, const json& v, const std::string& w) { c.pad_mode = get_string(v, w, "pad_mode"); }},
-        {"power", [](FeatureConfig& c, const json& v, const std::string& w) { c.power = get_double(v, w, "power"); }},
-        {"n_mels", [](FeatureConfig& c, const json& v, const std::string& w) { c.n_mels = get_int(v, w, "n_mels"); }},
-        {"fmin", [](FeatureConfig& c, const json& v, const std::string& w) { c.fmin = v.is_null() ? -1.0 : get_double(v, w, "fmin"); }},
-        {"fmax", [](FeatureConfig& c, const json& v, const std::string& w) { c.fmax = v.is_null() ? 0.0 : get_double(v, w, "fmax"); }},
-        {"htk", [](FeatureConfig& c, const json& v, const std::string& w) { c.htk = get_bool(v, w, "htk"); }},
-        {"mel_norm", [](FeatureConfig& c, const json& v, const std::string& w) {
-             c.mel_norm = v.is_null() ? "none" : get_string(v, w, "mel_norm");
-         }},
-        {"n_bins", [](FeatureConfig& c, const json& v, const std::string& w) { c.n_bins = get_int(v, w, "n_bins"); }},
-        {"bins_per_octave", [](FeatureConfig& c, const json& v, const std::string& w) { c.bins_per_octave = get_int(v, w, "bins_per_octave"); }},
-        {"filter_scale", [](FeatureConfig& c, const json& v, const std::string& w) { c.filter_scale = get_double(v, w, "filter_scale"); }},
-        {"cqt_norm", [](FeatureConfig& c, const json& v, const std::string& w) { c.cqt_norm = get_double(v, w, "cqt_norm"); }},
-        {"sparsity", [](FeatureConfig& c, const json& v, const std::string& w) { c.sparsity = get_double(v, w, "sparsity"); }},
-        {"cqt_scale", [](FeatureConfig& c, const json& v, const std::string& w) { c.cqt_scale = get_bool(v, w, "cqt_scale"); }},
-        {"n_mfcc", [](FeatureConfig& c, const json& v, const std::string& w) { c.n_mfcc = get_int(v, w, "n_mfcc"); }},
-        {"lifter", [](FeatureConfig& c, const json& v, const std::string& w) { c.lifter = get_double(v, w, "lifter"); }},
-        {"log", [](FeatureConfig& c, const json& v, const std::string& w) {
-             c.log = v.is_null() ? LogCompression::none : parse_log_compression(get_string(v, w, "log"));
-         }},
-        {"ref", [](FeatureConfig& c, const json& v, const std::string& w) {
-             if (v.is_string() && v.get<std::string>() == "max") c.ref = "max";
-             else if (v.is_number()) c.ref = fmt(v.get<double>());
-             else bad(w, "ref", "must be a positive number or \"max\", got " + json_type(v));
-         }},
-        {"amin", [](FeatureConfig& c, const json& v, const std::string& w) { c.amin = v.is_null() ? 0.0 : get_double(v, w, "amin"); }},
-        {"top_db", [](FeatureConfig& c, const json& v, const std::string& w) { c.top_db = v.is_null() ? -1.0 : get_double(v, w, "top_db"); }},
-        {"log1p_c", [](FeatureConfig& c, const json& v, const std::string& w) { c.log1p_c = get_double(v, w, "log1p_c"); }},
-        // Written by to_json for readers; checked, not stored.
-        {"config_version", [](FeatureConfig&, const json& v, const std::string& w) {
-             if (get_int(v, w, "config_version") != kConfigVersion)
-                 bad(w, "config_version", "is " + v.dump() + " but this mtag reads version " +
-                                              std::to_string(kConfigVersion));
-         }},
+        {"config_version", check_version},
+        {"kind", set_kind},
+        {"sample_rate", int_field(&C::sample_rate)},
+        {"n_fft", int_field(&C::n_fft)},
+        {"hop_length", int_field(&C::hop_length, 0)},
+        {"win_length", int_field(&C::win_length, 0)},
+        {"window", string_field(&C::window)},
+        {"center", bool_field(&C::center)},
+        {"pad_mode", string_field(&C::pad_mode)},
+        {"power", double_field(&C::power)},
+        {"n_mels", int_field(&C::n_mels)},
+        {"fmin", double_field(&C::fmin, -1.0)},
+        {"fmax", double_field(&C::fmax, 0.0)},
+        {"htk", bool_field(&C::htk)},
+        {"mel_norm", set_mel_norm},
+        {"n_bins", int_field(&C::n_bins)},
+        {"bins_per_octave", int_field(&C::bins_per_octave)},
+        {"filter_scale", double_field(&C::filter_scale)},
+        {"cqt_norm", double_field(&C::cqt_norm)},
+        {"sparsity", double_field(&C::sparsity)},
+        {"cqt_scale", bool_field(&C::cqt_scale)},
+        {"n_mfcc", int_field(&C::n_mfcc)},
+        {"lifter", double_field(&C::lifter)},
+        {"log", set_log},
+        {"ref", set_ref},
+        {"amin", double_field(&C::amin, 0.0)},
+        {"top_db", double_field(&C::top_db, -1.0)},
+        {"log1p_c", double_field(&C::log1p_c)},
     };
     return table;
 }
 
-bool is_stft_kind(FeatureKind kind) { return kind != FeatureKind::cqt; }
+bool is_stft_kind(FeatureKind kind) {
+    return kind != FeatureKind::cqt;
+}
 bool is_mel_kind(FeatureKind kind) {
     return kind == FeatureKind::mel || kind == FeatureKind::logmel || kind == FeatureKind::mfcc;
 }
@@ -111,26 +149,35 @@ bool is_mel_kind(FeatureKind kind) {
 
 std::string to_string(FeatureKind kind) {
     switch (kind) {
-        case FeatureKind::stft: return "stft";
-        case FeatureKind::mel: return "mel";
-        case FeatureKind::logmel: return "logmel";
-        case FeatureKind::cqt: return "cqt";
-        case FeatureKind::mfcc: return "mfcc";
+        case FeatureKind::stft:
+            return "stft";
+        case FeatureKind::mel:
+            return "mel";
+        case FeatureKind::logmel:
+            return "logmel";
+        case FeatureKind::cqt:
+            return "cqt";
+        case FeatureKind::mfcc:
+            return "mfcc";
     }
     return "?";
 }
 
 std::string to_string(LogCompression log) {
     switch (log) {
-        case LogCompression::db: return "db";
-        case LogCompression::log1p: return "log1p";
-        case LogCompression::none: return "none";
+        case LogCompression::db:
+            return "db";
+        case LogCompression::log1p:
+            return "log1p";
+        case LogCompression::none:
+            return "none";
     }
     return "?";
 }
 
 FeatureKind parse_feature_kind(const std::string& name) {
-    for (FeatureKind k : {FeatureKind::stft, FeatureKind::mel, FeatureKind::logmel, FeatureKind::cqt, FeatureKind::mfcc})
+    for (FeatureKind k :
+         {FeatureKind::stft, FeatureKind::mel, FeatureKind::logmel, FeatureKind::cqt, FeatureKind::mfcc})
         if (to_string(k) == name) return k;
     throw Error("feature kind", "'" + name + "' is unknown (expected stft, mel, logmel, cqt or mfcc)");
 }
@@ -144,7 +191,8 @@ LogCompression parse_log_compression(const std::string& name) {
 FeatureConfig FeatureConfig::defaults_for(FeatureKind kind) {
     FeatureConfig c;
     c.kind = kind;
-    if (kind == FeatureKind::stft || kind == FeatureKind::mel || kind == FeatureKind::cqt) c.log = LogCompression::none;
+    if (kind == FeatureKind::stft || kind == FeatureKind::mel || kind == FeatureKind::cqt)
+        c.log = LogCompression::none;
     if (kind == FeatureKind::cqt) {
         c.sample_rate = 22050;
         c.hop_length = 512;
@@ -152,7 +200,9 @@ FeatureConfig FeatureConfig::defaults_for(FeatureKind kind) {
     return c;
 }
 
-bool FeatureConfig::is_power() const { return kind != FeatureKind::cqt && power != 1.0; }
+bool FeatureConfig::is_power() const {
+    return kind != FeatureKind::cqt && power != 1.0;
+}
 
 double FeatureConfig::ref_value() const {
     if (ref == "max") return 0.0;
@@ -180,7 +230,8 @@ void FeatureConfig::validate() const {
     const std::string w = "feature config";
     if (sample_rate < 1000 || sample_rate > 768000)
         bad(w, "sample_rate", std::to_string(sample_rate) + " is outside 1000..768000 Hz");
-    if (hop_length < 0) bad(w, "hop_length", "must be positive (or 0 for win_length/4), got " + std::to_string(hop_length));
+    if (hop_length < 0)
+        bad(w, "hop_length", "must be positive (or 0 for win_length/4), got " + std::to_string(hop_length));
     if (window != "hann" && window != "hamming" && window != "blackman" && window != "rectangular")
         bad(w, "window", "'" + window + "' is unknown (expected hann, hamming, blackman or rectangular)");
     if (pad_mode != "constant" && pad_mode != "reflect")
@@ -189,12 +240,14 @@ void FeatureConfig::validate() const {
     if (is_stft_kind(kind)) {
         if (n_fft < 8 || n_fft > 65536) bad(w, "n_fft", std::to_string(n_fft) + " is outside 8..65536");
         if (win_length < 0 || win_length > n_fft)
-            bad(w, "win_length", std::to_string(win_length) + " must be in 1..n_fft (" + std::to_string(n_fft) + ")");
+            bad(w, "win_length",
+                std::to_string(win_length) + " must be in 1..n_fft (" + std::to_string(n_fft) + ")");
         if (!(power > 0)) bad(w, "power", "must be positive (1 magnitude, 2 power), got " + fmt(power));
     }
     if (is_mel_kind(kind)) {
         if (n_mels < 1 || n_mels > 1024) bad(w, "n_mels", std::to_string(n_mels) + " is outside 1..1024");
-        if (fmax < 0 || fmax > nyquist) bad(w, "fmax", fmt(fmax) + " Hz exceeds Nyquist " + fmt(nyquist) + " Hz");
+        if (fmax < 0 || fmax > nyquist)
+            bad(w, "fmax", fmt(fmax) + " Hz exceeds Nyquist " + fmt(nyquist) + " Hz");
         const double top = fmax == 0 ? nyquist : fmax;
         if (fmin >= top) bad(w, "fmin", fmt(fmin) + " Hz must be below fmax " + fmt(top) + " Hz");
         if (mel_norm != "slaney" && mel_norm != "none")
@@ -208,17 +261,20 @@ void FeatureConfig::validate() const {
         if (!(low > 0)) bad(w, "fmin", "must be positive for cqt, got " + fmt(fmin));
         const double top = low * std::pow(2.0, (n_bins - 1) / static_cast<double>(bins_per_octave));
         if (top >= nyquist)
-            bad(w, "n_bins", "puts the top bin at " + fmt(top) + " Hz, at or above Nyquist " + fmt(nyquist) +
-                                 " Hz (lower n_bins or fmin, or raise sample_rate)");
+            bad(w, "n_bins",
+                "puts the top bin at " + fmt(top) + " Hz, at or above Nyquist " + fmt(nyquist) +
+                    " Hz (lower n_bins or fmin, or raise sample_rate)");
         if (!(filter_scale > 0)) bad(w, "filter_scale", "must be positive, got " + fmt(filter_scale));
         if (sparsity < 0 || sparsity >= 1) bad(w, "sparsity", fmt(sparsity) + " is outside [0, 1)");
         if (!(cqt_norm > 0)) bad(w, "cqt_norm", "must be positive, got " + fmt(cqt_norm));
     }
     if (kind == FeatureKind::mfcc) {
         if (n_mfcc < 1 || n_mfcc > n_mels)
-            bad(w, "n_mfcc", std::to_string(n_mfcc) + " must be in 1..n_mels (" + std::to_string(n_mels) + ")");
+            bad(w, "n_mfcc",
+                std::to_string(n_mfcc) + " must be in 1..n_mels (" + std::to_string(n_mels) + ")");
         if (lifter < 0) bad(w, "lifter", "must be >= 0, got " + fmt(lifter));
-        if (log != LogCompression::db) bad(w, "log", "must be db for mfcc (MFCCs are taken of the dB mel spectrogram)");
+        if (log != LogCompression::db)
+            bad(w, "log", "must be db for mfcc (MFCCs are taken of the dB mel spectrogram)");
     }
     if (kind == FeatureKind::logmel && log == LogCompression::none)
         bad(w, "log", "is none for logmel (use kind mel for a linear mel spectrogram)");
@@ -226,16 +282,21 @@ void FeatureConfig::validate() const {
         if (ref != "max" && !(ref_value() > 0)) bad(w, "ref", "must be positive or \"max\", got " + ref);
         if (amin < 0) bad(w, "amin", "must be positive (or 0 for auto), got " + fmt(amin));
     }
-    if (log == LogCompression::log1p && !(log1p_c > 0)) bad(w, "log1p_c", "must be positive, got " + fmt(log1p_c));
+    if (log == LogCompression::log1p && !(log1p_c > 0))
+        bad(w, "log1p_c", "must be positive, got " + fmt(log1p_c));
 }
 
 int FeatureConfig::bins() const {
     switch (kind) {
-        case FeatureKind::stft: return n_fft / 2 + 1;
+        case FeatureKind::stft:
+            return n_fft / 2 + 1;
         case FeatureKind::mel:
-        case FeatureKind::logmel: return n_mels;
-        case FeatureKind::cqt: return n_bins;
-        case FeatureKind::mfcc: return n_mfcc;
+        case FeatureKind::logmel:
+            return n_mels;
+        case FeatureKind::cqt:
+            return n_bins;
+        case FeatureKind::mfcc:
+            return n_mfcc;
     }
     return 0;
 }
@@ -283,7 +344,8 @@ json FeatureConfig::to_json() const {
 
 json FeatureConfig::canonical_json() const {
     const json full = to_json();
-    std::vector<std::string> keys = {"config_version", "kind", "sample_rate", "hop_length", "center", "pad_mode", "log"};
+    std::vector<std::string> keys = {"config_version", "kind",     "sample_rate", "hop_length",
+                                     "center",         "pad_mode", "log"};
     if (is_stft_kind(kind)) keys.insert(keys.end(), {"n_fft", "win_length", "window", "power"});
     if (is_mel_kind(kind)) keys.insert(keys.end(), {"n_mels", "fmin", "fmax", "htk", "mel_norm"});
     if (kind == FeatureKind::cqt)
@@ -324,7 +386,7 @@ FeatureConfig FeatureConfig::from_json(const json& j, const std::string& where) 
             throw Error(where, "unknown key '" + key + "' (known keys: " + known + ")");
         }
         try {
-            it->second(c, value, where);
+            it->second(c, value, where, key);
         } catch (const Error& e) {
             const std::string message = e.what();
             if (message.rfind(where, 0) == 0) throw;
@@ -359,6 +421,8 @@ void FeatureConfig::save(const std::string& path) const {
     if (!out) throw Error("feature config '" + path + "'", "cannot be written");
 }
 
-bool FeatureConfig::operator==(const FeatureConfig& other) const { return to_json() == other.to_json(); }
+bool FeatureConfig::operator==(const FeatureConfig& other) const {
+    return to_json() == other.to_json();
+}
 
 }  // namespace mtag::dsp

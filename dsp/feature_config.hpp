@@ -35,42 +35,42 @@ LogCompression parse_log_compression(const std::string& name);
 // (or a negative fmin) are "auto" and resolved by resolved(), as librosa resolves None.
 struct FeatureConfig {
     FeatureKind kind = FeatureKind::logmel;
-    int sample_rate = 16000;      // input samples are resampled to this rate (Hz)
+    int sample_rate = 16000;  // input samples are resampled to this rate (Hz)
 
     // STFT (stft, mel, logmel, mfcc); hop_length and window and centring are shared with cqt.
     int n_fft = 512;
-    int hop_length = 256;         // 0 = win_length / 4 (librosa's default)
-    int win_length = 0;           // 0 = n_fft
-    std::string window = "hann";  // hann (periodic) | hamming | blackman | rectangular
-    bool center = true;           // pad n_fft/2 on both sides so frame t is centred at t*hop_length
+    int hop_length = 256;               // 0 = win_length / 4 (librosa's default)
+    int win_length = 0;                 // 0 = n_fft
+    std::string window = "hann";        // hann (periodic) | hamming | blackman | rectangular
+    bool center = true;                 // pad n_fft/2 on both sides so frame t is centred at t*hop_length
     std::string pad_mode = "constant";  // constant (librosa >= 0.9) | reflect (torchaudio)
-    double power = 2.0;           // exponent of |STFT|: 1 magnitude, 2 power
+    double power = 2.0;                 // exponent of |STFT|: 1 magnitude, 2 power
 
     // Mel filterbank (mel, logmel, mfcc).
     int n_mels = 96;
-    double fmin = -1.0;           // < 0 = auto: 0 Hz for mel, C1 = 32.703 Hz for cqt
-    double fmax = 0.0;            // 0 = sample_rate / 2
-    bool htk = false;             // HTK mel scale instead of Slaney's
+    double fmin = -1.0;               // < 0 = auto: 0 Hz for mel, C1 = 32.703 Hz for cqt
+    double fmax = 0.0;                // 0 = sample_rate / 2
+    bool htk = false;                 // HTK mel scale instead of Slaney's
     std::string mel_norm = "slaney";  // slaney (area normalisation) | none
 
     // Constant-Q (cqt); fmin above is its lowest bin.
     int n_bins = 84;
     int bins_per_octave = 12;
     double filter_scale = 1.0;
-    double cqt_norm = 1.0;        // L-norm of each kernel (librosa `norm`)
-    double sparsity = 0.01;       // fraction of each kernel's energy that may be dropped
-    bool cqt_scale = true;        // divide by sqrt(filter length): white noise gives about 1 per bin
+    double cqt_norm = 1.0;   // L-norm of each kernel (librosa `norm`)
+    double sparsity = 0.01;  // fraction of each kernel's energy that may be dropped
+    bool cqt_scale = true;   // divide by sqrt(filter length): white noise gives about 1 per bin
 
     // MFCC.
     int n_mfcc = 20;
-    double lifter = 0.0;          // 0 = no liftering; else 1 + (lifter/2) sin(pi (n+1) / lifter)
+    double lifter = 0.0;  // 0 = no liftering; else 1 + (lifter/2) sin(pi (n+1) / lifter)
 
     // Log compression. For mfcc the dB conversion of the mel spectrogram is part of the feature.
     LogCompression log = LogCompression::db;
-    std::string ref = "1.0";      // a positive number, or "max" (librosa ref=np.max)
-    double amin = 0.0;            // 0 = auto: 1e-10 for power, 1e-5 for magnitude (librosa)
-    double top_db = 80.0;         // < 0 disables clipping (librosa top_db=None)
-    double log1p_c = 10000.0;     // C in log(1 + C*x)
+    std::string ref = "1.0";   // a positive number, or "max" (librosa ref=np.max)
+    double amin = 0.0;         // 0 = auto: 1e-10 for power, 1e-5 for magnitude (librosa)
+    double top_db = 80.0;      // < 0 disables clipping (librosa top_db=None)
+    double log1p_c = 10000.0;  // C in log(1 + C*x)
 
     // The default config for a kind: the struct defaults, with log = none for stft, mel and cqt, and
     // librosa.cqt's sample_rate 22050 and hop_length 512 for cqt.

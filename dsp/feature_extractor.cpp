@@ -60,54 +60,57 @@ CqtOptions cqt_options(const FeatureConfig& c) {
     return o;
 }
 
-std::int64_t round_up(std::int64_t value, std::int64_t multiple) { return (value + multiple - 1) / multiple * multiple; }
+std::int64_t round_up(std::int64_t value, std::int64_t multiple) {
+    return (value + multiple - 1) / multiple * multiple;
+}
 
 }  // namespace
 
 // The streaming state. STFT-based kinds run the STFT's frame-range interface on the samples that have
 // arrived; the CQT (whose plan transforms whole signals) runs on overlapping segments that start on a
-// multiple of the hop and of every decimation step, with a margin longer than the longest kernel plus
-// the decimation filters' reach, and keeps only the segment's interior frames.
+// multiple of Cqt::alignment(), with Cqt::reach() samples of context, and keeps the segment's interior
+// frames.
 struct FeatureExtractor::Impl {
-    std::optional<Stft> stft;             // stft kind
-    std::optional<MelSpectrogram> mel;    // mel, logmel, mfcc
-    std::optional<Cqt> cqt;               // cqt
+    std::optional<Stft> stft;           // stft kind
+    std::optional<MelSpectrogram> mel;  // mel, logmel, mfcc
+    std::optional<Cqt> cqt;             // cqt
     std::optional<Mfcc> mfcc;
 
-    std::vector<float> buffer;            // samples [buffer_offset, received)
+    std::vector<float> buffer;  // samples [buffer_offset, received)
     std::int64_t buffer_offset = 0;
     std::int64_t received = 0;
     std::int64_t next_frame = 0;
-    std::vector<FloatMatrix> chunks;      // computed frames, in order, [bins, chunk frames]
+    std::vector<FloatMatrix> chunks;  // computed frames, in order, [bins, chunk frames]
     FloatMatrix scratch;
     std::vector<float> segment;
 
-    std::int64_t cqt_align = 1;           // segment starts are multiples of this
-    std::int64_t cqt_margin = 0;          // samples computed but discarded at inner segment edges
+    std::int64_t cqt_align = 1;   // segment starts are multiples of this
+    std::int64_t cqt_margin = 0;  // samples computed but discarded at inner segment edges
 };
 
 FeatureExtractor::FeatureExtractor(const FeatureConfig& config)
     : m_config(config.resolved()), m_impl(std::make_unique<Impl>()) {
     const FeatureConfig& c = m_config;
     switch (c.kind) {
-        case FeatureKind::stft: m_impl->stft.emplace(stft_options(c)); break;
+        case FeatureKind::stft:
+            m_impl->stft.emplace(stft_options(c));
+            break;
         case FeatureKind::mel:
-        case FeatureKind::logmel: m_impl->mel.emplace(stft_options(c), mel_options(c), static_cast<float>(c.power)); break;
+        case FeatureKind::logmel:
+            m_impl->mel.emplace(stft_options(c), mel_options(c), static_cast<float>(c.power));
+            break;
         case FeatureKind::mfcc:
             m_impl->mel.emplace(stft_options(c), mel_options(c), static_cast<float>(c.power));
-            m_impl->mfcc.emplace(c.n_mels, MfccOptions{.n_mfcc = c.n_mfcc, .lifter = static_cast<float>(c.lifter)});
+            m_impl->mfcc.emplace(c.n_mels,
+                                 MfccOptions{.n_mfcc = c.n_mfcc, .lifter = static_cast<float>(c.lifter)});
             break;
         case FeatureKind::cqt: {
             Cqt& cqt = m_impl->cqt.emplace(cqt_options(c));
-            const int decimations = cqt.n_octaves() + cqt.early_decimations();
-            const std::int64_t step = std::int64_t{1} << std::min(decimations + 1, 30);
-            m_impl->cqt_align = std::lcm(static_cast<std::int64_t>(c.hop_length), step);
-            double longest = 0;
-            for (double length : cqt.lengths()) longest = std::max(longest, length);
-            // Half the longest kernel, plus the half-band filter's reach at every level (143 taps at the
-            // decimated rate), with a factor 2 of safety.
-            const double reach = longest / 2 + 2.0 * 72.0 * static_cast<double>(step);
-            m_impl->cqt_margin = round_up(static_cast<std::int64_t>(std::ceil(reach)), m_impl->cqt_align);
+            // Segments start on multiples of the hop and of every decimation step and carry reach()
+            // samples of context on each side: their interior frames equal the whole-signal ones.
+            m_impl->cqt_align =
+                std::lcm(static_cast<std::int64_t>(c.hop_length), static_cast<std::int64_t>(cqt.alignment()));
+            m_impl->cqt_margin = round_up(static_cast<std::int64_t>(cqt.reach()), m_impl->cqt_align);
             break;
         }
     }
@@ -117,7 +120,9 @@ FeatureExtractor::~FeatureExtractor() = default;
 FeatureExtractor::FeatureExtractor(FeatureExtractor&&) noexcept = default;
 FeatureExtractor& FeatureExtractor::operator=(FeatureExtractor&&) noexcept = default;
 
-std::size_t FeatureExtractor::buffered_samples() const { return m_impl->buffer.size(); }
+std::size_t FeatureExtractor::buffered_samples() const {
+    return m_impl->buffer.size();
+}
 
 void FeatureExtractor::begin() {
     Impl& s = *m_impl;
@@ -133,8 +138,10 @@ namespace {
 // Computes frames [first, first + count) of an STFT-based kind from a block into `out` [bins, count].
 void stft_frames(const std::optional<Stft>& stft, const std::optional<MelSpectrogram>& mel, double power,
                  const SignalBlock& block, std::int64_t first, std::int64_t count, FloatMatrix& out) {
-    if (mel) mel->compute_frames(block, first, count, out);
-    else stft->spectrogram_frames(block, first, count, static_cast<float>(power), out);
+    if (mel)
+        mel->compute_frames(block, first, count, out);
+    else
+        stft->spectrogram_frames(block, first, count, static_cast<float>(power), out);
 }
 
 }  // namespace
@@ -154,15 +161,16 @@ void FeatureExtractor::compute(std::span<const float> samples, FloatMatrix& out)
         const std::int64_t length = static_cast<std::int64_t>(samples.size());
         const std::int64_t frames = s.stft->frame_count(length);
         if (frames == 0)
-            throw Error("feature extraction", "the signal has " + std::to_string(length) +
-                                                  " samples, fewer than n_fft=" + std::to_string(m_config.n_fft) +
-                                                  " with center=false: no frame fits");
+            throw Error("feature extraction",
+                        "the signal has " + std::to_string(length) + " samples, fewer than n_fft=" +
+                            std::to_string(m_config.n_fft) + " with center=false: no frame fits");
         stft_frames(s.stft, s.mel, m_config.power, SignalBlock{samples, 0, length}, 0, frames, target);
     }
     postprocess(target, out);
 }
 
-void FeatureExtractor::compute_file(const std::filesystem::path& path, FloatMatrix& out, ResampleQuality quality) {
+void FeatureExtractor::compute_file(const std::filesystem::path& path, FloatMatrix& out,
+                                    ResampleQuality quality) {
     AudioStream stream(path, m_config.sample_rate, quality);
     begin();
     std::vector<float> block;
@@ -178,7 +186,6 @@ void FeatureExtractor::compute_file(const std::filesystem::path& path, FloatMatr
     }
 }
 
-
 void FeatureExtractor::push(std::span<const float> samples) {
     Impl& s = *m_impl;
     s.buffer.insert(s.buffer.end(), samples.begin(), samples.end());
@@ -190,7 +197,8 @@ void FeatureExtractor::push(std::span<const float> samples) {
         while (true) {
             const std::int64_t first = s.next_frame;
             const std::int64_t last = first + kChunkFrames;  // exclusive
-            const std::int64_t start = std::max<std::int64_t>(0, first * hop - s.cqt_margin) / s.cqt_align * s.cqt_align;
+            const std::int64_t start =
+                std::max<std::int64_t>(0, first * hop - s.cqt_margin) / s.cqt_align * s.cqt_align;
             const std::int64_t stop = last * hop + s.cqt_margin;
             if (stop > s.received) break;
             const std::span<const float> segment(s.buffer.data() + (start - s.buffer_offset),
@@ -199,7 +207,8 @@ void FeatureExtractor::push(std::span<const float> samples) {
             FloatMatrix chunk(s.scratch.rows, static_cast<std::size_t>(kChunkFrames));
             const std::size_t skip = static_cast<std::size_t>(first - start / hop);
             for (std::size_t r = 0; r < chunk.rows; ++r)
-                std::copy_n(s.scratch.row(r).begin() + static_cast<std::ptrdiff_t>(skip), chunk.cols, chunk.row(r).begin());
+                std::copy_n(s.scratch.row(r).begin() + static_cast<std::ptrdiff_t>(skip), chunk.cols,
+                            chunk.row(r).begin());
             s.chunks.push_back(std::move(chunk));
             s.next_frame = last;
             // Drop what the next segment no longer needs.
@@ -217,9 +226,11 @@ void FeatureExtractor::push(std::span<const float> samples) {
     const std::int64_t hop = stft.hop_length();
     const std::int64_t pad = m_config.center ? m_config.n_fft / 2 : 0;
     // Frame t is ready when its last sample, t*hop - pad + n_fft, has arrived.
-    std::int64_t ready = s.received + pad - m_config.n_fft < 0 ? 0 : 1 + (s.received + pad - m_config.n_fft) / hop;
+    std::int64_t ready =
+        s.received + pad - m_config.n_fft < 0 ? 0 : 1 + (s.received + pad - m_config.n_fft) / hop;
     // Reflect padding at the start mirrors samples up to pad + 1.
-    while (ready > s.next_frame && stft.samples_for_frames(s.next_frame, ready - s.next_frame, kUnknownLength).end > s.received)
+    while (ready > s.next_frame &&
+           stft.samples_for_frames(s.next_frame, ready - s.next_frame, kUnknownLength).end > s.received)
         --ready;
     while (s.next_frame < ready) {
         const std::int64_t count = std::min(kChunkFrames, ready - s.next_frame);
@@ -232,7 +243,8 @@ void FeatureExtractor::push(std::span<const float> samples) {
     // Keep the samples the next frames (and the end's reflect padding) may need: from the next frame's
     // start, and never fewer than the last n_fft + hop samples.
     const std::int64_t keep_from = std::min(s.next_frame * hop - pad, s.received - m_config.n_fft - hop);
-    if (keep_from - s.buffer_offset > static_cast<std::int64_t>(s.buffer.size() / 2) && keep_from > s.buffer_offset) {
+    if (keep_from - s.buffer_offset > static_cast<std::int64_t>(s.buffer.size() / 2) &&
+        keep_from > s.buffer_offset) {
         s.buffer.erase(s.buffer.begin(), s.buffer.begin() + (keep_from - s.buffer_offset));
         s.buffer_offset = keep_from;
     }
@@ -244,19 +256,22 @@ void FeatureExtractor::finish(FloatMatrix& out) {
     if (length == 0) throw Error("feature extraction", "the signal is empty (0 samples)");
 
     if (s.cqt) {
-        const std::int64_t total = static_cast<std::int64_t>(s.cqt->n_frames(static_cast<std::size_t>(length)));
+        const std::int64_t total =
+            static_cast<std::int64_t>(s.cqt->n_frames(static_cast<std::size_t>(length)));
         if (s.next_frame < total) {
             const std::int64_t hop = m_config.hop_length;
-            const std::int64_t start = std::max<std::int64_t>(0, s.next_frame * hop - s.cqt_margin) / s.cqt_align * s.cqt_align;
+            const std::int64_t start =
+                std::max<std::int64_t>(0, s.next_frame * hop - s.cqt_margin) / s.cqt_align * s.cqt_align;
             const std::span<const float> segment(s.buffer.data() + (start - s.buffer_offset),
                                                  static_cast<std::size_t>(length - start));
             s.cqt->compute(segment, s.scratch);
             const std::size_t skip = static_cast<std::size_t>(s.next_frame - start / hop);
-            const std::size_t count = std::min<std::size_t>(static_cast<std::size_t>(total - s.next_frame),
-                                                            s.scratch.cols - skip);
+            const std::size_t count =
+                std::min<std::size_t>(static_cast<std::size_t>(total - s.next_frame), s.scratch.cols - skip);
             FloatMatrix chunk(s.scratch.rows, count);
             for (std::size_t r = 0; r < chunk.rows; ++r)
-                std::copy_n(s.scratch.row(r).begin() + static_cast<std::ptrdiff_t>(skip), count, chunk.row(r).begin());
+                std::copy_n(s.scratch.row(r).begin() + static_cast<std::ptrdiff_t>(skip), count,
+                            chunk.row(r).begin());
             s.chunks.push_back(std::move(chunk));
             s.next_frame += static_cast<std::int64_t>(count);
         }
@@ -264,9 +279,9 @@ void FeatureExtractor::finish(FloatMatrix& out) {
         const Stft& stft = s.mel ? s.mel->stft() : *s.stft;
         const std::int64_t total = stft.frame_count(length);
         if (total == 0)
-            throw Error("feature extraction", "the signal has " + std::to_string(length) +
-                                                  " samples, fewer than n_fft=" + std::to_string(m_config.n_fft) +
-                                                  " with center=false: no frame fits");
+            throw Error("feature extraction",
+                        "the signal has " + std::to_string(length) + " samples, fewer than n_fft=" +
+                            std::to_string(m_config.n_fft) + " with center=false: no frame fits");
         if (m_config.center && m_config.pad_mode == "reflect" && length < 2)
             throw Error("feature extraction", "cannot reflect-pad a signal of one sample");
         while (s.next_frame < total) {
@@ -288,7 +303,8 @@ void FeatureExtractor::finish(FloatMatrix& out) {
     std::size_t column = 0;
     for (FloatMatrix& chunk : s.chunks) {
         for (std::size_t r = 0; r < rows; ++r)
-            std::copy(chunk.row(r).begin(), chunk.row(r).end(), target.row(r).begin() + static_cast<std::ptrdiff_t>(column));
+            std::copy(chunk.row(r).begin(), chunk.row(r).end(),
+                      target.row(r).begin() + static_cast<std::ptrdiff_t>(column));
         column += chunk.cols;
         chunk = FloatMatrix();  // release as we go: peak memory stays near one copy of the feature
     }
@@ -303,10 +319,14 @@ void FeatureExtractor::postprocess(FloatMatrix& target, FloatMatrix& out) {
     // Log compression over the whole feature (top_db and ref=max are global, as in librosa).
     const FeatureConfig& c = m_config;
     if (c.log == LogCompression::db) {
-        const std::optional<float> top_db = c.top_db < 0 ? std::nullopt : std::optional<float>(static_cast<float>(c.top_db));
-        const DbReference ref = c.ref == "max" ? DbReference::max() : DbReference(static_cast<float>(c.ref_value()));
-        if (c.is_power()) power_to_db(target, ref, static_cast<float>(c.amin), top_db);
-        else amplitude_to_db(target, ref, static_cast<float>(c.amin), top_db);
+        const std::optional<float> top_db =
+            c.top_db < 0 ? std::nullopt : std::optional<float>(static_cast<float>(c.top_db));
+        const DbReference ref =
+            c.ref == "max" ? DbReference::max() : DbReference(static_cast<float>(c.ref_value()));
+        if (c.is_power())
+            power_to_db(target, ref, static_cast<float>(c.amin), top_db);
+        else
+            amplitude_to_db(target, ref, static_cast<float>(c.amin), top_db);
     } else if (c.log == LogCompression::log1p) {
         log1p_compress(target, static_cast<float>(c.log1p_c));
     }

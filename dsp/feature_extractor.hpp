@@ -15,7 +15,7 @@
 namespace mtag::dsp {
 
 class FeatureExtractor {
-public:
+  public:
     // Resolves and validates the config and builds the transforms (FFT plans, filterbanks, kernels).
     explicit FeatureExtractor(const FeatureConfig& config);
     ~FeatureExtractor();
@@ -44,7 +44,7 @@ public:
     // Input samples the streaming state holds now (bounded by the transform's span plus one block).
     std::size_t buffered_samples() const;
 
-private:
+  private:
     // Log compression over the whole feature, then the MFCC DCT (target -> out) for mfcc.
     void postprocess(FloatMatrix& target, FloatMatrix& out);
 

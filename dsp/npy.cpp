@@ -2,16 +2,16 @@
 
 #include "dsp/error.hpp"
 
+#include <fcntl.h>
+#include <sys/mman.h>
+#include <sys/stat.h>
+#include <unistd.h>
 #include <atomic>
 #include <bit>
 #include <cctype>
 #include <cerrno>
 #include <cstdio>
 #include <cstring>
-#include <fcntl.h>
-#include <sys/mman.h>
-#include <sys/stat.h>
-#include <unistd.h>
 
 namespace mtag::dsp {
 
@@ -25,7 +25,9 @@ constexpr char kMagic[] = "\x93NUMPY";
 constexpr std::size_t kMagicLength = 6;
 constexpr std::size_t kAlign = 64;  // numpy's ARRAY_ALIGN: data starts on a 64-byte boundary
 
-std::string context(const fs::path& path) { return ".npy file '" + path.string() + "'"; }
+std::string context(const fs::path& path) {
+    return ".npy file '" + path.string() + "'";
+}
 
 std::string shape_string(std::span<const std::size_t> shape) {
     std::string s = "(";
@@ -40,7 +42,7 @@ std::string shape_string(std::span<const std::size_t> shape) {
 // A minimal parser for the Python dict literal of an .npy header:
 // {'descr': '<f4', 'fortran_order': False, 'shape': (2, 3), }
 class HeaderParser {
-public:
+  public:
     HeaderParser(const std::string& text, const fs::path& path) : m_text(text), m_path(path) {}
 
     void parse(NpyHeader& header) {
@@ -72,11 +74,12 @@ public:
             if (peek() != '}') fail("expected ',' or '}' in the header dict");
         }
         if (!have_descr || !have_order || !have_shape)
-            fail("the header dict lacks " + std::string(!have_descr ? "'descr'" : !have_order ? "'fortran_order'"
-                                                                                               : "'shape'"));
+            fail("the header dict lacks " + std::string(!have_descr   ? "'descr'"
+                                                        : !have_order ? "'fortran_order'"
+                                                                      : "'shape'"));
     }
 
-private:
+  private:
     [[noreturn]] void fail(const std::string& what) const {
         throw Error(context(m_path), "malformed header at character " + std::to_string(m_pos) + ": " + what +
                                          " (header: " + m_text + ")");
@@ -128,8 +131,10 @@ private:
             if (peek() == 'L') ++m_pos;
             dims.push_back(value);
             skip_space();
-            if (peek() == ',') ++m_pos;
-            else if (peek() != ')') fail("expected ',' or ')' in the shape");
+            if (peek() == ',')
+                ++m_pos;
+            else if (peek() != ')')
+                fail("expected ',' or ')' in the shape");
         }
         ++m_pos;
         return dims;
@@ -144,7 +149,8 @@ private:
 NpyHeader parse_header(int fd, std::size_t file_size, const fs::path& path) {
     unsigned char prefix[12];
     if (file_size < 10 || ::pread(fd, prefix, 10, 0) != 10)
-        throw Error(context(path), "is too short to be an .npy file (" + std::to_string(file_size) + " bytes)");
+        throw Error(context(path),
+                    "is too short to be an .npy file (" + std::to_string(file_size) + " bytes)");
     if (std::memcmp(prefix, kMagic, kMagicLength) != 0)
         throw Error(context(path), "is not an .npy file (magic bytes differ from \\x93NUMPY)");
     NpyHeader header;
@@ -156,13 +162,15 @@ NpyHeader parse_header(int fd, std::size_t file_size, const fs::path& path) {
         header_length = prefix[8] | (std::size_t{prefix[9]} << 8);
         prefix_length = 10;
     } else if ((header.major_version == 2 || header.major_version == 3) && header.minor_version == 0) {
-        if (file_size < 12 || ::pread(fd, prefix, 12, 0) != 12) throw Error(context(path), "truncated header");
+        if (file_size < 12 || ::pread(fd, prefix, 12, 0) != 12)
+            throw Error(context(path), "truncated header");
         header_length = prefix[8] | (std::size_t{prefix[9]} << 8) | (std::size_t{prefix[10]} << 16) |
                         (std::size_t{prefix[11]} << 24);
         prefix_length = 12;
     } else {
         throw Error(context(path), "format version " + std::to_string(header.major_version) + "." +
-                                       std::to_string(header.minor_version) + " is not supported (expected 1.0, 2.0 or 3.0)");
+                                       std::to_string(header.minor_version) +
+                                       " is not supported (expected 1.0, 2.0 or 3.0)");
     }
     if (prefix_length + header_length > file_size)
         throw Error(context(path), "truncated: the header claims " + std::to_string(header_length) +
@@ -175,10 +183,12 @@ NpyHeader parse_header(int fd, std::size_t file_size, const fs::path& path) {
     header.data_offset = prefix_length + header_length;
 
     if (header.descr != "<f4")
-        throw Error(context(path), "dtype '" + header.descr + "' is not supported (expected '<f4', float32 "
-                                   "little-endian; convert with arr.astype('<f4'))");
+        throw Error(context(path), "dtype '" + header.descr +
+                                       "' is not supported (expected '<f4', float32 "
+                                       "little-endian; convert with arr.astype('<f4'))");
     if (header.fortran_order)
-        throw Error(context(path), "fortran_order is True (expected False, C order; use np.ascontiguousarray)");
+        throw Error(context(path),
+                    "fortran_order is True (expected False, C order; use np.ascontiguousarray)");
     const std::size_t expected = header.data_offset + header.element_count() * sizeof(float);
     if (file_size != expected)
         throw Error(context(path), "size " + std::to_string(file_size) + " bytes does not match shape " +
@@ -197,7 +207,8 @@ struct Fd {
 
 std::size_t open_for_reading(const fs::path& path, Fd& file) {
     file.fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
-    if (file.fd < 0) throw Error(context(path), std::string("cannot be opened (") + std::strerror(errno) + ")");
+    if (file.fd < 0)
+        throw Error(context(path), std::string("cannot be opened (") + std::strerror(errno) + ")");
     struct stat st {};
     if (::fstat(file.fd, &st) != 0 || !S_ISREG(st.st_mode))
         throw Error(context(path), "is not a regular file");
@@ -250,7 +261,8 @@ void save_npy(const fs::path& path, std::span<const float> values, std::span<con
     if (!ok || !closed) {
         std::error_code ec;
         fs::remove(temporary, ec);
-        throw Error(context(path), std::string("write failed (") + std::strerror(saved_errno) + "); disk full?");
+        throw Error(context(path),
+                    std::string("write failed (") + std::strerror(saved_errno) + "); disk full?");
     }
     std::error_code ec;
     fs::rename(temporary, path, ec);
@@ -276,15 +288,19 @@ FloatMatrix load_npy(const fs::path& path) {
     const std::size_t size = open_for_reading(path, file);
     const NpyHeader header = parse_header(file.fd, size, path);
     if (header.shape.size() != 1 && header.shape.size() != 2)
-        throw Error(context(path), "has shape " + shape_string(header.shape) + " (expected 2-D [bins, frames] or 1-D)");
+        throw Error(context(path),
+                    "has shape " + shape_string(header.shape) + " (expected 2-D [bins, frames] or 1-D)");
     FloatMatrix matrix;
-    if (header.shape.size() == 2) matrix.resize(header.shape[0], header.shape[1]);
-    else matrix.resize(1, header.shape[0]);
+    if (header.shape.size() == 2)
+        matrix.resize(header.shape[0], header.shape[1]);
+    else
+        matrix.resize(1, header.shape[0]);
     const std::size_t bytes = matrix.size() * sizeof(float);
     std::size_t done = 0;
     auto* out = reinterpret_cast<char*>(matrix.data.data());
     while (done < bytes) {
-        const ssize_t n = ::pread(file.fd, out + done, bytes - done, static_cast<off_t>(header.data_offset + done));
+        const ssize_t n =
+            ::pread(file.fd, out + done, bytes - done, static_cast<off_t>(header.data_offset + done));
         if (n <= 0) throw Error(context(path), std::string("read failed (") + std::strerror(errno) + ")");
         done += static_cast<std::size_t>(n);
     }
@@ -304,10 +320,15 @@ MappedNpy::MappedNpy(const fs::path& path) {
     m_data = reinterpret_cast<const float*>(static_cast<const char*>(map) + m_header.data_offset);
 }
 
-MappedNpy::~MappedNpy() { release(); }
+MappedNpy::~MappedNpy() {
+    release();
+}
 
 MappedNpy::MappedNpy(MappedNpy&& other) noexcept
-    : m_header(std::move(other.m_header)), m_map(other.m_map), m_map_size(other.m_map_size), m_data(other.m_data) {
+    : m_header(std::move(other.m_header)),
+      m_map(other.m_map),
+      m_map_size(other.m_map_size),
+      m_data(other.m_data) {
     other.m_map = nullptr;
     other.m_data = nullptr;
 }
@@ -327,8 +348,8 @@ MappedNpy& MappedNpy::operator=(MappedNpy&& other) noexcept {
 
 std::span<const float> MappedNpy::row(std::size_t r) const {
     if (m_header.shape.size() != 2 || r >= m_header.shape[0])
-        throw Error("MappedNpy::row", "row " + std::to_string(r) + " out of range for shape " +
-                                          shape_string(m_header.shape));
+        throw Error("MappedNpy::row",
+                    "row " + std::to_string(r) + " out of range for shape " + shape_string(m_header.shape));
     return {m_data + r * m_header.shape[1], m_header.shape[1]};
 }
 

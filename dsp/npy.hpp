@@ -17,10 +17,10 @@ namespace mtag::dsp {
 struct NpyHeader {
     int major_version = 1;
     int minor_version = 0;
-    std::string descr;                // dtype string, e.g. "<f4"
+    std::string descr;  // dtype string, e.g. "<f4"
     bool fortran_order = false;
-    std::vector<std::size_t> shape;   // () for a scalar
-    std::size_t data_offset = 0;      // bytes from the start of the file to the first value
+    std::vector<std::size_t> shape;  // () for a scalar
+    std::size_t data_offset = 0;     // bytes from the start of the file to the first value
 
     std::size_t element_count() const;
 };
@@ -46,7 +46,7 @@ FloatMatrix load_npy(const std::filesystem::path& path);
 
 // A read-only memory map of a float32 .npy: no copy, pages load on demand (feature caches).
 class MappedNpy {
-public:
+  public:
     explicit MappedNpy(const std::filesystem::path& path);
     ~MappedNpy();
     MappedNpy(MappedNpy&& other) noexcept;
@@ -61,7 +61,7 @@ public:
     // Row r of a 2-D array ([bins, frames]: one bin over all frames).
     std::span<const float> row(std::size_t r) const;
 
-private:
+  private:
     void release() noexcept;
 
     NpyHeader m_header;

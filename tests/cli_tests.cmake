@@ -47,13 +47,14 @@ set_tests_properties("cli: bench data --quick" PROPERTIES PASS_REGULAR_EXPRESSIO
 # mtag extract: help, config printing, a real run with a bad file among good ones, and a bad flag.
 add_test(NAME "cli: extract --help" COMMAND ${MTAG_EXE} extract --help)
 set_tests_properties("cli: extract --help" PROPERTIES PASS_REGULAR_EXPRESSION "--n-mels.*--manifest|--manifest.*--n-mels")
-add_test(NAME "cli: extract --print-config" COMMAND ${MTAG_EXE} extract --out ${CLI_TMP}/unused --print-config
-                                             --feature cqt --n-bins 72)
+add_test(NAME "cli: extract --print-config" COMMAND ${MTAG_EXE} extract --print-config --feature cqt --n-bins 72)
 set_tests_properties("cli: extract --print-config" PROPERTIES
                      PASS_REGULAR_EXPRESSION "\"config_hash\": \"[0-9a-f]+\".*\"kind\": \"cqt\"|\"n_bins\": 72")
 add_test(NAME "cli: extract rejects a bad parameter" COMMAND ${MTAG_EXE} extract ${CLI_TMP}/tone.wav
                                                      --out ${CLI_TMP}/unused --n-mels 0)
 set_tests_properties("cli: extract rejects a bad parameter" PROPERTIES WILL_FAIL TRUE)
+add_test(NAME "cli: extract without --out is a usage error" COMMAND ${MTAG_EXE} extract ${CLI_TMP}/tone.wav)
+set_tests_properties("cli: extract without --out is a usage error" PROPERTIES WILL_FAIL TRUE)
 add_test(NAME "cli: extract keeps going past a bad file and resumes"
          COMMAND ${CMAKE_COMMAND} -DEXE=${MTAG_EXE} -DGOOD=${CLI_TMP}/tone.wav -DGOOD2=${CLI_TMP}/tone.flac
                  -DOUT=${CLI_TMP}/extract_out -DTMP=${CLI_TMP}

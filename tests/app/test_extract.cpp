@@ -25,7 +25,8 @@ void write_tone(const fs::path& path, double seconds, int sample_rate, double hz
     audio.channels = 1;
     const auto n = static_cast<std::size_t>(seconds * sample_rate);
     for (std::size_t i = 0; i < n; ++i)
-        audio.samples.push_back(static_cast<float>(0.5 * std::sin(2 * std::numbers::pi * hz * i / sample_rate)));
+        audio.samples.push_back(
+            static_cast<float>(0.5 * std::sin(2 * std::numbers::pi * hz * i / sample_rate)));
     dsp::save_audio(path, audio);
 }
 
@@ -191,7 +192,7 @@ TEST_CASE("extract: same-named inputs with different extensions keep distinct ou
     options.quiet = true;
     const std::vector<app::ExtractItem> items = app::collect_extract_items(options);
     REQUIRE(items.size() == 2);
-    CHECK(items[0].relative == "song.npy");       // song.flac sorts first
+    CHECK(items[0].relative == "song.npy");  // song.flac sorts first
     CHECK(items[1].relative == "song.wav.npy");
     CHECK(app::run_extract(options).computed == 2);
 }

@@ -60,12 +60,14 @@ TEST_CASE("audio stream with resampling yields the expected sample count") {
     const Audio loaded = load_audio(path, {.sample_rate = 16000});
     REQUIRE(loaded.samples.size() == streamed.size());
     float worst = 0;
-    for (std::size_t i = 0; i < streamed.size(); ++i) worst = std::max(worst, std::abs(streamed[i] - loaded.samples[i]));
+    for (std::size_t i = 0; i < streamed.size(); ++i)
+        worst = std::max(worst, std::abs(streamed[i] - loaded.samples[i]));
     CHECK(worst < 1e-3f);
 }
 
 TEST_CASE("audio stream names a missing or undecodable file") {
-    CHECK_THROWS_WITH(AudioStream(fs::path(MTAG_TEST_TMP) / "nowhere.wav", 16000), Catch::Contains("nowhere.wav"));
+    CHECK_THROWS_WITH(AudioStream(fs::path(MTAG_TEST_TMP) / "nowhere.wav", 16000),
+                      Catch::Contains("nowhere.wav"));
     const fs::path junk = fs::path(MTAG_TEST_TMP) / "audio_stream" / "junk.wav";
     fs::create_directories(junk.parent_path());
     std::ofstream(junk) << "not audio at all";

@@ -54,7 +54,8 @@ TEST_CASE("feature config defaults are the documented log-mel") {
 }
 
 TEST_CASE("feature config JSON round trip for every kind") {
-    for (FeatureKind kind : {FeatureKind::stft, FeatureKind::mel, FeatureKind::logmel, FeatureKind::cqt, FeatureKind::mfcc}) {
+    for (FeatureKind kind :
+         {FeatureKind::stft, FeatureKind::mel, FeatureKind::logmel, FeatureKind::cqt, FeatureKind::mfcc}) {
         FeatureConfig c = FeatureConfig::defaults_for(kind);
         c.sample_rate = 22050;
         c.hop_length = 512;
@@ -86,10 +87,11 @@ TEST_CASE("feature config hash is stable and follows only relevant fields") {
     // changing it invalidates every user's feature cache, so it must be deliberate (bump config_version).
     CHECK(a.hash() == FeatureConfig::from_json(json::object()).hash());
     CHECK(a.hash().size() == 16);
-    CHECK(a.canonical_json().dump() ==
-          R"({"amin":1e-10,"center":true,"config_version":1,"fmax":8000.0,"fmin":0.0,"hop_length":256,"htk":false,)"
-          R"("kind":"logmel","log":"db","mel_norm":"slaney","n_fft":512,"n_mels":96,"pad_mode":"constant",)"
-          R"("power":2.0,"ref":1.0,"sample_rate":16000,"top_db":80.0,"win_length":512,"window":"hann"})");
+    CHECK(
+        a.canonical_json().dump() ==
+        R"({"amin":1e-10,"center":true,"config_version":1,"fmax":8000.0,"fmin":0.0,"hop_length":256,"htk":false,)"
+        R"("kind":"logmel","log":"db","mel_norm":"slaney","n_fft":512,"n_mels":96,"pad_mode":"constant",)"
+        R"("power":2.0,"ref":1.0,"sample_rate":16000,"top_db":80.0,"win_length":512,"window":"hann"})");
 
     FeatureConfig b = a;
     b.n_mels = 128;
@@ -117,7 +119,8 @@ TEST_CASE("feature config hash is stable and follows only relevant fields") {
 }
 
 TEST_CASE("feature config rejects unknown keys, wrong types and bad values with clear messages") {
-    CHECK_THAT(error_of(json{{"n_mel", 96}}), Catch::Contains("unknown key 'n_mel'") && Catch::Contains("n_mels"));
+    CHECK_THAT(error_of(json{{"n_mel", 96}}),
+               Catch::Contains("unknown key 'n_mel'") && Catch::Contains("n_mels"));
     CHECK_THAT(error_of(json{{"n_fft", "512"}}), Catch::Contains("'n_fft' must be an integer"));
     CHECK_THAT(error_of(json{{"n_fft", 512.5}}), Catch::Contains("'n_fft' must be an integer"));
     CHECK_THAT(error_of(json{{"center", 1}}), Catch::Contains("'center' must be true or false"));
@@ -138,5 +141,6 @@ TEST_CASE("feature config rejects unknown keys, wrong types and bad values with 
     const std::string path = std::string(MTAG_TEST_TMP) + "/broken_config.json";
     std::filesystem::create_directories(MTAG_TEST_TMP);
     std::ofstream(path) << "{\"kind\": \"logmel\",";
-    CHECK_THROWS_WITH(FeatureConfig::load(path), Catch::Contains("not valid JSON") && Catch::Contains("broken_config.json"));
+    CHECK_THROWS_WITH(FeatureConfig::load(path),
+                      Catch::Contains("not valid JSON") && Catch::Contains("broken_config.json"));
 }

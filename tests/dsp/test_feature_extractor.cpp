@@ -25,13 +25,15 @@ std::vector<float> test_signal(std::size_t n, int sample_rate, std::uint64_t see
     for (std::size_t i = 0; i < n; ++i) {
         const double t = static_cast<double>(i) / sample_rate;
         x[i] = static_cast<float>(0.3 * std::sin(2 * std::numbers::pi * 440.0 * t) +
-                                  0.2 * std::sin(2 * std::numbers::pi * 97.0 * t * (1 + t))) + noise(rng);
+                                  0.2 * std::sin(2 * std::numbers::pi * 97.0 * t * (1 + t))) +
+               noise(rng);
     }
     return x;
 }
 
 // Streams x in blocks of pseudo-random sizes (1 sample up to `largest`).
-FloatMatrix streamed(FeatureExtractor& extractor, const std::vector<float>& x, std::size_t largest, std::uint64_t seed) {
+FloatMatrix streamed(FeatureExtractor& extractor, const std::vector<float>& x, std::size_t largest,
+                     std::uint64_t seed) {
     std::mt19937_64 rng(seed);
     std::uniform_int_distribution<std::size_t> size(1, largest);
     extractor.begin();
@@ -68,11 +70,13 @@ TEST_CASE("feature extractor: logmel equals MelSpectrogram + power_to_db, stream
             FloatMatrix whole;
             extractor.compute(x, whole);
             CHECK(whole.rows == 96);
-            CHECK(static_cast<std::int64_t>(whole.cols) == config.frames_for(static_cast<std::int64_t>(x.size())));
+            CHECK(static_cast<std::int64_t>(whole.cols) ==
+                  config.frames_for(static_cast<std::int64_t>(x.size())));
 
-            MelSpectrogram mel(StftOptions{.n_fft = 512, .hop_length = 256, .center = center,
-                                           .pad_mode = parse_pad_mode(pad)},
-                               MelOptions{.sample_rate = 16000, .n_mels = 96});
+            MelSpectrogram mel(
+                StftOptions{
+                    .n_fft = 512, .hop_length = 256, .center = center, .pad_mode = parse_pad_mode(pad)},
+                MelOptions{.sample_rate = 16000, .n_mels = 96});
             FloatMatrix expected;
             mel.compute(x, expected);
             power_to_db(expected, 1.0f, 1e-10f, 80.0f);
@@ -117,7 +121,8 @@ TEST_CASE("feature extractor: stft, mel, log1p and mfcc shapes and values") {
     mel.log = LogCompression::log1p;
     FloatMatrix m;
     FeatureExtractor(mel).compute(x, m);
-    MelSpectrogram reference(StftOptions{.n_fft = 512, .hop_length = 256}, MelOptions{.sample_rate = 16000, .n_mels = 96});
+    MelSpectrogram reference(StftOptions{.n_fft = 512, .hop_length = 256},
+                             MelOptions{.sample_rate = 16000, .n_mels = 96});
     FloatMatrix expected;
     reference.compute(x, expected);
     log1p_compress(expected, 10000.0f);

@@ -32,7 +32,8 @@ void write_raw(const fs::path& path, const std::string& dict, std::size_t values
     out.write(length, 2);
     out.write(header.data(), static_cast<std::streamsize>(header.size()));
     std::vector<float> data(values, 1.5f);
-    out.write(reinterpret_cast<const char*>(data.data()), static_cast<std::streamsize>(values * sizeof(float)));
+    out.write(reinterpret_cast<const char*>(data.data()),
+              static_cast<std::streamsize>(values * sizeof(float)));
 }
 
 }  // namespace
@@ -47,7 +48,8 @@ TEST_CASE("npy header matches numpy.save byte for byte") {
     CHECK(bytes.compare(0, 6, "\x93NUMPY") == 0);
     CHECK(bytes[6] == 1);
     CHECK(bytes[7] == 0);
-    CHECK(static_cast<unsigned char>(bytes[8]) + 256 * static_cast<unsigned char>(bytes[9]) == static_cast<int>(bytes.size()) - 10);
+    CHECK(static_cast<unsigned char>(bytes[8]) + 256 * static_cast<unsigned char>(bytes[9]) ==
+          static_cast<int>(bytes.size()) - 10);
     CHECK(bytes.compare(10, dict.size(), dict) == 0);
     CHECK(bytes.back() == '\n');
     CHECK(bytes.find_first_not_of(' ', 10 + dict.size()) == bytes.size() - 1);
@@ -124,7 +126,8 @@ TEST_CASE("npy rejects wrong dtype, order, version, magic and size with got/expe
         return std::string("no error");
     };
     write_raw(path, "{'descr': '<f8', 'fortran_order': False, 'shape': (2, 2), }", 8);
-    CHECK_THAT(message([&] { load_npy(path); }), Catch::Contains("'<f8'") && Catch::Contains("expected '<f4'"));
+    CHECK_THAT(message([&] { load_npy(path); }),
+               Catch::Contains("'<f8'") && Catch::Contains("expected '<f4'"));
     write_raw(path, "{'descr': '>f4', 'fortran_order': False, 'shape': (2, 2), }", 4);
     CHECK_THAT(message([&] { read_npy_header(path); }), Catch::Contains("'>f4'"));
     write_raw(path, "{'descr': '<f4', 'fortran_order': True, 'shape': (2, 2), }", 4);
@@ -144,7 +147,8 @@ TEST_CASE("npy rejects wrong dtype, order, version, magic and size with got/expe
         out << "PK\x03\x04 this is a zip file, not an npy file";
     }
     CHECK_THAT(message([&] { load_npy(path); }), Catch::Contains("magic"));
-    CHECK_THAT(message([&] { load_npy(scratch("does_not_exist.npy")); }), Catch::Contains("cannot be opened"));
+    CHECK_THAT(message([&] { load_npy(scratch("does_not_exist.npy")); }),
+               Catch::Contains("cannot be opened"));
 }
 
 TEST_CASE("save_npy checks the shape against the values") {
