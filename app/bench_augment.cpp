@@ -1,11 +1,10 @@
 // mtag bench augment: throughput of each augmentation transform on 30 s of audio at 16 kHz and 22.05 kHz,
-// single thread, in seconds of audio per CPU second, with the ratio against torchaudio's phase-vocoder time
-// stretch and pitch_shift measured in the same run (scripts/bench_torchaudio_augment.py) at the same n_fft
-// and hop. `--python ''` skips the reference.
+// one thread, in seconds of audio per CPU second, with the ratio against torchaudio's phase-vocoder time
+// stretch and pitch_shift measured in the same run (scripts/bench_torchaudio.py --what time_stretch |
+// pitch_shift) at the same n_fft and hop. `--python ''` skips the reference.
 #include "app/bench.hpp"
 #include "dsp/augment_pipeline.hpp"
 #include "dsp/equalizer.hpp"
-#include "dsp/error.hpp"
 #include "dsp/noise.hpp"
 #include "dsp/phase_vocoder.hpp"
 #include "dsp/pitch_shift.hpp"
@@ -14,96 +13,81 @@
 
 #include <nlohmann/json.hpp>
 
-#include <array>
+#include <algorithm>
 #include <cmath>
 #include <cstdio>
-#include <cstdlib>
-#include <filesystem>
+#include <ctime>
 #include <functional>
 #include <iostream>
 #include <map>
-#include <memory>
 #include <numbers>
+#include <optional>
 #include <sstream>
 
 namespace mtag::app {
 
 namespace {
 
-// Two tones and a little noise: the same recipe as the Python reference's test signal.
+// The same kind of signal as scripts/bench_torchaudio.py: two tones plus noise.
 std::vector<float> test_signal(int sample_rate, double seconds, std::uint64_t seed) {
     const auto n = static_cast<std::size_t>(seconds * sample_rate);
     std::vector<float> x(n);
     dsp::Rng rng(seed);
     for (std::size_t i = 0; i < n; ++i) {
         const double t = static_cast<double>(i) / sample_rate;
-        x[i] = static_cast<float>(0.3 * std::sin(2 * std::numbers::pi * 220.0 * t) +
-                                  0.2 * std::sin(2 * std::numbers::pi * 554.37 * t) + 0.05 * rng.normal());
+        x[i] = static_cast<float>(0.3 * std::sin(2 * std::numbers::pi * 440.0 * t) +
+                                  0.2 * std::sin(2 * std::numbers::pi * 97.0 * t) + 0.05 * rng.normal());
     }
     return x;
 }
 
-// CPU seconds per call of fn (after one warm-up call that makes FFT plans).
+double thread_cpu_seconds() {
+    timespec t{};
+    clock_gettime(CLOCK_THREAD_CPUTIME_ID, &t);
+    return static_cast<double>(t.tv_sec) + 1e-9 * static_cast<double>(t.tv_nsec);
+}
+
+// CPU seconds of the fastest of `repeats` calls of fn, after one warm-up call (FFT plans, allocations). The
+// minimum is the figure least disturbed by other processes on a shared machine; the torchaudio script
+// measures the same way.
 double cpu_per_call(const std::function<void()>& fn, int repeats) {
     fn();
-    const double start = process_cpu_seconds();
-    for (int r = 0; r < repeats; ++r) fn();
-    return (process_cpu_seconds() - start) / repeats;
+    double best = 1e300;
+    for (int r = 0; r < repeats; ++r) {
+        const double start = thread_cpu_seconds();
+        fn();
+        best = std::min(best, thread_cpu_seconds() - start);
+    }
+    return best;
 }
 
-// The reference script: $MTAG_SCRIPTS_DIR, else scripts/ beside the build folder holding the executable
-// (build/mtag -> scripts/), else ./scripts.
-std::filesystem::path reference_script(const std::string& name) {
-    std::vector<std::filesystem::path> candidates;
-    if (const char* dir = std::getenv("MTAG_SCRIPTS_DIR")) candidates.emplace_back(dir);
-    std::error_code ec;
-    const auto exe = std::filesystem::read_symlink("/proc/self/exe", ec);
-    if (!ec) candidates.push_back(exe.parent_path().parent_path() / "scripts");
-    candidates.emplace_back("scripts");
-    for (const auto& dir : candidates)
-        if (std::filesystem::exists(dir / name, ec)) return dir / name;
-    return {};
-}
-
-// Runs the torchaudio reference; returns what -> cpu seconds ("time_stretch@1.25", "pitch_shift@2").
+// torchaudio's CPU seconds per call, keyed "time_stretch@1.25" / "pitch_shift@2", at the same n_fft and hop.
 std::map<std::string, double> torchaudio_reference(const BenchContext& context, int sample_rate,
                                                    double seconds, int n_fft, int hop,
                                                    const std::vector<double>& rates,
                                                    const std::vector<double>& semitones, int repeats) {
     std::map<std::string, double> result;
     if (context.reference_python.empty()) return result;
-    const std::filesystem::path script = reference_script("bench_torchaudio_augment.py");
-    if (script.empty()) {
-        std::cerr
-            << "mtag bench augment: scripts/bench_torchaudio_augment.py not found (set MTAG_SCRIPTS_DIR); "
-               "no torchaudio reference\n";
-        return result;
-    }
-    std::ostringstream command;
-    command << context.reference_python << " '" << script.string() << "' --sample-rate " << sample_rate
-            << " --seconds " << seconds << " --n-fft " << n_fft << " --hop " << hop << " --repeats "
-            << repeats << " --rates";
-    for (double r : rates) command << " " << r;
-    command << " --semitones";
-    for (double s : semitones) command << " " << s;
-    command << " 2>/dev/null";
-    FILE* pipe = ::popen(command.str().c_str(), "r");
-    if (pipe == nullptr) return result;
-    std::array<char, 4096> line{};
-    while (std::fgets(line.data(), static_cast<int>(line.size()), pipe) != nullptr) {
-        try {
-            const auto j = nlohmann::json::parse(line.data());
-            const std::string what = j.at("what").get<std::string>();
-            const double parameter =
-                what == "time_stretch" ? j.at("rate").get<double>() : j.at("semitones").get<double>();
+    for (const std::string what : {"time_stretch", "pitch_shift"}) {
+        const bool stretch = what == "time_stretch";
+        nlohmann::json configs = nlohmann::json::array();
+        for (double value : stretch ? rates : semitones)
+            configs.push_back({{"sample_rate", sample_rate},
+                               {"n_fft", n_fft},
+                               {"hop_length", hop},
+                               {stretch ? "rate" : "n_steps", value}});
+        // torchaudio's pitch_shift takes seconds per call at some shifts: one timed call is enough.
+        const std::optional<nlohmann::json> reference = run_reference_script(
+            context, "bench_torchaudio.py",
+            {"--what", what, "--configs", configs.dump(), "--seconds", std::to_string(seconds), "--repeats",
+             std::to_string(stretch ? repeats : 1)});
+        if (!reference) continue;
+        for (const auto& entry : reference->at("results")) {
             std::ostringstream key;
-            key << what << "@" << parameter;
-            result[key.str()] = j.at("cpu_seconds").get<double>();
-        } catch (const std::exception&) {
-            // Not a result line (a warning): skip.
+            key << what << "@" << entry.at(stretch ? "rate" : "n_steps").get<double>();
+            result[key.str()] = entry.at("cpu_seconds").get<double>();
         }
     }
-    ::pclose(pipe);
     return result;
 }
 
@@ -111,26 +95,21 @@ std::map<std::string, double> torchaudio_reference(const BenchContext& context, 
 
 int bench_augment(const BenchContext& context) {
     const double seconds = context.quick ? 5.0 : 30.0;
-    const int repeats = context.quick ? 1 : 3;
+    const int repeats = context.quick ? 1 : 5;
     const std::vector<double> rates = {0.8, 1.25};
     const std::vector<double> semitones = {2.0, -3.5};
-    BenchContext reference_context = context;
-    // The interpreter on PATH may lack torch (a virtualenv); Debian's python3-torch lives in
-    // /usr/bin/python3.
-    if (!context.reference_python.empty() &&
-        std::system((context.reference_python + " -c 'import torchaudio' >/dev/null 2>&1").c_str()) != 0)
-        reference_context.reference_python = "/usr/bin/python3";
     if (!context.json)
         std::printf(
-            "augmentation transforms, %.0f s mono, single thread; speed = audio seconds per CPU second\n"
+            "augmentation transforms, %.0f s mono, one thread, fastest of %d calls; speed = audio s per CPU "
+            "s\n"
             "%-7s %-34s %10s %12s %14s %10s\n",
-            seconds, "rate", "transform", "CPU s", "speed", "torchaudio s", "ratio");
+            seconds, repeats, "rate", "transform", "CPU s", "speed", "torchaudio s", "ratio");
     for (int sample_rate : {16000, 22050}) {
         const std::vector<float> x = test_signal(sample_rate, seconds, context.global->seed + 1);
         const int n_fft = dsp::default_stretch_n_fft(sample_rate);
         const int hop = n_fft / 4;
-        const auto reference = torchaudio_reference(reference_context, sample_rate, seconds, n_fft, hop,
-                                                    rates, semitones, repeats);
+        const auto reference =
+            torchaudio_reference(context, sample_rate, seconds, n_fft, hop, rates, semitones, repeats);
         auto report = [&](const std::string& name, double cpu, const std::string& reference_key) {
             const double speed = seconds / cpu;
             const auto found = reference.find(reference_key);
@@ -233,7 +212,7 @@ int bench_augment(const BenchContext& context) {
                            clips;
         report("default pipeline (mean of " + std::to_string(clips) + " clips)", cpu, "");
     }
-    if (!context.json && reference_context.reference_python.empty())
+    if (!context.json && context.reference_python.empty())
         std::printf("(no torchaudio reference: --python '')\n");
     return 0;
 }

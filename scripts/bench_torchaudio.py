@@ -4,7 +4,11 @@
 --what mel   MelSpectrogram (power 2, Slaney scale and norm, centred, constant padding: librosa's
              defaults, as mtag's logmel) followed by AmplitudeToDB(stype="power", top_db=80), per config
              in --configs (JSON list of {sample_rate, n_fft, hop_length, n_mels}).
-(The augmentation benchmark adds more --what choices to this script: pitch_shift, time_stretch.)
+--what time_stretch   torch.stft (periodic Hann, centred) -> torchaudio.functional.phase_vocoder -> torch.istft
+             with length round(len / rate), per config {sample_rate, n_fft, hop_length, rate}.
+--what pitch_shift    torchaudio.functional.pitch_shift(x, sample_rate, n_steps, n_fft=, hop_length=, window=Hann),
+             per config {sample_rate, n_fft, hop_length, n_steps}. Its time is mostly its resampler's, whose
+             kernel grows with the rates' lcm (int(sample_rate / rate) -> sample_rate), so it varies a lot by shift.
 
 Each measurement runs the transform `--repeats` times on `--seconds` of a deterministic test signal
 (two tones plus noise, seed 0) after one warm-up call, and reports audio seconds per CPU second of the fastest call.
@@ -60,7 +64,38 @@ def bench_mel(config, seconds, repeats):
     return dict(config, what="mel", frames=frames, cpu_seconds=cpu, audio_seconds_per_cpu_second=seconds / cpu)
 
 
-BENCHES = {"mel": bench_mel}
+def bench_time_stretch(config, seconds, repeats):
+    sample_rate, n_fft, hop, rate = config["sample_rate"], config["n_fft"], config["hop_length"], config["rate"]
+    x = test_signal(sample_rate, seconds)
+    window = torch.hann_window(n_fft)
+    advance = torch.linspace(0, torch.pi * hop, n_fft // 2 + 1)[..., None]
+    length = round(len(x) / rate)
+
+    def run():
+        with torch.inference_mode():
+            spec = torch.stft(x, n_fft, hop, window=window, center=True, pad_mode="constant", return_complex=True)
+            stretched = torchaudio.functional.phase_vocoder(spec, rate, advance)
+            return torch.istft(stretched, n_fft, hop, window=window, center=True, length=length)
+
+    cpu = cpu_seconds_per_call(run, repeats)
+    return dict(config, what="time_stretch", cpu_seconds=cpu, audio_seconds_per_cpu_second=seconds / cpu)
+
+
+def bench_pitch_shift(config, seconds, repeats):
+    sample_rate, n_fft, hop, n_steps = config["sample_rate"], config["n_fft"], config["hop_length"], config["n_steps"]
+    x = test_signal(sample_rate, seconds)
+    window = torch.hann_window(n_fft)
+
+    def run():
+        with torch.inference_mode():
+            return torchaudio.functional.pitch_shift(x, sample_rate, n_steps, n_fft=n_fft, hop_length=hop,
+                                                     window=window)
+
+    cpu = cpu_seconds_per_call(run, repeats)
+    return dict(config, what="pitch_shift", cpu_seconds=cpu, audio_seconds_per_cpu_second=seconds / cpu)
+
+
+BENCHES = {"mel": bench_mel, "time_stretch": bench_time_stretch, "pitch_shift": bench_pitch_shift}
 
 
 def main():
