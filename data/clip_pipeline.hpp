@@ -31,11 +31,11 @@ using FrontEnd = std::function<void(std::span<const float> audio, dsp::FloatMatr
 FrontEnd make_front_end(const dsp::FeatureConfig& config);
 
 struct ClipPipelineOptions {
-    dsp::FeatureConfig features{};               // sample rate, hop and bins of the front end
-    ChunkOptions chunking{};                     // length = model input frames; eval layout
-    bool train = true;                           // random crops (true) or evaluation chunks (false)
+    dsp::FeatureConfig features{};                  // sample rate, hop and bins of the front end
+    ChunkOptions chunking{};                        // length = model input frames; eval layout
+    bool train = true;                              // random crops (true) or evaluation chunks (false)
     const dsp::AugmentPipeline* augment = nullptr;  // waveform augmentation, training only; not owned
-    FeatureCache* cache = nullptr;               // whole-clip features; ignored when augmenting
+    FeatureCache* cache = nullptr;                  // whole-clip features; ignored when augmenting
     const Normalization* normalization = nullptr;   // applied to every input; not owned
     dsp::ResampleQuality resample_quality = dsp::ResampleQuality::medium;
 
