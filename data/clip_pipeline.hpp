@@ -8,6 +8,9 @@
 // (average_chunk_scores). A clip with fewer chunks than K repeats its chunks cyclically.
 // Clips shorter than one chunk are zero-padded at the end in the waveform domain, before the front end,
 // so the padding is silence to the model (a log-mel floor), never a block of 0 dB.
+// Decoding reads only the chunk's window when the clip's duration is known (DatasetOptions::
+// read_durations, or a manifest `duration` column); otherwise the whole clip is decoded for every example,
+// which for K evaluation chunks means K decodes: give durations or a cache for evaluation.
 // Without augmentation a FeatureCache may hold the features of whole clips, and crops are then read
 // from the memory-mapped .npy instead of decoding audio.
 #include "data/batch_loader.hpp"
