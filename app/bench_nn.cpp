@@ -1,9 +1,358 @@
-// mtag bench nn: not built yet (placeholder until its issue lands).
+// mtag bench nn: forward/backward milliseconds of the engine's layers at the sizes the tagging models
+// use, achieved GFLOP/s against the OpenBLAS SGEMM peak measured in the same run, the peak memory of a
+// training step, and the same figures from PyTorch (scripts/bench_torch.py) side by side.
+// Timings are the best of R runs after one warm-up (the machine may be shared; best-of is the figure
+// least disturbed by other processes), for both mtag and PyTorch alike.
 #include "app/bench.hpp"
 #include "dsp/error.hpp"
+#include "nn/init.hpp"
+#include "nn/layers/activation.hpp"
+#include "nn/layers/batchnorm.hpp"
+#include "nn/layers/container.hpp"
+#include "nn/layers/conv.hpp"
+#include "nn/layers/global_pool.hpp"
+#include "nn/layers/linear.hpp"
+#include "nn/layers/pool.hpp"
+#include "nn/loss.hpp"
+#include "nn/threads.hpp"
+#include "nn/workspace.hpp"
+
+#include <cblas.h>
+#include <nlohmann/json.hpp>
+
+#include <algorithm>
+#include <cstdio>
+#include <fstream>
+#include <iostream>
+#include <map>
+#include <memory>
+#include <random>
+#include <sstream>
+#include <string>
+#include <unistd.h>
+#include <vector>
 
 namespace mtag::app {
 
-int bench_nn(const BenchContext& /*context*/) { throw Error("mtag bench nn", "not built yet"); }
+namespace {
+
+using nlohmann::json;
+
+struct Case {
+    std::string name;
+    std::string kind;  // conv2d | conv1d | bn2d | maxpool2d | train_step
+    std::int64_t cin = 1, cout = 1;
+    std::array<std::int64_t, 2> kernel{3, 3}, stride{1, 1}, padding{1, 1};
+    std::int64_t h = 1, w = 1;
+    std::vector<std::int64_t> batches;
+};
+
+json to_json(const Case& c) {
+    return {{"name", c.name},       {"kind", c.kind},       {"cin", c.cin}, {"cout", c.cout},
+            {"kernel", c.kernel},   {"stride", c.stride},   {"padding", c.padding},
+            {"h", c.h},             {"w", c.w},             {"batches", c.batches}};
+}
+
+std::vector<Case> make_cases(bool quick) {
+    const std::vector<std::int64_t> batches = quick ? std::vector<std::int64_t>{1} : std::vector<std::int64_t>{1, 16};
+    std::vector<Case> cases;
+    cases.push_back({"train_step fcn-block c32 96x1366", "train_step", 1, 32, {3, 3}, {1, 1}, {1, 1}, 96, 1366, {quick ? 1 : 4}});
+    cases.push_back({"conv2d 3x3 1->128 96x1366", "conv2d", 1, 128, {3, 3}, {1, 1}, {1, 1}, 96, 1366, batches});
+    cases.push_back({"conv2d 3x3 128->128 48x341", "conv2d", 128, 128, {3, 3}, {1, 1}, {1, 1}, 48, 341, batches});
+    cases.push_back({"conv1d k3 128->128 L19683", "conv1d", 128, 128, {1, 3}, {1, 1}, {0, 1}, 1, 19683, batches});
+    cases.push_back({"conv1d k3 256->256 L729", "conv1d", 256, 256, {1, 3}, {1, 1}, {0, 1}, 1, 729, batches});
+    cases.push_back({"conv1d k3 s3 1->128 L59049", "conv1d", 1, 128, {1, 3}, {1, 3}, {0, 0}, 1, 59049, batches});
+    cases.push_back({"bn2d 128 96x1366", "bn2d", 128, 128, {1, 1}, {1, 1}, {0, 0}, 96, 1366, batches});
+    cases.push_back({"bn2d 128 48x341", "bn2d", 128, 128, {1, 1}, {1, 1}, {0, 0}, 48, 341, batches});
+    cases.push_back({"maxpool2d (2,4) 128 96x1366", "maxpool2d", 128, 128, {2, 4}, {2, 4}, {0, 0}, 96, 1366, batches});
+    cases.push_back({"maxpool2d (2,4) 128 48x341", "maxpool2d", 128, 128, {2, 4}, {2, 4}, {0, 0}, 48, 341, batches});
+    return cases;
+}
+
+nn::Tensor random_tensor(const nn::Shape& shape, std::uint64_t seed) {
+    nn::Tensor t = nn::Tensor::uninitialized(shape);
+    std::mt19937_64 rng(seed);
+    std::normal_distribution<float> d(0.0f, 1.0f);
+    for (float& v : t.span()) v = d(rng);
+    return t;
+}
+
+std::shared_ptr<nn::Module> build(const Case& c) {
+    if (c.kind == "conv2d")
+        return std::make_shared<nn::Conv2d>(nn::Conv2dOptions{.in_channels = c.cin, .out_channels = c.cout, .kernel_size = c.kernel,
+                                                              .stride = c.stride, .padding = c.padding});
+    if (c.kind == "conv1d")
+        return std::make_shared<nn::Conv1d>(nn::Conv1dOptions{.in_channels = c.cin, .out_channels = c.cout, .kernel_size = c.kernel[1],
+                                                              .stride = c.stride[1], .padding = c.padding[1]});
+    if (c.kind == "bn2d") return std::make_shared<nn::BatchNorm2d>(nn::BatchNormOptions{.num_features = c.cin});
+    if (c.kind == "maxpool2d") return std::make_shared<nn::MaxPool2d>(nn::Pool2dOptions{.kernel_size = c.kernel});
+    // train_step: an FCN-style block pair, as PyTorch's twin in bench_torch.py.
+    auto net = std::make_shared<nn::Sequential>();
+    const std::int64_t ch = c.cout;
+    net->add(std::make_shared<nn::Conv2d>(nn::Conv2dOptions{.in_channels = 1, .out_channels = ch, .padding = {1, 1}}));
+    net->add(std::make_shared<nn::BatchNorm2d>(nn::BatchNormOptions{.num_features = ch}));
+    net->add(std::make_shared<nn::ReLU>(true));
+    net->add(std::make_shared<nn::MaxPool2d>(nn::Pool2dOptions{.kernel_size = {2, 4}}));
+    net->add(std::make_shared<nn::Conv2d>(nn::Conv2dOptions{.in_channels = ch, .out_channels = ch, .padding = {1, 1}}));
+    net->add(std::make_shared<nn::BatchNorm2d>(nn::BatchNormOptions{.num_features = ch}));
+    net->add(std::make_shared<nn::ReLU>(true));
+    net->add(std::make_shared<nn::MaxPool2d>(nn::Pool2dOptions{.kernel_size = {2, 4}}));
+    net->add(std::make_shared<nn::GlobalPool>(nn::GlobalPoolOptions{nn::GlobalPoolOptions::Mode::max, nn::GlobalPoolOptions::Axes::all}));
+    net->add(std::make_shared<nn::Linear>(nn::LinearOptions{.in_features = ch, .out_features = 50}));
+    net->set_input_grad(false);
+    return net;
+}
+
+nn::Shape input_shape(const Case& c, std::int64_t batch) {
+    if (c.kind == "conv1d") return {batch, c.cin, c.w};
+    return {batch, c.cin, c.h, c.w};
+}
+
+// Multiply-add flops of one forward pass (conv only; 0 otherwise).
+double forward_flops(const Case& c, std::int64_t batch) {
+    if (c.kind != "conv2d" && c.kind != "conv1d") return 0.0;
+    const std::int64_t oh = (c.h + 2 * c.padding[0] - c.kernel[0]) / c.stride[0] + 1;
+    const std::int64_t ow = (c.w + 2 * c.padding[1] - c.kernel[1]) / c.stride[1] + 1;
+    return 2.0 * static_cast<double>(batch * c.cout * c.cin * c.kernel[0] * c.kernel[1] * oh * ow);
+}
+
+struct Timing {
+    double forward_ms = 0.0, backward_ms = 0.0;
+};
+
+Timing time_case(const Case& c, std::int64_t batch, int repeats) {
+    auto layer = build(c);
+    nn::init::initialize(*layer, {.scheme = nn::init::Scheme::torch_default, .seed = 1});
+    const nn::Tensor x = random_tensor(input_shape(c, batch), 2);
+    Timing best{1e300, 1e300};
+    nn::Tensor grad;
+    for (int r = 0; r <= repeats; ++r) {
+        double t0 = wall_seconds();
+        nn::Tensor y = layer->forward(x);
+        const double fwd = wall_seconds() - t0;
+        if (!grad.defined() || !(grad.shape() == y.shape())) grad = nn::Tensor::full(y.shape(), 1.0f);
+        t0 = wall_seconds();
+        layer->backward(grad);
+        const double bwd = wall_seconds() - t0;
+        if (r > 0) {
+            best.forward_ms = std::min(best.forward_ms, 1e3 * fwd);
+            best.backward_ms = std::min(best.backward_ms, 1e3 * bwd);
+        }
+    }
+    return best;
+}
+
+long status_kb(const std::string& field) {
+    std::ifstream in("/proc/self/status");
+    std::string line;
+    while (std::getline(in, line))
+        if (line.rfind(field + ":", 0) == 0) return std::stol(line.substr(field.size() + 1));
+    return 0;
+}
+
+// Peak resident memory (MB) of building the model and running two training steps, above the resident
+// size before; -1 when the kernel does not allow resetting the peak.
+double train_step_memory(const Case& c, std::int64_t batch) {
+    nn::release_scratch();
+    const long base = status_kb("VmRSS");
+    {
+        std::ofstream reset("/proc/self/clear_refs");
+        reset << "5";
+        if (!reset) return -1.0;
+    }
+    {
+        auto net = build(c);
+        nn::init::initialize(*net, {.scheme = nn::init::Scheme::torch_default, .seed = 1});
+        const nn::Tensor x = random_tensor(input_shape(c, batch), 2);
+        nn::Tensor target = nn::Tensor::full({batch, 50}, 0.0f);
+        for (std::size_t i = 0; i < target.size(); i += 3) target[i] = 1.0f;
+        nn::BCEWithLogitsLoss loss;
+        for (int step = 0; step < 2; ++step) {
+            net->zero_grad();
+            loss.forward(net->forward(x), target);
+            net->backward(loss.backward());
+        }
+    }
+    const long peak = status_kb("VmHWM");
+    nn::release_scratch();
+    return static_cast<double>(peak - base) / 1024.0;
+}
+
+// Best GFLOP/s of square SGEMMs (512, 1024, 2048) with the current thread budget: the machine's
+// attainable SGEMM rate with the OpenBLAS kernels in use (best of several runs, as for the layers).
+double sgemm_peak(bool quick) {
+    double best = 0.0;
+    for (const int n : {512, 1024, 2048}) {
+        std::vector<float> a(static_cast<std::size_t>(n) * n, 0.5f), b(a), c(a.size());
+        const int runs = quick ? 2 : (n == 2048 ? 3 : 6);
+        for (int r = 0; r < runs; ++r) {
+            const double t0 = wall_seconds();
+            cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, n, n, n, 1.0f, a.data(), n, b.data(), n, 0.0f, c.data(), n);
+            const double dt = wall_seconds() - t0;
+            if (r > 0) best = std::max(best, 2.0 * n * n * static_cast<double>(n) / dt / 1e9);
+        }
+    }
+    return best;
+}
+
+std::string load_average() {
+    std::ifstream in("/proc/loadavg");
+    std::string one;
+    in >> one;
+    return one.empty() ? "?" : one;
+}
+
+std::filesystem::path find_script(const std::string& name) {
+    std::vector<std::filesystem::path> candidates;
+    std::error_code ec;
+    const auto exe = std::filesystem::read_symlink("/proc/self/exe", ec);
+    if (!ec) {
+        candidates.push_back(exe.parent_path().parent_path() / "scripts" / name);
+        candidates.push_back(exe.parent_path() / "scripts" / name);
+    }
+    candidates.push_back(std::filesystem::current_path() / "scripts" / name);
+    for (const auto& p : candidates)
+        if (std::filesystem::exists(p)) return p;
+    return {};
+}
+
+// Runs bench_torch.py; returns (name, batch) -> JSON result. Empty when Python or torch is missing.
+std::map<std::pair<std::string, std::int64_t>, json> run_reference(const BenchContext& context, const std::vector<Case>& cases,
+                                                                   int threads, int repeats, std::string& note) {
+    std::map<std::pair<std::string, std::int64_t>, json> out;
+    if (context.reference_python.empty()) {
+        note = "PyTorch reference skipped (--python '')";
+        return out;
+    }
+    const auto script = find_script("bench_torch.py");
+    if (script.empty()) {
+        note = "PyTorch reference skipped: scripts/bench_torch.py not found next to the executable";
+        return out;
+    }
+    json spec{{"threads", threads}, {"repeats", repeats}, {"cases", json::array()}};
+    for (const Case& c : cases) spec["cases"].push_back(to_json(c));
+    const auto spec_path = context.work_dir / "bench_nn_cases.json";
+    std::ofstream(spec_path) << spec.dump();
+    std::vector<std::string> pythons{context.reference_python};
+    if (context.reference_python == "python3") pythons.push_back("/usr/bin/python3");  // Debian's python3-torch
+    for (const std::string& python : pythons) {
+        const std::string cmd = "'" + python + "' '" + script.string() + "' --cases '" + spec_path.string() + "' 2>/dev/null";
+        FILE* pipe = ::popen(cmd.c_str(), "r");
+        if (!pipe) continue;
+        char buffer[4096];
+        std::string text;
+        while (std::fgets(buffer, sizeof buffer, pipe)) text += buffer;
+        const int status = ::pclose(pipe);
+        if (status != 0) continue;
+        std::istringstream lines(text);
+        std::string line;
+        while (std::getline(lines, line)) {
+            try {
+                json j = json::parse(line);
+                auto& slot = out[{j.at("name").get<std::string>(), j.at("batch").get<std::int64_t>()}];
+                slot.update(j);
+            } catch (const json::exception&) {
+            }
+        }
+        note = "PyTorch reference: " + python + " " + script.filename().string();
+        return out;
+    }
+    note = "PyTorch reference skipped: no interpreter could import torch (tried " + pythons.front() + ")";
+    return out;
+}
+
+}  // namespace
+
+int bench_nn(const BenchContext& context) {
+    const int threads = context.global->resolved_threads();
+    nn::set_thread_budget(threads);
+    const bool quick = context.quick;
+    const int repeats = quick ? 1 : 5;
+    std::vector<Case> cases = make_cases(quick);
+    // Optional filters: `mtag bench nn conv1d bn2d` keeps cases whose name contains any of the words.
+    if (!context.extra.empty())
+        std::erase_if(cases, [&](const Case& c) {
+            return std::none_of(context.extra.begin(), context.extra.end(),
+                                [&](const std::string& f) { return c.name.find(f) != std::string::npos; });
+        });
+
+    // Memory first, before any other layer has grown the allocator or the scratch buffers.
+    std::map<std::int64_t, double> memory;
+    for (const Case& c : cases)
+        if (c.kind == "train_step")
+            for (std::int64_t b : c.batches) memory[b] = train_step_memory(c, b);
+
+    const std::string core = nn::init_blas();
+    const std::string load_before = load_average();
+    const double peak = sgemm_peak(quick);
+    std::string note;
+    auto reference = run_reference(context, cases, threads, repeats, note);
+
+    if (!context.json) {
+        std::printf("mtag bench nn: %d thread(s), best of %d run(s); OpenBLAS kernels %s, SGEMM peak %.1f GFLOP/s "
+                    "(best square 512..2048); load average %s\n",
+                    threads, repeats, core.c_str(), peak, load_before.c_str());
+        std::printf("%s\n", note.c_str());
+        std::printf("%-32s %5s | %10s %10s %7s | %10s %10s %7s | %8s %6s %8s %6s\n", "layer", "batch", "fwd ms", "torch ms",
+                    "speedup", "bwd ms", "torch ms", "speedup", "fwd GF/s", "%peak", "bwd GF/s", "%peak");
+    } else {
+        std::cout << json{{"bench", "nn"}, {"threads", threads}, {"repeats", repeats}, {"openblas_core", core},
+                          {"sgemm_peak_gflops", peak}, {"load_average", load_before}, {"reference", note}}.dump()
+                  << "\n";
+    }
+    for (const Case& c : cases) {
+        for (std::int64_t b : c.batches) {
+            const Timing t = time_case(c, b, repeats);
+            const auto it = reference.find({c.name, b});
+            const double tf = it != reference.end() ? it->second.value("forward_ms", 0.0) : 0.0;
+            const double tb = it != reference.end() ? it->second.value("backward_ms", 0.0) : 0.0;
+            const double flops = forward_flops(c, b);
+            const double gf = flops > 0 ? flops / (t.forward_ms * 1e6) : 0.0;
+            const double gb = flops > 0 ? 2.0 * flops / (t.backward_ms * 1e6) : 0.0;
+            json row{{"bench", "nn"}, {"layer", c.name}, {"batch", b}, {"forward_ms", t.forward_ms}, {"backward_ms", t.backward_ms}};
+            if (flops > 0) {
+                row["forward_gflops"] = gf;
+                row["backward_gflops"] = gb;
+                row["forward_fraction_of_peak"] = gf / peak;
+                row["backward_fraction_of_peak"] = gb / peak;
+            }
+            if (tf > 0) {
+                row["torch_forward_ms"] = tf;
+                row["torch_backward_ms"] = tb;
+                row["forward_speedup_vs_torch"] = tf / t.forward_ms;
+                row["backward_speedup_vs_torch"] = tb / t.backward_ms;
+            }
+            if (c.kind == "train_step") {
+                row["peak_mb"] = memory[b];
+                if (it != reference.end() && it->second.contains("peak_mb") && !it->second["peak_mb"].is_null())
+                    row["torch_peak_mb"] = it->second["peak_mb"];
+            }
+            if (context.json) {
+                std::cout << row.dump() << "\n";
+                continue;
+            }
+            auto num = [](double v, const char* fmt) {
+                char s[32];
+                if (v <= 0) return std::string("-");
+                std::snprintf(s, sizeof s, fmt, v);
+                return std::string(s);
+            };
+            std::printf("%-32s %5lld | %10s %10s %7s | %10s %10s %7s | %8s %6s %8s %6s\n", c.name.c_str(), static_cast<long long>(b),
+                        num(t.forward_ms, "%.2f").c_str(), num(tf, "%.2f").c_str(), num(tf > 0 ? tf / t.forward_ms : 0, "%.2fx").c_str(),
+                        num(t.backward_ms, "%.2f").c_str(), num(tb, "%.2f").c_str(), num(tb > 0 ? tb / t.backward_ms : 0, "%.2fx").c_str(),
+                        num(gf, "%.1f").c_str(), num(gf / peak * 100, "%.0f%%").c_str(), num(gb, "%.1f").c_str(),
+                        num(gb / peak * 100, "%.0f%%").c_str());
+            if (c.kind == "train_step") {
+                const double tm = row.contains("torch_peak_mb") ? row["torch_peak_mb"].get<double>() : 0.0;
+                std::printf("%-32s %5s   peak memory of two training steps: mtag %.0f MB, torch %s MB\n", "", "",
+                            memory[b], num(tm, "%.0f").c_str());
+            }
+        }
+    }
+    if (!context.json)
+        std::printf("load average at the end: %s (on a shared machine, figures vary from run to run)\n", load_average().c_str());
+    nn::release_scratch();
+    return 0;
+}
 
 }  // namespace mtag::app

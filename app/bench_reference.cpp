@@ -68,10 +68,13 @@ std::optional<nlohmann::json> run_reference_script(const BenchContext& context, 
     std::string arguments;
     for (const std::string& arg : args) arguments += " " + shell_quote(arg);
     std::string last_problem;
-    for (const std::string& python : interpreters) {
-        // Exit code 3 from the script means "modules missing": try the next interpreter quietly.
+    for (std::size_t attempt = 0; attempt < interpreters.size(); ++attempt) {
+        const std::string& python = interpreters[attempt];
+        // Every attempt but the last is quiet: a python3 without torch is expected where Debian's has it.
+        const std::string quiet = attempt + 1 < interpreters.size() ? " 2>/dev/null" : "";
         std::string output;
-        const int status = run_capture(shell_quote(python) + " " + shell_quote(path->string()) + arguments, output);
+        const int status =
+            run_capture(shell_quote(python) + " " + shell_quote(path->string()) + arguments + quiet, output);
         if (status == 0) {
             const std::size_t end = output.find_last_not_of(" \n\r\t");
             const std::size_t begin = end == std::string::npos ? 0 : output.rfind('\n', end);

@@ -276,6 +276,9 @@ ExtractSummary run_extract(const ExtractOptions& options) {
     const auto start = std::chrono::steady_clock::now();
     const dsp::FeatureConfig config = options.config.resolved();
     const std::string hash = config.hash();
+    // Building one extractor up front turns a config the transforms reject into one run-level error
+    // rather than the same failure for every file.
+    { const dsp::FeatureExtractor probe(config); }
     const std::vector<ExtractItem> items = collect_extract_items(options);
 
     std::error_code ec;

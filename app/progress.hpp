@@ -34,7 +34,7 @@ private:
     bool m_enabled;
     bool m_tty;
     double m_interval;
-    double m_last_draw = -1e9;
+    double m_last_draw = 0.0;  // the first plain line comes one interval after the start
     bool m_bar_visible = false;
     bool m_finished = false;
     std::chrono::steady_clock::time_point m_start;

@@ -23,18 +23,31 @@ using json = nlohmann::json;
 // Every transform's keys and their defaults (audiomentations-like); a key not listed is an error.
 const std::map<std::string, json>& transform_defaults() {
     static const std::map<std::string, json> defaults = {
-        {"pitch_shift", {{"p", 0.5}, {"semitones", {-4.0, 4.0}}, {"n_fft", 0}, {"phase_locking", "identity"}}},
+        {"pitch_shift",
+         {{"p", 0.5},
+          {"semitones", {-4.0, 4.0}},
+          {"n_fft", 0},
+          {"phase_locking", "identity"},
+          {"resample_quality", "medium"}}},
         {"time_stretch",
-         {{"p", 0.5}, {"rate", {0.8, 1.25}}, {"keep_length", true}, {"n_fft", 0}, {"phase_locking", "identity"}}},
+         {{"p", 0.5},
+          {"rate", {0.8, 1.25}},
+          {"keep_length", true},
+          {"n_fft", 0},
+          {"phase_locking", "identity"}}},
         {"seven_band_eq", {{"p", 0.5}, {"gain_db", {-12.0, 12.0}}, {"q", {0.5, 1.33}}}},
         {"filter",
-         {{"p", 0.5}, {"filter", "peaking"}, {"frequency_hz", {50.0, 8000.0}}, {"gain_db", {-12.0, 12.0}},
+         {{"p", 0.5},
+          {"filter", "peaking"},
+          {"frequency_hz", {50.0, 8000.0}},
+          {"gain_db", {-12.0, 12.0}},
           {"q", {0.5, 2.0}}}},
         {"coloured_noise", {{"p", 0.5}, {"snr_db", {5.0, 40.0}}, {"beta", {0.0, 2.0}}}},
-        {"background_noise", {{"p", 0.5}, {"snr_db", {5.0, 40.0}}, {"files", json::array()}, {"sample_rate", 0}}},
+        {"background_noise",
+         {{"p", 0.5}, {"snr_db", {5.0, 40.0}}, {"files", json::array()}, {"sample_rate", 0}}},
         {"gain", {{"p", 0.5}, {"gain_db", {-12.0, 12.0}}}},
         {"polarity", {{"p", 0.5}}},
-        {"shift", {{"p", 0.5}, {"fraction", {-0.5, 0.5}}}},
+        {"shift", {{"p", 0.5}, {"fraction", {-0.5, 0.5}}, {"seconds", nullptr}}},
         {"crop", {{"p", 1.0}, {"seconds", 0.0}}},
     };
     return defaults;
@@ -56,10 +69,12 @@ ParamRange get_range(const json& settings, const std::string& key, const std::st
     return range;
 }
 
-void check_within(const ParamRange& range, double low, double high, const std::string& key, const std::string& context) {
+void check_within(const ParamRange& range, double low, double high, const std::string& key,
+                  const std::string& context) {
     if (range.min < low || range.max > high)
-        throw Error(context, "'" + key + "' must lie within [" + std::to_string(low) + ", " + std::to_string(high) +
-                                 "], got [" + std::to_string(range.min) + ", " + std::to_string(range.max) + "]");
+        throw Error(context, "'" + key + "' must lie within [" + std::to_string(low) + ", " +
+                                 std::to_string(high) + "], got [" + std::to_string(range.min) + ", " +
+                                 std::to_string(range.max) + "]");
 }
 
 PhaseLocking parse_locking(const json& value, const std::string& context) {
@@ -69,7 +84,9 @@ PhaseLocking parse_locking(const json& value, const std::string& context) {
     throw Error(context, "'phase_locking' must be \"identity\" or \"none\", got " + value.dump());
 }
 
-double draw(Rng& rng, const ParamRange& range) { return rng.uniform(range.min, range.max); }
+double draw(Rng& rng, const ParamRange& range) {
+    return rng.uniform(range.min, range.max);
+}
 
 double draw_log(Rng& rng, const ParamRange& range) {
     return std::exp(rng.uniform(std::log(range.min), std::log(range.max)));
@@ -84,8 +101,9 @@ AugmentTransform make_transform(const json& spec, std::size_t index, const std::
     context += " (" + transform.type + ")";
     const auto found = transform_defaults().find(transform.type);
     if (found == transform_defaults().end())
-        throw Error(context, "unknown type; expected pitch_shift, time_stretch, seven_band_eq, filter, "
-                             "coloured_noise, background_noise, gain, polarity, shift or crop");
+        throw Error(context,
+                    "unknown type; expected pitch_shift, time_stretch, seven_band_eq, filter, "
+                    "coloured_noise, background_noise, gain, polarity, shift or crop");
     json settings = found->second;
     for (const auto& [key, value] : spec.items()) {
         if (key == "type") continue;
@@ -105,11 +123,15 @@ AugmentTransform make_transform(const json& spec, std::size_t index, const std::
     if (type == "pitch_shift") {
         check_within(get_range(settings, "semitones", context), -24, 24, "semitones", context);
         parse_locking(settings["phase_locking"], context);
+        if (!settings["resample_quality"].is_string())
+            throw Error(context, "'resample_quality' must be \"best\", \"medium\" or \"fastest\"");
+        parse_resample_quality(settings["resample_quality"].get<std::string>());
     } else if (type == "time_stretch") {
         const ParamRange rate = get_range(settings, "rate", context);
         check_within(rate, min_stretch_rate, max_stretch_rate, "rate", context);
         parse_locking(settings["phase_locking"], context);
-        if (!settings["keep_length"].is_boolean()) throw Error(context, "'keep_length' must be true or false");
+        if (!settings["keep_length"].is_boolean())
+            throw Error(context, "'keep_length' must be true or false");
     } else if (type == "seven_band_eq") {
         const ParamRange q = get_range(settings, "q", context);
         check_within(get_range(settings, "gain_db", context), -40, 40, "gain_db", context);
@@ -142,6 +164,7 @@ AugmentTransform make_transform(const json& spec, std::size_t index, const std::
         get_range(settings, "gain_db", context);
     } else if (type == "shift") {
         check_within(get_range(settings, "fraction", context), -1, 1, "fraction", context);
+        if (!settings["seconds"].is_null()) get_range(settings, "seconds", context);
     } else if (type == "crop") {
         if (!settings["seconds"].is_number() || !(settings["seconds"].get<double>() > 0.0))
             throw Error(context, "'seconds' (the crop length) must be a positive number");
@@ -151,58 +174,74 @@ AugmentTransform make_transform(const json& spec, std::size_t index, const std::
 }
 
 // Applies one transform that fired, drawing its parameters; returns what it drew.
-json run_transform(const AugmentTransform& t, std::vector<float>& audio, int sample_rate, Rng& rng) {
+nlohmann::ordered_json run_transform(const AugmentTransform& t, std::vector<float>& audio, int sample_rate,
+                                     Rng& rng) {
     const json& s = t.settings;
     const std::string& context = t.type;
-    json record = {{"type", t.type}};
+    nlohmann::ordered_json record = {{"type", t.type}};
     if (t.type == "pitch_shift") {
         const double semitones = draw(rng, get_range(s, "semitones", context));
         PitchShiftOptions options;
         options.stretch.n_fft = s["n_fft"].get<int>();
         options.stretch.phase_locking = parse_locking(s["phase_locking"], context);
+        options.resample_quality = parse_resample_quality(s["resample_quality"].get<std::string>());
         audio = pitch_shift(audio, sample_rate, semitones, options);
         record["semitones"] = semitones;
     } else if (t.type == "time_stretch") {
         const double rate = draw_log(rng, get_range(s, "rate", context));
         const std::size_t length = audio.size();
         audio = time_stretch(audio, rate,
-                             {.sample_rate = sample_rate, .n_fft = s["n_fft"].get<int>(),
+                             {.sample_rate = sample_rate,
+                              .n_fft = s["n_fft"].get<int>(),
                               .phase_locking = parse_locking(s["phase_locking"], context)});
         if (s["keep_length"].get<bool>()) fix_length(audio, length);
         record["rate"] = rate;
     } else if (t.type == "seven_band_eq") {
         const ParamRange gain = get_range(s, "gain_db", context), q = get_range(s, "q", context);
         const std::vector<BiquadDesign> bands = random_seven_band_eq(
-            {.min_gain_db = gain.min, .max_gain_db = gain.max, .min_q = q.min, .max_q = q.max}, sample_rate, rng);
+            {.min_gain_db = gain.min, .max_gain_db = gain.max, .min_q = q.min, .max_q = q.max}, sample_rate,
+            rng);
         apply_filters(audio, bands, sample_rate);
-        json list = json::array();
+        nlohmann::ordered_json list = nlohmann::ordered_json::array();
         for (const auto& b : bands)
-            list.push_back({{"filter", to_string(b.type)}, {"frequency_hz", b.frequency}, {"gain_db", b.gain_db}, {"q", b.q}});
+            list.push_back({{"filter", to_string(b.type)},
+                            {"frequency_hz", b.frequency},
+                            {"gain_db", b.gain_db},
+                            {"q", b.q}});
         record["bands"] = list;
     } else if (t.type == "filter") {
         const ParamRange f = get_range(s, "frequency_hz", context), gain = get_range(s, "gain_db", context),
                          q = get_range(s, "q", context);
         const BiquadDesign design = random_filter({.type = parse_biquad_type(s["filter"].get<std::string>()),
-                                                   .min_frequency = f.min, .max_frequency = f.max,
-                                                   .min_gain_db = gain.min, .max_gain_db = gain.max,
-                                                   .min_q = q.min, .max_q = q.max},
+                                                   .min_frequency = f.min,
+                                                   .max_frequency = f.max,
+                                                   .min_gain_db = gain.min,
+                                                   .max_gain_db = gain.max,
+                                                   .min_q = q.min,
+                                                   .max_q = q.max},
                                                   sample_rate, rng);
         apply_filters(audio, std::span<const BiquadDesign>(&design, 1), sample_rate);
-        record.update({{"filter", to_string(design.type)}, {"frequency_hz", design.frequency},
-                       {"gain_db", design.gain_db}, {"q", design.q}});
+        record["filter"] = to_string(design.type);
+        record["frequency_hz"] = design.frequency;
+        record["gain_db"] = design.gain_db;
+        record["q"] = design.q;
     } else if (t.type == "coloured_noise") {
         const double snr = draw(rng, get_range(s, "snr_db", context));
         const double beta = draw(rng, get_range(s, "beta", context));
         add_coloured_noise(audio, beta, snr, rng);
-        record.update({{"snr_db", snr}, {"beta", beta}});
+        record["snr_db"] = snr;
+        record["beta"] = beta;
     } else if (t.type == "background_noise") {
         if (sample_rate != t.recording_sample_rate)
             throw Error("background_noise", "configured for " + std::to_string(t.recording_sample_rate) +
-                                                " Hz clips, got a clip at " + std::to_string(sample_rate) + " Hz");
+                                                " Hz clips, got a clip at " + std::to_string(sample_rate) +
+                                                " Hz");
         const double snr = draw(rng, get_range(s, "snr_db", context));
         const std::size_t which = rng.below(t.recordings.size());
         const std::size_t offset = add_noise_recording(audio, t.recordings[which], snr, rng);
-        record.update({{"snr_db", snr}, {"file", s["files"][which]}, {"offset", offset}});
+        record["snr_db"] = snr;
+        record["file"] = s["files"][which].get<std::string>();
+        record["offset"] = offset;
     } else if (t.type == "gain") {
         const double gain_db = draw(rng, get_range(s, "gain_db", context));
         apply_gain_db(audio, gain_db);
@@ -210,8 +249,11 @@ json run_transform(const AugmentTransform& t, std::vector<float>& audio, int sam
     } else if (t.type == "polarity") {
         invert_polarity(audio);
     } else if (t.type == "shift") {
-        const double fraction = draw(rng, get_range(s, "fraction", context));
-        const auto samples = static_cast<std::int64_t>(std::llround(fraction * static_cast<double>(audio.size())));
+        // "seconds", when given, replaces the fraction of the clip's length.
+        const bool in_seconds = !s["seconds"].is_null();
+        const double amount = draw(rng, get_range(s, in_seconds ? "seconds" : "fraction", context));
+        const double scale = in_seconds ? sample_rate : static_cast<double>(audio.size());
+        const auto samples = static_cast<std::int64_t>(std::llround(amount * scale));
         shift(audio, samples);
         record["samples"] = samples;
     } else if (t.type == "crop") {
@@ -219,7 +261,8 @@ json run_transform(const AugmentTransform& t, std::vector<float>& audio, int sam
         std::int64_t start = 0;
         if (audio.size() > length) start = static_cast<std::int64_t>(rng.below(audio.size() - length + 1));
         audio = crop(audio, start, length);
-        record.update({{"start", start}, {"length", length}});
+        record["start"] = start;
+        record["length"] = length;
     }
     return record;
 }
@@ -243,7 +286,8 @@ AugmentPipeline::AugmentPipeline(const json& config, const std::filesystem::path
     for (const auto& [key, value] : config.items())
         if (key != "transforms") throw Error("augmentation config", "unknown key '" + key + "'");
     std::size_t index = 0;
-    for (const json& spec : config["transforms"]) m_transforms.push_back(make_transform(spec, index++, base_dir));
+    for (const json& spec : config["transforms"])
+        m_transforms.push_back(make_transform(spec, index++, base_dir));
 }
 
 AugmentPipeline AugmentPipeline::from_file(const std::filesystem::path& path) {
@@ -253,7 +297,8 @@ AugmentPipeline AugmentPipeline::from_file(const std::filesystem::path& path) {
     try {
         config = json::parse(in);
     } catch (const json::parse_error& e) {
-        throw Error("augmentation config '" + path.string() + "'", std::string("is not valid JSON: ") + e.what());
+        throw Error("augmentation config '" + path.string() + "'",
+                    std::string("is not valid JSON: ") + e.what());
     }
     try {
         return AugmentPipeline(config, path.parent_path());

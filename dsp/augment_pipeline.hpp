@@ -7,7 +7,8 @@
 //
 // JSON: {"transforms": [{"type": "pitch_shift", "p": 0.5, "semitones": [-4, 4]}, ...]}. Types and keys
 // (ranges are [min, max], drawn uniformly unless noted):
-//   pitch_shift      semitones [-4, 4], n_fft (0 = default for the rate), phase_locking "identity"|"none"
+//   pitch_shift      semitones [-4, 4], n_fft (0 = default for the rate), phase_locking "identity"|"none",
+//                    resample_quality "medium" (libsamplerate: "best" | "medium" | "fastest")
 //   time_stretch     rate [0.8, 1.25] (drawn log-uniformly, so slower and faster are equally likely),
 //                    keep_length true (pad or cut back to the input's length), n_fft, phase_locking
 //   seven_band_eq    gain_db [-12, 12], q [0.5, 1.33] (log-uniform)
@@ -18,7 +19,8 @@
 //                    sample_rate (the rate the clips will have; the files are resampled to it once)
 //   gain             gain_db [-12, 12]
 //   polarity         (no parameters)
-//   shift            fraction [-0.5, 0.5] of the clip length; zeros fill the gap (no roll-over)
+//   shift            fraction [-0.5, 0.5] of the clip length, or seconds [min, max] instead when given;
+//                    zeros fill the gap (no roll-over)
 //   crop             seconds (required): a random window of that length, zero-padded if the clip is shorter
 // Every transform takes "p" (probability, default 0.5; 1.0 for crop).
 #include <nlohmann/json.hpp>
@@ -41,8 +43,8 @@ struct ParamRange {
 struct AugmentTransform {
     std::string type;
     double p = 0.5;
-    nlohmann::json settings;                        // validated settings, defaults filled in
-    std::vector<std::vector<float>> recordings;     // background_noise only: decoded at `sample_rate`
+    nlohmann::json settings;                     // validated settings, defaults filled in
+    std::vector<std::vector<float>> recordings;  // background_noise only: decoded at `sample_rate`
     int recording_sample_rate = 0;
 };
 
@@ -50,11 +52,11 @@ struct AugmentTransform {
 // ({"type": "pitch_shift", "semitones": 1.73}, ...) in order, for debugging and the training log.
 struct AugmentResult {
     std::vector<float> audio;
-    nlohmann::json applied = nlohmann::json::array();
+    nlohmann::ordered_json applied = nlohmann::ordered_json::array();
 };
 
 class AugmentPipeline {
-public:
+  public:
     // The default pipeline: pitch +-4 semitones, stretch 0.8-1.25 keeping the length, coloured noise at
     // 5-40 dB SNR, seven-band EQ +-12 dB and gain +-12 dB, each with p = 0.5.
     AugmentPipeline();
@@ -75,7 +77,7 @@ public:
     nlohmann::json to_json() const;
     const std::vector<AugmentTransform>& transforms() const { return m_transforms; }
 
-private:
+  private:
     std::vector<AugmentTransform> m_transforms;
 };
 

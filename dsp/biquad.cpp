@@ -23,12 +23,18 @@ BiquadType parse_biquad_type(const std::string& name) {
 
 std::string to_string(BiquadType type) {
     switch (type) {
-        case BiquadType::peaking: return "peaking";
-        case BiquadType::low_shelf: return "low_shelf";
-        case BiquadType::high_shelf: return "high_shelf";
-        case BiquadType::low_pass: return "low_pass";
-        case BiquadType::high_pass: return "high_pass";
-        case BiquadType::band_pass: return "band_pass";
+        case BiquadType::peaking:
+            return "peaking";
+        case BiquadType::low_shelf:
+            return "low_shelf";
+        case BiquadType::high_shelf:
+            return "high_shelf";
+        case BiquadType::low_pass:
+            return "low_pass";
+        case BiquadType::high_pass:
+            return "high_pass";
+        case BiquadType::band_pass:
+            return "band_pass";
     }
     return "peaking";
 }
@@ -44,7 +50,9 @@ double BiquadCoefficients::magnitude_db(double frequency, double sample_rate) co
     return 20.0 * std::log10(std::abs(response(frequency, sample_rate)));
 }
 
-bool BiquadCoefficients::stable() const { return std::abs(a2) < 1.0 && std::abs(a1) < 1.0 + a2; }
+bool BiquadCoefficients::stable() const {
+    return std::abs(a2) < 1.0 && std::abs(a1) < 1.0 + a2;
+}
 
 BiquadCoefficients design_biquad(const BiquadDesign& d, double sample_rate) {
     const std::string context = to_string(d.type) + " filter";
@@ -52,7 +60,8 @@ BiquadCoefficients design_biquad(const BiquadDesign& d, double sample_rate) {
     if (!(d.frequency > 0.0 && d.frequency < sample_rate / 2.0))
         throw Error(context, "frequency " + std::to_string(d.frequency) + " Hz must lie in (0, " +
                                  std::to_string(sample_rate / 2.0) + ") Hz (Nyquist at this sample rate)");
-    if (!(d.q > 0.0) || !std::isfinite(d.q)) throw Error(context, "q must be positive, got " + std::to_string(d.q));
+    if (!(d.q > 0.0) || !std::isfinite(d.q))
+        throw Error(context, "q must be positive, got " + std::to_string(d.q));
     if (!std::isfinite(d.gain_db)) throw Error(context, "gain_db must be finite");
 
     const double w0 = 2.0 * std::numbers::pi * d.frequency / sample_rate;
@@ -62,20 +71,36 @@ BiquadCoefficients design_biquad(const BiquadDesign& d, double sample_rate) {
     double b0 = 1, b1 = 0, b2 = 0, a0 = 1, a1 = 0, a2 = 0;
     switch (d.type) {
         case BiquadType::low_pass:
-            b0 = (1.0 - cw) / 2.0; b1 = 1.0 - cw; b2 = b0;
-            a0 = 1.0 + alpha; a1 = -2.0 * cw; a2 = 1.0 - alpha;
+            b0 = (1.0 - cw) / 2.0;
+            b1 = 1.0 - cw;
+            b2 = b0;
+            a0 = 1.0 + alpha;
+            a1 = -2.0 * cw;
+            a2 = 1.0 - alpha;
             break;
         case BiquadType::high_pass:
-            b0 = (1.0 + cw) / 2.0; b1 = -(1.0 + cw); b2 = b0;
-            a0 = 1.0 + alpha; a1 = -2.0 * cw; a2 = 1.0 - alpha;
+            b0 = (1.0 + cw) / 2.0;
+            b1 = -(1.0 + cw);
+            b2 = b0;
+            a0 = 1.0 + alpha;
+            a1 = -2.0 * cw;
+            a2 = 1.0 - alpha;
             break;
         case BiquadType::band_pass:
-            b0 = alpha; b1 = 0.0; b2 = -alpha;
-            a0 = 1.0 + alpha; a1 = -2.0 * cw; a2 = 1.0 - alpha;
+            b0 = alpha;
+            b1 = 0.0;
+            b2 = -alpha;
+            a0 = 1.0 + alpha;
+            a1 = -2.0 * cw;
+            a2 = 1.0 - alpha;
             break;
         case BiquadType::peaking:
-            b0 = 1.0 + alpha * A; b1 = -2.0 * cw; b2 = 1.0 - alpha * A;
-            a0 = 1.0 + alpha / A; a1 = -2.0 * cw; a2 = 1.0 - alpha / A;
+            b0 = 1.0 + alpha * A;
+            b1 = -2.0 * cw;
+            b2 = 1.0 - alpha * A;
+            a0 = 1.0 + alpha / A;
+            a1 = -2.0 * cw;
+            a2 = 1.0 - alpha / A;
             break;
         case BiquadType::low_shelf: {
             const double s = 2.0 * std::sqrt(A) * alpha;
@@ -144,7 +169,9 @@ void BiquadCascade::process(std::span<float> samples) {
     }
 }
 
-void BiquadCascade::reset() { std::fill(m_state.begin(), m_state.end(), 0.0); }
+void BiquadCascade::reset() {
+    std::fill(m_state.begin(), m_state.end(), 0.0);
+}
 
 double BiquadCascade::magnitude_db(double frequency, double sample_rate) const {
     double db = 0.0;

@@ -2,7 +2,8 @@
 // Second-order IIR filters designed by the RBJ Audio EQ Cookbook formulas, run in transposed direct
 // form II with double-precision coefficients and state (sound at low frequencies and high Q, where
 // float state loses the poles' precision).
-// ref: R. Bristow-Johnson, "Cookbook formulae for audio EQ biquad filter coefficients" (W3C Audio EQ Cookbook)
+// ref: R. Bristow-Johnson, "Cookbook formulae for audio EQ biquad filter coefficients" (W3C Audio EQ
+// Cookbook)
 #include <complex>
 #include <span>
 #include <string>
@@ -47,7 +48,7 @@ BiquadCoefficients design_biquad(const BiquadDesign& design, double sample_rate)
 
 // One biquad section with its state. Process blocks in order; reset() between unrelated signals.
 class Biquad {
-public:
+  public:
     Biquad() = default;
     explicit Biquad(const BiquadCoefficients& coefficients) : m_c(coefficients) {}
 
@@ -56,7 +57,7 @@ public:
     void reset() { m_s1 = m_s2 = 0.0; }
     const BiquadCoefficients& coefficients() const { return m_c; }
 
-private:
+  private:
     BiquadCoefficients m_c;
     double m_s1 = 0.0;
     double m_s2 = 0.0;
@@ -65,7 +66,7 @@ private:
 // Cascaded second-order sections, applied block by block: each section runs over a cached block of
 // 256 samples and the values stay in double precision between sections.
 class BiquadCascade {
-public:
+  public:
     BiquadCascade() = default;
     explicit BiquadCascade(std::vector<BiquadCoefficients> sections);
 
@@ -75,7 +76,7 @@ public:
     double magnitude_db(double frequency, double sample_rate) const;
     std::size_t size() const { return m_sections.size(); }
 
-private:
+  private:
     std::vector<BiquadCoefficients> m_sections;
     std::vector<double> m_state;  // two values per section
 };

@@ -10,6 +10,12 @@
 // half-band FIR, dsp/halfband.hpp, standing in for librosa's soxr resampler) and the hop halved, while the
 // hop stays even, so every octave costs about the same. Frame t is centred on input sample t * hop_length,
 // as in a centred STFT with the same hop: frames = 1 + len / hop_length.
+//
+// Where it can differ from librosa: (1) the decimator (flat to 0.9 of the new Nyquist, >= 100 dB stopband)
+// is not soxr_hq, so decimated octaves differ slightly where a signal has energy near the decimated Nyquist;
+// (2) unlike librosa 0.7 (but like >= 0.9) a hop_length with few factors of two is accepted: decimation
+// stops when the hop turns odd and the remaining octaves run at that rate, with larger FFTs (still ~700x
+// real time at hop 441, 22.05 kHz).
 #include "dsp/fft.hpp"
 #include "dsp/halfband.hpp"
 #include "dsp/matrix.hpp"
@@ -29,7 +35,7 @@ namespace mtag::dsp {
 // frames; librosa >= 0.9 defaults to constant, i.e. zeros).
 enum class CqtPadMode { constant, reflect };
 
-// Parses "constant" | "reflect"; throws mtag::Error otherwise.
+// Parses "constant" (or "zeros") | "reflect", as dsp/stft.hpp's parse_pad_mode; throws mtag::Error otherwise.
 CqtPadMode parse_cqt_pad_mode(std::string_view name);
 std::string to_string(CqtPadMode mode);
 
@@ -40,13 +46,13 @@ struct CqtOptions {
     double fmin = 32.70319566257483;  // C1 (MIDI 24) in Hz
     int n_bins = 84;
     int bins_per_octave = 12;
-    double tuning = 0.0;         // offset of fmin in fractions of a bin
-    double filter_scale = 1.0;   // > 1: longer kernels, finer frequency resolution
+    double tuning = 0.0;        // offset of fmin in fractions of a bin
+    double filter_scale = 1.0;  // > 1: longer kernels, finer frequency resolution
     // Each time-domain kernel is divided by its p-norm (1: sum of magnitudes, as librosa's default;
     // infinity: the largest magnitude); nullopt leaves kernels unnormalised.
     std::optional<double> norm = 1.0;
-    double sparsity = 0.01;      // drop each FFT kernel's smallest values, up to this fraction of its L1 mass
-    std::string window = "hann"; // periodic; any name dsp/window.hpp parses: hann, hamming, blackman, ones
+    double sparsity = 0.01;  // drop each FFT kernel's smallest values, up to this fraction of its L1 mass
+    std::string window = "hann";  // periodic; any name dsp/window.hpp parses: hann, hamming, blackman, ones
     // true: divide bin k by sqrt(length_k), so white noise of unit variance gives about 1 in every bin
     // (librosa's scale=True); false: no length scaling.
     bool scale = true;
@@ -73,10 +79,12 @@ public:
     int n_bins() const { return m_options.n_bins; }
     // Centre frequency of every bin in Hz, lowest first.
     std::span<const double> frequencies() const { return m_frequencies; }
-    // Kernel length of every bin in (fractional) samples at the input rate, as librosa.filters.wavelet_lengths.
+    // Kernel length of every bin in (fractional) samples at the input rate, as
+    // librosa.filters.wavelet_lengths.
     std::span<const double> lengths() const { return m_lengths; }
-    // Number of octaves the signal is processed at decimated rates, and the input decimations done before
-    // the first octave (librosa's "early downsampling", when the top kernel lies far below Nyquist).
+    // Number of octave bands, ceil(n_bins / bins_per_octave): the top one runs after early_decimations()
+    // decimations of the input (librosa's "early downsampling", when the top kernel lies far below
+    // Nyquist), each lower one after one more, while the hop stays even.
     int n_octaves() const;
     int early_decimations() const { return m_early_decimations; }
 

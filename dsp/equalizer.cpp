@@ -41,23 +41,27 @@ double mel_to_hz(double mel) {
     return min_log_hz * std::exp(logstep * (mel - min_log_mel));
 }
 
-std::vector<BiquadDesign> random_seven_band_eq(const SevenBandEqOptions& options, double sample_rate, Rng& rng) {
+std::vector<BiquadDesign> random_seven_band_eq(const SevenBandEqOptions& options, double sample_rate,
+                                               Rng& rng) {
     const char* context = "seven-band EQ";
     check_range(context, "gain_db", options.min_gain_db, options.max_gain_db);
     check_range(context, "q", options.min_q, options.max_q);
     if (!(options.min_q > 0.0)) throw Error(context, "min_q must be positive");
-    static constexpr std::array<std::array<double, 2>, 7> ranges = {{
-        {42, 95}, {91, 204}, {196, 441}, {421, 948}, {909, 2045}, {1957, 4404}, {4216, 9486}}};
+    static constexpr std::array<std::array<double, 2>, 7> ranges = {
+        {{42, 95}, {91, 204}, {196, 441}, {421, 948}, {909, 2045}, {1957, 4404}, {4216, 9486}}};
     std::vector<BiquadDesign> designs;
     designs.reserve(ranges.size());
     for (std::size_t band = 0; band < ranges.size(); ++band) {
         // Every band draws its three values even when it is dropped, so the draws of the other bands
-        // do not depend on the sample rate.
-        const double frequency = log_uniform(rng, ranges[band][0], ranges[band][1]);
+        // do not depend on the sample rate. A range reaching past 0.45 * sample_rate is cut there.
+        const double low = ranges[band][0];
+        const double high = std::min(ranges[band][1], 0.45 * sample_rate);
+        const double position = rng.uniform();
         const double gain_db = rng.uniform(options.min_gain_db, options.max_gain_db);
         const double q = log_uniform(rng, options.min_q, options.max_q);
-        if (frequency >= 0.45 * sample_rate) continue;
-        const BiquadType type = band == 0                 ? BiquadType::low_shelf
+        if (low >= high) continue;
+        const double frequency = low * std::pow(high / low, position);  // log-uniform in [low, high)
+        const BiquadType type = band == 0                   ? BiquadType::low_shelf
                                 : band + 1 == ranges.size() ? BiquadType::high_shelf
                                                             : BiquadType::peaking;
         designs.push_back({.type = type, .frequency = frequency, .q = q, .gain_db = gain_db});
@@ -73,7 +77,7 @@ BiquadDesign random_filter(const RandomFilterOptions& options, double sample_rat
     if (!(options.min_frequency > 0.0)) throw Error(context, "min_frequency must be positive");
     if (!(options.min_q > 0.0)) throw Error(context, "min_q must be positive");
     const double top = std::min(options.max_frequency, 0.45 * sample_rate);
-    if (options.min_frequency >= top)
+    if (options.min_frequency > top)
         throw Error(context, "min_frequency " + std::to_string(options.min_frequency) +
                                  " Hz is above 0.45 * sample rate (" + std::to_string(top) + " Hz)");
     const double mel = rng.uniform(hz_to_mel(options.min_frequency), hz_to_mel(top));

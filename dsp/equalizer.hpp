@@ -13,7 +13,8 @@ namespace mtag::dsp {
 // Options of the seven-band EQ: a low shelf, five peaking bands and a high shelf. Each band's centre is
 // drawn log-uniformly in its fixed range (42-95, 91-204, 196-441, 421-948, 909-2045, 1957-4404 and
 // 4216-9486 Hz, audiomentations' ranges), its gain uniformly in [min_gain_db, max_gain_db] and its q
-// log-uniformly in [min_q, max_q]. Bands at or above 0.45 * sample_rate are left out (low rates).
+// log-uniformly in [min_q, max_q]. At low sample rates a range is cut at 0.45 * sample_rate and a band
+// starting above that is left out (at 16 kHz the high shelf draws in 4216-7200 Hz; at 8 kHz it is dropped).
 struct SevenBandEqOptions {
     double min_gain_db = -12.0;
     double max_gain_db = 12.0;
@@ -22,7 +23,8 @@ struct SevenBandEqOptions {
 };
 
 // Draws the seven band designs (fewer at low sample rates); validates the options.
-std::vector<BiquadDesign> random_seven_band_eq(const SevenBandEqOptions& options, double sample_rate, Rng& rng);
+std::vector<BiquadDesign> random_seven_band_eq(const SevenBandEqOptions& options, double sample_rate,
+                                               Rng& rng);
 
 // Options of one random filter: the centre is drawn uniformly on the mel scale (Slaney's mel, as
 // librosa.hz_to_mel with htk=False) between min_frequency and max_frequency, so low frequencies are not

@@ -80,7 +80,6 @@ struct FeatureExtractor::Impl {
     std::int64_t next_frame = 0;
     std::vector<FloatMatrix> chunks;      // computed frames, in order, [bins, chunk frames]
     FloatMatrix scratch;
-    ComplexMatrix complex_scratch;
     std::vector<float> segment;
 
     std::int64_t cqt_align = 1;           // segment starts are multiples of this
@@ -132,19 +131,10 @@ void FeatureExtractor::begin() {
 namespace {
 
 // Computes frames [first, first + count) of an STFT-based kind from a block into `out` [bins, count].
-void stft_frames(const std::optional<Stft>& stft,
-                 const std::optional<MelSpectrogram>& mel, double power, const SignalBlock& block,
-                 std::int64_t first, std::int64_t count, ComplexMatrix& complex, FloatMatrix& out) {
-    if (mel) {
-        mel->compute_frames(block, first, count, out);
-        return;
-    }
-    stft->compute_frames(block, first, count, complex);
-    out.resize(complex.rows, complex.cols);
-    for (std::size_t i = 0; i < complex.size(); ++i) {
-        const float p = std::norm(complex.data[i]);
-        out.data[i] = power == 2.0 ? p : power == 1.0 ? std::sqrt(p) : static_cast<float>(std::pow(p, power / 2));
-    }
+void stft_frames(const std::optional<Stft>& stft, const std::optional<MelSpectrogram>& mel, double power,
+                 const SignalBlock& block, std::int64_t first, std::int64_t count, FloatMatrix& out) {
+    if (mel) mel->compute_frames(block, first, count, out);
+    else stft->spectrogram_frames(block, first, count, static_cast<float>(power), out);
 }
 
 }  // namespace
@@ -167,7 +157,7 @@ void FeatureExtractor::compute(std::span<const float> samples, FloatMatrix& out)
             throw Error("feature extraction", "the signal has " + std::to_string(length) +
                                                   " samples, fewer than n_fft=" + std::to_string(m_config.n_fft) +
                                                   " with center=false: no frame fits");
-        stft_frames(s.stft, s.mel, m_config.power, SignalBlock{samples, 0, length}, 0, frames, s.complex_scratch, target);
+        stft_frames(s.stft, s.mel, m_config.power, SignalBlock{samples, 0, length}, 0, frames, target);
     }
     postprocess(target, out);
 }
@@ -235,7 +225,7 @@ void FeatureExtractor::push(std::span<const float> samples) {
         const std::int64_t count = std::min(kChunkFrames, ready - s.next_frame);
         const SignalBlock block{s.buffer, s.buffer_offset, kUnknownLength};
         FloatMatrix chunk;
-        stft_frames(s.stft, s.mel, m_config.power, block, s.next_frame, count, s.complex_scratch, chunk);
+        stft_frames(s.stft, s.mel, m_config.power, block, s.next_frame, count, chunk);
         s.chunks.push_back(std::move(chunk));
         s.next_frame += count;
     }
@@ -283,7 +273,7 @@ void FeatureExtractor::finish(FloatMatrix& out) {
             const std::int64_t count = std::min(kChunkFrames, total - s.next_frame);
             const SignalBlock block{s.buffer, s.buffer_offset, length};
             FloatMatrix chunk;
-            stft_frames(s.stft, s.mel, m_config.power, block, s.next_frame, count, s.complex_scratch, chunk);
+            stft_frames(s.stft, s.mel, m_config.power, block, s.next_frame, count, chunk);
             s.chunks.push_back(std::move(chunk));
             s.next_frame += count;
         }

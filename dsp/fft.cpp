@@ -19,7 +19,7 @@ std::mutex& planner_mutex() {
 }
 
 std::atomic<FftPlanning>& default_planning() {
-    static std::atomic<FftPlanning> planning{FftPlanning::measure};
+    static std::atomic<FftPlanning> planning{FftPlanning::estimate};
     return planning;
 }
 
@@ -29,41 +29,50 @@ bool is_aligned(const void* p) { return fftwf_alignment_of(static_cast<float*>(c
 
 void set_fft_planning(FftPlanning planning) { default_planning().store(planning); }
 
-RealFft::RealFft(int n, FftPlanning planning) : m_n(n) {
+FftPlanning fft_planning() { return default_planning().load(); }
+
+RealFft::RealFft(int n, FftPlanning planning) : m_n(n), m_planning(planning) {
     if (n < 1) throw Error("FFT size", "must be positive, got " + std::to_string(n));
-    std::lock_guard<std::mutex> lock(planner_mutex());
-    // Plans are made on scratch arrays (MEASURE overwrites them); new-array execution then runs them on
-    // the caller's buffers. The aligned plans may use SIMD, the UNALIGNED ones accept any pointer.
-    float* real = fftwf_alloc_real(static_cast<std::size_t>(n));
-    fftwf_complex* spectrum = fftwf_alloc_complex(static_cast<std::size_t>(n / 2 + 1));
-    const unsigned effort = planning == FftPlanning::measure ? FFTW_MEASURE : FFTW_ESTIMATE;
-    m_forward = fftwf_plan_dft_r2c_1d(n, real, spectrum, effort);
-    m_inverse = fftwf_plan_dft_c2r_1d(n, spectrum, real, effort | FFTW_PRESERVE_INPUT);
-    const unsigned fallback = FFTW_ESTIMATE | FFTW_UNALIGNED;
-    m_forward_unaligned = fftwf_plan_dft_r2c_1d(n, real, spectrum, fallback);
-    m_inverse_unaligned = fftwf_plan_dft_c2r_1d(n, spectrum, real, fallback | FFTW_PRESERVE_INPUT);
-    fftwf_free(real);
-    fftwf_free(spectrum);
-    if (!m_forward || !m_inverse || !m_forward_unaligned || !m_inverse_unaligned)
-        throw Error("FFT size " + std::to_string(n), "FFTW could not plan it");
 }
 
 RealFft::~RealFft() {
     std::lock_guard<std::mutex> lock(planner_mutex());
-    for (void* plan : {m_forward, m_inverse, m_forward_unaligned, m_inverse_unaligned})
-        if (plan) fftwf_destroy_plan(static_cast<fftwf_plan>(plan));
+    for (LazyPlan* slot : {&m_forward, &m_inverse, &m_forward_unaligned, &m_inverse_unaligned})
+        if (slot->plan) fftwf_destroy_plan(static_cast<fftwf_plan>(slot->plan));
+}
+
+void* RealFft::plan(LazyPlan& slot, bool forward, bool aligned) const {
+    std::call_once(slot.once, [&] {
+        std::lock_guard<std::mutex> lock(planner_mutex());
+        // Plans are made on scratch arrays (MEASURE overwrites them); new-array execution then runs them
+        // on the caller's buffers. Aligned plans may use SIMD; UNALIGNED ones accept any pointer.
+        float* real = fftwf_alloc_real(static_cast<std::size_t>(m_n));
+        fftwf_complex* spectrum = fftwf_alloc_complex(static_cast<std::size_t>(m_n / 2 + 1));
+        unsigned flags = FFTW_ESTIMATE;
+        if (!aligned) flags |= FFTW_UNALIGNED;
+        else if (m_planning == FftPlanning::measure && m_n <= 16384) flags = FFTW_MEASURE;
+        // c2r may overwrite its input by default; inverse() promises not to.
+        fftwf_plan p = forward ? fftwf_plan_dft_r2c_1d(m_n, real, spectrum, flags)
+                               : fftwf_plan_dft_c2r_1d(m_n, spectrum, real, flags | FFTW_PRESERVE_INPUT);
+        fftwf_free(real);
+        fftwf_free(spectrum);
+        if (!p) throw Error("FFT size " + std::to_string(m_n), "FFTW could not plan it");
+        slot.plan = p;
+    });
+    return slot.plan;
 }
 
 void RealFft::forward(const float* in, std::complex<float>* out) const {
+    const bool aligned = is_aligned(in) && is_aligned(out);
+    void* p = aligned ? plan(m_forward, true, true) : plan(m_forward_unaligned, true, false);
     // FFTW's r2c does not modify its input; the const_cast only satisfies the C signature.
-    void* plan = is_aligned(in) && is_aligned(out) ? m_forward : m_forward_unaligned;
-    fftwf_execute_dft_r2c(static_cast<fftwf_plan>(plan), const_cast<float*>(in),
-                          reinterpret_cast<fftwf_complex*>(out));
+    fftwf_execute_dft_r2c(static_cast<fftwf_plan>(p), const_cast<float*>(in), reinterpret_cast<fftwf_complex*>(out));
 }
 
 void RealFft::inverse(const std::complex<float>* in, float* out) const {
-    void* plan = is_aligned(in) && is_aligned(out) ? m_inverse : m_inverse_unaligned;
-    fftwf_execute_dft_c2r(static_cast<fftwf_plan>(plan),
+    const bool aligned = is_aligned(in) && is_aligned(out);
+    void* p = aligned ? plan(m_inverse, false, true) : plan(m_inverse_unaligned, false, false);
+    fftwf_execute_dft_c2r(static_cast<fftwf_plan>(p),
                           reinterpret_cast<fftwf_complex*>(const_cast<std::complex<float>*>(in)), out);
 }
 

@@ -18,6 +18,16 @@ constexpr double kLogStartHz = 1000.0;
 constexpr double kLogStartMel = kLogStartHz / kSlaneyHzPerMel;  // 15
 const double kLogStep = std::log(6.4) / 27.0;
 
+// a * b + c rounded once where the CPU has FMA (vectorisable), else plainly; used identically in vector
+// and scalar loops so a frame's value does not depend on its position in a batch.
+inline float madd(float a, float b, float c) {
+#if defined(__FMA__)
+    return std::fma(a, b, c);
+#else
+    return a * b + c;
+#endif
+}
+
 std::string number(double v) {
     char buf[32];
     std::snprintf(buf, sizeof buf, "%g", v);
@@ -114,6 +124,8 @@ MelFilterbank::MelFilterbank(const MelOptions& options) : m_options(options) {
             if (lo != 0.0) warn = true;  // librosa ignores an empty first band that starts at 0 Hz
             continue;
         }
+        m_used_begin = m_weights.empty() ? first : std::min(m_used_begin, first);
+        m_used_end = std::max(m_used_end, last + 1);
         m_start[static_cast<std::size_t>(m)] = first;
         m_count[static_cast<std::size_t>(m)] = last - first + 1;
         m_weights.insert(m_weights.end(), row.begin() + first, row.begin() + last + 1);
@@ -158,17 +170,35 @@ void MelFilterbank::apply(const FloatMatrix& spectrogram, FloatMatrix& out) cons
     if (spectrogram.rows != static_cast<std::size_t>(m_bins))
         throw Error("mel filterbank", "spectrogram has " + std::to_string(spectrogram.rows) + " bins, expected " +
                                           std::to_string(m_bins) + " (1 + n_fft/2)");
-    const std::size_t frames = spectrogram.cols;
-    out.resize(static_cast<std::size_t>(n_mels()), frames);
-    std::fill(out.data.begin(), out.data.end(), 0.0f);
-    // Row-wise accumulation: out[m, :] += w * S[k, :] streams contiguous rows of both matrices.
-    for (int m = 0; m < n_mels(); ++m) {
-        float* dst = out.row(static_cast<std::size_t>(m)).data();
-        const auto band = band_weights(m);
-        for (std::size_t j = 0; j < band.size(); ++j) {
-            const float* src = spectrogram.row(static_cast<std::size_t>(band_start(m)) + j).data();
-            const float w = band[j];
-            for (std::size_t t = 0; t < frames; ++t) dst[t] += w * src[t];
+    out.resize(static_cast<std::size_t>(n_mels()), spectrogram.cols);
+    apply(spectrogram.data.data(), spectrogram.cols, spectrogram.cols, out.data.data(), out.cols);
+}
+
+void MelFilterbank::apply(const float* spectrum, std::size_t spectrum_stride, std::size_t frames, float* out,
+                          std::size_t out_stride) const {
+    // out[m, t] = sum_j w[j] S[start + j, t]: frames in chunks of 16 with the sums held in registers,
+    // streaming contiguous rows of S (vectorises to one or two SIMD registers per chunk). Explicit madd in
+    // both paths makes a frame's result independent of where it falls in a chunk (blockwise == whole).
+    constexpr std::size_t kChunk = 16;
+    const std::size_t whole = frames / kChunk * kChunk;
+    for (std::size_t m = 0; m < m_start.size(); ++m) {
+        float* __restrict dst = out + m * out_stride;
+        const float* w = m_weights.data() + m_offset[m];
+        const float* band = spectrum + static_cast<std::size_t>(m_start[m]) * spectrum_stride;
+        const int n = m_count[m];
+        for (std::size_t t0 = 0; t0 < whole; t0 += kChunk) {
+            float acc[kChunk] = {};
+            const float* __restrict src = band + t0;
+            for (int j = 0; j < n; ++j, src += spectrum_stride) {
+                const float wj = w[j];
+                for (std::size_t l = 0; l < kChunk; ++l) acc[l] = madd(wj, src[l], acc[l]);
+            }
+            for (std::size_t l = 0; l < kChunk; ++l) dst[t0 + l] = acc[l];
+        }
+        for (std::size_t t = whole; t < frames; ++t) {
+            float acc = 0.0f;
+            for (int j = 0; j < n; ++j) acc = madd(w[j], band[static_cast<std::size_t>(j) * spectrum_stride + t], acc);
+            dst[t] = acc;
         }
     }
 }
@@ -208,31 +238,37 @@ void MelSpectrogram::compute_frames(const SignalBlock& block, std::int64_t first
     out.resize(n_mels, static_cast<std::size_t>(std::max<std::int64_t>(n_frames, 0)));
     const std::size_t cols = out.cols;
     float* dst = out.data.data();
-    // Per call, not per frame: one frame of |X|^power and one batch of mel columns.
-    std::vector<float> spectrum(bins);
-    std::vector<float> mel_batch;
+    // Per call, not per frame: |X|^power of one batch of frames, transposed to [bins, batch] so the
+    // sparse mel product runs as vector multiply-adds along frames and writes rows of `out` directly.
+    const std::size_t batch = static_cast<std::size_t>(m_stft.batch_frames());
+    std::vector<float> power_t(bins * batch);
     const float power = m_power;
+    const std::size_t k_begin = static_cast<std::size_t>(m_filterbank.used_begin());
+    const std::size_t k_end = static_cast<std::size_t>(m_filterbank.used_end());
     m_stft.transform_frames(block, first_frame, n_frames,
                             [&](std::int64_t first, int count, const std::complex<float>* spec, std::size_t stride) {
-                                mel_batch.resize(n_mels * static_cast<std::size_t>(count));
-                                for (int j = 0; j < count; ++j) {
-                                    const std::complex<float>* X = spec + stride * static_cast<std::size_t>(j);
-                                    float* p = spectrum.data();
-                                    if (power == 2.0f) {
-                                        for (std::size_t k = 0; k < bins; ++k)
-                                            p[k] = X[k].real() * X[k].real() + X[k].imag() * X[k].imag();
-                                    } else if (power == 1.0f) {
-                                        for (std::size_t k = 0; k < bins; ++k) p[k] = std::abs(X[k]);
-                                    } else {
-                                        for (std::size_t k = 0; k < bins; ++k) p[k] = std::pow(std::abs(X[k]), power);
+                                const std::size_t n = static_cast<std::size_t>(count);
+                                if (power == 2.0f) {
+                                    // Bin-major: each step reads one bin of every frame (lines stay in L1)
+                                    // and writes a contiguous row of power_t. Bins no band uses are skipped.
+                                    for (std::size_t k = k_begin; k < k_end; ++k) {
+                                        float* p = power_t.data() + k * batch;
+                                        const std::complex<float>* X = spec + k;
+                                        for (std::size_t j = 0; j < n; ++j) {
+                                            const std::complex<float> v = X[stride * j];
+                                            p[j] = madd(v.real(), v.real(), v.imag() * v.imag());
+                                        }
                                     }
-                                    m_filterbank.apply(p, mel_batch.data() + n_mels * static_cast<std::size_t>(j));
+                                } else {
+                                    for (std::size_t k = k_begin; k < k_end; ++k) {
+                                        float* p = power_t.data() + k * batch;
+                                        for (std::size_t j = 0; j < n; ++j) {
+                                            const float a = std::abs(spec[stride * j + k]);
+                                            p[j] = power == 1.0f ? a : std::pow(a, power);
+                                        }
+                                    }
                                 }
-                                // [count, n_mels] -> columns first .. first+count of [n_mels, frames].
-                                for (std::size_t m = 0; m < n_mels; ++m) {
-                                    float* row = dst + m * cols + first;
-                                    for (int j = 0; j < count; ++j) row[j] = mel_batch[n_mels * static_cast<std::size_t>(j) + m];
-                                }
+                                m_filterbank.apply(power_t.data(), batch, n, dst + first, cols);
                             });
 }
 

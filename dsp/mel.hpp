@@ -62,6 +62,9 @@ public:
     int bins() const { return m_bins; }                      // 1 + n_fft/2
     int empty_bands() const { return m_empty_bands; }
 
+    // FFT bins [used_begin, used_end) touched by any band; the rest need not be computed.
+    int used_begin() const { return m_used_begin; }
+    int used_end() const { return m_used_end; }
     // First FFT bin and weights of band m (empty span for an empty band).
     int band_start(int m) const { return m_start[static_cast<std::size_t>(m)]; }
     std::span<const float> band_weights(int m) const;
@@ -73,11 +76,17 @@ public:
     void apply(const float* spectrum, float* mel) const;
     // A spectrogram [bins, frames] -> [n_mels, frames].
     void apply(const FloatMatrix& spectrogram, FloatMatrix& out) const;
+    // The same on raw row-major blocks: spectrum is [bins, frames] with row stride spectrum_stride, out is
+    // [n_mels, frames] with row stride out_stride (overwritten). Vectorises over frames.
+    void apply(const float* spectrum, std::size_t spectrum_stride, std::size_t frames, float* out,
+               std::size_t out_stride) const;
 
 private:
     MelOptions m_options;
     int m_bins = 0;
     int m_empty_bands = 0;
+    int m_used_begin = 0;
+    int m_used_end = 0;
     std::vector<int> m_start;          // first nonzero bin of each band
     std::vector<int> m_count;          // number of weights of each band
     std::vector<std::size_t> m_offset; // where each band's weights start in m_weights

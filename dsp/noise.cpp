@@ -40,7 +40,8 @@ double parse_noise_beta(const std::string& text) {
         used = 0;
     }
     if (used != text.size() || !(beta >= 0.0 && beta <= 3.0))
-        throw Error("noise colour '" + text + "'", "expected white, pink, brown or an exponent beta in [0, 3]");
+        throw Error("noise colour '" + text + "'",
+                    "expected white, pink, brown or an exponent beta in [0, 3]");
     return beta;
 }
 
@@ -66,7 +67,7 @@ std::vector<float> coloured_noise(std::size_t n, double beta, Rng& rng) {
         for (std::size_t i = 0; i < size; ++i) white[i] = static_cast<float>(rng.normal());
         FftBuffer<std::complex<float>> spectrum = fft_alloc_complex(size / 2 + 1);
         fft->forward(white.get(), spectrum.get());
-        spectrum[0] = 0.0f;  // no DC: a 1/f^beta spectrum has none to give it
+        spectrum[0] = 0.0f;                   // no DC: a 1/f^beta spectrum has none to give it
         const double exponent = -beta / 2.0;  // amplitude ~ f^(-beta/2) for power ~ f^-beta
         for (std::size_t k = 1; k <= size / 2; ++k)
             spectrum[k] *= static_cast<float>(std::exp(exponent * std::log(static_cast<double>(k))));

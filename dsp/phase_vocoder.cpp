@@ -14,9 +14,6 @@ namespace {
 
 constexpr double two_pi = 2.0 * std::numbers::pi;
 
-// Wraps a phase difference to [-pi, pi] (librosa: dphase - 2 pi round(dphase / 2 pi)).
-inline double principal(double phase) { return phase - two_pi * std::nearbyint(phase * (1.0 / two_pi)); }
-
 bool is_5_smooth(int n) {
     for (int p : {2, 3, 5})
         while (n % p == 0) n /= p;
@@ -28,89 +25,124 @@ void check_rate(double rate) {
         throw Error("time stretch rate " + std::to_string(rate), "must lie in [0.25, 4]");
 }
 
-// One analysis frame in the form the vocoder consumes: magnitude, phase and unit phasor per bin.
+// Phases are carried as unit phasors, never as angles. librosa's update
+//   phase_acc += phi_advance + princarg(angle(X1) - angle(X0) - phi_advance)
+// equals phase_acc + angle(X1) - angle(X0) modulo 2 pi (the advance cancels because analysis and synthesis
+// hops are equal), so as phasors it is acc *= u1 * conj(u0) with u = X / |X|: no atan2, no sin/cos, and
+// the loops vectorise. Real and imaginary parts live in separate arrays for the same reason.
+
+// One analysis frame: magnitude and unit phasor per bin (phasor 1 where the magnitude is 0, as angle(0) = 0).
 struct Frame {
-    std::vector<float> magnitude;
-    std::vector<float> phase;
-    std::vector<std::complex<float>> unit;  // spectrum / |spectrum| (1 where the magnitude is 0)
-    long index = -1;                        // which analysis frame this holds
+    std::vector<float> magnitude, re, im;
+    long index = -1;  // which analysis frame this holds
 
     void resize(std::size_t bins) {
         magnitude.resize(bins);
-        phase.resize(bins);
-        unit.resize(bins);
+        re.resize(bins);
+        im.resize(bins);
     }
     void set_zero() {
         std::fill(magnitude.begin(), magnitude.end(), 0.0f);
-        std::fill(phase.begin(), phase.end(), 0.0f);
-        std::fill(unit.begin(), unit.end(), std::complex<float>(1.0f, 0.0f));
+        std::fill(re.begin(), re.end(), 1.0f);
+        std::fill(im.begin(), im.end(), 0.0f);
     }
     void set(const std::complex<float>* spectrum) {
-        for (std::size_t k = 0; k < magnitude.size(); ++k) {
-            const float re = spectrum[k].real(), im = spectrum[k].imag();
-            const float m = std::sqrt(re * re + im * im);
-            magnitude[k] = m;
-            phase[k] = std::atan2(im, re);
-            unit[k] = m > 0.0f ? std::complex<float>(re / m, im / m) : std::complex<float>(1.0f, 0.0f);
+        const float* x = reinterpret_cast<const float*>(spectrum);  // interleaved re, im
+        const std::size_t bins = magnitude.size();
+        float* mag = magnitude.data();
+        float* ur = re.data();
+        float* ui = im.data();
+        for (std::size_t k = 0; k < bins; ++k) {
+            const float a = x[2 * k], b = x[2 * k + 1];
+            const float m = std::sqrt(a * a + b * b);
+            const bool nonzero = m > 0.0f;
+            const float inverse = nonzero ? 1.0f / m : 0.0f;
+            mag[k] = m;
+            ur[k] = nonzero ? a * inverse : 1.0f;
+            ui[k] = b * inverse;
         }
     }
 };
 
 // The vocoder's running state and one output step; shared by the fused stretcher and the matrix API.
 class VocoderCore {
-public:
-    void reset(std::size_t bins, int n_fft, int hop, PhaseLocking locking) {
+  public:
+    void reset(std::size_t bins, PhaseLocking locking) {
         m_locking = locking;
-        m_advance.resize(bins);
-        for (std::size_t k = 0; k < bins; ++k) m_advance[k] = two_pi * static_cast<double>(k) * hop / n_fft;
-        m_phase.assign(bins, 0.0);
+        m_re.assign(bins, 1.0f);
+        m_im.assign(bins, 0.0f);
         m_magnitude.resize(bins);
+        m_rot_re.resize(bins);
+        m_rot_im.resize(bins);
         m_peaks.reserve(bins);
         m_started = false;
     }
 
     // Writes the output frame for a position `alpha` of the way from f0 to f1, then advances the phases.
     void step(const Frame& f0, const Frame& f1, double alpha, std::complex<float>* out) {
-        const std::size_t bins = m_advance.size();
+        const std::size_t bins = m_magnitude.size();
         if (!m_started) {
-            for (std::size_t k = 0; k < bins; ++k) m_phase[k] = f0.phase[k];  // librosa: angle(D[:, 0])
+            std::copy(f0.re.begin(), f0.re.end(), m_re.begin());  // librosa: phase_acc = angle(D[:, 0])
+            std::copy(f0.im.begin(), f0.im.end(), m_im.begin());
             m_started = true;
         }
         const auto a = static_cast<float>(alpha);
-        for (std::size_t k = 0; k < bins; ++k)
-            m_magnitude[k] = (1.0f - a) * f0.magnitude[k] + a * f1.magnitude[k];
+        float* mag = m_magnitude.data();
+        for (std::size_t k = 0; k < bins; ++k) mag[k] = (1.0f - a) * f0.magnitude[k] + a * f1.magnitude[k];
         if (m_locking == PhaseLocking::identity && find_peaks()) {
-            locked_step(f0, f1, out);
+            locked_step(f0, f1, reinterpret_cast<float*>(out));
             return;
         }
+        float* o = reinterpret_cast<float*>(out);
+        float* acc_re = m_re.data();
+        float* acc_im = m_im.data();
+        const float *u0r = f0.re.data(), *u0i = f0.im.data(), *u1r = f1.re.data(), *u1i = f1.im.data();
         for (std::size_t k = 0; k < bins; ++k) {
-            const double phase = m_phase[k];
-            out[k] = std::polar(m_magnitude[k], static_cast<float>(phase));
-            m_phase[k] = principal(phase + m_advance[k] +
-                                   principal(static_cast<double>(f1.phase[k]) - f0.phase[k] - m_advance[k]));
+            const float pr = acc_re[k], pi = acc_im[k];
+            o[2 * k] = mag[k] * pr;
+            o[2 * k + 1] = mag[k] * pi;
+            // d = u1 * conj(u0): the phase difference between the two analysis frames.
+            const float dr = u1r[k] * u0r[k] + u1i[k] * u0i[k];
+            const float di = u1i[k] * u0r[k] - u1r[k] * u0i[k];
+            float nr = pr * dr - pi * di;
+            float ni = pr * di + pi * dr;
+            // One Newton step towards |acc| = 1, so rounding does not accumulate over thousands of frames.
+            const float scale = 1.5f - 0.5f * (nr * nr + ni * ni);
+            acc_re[k] = nr * scale;
+            acc_im[k] = ni * scale;
         }
     }
 
-private:
+  private:
     // Local maxima of the interpolated magnitude; false when there are none (silence).
     bool find_peaks() {
         m_peaks.clear();
         const std::size_t bins = m_magnitude.size();
         const float* m = m_magnitude.data();
-        for (std::size_t k = 0; k < bins; ++k) {
-            const bool above_left = k == 0 || m[k] > m[k - 1];
-            const bool above_right = k + 1 == bins || m[k] >= m[k + 1];
-            if (above_left && above_right && m[k] > 0.0f) m_peaks.push_back(k);
+        if (bins == 1) {
+            if (m[0] > 0.0f) m_peaks.push_back(0);
+            return !m_peaks.empty();
         }
+        if (m[0] >= m[1] && m[0] > 0.0f) m_peaks.push_back(0);
+        for (std::size_t k = 1; k + 1 < bins; ++k)
+            if (m[k] > m[k - 1] && m[k] >= m[k + 1]) m_peaks.push_back(k);  // > m[k-1] >= 0: nonzero
+        if (m[bins - 1] > m[bins - 2]) m_peaks.push_back(bins - 1);
         return !m_peaks.empty();
     }
 
     // Identity phase locking: the peak's phase advances as in the plain vocoder; every bin of its region
     // (bounded by the magnitude minimum between neighbouring peaks) keeps its analysed phase offset from
-    // the peak: phi_out[k] = phi_out[p] + (phi_in[k] - phi_in[p]). As a phasor product this needs one
-    // sin/cos per peak, not per bin.
-    void locked_step(const Frame& f0, const Frame& f1, std::complex<float>* out) {
+    // the peak: phi_out[k] = phi_out[p] + (phi_in[k] - phi_in[p]), i.e. out[k] = |X[k]| u0[k] * rotation
+    // with rotation = acc[p] * conj(u0[p]). The next accumulated phase of bin k is then rotation * u1[k].
+    void locked_step(const Frame& f0, const Frame& f1, float* o) {
         const std::size_t bins = m_magnitude.size();
+        const float* mag = m_magnitude.data();
+        float* acc_re = m_re.data();
+        float* acc_im = m_im.data();
+        float* rot_re = m_rot_re.data();
+        float* rot_im = m_rot_im.data();
+        const float *u0r = f0.re.data(), *u0i = f0.im.data(), *u1r = f1.re.data(), *u1i = f1.im.data();
+        // First each bin gets its region's rotation (a scalar fill, cheap), then one vectorised pass.
         std::size_t begin = 0;
         for (std::size_t i = 0; i < m_peaks.size(); ++i) {
             const std::size_t p = m_peaks[i];
@@ -120,25 +152,28 @@ private:
                 const std::size_t next = m_peaks[i + 1];
                 std::size_t trough = p + 1;
                 for (std::size_t k = p + 1; k < next; ++k)
-                    if (m_magnitude[k] < m_magnitude[trough]) trough = k;
+                    if (mag[k] < mag[trough]) trough = k;
                 end = std::min(trough + 1, next);
             }
-            const double theta = m_phase[p] - f0.phase[p];  // rotation of this region
-            const std::complex<float> rotation = std::polar(1.0f, static_cast<float>(theta));
-            for (std::size_t k = begin; k < end; ++k) {
-                out[k] = m_magnitude[k] * (f0.unit[k] * rotation);
-                const double phase_out = theta + f0.phase[k];
-                m_phase[k] = principal(phase_out + m_advance[k] +
-                                       principal(static_cast<double>(f1.phase[k]) - f0.phase[k] - m_advance[k]));
-            }
+            float rr = acc_re[p] * u0r[p] + acc_im[p] * u0i[p];
+            float ri = acc_im[p] * u0r[p] - acc_re[p] * u0i[p];
+            const float norm = 1.0f / std::sqrt(rr * rr + ri * ri);  // exact unit rotation: no drift
+            std::fill(rot_re + begin, rot_re + end, rr * norm);
+            std::fill(rot_im + begin, rot_im + end, ri * norm);
             begin = end;
+        }
+        for (std::size_t k = 0; k < bins; ++k) {
+            const float rr = rot_re[k], ri = rot_im[k];
+            o[2 * k] = mag[k] * (u0r[k] * rr - u0i[k] * ri);
+            o[2 * k + 1] = mag[k] * (u0r[k] * ri + u0i[k] * rr);
+            acc_re[k] = u1r[k] * rr - u1i[k] * ri;
+            acc_im[k] = u1r[k] * ri + u1i[k] * rr;
         }
     }
 
     PhaseLocking m_locking = PhaseLocking::identity;
-    std::vector<double> m_advance;  // expected phase advance per hop: 2 pi k hop / n_fft
-    std::vector<double> m_phase;    // phase of the next output frame per bin, kept in [-pi, pi] so the
-                                    // float sin/cos of it stays exact however long the signal
+    std::vector<float> m_re, m_im;          // phasor of the next output frame per bin (unit length)
+    std::vector<float> m_rot_re, m_rot_im;  // per bin: the rotation of its peak's region
     std::vector<float> m_magnitude;
     std::vector<std::size_t> m_peaks;
     bool m_started = false;
@@ -206,7 +241,8 @@ TimeStretcher::TimeStretcher(const TimeStretchOptions& options) : m_impl(std::ma
     m_hop = options.hop_length == 0 ? m_n_fft / 4 : options.hop_length;
     if (m_hop < 1 || m_hop > m_n_fft / 2)
         throw Error("time stretch hop_length", "must lie in [1, n_fft / 2] so frames overlap, got " +
-                                                   std::to_string(m_hop) + " for n_fft " + std::to_string(m_n_fft));
+                                                   std::to_string(m_hop) + " for n_fft " +
+                                                   std::to_string(m_n_fft));
     Impl& s = *m_impl;
     s.fft = real_fft(m_n_fft);
     s.locking = options.phase_locking;
@@ -239,7 +275,7 @@ void TimeStretcher::process(std::span<const float> x, double rate, std::vector<f
     const long n_frames = 1 + static_cast<long>(n / hop);
     const std::size_t steps = output_steps(static_cast<std::size_t>(n_frames), rate);
     const std::size_t bins = s.bins;
-    s.core.reset(bins, n_fft, hop, s.locking);
+    s.core.reset(bins, s.locking);
     for (Frame& frame : s.frames) frame.index = -1;
 
     // Only output samples [pad, pad + length) are kept: frames that start past them are not made.
@@ -288,11 +324,10 @@ ComplexMatrix phase_vocoder(const ComplexMatrix& stft, double rate, int hop_leng
     if (stft.rows < 2) throw Error("phase vocoder", "the spectrogram needs at least 2 frequency bins");
     if (hop_length < 1) throw Error("phase vocoder", "hop_length must be positive");
     const std::size_t bins = stft.rows, frames = stft.cols;
-    const int n_fft = static_cast<int>(2 * (bins - 1));
     const std::size_t steps = output_steps(frames, rate);
     ComplexMatrix out(bins, steps);
     VocoderCore core;
-    core.reset(bins, n_fft, hop_length, locking);
+    core.reset(bins, locking);
     Frame slots[2];
     for (Frame& frame : slots) frame.resize(bins);
     std::vector<std::complex<float>> column(bins), result(bins);

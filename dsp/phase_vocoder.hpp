@@ -44,7 +44,7 @@ constexpr double max_stretch_rate = 4.0;
 // A reusable time stretcher: buffers are kept between calls, nothing is allocated per frame. One object
 // per thread (process() is not const); building one is cheap (FFT plans are cached process-wide).
 class TimeStretcher {
-public:
+  public:
     explicit TimeStretcher(const TimeStretchOptions& options = {});
     ~TimeStretcher();
     TimeStretcher(TimeStretcher&&) noexcept;
@@ -57,7 +57,7 @@ public:
     int n_fft() const { return m_n_fft; }
     int hop_length() const { return m_hop; }
 
-private:
+  private:
     struct Impl;
     std::unique_ptr<Impl> m_impl;
     int m_n_fft = 0;
@@ -65,10 +65,12 @@ private:
 };
 
 // One-shot time stretch (librosa.effects.time_stretch with phase locking by default).
-std::vector<float> time_stretch(std::span<const float> x, double rate, const TimeStretchOptions& options = {});
+std::vector<float> time_stretch(std::span<const float> x, double rate,
+                                const TimeStretchOptions& options = {});
 
 // The phase vocoder on a spectrogram [bins, frames] (as librosa.phase_vocoder(D, rate, hop_length)):
-// returns [bins, ceil(frames / rate)] frames. n_fft is taken as 2 * (bins - 1).
+// returns [bins, ceil(frames / rate)] frames. hop_length is checked but does not change the result: with
+// equal analysis and synthesis hops librosa's expected phase advance cancels modulo 2 pi (see the .cpp).
 ComplexMatrix phase_vocoder(const ComplexMatrix& stft, double rate, int hop_length,
                             PhaseLocking locking = PhaseLocking::identity);
 

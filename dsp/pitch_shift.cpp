@@ -14,9 +14,12 @@ namespace {
 
 int converter_type(ResampleQuality quality) {
     switch (quality) {
-        case ResampleQuality::best: return SRC_SINC_BEST_QUALITY;
-        case ResampleQuality::medium: return SRC_SINC_MEDIUM_QUALITY;
-        case ResampleQuality::fastest: return SRC_SINC_FASTEST;
+        case ResampleQuality::best:
+            return SRC_SINC_BEST_QUALITY;
+        case ResampleQuality::medium:
+            return SRC_SINC_MEDIUM_QUALITY;
+        case ResampleQuality::fastest:
+            return SRC_SINC_FASTEST;
     }
     return SRC_SINC_MEDIUM_QUALITY;
 }

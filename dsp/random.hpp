@@ -34,7 +34,7 @@ constexpr std::uint64_t derive_seed(std::uint64_t seed, std::uint64_t a, std::ui
 // xoshiro256++ with explicit, portable uniform and normal draws. Not thread-safe: give each thread or
 // each clip its own generator (they are cheap: 32 bytes).
 class Rng {
-public:
+  public:
     explicit Rng(std::uint64_t seed) {
         std::uint64_t state = seed;
         for (auto& word : m_s) word = splitmix64(state);
@@ -76,7 +76,7 @@ public:
         return r * std::cos(2.0 * std::numbers::pi * u2);
     }
 
-private:
+  private:
     static constexpr std::uint64_t rotl(std::uint64_t x, int k) { return (x << k) | (x >> (64 - k)); }
     std::uint64_t m_s[4];
     double m_spare = 0.0;

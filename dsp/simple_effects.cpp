@@ -36,6 +36,8 @@ std::vector<float> crop(std::span<const float> samples, std::int64_t start, std:
     return out;
 }
 
-void fix_length(std::vector<float>& samples, std::size_t length) { samples.resize(length, 0.0f); }
+void fix_length(std::vector<float>& samples, std::size_t length) {
+    samples.resize(length, 0.0f);
+}
 
 }  // namespace mtag::dsp

@@ -91,6 +91,11 @@ SampleRange Stft::samples_for_frames(std::int64_t first_frame, std::int64_t n_fr
     return r;
 }
 
+int Stft::batch_frames() const {
+    // Frames and spectra of one batch stay in L2 cache; at least 16 frames so sinks can vectorise along frames.
+    return std::max(16, 32768 / m_options.n_fft);
+}
+
 void Stft::transform_frames(const SignalBlock& block, std::int64_t first_frame, std::int64_t n_frames,
                             const SpectrumSink& sink) const {
     const StftOptions& o = m_options;
@@ -116,7 +121,7 @@ void Stft::transform_frames(const SignalBlock& block, std::int64_t first_frame, 
     const bool reflect = o.pad_mode == PadMode::reflect;
     // Frames are windowed and transformed in batches that stay in L2 cache; the sink then reads
     // `batch` spectra at once (e.g. to transpose them into [bins, frames] with row-contiguous writes).
-    const int batch = static_cast<int>(std::min<std::int64_t>(n_frames, std::max(1, 16384 / n_fft)));
+    const int batch = static_cast<int>(std::min<std::int64_t>(n_frames, batch_frames()));
     const std::size_t frame_stride = aligned_stride(static_cast<std::size_t>(n_fft), sizeof(float));
     const std::size_t spec_stride = aligned_stride(static_cast<std::size_t>(bins()), sizeof(std::complex<float>));
     FftBuffer<float> frames = fft_alloc_real(frame_stride * static_cast<std::size_t>(batch));
@@ -184,16 +189,15 @@ void Stft::compute(std::span<const float> x, ComplexMatrix& out) const {
 
 namespace {
 
-// Runs the whole-signal STFT and stores op(X) as [bins, frames].
+// Runs the STFT over a frame range and stores op(X) as [bins, n_frames].
 template <class Op>
-void real_spectrogram(const Stft& stft, std::span<const float> x, FloatMatrix& out, Op op) {
-    const std::int64_t frames = checked_frames(stft, x.size());
+void real_spectrogram(const Stft& stft, const SignalBlock& block, std::int64_t first_frame, std::int64_t n_frames,
+                      FloatMatrix& out, Op op) {
     const std::size_t n_bins = static_cast<std::size_t>(stft.bins());
-    out.resize(n_bins, static_cast<std::size_t>(frames));
+    out.resize(n_bins, static_cast<std::size_t>(std::max<std::int64_t>(n_frames, 0)));
     float* dst = out.data.data();
     const std::size_t cols = out.cols;
-    const SignalBlock block{x, 0, static_cast<std::int64_t>(x.size())};
-    stft.transform_frames(block, 0, frames,
+    stft.transform_frames(block, first_frame, n_frames,
                           [&](std::int64_t first, int count, const std::complex<float>* spec, std::size_t stride) {
                               for (std::size_t k = 0; k < n_bins; ++k) {
                                   float* row = dst + k * cols + first;
@@ -204,12 +208,26 @@ void real_spectrogram(const Stft& stft, std::span<const float> x, FloatMatrix& o
 
 }  // namespace
 
+void Stft::spectrogram_frames(const SignalBlock& block, std::int64_t first_frame, std::int64_t n_frames, float power,
+                              FloatMatrix& out) const {
+    if (!(power > 0.0f)) throw Error("STFT spectrogram power", "must be positive (1 magnitude, 2 power), got " + std::to_string(power));
+    if (power == 2.0f)
+        real_spectrogram(*this, block, first_frame, n_frames, out, [](std::complex<float> v) { return std::norm(v); });
+    else if (power == 1.0f)
+        real_spectrogram(*this, block, first_frame, n_frames, out, [](std::complex<float> v) { return std::abs(v); });
+    else
+        real_spectrogram(*this, block, first_frame, n_frames, out,
+                         [power](std::complex<float> v) { return std::pow(std::abs(v), power); });
+}
+
 void Stft::magnitude(std::span<const float> x, FloatMatrix& out) const {
-    real_spectrogram(*this, x, out, [](std::complex<float> v) { return std::abs(v); });
+    const std::int64_t len = static_cast<std::int64_t>(x.size());
+    spectrogram_frames({x, 0, len}, 0, checked_frames(*this, x.size()), 1.0f, out);
 }
 
 void Stft::power(std::span<const float> x, FloatMatrix& out) const {
-    real_spectrogram(*this, x, out, [](std::complex<float> v) { return std::norm(v); });
+    const std::int64_t len = static_cast<std::int64_t>(x.size());
+    spectrogram_frames({x, 0, len}, 0, checked_frames(*this, x.size()), 2.0f, out);
 }
 
 void Stft::inverse(const ComplexMatrix& stft, std::int64_t length, std::vector<float>& out) const {

@@ -90,7 +90,13 @@ public:
 
     // Streaming. Frames [first_frame, first_frame + n_frames) of a signal of `length` samples need the
     // samples in the returned range (it includes what reflect padding mirrors at the ends). Consecutive
-    // blocks of frames therefore overlap by about n_fft - hop_length samples.
+    // blocks of frames therefore overlap by about n_fft - hop_length samples. The total length must be
+    // known up front (it fixes the frame count and the right-hand padding). A long file in blocks:
+    //   for (f0 = 0; f0 < frame_count(length); f0 += B) {
+    //       n = min(B, frame_count(length) - f0);
+    //       r = samples_for_frames(f0, n, length);            // read samples [r.begin, r.end) into buf
+    //       compute_frames({buf, r.begin, length}, f0, n, part);  // columns f0 .. f0+n-1
+    //   }
     SampleRange samples_for_frames(std::int64_t first_frame, std::int64_t n_frames, std::int64_t length) const;
     // Frames [first_frame, first_frame + n_frames) into out, shaped [bins, n_frames]. The block must cover
     // samples_for_frames(first_frame, n_frames, block.length) (throws mtag::Error otherwise). The result is
@@ -98,9 +104,15 @@ public:
     void compute_frames(const SignalBlock& block, std::int64_t first_frame, std::int64_t n_frames,
                         ComplexMatrix& out) const;
 
+    // |X|^power (1: magnitude, 2: power) for a frame range, shaped [bins, n_frames]; as compute_frames.
+    void spectrogram_frames(const SignalBlock& block, std::int64_t first_frame, std::int64_t n_frames, float power,
+                            FloatMatrix& out) const;
+
     // Low-level access for fused consumers (mel, CQT): transforms the frames and calls
     // sink(first, count, spectra, stride) for consecutive batches, where spectra[j * stride + k] is bin k of
     // frame first + j (first is relative to first_frame). The spectra buffer is only valid during the call.
+    // Frames per batch handed to a sink (at most this many).
+    int batch_frames() const;
     using SpectrumSink = std::function<void(std::int64_t first, int count, const std::complex<float>* spectra,
                                             std::size_t stride)>;
     void transform_frames(const SignalBlock& block, std::int64_t first_frame, std::int64_t n_frames,

@@ -71,40 +71,39 @@ void check_same_shape(const ConstMatrixView& scores, const ConstMatrixView& labe
                                  std::to_string(labels.cols) + "]; expected the same [clips, tags]");
 }
 
-double roc_auc(std::span<const float> scores, std::span<const float> labels) {
-    check_spans(scores, labels, "roc_auc");
-    const auto pairs = sorted_pairs(scores, labels);
-    double tp = 0, fp = 0, area = 0;
+namespace {
+
+struct AucAp {
+    double auc, ap;
+};
+
+// ROC-AUC and AP from one descending sort; both walk the tie groups (distinct thresholds).
+AucAp auc_and_ap(const std::vector<std::pair<float, bool>>& pairs) {
+    double positives = 0;
+    for (const auto& p : pairs) positives += p.second ? 1 : 0;
+    const double negatives = static_cast<double>(pairs.size()) - positives;
+    double tp = 0, fp = 0, area = 0, ap = 0;
     std::size_t i = 0;
     while (i < pairs.size()) {
         const double tp0 = tp, fp0 = fp;
         const float s = pairs[i].first;
         for (; i < pairs.size() && pairs[i].first == s; ++i) (pairs[i].second ? tp : fp) += 1;
         area += (fp - fp0) * (tp + tp0) * 0.5;  // trapezoid: a tie group is a diagonal segment
+        if (positives > 0) ap += (tp - tp0) / positives * (tp / (tp + fp));  // (R_k - R_{k-1}) * P_k
     }
-    if (tp == 0 || fp == 0) return kNaN;
-    return area / (tp * fp);
+    return {positives > 0 && negatives > 0 ? area / (positives * negatives) : kNaN, positives > 0 ? ap : kNaN};
+}
+
+}  // namespace
+
+double roc_auc(std::span<const float> scores, std::span<const float> labels) {
+    check_spans(scores, labels, "roc_auc");
+    return auc_and_ap(sorted_pairs(scores, labels)).auc;
 }
 
 double average_precision(std::span<const float> scores, std::span<const float> labels) {
     check_spans(scores, labels, "average_precision");
-    const auto pairs = sorted_pairs(scores, labels);
-    double positives = 0;
-    for (const auto& p : pairs) positives += p.second ? 1 : 0;
-    if (positives == 0) return kNaN;
-    double tp = 0, seen = 0, ap = 0;
-    std::size_t i = 0;
-    while (i < pairs.size()) {
-        const double tp0 = tp;
-        const float s = pairs[i].first;
-        for (; i < pairs.size() && pairs[i].first == s; ++i) {
-            tp += pairs[i].second ? 1 : 0;
-            seen += 1;
-        }
-        // (R_k - R_{k-1}) * P_k with R = tp / positives, P = tp / seen at this threshold.
-        ap += (tp - tp0) / positives * (tp / seen);
-    }
-    return ap;
+    return auc_and_ap(sorted_pairs(scores, labels)).ap;
 }
 
 TaggingMetrics tagging_metrics(const ConstMatrixView& scores, const ConstMatrixView& labels) {
@@ -115,16 +114,14 @@ TaggingMetrics tagging_metrics(const ConstMatrixView& scores, const ConstMatrixV
     double sum_auc = 0, sum_ap = 0;
     std::size_t used = 0;
     for (std::size_t t = 0; t < scores.cols; ++t) {
-        const auto s = column(scores, t);
-        const auto l = column(labels, t);
-        const double auc = roc_auc(s, l);
-        if (std::isnan(auc)) {  // only one class present: neither metric is defined
+        const auto r = auc_and_ap(sorted_pairs(column(scores, t), column(labels, t)));
+        if (std::isnan(r.auc)) {  // only one class present: neither metric is defined
             m.skipped_tags.push_back(t);
             continue;
         }
-        m.roc_auc[t] = auc;
-        m.average_precision[t] = average_precision(s, l);
-        sum_auc += auc;
+        m.roc_auc[t] = r.auc;
+        m.average_precision[t] = r.ap;
+        sum_auc += r.auc;
         sum_ap += m.average_precision[t];
         ++used;
     }

@@ -64,10 +64,10 @@ Parameter& Module::register_parameter(const std::string& local, const Shape& sha
     return *m_params.back().second;
 }
 
-Buffer& Module::register_buffer(const std::string& local, const Tensor& value) {
+Buffer& Module::register_buffer(const std::string& local, const Tensor& value, bool integer) {
     for (auto& [name, b] : m_buffers)
         if (name == local) throw Error("nn::Module " + type(), "buffer '" + local + "' registered twice");
-    m_buffers.emplace_back(local, std::make_unique<Buffer>(Buffer{join_name(m_prefix, local), value}));
+    m_buffers.emplace_back(local, std::make_unique<Buffer>(Buffer{join_name(m_prefix, local), value, integer}));
     return *m_buffers.back().second;
 }
 

@@ -22,7 +22,8 @@ namespace mtag::nn {
 // A named non-trainable state tensor (BatchNorm running_mean, running_var, num_batches_tracked).
 struct Buffer {
     std::string name;  // full dotted name, as for Parameter
-    Tensor value;
+    Tensor value;      // stored as float32 in memory
+    bool integer = false;  // saved as int64 (num_batches_tracked), as PyTorch does
 };
 
 class Module {
@@ -74,7 +75,7 @@ protected:
     // Creates a parameter owned by this module; `local` is its name within the module ("weight").
     Parameter& register_parameter(const std::string& local, const Shape& shape, bool is_bias_or_norm = false);
     // Creates a buffer owned by this module.
-    Buffer& register_buffer(const std::string& local, const Tensor& value);
+    Buffer& register_buffer(const std::string& local, const Tensor& value, bool integer = false);
     // Adopts a child under `local` ("0", "features"); renames its parameters below this prefix.
     template <class M>
     std::shared_ptr<M> register_module(const std::string& local, std::shared_ptr<M> child) {

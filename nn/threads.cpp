@@ -8,7 +8,12 @@
 #include <thread>
 #include <vector>
 
+#include <cstdlib>
+#include <cstring>
+#include <dlfcn.h>
+
 extern "C" void openblas_set_num_threads(int);
+extern "C" char* openblas_get_corename();
 
 namespace mtag::nn {
 
@@ -110,7 +115,32 @@ std::mutex g_budget_mutex;
 
 }  // namespace
 
+std::string init_blas() {
+    static std::once_flag once;
+    std::call_once(once, [] {
+        const char* autotune = std::getenv("MTAG_BLAS_AUTOTUNE");
+        if (autotune && std::strcmp(autotune, "0") == 0) return;
+        if (std::getenv("OPENBLAS_CORETYPE")) return;  // the user chose
+        const std::string core = openblas_get_corename() ? openblas_get_corename() : "";
+        if (core != "Haswell" && core != "haswell" && core != "Zen" && core != "zen") return;
+        __builtin_cpu_init();
+        if (!__builtin_cpu_supports("avx512f") || !__builtin_cpu_supports("avx512bw") ||
+            !__builtin_cpu_supports("avx512dq") || !__builtin_cpu_supports("avx512vl"))
+            return;
+        using Fn = void (*)();
+        auto quit = reinterpret_cast<Fn>(dlsym(RTLD_DEFAULT, "gotoblas_dynamic_quit"));
+        auto init = reinterpret_cast<Fn>(dlsym(RTLD_DEFAULT, "gotoblas_dynamic_init"));
+        if (!quit || !init || !dlsym(RTLD_DEFAULT, "gotoblas_SKYLAKEX")) return;  // not a DYNAMIC_ARCH build
+        setenv("OPENBLAS_CORETYPE", "SkylakeX", 0);
+        quit();
+        init();
+    });
+    const char* name = openblas_get_corename();
+    return name ? name : "unknown";
+}
+
 void set_thread_budget(int threads) {
+    init_blas();
     std::unique_lock lock(g_budget_mutex);
     g_budget = threads < 1 ? 1 : threads;
     openblas_set_num_threads(g_budget);

@@ -96,13 +96,19 @@ def make_metrics():
 
 
 # -------------------------------------------------------------------------------------------- schedules
-def run_torch_schedule(make, lr, steps, metrics=None):
+MOMENTA = {}  # schedule name -> per-step momentum (SGD momentum or Adam beta1) set by the scheduler
+
+
+def run_torch_schedule(make, lr, steps, metrics=None, name=None, adam=False):
     p = torch.nn.Parameter(torch.zeros(1))
-    opt = torch.optim.SGD([p], lr=lr, momentum=0.9)
+    opt = torch.optim.Adam([p], lr=lr) if adam else torch.optim.SGD([p], lr=lr, momentum=0.9)
     sched = make(opt)
     out = []
     for t in range(steps):
         out.append(opt.param_groups[0]["lr"])
+        if name is not None:
+            g = opt.param_groups[0]
+            MOMENTA.setdefault(name, []).append(g["betas"][0] if adam else g["momentum"])
         opt.step()
         if metrics is None:
             sched.step()
@@ -125,15 +131,18 @@ def make_schedules():
     cases["cosine_warm_restarts"] = run_torch_schedule(
         lambda o: S.CosineAnnealingWarmRestarts(o, T_0=4, T_mult=2, eta_min=0.002), 0.1, n)
     cases["cyclic_triangular"] = run_torch_schedule(
-        lambda o: S.CyclicLR(o, base_lr=0.01, max_lr=0.1, step_size_up=4, step_size_down=6, mode="triangular"), 0.1, n)
+        lambda o: S.CyclicLR(o, base_lr=0.01, max_lr=0.1, step_size_up=4, step_size_down=6, mode="triangular"), 0.1, n, name='cyclic_triangular')
     cases["cyclic_triangular2"] = run_torch_schedule(
-        lambda o: S.CyclicLR(o, base_lr=0.01, max_lr=0.1, step_size_up=5, mode="triangular2"), 0.1, n)
+        lambda o: S.CyclicLR(o, base_lr=0.01, max_lr=0.1, step_size_up=5, mode="triangular2"), 0.1, n, name='cyclic_triangular2')
     cases["cyclic_exp_range"] = run_torch_schedule(
-        lambda o: S.CyclicLR(o, base_lr=0.01, max_lr=0.1, step_size_up=3, mode="exp_range", gamma=0.97), 0.1, n)
-    cases["one_cycle"] = run_torch_schedule(lambda o: S.OneCycleLR(o, max_lr=0.2, total_steps=n), 0.1, n)
+        lambda o: S.CyclicLR(o, base_lr=0.01, max_lr=0.1, step_size_up=3, mode="exp_range", gamma=0.97), 0.1, n, name='cyclic_exp_range')
+    cases["one_cycle"] = run_torch_schedule(lambda o: S.OneCycleLR(o, max_lr=0.2, total_steps=n), 0.1, n, name='one_cycle')
     cases["one_cycle_linear_3phase"] = run_torch_schedule(
         lambda o: S.OneCycleLR(o, max_lr=0.2, total_steps=n, pct_start=0.25, anneal_strategy="linear",
-                               div_factor=10., final_div_factor=100., three_phase=True), 0.1, n)
+                               div_factor=10., final_div_factor=100., three_phase=True), 0.1, n, name='one_cycle_linear_3phase')
+    cases["one_cycle_adam"] = run_torch_schedule(
+        lambda o: S.OneCycleLR(o, max_lr=0.01, total_steps=n, base_momentum=0.8, max_momentum=0.92), 0.1, n,
+        name="one_cycle_adam", adam=True)
     # Warm-up: torch LinearLR for the first 5 steps, then the wrapped schedule from its own step 0.
     warm = run_torch_schedule(lambda o: S.LinearLR(o, start_factor=0.1, total_iters=5), 0.1, 5)
     cases["warmup_cosine"] = warm + run_torch_schedule(lambda o: S.CosineAnnealingLR(o, T_max=20), 0.1, n - 5)
@@ -148,7 +157,7 @@ def make_schedules():
     cases["plateau_max_abs"] = run_torch_schedule(
         lambda o: S.ReduceLROnPlateau(o, mode="max", factor=0.3, patience=3, threshold=0.005, threshold_mode="abs"),
         0.1, n, acc)
-    return {"steps": n, "lrs": cases, "plateau_min_metric": loss, "plateau_max_abs_metric": acc}
+    return {"steps": n, "lrs": cases, "momentum": MOMENTA, "plateau_min_metric": loss, "plateau_max_abs_metric": acc}
 
 
 # ------------------------------------------------------------------------------------------- optimizers

@@ -8,6 +8,7 @@ packages=(
   build-essential cmake pkg-config
   libsndfile1-dev libfftw3-dev libsamplerate0-dev libopenblas-dev
   nlohmann-json3-dev catch2 libcli11-dev
+  libfluidsynth-dev timgm6mb-soundfont
 )
 if [[ "${1:-}" == "--bench" ]]; then
   packages+=(python3 python3-numpy python3-torch python3-torchaudio python3-sklearn)

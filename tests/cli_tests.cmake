@@ -36,6 +36,9 @@ add_test(NAME "cli: dataset stats"
          COMMAND ${CMAKE_COMMAND} -DEXE=${MTAG_EXE} -DTMP=${CLI_TMP} -P ${CMAKE_CURRENT_SOURCE_DIR}/app/dataset_stats.cmake)
 add_test(NAME "cli: dataset stats --format must be known" COMMAND ${MTAG_EXE} dataset stats --data . --format wav)
 set_tests_properties("cli: dataset stats --format must be known" PROPERTIES WILL_FAIL TRUE)
+# mtag bench nn: a quick run of the 1-D convolution cases without the PyTorch reference.
+add_test(NAME "cli: bench nn --quick" COMMAND ${MTAG_EXE} --threads 1 bench nn --quick --python "" conv1d)
+set_tests_properties("cli: bench nn --quick" PROPERTIES PASS_REGULAR_EXPRESSION "conv1d k3 256->256 L729")
 
 # mtag bench data on a small generated corpus (no Python reference: --python '').
 add_test(NAME "cli: bench data --quick" COMMAND ${MTAG_EXE} bench data --quick --python "")
@@ -58,3 +61,49 @@ add_test(NAME "cli: extract keeps going past a bad file and resumes"
 set_tests_properties("cli: extract keeps going past a bad file and resumes" PROPERTIES FIXTURES_REQUIRED "tone_wav;tone_flac")
 add_test(NAME "cli: bench dsp --quick" COMMAND ${MTAG_EXE} bench dsp --quick)
 set_tests_properties("cli: bench dsp --quick" PROPERTIES PASS_REGULAR_EXPRESSION "CQT .*real time.*speedup")
+# ---- mtag augment (issue 4) ----
+add_test(NAME "cli: augment fixture tone"
+         COMMAND ${MTAG_EXE} --quiet synth --tone 440 --seconds 2 --sample-rate 22050 --out ${CLI_TMP}/augment_tone.wav)
+set_tests_properties("cli: augment fixture tone" PROPERTIES FIXTURES_SETUP augment_tone)
+add_test(NAME "cli: augment with explicit effects"
+         COMMAND ${MTAG_EXE} --quiet augment ${CLI_TMP}/augment_tone.wav ${CLI_TMP}/augment_effects.wav
+                 --pitch-shift 12 --time-stretch 1.25 --eq peaking:1000:6:1.0 --noise pink:20 --gain -3 --polarity)
+set_tests_properties("cli: augment with explicit effects" PROPERTIES FIXTURES_REQUIRED augment_tone
+                     PASS_REGULAR_EXPRESSION "\"frames\":35280.*\"type\":\"pitch_shift\",\"semitones\":12.0.*\"type\":\"coloured_noise\"")
+add_test(NAME "cli: augment --pipeline --count writes N variations"
+         COMMAND ${MTAG_EXE} --quiet --seed 3 augment ${CLI_TMP}/augment_tone.wav ${CLI_TMP}/augment_var.flac
+                 --pipeline ${CMAKE_CURRENT_SOURCE_DIR}/fixtures/augment/pipeline.json --count 3)
+set_tests_properties("cli: augment --pipeline --count writes N variations" PROPERTIES FIXTURES_REQUIRED augment_tone
+                     PASS_REGULAR_EXPRESSION "augment_var_0.flac.*augment_var_1.flac.*augment_var_2.flac")
+add_test(NAME "cli: augment is deterministic for a seed"
+         COMMAND ${CMAKE_COMMAND} -DEXE=${MTAG_EXE} -DIN=${CLI_TMP}/augment_tone.wav -DDIR=${CLI_TMP}
+                 -DPIPELINE=${CMAKE_CURRENT_SOURCE_DIR}/fixtures/augment/pipeline.json
+                 -P ${CMAKE_CURRENT_SOURCE_DIR}/app/augment_deterministic.cmake)
+set_tests_properties("cli: augment is deterministic for a seed" PROPERTIES FIXTURES_REQUIRED augment_tone)
+add_test(NAME "cli: augment without an effect is a usage error"
+         COMMAND ${MTAG_EXE} augment ${CLI_TMP}/augment_tone.wav ${CLI_TMP}/augment_none.wav)
+set_tests_properties("cli: augment without an effect is a usage error" PROPERTIES FIXTURES_REQUIRED augment_tone
+                     WILL_FAIL TRUE)
+add_test(NAME "cli: augment rejects a bad --eq"
+         COMMAND ${MTAG_EXE} augment ${CLI_TMP}/augment_tone.wav ${CLI_TMP}/augment_bad.wav --eq notch:1000:3)
+set_tests_properties("cli: augment rejects a bad --eq" PROPERTIES FIXTURES_REQUIRED augment_tone WILL_FAIL TRUE)
+add_test(NAME "cli: bench augment --quick" COMMAND ${MTAG_EXE} bench augment --quick --python "")
+set_tests_properties("cli: bench augment --quick" PROPERTIES PASS_REGULAR_EXPRESSION "22050 +default pipeline")
+# The synthetic demo corpus needs the soundfont scripts/setup.sh installs.
+add_test(NAME "cli: synth without --tone or --clips is a usage error" COMMAND ${MTAG_EXE} synth --out ${CLI_TMP}/x)
+set_tests_properties("cli: synth without --tone or --clips is a usage error" PROPERTIES WILL_FAIL TRUE)
+add_test(NAME "cli: synth --help explains both modes" COMMAND ${MTAG_EXE} synth --help)
+set_tests_properties("cli: synth --help explains both modes" PROPERTIES
+                     PASS_REGULAR_EXPRESSION "test tone.*demo corpus.*manifest.csv")
+if(EXISTS /usr/share/sounds/sf2/TimGM6mb.sf2)
+  add_test(NAME "cli: synth demo corpus"
+           COMMAND ${CMAKE_COMMAND} -DEXE=${MTAG_EXE} -DOUT=${CLI_TMP}/synth_corpus
+                   -P ${CMAKE_CURRENT_SOURCE_DIR}/app/synth_corpus.cmake)
+  set_tests_properties("cli: synth demo corpus" PROPERTIES FIXTURES_SETUP synth_corpus)
+  add_test(NAME "cli: info reads a synth clip" COMMAND ${MTAG_EXE} info ${CLI_TMP}/synth_corpus/audio/clip_00000.wav)
+  set_tests_properties("cli: info reads a synth clip" PROPERTIES FIXTURES_REQUIRED synth_corpus
+                       PASS_REGULAR_EXPRESSION "\"sample_rate\":16000,\"channels\":1,\"frames\":32000")
+else()
+  message(WARNING "cli: synth demo corpus tests skipped: no /usr/share/sounds/sf2/TimGM6mb.sf2 "
+                  "(run scripts/setup.sh to install timgm6mb-soundfont)")
+endif()

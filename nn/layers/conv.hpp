@@ -8,6 +8,7 @@
 
 #include <array>
 #include <cstdint>
+#include <vector>
 
 namespace mtag::nn {
 
@@ -68,8 +69,13 @@ protected:
     ConvGeometry m_geo;
 
 private:
-    enum class Path { im2col, pointwise, strided_patches };
+    enum class Path { im2col, pointwise, strided_patches, shifted_taps };
     Path choose_path() const;
+    std::int64_t tap_chunk() const;
+    // Samples unrolled side by side into one GEMM (1 = per sample).
+    std::int64_t batch_group(std::int64_t n, std::int64_t hw) const;
+    void shifted_taps_forward(const float* x, std::int64_t w, std::int64_t ow, float* y);
+    void shifted_taps_backward(const float* x, const float* gy, std::int64_t w, std::int64_t ow, bool need_w, float* gx);
     // Rows of output per tile so that the unrolled tile stays within the workspace budget.
     std::int64_t tile_rows(std::int64_t out_h, std::int64_t out_w) const;
 
@@ -79,6 +85,8 @@ private:
     Tensor m_output;  // reused output storage
     Tensor m_grad_input;
     Path m_path = Path::im2col;
+    std::vector<float> m_taps;       // weight repacked as (kW, C_out, C_in) for the shifted-taps path
+    std::vector<float> m_tap_grads;  // its gradient, same layout
 };
 
 // 2-D convolution over (N, C_in, H, W).

@@ -25,6 +25,8 @@ public:
     AdaBelief(std::vector<ParamGroup> groups, AdaBeliefOptions options);
     AdaBelief(std::vector<Parameter*> params, AdaBeliefOptions options)
         : AdaBelief(single_group(std::move(params)), options) {}
+    // Sets beta1 (what torch's cycling schedules change).
+    void set_momentum(double beta1) override;
     std::string kind() const override { return "adabelief"; }
 
 protected:

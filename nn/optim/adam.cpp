@@ -61,4 +61,9 @@ void Adam::update(Slot& slot, float* p, const float* g, std::size_t n, double lr
     }
 }
 
+void Adam::set_momentum(double beta1) {
+    require_optim_range(beta1, 0, 1, kind().c_str(), "betas[0] (set_momentum)", false, true);
+    m_o.betas[0] = beta1;
+}
+
 }  // namespace mtag::nn

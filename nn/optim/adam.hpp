@@ -33,6 +33,8 @@ class Adam : public Optimizer {
 public:
     Adam(std::vector<ParamGroup> groups, AdamOptions options);
     Adam(std::vector<Parameter*> params, AdamOptions options) : Adam(single_group(std::move(params)), options) {}
+    // Sets beta1 (what torch's cycling schedules change).
+    void set_momentum(double beta1) override;
     std::string kind() const override { return m_kind; }
 
 protected:

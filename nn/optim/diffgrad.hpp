@@ -23,6 +23,8 @@ class DiffGrad : public Optimizer {
 public:
     DiffGrad(std::vector<ParamGroup> groups, DiffGradOptions options);
     DiffGrad(std::vector<Parameter*> params, DiffGradOptions options) : DiffGrad(single_group(std::move(params)), options) {}
+    // Sets beta1 (what torch's cycling schedules change).
+    void set_momentum(double beta1) override;
     std::string kind() const override { return "diffgrad"; }
 
 protected:

@@ -104,8 +104,28 @@ void Optimizer::step() {
     }
 }
 
+std::vector<ParamGroup> Optimizer::param_groups() const {
+    std::vector<ParamGroup> out(m_groups.size());
+    for (std::size_t g = 0; g < m_groups.size(); ++g) {
+        out[g].lr = m_groups[g].base_lr;
+        out[g].weight_decay = m_groups[g].weight_decay;
+    }
+    for (const Slot& slot : m_slots) out[slot.group].params.push_back(slot.param);
+    return out;
+}
+
+std::vector<Parameter*> Optimizer::parameters() const {
+    std::vector<Parameter*> out;
+    for (const Slot& slot : m_slots) out.push_back(slot.param);
+    return out;
+}
+
 void Optimizer::zero_grad() {
     for (Slot& slot : m_slots) slot.param->zero_grad();
+}
+
+void Optimizer::set_momentum(double) {
+    throw Error(m_kind, "has no momentum to cycle; build the schedule with cycle_momentum = false");
 }
 
 void Optimizer::set_lr(double lr) {

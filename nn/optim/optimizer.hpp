@@ -65,6 +65,13 @@ public:
     // Current rate of group g.
     double group_lr(std::size_t g) const { return m_groups.at(g).lr; }
     std::size_t group_count() const { return m_groups.size(); }
+    // The groups as given at construction (each group's lr and weight decay filled in).
+    std::vector<ParamGroup> param_groups() const;
+    // Every parameter, in group order.
+    std::vector<Parameter*> parameters() const;
+    // Sets the momentum a cycling schedule asks for: SGD/RMSProp momentum, beta1 for the Adam family
+    // (as torch CyclicLR/OneCycleLR do). Throws mtag::Error where there is none to set.
+    virtual void set_momentum(double momentum);
     // "sgd", "adam", ...
     virtual std::string kind() const = 0;
 

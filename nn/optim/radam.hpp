@@ -21,6 +21,8 @@ class RAdam : public Optimizer {
 public:
     RAdam(std::vector<ParamGroup> groups, RAdamOptions options);
     RAdam(std::vector<Parameter*> params, RAdamOptions options) : RAdam(single_group(std::move(params)), options) {}
+    // Sets beta1 (what torch's cycling schedules change).
+    void set_momentum(double beta1) override;
     std::string kind() const override { return "radam"; }
 
 protected:

@@ -1,6 +1,8 @@
 // RMSProp; see rmsprop.hpp.
 #include "nn/optim/rmsprop.hpp"
 
+#include "dsp/error.hpp"
+
 #include <cmath>
 
 namespace mtag::nn {
@@ -22,6 +24,30 @@ Rmsprop::Rmsprop(std::vector<ParamGroup> groups, RmspropOptions o)
     require_optim_range(m_o.momentum, 0, 1, "rmsprop", "momentum", false, true);
 }
 
+namespace {
+// One instantiation per variant, so that every loop is branch-free and vectorises.
+template <bool kCentered, bool kMomentum>
+void rmsprop_loop(float* p, const float* g, float* sq, float* gavg, float* buf, std::size_t n, float alpha,
+                  float one_minus_alpha, float eps, float mu, float neg_lr) {
+    for (std::size_t i = 0; i < n; ++i) {
+        sq[i] = sq[i] * alpha + one_minus_alpha * g[i] * g[i];
+        float avg;
+        if constexpr (kCentered) {
+            gavg[i] = gavg[i] * alpha + one_minus_alpha * g[i];
+            avg = std::sqrt(sq[i] - gavg[i] * gavg[i]) + eps;
+        } else {
+            avg = std::sqrt(sq[i]) + eps;
+        }
+        if constexpr (kMomentum) {
+            buf[i] = buf[i] * mu + g[i] / avg;
+            p[i] += neg_lr * buf[i];
+        } else {
+            p[i] += neg_lr * (g[i] / avg);
+        }
+    }
+}
+}  // namespace
+
 void Rmsprop::update(Slot& slot, float* p, const float* g, std::size_t n, double lr) {
     const float alpha = static_cast<float>(m_o.alpha);
     const float one_minus_alpha = static_cast<float>(1.0 - m_o.alpha);
@@ -31,23 +57,17 @@ void Rmsprop::update(Slot& slot, float* p, const float* g, std::size_t n, double
     float* sq = slot.buffers[0].data();
     float* buf = m_o.momentum > 0 ? slot.buffers[1].data() : nullptr;
     float* gavg = m_o.centered ? slot.buffers.back().data() : nullptr;
-    for (std::size_t i = 0; i < n; ++i) {
-        sq[i] = sq[i] * alpha + one_minus_alpha * g[i] * g[i];
-        float avg;
-        if (gavg) {
-            gavg[i] = gavg[i] * alpha + one_minus_alpha * g[i];
-            avg = std::sqrt(sq[i] - gavg[i] * gavg[i]);
-        } else {
-            avg = std::sqrt(sq[i]);
-        }
-        avg += eps;
-        if (buf) {
-            buf[i] = buf[i] * mu + g[i] / avg;
-            p[i] += neg_lr * buf[i];
-        } else {
-            p[i] += neg_lr * (g[i] / avg);
-        }
-    }
+    if (gavg && buf) rmsprop_loop<true, true>(p, g, sq, gavg, buf, n, alpha, one_minus_alpha, eps, mu, neg_lr);
+    else if (gavg) rmsprop_loop<true, false>(p, g, sq, gavg, buf, n, alpha, one_minus_alpha, eps, mu, neg_lr);
+    else if (buf) rmsprop_loop<false, true>(p, g, sq, gavg, buf, n, alpha, one_minus_alpha, eps, mu, neg_lr);
+    else rmsprop_loop<false, false>(p, g, sq, gavg, buf, n, alpha, one_minus_alpha, eps, mu, neg_lr);
+}
+
+void Rmsprop::set_momentum(double momentum) {
+    if (m_o.momentum <= 0)
+        throw Error("rmsprop", "built without momentum: cannot cycle it (build with momentum > 0 or cycle_momentum = false)");
+    require_optim_range(momentum, 0, 1, "rmsprop", "momentum (set_momentum)", true, true);
+    m_o.momentum = momentum;
 }
 
 }  // namespace mtag::nn

@@ -22,6 +22,8 @@ class Rmsprop : public Optimizer {
 public:
     Rmsprop(std::vector<ParamGroup> groups, RmspropOptions options);
     Rmsprop(std::vector<Parameter*> params, RmspropOptions options) : Rmsprop(single_group(std::move(params)), options) {}
+    // Changes the momentum (the optimizer must have been built with momentum > 0).
+    void set_momentum(double momentum) override;
     std::string kind() const override { return "rmsprop"; }
 
 protected:

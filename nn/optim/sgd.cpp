@@ -38,4 +38,11 @@ void Sgd::update(Slot& slot, float* p, const float* g, std::size_t n, double lr)
     }
 }
 
+void Sgd::set_momentum(double momentum) {
+    if (m_o.momentum <= 0)
+        throw Error("sgd", "built without momentum: cannot cycle it (build with momentum > 0 or cycle_momentum = false)");
+    require_optim_range(momentum, 0, 1, "sgd", "momentum (set_momentum)", true, true);
+    m_o.momentum = momentum;
+}
+
 }  // namespace mtag::nn

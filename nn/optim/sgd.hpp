@@ -20,6 +20,8 @@ class Sgd : public Optimizer {
 public:
     Sgd(std::vector<ParamGroup> groups, SgdOptions options);
     Sgd(std::vector<Parameter*> params, SgdOptions options) : Sgd(single_group(std::move(params)), options) {}
+    // Changes the momentum (the optimizer must have been built with momentum > 0).
+    void set_momentum(double momentum) override;
     std::string kind() const override { return "sgd"; }
     const SgdOptions& options() const { return m_o; }
 

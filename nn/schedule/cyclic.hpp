@@ -2,8 +2,11 @@
 // Cyclical learning rates and the one-cycle policy.
 // ref: Smith 2017, "Cyclical Learning Rates for Training Neural Networks"; torch CyclicLR.
 // ref: Smith & Topin 2018, "Super-Convergence"; torch OneCycleLR.
-// Momentum cycling (torch's cycle_momentum) is not applied: these schedules set the rate only.
+// With cycle_momentum (torch's default) both also give a momentum that moves inversely to the rate;
+// Optimizer::set_momentum applies it (SGD/RMSProp momentum, beta1 of the Adam family).
 #include "nn/schedule/lr_schedule.hpp"
+
+#include <utility>
 
 namespace mtag::nn {
 
@@ -17,14 +20,20 @@ struct CyclicLrOptions {
     std::int64_t step_size_down = 0;  // 0: same as step_size_up (torch's None)
     CyclicMode mode = CyclicMode::triangular;
     double gamma = 1.0;  // exp_range only: amplitude scaled by gamma^t
+    bool cycle_momentum = true;
+    double base_momentum = 0.8;
+    double max_momentum = 0.9;
 };
 class CyclicLr : public LrSchedule {
 public:
     explicit CyclicLr(CyclicLrOptions options);
     std::string kind() const override { return "cyclic"; }
+    std::optional<double> momentum() const override;
 
 protected:
     double lr_at(std::int64_t t) const override;
+    // Position in the cycle: (scale_factor, amplitude scale) at step t.
+    std::pair<double, double> shape_at(std::int64_t t) const;
 
 private:
     CyclicLrOptions m_o;
@@ -43,14 +52,20 @@ struct OneCycleLrOptions {
     double div_factor = 25;
     double final_div_factor = 1e4;
     bool three_phase = false;
+    bool cycle_momentum = true;
+    double base_momentum = 0.85;
+    double max_momentum = 0.95;
 };
 class OneCycleLr : public LrSchedule {
 public:
     explicit OneCycleLr(OneCycleLrOptions options);
     std::string kind() const override { return "one_cycle"; }
+    std::optional<double> momentum() const override;
 
 protected:
     double lr_at(std::int64_t t) const override;
+    // Rate (what = 0) or momentum (what = 1) at step t.
+    double value_at(std::int64_t t, int what) const;
 
 private:
     OneCycleLrOptions m_o;

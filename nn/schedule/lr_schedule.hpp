@@ -8,6 +8,7 @@
 
 #include <cstdint>
 #include <memory>
+#include <optional>
 #include <string>
 
 namespace mtag::nn {
@@ -22,6 +23,9 @@ public:
     virtual void step() { ++m_step; }
     // Advances one step with a monitored value; only reduce-on-plateau uses the value.
     virtual void step(double /*metric*/) { step(); }
+    // Momentum to use with lr() (SGD/RMSProp momentum, Adam's beta1) for schedules that cycle it
+    // (torch CyclicLR / OneCycleLR with cycle_momentum); empty for all others.
+    virtual std::optional<double> momentum() const { return std::nullopt; }
     // Steps taken so far.
     std::int64_t step_count() const { return m_step; }
     // Short type name written into the saved state ("step", "cosine", ...).

@@ -21,6 +21,7 @@ public:
     double lr() const override;
     void step() override;
     void step(double metric) override;
+    std::optional<double> momentum() const override { return m_inner->momentum(); }
     std::string kind() const override { return "warmup"; }
     nlohmann::json state() const override;
     void load_state(const nlohmann::json& state) override;

@@ -23,7 +23,8 @@ inline std::size_t peak_bin(std::span<const float> x, std::size_t start, int n_f
     const auto fft = dsp::real_fft(n_fft);
     std::vector<float> frame(n_fft);
     for (int i = 0; i < n_fft; ++i)
-        frame[i] = x[start + i] * static_cast<float>(0.5 - 0.5 * std::cos(2.0 * std::numbers::pi * i / n_fft));
+        frame[i] =
+            x[start + i] * static_cast<float>(0.5 - 0.5 * std::cos(2.0 * std::numbers::pi * i / n_fft));
     std::vector<std::complex<float>> spectrum(n_fft / 2 + 1);
     fft->forward(frame.data(), spectrum.data());
     std::size_t best = 0;

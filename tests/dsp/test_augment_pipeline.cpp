@@ -41,7 +41,8 @@ TEST_CASE("augment pipeline: deterministic for a seed, varies with seed, clip an
 }
 
 TEST_CASE("augment pipeline: probabilities fire at about p and the record lists what fired") {
-    const AugmentPipeline pipeline(json{{"transforms", {{{"type", "gain"}, {"p", 0.3}}, {{"type", "polarity"}, {"p", 0.0}}}}});
+    const AugmentPipeline pipeline(
+        json{{"transforms", {{{"type", "gain"}, {"p", 0.3}}, {{"type", "polarity"}, {"p", 0.0}}}}});
     const std::vector<float> x(100, 0.5f);
     int fired = 0;
     for (std::uint64_t clip = 0; clip < 2000; ++clip) {
@@ -77,11 +78,14 @@ TEST_CASE("augment pipeline: crop gives the asked length; bad configs name the t
     const std::vector<float> x(16000, 0.1f);
     REQUIRE(crop.apply(x, 16000, 1).audio.size() == 8000);
     REQUIRE(crop.apply(std::vector<float>(100, 0.1f), 16000, 1).audio.size() == 8000);
-    REQUIRE_THROWS_WITH(AugmentPipeline(json{{"transforms", {{{"type", "reverb"}}}}}), Catch::Contains("unknown type"));
+    REQUIRE_THROWS_WITH(AugmentPipeline(json{{"transforms", {{{"type", "reverb"}}}}}),
+                        Catch::Contains("unknown type"));
     REQUIRE_THROWS_WITH(AugmentPipeline(json{{"transforms", {{{"type", "gain"}, {"gian_db", 3}}}}}),
                         Catch::Contains("unknown key 'gian_db'"));
-    REQUIRE_THROWS_WITH(AugmentPipeline(json{{"transforms", {{{"type", "pitch_shift"}, {"semitones", {-30, 2}}}}}}),
-                        Catch::Contains("semitones"));
-    REQUIRE_THROWS_WITH(AugmentPipeline(json{{"transforms", {{{"type", "gain"}, {"p", 2}}}}}), Catch::Contains("'p'"));
+    REQUIRE_THROWS_WITH(
+        AugmentPipeline(json{{"transforms", {{{"type", "pitch_shift"}, {"semitones", {-30, 2}}}}}}),
+        Catch::Contains("semitones"));
+    REQUIRE_THROWS_WITH(AugmentPipeline(json{{"transforms", {{{"type", "gain"}, {"p", 2}}}}}),
+                        Catch::Contains("'p'"));
     REQUIRE(AugmentPipeline().to_json()["transforms"].size() == 5);
 }

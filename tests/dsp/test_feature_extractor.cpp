@@ -143,7 +143,8 @@ TEST_CASE("feature extractor: streamed CQT matches the whole-signal CQT") {
     REQUIRE(blocks.cols == whole.cols);
     float peak = 0;
     for (float v : whole.data) peak = std::max(peak, v);
-    CHECK(max_abs_difference(blocks, whole) < 1e-4f * peak);
+    // Segments start on multiples of every decimation step, so the result is the same up to rounding.
+    CHECK(max_abs_difference(blocks, whole) <= 1e-6f * peak);
 }
 
 TEST_CASE("feature extractor: compute_file streams a file like load_audio") {

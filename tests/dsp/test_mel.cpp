@@ -125,6 +125,20 @@ TEST_CASE("mel: sparse bands equal the dense filterbank and its product", "[mel]
     }
 }
 
+TEST_CASE("mel: the used bin range bounds every nonzero weight", "[mel]") {
+    MelFilterbank fb({.sample_rate = 22050, .n_fft = 1024, .n_mels = 64, .fmin = 300, .fmax = 6000});
+    const FloatMatrix w = fb.dense();
+    CHECK(fb.used_begin() > 0);
+    CHECK(fb.used_end() < fb.bins());
+    for (std::size_t m = 0; m < w.rows; ++m)
+        for (std::size_t k = 0; k < w.cols; ++k)
+            if (w(m, k) != 0.0f) {
+                CHECK(static_cast<int>(k) >= fb.used_begin());
+                CHECK(static_cast<int>(k) < fb.used_end());
+            }
+    CHECK(fb.dense()(0, static_cast<std::size_t>(fb.used_begin())) > 0.0f);
+}
+
 TEST_CASE("mel: empty bands are counted and their output is zero", "[mel]") {
     // 128 bands over 65 bins: many bands fall between bins (librosa warns "Empty filters detected").
     MelFilterbank fb({.sample_rate = 22050, .n_fft = 128, .n_mels = 128});
@@ -195,4 +209,29 @@ TEST_CASE("mel: a tone lands in the band whose centre is nearest", "[mel]") {
     for (std::size_t m = 0; m < 128; ++m)
         if (mel(m, 20) > mel(best, 20)) best = m;
     CHECK(best == expected);
+}
+
+#include "dsp/log_compression.hpp"
+#include "torchaudio_fixture.hpp"
+
+TEST_CASE("mel: MelSpectrogram and dB equal torchaudio's MelSpectrogram + AmplitudeToDB", "[mel][fixture]") {
+    const auto x = mtag::test::torchaudio_signal();
+    for (const auto& c : mtag::test::torchaudio_cases()) {
+        INFO(c.name);
+        const FloatMatrix ref = mtag::test::json_matrix((*c.json)["mel"]);
+        const FloatMatrix ref_db = mtag::test::json_matrix((*c.json)["mel_db"]);
+        FloatMatrix mel;
+        MelSpectrogram(c.stft, c.mel, c.power).compute(x, mel);
+        REQUIRE(mel.rows == ref.rows);
+        REQUIRE(mel.cols == ref.cols);
+        const double err = mtag::test::relative_to_peak(mel, ref);
+        INFO("mel: max error relative to the peak " << err);
+        CHECK(err < 5e-6);  // measured <= 8.6e-7
+        // torchaudio's AmplitudeToDB uses amin 1e-10 for both power and magnitude input.
+        if (c.power == 2.0f) power_to_db(mel, 1.0f, 1e-10f, 80.0f);
+        else amplitude_to_db(mel, 1.0f, 1e-10f, 80.0f);
+        const double db_err = mtag::test::max_abs_diff(mel, ref_db);
+        INFO("dB: max abs error " << db_err);
+        CHECK(db_err < 5e-4);  // measured <= 7.3e-5 dB
+    }
 }

@@ -15,7 +15,8 @@ namespace {
 
 // Least-squares slope, in dB per octave, of the Welch power spectrum (Hann, 4096-point segments, half
 // overlap) of x between f_low and f_high.
-double spectrum_slope_db_per_octave(const std::vector<float>& x, int sample_rate, double f_low, double f_high) {
+double spectrum_slope_db_per_octave(const std::vector<float>& x, int sample_rate, double f_low,
+                                    double f_high) {
     const int n = 4096;
     const auto fft = real_fft(n);
     std::vector<double> power(n / 2 + 1, 0.0);
@@ -34,7 +35,10 @@ double spectrum_slope_db_per_octave(const std::vector<float>& x, int sample_rate
         const double octave = std::log2(f), db = 10.0 * std::log10(power[k]);
         // Weight 1/f per bin so every octave counts equally in the fit.
         const double weight = 1.0 / f;
-        sx += weight * octave; sy += weight * db; sxx += weight * octave * octave; sxy += weight * octave * db;
+        sx += weight * octave;
+        sy += weight * db;
+        sxx += weight * octave * octave;
+        sxy += weight * octave * db;
         count += weight;
     }
     return (count * sxy - sx * sy) / (count * sxx - sx * sx);
@@ -75,7 +79,8 @@ TEST_CASE("noise: a recording is mixed at the SNR from a random offset and loope
     Rng rng(3);
     const std::vector<float> clean = mtag::test::sine(300.0, 16000, 20000, 0.5);
     std::vector<float> recording(3000);
-    for (std::size_t i = 0; i < recording.size(); ++i) recording[i] = static_cast<float>(std::sin(0.37 * i) + 0.1);
+    for (std::size_t i = 0; i < recording.size(); ++i)
+        recording[i] = static_cast<float>(std::sin(0.37 * i) + 0.1);
     std::vector<float> mixed = clean;
     const std::size_t offset = add_noise_recording(mixed, recording, 12.0, rng);
     REQUIRE(offset < recording.size());

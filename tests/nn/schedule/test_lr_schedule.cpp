@@ -51,6 +51,9 @@ std::unique_ptr<LrSchedule> make(const std::string& name) {
                                                               .div_factor = 10,
                                                               .final_div_factor = 100,
                                                               .three_phase = true});
+    if (name == "one_cycle_adam")
+        return std::make_unique<OneCycleLr>(
+            OneCycleLrOptions{.max_lr = 0.01, .total_steps = 40, .base_momentum = 0.8, .max_momentum = 0.92});
     if (name == "warmup_cosine")
         return std::make_unique<Warmup>(WarmupOptions{.warmup_steps = 5, .start_factor = 0.1},
                                         std::make_unique<CosineAnnealing>(CosineAnnealingOptions{.lr = 0.1, .t_max = 20}));
@@ -84,6 +87,12 @@ TEST_CASE("lr_schedule: every schedule's per-step lr equals torch", "[schedule]"
         for (std::int64_t t = 0; t < n; ++t) {
             INFO("step " << t);
             CHECK(test::close(s->lr(), lrs[t].get<double>(), 1e-9, 1e-15));
+            if (fx["momentum"].contains(name)) {
+                REQUIRE(s->momentum().has_value());
+                CHECK(test::close(*s->momentum(), fx["momentum"][name][t].get<double>(), 1e-9, 1e-15));
+            } else {
+                CHECK_FALSE(s->momentum().has_value());
+            }
             if (monitored) s->step(fx[name + "_metric"][t].get<double>());
             else s->step();
         }

@@ -1,0 +1,103 @@
+#include "nn/layers/activation.hpp"
+
+#include "dsp/error.hpp"
+#include "nn/threads.hpp"
+
+#include <cmath>
+
+namespace mtag::nn {
+
+namespace {
+constexpr std::int64_t grain = 1 << 15;
+}
+
+Activation::Activation(Kind kind, float alpha, bool inplace) : m_kind(kind), m_alpha(alpha), m_inplace(inplace) {
+    if (kind == Kind::leaky_relu && !(alpha >= 0.0f))
+        throw Error("nn::LeakyReLU options", "negative_slope = " + std::to_string(alpha) + ", expected >= 0");
+    if (kind == Kind::elu && !(alpha > 0.0f))
+        throw Error("nn::ELU options", "alpha = " + std::to_string(alpha) + ", expected > 0");
+}
+
+std::string Activation::type() const {
+    switch (m_kind) {
+        case Kind::relu: return "ReLU";
+        case Kind::leaky_relu: return "LeakyReLU";
+        case Kind::elu: return "ELU";
+        case Kind::sigmoid: return "Sigmoid";
+        case Kind::tanh: return "Tanh";
+    }
+    return "Activation";
+}
+
+nlohmann::json Activation::config() const {
+    nlohmann::json j{{"type", type()}};
+    if (m_kind == Kind::leaky_relu) j["negative_slope"] = m_alpha;
+    if (m_kind == Kind::elu) j["alpha"] = m_alpha;
+    if (m_kind == Kind::relu || m_kind == Kind::leaky_relu || m_kind == Kind::elu) j["inplace"] = m_inplace;
+    return j;
+}
+
+Tensor Activation::forward(const Tensor& input) {
+    Tensor y = m_inplace ? input : reuse_or_allocate(m_output, input.shape());
+    const float* x = input.data();
+    float* out = y.data();
+    const float a = m_alpha;
+    const Kind kind = m_kind;
+    parallel_for(static_cast<std::int64_t>(input.size()), grain, [&](std::int64_t b, std::int64_t e) {
+        switch (kind) {
+            case Kind::relu:
+                for (std::int64_t i = b; i < e; ++i) out[i] = x[i] > 0.0f ? x[i] : 0.0f;
+                break;
+            case Kind::leaky_relu:
+                for (std::int64_t i = b; i < e; ++i) out[i] = x[i] > 0.0f ? x[i] : a * x[i];
+                break;
+            case Kind::elu:
+                for (std::int64_t i = b; i < e; ++i) out[i] = x[i] > 0.0f ? x[i] : a * std::expm1(x[i]);
+                break;
+            case Kind::sigmoid:
+                for (std::int64_t i = b; i < e; ++i) out[i] = 1.0f / (1.0f + std::exp(-x[i]));
+                break;
+            case Kind::tanh:
+                for (std::int64_t i = b; i < e; ++i) out[i] = std::tanh(x[i]);
+                break;
+        }
+    });
+    m_cache = y;
+    return y;
+}
+
+Tensor Activation::backward(const Tensor& gy) {
+    if (!m_cache.defined()) throw Error("nn::" + type(), "backward() called before forward()");
+    if (!(gy.shape() == m_cache.shape()))
+        throw Error("nn::" + type() + "::backward", "grad_output shape " + gy.shape().str() + ", expected " +
+                                                        m_cache.shape().str());
+    if (!input_grad()) return {};
+    Tensor gx = Tensor::uninitialized(gy.shape());
+    const float* y = m_cache.data();
+    const float* g = gy.data();
+    float* out = gx.data();
+    const float a = m_alpha;
+    const Kind kind = m_kind;
+    parallel_for(static_cast<std::int64_t>(gy.size()), grain, [&](std::int64_t b, std::int64_t e) {
+        switch (kind) {
+            case Kind::relu:
+                for (std::int64_t i = b; i < e; ++i) out[i] = y[i] > 0.0f ? g[i] : 0.0f;
+                break;
+            case Kind::leaky_relu:
+                for (std::int64_t i = b; i < e; ++i) out[i] = y[i] > 0.0f ? g[i] : a * g[i];
+                break;
+            case Kind::elu:
+                for (std::int64_t i = b; i < e; ++i) out[i] = y[i] > 0.0f ? g[i] : g[i] * (y[i] + a);
+                break;
+            case Kind::sigmoid:
+                for (std::int64_t i = b; i < e; ++i) out[i] = g[i] * y[i] * (1.0f - y[i]);
+                break;
+            case Kind::tanh:
+                for (std::int64_t i = b; i < e; ++i) out[i] = g[i] * (1.0f - y[i] * y[i]);
+                break;
+        }
+    });
+    return gx;
+}
+
+}  // namespace mtag::nn

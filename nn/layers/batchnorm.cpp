@@ -1,0 +1,163 @@
+#include "nn/layers/batchnorm.hpp"
+
+#include "dsp/error.hpp"
+#include "nn/threads.hpp"
+
+#include <cmath>
+
+namespace mtag::nn {
+
+BatchNormBase::BatchNormBase(const BatchNormOptions& options) : m_options(options) {
+    if (options.num_features < 1)
+        throw Error("nn::BatchNorm options", "num_features = " + std::to_string(options.num_features) + ", expected >= 1");
+    if (!(options.eps > 0.0)) throw Error("nn::BatchNorm options", "eps must be > 0");
+    if (options.momentum < 0.0 || options.momentum > 1.0)
+        throw Error("nn::BatchNorm options", "momentum = " + std::to_string(options.momentum) + ", expected in [0, 1]");
+    const std::int64_t c = options.num_features;
+    if (options.affine) {
+        m_weight = &register_parameter("weight", {c}, true);
+        m_weight->value.fill(1.0f);
+        m_bias = &register_parameter("bias", {c}, true);
+    }
+    if (options.track_running_stats) {
+        m_running_mean = &register_buffer("running_mean", Tensor({c}));
+        m_running_var = &register_buffer("running_var", Tensor::full({c}, 1.0f));
+        m_num_batches = &register_buffer("num_batches_tracked", Tensor(Shape{}), true);
+    }
+}
+
+Tensor BatchNormBase::normalize(const Tensor& input) {
+    const std::int64_t n = input.dim(0), c = input.dim(1);
+    const std::int64_t s = input.size() / static_cast<std::size_t>(n * c);
+    const std::int64_t count = n * s;
+    m_input_shape = input.shape();
+    m_used_batch_stats = is_training() || !m_options.track_running_stats;
+    if (m_used_batch_stats && count < 2)
+        throw Error("nn::" + type(), "training needs more than one value per channel, got input shape " +
+                                         input.shape().str());
+    m_input = input.view({n, c, s});
+    if (!m_inv_std.defined() || m_inv_std.dim(0) != c) {
+        m_inv_std = Tensor({c});
+        m_mean = Tensor({c});
+    }
+    Tensor y = reuse_or_allocate(m_output, input.shape());
+    const bool update = m_used_batch_stats && m_options.track_running_stats && is_training();
+    const float momentum = static_cast<float>(m_options.momentum);
+    parallel_for(c, 1, [&](std::int64_t c0, std::int64_t c1) {
+        for (std::int64_t ch = c0; ch < c1; ++ch) {
+            double mean, var;
+            if (m_used_batch_stats) {
+                // Two passes in double for accuracy (fixed order: the result does not depend on threads).
+                double sum = 0.0;
+                for (std::int64_t b = 0; b < n; ++b) {
+                    const float* x = input.data() + (b * c + ch) * s;
+                    float part = 0.0f;
+                    for (std::int64_t i = 0; i < s; ++i) part += x[i];
+                    sum += part;
+                }
+                mean = sum / static_cast<double>(count);
+                double sq = 0.0;
+                for (std::int64_t b = 0; b < n; ++b) {
+                    const float* x = input.data() + (b * c + ch) * s;
+                    const float m = static_cast<float>(mean);
+                    float part = 0.0f;
+                    for (std::int64_t i = 0; i < s; ++i) part += (x[i] - m) * (x[i] - m);
+                    sq += part;
+                }
+                var = sq / static_cast<double>(count);
+                if (update) {
+                    float& rm = m_running_mean->value[static_cast<std::size_t>(ch)];
+                    float& rv = m_running_var->value[static_cast<std::size_t>(ch)];
+                    const double unbiased = sq / static_cast<double>(count - 1);
+                    rm = (1.0f - momentum) * rm + momentum * static_cast<float>(mean);
+                    rv = (1.0f - momentum) * rv + momentum * static_cast<float>(unbiased);
+                }
+            } else {
+                mean = m_running_mean->value[static_cast<std::size_t>(ch)];
+                var = m_running_var->value[static_cast<std::size_t>(ch)];
+            }
+            const float inv = static_cast<float>(1.0 / std::sqrt(var + m_options.eps));
+            m_inv_std[static_cast<std::size_t>(ch)] = inv;
+            m_mean[static_cast<std::size_t>(ch)] = static_cast<float>(mean);
+            const float gamma = m_weight ? m_weight->value[static_cast<std::size_t>(ch)] : 1.0f;
+            const float beta = m_bias ? m_bias->value[static_cast<std::size_t>(ch)] : 0.0f;
+            const float m = static_cast<float>(mean);
+            for (std::int64_t b = 0; b < n; ++b) {
+                const float* x = input.data() + (b * c + ch) * s;
+                float* out = y.data() + (b * c + ch) * s;
+                for (std::int64_t i = 0; i < s; ++i) out[i] = (x[i] - m) * inv * gamma + beta;
+            }
+        }
+    });
+    if (update) m_num_batches->value[0] += 1.0f;
+    return y;
+}
+
+Tensor BatchNormBase::backward(const Tensor& gy) {
+    if (!m_input.defined()) throw Error("nn::" + type(), "backward() called before forward()");
+    if (!(gy.shape() == m_input_shape))
+        throw Error("nn::" + type() + "::backward", "grad_output shape " + gy.shape().str() + ", expected " +
+                                                        m_input_shape.str());
+    const std::int64_t n = m_input.dim(0), c = m_input.dim(1), s = m_input.dim(2);
+    const double count = static_cast<double>(n * s);
+    Tensor gx = input_grad() ? Tensor::uninitialized(m_input_shape) : Tensor();
+    parallel_for(c, 1, [&](std::int64_t c0, std::int64_t c1) {
+        for (std::int64_t ch = c0; ch < c1; ++ch) {
+            const auto uch = static_cast<std::size_t>(ch);
+            const float mean = m_mean[uch], inv = m_inv_std[uch];
+            double sum_g = 0.0, sum_gx = 0.0;
+            for (std::int64_t b = 0; b < n; ++b) {
+                const float* g = gy.data() + (b * c + ch) * s;
+                const float* x = m_input.data() + (b * c + ch) * s;
+                float pg = 0.0f, pgx = 0.0f;
+                for (std::int64_t i = 0; i < s; ++i) {
+                    pg += g[i];
+                    pgx += g[i] * (x[i] - mean) * inv;
+                }
+                sum_g += pg;
+                sum_gx += pgx;
+            }
+            if (m_weight && m_weight->requires_grad) m_weight->grad[uch] += static_cast<float>(sum_gx);
+            if (m_bias && m_bias->requires_grad) m_bias->grad[uch] += static_cast<float>(sum_g);
+            if (!gx.defined()) continue;
+            const float gamma = m_weight ? m_weight->value[uch] : 1.0f;
+            const float scale = gamma * inv;
+            // Training: dx = gamma/sigma * (dy - mean(dy) - xhat * mean(dy * xhat)); eval: gamma/sigma * dy.
+            const float mg = m_used_batch_stats ? static_cast<float>(sum_g / count) : 0.0f;
+            const float mgx = m_used_batch_stats ? static_cast<float>(sum_gx / count) : 0.0f;
+            for (std::int64_t b = 0; b < n; ++b) {
+                const float* g = gy.data() + (b * c + ch) * s;
+                const float* x = m_input.data() + (b * c + ch) * s;
+                float* out = gx.data() + (b * c + ch) * s;
+                for (std::int64_t i = 0; i < s; ++i) out[i] = scale * (g[i] - mg - (x[i] - mean) * inv * mgx);
+            }
+        }
+    });
+    return gx;
+}
+
+nlohmann::json BatchNormBase::config() const {
+    return {{"type", type()},
+            {"num_features", m_options.num_features},
+            {"eps", m_options.eps},
+            {"momentum", m_options.momentum},
+            {"affine", m_options.affine},
+            {"track_running_stats", m_options.track_running_stats}};
+}
+
+Tensor BatchNorm1d::forward(const Tensor& input) {
+    if ((input.rank() != 2 && input.rank() != 3) || input.dim(1) != m_options.num_features)
+        throw Error("nn::BatchNorm1d", "input shape " + input.shape().str() + ", expected (N, " +
+                                           std::to_string(m_options.num_features) + ") or (N, " +
+                                           std::to_string(m_options.num_features) + ", L)");
+    return normalize(input);
+}
+
+Tensor BatchNorm2d::forward(const Tensor& input) {
+    if (input.rank() != 4 || input.dim(1) != m_options.num_features)
+        throw Error("nn::BatchNorm2d", "input shape " + input.shape().str() + ", expected (N, " +
+                                           std::to_string(m_options.num_features) + ", H, W)");
+    return normalize(input);
+}
+
+}  // namespace mtag::nn

@@ -1,0 +1,66 @@
+#pragma once
+// BatchNorm1d / BatchNorm2d with PyTorch semantics: training normalises with the batch mean and the
+// BIASED batch variance, and updates running_mean/running_var with momentum 0.1 using the UNBIASED
+// variance (n/(n-1)); eval (or a frozen layer) normalises with the running statistics. eps 1e-5.
+// Parameters weight (gamma, init 1) and bias (beta, init 0); buffers running_mean (0), running_var (1),
+// num_batches_tracked (int64 in files). ref: torch.nn.BatchNorm2d; Ioffe & Szegedy 2015.
+#include "nn/module.hpp"
+
+namespace mtag::nn {
+
+struct BatchNormOptions {
+    std::int64_t num_features = 1;
+    double eps = 1e-5;
+    double momentum = 0.1;  // running = (1 - momentum) * running + momentum * batch
+    bool affine = true;
+    bool track_running_stats = true;
+};
+
+// Shared implementation over (N, C, S) with S the product of the spatial dims.
+class BatchNormBase : public Module {
+public:
+    Tensor backward(const Tensor& grad_output) override;
+    nlohmann::json config() const override;
+    Parameter* weight() { return m_weight; }
+    Parameter* bias() { return m_bias; }
+    Tensor& running_mean() { return m_running_mean->value; }
+    Tensor& running_var() { return m_running_var->value; }
+
+protected:
+    BatchNormBase(const BatchNormOptions& options);
+    Tensor normalize(const Tensor& input);  // input already checked: (N, C, ...) with C = num_features
+
+    BatchNormOptions m_options;
+
+private:
+    Parameter* m_weight = nullptr;
+    Parameter* m_bias = nullptr;
+    Buffer* m_running_mean = nullptr;
+    Buffer* m_running_var = nullptr;
+    Buffer* m_num_batches = nullptr;
+    // The last input (shared, not copied: x-hat is recomputed in backward, so BN holds no extra activation).
+    Tensor m_input;
+    Tensor m_mean;     // (C) mean used by the last forward
+    Tensor m_inv_std;  // (C) 1/sqrt(var + eps) used by the last forward
+    bool m_used_batch_stats = false;
+    Tensor m_output;
+    Shape m_input_shape;
+};
+
+// Over (N, C) or (N, C, L).
+class BatchNorm1d : public BatchNormBase {
+public:
+    explicit BatchNorm1d(const BatchNormOptions& options) : BatchNormBase(options) {}
+    Tensor forward(const Tensor& input) override;
+    std::string type() const override { return "BatchNorm1d"; }
+};
+
+// Over (N, C, H, W).
+class BatchNorm2d : public BatchNormBase {
+public:
+    explicit BatchNorm2d(const BatchNormOptions& options) : BatchNormBase(options) {}
+    Tensor forward(const Tensor& input) override;
+    std::string type() const override { return "BatchNorm2d"; }
+};
+
+}  // namespace mtag::nn

@@ -1,0 +1,35 @@
+#pragma once
+// Inverted dropout: in training each element is zeroed with probability p and survivors are scaled by
+// 1/(1-p), so eval is the identity. The mask comes from this layer's own seeded generator (drawn
+// serially: the same seed gives the same masks whatever the thread count). ref: torch.nn.Dropout.
+#include "nn/module.hpp"
+
+#include <random>
+#include <vector>
+
+namespace mtag::nn {
+
+struct DropoutOptions {
+    double p = 0.5;
+    std::uint64_t seed = 0;
+};
+
+class Dropout : public Module {
+public:
+    explicit Dropout(const DropoutOptions& options = {});
+    Tensor forward(const Tensor& input) override;
+    Tensor backward(const Tensor& grad_output) override;
+    std::string type() const override { return "Dropout"; }
+    nlohmann::json config() const override;
+    // Reseeds the mask generator (checkpoint restore, per-run seeds).
+    void seed(std::uint64_t seed) { m_rng.seed(seed); }
+
+private:
+    DropoutOptions m_options;
+    std::mt19937_64 m_rng;
+    std::vector<std::uint8_t> m_mask;  // 1 = kept, for the last training forward
+    bool m_masked = false;             // false when the last forward was the identity
+    Shape m_shape;
+};
+
+}  // namespace mtag::nn

@@ -1,0 +1,161 @@
+#include "nn/safetensors.hpp"
+
+#include "dsp/error.hpp"
+
+#include <nlohmann/json.hpp>
+
+#include <algorithm>
+#include <bit>
+#include <cmath>
+#include <cstring>
+#include <fstream>
+#include <sstream>
+
+namespace mtag::nn {
+
+static_assert(std::endian::native == std::endian::little, "safetensors I/O assumes a little-endian host");
+
+void write_safetensors(const std::filesystem::path& path, const std::vector<SafetensorsEntry>& entries,
+                       const std::map<std::string, std::string>& metadata) {
+    nlohmann::ordered_json header = nlohmann::ordered_json::object();
+    if (!metadata.empty()) header["__metadata__"] = metadata;
+    std::uint64_t offset = 0;
+    for (const SafetensorsEntry& e : entries) {
+        if (e.name.empty() || e.name == "__metadata__")
+            throw Error("safetensors '" + path.string() + "'", "invalid tensor name '" + e.name + "'");
+        if (header.contains(e.name)) throw Error("safetensors '" + path.string() + "'", "duplicate tensor name '" + e.name + "'");
+        std::vector<std::int64_t> shape;
+        for (int i = 0; i < e.value.rank(); ++i) shape.push_back(e.value.dim(i));
+        const std::uint64_t bytes = e.value.size() * (e.as_int64 ? 8 : 4);
+        header[e.name] = {{"dtype", e.as_int64 ? "I64" : "F32"}, {"shape", shape}, {"data_offsets", {offset, offset + bytes}}};
+        offset += bytes;
+    }
+    std::string text = header.dump();
+    while (text.size() % 8 != 0) text.push_back(' ');  // align the data section to 8 bytes
+    const std::filesystem::path tmp = path.string() + ".tmp";
+    {
+        std::ofstream out(tmp, std::ios::binary | std::ios::trunc);
+        if (!out) throw Error("safetensors '" + path.string() + "'", "cannot open for writing");
+        const std::uint64_t n = text.size();
+        out.write(reinterpret_cast<const char*>(&n), 8);
+        out.write(text.data(), static_cast<std::streamsize>(text.size()));
+        for (const SafetensorsEntry& e : entries) {
+            if (e.as_int64) {
+                for (float v : e.value.span()) {
+                    const auto i = static_cast<std::int64_t>(std::llround(v));
+                    out.write(reinterpret_cast<const char*>(&i), 8);
+                }
+            } else {
+                out.write(reinterpret_cast<const char*>(e.value.data()), static_cast<std::streamsize>(e.value.size() * 4));
+            }
+        }
+        if (!out) throw Error("safetensors '" + path.string() + "'", "write failed (disk full?)");
+    }
+    std::filesystem::rename(tmp, path);  // never leave a half-written file under the final name
+}
+
+SafetensorsFile parse_safetensors(const std::string& bytes, const std::string& what) {
+    const std::string where = "safetensors '" + what + "'";
+    if (bytes.size() < 8)
+        throw Error(where, "truncated: " + std::to_string(bytes.size()) + " bytes, expected at least 8 (header length)");
+    std::uint64_t n = 0;
+    std::memcpy(&n, bytes.data(), 8);
+    if (n > safetensors_max_header)
+        throw Error(where, "header length " + std::to_string(n) + " exceeds the limit of " +
+                               std::to_string(safetensors_max_header) + " bytes");
+    if (n > bytes.size() - 8)
+        throw Error(where, "truncated: header length " + std::to_string(n) + " but only " +
+                               std::to_string(bytes.size() - 8) + " bytes follow");
+    nlohmann::json header;
+    try {
+        header = nlohmann::json::parse(bytes.begin() + 8, bytes.begin() + 8 + static_cast<std::ptrdiff_t>(n));
+    } catch (const nlohmann::json::exception& e) {
+        throw Error(where, std::string("malformed JSON header: ") + e.what());
+    }
+    if (!header.is_object()) throw Error(where, "header is not a JSON object");
+    const std::uint64_t data_size = bytes.size() - 8 - n;
+    const char* data = bytes.data() + 8 + n;
+    SafetensorsFile file;
+    std::vector<std::pair<std::uint64_t, std::uint64_t>> ranges;
+    for (auto& [name, entry] : header.items()) {
+        const std::string tensor = where + " tensor '" + name + "'";
+        if (name == "__metadata__") {
+            if (!entry.is_object()) throw Error(where, "__metadata__ is not an object of strings");
+            for (auto& [k, v] : entry.items()) {
+                if (!v.is_string()) throw Error(where, "__metadata__ value of '" + k + "' is not a string");
+                file.metadata[k] = v.get<std::string>();
+            }
+            continue;
+        }
+        if (!entry.is_object() || !entry.contains("dtype") || !entry.contains("shape") || !entry.contains("data_offsets"))
+            throw Error(tensor, "entry must be an object with dtype, shape and data_offsets");
+        if (!entry["dtype"].is_string()) throw Error(tensor, "dtype is not a string");
+        const std::string dtype = entry["dtype"].get<std::string>();
+        if (dtype != "F32" && dtype != "I64") throw Error(tensor, "dtype " + dtype + ", expected F32 (or I64 for counters)");
+        const auto& shape_json = entry["shape"];
+        if (!shape_json.is_array() || shape_json.size() > 4)
+            throw Error(tensor, "shape must be an array of at most 4 dimensions, got " + shape_json.dump());
+        std::vector<std::int64_t> shape;
+        std::uint64_t numel = 1;
+        for (const auto& d : shape_json) {
+            if (!d.is_number_unsigned()) throw Error(tensor, "shape " + shape_json.dump() + " has a non-integer or negative dimension");
+            const auto v = d.get<std::uint64_t>();
+            if (v > (std::uint64_t{1} << 40)) throw Error(tensor, "dimension " + std::to_string(v) + " is implausibly large");
+            shape.push_back(static_cast<std::int64_t>(v));
+            numel *= v;
+        }
+        const auto& offs = entry["data_offsets"];
+        if (!offs.is_array() || offs.size() != 2 || !offs[0].is_number_unsigned() || !offs[1].is_number_unsigned())
+            throw Error(tensor, "data_offsets must be [begin, end] with non-negative integers, got " + offs.dump());
+        const auto begin = offs[0].get<std::uint64_t>(), end = offs[1].get<std::uint64_t>();
+        if (begin > end) throw Error(tensor, "data_offsets [" + std::to_string(begin) + ", " + std::to_string(end) + "] end before begin");
+        if (end > data_size)
+            throw Error(tensor, "data_offsets end " + std::to_string(end) + " beyond the data section of " +
+                                    std::to_string(data_size) + " bytes (truncated file?)");
+        const std::uint64_t width = dtype == "F32" ? 4 : 8;
+        if (end - begin != numel * width)
+            throw Error(tensor, "data_offsets cover " + std::to_string(end - begin) + " bytes, expected " +
+                                    std::to_string(numel * width) + " for " + dtype + " shape " + shape_json.dump());
+        ranges.emplace_back(begin, end);
+        SafetensorsTensor t;
+        t.dtype = dtype;
+        t.shape = shape;
+        Shape s;
+        for (std::int64_t d : shape) s = s.appended(d);
+        t.value = Tensor::uninitialized(s);
+        if (dtype == "F32") {
+            std::memcpy(t.value.data(), data + begin, numel * 4);
+        } else {
+            for (std::uint64_t i = 0; i < numel; ++i) {
+                std::int64_t v;
+                std::memcpy(&v, data + begin + 8 * i, 8);
+                t.value[i] = static_cast<float>(v);
+            }
+        }
+        file.tensors.emplace(name, std::move(t));
+    }
+    std::sort(ranges.begin(), ranges.end());
+    std::uint64_t covered = 0;
+    for (auto [b, e] : ranges) {
+        if (b < covered)
+            throw Error(where, "overlapping data_offsets: a tensor starts at " + std::to_string(b) +
+                                   " before the previous one ends at " + std::to_string(covered));
+        if (b > covered)
+            throw Error(where, "hole in the data section: bytes " + std::to_string(covered) + ".." + std::to_string(b) +
+                                   " belong to no tensor");
+        covered = e;
+    }
+    if (covered != data_size)
+        throw Error(where, "data section has " + std::to_string(data_size) + " bytes, tensors cover " + std::to_string(covered));
+    return file;
+}
+
+SafetensorsFile read_safetensors(const std::filesystem::path& path) {
+    std::ifstream in(path, std::ios::binary);
+    if (!in) throw Error("safetensors '" + path.string() + "'", "cannot open (missing file?)");
+    std::ostringstream buffer;
+    buffer << in.rdbuf();
+    return parse_safetensors(buffer.str(), path.string());
+}
+
+}  // namespace mtag::nn

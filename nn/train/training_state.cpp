@@ -1,0 +1,249 @@
+// TrainingState; see training_state.hpp.
+#include "nn/train/training_state.hpp"
+
+#include "dsp/error.hpp"
+#include "nn/safetensors.hpp"
+
+#include <cmath>
+
+namespace mtag::nn {
+namespace {
+
+constexpr const char* kFormat = "mtag.training_state";
+
+nlohmann::json number_or_null(double v) { return std::isfinite(v) ? nlohmann::json(v) : nlohmann::json(nullptr); }
+
+const Tensor& find_tensor(const TrainingCheckpoint& c, const std::string& name) {
+    for (const auto& [n, t] : c.tensors)
+        if (n == name) return t;
+    throw Error("training checkpoint", "tensor '" + name + "' missing");
+}
+
+// Tensors whose names start with prefix, prefix removed.
+std::vector<std::pair<std::string, Tensor>> with_prefix(const TrainingCheckpoint& c, const std::string& prefix) {
+    std::vector<std::pair<std::string, Tensor>> out;
+    for (const auto& [n, t] : c.tensors)
+        if (n.rfind(prefix, 0) == 0) out.emplace_back(n.substr(prefix.size()), t);
+    return out;
+}
+
+}  // namespace
+
+void save_checkpoint(const TrainingCheckpoint& checkpoint, const std::filesystem::path& path) {
+    std::vector<SafetensorsEntry> entries;
+    for (const auto& [name, t] : checkpoint.tensors) entries.push_back({name, t, false});
+    const auto tmp = std::filesystem::path(path.string() + ".tmp");
+    write_safetensors(tmp, entries, {{kFormat, checkpoint.scalars.dump()}});
+    std::error_code ec;
+    std::filesystem::rename(tmp, path, ec);
+    if (ec) throw Error("training checkpoint '" + path.string() + "'", "cannot replace it: " + ec.message());
+}
+
+TrainingCheckpoint load_checkpoint(const std::filesystem::path& path) {
+    SafetensorsFile file = read_safetensors(path);
+    const auto it = file.metadata.find(kFormat);
+    if (it == file.metadata.end())
+        throw Error("training checkpoint '" + path.string() + "'",
+                    std::string("has no __metadata__ entry '") + kFormat + "'; not written by save_checkpoint");
+    TrainingCheckpoint c;
+    try {
+        c.scalars = nlohmann::json::parse(it->second);
+    } catch (const nlohmann::json::exception& e) {
+        throw Error("training checkpoint '" + path.string() + "'", std::string("malformed state JSON: ") + e.what());
+    }
+    for (auto& [name, t] : file.tensors) c.tensors.emplace_back(name, std::move(t.value));
+    return c;
+}
+
+TrainingState::TrainingState(std::unique_ptr<Optimizer> optimizer, std::unique_ptr<LrSchedule> schedule,
+                             TrainingStateOptions options)
+    : m_o(std::move(options)),
+      m_optimizer(std::move(optimizer)),
+      m_schedule(std::move(schedule)),
+      m_params(m_optimizer ? m_optimizer->parameters() : std::vector<Parameter*>{}),
+      m_early(m_o.early_stopping, m_params),
+      m_base_lr(m_optimizer ? m_optimizer->lr() : 0) {
+    if (!m_optimizer) throw Error("TrainingState", "needs an optimizer (got null)");
+    if (m_o.monitor.empty()) throw Error("TrainingState option monitor", "is empty; name the metric to monitor");
+    const auto& r = m_o.reload_best;
+    if (r.enabled) {
+        if (!(r.lr_factor > 0 && r.lr_factor <= 1))
+            throw Error("TrainingState option reload_best.lr_factor", "got " + std::to_string(r.lr_factor) + ", expected in (0, 1]");
+        if (r.max_reloads < 0) throw Error("TrainingState option reload_best.max_reloads", "must be >= 0");
+        if (r.switch_to_sgd_at < 0 || r.switch_to_sgd_at > r.max_reloads)
+            throw Error("TrainingState option reload_best.switch_to_sgd_at",
+                        "got " + std::to_string(r.switch_to_sgd_at) + ", expected 0 (never) .. max_reloads");
+        if (r.switch_to_sgd_at > 0 && m_schedule)
+            throw Error("TrainingState", "reload_best.switch_to_sgd_at needs a constant rate (no schedule): the "
+                                         "schedule was built for the first optimizer");
+        if (r.switch_to_sgd_at > 0) Sgd(m_optimizer->param_groups(), r.sgd);  // validate the SGD options now
+    }
+    if (m_o.max_grad_norm < 0) throw Error("TrainingState option max_grad_norm", "must be >= 0 (0 = no clipping)");
+    apply_lr();
+}
+
+double TrainingState::target_lr() const { return (m_schedule ? m_schedule->lr() : m_base_lr) * m_lr_scale; }
+
+void TrainingState::apply_lr() {
+    m_optimizer->set_lr(target_lr());
+    if (m_schedule)
+        if (const auto m = m_schedule->momentum()) m_optimizer->set_momentum(*m);
+}
+
+void TrainingState::optimizer_step() {
+    if (m_o.max_grad_norm > 0) m_last_grad_norm = clip_grad_norm(m_params, m_o.max_grad_norm);
+    m_optimizer->step();
+    ++m_step;
+    if (m_schedule && m_o.schedule_unit == ScheduleUnit::batch) {
+        m_schedule->step();
+        apply_lr();
+    }
+}
+
+void TrainingState::switch_to_sgd() {
+    // Same groups (rate ratios kept), SGD's own weight decay for all of them.
+    auto groups = m_optimizer->param_groups();
+    const double old_lr = m_base_lr;  // group rates were set relative to this
+    for (auto& g : groups) {
+        g.lr = m_o.reload_best.sgd.lr * (*g.lr / old_lr);
+        g.weight_decay.reset();
+    }
+    m_optimizer = std::make_unique<Sgd>(std::move(groups), m_o.reload_best.sgd);
+    m_base_lr = m_o.reload_best.sgd.lr;
+    m_lr_scale = 1;
+    m_switched = true;
+}
+
+EpochDecision TrainingState::end_epoch(const std::map<std::string, double>& metrics) {
+    const auto it = metrics.find(m_o.monitor);
+    if (it == metrics.end()) throw Error("TrainingState::end_epoch", "metrics lack the monitored '" + m_o.monitor + "'");
+    if (m_stopped) throw Error("TrainingState::end_epoch", "training already stopped at epoch " + std::to_string(m_epoch - 1));
+    const double value = it->second;
+    EpochRecord rec{m_epoch, m_step, m_optimizer->lr(), metrics, {}};
+    EpochDecision d;
+    d.improved = m_early.update(value);
+    if (d.improved) rec.events.push_back("improved");
+    if (m_schedule && m_o.schedule_unit == ScheduleUnit::epoch) {
+        m_schedule->step(value);
+        apply_lr();
+    }
+    if (m_early.should_stop()) {
+        const auto& r = m_o.reload_best;
+        if (r.enabled && m_reloads < r.max_reloads) {
+            m_early.restore_best();
+            m_early.reset_patience();
+            ++m_reloads;
+            m_lr_scale *= r.lr_factor;
+            d.reloaded = true;
+            rec.events.push_back("reload_best");
+            if (r.switch_to_sgd_at == m_reloads) {
+                switch_to_sgd();
+                d.switched_optimizer = true;
+                rec.events.push_back("switch_to_sgd");
+            }
+            apply_lr();
+        } else {
+            m_early.restore_best();
+            m_stopped = d.stop = true;
+            rec.events.push_back("stop");
+        }
+    }
+    ++m_epoch;
+    m_history.push_back(rec);
+    m_last_line = log_line(rec);
+    if (!m_o.log_path.empty()) {
+        std::ofstream log(m_o.log_path, std::ios::app);
+        if (!log) throw Error("training log '" + m_o.log_path.string() + "'", "cannot be opened for appending");
+        log << m_last_line << '\n';
+    }
+    return d;
+}
+
+std::string TrainingState::log_line(const EpochRecord& r) const {
+    nlohmann::json j;
+    j["epoch"] = r.epoch;
+    j["step"] = r.step;
+    j["lr"] = r.lr;
+    for (const auto& [k, v] : r.metrics) j[k] = number_or_null(v);
+    j["best"] = number_or_null(m_early.best());
+    j["best_epoch"] = m_early.best_epoch();
+    j["bad_epochs"] = m_early.bad_epochs();
+    j["optimizer"] = m_optimizer->kind();
+    j["events"] = r.events;
+    return j.dump();
+}
+
+TrainingCheckpoint TrainingState::save() const {
+    TrainingCheckpoint c;
+    auto& s = c.scalars;
+    s["format"] = kFormat;
+    s["version"] = 1;
+    s["epoch"] = m_epoch;
+    s["step"] = m_step;
+    s["reloads"] = m_reloads;
+    s["switched_to_sgd"] = m_switched;
+    s["stopped"] = m_stopped;
+    s["base_lr"] = m_base_lr;
+    s["lr_scale"] = m_lr_scale;
+    s["monitor"] = m_o.monitor;
+    const OptimizerState os = m_optimizer->state();
+    s["optimizer"] = os.scalars;
+    s["schedule"] = m_schedule ? m_schedule->state() : nlohmann::json(nullptr);
+    s["early_stopping"] = m_early.state();
+    for (const auto& r : m_history) {
+        nlohmann::json m;
+        for (const auto& [k, v] : r.metrics) m[k] = number_or_null(v);
+        s["history"].push_back({{"epoch", r.epoch}, {"step", r.step}, {"lr", r.lr}, {"metrics", m}, {"events", r.events}});
+    }
+    for (const Parameter* p : m_params) c.tensors.emplace_back("param." + p->name, p->value.clone());
+    for (auto& [n, t] : m_early.best_weights()) c.tensors.emplace_back("best." + n, t);
+    for (const auto& [n, t] : os.tensors) c.tensors.emplace_back("optimizer." + n, t);
+    return c;
+}
+
+void TrainingState::load(const TrainingCheckpoint& c) {
+    const auto& s = c.scalars;
+    if (s.value("format", std::string()) != kFormat)
+        throw Error("training checkpoint", "format is '" + s.value("format", std::string("<none>")) + "', expected '" + kFormat + "'");
+    if (s.at("monitor").get<std::string>() != m_o.monitor)
+        throw Error("training checkpoint", "monitors '" + s.at("monitor").get<std::string>() + "', expected '" + m_o.monitor + "'");
+    if (s.at("schedule").is_null() != (m_schedule == nullptr))
+        throw Error("training checkpoint", std::string("was saved ") + (m_schedule ? "without" : "with") +
+                                               " a schedule, this state has " + (m_schedule ? "one" : "none"));
+    // Check every parameter tensor before touching anything.
+    std::vector<const Tensor*> values;
+    for (const Parameter* p : m_params) {
+        const Tensor& t = find_tensor(c, "param." + p->name);
+        if (!(t.shape() == p->value.shape()))
+            throw Error("training checkpoint", "tensor 'param." + p->name + "' has shape " + t.shape().str() +
+                                                   ", expected " + p->value.shape().str());
+        values.push_back(&t);
+    }
+    if (s.at("switched_to_sgd").get<bool>() && !m_switched) switch_to_sgd();
+    m_optimizer->load_state({s.at("optimizer"), with_prefix(c, "optimizer.")});
+    if (m_schedule) m_schedule->load_state(s.at("schedule"));
+    m_early.load_state(s.at("early_stopping"), with_prefix(c, "best."));
+    for (std::size_t i = 0; i < m_params.size(); ++i) m_params[i]->value.copy_from(*values[i]);
+    m_epoch = s.at("epoch").get<std::int64_t>();
+    m_step = s.at("step").get<std::int64_t>();
+    m_reloads = s.at("reloads").get<std::int64_t>();
+    m_switched = s.at("switched_to_sgd").get<bool>();
+    m_stopped = s.at("stopped").get<bool>();
+    m_base_lr = s.at("base_lr").get<double>();
+    m_lr_scale = s.at("lr_scale").get<double>();
+    m_history.clear();
+    if (s.contains("history") && !s["history"].is_null())
+        for (const auto& h : s["history"]) {
+            EpochRecord r;
+            r.epoch = h.at("epoch");
+            r.step = h.at("step");
+            r.lr = h.at("lr");
+            for (const auto& [k, v] : h.at("metrics").items())
+                r.metrics[k] = v.is_null() ? std::nan("") : v.get<double>();
+            r.events = h.at("events").get<std::vector<std::string>>();
+            m_history.push_back(std::move(r));
+        }
+    apply_lr();  // the rate (and cycled momentum) the uninterrupted run would use next
+}
+
+}  // namespace mtag::nn

@@ -1,0 +1,25 @@
+# Runs `mtag --seed S augment IN OUT --pipeline P` twice with one seed and once with another, and checks that
+# the same seed gives byte-identical files and a different seed a different file.
+foreach(run a b c)
+  set(seed 7)
+  if(run STREQUAL "c")
+    set(seed 8)
+  endif()
+  execute_process(COMMAND ${EXE} --quiet --seed ${seed} augment ${IN} ${DIR}/det_${run}.wav --pipeline ${PIPELINE}
+                  RESULT_VARIABLE code OUTPUT_VARIABLE out ERROR_VARIABLE err)
+  if(NOT code EQUAL 0)
+    message(FATAL_ERROR "run ${run} failed (${code}): ${err}")
+  endif()
+  string(REGEX MATCH "\"applied\".*" record_${run} "${out}")  # the output path differs
+endforeach()
+execute_process(COMMAND ${CMAKE_COMMAND} -E compare_files ${DIR}/det_a.wav ${DIR}/det_b.wav RESULT_VARIABLE same)
+if(NOT same EQUAL 0)
+  message(FATAL_ERROR "the same seed gave different audio")
+endif()
+if(NOT record_a STREQUAL record_b)
+  message(FATAL_ERROR "the same seed gave different records:\n${record_a}\n${record_b}")
+endif()
+execute_process(COMMAND ${CMAKE_COMMAND} -E compare_files ${DIR}/det_a.wav ${DIR}/det_c.wav RESULT_VARIABLE differ)
+if(differ EQUAL 0)
+  message(FATAL_ERROR "seeds 7 and 8 gave identical audio")
+endif()

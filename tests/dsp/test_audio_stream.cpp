@@ -1,0 +1,73 @@
+// Tests dsp/audio_stream: block-wise decoding gives load_audio's samples (exactly without resampling,
+// the same count with it) and clear errors for bad files.
+#include "dsp/audio_io.hpp"
+#include "dsp/audio_stream.hpp"
+#include "dsp/error.hpp"
+
+#include <catch2/catch.hpp>
+
+#include <cmath>
+#include <filesystem>
+#include <fstream>
+
+using namespace mtag::dsp;
+namespace fs = std::filesystem;
+
+namespace {
+
+fs::path stereo_file(const std::string& name, int sample_rate, std::size_t frames) {
+    const fs::path dir = fs::path(MTAG_TEST_TMP) / "audio_stream";
+    fs::create_directories(dir);
+    Audio audio;
+    audio.sample_rate = sample_rate;
+    audio.channels = 2;
+    for (std::size_t i = 0; i < frames; ++i) {
+        audio.samples.push_back(static_cast<float>(0.5 * std::sin(0.01 * static_cast<double>(i))));
+        audio.samples.push_back(static_cast<float>(0.25 * std::cos(0.003 * static_cast<double>(i))));
+    }
+    save_audio(dir / name, audio, SampleFormat::float32);
+    return dir / name;
+}
+
+std::vector<float> read_all(AudioStream& stream, std::size_t block) {
+    std::vector<float> all;
+    std::size_t calls = 0;
+    while (stream.read(all, block)) ++calls;
+    CHECK(calls > 1);
+    CHECK_FALSE(stream.read(all, block));  // stays exhausted
+    return all;
+}
+
+}  // namespace
+
+TEST_CASE("audio stream without resampling equals load_audio mono") {
+    const fs::path path = stereo_file("native.wav", 16000, 50000);
+    AudioStream stream(path, 16000);
+    CHECK(stream.channels() == 2);
+    CHECK(stream.expected_samples() == 50000);
+    const std::vector<float> streamed = read_all(stream, 4096);
+    const Audio loaded = load_audio(path);
+    REQUIRE(streamed.size() == loaded.samples.size());
+    CHECK(streamed == loaded.samples);
+}
+
+TEST_CASE("audio stream with resampling yields the expected sample count") {
+    const fs::path path = stereo_file("rate.wav", 44100, 44100 * 2 + 17);
+    AudioStream stream(path, 16000);
+    const std::vector<float> streamed = read_all(stream, 10000);
+    CHECK(static_cast<std::int64_t>(streamed.size()) == stream.expected_samples());
+    CHECK(stream.expected_samples() == std::llround((44100 * 2 + 17) * 16000.0 / 44100.0));
+    const Audio loaded = load_audio(path, {.sample_rate = 16000});
+    REQUIRE(loaded.samples.size() == streamed.size());
+    float worst = 0;
+    for (std::size_t i = 0; i < streamed.size(); ++i) worst = std::max(worst, std::abs(streamed[i] - loaded.samples[i]));
+    CHECK(worst < 1e-3f);
+}
+
+TEST_CASE("audio stream names a missing or undecodable file") {
+    CHECK_THROWS_WITH(AudioStream(fs::path(MTAG_TEST_TMP) / "nowhere.wav", 16000), Catch::Contains("nowhere.wav"));
+    const fs::path junk = fs::path(MTAG_TEST_TMP) / "audio_stream" / "junk.wav";
+    fs::create_directories(junk.parent_path());
+    std::ofstream(junk) << "not audio at all";
+    CHECK_THROWS_WITH(AudioStream(junk, 16000), Catch::Contains("junk.wav"));
+}

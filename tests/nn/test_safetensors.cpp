@@ -1,0 +1,82 @@
+#include "nn/safetensors.hpp"
+
+#include "dsp/error.hpp"
+#include "nn/gradcheck.hpp"
+
+#include <catch2/catch.hpp>
+
+#include <cstring>
+#include <filesystem>
+#include <fstream>
+
+using namespace mtag::nn;
+using Catch::Matchers::Contains;
+
+namespace {
+
+std::string image(const std::string& header, std::size_t data_bytes) {
+    std::string s(8, '\0');
+    const std::uint64_t n = header.size();
+    std::memcpy(s.data(), &n, 8);
+    return s + header + std::string(data_bytes, '\0');
+}
+
+void expect_error(const std::string& bytes, const std::string& fragment) {
+    INFO(fragment);
+    CHECK_THROWS_WITH(parse_safetensors(bytes, "test"), Contains(fragment));
+}
+
+}  // namespace
+
+TEST_CASE("safetensors: round trip keeps names, shapes, values, int64 counters and metadata") {
+    std::filesystem::create_directories(MTAG_TEST_TMP);
+    const auto path = std::filesystem::path(MTAG_TEST_TMP) / "roundtrip.safetensors";
+    const Tensor a = test::random_tensor({2, 3, 4, 5}, 1);
+    const Tensor b = test::random_tensor({7}, 2);
+    Tensor counter(Shape{});
+    counter[0] = 123.0f;
+    write_safetensors(path, {{"features.0.weight", a}, {"b", b}, {"bn.num_batches_tracked", counter, true}}, {{"k", "v"}});
+    const SafetensorsFile f = read_safetensors(path);
+    REQUIRE(f.tensors.size() == 3);
+    const auto& ra = f.tensors.at("features.0.weight");
+    CHECK(ra.dtype == "F32");
+    CHECK(ra.value.shape() == a.shape());
+    CHECK(std::memcmp(ra.value.data(), a.data(), a.size() * 4) == 0);
+    CHECK(f.tensors.at("bn.num_batches_tracked").dtype == "I64");
+    CHECK(f.tensors.at("bn.num_batches_tracked").value[0] == 123.0f);
+    CHECK(f.tensors.at("bn.num_batches_tracked").shape.empty());
+    CHECK(f.metadata.at("k") == "v");
+    // The header is 8-byte aligned, as the reference writer does.
+    std::ifstream in(path, std::ios::binary);
+    std::uint64_t n = 0;
+    in.read(reinterpret_cast<char*>(&n), 8);
+    CHECK(n % 8 == 0);
+}
+
+TEST_CASE("safetensors: every malformed file is rejected with a got/expected message") {
+    const std::string ok = R"({"w":{"dtype":"F32","shape":[2],"data_offsets":[0,8]}})";
+    CHECK_NOTHROW(parse_safetensors(image(ok, 8), "test"));
+    expect_error(std::string(5, '\0'), "truncated: 5 bytes");
+    expect_error(image(ok, 4), "beyond the data section");  // truncated data
+    std::string huge = image(ok, 8);
+    const std::uint64_t big = safetensors_max_header + 1;
+    std::memcpy(huge.data(), &big, 8);
+    expect_error(huge, "exceeds the limit");
+    std::string longer = image(ok, 8);
+    const std::uint64_t too_long = 1000;
+    std::memcpy(longer.data(), &too_long, 8);
+    expect_error(longer, "truncated: header length 1000");
+    expect_error(image("{\"w\": [1, 2", 0), "malformed JSON header");
+    expect_error(image("[1, 2]", 0), "not a JSON object");
+    expect_error(image(R"({"w":{"dtype":"F16","shape":[2],"data_offsets":[0,4]}})", 4), "dtype F16, expected F32");
+    expect_error(image(R"({"w":{"dtype":"F32","shape":[-2],"data_offsets":[0,8]}})", 8), "negative dimension");
+    expect_error(image(R"({"w":{"dtype":"F32","shape":[3],"data_offsets":[0,8]}})", 8), "cover 8 bytes, expected 12");
+    expect_error(image(R"({"w":{"dtype":"F32","shape":[2],"data_offsets":[8,0]}})", 8), "end before begin");
+    expect_error(image(R"({"w":{"dtype":"F32","shape":[2],"data_offsets":[0,8]},"v":{"dtype":"F32","shape":[2],"data_offsets":[4,12]}})", 12),
+                 "overlapping");
+    expect_error(image(R"({"w":{"dtype":"F32","shape":[1],"data_offsets":[4,8]}})", 8), "hole");
+    expect_error(image(ok, 12), "data section has 12 bytes, tensors cover 8");
+    expect_error(image(R"({"w":{"dtype":"F32","shape":[2]}})", 8), "dtype, shape and data_offsets");
+    expect_error(image(R"({"__metadata__":{"a":1}})", 0), "not a string");
+    CHECK_THROWS_AS(read_safetensors("/nonexistent/x.safetensors"), mtag::Error);
+}
