@@ -40,7 +40,8 @@ fs::path make_corpus(const fs::path& dir, int clips, double seconds, std::uint64
         for (double start = 0; start < seconds; start += tempo) {
             const double f0 = 110.0 * std::pow(2.0, std::floor(uniform(rng) * 36) / 12.0);
             const auto begin = static_cast<std::size_t>(start * sr);
-            for (std::size_t i = begin; i < audio.samples.size() && i < begin + static_cast<std::size_t>(2 * tempo * sr); ++i) {
+            for (std::size_t i = begin;
+                 i < audio.samples.size() && i < begin + static_cast<std::size_t>(2 * tempo * sr); ++i) {
                 const double t = static_cast<double>(i - begin) / sr;
                 double v = 0;
                 for (int h = 1; h <= 4; ++h) v += std::sin(2 * std::numbers::pi * f0 * h * t) / h;
@@ -65,8 +66,8 @@ struct Figure {
     double wait = 0.0;  // consumer blocked in next()
 };
 
-Figure run_loader(const std::string& mode, const data::Dataset& dataset, const data::SampleFn& fn, int workers,
-                  int epochs, std::uint64_t seed) {
+Figure run_loader(const std::string& mode, const data::Dataset& dataset, const data::SampleFn& fn,
+                  int workers, int epochs, std::uint64_t seed) {
     data::BatchLoader loader(dataset, dataset.indices(data::Split::train), fn,
                              {.batch_size = 16, .workers = workers, .prefetch = 4, .seed = seed});
     Figure figure{mode, workers};
@@ -82,16 +83,19 @@ Figure run_loader(const std::string& mode, const data::Dataset& dataset, const d
 }
 
 // Runs scripts/bench_data.py; returns {"workers": clips_per_second} or an empty object.
-nlohmann::json run_reference(const BenchContext& context, const fs::path& manifest, int workers, int frames, int epochs) {
+nlohmann::json run_reference(const BenchContext& context, const fs::path& manifest, int workers, int frames,
+                             int epochs) {
     if (context.reference_python.empty()) return {};
     // The script sits in scripts/ of the checkout, next to build/ where the executable lives.
     std::error_code ec;
-    fs::path script = fs::read_symlink("/proc/self/exe", ec).parent_path().parent_path() / "scripts" / "bench_data.py";
+    fs::path script =
+        fs::read_symlink("/proc/self/exe", ec).parent_path().parent_path() / "scripts" / "bench_data.py";
     if (ec || !fs::exists(script)) script = fs::path("scripts") / "bench_data.py";
     if (!fs::exists(script)) return {};
-    const std::string command = context.reference_python + " " + script.string() + " --manifest " + manifest.string() +
-                                " --workers " + std::to_string(workers) + " --frames " + std::to_string(frames) +
-                                " --epochs " + std::to_string(epochs) + " 2>/dev/null";
+    const std::string command = context.reference_python + " " + script.string() + " --manifest " +
+                                manifest.string() + " --workers " + std::to_string(workers) + " --frames " +
+                                std::to_string(frames) + " --epochs " + std::to_string(epochs) +
+                                " 2>/dev/null";
     auto run = [](const std::string& cmd, std::string& out) {
         std::FILE* pipe = ::popen(cmd.c_str(), "r");
         if (!pipe) return false;
@@ -126,7 +130,8 @@ int bench_data(const BenchContext& context) {
     } else {
         manifest = make_corpus(context.work_dir / "bench_data", clips, 10.0, seed);
     }
-    data::Dataset dataset = data::load_manifest(manifest, {.seed = seed, .read_durations = true, .threads = 2});
+    data::Dataset dataset =
+        data::load_manifest(manifest, {.seed = seed, .read_durations = true, .threads = 2});
     for (data::Clip& clip : dataset.clips) clip.split = data::Split::train;  // every clip feeds the loader
     const dsp::FeatureConfig config;  // 16 kHz, n_fft 512, hop 256, 96 Slaney mels, power_to_db
     const std::size_t frames = 188;   // 3 s, a typical model input
@@ -135,55 +140,69 @@ int bench_data(const BenchContext& context) {
     data::FeatureCache cache(context.work_dir / "bench_data_cache", config);
     const int epochs = context.quick ? 1 : 2;
 
-    const auto plain = data::make_clip_sample_fn({.features = config, .chunking = {.length = frames}}, front_end);
-    const auto plain_fastest = data::make_clip_sample_fn(
-        {.features = config, .chunking = {.length = frames}, .resample_quality = dsp::ResampleQuality::fastest}, front_end);
-    const auto augmented =
-        data::make_clip_sample_fn({.features = config, .chunking = {.length = frames}, .augment = &augment}, front_end);
-    const auto cached =
-        data::make_clip_sample_fn({.features = config, .chunking = {.length = frames}, .cache = &cache}, front_end);
+    const auto plain =
+        data::make_clip_sample_fn({.features = config, .chunking = {.length = frames}}, front_end);
+    const auto plain_fastest = data::make_clip_sample_fn({.features = config,
+                                                          .chunking = {.length = frames},
+                                                          .resample_quality = dsp::ResampleQuality::fastest},
+                                                         front_end);
+    const auto augmented = data::make_clip_sample_fn(
+        {.features = config, .chunking = {.length = frames}, .augment = &augment}, front_end);
+    const auto cached = data::make_clip_sample_fn(
+        {.features = config, .chunking = {.length = frames}, .cache = &cache}, front_end);
 
     std::vector<int> worker_counts = {1};
     if (context.global->resolved_threads() > 1) worker_counts.push_back(context.global->resolved_threads());
     std::vector<Figure> figures;
     for (int workers : worker_counts) {
         figures.push_back(run_loader("decode+logmel", dataset, plain, workers, epochs, seed));
-        figures.push_back(run_loader("decode+logmel, fastest resampler", dataset, plain_fastest, workers, epochs, seed));
+        figures.push_back(
+            run_loader("decode+logmel, fastest resampler", dataset, plain_fastest, workers, epochs, seed));
         figures.push_back(run_loader("decode+augment+logmel", dataset, augmented, workers, epochs, seed));
     }
     // The cache: the first epoch computes and writes every clip's features, later ones map them.
-    figures.push_back(run_loader("cache cold (decode+logmel+write)", dataset, cached, worker_counts.back(), 1, seed));
+    figures.push_back(
+        run_loader("cache cold (decode+logmel+write)", dataset, cached, worker_counts.back(), 1, seed));
     for (int workers : worker_counts)
-        figures.push_back(run_loader("cache warm (mmap+crop)", dataset, cached, workers, std::max(epochs, 3), seed));
+        figures.push_back(
+            run_loader("cache warm (mmap+crop)", dataset, cached, workers, std::max(epochs, 3), seed));
 
     double seconds_per_clip = 0;
     for (const data::Clip& c : dataset.clips) seconds_per_clip += c.duration_seconds.value_or(0.0);
     seconds_per_clip /= static_cast<double>(dataset.clips.size());
     if (!context.json)
-        std::printf("batch loader: %zu clips of %.1f s (%s), crops of %zu frames (3 s) at 16 kHz, 96-band log-mel, batch 16\n"
-                    "%-36s %7s %10s %12s %8s %12s\n",
-                    dataset.clips.size(), seconds_per_clip, manifest.string().c_str(), frames, "mode", "workers",
-                    "clips/s", "CPU s/clip", "CPU %", "loader wait");
+        std::printf(
+            "batch loader: %zu clips of %.1f s (%s), crops of %zu frames (3 s) at 16 kHz, 96-band log-mel, "
+            "batch 16\n"
+            "%-36s %7s %10s %12s %8s %12s\n",
+            dataset.clips.size(), seconds_per_clip, manifest.string().c_str(), frames, "mode", "workers",
+            "clips/s", "CPU s/clip", "CPU %", "loader wait");
     for (const Figure& f : figures) {
         const double rate = static_cast<double>(f.clips) / f.wall;
         if (context.json) {
-            std::cout << nlohmann::json{{"bench", "data"}, {"mode", f.mode}, {"workers", f.workers},
-                                        {"clips", f.clips}, {"clips_per_second", rate},
+            std::cout << nlohmann::json{{"bench", "data"},
+                                        {"mode", f.mode},
+                                        {"workers", f.workers},
+                                        {"clips", f.clips},
+                                        {"clips_per_second", rate},
                                         {"cpu_seconds_per_clip", f.cpu / static_cast<double>(f.clips)},
                                         {"consumer_wait_fraction", f.wait / f.wall}}
                              .dump()
                       << "\n";
         } else {
             std::printf("%-36s %7d %10.1f %12.4f %7.0f%% %11.0f%%\n", f.mode.c_str(), f.workers, rate,
-                        f.cpu / static_cast<double>(f.clips), 100.0 * f.cpu / f.wall, 100.0 * f.wait / f.wall);
+                        f.cpu / static_cast<double>(f.clips), 100.0 * f.cpu / f.wall,
+                        100.0 * f.wait / f.wall);
         }
     }
     // Reference: torchaudio decode + resample + crop + MelSpectrogram + AmplitudeToDB in a DataLoader.
     for (int workers : worker_counts) {
-        const nlohmann::json ref = run_reference(context, manifest, workers, static_cast<int>(frames), epochs);
+        const nlohmann::json ref =
+            run_reference(context, manifest, workers, static_cast<int>(frames), epochs);
         if (ref.empty() || !ref.contains("clips_per_second")) {
-            if (!context.json) std::printf("(torchaudio reference unavailable: %s scripts/bench_data.py)\n",
-                                           context.reference_python.c_str());
+            if (!context.json)
+                std::printf("(torchaudio reference unavailable: %s scripts/bench_data.py)\n",
+                            context.reference_python.c_str());
             break;
         }
         const double ref_rate = ref["clips_per_second"].get<double>();
@@ -199,18 +218,22 @@ int bench_data(const BenchContext& context) {
             }
         }
         if (context.json) {
-            std::cout << nlohmann::json{{"bench", "data"}, {"mode", "torchaudio decode+resample+logmel"},
-                                        {"workers", workers}, {"clips_per_second", ref_rate},
-                                        {"cpu_seconds_per_clip", ref_cpu}, {"mtag_speedup_wall", ours / ref_rate},
+            std::cout << nlohmann::json{{"bench", "data"},
+                                        {"mode", "torchaudio decode+resample+logmel"},
+                                        {"workers", workers},
+                                        {"clips_per_second", ref_rate},
+                                        {"cpu_seconds_per_clip", ref_cpu},
+                                        {"mtag_speedup_wall", ours / ref_rate},
                                         {"mtag_speedup_cpu", ref_cpu / ours_cpu},
                                         {"mtag_fastest_resampler_speedup_cpu", ref_cpu / fastest_cpu}}
                              .dump()
                       << "\n";
         } else {
-            std::printf("%-36s %7d %10.1f %12.4f   CPU per clip: torchaudio / mtag = %.2f (medium resampler), "
-                        "%.2f (fastest); clips/s mtag / torchaudio = %.2f\n",
-                        "torchaudio DataLoader reference", workers, ref_rate, ref_cpu, ref_cpu / ours_cpu,
-                        ref_cpu / fastest_cpu, ours / ref_rate);
+            std::printf(
+                "%-36s %7d %10.1f %12.4f   CPU per clip: torchaudio / mtag = %.2f (medium resampler), "
+                "%.2f (fastest); clips/s mtag / torchaudio = %.2f\n",
+                "torchaudio DataLoader reference", workers, ref_rate, ref_cpu, ref_cpu / ours_cpu,
+                ref_cpu / fastest_cpu, ours / ref_rate);
         }
     }
     return 0;

@@ -27,8 +27,8 @@ std::uint64_t example_seed(std::uint64_t seed, std::uint64_t epoch, std::uint64_
     return mix(mix(mix(seed) ^ epoch) ^ position);
 }
 
-std::vector<std::size_t> epoch_order(std::size_t count, std::size_t repeats, std::uint64_t seed, std::uint64_t epoch,
-                                     bool shuffle) {
+std::vector<std::size_t> epoch_order(std::size_t count, std::size_t repeats, std::uint64_t seed,
+                                     std::uint64_t epoch, bool shuffle) {
     std::vector<std::size_t> order(count * repeats);
     std::iota(order.begin(), order.end(), std::size_t{0});
     if (shuffle) {
@@ -40,7 +40,10 @@ std::vector<std::size_t> epoch_order(std::size_t count, std::size_t repeats, std
 
 BatchLoader::BatchLoader(const Dataset& dataset, std::vector<std::size_t> clip_indices, SampleFn make_sample,
                          BatchLoaderOptions options)
-    : m_dataset(dataset), m_clips(std::move(clip_indices)), m_make_sample(std::move(make_sample)), m_options(options) {
+    : m_dataset(dataset),
+      m_clips(std::move(clip_indices)),
+      m_make_sample(std::move(make_sample)),
+      m_options(options) {
     m_options.validate();
     if (m_clips.empty()) throw Error("batch loader", "no clips to load (is the split empty?)");
     for (std::size_t i : m_clips)
@@ -62,7 +65,8 @@ BatchLoader::~BatchLoader() {
 
 std::size_t BatchLoader::batches_per_epoch() const {
     const std::size_t n = m_clips.size() * m_options.repeats;
-    return m_options.drop_last ? n / m_options.batch_size : (n + m_options.batch_size - 1) / m_options.batch_size;
+    return m_options.drop_last ? n / m_options.batch_size
+                               : (n + m_options.batch_size - 1) / m_options.batch_size;
 }
 
 void BatchLoader::start_epoch(std::uint64_t epoch) {
@@ -152,7 +156,8 @@ void BatchLoader::build_batch(std::uint64_t epoch, std::size_t index, const std:
     for (std::size_t p = begin; p < end; ++p) {
         const std::size_t clip_index = m_clips[order[p] / m_options.repeats];
         const Clip& clip = m_dataset.clips[clip_index];
-        const SampleContext context{clip_index, epoch, order[p] % m_options.repeats, example_seed(m_options.seed, epoch, p)};
+        const SampleContext context{clip_index, epoch, order[p] % m_options.repeats,
+                                    example_seed(m_options.seed, epoch, p)};
         sample.target.clear();
         m_make_sample(clip, context, sample);
         if (p == begin) {
@@ -161,9 +166,10 @@ void BatchLoader::build_batch(std::uint64_t epoch, std::size_t index, const std:
             batch.inputs.reserve((end - begin) * sample.input.size());
         } else if (sample.input.rows != batch.bins || sample.input.cols != batch.frames) {
             throw Error("batch loader, clip '" + clip.id + "'",
-                        "input shaped [" + std::to_string(sample.input.rows) + ", " + std::to_string(sample.input.cols) +
-                            "], the batch's first example is [" + std::to_string(batch.bins) + ", " +
-                            std::to_string(batch.frames) + "] (crop or pad to the model's input length)");
+                        "input shaped [" + std::to_string(sample.input.rows) + ", " +
+                            std::to_string(sample.input.cols) + "], the batch's first example is [" +
+                            std::to_string(batch.bins) + ", " + std::to_string(batch.frames) +
+                            "] (crop or pad to the model's input length)");
         }
         batch.clip_indices.push_back(clip_index);
         batch.inputs.insert(batch.inputs.end(), sample.input.data.begin(), sample.input.data.end());

@@ -25,8 +25,8 @@ namespace mtag::data {
 struct SampleContext {
     std::size_t clip_index = 0;  // into Dataset::clips
     std::uint64_t epoch = 0;
-    std::size_t repeat = 0;      // which of the clip's crops in this epoch (0 .. repeats-1)
-    std::uint64_t seed = 0;      // this example's own seed (crop offsets, augmentation)
+    std::size_t repeat = 0;  // which of the clip's crops in this epoch (0 .. repeats-1)
+    std::uint64_t seed = 0;  // this example's own seed (crop offsets, augmentation)
 };
 
 // One example: the model input ([bins, frames] features, or [1, samples] for a waveform) and targets.
@@ -69,14 +69,14 @@ struct BatchLoaderOptions {
 // The order of an epoch: every position of `count` clips x `repeats`, shuffled by (seed, epoch) when
 // `shuffle`; entries are indices into the loader's clip list times repeats (position / repeats is
 // the clip, position % repeats the repeat).
-std::vector<std::size_t> epoch_order(std::size_t count, std::size_t repeats, std::uint64_t seed, std::uint64_t epoch,
-                                     bool shuffle);
+std::vector<std::size_t> epoch_order(std::size_t count, std::size_t repeats, std::uint64_t seed,
+                                     std::uint64_t epoch, bool shuffle);
 
 // A seed for one example, mixed from the run seed, the epoch and the example's position (SplitMix64).
 std::uint64_t example_seed(std::uint64_t seed, std::uint64_t epoch, std::uint64_t position);
 
 class BatchLoader {
-public:
+  public:
     // `clip_indices` selects the clips (e.g. dataset.indices(Split::train)); `dataset` must outlive
     // the loader. Throws mtag::Error for invalid options or an empty selection.
     BatchLoader(const Dataset& dataset, std::vector<std::size_t> clip_indices, SampleFn make_sample,
@@ -94,10 +94,10 @@ public:
     // Seconds the consumer spent blocked in next() since construction: near 0 means workers keep up.
     double wait_seconds() const;
 
-private:
+  private:
     void worker_loop();
-    void build_batch(std::uint64_t epoch, std::size_t index, const std::vector<std::size_t>& order, Sample& sample,
-                     Batch& batch) const;
+    void build_batch(std::uint64_t epoch, std::size_t index, const std::vector<std::size_t>& order,
+                     Sample& sample, Batch& batch) const;
 
     const Dataset& m_dataset;
     std::vector<std::size_t> m_clips;
@@ -109,7 +109,7 @@ private:
     std::condition_variable m_batch_ready;  // the consumer waits for the next batch
     bool m_stop = false;
     bool m_active = false;
-    std::uint64_t m_generation = 0;         // bumps on start_epoch; stale work is discarded
+    std::uint64_t m_generation = 0;  // bumps on start_epoch; stale work is discarded
     std::uint64_t m_epoch = 0;
     std::shared_ptr<const std::vector<std::size_t>> m_order;
     std::size_t m_n_batches = 0;

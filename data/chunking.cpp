@@ -43,7 +43,8 @@ std::vector<std::size_t> eval_chunk_offsets(std::size_t total, const ChunkOption
 
 void copy_chunk(std::span<const float> signal, std::size_t offset, std::span<float> out) {
     const std::size_t available = offset < signal.size() ? std::min(out.size(), signal.size() - offset) : 0;
-    std::copy_n(signal.begin() + static_cast<std::ptrdiff_t>(std::min(offset, signal.size())), available, out.begin());
+    std::copy_n(signal.begin() + static_cast<std::ptrdiff_t>(std::min(offset, signal.size())), available,
+                out.begin());
     std::fill(out.begin() + static_cast<std::ptrdiff_t>(available), out.end(), 0.0f);
 }
 
@@ -54,7 +55,8 @@ void copy_chunk(const dsp::FloatMatrix& features, std::size_t offset, dsp::Float
     for (std::size_t b = 0; b < features.rows; ++b) copy_chunk(features.row(b), offset, out.row(b));
 }
 
-std::vector<float> average_chunk_scores(std::span<const float> logits, std::size_t chunks, ChunkActivation activation) {
+std::vector<float> average_chunk_scores(std::span<const float> logits, std::size_t chunks,
+                                        ChunkActivation activation) {
     if (chunks == 0 || logits.size() % chunks != 0)
         throw Error("chunk averaging", std::to_string(logits.size()) + " logits do not split into " +
                                            std::to_string(chunks) + " chunks");
@@ -63,7 +65,8 @@ std::vector<float> average_chunk_scores(std::span<const float> logits, std::size
     for (std::size_t c = 0; c < chunks; ++c) {
         const float* row = logits.data() + c * n;
         if (activation == ChunkActivation::sigmoid) {
-            for (std::size_t i = 0; i < n; ++i) sum[i] += 1.0 / (1.0 + std::exp(-static_cast<double>(row[i])));
+            for (std::size_t i = 0; i < n; ++i)
+                sum[i] += 1.0 / (1.0 + std::exp(-static_cast<double>(row[i])));
         } else {
             const double top = *std::max_element(row, row + n);
             double z = 0.0;

@@ -51,6 +51,7 @@ enum class ChunkActivation { sigmoid, softmax };
 
 // Averages per-chunk logits [chunks, n_outputs] (row-major) into one score per output, after the
 // activation, as the clip-level prediction.
-std::vector<float> average_chunk_scores(std::span<const float> logits, std::size_t chunks, ChunkActivation activation);
+std::vector<float> average_chunk_scores(std::span<const float> logits, std::size_t chunks,
+                                        ChunkActivation activation);
 
 }  // namespace mtag::data

@@ -15,7 +15,7 @@ namespace {
 
 // FeatureExtractors are stateful (buffers, streaming state): one per concurrent caller, kept for reuse.
 class ExtractorPool {
-public:
+  public:
     explicit ExtractorPool(const dsp::FeatureConfig& config) : m_config(config) {
         m_free.push_back(std::make_unique<dsp::FeatureExtractor>(m_config));  // validates the config now
     }
@@ -35,7 +35,7 @@ public:
         m_free.push_back(std::move(extractor));
     }
 
-private:
+  private:
     dsp::FeatureConfig m_config;
     std::mutex m_mutex;
     std::vector<std::unique_ptr<dsp::FeatureExtractor>> m_free;
@@ -99,43 +99,51 @@ SampleFn make_clip_sample_fn(const ClipPipelineOptions& options, FrontEnd front_
             return offsets[context.repeat % offsets.size()];
         };
         if (cache) {
-            const dsp::MappedNpy mapped = cache->get_or_compute(clip.audio_path, [&](const std::filesystem::path& path) {
-                const dsp::Audio audio = dsp::load_audio(
-                    path, {.sample_rate = config.sample_rate, .mono = true, .resample_quality = options.resample_quality});
-                dsp::FloatMatrix full;
-                if (audio.samples.size() < window_samples) {
-                    // Pad short clips in the waveform domain, so the padding is silence to the front end.
-                    std::vector<float> padded(audio.samples);
-                    padded.resize(window_samples, 0.0f);
-                    front_end(padded, full);
-                } else {
-                    front_end(audio.samples, full);
-                }
-                return full;
-            });
+            const dsp::MappedNpy mapped =
+                cache->get_or_compute(clip.audio_path, [&](const std::filesystem::path& path) {
+                    const dsp::Audio audio =
+                        dsp::load_audio(path, {.sample_rate = config.sample_rate,
+                                               .mono = true,
+                                               .resample_quality = options.resample_quality});
+                    dsp::FloatMatrix full;
+                    if (audio.samples.size() < window_samples) {
+                        // Pad short clips in the waveform domain, so the padding is silence to the front end.
+                        std::vector<float> padded(audio.samples);
+                        padded.resize(window_samples, 0.0f);
+                        front_end(padded, full);
+                    } else {
+                        front_end(audio.samples, full);
+                    }
+                    return full;
+                });
             copy_mapped_chunk(mapped, chunk_offset(mapped.shape()[1]), out.input);
         } else {
             // Decode only the window when the duration is known; else the whole clip, then cut.
-            dsp::LoadOptions load{.sample_rate = config.sample_rate, .mono = true,
+            dsp::LoadOptions load{.sample_rate = config.sample_rate,
+                                  .mono = true,
                                   .resample_quality = options.resample_quality};
             std::vector<float> window;
             if (clip.duration_seconds && *clip.duration_seconds > 0) {
                 const auto total = static_cast<std::size_t>(*clip.duration_seconds * config.sample_rate);
-                const std::size_t offset = chunk_offset(static_cast<std::size_t>(config.frames_for(total))) * hop;
+                const std::size_t offset =
+                    chunk_offset(static_cast<std::size_t>(config.frames_for(total))) * hop;
                 load.offset_seconds = static_cast<double>(offset) / config.sample_rate;
                 load.duration_seconds = static_cast<double>(window_samples) / config.sample_rate;
                 window = dsp::load_audio(clip.audio_path, load).samples;
             } else {
                 const dsp::Audio audio = dsp::load_audio(clip.audio_path, load);
-                const std::size_t offset =
-                    chunk_offset(static_cast<std::size_t>(config.frames_for(static_cast<std::int64_t>(audio.samples.size())))) * hop;
+                const std::size_t offset = chunk_offset(static_cast<std::size_t>(config.frames_for(
+                                               static_cast<std::int64_t>(audio.samples.size())))) *
+                                           hop;
                 window.assign(window_samples, 0.0f);
                 copy_chunk(audio.samples, offset, window);
             }
             if (window.size() < window_samples) window.resize(window_samples, 0.0f);  // short clip: zero-pad
             if (augment) {
-                window = options.augment->apply(window, config.sample_rate, context.seed, context.clip_index, context.epoch)
-                             .audio;
+                window =
+                    options.augment
+                        ->apply(window, config.sample_rate, context.seed, context.clip_index, context.epoch)
+                        .audio;
                 if (window.size() < window_samples) window.resize(window_samples, 0.0f);
             }
             thread_local dsp::FloatMatrix features;

@@ -8,6 +8,9 @@
 // (average_chunk_scores). A clip with fewer chunks than K repeats its chunks cyclically.
 // Clips shorter than one chunk are zero-padded at the end in the waveform domain, before the front end,
 // so the padding is silence to the model (a log-mel floor), never a block of 0 dB.
+// Decoding reads only the chunk's window when the clip's duration is known (DatasetOptions::
+// read_durations, or a manifest `duration` column); otherwise the whole clip is decoded for every example,
+// which for K evaluation chunks means K decodes: give durations or a cache for evaluation.
 // Without augmentation a FeatureCache may hold the features of whole clips, and crops are then read
 // from the memory-mapped .npy instead of decoding audio.
 #include "data/batch_loader.hpp"
@@ -31,11 +34,11 @@ using FrontEnd = std::function<void(std::span<const float> audio, dsp::FloatMatr
 FrontEnd make_front_end(const dsp::FeatureConfig& config);
 
 struct ClipPipelineOptions {
-    dsp::FeatureConfig features{};               // sample rate, hop and bins of the front end
-    ChunkOptions chunking{};                     // length = model input frames; eval layout
-    bool train = true;                           // random crops (true) or evaluation chunks (false)
+    dsp::FeatureConfig features{};                  // sample rate, hop and bins of the front end
+    ChunkOptions chunking{};                        // length = model input frames; eval layout
+    bool train = true;                              // random crops (true) or evaluation chunks (false)
     const dsp::AugmentPipeline* augment = nullptr;  // waveform augmentation, training only; not owned
-    FeatureCache* cache = nullptr;               // whole-clip features; ignored when augmenting
+    FeatureCache* cache = nullptr;                  // whole-clip features; ignored when augmenting
     const Normalization* normalization = nullptr;   // applied to every input; not owned
     dsp::ResampleQuality resample_quality = dsp::ResampleQuality::medium;
 

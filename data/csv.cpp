@@ -57,9 +57,9 @@ std::vector<CsvRow> parse_csv(std::string_view text, const CsvOptions& options, 
             ++line;
             end_row();
         } else if (after_quote) {
-            throw Error(source + ":" + std::to_string(line),
-                        std::string("unexpected character '") + c + "' after a closing quote (a quote inside "
-                        "a quoted field must be doubled)");
+            throw Error(source + ":" + std::to_string(line), std::string("unexpected character '") + c +
+                                                                 "' after a closing quote (a quote inside "
+                                                                 "a quoted field must be doubled)");
         } else if (c == '"' && options.quoting && field.empty()) {
             in_quotes = true;
             row_has_content = true;

@@ -18,9 +18,12 @@ namespace fs = std::filesystem;
 
 std::string to_string(Split split) {
     switch (split) {
-        case Split::train: return "train";
-        case Split::valid: return "valid";
-        case Split::test: return "test";
+        case Split::train:
+            return "train";
+        case Split::valid:
+            return "valid";
+        case Split::test:
+            return "test";
     }
     return "?";
 }
@@ -99,7 +102,8 @@ nlohmann::ordered_json dataset_stats(const Dataset& dataset) {
                                                   [](const Clip& c) { return !c.duration_seconds; });
     out["filtered"] = dataset.filtered;
     out["problems"] = nlohmann::ordered_json::array();
-    for (const Problem& p : dataset.problems) out["problems"].push_back({{"item", p.item}, {"reason", p.reason}});
+    for (const Problem& p : dataset.problems)
+        out["problems"].push_back({{"item", p.item}, {"reason", p.reason}});
     return out;
 }
 

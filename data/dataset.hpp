@@ -26,18 +26,19 @@ enum class MtatSplitRule { lee, folders };
 
 // Options shared by all loaders; each loader reads the fields that concern it.
 struct DatasetOptions {
-    std::filesystem::path audio_root{};              // where the audio lives, when not found next to the annotations
-    std::vector<std::filesystem::path> split_files{};// user-supplied splits (data/split.hpp), override the rest
-    std::uint64_t seed = 0;                          // seeded stratified split when a dataset has none
-    SplitFractions fractions{};                      // idem
-    bool check_audio = true;                         // skip (and report) clips whose audio file is missing
-    bool read_durations = false;                     // read every clip's duration from its header (for hours)
-    std::filesystem::path duration_cache{};          // TSV cache for those durations (empty: none)
-    int threads = 1;                                 // for reading audio headers
-    std::size_t mtat_top_n = 50;                     // MTAT vocabulary size
-    MtatSplitRule mtat_split = MtatSplitRule::lee;   // MTAT split rule
-    int jamendo_split = 0;                           // MTG-Jamendo data/splits/split-K
-    std::string jamendo_category{};                  // "", "genre", "instrument", "mood/theme"
+    std::filesystem::path audio_root{};  // where the audio lives, when not found next to the annotations
+    std::vector<std::filesystem::path>
+        split_files{};                       // user-supplied splits (data/split.hpp), override the rest
+    std::uint64_t seed = 0;                  // seeded stratified split when a dataset has none
+    SplitFractions fractions{};              // idem
+    bool check_audio = true;                 // skip (and report) clips whose audio file is missing
+    bool read_durations = false;             // read every clip's duration from its header (for hours)
+    std::filesystem::path duration_cache{};  // TSV cache for those durations (empty: none)
+    int threads = 1;                         // for reading audio headers
+    std::size_t mtat_top_n = 50;             // MTAT vocabulary size
+    MtatSplitRule mtat_split = MtatSplitRule::lee;  // MTAT split rule
+    int jamendo_split = 0;                          // MTG-Jamendo data/splits/split-K
+    std::string jamendo_category{};                 // "", "genre", "instrument", "mood/theme"
 };
 
 // Which part of the data a clip belongs to. Validation is spelled "valid" everywhere in mtag.
@@ -53,10 +54,10 @@ inline constexpr Split all_splits[] = {Split::train, Split::valid, Split::test};
 
 // One audio clip with its labels.
 struct Clip {
-    std::string id;                        // dataset key: MTAT clip_id, "blues.00012", "track_0000214", ...
-    std::filesystem::path audio_path;      // absolute or as the user gave it; loaders resolve relative paths
-    std::string relative_path;             // the path as written in the annotations (for split files)
-    std::vector<std::uint8_t> tags;        // multi-hot over Dataset::vocabulary (one-hot for genre data)
+    std::string id;                    // dataset key: MTAT clip_id, "blues.00012", "track_0000214", ...
+    std::filesystem::path audio_path;  // absolute or as the user gave it; loaders resolve relative paths
+    std::string relative_path;         // the path as written in the annotations (for split files)
+    std::vector<std::uint8_t> tags;    // multi-hot over Dataset::vocabulary (one-hot for genre data)
     Split split = Split::train;
     std::optional<double> duration_seconds;  // known from the annotations or the audio header
 };
@@ -87,7 +88,9 @@ struct Dataset {
     // Total hours of the clips whose duration is known.
     double hours() const;
     // Records a skipped item.
-    void skip(std::string item, std::string reason) { problems.push_back({std::move(item), std::move(reason)}); }
+    void skip(std::string item, std::string reason) {
+        problems.push_back({std::move(item), std::move(reason)});
+    }
     // Throws mtag::Error naming the source and the first problems when no clip is usable.
     void require_usable() const;
     // Multi-hot targets of one clip as floats (what BCE losses take).

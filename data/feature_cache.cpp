@@ -2,9 +2,9 @@
 
 #include "dsp/error.hpp"
 
+#include <unistd.h>
 #include <fstream>
 #include <sstream>
-#include <unistd.h>
 
 namespace mtag::data {
 
@@ -45,8 +45,9 @@ FeatureCache::FeatureCache(const fs::path& root, const dsp::FeatureConfig& confi
                         std::string("is not valid JSON (") + e.what() + "); delete the folder");
         }
         if (stored != canonical)
-            throw Error("feature cache '" + m_folder.string() + "'",
-                        "holds features of another config (hash collision or edited config.json); delete the folder");
+            throw Error(
+                "feature cache '" + m_folder.string() + "'",
+                "holds features of another config (hash collision or edited config.json); delete the folder");
         return;
     }
     const fs::path tmp = m_folder / ("config.json.tmp" + std::to_string(::getpid()));
@@ -90,8 +91,8 @@ dsp::MappedNpy FeatureCache::get_or_compute(const fs::path& audio,
     if (path.empty()) throw Error("audio file '" + audio.string() + "'", "does not exist");
     const dsp::FloatMatrix features = compute(audio);
     if (features.rows != m_bins)
-        throw Error("feature cache", "computed features have " + std::to_string(features.rows) + " bins, the config " +
-                                         std::to_string(m_bins));
+        throw Error("feature cache", "computed features have " + std::to_string(features.rows) +
+                                         " bins, the config " + std::to_string(m_bins));
     dsp::save_npy(path, features);
     ++m_misses;
     return dsp::MappedNpy(path);

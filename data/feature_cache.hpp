@@ -21,7 +21,7 @@
 namespace mtag::data {
 
 class FeatureCache {
-public:
+  public:
     // Creates ROOT/<hash>/ and its config.json, or checks the existing config.json. Throws mtag::Error
     // when the folder cannot be created or holds another config.
     FeatureCache(const std::filesystem::path& root, const dsp::FeatureConfig& config);
@@ -33,13 +33,14 @@ public:
     // The cached features of `audio`, memory-mapped, or nullopt when absent (or of the wrong shape).
     std::optional<dsp::MappedNpy> find(const std::filesystem::path& audio) const;
     // The cached features, computing and storing them first when absent. Thread-safe.
-    dsp::MappedNpy get_or_compute(const std::filesystem::path& audio,
-                                  const std::function<dsp::FloatMatrix(const std::filesystem::path&)>& compute);
+    dsp::MappedNpy get_or_compute(
+        const std::filesystem::path& audio,
+        const std::function<dsp::FloatMatrix(const std::filesystem::path&)>& compute);
 
     std::uint64_t hits() const { return m_hits; }
     std::uint64_t misses() const { return m_misses; }
 
-private:
+  private:
     std::filesystem::path m_folder;
     std::size_t m_bins = 0;
     mutable std::atomic<std::uint64_t> m_hits{0};

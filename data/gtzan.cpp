@@ -62,8 +62,10 @@ Dataset load_gtzan(const fs::path& path, const DatasetOptions& options) {
         for (const fs::path& file : files) {
             const std::string name = file.filename().string();
             std::smatch m;
-            if (!fs::is_regular_file(file) || !std::regex_match(name, m, clip_name) || m[1] != dataset.vocabulary[g]) {
-                dataset.skip(file.string(), "not a GTZAN clip (expected " + dataset.vocabulary[g] + ".000NN.wav/.au)");
+            if (!fs::is_regular_file(file) || !std::regex_match(name, m, clip_name) ||
+                m[1] != dataset.vocabulary[g]) {
+                dataset.skip(file.string(),
+                             "not a GTZAN clip (expected " + dataset.vocabulary[g] + ".000NN.wav/.au)");
                 continue;
             }
             if (!dsp::is_audio_extension(file)) {
@@ -84,8 +86,9 @@ Dataset load_gtzan(const fs::path& path, const DatasetOptions& options) {
               [](const Clip& a, const Clip& b) { return a.relative_path < b.relative_path; });
     for (std::size_t i = 1; i < dataset.clips.size();) {
         if (dataset.clips[i].id == dataset.clips[i - 1].id) {
-            dataset.skip(dataset.clips[i].audio_path.string(),
-                         "duplicate path: clip " + dataset.clips[i].id + " exists in two formats (the first is kept)");
+            dataset.skip(
+                dataset.clips[i].audio_path.string(),
+                "duplicate path: clip " + dataset.clips[i].id + " exists in two formats (the first is kept)");
             dataset.clips.erase(dataset.clips.begin() + static_cast<std::ptrdiff_t>(i));
         } else {
             ++i;

@@ -54,7 +54,8 @@ Source find_sources(const fs::path& path, const DatasetOptions& options, const C
     auto single_file = [&](const fs::path& folder) -> bool {
         for (bool own : {true, false}) {
             if (!own && category.file_suffix.empty()) break;
-            const fs::path file = folder / ("autotagging" + (own ? category.file_suffix : std::string()) + ".tsv");
+            const fs::path file =
+                folder / ("autotagging" + (own ? category.file_suffix : std::string()) + ".tsv");
             if (!fs::is_regular_file(file)) continue;
             source.files = {{file, std::nullopt}};
             source.filter_by_prefix = !own;
@@ -121,8 +122,9 @@ Dataset load_jamendo(const fs::path& path, const DatasetOptions& options) {
             if (row.fields.size() >= 1 && row.fields[0] == "TRACK_ID") continue;  // header
             const std::string where = file.filename().string() + ":" + std::to_string(row.line);
             if (row.fields.size() < 6) {
-                dataset.skip(where, "unreadable row: " + std::to_string(row.fields.size()) +
-                                        " fields, expected TRACK_ID ARTIST_ID ALBUM_ID PATH DURATION TAGS...");
+                dataset.skip(where,
+                             "unreadable row: " + std::to_string(row.fields.size()) +
+                                 " fields, expected TRACK_ID ARTIST_ID ALBUM_ID PATH DURATION TAGS...");
                 continue;
             }
             Track track;
@@ -138,7 +140,8 @@ Dataset load_jamendo(const fs::path& path, const DatasetOptions& options) {
             for (std::size_t f = 5; f < row.fields.size(); ++f) {
                 const std::string& tag = row.fields[f];
                 if (tag.empty()) continue;
-                if (source.filter_by_prefix && !category.tag_prefix.empty() && !tag.starts_with(category.tag_prefix))
+                if (source.filter_by_prefix && !category.tag_prefix.empty() &&
+                    !tag.starts_with(category.tag_prefix))
                     continue;
                 track.tags.push_back(tag);
             }
@@ -147,14 +150,17 @@ Dataset load_jamendo(const fs::path& path, const DatasetOptions& options) {
                 continue;
             }
             if (!seen.insert(track.clip.relative_path).second) {
-                dataset.skip(where, "duplicate path '" + track.clip.relative_path + "' (the first row is kept)");
+                dataset.skip(where,
+                             "duplicate path '" + track.clip.relative_path + "' (the first row is kept)");
                 continue;
             }
             vocabulary.insert(track.tags.begin(), track.tags.end());
             tracks.push_back(std::move(track));
         }
     }
-    if (no_tag > 0) dataset.filtered["no " + (options.jamendo_category.empty() ? "" : options.jamendo_category + " ") + "tag"] = no_tag;
+    if (no_tag > 0)
+        dataset.filtered["no " + (options.jamendo_category.empty() ? "" : options.jamendo_category + " ") +
+                         "tag"] = no_tag;
 
     // Audio root and file variant (PATH or PATH with .mp3 -> .low.mp3), judged on the first track.
     const fs::path data_folder = dataset.source.filename().string().starts_with("split-")
@@ -168,13 +174,22 @@ Dataset load_jamendo(const fs::path& path, const DatasetOptions& options) {
     bool use_low = false;
     if (!tracks.empty()) {
         std::vector<fs::path> roots;
-        if (!options.audio_root.empty()) roots = {options.audio_root};
-        else roots = {data_folder, data_folder / "audio", data_folder.parent_path() / "audio",
-                      data_folder / "raw_30s" / "audio", data_folder.parent_path() / "raw_30s" / "audio"};
+        if (!options.audio_root.empty())
+            roots = {options.audio_root};
+        else
+            roots = {data_folder, data_folder / "audio", data_folder.parent_path() / "audio",
+                     data_folder / "raw_30s" / "audio", data_folder.parent_path() / "raw_30s" / "audio"};
         const std::string& first = tracks.front().clip.relative_path;
         for (const fs::path& r : roots) {
-            if (fs::exists(r / first)) { root = r; break; }
-            if (fs::exists(r / low(first))) { root = r; use_low = true; break; }
+            if (fs::exists(r / first)) {
+                root = r;
+                break;
+            }
+            if (fs::exists(r / low(first))) {
+                root = r;
+                use_low = true;
+                break;
+            }
         }
     }
 

@@ -12,10 +12,14 @@ namespace fs = std::filesystem;
 
 std::string to_string(DatasetFormat format) {
     switch (format) {
-        case DatasetFormat::mtat: return "mtat";
-        case DatasetFormat::gtzan: return "gtzan";
-        case DatasetFormat::jamendo: return "jamendo";
-        case DatasetFormat::csv: return "csv";
+        case DatasetFormat::mtat:
+            return "mtat";
+        case DatasetFormat::gtzan:
+            return "gtzan";
+        case DatasetFormat::jamendo:
+            return "jamendo";
+        case DatasetFormat::csv:
+            return "csv";
     }
     return "?";
 }
@@ -48,9 +52,12 @@ DatasetFormat detect_format(const fs::path& path) {
 
 Dataset load_dataset(const fs::path& path, DatasetFormat format, const DatasetOptions& options) {
     switch (format) {
-        case DatasetFormat::mtat: return load_mtat(path, options);
-        case DatasetFormat::gtzan: return load_gtzan(path, options);
-        case DatasetFormat::jamendo: return load_jamendo(path, options);
+        case DatasetFormat::mtat:
+            return load_mtat(path, options);
+        case DatasetFormat::gtzan:
+            return load_gtzan(path, options);
+        case DatasetFormat::jamendo:
+            return load_jamendo(path, options);
         case DatasetFormat::csv:
             return load_manifest(fs::is_directory(path) ? path / "manifest.csv" : path, options);
     }

@@ -21,7 +21,8 @@ DatasetFormat parse_dataset_format(const std::string& name);
 DatasetFormat detect_format(const std::filesystem::path& path);
 
 // Loads `path` in `format`.
-Dataset load_dataset(const std::filesystem::path& path, DatasetFormat format, const DatasetOptions& options = {});
+Dataset load_dataset(const std::filesystem::path& path, DatasetFormat format,
+                     const DatasetOptions& options = {});
 
 // Detects the format, then loads.
 Dataset load_dataset(const std::filesystem::path& path, const DatasetOptions& options = {});

@@ -41,22 +41,26 @@ Dataset load_manifest(const fs::path& manifest, const DatasetOptions& options) {
     dataset.format = "csv";
     dataset.source = manifest;
     const std::vector<CsvRow> rows = read_csv(manifest, {.delimiter = ','});
-    if (rows.empty()) throw Error("manifest '" + manifest.string() + "'", "is empty (expected a header path,tags,split)");
+    if (rows.empty())
+        throw Error("manifest '" + manifest.string() + "'", "is empty (expected a header path,tags,split)");
     const CsvRow& header = rows.front();
     const int path_col = column_index(header, "path");
     const int tags_col = column_index(header, "tags");
     const int split_col = column_index(header, "split");
     const int duration_col = column_index(header, "duration");
     if (path_col < 0 || tags_col < 0)
-        throw Error("manifest '" + manifest.string() + "'",
-                    "the header needs columns 'path' and 'tags' (and optionally 'split', 'duration'); got '" +
-                        [&] {
-                            std::string s;
-                            for (const auto& f : header.fields) s += (s.empty() ? "" : ",") + f;
-                            return s;
-                        }() + "'");
+        throw Error(
+            "manifest '" + manifest.string() + "'",
+            "the header needs columns 'path' and 'tags' (and optionally 'split', 'duration'); got '" +
+                [&] {
+                    std::string s;
+                    for (const auto& f : header.fields) s += (s.empty() ? "" : ",") + f;
+                    return s;
+                }() +
+                "'");
     const fs::path base = manifest.parent_path();
-    const std::size_t needed = static_cast<std::size_t>(std::max({path_col, tags_col, split_col, duration_col})) + 1;
+    const std::size_t needed =
+        static_cast<std::size_t>(std::max({path_col, tags_col, split_col, duration_col})) + 1;
 
     std::vector<std::vector<std::string>> clip_tags;
     std::set<std::string> seen;
@@ -65,8 +69,8 @@ Dataset load_manifest(const fs::path& manifest, const DatasetOptions& options) {
         const CsvRow& row = rows[r];
         const std::string where = manifest.filename().string() + ":" + std::to_string(row.line);
         if (row.fields.size() < needed) {
-            dataset.skip(where, "unreadable row: " + std::to_string(row.fields.size()) + " fields, expected " +
-                                    std::to_string(header.fields.size()));
+            dataset.skip(where, "unreadable row: " + std::to_string(row.fields.size()) +
+                                    " fields, expected " + std::to_string(header.fields.size()));
             continue;
         }
         const std::string rel = trim(row.fields[path_col]);
@@ -91,7 +95,8 @@ Dataset load_manifest(const fs::path& manifest, const DatasetOptions& options) {
             try {
                 clip.duration_seconds = std::stod(row.fields[duration_col]);
             } catch (const std::exception&) {
-                dataset.skip(where, "unreadable row: duration '" + row.fields[duration_col] + "' is not a number");
+                dataset.skip(where,
+                             "unreadable row: duration '" + row.fields[duration_col] + "' is not a number");
                 continue;
             }
         }
@@ -125,8 +130,8 @@ Dataset load_manifest(const fs::path& manifest, const DatasetOptions& options) {
 
 void write_manifest(const fs::path& manifest, const std::vector<ManifestRow>& rows) {
     const fs::path base = fs::absolute(manifest).parent_path();
-    const bool with_duration =
-        std::any_of(rows.begin(), rows.end(), [](const ManifestRow& r) { return r.duration_seconds.has_value(); });
+    const bool with_duration = std::any_of(
+        rows.begin(), rows.end(), [](const ManifestRow& r) { return r.duration_seconds.has_value(); });
     std::ostringstream out;
     out.precision(10);
     out << "path,tags,split" << (with_duration ? ",duration" : "") << "\n";
@@ -161,7 +166,9 @@ void write_manifest(const fs::path& manifest, const std::vector<ManifestRow>& ro
 void write_manifest(const fs::path& manifest, const Dataset& dataset) {
     std::vector<ManifestRow> rows;
     for (const Clip& clip : dataset.clips) {
-        ManifestRow row{.path = fs::absolute(clip.audio_path), .tags = {}, .split = to_string(clip.split),
+        ManifestRow row{.path = fs::absolute(clip.audio_path),
+                        .tags = {},
+                        .split = to_string(clip.split),
                         .duration_seconds = clip.duration_seconds};
         for (std::size_t t = 0; t < clip.tags.size(); ++t)
             if (clip.tags[t]) row.tags.push_back(dataset.vocabulary[t]);

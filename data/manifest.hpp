@@ -20,16 +20,16 @@
 
 namespace mtag::data {
 
-// Loads a manifest (uses options.seed/fractions/split_files/check_audio/read_durations). Rows with a missing path, missing audio, an unknown split or a duplicate path are
-// skipped and reported in Dataset::problems; throws mtag::Error when the file cannot be read, has no
-// `path` column, or leaves no usable clip.
+// Loads a manifest (uses options.seed/fractions/split_files/check_audio/read_durations). Rows with a missing
+// path, missing audio, an unknown split or a duplicate path are skipped and reported in Dataset::problems;
+// throws mtag::Error when the file cannot be read, has no `path` column, or leaves no usable clip.
 Dataset load_manifest(const std::filesystem::path& manifest, const DatasetOptions& options = {});
 
 // One row of a manifest to write.
 struct ManifestRow {
     std::filesystem::path path{};  // written relative to the manifest's folder when it lies below it
     std::vector<std::string> tags{};
-    std::string split{};          // "train", "valid", "test", or empty to leave the split to the reader
+    std::string split{};  // "train", "valid", "test", or empty to leave the split to the reader
     std::optional<double> duration_seconds{};
 };
 

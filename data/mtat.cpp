@@ -28,7 +28,8 @@ fs::path find_annotations(const fs::path& path) {
     return path;
 }
 
-fs::path find_audio_root(const fs::path& annotations, const std::string& first_mp3, const DatasetOptions& options) {
+fs::path find_audio_root(const fs::path& annotations, const std::string& first_mp3,
+                         const DatasetOptions& options) {
     if (!options.audio_root.empty()) return options.audio_root;
     const fs::path folder = annotations.parent_path();
     const fs::path candidates[] = {folder, folder / "mp3", folder / "audio", folder.parent_path() / "mp3"};
@@ -69,7 +70,8 @@ Dataset load_mtat(const fs::path& path, const DatasetOptions& options) {
     std::vector<int> tag_cols;
     for (int c = 0; c < static_cast<int>(header.fields.size()); ++c)
         if (c != id_col && c != path_col) tag_cols.push_back(c);
-    if (tag_cols.empty()) throw Error("MTAT annotations '" + annotations.string() + "'", "has no tag columns");
+    if (tag_cols.empty())
+        throw Error("MTAT annotations '" + annotations.string() + "'", "has no tag columns");
 
     // Parse every row; column sums count all readable rows (the vocabulary is defined over all clips).
     struct Row {
@@ -82,8 +84,8 @@ Dataset load_mtat(const fs::path& path, const DatasetOptions& options) {
         const CsvRow& row = rows[r];
         const std::string where = name + ":" + std::to_string(row.line);
         if (row.fields.size() != header.fields.size()) {
-            dataset.skip(where, "unreadable row: " + std::to_string(row.fields.size()) + " fields, expected " +
-                                    std::to_string(header.fields.size()));
+            dataset.skip(where, "unreadable row: " + std::to_string(row.fields.size()) +
+                                    " fields, expected " + std::to_string(header.fields.size()));
             continue;
         }
         Row out{row.fields[id_col], row.fields[path_col], {}};
@@ -105,7 +107,8 @@ Dataset load_mtat(const fs::path& path, const DatasetOptions& options) {
     // Top-N by column sum, ties by column order (stable sort keeps the file's order).
     std::vector<std::size_t> order(tag_cols.size());
     std::iota(order.begin(), order.end(), std::size_t{0});
-    std::stable_sort(order.begin(), order.end(), [&](std::size_t a, std::size_t b) { return sums[a] > sums[b]; });
+    std::stable_sort(order.begin(), order.end(),
+                     [&](std::size_t a, std::size_t b) { return sums[a] > sums[b]; });
     order.resize(std::min(order.size(), options.mtat_top_n));
     for (std::size_t t : order) dataset.vocabulary.push_back(header.fields[tag_cols[t]]);
     const std::string top = "top-" + std::to_string(order.size());
@@ -131,7 +134,8 @@ Dataset load_mtat(const fs::path& path, const DatasetOptions& options) {
         if (options.split_files.empty()) {
             const std::optional<Split> split = folder_split(row.mp3);
             if (!split) {
-                dataset.skip(row.id, "unknown split: mp3_path '" + row.mp3 + "' is not under a hex folder 0-f");
+                dataset.skip(row.id,
+                             "unknown split: mp3_path '" + row.mp3 + "' is not under a hex folder 0-f");
                 continue;
             }
             clip.split = *split;

@@ -42,8 +42,8 @@ void RunningStats::add(std::span<const float> values, std::size_t bin) {
 
 void RunningStats::merge(const RunningStats& other) {
     if (other.bins() != bins())
-        throw Error("normalisation statistics", "cannot merge " + std::to_string(other.bins()) + " bins into " +
-                                                    std::to_string(bins()));
+        throw Error("normalisation statistics",
+                    "cannot merge " + std::to_string(other.bins()) + " bins into " + std::to_string(bins()));
     for (std::size_t b = 0; b < bins(); ++b) {
         if (other.m_count[b] == 0) continue;
         const double n_a = static_cast<double>(m_count[b]);
@@ -65,9 +65,12 @@ std::vector<double> RunningStats::variance() const {
 
 std::string to_string(NormalizationKind kind) {
     switch (kind) {
-        case NormalizationKind::per_bin: return "per_bin";
-        case NormalizationKind::global: return "global";
-        case NormalizationKind::per_sample: return "per_sample";
+        case NormalizationKind::per_bin:
+            return "per_bin";
+        case NormalizationKind::global:
+            return "global";
+        case NormalizationKind::per_sample:
+            return "per_sample";
     }
     return "?";
 }
@@ -98,8 +101,9 @@ void Normalization::apply(dsp::FloatMatrix& features) const {
         return;
     }
     if (features.rows != mean.size())
-        throw Error("normalisation", "features have " + std::to_string(features.rows) + " bins, the statistics " +
-                                         std::to_string(mean.size()) + " (front end differs from the model card)");
+        throw Error("normalisation", "features have " + std::to_string(features.rows) +
+                                         " bins, the statistics " + std::to_string(mean.size()) +
+                                         " (front end differs from the model card)");
     for (std::size_t b = 0; b < features.rows; ++b) {
         const float m = mean[b];
         const float inv = 1.0f / std::max(std[b], eps);
@@ -134,24 +138,30 @@ Normalization Normalization::from_json(const nlohmann::json& json) {
     try {
         Normalization out;
         const std::string kind = json.at("kind").get<std::string>();
-        if (kind == "per_bin") out.kind = NormalizationKind::per_bin;
-        else if (kind == "global") out.kind = NormalizationKind::global;
-        else if (kind == "per_sample") out.kind = NormalizationKind::per_sample;
-        else throw Error(where, "kind '" + kind + "', expected per_bin, global or per_sample");
+        if (kind == "per_bin")
+            out.kind = NormalizationKind::per_bin;
+        else if (kind == "global")
+            out.kind = NormalizationKind::global;
+        else if (kind == "per_sample")
+            out.kind = NormalizationKind::per_sample;
+        else
+            throw Error(where, "kind '" + kind + "', expected per_bin, global or per_sample");
         out.count = json.value("count", std::uint64_t{0});
         out.eps = json.value("eps", 1e-5f);
         out.mean = json.value("mean", std::vector<float>{});
         out.std = json.value("std", std::vector<float>{});
         const std::size_t expected = out.kind == NormalizationKind::per_sample ? 0
-                                     : out.kind == NormalizationKind::global  ? 1
-                                                                              : out.mean.size();
-        if (out.mean.size() != expected || out.std.size() != expected || (out.kind == NormalizationKind::per_bin && expected == 0))
+                                     : out.kind == NormalizationKind::global   ? 1
+                                                                               : out.mean.size();
+        if (out.mean.size() != expected || out.std.size() != expected ||
+            (out.kind == NormalizationKind::per_bin && expected == 0))
             throw Error(where, "got " + std::to_string(out.mean.size()) + " means and " +
                                    std::to_string(out.std.size()) + " stds for kind " + kind);
         for (std::size_t b = 0; b < out.mean.size(); ++b)
             if (!std::isfinite(out.mean[b]) || !std::isfinite(out.std[b]) || out.std[b] < 0)
                 throw Error(where, "bin " + std::to_string(b) + " has mean " + std::to_string(out.mean[b]) +
-                                       ", std " + std::to_string(out.std[b]) + " (expected finite, std >= 0)");
+                                       ", std " + std::to_string(out.std[b]) +
+                                       " (expected finite, std >= 0)");
         if (!(out.eps > 0)) throw Error(where, "eps must be > 0");
         return out;
     } catch (const nlohmann::json::exception& e) {
@@ -159,8 +169,8 @@ Normalization Normalization::from_json(const nlohmann::json& json) {
     }
 }
 
-Normalization compute_normalization(const Dataset& dataset, const ClipFeatureFn& features, NormalizationKind kind,
-                                    int threads) {
+Normalization compute_normalization(const Dataset& dataset, const ClipFeatureFn& features,
+                                    NormalizationKind kind, int threads) {
     if (kind == NormalizationKind::per_sample) return Normalization::from_stats(RunningStats(0), kind);
     const std::vector<std::size_t> train = dataset.indices(Split::train);
     if (train.empty()) throw Error("normalisation statistics", "the dataset has no training clip");
@@ -168,8 +178,10 @@ Normalization compute_normalization(const Dataset& dataset, const ClipFeatureFn&
     const dsp::FloatMatrix first = features(dataset.clips[train.front()]);
     const std::size_t bins = kind == NormalizationKind::global ? 1 : first.rows;
     auto add = [&](RunningStats& stats, const dsp::FloatMatrix& m) {
-        if (kind == NormalizationKind::global) stats.add(std::span<const float>(m.data));
-        else stats.add(m);
+        if (kind == NormalizationKind::global)
+            stats.add(std::span<const float>(m.data));
+        else
+            stats.add(m);
     };
     // Fixed blocks of clips, each accumulated in order, merged in block order: thread-count independent.
     constexpr std::size_t block = 32;
@@ -182,7 +194,8 @@ Normalization compute_normalization(const Dataset& dataset, const ClipFeatureFn&
     auto work = [&]() {
         for (std::size_t b = next++; b < n_blocks; b = next++) {
             try {
-                for (std::size_t i = b * block + (b == 0 ? 1 : 0); i < std::min(train.size(), (b + 1) * block); ++i)
+                for (std::size_t i = b * block + (b == 0 ? 1 : 0);
+                     i < std::min(train.size(), (b + 1) * block); ++i)
                     add(partial[b], features(dataset.clips[train[i]]));
             } catch (...) {
                 std::lock_guard lock(failure_mutex);

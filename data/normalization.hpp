@@ -24,7 +24,7 @@ namespace mtag::data {
 // Mean and sum of squared deviations per bin, updated batch by batch in double precision.
 // ref: Welford 1962; Chan, Golub & LeVeque 1979 (pairwise combination of partial statistics)
 class RunningStats {
-public:
+  public:
     explicit RunningStats(std::size_t bins = 0);
 
     // Adds the frames of a [bins, frames] matrix: row b updates bin b. Throws when the row count differs.
@@ -41,7 +41,7 @@ public:
     // Population variance per bin.
     std::vector<double> variance() const;
 
-private:
+  private:
     std::vector<double> m_mean;
     std::vector<double> m_m2;  // sum of squared deviations from the mean
     std::vector<std::uint64_t> m_count;
@@ -79,7 +79,7 @@ using ClipFeatureFn = std::function<dsp::FloatMatrix(const Clip&)>;
 // a valid or test clip. Clips are processed in blocks on `threads` threads and merged in dataset
 // order, so the result does not depend on the thread count. per_sample returns empty statistics
 // without touching the data.
-Normalization compute_normalization(const Dataset& dataset, const ClipFeatureFn& features, NormalizationKind kind,
-                                    int threads = 1);
+Normalization compute_normalization(const Dataset& dataset, const ClipFeatureFn& features,
+                                    NormalizationKind kind, int threads = 1);
 
 }  // namespace mtag::data

@@ -27,7 +27,8 @@ inline void write_tone(const std::filesystem::path& path, double seconds, int sa
     audio.channels = 1;
     audio.samples.resize(static_cast<std::size_t>(std::llround(seconds * sample_rate)));
     for (std::size_t i = 0; i < audio.samples.size(); ++i)
-        audio.samples[i] = amplitude * static_cast<float>(std::sin(2 * std::numbers::pi * hz * i / sample_rate));
+        audio.samples[i] =
+            amplitude * static_cast<float>(std::sin(2 * std::numbers::pi * hz * i / sample_rate));
     dsp::save_audio(path, audio);
 }
 

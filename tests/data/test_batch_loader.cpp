@@ -125,10 +125,12 @@ TEST_CASE("batch_loader: the prefetch window bounds the work ahead of a slow con
     std::vector<std::size_t> all(200);
     for (std::size_t i = 0; i < 200; ++i) all[i] = i;
     std::atomic<int> produced{0};
-    BatchLoader loader(d, all, [&](const Clip& c, const SampleContext& ctx, Sample& out) {
-        sample_fn(c, ctx, out);
-        ++produced;
-    }, {.batch_size = 4, .workers = 3, .prefetch = 2});
+    BatchLoader loader(d, all,
+                       [&](const Clip& c, const SampleContext& ctx, Sample& out) {
+                           sample_fn(c, ctx, out);
+                           ++produced;
+                       },
+                       {.batch_size = 4, .workers = 3, .prefetch = 2});
     loader.start_epoch(0);
     std::this_thread::sleep_for(std::chrono::milliseconds(100));
     CHECK(produced.load() <= 2 * 4);  // never more than prefetch batches ahead
@@ -141,18 +143,26 @@ TEST_CASE("batch_loader: the prefetch window bounds the work ahead of a slow con
 
 TEST_CASE("batch_loader: a failing clip surfaces as an error from next(); bad options are rejected") {
     const Dataset d = make_dataset(10);
-    BatchLoader loader(d, {0, 1, 2, 3, 4, 5, 6, 7, 8, 9}, [](const Clip& c, const SampleContext& ctx, Sample& out) {
-        if (c.id == "7") throw mtag::Error("audio file '7.wav'", "cannot be decoded");
-        sample_fn(c, ctx, out);
-    }, {.batch_size = 2, .workers = 2, .shuffle = false});
+    BatchLoader loader(d, {0, 1, 2, 3, 4, 5, 6, 7, 8, 9},
+                       [](const Clip& c, const SampleContext& ctx, Sample& out) {
+                           if (c.id == "7") throw mtag::Error("audio file '7.wav'", "cannot be decoded");
+                           sample_fn(c, ctx, out);
+                       },
+                       {.batch_size = 2, .workers = 2, .shuffle = false});
     loader.start_epoch(0);
-    CHECK_THROWS_WITH([&] { while (loader.next()) {} }(), Catch::Contains("7.wav"));
+    CHECK_THROWS_WITH(
+        [&] {
+            while (loader.next()) {
+            }
+        }(),
+        Catch::Contains("7.wav"));
     CHECK_THROWS_AS(BatchLoader(d, {}, sample_fn, {}), mtag::Error);
     CHECK_THROWS_AS(BatchLoader(d, {0}, sample_fn, {.batch_size = 0}), mtag::Error);
     CHECK_THROWS_AS(BatchLoader(d, {99}, sample_fn, {}), mtag::Error);
-    BatchLoader shapes(d, {0, 1}, [](const Clip& c, const SampleContext&, Sample& out) {
-        out.input.resize(1, c.id == "0" ? 3 : 4);
-    }, {.batch_size = 2, .workers = 1, .shuffle = false});
+    BatchLoader shapes(
+        d, {0, 1},
+        [](const Clip& c, const SampleContext&, Sample& out) { out.input.resize(1, c.id == "0" ? 3 : 4); },
+        {.batch_size = 2, .workers = 1, .shuffle = false});
     shapes.start_epoch(0);
     CHECK_THROWS_WITH(shapes.next(), Catch::Contains("shaped [1, 4]"));
 }

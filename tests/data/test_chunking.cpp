@@ -51,7 +51,8 @@ TEST_CASE("chunking: clip score is the mean of per-chunk sigmoid or softmax outp
     const auto sig = average_chunk_scores(logits, 2, ChunkActivation::sigmoid);
     CHECK(sig[0] == Approx(0.5));
     CHECK(sig[1] == Approx(0.5));
-    const auto soft = average_chunk_scores(std::vector<float>{0.0f, 0.0f, 1000.0f, 0.0f}, 2, ChunkActivation::softmax);
+    const auto soft =
+        average_chunk_scores(std::vector<float>{0.0f, 0.0f, 1000.0f, 0.0f}, 2, ChunkActivation::softmax);
     CHECK(soft[0] == Approx(0.75));
     CHECK(soft[1] == Approx(0.25));
     CHECK_THROWS(average_chunk_scores(std::vector<float>{1, 2, 3}, 2, ChunkActivation::sigmoid));

@@ -36,7 +36,7 @@ struct Fixture {
         config.top_db = -1.0;  // clipping depends on the whole input's maximum; off for exact comparisons
         dataset.vocabulary = {"x"};
         for (int i = 0; i < 3; ++i) {
-            const fs::path path = dir / ("c" + std::to_string(i) + ".wav");
+            const fs::path path = dir / (std::string("c") + std::to_string(i) + ".wav");
             write_chirp(path, i == 2 ? 0.3 : 3.0);  // clip 2 is shorter than a chunk
             Clip clip{std::to_string(i), path, path.filename().string(), {1}, Split::train, {}};
             if (i == 1) clip.duration_seconds = 3.0;  // decodes only the window
@@ -51,7 +51,8 @@ struct Fixture {
     }
 };
 
-Sample run(const SampleFn& fn, const Dataset& d, std::size_t clip, std::uint64_t seed, std::size_t repeat = 0) {
+Sample run(const SampleFn& fn, const Dataset& d, std::size_t clip, std::uint64_t seed,
+           std::size_t repeat = 0) {
     Sample s;
     fn(d.clips[clip], {.clip_index = clip, .epoch = 0, .repeat = repeat, .seed = seed}, s);
     return s;
@@ -64,7 +65,8 @@ TEST_CASE("clip_pipeline: random training crops are seeded and match the full cl
     const ClipPipelineOptions options{.features = f.config, .chunking = {.length = 64}};
     const SampleFn fn = make_clip_sample_fn(options, make_front_end(f.config));
     for (std::size_t clip : {0, 1}) {
-        const Sample a = run(fn, f.dataset, clip, 11), b = run(fn, f.dataset, clip, 11), c = run(fn, f.dataset, clip, 12);
+        const Sample a = run(fn, f.dataset, clip, 11), b = run(fn, f.dataset, clip, 11),
+                     c = run(fn, f.dataset, clip, 12);
         REQUIRE(a.input.rows == 96);
         REQUIRE(a.input.cols == 64);
         CHECK(a.input.data == b.input.data);
@@ -75,7 +77,8 @@ TEST_CASE("clip_pipeline: random training crops are seeded and match the full cl
         for (std::size_t offset = 0; offset + 64 <= full.cols; ++offset) {
             double err = 0.0;
             for (std::size_t bin = 0; bin < 96; bin += 5)
-                for (std::size_t t = 4; t < 60; t += 7) err = std::max(err, std::abs(double(a.input(bin, t)) - full(bin, offset + t)));
+                for (std::size_t t = 4; t < 60; t += 7)
+                    err = std::max(err, std::abs(double(a.input(bin, t)) - full(bin, offset + t)));
             best = std::min(best, err);
         }
         CHECK(best < 0.05);  // dB
@@ -88,10 +91,11 @@ TEST_CASE("clip_pipeline: random training crops are seeded and match the full cl
 TEST_CASE("clip_pipeline: evaluation chunks from the cache equal columns of the full features") {
     Fixture f;
     FeatureCache cache(f.dir / "cache", f.config);
-    ClipPipelineOptions options{.features = f.config,
-                                .chunking = {.length = 64, .eval = EvalChunking::evenly_spaced, .eval_chunks = 4},
-                                .train = false,
-                                .cache = &cache};
+    ClipPipelineOptions options{
+        .features = f.config,
+        .chunking = {.length = 64, .eval = EvalChunking::evenly_spaced, .eval_chunks = 4},
+        .train = false,
+        .cache = &cache};
     const SampleFn fn = make_clip_sample_fn(options, make_front_end(f.config));
     const auto full = f.full_features(0);
     const auto offsets = eval_chunk_offsets(full.cols, options.chunking);
@@ -99,7 +103,8 @@ TEST_CASE("clip_pipeline: evaluation chunks from the cache equal columns of the 
     for (std::size_t k = 0; k < 4; ++k) {
         const Sample s = run(fn, f.dataset, 0, 99, k);
         for (std::size_t bin = 0; bin < 96; bin += 19)
-            for (std::size_t t = 0; t < 64; t += 9) CHECK(s.input(bin, t) == Approx(full(bin, offsets[k] + t)).margin(1e-4));
+            for (std::size_t t = 0; t < 64; t += 9)
+                CHECK(s.input(bin, t) == Approx(full(bin, offsets[k] + t)).margin(1e-4));
     }
     CHECK(cache.misses() == 1);
     CHECK(cache.hits() == 3);
@@ -107,18 +112,20 @@ TEST_CASE("clip_pipeline: evaluation chunks from the cache equal columns of the 
 
 TEST_CASE("clip_pipeline: augmentation acts on the waveform; normalisation on the features") {
     Fixture f;
-    const mtag::dsp::AugmentPipeline gain(nlohmann::json::parse(R"({"transforms": [{"type": "gain", "p": 1.0, "gain_db": [6, 6]}]})"));
+    const mtag::dsp::AugmentPipeline gain(
+        nlohmann::json::parse(R"({"transforms": [{"type": "gain", "p": 1.0, "gain_db": [6, 6]}]})"));
     mtag::dsp::FeatureConfig config = f.config;
-    const SampleFn plain = make_clip_sample_fn({.features = config, .chunking = {.length = 32}}, make_front_end(config));
-    const SampleFn louder =
-        make_clip_sample_fn({.features = config, .chunking = {.length = 32}, .augment = &gain}, make_front_end(config));
+    const SampleFn plain =
+        make_clip_sample_fn({.features = config, .chunking = {.length = 32}}, make_front_end(config));
+    const SampleFn louder = make_clip_sample_fn(
+        {.features = config, .chunking = {.length = 32}, .augment = &gain}, make_front_end(config));
     const Sample a = run(plain, f.dataset, 1, 5), b = run(louder, f.dataset, 1, 5);
     CHECK(b.input(20, 16) - a.input(20, 16) == Approx(6.0).margin(0.01));
     Normalization norm;
     norm.mean.assign(96, 10.0f);
     norm.std.assign(96, 2.0f);
-    const SampleFn normalised =
-        make_clip_sample_fn({.features = config, .chunking = {.length = 32}, .normalization = &norm}, make_front_end(config));
+    const SampleFn normalised = make_clip_sample_fn(
+        {.features = config, .chunking = {.length = 32}, .normalization = &norm}, make_front_end(config));
     const Sample c = run(normalised, f.dataset, 1, 5);
     CHECK(c.input(20, 16) == Approx((a.input(20, 16) - 10.0f) / 2.0f));
     mtag::dsp::FeatureConfig bad = config;

@@ -6,7 +6,8 @@
 using namespace mtag::data;
 
 TEST_CASE("csv: quoted fields keep commas, quotes and line breaks") {
-    const auto rows = parse_csv("path,tags,split\n\"a, b.wav\",\"x;y\",train\n\"say \"\"hi\"\"\",\"two\nlines\",test\n");
+    const auto rows =
+        parse_csv("path,tags,split\n\"a, b.wav\",\"x;y\",train\n\"say \"\"hi\"\"\",\"two\nlines\",test\n");
     REQUIRE(rows.size() == 3);
     CHECK(rows[1].fields == std::vector<std::string>{"a, b.wav", "x;y", "train"});
     CHECK(rows[2].fields[0] == "say \"hi\"");
@@ -15,7 +16,9 @@ TEST_CASE("csv: quoted fields keep commas, quotes and line breaks") {
 }
 
 TEST_CASE("csv: CRLF, BOM, empty fields, blank lines and no final newline") {
-    const auto rows = parse_csv("\xEF\xBB\xBF" "a,b,c\r\n1,,3\r\n\r\n,,\r\nlast,row,x");
+    const auto rows = parse_csv(
+        "\xEF\xBB\xBF"
+        "a,b,c\r\n1,,3\r\n\r\n,,\r\nlast,row,x");
     REQUIRE(rows.size() == 4);
     CHECK(rows[0].fields[0] == "a");
     CHECK(rows[1].fields == std::vector<std::string>{"1", "", "3"});
@@ -39,14 +42,18 @@ TEST_CASE("csv: unquoted TSV treats quotes literally") {
 }
 
 TEST_CASE("csv: malformed quoting is an error naming the line") {
-    CHECK_THROWS_WITH(parse_csv("a,b\n\"open,2\n", {}, "m.csv"), Catch::Contains("m.csv:2") && Catch::Contains("never closed"));
+    CHECK_THROWS_WITH(parse_csv("a,b\n\"open,2\n", {}, "m.csv"),
+                      Catch::Contains("m.csv:2") && Catch::Contains("never closed"));
     CHECK_THROWS_WITH(parse_csv("\"a\"x,b\n", {}, "m.csv"), Catch::Contains("m.csv:1"));
 }
 
 TEST_CASE("csv: escape round-trips through the parser") {
     const std::vector<std::string> fields = {"plain", "with,comma", "with \"quote\"", "multi\nline", ""};
     std::string line;
-    for (const auto& f : fields) line += (line.empty() ? "" : ",") + csv_escape(f);
+    for (const auto& f : fields) {
+        if (!line.empty()) line += ",";
+        line += csv_escape(f);
+    }
     const auto rows = parse_csv(line + "\n", {.skip_empty_lines = false});
     REQUIRE(rows.size() == 1);
     CHECK(rows[0].fields == fields);

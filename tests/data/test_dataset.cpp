@@ -60,7 +60,8 @@ TEST_CASE("dataset: drop_untagged_clips prunes tags and clips; require_usable ex
     empty.format = "csv";
     empty.source = "m.csv";
     empty.skip("a.wav", "missing audio");
-    CHECK_THROWS_WITH(empty.require_usable(), Catch::Contains("m.csv") && Catch::Contains("a.wav: missing audio"));
+    CHECK_THROWS_WITH(empty.require_usable(),
+                      Catch::Contains("m.csv") && Catch::Contains("a.wav: missing audio"));
 }
 
 TEST_CASE("dataset: fill_durations reads headers, reports unreadable files, uses its cache") {
@@ -70,7 +71,8 @@ TEST_CASE("dataset: fill_durations reads headers, reports unreadable files, uses
     mtag::test::write_text(dir / "bad.wav", "not audio at all");
     Dataset d;
     d.vocabulary = {"x"};
-    for (const char* name : {"a.wav", "b.wav", "bad.wav"}) d.clips.push_back({name, dir / name, name, {1}, Split::train, {}});
+    for (const char* name : {"a.wav", "b.wav", "bad.wav"})
+        d.clips.push_back({name, dir / name, name, {1}, Split::train, {}});
     fill_durations(d, 2, dir / "cache.tsv");
     REQUIRE(d.clips.size() == 2);
     CHECK(*d.clips[0].duration_seconds == Approx(0.5));

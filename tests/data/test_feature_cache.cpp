@@ -18,7 +18,8 @@ struct Counter {
     mtag::dsp::FloatMatrix compute(const fs::path& audio, std::size_t bins) {
         ++calls;
         mtag::dsp::FloatMatrix m(bins, 5);
-        for (std::size_t i = 0; i < m.size(); ++i) m.data[i] = static_cast<float>(fs::file_size(audio) % 997 + i);
+        for (std::size_t i = 0; i < m.size(); ++i)
+            m.data[i] = static_cast<float>(fs::file_size(audio) % 997 + i);
         return m;
     }
 };
@@ -60,7 +61,8 @@ TEST_CASE("feature_cache: a changed config or a changed audio file never reads s
     Counter counter;
     cache96.get_or_compute(dir / "a.wav", [&](const fs::path& p) { return counter.compute(p, 96); });
     CHECK_FALSE(cache64.find(dir / "a.wav"));
-    const auto m64 = cache64.get_or_compute(dir / "a.wav", [&](const fs::path& p) { return counter.compute(p, 64); });
+    const auto m64 =
+        cache64.get_or_compute(dir / "a.wav", [&](const fs::path& p) { return counter.compute(p, 64); });
     CHECK(counter.calls == 2);
     CHECK(m64.shape()[0] == 64);
     // Rewrite the audio (another length, a later mtime): the old entry is not used.
@@ -69,7 +71,8 @@ TEST_CASE("feature_cache: a changed config or a changed audio file never reads s
     fs::last_write_time(dir / "a.wav", fs::last_write_time(dir / "a.wav") + std::chrono::seconds(3));
     CHECK(cache96.entry_path(dir / "a.wav") != old_entry);
     CHECK_FALSE(cache96.find(dir / "a.wav"));
-    const auto fresh = cache96.get_or_compute(dir / "a.wav", [&](const fs::path& p) { return counter.compute(p, 96); });
+    const auto fresh =
+        cache96.get_or_compute(dir / "a.wav", [&](const fs::path& p) { return counter.compute(p, 96); });
     CHECK(counter.calls == 3);
     CHECK(fresh.values()[0] == static_cast<float>(fs::file_size(dir / "a.wav") % 997));
     // Features of the wrong shape under the right name are recomputed, not served.
@@ -78,8 +81,9 @@ TEST_CASE("feature_cache: a changed config or a changed audio file never reads s
     cache96.get_or_compute(dir / "a.wav", [&](const fs::path& p) { return counter.compute(p, 96); });
     CHECK(counter.calls == 4);
     // A front end that disagrees with the config is an error, not a cache entry.
-    CHECK_THROWS_WITH(cache64.get_or_compute(dir / "a.wav", [&](const fs::path&) { return mtag::dsp::FloatMatrix(3, 3); }),
-                      Catch::Contains("3 bins"));
+    CHECK_THROWS_WITH(
+        cache64.get_or_compute(dir / "a.wav", [&](const fs::path&) { return mtag::dsp::FloatMatrix(3, 3); }),
+        Catch::Contains("3 bins"));
 }
 
 TEST_CASE("feature_cache: a tampered config.json is refused; concurrent use is safe") {
@@ -90,14 +94,16 @@ TEST_CASE("feature_cache: a tampered config.json is refused; concurrent use is s
     CHECK_THROWS_WITH(FeatureCache(dir / "cache", config), Catch::Contains("another config"));
     fs::remove(cache.folder() / "config.json");
     FeatureCache again(dir / "cache", config);
-    for (int i = 0; i < 4; ++i) mtag::test::write_tone(dir / ("c" + std::to_string(i) + ".wav"), 0.1 + 0.05 * i);
+    for (int i = 0; i < 4; ++i)
+        mtag::test::write_tone(dir / (std::string("c") + std::to_string(i) + ".wav"), 0.1 + 0.05 * i);
     Counter counter;
     std::vector<std::thread> threads;
     for (int t = 0; t < 4; ++t)
         threads.emplace_back([&] {
             for (int i = 0; i < 4; ++i) {
-                const auto m = again.get_or_compute(dir / ("c" + std::to_string(i) + ".wav"),
-                                                    [&](const fs::path& p) { return counter.compute(p, 96); });
+                const auto m =
+                    again.get_or_compute(dir / (std::string("c") + std::to_string(i) + ".wav"),
+                                         [&](const fs::path& p) { return counter.compute(p, 96); });
                 CHECK(m.shape()[0] == 96);
             }
         });

@@ -45,10 +45,13 @@ TEST_CASE("gtzan: genres_original layout, split lists, bad files reported") {
     mtag::test::write_text(dir / "genres_original" / "jazz" / "jazz.00054.wav", "RIFF garbage, not audio");
     mtag::test::write_text(dir / "genres_original" / "rock" / "notes.txt", "x");
     // mtag writes no .au; libsndfile reads by content, so a renamed WAV stands in for one.
-    fs::copy_file(dir / "genres_original" / "rock" / "rock.00001.wav", dir / "genres_original" / "rock" / "rock.00001.au");
-    mtag::test::write_text(dir / "splits" / "train_filtered.txt", "blues/blues.00000.wav\nblues/blues.00001.wav\njazz/jazz.00002.wav\n");
+    fs::copy_file(dir / "genres_original" / "rock" / "rock.00001.wav",
+                  dir / "genres_original" / "rock" / "rock.00001.au");
+    mtag::test::write_text(dir / "splits" / "train_filtered.txt",
+                           "blues/blues.00000.wav\nblues/blues.00001.wav\njazz/jazz.00002.wav\n");
     mtag::test::write_text(dir / "splits" / "valid_filtered.txt", "rock/rock.00001.au\n");
-    mtag::test::write_text(dir / "splits" / "test_filtered.txt", "jazz/jazz.00054.wav\nrock/rock.00009.wav\n");
+    mtag::test::write_text(dir / "splits" / "test_filtered.txt",
+                           "jazz/jazz.00054.wav\nrock/rock.00009.wav\n");
     const Dataset d = load_gtzan(dir, {.split_files = {dir / "splits"}});
     CHECK(d.count(Split::train) == 3);
     CHECK(d.count(Split::valid) == 1);

@@ -15,8 +15,8 @@ const char* header = "TRACK_ID\tARTIST_ID\tALBUM_ID\tPATH\tDURATION\tTAGS\n";
 
 std::string row(int id, const std::string& tags, double duration = 30.5) {
     const std::string folder = std::to_string(id % 100);
-    return "track_" + std::to_string(id) + "\tartist_1\talbum_1\t" + folder + "/" + std::to_string(id) + ".mp3\t" +
-           std::to_string(duration) + "\t" + tags + "\n";
+    return "track_" + std::to_string(id) + "\tartist_1\talbum_1\t" + folder + "/" + std::to_string(id) +
+           ".mp3\t" + std::to_string(duration) + "\t" + tags + "\n";
 }
 
 // A repository clone: data/splits/split-0/autotagging-{train,validation,test}.tsv and audio/NN/ID.low.mp3.
@@ -32,7 +32,8 @@ fs::path make_tree(const std::string& name) {
     mtag::test::write_text(split / "autotagging-test.tsv",
                            std::string(header) + row(301, "genre---pop") + row(302, "genre---jazz"));
     for (int id : {101, 102, 103, 201, 301})
-        mtag::test::write_text(dir / "audio" / std::to_string(id % 100) / (std::to_string(id) + ".low.mp3"), "mp3");
+        mtag::test::write_text(dir / "audio" / std::to_string(id % 100) / (std::to_string(id) + ".low.mp3"),
+                               "mp3");
     return dir;
 }
 
@@ -44,8 +45,9 @@ TEST_CASE("jamendo: split-K layout, prefixed tags, .low.mp3 audio, problems") {
     CHECK(d.count(Split::train) == 3);
     CHECK(d.count(Split::valid) == 1);
     CHECK(d.count(Split::test) == 1);  // 302 has no audio
-    CHECK(d.vocabulary == std::vector<std::string>{"genre---jazz", "genre---pop", "genre---rock", "instrument---guitar",
-                                                   "instrument---piano", "mood/theme---happy", "mood/theme---sad"});
+    CHECK(d.vocabulary == std::vector<std::string>{"genre---jazz", "genre---pop", "genre---rock",
+                                                   "instrument---guitar", "instrument---piano",
+                                                   "mood/theme---happy", "mood/theme---sad"});
     CHECK(d.clips[0].audio_path == dir / "audio" / "1" / "101.low.mp3");
     CHECK(d.clips[0].duration_seconds == Approx(30.5));
     CHECK(d.hours() == Approx(5 * 30.5 / 3600));
@@ -69,7 +71,8 @@ TEST_CASE("jamendo: a single autotagging.tsv gets a seeded split; missing layout
     std::string text = header;
     for (int id = 0; id < 10; ++id) {
         text += row(id, id < 5 ? "genre---rock" : "genre---pop");
-        mtag::test::write_text(dir / "audio" / std::to_string(id % 100) / (std::to_string(id) + ".mp3"), "mp3");
+        mtag::test::write_text(dir / "audio" / std::to_string(id % 100) / (std::to_string(id) + ".mp3"),
+                               "mp3");
     }
     mtag::test::write_text(dir / "data" / "autotagging.tsv", text);
     CHECK(looks_like_jamendo(dir));

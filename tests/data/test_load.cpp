@@ -10,14 +10,16 @@ namespace fs = std::filesystem;
 TEST_CASE("load: format detection from files and folders") {
     const auto dir = mtag::test::fresh_dir("detect");
     mtag::test::write_text(dir / "mtat" / "annotations_final.csv", "\"clip_id\"\t\"mp3_path\"\n");
-    mtag::test::write_text(dir / "jam" / "data" / "splits" / "split-0" / "autotagging-train.tsv", "TRACK_ID\n");
+    mtag::test::write_text(dir / "jam" / "data" / "splits" / "split-0" / "autotagging-train.tsv",
+                           "TRACK_ID\n");
     mtag::test::write_tone(dir / "gtzan" / "genres" / "rock" / "rock.00000.wav", 0.05);
     mtag::test::write_text(dir / "synth" / "manifest.csv", "path,tags,split\n");
     mtag::test::write_text(dir / "other.csv", "path,tags\n");
     CHECK(detect_format(dir / "mtat") == DatasetFormat::mtat);
     CHECK(detect_format(dir / "mtat" / "annotations_final.csv") == DatasetFormat::mtat);
     CHECK(detect_format(dir / "jam") == DatasetFormat::jamendo);
-    CHECK(detect_format(dir / "jam" / "data" / "splits" / "split-0" / "autotagging-train.tsv") == DatasetFormat::jamendo);
+    CHECK(detect_format(dir / "jam" / "data" / "splits" / "split-0" / "autotagging-train.tsv") ==
+          DatasetFormat::jamendo);
     CHECK(detect_format(dir / "gtzan") == DatasetFormat::gtzan);
     CHECK(detect_format(dir / "gtzan" / "genres") == DatasetFormat::gtzan);
     CHECK(detect_format(dir / "synth") == DatasetFormat::csv);

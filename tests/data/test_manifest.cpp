@@ -60,7 +60,8 @@ TEST_CASE("manifest: bad rows are skipped and reported with their reason") {
 TEST_CASE("manifest: nothing usable or no path column is a clear error") {
     const auto dir = mtag::test::fresh_dir("manifest_empty");
     mtag::test::write_text(dir / "m.csv", "path,tags,split\nnone.wav,x,train\n");
-    CHECK_THROWS_WITH(load_manifest(dir / "m.csv"), Catch::Contains("no usable clip") && Catch::Contains("missing audio"));
+    CHECK_THROWS_WITH(load_manifest(dir / "m.csv"),
+                      Catch::Contains("no usable clip") && Catch::Contains("missing audio"));
     mtag::test::write_text(dir / "n.csv", "file,label\na.wav,x\n");
     CHECK_THROWS_WITH(load_manifest(dir / "n.csv"), Catch::Contains("'path' and 'tags'"));
 }
@@ -69,7 +70,7 @@ TEST_CASE("manifest: without a split column the split is seeded, stratified 70/1
     const auto dir = mtag::test::fresh_dir("manifest_nosplit");
     std::string text = "path,tags\n";
     for (int i = 0; i < 20; ++i) {
-        const std::string name = "c" + std::to_string(i) + ".wav";
+        const std::string name = std::string("c") + std::to_string(i) + ".wav";
         mtag::test::write_text(dir / name, "not decoded");  // existence is all the loader checks here
         text += name + "," + (i < 10 ? "rock" : "jazz") + "\n";
     }

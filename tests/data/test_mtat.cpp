@@ -21,19 +21,20 @@ struct Row {
     double seconds;
 };
 const Row rows[] = {
-    {"1", {1, 1, 0, 0, 0}, '0', 30}, {"2", {1, 0, 1, 0, 0}, '3', 30}, {"3", {0, 1, 0, 0, 0}, 'b', 30},
+    {"1", {1, 1, 0, 0, 0}, '0', 30}, {"2", {1, 0, 1, 0, 0}, '3', 30},     {"3", {0, 1, 0, 0, 0}, 'b', 30},
     {"4", {0, 0, 0, 0, 1}, 'a', 30},  // no top-3 tag: folders keeps it, lee drops it
-    {"5", {1, 1, 1, 1, 0}, 'c', 30}, {"6", {0, 0, 1, 1, 0}, 'c', 30},
-    {"7", {1, 1, 0, 0, 0}, 'd', 30}, {"8", {1, 0, 1, 0, 0}, 'e', 10},  // too short for lee
-    {"9", {0, 1, 0, 0, 0}, 'f', 30},
-    {"35644", {1, 1, 0, 0, 0}, 'f', 30},  // a known broken clip id
+    {"5", {1, 1, 1, 1, 0}, 'c', 30}, {"6", {0, 0, 1, 1, 0}, 'c', 30},     {"7", {1, 1, 0, 0, 0}, 'd', 30},
+    {"8", {1, 0, 1, 0, 0}, 'e', 10},                                       // too short for lee
+    {"9", {0, 1, 0, 0, 0}, 'f', 30}, {"35644", {1, 1, 0, 0, 0}, 'f', 30},  // a known broken clip id
 };
 
 fs::path make_tree(const std::string& name) {
     const auto dir = mtag::test::fresh_dir(name);
-    std::string text = "\"clip_id\"\t\"guitar\"\t\"classical\"\t\"no voice\"\t\"slow\"\t\"techno\"\t\"mp3_path\"\n";
+    std::string text =
+        "\"clip_id\"\t\"guitar\"\t\"classical\"\t\"no voice\"\t\"slow\"\t\"techno\"\t\"mp3_path\"\n";
     for (const Row& r : rows) {
-        const std::string mp3 = std::string(1, r.folder) + "/artist_" + r.id + "-album, vol 1-01-song-30-59.mp3";
+        const std::string mp3 =
+            std::string(1, r.folder) + "/artist_" + r.id + "-album, vol 1-01-song-30-59.mp3";
         text += std::string("\"") + r.id + "\"";
         for (int t : r.tags) text += "\t\"" + std::to_string(t) + "\"";
         text += "\t\"" + mp3 + "\"\n";
@@ -50,7 +51,8 @@ TEST_CASE("mtat: vocabulary is top-N by column sum, ties by column order") {
     const auto dir = make_tree("mtat_vocab");
     const Dataset d = load_mtat(dir, {.mtat_top_n = 3, .mtat_split = MtatSplitRule::folders});
     CHECK(d.vocabulary == std::vector<std::string>{"guitar", "classical", "no voice"});
-    const Dataset all = load_mtat(dir / "annotations_final.csv", {.mtat_top_n = 50, .mtat_split = MtatSplitRule::folders});
+    const Dataset all =
+        load_mtat(dir / "annotations_final.csv", {.mtat_top_n = 50, .mtat_split = MtatSplitRule::folders});
     CHECK(all.vocabulary.size() == 5);
     CHECK(all.vocabulary.back() == "techno");
 }
@@ -73,7 +75,7 @@ TEST_CASE("mtat: lee rule keeps tagged clips longer than 29.1 s") {
     const Dataset d = load_mtat(dir, {.duration_cache = dir / "durations.tsv", .mtat_top_n = 3});
     CHECK(d.count(Split::train) == 3);  // clip 4 has no top-3 tag
     CHECK(d.count(Split::valid) == 2);
-    CHECK(d.count(Split::test) == 2);   // clip 8 is 10 s
+    CHECK(d.count(Split::test) == 2);  // clip 8 is 10 s
     CHECK(d.filtered.at("no top-3 tag (lee split)") == 1);
     CHECK(d.filtered.at("29.1 s or shorter (lee split)") == 1);
     CHECK(fs::file_size(dir / "durations.tsv") > 0);
@@ -88,7 +90,8 @@ TEST_CASE("mtat: missing audio, user split file, and nothing usable") {
     const Dataset d = load_mtat(dir, {.split_files = {dir / "split.tsv"}, .mtat_top_n = 3});
     CHECK(d.clips.size() == 3);
     CHECK(d.count(Split::test) == 1);
-    CHECK(std::any_of(d.problems.begin(), d.problems.end(), [](const Problem& p) { return p.reason == "missing audio"; }));
+    CHECK(std::any_of(d.problems.begin(), d.problems.end(),
+                      [](const Problem& p) { return p.reason == "missing audio"; }));
     CHECK_THROWS_WITH(load_mtat(dir, {.audio_root = dir / "nowhere"}), Catch::Contains("no usable clip"));
     mtag::test::write_text(dir / "other" / "annotations_final.csv", "a,b\n1,2\n");
     CHECK_THROWS_WITH(load_mtat(dir / "other"), Catch::Contains("clip_id"));

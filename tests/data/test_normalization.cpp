@@ -21,7 +21,8 @@ FloatMatrix fake_features(const Clip& clip) {
     FloatMatrix m(4, 10);
     for (std::size_t b = 0; b < 4; ++b)
         for (std::size_t t = 0; t < 10; ++t)
-            m(b, t) = static_cast<float>(b) * 3.0f + noise(rng) * (1.0f + b) + (clip.split == Split::train ? 0.0f : 1000.0f);
+            m(b, t) = static_cast<float>(b) * 3.0f + noise(rng) * (1.0f + b) +
+                      (clip.split == Split::train ? 0.0f : 1000.0f);
     return m;
 }
 
@@ -69,10 +70,13 @@ TEST_CASE("normalization: streaming statistics match a direct two-pass computati
 TEST_CASE("normalization: valid and test clips never influence the statistics") {
     Dataset full = make_dataset(40);
     std::set<std::string> seen;
-    const Normalization a = compute_normalization(full, [&](const Clip& c) {
-        seen.insert(c.id);
-        return fake_features(c);
-    }, NormalizationKind::per_bin, 3);
+    const Normalization a = compute_normalization(
+        full,
+        [&](const Clip& c) {
+            seen.insert(c.id);
+            return fake_features(c);
+        },
+        NormalizationKind::per_bin, 3);
     // The features function was never called for a valid/test clip.
     for (const Clip& c : full.clips) CHECK((seen.count(c.id) == 1) == (c.split == Split::train));
     // Changing every valid/test clip (here: dropping them) leaves the statistics bit-identical.

@@ -16,8 +16,8 @@ Dataset one_hot(std::size_t n_classes, std::size_t per_class) {
     for (std::size_t c = 0; c < n_classes; ++c)
         for (std::size_t i = 0; i < per_class; ++i) {
             Clip clip;
-            clip.id = "g" + std::to_string(c) + "." + std::to_string(i);
-            clip.relative_path = "g" + std::to_string(c) + "/" + clip.id + ".wav";
+            clip.id = std::string("g") + std::to_string(c) + "." + std::to_string(i);
+            clip.relative_path = std::string("g") + std::to_string(c) + "/" + clip.id + ".wav";
             clip.tags.assign(n_classes, 0);
             clip.tags[c] = 1;
             d.clips.push_back(clip);
@@ -88,7 +88,8 @@ TEST_CASE("split: list files and key-split tables match clips by id, path or ste
     CHECK(d.problems[0].reason == "not in the split files");
 
     mtag::test::write_text(dir / "bad.csv", "g0.0,holdout\n");
-    CHECK_THROWS_WITH(read_split_files({dir / "bad.csv"}), Catch::Contains("bad.csv:1") && Catch::Contains("holdout"));
+    CHECK_THROWS_WITH(read_split_files({dir / "bad.csv"}),
+                      Catch::Contains("bad.csv:1") && Catch::Contains("holdout"));
     CHECK_THROWS_WITH(read_split_files({dir / "nope.txt"}), Catch::Contains("does not exist"));
 }
 
