@@ -25,7 +25,8 @@ Tensor Dropout::forward(const Tensor& input) {
 
 Tensor Dropout::backward(const Tensor& gy) {
     if (!(gy.shape() == m_shape))
-        throw Error("nn::Dropout::backward", "grad_output shape " + gy.shape().str() + ", expected " + m_shape.str());
+        throw Error("nn::Dropout::backward",
+                    "grad_output shape " + gy.shape().str() + ", expected " + m_shape.str());
     if (!input_grad()) return {};
     if (!m_masked) return gy;
     const float scale = static_cast<float>(1.0 / (1.0 - m_options.p));
@@ -34,6 +35,8 @@ Tensor Dropout::backward(const Tensor& gy) {
     return gx;
 }
 
-nlohmann::json Dropout::config() const { return {{"type", type()}, {"p", m_options.p}, {"seed", m_options.seed}}; }
+nlohmann::json Dropout::config() const {
+    return {{"type", type()}, {"p", m_options.p}, {"seed", m_options.seed}};
+}
 
 }  // namespace mtag::nn

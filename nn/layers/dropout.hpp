@@ -15,7 +15,7 @@ struct DropoutOptions {
 };
 
 class Dropout : public Module {
-public:
+  public:
     explicit Dropout(const DropoutOptions& options = {});
     Tensor forward(const Tensor& input) override;
     Tensor backward(const Tensor& grad_output) override;
@@ -24,7 +24,7 @@ public:
     // Reseeds the mask generator (checkpoint restore, per-run seeds).
     void seed(std::uint64_t seed) { m_rng.seed(seed); }
 
-private:
+  private:
     DropoutOptions m_options;
     std::mt19937_64 m_rng;
     std::vector<std::uint8_t> m_mask;  // 1 = kept, for the last training forward
