@@ -322,7 +322,7 @@ int bench_nn(const BenchContext& context) {
 
     if (!context.json) {
         std::printf(
-            "mtag bench nn: %d thread(s), best of %d run(s); OpenBLAS kernels %s, SGEMM peak %.1f GFLOP/s "
+            "mtag bench nn: %d thread(s), best of %d run(s) (3 at batch > 4); OpenBLAS kernels %s, SGEMM peak %.1f GFLOP/s "
             "(best square 512..2048); load average %s\n",
             threads, repeats, core.c_str(), peak, load_before.c_str());
         std::printf("%s\n", note.c_str());
@@ -338,7 +338,7 @@ int bench_nn(const BenchContext& context) {
     }
     for (const Case& c : cases) {
         for (std::int64_t b : c.batches) {
-            const Timing t = time_case(c, b, repeats);
+            const Timing t = time_case(c, b, b > 4 ? std::min(repeats, 3) : repeats);
             const auto it = reference.find({c.name, b});
             const double tf = it != reference.end() ? it->second.value("forward_ms", 0.0) : 0.0;
             const double tb = it != reference.end() ? it->second.value("backward_ms", 0.0) : 0.0;
@@ -385,6 +385,7 @@ int bench_nn(const BenchContext& context) {
                         num(tb > 0 ? tb / t.backward_ms : 0, "%.2fx").c_str(), num(gf, "%.1f").c_str(),
                         num(gf / peak * 100, "%.0f%%").c_str(), num(gb, "%.1f").c_str(),
                         num(gb / peak * 100, "%.0f%%").c_str());
+            std::fflush(stdout);
             if (c.kind == "train_step") {
                 const double tm = row.contains("torch_peak_mb") ? row["torch_peak_mb"].get<double>() : 0.0;
                 std::printf("%-32s %5s   peak memory of two training steps: mtag %.0f MB, torch %s MB\n", "",

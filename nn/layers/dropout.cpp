@@ -2,6 +2,8 @@
 
 #include "dsp/error.hpp"
 
+#include <sstream>
+
 namespace mtag::nn {
 
 Dropout::Dropout(const DropoutOptions& options) : m_options(options), m_rng(options.seed) {
@@ -33,6 +35,20 @@ Tensor Dropout::backward(const Tensor& gy) {
     Tensor gx = Tensor::uninitialized(gy.shape());
     for (std::size_t i = 0; i < gy.size(); ++i) gx[i] = m_mask[i] ? gy[i] * scale : 0.0f;
     return gx;
+}
+
+std::string Dropout::rng_state() const {
+    std::ostringstream out;
+    out << m_rng;
+    return out.str();
+}
+
+void Dropout::set_rng_state(const std::string& state) {
+    std::istringstream in(state);
+    std::mt19937_64 rng;
+    in >> rng;
+    if (in.fail()) throw Error("nn::Dropout", "malformed generator state (expected the text of std::mt19937_64)");
+    m_rng = rng;
 }
 
 nlohmann::json Dropout::config() const {

@@ -23,6 +23,10 @@ class Dropout : public Module {
     nlohmann::json config() const override;
     // Reseeds the mask generator (checkpoint restore, per-run seeds).
     void seed(std::uint64_t seed) { m_rng.seed(seed); }
+    // The generator's full state as text (std::mt19937_64 stream format), for bit-identical resumes.
+    std::string rng_state() const;
+    // Restores a state from rng_state(); throws mtag::Error on malformed text.
+    void set_rng_state(const std::string& state);
 
   private:
     DropoutOptions m_options;
