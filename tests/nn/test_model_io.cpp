@@ -86,3 +86,19 @@ TEST_CASE("model_io: load rejects missing, unexpected and mis-shaped tensors wit
     CHECK_THROWS_WITH(build_module({{"type", "Linear"}, {"in_features", 3}}),
                       Contains("missing key 'out_features'"));
 }
+
+TEST_CASE("model_io: partial loads for fine-tuning report what was skipped") {
+    auto net = make_net(5);
+    init::initialize(*net, {.seed = 1});
+    const auto dir = std::filesystem::path(MTAG_TEST_TMP) / "model_io_partial";
+    save_model(*net, dir);
+    auto other = make_net(7);  // a new head for another tag vocabulary
+    const float before = other->parameters().back()->value[0];
+    const LoadReport r = load_weights(*other, dir / "model.safetensors", LoadOptions{.skip_mismatched = true});
+    REQUIRE(r.mismatched.size() == 2);
+    CHECK_THAT(r.mismatched[0], Contains("'7.weight' has shape [5, 4], expected [7, 4]"));
+    CHECK(other->parameters().back()->value[0] == before);
+    CHECK(other->parameters()[0]->value[0] == net->parameters()[0]->value[0]);
+    CHECK(r.missing.empty());
+    CHECK(r.unexpected.empty());
+}
