@@ -10,6 +10,10 @@ std::string join_name(const std::string& prefix, const std::string& local) {
     return prefix + "." + local;
 }
 
+Tensor gradient_buffer(const Tensor& grad_output) {
+    return grad_output.unique_storage() ? grad_output : Tensor::uninitialized(grad_output.shape());
+}
+
 nlohmann::json Module::config() const {
     return nlohmann::json{{"type", type()}};
 }

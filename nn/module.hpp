@@ -101,6 +101,10 @@ class Module {
     bool m_input_grad = true;
 };
 
+// The buffer backward() writes d loss / d input into: grad_output itself when nobody else holds its
+// storage (see the contract above), otherwise a new uninitialised tensor of the same shape.
+Tensor gradient_buffer(const Tensor& grad_output);
+
 // Joins dotted names: join_name("features", "0") == "features.0", join_name("", "weight") == "weight".
 std::string join_name(const std::string& prefix, const std::string& local);
 

@@ -78,7 +78,7 @@ Tensor Activation::backward(const Tensor& gy) {
         throw Error("nn::" + type() + "::backward",
                     "grad_output shape " + gy.shape().str() + ", expected " + m_cache.shape().str());
     if (!input_grad()) return {};
-    Tensor gx = Tensor::uninitialized(gy.shape());
+    Tensor gx = gradient_buffer(gy);
     const float* y = m_cache.data();
     const float* g = gy.data();
     float* out = gx.data();

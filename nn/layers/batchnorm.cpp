@@ -102,7 +102,8 @@ Tensor BatchNormBase::backward(const Tensor& gy) {
                     "grad_output shape " + gy.shape().str() + ", expected " + m_input_shape.str());
     const std::int64_t n = m_input.dim(0), c = m_input.dim(1), s = m_input.dim(2);
     const double count = static_cast<double>(n * s);
-    Tensor gx = input_grad() ? Tensor::uninitialized(m_input_shape) : Tensor();
+    // Each channel reads its gradient fully (sums) before overwriting it, so gy may be the output buffer.
+    Tensor gx = input_grad() ? gradient_buffer(gy) : Tensor();
     parallel_for(c, 1, [&](std::int64_t c0, std::int64_t c1) {
         for (std::int64_t ch = c0; ch < c1; ++ch) {
             const auto uch = static_cast<std::size_t>(ch);

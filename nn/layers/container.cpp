@@ -66,8 +66,9 @@ Tensor Residual::forward(const Tensor& input) {
 }
 
 Tensor Residual::backward(const Tensor& g) {
-    Tensor gb = m_body->backward(g);
-    Tensor gs = m_shortcut ? m_shortcut->backward(g) : g;
+    const Tensor shared = g;  // a second handle: neither branch may consume g, both need it
+    Tensor gb = m_body->backward(shared);
+    Tensor gs = m_shortcut ? m_shortcut->backward(shared) : shared;
     if (!input_grad()) return {};
     Tensor gx = gb.clone();
     add_into(gx, gs);

@@ -32,7 +32,7 @@ Tensor Dropout::backward(const Tensor& gy) {
     if (!input_grad()) return {};
     if (!m_masked) return gy;
     const float scale = static_cast<float>(1.0 / (1.0 - m_options.p));
-    Tensor gx = Tensor::uninitialized(gy.shape());
+    Tensor gx = gradient_buffer(gy);
     for (std::size_t i = 0; i < gy.size(); ++i) gx[i] = m_mask[i] ? gy[i] * scale : 0.0f;
     return gx;
 }
