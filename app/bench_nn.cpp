@@ -326,14 +326,17 @@ int bench_nn(const BenchContext& context) {
 
     if (!context.json) {
         std::printf(
-            "mtag bench nn: %d thread(s), best of %d run(s) (3 at batch > 4); OpenBLAS kernels %s, SGEMM peak %.1f GFLOP/s "
+            "mtag bench nn: %d thread(s), best of %d run(s) (3 at batch > 4); OpenBLAS kernels %s, SGEMM "
+            "peak %.1f GFLOP/s "
             "(best square 512..2048); load average %s\n",
             threads, repeats, core.c_str(), peak, load_before.c_str());
         std::printf("%s\n", note.c_str());
-        std::printf("%-32s %5s | %10s %10s %7s | %10s %10s %7s | %8s %6s %8s %6s | %7s %7s\n", "layer", "batch",
-                    "fwd ms", "torch ms", "speedup", "bwd ms", "torch ms", "speedup", "fwd GF/s", "%peak",
-                    "bwd GF/s", "%peak", "cpu-fwd", "cpu-bwd");
-        std::printf("(speedup = torch ms / mtag ms, wall clock; cpu-fwd/cpu-bwd = the same ratio of process CPU time)\n");
+        std::printf("%-32s %5s | %10s %10s %7s | %10s %10s %7s | %8s %6s %8s %6s | %7s %7s\n", "layer",
+                    "batch", "fwd ms", "torch ms", "speedup", "bwd ms", "torch ms", "speedup", "fwd GF/s",
+                    "%peak", "bwd GF/s", "%peak", "cpu-fwd", "cpu-bwd");
+        std::printf(
+            "(speedup = torch ms / mtag ms, wall clock; cpu-fwd/cpu-bwd = the same ratio of process CPU "
+            "time)\n");
     } else {
         std::cout << json{{"bench", "nn"},         {"threads", threads},        {"repeats", repeats},
                           {"openblas_core", core}, {"sgemm_peak_gflops", peak}, {"load_average", load_before},
@@ -368,7 +371,8 @@ int bench_nn(const BenchContext& context) {
                 row["torch_backward_ms"] = tb;
                 row["forward_speedup_vs_torch"] = tf / t.forward_ms;
                 row["backward_speedup_vs_torch"] = tb / t.backward_ms;
-                const double cf = it->second.value("forward_cpu_ms", 0.0), cb = it->second.value("backward_cpu_ms", 0.0);
+                const double cf = it->second.value("forward_cpu_ms", 0.0),
+                             cb = it->second.value("backward_cpu_ms", 0.0);
                 if (cf > 0 && cb > 0) {
                     row["torch_forward_cpu_ms"] = cf;
                     row["torch_backward_cpu_ms"] = cb;
@@ -390,15 +394,18 @@ int bench_nn(const BenchContext& context) {
                 std::snprintf(s, sizeof s, fmt, v);
                 return std::string(s);
             };
-            // CPU-time speedups (torch CPU ms / mtag CPU ms): less disturbed by other processes than wall time.
-            const double cf = row.value("torch_forward_cpu_ms", 0.0), cb = row.value("torch_backward_cpu_ms", 0.0);
-            std::printf("%-32s %5lld | %10s %10s %7s | %10s %10s %7s | %8s %6s %8s %6s | %7s %7s\n", c.name.c_str(),
-                        static_cast<long long>(b), num(t.forward_ms, "%.2f").c_str(), num(tf, "%.2f").c_str(),
-                        num(tf > 0 ? tf / t.forward_ms : 0, "%.2fx").c_str(),
+            // CPU-time speedups (torch CPU ms / mtag CPU ms): less disturbed by other processes than wall
+            // time.
+            const double cf = row.value("torch_forward_cpu_ms", 0.0),
+                         cb = row.value("torch_backward_cpu_ms", 0.0);
+            std::printf("%-32s %5lld | %10s %10s %7s | %10s %10s %7s | %8s %6s %8s %6s | %7s %7s\n",
+                        c.name.c_str(), static_cast<long long>(b), num(t.forward_ms, "%.2f").c_str(),
+                        num(tf, "%.2f").c_str(), num(tf > 0 ? tf / t.forward_ms : 0, "%.2fx").c_str(),
                         num(t.backward_ms, "%.2f").c_str(), num(tb, "%.2f").c_str(),
                         num(tb > 0 ? tb / t.backward_ms : 0, "%.2fx").c_str(), num(gf, "%.1f").c_str(),
                         num(gf / peak * 100, "%.0f%%").c_str(), num(gb, "%.1f").c_str(),
-                        num(gb / peak * 100, "%.0f%%").c_str(), num(cf > 0 ? cf / t.forward_cpu_ms : 0, "%.2fx").c_str(),
+                        num(gb / peak * 100, "%.0f%%").c_str(),
+                        num(cf > 0 ? cf / t.forward_cpu_ms : 0, "%.2fx").c_str(),
                         num(cb > 0 ? cb / t.backward_cpu_ms : 0, "%.2fx").c_str());
             std::fflush(stdout);
             if (c.kind == "train_step") {

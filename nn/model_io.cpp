@@ -38,7 +38,8 @@ LoadReport load_weights(Module& model, const std::filesystem::path& file, const 
         auto it = st.tensors.find(name);
         if (it == st.tensors.end()) {
             if (!options.allow_missing)
-                throw Error(where, "missing tensor '" + name + "' (expected shape " + dst.shape().str() + ")");
+                throw Error(where,
+                            "missing tensor '" + name + "' (expected shape " + dst.shape().str() + ")");
             report.missing.push_back(name);
             return;
         }
@@ -47,8 +48,8 @@ LoadReport load_weights(Module& model, const std::filesystem::path& file, const 
         if (t.dtype != expected_dtype)
             throw Error(where, "tensor '" + name + "' has dtype " + t.dtype + ", expected " + expected_dtype);
         if (!(t.value.shape() == dst.shape())) {
-            const std::string detail =
-                "tensor '" + name + "' has shape " + t.value.shape().str() + ", expected " + dst.shape().str();
+            const std::string detail = "tensor '" + name + "' has shape " + t.value.shape().str() +
+                                       ", expected " + dst.shape().str();
             if (!options.skip_mismatched) throw Error(where, detail);
             report.mismatched.push_back(detail);
             return;

@@ -34,7 +34,8 @@ struct LoadOptions {
 
 // What a partial load did, name by name.
 struct LoadReport {
-    std::vector<std::string> loaded, missing, unexpected, mismatched;  // mismatched: "name: got [..], expected [..]"
+    std::vector<std::string> loaded, missing, unexpected,
+        mismatched;  // mismatched: "name: got [..], expected [..]"
 };
 
 // Loads weights with explicit tolerance for differences; dtype errors and malformed files still throw.

@@ -4,6 +4,7 @@
 // of output rows (bounded workspace), with zero-copy GEMM paths for 1x1 kernels and for the strided
 // "stride == kernel" first layer of sample-level models.
 // ref: torch.nn.Conv1d / torch.nn.Conv2d; Chellapilla et al. 2006 (im2col unrolling).
+#include "nn/layers/im2col.hpp"
 #include "nn/module.hpp"
 
 #include <array>
@@ -35,22 +36,6 @@ struct Conv1dOptions {
     std::int64_t dilation = 1;
     bool padding_same = false;
     bool bias = true;
-};
-
-// The geometry shared by both layers: 1-D convolutions run as 2-D ones over a (1, L) map.
-struct ConvGeometry {
-    std::int64_t c_in = 0, c_out = 0;
-    std::int64_t kh = 1, kw = 1, sh = 1, sw = 1, dh = 1, dw = 1;
-    std::int64_t pad_top = 0, pad_bottom = 0, pad_left = 0, pad_right = 0;
-
-    std::int64_t out_h(std::int64_t h) const {
-        return (h + pad_top + pad_bottom - dh * (kh - 1) - 1) / sh + 1;
-    }
-    std::int64_t out_w(std::int64_t w) const {
-        return (w + pad_left + pad_right - dw * (kw - 1) - 1) / sw + 1;
-    }
-    // Rows of the unrolled (im2col) matrix: C_in * kH * kW.
-    std::int64_t patch() const { return c_in * kh * kw; }
 };
 
 // The shared implementation; Conv1d and Conv2d only translate options and shapes.

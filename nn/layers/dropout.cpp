@@ -47,7 +47,8 @@ void Dropout::set_rng_state(const std::string& state) {
     std::istringstream in(state);
     std::mt19937_64 rng;
     in >> rng;
-    if (in.fail()) throw Error("nn::Dropout", "malformed generator state (expected the text of std::mt19937_64)");
+    if (in.fail())
+        throw Error("nn::Dropout", "malformed generator state (expected the text of std::mt19937_64)");
     m_rng = rng;
 }
 

@@ -94,7 +94,8 @@ TEST_CASE("model_io: partial loads for fine-tuning report what was skipped") {
     save_model(*net, dir);
     auto other = make_net(7);  // a new head for another tag vocabulary
     const float before = other->parameters().back()->value[0];
-    const LoadReport r = load_weights(*other, dir / "model.safetensors", LoadOptions{.skip_mismatched = true});
+    const LoadReport r =
+        load_weights(*other, dir / "model.safetensors", LoadOptions{.skip_mismatched = true});
     REQUIRE(r.mismatched.size() == 2);
     CHECK_THAT(r.mismatched[0], Contains("'7.weight' has shape [5, 4], expected [7, 4]"));
     CHECK(other->parameters().back()->value[0] == before);
