@@ -20,6 +20,7 @@
 #include <cblas.h>
 #include <nlohmann/json.hpp>
 
+#include <unistd.h>
 #include <algorithm>
 #include <cstdio>
 #include <fstream>
@@ -29,7 +30,6 @@
 #include <random>
 #include <sstream>
 #include <string>
-#include <unistd.h>
 #include <vector>
 
 namespace mtag::app {
@@ -48,24 +48,40 @@ struct Case {
 };
 
 json to_json(const Case& c) {
-    return {{"name", c.name},       {"kind", c.kind},       {"cin", c.cin}, {"cout", c.cout},
-            {"kernel", c.kernel},   {"stride", c.stride},   {"padding", c.padding},
-            {"h", c.h},             {"w", c.w},             {"batches", c.batches}};
+    return {{"name", c.name},     {"kind", c.kind},      {"cin", c.cin},         {"cout", c.cout},
+            {"kernel", c.kernel}, {"stride", c.stride},  {"padding", c.padding}, {"h", c.h},
+            {"w", c.w},           {"batches", c.batches}};
 }
 
 std::vector<Case> make_cases(bool quick) {
-    const std::vector<std::int64_t> batches = quick ? std::vector<std::int64_t>{1} : std::vector<std::int64_t>{1, 16};
+    const std::vector<std::int64_t> batches =
+        quick ? std::vector<std::int64_t>{1} : std::vector<std::int64_t>{1, 16};
     std::vector<Case> cases;
-    cases.push_back({"train_step fcn-block c32 96x1366", "train_step", 1, 32, {3, 3}, {1, 1}, {1, 1}, 96, 1366, {quick ? 1 : 4}});
-    cases.push_back({"conv2d 3x3 1->128 96x1366", "conv2d", 1, 128, {3, 3}, {1, 1}, {1, 1}, 96, 1366, batches});
-    cases.push_back({"conv2d 3x3 128->128 48x341", "conv2d", 128, 128, {3, 3}, {1, 1}, {1, 1}, 48, 341, batches});
-    cases.push_back({"conv1d k3 128->128 L19683", "conv1d", 128, 128, {1, 3}, {1, 1}, {0, 1}, 1, 19683, batches});
+    cases.push_back({"train_step fcn-block c32 96x1366",
+                     "train_step",
+                     1,
+                     32,
+                     {3, 3},
+                     {1, 1},
+                     {1, 1},
+                     96,
+                     1366,
+                     {quick ? 1 : 4}});
+    cases.push_back(
+        {"conv2d 3x3 1->128 96x1366", "conv2d", 1, 128, {3, 3}, {1, 1}, {1, 1}, 96, 1366, batches});
+    cases.push_back(
+        {"conv2d 3x3 128->128 48x341", "conv2d", 128, 128, {3, 3}, {1, 1}, {1, 1}, 48, 341, batches});
+    cases.push_back(
+        {"conv1d k3 128->128 L19683", "conv1d", 128, 128, {1, 3}, {1, 1}, {0, 1}, 1, 19683, batches});
     cases.push_back({"conv1d k3 256->256 L729", "conv1d", 256, 256, {1, 3}, {1, 1}, {0, 1}, 1, 729, batches});
-    cases.push_back({"conv1d k3 s3 1->128 L59049", "conv1d", 1, 128, {1, 3}, {1, 3}, {0, 0}, 1, 59049, batches});
+    cases.push_back(
+        {"conv1d k3 s3 1->128 L59049", "conv1d", 1, 128, {1, 3}, {1, 3}, {0, 0}, 1, 59049, batches});
     cases.push_back({"bn2d 128 96x1366", "bn2d", 128, 128, {1, 1}, {1, 1}, {0, 0}, 96, 1366, batches});
     cases.push_back({"bn2d 128 48x341", "bn2d", 128, 128, {1, 1}, {1, 1}, {0, 0}, 48, 341, batches});
-    cases.push_back({"maxpool2d (2,4) 128 96x1366", "maxpool2d", 128, 128, {2, 4}, {2, 4}, {0, 0}, 96, 1366, batches});
-    cases.push_back({"maxpool2d (2,4) 128 48x341", "maxpool2d", 128, 128, {2, 4}, {2, 4}, {0, 0}, 48, 341, batches});
+    cases.push_back(
+        {"maxpool2d (2,4) 128 96x1366", "maxpool2d", 128, 128, {2, 4}, {2, 4}, {0, 0}, 96, 1366, batches});
+    cases.push_back(
+        {"maxpool2d (2,4) 128 48x341", "maxpool2d", 128, 128, {2, 4}, {2, 4}, {0, 0}, 48, 341, batches});
     return cases;
 }
 
@@ -79,25 +95,36 @@ nn::Tensor random_tensor(const nn::Shape& shape, std::uint64_t seed) {
 
 std::shared_ptr<nn::Module> build(const Case& c) {
     if (c.kind == "conv2d")
-        return std::make_shared<nn::Conv2d>(nn::Conv2dOptions{.in_channels = c.cin, .out_channels = c.cout, .kernel_size = c.kernel,
-                                                              .stride = c.stride, .padding = c.padding});
+        return std::make_shared<nn::Conv2d>(nn::Conv2dOptions{.in_channels = c.cin,
+                                                              .out_channels = c.cout,
+                                                              .kernel_size = c.kernel,
+                                                              .stride = c.stride,
+                                                              .padding = c.padding});
     if (c.kind == "conv1d")
-        return std::make_shared<nn::Conv1d>(nn::Conv1dOptions{.in_channels = c.cin, .out_channels = c.cout, .kernel_size = c.kernel[1],
-                                                              .stride = c.stride[1], .padding = c.padding[1]});
-    if (c.kind == "bn2d") return std::make_shared<nn::BatchNorm2d>(nn::BatchNormOptions{.num_features = c.cin});
-    if (c.kind == "maxpool2d") return std::make_shared<nn::MaxPool2d>(nn::Pool2dOptions{.kernel_size = c.kernel});
+        return std::make_shared<nn::Conv1d>(nn::Conv1dOptions{.in_channels = c.cin,
+                                                              .out_channels = c.cout,
+                                                              .kernel_size = c.kernel[1],
+                                                              .stride = c.stride[1],
+                                                              .padding = c.padding[1]});
+    if (c.kind == "bn2d")
+        return std::make_shared<nn::BatchNorm2d>(nn::BatchNormOptions{.num_features = c.cin});
+    if (c.kind == "maxpool2d")
+        return std::make_shared<nn::MaxPool2d>(nn::Pool2dOptions{.kernel_size = c.kernel});
     // train_step: an FCN-style block pair, as PyTorch's twin in bench_torch.py.
     auto net = std::make_shared<nn::Sequential>();
     const std::int64_t ch = c.cout;
-    net->add(std::make_shared<nn::Conv2d>(nn::Conv2dOptions{.in_channels = 1, .out_channels = ch, .padding = {1, 1}}));
+    net->add(std::make_shared<nn::Conv2d>(
+        nn::Conv2dOptions{.in_channels = 1, .out_channels = ch, .padding = {1, 1}}));
     net->add(std::make_shared<nn::BatchNorm2d>(nn::BatchNormOptions{.num_features = ch}));
     net->add(std::make_shared<nn::ReLU>(true));
     net->add(std::make_shared<nn::MaxPool2d>(nn::Pool2dOptions{.kernel_size = {2, 4}}));
-    net->add(std::make_shared<nn::Conv2d>(nn::Conv2dOptions{.in_channels = ch, .out_channels = ch, .padding = {1, 1}}));
+    net->add(std::make_shared<nn::Conv2d>(
+        nn::Conv2dOptions{.in_channels = ch, .out_channels = ch, .padding = {1, 1}}));
     net->add(std::make_shared<nn::BatchNorm2d>(nn::BatchNormOptions{.num_features = ch}));
     net->add(std::make_shared<nn::ReLU>(true));
     net->add(std::make_shared<nn::MaxPool2d>(nn::Pool2dOptions{.kernel_size = {2, 4}}));
-    net->add(std::make_shared<nn::GlobalPool>(nn::GlobalPoolOptions{nn::GlobalPoolOptions::Mode::max, nn::GlobalPoolOptions::Axes::all}));
+    net->add(std::make_shared<nn::GlobalPool>(
+        nn::GlobalPoolOptions{nn::GlobalPoolOptions::Mode::max, nn::GlobalPoolOptions::Axes::all}));
     net->add(std::make_shared<nn::Linear>(nn::LinearOptions{.in_features = ch, .out_features = 50}));
     net->set_input_grad(false);
     return net;
@@ -117,26 +144,30 @@ double forward_flops(const Case& c, std::int64_t batch) {
 }
 
 struct Timing {
-    double forward_ms = 0.0, backward_ms = 0.0;
+    double forward_ms = 0.0, backward_ms = 0.0;          // wall clock
+    double forward_cpu_ms = 0.0, backward_cpu_ms = 0.0;  // process CPU time (all threads)
 };
 
 Timing time_case(const Case& c, std::int64_t batch, int repeats) {
     auto layer = build(c);
     nn::init::initialize(*layer, {.scheme = nn::init::Scheme::torch_default, .seed = 1});
     const nn::Tensor x = random_tensor(input_shape(c, batch), 2);
-    Timing best{1e300, 1e300};
+    Timing best{1e300, 1e300, 1e300, 1e300};
     nn::Tensor grad;
     for (int r = 0; r <= repeats; ++r) {
-        double t0 = wall_seconds();
+        double t0 = wall_seconds(), c0 = process_cpu_seconds();
         nn::Tensor y = layer->forward(x);
-        const double fwd = wall_seconds() - t0;
+        const double fwd = wall_seconds() - t0, fwd_cpu = process_cpu_seconds() - c0;
         if (!grad.defined() || !(grad.shape() == y.shape())) grad = nn::Tensor::full(y.shape(), 1.0f);
         t0 = wall_seconds();
+        c0 = process_cpu_seconds();
         layer->backward(grad);
-        const double bwd = wall_seconds() - t0;
+        const double bwd = wall_seconds() - t0, bwd_cpu = process_cpu_seconds() - c0;
         if (r > 0) {
             best.forward_ms = std::min(best.forward_ms, 1e3 * fwd);
             best.backward_ms = std::min(best.backward_ms, 1e3 * bwd);
+            best.forward_cpu_ms = std::min(best.forward_cpu_ms, 1e3 * fwd_cpu);
+            best.backward_cpu_ms = std::min(best.backward_cpu_ms, 1e3 * bwd_cpu);
         }
     }
     return best;
@@ -187,7 +218,8 @@ double sgemm_peak(bool quick) {
         const int runs = quick ? 2 : (n == 2048 ? 3 : 6);
         for (int r = 0; r < runs; ++r) {
             const double t0 = wall_seconds();
-            cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, n, n, n, 1.0f, a.data(), n, b.data(), n, 0.0f, c.data(), n);
+            cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, n, n, n, 1.0f, a.data(), n, b.data(), n,
+                        0.0f, c.data(), n);
             const double dt = wall_seconds() - t0;
             if (r > 0) best = std::max(best, 2.0 * n * n * static_cast<double>(n) / dt / 1e9);
         }
@@ -217,8 +249,10 @@ std::filesystem::path find_script(const std::string& name) {
 }
 
 // Runs bench_torch.py; returns (name, batch) -> JSON result. Empty when Python or torch is missing.
-std::map<std::pair<std::string, std::int64_t>, json> run_reference(const BenchContext& context, const std::vector<Case>& cases,
-                                                                   int threads, int repeats, std::string& note) {
+std::map<std::pair<std::string, std::int64_t>, json> run_reference(const BenchContext& context,
+                                                                   const std::vector<Case>& cases,
+                                                                   int threads, int repeats,
+                                                                   std::string& note) {
     std::map<std::pair<std::string, std::int64_t>, json> out;
     if (context.reference_python.empty()) {
         note = "PyTorch reference skipped (--python '')";
@@ -234,9 +268,11 @@ std::map<std::pair<std::string, std::int64_t>, json> run_reference(const BenchCo
     const auto spec_path = context.work_dir / "bench_nn_cases.json";
     std::ofstream(spec_path) << spec.dump();
     std::vector<std::string> pythons{context.reference_python};
-    if (context.reference_python == "python3") pythons.push_back("/usr/bin/python3");  // Debian's python3-torch
+    if (context.reference_python == "python3")
+        pythons.push_back("/usr/bin/python3");  // Debian's python3-torch
     for (const std::string& python : pythons) {
-        const std::string cmd = "'" + python + "' '" + script.string() + "' --cases '" + spec_path.string() + "' 2>/dev/null";
+        const std::string cmd =
+            "'" + python + "' '" + script.string() + "' --cases '" + spec_path.string() + "' 2>/dev/null";
         FILE* pipe = ::popen(cmd.c_str(), "r");
         if (!pipe) continue;
         char buffer[4096];
@@ -289,27 +325,41 @@ int bench_nn(const BenchContext& context) {
     auto reference = run_reference(context, cases, threads, repeats, note);
 
     if (!context.json) {
-        std::printf("mtag bench nn: %d thread(s), best of %d run(s); OpenBLAS kernels %s, SGEMM peak %.1f GFLOP/s "
-                    "(best square 512..2048); load average %s\n",
-                    threads, repeats, core.c_str(), peak, load_before.c_str());
+        std::printf(
+            "mtag bench nn: %d thread(s), best of %d run(s) (3 at batch > 4); OpenBLAS kernels %s, SGEMM "
+            "peak %.1f GFLOP/s "
+            "(best square 512..2048); load average %s\n",
+            threads, repeats, core.c_str(), peak, load_before.c_str());
         std::printf("%s\n", note.c_str());
-        std::printf("%-32s %5s | %10s %10s %7s | %10s %10s %7s | %8s %6s %8s %6s\n", "layer", "batch", "fwd ms", "torch ms",
-                    "speedup", "bwd ms", "torch ms", "speedup", "fwd GF/s", "%peak", "bwd GF/s", "%peak");
+        std::printf("%-32s %5s | %10s %10s %7s | %10s %10s %7s | %8s %6s %8s %6s | %7s %7s\n", "layer",
+                    "batch", "fwd ms", "torch ms", "speedup", "bwd ms", "torch ms", "speedup", "fwd GF/s",
+                    "%peak", "bwd GF/s", "%peak", "cpu-fwd", "cpu-bwd");
+        std::printf(
+            "(speedup = torch ms / mtag ms, wall clock; cpu-fwd/cpu-bwd = the same ratio of process CPU "
+            "time)\n");
     } else {
-        std::cout << json{{"bench", "nn"}, {"threads", threads}, {"repeats", repeats}, {"openblas_core", core},
-                          {"sgemm_peak_gflops", peak}, {"load_average", load_before}, {"reference", note}}.dump()
+        std::cout << json{{"bench", "nn"},         {"threads", threads},        {"repeats", repeats},
+                          {"openblas_core", core}, {"sgemm_peak_gflops", peak}, {"load_average", load_before},
+                          {"reference", note}}
+                         .dump()
                   << "\n";
     }
     for (const Case& c : cases) {
         for (std::int64_t b : c.batches) {
-            const Timing t = time_case(c, b, repeats);
+            const Timing t = time_case(c, b, b > 4 ? std::min(repeats, 3) : repeats);
             const auto it = reference.find({c.name, b});
             const double tf = it != reference.end() ? it->second.value("forward_ms", 0.0) : 0.0;
             const double tb = it != reference.end() ? it->second.value("backward_ms", 0.0) : 0.0;
             const double flops = forward_flops(c, b);
             const double gf = flops > 0 ? flops / (t.forward_ms * 1e6) : 0.0;
             const double gb = flops > 0 ? 2.0 * flops / (t.backward_ms * 1e6) : 0.0;
-            json row{{"bench", "nn"}, {"layer", c.name}, {"batch", b}, {"forward_ms", t.forward_ms}, {"backward_ms", t.backward_ms}};
+            json row{{"bench", "nn"},
+                     {"layer", c.name},
+                     {"batch", b},
+                     {"forward_ms", t.forward_ms},
+                     {"backward_ms", t.backward_ms},
+                     {"forward_cpu_ms", t.forward_cpu_ms},
+                     {"backward_cpu_ms", t.backward_cpu_ms}};
             if (flops > 0) {
                 row["forward_gflops"] = gf;
                 row["backward_gflops"] = gb;
@@ -321,10 +371,17 @@ int bench_nn(const BenchContext& context) {
                 row["torch_backward_ms"] = tb;
                 row["forward_speedup_vs_torch"] = tf / t.forward_ms;
                 row["backward_speedup_vs_torch"] = tb / t.backward_ms;
+                const double cf = it->second.value("forward_cpu_ms", 0.0),
+                             cb = it->second.value("backward_cpu_ms", 0.0);
+                if (cf > 0 && cb > 0) {
+                    row["torch_forward_cpu_ms"] = cf;
+                    row["torch_backward_cpu_ms"] = cb;
+                }
             }
             if (c.kind == "train_step") {
                 row["peak_mb"] = memory[b];
-                if (it != reference.end() && it->second.contains("peak_mb") && !it->second["peak_mb"].is_null())
+                if (it != reference.end() && it->second.contains("peak_mb") &&
+                    !it->second["peak_mb"].is_null())
                     row["torch_peak_mb"] = it->second["peak_mb"];
             }
             if (context.json) {
@@ -337,20 +394,30 @@ int bench_nn(const BenchContext& context) {
                 std::snprintf(s, sizeof s, fmt, v);
                 return std::string(s);
             };
-            std::printf("%-32s %5lld | %10s %10s %7s | %10s %10s %7s | %8s %6s %8s %6s\n", c.name.c_str(), static_cast<long long>(b),
-                        num(t.forward_ms, "%.2f").c_str(), num(tf, "%.2f").c_str(), num(tf > 0 ? tf / t.forward_ms : 0, "%.2fx").c_str(),
-                        num(t.backward_ms, "%.2f").c_str(), num(tb, "%.2f").c_str(), num(tb > 0 ? tb / t.backward_ms : 0, "%.2fx").c_str(),
-                        num(gf, "%.1f").c_str(), num(gf / peak * 100, "%.0f%%").c_str(), num(gb, "%.1f").c_str(),
-                        num(gb / peak * 100, "%.0f%%").c_str());
+            // CPU-time speedups (torch CPU ms / mtag CPU ms): less disturbed by other processes than wall
+            // time.
+            const double cf = row.value("torch_forward_cpu_ms", 0.0),
+                         cb = row.value("torch_backward_cpu_ms", 0.0);
+            std::printf("%-32s %5lld | %10s %10s %7s | %10s %10s %7s | %8s %6s %8s %6s | %7s %7s\n",
+                        c.name.c_str(), static_cast<long long>(b), num(t.forward_ms, "%.2f").c_str(),
+                        num(tf, "%.2f").c_str(), num(tf > 0 ? tf / t.forward_ms : 0, "%.2fx").c_str(),
+                        num(t.backward_ms, "%.2f").c_str(), num(tb, "%.2f").c_str(),
+                        num(tb > 0 ? tb / t.backward_ms : 0, "%.2fx").c_str(), num(gf, "%.1f").c_str(),
+                        num(gf / peak * 100, "%.0f%%").c_str(), num(gb, "%.1f").c_str(),
+                        num(gb / peak * 100, "%.0f%%").c_str(),
+                        num(cf > 0 ? cf / t.forward_cpu_ms : 0, "%.2fx").c_str(),
+                        num(cb > 0 ? cb / t.backward_cpu_ms : 0, "%.2fx").c_str());
+            std::fflush(stdout);
             if (c.kind == "train_step") {
                 const double tm = row.contains("torch_peak_mb") ? row["torch_peak_mb"].get<double>() : 0.0;
-                std::printf("%-32s %5s   peak memory of two training steps: mtag %.0f MB, torch %s MB\n", "", "",
-                            memory[b], num(tm, "%.0f").c_str());
+                std::printf("%-32s %5s   peak memory of two training steps: mtag %.0f MB, torch %s MB\n", "",
+                            "", memory[b], num(tm, "%.0f").c_str());
             }
         }
     }
     if (!context.json)
-        std::printf("load average at the end: %s (on a shared machine, figures vary from run to run)\n", load_average().c_str());
+        std::printf("load average at the end: %s (on a shared machine, figures vary from run to run)\n",
+                    load_average().c_str());
     nn::release_scratch();
     return 0;
 }

@@ -28,32 +28,55 @@ void save_model(Module& model, const std::filesystem::path& dir, const nlohmann:
     if (!out) throw Error("model card '" + (dir / "model.json").string() + "'", "write failed");
 }
 
-void load_weights(Module& model, const std::filesystem::path& file, bool allow_unexpected) {
+LoadReport load_weights(Module& model, const std::filesystem::path& file, const LoadOptions& options) {
     const SafetensorsFile st = read_safetensors(file);
     const std::string where = "weights '" + file.string() + "'";
-    std::set<std::string> used;
+    LoadReport report;
+    std::set<std::string> seen;
     auto take = [&](const std::string& name, Tensor& dst, bool integer) {
+        seen.insert(name);
         auto it = st.tensors.find(name);
-        if (it == st.tensors.end()) throw Error(where, "missing tensor '" + name + "' (expected shape " + dst.shape().str() + ")");
+        if (it == st.tensors.end()) {
+            if (!options.allow_missing)
+                throw Error(where,
+                            "missing tensor '" + name + "' (expected shape " + dst.shape().str() + ")");
+            report.missing.push_back(name);
+            return;
+        }
         const SafetensorsTensor& t = it->second;
         const std::string expected_dtype = integer ? "I64" : "F32";
-        if (t.dtype != expected_dtype) throw Error(where, "tensor '" + name + "' has dtype " + t.dtype + ", expected " + expected_dtype);
-        if (!(t.value.shape() == dst.shape()))
-            throw Error(where, "tensor '" + name + "' has shape " + t.value.shape().str() + ", expected " + dst.shape().str());
+        if (t.dtype != expected_dtype)
+            throw Error(where, "tensor '" + name + "' has dtype " + t.dtype + ", expected " + expected_dtype);
+        if (!(t.value.shape() == dst.shape())) {
+            const std::string detail = "tensor '" + name + "' has shape " + t.value.shape().str() +
+                                       ", expected " + dst.shape().str();
+            if (!options.skip_mismatched) throw Error(where, detail);
+            report.mismatched.push_back(detail);
+            return;
+        }
         dst.copy_from(t.value);
-        used.insert(name);
+        report.loaded.push_back(name);
     };
     for (Parameter* p : model.parameters()) take(p->name, p->value, false);
     for (Buffer* b : model.buffers()) take(b->name, b->value, b->integer);
-    if (!allow_unexpected)
-        for (const auto& [name, t] : st.tensors)
-            if (!used.count(name)) throw Error(where, "unexpected tensor '" + name + "' (the architecture has no such parameter)");
+    for (const auto& [name, t] : st.tensors) {
+        if (seen.count(name)) continue;
+        if (!options.allow_unexpected)
+            throw Error(where, "unexpected tensor '" + name + "' (the architecture has no such parameter)");
+        report.unexpected.push_back(name);
+    }
+    return report;
+}
+
+void load_weights(Module& model, const std::filesystem::path& file, bool allow_unexpected) {
+    load_weights(model, file, LoadOptions{.allow_unexpected = allow_unexpected});
 }
 
 LoadedModel load_model(const std::filesystem::path& dir) {
     const std::filesystem::path card_path = dir / "model.json";
     std::ifstream in(card_path);
-    if (!in) throw Error("model card '" + card_path.string() + "'", "cannot open (is this a model directory?)");
+    if (!in)
+        throw Error("model card '" + card_path.string() + "'", "cannot open (is this a model directory?)");
     LoadedModel loaded;
     try {
         loaded.card = nlohmann::json::parse(in);
@@ -61,7 +84,8 @@ LoadedModel load_model(const std::filesystem::path& dir) {
         throw Error("model card '" + card_path.string() + "'", std::string("malformed JSON: ") + e.what());
     }
     if (loaded.card.value("format", std::string()) != "mtag-model" || !loaded.card.contains("architecture"))
-        throw Error("model card '" + card_path.string() + "'", "expected {\"format\": \"mtag-model\", \"architecture\": ...}");
+        throw Error("model card '" + card_path.string() + "'",
+                    "expected {\"format\": \"mtag-model\", \"architecture\": ...}");
     loaded.model = build_module(loaded.card["architecture"]);
     load_weights(*loaded.model, dir / "model.safetensors");
     loaded.model->eval();

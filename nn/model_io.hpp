@@ -9,11 +9,14 @@
 
 #include <filesystem>
 #include <memory>
+#include <string>
+#include <vector>
 
 namespace mtag::nn {
 
 // Writes model.safetensors and model.json into `dir` (created if needed).
-void save_model(Module& model, const std::filesystem::path& dir, const nlohmann::json& metadata = nlohmann::json::object());
+void save_model(Module& model, const std::filesystem::path& dir,
+                const nlohmann::json& metadata = nlohmann::json::object());
 
 // Writes only the weights file (parameters and buffers).
 void save_weights(Module& model, const std::filesystem::path& file);
@@ -21,6 +24,22 @@ void save_weights(Module& model, const std::filesystem::path& file);
 // Loads weights into an existing module. Every tensor the module has must be in the file with the
 // same shape; a file tensor the module lacks is an error unless allow_unexpected (fine-tuning).
 void load_weights(Module& model, const std::filesystem::path& file, bool allow_unexpected = false);
+
+// Options for partial loads (fine-tuning: a new output layer, a different tag vocabulary).
+struct LoadOptions {
+    bool allow_unexpected = false;  // file tensors the module lacks are ignored
+    bool allow_missing = false;     // module tensors absent from the file keep their current values
+    bool skip_mismatched = false;   // module tensors whose shape differs keep their current values
+};
+
+// What a partial load did, name by name.
+struct LoadReport {
+    std::vector<std::string> loaded, missing, unexpected,
+        mismatched;  // mismatched: "name: got [..], expected [..]"
+};
+
+// Loads weights with explicit tolerance for differences; dtype errors and malformed files still throw.
+LoadReport load_weights(Module& model, const std::filesystem::path& file, const LoadOptions& options);
 
 struct LoadedModel {
     std::shared_ptr<Module> model;

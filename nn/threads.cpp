@@ -8,9 +8,9 @@
 #include <thread>
 #include <vector>
 
+#include <dlfcn.h>
 #include <cstdlib>
 #include <cstring>
-#include <dlfcn.h>
 
 extern "C" void openblas_set_num_threads(int);
 extern "C" char* openblas_get_corename();
@@ -24,7 +24,7 @@ thread_local bool t_inside_pool = false;
 
 // A fixed set of workers that take chunk indices from a shared counter. One job at a time.
 class Pool {
-public:
+  public:
     ~Pool() { resize(0); }
 
     void resize(int workers) {
@@ -62,7 +62,7 @@ public:
         if (m_error) std::rethrow_exception(m_error);
     }
 
-private:
+  private:
     void take_chunks() {
         for (;;) {
             const std::int64_t i = m_next.fetch_add(1);
@@ -147,9 +147,12 @@ void set_thread_budget(int threads) {
     pool().resize(g_budget - 1);
 }
 
-int thread_budget() { return g_budget; }
+int thread_budget() {
+    return g_budget;
+}
 
-void parallel_for(std::int64_t n, std::int64_t grain, const std::function<void(std::int64_t, std::int64_t)>& body) {
+void parallel_for(std::int64_t n, std::int64_t grain,
+                  const std::function<void(std::int64_t, std::int64_t)>& body) {
     if (n <= 0) return;
     grain = std::max<std::int64_t>(1, grain);
     // Fixed chunking (independent of the thread count): at most 64 chunks of at least `grain` items.

@@ -34,6 +34,7 @@ int thread_budget();
 // Runs body(begin, end) over [0, n) split into contiguous chunks of at least `grain` items, on the
 // engine's pool (the calling thread takes part). Returns when every chunk is done. Exceptions from
 // the body are rethrown in the caller. Nested calls run serially on the calling thread.
-void parallel_for(std::int64_t n, std::int64_t grain, const std::function<void(std::int64_t, std::int64_t)>& body);
+void parallel_for(std::int64_t n, std::int64_t grain,
+                  const std::function<void(std::int64_t, std::int64_t)>& body);
 
 }  // namespace mtag::nn

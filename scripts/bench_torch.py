@@ -2,7 +2,8 @@
 """PyTorch reference timings for `mtag bench nn` (same layer shapes, same thread count).
 
 Reads the case list that mtag writes (JSON: {"threads": T, "repeats": R, "cases": [...]}) and prints one
-JSON line per case: {"name", "batch", "forward_ms", "backward_ms"} (best of R runs after one warm-up),
+JSON line per case: {"name", "batch", "forward_ms", "backward_ms", and the same as process CPU time
+"forward_cpu_ms", "backward_cpu_ms"} (best of R runs after one warm-up),
 and for the "train_step" case also "peak_mb" (peak resident memory of two training steps above the
 resident size before the model was built; measured first, via /proc/self/clear_refs + VmHWM).
 Exit code 3 when torch cannot be imported (the bench then tries another interpreter or skips).
@@ -76,20 +77,22 @@ def time_case(case, batch, repeats):
     model.train()
     x = torch.randn(*input_shape(case, batch))
     x.requires_grad_(case["kind"] != "train_step")
-    fwd, bwd = [], []
+    fwd, bwd, fwd_cpu, bwd_cpu = [], [], [], []
     for r in range(repeats + 1):
-        t0 = time.perf_counter()
+        t0, c0 = time.perf_counter(), time.process_time()
         y = model(x)
-        t1 = time.perf_counter()
+        t1, c1 = time.perf_counter(), time.process_time()
         g = torch.ones_like(y)
-        t2 = time.perf_counter()
+        t2, c2 = time.perf_counter(), time.process_time()
         y.backward(g)
-        t3 = time.perf_counter()
+        t3, c3 = time.perf_counter(), time.process_time()
         if r > 0:
             fwd.append(t1 - t0)
             bwd.append(t3 - t2)
+            fwd_cpu.append(c1 - c0)
+            bwd_cpu.append(c3 - c2)
         del y, g
-    return min(fwd) * 1e3, min(bwd) * 1e3
+    return min(fwd) * 1e3, min(bwd) * 1e3, min(fwd_cpu) * 1e3, min(bwd_cpu) * 1e3
 
 
 def train_step_memory(case, batch):
@@ -127,8 +130,9 @@ def main():
     for case in cases:
         for batch in case["batches"]:
             with torch.enable_grad():
-                f, b = time_case(case, batch, repeats)
-            print(json.dumps({"name": case["name"], "batch": batch, "forward_ms": f, "backward_ms": b}), flush=True)
+                f, b, fc, bc = time_case(case, batch, min(repeats, 3) if batch > 4 else repeats)
+            print(json.dumps({"name": case["name"], "batch": batch, "forward_ms": f, "backward_ms": b,
+                              "forward_cpu_ms": fc, "backward_cpu_ms": bc}), flush=True)
 
 
 if __name__ == "__main__":

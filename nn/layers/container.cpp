@@ -55,8 +55,8 @@ Tensor Residual::forward(const Tensor& input) {
     Tensor y = m_body->forward(input);
     const Tensor s = m_shortcut ? m_shortcut->forward(input) : input;
     if (!(y.shape() == s.shape()))
-        throw Error("nn::Residual", "body output " + y.shape().str() + " and shortcut output " + s.shape().str() +
-                                        " differ; add a projection shortcut");
+        throw Error("nn::Residual", "body output " + y.shape().str() + " and shortcut output " +
+                                        s.shape().str() + " differ; add a projection shortcut");
     m_body_shape = y.shape();
     Tensor out = Tensor::uninitialized(y.shape());
     const float* a = y.data();
@@ -66,8 +66,9 @@ Tensor Residual::forward(const Tensor& input) {
 }
 
 Tensor Residual::backward(const Tensor& g) {
-    Tensor gb = m_body->backward(g);
-    Tensor gs = m_shortcut ? m_shortcut->backward(g) : g;
+    const Tensor shared = g;  // a second handle: neither branch may consume g, both need it
+    Tensor gb = m_body->backward(shared);
+    Tensor gs = m_shortcut ? m_shortcut->backward(shared) : shared;
     if (!input_grad()) return {};
     Tensor gx = gb.clone();
     add_into(gx, gs);
@@ -151,8 +152,10 @@ Tensor Branch::backward(const Tensor& g) {
         }
         Tensor part = m_branches[i]->backward(gi);
         if (!input_grad()) continue;
-        if (!gx.defined()) gx = part.clone();
-        else add_into(gx, part);
+        if (!gx.defined())
+            gx = part.clone();
+        else
+            add_into(gx, part);
     }
     return gx;
 }

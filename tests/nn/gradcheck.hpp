@@ -41,7 +41,7 @@ inline GradError gradcheck(Module& m, const Tensor& x, std::uint64_t seed = 7, f
     Tensor y = m.forward(x);
     const Tensor r = random_tensor(y.shape(), seed);
     m.zero_grad();
-    const Tensor gx = m.backward(r).clone();
+    const Tensor gx = m.backward(r.clone()).clone();  // a clone: backward may consume its argument
     std::vector<Tensor> analytic;
     for (Parameter* p : m.parameters()) analytic.push_back(p->grad.clone());
 
