@@ -4,6 +4,7 @@
 
 #include <fftw3.h>
 
+#include <atomic>
 #include <map>
 #include <mutex>
 
@@ -17,37 +18,52 @@ std::mutex& planner_mutex() {
     return mutex;
 }
 
+std::atomic<FftPlanning>& default_planning() {
+    static std::atomic<FftPlanning> planning{FftPlanning::measure};
+    return planning;
+}
+
+bool is_aligned(const void* p) { return fftwf_alignment_of(static_cast<float*>(const_cast<void*>(p))) == 0; }
+
 }  // namespace
 
-RealFft::RealFft(int n) : m_n(n) {
+void set_fft_planning(FftPlanning planning) { default_planning().store(planning); }
+
+RealFft::RealFft(int n, FftPlanning planning) : m_n(n) {
     if (n < 1) throw Error("FFT size", "must be positive, got " + std::to_string(n));
     std::lock_guard<std::mutex> lock(planner_mutex());
-    // Plans are made on scratch arrays and flagged UNALIGNED so new-array execution accepts any buffer.
+    // Plans are made on scratch arrays (MEASURE overwrites them); new-array execution then runs them on
+    // the caller's buffers. The aligned plans may use SIMD, the UNALIGNED ones accept any pointer.
     float* real = fftwf_alloc_real(static_cast<std::size_t>(n));
     fftwf_complex* spectrum = fftwf_alloc_complex(static_cast<std::size_t>(n / 2 + 1));
-    const unsigned flags = FFTW_ESTIMATE | FFTW_UNALIGNED;
-    m_forward = fftwf_plan_dft_r2c_1d(n, real, spectrum, flags);
-    m_inverse = fftwf_plan_dft_c2r_1d(n, spectrum, real, flags | FFTW_PRESERVE_INPUT);
-    if (m_inverse == nullptr) m_inverse = fftwf_plan_dft_c2r_1d(n, spectrum, real, flags);
+    const unsigned effort = planning == FftPlanning::measure ? FFTW_MEASURE : FFTW_ESTIMATE;
+    m_forward = fftwf_plan_dft_r2c_1d(n, real, spectrum, effort);
+    m_inverse = fftwf_plan_dft_c2r_1d(n, spectrum, real, effort | FFTW_PRESERVE_INPUT);
+    const unsigned fallback = FFTW_ESTIMATE | FFTW_UNALIGNED;
+    m_forward_unaligned = fftwf_plan_dft_r2c_1d(n, real, spectrum, fallback);
+    m_inverse_unaligned = fftwf_plan_dft_c2r_1d(n, spectrum, real, fallback | FFTW_PRESERVE_INPUT);
     fftwf_free(real);
     fftwf_free(spectrum);
-    if (m_forward == nullptr || m_inverse == nullptr) throw Error("FFT size " + std::to_string(n), "FFTW could not plan it");
+    if (!m_forward || !m_inverse || !m_forward_unaligned || !m_inverse_unaligned)
+        throw Error("FFT size " + std::to_string(n), "FFTW could not plan it");
 }
 
 RealFft::~RealFft() {
     std::lock_guard<std::mutex> lock(planner_mutex());
-    if (m_forward) fftwf_destroy_plan(static_cast<fftwf_plan>(m_forward));
-    if (m_inverse) fftwf_destroy_plan(static_cast<fftwf_plan>(m_inverse));
+    for (void* plan : {m_forward, m_inverse, m_forward_unaligned, m_inverse_unaligned})
+        if (plan) fftwf_destroy_plan(static_cast<fftwf_plan>(plan));
 }
 
 void RealFft::forward(const float* in, std::complex<float>* out) const {
     // FFTW's r2c does not modify its input; the const_cast only satisfies the C signature.
-    fftwf_execute_dft_r2c(static_cast<fftwf_plan>(m_forward), const_cast<float*>(in),
+    void* plan = is_aligned(in) && is_aligned(out) ? m_forward : m_forward_unaligned;
+    fftwf_execute_dft_r2c(static_cast<fftwf_plan>(plan), const_cast<float*>(in),
                           reinterpret_cast<fftwf_complex*>(out));
 }
 
 void RealFft::inverse(const std::complex<float>* in, float* out) const {
-    fftwf_execute_dft_c2r(static_cast<fftwf_plan>(m_inverse),
+    void* plan = is_aligned(in) && is_aligned(out) ? m_inverse : m_inverse_unaligned;
+    fftwf_execute_dft_c2r(static_cast<fftwf_plan>(plan),
                           reinterpret_cast<fftwf_complex*>(const_cast<std::complex<float>*>(in)), out);
 }
 
@@ -56,8 +72,22 @@ std::shared_ptr<const RealFft> real_fft(int n) {
     static std::map<int, std::shared_ptr<const RealFft>> cache;
     std::lock_guard<std::mutex> lock(cache_mutex);
     auto& slot = cache[n];
-    if (!slot) slot = std::make_shared<const RealFft>(n);
+    if (!slot) slot = std::make_shared<const RealFft>(n, default_planning().load());
     return slot;
+}
+
+void FftFree::operator()(void* p) const { fftwf_free(p); }
+
+FftBuffer<float> fft_alloc_real(std::size_t n) {
+    float* p = fftwf_alloc_real(n == 0 ? 1 : n);
+    if (!p) throw Error("FFT buffer", "out of memory allocating " + std::to_string(n) + " floats");
+    return FftBuffer<float>(p);
+}
+
+FftBuffer<std::complex<float>> fft_alloc_complex(std::size_t n) {
+    fftwf_complex* p = fftwf_alloc_complex(n == 0 ? 1 : n);
+    if (!p) throw Error("FFT buffer", "out of memory allocating " + std::to_string(n) + " complex values");
+    return FftBuffer<std::complex<float>>(reinterpret_cast<std::complex<float>*>(p));
 }
 
 bool load_fft_wisdom(const char* path) {

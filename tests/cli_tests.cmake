@@ -19,7 +19,7 @@ foreach(ext wav flac ogg mp3)
   set_tests_properties("cli: synth tone ${ext}" PROPERTIES FIXTURES_SETUP tone_${ext})
   add_test(NAME "cli: info ${ext}" COMMAND ${MTAG_EXE} info ${CLI_TMP}/tone.${ext})
   set_tests_properties("cli: info ${ext}" PROPERTIES FIXTURES_REQUIRED tone_${ext}
-                       PASS_REGULAR_EXPRESSION "\"channels\":2.*\"sample_rate\":44100")
+                       PASS_REGULAR_EXPRESSION "\"sample_rate\":44100,\"channels\":2,\"frames\":44100")
 endforeach()
 
 # A missing file among good ones: the good one still prints, exit code 3, the error names the file.
@@ -30,3 +30,9 @@ set_tests_properties("cli: info keeps going past a bad file" PROPERTIES FIXTURES
 
 add_test(NAME "cli: bench io --quick" COMMAND ${MTAG_EXE} bench io --quick)
 set_tests_properties("cli: bench io --quick" PROPERTIES PASS_REGULAR_EXPRESSION "mp3 +best")
+
+# mtag dataset stats on a generated manifest: JSON summary, problems listed, exit 1 when nothing is usable.
+add_test(NAME "cli: dataset stats"
+         COMMAND ${CMAKE_COMMAND} -DEXE=${MTAG_EXE} -DTMP=${CLI_TMP} -P ${CMAKE_CURRENT_SOURCE_DIR}/app/dataset_stats.cmake)
+add_test(NAME "cli: dataset stats --format must be known" COMMAND ${MTAG_EXE} dataset stats --data . --format wav)
+set_tests_properties("cli: dataset stats --format must be known" PROPERTIES WILL_FAIL TRUE)

@@ -1,0 +1,323 @@
+#include "dsp/phase_vocoder.hpp"
+
+#include "dsp/error.hpp"
+#include "dsp/fft.hpp"
+
+#include <algorithm>
+#include <cmath>
+#include <numbers>
+#include <string>
+
+namespace mtag::dsp {
+
+namespace {
+
+constexpr double two_pi = 2.0 * std::numbers::pi;
+
+// Wraps a phase difference to [-pi, pi] (librosa: dphase - 2 pi round(dphase / 2 pi)).
+inline double principal(double phase) { return phase - two_pi * std::nearbyint(phase * (1.0 / two_pi)); }
+
+bool is_5_smooth(int n) {
+    for (int p : {2, 3, 5})
+        while (n % p == 0) n /= p;
+    return n == 1;
+}
+
+void check_rate(double rate) {
+    if (!(rate >= min_stretch_rate && rate <= max_stretch_rate))
+        throw Error("time stretch rate " + std::to_string(rate), "must lie in [0.25, 4]");
+}
+
+// One analysis frame in the form the vocoder consumes: magnitude, phase and unit phasor per bin.
+struct Frame {
+    std::vector<float> magnitude;
+    std::vector<float> phase;
+    std::vector<std::complex<float>> unit;  // spectrum / |spectrum| (1 where the magnitude is 0)
+    long index = -1;                        // which analysis frame this holds
+
+    void resize(std::size_t bins) {
+        magnitude.resize(bins);
+        phase.resize(bins);
+        unit.resize(bins);
+    }
+    void set_zero() {
+        std::fill(magnitude.begin(), magnitude.end(), 0.0f);
+        std::fill(phase.begin(), phase.end(), 0.0f);
+        std::fill(unit.begin(), unit.end(), std::complex<float>(1.0f, 0.0f));
+    }
+    void set(const std::complex<float>* spectrum) {
+        for (std::size_t k = 0; k < magnitude.size(); ++k) {
+            const float re = spectrum[k].real(), im = spectrum[k].imag();
+            const float m = std::sqrt(re * re + im * im);
+            magnitude[k] = m;
+            phase[k] = std::atan2(im, re);
+            unit[k] = m > 0.0f ? std::complex<float>(re / m, im / m) : std::complex<float>(1.0f, 0.0f);
+        }
+    }
+};
+
+// The vocoder's running state and one output step; shared by the fused stretcher and the matrix API.
+class VocoderCore {
+public:
+    void reset(std::size_t bins, int n_fft, int hop, PhaseLocking locking) {
+        m_locking = locking;
+        m_advance.resize(bins);
+        for (std::size_t k = 0; k < bins; ++k) m_advance[k] = two_pi * static_cast<double>(k) * hop / n_fft;
+        m_phase.assign(bins, 0.0);
+        m_magnitude.resize(bins);
+        m_peaks.reserve(bins);
+        m_started = false;
+    }
+
+    // Writes the output frame for a position `alpha` of the way from f0 to f1, then advances the phases.
+    void step(const Frame& f0, const Frame& f1, double alpha, std::complex<float>* out) {
+        const std::size_t bins = m_advance.size();
+        if (!m_started) {
+            for (std::size_t k = 0; k < bins; ++k) m_phase[k] = f0.phase[k];  // librosa: angle(D[:, 0])
+            m_started = true;
+        }
+        const auto a = static_cast<float>(alpha);
+        for (std::size_t k = 0; k < bins; ++k)
+            m_magnitude[k] = (1.0f - a) * f0.magnitude[k] + a * f1.magnitude[k];
+        if (m_locking == PhaseLocking::identity && find_peaks()) {
+            locked_step(f0, f1, out);
+            return;
+        }
+        for (std::size_t k = 0; k < bins; ++k) {
+            const double phase = m_phase[k];
+            out[k] = std::polar(m_magnitude[k], static_cast<float>(phase));
+            m_phase[k] = principal(phase + m_advance[k] +
+                                   principal(static_cast<double>(f1.phase[k]) - f0.phase[k] - m_advance[k]));
+        }
+    }
+
+private:
+    // Local maxima of the interpolated magnitude; false when there are none (silence).
+    bool find_peaks() {
+        m_peaks.clear();
+        const std::size_t bins = m_magnitude.size();
+        const float* m = m_magnitude.data();
+        for (std::size_t k = 0; k < bins; ++k) {
+            const bool above_left = k == 0 || m[k] > m[k - 1];
+            const bool above_right = k + 1 == bins || m[k] >= m[k + 1];
+            if (above_left && above_right && m[k] > 0.0f) m_peaks.push_back(k);
+        }
+        return !m_peaks.empty();
+    }
+
+    // Identity phase locking: the peak's phase advances as in the plain vocoder; every bin of its region
+    // (bounded by the magnitude minimum between neighbouring peaks) keeps its analysed phase offset from
+    // the peak: phi_out[k] = phi_out[p] + (phi_in[k] - phi_in[p]). As a phasor product this needs one
+    // sin/cos per peak, not per bin.
+    void locked_step(const Frame& f0, const Frame& f1, std::complex<float>* out) {
+        const std::size_t bins = m_magnitude.size();
+        std::size_t begin = 0;
+        for (std::size_t i = 0; i < m_peaks.size(); ++i) {
+            const std::size_t p = m_peaks[i];
+            std::size_t end = bins;
+            if (i + 1 < m_peaks.size()) {
+                // The region ends after the lowest bin between this peak and the next.
+                const std::size_t next = m_peaks[i + 1];
+                std::size_t trough = p + 1;
+                for (std::size_t k = p + 1; k < next; ++k)
+                    if (m_magnitude[k] < m_magnitude[trough]) trough = k;
+                end = std::min(trough + 1, next);
+            }
+            const double theta = m_phase[p] - f0.phase[p];  // rotation of this region
+            const std::complex<float> rotation = std::polar(1.0f, static_cast<float>(theta));
+            for (std::size_t k = begin; k < end; ++k) {
+                out[k] = m_magnitude[k] * (f0.unit[k] * rotation);
+                const double phase_out = theta + f0.phase[k];
+                m_phase[k] = principal(phase_out + m_advance[k] +
+                                       principal(static_cast<double>(f1.phase[k]) - f0.phase[k] - m_advance[k]));
+            }
+            begin = end;
+        }
+    }
+
+    PhaseLocking m_locking = PhaseLocking::identity;
+    std::vector<double> m_advance;  // expected phase advance per hop: 2 pi k hop / n_fft
+    std::vector<double> m_phase;    // phase of the next output frame per bin, kept in [-pi, pi] so the
+                                    // float sin/cos of it stays exact however long the signal
+    std::vector<float> m_magnitude;
+    std::vector<std::size_t> m_peaks;
+    bool m_started = false;
+};
+
+// Number of output frames: len(np.arange(0, frames, rate)).
+std::size_t output_steps(std::size_t frames, double rate) {
+    std::size_t steps = static_cast<std::size_t>(std::ceil(static_cast<double>(frames) / rate));
+    while (steps > 0 && static_cast<double>(steps - 1) * rate >= static_cast<double>(frames)) --steps;
+    while (static_cast<double>(steps) * rate < static_cast<double>(frames)) ++steps;
+    return steps;
+}
+
+}  // namespace
+
+int default_stretch_n_fft(int sample_rate) {
+    if (sample_rate <= 0) throw Error("time stretch", "sample rate must be positive");
+    const double target = 2048.0 * sample_rate / 22050.0;
+    int best = 16;
+    double best_distance = 1e300;
+    const int limit = static_cast<int>(target * 1.25) + 16;
+    for (int n = 16; n <= limit; n += 4) {
+        if (!is_5_smooth(n)) continue;
+        const double distance = std::abs(n - target);
+        if (distance < best_distance) {
+            best = n;
+            best_distance = distance;
+        }
+    }
+    return best;
+}
+
+struct TimeStretcher::Impl {
+    std::shared_ptr<const RealFft> fft;
+    PhaseLocking locking = PhaseLocking::identity;
+    std::vector<float> window;  // periodic Hann
+    std::vector<float> padded;  // n_fft/2 zeros + x + n_fft/2 zeros
+    FftBuffer<float> time;      // one frame in the time domain (FFTW-aligned: SIMD plans)
+    FftBuffer<std::complex<float>> spectrum;
+    std::size_t bins = 0;
+    Frame frames[2];
+    VocoderCore core;
+    std::vector<float> ola;  // overlap-added output (with the leading n_fft/2 padding)
+    std::vector<float> wss;  // window sum-square at each output sample
+
+    // Makes frames[slot] hold analysis frame j (zeros past the last frame, as librosa pads D).
+    void analyse(Frame& frame, long j, long n_frames, int n_fft, int hop) {
+        if (frame.index == j) return;
+        frame.index = j;
+        if (j >= n_frames) {
+            frame.set_zero();
+            return;
+        }
+        const float* src = padded.data() + static_cast<std::size_t>(j) * hop;
+        for (int i = 0; i < n_fft; ++i) time[i] = src[i] * window[i];
+        fft->forward(time.get(), spectrum.get());
+        frame.set(spectrum.get());
+    }
+};
+
+TimeStretcher::TimeStretcher(const TimeStretchOptions& options) : m_impl(std::make_unique<Impl>()) {
+    m_n_fft = options.n_fft == 0 ? default_stretch_n_fft(options.sample_rate) : options.n_fft;
+    if (m_n_fft < 16 || m_n_fft % 2 != 0)
+        throw Error("time stretch n_fft", "must be even and at least 16, got " + std::to_string(m_n_fft));
+    m_hop = options.hop_length == 0 ? m_n_fft / 4 : options.hop_length;
+    if (m_hop < 1 || m_hop > m_n_fft / 2)
+        throw Error("time stretch hop_length", "must lie in [1, n_fft / 2] so frames overlap, got " +
+                                                   std::to_string(m_hop) + " for n_fft " + std::to_string(m_n_fft));
+    Impl& s = *m_impl;
+    s.fft = real_fft(m_n_fft);
+    s.locking = options.phase_locking;
+    s.window.resize(m_n_fft);
+    for (int i = 0; i < m_n_fft; ++i)
+        s.window[i] = static_cast<float>(0.5 - 0.5 * std::cos(two_pi * i / m_n_fft));
+    const std::size_t bins = static_cast<std::size_t>(m_n_fft / 2 + 1);
+    s.time = fft_alloc_real(static_cast<std::size_t>(m_n_fft));
+    s.spectrum = fft_alloc_complex(bins);
+    s.bins = bins;
+    for (Frame& frame : s.frames) frame.resize(bins);
+}
+
+TimeStretcher::~TimeStretcher() = default;
+TimeStretcher::TimeStretcher(TimeStretcher&&) noexcept = default;
+TimeStretcher& TimeStretcher::operator=(TimeStretcher&&) noexcept = default;
+
+void TimeStretcher::process(std::span<const float> x, double rate, std::vector<float>& out) {
+    check_rate(rate);
+    Impl& s = *m_impl;
+    const int n_fft = m_n_fft, hop = m_hop, pad = n_fft / 2;
+    const std::size_t n = x.size();
+    const auto length = static_cast<std::size_t>(std::llround(static_cast<double>(n) / rate));
+    out.assign(length, 0.0f);
+    if (n == 0) return;
+
+    // Centred frames with zero padding (librosa.stft center=True, pad_mode="constant").
+    s.padded.assign(n + 2 * static_cast<std::size_t>(pad), 0.0f);
+    std::copy(x.begin(), x.end(), s.padded.begin() + pad);
+    const long n_frames = 1 + static_cast<long>(n / hop);
+    const std::size_t steps = output_steps(static_cast<std::size_t>(n_frames), rate);
+    const std::size_t bins = s.bins;
+    s.core.reset(bins, n_fft, hop, s.locking);
+    for (Frame& frame : s.frames) frame.index = -1;
+
+    // Only output samples [pad, pad + length) are kept: frames that start past them are not made.
+    const std::size_t needed = pad + length;
+    s.ola.assign(needed + n_fft, 0.0f);
+    s.wss.assign(needed + n_fft, 0.0f);
+    const float scale = 1.0f / static_cast<float>(n_fft);  // FFTW's inverse is unnormalised
+    for (std::size_t t = 0; t < steps; ++t) {
+        const std::size_t start = t * hop;
+        if (start >= needed) break;
+        const double position = static_cast<double>(t) * rate;
+        const long j = static_cast<long>(position);
+        // Keep frame j and j + 1 in the two slots, reusing whichever already holds one of them.
+        Frame* f0 = &s.frames[0];
+        Frame* f1 = &s.frames[1];
+        if (f1->index == j || f0->index == j + 1) std::swap(f0, f1);
+        s.analyse(*f0, j, n_frames, n_fft, hop);
+        s.analyse(*f1, j + 1, n_frames, n_fft, hop);
+        s.core.step(*f0, *f1, position - static_cast<double>(j), s.spectrum.get());
+        s.fft->inverse(s.spectrum.get(), s.time.get());
+        float* dst = s.ola.data() + start;
+        float* norm = s.wss.data() + start;
+        for (int i = 0; i < n_fft; ++i) {
+            dst[i] += s.time[i] * s.window[i] * scale;
+            norm[i] += s.window[i] * s.window[i];
+        }
+    }
+    // librosa.istft: divide by the window sum-square where it is not tiny, drop the centring pad.
+    constexpr float tiny = 1.1754944e-38f;
+    for (std::size_t i = 0; i < length; ++i) {
+        const float w = s.wss[pad + i];
+        out[i] = w > tiny ? s.ola[pad + i] / w : s.ola[pad + i];
+    }
+}
+
+std::vector<float> time_stretch(std::span<const float> x, double rate, const TimeStretchOptions& options) {
+    TimeStretcher stretcher(options);
+    std::vector<float> out;
+    stretcher.process(x, rate, out);
+    return out;
+}
+
+ComplexMatrix phase_vocoder(const ComplexMatrix& stft, double rate, int hop_length, PhaseLocking locking) {
+    if (!(rate > 0.0) || !std::isfinite(rate))
+        throw Error("phase vocoder rate " + std::to_string(rate), "must be positive");
+    if (stft.rows < 2) throw Error("phase vocoder", "the spectrogram needs at least 2 frequency bins");
+    if (hop_length < 1) throw Error("phase vocoder", "hop_length must be positive");
+    const std::size_t bins = stft.rows, frames = stft.cols;
+    const int n_fft = static_cast<int>(2 * (bins - 1));
+    const std::size_t steps = output_steps(frames, rate);
+    ComplexMatrix out(bins, steps);
+    VocoderCore core;
+    core.reset(bins, n_fft, hop_length, locking);
+    Frame slots[2];
+    for (Frame& frame : slots) frame.resize(bins);
+    std::vector<std::complex<float>> column(bins), result(bins);
+    auto load = [&](Frame& frame, long j) {
+        if (frame.index == j) return;
+        frame.index = j;
+        if (j >= static_cast<long>(frames)) {
+            frame.set_zero();
+            return;
+        }
+        for (std::size_t k = 0; k < bins; ++k) column[k] = stft(k, static_cast<std::size_t>(j));
+        frame.set(column.data());
+    };
+    for (std::size_t t = 0; t < steps; ++t) {
+        const double position = static_cast<double>(t) * rate;
+        const long j = static_cast<long>(position);
+        Frame* f0 = &slots[0];
+        Frame* f1 = &slots[1];
+        if (f1->index == j || f0->index == j + 1) std::swap(f0, f1);
+        load(*f0, j);
+        load(*f1, j + 1);
+        core.step(*f0, *f1, position - static_cast<double>(j), result.data());
+        for (std::size_t k = 0; k < bins; ++k) out(k, t) = result[k];
+    }
+    return out;
+}
+
+}  // namespace mtag::dsp
