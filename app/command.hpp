@@ -29,6 +29,7 @@ Command add_info_command(CLI::App& root, const GlobalOptions& global);
 Command add_synth_command(CLI::App& root, const GlobalOptions& global);
 Command add_bench_command(CLI::App& root, const GlobalOptions& global);
 Command add_dataset_command(CLI::App& root, const GlobalOptions& global);
+Command add_model_command(CLI::App& root, const GlobalOptions& global);
 
 // Parses argv and runs the chosen subcommand; throws mtag::Error / mtag::UsageError.
 int run_cli(int argc, const char* const* argv);

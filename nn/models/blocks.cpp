@@ -170,6 +170,18 @@ std::string describe(const Module& m) {
         s << "SE(" << c["channels"] << "->" << c["hidden"] << "->" << c["channels"] << ")";
     } else if (t == "ResBlock2d") {
         s << "ResBlock2d " << c["in_channels"] << "->" << c["out_channels"] << " stride " << pair(c["stride"]);
+    } else if (t == "MultiLevelPool") {
+        s << "MultiLevelPool(global max of";
+        for (const auto& tap : c["taps"]) s << " " << tap.get<std::string>();
+        s << ", concatenated)";
+    } else if (t == "Branch") {
+        s << "Branch(";
+        bool first = true;
+        for (const auto& [name, child] : m.children()) {
+            s << (first ? "" : " | ") << describe(*child);
+            first = false;
+        }
+        s << (c.value("merge", std::string("concat")) == "sum" ? ", summed)" : ", concatenated)");
     } else if (t == "Chain") {
         const auto* chain = dynamic_cast<const Chain*>(&m);
         bool first = true;

@@ -70,7 +70,7 @@ std::shared_ptr<TaggingModel> build_model(const nlohmann::json& spec, std::int64
         for (const auto& [key, value] : spec.items()) {
             if (key == "preset") continue;
             if (key == "seed") {
-                if (!value.is_number_unsigned()) throw Error("model spec", "seed must be a non-negative integer, got " + value.dump());
+                if (!value.is_number_integer() || value.get<std::int64_t>() < 0) throw Error("model spec", "seed must be a non-negative integer, got " + value.dump());
                 seed = value.get<std::uint64_t>();
                 continue;
             }
