@@ -20,6 +20,7 @@
 #include <cblas.h>
 #include <nlohmann/json.hpp>
 
+#include <unistd.h>
 #include <algorithm>
 #include <cstdio>
 #include <fstream>
@@ -29,7 +30,6 @@
 #include <random>
 #include <sstream>
 #include <string>
-#include <unistd.h>
 #include <vector>
 
 namespace mtag::app {
@@ -48,24 +48,40 @@ struct Case {
 };
 
 json to_json(const Case& c) {
-    return {{"name", c.name},       {"kind", c.kind},       {"cin", c.cin}, {"cout", c.cout},
-            {"kernel", c.kernel},   {"stride", c.stride},   {"padding", c.padding},
-            {"h", c.h},             {"w", c.w},             {"batches", c.batches}};
+    return {{"name", c.name},     {"kind", c.kind},      {"cin", c.cin},         {"cout", c.cout},
+            {"kernel", c.kernel}, {"stride", c.stride},  {"padding", c.padding}, {"h", c.h},
+            {"w", c.w},           {"batches", c.batches}};
 }
 
 std::vector<Case> make_cases(bool quick) {
-    const std::vector<std::int64_t> batches = quick ? std::vector<std::int64_t>{1} : std::vector<std::int64_t>{1, 16};
+    const std::vector<std::int64_t> batches =
+        quick ? std::vector<std::int64_t>{1} : std::vector<std::int64_t>{1, 16};
     std::vector<Case> cases;
-    cases.push_back({"train_step fcn-block c32 96x1366", "train_step", 1, 32, {3, 3}, {1, 1}, {1, 1}, 96, 1366, {quick ? 1 : 4}});
-    cases.push_back({"conv2d 3x3 1->128 96x1366", "conv2d", 1, 128, {3, 3}, {1, 1}, {1, 1}, 96, 1366, batches});
-    cases.push_back({"conv2d 3x3 128->128 48x341", "conv2d", 128, 128, {3, 3}, {1, 1}, {1, 1}, 48, 341, batches});
-    cases.push_back({"conv1d k3 128->128 L19683", "conv1d", 128, 128, {1, 3}, {1, 1}, {0, 1}, 1, 19683, batches});
+    cases.push_back({"train_step fcn-block c32 96x1366",
+                     "train_step",
+                     1,
+                     32,
+                     {3, 3},
+                     {1, 1},
+                     {1, 1},
+                     96,
+                     1366,
+                     {quick ? 1 : 4}});
+    cases.push_back(
+        {"conv2d 3x3 1->128 96x1366", "conv2d", 1, 128, {3, 3}, {1, 1}, {1, 1}, 96, 1366, batches});
+    cases.push_back(
+        {"conv2d 3x3 128->128 48x341", "conv2d", 128, 128, {3, 3}, {1, 1}, {1, 1}, 48, 341, batches});
+    cases.push_back(
+        {"conv1d k3 128->128 L19683", "conv1d", 128, 128, {1, 3}, {1, 1}, {0, 1}, 1, 19683, batches});
     cases.push_back({"conv1d k3 256->256 L729", "conv1d", 256, 256, {1, 3}, {1, 1}, {0, 1}, 1, 729, batches});
-    cases.push_back({"conv1d k3 s3 1->128 L59049", "conv1d", 1, 128, {1, 3}, {1, 3}, {0, 0}, 1, 59049, batches});
+    cases.push_back(
+        {"conv1d k3 s3 1->128 L59049", "conv1d", 1, 128, {1, 3}, {1, 3}, {0, 0}, 1, 59049, batches});
     cases.push_back({"bn2d 128 96x1366", "bn2d", 128, 128, {1, 1}, {1, 1}, {0, 0}, 96, 1366, batches});
     cases.push_back({"bn2d 128 48x341", "bn2d", 128, 128, {1, 1}, {1, 1}, {0, 0}, 48, 341, batches});
-    cases.push_back({"maxpool2d (2,4) 128 96x1366", "maxpool2d", 128, 128, {2, 4}, {2, 4}, {0, 0}, 96, 1366, batches});
-    cases.push_back({"maxpool2d (2,4) 128 48x341", "maxpool2d", 128, 128, {2, 4}, {2, 4}, {0, 0}, 48, 341, batches});
+    cases.push_back(
+        {"maxpool2d (2,4) 128 96x1366", "maxpool2d", 128, 128, {2, 4}, {2, 4}, {0, 0}, 96, 1366, batches});
+    cases.push_back(
+        {"maxpool2d (2,4) 128 48x341", "maxpool2d", 128, 128, {2, 4}, {2, 4}, {0, 0}, 48, 341, batches});
     return cases;
 }
 
@@ -79,25 +95,36 @@ nn::Tensor random_tensor(const nn::Shape& shape, std::uint64_t seed) {
 
 std::shared_ptr<nn::Module> build(const Case& c) {
     if (c.kind == "conv2d")
-        return std::make_shared<nn::Conv2d>(nn::Conv2dOptions{.in_channels = c.cin, .out_channels = c.cout, .kernel_size = c.kernel,
-                                                              .stride = c.stride, .padding = c.padding});
+        return std::make_shared<nn::Conv2d>(nn::Conv2dOptions{.in_channels = c.cin,
+                                                              .out_channels = c.cout,
+                                                              .kernel_size = c.kernel,
+                                                              .stride = c.stride,
+                                                              .padding = c.padding});
     if (c.kind == "conv1d")
-        return std::make_shared<nn::Conv1d>(nn::Conv1dOptions{.in_channels = c.cin, .out_channels = c.cout, .kernel_size = c.kernel[1],
-                                                              .stride = c.stride[1], .padding = c.padding[1]});
-    if (c.kind == "bn2d") return std::make_shared<nn::BatchNorm2d>(nn::BatchNormOptions{.num_features = c.cin});
-    if (c.kind == "maxpool2d") return std::make_shared<nn::MaxPool2d>(nn::Pool2dOptions{.kernel_size = c.kernel});
+        return std::make_shared<nn::Conv1d>(nn::Conv1dOptions{.in_channels = c.cin,
+                                                              .out_channels = c.cout,
+                                                              .kernel_size = c.kernel[1],
+                                                              .stride = c.stride[1],
+                                                              .padding = c.padding[1]});
+    if (c.kind == "bn2d")
+        return std::make_shared<nn::BatchNorm2d>(nn::BatchNormOptions{.num_features = c.cin});
+    if (c.kind == "maxpool2d")
+        return std::make_shared<nn::MaxPool2d>(nn::Pool2dOptions{.kernel_size = c.kernel});
     // train_step: an FCN-style block pair, as PyTorch's twin in bench_torch.py.
     auto net = std::make_shared<nn::Sequential>();
     const std::int64_t ch = c.cout;
-    net->add(std::make_shared<nn::Conv2d>(nn::Conv2dOptions{.in_channels = 1, .out_channels = ch, .padding = {1, 1}}));
+    net->add(std::make_shared<nn::Conv2d>(
+        nn::Conv2dOptions{.in_channels = 1, .out_channels = ch, .padding = {1, 1}}));
     net->add(std::make_shared<nn::BatchNorm2d>(nn::BatchNormOptions{.num_features = ch}));
     net->add(std::make_shared<nn::ReLU>(true));
     net->add(std::make_shared<nn::MaxPool2d>(nn::Pool2dOptions{.kernel_size = {2, 4}}));
-    net->add(std::make_shared<nn::Conv2d>(nn::Conv2dOptions{.in_channels = ch, .out_channels = ch, .padding = {1, 1}}));
+    net->add(std::make_shared<nn::Conv2d>(
+        nn::Conv2dOptions{.in_channels = ch, .out_channels = ch, .padding = {1, 1}}));
     net->add(std::make_shared<nn::BatchNorm2d>(nn::BatchNormOptions{.num_features = ch}));
     net->add(std::make_shared<nn::ReLU>(true));
     net->add(std::make_shared<nn::MaxPool2d>(nn::Pool2dOptions{.kernel_size = {2, 4}}));
-    net->add(std::make_shared<nn::GlobalPool>(nn::GlobalPoolOptions{nn::GlobalPoolOptions::Mode::max, nn::GlobalPoolOptions::Axes::all}));
+    net->add(std::make_shared<nn::GlobalPool>(
+        nn::GlobalPoolOptions{nn::GlobalPoolOptions::Mode::max, nn::GlobalPoolOptions::Axes::all}));
     net->add(std::make_shared<nn::Linear>(nn::LinearOptions{.in_features = ch, .out_features = 50}));
     net->set_input_grad(false);
     return net;
@@ -178,18 +205,29 @@ double train_step_memory(const Case& c, std::int64_t batch) {
     return static_cast<double>(peak - base) / 1024.0;
 }
 
-// Best GFLOP/s of a large square SGEMM with the current thread budget.
+// Best GFLOP/s of square SGEMMs (512, 1024, 2048) with the current thread budget: the machine's
+// attainable SGEMM rate with the OpenBLAS kernels in use (best of several runs, as for the layers).
 double sgemm_peak(bool quick) {
-    const int n = quick ? 1024 : 2048;
-    std::vector<float> a(static_cast<std::size_t>(n) * n, 0.5f), b(a), c(a.size());
     double best = 0.0;
-    for (int r = 0; r < (quick ? 2 : 4); ++r) {
-        const double t0 = wall_seconds();
-        cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, n, n, n, 1.0f, a.data(), n, b.data(), n, 0.0f, c.data(), n);
-        const double dt = wall_seconds() - t0;
-        if (r > 0) best = std::max(best, 2.0 * n * n * static_cast<double>(n) / dt / 1e9);
+    for (const int n : {512, 1024, 2048}) {
+        std::vector<float> a(static_cast<std::size_t>(n) * n, 0.5f), b(a), c(a.size());
+        const int runs = quick ? 2 : (n == 2048 ? 3 : 6);
+        for (int r = 0; r < runs; ++r) {
+            const double t0 = wall_seconds();
+            cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, n, n, n, 1.0f, a.data(), n, b.data(), n,
+                        0.0f, c.data(), n);
+            const double dt = wall_seconds() - t0;
+            if (r > 0) best = std::max(best, 2.0 * n * n * static_cast<double>(n) / dt / 1e9);
+        }
     }
     return best;
+}
+
+std::string load_average() {
+    std::ifstream in("/proc/loadavg");
+    std::string one;
+    in >> one;
+    return one.empty() ? "?" : one;
 }
 
 std::filesystem::path find_script(const std::string& name) {
@@ -207,8 +245,10 @@ std::filesystem::path find_script(const std::string& name) {
 }
 
 // Runs bench_torch.py; returns (name, batch) -> JSON result. Empty when Python or torch is missing.
-std::map<std::pair<std::string, std::int64_t>, json> run_reference(const BenchContext& context, const std::vector<Case>& cases,
-                                                                   int threads, int repeats, std::string& note) {
+std::map<std::pair<std::string, std::int64_t>, json> run_reference(const BenchContext& context,
+                                                                   const std::vector<Case>& cases,
+                                                                   int threads, int repeats,
+                                                                   std::string& note) {
     std::map<std::pair<std::string, std::int64_t>, json> out;
     if (context.reference_python.empty()) {
         note = "PyTorch reference skipped (--python '')";
@@ -224,9 +264,11 @@ std::map<std::pair<std::string, std::int64_t>, json> run_reference(const BenchCo
     const auto spec_path = context.work_dir / "bench_nn_cases.json";
     std::ofstream(spec_path) << spec.dump();
     std::vector<std::string> pythons{context.reference_python};
-    if (context.reference_python == "python3") pythons.push_back("/usr/bin/python3");  // Debian's python3-torch
+    if (context.reference_python == "python3")
+        pythons.push_back("/usr/bin/python3");  // Debian's python3-torch
     for (const std::string& python : pythons) {
-        const std::string cmd = "'" + python + "' '" + script.string() + "' --cases '" + spec_path.string() + "' 2>/dev/null";
+        const std::string cmd =
+            "'" + python + "' '" + script.string() + "' --cases '" + spec_path.string() + "' 2>/dev/null";
         FILE* pipe = ::popen(cmd.c_str(), "r");
         if (!pipe) continue;
         char buffer[4096];
@@ -257,7 +299,7 @@ int bench_nn(const BenchContext& context) {
     const int threads = context.global->resolved_threads();
     nn::set_thread_budget(threads);
     const bool quick = context.quick;
-    const int repeats = quick ? 1 : 3;
+    const int repeats = quick ? 1 : 5;
     std::vector<Case> cases = make_cases(quick);
     // Optional filters: `mtag bench nn conv1d bn2d` keeps cases whose name contains any of the words.
     if (!context.extra.empty())
@@ -272,30 +314,42 @@ int bench_nn(const BenchContext& context) {
         if (c.kind == "train_step")
             for (std::int64_t b : c.batches) memory[b] = train_step_memory(c, b);
 
+    const std::string core = nn::init_blas();
+    const std::string load_before = load_average();
     const double peak = sgemm_peak(quick);
     std::string note;
     auto reference = run_reference(context, cases, threads, repeats, note);
 
     if (!context.json) {
-        std::printf("mtag bench nn: %d thread(s), best of %d run(s); OpenBLAS SGEMM peak %.1f GFLOP/s (%dx%d)\n", threads, repeats,
-                    peak, quick ? 1024 : 2048, quick ? 1024 : 2048);
+        std::printf(
+            "mtag bench nn: %d thread(s), best of %d run(s) (3 at batch > 4); OpenBLAS kernels %s, SGEMM peak %.1f GFLOP/s "
+            "(best square 512..2048); load average %s\n",
+            threads, repeats, core.c_str(), peak, load_before.c_str());
         std::printf("%s\n", note.c_str());
-        std::printf("%-32s %5s | %10s %10s %7s | %10s %10s %7s | %8s %6s %8s %6s\n", "layer", "batch", "fwd ms", "torch ms",
-                    "speedup", "bwd ms", "torch ms", "speedup", "fwd GF/s", "%peak", "bwd GF/s", "%peak");
+        std::printf("%-32s %5s | %10s %10s %7s | %10s %10s %7s | %8s %6s %8s %6s\n", "layer", "batch",
+                    "fwd ms", "torch ms", "speedup", "bwd ms", "torch ms", "speedup", "fwd GF/s", "%peak",
+                    "bwd GF/s", "%peak");
     } else {
-        std::cout << json{{"bench", "nn"}, {"threads", threads}, {"repeats", repeats}, {"sgemm_peak_gflops", peak}, {"reference", note}}.dump()
+        std::cout << json{{"bench", "nn"},         {"threads", threads},        {"repeats", repeats},
+                          {"openblas_core", core}, {"sgemm_peak_gflops", peak}, {"load_average", load_before},
+                          {"reference", note}}
+                         .dump()
                   << "\n";
     }
     for (const Case& c : cases) {
         for (std::int64_t b : c.batches) {
-            const Timing t = time_case(c, b, repeats);
+            const Timing t = time_case(c, b, b > 4 ? std::min(repeats, 3) : repeats);
             const auto it = reference.find({c.name, b});
             const double tf = it != reference.end() ? it->second.value("forward_ms", 0.0) : 0.0;
             const double tb = it != reference.end() ? it->second.value("backward_ms", 0.0) : 0.0;
             const double flops = forward_flops(c, b);
             const double gf = flops > 0 ? flops / (t.forward_ms * 1e6) : 0.0;
             const double gb = flops > 0 ? 2.0 * flops / (t.backward_ms * 1e6) : 0.0;
-            json row{{"bench", "nn"}, {"layer", c.name}, {"batch", b}, {"forward_ms", t.forward_ms}, {"backward_ms", t.backward_ms}};
+            json row{{"bench", "nn"},
+                     {"layer", c.name},
+                     {"batch", b},
+                     {"forward_ms", t.forward_ms},
+                     {"backward_ms", t.backward_ms}};
             if (flops > 0) {
                 row["forward_gflops"] = gf;
                 row["backward_gflops"] = gb;
@@ -310,7 +364,8 @@ int bench_nn(const BenchContext& context) {
             }
             if (c.kind == "train_step") {
                 row["peak_mb"] = memory[b];
-                if (it != reference.end() && it->second.contains("peak_mb") && !it->second["peak_mb"].is_null())
+                if (it != reference.end() && it->second.contains("peak_mb") &&
+                    !it->second["peak_mb"].is_null())
                     row["torch_peak_mb"] = it->second["peak_mb"];
             }
             if (context.json) {
@@ -323,18 +378,24 @@ int bench_nn(const BenchContext& context) {
                 std::snprintf(s, sizeof s, fmt, v);
                 return std::string(s);
             };
-            std::printf("%-32s %5lld | %10s %10s %7s | %10s %10s %7s | %8s %6s %8s %6s\n", c.name.c_str(), static_cast<long long>(b),
-                        num(t.forward_ms, "%.2f").c_str(), num(tf, "%.2f").c_str(), num(tf > 0 ? tf / t.forward_ms : 0, "%.2fx").c_str(),
-                        num(t.backward_ms, "%.2f").c_str(), num(tb, "%.2f").c_str(), num(tb > 0 ? tb / t.backward_ms : 0, "%.2fx").c_str(),
-                        num(gf, "%.1f").c_str(), num(gf / peak * 100, "%.0f%%").c_str(), num(gb, "%.1f").c_str(),
+            std::printf("%-32s %5lld | %10s %10s %7s | %10s %10s %7s | %8s %6s %8s %6s\n", c.name.c_str(),
+                        static_cast<long long>(b), num(t.forward_ms, "%.2f").c_str(), num(tf, "%.2f").c_str(),
+                        num(tf > 0 ? tf / t.forward_ms : 0, "%.2fx").c_str(),
+                        num(t.backward_ms, "%.2f").c_str(), num(tb, "%.2f").c_str(),
+                        num(tb > 0 ? tb / t.backward_ms : 0, "%.2fx").c_str(), num(gf, "%.1f").c_str(),
+                        num(gf / peak * 100, "%.0f%%").c_str(), num(gb, "%.1f").c_str(),
                         num(gb / peak * 100, "%.0f%%").c_str());
+            std::fflush(stdout);
             if (c.kind == "train_step") {
                 const double tm = row.contains("torch_peak_mb") ? row["torch_peak_mb"].get<double>() : 0.0;
-                std::printf("%-32s %5s   peak memory of two training steps: mtag %.0f MB, torch %s MB\n", "", "",
-                            memory[b], num(tm, "%.0f").c_str());
+                std::printf("%-32s %5s   peak memory of two training steps: mtag %.0f MB, torch %s MB\n", "",
+                            "", memory[b], num(tm, "%.0f").c_str());
             }
         }
     }
+    if (!context.json)
+        std::printf("load average at the end: %s (on a shared machine, figures vary from run to run)\n",
+                    load_average().c_str());
     nn::release_scratch();
     return 0;
 }

@@ -9,10 +9,14 @@ namespace mtag::nn::init {
 double gain(Nonlinearity nonlinearity, double param) {
     switch (nonlinearity) {
         case Nonlinearity::linear:
-        case Nonlinearity::sigmoid: return 1.0;
-        case Nonlinearity::tanh: return 5.0 / 3.0;
-        case Nonlinearity::relu: return std::sqrt(2.0);
-        case Nonlinearity::leaky_relu: return std::sqrt(2.0 / (1.0 + param * param));
+        case Nonlinearity::sigmoid:
+            return 1.0;
+        case Nonlinearity::tanh:
+            return 5.0 / 3.0;
+        case Nonlinearity::relu:
+            return std::sqrt(2.0);
+        case Nonlinearity::leaky_relu:
+            return std::sqrt(2.0 / (1.0 + param * param));
     }
     return 1.0;
 }
@@ -74,12 +78,13 @@ Scheme parse_scheme(const std::string& name) {
     if (name == "small_normal") return Scheme::small_normal;
     if (name == "torch_default") return Scheme::torch_default;
     throw Error("init scheme '" + name + "'",
-                "unknown; expected he_normal, he_uniform, xavier_normal, xavier_uniform, small_normal or torch_default");
+                "unknown; expected he_normal, he_uniform, xavier_normal, xavier_uniform, small_normal or "
+                "torch_default");
 }
 
 void initialize(Module& model, const InitOptions& options) {
     std::mt19937_64 rng(options.seed);
-    double last_fan_in = 1.0;  // fan_in of the preceding weight, for torch_default biases
+    double last_fan_in = 1.0;        // fan_in of the preceding weight, for torch_default biases
     bool after_norm_weight = false;  // a bias right after a BatchNorm weight is a norm shift (0)
     for (Parameter* p : model.parameters()) {
         Tensor& v = p->value;
@@ -88,11 +93,21 @@ void initialize(Module& model, const InitOptions& options) {
             fans(v.shape(), last_fan_in, fan_out);
             after_norm_weight = false;
             switch (options.scheme) {
-                case Scheme::he_normal: kaiming_normal(v, rng, 0.0, FanMode::fan_in, Nonlinearity::relu); break;
-                case Scheme::he_uniform: kaiming_uniform(v, rng, 0.0, FanMode::fan_in, Nonlinearity::relu); break;
-                case Scheme::xavier_normal: xavier_normal(v, rng); break;
-                case Scheme::xavier_uniform: xavier_uniform(v, rng); break;
-                case Scheme::small_normal: normal(v, 0.0, options.small_std, rng); break;
+                case Scheme::he_normal:
+                    kaiming_normal(v, rng, 0.0, FanMode::fan_in, Nonlinearity::relu);
+                    break;
+                case Scheme::he_uniform:
+                    kaiming_uniform(v, rng, 0.0, FanMode::fan_in, Nonlinearity::relu);
+                    break;
+                case Scheme::xavier_normal:
+                    xavier_normal(v, rng);
+                    break;
+                case Scheme::xavier_uniform:
+                    xavier_uniform(v, rng);
+                    break;
+                case Scheme::small_normal:
+                    normal(v, 0.0, options.small_std, rng);
+                    break;
                 case Scheme::torch_default:
                     kaiming_uniform(v, rng, std::sqrt(5.0), FanMode::fan_in, Nonlinearity::leaky_relu);
                     break;

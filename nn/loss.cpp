@@ -8,7 +8,9 @@ namespace mtag::nn {
 
 namespace {
 // log(1 + exp(x)) without overflow.
-double softplus(double x) { return x > 0.0 ? x + std::log1p(std::exp(-x)) : std::log1p(std::exp(x)); }
+double softplus(double x) {
+    return x > 0.0 ? x + std::log1p(std::exp(-x)) : std::log1p(std::exp(x));
+}
 double sigmoid(double x) {
     if (x >= 0.0) return 1.0 / (1.0 + std::exp(-x));
     const double e = std::exp(x);
@@ -23,19 +25,21 @@ BCEWithLogitsLoss::BCEWithLogitsLoss(BCEWithLogitsOptions options) : m_options(s
 
 double BCEWithLogitsLoss::forward(const Tensor& logits, const Tensor& targets) {
     if (logits.rank() != 2 || !(logits.shape() == targets.shape()))
-        throw Error("nn::BCEWithLogitsLoss", "logits " + logits.shape().str() + " and targets " + targets.shape().str() +
-                                                 ", expected equal (N, K) shapes");
+        throw Error("nn::BCEWithLogitsLoss", "logits " + logits.shape().str() + " and targets " +
+                                                 targets.shape().str() + ", expected equal (N, K) shapes");
     const std::int64_t n = logits.dim(0), k = logits.dim(1);
     if (!m_options.pos_weight.empty() && static_cast<std::int64_t>(m_options.pos_weight.size()) != k)
         throw Error("nn::BCEWithLogitsLoss", "pos_weight has " + std::to_string(m_options.pos_weight.size()) +
-                                                 " entries, expected " + std::to_string(k) + " (one per tag)");
+                                                 " entries, expected " + std::to_string(k) +
+                                                 " (one per tag)");
     m_logits = logits;
     m_targets = targets;
     double total = 0.0;
     for (std::int64_t i = 0; i < n; ++i)
         for (std::int64_t j = 0; j < k; ++j) {
             const double x = logits.at(i, j), y = targets.at(i, j);
-            const double pw = m_options.pos_weight.empty() ? 1.0 : m_options.pos_weight[static_cast<std::size_t>(j)];
+            const double pw =
+                m_options.pos_weight.empty() ? 1.0 : m_options.pos_weight[static_cast<std::size_t>(j)];
             total += pw * y * softplus(-x) + (1.0 - y) * softplus(x);
         }
     return total / static_cast<double>(n * k);
@@ -49,7 +53,8 @@ Tensor BCEWithLogitsLoss::backward() const {
     for (std::int64_t i = 0; i < n; ++i)
         for (std::int64_t j = 0; j < k; ++j) {
             const double x = m_logits.at(i, j), y = m_targets.at(i, j);
-            const double pw = m_options.pos_weight.empty() ? 1.0 : m_options.pos_weight[static_cast<std::size_t>(j)];
+            const double pw =
+                m_options.pos_weight.empty() ? 1.0 : m_options.pos_weight[static_cast<std::size_t>(j)];
             const double s = sigmoid(x);
             g.at(i, j) = static_cast<float>(scale * (pw * y * (s - 1.0) + (1.0 - y) * s));
         }
@@ -58,13 +63,14 @@ Tensor BCEWithLogitsLoss::backward() const {
 
 CrossEntropyLoss::CrossEntropyLoss(CrossEntropyOptions options) : m_options(options) {
     if (!(options.label_smoothing >= 0.0 && options.label_smoothing <= 1.0))
-        throw Error("nn::CrossEntropyLoss options", "label_smoothing = " + std::to_string(options.label_smoothing) +
-                                                        ", expected in [0, 1]");
+        throw Error("nn::CrossEntropyLoss options",
+                    "label_smoothing = " + std::to_string(options.label_smoothing) + ", expected in [0, 1]");
 }
 
 double CrossEntropyLoss::forward(const Tensor& logits, std::span<const std::int64_t> targets) {
     if (logits.rank() != 2 || static_cast<std::int64_t>(targets.size()) != logits.dim(0))
-        throw Error("nn::CrossEntropyLoss", "logits " + logits.shape().str() + " with " + std::to_string(targets.size()) +
+        throw Error("nn::CrossEntropyLoss", "logits " + logits.shape().str() + " with " +
+                                                std::to_string(targets.size()) +
                                                 " targets, expected (N, K) logits and N targets");
     const std::int64_t n = logits.dim(0), k = logits.dim(1);
     m_probabilities = Tensor::uninitialized(logits.shape());
@@ -74,8 +80,9 @@ double CrossEntropyLoss::forward(const Tensor& logits, std::span<const std::int6
     for (std::int64_t i = 0; i < n; ++i) {
         const std::int64_t t = targets[static_cast<std::size_t>(i)];
         if (t < 0 || t >= k)
-            throw Error("nn::CrossEntropyLoss", "target " + std::to_string(t) + " of sample " + std::to_string(i) +
-                                                    " outside [0, " + std::to_string(k) + ")");
+            throw Error("nn::CrossEntropyLoss", "target " + std::to_string(t) + " of sample " +
+                                                    std::to_string(i) + " outside [0, " + std::to_string(k) +
+                                                    ")");
         double mx = logits.at(i, 0);
         for (std::int64_t j = 1; j < k; ++j) mx = std::max(mx, static_cast<double>(logits.at(i, j)));
         double z = 0.0;
@@ -100,7 +107,8 @@ Tensor CrossEntropyLoss::backward() const {
     Tensor g = Tensor::uninitialized(m_probabilities.shape());
     for (std::int64_t i = 0; i < n; ++i)
         for (std::int64_t j = 0; j < k; ++j) {
-            const double q = (j == m_targets[static_cast<std::size_t>(i)] ? 1.0 - s : 0.0) + s / static_cast<double>(k);
+            const double q =
+                (j == m_targets[static_cast<std::size_t>(i)] ? 1.0 - s : 0.0) + s / static_cast<double>(k);
             g.at(i, j) = static_cast<float>((m_probabilities.at(i, j) - q) / static_cast<double>(n));
         }
     return g;

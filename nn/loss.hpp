@@ -18,12 +18,12 @@ struct BCEWithLogitsOptions {
 // Multi-label binary cross-entropy on logits (N, K) against targets in [0, 1] of the same shape:
 // mean over N*K of pw*y*softplus(-x) + (1-y)*softplus(x), computed without overflow for any x.
 class BCEWithLogitsLoss {
-public:
+  public:
     explicit BCEWithLogitsLoss(BCEWithLogitsOptions options = {});
     double forward(const Tensor& logits, const Tensor& targets);
     Tensor backward() const;
 
-private:
+  private:
     BCEWithLogitsOptions m_options;
     Tensor m_logits, m_targets;
 };
@@ -34,12 +34,12 @@ struct CrossEntropyOptions {
 
 // Single-label softmax cross-entropy on logits (N, K) against class indices in [0, K).
 class CrossEntropyLoss {
-public:
+  public:
     explicit CrossEntropyLoss(CrossEntropyOptions options = {});
     double forward(const Tensor& logits, std::span<const std::int64_t> targets);
     Tensor backward() const;
 
-private:
+  private:
     CrossEntropyOptions m_options;
     Tensor m_probabilities;  // softmax of the last logits
     std::vector<std::int64_t> m_targets;

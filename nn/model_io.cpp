@@ -34,12 +34,15 @@ void load_weights(Module& model, const std::filesystem::path& file, bool allow_u
     std::set<std::string> used;
     auto take = [&](const std::string& name, Tensor& dst, bool integer) {
         auto it = st.tensors.find(name);
-        if (it == st.tensors.end()) throw Error(where, "missing tensor '" + name + "' (expected shape " + dst.shape().str() + ")");
+        if (it == st.tensors.end())
+            throw Error(where, "missing tensor '" + name + "' (expected shape " + dst.shape().str() + ")");
         const SafetensorsTensor& t = it->second;
         const std::string expected_dtype = integer ? "I64" : "F32";
-        if (t.dtype != expected_dtype) throw Error(where, "tensor '" + name + "' has dtype " + t.dtype + ", expected " + expected_dtype);
+        if (t.dtype != expected_dtype)
+            throw Error(where, "tensor '" + name + "' has dtype " + t.dtype + ", expected " + expected_dtype);
         if (!(t.value.shape() == dst.shape()))
-            throw Error(where, "tensor '" + name + "' has shape " + t.value.shape().str() + ", expected " + dst.shape().str());
+            throw Error(where, "tensor '" + name + "' has shape " + t.value.shape().str() + ", expected " +
+                                   dst.shape().str());
         dst.copy_from(t.value);
         used.insert(name);
     };
@@ -47,13 +50,16 @@ void load_weights(Module& model, const std::filesystem::path& file, bool allow_u
     for (Buffer* b : model.buffers()) take(b->name, b->value, b->integer);
     if (!allow_unexpected)
         for (const auto& [name, t] : st.tensors)
-            if (!used.count(name)) throw Error(where, "unexpected tensor '" + name + "' (the architecture has no such parameter)");
+            if (!used.count(name))
+                throw Error(where,
+                            "unexpected tensor '" + name + "' (the architecture has no such parameter)");
 }
 
 LoadedModel load_model(const std::filesystem::path& dir) {
     const std::filesystem::path card_path = dir / "model.json";
     std::ifstream in(card_path);
-    if (!in) throw Error("model card '" + card_path.string() + "'", "cannot open (is this a model directory?)");
+    if (!in)
+        throw Error("model card '" + card_path.string() + "'", "cannot open (is this a model directory?)");
     LoadedModel loaded;
     try {
         loaded.card = nlohmann::json::parse(in);
@@ -61,7 +67,8 @@ LoadedModel load_model(const std::filesystem::path& dir) {
         throw Error("model card '" + card_path.string() + "'", std::string("malformed JSON: ") + e.what());
     }
     if (loaded.card.value("format", std::string()) != "mtag-model" || !loaded.card.contains("architecture"))
-        throw Error("model card '" + card_path.string() + "'", "expected {\"format\": \"mtag-model\", \"architecture\": ...}");
+        throw Error("model card '" + card_path.string() + "'",
+                    "expected {\"format\": \"mtag-model\", \"architecture\": ...}");
     loaded.model = build_module(loaded.card["architecture"]);
     load_weights(*loaded.model, dir / "model.safetensors");
     loaded.model->eval();

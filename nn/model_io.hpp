@@ -13,7 +13,8 @@
 namespace mtag::nn {
 
 // Writes model.safetensors and model.json into `dir` (created if needed).
-void save_model(Module& model, const std::filesystem::path& dir, const nlohmann::json& metadata = nlohmann::json::object());
+void save_model(Module& model, const std::filesystem::path& dir,
+                const nlohmann::json& metadata = nlohmann::json::object());
 
 // Writes only the weights file (parameters and buffers).
 void save_weights(Module& model, const std::filesystem::path& file);

@@ -10,7 +10,9 @@ std::string join_name(const std::string& prefix, const std::string& local) {
     return prefix + "." + local;
 }
 
-nlohmann::json Module::config() const { return nlohmann::json{{"type", type()}}; }
+nlohmann::json Module::config() const {
+    return nlohmann::json{{"type", type()}};
+}
 
 std::vector<Parameter*> Module::parameters() {
     std::vector<Parameter*> out;
@@ -42,7 +44,9 @@ void Module::zero_grad() {
     for (Parameter* p : parameters()) p->zero_grad();
 }
 
-void Module::train(bool on) { set_training(on); }
+void Module::train(bool on) {
+    set_training(on);
+}
 
 void Module::set_training(bool on) {
     m_training = on;
@@ -60,14 +64,16 @@ void Module::freeze(bool frozen) {
 Parameter& Module::register_parameter(const std::string& local, const Shape& shape, bool is_bias_or_norm) {
     for (auto& [name, p] : m_params)
         if (name == local) throw Error("nn::Module " + type(), "parameter '" + local + "' registered twice");
-    m_params.emplace_back(local, std::make_unique<Parameter>(join_name(m_prefix, local), shape, is_bias_or_norm));
+    m_params.emplace_back(local,
+                          std::make_unique<Parameter>(join_name(m_prefix, local), shape, is_bias_or_norm));
     return *m_params.back().second;
 }
 
 Buffer& Module::register_buffer(const std::string& local, const Tensor& value, bool integer) {
     for (auto& [name, b] : m_buffers)
         if (name == local) throw Error("nn::Module " + type(), "buffer '" + local + "' registered twice");
-    m_buffers.emplace_back(local, std::make_unique<Buffer>(Buffer{join_name(m_prefix, local), value, integer}));
+    m_buffers.emplace_back(local,
+                           std::make_unique<Buffer>(Buffer{join_name(m_prefix, local), value, integer}));
     return *m_buffers.back().second;
 }
 

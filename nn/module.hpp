@@ -21,13 +21,13 @@ namespace mtag::nn {
 
 // A named non-trainable state tensor (BatchNorm running_mean, running_var, num_batches_tracked).
 struct Buffer {
-    std::string name;  // full dotted name, as for Parameter
-    Tensor value;      // stored as float32 in memory
+    std::string name;      // full dotted name, as for Parameter
+    Tensor value;          // stored as float32 in memory
     bool integer = false;  // saved as int64 (num_batches_tracked), as PyTorch does
 };
 
 class Module {
-public:
+  public:
     Module() = default;
     Module(const Module&) = delete;
     Module& operator=(const Module&) = delete;
@@ -48,7 +48,9 @@ public:
     // All buffers of this module and its children, depth-first in registration order.
     std::vector<Buffer*> buffers();
     // Direct children with their local names.
-    const std::vector<std::pair<std::string, std::shared_ptr<Module>>>& children() const { return m_children; }
+    const std::vector<std::pair<std::string, std::shared_ptr<Module>>>& children() const {
+        return m_children;
+    }
     // Total number of parameter elements (trainable or not).
     std::size_t parameter_count();
     // Zeroes every parameter gradient.
@@ -71,7 +73,7 @@ public:
     // The dotted prefix of this module in its tree ("" for a root).
     const std::string& prefix() const { return m_prefix; }
 
-protected:
+  protected:
     // Creates a parameter owned by this module; `local` is its name within the module ("weight").
     Parameter& register_parameter(const std::string& local, const Shape& shape, bool is_bias_or_norm = false);
     // Creates a buffer owned by this module.
@@ -92,7 +94,7 @@ protected:
     // Hook for modules whose behaviour depends on the mode (BatchNorm, Dropout).
     virtual void on_mode_change() {}
 
-private:
+  private:
     void adopt(const std::string& local, std::shared_ptr<Module> child);
     void replace(const std::string& local, std::shared_ptr<Module> child);
     void set_prefix(const std::string& prefix);

@@ -28,13 +28,15 @@ T get(const json& c, const std::string& key, const T& fallback) {
     try {
         return c.at(key).get<T>();
     } catch (const json::exception&) {
-        throw Error("model architecture " + c.value("type", std::string("?")), "key '" + key + "' has the wrong type: " + c.at(key).dump());
+        throw Error("model architecture " + c.value("type", std::string("?")),
+                    "key '" + key + "' has the wrong type: " + c.at(key).dump());
     }
 }
 
 template <class T>
 T require(const json& c, const std::string& key) {
-    if (!c.contains(key)) throw Error("model architecture " + c.value("type", std::string("?")), "missing key '" + key + "'");
+    if (!c.contains(key))
+        throw Error("model architecture " + c.value("type", std::string("?")), "missing key '" + key + "'");
     return get<T>(c, key, T{});
 }
 
@@ -49,20 +51,23 @@ std::vector<std::shared_ptr<Module>> children(const json& c, const std::string& 
 std::map<std::string, ModuleFactory> builtin() {
     std::map<std::string, ModuleFactory> f;
     f["Conv2d"] = [](const json& c) {
-        return std::make_shared<Conv2d>(Conv2dOptions{require<std::int64_t>(c, "in_channels"), require<std::int64_t>(c, "out_channels"),
-                                                      get<Pair>(c, "kernel_size", {3, 3}), get<Pair>(c, "stride", {1, 1}),
-                                                      get<Pair>(c, "padding", {0, 0}), get<Pair>(c, "dilation", {1, 1}),
-                                                      get<bool>(c, "padding_same", false), get<bool>(c, "bias", true)});
+        return std::make_shared<Conv2d>(
+            Conv2dOptions{require<std::int64_t>(c, "in_channels"), require<std::int64_t>(c, "out_channels"),
+                          get<Pair>(c, "kernel_size", {3, 3}), get<Pair>(c, "stride", {1, 1}),
+                          get<Pair>(c, "padding", {0, 0}), get<Pair>(c, "dilation", {1, 1}),
+                          get<bool>(c, "padding_same", false), get<bool>(c, "bias", true)});
     };
     f["Conv1d"] = [](const json& c) {
-        return std::make_shared<Conv1d>(Conv1dOptions{require<std::int64_t>(c, "in_channels"), require<std::int64_t>(c, "out_channels"),
-                                                      get<std::int64_t>(c, "kernel_size", 3), get<std::int64_t>(c, "stride", 1),
-                                                      get<std::int64_t>(c, "padding", 0), get<std::int64_t>(c, "dilation", 1),
-                                                      get<bool>(c, "padding_same", false), get<bool>(c, "bias", true)});
+        return std::make_shared<Conv1d>(
+            Conv1dOptions{require<std::int64_t>(c, "in_channels"), require<std::int64_t>(c, "out_channels"),
+                          get<std::int64_t>(c, "kernel_size", 3), get<std::int64_t>(c, "stride", 1),
+                          get<std::int64_t>(c, "padding", 0), get<std::int64_t>(c, "dilation", 1),
+                          get<bool>(c, "padding_same", false), get<bool>(c, "bias", true)});
     };
     f["Linear"] = [](const json& c) {
         return std::make_shared<Linear>(LinearOptions{require<std::int64_t>(c, "in_features"),
-                                                      require<std::int64_t>(c, "out_features"), get<bool>(c, "bias", true)});
+                                                      require<std::int64_t>(c, "out_features"),
+                                                      get<bool>(c, "bias", true)});
     };
     auto bn = [](const json& c) {
         return BatchNormOptions{require<std::int64_t>(c, "num_features"), get<double>(c, "eps", 1e-5),
@@ -73,14 +78,17 @@ std::map<std::string, ModuleFactory> builtin() {
     f["BatchNorm2d"] = [bn](const json& c) { return std::make_shared<BatchNorm2d>(bn(c)); };
     f["ReLU"] = [](const json& c) { return std::make_shared<ReLU>(get<bool>(c, "inplace", false)); };
     f["LeakyReLU"] = [](const json& c) {
-        return std::make_shared<LeakyReLU>(get<float>(c, "negative_slope", 0.01f), get<bool>(c, "inplace", false));
+        return std::make_shared<LeakyReLU>(get<float>(c, "negative_slope", 0.01f),
+                                           get<bool>(c, "inplace", false));
     };
-    f["ELU"] = [](const json& c) { return std::make_shared<ELU>(get<float>(c, "alpha", 1.0f), get<bool>(c, "inplace", false)); };
+    f["ELU"] = [](const json& c) {
+        return std::make_shared<ELU>(get<float>(c, "alpha", 1.0f), get<bool>(c, "inplace", false));
+    };
     f["Sigmoid"] = [](const json&) { return std::make_shared<Sigmoid>(); };
     f["Tanh"] = [](const json&) { return std::make_shared<Tanh>(); };
     auto p2 = [](const json& c) {
-        return Pool2dOptions{require<Pair>(c, "kernel_size"), get<Pair>(c, "stride", {0, 0}), get<Pair>(c, "padding", {0, 0}),
-                             get<bool>(c, "ceil_mode", false)};
+        return Pool2dOptions{require<Pair>(c, "kernel_size"), get<Pair>(c, "stride", {0, 0}),
+                             get<Pair>(c, "padding", {0, 0}), get<bool>(c, "ceil_mode", false)};
     };
     auto p1 = [](const json& c) {
         return Pool1dOptions{require<std::int64_t>(c, "kernel_size"), get<std::int64_t>(c, "stride", 0),
@@ -98,19 +106,27 @@ std::map<std::string, ModuleFactory> builtin() {
         const Pair o = require<Pair>(c, "output_size");
         return std::make_shared<AdaptiveMaxPool2d>(o[0], o[1]);
     };
-    f["AdaptiveAvgPool1d"] = [](const json& c) { return std::make_shared<AdaptiveAvgPool1d>(require<std::int64_t>(c, "output_size")); };
-    f["AdaptiveMaxPool1d"] = [](const json& c) { return std::make_shared<AdaptiveMaxPool1d>(require<std::int64_t>(c, "output_size")); };
+    f["AdaptiveAvgPool1d"] = [](const json& c) {
+        return std::make_shared<AdaptiveAvgPool1d>(require<std::int64_t>(c, "output_size"));
+    };
+    f["AdaptiveMaxPool1d"] = [](const json& c) {
+        return std::make_shared<AdaptiveMaxPool1d>(require<std::int64_t>(c, "output_size"));
+    };
     f["GlobalPool"] = [](const json& c) {
         GlobalPoolOptions o;
-        const std::string mode = get<std::string>(c, "mode", "avg"), axes = get<std::string>(c, "axes", "all");
-        if (mode != "avg" && mode != "max") throw Error("model architecture GlobalPool", "mode '" + mode + "', expected avg or max");
-        if (axes != "all" && axes != "time") throw Error("model architecture GlobalPool", "axes '" + axes + "', expected all or time");
+        const std::string mode = get<std::string>(c, "mode", "avg"),
+                          axes = get<std::string>(c, "axes", "all");
+        if (mode != "avg" && mode != "max")
+            throw Error("model architecture GlobalPool", "mode '" + mode + "', expected avg or max");
+        if (axes != "all" && axes != "time")
+            throw Error("model architecture GlobalPool", "axes '" + axes + "', expected all or time");
         o.mode = mode == "max" ? GlobalPoolOptions::Mode::max : GlobalPoolOptions::Mode::avg;
         o.axes = axes == "time" ? GlobalPoolOptions::Axes::time : GlobalPoolOptions::Axes::all;
         return std::make_shared<GlobalPool>(o);
     };
     f["Dropout"] = [](const json& c) {
-        return std::make_shared<Dropout>(DropoutOptions{get<double>(c, "p", 0.5), get<std::uint64_t>(c, "seed", 0)});
+        return std::make_shared<Dropout>(
+            DropoutOptions{get<double>(c, "p", 0.5), get<std::uint64_t>(c, "seed", 0)});
     };
     f["Flatten"] = [](const json&) { return std::make_shared<Flatten>(); };
     f["Sequential"] = [](const json& c) { return std::make_shared<Sequential>(children(c, "layers")); };
@@ -120,12 +136,14 @@ std::map<std::string, ModuleFactory> builtin() {
     };
     f["Branch"] = [](const json& c) {
         const std::string merge = get<std::string>(c, "merge", "concat");
-        if (merge != "concat" && merge != "sum") throw Error("model architecture Branch", "merge '" + merge + "', expected concat or sum");
-        return std::make_shared<Branch>(children(c, "branches"), merge == "sum" ? Branch::Merge::sum : Branch::Merge::concat);
+        if (merge != "concat" && merge != "sum")
+            throw Error("model architecture Branch", "merge '" + merge + "', expected concat or sum");
+        return std::make_shared<Branch>(children(c, "branches"),
+                                        merge == "sum" ? Branch::Merge::sum : Branch::Merge::concat);
     };
     f["SqueezeExcitation"] = [](const json& c) {
-        return std::make_shared<SqueezeExcitation>(
-            SqueezeExcitationOptions{require<std::int64_t>(c, "channels"), require<std::int64_t>(c, "hidden")});
+        return std::make_shared<SqueezeExcitation>(SqueezeExcitationOptions{
+            require<std::int64_t>(c, "channels"), require<std::int64_t>(c, "hidden")});
     };
     // Every tagging-model preset (nn/models); its config carries the preset name and full options.
     f["TaggingModel"] = [](const json& c) { return std::shared_ptr<Module>(models::build_from_config(c)); };
@@ -147,7 +165,8 @@ void register_module_type(const std::string& type, ModuleFactory factory) {
 
 std::shared_ptr<Module> build_module(const nlohmann::json& config) {
     if (!config.is_object() || !config.contains("type") || !config["type"].is_string())
-        throw Error("model architecture", "each module must be an object with a string \"type\", got " + config.dump().substr(0, 200));
+        throw Error("model architecture", "each module must be an object with a string \"type\", got " +
+                                              config.dump().substr(0, 200));
     const std::string type = config["type"].get<std::string>();
     ModuleFactory factory;
     {

@@ -23,11 +23,14 @@ void write_safetensors(const std::filesystem::path& path, const std::vector<Safe
     for (const SafetensorsEntry& e : entries) {
         if (e.name.empty() || e.name == "__metadata__")
             throw Error("safetensors '" + path.string() + "'", "invalid tensor name '" + e.name + "'");
-        if (header.contains(e.name)) throw Error("safetensors '" + path.string() + "'", "duplicate tensor name '" + e.name + "'");
+        if (header.contains(e.name))
+            throw Error("safetensors '" + path.string() + "'", "duplicate tensor name '" + e.name + "'");
         std::vector<std::int64_t> shape;
         for (int i = 0; i < e.value.rank(); ++i) shape.push_back(e.value.dim(i));
         const std::uint64_t bytes = e.value.size() * (e.as_int64 ? 8 : 4);
-        header[e.name] = {{"dtype", e.as_int64 ? "I64" : "F32"}, {"shape", shape}, {"data_offsets", {offset, offset + bytes}}};
+        header[e.name] = {{"dtype", e.as_int64 ? "I64" : "F32"},
+                          {"shape", shape},
+                          {"data_offsets", {offset, offset + bytes}}};
         offset += bytes;
     }
     std::string text = header.dump();
@@ -46,7 +49,8 @@ void write_safetensors(const std::filesystem::path& path, const std::vector<Safe
                     out.write(reinterpret_cast<const char*>(&i), 8);
                 }
             } else {
-                out.write(reinterpret_cast<const char*>(e.value.data()), static_cast<std::streamsize>(e.value.size() * 4));
+                out.write(reinterpret_cast<const char*>(e.value.data()),
+                          static_cast<std::streamsize>(e.value.size() * 4));
             }
         }
         if (!out) throw Error("safetensors '" + path.string() + "'", "write failed (disk full?)");
@@ -57,7 +61,8 @@ void write_safetensors(const std::filesystem::path& path, const std::vector<Safe
 SafetensorsFile parse_safetensors(const std::string& bytes, const std::string& what) {
     const std::string where = "safetensors '" + what + "'";
     if (bytes.size() < 8)
-        throw Error(where, "truncated: " + std::to_string(bytes.size()) + " bytes, expected at least 8 (header length)");
+        throw Error(where, "truncated: " + std::to_string(bytes.size()) +
+                               " bytes, expected at least 8 (header length)");
     std::uint64_t n = 0;
     std::memcpy(&n, bytes.data(), 8);
     if (n > safetensors_max_header)
@@ -87,35 +92,45 @@ SafetensorsFile parse_safetensors(const std::string& bytes, const std::string& w
             }
             continue;
         }
-        if (!entry.is_object() || !entry.contains("dtype") || !entry.contains("shape") || !entry.contains("data_offsets"))
+        if (!entry.is_object() || !entry.contains("dtype") || !entry.contains("shape") ||
+            !entry.contains("data_offsets"))
             throw Error(tensor, "entry must be an object with dtype, shape and data_offsets");
         if (!entry["dtype"].is_string()) throw Error(tensor, "dtype is not a string");
         const std::string dtype = entry["dtype"].get<std::string>();
-        if (dtype != "F32" && dtype != "I64") throw Error(tensor, "dtype " + dtype + ", expected F32 (or I64 for counters)");
+        if (dtype != "F32" && dtype != "I64")
+            throw Error(tensor, "dtype " + dtype + ", expected F32 (or I64 for counters)");
         const auto& shape_json = entry["shape"];
         if (!shape_json.is_array() || shape_json.size() > 4)
             throw Error(tensor, "shape must be an array of at most 4 dimensions, got " + shape_json.dump());
         std::vector<std::int64_t> shape;
         std::uint64_t numel = 1;
         for (const auto& d : shape_json) {
-            if (!d.is_number_unsigned()) throw Error(tensor, "shape " + shape_json.dump() + " has a non-integer or negative dimension");
+            if (!d.is_number_unsigned())
+                throw Error(tensor,
+                            "shape " + shape_json.dump() + " has a non-integer or negative dimension");
             const auto v = d.get<std::uint64_t>();
-            if (v > (std::uint64_t{1} << 40)) throw Error(tensor, "dimension " + std::to_string(v) + " is implausibly large");
+            if (v > (std::uint64_t{1} << 40))
+                throw Error(tensor, "dimension " + std::to_string(v) + " is implausibly large");
             shape.push_back(static_cast<std::int64_t>(v));
             numel *= v;
         }
         const auto& offs = entry["data_offsets"];
-        if (!offs.is_array() || offs.size() != 2 || !offs[0].is_number_unsigned() || !offs[1].is_number_unsigned())
-            throw Error(tensor, "data_offsets must be [begin, end] with non-negative integers, got " + offs.dump());
+        if (!offs.is_array() || offs.size() != 2 || !offs[0].is_number_unsigned() ||
+            !offs[1].is_number_unsigned())
+            throw Error(tensor,
+                        "data_offsets must be [begin, end] with non-negative integers, got " + offs.dump());
         const auto begin = offs[0].get<std::uint64_t>(), end = offs[1].get<std::uint64_t>();
-        if (begin > end) throw Error(tensor, "data_offsets [" + std::to_string(begin) + ", " + std::to_string(end) + "] end before begin");
+        if (begin > end)
+            throw Error(tensor, "data_offsets [" + std::to_string(begin) + ", " + std::to_string(end) +
+                                    "] end before begin");
         if (end > data_size)
             throw Error(tensor, "data_offsets end " + std::to_string(end) + " beyond the data section of " +
                                     std::to_string(data_size) + " bytes (truncated file?)");
         const std::uint64_t width = dtype == "F32" ? 4 : 8;
         if (end - begin != numel * width)
             throw Error(tensor, "data_offsets cover " + std::to_string(end - begin) + " bytes, expected " +
-                                    std::to_string(numel * width) + " for " + dtype + " shape " + shape_json.dump());
+                                    std::to_string(numel * width) + " for " + dtype + " shape " +
+                                    shape_json.dump());
         ranges.emplace_back(begin, end);
         SafetensorsTensor t;
         t.dtype = dtype;
@@ -141,12 +156,13 @@ SafetensorsFile parse_safetensors(const std::string& bytes, const std::string& w
             throw Error(where, "overlapping data_offsets: a tensor starts at " + std::to_string(b) +
                                    " before the previous one ends at " + std::to_string(covered));
         if (b > covered)
-            throw Error(where, "hole in the data section: bytes " + std::to_string(covered) + ".." + std::to_string(b) +
-                                   " belong to no tensor");
+            throw Error(where, "hole in the data section: bytes " + std::to_string(covered) + ".." +
+                                   std::to_string(b) + " belong to no tensor");
         covered = e;
     }
     if (covered != data_size)
-        throw Error(where, "data section has " + std::to_string(data_size) + " bytes, tensors cover " + std::to_string(covered));
+        throw Error(where, "data section has " + std::to_string(data_size) + " bytes, tensors cover " +
+                               std::to_string(covered));
     return file;
 }
 

@@ -23,7 +23,8 @@ std::int64_t Shape::numel() const {
 
 std::string Shape::str() const {
     std::string s = "[";
-    for (int i = 0; i < m_rank; ++i) s += (i ? ", " : "") + std::to_string(m_dims[static_cast<std::size_t>(i)]);
+    for (int i = 0; i < m_rank; ++i)
+        s += (i ? ", " : "") + std::to_string(m_dims[static_cast<std::size_t>(i)]);
     return s + "]";
 }
 
@@ -46,7 +47,8 @@ namespace {
 constexpr std::size_t alignment = 64;
 
 std::shared_ptr<float> allocate(std::size_t n) {
-    const std::size_t bytes = std::max<std::size_t>(alignment, (n * sizeof(float) + alignment - 1) / alignment * alignment);
+    const std::size_t bytes =
+        std::max<std::size_t>(alignment, (n * sizeof(float) + alignment - 1) / alignment * alignment);
     void* p = std::aligned_alloc(alignment, bytes);
     if (!p) throw std::bad_alloc();
     return std::shared_ptr<float>(static_cast<float*>(p), [](float* q) { std::free(q); });
@@ -70,7 +72,9 @@ Tensor Tensor::uninitialized(const Shape& shape) {
     return t;
 }
 
-Tensor::Tensor(const Shape& shape) : Tensor(uninitialized(shape)) { zero(); }
+Tensor::Tensor(const Shape& shape) : Tensor(uninitialized(shape)) {
+    zero();
+}
 
 Tensor Tensor::full(const Shape& shape, float value) {
     Tensor t = uninitialized(shape);
@@ -87,7 +91,9 @@ Tensor Tensor::from(const Shape& shape, std::span<const float> values) {
     return t;
 }
 
-float& Tensor::at(std::int64_t i, std::int64_t j) const { return m_data[i * m_shape[1] + j]; }
+float& Tensor::at(std::int64_t i, std::int64_t j) const {
+    return m_data[i * m_shape[1] + j];
+}
 float& Tensor::at(std::int64_t i, std::int64_t j, std::int64_t k) const {
     return m_data[(i * m_shape[1] + j) * m_shape[2] + k];
 }
@@ -110,8 +116,8 @@ Tensor Tensor::view(const Shape& shape) const {
     const std::int64_t n = m_shape.numel();
     if (infer >= 0 && known > 0 && n % known == 0) s[infer] = n / known;
     if (s.numel() != n)
-        throw Error("nn::Tensor::view", "cannot view a tensor of shape " + m_shape.str() + " (" + std::to_string(n) +
-                                            " elements) as " + shape.str());
+        throw Error("nn::Tensor::view", "cannot view a tensor of shape " + m_shape.str() + " (" +
+                                            std::to_string(n) + " elements) as " + shape.str());
     Tensor t = *this;
     t.m_shape = s;
     return t;
@@ -119,13 +125,15 @@ Tensor Tensor::view(const Shape& shape) const {
 
 Tensor Tensor::flatten(int start) const {
     if (start < 0 || start >= std::max(1, rank()))
-        throw Error("nn::Tensor::flatten", "start axis " + std::to_string(start) + " out of range for shape " +
-                                               m_shape.str());
+        throw Error("nn::Tensor::flatten",
+                    "start axis " + std::to_string(start) + " out of range for shape " + m_shape.str());
     Shape s;
     std::int64_t merged = 1;
     for (int i = 0; i < rank(); ++i) {
-        if (i < start) s = s.appended(m_shape[i]);
-        else merged *= m_shape[i];
+        if (i < start)
+            s = s.appended(m_shape[i]);
+        else
+            merged *= m_shape[i];
     }
     return view(s.appended(merged));
 }
@@ -149,12 +157,14 @@ Tensor Tensor::clone() const {
     return t;
 }
 
-void Tensor::fill(float value) const { std::fill(m_data, m_data + size(), value); }
+void Tensor::fill(float value) const {
+    std::fill(m_data, m_data + size(), value);
+}
 
 void Tensor::copy_from(const Tensor& src) const {
     if (src.size() != size())
-        throw Error("nn::Tensor::copy_from", "got " + std::to_string(src.size()) + " elements, expected " +
-                                                 std::to_string(size()));
+        throw Error("nn::Tensor::copy_from",
+                    "got " + std::to_string(src.size()) + " elements, expected " + std::to_string(size()));
     if (src.m_data != m_data) std::memmove(m_data, src.m_data, size() * sizeof(float));
 }
 

@@ -15,7 +15,7 @@ namespace mtag::nn {
 
 // A shape of rank 0..4; dims are signed so that padding arithmetic needs no casts.
 class Shape {
-public:
+  public:
     static constexpr int max_rank = 4;
 
     Shape() = default;  // rank 0 (a scalar: one element)
@@ -33,14 +33,14 @@ public:
 
     friend bool operator==(const Shape& a, const Shape& b);
 
-private:
+  private:
     std::array<std::int64_t, max_rank> m_dims{};
     int m_rank = 0;
 };
 
 // Dense float32 tensor; see the file comment for the sharing rules.
 class Tensor {
-public:
+  public:
     Tensor() = default;  // empty: no storage, rank 0, defined() == false
     // Allocates zero-initialised aligned storage.
     explicit Tensor(const Shape& shape);
@@ -89,7 +89,7 @@ public:
     // Elements the underlying allocation holds from data() on.
     std::size_t capacity() const { return m_capacity; }
 
-private:
+  private:
     friend Tensor reuse_or_allocate(Tensor& cache, const Shape& shape);
 
     std::shared_ptr<float> m_storage;  // owns the aligned allocation

@@ -8,7 +8,12 @@
 #include <thread>
 #include <vector>
 
+#include <dlfcn.h>
+#include <cstdlib>
+#include <cstring>
+
 extern "C" void openblas_set_num_threads(int);
+extern "C" char* openblas_get_corename();
 
 namespace mtag::nn {
 
@@ -19,7 +24,7 @@ thread_local bool t_inside_pool = false;
 
 // A fixed set of workers that take chunk indices from a shared counter. One job at a time.
 class Pool {
-public:
+  public:
     ~Pool() { resize(0); }
 
     void resize(int workers) {
@@ -57,7 +62,7 @@ public:
         if (m_error) std::rethrow_exception(m_error);
     }
 
-private:
+  private:
     void take_chunks() {
         for (;;) {
             const std::int64_t i = m_next.fetch_add(1);
@@ -110,16 +115,44 @@ std::mutex g_budget_mutex;
 
 }  // namespace
 
+std::string init_blas() {
+    static std::once_flag once;
+    std::call_once(once, [] {
+        const char* autotune = std::getenv("MTAG_BLAS_AUTOTUNE");
+        if (autotune && std::strcmp(autotune, "0") == 0) return;
+        if (std::getenv("OPENBLAS_CORETYPE")) return;  // the user chose
+        const std::string core = openblas_get_corename() ? openblas_get_corename() : "";
+        if (core != "Haswell" && core != "haswell" && core != "Zen" && core != "zen") return;
+        __builtin_cpu_init();
+        if (!__builtin_cpu_supports("avx512f") || !__builtin_cpu_supports("avx512bw") ||
+            !__builtin_cpu_supports("avx512dq") || !__builtin_cpu_supports("avx512vl"))
+            return;
+        using Fn = void (*)();
+        auto quit = reinterpret_cast<Fn>(dlsym(RTLD_DEFAULT, "gotoblas_dynamic_quit"));
+        auto init = reinterpret_cast<Fn>(dlsym(RTLD_DEFAULT, "gotoblas_dynamic_init"));
+        if (!quit || !init || !dlsym(RTLD_DEFAULT, "gotoblas_SKYLAKEX")) return;  // not a DYNAMIC_ARCH build
+        setenv("OPENBLAS_CORETYPE", "SkylakeX", 0);
+        quit();
+        init();
+    });
+    const char* name = openblas_get_corename();
+    return name ? name : "unknown";
+}
+
 void set_thread_budget(int threads) {
+    init_blas();
     std::unique_lock lock(g_budget_mutex);
     g_budget = threads < 1 ? 1 : threads;
     openblas_set_num_threads(g_budget);
     pool().resize(g_budget - 1);
 }
 
-int thread_budget() { return g_budget; }
+int thread_budget() {
+    return g_budget;
+}
 
-void parallel_for(std::int64_t n, std::int64_t grain, const std::function<void(std::int64_t, std::int64_t)>& body) {
+void parallel_for(std::int64_t n, std::int64_t grain,
+                  const std::function<void(std::int64_t, std::int64_t)>& body) {
     if (n <= 0) return;
     grain = std::max<std::int64_t>(1, grain);
     // Fixed chunking (independent of the thread count): at most 64 chunks of at least `grain` items.

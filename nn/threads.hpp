@@ -13,8 +13,18 @@
 // differently with another thread count: results then agree only up to float rounding.
 #include <cstdint>
 #include <functional>
+#include <string>
 
 namespace mtag::nn {
+
+// Selects OpenBLAS's kernels once per process (idempotent, thread-safe; called by set_thread_budget
+// and by every layer constructor that uses GEMM). OpenBLAS 0.3.21 (Debian 12) does not recognise
+// AVX-512 on AMD Zen 4 and falls back to its Haswell (AVX2) kernels, halving SGEMM throughput; when the
+// CPU has AVX-512 F/BW/DQ/VL, the library picked Haswell or Zen, and the user has not set
+// OPENBLAS_CORETYPE, this switches to the SkylakeX kernels through OpenBLAS's exported
+// gotoblas_dynamic_quit/init (a DYNAMIC_ARCH build re-reads OPENBLAS_CORETYPE there). Set
+// MTAG_BLAS_AUTOTUNE=0 to keep OpenBLAS's own choice. Returns the kernel set in use ("SkylakeX").
+std::string init_blas();
 
 // Sets the total number of threads the engine may use (OpenBLAS GEMMs and mtag's own loops).
 void set_thread_budget(int threads);
@@ -24,6 +34,7 @@ int thread_budget();
 // Runs body(begin, end) over [0, n) split into contiguous chunks of at least `grain` items, on the
 // engine's pool (the calling thread takes part). Returns when every chunk is done. Exceptions from
 // the body are rethrown in the caller. Nested calls run serially on the calling thread.
-void parallel_for(std::int64_t n, std::int64_t grain, const std::function<void(std::int64_t, std::int64_t)>& body);
+void parallel_for(std::int64_t n, std::int64_t grain,
+                  const std::function<void(std::int64_t, std::int64_t)>& body);
 
 }  // namespace mtag::nn

@@ -51,3 +51,7 @@ set_tests_properties("cli: model show rejects an unknown preset" PROPERTIES WILL
 add_test(NAME "cli: model init" COMMAND ${MTAG_EXE} --threads 1 model init cnn1d --out ${CLI_TMP}/cnn1d_model --n-tags 5
                                         --bn-warmup 1)
 set_tests_properties("cli: model init" PROPERTIES PASS_REGULAR_EXPRESSION "\"parameters\":396293")
+
+# mtag bench nn: a quick run of the 1-D convolution cases without the PyTorch reference.
+add_test(NAME "cli: bench nn --quick" COMMAND ${MTAG_EXE} --threads 1 bench nn --quick --python "" conv1d)
+set_tests_properties("cli: bench nn --quick" PROPERTIES PASS_REGULAR_EXPRESSION "conv1d k3 256->256 L729")

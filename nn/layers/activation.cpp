@@ -11,7 +11,8 @@ namespace {
 constexpr std::int64_t grain = 1 << 15;
 }
 
-Activation::Activation(Kind kind, float alpha, bool inplace) : m_kind(kind), m_alpha(alpha), m_inplace(inplace) {
+Activation::Activation(Kind kind, float alpha, bool inplace)
+    : m_kind(kind), m_alpha(alpha), m_inplace(inplace) {
     if (kind == Kind::leaky_relu && !(alpha >= 0.0f))
         throw Error("nn::LeakyReLU options", "negative_slope = " + std::to_string(alpha) + ", expected >= 0");
     if (kind == Kind::elu && !(alpha > 0.0f))
@@ -20,11 +21,16 @@ Activation::Activation(Kind kind, float alpha, bool inplace) : m_kind(kind), m_a
 
 std::string Activation::type() const {
     switch (m_kind) {
-        case Kind::relu: return "ReLU";
-        case Kind::leaky_relu: return "LeakyReLU";
-        case Kind::elu: return "ELU";
-        case Kind::sigmoid: return "Sigmoid";
-        case Kind::tanh: return "Tanh";
+        case Kind::relu:
+            return "ReLU";
+        case Kind::leaky_relu:
+            return "LeakyReLU";
+        case Kind::elu:
+            return "ELU";
+        case Kind::sigmoid:
+            return "Sigmoid";
+        case Kind::tanh:
+            return "Tanh";
     }
     return "Activation";
 }
@@ -69,8 +75,8 @@ Tensor Activation::forward(const Tensor& input) {
 Tensor Activation::backward(const Tensor& gy) {
     if (!m_cache.defined()) throw Error("nn::" + type(), "backward() called before forward()");
     if (!(gy.shape() == m_cache.shape()))
-        throw Error("nn::" + type() + "::backward", "grad_output shape " + gy.shape().str() + ", expected " +
-                                                        m_cache.shape().str());
+        throw Error("nn::" + type() + "::backward",
+                    "grad_output shape " + gy.shape().str() + ", expected " + m_cache.shape().str());
     if (!input_grad()) return {};
     Tensor gx = Tensor::uninitialized(gy.shape());
     const float* y = m_cache.data();

@@ -9,10 +9,12 @@ namespace mtag::nn {
 
 BatchNormBase::BatchNormBase(const BatchNormOptions& options) : m_options(options) {
     if (options.num_features < 1)
-        throw Error("nn::BatchNorm options", "num_features = " + std::to_string(options.num_features) + ", expected >= 1");
+        throw Error("nn::BatchNorm options",
+                    "num_features = " + std::to_string(options.num_features) + ", expected >= 1");
     if (!(options.eps > 0.0)) throw Error("nn::BatchNorm options", "eps must be > 0");
     if (options.momentum < 0.0 || options.momentum > 1.0)
-        throw Error("nn::BatchNorm options", "momentum = " + std::to_string(options.momentum) + ", expected in [0, 1]");
+        throw Error("nn::BatchNorm options",
+                    "momentum = " + std::to_string(options.momentum) + ", expected in [0, 1]");
     const std::int64_t c = options.num_features;
     if (options.affine) {
         m_weight = &register_parameter("weight", {c}, true);
@@ -33,8 +35,8 @@ Tensor BatchNormBase::normalize(const Tensor& input) {
     m_input_shape = input.shape();
     m_used_batch_stats = is_training() || !m_options.track_running_stats;
     if (m_used_batch_stats && count < 2)
-        throw Error("nn::" + type(), "training needs more than one value per channel, got input shape " +
-                                         input.shape().str());
+        throw Error("nn::" + type(),
+                    "training needs more than one value per channel, got input shape " + input.shape().str());
     m_input = input.view({n, c, s});
     if (!m_inv_std.defined() || m_inv_std.dim(0) != c) {
         m_inv_std = Tensor({c});
@@ -96,8 +98,8 @@ Tensor BatchNormBase::normalize(const Tensor& input) {
 Tensor BatchNormBase::backward(const Tensor& gy) {
     if (!m_input.defined()) throw Error("nn::" + type(), "backward() called before forward()");
     if (!(gy.shape() == m_input_shape))
-        throw Error("nn::" + type() + "::backward", "grad_output shape " + gy.shape().str() + ", expected " +
-                                                        m_input_shape.str());
+        throw Error("nn::" + type() + "::backward",
+                    "grad_output shape " + gy.shape().str() + ", expected " + m_input_shape.str());
     const std::int64_t n = m_input.dim(0), c = m_input.dim(1), s = m_input.dim(2);
     const double count = static_cast<double>(n * s);
     Tensor gx = input_grad() ? Tensor::uninitialized(m_input_shape) : Tensor();

@@ -18,7 +18,7 @@ struct BatchNormOptions {
 
 // Shared implementation over (N, C, S) with S the product of the spatial dims.
 class BatchNormBase : public Module {
-public:
+  public:
     Tensor backward(const Tensor& grad_output) override;
     nlohmann::json config() const override;
     Parameter* weight() { return m_weight; }
@@ -26,13 +26,13 @@ public:
     Tensor& running_mean() { return m_running_mean->value; }
     Tensor& running_var() { return m_running_var->value; }
 
-protected:
+  protected:
     BatchNormBase(const BatchNormOptions& options);
     Tensor normalize(const Tensor& input);  // input already checked: (N, C, ...) with C = num_features
 
     BatchNormOptions m_options;
 
-private:
+  private:
     Parameter* m_weight = nullptr;
     Parameter* m_bias = nullptr;
     Buffer* m_running_mean = nullptr;
@@ -49,7 +49,7 @@ private:
 
 // Over (N, C) or (N, C, L).
 class BatchNorm1d : public BatchNormBase {
-public:
+  public:
     explicit BatchNorm1d(const BatchNormOptions& options) : BatchNormBase(options) {}
     Tensor forward(const Tensor& input) override;
     std::string type() const override { return "BatchNorm1d"; }
@@ -57,7 +57,7 @@ public:
 
 // Over (N, C, H, W).
 class BatchNorm2d : public BatchNormBase {
-public:
+  public:
     explicit BatchNorm2d(const BatchNormOptions& options) : BatchNormBase(options) {}
     Tensor forward(const Tensor& input) override;
     std::string type() const override { return "BatchNorm2d"; }

@@ -55,8 +55,8 @@ Tensor Residual::forward(const Tensor& input) {
     Tensor y = m_body->forward(input);
     const Tensor s = m_shortcut ? m_shortcut->forward(input) : input;
     if (!(y.shape() == s.shape()))
-        throw Error("nn::Residual", "body output " + y.shape().str() + " and shortcut output " + s.shape().str() +
-                                        " differ; add a projection shortcut");
+        throw Error("nn::Residual", "body output " + y.shape().str() + " and shortcut output " +
+                                        s.shape().str() + " differ; add a projection shortcut");
     m_body_shape = y.shape();
     Tensor out = Tensor::uninitialized(y.shape());
     const float* a = y.data();
@@ -151,8 +151,10 @@ Tensor Branch::backward(const Tensor& g) {
         }
         Tensor part = m_branches[i]->backward(gi);
         if (!input_grad()) continue;
-        if (!gx.defined()) gx = part.clone();
-        else add_into(gx, part);
+        if (!gx.defined())
+            gx = part.clone();
+        else
+            add_into(gx, part);
     }
     return gx;
 }

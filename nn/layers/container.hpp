@@ -10,7 +10,7 @@
 namespace mtag::nn {
 
 class Sequential : public Module {
-public:
+  public:
     Sequential() = default;
     explicit Sequential(std::vector<std::shared_ptr<Module>> layers);
     // Appends a layer under the next index name; returns it for chaining configuration.
@@ -28,20 +28,20 @@ public:
     Module& operator[](std::size_t i) const { return *m_layers.at(i); }
     const std::vector<std::shared_ptr<Module>>& layers() const { return m_layers; }
 
-private:
+  private:
     std::vector<std::shared_ptr<Module>> m_layers;
 };
 
 // y = body(x) + shortcut(x); the shortcut (e.g. a 1x1 conv + BN) may be null for the identity.
 class Residual : public Module {
-public:
+  public:
     explicit Residual(std::shared_ptr<Module> body, std::shared_ptr<Module> shortcut = nullptr);
     Tensor forward(const Tensor& input) override;
     Tensor backward(const Tensor& grad_output) override;
     std::string type() const override { return "Residual"; }
     nlohmann::json config() const override;
 
-private:
+  private:
     std::shared_ptr<Module> m_body;
     std::shared_ptr<Module> m_shortcut;
     Shape m_body_shape;
@@ -50,7 +50,7 @@ private:
 // Parallel branches over the same input (a multi-branch front end). Concat joins outputs along axis 1
 // (channels; other dims must agree); sum adds them (all shapes equal).
 class Branch : public Module {
-public:
+  public:
     enum class Merge { concat, sum };
     explicit Branch(std::vector<std::shared_ptr<Module>> branches, Merge merge = Merge::concat);
     Tensor forward(const Tensor& input) override;
@@ -58,7 +58,7 @@ public:
     std::string type() const override { return "Branch"; }
     nlohmann::json config() const override;
 
-private:
+  private:
     std::vector<std::shared_ptr<Module>> m_branches;
     Merge m_merge;
     std::vector<Shape> m_shapes;  // each branch's last output shape

@@ -13,10 +13,13 @@ namespace mtag::nn {
 
 namespace {
 
-// Largest unrolled tile (floats) before the output rows are split into several tiles: 16 MB.
-constexpr std::int64_t tile_budget = std::int64_t{1} << 22;
+// Largest unrolled tile (floats) before the output rows are split into several tiles: 2 MB, so the
+// tile is still in cache when GEMM packs it (measured: 1-2 MB tiles beat 16 MB ones by ~8%).
+constexpr std::int64_t tile_budget = std::int64_t{1} << 19;
 
-std::string dims(std::int64_t a, std::int64_t b) { return "(" + std::to_string(a) + ", " + std::to_string(b) + ")"; }
+std::string dims(std::int64_t a, std::int64_t b) {
+    return "(" + std::to_string(a) + ", " + std::to_string(b) + ")";
+}
 
 // Output positions ow in [0, out_w) whose input column ow*sw - pad + off falls inside [0, w).
 void valid_range(std::int64_t out_w, std::int64_t w, std::int64_t stride, std::int64_t start,
@@ -29,9 +32,11 @@ void valid_range(std::int64_t out_w, std::int64_t w, std::int64_t stride, std::i
 }
 
 // Unrolls output rows [oh0, oh1) of one sample x (C_in, H, W) into col (patch, (oh1-oh0)*out_w).
+// `ld` is the distance between rows of col (0: packed, (oh1-oh0)*out_w); a larger ld lets several
+// samples share one unrolled matrix side by side (batch folding for small maps).
 void im2col(const ConvGeometry& g, const float* x, std::int64_t h, std::int64_t w, std::int64_t out_w,
-            std::int64_t oh0, std::int64_t oh1, float* col) {
-    const std::int64_t cols = (oh1 - oh0) * out_w;
+            std::int64_t oh0, std::int64_t oh1, float* col, std::int64_t ld = 0) {
+    const std::int64_t cols = ld ? ld : (oh1 - oh0) * out_w;
     parallel_for(g.patch(), 4, [&](std::int64_t r0, std::int64_t r1) {
         for (std::int64_t r = r0; r < r1; ++r) {
             const std::int64_t j = r % g.kw, i = (r / g.kw) % g.kh, c = r / (g.kw * g.kh);
@@ -62,8 +67,8 @@ void im2col(const ConvGeometry& g, const float* x, std::int64_t h, std::int64_t 
 // Adds col (patch, (oh1-oh0)*out_w) back into dx (C_in, H, W): the adjoint of im2col. Parallel over
 // input channels so that no two threads write the same element; order of sums is fixed.
 void col2im(const ConvGeometry& g, const float* col, std::int64_t h, std::int64_t w, std::int64_t out_w,
-            std::int64_t oh0, std::int64_t oh1, float* dx) {
-    const std::int64_t cols = (oh1 - oh0) * out_w;
+            std::int64_t oh0, std::int64_t oh1, float* dx, std::int64_t ld = 0) {
+    const std::int64_t cols = ld ? ld : (oh1 - oh0) * out_w;
     parallel_for(g.c_in, 1, [&](std::int64_t c0, std::int64_t c1) {
         for (std::int64_t c = c0; c < c1; ++c) {
             float* dxc = dx + c * h * w;
@@ -93,6 +98,7 @@ void col2im(const ConvGeometry& g, const float* col, std::int64_t h, std::int64_
 
 ConvBase::ConvBase(const ConvGeometry& geometry, bool bias, const Shape& weight_shape)
     : m_geo(geometry), m_weight(register_parameter("weight", weight_shape)) {
+    init_blas();
     if (bias) m_bias = &register_parameter("bias", {geometry.c_out}, true);
     m_path = choose_path();
 }
@@ -108,7 +114,11 @@ ConvBase::Path ConvBase::choose_path() const {
     if (g.kh == 1 && g.kw == 1 && g.sh == 1 && g.sw == 1 && no_pad) return Path::pointwise;
     // Non-overlapping 1-D windows (sample-level front end, e.g. k3 s3): the input itself, viewed as
     // (L_out, k) per channel, is the transposed unrolled matrix, so GEMM reads it in place.
-    if (g.kh == 1 && g.sh == 1 && g.kw == g.sw && g.dw == 1 && no_pad && g.c_in <= 4) return Path::strided_patches;
+    if (g.kh == 1 && g.sh == 1 && g.kw == g.sw && g.dw == 1 && no_pad && g.c_in <= 4)
+        return Path::strided_patches;
+    // 1-D, stride 1 (sample-level blocks, 1-D CNNs over mel bins): out = sum_j W_j x[shifted by j]; each
+    // tap is a GEMM reading the input in place, no unrolled copy (used when the map has one row).
+    if (g.kh == 1 && g.sh == 1 && g.sw == 1 && g.kw > 1 && g.c_in >= 16) return Path::shifted_taps;
     return Path::im2col;
 }
 
@@ -123,23 +133,54 @@ Tensor ConvBase::forward_map(const Tensor& x) {
     const std::int64_t oh = g.out_h(h), ow = g.out_w(w);
     if (oh <= 0 || ow <= 0)
         throw Error("nn::" + type(), "input map " + dims(h, w) + " is smaller than the (dilated) kernel " +
-                                         dims(g.dh * (g.kh - 1) + 1, g.dw * (g.kw - 1) + 1) + " after padding");
+                                         dims(g.dh * (g.kh - 1) + 1, g.dw * (g.kw - 1) + 1) +
+                                         " after padding");
     m_input = x;
     Tensor y = reuse_or_allocate(m_output, {n, g.c_out, oh, ow});
     const std::int64_t hw = oh * ow, k = g.patch();
     const float* wt = m_weight.value.data();
-    for (std::int64_t b = 0; b < n; ++b) {
+    const bool shifted = m_path == Path::shifted_taps && h == 1;
+    if (shifted) {
+        m_taps.resize(static_cast<std::size_t>(g.kw * g.c_out * g.c_in));
+        for (std::int64_t co = 0; co < g.c_out; ++co)
+            for (std::int64_t ci = 0; ci < g.c_in; ++ci)
+                for (std::int64_t j = 0; j < g.kw; ++j)
+                    m_taps[static_cast<std::size_t>((j * g.c_out + co) * g.c_in + ci)] =
+                        wt[(co * g.c_in + ci) * g.kw + j];
+    }
+    const std::int64_t group = batch_group(n, hw);
+    if (group > 1) {
+        // Small maps: several samples side by side in one unrolled matrix, one GEMM with N = group * hw.
+        float* col = scratch(static_cast<std::size_t>(k * group * hw), 0);
+        float* tmp = scratch(static_cast<std::size_t>(g.c_out * group * hw), 1);
+        for (std::int64_t b0 = 0; b0 < n; b0 += group) {
+            const std::int64_t gs = std::min(group, n - b0), cols = gs * hw;
+            for (std::int64_t s = 0; s < gs; ++s)
+                im2col(g, x.data() + (b0 + s) * g.c_in * h * w, h, w, ow, 0, oh, col + s * hw, cols);
+            cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, static_cast<int>(g.c_out),
+                        static_cast<int>(cols), static_cast<int>(k), 1.0f, wt, static_cast<int>(k), col,
+                        static_cast<int>(cols), 0.0f, tmp, static_cast<int>(cols));
+            for (std::int64_t s = 0; s < gs; ++s)
+                for (std::int64_t c = 0; c < g.c_out; ++c)
+                    std::memcpy(y.data() + ((b0 + s) * g.c_out + c) * hw, tmp + c * cols + s * hw,
+                                static_cast<std::size_t>(hw) * sizeof(float));
+        }
+    }
+    for (std::int64_t b = group > 1 ? n : 0; b < n; ++b) {
         const float* xb = x.data() + b * g.c_in * h * w;
         float* yb = y.data() + b * g.c_out * hw;
-        if (m_path == Path::pointwise) {
-            cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, static_cast<int>(g.c_out), static_cast<int>(hw),
-                        static_cast<int>(k), 1.0f, wt, static_cast<int>(k), xb, static_cast<int>(hw), 0.0f, yb,
-                        static_cast<int>(hw));
+        if (shifted) {
+            shifted_taps_forward(xb, w, ow, yb);
+        } else if (m_path == Path::pointwise) {
+            cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, static_cast<int>(g.c_out),
+                        static_cast<int>(hw), static_cast<int>(k), 1.0f, wt, static_cast<int>(k), xb,
+                        static_cast<int>(hw), 0.0f, yb, static_cast<int>(hw));
         } else if (m_path == Path::strided_patches) {
             for (std::int64_t c = 0; c < g.c_in; ++c)
-                cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, static_cast<int>(g.c_out), static_cast<int>(ow),
-                            static_cast<int>(g.kw), 1.0f, wt + c * g.kw, static_cast<int>(k), xb + c * w,
-                            static_cast<int>(g.kw), c == 0 ? 0.0f : 1.0f, yb, static_cast<int>(ow));
+                cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, static_cast<int>(g.c_out),
+                            static_cast<int>(ow), static_cast<int>(g.kw), 1.0f, wt + c * g.kw,
+                            static_cast<int>(k), xb + c * w, static_cast<int>(g.kw), c == 0 ? 0.0f : 1.0f, yb,
+                            static_cast<int>(ow));
         } else {
             const std::int64_t rows = tile_rows(oh, ow);
             float* col = scratch(static_cast<std::size_t>(k * rows * ow));
@@ -202,24 +243,55 @@ Tensor ConvBase::backward_map(const Tensor& gy) {
     const float* wt = m_weight.value.data();
     float* gw = m_weight.grad.data();
     const int ik = static_cast<int>(k), ihw = static_cast<int>(hw), ico = static_cast<int>(g.c_out);
-    for (std::int64_t b = 0; b < n; ++b) {
+    const bool shifted = m_path == Path::shifted_taps && h == 1;
+    const std::int64_t group = batch_group(n, hw);
+    if (shifted && need_w && group == 1) m_tap_grads.assign(m_taps.size(), 0.0f);
+    if (group > 1) {
+        float* col = scratch(static_cast<std::size_t>(k * group * hw), 0);
+        float* gyg = scratch(static_cast<std::size_t>(g.c_out * group * hw), 1);
+        for (std::int64_t b0 = 0; b0 < n; b0 += group) {
+            const std::int64_t gs = std::min(group, n - b0);
+            const int cols = static_cast<int>(gs * hw);
+            for (std::int64_t s = 0; s < gs; ++s)
+                for (std::int64_t c = 0; c < g.c_out; ++c)
+                    std::memcpy(gyg + c * cols + s * hw, gy.data() + ((b0 + s) * g.c_out + c) * hw,
+                                static_cast<std::size_t>(hw) * sizeof(float));
+            if (need_w) {
+                for (std::int64_t s = 0; s < gs; ++s)
+                    im2col(g, x.data() + (b0 + s) * g.c_in * h * w, h, w, ow, 0, oh, col + s * hw, cols);
+                cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, ico, ik, cols, 1.0f, gyg, cols, col,
+                            cols, 1.0f, gw, ik);
+            }
+            if (need_x) {
+                cblas_sgemm(CblasRowMajor, CblasTrans, CblasNoTrans, ik, cols, ico, 1.0f, wt, ik, gyg, cols,
+                            0.0f, col, cols);
+                for (std::int64_t s = 0; s < gs; ++s)
+                    col2im(g, col + s * hw, h, w, ow, 0, oh, gx.data() + (b0 + s) * g.c_in * h * w, cols);
+            }
+        }
+    }
+    for (std::int64_t b = group > 1 ? n : 0; b < n; ++b) {
         const float* xb = x.data() + b * g.c_in * h * w;
         const float* gyb = gy.data() + b * g.c_out * hw;
         float* gxb = need_x ? gx.data() + b * g.c_in * h * w : nullptr;
-        if (m_path == Path::pointwise) {
+        if (shifted) {
+            shifted_taps_backward(xb, gyb, w, ow, need_w, gxb);
+        } else if (m_path == Path::pointwise) {
             if (need_w)
-                cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, ico, ik, ihw, 1.0f, gyb, ihw, xb, ihw, 1.0f, gw, ik);
+                cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, ico, ik, ihw, 1.0f, gyb, ihw, xb, ihw,
+                            1.0f, gw, ik);
             if (need_x)
-                cblas_sgemm(CblasRowMajor, CblasTrans, CblasNoTrans, ik, ihw, ico, 1.0f, wt, ik, gyb, ihw, 0.0f, gxb, ihw);
+                cblas_sgemm(CblasRowMajor, CblasTrans, CblasNoTrans, ik, ihw, ico, 1.0f, wt, ik, gyb, ihw,
+                            0.0f, gxb, ihw);
         } else if (m_path == Path::strided_patches) {
             const int iow = static_cast<int>(ow), ikw = static_cast<int>(g.kw);
             for (std::int64_t c = 0; c < g.c_in; ++c) {
                 if (need_w)
-                    cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, ico, ikw, iow, 1.0f, gyb, iow, xb + c * w, ikw,
-                                1.0f, gw + c * g.kw, ik);
+                    cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, ico, ikw, iow, 1.0f, gyb, iow,
+                                xb + c * w, ikw, 1.0f, gw + c * g.kw, ik);
                 if (need_x)
-                    cblas_sgemm(CblasRowMajor, CblasTrans, CblasNoTrans, iow, ikw, ico, 1.0f, gyb, iow, wt + c * g.kw, ik,
-                                0.0f, gxb + c * w, ikw);
+                    cblas_sgemm(CblasRowMajor, CblasTrans, CblasNoTrans, iow, ikw, ico, 1.0f, gyb, iow,
+                                wt + c * g.kw, ik, 0.0f, gxb + c * w, ikw);
             }
         } else {
             const std::int64_t rows = tile_rows(oh, ow);
@@ -230,18 +302,99 @@ Tensor ConvBase::backward_map(const Tensor& gy) {
                 const float* gyt = gyb + r0 * ow;
                 if (need_w) {
                     im2col(g, xb, h, w, ow, r0, r1, col);
-                    cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, ico, ik, cols, 1.0f, gyt, ihw, col, cols, 1.0f,
-                                gw, ik);
+                    cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, ico, ik, cols, 1.0f, gyt, ihw, col,
+                                cols, 1.0f, gw, ik);
                 }
                 if (need_x) {
-                    cblas_sgemm(CblasRowMajor, CblasTrans, CblasNoTrans, ik, cols, ico, 1.0f, wt, ik, gyt, ihw, 0.0f,
-                                col, cols);
+                    cblas_sgemm(CblasRowMajor, CblasTrans, CblasNoTrans, ik, cols, ico, 1.0f, wt, ik, gyt,
+                                ihw, 0.0f, col, cols);
                     col2im(g, col, h, w, ow, r0, r1, gxb);
                 }
             }
         }
     }
+    if (shifted && need_w && group == 1)
+        for (std::int64_t co = 0; co < g.c_out; ++co)
+            for (std::int64_t ci = 0; ci < g.c_in; ++ci)
+                for (std::int64_t j = 0; j < g.kw; ++j)
+                    gw[(co * g.c_in + ci) * g.kw + j] +=
+                        m_tap_grads[static_cast<std::size_t>((j * g.c_out + co) * g.c_in + ci)];
     return gx;
+}
+
+std::int64_t ConvBase::batch_group(std::int64_t n, std::int64_t hw) const {
+    // Maps of fewer than 2048 output positions make thin GEMMs; group samples up to ~2048 columns while
+    // the unrolled matrix stays within 8 MB. Pointwise and strided-patch paths read the input in place
+    // and gain nothing from grouping.
+    if (n < 2 || hw >= 2048 || m_path == Path::pointwise || m_path == Path::strided_patches) return 1;
+    const std::int64_t by_width = (2048 + hw - 1) / hw;
+    const std::int64_t by_memory =
+        std::max<std::int64_t>(1, (std::int64_t{1} << 21) / std::max<std::int64_t>(1, m_geo.patch() * hw));
+    return std::max<std::int64_t>(1, std::min({n, by_width, by_memory}));
+}
+
+std::int64_t ConvBase::tap_chunk() const {
+    // Output columns per chunk: the chunk of y and the matching input columns stay cache-resident (~1 MB)
+    // while every tap accumulates into them.
+    return std::max<std::int64_t>(256, (std::int64_t{1} << 18) / (m_geo.c_in + m_geo.c_out));
+}
+
+// Valid output columns [lo, hi) of chunk [l0, l1) for tap j: input column l + offset must be in [0, w).
+static void tap_range(std::int64_t l0, std::int64_t l1, std::int64_t offset, std::int64_t w, std::int64_t& lo,
+                      std::int64_t& hi) {
+    lo = std::max(l0, -offset);
+    hi = std::min(l1, w - offset);
+}
+
+void ConvBase::shifted_taps_forward(const float* x, std::int64_t w, std::int64_t ow, float* y) {
+    const ConvGeometry& g = m_geo;
+    const int co = static_cast<int>(g.c_out), ci = static_cast<int>(g.c_in);
+    const std::int64_t chunk = tap_chunk();
+    for (std::int64_t l0 = 0; l0 < ow; l0 += chunk) {
+        const std::int64_t l1 = std::min(ow, l0 + chunk);
+        bool written = false;
+        for (std::int64_t j = 0; j < g.kw; ++j) {
+            const std::int64_t offset = j * g.dw - g.pad_left;
+            std::int64_t lo, hi;
+            tap_range(l0, l1, offset, w, lo, hi);
+            if (hi <= lo) continue;
+            if (!written && (lo != l0 || hi != l1)) {
+                for (std::int64_t c = 0; c < g.c_out; ++c) std::fill(y + c * ow + l0, y + c * ow + l1, 0.0f);
+                written = true;
+            }
+            cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, co, static_cast<int>(hi - lo), ci, 1.0f,
+                        m_taps.data() + j * g.c_out * g.c_in, ci, x + lo + offset, static_cast<int>(w),
+                        written ? 1.0f : 0.0f, y + lo, static_cast<int>(ow));
+            written = true;
+        }
+        if (!written)
+            for (std::int64_t c = 0; c < g.c_out; ++c) std::fill(y + c * ow + l0, y + c * ow + l1, 0.0f);
+    }
+}
+
+void ConvBase::shifted_taps_backward(const float* x, const float* gy, std::int64_t w, std::int64_t ow,
+                                     bool need_w, float* gx) {
+    const ConvGeometry& g = m_geo;
+    const int co = static_cast<int>(g.c_out), ci = static_cast<int>(g.c_in);
+    const std::int64_t chunk = tap_chunk();
+    for (std::int64_t l0 = 0; l0 < ow; l0 += chunk) {
+        const std::int64_t l1 = std::min(ow, l0 + chunk);
+        for (std::int64_t j = 0; j < g.kw; ++j) {
+            const std::int64_t offset = j * g.dw - g.pad_left;
+            std::int64_t lo, hi;
+            tap_range(l0, l1, offset, w, lo, hi);
+            if (hi <= lo) continue;
+            const int cols = static_cast<int>(hi - lo);
+            if (need_w)
+                cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, co, ci, cols, 1.0f, gy + lo,
+                            static_cast<int>(ow), x + lo + offset, static_cast<int>(w), 1.0f,
+                            m_tap_grads.data() + j * g.c_out * g.c_in, ci);
+            if (gx)
+                cblas_sgemm(CblasRowMajor, CblasTrans, CblasNoTrans, ci, cols, co, 1.0f,
+                            m_taps.data() + j * g.c_out * g.c_in, ci, gy + lo, static_cast<int>(ow), 1.0f,
+                            gx + lo + offset, static_cast<int>(w));
+        }
+    }
 }
 
 namespace {
@@ -266,8 +419,9 @@ ConvGeometry geometry_2d(const Conv2dOptions& o) {
         check_positive(layer, "stride", o.stride[static_cast<std::size_t>(a)]);
         check_positive(layer, "dilation", o.dilation[static_cast<std::size_t>(a)]);
         if (o.padding[static_cast<std::size_t>(a)] < 0)
-            throw Error("nn::Conv2d options", "padding = " + std::to_string(o.padding[static_cast<std::size_t>(a)]) +
-                                                  ", expected >= 0");
+            throw Error(
+                "nn::Conv2d options",
+                "padding = " + std::to_string(o.padding[static_cast<std::size_t>(a)]) + ", expected >= 0");
     }
     if (o.padding_same && (o.stride[0] != 1 || o.stride[1] != 1))
         throw Error("nn::Conv2d options", "padding='same' needs stride 1 (as in PyTorch)");
@@ -297,16 +451,20 @@ ConvGeometry geometry_1d(const Conv1dOptions& o) {
     check_positive(layer, "kernel_size", o.kernel_size);
     check_positive(layer, "stride", o.stride);
     check_positive(layer, "dilation", o.dilation);
-    if (o.padding < 0) throw Error("nn::Conv1d options", "padding = " + std::to_string(o.padding) + ", expected >= 0");
-    if (o.padding_same && o.stride != 1) throw Error("nn::Conv1d options", "padding='same' needs stride 1 (as in PyTorch)");
+    if (o.padding < 0)
+        throw Error("nn::Conv1d options", "padding = " + std::to_string(o.padding) + ", expected >= 0");
+    if (o.padding_same && o.stride != 1)
+        throw Error("nn::Conv1d options", "padding='same' needs stride 1 (as in PyTorch)");
     ConvGeometry g;
     g.c_in = o.in_channels;
     g.c_out = o.out_channels;
     g.kw = o.kernel_size;
     g.sw = o.stride;
     g.dw = o.dilation;
-    if (o.padding_same) same_padding(g.kw, g.dw, g.pad_left, g.pad_right);
-    else g.pad_left = g.pad_right = o.padding;
+    if (o.padding_same)
+        same_padding(g.kw, g.dw, g.pad_left, g.pad_right);
+    else
+        g.pad_left = g.pad_right = o.padding;
     return g;
 }
 
@@ -330,17 +488,26 @@ Tensor Conv2d::forward(const Tensor& input) {
     return forward_map(input);
 }
 
-Tensor Conv2d::backward(const Tensor& grad_output) { return backward_map(grad_output); }
+Tensor Conv2d::backward(const Tensor& grad_output) {
+    return backward_map(grad_output);
+}
 
 nlohmann::json Conv2d::config() const {
     const Conv2dOptions& o = m_options;
-    return {{"type", type()},       {"in_channels", o.in_channels}, {"out_channels", o.out_channels},
-            {"kernel_size", o.kernel_size}, {"stride", o.stride}, {"padding", o.padding},
-            {"dilation", o.dilation}, {"padding_same", o.padding_same}, {"bias", o.bias}};
+    return {{"type", type()},
+            {"in_channels", o.in_channels},
+            {"out_channels", o.out_channels},
+            {"kernel_size", o.kernel_size},
+            {"stride", o.stride},
+            {"padding", o.padding},
+            {"dilation", o.dilation},
+            {"padding_same", o.padding_same},
+            {"bias", o.bias}};
 }
 
 Conv1d::Conv1d(const Conv1dOptions& options)
-    : ConvBase(geometry_1d(options), options.bias, {options.out_channels, options.in_channels, options.kernel_size}),
+    : ConvBase(geometry_1d(options), options.bias,
+               {options.out_channels, options.in_channels, options.kernel_size}),
       m_options(options) {}
 
 Tensor Conv1d::forward(const Tensor& input) {
@@ -350,15 +517,22 @@ Tensor Conv1d::forward(const Tensor& input) {
 }
 
 Tensor Conv1d::backward(const Tensor& grad_output) {
-    Tensor gx = backward_map(grad_output.view({grad_output.dim(0), grad_output.dim(1), 1, grad_output.dim(2)}));
+    Tensor gx =
+        backward_map(grad_output.view({grad_output.dim(0), grad_output.dim(1), 1, grad_output.dim(2)}));
     return gx.defined() ? gx.view({gx.dim(0), gx.dim(1), gx.dim(3)}) : gx;
 }
 
 nlohmann::json Conv1d::config() const {
     const Conv1dOptions& o = m_options;
-    return {{"type", type()},       {"in_channels", o.in_channels}, {"out_channels", o.out_channels},
-            {"kernel_size", o.kernel_size}, {"stride", o.stride}, {"padding", o.padding},
-            {"dilation", o.dilation}, {"padding_same", o.padding_same}, {"bias", o.bias}};
+    return {{"type", type()},
+            {"in_channels", o.in_channels},
+            {"out_channels", o.out_channels},
+            {"kernel_size", o.kernel_size},
+            {"stride", o.stride},
+            {"padding", o.padding},
+            {"dilation", o.dilation},
+            {"padding_same", o.padding_same},
+            {"bias", o.bias}};
 }
 
 }  // namespace mtag::nn

@@ -8,6 +8,7 @@
 
 #include <array>
 #include <cstdint>
+#include <vector>
 
 namespace mtag::nn {
 
@@ -42,22 +43,26 @@ struct ConvGeometry {
     std::int64_t kh = 1, kw = 1, sh = 1, sw = 1, dh = 1, dw = 1;
     std::int64_t pad_top = 0, pad_bottom = 0, pad_left = 0, pad_right = 0;
 
-    std::int64_t out_h(std::int64_t h) const { return (h + pad_top + pad_bottom - dh * (kh - 1) - 1) / sh + 1; }
-    std::int64_t out_w(std::int64_t w) const { return (w + pad_left + pad_right - dw * (kw - 1) - 1) / sw + 1; }
+    std::int64_t out_h(std::int64_t h) const {
+        return (h + pad_top + pad_bottom - dh * (kh - 1) - 1) / sh + 1;
+    }
+    std::int64_t out_w(std::int64_t w) const {
+        return (w + pad_left + pad_right - dw * (kw - 1) - 1) / sw + 1;
+    }
     // Rows of the unrolled (im2col) matrix: C_in * kH * kW.
     std::int64_t patch() const { return c_in * kh * kw; }
 };
 
 // The shared implementation; Conv1d and Conv2d only translate options and shapes.
 class ConvBase : public Module {
-public:
+  public:
     Parameter& weight() { return m_weight; }
     Parameter* bias() { return m_bias; }
     const ConvGeometry& geometry() const { return m_geo; }
     // Multiply-adds of one forward pass for an input map of h x w (per sample).
     double forward_flops(std::int64_t h, std::int64_t w) const;
 
-protected:
+  protected:
     ConvBase(const ConvGeometry& geometry, bool bias, const Shape& weight_shape);
     // x: (N, C_in, H, W) -> (N, C_out, H_out, W_out).
     Tensor forward_map(const Tensor& x);
@@ -67,9 +72,15 @@ protected:
 
     ConvGeometry m_geo;
 
-private:
-    enum class Path { im2col, pointwise, strided_patches };
+  private:
+    enum class Path { im2col, pointwise, strided_patches, shifted_taps };
     Path choose_path() const;
+    std::int64_t tap_chunk() const;
+    // Samples unrolled side by side into one GEMM (1 = per sample).
+    std::int64_t batch_group(std::int64_t n, std::int64_t hw) const;
+    void shifted_taps_forward(const float* x, std::int64_t w, std::int64_t ow, float* y);
+    void shifted_taps_backward(const float* x, const float* gy, std::int64_t w, std::int64_t ow, bool need_w,
+                               float* gx);
     // Rows of output per tile so that the unrolled tile stays within the workspace budget.
     std::int64_t tile_rows(std::int64_t out_h, std::int64_t out_w) const;
 
@@ -79,11 +90,13 @@ private:
     Tensor m_output;  // reused output storage
     Tensor m_grad_input;
     Path m_path = Path::im2col;
+    std::vector<float> m_taps;       // weight repacked as (kW, C_out, C_in) for the shifted-taps path
+    std::vector<float> m_tap_grads;  // its gradient, same layout
 };
 
 // 2-D convolution over (N, C_in, H, W).
 class Conv2d : public ConvBase {
-public:
+  public:
     explicit Conv2d(const Conv2dOptions& options);
     Tensor forward(const Tensor& input) override;
     Tensor backward(const Tensor& grad_output) override;
@@ -91,13 +104,13 @@ public:
     nlohmann::json config() const override;
     const Conv2dOptions& options() const { return m_options; }
 
-private:
+  private:
     Conv2dOptions m_options;
 };
 
 // 1-D convolution over (N, C_in, L).
 class Conv1d : public ConvBase {
-public:
+  public:
     explicit Conv1d(const Conv1dOptions& options);
     Tensor forward(const Tensor& input) override;
     Tensor backward(const Tensor& grad_output) override;
@@ -105,7 +118,7 @@ public:
     nlohmann::json config() const override;
     const Conv1dOptions& options() const { return m_options; }
 
-private:
+  private:
     Conv1dOptions m_options;
 };
 

@@ -2,6 +2,8 @@
 
 #include "dsp/error.hpp"
 
+#include <sstream>
+
 namespace mtag::nn {
 
 Dropout::Dropout(const DropoutOptions& options) : m_options(options), m_rng(options.seed) {
@@ -25,7 +27,8 @@ Tensor Dropout::forward(const Tensor& input) {
 
 Tensor Dropout::backward(const Tensor& gy) {
     if (!(gy.shape() == m_shape))
-        throw Error("nn::Dropout::backward", "grad_output shape " + gy.shape().str() + ", expected " + m_shape.str());
+        throw Error("nn::Dropout::backward",
+                    "grad_output shape " + gy.shape().str() + ", expected " + m_shape.str());
     if (!input_grad()) return {};
     if (!m_masked) return gy;
     const float scale = static_cast<float>(1.0 / (1.0 - m_options.p));
@@ -34,6 +37,22 @@ Tensor Dropout::backward(const Tensor& gy) {
     return gx;
 }
 
-nlohmann::json Dropout::config() const { return {{"type", type()}, {"p", m_options.p}, {"seed", m_options.seed}}; }
+std::string Dropout::rng_state() const {
+    std::ostringstream out;
+    out << m_rng;
+    return out.str();
+}
+
+void Dropout::set_rng_state(const std::string& state) {
+    std::istringstream in(state);
+    std::mt19937_64 rng;
+    in >> rng;
+    if (in.fail()) throw Error("nn::Dropout", "malformed generator state (expected the text of std::mt19937_64)");
+    m_rng = rng;
+}
+
+nlohmann::json Dropout::config() const {
+    return {{"type", type()}, {"p", m_options.p}, {"seed", m_options.seed}};
+}
 
 }  // namespace mtag::nn

@@ -15,7 +15,7 @@ struct DropoutOptions {
 };
 
 class Dropout : public Module {
-public:
+  public:
     explicit Dropout(const DropoutOptions& options = {});
     Tensor forward(const Tensor& input) override;
     Tensor backward(const Tensor& grad_output) override;
@@ -23,8 +23,12 @@ public:
     nlohmann::json config() const override;
     // Reseeds the mask generator (checkpoint restore, per-run seeds).
     void seed(std::uint64_t seed) { m_rng.seed(seed); }
+    // The generator's full state as text (std::mt19937_64 stream format), for bit-identical resumes.
+    std::string rng_state() const;
+    // Restores a state from rng_state(); throws mtag::Error on malformed text.
+    void set_rng_state(const std::string& state);
 
-private:
+  private:
     DropoutOptions m_options;
     std::mt19937_64 m_rng;
     std::vector<std::uint8_t> m_mask;  // 1 = kept, for the last training forward

@@ -5,7 +5,7 @@
 namespace mtag::nn {
 
 class Flatten : public Module {
-public:
+  public:
     Tensor forward(const Tensor& input) override {
         m_shape = input.shape();
         return input.flatten(1);
@@ -15,7 +15,7 @@ public:
     }
     std::string type() const override { return "Flatten"; }
 
-private:
+  private:
     Shape m_shape;
 };
 

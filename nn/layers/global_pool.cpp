@@ -25,7 +25,8 @@ void split(const Tensor& x, GlobalPoolOptions::Axes axes, std::int64_t& rows, st
 
 Tensor GlobalPool::forward(const Tensor& input) {
     if (input.rank() != 3 && input.rank() != 4)
-        throw Error("nn::GlobalPool", "input shape " + input.shape().str() + ", expected (N, C, L) or (N, C, H, W)");
+        throw Error("nn::GlobalPool",
+                    "input shape " + input.shape().str() + ", expected (N, C, L) or (N, C, H, W)");
     std::int64_t rows, len;
     Shape out_shape;
     split(input, m_options.axes, rows, len, out_shape);
@@ -64,7 +65,8 @@ Tensor GlobalPool::backward(const Tensor& gy) {
     const std::int64_t rows = time4 ? n * c * m_input_shape[2] : n * c;
     const std::int64_t len = m_input_shape.numel() / rows;
     if (static_cast<std::int64_t>(gy.size()) != rows)
-        throw Error("nn::GlobalPool::backward", "grad_output shape " + gy.shape().str() + " does not match the last output");
+        throw Error("nn::GlobalPool::backward",
+                    "grad_output shape " + gy.shape().str() + " does not match the last output");
     if (!input_grad()) return {};
     const bool is_max = m_options.mode == GlobalPoolOptions::Mode::max;
     Tensor gx = is_max ? Tensor(m_input_shape) : Tensor::uninitialized(m_input_shape);

@@ -17,14 +17,14 @@ struct GlobalPoolOptions {
 };
 
 class GlobalPool : public Module {
-public:
+  public:
     explicit GlobalPool(const GlobalPoolOptions& options = {}) : m_options(options) {}
     Tensor forward(const Tensor& input) override;
     Tensor backward(const Tensor& grad_output) override;
     std::string type() const override { return "GlobalPool"; }
     nlohmann::json config() const override;
 
-private:
+  private:
     GlobalPoolOptions m_options;
     Shape m_input_shape;
     std::vector<std::int64_t> m_argmax;

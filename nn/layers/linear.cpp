@@ -1,6 +1,7 @@
 #include "nn/layers/linear.hpp"
 
 #include "dsp/error.hpp"
+#include "nn/threads.hpp"
 
 #include <cblas.h>
 
@@ -9,15 +10,18 @@ namespace mtag::nn {
 namespace {
 const LinearOptions& validated(const LinearOptions& o) {
     if (o.in_features < 1 || o.out_features < 1)
-        throw Error("nn::Linear options", "in_features = " + std::to_string(o.in_features) + ", out_features = " +
-                                              std::to_string(o.out_features) + ", expected both >= 1");
+        throw Error("nn::Linear options", "in_features = " + std::to_string(o.in_features) +
+                                              ", out_features = " + std::to_string(o.out_features) +
+                                              ", expected both >= 1");
     return o;
 }
 }  // namespace
 
 Linear::Linear(const LinearOptions& options)
-    : m_options(validated(options)), m_weight(register_parameter("weight", {options.out_features, options.in_features})) {
+    : m_options(validated(options)),
+      m_weight(register_parameter("weight", {options.out_features, options.in_features})) {
     if (options.bias) m_bias = &register_parameter("bias", {options.out_features}, true);
+    init_blas();
 }
 
 Tensor Linear::forward(const Tensor& input) {
@@ -32,8 +36,8 @@ Tensor Linear::forward(const Tensor& input) {
         for (int i = 0; i < n; ++i)
             for (int j = 0; j < out; ++j) y.data()[i * out + j] = m_bias->value[static_cast<std::size_t>(j)];
     }
-    cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, n, out, in, 1.0f, input.data(), in, m_weight.data(), in,
-                m_bias ? 1.0f : 0.0f, y.data(), out);
+    cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, n, out, in, 1.0f, input.data(), in, m_weight.data(),
+                in, m_bias ? 1.0f : 0.0f, y.data(), out);
     return y;
 }
 
@@ -42,10 +46,11 @@ Tensor Linear::backward(const Tensor& gy) {
     const int n = static_cast<int>(m_input.dim(0)), in = static_cast<int>(m_options.in_features),
               out = static_cast<int>(m_options.out_features);
     if (!(gy.shape() == Shape{n, out}))
-        throw Error("nn::Linear::backward", "grad_output shape " + gy.shape().str() + ", expected " + Shape{n, out}.str());
+        throw Error("nn::Linear::backward",
+                    "grad_output shape " + gy.shape().str() + ", expected " + Shape{n, out}.str());
     if (m_weight.requires_grad)
-        cblas_sgemm(CblasRowMajor, CblasTrans, CblasNoTrans, out, in, n, 1.0f, gy.data(), out, m_input.data(), in, 1.0f,
-                    m_weight.grad_data(), in);
+        cblas_sgemm(CblasRowMajor, CblasTrans, CblasNoTrans, out, in, n, 1.0f, gy.data(), out, m_input.data(),
+                    in, 1.0f, m_weight.grad_data(), in);
     if (m_bias && m_bias->requires_grad)
         for (int j = 0; j < out; ++j) {
             float s = 0.0f;
@@ -54,8 +59,8 @@ Tensor Linear::backward(const Tensor& gy) {
         }
     if (!input_grad()) return {};
     Tensor gx = Tensor::uninitialized({n, in});
-    cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, n, in, out, 1.0f, gy.data(), out, m_weight.data(), in, 0.0f,
-                gx.data(), in);
+    cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, n, in, out, 1.0f, gy.data(), out, m_weight.data(),
+                in, 0.0f, gx.data(), in);
     return gx;
 }
 

@@ -12,7 +12,7 @@ struct LinearOptions {
 };
 
 class Linear : public Module {
-public:
+  public:
     explicit Linear(const LinearOptions& options);
     // input (N, in_features) -> (N, out_features).
     Tensor forward(const Tensor& input) override;
@@ -22,7 +22,7 @@ public:
     Parameter& weight() { return m_weight; }
     Parameter* bias() { return m_bias; }
 
-private:
+  private:
     LinearOptions m_options;
     Parameter& m_weight;
     Parameter* m_bias = nullptr;

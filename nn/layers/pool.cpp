@@ -8,7 +8,8 @@
 
 namespace mtag::nn {
 
-std::int64_t pool_output_size(std::int64_t in, std::int64_t k, std::int64_t s, std::int64_t p, bool ceil_mode) {
+std::int64_t pool_output_size(std::int64_t in, std::int64_t k, std::int64_t s, std::int64_t p,
+                              bool ceil_mode) {
     const std::int64_t num = in + 2 * p - (k - 1) - 1 + (ceil_mode ? s - 1 : 0);
     std::int64_t out = (num >= 0 ? num / s : -((-num + s - 1) / s)) + 1;
     // With ceil_mode the last window must start inside the input or the left padding.
@@ -18,18 +19,26 @@ std::int64_t pool_output_size(std::int64_t in, std::int64_t k, std::int64_t s, s
 
 PoolBase::PoolBase(std::string type, Kind kind, Sizing sizing, int rank, std::array<std::int64_t, 2> kernel,
                    std::array<std::int64_t, 2> stride, std::array<std::int64_t, 2> padding, bool ceil_mode)
-    : m_type(std::move(type)), m_kind(kind), m_sizing(sizing), m_rank(rank), m_kernel(kernel), m_stride(stride),
-      m_padding(padding), m_ceil_mode(ceil_mode) {
+    : m_type(std::move(type)),
+      m_kind(kind),
+      m_sizing(sizing),
+      m_rank(rank),
+      m_kernel(kernel),
+      m_stride(stride),
+      m_padding(padding),
+      m_ceil_mode(ceil_mode) {
     const std::string where = "nn::" + m_type + " options";
     for (std::size_t a = 0; a < 2; ++a) {
         if (m_kernel[a] < 1)
             throw Error(where, (sizing == Sizing::adaptive ? "output_size = " : "kernel_size = ") +
                                    std::to_string(m_kernel[a]) + ", expected >= 1");
         if (m_stride[a] == 0) m_stride[a] = m_kernel[a];
-        if (m_stride[a] < 1) throw Error(where, "stride = " + std::to_string(m_stride[a]) + ", expected >= 1");
+        if (m_stride[a] < 1)
+            throw Error(where, "stride = " + std::to_string(m_stride[a]) + ", expected >= 1");
         if (m_padding[a] < 0 || m_padding[a] > m_kernel[a] / 2)
-            throw Error(where, "padding = " + std::to_string(m_padding[a]) + ", expected between 0 and kernel_size/2 = " +
-                                   std::to_string(m_kernel[a] / 2));
+            throw Error(where,
+                        "padding = " + std::to_string(m_padding[a]) +
+                            ", expected between 0 and kernel_size/2 = " + std::to_string(m_kernel[a] / 2));
     }
 }
 
@@ -50,7 +59,8 @@ PoolBase::Axis PoolBase::make_axis(std::int64_t in, int a) const {
     const std::int64_t k = m_kernel[ua], s = m_stride[ua], p = m_padding[ua];
     out = pool_output_size(in, k, s, p, m_ceil_mode);
     if (out < 1)
-        throw Error("nn::" + m_type, "input size " + std::to_string(in) + " is smaller than kernel " + std::to_string(k));
+        throw Error("nn::" + m_type,
+                    "input size " + std::to_string(in) + " is smaller than kernel " + std::to_string(k));
     for (std::int64_t o = 0; o < out; ++o) {
         const std::int64_t start = o * s - p;
         const std::int64_t stop = std::min(start + k, in + p);  // padded window used for the average divisor
@@ -72,63 +82,69 @@ Tensor PoolBase::forward(const Tensor& input) {
         m_cols = make_axis(w, 1);
         m_input_shape = input.shape();
     }
-    const auto oh = static_cast<std::int64_t>(m_rows.begin.size()), ow = static_cast<std::int64_t>(m_cols.begin.size());
+    const auto oh = static_cast<std::int64_t>(m_rows.begin.size()),
+               ow = static_cast<std::int64_t>(m_cols.begin.size());
     Tensor y = reuse_or_allocate(m_output, m_rank == 2 ? Shape{n, c, oh, ow} : Shape{n, c, ow});
     if (m_kind == Kind::max) m_argmax.resize(static_cast<std::size_t>(n * c * oh * ow));
     const bool is_max = m_kind == Kind::max;
-    parallel_for(n * c, std::max<std::int64_t>(1, 8192 / std::max<std::int64_t>(1, h * w)), [&](std::int64_t p0, std::int64_t p1) {
-        for (std::int64_t p = p0; p < p1; ++p) {
-            const float* x = input.data() + p * h * w;
-            float* out = y.data() + p * oh * ow;
-            std::int32_t* arg = is_max ? m_argmax.data() + p * oh * ow : nullptr;
-            for (std::int64_t i = 0; i < oh; ++i) {
-                const std::int64_t r0 = m_rows.begin[static_cast<std::size_t>(i)], r1 = m_rows.end[static_cast<std::size_t>(i)];
-                for (std::int64_t j = 0; j < ow; ++j) {
-                    const std::int64_t c0 = m_cols.begin[static_cast<std::size_t>(j)], c1 = m_cols.end[static_cast<std::size_t>(j)];
-                    if (is_max) {
-                        // Pass 1: branch-free maximum (random data would mispredict a compare-and-branch on
-                        // every element). Pass 2: the first position holding it. A NaN anywhere takes the
-                        // exact PyTorch rule (val > max || isnan(val)) instead.
-                        float best = -std::numeric_limits<float>::infinity();
-                        bool nan = false;
-                        for (std::int64_t r = r0; r < r1; ++r) {
-                            const float* row = x + r * w;
-                            for (std::int64_t q = c0; q < c1; ++q) {
-                                best = std::max(best, row[q]);
-                                nan |= row[q] != row[q];
-                            }
-                        }
-                        std::int64_t where = r0 * w + c0;
-                        if (nan) {
-                            best = -std::numeric_limits<float>::infinity();
-                            for (std::int64_t r = r0; r < r1; ++r)
-                                for (std::int64_t q = c0; q < c1; ++q)
-                                    if (const float v = x[r * w + q]; v > best || v != v) {
-                                        best = v;
-                                        where = r * w + q;
-                                    }
-                        } else {
-                            for (std::int64_t r = r0; r < r1; ++r)
-                                for (std::int64_t q = c0; q < c1; ++q)
-                                    if (x[r * w + q] == best) {
-                                        where = r * w + q;
-                                        goto found;
-                                    }
-                        found:;
-                        }
-                        out[i * ow + j] = best;
-                        arg[i * ow + j] = static_cast<std::int32_t>(where);
-                    } else {
-                        float s = 0.0f;
-                        for (std::int64_t r = r0; r < r1; ++r)
-                            for (std::int64_t q = c0; q < c1; ++q) s += x[r * w + q];
-                        out[i * ow + j] = s / static_cast<float>(m_rows.span[static_cast<std::size_t>(i)] *
-                                                                 m_cols.span[static_cast<std::size_t>(j)]);
-                    }
-                }
-            }
-        }
-    });
+    parallel_for(n * c, std::max<std::int64_t>(1, 8192 / std::max<std::int64_t>(1, h * w)),
+                 [&](std::int64_t p0, std::int64_t p1) {
+                     for (std::int64_t p = p0; p < p1; ++p) {
+                         const float* x = input.data() + p * h * w;
+                         float* out = y.data() + p * oh * ow;
+                         std::int32_t* arg = is_max ? m_argmax.data() + p * oh * ow : nullptr;
+                         for (std::int64_t i = 0; i < oh; ++i) {
+                             const std::int64_t r0 = m_rows.begin[static_cast<std::size_t>(i)],
+                                                r1 = m_rows.end[static_cast<std::size_t>(i)];
+                             for (std::int64_t j = 0; j < ow; ++j) {
+                                 const std::int64_t c0 = m_cols.begin[static_cast<std::size_t>(j)],
+                                                    c1 = m_cols.end[static_cast<std::size_t>(j)];
+                                 if (is_max) {
+                                     // Pass 1: branch-free maximum (random data would mispredict a
+                                     // compare-and-branch on every element). Pass 2: the first position
+                                     // holding it. A NaN anywhere takes the exact PyTorch rule (val > max ||
+                                     // isnan(val)) instead.
+                                     float best = -std::numeric_limits<float>::infinity();
+                                     bool nan = false;
+                                     for (std::int64_t r = r0; r < r1; ++r) {
+                                         const float* row = x + r * w;
+                                         for (std::int64_t q = c0; q < c1; ++q) {
+                                             best = std::max(best, row[q]);
+                                             nan |= row[q] != row[q];
+                                         }
+                                     }
+                                     std::int64_t where = r0 * w + c0;
+                                     if (nan) {
+                                         best = -std::numeric_limits<float>::infinity();
+                                         for (std::int64_t r = r0; r < r1; ++r)
+                                             for (std::int64_t q = c0; q < c1; ++q)
+                                                 if (const float v = x[r * w + q]; v > best || v != v) {
+                                                     best = v;
+                                                     where = r * w + q;
+                                                 }
+                                     } else {
+                                         for (std::int64_t r = r0; r < r1; ++r)
+                                             for (std::int64_t q = c0; q < c1; ++q)
+                                                 if (x[r * w + q] == best) {
+                                                     where = r * w + q;
+                                                     goto found;
+                                                 }
+                                     found:;
+                                     }
+                                     out[i * ow + j] = best;
+                                     arg[i * ow + j] = static_cast<std::int32_t>(where);
+                                 } else {
+                                     float s = 0.0f;
+                                     for (std::int64_t r = r0; r < r1; ++r)
+                                         for (std::int64_t q = c0; q < c1; ++q) s += x[r * w + q];
+                                     out[i * ow + j] =
+                                         s / static_cast<float>(m_rows.span[static_cast<std::size_t>(i)] *
+                                                                m_cols.span[static_cast<std::size_t>(j)]);
+                                 }
+                             }
+                         }
+                     }
+                 });
     return y;
 }
 
@@ -136,33 +152,39 @@ Tensor PoolBase::backward(const Tensor& gy) {
     if (m_input_shape.rank() == 0) throw Error("nn::" + m_type, "backward() called before forward()");
     const std::int64_t n = m_input_shape[0], c = m_input_shape[1];
     const std::int64_t h = m_rank == 2 ? m_input_shape[2] : 1, w = m_input_shape[m_rank == 2 ? 3 : 2];
-    const auto oh = static_cast<std::int64_t>(m_rows.begin.size()), ow = static_cast<std::int64_t>(m_cols.begin.size());
+    const auto oh = static_cast<std::int64_t>(m_rows.begin.size()),
+               ow = static_cast<std::int64_t>(m_cols.begin.size());
     if (static_cast<std::int64_t>(gy.size()) != n * c * oh * ow || gy.dim(0) != n || gy.dim(1) != c)
-        throw Error("nn::" + m_type + "::backward", "grad_output shape " + gy.shape().str() + " does not match the last output");
+        throw Error("nn::" + m_type + "::backward",
+                    "grad_output shape " + gy.shape().str() + " does not match the last output");
     if (!input_grad()) return {};
     Tensor gx(m_input_shape);
     const bool is_max = m_kind == Kind::max;
-    parallel_for(n * c, std::max<std::int64_t>(1, 8192 / std::max<std::int64_t>(1, h * w)), [&](std::int64_t p0, std::int64_t p1) {
-        for (std::int64_t p = p0; p < p1; ++p) {
-            const float* g = gy.data() + p * oh * ow;
-            float* out = gx.data() + p * h * w;
-            if (is_max) {
-                const std::int32_t* arg = m_argmax.data() + p * oh * ow;
-                for (std::int64_t k = 0; k < oh * ow; ++k) out[arg[k]] += g[k];
-                continue;
-            }
-            for (std::int64_t i = 0; i < oh; ++i) {
-                const std::int64_t r0 = m_rows.begin[static_cast<std::size_t>(i)], r1 = m_rows.end[static_cast<std::size_t>(i)];
-                for (std::int64_t j = 0; j < ow; ++j) {
-                    const std::int64_t c0 = m_cols.begin[static_cast<std::size_t>(j)], c1 = m_cols.end[static_cast<std::size_t>(j)];
-                    const float v = g[i * ow + j] / static_cast<float>(m_rows.span[static_cast<std::size_t>(i)] *
-                                                                       m_cols.span[static_cast<std::size_t>(j)]);
-                    for (std::int64_t r = r0; r < r1; ++r)
-                        for (std::int64_t q = c0; q < c1; ++q) out[r * w + q] += v;
-                }
-            }
-        }
-    });
+    parallel_for(n * c, std::max<std::int64_t>(1, 8192 / std::max<std::int64_t>(1, h * w)),
+                 [&](std::int64_t p0, std::int64_t p1) {
+                     for (std::int64_t p = p0; p < p1; ++p) {
+                         const float* g = gy.data() + p * oh * ow;
+                         float* out = gx.data() + p * h * w;
+                         if (is_max) {
+                             const std::int32_t* arg = m_argmax.data() + p * oh * ow;
+                             for (std::int64_t k = 0; k < oh * ow; ++k) out[arg[k]] += g[k];
+                             continue;
+                         }
+                         for (std::int64_t i = 0; i < oh; ++i) {
+                             const std::int64_t r0 = m_rows.begin[static_cast<std::size_t>(i)],
+                                                r1 = m_rows.end[static_cast<std::size_t>(i)];
+                             for (std::int64_t j = 0; j < ow; ++j) {
+                                 const std::int64_t c0 = m_cols.begin[static_cast<std::size_t>(j)],
+                                                    c1 = m_cols.end[static_cast<std::size_t>(j)];
+                                 const float v = g[i * ow + j] /
+                                                 static_cast<float>(m_rows.span[static_cast<std::size_t>(i)] *
+                                                                    m_cols.span[static_cast<std::size_t>(j)]);
+                                 for (std::int64_t r = r0; r < r1; ++r)
+                                     for (std::int64_t q = c0; q < c1; ++q) out[r * w + q] += v;
+                             }
+                         }
+                     }
+                 });
     return gx;
 }
 
@@ -187,9 +209,11 @@ MaxPool2d::MaxPool2d(const Pool2dOptions& o)
 AvgPool2d::AvgPool2d(const Pool2dOptions& o)
     : PoolBase("AvgPool2d", Kind::avg, Sizing::fixed, 2, o.kernel_size, o.stride, o.padding, o.ceil_mode) {}
 MaxPool1d::MaxPool1d(const Pool1dOptions& o)
-    : PoolBase("MaxPool1d", Kind::max, Sizing::fixed, 1, {1, o.kernel_size}, {1, o.stride}, {0, o.padding}, o.ceil_mode) {}
+    : PoolBase("MaxPool1d", Kind::max, Sizing::fixed, 1, {1, o.kernel_size}, {1, o.stride}, {0, o.padding},
+               o.ceil_mode) {}
 AvgPool1d::AvgPool1d(const Pool1dOptions& o)
-    : PoolBase("AvgPool1d", Kind::avg, Sizing::fixed, 1, {1, o.kernel_size}, {1, o.stride}, {0, o.padding}, o.ceil_mode) {}
+    : PoolBase("AvgPool1d", Kind::avg, Sizing::fixed, 1, {1, o.kernel_size}, {1, o.stride}, {0, o.padding},
+               o.ceil_mode) {}
 AdaptiveAvgPool2d::AdaptiveAvgPool2d(std::int64_t out_h, std::int64_t out_w)
     : PoolBase("AdaptiveAvgPool2d", Kind::avg, Sizing::adaptive, 2, {out_h, out_w}, {1, 1}, {0, 0}, false) {}
 AdaptiveMaxPool2d::AdaptiveMaxPool2d(std::int64_t out_h, std::int64_t out_w)

@@ -27,11 +27,12 @@ struct Pool1dOptions {
 };
 
 // PyTorch's pooling output length for one axis.
-std::int64_t pool_output_size(std::int64_t in, std::int64_t kernel, std::int64_t stride, std::int64_t pad, bool ceil_mode);
+std::int64_t pool_output_size(std::int64_t in, std::int64_t kernel, std::int64_t stride, std::int64_t pad,
+                              bool ceil_mode);
 
 // Shared implementation: windows per output row/column are precomputed for each input size.
 class PoolBase : public Module {
-public:
+  public:
     enum class Kind { max, avg };
     enum class Sizing { fixed, adaptive };
     Tensor forward(const Tensor& input) override;
@@ -39,12 +40,12 @@ public:
     std::string type() const override { return m_type; }
     nlohmann::json config() const override;
 
-protected:
+  protected:
     // 1-D pools use kh = 1, sh = 1, ph = 0 and rank 3 inputs. For adaptive pools kernel = output size.
     PoolBase(std::string type, Kind kind, Sizing sizing, int rank, std::array<std::int64_t, 2> kernel,
              std::array<std::int64_t, 2> stride, std::array<std::int64_t, 2> padding, bool ceil_mode);
 
-private:
+  private:
     struct Axis {
         std::vector<std::int64_t> begin, end;  // clipped window [begin, end) per output index
         std::vector<std::int64_t> span;        // window length counted for averages (padding included)
@@ -64,37 +65,37 @@ private:
 };
 
 class MaxPool2d : public PoolBase {
-public:
+  public:
     explicit MaxPool2d(const Pool2dOptions& o);
 };
 class AvgPool2d : public PoolBase {
-public:
+  public:
     explicit AvgPool2d(const Pool2dOptions& o);
 };
 class MaxPool1d : public PoolBase {
-public:
+  public:
     explicit MaxPool1d(const Pool1dOptions& o);
 };
 class AvgPool1d : public PoolBase {
-public:
+  public:
     explicit AvgPool1d(const Pool1dOptions& o);
 };
 // Output (N, C, out_h, out_w) whatever the input size.
 class AdaptiveAvgPool2d : public PoolBase {
-public:
+  public:
     AdaptiveAvgPool2d(std::int64_t out_h, std::int64_t out_w);
 };
 class AdaptiveMaxPool2d : public PoolBase {
-public:
+  public:
     AdaptiveMaxPool2d(std::int64_t out_h, std::int64_t out_w);
 };
 // Output (N, C, out_l) whatever the input length.
 class AdaptiveAvgPool1d : public PoolBase {
-public:
+  public:
     explicit AdaptiveAvgPool1d(std::int64_t out_l);
 };
 class AdaptiveMaxPool1d : public PoolBase {
-public:
+  public:
     explicit AdaptiveMaxPool1d(std::int64_t out_l);
 };
 

@@ -19,7 +19,8 @@ Tensor SqueezeExcitation::forward(const Tensor& input) {
         throw Error("nn::SqueezeExcitation", "input shape " + input.shape().str() + ", expected (N, " +
                                                  std::to_string(m_options.channels) + ", ...)");
     m_input = input;
-    const std::int64_t n = input.dim(0), c = input.dim(1), len = static_cast<std::int64_t>(input.size()) / (n * c);
+    const std::int64_t n = input.dim(0), c = input.dim(1),
+                       len = static_cast<std::int64_t>(input.size()) / (n * c);
     Tensor squeezed = Tensor::uninitialized({n, c});
     for (std::int64_t r = 0; r < n * c; ++r) {
         const float* x = input.data() + r * len;
@@ -44,9 +45,10 @@ Tensor SqueezeExcitation::forward(const Tensor& input) {
 Tensor SqueezeExcitation::backward(const Tensor& gy) {
     if (!m_input.defined()) throw Error("nn::SqueezeExcitation", "backward() called before forward()");
     if (!(gy.shape() == m_input.shape()))
-        throw Error("nn::SqueezeExcitation::backward", "grad_output shape " + gy.shape().str() + ", expected " +
-                                                           m_input.shape().str());
-    const std::int64_t n = m_input.dim(0), c = m_input.dim(1), len = static_cast<std::int64_t>(m_input.size()) / (n * c);
+        throw Error("nn::SqueezeExcitation::backward",
+                    "grad_output shape " + gy.shape().str() + ", expected " + m_input.shape().str());
+    const std::int64_t n = m_input.dim(0), c = m_input.dim(1),
+                       len = static_cast<std::int64_t>(m_input.size()) / (n * c);
     // d loss / d excitation = sum over positions of g * x.
     Tensor ge = Tensor::uninitialized({n, c});
     for (std::int64_t r = 0; r < n * c; ++r) {

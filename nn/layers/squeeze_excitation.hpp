@@ -17,14 +17,14 @@ struct SqueezeExcitationOptions {
 };
 
 class SqueezeExcitation : public Module {
-public:
+  public:
     explicit SqueezeExcitation(const SqueezeExcitationOptions& options);
     Tensor forward(const Tensor& input) override;
     Tensor backward(const Tensor& grad_output) override;
     std::string type() const override { return "SqueezeExcitation"; }
     nlohmann::json config() const override;
 
-private:
+  private:
     SqueezeExcitationOptions m_options;
     std::shared_ptr<Linear> m_fc1, m_fc2;
     ReLU m_relu;

@@ -31,10 +31,12 @@ std::shared_ptr<Sequential> make_net(std::int64_t classes = 5) {
     net->add(std::make_shared<ReLU>());
     net->add(std::make_shared<MaxPool2d>(Pool2dOptions{.kernel_size = {2, 2}}));
     auto body = std::make_shared<Sequential>();
-    body->add(std::make_shared<Conv2d>(Conv2dOptions{.in_channels = 4, .out_channels = 4, .padding_same = true}));
+    body->add(
+        std::make_shared<Conv2d>(Conv2dOptions{.in_channels = 4, .out_channels = 4, .padding_same = true}));
     body->add(std::make_shared<SqueezeExcitation>(SqueezeExcitationOptions{.channels = 4, .hidden = 2}));
     net->add(std::make_shared<Residual>(body));
-    net->add(std::make_shared<GlobalPool>(GlobalPoolOptions{GlobalPoolOptions::Mode::max, GlobalPoolOptions::Axes::all}));
+    net->add(std::make_shared<GlobalPool>(
+        GlobalPoolOptions{GlobalPoolOptions::Mode::max, GlobalPoolOptions::Axes::all}));
     net->add(std::make_shared<Dropout>(DropoutOptions{.p = 0.5, .seed = 1}));
     net->add(std::make_shared<Linear>(LinearOptions{.in_features = 4, .out_features = classes}));
     return net;
@@ -72,12 +74,15 @@ TEST_CASE("model_io: load rejects missing, unexpected and mis-shaped tensors wit
     CHECK_THROWS_WITH(load_weights(*other, dir / "model.safetensors"),
                       Contains("'7.weight' has shape [5, 4], expected [6, 4]"));
     auto smaller = std::make_shared<Sequential>();
-    smaller->add(std::make_shared<Conv2d>(Conv2dOptions{.in_channels = 1, .out_channels = 4, .padding = {1, 1}}));
+    smaller->add(
+        std::make_shared<Conv2d>(Conv2dOptions{.in_channels = 1, .out_channels = 4, .padding = {1, 1}}));
     CHECK_THROWS_WITH(load_weights(*smaller, dir / "model.safetensors"), Contains("unexpected tensor"));
     CHECK_NOTHROW(load_weights(*smaller, dir / "model.safetensors", true));
     auto bigger = make_net();
     bigger->add(std::make_shared<Linear>(LinearOptions{.in_features = 5, .out_features = 2}));
-    CHECK_THROWS_WITH(load_weights(*bigger, dir / "model.safetensors"), Contains("missing tensor '8.weight'"));
+    CHECK_THROWS_WITH(load_weights(*bigger, dir / "model.safetensors"),
+                      Contains("missing tensor '8.weight'"));
     CHECK_THROWS_WITH(build_module({{"type", "Conv9d"}}), Contains("unknown module type 'Conv9d'"));
-    CHECK_THROWS_WITH(build_module({{"type", "Linear"}, {"in_features", 3}}), Contains("missing key 'out_features'"));
+    CHECK_THROWS_WITH(build_module({{"type", "Linear"}, {"in_features", 3}}),
+                      Contains("missing key 'out_features'"));
 }

@@ -10,7 +10,7 @@ using namespace mtag::nn;
 
 // A minimal layer: y = w * x, with a BN-like buffer, to exercise naming and mode propagation.
 class Scale : public Module {
-public:
+  public:
     Scale() : m_weight(register_parameter("weight", {1})), m_bias(register_parameter("bias", {1}, true)) {
         register_buffer("running_mean", Tensor({1}));
         m_weight.value[0] = 2.0f;
@@ -30,14 +30,14 @@ public:
     }
     std::string type() const override { return "Scale"; }
 
-private:
+  private:
     Parameter& m_weight;
     Parameter& m_bias;
     Tensor m_input;
 };
 
 class Pair : public Module {
-public:
+  public:
     Pair() {
         a = register_module("0", std::make_shared<Scale>());
         b = register_module("1", std::make_shared<Scale>());
@@ -49,7 +49,7 @@ public:
 };
 
 class Net : public Module {
-public:
+  public:
     Net() { features = register_module("features", std::make_shared<Pair>()); }
     Tensor forward(const Tensor& x) override { return features->forward(x); }
     Tensor backward(const Tensor& g) override { return features->backward(g); }

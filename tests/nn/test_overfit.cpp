@@ -23,7 +23,8 @@ TEST_CASE("overfit: a small conv net drives the BCE loss of one batch below 1% o
     net.add(std::make_shared<Conv2d>(Conv2dOptions{.in_channels = 8, .out_channels = 16, .padding = {1, 1}}));
     net.add(std::make_shared<BatchNorm2d>(BatchNormOptions{.num_features = 16}));
     net.add(std::make_shared<ReLU>(true));
-    net.add(std::make_shared<GlobalPool>(GlobalPoolOptions{GlobalPoolOptions::Mode::max, GlobalPoolOptions::Axes::all}));
+    net.add(std::make_shared<GlobalPool>(
+        GlobalPoolOptions{GlobalPoolOptions::Mode::max, GlobalPoolOptions::Axes::all}));
     net.add(std::make_shared<Linear>(LinearOptions{.in_features = 16, .out_features = 5}));
     init::initialize(net, {.seed = 1});
     const Tensor x = test::random_tensor({8, 1, 12, 16}, 2);

@@ -35,7 +35,8 @@ TEST_CASE("safetensors: round trip keeps names, shapes, values, int64 counters a
     const Tensor b = test::random_tensor({7}, 2);
     Tensor counter(Shape{});
     counter[0] = 123.0f;
-    write_safetensors(path, {{"features.0.weight", a}, {"b", b}, {"bn.num_batches_tracked", counter, true}}, {{"k", "v"}});
+    write_safetensors(path, {{"features.0.weight", a}, {"b", b}, {"bn.num_batches_tracked", counter, true}},
+                      {{"k", "v"}});
     const SafetensorsFile f = read_safetensors(path);
     REQUIRE(f.tensors.size() == 3);
     const auto& ra = f.tensors.at("features.0.weight");
@@ -68,12 +69,18 @@ TEST_CASE("safetensors: every malformed file is rejected with a got/expected mes
     expect_error(longer, "truncated: header length 1000");
     expect_error(image("{\"w\": [1, 2", 0), "malformed JSON header");
     expect_error(image("[1, 2]", 0), "not a JSON object");
-    expect_error(image(R"({"w":{"dtype":"F16","shape":[2],"data_offsets":[0,4]}})", 4), "dtype F16, expected F32");
-    expect_error(image(R"({"w":{"dtype":"F32","shape":[-2],"data_offsets":[0,8]}})", 8), "negative dimension");
-    expect_error(image(R"({"w":{"dtype":"F32","shape":[3],"data_offsets":[0,8]}})", 8), "cover 8 bytes, expected 12");
+    expect_error(image(R"({"w":{"dtype":"F16","shape":[2],"data_offsets":[0,4]}})", 4),
+                 "dtype F16, expected F32");
+    expect_error(image(R"({"w":{"dtype":"F32","shape":[-2],"data_offsets":[0,8]}})", 8),
+                 "negative dimension");
+    expect_error(image(R"({"w":{"dtype":"F32","shape":[3],"data_offsets":[0,8]}})", 8),
+                 "cover 8 bytes, expected 12");
     expect_error(image(R"({"w":{"dtype":"F32","shape":[2],"data_offsets":[8,0]}})", 8), "end before begin");
-    expect_error(image(R"({"w":{"dtype":"F32","shape":[2],"data_offsets":[0,8]},"v":{"dtype":"F32","shape":[2],"data_offsets":[4,12]}})", 12),
-                 "overlapping");
+    expect_error(
+        image(
+            R"({"w":{"dtype":"F32","shape":[2],"data_offsets":[0,8]},"v":{"dtype":"F32","shape":[2],"data_offsets":[4,12]}})",
+            12),
+        "overlapping");
     expect_error(image(R"({"w":{"dtype":"F32","shape":[1],"data_offsets":[4,8]}})", 8), "hole");
     expect_error(image(ok, 12), "data section has 12 bytes, tensors cover 8");
     expect_error(image(R"({"w":{"dtype":"F32","shape":[2]}})", 8), "dtype, shape and data_offsets");

@@ -26,7 +26,8 @@ Shape to_shape(const json& dims) {
     return s;
 }
 
-void check_close(const Tensor& got, const json& expected, double abs_tol, double rel_tol, const std::string& what) {
+void check_close(const Tensor& got, const json& expected, double abs_tol, double rel_tol,
+                 const std::string& what) {
     INFO(what);
     REQUIRE(got.size() == expected.size());
     for (std::size_t i = 0; i < got.size(); ++i) {
@@ -46,13 +47,17 @@ TEST_CASE("torch_fixture: small networks match PyTorch forward, loss, gradients 
         auto net = build_module(net_json["architecture"]);
         const json& state = net_json["state"];
         for (Parameter* p : net->parameters())
-            p->value.copy_from(Tensor::from(p->shape(), state.at(p->name)["values"].get<std::vector<float>>()));
+            p->value.copy_from(
+                Tensor::from(p->shape(), state.at(p->name)["values"].get<std::vector<float>>()));
         for (Buffer* b : net->buffers())
-            b->value.copy_from(Tensor::from(b->value.shape(), state.at(b->name)["values"].get<std::vector<float>>()));
-        const Tensor x = Tensor::from(to_shape(net_json["input_shape"]), net_json["input"].get<std::vector<float>>());
+            b->value.copy_from(
+                Tensor::from(b->value.shape(), state.at(b->name)["values"].get<std::vector<float>>()));
+        const Tensor x =
+            Tensor::from(to_shape(net_json["input_shape"]), net_json["input"].get<std::vector<float>>());
 
         net->eval();
-        check_close(net->forward(x), net_json["output_eval"], tol["output_abs"], tol["output_rel"], "eval output");
+        check_close(net->forward(x), net_json["output_eval"], tol["output_abs"], tol["output_rel"],
+                    "eval output");
 
         net->train();
         net->zero_grad();
@@ -65,18 +70,21 @@ TEST_CASE("torch_fixture: small networks match PyTorch forward, loss, gradients 
             loss_value = loss.forward(y, net_json["targets"]["classes"].get<std::vector<std::int64_t>>());
             grad_y = loss.backward();
         } else {
-            BCEWithLogitsLoss loss({.pos_weight = net_json["targets"]["pos_weight"].get<std::vector<float>>()});
-            loss_value = loss.forward(y, Tensor::from(y.shape(), net_json["targets"]["multi_hot"].get<std::vector<float>>()));
+            BCEWithLogitsLoss loss(
+                {.pos_weight = net_json["targets"]["pos_weight"].get<std::vector<float>>()});
+            loss_value = loss.forward(
+                y, Tensor::from(y.shape(), net_json["targets"]["multi_hot"].get<std::vector<float>>()));
             grad_y = loss.backward();
         }
         CHECK(loss_value == Approx(net_json["loss"].get<double>()).epsilon(tol["loss_rel"].get<double>()));
         const Tensor gx = net->backward(grad_y);
         check_close(gx, net_json["grad_input"], tol["grad_abs"], tol["grad_rel"], "input gradient");
         for (Parameter* p : net->parameters())
-            check_close(p->grad, net_json["grads"][p->name], tol["grad_abs"], tol["grad_rel"], "gradient of " + p->name);
+            check_close(p->grad, net_json["grads"][p->name], tol["grad_abs"], tol["grad_rel"],
+                        "gradient of " + p->name);
         for (Buffer* b : net->buffers())
             if (net_json["state_after_train"].contains(b->name))
-                check_close(b->value, net_json["state_after_train"][b->name], tol["output_abs"], tol["output_rel"],
-                            "running statistic " + b->name);
+                check_close(b->value, net_json["state_after_train"][b->name], tol["output_abs"],
+                            tol["output_rel"], "running statistic " + b->name);
     }
 }

@@ -37,7 +37,8 @@ TEST_CASE("batchnorm: training uses batch statistics and updates running stats l
         CHECK(yvar / count == Approx(sq / count / (sq / count + 1e-5)).epsilon(1e-4));
         // momentum 0.1, unbiased variance
         CHECK(bn.running_mean()[static_cast<std::size_t>(c)] == Approx(0.1 * mean).epsilon(1e-5));
-        CHECK(bn.running_var()[static_cast<std::size_t>(c)] == Approx(0.9 + 0.1 * sq / (count - 1)).epsilon(1e-5));
+        CHECK(bn.running_var()[static_cast<std::size_t>(c)] ==
+              Approx(0.9 + 0.1 * sq / (count - 1)).epsilon(1e-5));
     }
     CHECK(bn.buffers()[2]->value[0] == 1.0f);  // num_batches_tracked
     CHECK(bn.buffers()[2]->integer);

@@ -40,7 +40,8 @@ TEST_CASE("container: Sequential names children like torch and chains gradients"
 
 TEST_CASE("container: Residual with identity and projection shortcuts, Branch concat and sum") {
     auto body = std::make_shared<Sequential>();
-    body->add(std::make_shared<Conv2d>(Conv2dOptions{.in_channels = 2, .out_channels = 2, .padding_same = true}));
+    body->add(
+        std::make_shared<Conv2d>(Conv2dOptions{.in_channels = 2, .out_channels = 2, .padding_same = true}));
     body->add(std::make_shared<Tanh>());
     Residual identity(body);
     randomize(identity, 3);
@@ -48,8 +49,10 @@ TEST_CASE("container: Residual with identity and projection shortcuts, Branch co
     CHECK(e.input < 2e-3);
     CHECK(e.param < 2e-3);
 
-    auto body2 = std::make_shared<Conv2d>(Conv2dOptions{.in_channels = 2, .out_channels = 3, .padding = {1, 1}});
-    auto proj = std::make_shared<Conv2d>(Conv2dOptions{.in_channels = 2, .out_channels = 3, .kernel_size = {1, 1}});
+    auto body2 =
+        std::make_shared<Conv2d>(Conv2dOptions{.in_channels = 2, .out_channels = 3, .padding = {1, 1}});
+    auto proj =
+        std::make_shared<Conv2d>(Conv2dOptions{.in_channels = 2, .out_channels = 3, .kernel_size = {1, 1}});
     Residual projected(body2, proj);
     randomize(projected, 5);
     CHECK(projected.parameters()[2]->name == "shortcut.weight");
@@ -58,8 +61,10 @@ TEST_CASE("container: Residual with identity and projection shortcuts, Branch co
     CHECK(e.param < 2e-3);
 
     for (auto merge : {Branch::Merge::concat, Branch::Merge::sum}) {
-        Branch br({std::make_shared<Conv1d>(Conv1dOptions{.in_channels = 2, .out_channels = 3, .kernel_size = 3, .padding = 1}),
-                   std::make_shared<Conv1d>(Conv1dOptions{.in_channels = 2, .out_channels = 3, .kernel_size = 5, .padding = 2})},
+        Branch br({std::make_shared<Conv1d>(
+                       Conv1dOptions{.in_channels = 2, .out_channels = 3, .kernel_size = 3, .padding = 1}),
+                   std::make_shared<Conv1d>(
+                       Conv1dOptions{.in_channels = 2, .out_channels = 3, .kernel_size = 5, .padding = 2})},
                   merge);
         randomize(br, 7);
         const Tensor x = random_tensor({2, 2, 9}, 8);

@@ -1,8 +1,8 @@
 #include "nn/layers/conv.hpp"
 
 #include "dsp/error.hpp"
-#include "nn/threads.hpp"
 #include "nn/gradcheck.hpp"
+#include "nn/threads.hpp"
 
 #include <catch2/catch.hpp>
 
@@ -28,7 +28,8 @@ Tensor naive_conv2d(const Tensor& x, const Tensor& w, const Tensor* b, const Con
                     for (std::int64_t ci = 0; ci < g.c_in; ++ci)
                         for (std::int64_t a = 0; a < g.kh; ++a)
                             for (std::int64_t c = 0; c < g.kw; ++c) {
-                                const auto ih = i * g.sh - g.pad_top + a * g.dh, iw = j * g.sw - g.pad_left + c * g.dw;
+                                const auto ih = i * g.sh - g.pad_top + a * g.dh,
+                                           iw = j * g.sw - g.pad_left + c * g.dw;
                                 if (ih < 0 || ih >= h || iw < 0 || iw >= wd) continue;
                                 acc += double(x.at(s, ci, ih, iw)) * double(w.at(co, ci, a, c));
                             }
@@ -40,11 +41,18 @@ Tensor naive_conv2d(const Tensor& x, const Tensor& w, const Tensor* b, const Con
 }  // namespace
 
 TEST_CASE("conv: Conv2d forward equals a direct convolution (stride, padding, dilation, same)") {
-    struct Case { Conv2dOptions o; std::int64_t h, w; };
+    struct Case {
+        Conv2dOptions o;
+        std::int64_t h, w;
+    };
     const std::vector<Case> cases = {
         {{.in_channels = 2, .out_channels = 3}, 7, 9},
-        {{.in_channels = 3, .out_channels = 4, .kernel_size = {3, 2}, .stride = {2, 3}, .padding = {1, 2}}, 9, 11},
-        {{.in_channels = 2, .out_channels = 2, .kernel_size = {3, 3}, .padding = {2, 1}, .dilation = {2, 3}}, 8, 10},
+        {{.in_channels = 3, .out_channels = 4, .kernel_size = {3, 2}, .stride = {2, 3}, .padding = {1, 2}},
+         9,
+         11},
+        {{.in_channels = 2, .out_channels = 2, .kernel_size = {3, 3}, .padding = {2, 1}, .dilation = {2, 3}},
+         8,
+         10},
         {{.in_channels = 2, .out_channels = 3, .kernel_size = {4, 3}, .padding_same = true}, 6, 7},
         {{.in_channels = 5, .out_channels = 3, .kernel_size = {1, 1}, .bias = false}, 4, 5},
     };
@@ -85,17 +93,32 @@ TEST_CASE("conv: Conv1d gradients, strided sample-level path and odd sizes") {
         {.in_channels = 2, .out_channels = 3, .kernel_size = 4, .stride = 2, .padding = 2, .dilation = 2},
         {.in_channels = 2, .out_channels = 3, .kernel_size = 4, .padding_same = true},
         {.in_channels = 4, .out_channels = 2, .kernel_size = 1},
+        {.in_channels = 16, .out_channels = 5, .kernel_size = 3, .padding = 1},  // shifted-taps path
+        {.in_channels = 16, .out_channels = 3, .kernel_size = 4, .dilation = 3, .padding_same = true},
+        {.in_channels = 17, .out_channels = 2, .kernel_size = 5, .padding = 0},
     };
     for (const Conv1dOptions& o : cases) {
         Conv1d conv(o);
         randomize(conv, 9);
         const Tensor x = random_tensor({3, o.in_channels, 29}, 17);
-        const auto e = gradcheck(conv, x);
+        const auto e = gradcheck(conv, x, 7, 1e-2f, 200);
         CHECK(e.input < 2e-3);
         CHECK(e.param < 2e-3);
+        // Against a direct convolution.
+        const Tensor direct =
+            naive_conv2d(x.view({3, o.in_channels, 1, 29}),
+                         conv.weight().value.view({o.out_channels, o.in_channels, 1, o.kernel_size}),
+                         &conv.bias()->value, conv.geometry());
+        const Tensor y0 = conv.forward(x);
+        REQUIRE(y0.size() == direct.size());
+        for (std::size_t i = 0; i < y0.size(); ++i) REQUIRE(y0[i] == Approx(direct[i]).margin(1e-5));
         // Conv1d equals Conv2d on a (1, L) map.
-        Conv2d c2({.in_channels = o.in_channels, .out_channels = o.out_channels, .kernel_size = {1, o.kernel_size},
-                   .stride = {1, o.stride}, .padding = {0, o.padding}, .dilation = {1, o.dilation},
+        Conv2d c2({.in_channels = o.in_channels,
+                   .out_channels = o.out_channels,
+                   .kernel_size = {1, o.kernel_size},
+                   .stride = {1, o.stride},
+                   .padding = {0, o.padding},
+                   .dilation = {1, o.dilation},
                    .padding_same = o.padding_same});
         c2.weight().value.copy_from(conv.weight().value);
         c2.bias()->value.copy_from(conv.bias()->value);
@@ -104,6 +127,39 @@ TEST_CASE("conv: Conv1d gradients, strided sample-level path and odd sizes") {
         REQUIRE(y1.size() == y2.size());
         for (std::size_t i = 0; i < y1.size(); ++i) REQUIRE(y1[i] == Approx(y2[i]).margin(1e-5));
     }
+}
+
+TEST_CASE(
+    "conv: every GEMM path (grouped small maps, per-sample tiles, shifted taps) agrees with a direct "
+    "convolution") {
+    // Long 1-D maps take the shifted-taps path per sample; short ones are grouped across the batch.
+    for (std::int64_t length : {2100, 40}) {
+        for (std::int64_t batch : {1, 3}) {
+            Conv1d conv(
+                {.in_channels = 16, .out_channels = 6, .kernel_size = 3, .padding = 2, .dilation = 2});
+            randomize(conv, 21);
+            const Tensor x = random_tensor({batch, 16, length}, 22);
+            const Tensor y = conv.forward(x);
+            const Tensor ref =
+                naive_conv2d(x.view({batch, 16, 1, length}), conv.weight().value.view({6, 16, 1, 3}),
+                             &conv.bias()->value, conv.geometry());
+            REQUIRE(y.size() == ref.size());
+            for (std::size_t i = 0; i < y.size(); i += 7) REQUIRE(y[i] == Approx(ref[i]).margin(1e-4));
+            const auto e = gradcheck(conv, x, 3, 1e-2f, 40);
+            CHECK(e.input < 2e-3);
+            CHECK(e.param < 2e-3);
+        }
+    }
+    // A 2-D map large enough to be split into several row tiles.
+    Conv2d big({.in_channels = 8, .out_channels = 4, .padding = {1, 1}});
+    randomize(big, 23);
+    const Tensor x = random_tensor({1, 8, 70, 120}, 24);
+    const Tensor y = big.forward(x);
+    const Tensor ref = naive_conv2d(x, big.weight().value, &big.bias()->value, big.geometry());
+    for (std::size_t i = 0; i < y.size(); i += 13) REQUIRE(y[i] == Approx(ref[i]).margin(1e-4));
+    const auto e = gradcheck(big, x, 3, 1e-2f, 30);
+    CHECK(e.input < 2e-3);
+    CHECK(e.param < 2e-3);
 }
 
 TEST_CASE("conv: frozen weights and no input gradient skip work; bad shapes are rejected") {
@@ -117,7 +173,8 @@ TEST_CASE("conv: frozen weights and no input gradient skip work; bad shapes are 
     for (float g : conv.weight().grad.span()) CHECK(g == 0.0f);
     CHECK_THROWS_AS(conv.forward(random_tensor({1, 3, 5, 5}, 2)), mtag::Error);
     CHECK_THROWS_AS(conv.forward(random_tensor({1, 2, 2, 2}, 2)), mtag::Error);
-    CHECK_THROWS_AS(Conv2d({.in_channels = 1, .out_channels = 1, .stride = {2, 2}, .padding_same = true}), mtag::Error);
+    CHECK_THROWS_AS(Conv2d({.in_channels = 1, .out_channels = 1, .stride = {2, 2}, .padding_same = true}),
+                    mtag::Error);
 }
 
 TEST_CASE("conv: same result with 1 and 2 threads") {

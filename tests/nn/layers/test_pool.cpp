@@ -28,7 +28,7 @@ TEST_CASE("pool: output sizes follow PyTorch including ceil_mode") {
     CHECK(pool_output_size(1366, 4, 4, 0, false) == 341);
     CHECK(pool_output_size(7, 2, 2, 0, true) == 4);
     CHECK(pool_output_size(7, 2, 2, 0, false) == 3);
-    CHECK(pool_output_size(5, 3, 2, 1, true) == 3);   // last window would start in the right padding
+    CHECK(pool_output_size(5, 3, 2, 1, true) == 3);  // last window would start in the right padding
     CHECK(pool_output_size(6, 3, 2, 1, true) == 4);
     CHECK(pool_output_size(10, 3, 3, 0, true) == 4);
     MaxPool2d p({.kernel_size = {2, 4}});
@@ -57,8 +57,10 @@ TEST_CASE("pool: max and average pooling values") {
 
 TEST_CASE("pool: gradients for max/avg, 1-D/2-D, padding, ceil_mode, adaptive") {
     std::vector<std::shared_ptr<Module>> pools = {
-        std::make_shared<MaxPool2d>(Pool2dOptions{.kernel_size = {2, 3}, .stride = {2, 2}, .padding = {1, 1}, .ceil_mode = true}),
-        std::make_shared<AvgPool2d>(Pool2dOptions{.kernel_size = {3, 2}, .stride = {2, 2}, .padding = {1, 1}, .ceil_mode = true}),
+        std::make_shared<MaxPool2d>(
+            Pool2dOptions{.kernel_size = {2, 3}, .stride = {2, 2}, .padding = {1, 1}, .ceil_mode = true}),
+        std::make_shared<AvgPool2d>(
+            Pool2dOptions{.kernel_size = {3, 2}, .stride = {2, 2}, .padding = {1, 1}, .ceil_mode = true}),
         std::make_shared<MaxPool1d>(Pool1dOptions{.kernel_size = 3}),
         std::make_shared<AvgPool1d>(Pool1dOptions{.kernel_size = 3, .stride = 2, .padding = 1}),
         std::make_shared<AdaptiveAvgPool2d>(2, 3),
