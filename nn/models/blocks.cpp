@@ -49,18 +49,24 @@ ActivationKind parse_activation(const std::string& name) {
 
 std::string to_string(ActivationKind kind) {
     switch (kind) {
-        case ActivationKind::relu: return "relu";
-        case ActivationKind::elu: return "elu";
-        case ActivationKind::leaky_relu: return "leaky_relu";
+        case ActivationKind::relu:
+            return "relu";
+        case ActivationKind::elu:
+            return "elu";
+        case ActivationKind::leaky_relu:
+            return "leaky_relu";
     }
     return "relu";
 }
 
 std::shared_ptr<Module> make_activation(ActivationKind kind) {
     switch (kind) {
-        case ActivationKind::relu: return std::make_shared<ReLU>(true);
-        case ActivationKind::elu: return std::make_shared<ELU>(1.0f, true);
-        case ActivationKind::leaky_relu: return std::make_shared<LeakyReLU>(0.01f, true);
+        case ActivationKind::relu:
+            return std::make_shared<ReLU>(true);
+        case ActivationKind::elu:
+            return std::make_shared<ELU>(1.0f, true);
+        case ActivationKind::leaky_relu:
+            return std::make_shared<LeakyReLU>(0.01f, true);
     }
     return std::make_shared<ReLU>(true);
 }
@@ -72,9 +78,11 @@ std::shared_ptr<Chain> conv_block_2d(const ConvBlockOptions& o) {
                                                               .kernel_size = o.kernel,
                                                               .stride = o.stride,
                                                               .padding = o.padding}));
-    if (o.batch_norm) block->add("bn", std::make_shared<BatchNorm2d>(BatchNormOptions{.num_features = o.out_channels}));
+    if (o.batch_norm)
+        block->add("bn", std::make_shared<BatchNorm2d>(BatchNormOptions{.num_features = o.out_channels}));
     block->add(to_string(o.activation), make_activation(o.activation));
-    if (o.pool[0] > 1 || o.pool[1] > 1) block->add("mp", std::make_shared<MaxPool2d>(Pool2dOptions{.kernel_size = o.pool}));
+    if (o.pool[0] > 1 || o.pool[1] > 1)
+        block->add("mp", std::make_shared<MaxPool2d>(Pool2dOptions{.kernel_size = o.pool}));
     return block;
 }
 
@@ -85,7 +93,8 @@ std::shared_ptr<Chain> conv_block_1d(const ConvBlockOptions& o) {
                                                               .kernel_size = o.kernel[1],
                                                               .stride = o.stride[1],
                                                               .padding = o.padding[1]}));
-    if (o.batch_norm) block->add("bn", std::make_shared<BatchNorm1d>(BatchNormOptions{.num_features = o.out_channels}));
+    if (o.batch_norm)
+        block->add("bn", std::make_shared<BatchNorm1d>(BatchNormOptions{.num_features = o.out_channels}));
     block->add(to_string(o.activation), make_activation(o.activation));
     if (o.pool[1] > 1) block->add("mp", std::make_shared<MaxPool1d>(Pool1dOptions{.kernel_size = o.pool[1]}));
     return block;
@@ -93,13 +102,16 @@ std::shared_ptr<Chain> conv_block_1d(const ConvBlockOptions& o) {
 
 namespace {
 std::shared_ptr<Module> conv3x3(std::int64_t in, std::int64_t out, std::array<std::int64_t, 2> stride) {
-    return std::make_shared<Conv2d>(
-        Conv2dOptions{.in_channels = in, .out_channels = out, .kernel_size = {3, 3}, .stride = stride, .padding = {1, 1}});
+    return std::make_shared<Conv2d>(Conv2dOptions{
+        .in_channels = in, .out_channels = out, .kernel_size = {3, 3}, .stride = stride, .padding = {1, 1}});
 }
-std::shared_ptr<Module> bn2d(std::int64_t c) { return std::make_shared<BatchNorm2d>(BatchNormOptions{.num_features = c}); }
+std::shared_ptr<Module> bn2d(std::int64_t c) {
+    return std::make_shared<BatchNorm2d>(BatchNormOptions{.num_features = c});
+}
 }  // namespace
 
-ResBlock2d::ResBlock2d(std::int64_t in_channels, std::int64_t out_channels, std::array<std::int64_t, 2> stride)
+ResBlock2d::ResBlock2d(std::int64_t in_channels, std::int64_t out_channels,
+                       std::array<std::int64_t, 2> stride)
     : m_in(in_channels), m_out(out_channels), m_stride(stride) {
     m_conv_1 = register_module("conv_1", conv3x3(in_channels, out_channels, stride));
     m_bn_1 = register_module("bn_1", bn2d(out_channels));
@@ -113,14 +125,16 @@ ResBlock2d::ResBlock2d(std::int64_t in_channels, std::int64_t out_channels, std:
 
 Tensor ResBlock2d::forward(const Tensor& input) {
     m_conv_1->set_input_grad(input_grad());
-    Tensor y = m_bn_2->forward(m_conv_2->forward(m_relu_1.forward(m_bn_1->forward(m_conv_1->forward(input)))));
+    Tensor y =
+        m_bn_2->forward(m_conv_2->forward(m_relu_1.forward(m_bn_1->forward(m_conv_1->forward(input)))));
     Tensor s = input;
     if (m_conv_3) {
         m_conv_3->set_input_grad(input_grad());
         s = m_bn_3->forward(m_conv_3->forward(input));
     }
     if (!(y.shape() == s.shape()))
-        throw Error("nn::models::ResBlock2d", "body output " + y.shape().str() + " and shortcut " + s.shape().str() + " differ");
+        throw Error("nn::models::ResBlock2d",
+                    "body output " + y.shape().str() + " and shortcut " + s.shape().str() + " differ");
     // y is BN's own output buffer, reused next batch; the sum goes to a fresh tensor the ReLU overwrites.
     Tensor sum = Tensor::uninitialized(y.shape());
     const float* a = y.data();
@@ -132,7 +146,8 @@ Tensor ResBlock2d::forward(const Tensor& input) {
 
 Tensor ResBlock2d::backward(const Tensor& grad_output) {
     const Tensor g = m_relu_out.backward(grad_output);
-    Tensor gx = m_conv_1->backward(m_bn_1->backward(m_relu_1.backward(m_conv_2->backward(m_bn_2->backward(g)))));
+    Tensor gx =
+        m_conv_1->backward(m_bn_1->backward(m_relu_1.backward(m_conv_2->backward(m_bn_2->backward(g)))));
     Tensor gs = m_conv_3 ? m_conv_3->backward(m_bn_3->backward(g)) : g;
     if (!input_grad()) return {};
     float* d = gx.data();
@@ -154,8 +169,8 @@ std::string describe(const Module& m) {
         return j.dump();
     };
     if (t == "Conv2d" || t == "Conv1d") {
-        s << t << " " << c["in_channels"] << "->" << c["out_channels"] << " k" << pair(c["kernel_size"]) << " s"
-          << pair(c["stride"]) << " p" << pair(c["padding"]);
+        s << t << " " << c["in_channels"] << "->" << c["out_channels"] << " k" << pair(c["kernel_size"])
+          << " s" << pair(c["stride"]) << " p" << pair(c["padding"]);
     } else if (t == "BatchNorm1d" || t == "BatchNorm2d") {
         s << t << "(" << c["num_features"] << ")";
     } else if (t == "MaxPool2d" || t == "MaxPool1d" || t == "AvgPool2d" || t == "AvgPool1d") {
@@ -169,7 +184,8 @@ std::string describe(const Module& m) {
     } else if (t == "SqueezeExcitation") {
         s << "SE(" << c["channels"] << "->" << c["hidden"] << "->" << c["channels"] << ")";
     } else if (t == "ResBlock2d") {
-        s << "ResBlock2d " << c["in_channels"] << "->" << c["out_channels"] << " stride " << pair(c["stride"]);
+        s << "ResBlock2d " << c["in_channels"] << "->" << c["out_channels"] << " stride "
+          << pair(c["stride"]);
     } else if (t == "MultiLevelPool") {
         s << "MultiLevelPool(global max of";
         for (const auto& tap : c["taps"]) s << " " << tap.get<std::string>();

@@ -18,7 +18,7 @@ namespace mtag::nn::models {
 // called one after the other in forward()). Parameter-free layers are children too, so train/eval
 // reaches them.
 class Chain : public Module {
-public:
+  public:
     Chain() = default;
     // Appends `layer` under `name`; returns *this for chaining.
     Chain& add(const std::string& name, std::shared_ptr<Module> layer);
@@ -29,7 +29,7 @@ public:
     nlohmann::json config() const override;
     const std::vector<std::shared_ptr<Module>>& layers() const { return m_layers; }
 
-private:
+  private:
     std::vector<std::shared_ptr<Module>> m_layers;
 };
 
@@ -45,10 +45,10 @@ std::shared_ptr<Module> make_activation(ActivationKind kind);
 struct ConvBlockOptions {
     std::int64_t in_channels = 1;
     std::int64_t out_channels = 1;
-    std::array<std::int64_t, 2> kernel{3, 3};   // (1, k) for 1-D blocks
+    std::array<std::int64_t, 2> kernel{3, 3};  // (1, k) for 1-D blocks
     std::array<std::int64_t, 2> stride{1, 1};
     std::array<std::int64_t, 2> padding{1, 1};
-    std::array<std::int64_t, 2> pool{1, 1};     // max-pool kernel = stride; {1, 1} = no pooling layer
+    std::array<std::int64_t, 2> pool{1, 1};  // max-pool kernel = stride; {1, 1} = no pooling layer
     bool batch_norm = true;
     ActivationKind activation = ActivationKind::relu;
 };
@@ -65,14 +65,14 @@ std::shared_ptr<Chain> conv_block_1d(const ConvBlockOptions& options);
 // conv_1 3x3 with `stride`, conv_2 3x3 stride 1; shortcut = bn_3(conv_3(x)) (a 3x3 conv with the same
 // stride, as in the reference, not a 1x1) when the stride or channel count changes, else identity.
 class ResBlock2d : public Module {
-public:
+  public:
     ResBlock2d(std::int64_t in_channels, std::int64_t out_channels, std::array<std::int64_t, 2> stride);
     Tensor forward(const Tensor& input) override;
     Tensor backward(const Tensor& grad_output) override;
     std::string type() const override { return "ResBlock2d"; }
     nlohmann::json config() const override;
 
-private:
+  private:
     std::int64_t m_in, m_out;
     std::array<std::int64_t, 2> m_stride;
     // Children registered directly under the block, as in the reference: conv_1, bn_1, conv_2, bn_2,

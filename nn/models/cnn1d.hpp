@@ -26,18 +26,18 @@
 namespace mtag::nn::models {
 
 struct Cnn1dOptions {
-    std::int64_t n_mels = 128;        // input channels
-    std::int64_t input_frames = 94;   // frames per chunk (the preset's input size)
+    std::int64_t n_mels = 128;       // input channels
+    std::int64_t input_frames = 94;  // frames per chunk (the preset's input size)
     std::vector<std::int64_t> channels{128, 128, 256};
     std::vector<std::int64_t> kernel_sizes{4, 4, 4};
     std::vector<std::int64_t> pools{4, 2, 1};  // max-pool after each block (1 = none)
     std::int64_t padding = 0;                  // zero padding of each conv (0 = valid)
     bool batch_norm = true;
     std::string activation = "relu";
-    std::string global_pool = "mean_max";      // mean_max | mean | max
-    std::vector<std::int64_t> dense{256};      // hidden dense layers (ReLU, dropout after each)
+    std::string global_pool = "mean_max";  // mean_max | mean | max
+    std::vector<std::int64_t> dense{256};  // hidden dense layers (ReLU, dropout after each)
     double dropout = 0.5;
-    std::string init = "he_normal";            // nn::init scheme name
+    std::string init = "he_normal";  // nn::init scheme name
 
     nlohmann::json to_json() const;
     // Overrides `defaults` with the keys of `json`; unknown keys and wrong types throw.

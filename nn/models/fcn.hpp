@@ -40,7 +40,7 @@ struct FcnOptions {
     bool batch_norm = true;
     bool input_bn = false;  // BatchNorm2d(1) on the input map (Won et al.'s spec_bn)
     std::string activation = "relu";
-    double dropout = 0.0;   // before the output layer
+    double dropout = 0.0;  // before the output layer
     std::string init = "he_normal";
 
     nlohmann::json to_json() const;
@@ -53,6 +53,7 @@ FcnOptions fcn5_options();
 PresetInfo fcn4_info();
 PresetInfo fcn5_info();
 // `info` says which preset the options came from (fcn4_info() or fcn5_info()).
-std::shared_ptr<TaggingModel> make_fcn(const PresetInfo& info, const FcnOptions& options, std::int64_t n_tags);
+std::shared_ptr<TaggingModel> make_fcn(const PresetInfo& info, const FcnOptions& options,
+                                       std::int64_t n_tags);
 
 }  // namespace mtag::nn::models

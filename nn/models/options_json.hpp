@@ -12,10 +12,12 @@
 namespace mtag::nn::models {
 
 class OptionReader {
-public:
+  public:
     // `where` names the source in messages ("model options of fcn5").
-    OptionReader(const nlohmann::json& overrides, std::string where) : m_json(overrides), m_where(std::move(where)) {
-        if (!m_json.is_object() && !m_json.is_null()) throw Error(m_where, "expected a JSON object, got " + m_json.dump());
+    OptionReader(const nlohmann::json& overrides, std::string where)
+        : m_json(overrides), m_where(std::move(where)) {
+        if (!m_json.is_object() && !m_json.is_null())
+            throw Error(m_where, "expected a JSON object, got " + m_json.dump());
     }
     // Replaces `field` by overrides[key] when present; throws naming the key on a type mismatch.
     template <class T>
@@ -40,7 +42,7 @@ public:
         }
     }
 
-private:
+  private:
     const nlohmann::json& m_json;
     std::string m_where;
     std::set<std::string> m_known;

@@ -46,10 +46,10 @@ struct SampleCnnOptions {
     std::int64_t final_channels = 512;  // the 1x1 conv block after the last pooled block (0 = none)
     std::string block = "basic";        // basic | se
     std::int64_t se_ratio = 16;         // SE hidden width = se_ratio * C (Kim et al.'s amplifying ratio)
-    std::int64_t multi_level = 0;       // aggregate global max of the last k blocks (0 = global max of the last)
-    std::int64_t dense = 0;             // hidden dense + BN + ReLU before the output (0 = none)
+    std::int64_t multi_level = 0;  // aggregate global max of the last k blocks (0 = global max of the last)
+    std::int64_t dense = 0;        // hidden dense + BN + ReLU before the output (0 = none)
     double dropout = 0.5;
-    std::string init = "he_uniform";    // both papers' Keras code initialise convs he_uniform
+    std::string init = "he_uniform";  // both papers' Keras code initialise convs he_uniform
 
     nlohmann::json to_json() const;
     static SampleCnnOptions from_json(const nlohmann::json& json, const SampleCnnOptions& defaults);
@@ -60,6 +60,7 @@ SampleCnnOptions sample_cnn_options();
 SampleCnnOptions sample_cnn_se_options();
 PresetInfo sample_cnn_info();
 PresetInfo sample_cnn_se_info();
-std::shared_ptr<TaggingModel> make_sample_cnn(const PresetInfo& info, const SampleCnnOptions& options, std::int64_t n_tags);
+std::shared_ptr<TaggingModel> make_sample_cnn(const PresetInfo& info, const SampleCnnOptions& options,
+                                              std::int64_t n_tags);
 
 }  // namespace mtag::nn::models

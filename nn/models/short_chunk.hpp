@@ -34,10 +34,10 @@ struct ShortChunkOptions {
     std::int64_t n_mels = 128;
     std::int64_t input_frames = 231;
     std::vector<std::int64_t> channels{128, 128, 256, 256, 256, 256, 512};
-    bool residual = false;    // ResBlock2d with stride `pool` instead of conv + max-pool
-    std::int64_t pool = 2;    // max-pool size (plain) or conv stride (residual), both axes
-    bool input_bn = true;     // spec_bn
-    std::int64_t dense = 512; // hidden dense width (0 = no hidden layer: dropout then the output)
+    bool residual = false;     // ResBlock2d with stride `pool` instead of conv + max-pool
+    std::int64_t pool = 2;     // max-pool size (plain) or conv stride (residual), both axes
+    bool input_bn = true;      // spec_bn
+    std::int64_t dense = 512;  // hidden dense width (0 = no hidden layer: dropout then the output)
     double dropout = 0.5;
     std::string init = "torch_default";  // the reference trains from PyTorch's default initialisation
 
@@ -50,6 +50,7 @@ ShortChunkOptions short_chunk_cnn_options();
 ShortChunkOptions short_chunk_resnet_options();
 PresetInfo short_chunk_cnn_info();
 PresetInfo short_chunk_resnet_info();
-std::shared_ptr<TaggingModel> make_short_chunk(const PresetInfo& info, const ShortChunkOptions& options, std::int64_t n_tags);
+std::shared_ptr<TaggingModel> make_short_chunk(const PresetInfo& info, const ShortChunkOptions& options,
+                                               std::int64_t n_tags);
 
 }  // namespace mtag::nn::models

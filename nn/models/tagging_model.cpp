@@ -10,7 +10,8 @@ namespace mtag::nn::models {
 
 TaggingModel::TaggingModel(PresetInfo info, nlohmann::json options, std::int64_t n_tags, Shape view)
     : m_info(std::move(info)), m_options(std::move(options)), m_n_tags(n_tags), m_view(view) {
-    if (n_tags < 1) throw Error("model " + m_info.name, "n_tags = " + std::to_string(n_tags) + ", expected >= 1");
+    if (n_tags < 1)
+        throw Error("model " + m_info.name, "n_tags = " + std::to_string(n_tags) + ", expected >= 1");
 }
 
 void TaggingModel::add_stage(const std::string& name, std::shared_ptr<Module> module, int block) {
@@ -36,17 +37,28 @@ void seed_dropouts(Module& m, std::uint64_t seed, std::uint64_t& counter) {
 }  // namespace
 
 void TaggingModel::initialize(std::uint64_t seed) {
-    init::initialize(*this, {.scheme = init::parse_scheme(m_options.value("init", std::string("he_normal"))), .seed = seed});
+    init::initialize(*this, {.scheme = init::parse_scheme(m_options.value("init", std::string("he_normal"))),
+                             .seed = seed});
     std::uint64_t counter = 0;
     seed_dropouts(*this, seed, counter);
 }
 
 void TaggingModel::reset_output(std::int64_t n_tags, std::uint64_t seed) {
-    if (n_tags < 1) throw Error("model " + m_info.name, "reset_output: n_tags = " + std::to_string(n_tags) + ", expected >= 1");
+    if (n_tags < 1)
+        throw Error("model " + m_info.name,
+                    "reset_output: n_tags = " + std::to_string(n_tags) + ", expected >= 1");
     auto layer = std::make_shared<Linear>(LinearOptions{m_embedding_size, n_tags});
-    init::initialize(*layer, {.scheme = init::parse_scheme(m_options.value("init", std::string("he_normal"))), .seed = seed});
+    init::initialize(*layer, {.scheme = init::parse_scheme(m_options.value("init", std::string("he_normal"))),
+                              .seed = seed});
     m_output = replace_module(m_output_name, std::shared_ptr<Module>(layer));
     m_n_tags = n_tags;
+}
+
+std::vector<Parameter*> TaggingModel::feature_parameters() {
+    std::vector<Parameter*> out;
+    for (Stage& s : m_stages)
+        for (Parameter* p : s.module->parameters()) out.push_back(p);
+    return out;
 }
 
 std::vector<std::string> TaggingModel::block_stages(int b) const {
@@ -59,7 +71,8 @@ std::vector<std::string> TaggingModel::block_stages(int b) const {
 void TaggingModel::freeze_blocks(int n) {
     if (n < 0 || n > m_block_count)
         throw Error("model " + m_info.name, "cannot freeze " + std::to_string(n) + " blocks: it has " +
-                                                std::to_string(m_block_count) + " (0.." + std::to_string(m_block_count) + " allowed)");
+                                                std::to_string(m_block_count) + " (0.." +
+                                                std::to_string(m_block_count) + " allowed)");
     for (Stage& s : m_stages) s.module->freeze(s.block < n);
     m_frozen_blocks = n;
 }
@@ -98,14 +111,16 @@ Tensor TaggingModel::features_backward(const Tensor& grad) {
 
 namespace {
 Tensor view_input(const Tensor& input, const Shape& per_sample, const std::string& model) {
-    if (input.rank() < 2) throw Error("model " + model, "input shape " + input.shape().str() + ", expected a batch (N, ...)");
+    if (input.rank() < 2)
+        throw Error("model " + model, "input shape " + input.shape().str() + ", expected a batch (N, ...)");
     Shape full{input.dim(0)};
     for (int i = 0; i < per_sample.rank(); ++i) full = full.appended(per_sample[i]);
     std::int64_t known = input.dim(0);
     for (int i = 0; i < per_sample.rank(); ++i)
         if (per_sample[i] > 0) known *= per_sample[i];
     if (known == 0 || input.shape().numel() % known != 0)
-        throw Error("model " + model, "input shape " + input.shape().str() + " does not fit per-sample shape " + per_sample.str() +
+        throw Error("model " + model, "input shape " + input.shape().str() +
+                                          " does not fit per-sample shape " + per_sample.str() +
                                           " (-1 = any length)");
     return input.view(full);
 }
@@ -130,13 +145,15 @@ Tensor TaggingModel::backward(const Tensor& grad_output) {
 
 Shape TaggingModel::input_shape(std::int64_t batch) const {
     if (m_options.contains("input_samples")) return {batch, m_options["input_samples"].get<std::int64_t>()};
-    return {batch, m_options.at("n_mels").get<std::int64_t>(), m_options.at("input_frames").get<std::int64_t>()};
+    return {batch, m_options.at("n_mels").get<std::int64_t>(),
+            m_options.at("input_frames").get<std::int64_t>()};
 }
 
 std::int64_t TaggingModel::chunk_samples() const {
     if (m_options.contains("input_samples")) return m_options["input_samples"].get<std::int64_t>();
     // Centred frames (librosa/torchaudio center=True): frames = 1 + samples / hop.
-    return (m_options.at("input_frames").get<std::int64_t>() - 1) * m_info.front_end.at("hop_length").get<std::int64_t>();
+    return (m_options.at("input_frames").get<std::int64_t>() - 1) *
+           m_info.front_end.at("hop_length").get<std::int64_t>();
 }
 
 double TaggingModel::chunk_seconds() const {
@@ -166,9 +183,10 @@ std::vector<LayerSummary> TaggingModel::summarize(std::int64_t batch) {
     set_input_grad(false);
     std::vector<LayerSummary> rows;
     const Tensor x = Tensor::zeros(input_shape(batch));
-    const Tensor e = features_forward(view_input(x, m_view, m_info.name), [&](const Stage& s, const Tensor& out) {
-        rows.push_back({s.name, describe(*s.module), out.shape(), s.module->parameter_count(), s.block});
-    });
+    const Tensor e =
+        features_forward(view_input(x, m_view, m_info.name), [&](const Stage& s, const Tensor& out) {
+            rows.push_back({s.name, describe(*s.module), out.shape(), s.module->parameter_count(), s.block});
+        });
     const Tensor y = m_output->forward(e);
     rows.push_back({m_output_name, describe(*m_output), y.shape(), m_output->parameter_count(), -1});
     set_input_grad(grads);

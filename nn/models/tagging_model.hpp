@@ -39,11 +39,11 @@ struct LayerSummary {
     std::string description;  // "Conv2d 128->256 k3x3 s1x1 p1x1, BatchNorm2d(256), ReLU, MaxPool2d(2x2)"
     Shape output;             // output shape for the summarised input
     std::size_t parameters = 0;
-    int block = -1;           // block index (for --freeze), -1 for the output layer
+    int block = -1;  // block index (for --freeze), -1 for the output layer
 };
 
 class TaggingModel : public Module {
-public:
+  public:
     // Logits (N, n_tags).
     Tensor forward(const Tensor& input) override;
     // Gradient w.r.t. the input in the caller's input shape (empty when input gradients are off or
@@ -62,6 +62,10 @@ public:
     // Replaces the output layer by a new one for `n_tags` tags, initialised from `seed` with the model's
     // init scheme (fine-tuning on another vocabulary). The rest of the model is untouched.
     void reset_output(std::int64_t n_tags, std::uint64_t seed);
+    // The output layer's parameters, and all the others: optimizer groups for fine-tuning (a learning-rate
+    // multiplier on the pretrained part, a fresh head at the base rate).
+    std::vector<Parameter*> output_parameters() { return m_output->parameters(); }
+    std::vector<Parameter*> feature_parameters();
     // The output layer's name ("dense", "dense2").
     const std::string& output_name() const { return m_output_name; }
 
@@ -94,7 +98,7 @@ public:
     // with its output shape and parameter count; restores the previous mode.
     std::vector<LayerSummary> summarize(std::int64_t batch = 1);
 
-protected:
+  protected:
     // `view`: per-sample shape the first stage wants, one dim may be -1 (e.g. {1, n_mels, -1}).
     TaggingModel(PresetInfo info, nlohmann::json options, std::int64_t n_tags, Shape view);
 
@@ -119,7 +123,7 @@ protected:
     // caller needs no input gradient. Call at the start of features_forward.
     void route_input_grads();
 
-private:
+  private:
     PresetInfo m_info;
     nlohmann::json m_options;
     std::int64_t m_n_tags;

@@ -36,7 +36,9 @@ const std::map<std::string, std::size_t> k_published = {
     {"sample_cnn_se", 24742706},
 };
 
-Tensor noise(const Shape& shape, std::uint64_t seed) { return mtag::nn::test::random_tensor(shape, seed, -1.0f, 1.0f); }
+Tensor noise(const Shape& shape, std::uint64_t seed) {
+    return mtag::nn::test::random_tensor(shape, seed, -1.0f, 1.0f);
+}
 
 bool same_bits(const Tensor& a, const Tensor& b) {
     return a.shape() == b.shape() && std::memcmp(a.data(), b.data(), a.size() * sizeof(float)) == 0;
@@ -99,7 +101,10 @@ TEST_CASE("models: summary lists stages with output shapes", "[models]") {
 
 TEST_CASE("models: JSON overrides change what they name and nothing else", "[models]") {
     auto base = build_model("fcn5", 50);
-    auto model = build_model({{"preset", "fcn5"}, {"dropout", 0.25}, {"channels", {32, 64, 64, 64, 32}}, {"n_mels", 128},
+    auto model = build_model({{"preset", "fcn5"},
+                              {"dropout", 0.25},
+                              {"channels", {32, 64, 64, 64, 32}},
+                              {"n_mels", 128},
                               {"pools", {{2, 4}, {2, 4}, {2, 4}, {4, 5}, {4, 4}}}},
                              50);
     CHECK(model->options()["dropout"] == 0.25);
@@ -115,11 +120,15 @@ TEST_CASE("models: JSON overrides change what they name and nothing else", "[mod
     CHECK(cnn->embedding_size() == 32);
     CHECK(cnn->output_name() == "dense3");
 
-    CHECK_THROWS_WITH(build_model({{"preset", "fcn5"}, {"dropuot", 0.3}}, 50), Contains("unknown option 'dropuot'"));
-    CHECK_THROWS_WITH(build_model({{"preset", "fcn5"}, {"dropout", "high"}}, 50), Contains("'dropout' has the wrong type"));
+    CHECK_THROWS_WITH(build_model({{"preset", "fcn5"}, {"dropuot", 0.3}}, 50),
+                      Contains("unknown option 'dropuot'"));
+    CHECK_THROWS_WITH(build_model({{"preset", "fcn5"}, {"dropout", "high"}}, 50),
+                      Contains("'dropout' has the wrong type"));
     CHECK_THROWS_WITH(build_model({{"preset", "fcn5"}, {"input_frames", 100}}, 50), Contains("vanishes"));
-    CHECK_THROWS_WITH(build_model({{"preset", "sample_cnn"}, {"input_samples", 3000}}, 50), Contains("vanishes"));
-    CHECK_THROWS_WITH(build_model({{"preset", "sample_cnn"}, {"block", "fancy"}}, 50), Contains("expected basic or se"));
+    CHECK_THROWS_WITH(build_model({{"preset", "sample_cnn"}, {"input_samples", 3000}}, 50),
+                      Contains("vanishes"));
+    CHECK_THROWS_WITH(build_model({{"preset", "sample_cnn"}, {"block", "fancy"}}, 50),
+                      Contains("expected basic or se"));
     CHECK_THROWS_WITH(build_model("vgg", 50), Contains("unknown; presets: cnn1d"));
     CHECK_THROWS_WITH(build_model("cnn1d", 0), Contains("n_tags"));
 }
@@ -136,10 +145,16 @@ TEST_CASE("models: the seed decides the initial weights", "[models]") {
 
 TEST_CASE("models: parameter names follow the reference code", "[models]") {
     std::map<std::string, std::vector<std::string>> expect = {
-        {"short_chunk_cnn", {"spec_bn.weight", "layer1.conv.weight", "layer1.bn.running_var", "layer7.conv.bias", "dense1.weight", "bn.weight", "dense2.bias"}},
-        {"short_chunk_resnet", {"layer1.conv_1.weight", "layer1.bn_2.bias", "layer3.conv_3.weight", "layer7.bn_3.running_mean", "dense2.weight"}},
+        {"short_chunk_cnn",
+         {"spec_bn.weight", "layer1.conv.weight", "layer1.bn.running_var", "layer7.conv.bias",
+          "dense1.weight", "bn.weight", "dense2.bias"}},
+        {"short_chunk_resnet",
+         {"layer1.conv_1.weight", "layer1.bn_2.bias", "layer3.conv_3.weight", "layer7.bn_3.running_mean",
+          "dense2.weight"}},
         {"sample_cnn", {"layer1.conv.weight", "layer10.bn.weight", "layer11.conv.weight", "dense.weight"}},
-        {"sample_cnn_se", {"layer2.se.fc1.weight", "layer10.se.fc2.bias", "dense1.weight", "bn.running_mean", "dense2.weight"}},
+        {"sample_cnn_se",
+         {"layer2.se.fc1.weight", "layer10.se.fc2.bias", "dense1.weight", "bn.running_mean",
+          "dense2.weight"}},
         {"fcn5", {"spec_bn.weight", "layer5.conv.weight", "dense.weight"}},
     };
     for (const auto& [name, keys] : expect) {
@@ -155,7 +170,8 @@ TEST_CASE("models: parameter names follow the reference code", "[models]") {
 }
 
 TEST_CASE("models: the output layer is re-created for another vocabulary", "[models]") {
-    auto model = build_model({{"preset", "short_chunk_cnn"}, {"channels", {8, 8, 16, 16, 16, 16, 32}}, {"dense", 32}}, 50);
+    auto model = build_model(
+        {{"preset", "short_chunk_cnn"}, {"channels", {8, 8, 16, 16, 16, 16, 32}}, {"dense", 32}}, 50);
     model->eval();
     const Tensor x = noise(model->input_shape(2), 4);
     const Tensor before = model->embed(x).clone();
@@ -174,10 +190,14 @@ TEST_CASE("models: the output layer is re-created for another vocabulary", "[mod
         }
     CHECK(found);
     CHECK(model->config()["n_tags"] == 10);
+    CHECK(model->output_parameters().size() == 2);
+    CHECK(model->feature_parameters().size() + 2 == model->parameters().size());
 }
 
 TEST_CASE("models: freezing the first blocks stops their gradients and BN updates", "[models]") {
-    auto model = build_model({{"preset", "short_chunk_cnn"}, {"channels", {8, 8, 16, 16, 16, 16, 32}}, {"dense", 32}, {"seed", 2}}, 5);
+    auto model = build_model(
+        {{"preset", "short_chunk_cnn"}, {"channels", {8, 8, 16, 16, 16, 16, 32}}, {"dense", 32}, {"seed", 2}},
+        5);
     REQUIRE(model->block_count() == 8);  // seven conv blocks + the dense head
     CHECK(model->block_stages(0) == std::vector<std::string>{"spec_bn", "layer1"});
     model->freeze_blocks(3);
@@ -192,8 +212,8 @@ TEST_CASE("models: freezing the first blocks stops their gradients and BN update
     CHECK(!gx.defined());  // and nothing below the first trainable block needs one either
     for (Parameter* p : model->parameters()) {
         INFO(p->name);
-        const bool frozen = p->name.starts_with("spec_bn") || p->name.starts_with("layer1.") || p->name.starts_with("layer2.") ||
-                            p->name.starts_with("layer3.");
+        const bool frozen = p->name.starts_with("spec_bn") || p->name.starts_with("layer1.") ||
+                            p->name.starts_with("layer2.") || p->name.starts_with("layer3.");
         CHECK(p->requires_grad == !frozen);
         if (frozen) CHECK(!any_nonzero(p->grad));
     }
@@ -202,7 +222,8 @@ TEST_CASE("models: freezing the first blocks stops their gradients and BN update
         if (p->name == "layer4.conv.weight") trained_grad = any_nonzero(p->grad);
     CHECK(trained_grad);
     for (Buffer* b : model->buffers())
-        if (b->name == "layer2.bn.running_mean") CHECK(same_bits(b->value, mean_before));  // frozen BN stays in eval
+        if (b->name == "layer2.bn.running_mean")
+            CHECK(same_bits(b->value, mean_before));  // frozen BN stays in eval
     model->freeze_blocks(0);
     for (Parameter* p : model->parameters()) CHECK(p->requires_grad);
     CHECK_THROWS_WITH(model->freeze_blocks(9), Contains("has 8"));
@@ -213,11 +234,21 @@ TEST_CASE("models: gradients match finite differences through residual and multi
     // Input gradients go through every stage; weight gradients are checked tensor by tensor. Biases
     // are left out: nudging one shifts a whole channel of these tiny maps across ReLU and max-pool
     // kinks, so central differences of a bias are not a reliable reference here.
-    auto res = build_model({{"preset", "short_chunk_resnet"}, {"channels", {3, 4, 4}}, {"n_mels", 8}, {"input_frames", 8}, {"dense", 5},
-                            {"dropout", 0.0}, {"seed", 4}},
+    auto res = build_model({{"preset", "short_chunk_resnet"},
+                            {"channels", {3, 4, 4}},
+                            {"n_mels", 8},
+                            {"input_frames", 8},
+                            {"dense", 5},
+                            {"dropout", 0.0},
+                            {"seed", 4}},
                            3);
-    auto se = build_model({{"preset", "sample_cnn_se"}, {"input_samples", 243}, {"channels", {4, 4, 6, 6}}, {"se_ratio", 2}, {"dense", 6},
-                           {"dropout", 0.0}, {"seed", 5}},
+    auto se = build_model({{"preset", "sample_cnn_se"},
+                           {"input_samples", 243},
+                           {"channels", {4, 4, 6, 6}},
+                           {"se_ratio", 2},
+                           {"dense", 6},
+                           {"dropout", 0.0},
+                           {"seed", 5}},
                           3);
     for (auto* model : {res.get(), se.get()}) {
         INFO(model->preset().name);
@@ -259,7 +290,8 @@ TEST_CASE("models: save and load round trip gives bit-identical outputs", "[mode
     for (const std::string& name : {std::string("cnn1d"), std::string("sample_cnn_se")}) {
         INFO(name);
         nlohmann::json spec{{"preset", name}, {"seed", 9}};
-        if (name == "sample_cnn_se") spec.update({{"input_samples", 2187}, {"channels", {8, 8, 16, 16, 16, 32}}, {"se_ratio", 4}});
+        if (name == "sample_cnn_se")
+            spec.update({{"input_samples", 2187}, {"channels", {8, 8, 16, 16, 16, 32}}, {"se_ratio", 4}});
         auto model = build_model(spec, 6);
         model->train();
         model->forward(noise(model->input_shape(3), 2));  // move the BN running statistics
