@@ -111,17 +111,21 @@ Tensor TaggingModel::features_backward(const Tensor& grad) {
 
 namespace {
 Tensor view_input(const Tensor& input, const Shape& per_sample, const std::string& model) {
-    if (input.rank() < 2)
-        throw Error("model " + model, "input shape " + input.shape().str() + ", expected a batch (N, ...)");
+    // Compare the dims after the batch with the per-sample shape, ignoring leading 1s on both sides:
+    // (N, 128, T), (N, 1, 128, T) fit {1, 128, -1}; (N, 96, T) does not, even when the sizes divide.
+    std::vector<std::int64_t> want, got;
+    for (int i = 0; i < per_sample.rank(); ++i)
+        if (!(want.empty() && per_sample[i] == 1)) want.push_back(per_sample[i]);
+    for (int i = 1; i < input.rank(); ++i)
+        if (!(got.empty() && input.dim(i) == 1)) got.push_back(input.dim(i));
+    bool fits = input.rank() >= 2 && input.dim(0) >= 1 && got.size() == want.size();
+    for (std::size_t k = 0; fits && k < want.size(); ++k)
+        fits = got[k] >= 1 && (want[k] < 0 || want[k] == got[k]);
+    if (!fits)
+        throw Error("model " + model, "input shape " + input.shape().str() + " does not fit (N, " +
+                                          per_sample.str() + ") (-1 = any length; leading 1s optional)");
     Shape full{input.dim(0)};
     for (int i = 0; i < per_sample.rank(); ++i) full = full.appended(per_sample[i]);
-    std::int64_t known = input.dim(0);
-    for (int i = 0; i < per_sample.rank(); ++i)
-        if (per_sample[i] > 0) known *= per_sample[i];
-    if (known == 0 || input.shape().numel() % known != 0)
-        throw Error("model " + model, "input shape " + input.shape().str() +
-                                          " does not fit per-sample shape " + per_sample.str() +
-                                          " (-1 = any length)");
     return input.view(full);
 }
 }  // namespace

@@ -129,6 +129,11 @@ TEST_CASE("models: JSON overrides change what they name and nothing else", "[mod
                       Contains("vanishes"));
     CHECK_THROWS_WITH(build_model({{"preset", "sample_cnn"}, {"block", "fancy"}}, 50),
                       Contains("expected basic or se"));
+    auto fcn = build_model("fcn5", 3);
+    fcn->eval();
+    CHECK_THROWS_WITH(fcn->forward(Tensor({1, 128, 1813})),
+                      Contains("does not fit"));  // 128 mel for a 96-mel model
+    CHECK_THROWS_WITH(fcn->forward(Tensor({1, 96})), Contains("does not fit"));
     CHECK_THROWS_WITH(build_model("vgg", 50), Contains("unknown; presets: cnn1d"));
     CHECK_THROWS_WITH(build_model("cnn1d", 0), Contains("n_tags"));
 }
