@@ -117,3 +117,22 @@ endif()
 # mtag bench train runs end to end (no Python reference: --python '').
 add_test(NAME "cli: bench train --quick" COMMAND ${MTAG_EXE} --quiet bench train --quick --json --python "")
 set_tests_properties("cli: bench train --quick" PROPERTIES PASS_REGULAR_EXPRESSION "\"what\":\"optimizer_step\".*\"tagging_metrics\"")
+
+# mtag model: the preset table, one preset's layers and parameter count, a model directory from a preset.
+add_test(NAME "cli: model list" COMMAND ${MTAG_EXE} --threads 1 model list)
+set_tests_properties("cli: model list" PROPERTIES PASS_REGULAR_EXPRESSION "sample_cnn +1,869,874 +\\[1, 59049\\]")
+add_test(NAME "cli: model show" COMMAND ${MTAG_EXE} --threads 1 model show short_chunk_cnn)
+set_tests_properties("cli: model show" PROPERTIES
+                     PASS_REGULAR_EXPRESSION "layer7 +Conv2d 256->512[^\n]*\\[1, 512, 1, 1\\].*parameters: 3,687,348 \\(50 tags\\)")
+add_test(NAME "cli: model show with overrides" COMMAND ${MTAG_EXE} --threads 1 model show cnn1d --n-tags 10
+                                                       --options "{\"dense\": [64], \"global_pool\": \"max\"}" --json)
+set_tests_properties("cli: model show with overrides" PROPERTIES PASS_REGULAR_EXPRESSION "\"embedding_size\": 64")
+add_test(NAME "cli: model show rejects an unknown preset" COMMAND ${MTAG_EXE} model show vgg16)
+set_tests_properties("cli: model show rejects an unknown preset" PROPERTIES WILL_FAIL TRUE)
+add_test(NAME "cli: model init" COMMAND ${MTAG_EXE} --threads 1 model init cnn1d --out ${CLI_TMP}/cnn1d_model --n-tags 5
+                                        --bn-warmup 1)
+set_tests_properties("cli: model init" PROPERTIES PASS_REGULAR_EXPRESSION "\"parameters\":396293")
+
+# mtag bench nn: a quick run of the 1-D convolution cases without the PyTorch reference.
+add_test(NAME "cli: bench nn --quick" COMMAND ${MTAG_EXE} --threads 1 bench nn --quick --python "" conv1d)
+set_tests_properties("cli: bench nn --quick" PROPERTIES PASS_REGULAR_EXPRESSION "conv1d k3 256->256 L729")

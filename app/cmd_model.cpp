@@ -1,0 +1,228 @@
+// mtag model: the model zoo from the command line.
+//   list                  one line per preset (parameters for 50 tags, input, source)
+//   show NAME             layers with output shapes at the preset's input size, parameter count,
+//                         front end, chunk and optimizer recipe (--json for one JSON object)
+//   init NAME --out DIR   a randomly initialised model directory (model.json + model.safetensors)
+//   forward --model DIR --input IN.safetensors --out OUT.safetensors
+//                         diagnostic: runs a saved model in eval mode on the tensor "input" and writes
+//                         "logits" and "embedding"; scripts/export_check.py compares these with PyTorch.
+#include "app/command.hpp"
+#include "dsp/error.hpp"
+#include "nn/model_io.hpp"
+#include "nn/models/zoo.hpp"
+#include "nn/safetensors.hpp"
+#include "nn/threads.hpp"
+
+#include <nlohmann/json.hpp>
+
+#include <cstdio>
+#include <iostream>
+#include <random>
+#include <sstream>
+
+namespace mtag::app {
+
+namespace {
+
+nlohmann::json parse_overrides(const std::string& text) {
+    if (text.empty()) return nlohmann::json::object();
+    try {
+        nlohmann::json j = nlohmann::json::parse(text);
+        if (!j.is_object()) throw UsageError("--options", "expected a JSON object, got " + text);
+        return j;
+    } catch (const nlohmann::json::exception& e) {
+        throw UsageError("--options", std::string("malformed JSON: ") + e.what());
+    }
+}
+
+nlohmann::json spec_for(const std::string& name, const std::string& overrides, std::uint64_t seed) {
+    nlohmann::json spec = parse_overrides(overrides);
+    spec["preset"] = name;
+    spec["seed"] = seed;
+    return spec;
+}
+
+std::string with_commas(std::size_t n) {
+    std::string s = std::to_string(n);
+    for (int i = static_cast<int>(s.size()) - 3; i > 0; i -= 3) s.insert(static_cast<std::size_t>(i), ",");
+    return s;
+}
+
+std::string pad(const std::string& s, std::size_t width) {
+    return s.size() >= width ? s + " " : s + std::string(width - s.size(), ' ');
+}
+
+int show(nn::models::TaggingModel& model, bool as_json) {
+    const auto rows = model.summarize(1);
+    const std::size_t total = model.parameter_count();
+    if (as_json) {
+        nlohmann::ordered_json layers = nlohmann::ordered_json::array();
+        for (const auto& r : rows) {
+            std::vector<std::int64_t> shape;
+            for (int i = 0; i < r.output.rank(); ++i) shape.push_back(r.output[i]);
+            layers.push_back({{"name", r.name},
+                              {"layer", r.description},
+                              {"output", shape},
+                              {"parameters", r.parameters},
+                              {"block", r.block}});
+        }
+        std::vector<std::int64_t> input;
+        const nn::Shape in = model.input_shape(1);
+        for (int i = 0; i < in.rank(); ++i) input.push_back(in[i]);
+        nlohmann::ordered_json out = {{"preset", model.preset().name},
+                                      {"parameters", total},
+                                      {"n_tags", model.n_tags()},
+                                      {"embedding_size", model.embedding_size()},
+                                      {"blocks", model.block_count()},
+                                      {"input", input},
+                                      {"chunk_samples", model.chunk_samples()},
+                                      {"chunk_seconds", model.chunk_seconds()},
+                                      {"front_end", model.front_end()},
+                                      {"optimizer", model.preset().optimizer},
+                                      {"options", model.options()},
+                                      {"citation", model.preset().citation},
+                                      {"layers", layers}};
+        std::cout << out.dump(2) << "\n";
+        return 0;
+    }
+    std::cout << model.preset().name << ": " << model.preset().citation << "\n"
+              << "input " << model.input_shape(1).str() << ", chunk " << model.chunk_samples() << " samples ("
+              << model.chunk_seconds() << " s)\n"
+              << "front end " << model.front_end().dump() << "\n"
+              << "optimizer " << model.preset().optimizer.dump() << "\n\n";
+    std::size_t name_w = 6, layer_w = 6, shape_w = 7;
+    for (const auto& r : rows) {
+        name_w = std::max(name_w, r.name.size() + 2);
+        layer_w = std::max(layer_w, r.description.size() + 2);
+        shape_w = std::max(shape_w, r.output.str().size() + 2);
+    }
+    std::cout << pad("name", name_w) << pad("layer", layer_w) << pad("output", shape_w) << pad("params", 13)
+              << "block\n";
+    for (const auto& r : rows)
+        std::cout << pad(r.name, name_w) << pad(r.description, layer_w) << pad(r.output.str(), shape_w)
+                  << pad(with_commas(r.parameters), 13) << (r.block >= 0 ? std::to_string(r.block) : "-")
+                  << "\n";
+    std::cout << "\nparameters: " << with_commas(total) << " (" << model.n_tags() << " tags), embedding "
+              << model.embedding_size() << ", blocks " << model.block_count() << "\n";
+    return 0;
+}
+
+}  // namespace
+
+Command add_model_command(CLI::App& root, const GlobalOptions& global) {
+    struct Options {
+        std::string name;
+        std::int64_t n_tags = 50;
+        std::string overrides;
+        bool json = false;
+        std::string out;
+        std::string model;
+        std::string input;
+        int bn_warmup = 0;
+    };
+    auto o = std::make_shared<Options>();
+    CLI::App* cmd =
+        root.add_subcommand("model", "Model presets: list them, show their layers, create and run them");
+    cmd->require_subcommand(1);
+
+    CLI::App* list = cmd->add_subcommand("list", "One line per preset: parameters (50 tags), input, source");
+
+    CLI::App* show_cmd = cmd->add_subcommand("show",
+                                             "Layers with output shapes at the preset's input size and the "
+                                             "parameter count");
+    show_cmd->add_option("name", o->name, "Preset name (see 'mtag model list')")->required();
+    show_cmd->add_option("--n-tags", o->n_tags, "Number of output tags")
+        ->capture_default_str()
+        ->check(CLI::PositiveNumber);
+    show_cmd->add_option("--options", o->overrides,
+                         "JSON object of option overrides, e.g. '{\"dropout\": 0.3}'");
+    show_cmd->add_flag("--json", o->json, "One JSON object instead of the table");
+
+    CLI::App* init = cmd->add_subcommand("init",
+                                         "Write a randomly initialised model directory (model.json, "
+                                         "model.safetensors)");
+    init->add_option("name", o->name, "Preset name")->required();
+    init->add_option("--out", o->out, "Output directory")->required();
+    init->add_option("--n-tags", o->n_tags, "Number of output tags")
+        ->capture_default_str()
+        ->check(CLI::PositiveNumber);
+    init->add_option("--options", o->overrides, "JSON object of option overrides");
+    init->add_option("--bn-warmup", o->bn_warmup,
+                     "Training-mode forward passes on seeded noise before saving, so "
+                     "BatchNorm running statistics are not trivial (checks)")
+        ->capture_default_str()
+        ->check(CLI::NonNegativeNumber);
+
+    CLI::App* forward = cmd->add_subcommand("forward",
+                                            "Diagnostic: run a model directory on the tensor 'input' of "
+                                            "a safetensors file, write 'logits' and 'embedding'");
+    forward->add_option("--model", o->model, "Model directory (model.json + model.safetensors)")->required();
+    forward
+        ->add_option("--input", o->input,
+                     "safetensors file with a float32 tensor 'input' (N, n_mels, frames) "
+                     "or (N, samples)")
+        ->required();
+    forward->add_option("--out", o->out, "safetensors file to write")->required();
+
+    return {
+        cmd, [o, &global, list, show_cmd, init, forward]() -> int {
+            nn::set_thread_budget(global.resolved_threads());
+            if (list->parsed()) {
+                for (const std::string& name : nn::models::preset_names()) {
+                    auto model = nn::models::build_from_config(
+                        {{"preset", name}, {"n_tags", 50}, {"options", nn::models::preset_options(name)}});
+                    const std::string& cite = model->preset().citation;
+                    std::cout << pad(name, 20) << pad(with_commas(model->parameter_count()), 12)
+                              << pad(model->input_shape(1).str(), 18)
+                              << (cite.size() > 72 ? cite.substr(0, 69) + "..." : cite) << "\n";
+                }
+                return 0;
+            }
+            if (show_cmd->parsed()) {
+                auto model = nn::models::build_model(spec_for(o->name, o->overrides, global.seed), o->n_tags);
+                return show(*model, o->json);
+            }
+            if (init->parsed()) {
+                auto model = nn::models::build_model(spec_for(o->name, o->overrides, global.seed), o->n_tags);
+                if (o->bn_warmup > 0) {
+                    model->train();
+                    std::mt19937_64 rng(global.seed + 1);
+                    std::normal_distribution<float> normal(0.0f, 1.0f);
+                    for (int i = 0; i < o->bn_warmup; ++i) {
+                        nn::Tensor x(model->input_shape(2));
+                        for (std::size_t k = 0; k < x.size(); ++k) x[k] = normal(rng);
+                        model->forward(x);
+                    }
+                }
+                model->eval();
+                nn::save_model(
+                    *model, o->out,
+                    {{"preset", o->name}, {"seed", global.seed}, {"note", "random initialisation"}});
+                std::cout << nlohmann::json{{"model", o->out},
+                                            {"preset", o->name},
+                                            {"parameters", model->parameter_count()}}
+                                 .dump()
+                          << "\n";
+                return 0;
+            }
+            // forward
+            nn::LoadedModel loaded = nn::load_model(o->model);
+            auto* model = dynamic_cast<nn::models::TaggingModel*>(loaded.model.get());
+            if (!model)
+                throw Error("model '" + o->model + "'",
+                            "is not a tagging model (architecture type " + loaded.model->type() + ")");
+            const nn::SafetensorsFile in = nn::read_safetensors(o->input);
+            auto it = in.tensors.find("input");
+            if (it == in.tensors.end())
+                throw Error("input file '" + o->input + "'", "has no tensor named 'input'");
+            model->eval();
+            model->set_input_grad(false);
+            const nn::Tensor embedding = model->embed(it->second.value).clone();
+            const nn::Tensor logits = model->forward(it->second.value);
+            nn::write_safetensors(o->out, {{"logits", logits}, {"embedding", embedding}},
+                                  {{"producer", "mtag model forward"}});
+            return 0;
+        }};
+}
+
+}  // namespace mtag::app

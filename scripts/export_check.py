@@ -1,0 +1,327 @@
+#!/usr/bin/python3
+"""Checks that mtag's tagging models load into PyTorch and compute the same thing.
+
+For every preset (or those named): `mtag model init` writes a randomly initialised model directory
+(with a few training-mode passes so BatchNorm running statistics are not 0/1), the PyTorch twin of the
+architecture -- built here from the same options in model.json, with the same parameter names -- loads
+model.safetensors BY NAME (strict: every key must match, shapes included), and both run the same
+seeded input in eval mode (`mtag model forward`). The logits and the penultimate-layer embedding must
+agree within --tol (default 1e-4, absolute). Also prints each twin's parameter count, which
+tests/nn/test_models.cpp hard-codes as the published architectures' counts.
+
+Usage: scripts/export_check.py (Debian python3: /usr/bin/python3 has python3-torch)
+       [--mtag build/mtag] [--tol 1e-4] [--threads 2] [--params-only] [PRESET...]
+Needs python3-torch (Debian 1.13) and numpy; nothing else.
+"""
+import argparse
+import json
+import os
+import struct
+import subprocess
+import sys
+import tempfile
+
+import numpy as np
+import torch
+import torch.nn as tnn
+
+PRESETS = ["cnn1d", "fcn4", "fcn5", "short_chunk_cnn", "short_chunk_resnet", "sample_cnn", "sample_cnn_se"]
+
+
+# ---------------------------------------------------------------- safetensors (format spec, no library)
+def read_safetensors(path):
+    with open(path, "rb") as f:
+        data = f.read()
+    (n,) = struct.unpack("<Q", data[:8])
+    header = json.loads(data[8:8 + n])
+    base = 8 + n
+    out = {}
+    for name, info in header.items():
+        if name == "__metadata__":
+            continue
+        dtype = {"F32": np.float32, "I64": np.int64}[info["dtype"]]
+        begin, end = info["data_offsets"]
+        out[name] = np.frombuffer(data[base + begin:base + end], dtype=dtype).reshape(info["shape"]).copy()
+    return out
+
+
+def write_safetensors(path, tensors):
+    header, blobs, offset = {}, [], 0
+    for name, array in tensors.items():
+        array = np.ascontiguousarray(array, dtype=np.float32)
+        raw = array.tobytes()
+        header[name] = {"dtype": "F32", "shape": list(array.shape), "data_offsets": [offset, offset + len(raw)]}
+        blobs.append(raw)
+        offset += len(raw)
+    text = json.dumps(header).encode()
+    text += b" " * ((8 - len(text) % 8) % 8)
+    with open(path, "wb") as f:
+        f.write(struct.pack("<Q", len(text)) + text + b"".join(blobs))
+
+
+# ---------------------------------------------------------------- the twins (names = mtag's stage names)
+class Chain(tnn.Module):
+    """Named layers called in order (mtag nn/models/blocks.hpp Chain)."""
+
+    def __init__(self, layers):
+        super().__init__()
+        self.order = []
+        for name, module in layers:
+            setattr(self, name, module)
+            self.order.append(name)
+
+    def forward(self, x):
+        for name in self.order:
+            x = getattr(self, name)(x)
+        return x
+
+
+def act(name):
+    return {"relu": tnn.ReLU(), "elu": tnn.ELU(), "leaky_relu": tnn.LeakyReLU(0.01)}[name]
+
+
+def conv_block(dim, cin, cout, kernel, stride, padding, pool, bn=True, activation="relu"):
+    Conv, BN, MP = (tnn.Conv2d, tnn.BatchNorm2d, tnn.MaxPool2d) if dim == 2 else (tnn.Conv1d, tnn.BatchNorm1d, tnn.MaxPool1d)
+    layers = [("conv", Conv(cin, cout, kernel, stride=stride, padding=padding))]
+    if bn:
+        layers.append(("bn", BN(cout)))
+    layers.append((activation, act(activation)))
+    big = (pool[0] > 1 or pool[1] > 1) if isinstance(pool, (tuple, list)) else pool > 1
+    if big:
+        layers.append(("mp", MP(tuple(pool) if isinstance(pool, (tuple, list)) else pool)))
+    return Chain(layers)
+
+
+class GlobalMax(tnn.Module):
+    def forward(self, x):
+        return x.amax(dim=tuple(range(2, x.dim())))
+
+
+class GlobalMean(tnn.Module):
+    def forward(self, x):
+        return x.mean(dim=tuple(range(2, x.dim())))
+
+
+class MeanMax(tnn.Module):
+    def forward(self, x):
+        return torch.cat([x.mean(dim=2), x.amax(dim=2)], dim=1)
+
+
+class ResBlock2d(tnn.Module):
+    """sota-music-tagging-models modules.py Res_2d."""
+
+    def __init__(self, cin, cout, stride):
+        super().__init__()
+        self.conv_1 = tnn.Conv2d(cin, cout, 3, stride=stride, padding=1)
+        self.bn_1 = tnn.BatchNorm2d(cout)
+        self.conv_2 = tnn.Conv2d(cout, cout, 3, padding=1)
+        self.bn_2 = tnn.BatchNorm2d(cout)
+        self.diff = stride != 1 or cin != cout
+        if self.diff:
+            self.conv_3 = tnn.Conv2d(cin, cout, 3, stride=stride, padding=1)
+            self.bn_3 = tnn.BatchNorm2d(cout)
+        self.relu = tnn.ReLU()
+
+    def forward(self, x):
+        out = self.bn_2(self.conv_2(self.relu(self.bn_1(self.conv_1(x)))))
+        if self.diff:
+            x = self.bn_3(self.conv_3(x))
+        return self.relu(x + out)
+
+
+class SqueezeExcitation(tnn.Module):
+    """tae-jun/resemul model.py se_fn: mean over time, fc1 + ReLU, fc2 + sigmoid, scale channels."""
+
+    def __init__(self, channels, hidden):
+        super().__init__()
+        self.fc1 = tnn.Linear(channels, hidden)
+        self.fc2 = tnn.Linear(hidden, channels)
+
+    def forward(self, x):
+        e = torch.sigmoid(self.fc2(torch.relu(self.fc1(x.mean(dim=2)))))
+        return x * e.unsqueeze(-1)
+
+
+class Twin(tnn.Module):
+    """Stages in order, then the output Linear; `view` reshapes the batch like mtag's TaggingModel."""
+
+    def __init__(self, view, stages, output_name, embedding, n_tags, taps=None):
+        super().__init__()
+        self.view_shape = view
+        self.order = []
+        for name, module in stages:
+            setattr(self, name, module)
+            self.order.append(name)
+        self.output_name = output_name
+        setattr(self, output_name, tnn.Linear(embedding, n_tags))
+        self.taps = taps or []
+
+    def embed(self, x):
+        x = x.reshape((x.shape[0],) + tuple(self.view_shape))
+        tapped = []
+        for name in self.order:
+            if name == "pool" and self.taps:
+                x = torch.cat([t.amax(dim=2) for t in tapped], dim=1)
+                continue
+            x = getattr(self, name)(x)
+            if name in self.taps:
+                tapped.append(x)
+        return x
+
+    def forward(self, x):
+        return getattr(self, self.output_name)(self.embed(x))
+
+
+def build_twin(preset, o, n_tags):
+    stages = []
+    if preset == "cnn1d":
+        cin = o["n_mels"]
+        for i, (c, k, p) in enumerate(zip(o["channels"], o["kernel_sizes"], o["pools"])):
+            stages.append((f"layer{i + 1}", conv_block(1, cin, c, k, 1, o["padding"], p, o["batch_norm"], o["activation"])))
+            cin = c
+        pool = {"mean_max": MeanMax(), "mean": GlobalMean(), "max": GlobalMax()}[o["global_pool"]]
+        stages.append(("pool", pool))
+        feats = 2 * cin if o["global_pool"] == "mean_max" else cin
+        for i, d in enumerate(o["dense"]):
+            stages += [(f"dense{i + 1}", tnn.Linear(feats, d)), (f"{o['activation']}{i + 1}", act(o["activation"]))]
+            if o["dropout"] > 0:
+                stages.append((f"dropout{i + 1}", tnn.Dropout(o["dropout"])))
+            feats = d
+        return Twin([o["n_mels"], -1], stages, f"dense{len(o['dense']) + 1}", feats, n_tags)
+    if preset in ("fcn4", "fcn5"):
+        if o["input_bn"]:
+            stages.append(("spec_bn", tnn.BatchNorm2d(1)))
+        cin, k = 1, o["kernel_size"]
+        for i, (c, p) in enumerate(zip(o["channels"], o["pools"])):
+            stages.append((f"layer{i + 1}", conv_block(2, cin, c, k, 1, k // 2, tuple(p), o["batch_norm"], o["activation"])))
+            cin = c
+        stages.append(("pool", GlobalMax()))
+        if o["dropout"] > 0:
+            stages.append(("dropout", tnn.Dropout(o["dropout"])))
+        return Twin([1, o["n_mels"], -1], stages, "dense", cin, n_tags)
+    if preset in ("short_chunk_cnn", "short_chunk_resnet"):
+        if o["input_bn"]:
+            stages.append(("spec_bn", tnn.BatchNorm2d(1)))
+        cin, p = 1, o["pool"]
+        for i, c in enumerate(o["channels"]):
+            block = ResBlock2d(cin, c, p) if o["residual"] else conv_block(2, cin, c, 3, 1, 1, (p, p))
+            stages.append((f"layer{i + 1}", block))
+            cin = c
+        stages.append(("pool", GlobalMax()))
+        feats = cin
+        if o["dense"] > 0:
+            stages += [("dense1", tnn.Linear(cin, o["dense"])), ("bn", tnn.BatchNorm1d(o["dense"])), ("relu", tnn.ReLU())]
+            feats = o["dense"]
+        if o["dropout"] > 0:
+            stages.append(("dropout", tnn.Dropout(o["dropout"])))
+        return Twin([1, o["n_mels"], -1], stages, "dense2" if o["dense"] > 0 else "dense", feats, n_tags)
+    if preset in ("sample_cnn", "sample_cnn_se"):
+        s = o["first_stride"]
+        stages.append(("layer1", conv_block(1, 1, o["first_channels"], s, s, 0, 1)))
+        cin, outputs = o["first_channels"], []
+        for i, c in enumerate(o["channels"]):
+            block = conv_block(1, cin, c, o["kernel_size"], 1, o["kernel_size"] // 2, o["pool"])
+            if o["block"] == "se":
+                block.se = SqueezeExcitation(c, o["se_ratio"] * c)
+                block.order.append("se")
+            stages.append((f"layer{i + 2}", block))
+            outputs.append((f"layer{i + 2}", c))
+            cin = c
+        if o["final_channels"] > 0:
+            name = f"layer{len(o['channels']) + 2}"
+            stages.append((name, conv_block(1, cin, o["final_channels"], 1, 1, 0, 1)))
+            outputs.append((name, o["final_channels"]))
+            cin = o["final_channels"]
+        taps, feats = [], cin
+        if o["multi_level"] > 0:
+            taps = [n for n, _ in outputs[-o["multi_level"]:]]
+            feats = sum(c for _, c in outputs[-o["multi_level"]:])
+            stages.append(("pool", tnn.Identity()))
+        else:
+            stages.append(("pool", GlobalMax()))
+        if o["dense"] > 0:
+            stages += [("dense1", tnn.Linear(feats, o["dense"])), ("bn", tnn.BatchNorm1d(o["dense"])), ("relu", tnn.ReLU())]
+            feats = o["dense"]
+        if o["dropout"] > 0:
+            stages.append(("dropout", tnn.Dropout(o["dropout"])))
+        return Twin([1, -1], stages, "dense2" if o["dense"] > 0 else "dense", feats, n_tags, taps)
+    raise SystemExit(f"no twin for preset {preset}")
+
+
+def input_shape(o, batch):
+    if "input_samples" in o:
+        return (batch, o["input_samples"])
+    return (batch, o["n_mels"], o["input_frames"])
+
+
+def run(cmd):
+    r = subprocess.run(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    if r.returncode != 0:
+        raise SystemExit(f"{' '.join(cmd)} failed ({r.returncode}):\n{r.stderr}")
+    return r.stdout
+
+
+def main():
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("presets", nargs="*", default=PRESETS)
+    ap.add_argument("--mtag", default=os.path.join(os.path.dirname(__file__), "..", "build", "mtag"))
+    ap.add_argument("--tol", type=float, default=1e-4)
+    ap.add_argument("--threads", type=int, default=2)
+    ap.add_argument("--batch", type=int, default=2)
+    ap.add_argument("--n-tags", type=int, default=50)
+    ap.add_argument("--seed", type=int, default=1)
+    ap.add_argument("--params-only", action="store_true", help="only print the twins' parameter counts")
+    ap.add_argument("--workdir", default=None, help="keep model directories here (default: a temp dir)")
+    args = ap.parse_args()
+    torch.set_num_threads(args.threads)
+
+    if args.params_only:
+        for preset in args.presets:
+            shown = json.loads(run([args.mtag, "model", "show", preset, "--json", "--n-tags", str(args.n_tags)]))
+            twin = build_twin(preset, shown["options"], args.n_tags)
+            print(f"{preset:20s} twin {sum(p.numel() for p in twin.parameters()):>12,d}   mtag {shown['parameters']:>12,d}")
+        return 0
+
+    work = args.workdir or tempfile.mkdtemp(prefix="mtag_export_check_")
+    failures = 0
+    print(f"{'preset':20s} {'params (torch)':>15s} {'params (mtag)':>14s} {'max|dlogit|':>12s} {'max|demb|':>11s} "
+          f"{'max|logit|':>11s}  result")
+    for preset in args.presets:
+        d = os.path.join(work, preset)
+        run([args.mtag, "--threads", str(args.threads), "--seed", str(args.seed), "model", "init", preset, "--out", d,
+             "--n-tags", str(args.n_tags), "--bn-warmup", "2"])
+        card = json.load(open(os.path.join(d, "model.json")))
+        arch = card["architecture"]
+        twin = build_twin(preset, arch["options"], arch["n_tags"])
+        weights = {k: torch.from_numpy(v) for k, v in read_safetensors(os.path.join(d, "model.safetensors")).items()}
+        missing, unexpected = twin.load_state_dict(weights, strict=False)
+        if missing or unexpected:
+            print(f"{preset:20s} NAME MISMATCH missing={missing[:5]} unexpected={unexpected[:5]}")
+            failures += 1
+            continue
+        twin.load_state_dict(weights, strict=True)
+        twin.eval()
+        rng = np.random.default_rng(args.seed + 7)
+        x = rng.standard_normal(input_shape(arch["options"], args.batch)).astype(np.float32)
+        write_safetensors(os.path.join(d, "input.safetensors"), {"input": x})
+        run([args.mtag, "--threads", str(args.threads), "model", "forward", "--model", d,
+             "--input", os.path.join(d, "input.safetensors"), "--out", os.path.join(d, "output.safetensors")])
+        got = read_safetensors(os.path.join(d, "output.safetensors"))
+        with torch.no_grad():
+            xt = torch.from_numpy(x)
+            emb = twin.embed(xt).numpy()
+            logits = twin(xt).numpy()
+        dl = float(np.abs(got["logits"] - logits).max())
+        de = float(np.abs(got["embedding"] - emb).max())
+        n_torch = sum(p.numel() for p in twin.parameters())
+        n_mtag = json.loads(run([args.mtag, "model", "show", preset, "--json", "--n-tags", str(args.n_tags)]))["parameters"]
+        ok = dl <= args.tol and de <= args.tol and n_torch == n_mtag
+        failures += 0 if ok else 1
+        print(f"{preset:20s} {n_torch:>15,d} {n_mtag:>14,d} {dl:>12.2e} {de:>11.2e} {float(np.abs(logits).max()):>11.3f}  "
+              f"{'ok' if ok else 'FAIL'}")
+    print(f"tolerance {args.tol:g} absolute; batch {args.batch}; {args.threads} threads; models in {work}")
+    return 1 if failures else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
