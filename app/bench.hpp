@@ -46,5 +46,6 @@ int bench_augment(const BenchContext& context);
 int bench_nn(const BenchContext& context);
 int bench_data(const BenchContext& context);
 int bench_train(const BenchContext& context);
+int bench_optim(const BenchContext& context);
 
 }  // namespace mtag::app
