@@ -57,7 +57,7 @@ ModelFigures measure(const std::string& preset, std::int64_t batch, int steps) {
     nn::release_scratch();
     const long base = status_kb("VmRSS");
     const bool peak_ok = reset_peak();
-    auto model = nn::models::build_model({{"preset", preset}, {"seed", 1}}, kTags);
+    auto model = nn::models::build_model({{"preset", preset}, {"seed", std::uint64_t{1}}}, kTags);
     model->train();
     model->set_input_grad(false);
     const nn::Tensor x = random_tensor(model->input_shape(batch), 2);

@@ -29,7 +29,9 @@ if(NOT EXISTS ${ROOT}/emb/clip3.npy OR NOT EXISTS ${ROOT}/tg/clip3.npy)
 endif()
 
 run_mtag(tag --model ${ROOT}/run ${ROOT}/audio/clip1.wav --format csv --all-scores)
-if(NOT code EQUAL 0 OR NOT out MATCHES "^path,duration_seconds,tag,score\n([^\n]*clip1.wav,[0-9.]+,[a-z]+,[0-9.e-]+\n){4}$")
+string(REGEX MATCHALL "clip1.wav,[0-9.]+,[a-z]+,[0-9.e-]+\n" rows "${out}")
+list(LENGTH rows n)
+if(NOT code EQUAL 0 OR NOT out MATCHES "^path,duration_seconds,tag,score\n" OR NOT n EQUAL 4)
   message(FATAL_ERROR "tag --format csv --all-scores: code ${code}\n${out}\n${err}")
 endif()
 
