@@ -130,7 +130,7 @@ int bench_train_models(const BenchContext& context) {
                     "infer c/s", "torch c/s", "ratio", "peak MB", "torch MB");
     for (const std::string& p : presets) {
         const ModelFigures f = measure(p, batch, steps);
-        nlohmann::json ref;
+        nlohmann::json ref = nlohmann::json::object();
         if (reference && reference->contains("results"))
             for (const auto& r : (*reference)["results"])
                 if (r.value("preset", "") == p) ref = r;

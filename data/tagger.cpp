@@ -42,8 +42,12 @@ namespace {
 
 const char* chunking_name(EvalChunking e) { return e == EvalChunking::evenly_spaced ? "evenly_spaced" : "non_overlapping"; }
 
-// FeatureConfig::from_json rejects unknown keys; a preset's front end may carry extra ones (chunk length).
-dsp::FeatureConfig parse_features(nlohmann::json json, const std::string& where) {
+}  // namespace
+
+dsp::FeatureConfig parse_front_end(nlohmann::json json, const std::string& where) {
+    // ADAPTER: nn/models presets write "ref": "1.0" (a string); FeatureConfig wants a number or "max".
+    if (json.contains("ref") && json["ref"].is_string() && json["ref"].get<std::string>() != "max")
+        json["ref"] = std::stod(json["ref"].get<std::string>());
     const nlohmann::json known = dsp::FeatureConfig::defaults_for(dsp::parse_feature_kind(json.value("kind", "logmel"))).to_json();
     for (auto it = json.begin(); it != json.end();) {
         if (!known.contains(it.key())) it = json.erase(it);
@@ -51,8 +55,6 @@ dsp::FeatureConfig parse_features(nlohmann::json json, const std::string& where)
     }
     return dsp::FeatureConfig::from_json(json, where).resolved();
 }
-
-}  // namespace
 
 nlohmann::json RunCard::to_metadata() const {
     nlohmann::json m;
@@ -76,7 +78,7 @@ RunCard RunCard::from_metadata(const nlohmann::json& metadata, const nn::models:
         if (c.waveform) {
             c.sample_rate = features.at("sample_rate").get<int>();
         } else {
-            c.features = parse_features(features, where + " features");
+            c.features = parse_front_end(features, where + " features");
             c.sample_rate = c.features.sample_rate;
         }
         // Input chunk length: the card's, else the model's own input shape (last axis).

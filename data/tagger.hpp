@@ -136,4 +136,8 @@ void activate(std::span<float> logits, Task task);
 
 std::string to_string(Task task);
 
+// A FeatureConfig from a card's or a preset's front-end JSON (resolved): keys FeatureConfig does not know
+// (chunk length...) are ignored, and a numeric "ref" given as a string is accepted.
+dsp::FeatureConfig parse_front_end(nlohmann::json json, const std::string& where);
+
 }  // namespace mtag::data

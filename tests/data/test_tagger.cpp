@@ -218,3 +218,19 @@ TEST_CASE("tagger: write the CLI test run", "[.cli_fixture]") {
     std::ofstream(root / "audio" / "broken.wav") << "not audio";
     CHECK(fs::exists(root / "run" / "model.json"));
 }
+
+// For measuring `mtag tag` from a cold start by hand (not run by ctest): a short_chunk_cnn run at the
+// preset's size (random weights) in MTAG_TEST_TMP/short_chunk_cnn_run.
+TEST_CASE("tagger: write a short_chunk_cnn run", "[.bench_fixture]") {
+    const fs::path dir = fs::path(MTAG_TEST_TMP) / "short_chunk_cnn_run";
+    auto model = mtag::nn::models::build_model({{"preset", "short_chunk_cnn"}, {"seed", std::uint64_t{1}}}, 50);
+    model->eval();
+    RunCard card;
+    card.features = parse_front_end(model->front_end(), "short_chunk_cnn");
+    card.sample_rate = card.features.sample_rate;
+    card.input_length = static_cast<std::size_t>(model->input_shape(1)[2]);
+    for (int t = 0; t < 50; ++t) card.tags.push_back("tag" + std::to_string(t));
+    card.chunking.length = card.input_length;
+    mtag::nn::save_model(*model, dir, card.to_metadata());
+    CHECK(Tagger(dir).card().input_length == card.input_length);
+}
