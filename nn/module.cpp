@@ -79,6 +79,18 @@ void Module::adopt(const std::string& local, std::shared_ptr<Module> child) {
     m_children.emplace_back(local, std::move(child));
 }
 
+void Module::replace(const std::string& local, std::shared_ptr<Module> child) {
+    if (!child) throw Error("nn::Module " + type(), "replacement for child '" + local + "' is null");
+    for (auto& [name, c] : m_children) {
+        if (name != local) continue;
+        child->set_prefix(join_name(m_prefix, local));
+        child->set_training(m_training);
+        c = std::move(child);
+        return;
+    }
+    throw Error("nn::Module " + type(), "no child '" + local + "' to replace");
+}
+
 void Module::set_prefix(const std::string& prefix) {
     m_prefix = prefix;
     for (auto& [local, p] : m_params) p->name = join_name(prefix, local);

@@ -82,11 +82,19 @@ protected:
         adopt(local, child);
         return child;
     }
+    // Swaps the child registered under `local` for a new one in the same position (its parameters
+    // take the old child's prefix); used to re-create an output layer for a new tag count.
+    template <class M>
+    std::shared_ptr<M> replace_module(const std::string& local, std::shared_ptr<M> child) {
+        replace(local, child);
+        return child;
+    }
     // Hook for modules whose behaviour depends on the mode (BatchNorm, Dropout).
     virtual void on_mode_change() {}
 
 private:
     void adopt(const std::string& local, std::shared_ptr<Module> child);
+    void replace(const std::string& local, std::shared_ptr<Module> child);
     void set_prefix(const std::string& prefix);
     void set_training(bool on);
 

@@ -11,6 +11,7 @@
 #include "nn/layers/linear.hpp"
 #include "nn/layers/pool.hpp"
 #include "nn/layers/squeeze_excitation.hpp"
+#include "nn/models/zoo.hpp"
 
 #include <map>
 #include <mutex>
@@ -126,6 +127,8 @@ std::map<std::string, ModuleFactory> builtin() {
         return std::make_shared<SqueezeExcitation>(
             SqueezeExcitationOptions{require<std::int64_t>(c, "channels"), require<std::int64_t>(c, "hidden")});
     };
+    // Every tagging-model preset (nn/models); its config carries the preset name and full options.
+    f["TaggingModel"] = [](const json& c) { return std::shared_ptr<Module>(models::build_from_config(c)); };
     return f;
 }
 

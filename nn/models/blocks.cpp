@@ -1,0 +1,186 @@
+#include "nn/models/blocks.hpp"
+
+#include "dsp/error.hpp"
+#include "nn/layers/batchnorm.hpp"
+#include "nn/layers/conv.hpp"
+#include "nn/layers/pool.hpp"
+
+#include <sstream>
+
+namespace mtag::nn::models {
+
+Chain& Chain::add(const std::string& name, std::shared_ptr<Module> layer) {
+    register_module(name, layer);
+    m_layers.push_back(std::move(layer));
+    return *this;
+}
+
+Tensor Chain::forward(const Tensor& input) {
+    Tensor x = input;
+    for (std::size_t i = 0; i < m_layers.size(); ++i) {
+        if (i == 0) m_layers[0]->set_input_grad(input_grad());
+        x = m_layers[i]->forward(x);
+    }
+    return x;
+}
+
+Tensor Chain::backward(const Tensor& grad_output) {
+    Tensor g = grad_output;
+    for (std::size_t i = m_layers.size(); i-- > 0;) {
+        g = m_layers[i]->backward(g);
+        if (!g.defined()) break;
+    }
+    return g;
+}
+
+nlohmann::json Chain::config() const {
+    nlohmann::json layers = nlohmann::json::array();
+    for (std::size_t i = 0; i < m_layers.size(); ++i)
+        layers.push_back({{"name", children()[i].first}, {"module", m_layers[i]->config()}});
+    return {{"type", type()}, {"layers", layers}};
+}
+
+ActivationKind parse_activation(const std::string& name) {
+    if (name == "relu") return ActivationKind::relu;
+    if (name == "elu") return ActivationKind::elu;
+    if (name == "leaky_relu") return ActivationKind::leaky_relu;
+    throw Error("model options", "activation '" + name + "', expected relu, elu or leaky_relu");
+}
+
+std::string to_string(ActivationKind kind) {
+    switch (kind) {
+        case ActivationKind::relu: return "relu";
+        case ActivationKind::elu: return "elu";
+        case ActivationKind::leaky_relu: return "leaky_relu";
+    }
+    return "relu";
+}
+
+std::shared_ptr<Module> make_activation(ActivationKind kind) {
+    switch (kind) {
+        case ActivationKind::relu: return std::make_shared<ReLU>(true);
+        case ActivationKind::elu: return std::make_shared<ELU>(1.0f, true);
+        case ActivationKind::leaky_relu: return std::make_shared<LeakyReLU>(0.01f, true);
+    }
+    return std::make_shared<ReLU>(true);
+}
+
+std::shared_ptr<Chain> conv_block_2d(const ConvBlockOptions& o) {
+    auto block = std::make_shared<Chain>();
+    block->add("conv", std::make_shared<Conv2d>(Conv2dOptions{.in_channels = o.in_channels,
+                                                              .out_channels = o.out_channels,
+                                                              .kernel_size = o.kernel,
+                                                              .stride = o.stride,
+                                                              .padding = o.padding}));
+    if (o.batch_norm) block->add("bn", std::make_shared<BatchNorm2d>(BatchNormOptions{.num_features = o.out_channels}));
+    block->add(to_string(o.activation), make_activation(o.activation));
+    if (o.pool[0] > 1 || o.pool[1] > 1) block->add("mp", std::make_shared<MaxPool2d>(Pool2dOptions{.kernel_size = o.pool}));
+    return block;
+}
+
+std::shared_ptr<Chain> conv_block_1d(const ConvBlockOptions& o) {
+    auto block = std::make_shared<Chain>();
+    block->add("conv", std::make_shared<Conv1d>(Conv1dOptions{.in_channels = o.in_channels,
+                                                              .out_channels = o.out_channels,
+                                                              .kernel_size = o.kernel[1],
+                                                              .stride = o.stride[1],
+                                                              .padding = o.padding[1]}));
+    if (o.batch_norm) block->add("bn", std::make_shared<BatchNorm1d>(BatchNormOptions{.num_features = o.out_channels}));
+    block->add(to_string(o.activation), make_activation(o.activation));
+    if (o.pool[1] > 1) block->add("mp", std::make_shared<MaxPool1d>(Pool1dOptions{.kernel_size = o.pool[1]}));
+    return block;
+}
+
+namespace {
+std::shared_ptr<Module> conv3x3(std::int64_t in, std::int64_t out, std::array<std::int64_t, 2> stride) {
+    return std::make_shared<Conv2d>(
+        Conv2dOptions{.in_channels = in, .out_channels = out, .kernel_size = {3, 3}, .stride = stride, .padding = {1, 1}});
+}
+std::shared_ptr<Module> bn2d(std::int64_t c) { return std::make_shared<BatchNorm2d>(BatchNormOptions{.num_features = c}); }
+}  // namespace
+
+ResBlock2d::ResBlock2d(std::int64_t in_channels, std::int64_t out_channels, std::array<std::int64_t, 2> stride)
+    : m_in(in_channels), m_out(out_channels), m_stride(stride) {
+    m_conv_1 = register_module("conv_1", conv3x3(in_channels, out_channels, stride));
+    m_bn_1 = register_module("bn_1", bn2d(out_channels));
+    m_conv_2 = register_module("conv_2", conv3x3(out_channels, out_channels, {1, 1}));
+    m_bn_2 = register_module("bn_2", bn2d(out_channels));
+    if (stride[0] != 1 || stride[1] != 1 || in_channels != out_channels) {
+        m_conv_3 = register_module("conv_3", conv3x3(in_channels, out_channels, stride));
+        m_bn_3 = register_module("bn_3", bn2d(out_channels));
+    }
+}
+
+Tensor ResBlock2d::forward(const Tensor& input) {
+    m_conv_1->set_input_grad(input_grad());
+    Tensor y = m_bn_2->forward(m_conv_2->forward(m_relu_1.forward(m_bn_1->forward(m_conv_1->forward(input)))));
+    Tensor s = input;
+    if (m_conv_3) {
+        m_conv_3->set_input_grad(input_grad());
+        s = m_bn_3->forward(m_conv_3->forward(input));
+    }
+    if (!(y.shape() == s.shape()))
+        throw Error("nn::models::ResBlock2d", "body output " + y.shape().str() + " and shortcut " + s.shape().str() + " differ");
+    // y is BN's own output buffer, reused next batch; the sum goes to a fresh tensor the ReLU overwrites.
+    Tensor sum = Tensor::uninitialized(y.shape());
+    const float* a = y.data();
+    const float* b = s.data();
+    float* d = sum.data();
+    for (std::size_t i = 0; i < sum.size(); ++i) d[i] = a[i] + b[i];
+    return m_relu_out.forward(sum);
+}
+
+Tensor ResBlock2d::backward(const Tensor& grad_output) {
+    const Tensor g = m_relu_out.backward(grad_output);
+    Tensor gx = m_conv_1->backward(m_bn_1->backward(m_relu_1.backward(m_conv_2->backward(m_bn_2->backward(g)))));
+    Tensor gs = m_conv_3 ? m_conv_3->backward(m_bn_3->backward(g)) : g;
+    if (!input_grad()) return {};
+    float* d = gx.data();
+    const float* s = gs.data();
+    for (std::size_t i = 0; i < gx.size(); ++i) d[i] += s[i];
+    return gx;
+}
+
+nlohmann::json ResBlock2d::config() const {
+    return {{"type", type()}, {"in_channels", m_in}, {"out_channels", m_out}, {"stride", m_stride}};
+}
+
+std::string describe(const Module& m) {
+    const nlohmann::json c = m.config();
+    const std::string t = m.type();
+    std::ostringstream s;
+    auto pair = [](const nlohmann::json& j) {
+        if (j.is_array()) return j[0].dump() + "x" + j[1].dump();
+        return j.dump();
+    };
+    if (t == "Conv2d" || t == "Conv1d") {
+        s << t << " " << c["in_channels"] << "->" << c["out_channels"] << " k" << pair(c["kernel_size"]) << " s"
+          << pair(c["stride"]) << " p" << pair(c["padding"]);
+    } else if (t == "BatchNorm1d" || t == "BatchNorm2d") {
+        s << t << "(" << c["num_features"] << ")";
+    } else if (t == "MaxPool2d" || t == "MaxPool1d" || t == "AvgPool2d" || t == "AvgPool1d") {
+        s << t << "(" << pair(c["kernel_size"]) << ")";
+    } else if (t == "Linear") {
+        s << "Linear " << c["in_features"] << "->" << c["out_features"];
+    } else if (t == "Dropout") {
+        s << "Dropout(" << c["p"].get<double>() << ")";
+    } else if (t == "GlobalPool") {
+        s << "GlobalPool(" << c["mode"].get<std::string>() << " over " << c["axes"].get<std::string>() << ")";
+    } else if (t == "SqueezeExcitation") {
+        s << "SE(" << c["channels"] << "->" << c["hidden"] << "->" << c["channels"] << ")";
+    } else if (t == "ResBlock2d") {
+        s << "ResBlock2d " << c["in_channels"] << "->" << c["out_channels"] << " stride " << pair(c["stride"]);
+    } else if (t == "Chain") {
+        const auto* chain = dynamic_cast<const Chain*>(&m);
+        bool first = true;
+        for (const auto& layer : chain->layers()) {
+            s << (first ? "" : ", ") << describe(*layer);
+            first = false;
+        }
+    } else {
+        s << t;
+    }
+    return s.str();
+}
+
+}  // namespace mtag::nn::models

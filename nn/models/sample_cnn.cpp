@@ -1,0 +1,285 @@
+#include "nn/models/sample_cnn.hpp"
+
+#include "dsp/error.hpp"
+#include "nn/layers/activation.hpp"
+#include "nn/layers/batchnorm.hpp"
+#include "nn/layers/dropout.hpp"
+#include "nn/layers/global_pool.hpp"
+#include "nn/layers/linear.hpp"
+#include "nn/layers/squeeze_excitation.hpp"
+#include "nn/models/blocks.hpp"
+#include "nn/models/options_json.hpp"
+
+#include <cstring>
+
+namespace mtag::nn::models {
+
+namespace {
+
+const char* const k_where = "model options of sample_cnn";
+
+// Multi-level feature aggregation (Kim et al. 2018; Lee et al. 2017 "multi-level and multi-scale"):
+// global max over time of several stages' outputs, concatenated along features. It takes several
+// inputs, so the model calls forward_many/backward_many instead of forward/backward.
+class MultiLevelPool : public Module {
+public:
+    explicit MultiLevelPool(std::vector<std::string> taps) : m_taps(std::move(taps)) {
+        for (std::size_t i = 0; i < m_taps.size(); ++i)
+            m_pools.push_back(std::make_unique<GlobalPool>(GlobalPoolOptions{GlobalPoolOptions::Mode::max, GlobalPoolOptions::Axes::time}));
+    }
+    Tensor forward(const Tensor&) override { throw Error("MultiLevelPool", "takes several inputs (forward_many)"); }
+    Tensor backward(const Tensor&) override { throw Error("MultiLevelPool", "takes several inputs (backward_many)"); }
+    std::string type() const override { return "MultiLevelPool"; }
+    nlohmann::json config() const override { return {{"type", type()}, {"taps", m_taps}}; }
+
+    // inputs[k]: (N, C_k, L_k) -> (N, sum C_k), in tap order.
+    Tensor forward_many(const std::vector<Tensor>& inputs) {
+        std::vector<Tensor> pooled;
+        m_channels.clear();
+        std::int64_t total = 0;
+        for (std::size_t k = 0; k < inputs.size(); ++k) {
+            pooled.push_back(m_pools[k]->forward(inputs[k]));
+            m_channels.push_back(pooled.back().dim(1));
+            total += m_channels.back();
+        }
+        const std::int64_t n = inputs[0].dim(0);
+        Tensor y = Tensor::uninitialized({n, total});
+        for (std::int64_t b = 0; b < n; ++b) {
+            float* dst = y.data() + b * total;
+            for (std::size_t k = 0; k < pooled.size(); ++k) {
+                std::memcpy(dst, pooled[k].data() + b * m_channels[k], static_cast<std::size_t>(m_channels[k]) * sizeof(float));
+                dst += m_channels[k];
+            }
+        }
+        return y;
+    }
+    // grad (N, sum C_k) -> one gradient per input.
+    std::vector<Tensor> backward_many(const Tensor& grad) {
+        std::vector<Tensor> out;
+        const std::int64_t n = grad.dim(0), total = grad.dim(1);
+        std::int64_t offset = 0;
+        for (std::size_t k = 0; k < m_pools.size(); ++k) {
+            Tensor part = Tensor::uninitialized({n, m_channels[k]});
+            for (std::int64_t b = 0; b < n; ++b)
+                std::memcpy(part.data() + b * m_channels[k], grad.data() + b * total + offset,
+                            static_cast<std::size_t>(m_channels[k]) * sizeof(float));
+            offset += m_channels[k];
+            out.push_back(m_pools[k]->backward(part));
+        }
+        return out;
+    }
+    const std::vector<std::string>& taps() const { return m_taps; }
+
+private:
+    std::vector<std::string> m_taps;
+    std::vector<std::unique_ptr<GlobalPool>> m_pools;
+    std::vector<std::int64_t> m_channels;
+};
+
+class SampleCnn : public TaggingModel {
+public:
+    SampleCnn(const PresetInfo& info, const SampleCnnOptions& o, std::int64_t n_tags)
+        : TaggingModel(info, o.to_json(), n_tags, Shape{1, -1}) {
+        int block = 0;
+        add_stage("layer1",
+                  conv_block_1d({.in_channels = 1,
+                                 .out_channels = o.first_channels,
+                                 .kernel = {1, o.first_stride},
+                                 .stride = {1, o.first_stride},
+                                 .padding = {0, 0}}),
+                  block++);
+        std::int64_t in = o.first_channels;
+        std::vector<std::pair<std::string, std::int64_t>> outputs;  // tappable stages and their widths
+        for (std::size_t i = 0; i < o.channels.size(); ++i) {
+            auto b = conv_block_1d({.in_channels = in,
+                                    .out_channels = o.channels[i],
+                                    .kernel = {1, o.kernel_size},
+                                    .padding = {0, o.kernel_size / 2},
+                                    .pool = {1, o.pool}});
+            if (o.block == "se")
+                b->add("se", std::make_shared<SqueezeExcitation>(SqueezeExcitationOptions{o.channels[i], o.se_ratio * o.channels[i]}));
+            outputs.emplace_back("layer" + std::to_string(i + 2), o.channels[i]);
+            add_stage(outputs.back().first, b, block++);
+            in = o.channels[i];
+        }
+        if (o.final_channels > 0) {
+            outputs.emplace_back("layer" + std::to_string(o.channels.size() + 2), o.final_channels);
+            add_stage(outputs.back().first,
+                      conv_block_1d({.in_channels = in, .out_channels = o.final_channels, .kernel = {1, 1}, .padding = {0, 0}}),
+                      block++);
+            in = o.final_channels;
+        }
+        std::int64_t features = in;
+        if (o.multi_level > 0) {
+            std::vector<std::string> taps;
+            features = 0;
+            for (std::size_t k = outputs.size() - static_cast<std::size_t>(o.multi_level); k < outputs.size(); ++k) {
+                taps.push_back(outputs[k].first);
+                features += outputs[k].second;
+                for (std::size_t i = 0; i < stages().size(); ++i)
+                    if (stages()[i].name == outputs[k].first) m_taps.push_back(i);
+            }
+            m_multi = std::make_shared<MultiLevelPool>(taps);
+            add_stage("pool", m_multi, -1);
+        } else {
+            add_stage("pool", std::make_shared<GlobalPool>(GlobalPoolOptions{GlobalPoolOptions::Mode::max, GlobalPoolOptions::Axes::time}), -1);
+        }
+        m_pool_index = stages().size() - 1;
+        if (o.dense > 0) {
+            add_stage("dense1", std::make_shared<Linear>(LinearOptions{features, o.dense}), block);
+            add_stage("bn", std::make_shared<BatchNorm1d>(BatchNormOptions{.num_features = o.dense}), block);
+            add_stage("relu", std::make_shared<ReLU>(true), block);
+            features = o.dense;
+        }
+        if (o.dropout > 0) add_stage("dropout", std::make_shared<Dropout>(DropoutOptions{o.dropout, 1}), -1);
+        set_output(o.dense > 0 ? "dense2" : "dense", features);
+    }
+
+protected:
+    Tensor features_forward(const Tensor& x, const Observer& observe) override {
+        if (!m_multi) return TaggingModel::features_forward(x, observe);
+        route_input_grads();
+        std::vector<Tensor> tapped;
+        Tensor h = x;
+        for (std::size_t i = 0; i < stages().size(); ++i) {
+            const Stage& s = stages()[i];
+            h = i == m_pool_index ? m_multi->forward_many(tapped) : s.module->forward(h);
+            for (std::size_t t : m_taps)
+                if (t == i) tapped.push_back(h);
+            if (observe) observe(s, h);
+        }
+        return h;
+    }
+
+    Tensor features_backward(const Tensor& grad) override {
+        if (!m_multi) return TaggingModel::features_backward(grad);
+        Tensor g = grad;
+        std::vector<Tensor> pending;  // gradient of each tap's output coming through the aggregation
+        for (std::size_t i = stages().size(); i-- > 0;) {
+            if (i == m_pool_index) {
+                pending = m_multi->backward_many(g);
+                g = Tensor();
+                continue;
+            }
+            if (i < m_pool_index) {
+                for (std::size_t k = 0; k < m_taps.size(); ++k) {
+                    if (m_taps[k] != i) continue;
+                    if (!g.defined()) {
+                        g = pending[k].clone();
+                    } else {
+                        float* d = g.data();
+                        const float* p = pending[k].data();
+                        for (std::size_t e = 0; e < g.size(); ++e) d[e] += p[e];
+                    }
+                }
+                if (!g.defined()) break;  // a frozen stage above stopped the gradient
+            }
+            g = stages()[i].module->backward(g);
+            if (!g.defined() && i > m_pool_index) break;
+        }
+        return g;
+    }
+
+private:
+    std::shared_ptr<MultiLevelPool> m_multi;
+    std::vector<std::size_t> m_taps;  // stage indices whose outputs feed the aggregation, in order
+    std::size_t m_pool_index = 0;
+};
+
+}  // namespace
+
+nlohmann::json SampleCnnOptions::to_json() const {
+    return {{"input_samples", input_samples}, {"first_channels", first_channels}, {"first_stride", first_stride},
+            {"channels", channels},           {"kernel_size", kernel_size},       {"pool", pool},
+            {"final_channels", final_channels}, {"block", block},                 {"se_ratio", se_ratio},
+            {"multi_level", multi_level},     {"dense", dense},                   {"dropout", dropout},
+            {"init", init}};
+}
+
+SampleCnnOptions SampleCnnOptions::from_json(const nlohmann::json& json, const SampleCnnOptions& defaults) {
+    SampleCnnOptions o = defaults;
+    OptionReader r(json, k_where);
+    r.read("input_samples", o.input_samples);
+    r.read("first_channels", o.first_channels);
+    r.read("first_stride", o.first_stride);
+    r.read("channels", o.channels);
+    r.read("kernel_size", o.kernel_size);
+    r.read("pool", o.pool);
+    r.read("final_channels", o.final_channels);
+    r.read("block", o.block);
+    r.read("se_ratio", o.se_ratio);
+    r.read("multi_level", o.multi_level);
+    r.read("dense", o.dense);
+    r.read("dropout", o.dropout);
+    r.read("init", o.init);
+    r.finish();
+    o.validate();
+    return o;
+}
+
+void SampleCnnOptions::validate() const {
+    check_option(first_channels >= 1 && first_stride >= 1, k_where, "first_channels and first_stride must be >= 1");
+    check_option(!channels.empty(), k_where, "channels is empty, expected at least one block");
+    check_option(kernel_size >= 1 && kernel_size % 2 == 1, k_where,
+                 "kernel_size = " + std::to_string(kernel_size) + ", expected an odd size ('same' padding)");
+    check_option(pool >= 1, k_where, "pool must be >= 1");
+    check_option(final_channels >= 0 && dense >= 0, k_where, "final_channels and dense must be >= 0");
+    check_option(block == "basic" || block == "se", k_where, "block '" + block + "', expected basic or se");
+    check_option(se_ratio >= 1, k_where, "se_ratio must be >= 1");
+    const std::int64_t tappable = static_cast<std::int64_t>(channels.size()) + (final_channels > 0 ? 1 : 0);
+    check_option(multi_level >= 0 && multi_level <= tappable, k_where,
+                 "multi_level = " + std::to_string(multi_level) + ", expected 0.." + std::to_string(tappable));
+    check_option(dropout >= 0 && dropout < 1, k_where, "dropout = " + std::to_string(dropout) + ", expected in [0, 1)");
+    std::int64_t length = input_samples / first_stride;
+    check_option(length >= 1, k_where, "input_samples = " + std::to_string(input_samples) + " is shorter than first_stride");
+    for (std::size_t i = 0; i < channels.size(); ++i) {
+        check_option(channels[i] >= 1, k_where, "channels must be >= 1");
+        length /= pool;
+        check_option(length >= 1, k_where,
+                     "input_samples = " + std::to_string(input_samples) + " vanishes at block " + std::to_string(i + 2) +
+                         " (needs first_stride * pool^blocks samples, e.g. 3^10 = 59049)");
+    }
+}
+
+SampleCnnOptions sample_cnn_options() { return {}; }
+
+SampleCnnOptions sample_cnn_se_options() {
+    SampleCnnOptions o;
+    o.final_channels = 0;
+    o.block = "se";
+    o.se_ratio = 16;
+    o.multi_level = 3;
+    o.dense = 1024;
+    return o;
+}
+
+PresetInfo sample_cnn_info() {
+    return {.name = "sample_cnn",
+            .family = "sample_cnn",
+            .citation = "Lee, Park, Kim & Nam 2017, Sample-level deep convolutional neural networks for music auto-tagging "
+                        "using raw waveforms (SMC), 3^9 model; layers as sota-music-tagging-models model.py SampleCNN",
+            .front_end = {{"kind", "waveform"}, {"sample_rate", 22050}},
+            .optimizer = {{"optimizer", "sgd"}, {"lr", 0.01}, {"momentum", 0.9}, {"nesterov", true}, {"decay_per_step", 1e-6},
+                          {"batch_size", 23},
+                          {"then", "lr x 0.2 when validation loss has not improved for 3 epochs: 0.01, 0.002, 4e-4, 8e-5, 1.6e-5"},
+                          {"source", "github.com/jongpillee/sampleCNN run_pubtaga_endToEnd_cnn_novalidgen.py"}}};
+}
+
+PresetInfo sample_cnn_se_info() {
+    return {.name = "sample_cnn_se",
+            .family = "sample_cnn",
+            .citation = "Kim, Lee & Nam 2018, Sample-level CNN architectures for music auto-tagging using raw waveforms "
+                        "(ICASSP), SE blocks + multi-level aggregation; github.com/tae-jun/resemul model.py",
+            .front_end = {{"kind", "waveform"}, {"sample_rate", 22050}},
+            .optimizer = {{"optimizer", "sgd"}, {"lr", 0.01}, {"momentum", 0.9}, {"nesterov", true}, {"decay_per_step", 1e-6},
+                          {"batch_size", 23}, {"weight_decay", 0.0},
+                          {"then", "lr x 0.2 after 2 epochs without validation-loss improvement, 5 stages"},
+                          {"source", "github.com/tae-jun/resemul train.py"}}};
+}
+
+std::shared_ptr<TaggingModel> make_sample_cnn(const PresetInfo& info, const SampleCnnOptions& options, std::int64_t n_tags) {
+    options.validate();
+    return std::make_shared<SampleCnn>(info, options, n_tags);
+}
+
+}  // namespace mtag::nn::models
