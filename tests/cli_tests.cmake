@@ -113,3 +113,7 @@ else()
   message(WARNING "cli: synth demo corpus tests skipped: no /usr/share/sounds/sf2/TimGM6mb.sf2 "
                   "(run scripts/setup.sh to install timgm6mb-soundfont)")
 endif()
+
+# mtag train / mtag config show on a tiny tone corpus (tests/app/train_smoke.cmake).
+add_test(NAME "cli: train a tiny cnn1d and config show"
+         COMMAND ${CMAKE_COMMAND} -DEXE=${MTAG_EXE} -DTMP=${CLI_TMP} -P ${CMAKE_CURRENT_SOURCE_DIR}/app/train_smoke.cmake)
