@@ -11,8 +11,6 @@
 
 namespace mtag::data {
 
-std::string to_string(Task task) { return task == Task::multilabel ? "multilabel" : "singlelabel"; }
-
 void activate(std::span<float> logits, Task task) {
     if (task == Task::multilabel) {
         for (float& x : logits) x = 1.0f / (1.0f + std::exp(-x));
@@ -72,6 +70,23 @@ RunCard RunCard::from_metadata(const nlohmann::json& metadata, const nn::models:
     RunCard c;
     c.architecture = model.config();
     c.preset = model.preset().name;
+    if (metadata.contains("card_version")) {  // data/model_card's format
+        const ModelCard card = ModelCard::from_json(metadata, where);
+        c.waveform = card.is_waveform();
+        c.sample_rate = card.sample_rate();
+        if (!c.waveform) c.features = parse_front_end(card.features, where + " features");
+        c.input_length = card.input_length;
+        c.tags = card.tags;
+        c.task = card.task;
+        if (!(card.normalization.kind == NormalizationKind::per_bin && card.normalization.mean.empty()))
+            c.normalization = card.normalization;
+        c.chunking = card.evaluation;
+        c.chunking.length = c.input_length;
+        if (static_cast<std::int64_t>(c.tags.size()) != model.n_tags())
+            throw Error(where, "the card lists " + std::to_string(c.tags.size()) + " tags but the model has " +
+                                   std::to_string(model.n_tags()) + " outputs");
+        return c;
+    }
     try {
         const nlohmann::json features = metadata.contains("features") ? metadata["features"] : model.front_end();
         c.waveform = features.value("kind", std::string()) == "waveform";

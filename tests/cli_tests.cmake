@@ -130,3 +130,6 @@ set_tests_properties("cli: eval rejects runs with different tags" PROPERTIES FIX
 # mtag bench train --quick: one small preset timed without the PyTorch reference.
 add_test(NAME "cli: bench train --quick" COMMAND ${MTAG_EXE} --threads 1 bench train --quick --python "")
 set_tests_properties("cli: bench train --quick" PROPERTIES PASS_REGULAR_EXPRESSION "cnn1d +[0-9.]+")
+# mtag train / mtag config show on a tiny tone corpus (tests/app/train_smoke.cmake).
+add_test(NAME "cli: train a tiny cnn1d and config show"
+         COMMAND ${CMAKE_COMMAND} -DEXE=${MTAG_EXE} -DTMP=${CLI_TMP} -P ${CMAKE_CURRENT_SOURCE_DIR}/app/train_smoke.cmake)

@@ -93,6 +93,29 @@ TEST_CASE("tagger: the card round-trips through model.json") {
     CHECK(tagger.embedding_size() == 6);
 }
 
+TEST_CASE("tagger: runs saved by data/model_card (save_run) tag like the same card in the legacy keys") {
+    mtag::test::TempDir tmp("tagger_model_card");
+    const RunCard legacy = write_tiny_run(tmp / "legacy");
+    auto loaded = mtag::nn::load_model(tmp / "legacy");
+    auto model = std::dynamic_pointer_cast<mtag::nn::models::TaggingModel>(loaded.model);
+    ModelCard card;
+    card.preset = "cnn1d";
+    card.model_options = loaded.card["architecture"]["options"];
+    card.features = legacy.features.to_json();
+    card.input_length = legacy.input_length;
+    card.tags = legacy.tags;
+    card.task = legacy.task;
+    card.normalization = *legacy.normalization;
+    card.evaluation = legacy.chunking;
+    save_run(*model, card, tmp / "card");
+    const Tagger a(tmp / "legacy"), b(tmp / "card");
+    CHECK(b.card().features == legacy.features);
+    CHECK(b.card().chunking.eval_chunks == 4);
+    const std::vector<float> x = test_signal(3.0);
+    const TagOptions options{.layout = ChunkLayout::card};
+    CHECK(a.session()->tag_samples(x, options).scores == b.session()->tag_samples(x, options).scores);
+}
+
 TEST_CASE("tagger: a card whose tags disagree with the model is rejected") {
     mtag::test::TempDir tmp("tagger_bad_card");
     RunCard card = write_tiny_run(tmp.path());
