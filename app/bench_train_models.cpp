@@ -102,6 +102,7 @@ int bench_train_models(const BenchContext& context) {
     for (std::size_t i = 0; i < context.extra.size(); ++i) {
         const std::string& a = context.extra[i];
         const bool has_value = i + 1 < context.extra.size();
+        if (a == "--") continue;
         if (a == "--model" && has_value) presets.push_back(context.extra[++i]);
         else if (a == "--batch" && has_value) batch = std::stoll(context.extra[++i]);
         else if (a == "--steps" && has_value) steps = std::stoi(context.extra[++i]);
