@@ -45,7 +45,9 @@ int bench_dsp(const BenchContext& context);
 int bench_augment(const BenchContext& context);
 int bench_nn(const BenchContext& context);
 int bench_data(const BenchContext& context);
+// `mtag bench train`: preset training/inference throughput and memory against PyTorch.
 int bench_train(const BenchContext& context);
+// `mtag bench optim`: optimizer steps and tagging metrics against PyTorch / scikit-learn.
 int bench_optim(const BenchContext& context);
 
 }  // namespace mtag::app

@@ -37,6 +37,10 @@ int run_cli(int argc, const char* const* argv) {
     commands.push_back(add_extract_command(root, global));
     commands.push_back(add_augment_command(root, global));
     commands.push_back(add_model_command(root, global));
+    commands.push_back(add_tag_command(root, global));
+    commands.push_back(add_eval_command(root, global));
+    commands.push_back(add_train_command(root, global));
+    commands.push_back(add_config_command(root, global));
 
     try {
         root.parse(argc, argv);

@@ -25,6 +25,8 @@ Command add_bench_command(CLI::App& root, const GlobalOptions& global) {
         bool json = false;
         bool quick = false;
         std::string python = "python3";
+        std::vector<std::string> models;  // bench train
+        int batch = 0, steps = 0;
     };
     auto options = std::make_shared<Options>();
     CLI::App* cmd = root.add_subcommand("bench", "Measure throughput of one area against a reference in the same run");
@@ -36,6 +38,9 @@ Command add_bench_command(CLI::App& root, const GlobalOptions& global) {
     cmd->add_flag("--quick", options->quick, "Fewer repetitions; figures are noisier");
     cmd->add_option("--python", options->python, "Python interpreter for the PyTorch/torchaudio reference ('' to skip)")
         ->capture_default_str();
+    cmd->add_option("--model", options->models, "bench train: preset(s) to measure (default: all)");
+    cmd->add_option("--batch", options->batch, "bench train: batch size (default 16)");
+    cmd->add_option("--steps", options->steps, "bench train: timed steps, best kept (default 3)");
     cmd->allow_extras();
     return {cmd, [options, &global, cmd]() {
         BenchContext context;
@@ -45,6 +50,9 @@ Command add_bench_command(CLI::App& root, const GlobalOptions& global) {
         context.reference_python = options->python;
         context.extra = options->extra;
         for (const std::string& extra : cmd->remaining()) context.extra.push_back(extra);
+        for (const std::string& m : options->models) context.extra.insert(context.extra.end(), {"--model", m});
+        if (options->batch > 0) context.extra.insert(context.extra.end(), {"--batch", std::to_string(options->batch)});
+        if (options->steps > 0) context.extra.insert(context.extra.end(), {"--steps", std::to_string(options->steps)});
         context.work_dir = options->work_dir.empty()
                                ? std::filesystem::temp_directory_path() / ("mtag-bench-" + std::to_string(::getpid()))
                                : std::filesystem::path(options->work_dir);

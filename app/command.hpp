@@ -32,6 +32,10 @@ Command add_dataset_command(CLI::App& root, const GlobalOptions& global);
 Command add_extract_command(CLI::App& root, const GlobalOptions& global);
 Command add_augment_command(CLI::App& root, const GlobalOptions& global);
 Command add_model_command(CLI::App& root, const GlobalOptions& global);
+Command add_tag_command(CLI::App& root, const GlobalOptions& global);
+Command add_eval_command(CLI::App& root, const GlobalOptions& global);
+Command add_train_command(CLI::App& root, const GlobalOptions& global);
+Command add_config_command(CLI::App& root, const GlobalOptions& global);
 
 // Parses argv and runs the chosen subcommand; throws mtag::Error / mtag::UsageError.
 int run_cli(int argc, const char* const* argv);

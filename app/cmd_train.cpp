@@ -1,0 +1,137 @@
+// mtag train: trains a tagging model from a config file (or a preset and a dataset) into a run directory.
+// Common settings are flags on top of the config; see data/train_config.hpp and data/trainer.hpp.
+#include "app/command.hpp"
+#include "data/load.hpp"
+#include "data/trainer.hpp"
+#include "dsp/error.hpp"
+#include "mtag_version.hpp"
+
+#include <atomic>
+#include <csignal>
+#include <iostream>
+
+namespace mtag::app {
+
+namespace {
+
+std::atomic<bool> g_stop{false};
+
+extern "C" void on_stop_signal(int) { g_stop.store(true); }
+
+}  // namespace
+
+Command add_train_command(CLI::App& root, const GlobalOptions& global) {
+    struct Options {
+        std::string config, out, preset, data, format;
+        std::optional<std::int64_t> epochs;
+        std::optional<std::size_t> batch_size;
+        std::optional<double> lr, max_minutes, lr_multiplier;
+        std::optional<int> workers;
+        bool resume = false;
+        std::string init_from;
+        int freeze = 0;
+    };
+    auto o = std::make_shared<Options>();
+    CLI::App* cmd = root.add_subcommand("train", "Train a tagging model (writes RUNDIR/model.json, model.safetensors, "
+                                                 "checkpoint.safetensors, log.jsonl)");
+    cmd->add_option("--config", o->config, "Training config JSON (see 'mtag config show PRESET')");
+    cmd->add_option("--out", o->out, "Run directory")->required();
+    cmd->add_option("--preset", o->preset, "Model preset (instead of, or overriding, the config's model)");
+    cmd->add_option("--data", o->data, "Dataset annotation file or folder");
+    cmd->add_option("--format", o->format, "auto | mtat | gtzan | jamendo | csv")
+        ->check(CLI::IsMember({"auto", "mtat", "gtzan", "jamendo", "csv"}));
+    cmd->add_option("--epochs", o->epochs, "Epochs")->check(CLI::PositiveNumber);
+    cmd->add_option("--batch-size", o->batch_size, "Batch size")->check(CLI::PositiveNumber);
+    cmd->add_option("--lr", o->lr, "Learning rate")->check(CLI::PositiveNumber);
+    cmd->add_option("--max-minutes", o->max_minutes,
+                    "Stop after the epoch in which this budget runs out, keeping the best model")
+        ->check(CLI::NonNegativeNumber);
+    cmd->add_option("--workers", o->workers, "Loader threads (within --threads)")->check(CLI::PositiveNumber);
+    cmd->add_flag("--resume", o->resume, "Continue the run in --out from its checkpoint");
+    cmd->add_option("--init-from", o->init_from, "Fine-tune: start from another run's weights (output layer re-created "
+                                                 "when the tags differ)");
+    cmd->add_option("--freeze", o->freeze, "Freeze the first N blocks (their BatchNorm stays in eval mode)")
+        ->check(CLI::NonNegativeNumber);
+    cmd->add_option("--lr-multiplier", o->lr_multiplier, "Learning-rate multiplier for the pretrained part (--init-from)")
+        ->check(CLI::NonNegativeNumber);
+    cmd->footer("Ctrl-C / SIGTERM saves a checkpoint and exits; --resume continues. --threads and --seed (global) "
+                "override the config's.");
+    CLI::App* rootp = &root;
+    return {cmd, [o, &global, rootp]() {
+        data::TrainConfig config;
+        if (o->resume && o->config.empty() && std::filesystem::exists(std::filesystem::path(o->out) / "config.json"))
+            config = data::TrainConfig::load(std::filesystem::path(o->out) / "config.json");
+        else if (!o->config.empty())
+            config = data::TrainConfig::load(o->config);
+        else if (o->preset.empty())
+            throw UsageError("mtag train: give --config FILE or --preset NAME --data PATH");
+        if (!o->preset.empty()) {
+            if (!config.model.is_object() || config.model.value("preset", std::string()) != o->preset) {
+                config.model = {{"preset", o->preset}};
+                config.features = nullptr;
+                config.optimizer = nullptr;
+            }
+            if (o->config.empty()) {
+                // Recipe defaults for batch size and epochs.
+                config = data::TrainConfig::from_json({{"model", config.model}});
+            }
+        }
+        if (!o->data.empty()) config.data_path = o->data;
+        if (!o->format.empty()) config.data_format = o->format;
+        if (o->epochs) config.epochs = *o->epochs;
+        if (o->batch_size) config.batch_size = *o->batch_size;
+        if (o->max_minutes) config.max_minutes = *o->max_minutes;
+        if (o->workers) config.workers = *o->workers;
+        if (global.threads > 0) config.threads = global.threads;
+        if (rootp->count("--seed") > 0) config.seed = global.seed;
+        config.resolve();
+        if (o->lr) config.optimizer["lr"] = *o->lr;
+        if (o->lr_multiplier) config.optimizer["pretrained_lr_multiplier"] = *o->lr_multiplier;
+        if (config.data_path.empty()) throw UsageError("mtag train: no dataset (--data PATH or data.path in the config)");
+
+        data::DatasetOptions dopt;
+        dopt.seed = config.seed;
+        dopt.threads = config.threads > 0 ? config.threads : global.resolved_threads();
+        const data::Dataset dataset =
+            config.data_format == "auto" ? data::load_dataset(config.data_path, dopt)
+                                         : data::load_dataset(config.data_path, data::parse_dataset_format(config.data_format), dopt);
+        if (!global.quiet)
+            std::cerr << "mtag train: " << config.preset() << " on " << dataset.format << " " << config.data_path.string()
+                      << ": " << dataset.count(data::Split::train) << " train, " << dataset.count(data::Split::valid)
+                      << " valid clips, " << dataset.vocabulary.size() << " tags\n";
+
+        data::TrainerOptions t;
+        t.out_dir = o->out;
+        t.resume = o->resume;
+        t.init_from = o->init_from;
+        t.freeze = o->freeze;
+        t.quiet = global.quiet;
+        t.mtag_version = mtag::version;
+        t.stop = &g_stop;
+        g_stop.store(false);
+        auto old_int = std::signal(SIGINT, on_stop_signal);
+        auto old_term = std::signal(SIGTERM, on_stop_signal);
+        data::TrainResult r;
+        try {
+            r = data::train(config, dataset, t);
+        } catch (...) {
+            std::signal(SIGINT, old_int);
+            std::signal(SIGTERM, old_term);
+            throw;
+        }
+        std::signal(SIGINT, old_int);
+        std::signal(SIGTERM, old_term);
+        nlohmann::json summary = {{"out", o->out},
+                                  {"epochs_completed", r.epochs_completed},
+                                  {"best_epoch", r.best_epoch},
+                                  {"metric", r.metric},
+                                  {"best_value", r.best_value},
+                                  {"stop_reason", r.stop_reason},
+                                  {"skipped_batches", r.skipped_batches},
+                                  {"seconds", r.seconds}};
+        std::cout << summary.dump() << std::endl;
+        return 0;
+    }};
+}
+
+}  // namespace mtag::app

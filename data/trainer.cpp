@@ -1,0 +1,508 @@
+#include "data/trainer.hpp"
+
+#include "data/batch_loader.hpp"
+#include "data/clip_pipeline.hpp"
+#include "dsp/audio_io.hpp"
+#include "dsp/augment_pipeline.hpp"
+#include "dsp/error.hpp"
+#include "nn/layers/dropout.hpp"
+#include "nn/loss.hpp"
+#include "nn/metrics.hpp"
+#include "nn/models/zoo.hpp"
+#include "nn/model_io.hpp"
+#include "nn/threads.hpp"
+#include "nn/train/training_state.hpp"
+
+#include <algorithm>
+#include <chrono>
+#include <cmath>
+#include <cstdio>
+#include <fstream>
+#include <iostream>
+#include <limits>
+#include <map>
+#include <set>
+#include <sstream>
+#include <thread>
+
+namespace mtag::data {
+
+namespace {
+
+using Clock = std::chrono::steady_clock;
+
+double seconds_since(Clock::time_point t0) { return std::chrono::duration<double>(Clock::now() - t0).count(); }
+
+std::string format_duration(double s) {
+    const auto total = static_cast<long long>(std::max(0.0, s));
+    char buf[32];
+    if (total >= 3600) std::snprintf(buf, sizeof buf, "%lldh%02lldm", total / 3600, (total / 60) % 60);
+    else std::snprintf(buf, sizeof buf, "%lldm%02llds", total / 60, total % 60);
+    return buf;
+}
+
+// Raw-audio examples for sample-level models: [1, samples] per example, cropped like the clip pipeline.
+SampleFn make_waveform_sample_fn(int sample_rate, ChunkOptions chunking, bool train, const dsp::AugmentPipeline* augment,
+                                 const Normalization* normalization) {
+    return [=](const Clip& clip, const SampleContext& context, Sample& out) {
+        std::mt19937_64 rng(context.seed);
+        const dsp::Audio audio = dsp::load_audio(clip.audio_path, {.sample_rate = sample_rate, .mono = true});
+        const std::size_t length = chunking.length;
+        const std::size_t offset = train ? random_crop_offsets(audio.samples.size(), length, 1, rng)[0] : [&] {
+            const auto offsets = eval_chunk_offsets(audio.samples.size(), chunking);
+            return offsets[context.repeat % offsets.size()];
+        }();
+        std::vector<float> window(length, 0.0f);
+        copy_chunk(audio.samples, offset, window);
+        if (train && augment) {
+            window = augment->apply(window, sample_rate, context.seed, context.clip_index, context.epoch).audio;
+            window.resize(length, 0.0f);
+        }
+        if (normalization) normalization->apply(std::span<float>(window));
+        out.input.resize(1, length);
+        std::copy(window.begin(), window.end(), out.input.data.begin());
+    };
+}
+
+// Every Dropout module of a tree, in a fixed (depth-first) order.
+void collect_dropouts(nn::Module& m, std::vector<nn::Dropout*>& out) {
+    if (auto* d = dynamic_cast<nn::Dropout*>(&m)) out.push_back(d);
+    for (const auto& [name, child] : m.children()) collect_dropouts(*child, out);
+}
+
+std::vector<std::int64_t> argmax_rows(std::span<const float> values, std::size_t cols) {
+    std::vector<std::int64_t> out(values.size() / cols);
+    for (std::size_t r = 0; r < out.size(); ++r) {
+        const float* row = values.data() + r * cols;
+        out[r] = std::max_element(row, row + cols) - row;
+    }
+    return out;
+}
+
+bool all_finite(nn::Module& model) {
+    for (nn::Parameter* p : model.parameters()) {
+        if (!p->requires_grad) continue;
+        const float* g = p->grad.data();
+        for (std::int64_t i = 0; i < p->grad.shape().numel(); ++i)
+            if (!std::isfinite(g[i])) return false;
+    }
+    return true;
+}
+
+// Copies every parameter and buffer of `from` whose name and shape exist in `to`, except the names in
+// `skip_prefix` (the output layer when the vocabulary differs). Returns the copied parameters of `to`.
+std::vector<nn::Parameter*> transfer_weights(nn::Module& from, nn::Module& to, const std::string& skip_prefix) {
+    std::map<std::string, nn::Tensor*> source;
+    for (nn::Parameter* p : from.parameters()) source[p->name] = &p->value;
+    for (nn::Buffer* b : from.buffers()) source[b->name] = &b->value;
+    auto skipped = [&](const std::string& name) { return !skip_prefix.empty() && name.rfind(skip_prefix + ".", 0) == 0; };
+    std::vector<nn::Parameter*> copied;
+    for (nn::Parameter* p : to.parameters()) {
+        auto it = source.find(p->name);
+        if (skipped(p->name) || it == source.end()) continue;
+        if (!(it->second->shape() == p->value.shape()))
+            throw Error("--init-from", "parameter '" + p->name + "' has shape " + it->second->shape().str() + ", expected " +
+                                           p->value.shape().str() + " (same preset and options needed)");
+        p->value.copy_from(*it->second);
+        copied.push_back(p);
+    }
+    for (nn::Buffer* b : to.buffers()) {
+        auto it = source.find(b->name);
+        if (!skipped(b->name) && it != source.end() && it->second->shape() == b->value.shape()) b->value.copy_from(*it->second);
+    }
+    return copied;
+}
+
+// Validation pass: K chunks per clip, averaged after sigmoid/softmax.
+std::map<std::string, double> validate(nn::models::TaggingModel& model, BatchLoader& loader, const Dataset& dataset,
+                                       const std::vector<std::size_t>& clips, std::size_t chunks, bool single,
+                                       std::size_t n_tags) {
+    model.eval();
+    std::vector<float> logits;
+    logits.reserve(clips.size() * chunks * n_tags);
+    double loss_sum = 0;
+    std::size_t loss_batches = 0;
+    loader.start_epoch(0);
+    nn::BCEWithLogitsLoss bce;
+    nn::CrossEntropyLoss ce;
+    while (auto batch = loader.next()) {
+        const nn::Tensor x = nn::Tensor::from(model.input_shape(static_cast<std::int64_t>(batch->size())), batch->inputs);
+        const nn::Tensor y = model.forward(x);
+        const auto n = static_cast<std::int64_t>(batch->size());
+        if (single) loss_sum += ce.forward(y, argmax_rows(batch->targets, n_tags));
+        else loss_sum += bce.forward(y, nn::Tensor::from({n, static_cast<std::int64_t>(n_tags)}, batch->targets));
+        ++loss_batches;
+        logits.insert(logits.end(), y.data(), y.data() + y.shape().numel());
+    }
+    model.train();
+    std::vector<float> scores, labels;
+    for (std::size_t c = 0; c < clips.size(); ++c) {
+        const auto s = average_chunk_scores(std::span<const float>(logits).subspan(c * chunks * n_tags, chunks * n_tags), chunks,
+                                            single ? ChunkActivation::softmax : ChunkActivation::sigmoid);
+        scores.insert(scores.end(), s.begin(), s.end());
+        const auto t = dataset.targets(clips[c]);
+        labels.insert(labels.end(), t.begin(), t.end());
+    }
+    std::map<std::string, double> m;
+    m["val_loss"] = loss_batches ? loss_sum / loss_batches : 0.0;
+    const nn::ConstMatrixView sv{scores, clips.size(), n_tags}, lv{labels, clips.size(), n_tags};
+    if (single) {
+        std::vector<std::int32_t> targets;
+        for (auto v : argmax_rows(labels, n_tags)) targets.push_back(static_cast<std::int32_t>(v));
+        m["accuracy"] = nn::accuracy(sv, targets);
+    }
+    const nn::TaggingMetrics t = nn::tagging_metrics(sv, lv);
+    m["roc_auc_macro"] = t.macro_roc_auc;
+    m["pr_auc_macro"] = t.macro_average_precision;
+    return m;
+}
+
+}  // namespace
+
+bool is_single_label(const TrainConfig& config, const Dataset& dataset) {
+    if (config.task == "singlelabel") return true;
+    if (config.task == "multilabel") return false;
+    if (dataset.format == "gtzan") return true;
+    for (const Clip& c : dataset.clips)
+        if (std::count(c.tags.begin(), c.tags.end(), std::uint8_t{1}) != 1) return false;
+    return !dataset.clips.empty();
+}
+
+TrainResult train(const TrainConfig& config, const Dataset& dataset, const TrainerOptions& options) {
+    const auto t_start = Clock::now();
+    namespace fs = std::filesystem;
+    const fs::path out = options.out_dir;
+    fs::create_directories(out);
+    const fs::path checkpoint_path = out / "checkpoint.safetensors";
+    if (options.resume && !fs::exists(checkpoint_path))
+        throw Error("--resume", "no checkpoint in " + out.string() + " (expected " + checkpoint_path.string() + ")");
+    if (!options.resume && fs::exists(checkpoint_path))
+        throw Error("--out " + out.string(), "already holds a run (checkpoint.safetensors); use --resume or another directory");
+
+    const std::vector<std::size_t> train_clips = dataset.indices(Split::train);
+    const std::vector<std::size_t> valid_clips = dataset.indices(Split::valid);
+    if (train_clips.empty()) throw Error("dataset " + dataset.source.string(), "has no training clips");
+    if (valid_clips.empty()) throw Error("dataset " + dataset.source.string(), "has no validation clips (split 'valid')");
+    const bool single = is_single_label(config, dataset);
+    const std::string metric = config.resolved_metric(single);
+    if (metric == "accuracy" && !single) throw Error("train config", "metric accuracy needs a single-label dataset");
+    const std::size_t n_tags = dataset.vocabulary.size();
+
+    // Threads: loader workers plus compute threads stay within the budget.
+    const int budget = config.threads > 0 ? config.threads : std::max(1, static_cast<int>(std::thread::hardware_concurrency()));
+    const int workers = std::clamp(config.workers, 1, std::max(1, budget - 1));
+    nn::set_thread_budget(std::max(1, budget - workers));
+
+    // Model.
+    nlohmann::json spec = config.model;
+    if (!spec.contains("seed")) spec["seed"] = config.seed;
+    std::shared_ptr<nn::models::TaggingModel> model = nn::models::build_model(spec, static_cast<std::int64_t>(n_tags));
+    std::vector<nn::Parameter*> pretrained;
+    if (!options.init_from.empty()) {
+        RunModel base = load_run(options.init_from);
+        const bool same_vocab = base.card.tags == dataset.vocabulary;
+        pretrained = transfer_weights(*base.model, *model, same_vocab ? std::string() : model->output_name());
+        if (!options.quiet)
+            std::cerr << "init from " << options.init_from.string() << ": " << pretrained.size() << " tensors loaded"
+                      << (same_vocab ? "" : ", output layer re-created for the new vocabulary") << "\n";
+    }
+    if (options.freeze > 0) model->freeze_blocks(options.freeze);
+    model->train();
+    std::vector<nn::Parameter*> fresh, pre;
+    {
+        std::set<nn::Parameter*> pset(pretrained.begin(), pretrained.end());
+        for (nn::Parameter* p : model->parameters()) {
+            if (!p->requires_grad) continue;
+            (pset.count(p) ? pre : fresh).push_back(p);
+        }
+    }
+    const nn::Shape in_shape = model->input_shape(1);
+    const auto input_length = static_cast<std::size_t>(in_shape[in_shape.rank() - 1]);
+
+    // Front end and normalisation (training split only).
+    ModelCard card;
+    card.mtag_version = options.mtag_version;
+    card.preset = config.preset();
+    card.model_options = spec;
+    card.features = config.features;
+    card.input_length = input_length;
+    card.tags = dataset.vocabulary;
+    card.task = single ? Task::singlelabel : Task::multilabel;
+    card.evaluation = {.length = input_length, .train_crops = config.train_crops, .eval = config.eval_chunking,
+                       .eval_chunks = config.eval_chunks};
+    card.evaluation.validate();
+    const bool waveform = config.is_waveform();
+    const int sample_rate = card.sample_rate();
+    FrontEnd front_end;
+    if (!waveform) {
+        front_end = make_front_end(card.feature_config());
+        if (static_cast<std::int64_t>(card.feature_config().bins()) != in_shape[1])
+            throw Error("train config", "features give " + std::to_string(card.feature_config().bins()) +
+                                            " bins, the model expects " + std::to_string(in_shape[1]));
+    }
+    nlohmann::json run_state;  // from the checkpoint on resume
+    nn::TrainingCheckpoint resumed;
+    if (options.resume) {
+        resumed = nn::load_checkpoint(checkpoint_path);
+        if (!resumed.scalars.contains("mtag.run"))
+            throw Error("checkpoint " + checkpoint_path.string(), "has no 'mtag.run' state; not written by mtag train");
+        run_state = resumed.scalars["mtag.run"];
+        card.normalization = Normalization::from_json(run_state.at("normalization"));
+    } else {
+        ClipFeatureFn features = [&](const Clip& clip) {
+            const dsp::Audio audio = dsp::load_audio(clip.audio_path, {.sample_rate = sample_rate, .mono = true});
+            dsp::FloatMatrix m;
+            if (waveform) {
+                m.resize(1, audio.samples.size());
+                std::copy(audio.samples.begin(), audio.samples.end(), m.data.begin());
+            } else {
+                front_end(audio.samples, m);
+            }
+            return m;
+        };
+        card.normalization = compute_normalization(dataset, features, config.normalization, budget);
+    }
+    card.validate("model card");
+
+    // Loaders.
+    std::unique_ptr<dsp::AugmentPipeline> augment;
+    if (config.augmentation.is_object()) augment = std::make_unique<dsp::AugmentPipeline>(config.augmentation);
+    auto make_fn = [&](bool train) -> SampleFn {
+        if (waveform) return make_waveform_sample_fn(sample_rate, card.evaluation, train, augment.get(), &card.normalization);
+        ClipPipelineOptions o{.features = card.feature_config(), .chunking = card.evaluation, .train = train,
+                              .augment = augment.get(), .normalization = &card.normalization};
+        return make_clip_sample_fn(o, front_end);
+    };
+    BatchLoader train_loader(dataset, train_clips, make_fn(true),
+                             {.batch_size = config.batch_size, .workers = workers, .prefetch = config.prefetch,
+                              .shuffle = true, .repeats = config.train_crops, .seed = config.seed});
+    const std::size_t eval_k = config.eval_chunking == EvalChunking::evenly_spaced ? config.eval_chunks
+                                                                                    : std::max<std::size_t>(config.eval_chunks, 1);
+    BatchLoader valid_loader(dataset, valid_clips, make_fn(false),
+                             {.batch_size = config.batch_size, .workers = workers, .prefetch = config.prefetch,
+                              .shuffle = false, .repeats = eval_k, .seed = config.seed});
+    const std::size_t batches = train_loader.batches_per_epoch();
+
+    // Optimizer, schedule, early stopping, log.
+    auto optimizer = make_optimizer(config.optimizer, fresh, pre);
+    nn::ScheduleUnit unit = nn::ScheduleUnit::epoch;
+    auto schedule = make_schedule(config.schedule, optimizer->lr(), config.epochs, static_cast<std::int64_t>(batches), unit);
+    nn::TrainingStateOptions so;
+    so.monitor = metric;
+    so.early_stopping.mode = metric == "val_loss" ? nn::MonitorMode::min : nn::MonitorMode::max;
+    so.early_stopping.patience = config.patience > 0 ? config.patience : std::numeric_limits<std::int64_t>::max();
+    so.early_stopping.min_delta = config.min_delta;
+    so.reload_best.enabled = config.reload_best.value("enabled", false);
+    so.reload_best.lr_factor = config.reload_best.value("lr_factor", so.reload_best.lr_factor);
+    so.reload_best.max_reloads = config.reload_best.value("max_reloads", so.reload_best.max_reloads);
+    so.reload_best.switch_to_sgd_at = config.reload_best.value("switch_to_sgd_at", so.reload_best.switch_to_sgd_at);
+    so.schedule_unit = unit;
+    so.max_grad_norm = config.max_grad_norm;
+    so.log_path = out / "log.jsonl";
+    nn::TrainingState state(std::move(optimizer), std::move(schedule), so);
+
+    std::int64_t epoch = 0;            // 0-based epoch in progress
+    std::size_t start_batch = 0;       // first batch of `epoch` still to train
+    double loss_sum = 0;
+    std::size_t loss_count = 0, examples = 0;
+    double elapsed_before = 0;         // seconds trained by earlier processes
+    TrainResult result;
+    result.metric = metric;
+    if (options.resume) {
+        // Full model first (buffers, frozen parameters), then the optimizer-side state.
+        std::map<std::string, const nn::Tensor*> saved;
+        for (const auto& [n, t] : resumed.tensors) saved[n] = &t;
+        for (nn::Parameter* p : model->parameters())
+            if (auto it = saved.find("model." + p->name); it != saved.end()) p->value.copy_from(*it->second);
+        for (nn::Buffer* b : model->buffers())
+            if (auto it = saved.find("model." + b->name); it != saved.end()) b->value.copy_from(*it->second);
+        state.load(resumed);
+        epoch = run_state.at("epoch").get<std::int64_t>();
+        start_batch = run_state.at("batch").get<std::size_t>();
+        loss_sum = run_state.at("loss_sum").get<double>();
+        loss_count = run_state.at("loss_count").get<std::size_t>();
+        examples = run_state.at("examples").get<std::size_t>();
+        elapsed_before = run_state.value("seconds", 0.0);
+        result.best_epoch = run_state.value("best_epoch", std::int64_t{0});
+        result.skipped_batches = run_state.value("skipped_batches", std::size_t{0});
+        if (!options.quiet)
+            std::cerr << "resuming " << out.string() << " at epoch " << epoch + 1 << ", batch " << start_batch << "\n";
+    }
+    {
+        std::ofstream(out / "config.json") << config.to_json().dump(2) << "\n";
+    }
+
+    auto save_state = [&](std::int64_t next_epoch, std::size_t next_batch) {
+        nn::TrainingCheckpoint c = state.save();
+        for (nn::Parameter* p : model->parameters()) c.tensors.emplace_back("model." + p->name, p->value.clone());
+        for (nn::Buffer* b : model->buffers()) c.tensors.emplace_back("model." + b->name, b->value.clone());
+        c.scalars["mtag.run"] = {{"epoch", next_epoch},   {"batch", next_batch},
+                                 {"loss_sum", loss_sum},  {"loss_count", loss_count},
+                                 {"examples", examples},  {"seconds", elapsed_before + seconds_since(t_start)},
+                                 {"best_epoch", result.best_epoch}, {"skipped_batches", result.skipped_batches},
+                                 {"normalization", card.normalization.to_json()}};
+        nn::save_checkpoint(c, checkpoint_path);
+    };
+    auto summary = [&](const std::map<std::string, double>& metrics) {
+        nlohmann::json m = nlohmann::json::object();
+        for (const auto& [k, v] : metrics) m[k] = std::isfinite(v) ? nlohmann::json(v) : nlohmann::json(nullptr);
+        return nlohmann::json{{"best_epoch", result.best_epoch},
+                              {"metric", metric},
+                              {"validation", m},
+                              {"epochs_planned", config.epochs},
+                              {"dataset", {{"format", dataset.format}, {"source", dataset.source.string()},
+                                           {"train_clips", train_clips.size()}, {"valid_clips", valid_clips.size()}}},
+                              {"seed", config.seed},
+                              {"seconds", elapsed_before + seconds_since(t_start)},
+                              {"init_from", options.init_from.string()},
+                              {"freeze", options.freeze},
+                              {"config", config.to_json()}};
+    };
+
+    std::vector<nn::Dropout*> dropouts;
+    collect_dropouts(*model, dropouts);
+    nn::BCEWithLogitsLoss bce;
+    nn::CrossEntropyLoss ce;
+    std::size_t trained_batches = 0;
+    const double budget_seconds = config.max_minutes * 60.0;
+
+    for (; epoch < config.epochs; ++epoch, start_batch = 0) {
+        const auto t_epoch = Clock::now();
+        train_loader.start_epoch(static_cast<std::uint64_t>(epoch));
+        model->train();
+        std::size_t epoch_examples = 0;
+        for (std::size_t b = 0;; ++b) {
+            auto batch = train_loader.next();
+            if (!batch) break;
+            if (b < start_batch) continue;  // resumed mid-epoch: already trained
+            const bool stop_now = (options.stop && options.stop->load()) ||
+                                  (options.stop_after_batches && trained_batches >= options.stop_after_batches);
+            if (stop_now) {
+                save_state(epoch, b);
+                result.interrupted = true;
+                result.stop_reason = "interrupted";
+                result.seconds = seconds_since(t_start);
+                if (!options.quiet)
+                    std::cerr << "interrupted at epoch " << epoch + 1 << ", batch " << b << ": checkpoint saved to "
+                              << checkpoint_path.string() << " (continue with --resume)\n";
+                return result;
+            }
+            const auto n = static_cast<std::int64_t>(batch->size());
+            nn::Tensor x = nn::Tensor::from(model->input_shape(n), batch->inputs);
+            if (options.batch_hook) options.batch_hook(epoch, b, x);
+            for (std::size_t d = 0; d < dropouts.size(); ++d)
+                dropouts[d]->seed(example_seed(config.seed ^ 0x64726f70ULL, static_cast<std::uint64_t>(epoch), b * 64 + d));
+            state.zero_grad();
+            const nn::Tensor y = model->forward(x);
+            double loss;
+            nn::Tensor grad;
+            if (single) {
+                loss = ce.forward(y, argmax_rows(batch->targets, n_tags));
+                grad = ce.backward();
+            } else {
+                loss = bce.forward(y, nn::Tensor::from({n, static_cast<std::int64_t>(n_tags)}, batch->targets));
+                grad = bce.backward();
+            }
+            bool finite = std::isfinite(loss);
+            if (finite) {
+                model->backward(grad);
+                finite = all_finite(*model);
+            }
+            if (!finite) {
+                if (config.nan_policy == "skip") {
+                    ++result.skipped_batches;
+                    if (!options.quiet)
+                        std::cerr << "warning: non-finite loss or gradient at epoch " << epoch + 1 << ", step " << state.step() + 1
+                                  << " (batch " << b << "): batch skipped\n";
+                    state.zero_grad();
+                    ++trained_batches;
+                    continue;
+                }
+                throw Error("training", "loss is " + std::string(std::isfinite(loss) ? "finite but a gradient is not" : std::to_string(loss)) +
+                                            " at epoch " + std::to_string(epoch + 1) + ", step " + std::to_string(state.step() + 1) +
+                                            " (batch " + std::to_string(b) + "); stopped, keeping the last good checkpoint " +
+                                            checkpoint_path.string() + " and the best model. Lower the learning rate, set "
+                                            "max_grad_norm, or set nan_policy \"skip\"");
+            }
+            state.optimizer_step();
+            loss_sum += loss;
+            ++loss_count;
+            examples += batch->size();
+            epoch_examples += batch->size();
+            ++trained_batches;
+        }
+        const double train_loss = loss_count ? loss_sum / static_cast<double>(loss_count) : NAN;
+        const double train_seconds = seconds_since(t_epoch);
+        std::map<std::string, double> metrics =
+            validate(*model, valid_loader, dataset, valid_clips, eval_k, single, n_tags);
+        metrics["train_loss"] = train_loss;
+        metrics["clips_per_second"] = train_seconds > 0 ? epoch_examples / train_seconds : 0;
+        const nn::EpochDecision decision = state.end_epoch(metrics);
+        if (decision.improved) {
+            result.best_epoch = epoch + 1;
+            result.best_value = metrics[metric];
+            card.training = summary(metrics);
+            save_run(*model, card, out);
+        }
+        result.train_losses.push_back(train_loss);
+        result.last_metrics = metrics;
+        result.epochs_completed = epoch + 1;
+        loss_sum = 0;
+        loss_count = 0;
+        const double elapsed = elapsed_before + seconds_since(t_start);
+        const double epoch_seconds = seconds_since(t_epoch);
+        bool out_of_time = budget_seconds > 0 && elapsed >= budget_seconds;
+        save_state(epoch + 1, 0);
+        if (!options.quiet) {
+            const double remaining_epochs = static_cast<double>(config.epochs - epoch - 1);
+            double eta = remaining_epochs * epoch_seconds;
+            if (budget_seconds > 0) eta = std::min(eta, std::max(0.0, budget_seconds - elapsed));
+            std::ostringstream line;
+            line.setf(std::ios::fixed);
+            line.precision(4);
+            line << "epoch " << epoch + 1 << "/" << config.epochs << "  batches " << batches << "  loss " << train_loss;
+            line.precision(1);
+            line << "  " << metrics["clips_per_second"] << " clips/s  ETA " << format_duration(eta);
+            line.precision(4);
+            line << "  val_loss " << metrics["val_loss"];
+            if (single) line << "  accuracy " << metrics["accuracy"];
+            line << "  roc_auc " << metrics["roc_auc_macro"] << "  pr_auc " << metrics["pr_auc_macro"];
+            if (decision.improved) line << "  (best)";
+            if (result.skipped_batches) line << "  skipped " << result.skipped_batches;
+            std::cerr << line.str() << std::endl;
+        }
+        if (decision.stop || state.should_stop()) {
+            result.stop_reason = "early_stopping";
+            break;
+        }
+        if (out_of_time) {
+            result.stop_reason = "max_minutes";
+            if (!options.quiet)
+                std::cerr << "time budget of " << config.max_minutes << " min used up after epoch " << epoch + 1
+                          << "; keeping the best model (epoch " << result.best_epoch << ")\n";
+            break;
+        }
+    }
+    if (result.stop_reason.empty()) result.stop_reason = "epochs";
+    result.seconds = elapsed_before + seconds_since(t_start);
+    // Final summary in the card of the best model (its weights are already on disk).
+    if (result.best_epoch > 0 && fs::exists(out / "model.json")) {
+        std::ifstream in(out / "model.json");
+        nlohmann::json j;
+        in >> j;
+        j["metadata"]["training"]["stop_reason"] = result.stop_reason;
+        j["metadata"]["training"]["epochs_completed"] = result.epochs_completed;
+        j["metadata"]["training"]["total_seconds"] = result.seconds;
+        j["metadata"]["training"]["skipped_batches"] = result.skipped_batches;
+        const fs::path tmp = out / "model.json.tmp";
+        std::ofstream(tmp) << j.dump(2) << "\n";
+        fs::rename(tmp, out / "model.json");
+    } else if (result.best_epoch == 0) {
+        // No epoch improved (e.g. metric NaN throughout): save the last weights so the run is usable.
+        card.training = summary(result.last_metrics);
+        save_run(*model, card, out);
+    }
+    return result;
+}
+
+}  // namespace mtag::data

@@ -1,0 +1,67 @@
+# mtag train on a tiny CSV corpus of tones (low / high / both): trains a tiny cnn1d for two epochs and
+# checks the run directory; then `mtag config show` prints a complete config; then --resume of a
+# finished run adds nothing and a missing dataset is an error.
+set(dir ${TMP}/train_smoke)
+file(REMOVE_RECURSE ${dir})
+file(MAKE_DIRECTORY ${dir}/audio)
+set(rows "path,tags,split\n")
+foreach(i RANGE 1 12)
+  math(EXPR mod "${i} % 3")
+  if(mod EQUAL 0)
+    set(hz 300)
+    set(tags low)
+  elseif(mod EQUAL 1)
+    set(hz 3000)
+    set(tags high)
+  else()
+    set(hz 1000)
+    set(tags "low;high")
+  endif()
+  if(i LESS 10)
+    set(split train)
+  else()
+    set(split valid)
+  endif()
+  execute_process(COMMAND ${EXE} --quiet synth --tone ${hz} --seconds 0.6 --sample-rate 8000 --out ${dir}/audio/c${i}.wav
+                  RESULT_VARIABLE code)
+  if(NOT code EQUAL 0)
+    message(FATAL_ERROR "mtag synth failed: ${code}")
+  endif()
+  string(APPEND rows "audio/c${i}.wav,${tags},${split}\n")
+endforeach()
+file(WRITE ${dir}/manifest.csv "${rows}")
+file(WRITE ${dir}/train.json [=[
+{"model": {"preset": "cnn1d", "n_mels": 16, "input_frames": 32, "channels": [8, 8], "kernel_sizes": [3, 3],
+           "pools": [2, 1], "dense": [8]},
+ "features": {"kind": "logmel", "sample_rate": 8000, "n_fft": 256, "hop_length": 64, "n_mels": 16, "fmax": 4000},
+ "batch_size": 4, "epochs": 5, "evaluation": {"eval_chunks": 2}}
+]=])
+execute_process(COMMAND ${EXE} --threads 1 --seed 2 train --config ${dir}/train.json --data ${dir}/manifest.csv
+                        --out ${dir}/run --epochs 2
+                RESULT_VARIABLE code OUTPUT_VARIABLE out ERROR_VARIABLE err)
+if(NOT code EQUAL 0)
+  message(FATAL_ERROR "mtag train failed (${code}): ${err}")
+endif()
+if(NOT out MATCHES "\"epochs_completed\":2" OR NOT err MATCHES "epoch 2/2 +batches 3 +loss [0-9.]+ .*clips/s +ETA .*roc_auc")
+  message(FATAL_ERROR "unexpected train output: ${out} ${err}")
+endif()
+foreach(f model.json model.safetensors checkpoint.safetensors log.jsonl config.json)
+  if(NOT EXISTS ${dir}/run/${f})
+    message(FATAL_ERROR "run directory lacks ${f}")
+  endif()
+endforeach()
+file(READ ${dir}/run/model.json card)
+foreach(expected "\"tags\": \\[\n? *\"high\",\n? *\"low\"" "\"preset\": \"cnn1d\"" "\"normalization\"" "\"mtag_version\"")
+  if(NOT card MATCHES "${expected}")
+    message(FATAL_ERROR "model.json lacks ${expected}")
+  endif()
+endforeach()
+execute_process(COMMAND ${EXE} config show short_chunk_cnn RESULT_VARIABLE code OUTPUT_VARIABLE out)
+if(NOT code EQUAL 0 OR NOT out MATCHES "\"optimizer\"" OR NOT out MATCHES "\"n_mels\": 128")
+  message(FATAL_ERROR "config show failed (${code}): ${out}")
+endif()
+execute_process(COMMAND ${EXE} train --preset cnn1d --data ${dir}/missing --out ${dir}/run2
+                RESULT_VARIABLE code ERROR_VARIABLE err)
+if(code EQUAL 0)
+  message(FATAL_ERROR "training on a missing dataset succeeded")
+endif()
