@@ -1,7 +1,7 @@
 #!/usr/bin/python3
 """Reference timings for `mtag bench train`: torch.optim step times and sklearn tagging metrics.
 
-    /usr/bin/python3 scripts/bench_train_torch.py --elements 4194304 --tensors 8 --steps 20 --threads 1
+    /usr/bin/python3 scripts/bench_optim_torch.py --elements 4194304 --tensors 8 --steps 20 --threads 1
 
 Prints one JSON line per measurement: {"what": "optimizer", "name": "adam", "foreach": false, "ms": ...}
 and {"what": "metrics", "ms": ...}. Same problem sizes and names as app/bench_train.cpp.
