@@ -45,6 +45,9 @@ int bench_dsp(const BenchContext& context);
 int bench_augment(const BenchContext& context);
 int bench_nn(const BenchContext& context);
 int bench_data(const BenchContext& context);
+// `mtag bench train`: preset training/inference throughput and memory (app/bench_train_models.cpp);
+// `mtag bench train optim`: optimizer steps and tagging metrics.
 int bench_train(const BenchContext& context);
+int bench_train_models(const BenchContext& context);
 
 }  // namespace mtag::app

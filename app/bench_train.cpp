@@ -1,4 +1,4 @@
-// mtag bench train: optimizer step time per optimizer (4M parameters in 8 tensors, one thread, best of
+// mtag bench train optim: optimizer step time per optimizer (4M parameters in 8 tensors, one thread, best of
 // the timed steps) and
 // tagging-metric time (ROC-AUC + AP per tag, micro ROC-AUC on 4000 clips x 50 tags), each next to
 // the same measurement in PyTorch 1.13 / scikit-learn (scripts/bench_train_torch.py, run in this bench).
@@ -95,7 +95,8 @@ std::vector<nlohmann::json> run_reference(const BenchContext& context, std::size
 
 }  // namespace
 
-int bench_train(const BenchContext& context) {
+// The optimizer-step and tagging-metric figures (`mtag bench train optim`).
+static int bench_train_optim(const BenchContext& context) {
     const std::size_t elements = std::size_t{1} << 22;
     const int tensors = 8;
     const int steps = context.quick ? 3 : 20;
@@ -180,6 +181,15 @@ int bench_train(const BenchContext& context) {
             std::printf("mtag %.2f ms, sklearn -\n", ms);
     }
     return 0;
+}
+
+int bench_train(const BenchContext& context) {
+    if (!context.extra.empty() && context.extra[0] == "optim") {
+        BenchContext rest = context;
+        rest.extra.erase(rest.extra.begin());
+        return bench_train_optim(rest);
+    }
+    return bench_train_models(context);
 }
 
 }  // namespace mtag::app

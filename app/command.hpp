@@ -33,6 +33,8 @@ Command add_extract_command(CLI::App& root, const GlobalOptions& global);
 Command add_augment_command(CLI::App& root, const GlobalOptions& global);
 Command add_train_command(CLI::App& root, const GlobalOptions& global);
 Command add_config_command(CLI::App& root, const GlobalOptions& global);
+Command add_tag_command(CLI::App& root, const GlobalOptions& global);
+Command add_eval_command(CLI::App& root, const GlobalOptions& global);
 
 // Parses argv and runs the chosen subcommand; throws mtag::Error / mtag::UsageError.
 int run_cli(int argc, const char* const* argv);

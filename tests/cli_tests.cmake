@@ -117,3 +117,19 @@ endif()
 # mtag train / mtag config show on a tiny tone corpus (tests/app/train_smoke.cmake).
 add_test(NAME "cli: train a tiny cnn1d and config show"
          COMMAND ${CMAKE_COMMAND} -DEXE=${MTAG_EXE} -DTMP=${CLI_TMP} -P ${CMAKE_CURRENT_SOURCE_DIR}/app/train_smoke.cmake)
+# mtag tag / mtag eval on a tiny run written by the test_data fixture "[.cli_fixture]" (until mtag train
+# writes runs): bad file => exit 3 and the rest printed; an ensemble of two copies equals one model.
+add_test(NAME "cli: tag/eval fixture" COMMAND $<TARGET_FILE:test_data> "[.cli_fixture]")
+set_tests_properties("cli: tag/eval fixture" PROPERTIES FIXTURES_SETUP tag_run)
+add_test(NAME "cli: tag and eval"
+         COMMAND ${CMAKE_COMMAND} -DEXE=${MTAG_EXE} -DROOT=${CMAKE_CURRENT_BINARY_DIR}/tmp/cli_tag
+                 -P ${CMAKE_CURRENT_SOURCE_DIR}/app/tag_eval.cmake)
+set_tests_properties("cli: tag and eval" PROPERTIES FIXTURES_REQUIRED tag_run)
+add_test(NAME "cli: eval rejects runs with different tags"
+         COMMAND ${MTAG_EXE} eval --model ${CMAKE_CURRENT_BINARY_DIR}/tmp/cli_tag/run --model ${CMAKE_CURRENT_BINARY_DIR}/tmp/cli_tag/run_other_tags
+                 --data ${CMAKE_CURRENT_BINARY_DIR}/tmp/cli_tag/manifest.csv)
+set_tests_properties("cli: eval rejects runs with different tags" PROPERTIES FIXTURES_REQUIRED tag_run
+                     PASS_REGULAR_EXPRESSION "different tag lists")
+# mtag bench train --quick: one small preset timed without the PyTorch reference.
+add_test(NAME "cli: bench train --quick" COMMAND ${MTAG_EXE} --threads 1 bench train --quick --python "")
+set_tests_properties("cli: bench train --quick" PROPERTIES PASS_REGULAR_EXPRESSION "cnn1d +[0-9.]+")

@@ -1,0 +1,181 @@
+// mtag tag: a trained run applied to audio files; one result per file on stdout, in input order.
+#include "app/command.hpp"
+#include "app/extract.hpp"
+#include "data/tagger.hpp"
+#include "dsp/error.hpp"
+#include "dsp/npy.hpp"
+#include "nn/threads.hpp"
+
+#include <nlohmann/json.hpp>
+
+#include <algorithm>
+#include <atomic>
+#include <condition_variable>
+#include <cstdio>
+#include <iomanip>
+#include <iostream>
+#include <mutex>
+#include <numeric>
+#include <optional>
+#include <sstream>
+#include <thread>
+
+namespace mtag::app {
+
+namespace {
+
+struct TagCommandOptions {
+    std::string model;
+    std::vector<std::string> inputs;
+    std::string format = "json";
+    std::size_t top_k = 5;
+    double threshold = 0.0;
+    bool all_scores = false;
+    std::string embeddings_dir;
+    std::string taggram_dir;
+    std::string chunks = "all";
+    std::size_t batch_size = 8;
+    int jobs = 0;
+};
+
+// Tags to report for one file: every tag with --all-scores, else the top k above the threshold;
+// best first, ties in vocabulary order.
+std::vector<std::size_t> reported_tags(const std::vector<float>& scores, const TagCommandOptions& o) {
+    std::vector<std::size_t> order(scores.size());
+    std::iota(order.begin(), order.end(), 0);
+    std::stable_sort(order.begin(), order.end(), [&](std::size_t a, std::size_t b) { return scores[a] > scores[b]; });
+    if (o.all_scores) return order;
+    std::vector<std::size_t> out;
+    for (std::size_t i : order) {
+        if (out.size() >= o.top_k) break;
+        if (scores[i] >= o.threshold) out.push_back(i);
+    }
+    return out;
+}
+
+std::string csv_field(const std::string& s) {
+    if (s.find_first_of(",\"\n") == std::string::npos) return s;
+    std::string q = "\"";
+    for (char c : s) q += c == '"' ? std::string("\"\"") : std::string(1, c);
+    return q + "\"";
+}
+
+std::string format_result(const std::string& path, const data::TagResult& r, const std::vector<std::string>& tags,
+                          const TagCommandOptions& o) {
+    const std::vector<std::size_t> shown = reported_tags(r.scores, o);
+    std::ostringstream out;
+    if (o.format == "json") {
+        nlohmann::ordered_json j;
+        j["path"] = path;
+        j["duration_seconds"] = r.duration_seconds;
+        j["chunks"] = r.chunks;
+        nlohmann::ordered_json list = nlohmann::ordered_json::array();
+        for (std::size_t i : shown) list.push_back({{"tag", tags[i]}, {"score", r.scores[i]}});
+        j["tags"] = list;
+        out << j.dump() << "\n";
+    } else if (o.format == "csv") {
+        for (std::size_t i : shown)
+            out << csv_field(path) << "," << r.duration_seconds << "," << csv_field(tags[i]) << "," << r.scores[i] << "\n";
+    } else {
+        out << path << "  (" << std::fixed << std::setprecision(1) << r.duration_seconds << " s)\n";
+        for (std::size_t i : shown)
+            out << "    " << std::left << std::setw(24) << tags[i] << std::right << std::setprecision(3) << r.scores[i] << "\n";
+    }
+    return out.str();
+}
+
+}  // namespace
+
+Command add_tag_command(CLI::App& root, const GlobalOptions& global) {
+    auto o = std::make_shared<TagCommandOptions>();
+    CLI::App* cmd = root.add_subcommand("tag", "Tag audio files with a trained model (tags, embeddings, taggrams)");
+    cmd->add_option("--model", o->model, "Run directory (model.json + model.safetensors)")->required()->check(CLI::ExistingDirectory);
+    cmd->add_option("inputs", o->inputs, "Audio files and folders (searched recursively by audio extension)")->required();
+    cmd->add_option("--format", o->format, "json (one line per file) | csv (path,duration_seconds,tag,score) | table")
+        ->check(CLI::IsMember({"json", "csv", "table"}))
+        ->capture_default_str();
+    cmd->add_option("--top-k", o->top_k, "Tags reported per file")->capture_default_str();
+    cmd->add_option("--threshold", o->threshold, "Report only tags scoring at least this")->capture_default_str();
+    cmd->add_flag("--all-scores", o->all_scores, "Report every tag's score (ignores --top-k and --threshold)");
+    cmd->add_option("--embeddings", o->embeddings_dir, "Write each file's embedding (mean over chunks) as DIR/<name>.npy");
+    cmd->add_option("--taggram", o->taggram_dir, "Write each file's chunk-by-chunk scores [chunks, tags] as DIR/<name>.npy");
+    cmd->add_option("--chunks", o->chunks, "all (every non-overlapping chunk) | card (the run's evaluation chunks)")
+        ->check(CLI::IsMember({"all", "card"}))
+        ->capture_default_str();
+    cmd->add_option("--batch-size", o->batch_size, "Chunks per forward pass")->check(CLI::PositiveNumber)->capture_default_str();
+    cmd->add_option("--jobs,-j", o->jobs, "Files in parallel (default: --threads)")->check(CLI::NonNegativeNumber);
+    cmd->footer("Exit code 3 when some files could not be tagged (each is reported on stderr; the others are printed).");
+
+    return {cmd, [o, &global]() {
+        const data::Tagger tagger(o->model);
+        ExtractOptions collect;
+        collect.inputs = o->inputs;
+        const std::vector<ExtractItem> items = collect_extract_items(collect);
+        const int threads = global.resolved_threads();
+        int workers = o->jobs > 0 ? std::min(o->jobs, threads) : threads;
+        workers = std::max(1, std::min<int>(workers, static_cast<int>(items.size())));
+        // OpenBLAS threads x workers <= --threads: one file uses every thread, many files one each.
+        nn::set_thread_budget(std::max(1, threads / workers));
+
+        data::TagOptions tag_options;
+        tag_options.layout = o->chunks == "card" ? data::ChunkLayout::card : data::ChunkLayout::all;
+        tag_options.batch_size = o->batch_size;
+        tag_options.embedding = !o->embeddings_dir.empty();
+        tag_options.taggram = !o->taggram_dir.empty();
+
+        if (o->format == "csv") std::cout << "path,duration_seconds,tag,score\n";
+        // Results print in input order as soon as every earlier file is done.
+        std::vector<std::optional<std::string>> outputs(items.size());
+        std::size_t printed = 0;
+        std::mutex mutex;
+        std::atomic<std::size_t> next{0};
+        std::atomic<std::size_t> failed{0};
+        const std::size_t n_tags = tagger.n_tags();
+        // Sessions (model copies) are made here, so a failure to build one is an error of the run itself.
+        std::vector<std::unique_ptr<data::Session>> sessions;
+        for (int w = 0; w < workers; ++w) sessions.push_back(tagger.session());
+        auto save = [](const std::filesystem::path& file, const std::vector<float>& values, std::span<const std::size_t> shape) {
+            std::filesystem::create_directories(file.parent_path());
+            dsp::save_npy(file, values, shape);
+        };
+        auto work = [&](data::Session* session) {
+            for (std::size_t i = next++; i < items.size(); i = next++) {
+                const std::string path = items[i].input.string();
+                std::string text;
+                try {
+                    const data::TagResult r = session->tag_file(items[i].input, tag_options);
+                    if (tag_options.embedding) {
+                        const std::size_t shape[] = {r.embedding.size()};
+                        save(std::filesystem::path(o->embeddings_dir) / items[i].relative, r.embedding, shape);
+                    }
+                    if (tag_options.taggram) {
+                        const std::size_t shape[] = {r.chunks, n_tags};
+                        save(std::filesystem::path(o->taggram_dir) / items[i].relative, r.taggram, shape);
+                    }
+                    text = format_result(path, r, tagger.card().tags, *o);
+                } catch (const std::exception& e) {
+                    ++failed;
+                    std::lock_guard lock(mutex);
+                    std::cerr << "mtag tag: skipped " << path << ": " << e.what() << "\n";
+                }
+                std::lock_guard lock(mutex);
+                outputs[i] = std::move(text);
+                while (printed < outputs.size() && outputs[printed]) {
+                    std::cout << *outputs[printed];
+                    outputs[printed] = std::string();  // done; the text is not kept
+                    ++printed;
+                }
+                std::cout.flush();
+            }
+        };
+        std::vector<std::thread> pool;
+        for (int w = 1; w < workers; ++w) pool.emplace_back(work, sessions[w].get());
+        work(sessions[0].get());
+        for (std::thread& t : pool) t.join();
+        if (!global.quiet && failed > 0)
+            std::cerr << "mtag tag: " << failed << " of " << items.size() << " files failed\n";
+        return failed > 0 ? 3 : 0;
+    }};
+}
+
+}  // namespace mtag::app

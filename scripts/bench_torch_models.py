@@ -1,0 +1,113 @@
+#!/usr/bin/env python3
+"""PyTorch reference for `mtag bench train`: the tagging presets built in PyTorch, same batch and threads.
+
+For each preset in --spec (JSON list of {"preset", "options"} as mtag's nn/models states them), the
+architecture is built by scripts/export_check.py's build_twin (the PyTorch twin that loads mtag's
+weights by name), then measured like mtag measures itself:
+  peak_mb            VmHWM after building the model + Adam and two training steps, minus VmRSS before
+                     (peak reset through /proc/self/clear_refs; -1 when the kernel refuses)
+  train_clips_per_s  batch / best time of a training step (forward, BCEWithLogits, backward, Adam step)
+  infer_clips_per_s  batch / best time of an eval-mode forward under torch.no_grad()
+Prints one JSON line: {"threads", "batch", "results": [{"preset", ...}]}. Exit 3 without torch.
+
+Run by hand: python3 scripts/bench_torch_models.py --spec spec.json --batch 16 --threads 2
+"""
+import argparse
+import json
+import os
+import sys
+import time
+
+try:
+    import torch
+    import torch.nn as tnn
+except ImportError:
+    print("bench_torch_models.py: torch is not importable with " + sys.executable, file=sys.stderr)
+    sys.exit(3)
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+try:
+    from export_check import build_twin, input_shape  # the PyTorch twins of mtag's presets
+except ImportError as e:
+    print("bench_torch_models.py: scripts/export_check.py (PyTorch twins) not importable: %s" % e, file=sys.stderr)
+    sys.exit(3)
+
+
+def status_kb(field):
+    with open("/proc/self/status") as f:
+        for line in f:
+            if line.startswith(field + ":"):
+                return int(line.split()[1])
+    return 0
+
+
+def reset_peak():
+    try:
+        with open("/proc/self/clear_refs", "w") as f:
+            f.write("5")
+        return True
+    except OSError:
+        return False
+
+
+def measure(preset, options, batch, steps, n_tags):
+    base = status_kb("VmRSS")
+    peak_ok = reset_peak()
+    torch.manual_seed(1)
+    model = build_twin(preset, options, n_tags)
+    model.train()
+    x = torch.randn(*input_shape(options, batch))
+    target = torch.zeros(batch, n_tags)
+    target.view(-1)[::7] = 1.0
+    loss_fn = tnn.BCEWithLogitsLoss()
+    opt = torch.optim.Adam(model.parameters(), lr=1e-4)
+
+    def train_step():
+        opt.zero_grad(set_to_none=False)
+        loss = loss_fn(model(x), target)
+        loss.backward()
+        opt.step()
+
+    train_step()
+    train_step()
+    peak_mb = (status_kb("VmHWM") - base) / 1024.0 if peak_ok else -1.0
+    best = float("inf")
+    for _ in range(steps):
+        t0 = time.perf_counter()
+        train_step()
+        best = min(best, time.perf_counter() - t0)
+    train = batch / best
+    model.eval()
+    with torch.no_grad():
+        model(x)
+        best = float("inf")
+        for _ in range(steps):
+            t0 = time.perf_counter()
+            model(x)
+            best = min(best, time.perf_counter() - t0)
+    infer = batch / best
+    del model, opt
+    return {"preset": preset, "train_clips_per_s": train, "infer_clips_per_s": infer, "peak_mb": peak_mb}
+
+
+def main():
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--spec", required=True, help="JSON file: [{preset, options}, ...]")
+    ap.add_argument("--batch", type=int, default=16)
+    ap.add_argument("--steps", type=int, default=3)
+    ap.add_argument("--threads", type=int, default=1)
+    ap.add_argument("--tags", type=int, default=50)
+    a = ap.parse_args()
+    torch.set_num_threads(a.threads)
+    with open(a.spec) as f:
+        spec = json.load(f)
+    results = []
+    for item in spec:
+        r = measure(item["preset"], item["options"], a.batch, a.steps, a.tags)
+        print("bench_torch_models.py: %s" % json.dumps(r), file=sys.stderr)
+        results.append(r)
+    print(json.dumps({"threads": a.threads, "batch": a.batch, "torch": torch.__version__, "results": results}))
+
+
+if __name__ == "__main__":
+    main()
