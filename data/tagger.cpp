@@ -11,7 +11,6 @@
 
 namespace mtag::data {
 
-std::string to_string(Task task) { return task == Task::multilabel ? "multilabel" : "singlelabel"; }
 
 void activate(std::span<float> logits, Task task) {
     if (task == Task::multilabel) {

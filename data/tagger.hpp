@@ -15,6 +15,7 @@
 // taggram covers the file) or the card's evaluation layout (evenly spaced K chunks, what `mtag eval`
 // and validation use). Offsets are computed in frames and converted to samples (frame * hop_length).
 #include "data/chunking.hpp"
+#include "data/model_card.hpp"  // Task, to_string(Task)
 #include "data/normalization.hpp"
 #include "dsp/feature_config.hpp"
 #include "dsp/resample.hpp"
@@ -34,8 +35,6 @@ class TaggingModel;
 }
 
 namespace mtag::data {
-
-enum class Task { multilabel, singlelabel };
 
 // What the tagger needs from a run's card (model.json "metadata"), plus the architecture.
 // ADAPTER: data/model_card.hpp (branch wip-run) owns the card format; until it lands this reads the
@@ -134,7 +133,6 @@ std::vector<std::size_t> chunk_sample_offsets(const RunCard& card, std::size_t t
 // sigmoid or softmax, in place over one row of logits.
 void activate(std::span<float> logits, Task task);
 
-std::string to_string(Task task);
 
 // A FeatureConfig from a card's or a preset's front-end JSON (resolved): keys FeatureConfig does not know
 // (chunk length...) are ignored, and a numeric "ref" given as a string is accepted.
