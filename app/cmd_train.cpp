@@ -91,6 +91,7 @@ Command add_train_command(CLI::App& root, const GlobalOptions& global) {
 
         data::DatasetOptions dopt;
         dopt.seed = config.seed;
+        dopt.read_durations = true;  // known durations let the loader decode only each crop's window
         dopt.threads = config.threads > 0 ? config.threads : global.resolved_threads();
         const data::Dataset dataset =
             config.data_format == "auto" ? data::load_dataset(config.data_path, dopt)
