@@ -7,12 +7,15 @@
 #include <fstream>
 #include <numbers>
 #include <string>
+#include <unistd.h>
 
 namespace mtag::test {
 
-// An empty folder MTAG_TEST_TMP/data/<name>, wiped first.
+// An empty folder MTAG_TEST_TMP/data/<name>.<pid>, wiped first. The process id keeps test cases that
+// share a name apart when ctest runs them as parallel processes.
 inline std::filesystem::path fresh_dir(const std::string& name) {
-    const std::filesystem::path dir = std::filesystem::path(MTAG_TEST_TMP) / "data" / name;
+    const std::filesystem::path dir =
+        std::filesystem::path(MTAG_TEST_TMP) / "data" / (name + "." + std::to_string(::getpid()));
     std::filesystem::remove_all(dir);
     std::filesystem::create_directories(dir);
     return dir;
