@@ -403,6 +403,20 @@ void check_input(const std::string& layer, const Tensor& x, int rank, std::int64
     }
 }
 
+// The JSON config of Conv1d and Conv2d: the same keys, named as in torch.nn.Conv1d / Conv2d.
+template <class Options>
+nlohmann::json conv_config(const std::string& type, const Options& o) {
+    return {{"type", type},
+            {"in_channels", o.in_channels},
+            {"out_channels", o.out_channels},
+            {"kernel_size", o.kernel_size},
+            {"stride", o.stride},
+            {"padding", o.padding},
+            {"dilation", o.dilation},
+            {"padding_same", o.padding_same},
+            {"bias", o.bias}};
+}
+
 }  // namespace
 
 Conv2d::Conv2d(const Conv2dOptions& options)
@@ -420,16 +434,7 @@ Tensor Conv2d::backward(const Tensor& grad_output) {
 }
 
 nlohmann::json Conv2d::config() const {
-    const Conv2dOptions& o = m_options;
-    return {{"type", type()},
-            {"in_channels", o.in_channels},
-            {"out_channels", o.out_channels},
-            {"kernel_size", o.kernel_size},
-            {"stride", o.stride},
-            {"padding", o.padding},
-            {"dilation", o.dilation},
-            {"padding_same", o.padding_same},
-            {"bias", o.bias}};
+    return conv_config(type(), m_options);
 }
 
 Conv1d::Conv1d(const Conv1dOptions& options)
@@ -450,16 +455,7 @@ Tensor Conv1d::backward(const Tensor& grad_output) {
 }
 
 nlohmann::json Conv1d::config() const {
-    const Conv1dOptions& o = m_options;
-    return {{"type", type()},
-            {"in_channels", o.in_channels},
-            {"out_channels", o.out_channels},
-            {"kernel_size", o.kernel_size},
-            {"stride", o.stride},
-            {"padding", o.padding},
-            {"dilation", o.dilation},
-            {"padding_same", o.padding_same},
-            {"bias", o.bias}};
+    return conv_config(type(), m_options);
 }
 
 }  // namespace mtag::nn

@@ -1,7 +1,6 @@
 #include "nn/models/fcn.hpp"
 
 #include "nn/layers/batchnorm.hpp"
-#include "nn/layers/dropout.hpp"
 #include "nn/layers/global_pool.hpp"
 #include "nn/models/blocks.hpp"
 #include "nn/models/options_json.hpp"
@@ -36,8 +35,7 @@ class Fcn : public TaggingModel {
                   std::make_shared<GlobalPool>(
                       GlobalPoolOptions{GlobalPoolOptions::Mode::max, GlobalPoolOptions::Axes::all}),
                   -1);
-        if (o.dropout > 0) add_stage("dropout", std::make_shared<Dropout>(DropoutOptions{o.dropout, 1}), -1);
-        set_output("dense", in);
+        add_classifier_head(in, 0, o.dropout, -1, -1);  // no hidden layer
     }
 };
 

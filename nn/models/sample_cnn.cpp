@@ -3,9 +3,7 @@
 #include "dsp/error.hpp"
 #include "nn/layers/activation.hpp"
 #include "nn/layers/batchnorm.hpp"
-#include "nn/layers/dropout.hpp"
 #include "nn/layers/global_pool.hpp"
-#include "nn/layers/linear.hpp"
 #include "nn/layers/squeeze_excitation.hpp"
 #include "nn/models/blocks.hpp"
 #include "nn/models/options_json.hpp"
@@ -139,14 +137,7 @@ class SampleCnn : public TaggingModel {
                       -1);
         }
         m_pool_index = stages().size() - 1;
-        if (o.dense > 0) {
-            add_stage("dense1", std::make_shared<Linear>(LinearOptions{features, o.dense}), block);
-            add_stage("bn", std::make_shared<BatchNorm1d>(BatchNormOptions{.num_features = o.dense}), block);
-            add_stage("relu", std::make_shared<ReLU>(true), block);
-            features = o.dense;
-        }
-        if (o.dropout > 0) add_stage("dropout", std::make_shared<Dropout>(DropoutOptions{o.dropout, 1}), -1);
-        set_output(o.dense > 0 ? "dense2" : "dense", features);
+        add_classifier_head(features, o.dense, o.dropout, block, -1);
     }
 
   protected:

@@ -2,9 +2,7 @@
 
 #include "nn/layers/activation.hpp"
 #include "nn/layers/batchnorm.hpp"
-#include "nn/layers/dropout.hpp"
 #include "nn/layers/global_pool.hpp"
-#include "nn/layers/linear.hpp"
 #include "nn/models/blocks.hpp"
 #include "nn/models/options_json.hpp"
 
@@ -40,17 +38,7 @@ class ShortChunk : public TaggingModel {
                       GlobalPoolOptions{GlobalPoolOptions::Mode::max, GlobalPoolOptions::Axes::all}),
                   -1);
         const int head = static_cast<int>(o.channels.size());
-        std::int64_t features = in;
-        if (o.dense > 0) {
-            add_stage("dense1", std::make_shared<Linear>(LinearOptions{in, o.dense}), head);
-            add_stage("bn", std::make_shared<BatchNorm1d>(BatchNormOptions{.num_features = o.dense}), head);
-            add_stage("relu", std::make_shared<ReLU>(true), head);
-            features = o.dense;
-        }
-        if (o.dropout > 0)
-            add_stage("dropout", std::make_shared<Dropout>(DropoutOptions{o.dropout, 1}),
-                      o.dense > 0 ? head : -1);
-        set_output(o.dense > 0 ? "dense2" : "dense", features);
+        add_classifier_head(in, o.dense, o.dropout, head, o.dense > 0 ? head : -1);
     }
 };
 

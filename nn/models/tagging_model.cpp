@@ -2,6 +2,8 @@
 
 #include "dsp/error.hpp"
 #include "nn/init.hpp"
+#include "nn/layers/activation.hpp"
+#include "nn/layers/batchnorm.hpp"
 #include "nn/layers/dropout.hpp"
 #include "nn/layers/linear.hpp"
 #include "nn/models/blocks.hpp"
@@ -26,6 +28,19 @@ void TaggingModel::set_output(const std::string& name, std::int64_t embedding_si
     m_output_name = name;
     m_embedding_size = embedding_size;
     m_output = register_module(name, std::make_shared<Linear>(LinearOptions{embedding_size, m_n_tags}));
+}
+
+void TaggingModel::add_classifier_head(std::int64_t features, std::int64_t dense, double dropout, int block,
+                                       int dropout_block) {
+    if (dense > 0) {
+        add_stage("dense1", std::make_shared<Linear>(LinearOptions{features, dense}), block);
+        add_stage("bn", std::make_shared<BatchNorm1d>(BatchNormOptions{.num_features = dense}), block);
+        add_stage("relu", std::make_shared<ReLU>(true), block);
+        features = dense;
+    }
+    if (dropout > 0)
+        add_stage("dropout", std::make_shared<Dropout>(DropoutOptions{dropout, 1}), dropout_block);
+    set_output(dense > 0 ? "dense2" : "dense", features);
 }
 
 namespace {

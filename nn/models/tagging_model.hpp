@@ -107,6 +107,12 @@ class TaggingModel : public Module {
     void add_stage(const std::string& name, std::shared_ptr<Module> module, int block);
     // Creates the output Linear (embedding_size -> n_tags); call once after the stages.
     void set_output(const std::string& name, std::int64_t embedding_size);
+    // The classifier head after global pooling (ref: sota-music-tagging-models model.py, ShortChunkCNN
+    // and SampleCNN): when dense > 0, dense1 (features -> dense), bn (BatchNorm1d), relu in block
+    // `block`; then dropout (if > 0) in `dropout_block`; then the output Linear, "dense2" after a
+    // hidden layer, else "dense". Call once, after the pooling stage.
+    void add_classifier_head(std::int64_t features, std::int64_t dense, double dropout, int block,
+                             int dropout_block);
 
     struct Stage {
         std::string name;

@@ -15,13 +15,9 @@ AdaBelief::AdaBelief(std::vector<ParamGroup> groups, AdaBeliefOptions o)
 }
 
 void AdaBelief::update(Slot& slot, float* p, const float* g, std::size_t n, double lr) {
-    const double t = static_cast<double>(slot.step);
-    const float bc1 = static_cast<float>(1 - std::pow(m_o.betas[0], t));
-    const float bc2 = static_cast<float>(1 - std::pow(m_o.betas[1], t));
-    const float b1 = static_cast<float>(m_o.betas[0]), omb1 = static_cast<float>(1 - m_o.betas[0]);
-    const float b2 = static_cast<float>(m_o.betas[1]), omb2 = static_cast<float>(1 - m_o.betas[1]);
-    const float eps = static_cast<float>(m_o.eps);
-    const float lrf = static_cast<float>(lr);
+    const AdamStepConstants c(m_o.betas, m_o.eps, slot.step, lr);
+    const float bc1 = c.bc1, bc2 = c.bc2, b1 = c.b1, omb1 = c.omb1, b2 = c.b2, omb2 = c.omb2;
+    const float eps = c.eps, lrf = c.lr;
     float* m = slot.buffers[0].data();
     float* s = slot.buffers[1].data();
     for (std::size_t i = 0; i < n; ++i) {
@@ -35,8 +31,7 @@ void AdaBelief::update(Slot& slot, float* p, const float* g, std::size_t n, doub
 }
 
 void AdaBelief::set_momentum(double beta1) {
-    require_optim_range(beta1, 0, 1, kind().c_str(), "betas[0] (set_momentum)", false, true);
-    m_o.betas[0] = beta1;
+    set_adam_beta1(m_o.betas, beta1, kind());
 }
 
 }  // namespace mtag::nn

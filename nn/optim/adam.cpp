@@ -28,6 +28,22 @@ void check_adam_family(const std::array<double, 2>& betas, double eps, const cha
     require_optim_range(eps, 0, 1, optimizer, "eps");
 }
 
+void set_adam_beta1(std::array<double, 2>& betas, double beta1, const std::string& optimizer) {
+    require_optim_range(beta1, 0, 1, optimizer.c_str(), "betas[0] (set_momentum)", false, true);
+    betas[0] = beta1;
+}
+
+AdamStepConstants::AdamStepConstants(const std::array<double, 2>& betas, double eps_, std::int64_t step,
+                                     double lr_)
+    : bc1(static_cast<float>(1 - std::pow(betas[0], static_cast<double>(step)))),
+      bc2(static_cast<float>(1 - std::pow(betas[1], static_cast<double>(step)))),
+      b1(static_cast<float>(betas[0])),
+      omb1(static_cast<float>(1 - betas[0])),
+      b2(static_cast<float>(betas[1])),
+      omb2(static_cast<float>(1 - betas[1])),
+      eps(static_cast<float>(eps_)),
+      lr(static_cast<float>(lr_)) {}
+
 Adam::Adam(std::vector<ParamGroup> groups, AdamOptions o) : Adam(std::move(groups), o, "adam") {}
 
 Adam::Adam(std::vector<ParamGroup> groups, AdamOptions o, std::string kind)
@@ -64,8 +80,7 @@ void Adam::update(Slot& slot, float* p, const float* g, std::size_t n, double lr
 }
 
 void Adam::set_momentum(double beta1) {
-    require_optim_range(beta1, 0, 1, kind().c_str(), "betas[0] (set_momentum)", false, true);
-    m_o.betas[0] = beta1;
+    set_adam_beta1(m_o.betas, beta1, kind());
 }
 
 }  // namespace mtag::nn

@@ -6,6 +6,8 @@
 #include "nn/optim/optimizer.hpp"
 
 #include <array>
+#include <cstdint>
+#include <string>
 
 namespace mtag::nn {
 
@@ -57,5 +59,20 @@ class AdamW : public Adam {
 
 // Validates betas in [0, 1) and eps >= 0 for the Adam family.
 void check_adam_family(const std::array<double, 2>& betas, double eps, const char* optimizer);
+
+// The Adam family's set_momentum: validates beta1 in [0, 1) (named after `optimizer` in the
+// message) and stores it in betas[0].
+void set_adam_beta1(std::array<double, 2>& betas, double beta1, const std::string& optimizer);
+
+// Float constants of one Adam-style step at step t (1-based), computed once per parameter slot:
+// bias corrections bc1 = 1 - beta1^t, bc2 = 1 - beta2^t (rounded to float after the double pow),
+// the decay factors and their complements. ref: Kingma & Ba 2015, Algorithm 1.
+struct AdamStepConstants {
+    AdamStepConstants(const std::array<double, 2>& betas, double eps, std::int64_t step, double lr);
+    float bc1, bc2;
+    float b1, omb1;  // beta1, 1 - beta1
+    float b2, omb2;  // beta2, 1 - beta2
+    float eps, lr;
+};
 
 }  // namespace mtag::nn

@@ -48,8 +48,7 @@ void RAdam::update(Slot& slot, float* p, const float* g, std::size_t n, double l
 }
 
 void RAdam::set_momentum(double beta1) {
-    require_optim_range(beta1, 0, 1, kind().c_str(), "betas[0] (set_momentum)", false, true);
-    m_o.betas[0] = beta1;
+    set_adam_beta1(m_o.betas, beta1, kind());
 }
 
 }  // namespace mtag::nn

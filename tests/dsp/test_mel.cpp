@@ -1,5 +1,6 @@
 #include "dsp/error.hpp"
 #include "dsp/mel.hpp"
+#include "support/signals.hpp"
 
 #include <catch2/catch.hpp>
 #include <nlohmann/json.hpp>
@@ -7,7 +8,6 @@
 #include <cmath>
 #include <filesystem>
 #include <fstream>
-#include <random>
 
 using namespace mtag::dsp;
 namespace fs = std::filesystem;
@@ -21,13 +21,7 @@ bool allclose(double a, double b, double rtol = 1e-5, double atol = 1e-8) {
     return std::abs(a - b) <= atol + rtol * std::abs(b);
 }
 
-std::vector<float> noise(std::size_t n, std::uint64_t seed) {
-    std::mt19937_64 rng(seed);
-    std::normal_distribution<float> dist(0.0f, 0.3f);
-    std::vector<float> x(n);
-    for (auto& v : x) v = dist(rng);
-    return x;
-}
+using mtag::test::gaussian_noise;
 
 }  // namespace
 
@@ -108,7 +102,7 @@ TEST_CASE("mel: sparse bands equal the dense filterbank and its product", "[mel]
     CHECK(nonzero < 3 * 257);  // about two weights per bin, not n_mels per bin
     // Slaney norm: each triangle's area in Hz is ~1 (2 / width * width / 2), checked on a fine grid.
     FloatMatrix S(257, 3);
-    const auto x = noise(S.size(), 2);
+    const auto x = gaussian_noise(S.size(), 2);
     for (std::size_t i = 0; i < S.size(); ++i) S.data[i] = x[i] * x[i];
     FloatMatrix sparse;
     fb.apply(S, sparse);
@@ -163,7 +157,7 @@ TEST_CASE("mel: options are validated", "[mel]") {
 }
 
 TEST_CASE("mel: MelSpectrogram equals the filterbank applied to the power STFT", "[mel]") {
-    const auto x = noise(16000, 9);
+    const auto x = gaussian_noise(16000, 9);
     for (float power : {2.0f, 1.0f}) {
         for (PadMode mode : {PadMode::constant, PadMode::reflect}) {
             const StftOptions so{.n_fft = 512, .hop_length = 256, .pad_mode = mode};

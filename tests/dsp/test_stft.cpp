@@ -1,6 +1,7 @@
 #include "dsp/audio_io.hpp"
 #include "dsp/error.hpp"
 #include "dsp/stft.hpp"
+#include "support/signals.hpp"
 
 #include <catch2/catch.hpp>
 #include <nlohmann/json.hpp>
@@ -10,7 +11,6 @@
 #include <filesystem>
 #include <fstream>
 #include <numbers>
-#include <random>
 #include <cctype>
 
 using namespace mtag::dsp;
@@ -63,13 +63,7 @@ std::vector<float> read_npy_f4(const fs::path& path, std::vector<std::size_t>& s
     return values;
 }
 
-std::vector<float> noise(std::size_t n, std::uint64_t seed) {
-    std::mt19937_64 rng(seed);
-    std::normal_distribution<float> dist(0.0f, 0.3f);
-    std::vector<float> x(n);
-    for (auto& v : x) v = dist(rng);
-    return x;
-}
+using mtag::test::gaussian_noise;
 
 }  // namespace
 
@@ -134,7 +128,7 @@ TEST_CASE("stft: a sine at a bin centre peaks in that bin", "[stft]") {
 
 TEST_CASE("stft: Parseval's theorem per frame (rectangular window)", "[stft]") {
     const int n = 256;
-    const auto x = noise(4 * n, 7);
+    const auto x = gaussian_noise(4 * n, 7);
     ComplexMatrix X;
     Stft({.n_fft = n, .hop_length = n, .window = WindowKind::rectangular, .center = false}).compute(x, X);
     REQUIRE(X.cols == 4);
@@ -169,7 +163,7 @@ TEST_CASE("stft: frame counts and option defaults", "[stft]") {
     CHECK_THROWS_AS(parse_pad_mode("edge"), mtag::Error);
 
     ComplexMatrix X;
-    centred.compute(noise(1000, 1), X);
+    centred.compute(gaussian_noise(1000, 1), X);
     CHECK(X.rows == 257);
     CHECK(X.cols == 8);
 }
@@ -185,7 +179,7 @@ TEST_CASE("stft: a short window is zero-padded and centred in the frame", "[stft
 
 TEST_CASE("stft: reflect padding equals the STFT of the numpy-reflect-padded signal", "[stft]") {
     const int n_fft = 64, hop = 16;
-    const auto x = noise(300, 3);
+    const auto x = gaussian_noise(300, 3);
     std::vector<float> padded;
     for (int k = n_fft / 2; k >= 1; --k) padded.push_back(x[k]);
     padded.insert(padded.end(), x.begin(), x.end());
@@ -198,7 +192,7 @@ TEST_CASE("stft: reflect padding equals the STFT of the numpy-reflect-padded sig
 }
 
 TEST_CASE("stft: frame ranges from covering blocks equal the whole-signal STFT", "[stft]") {
-    const auto x = noise(5000, 11);
+    const auto x = gaussian_noise(5000, 11);
     for (PadMode mode : {PadMode::constant, PadMode::reflect}) {
         for (bool center : {true, false}) {
             Stft s({.n_fft = 256, .hop_length = 100, .center = center, .pad_mode = mode});
@@ -232,7 +226,7 @@ TEST_CASE("stft: frame ranges from covering blocks equal the whole-signal STFT",
 }
 
 TEST_CASE("stft: magnitude and power agree with the complex STFT", "[stft]") {
-    const auto x = noise(3000, 5);
+    const auto x = gaussian_noise(3000, 5);
     Stft s({.n_fft = 128, .hop_length = 32, .window = WindowKind::hamming});
     ComplexMatrix X;
     FloatMatrix mag, pow;
@@ -247,7 +241,7 @@ TEST_CASE("stft: magnitude and power agree with the complex STFT", "[stft]") {
 }
 
 TEST_CASE("stft: istft(stft(x)) reconstructs x for Hann with hop <= n_fft/4", "[stft][istft]") {
-    const auto x = noise(6007, 21);
+    const auto x = gaussian_noise(6007, 21);
     struct Case { int n_fft, hop, win; };
     for (const Case c : {Case{512, 128, 0}, Case{512, 64, 0}, Case{1024, 256, 0}, Case{1024, 100, 400}}) {
         for (PadMode mode : {PadMode::constant, PadMode::reflect}) {
@@ -266,7 +260,7 @@ TEST_CASE("stft: istft(stft(x)) reconstructs x for Hann with hop <= n_fft/4", "[
 }
 
 TEST_CASE("stft: istft honours an exact output length", "[stft][istft]") {
-    const auto x = noise(2000, 8);
+    const auto x = gaussian_noise(2000, 8);
     Stft s({.n_fft = 256, .hop_length = 64});
     ComplexMatrix X;
     s.compute(x, X);

@@ -2,7 +2,9 @@
 // Test signals and measurements shared by the DSP tests.
 #include <cmath>
 #include <cstddef>
+#include <cstdint>
 #include <numbers>
+#include <random>
 #include <span>
 #include <vector>
 
@@ -14,6 +16,15 @@ inline std::vector<float> sine(double frequency, int sample_rate, std::size_t fr
     std::vector<float> x(frames);
     for (std::size_t n = 0; n < frames; ++n)
         x[n] = static_cast<float>(amplitude * std::sin(2 * std::numbers::pi * frequency * n / sample_rate + phase));
+    return x;
+}
+
+// `n` samples of seeded Gaussian noise, N(0, stddev^2): the same values for the same seed.
+inline std::vector<float> gaussian_noise(std::size_t n, std::uint64_t seed, float stddev = 0.3f) {
+    std::mt19937_64 rng(seed);
+    std::normal_distribution<float> dist(0.0f, stddev);
+    std::vector<float> x(n);
+    for (auto& v : x) v = dist(rng);
     return x;
 }
 
