@@ -28,26 +28,10 @@ except ImportError:
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 try:
     from export_check import build_twin, input_shape  # the PyTorch twins of mtag's presets
+    from bench_torch import reset_peak, rss_kb as status_kb  # /proc-based peak memory, shared with the layer bench
 except ImportError as e:
     print("bench_torch_models.py: scripts/export_check.py (PyTorch twins) not importable: %s" % e, file=sys.stderr)
     sys.exit(3)
-
-
-def status_kb(field):
-    with open("/proc/self/status") as f:
-        for line in f:
-            if line.startswith(field + ":"):
-                return int(line.split()[1])
-    return 0
-
-
-def reset_peak():
-    try:
-        with open("/proc/self/clear_refs", "w") as f:
-            f.write("5")
-        return True
-    except OSError:
-        return False
 
 
 def measure(preset, options, batch, steps, n_tags):
