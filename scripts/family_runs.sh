@@ -1,0 +1,50 @@
+#!/usr/bin/env bash
+# One training run per CNN family on a 1000-clip `mtag synth` corpus, each within a 15-minute budget on
+# 2 cores, then the test split scored with `mtag eval` (macro ROC-AUC, PR-AUC and genre accuracy).
+# This reproduces the figures of the models issue; it is not part of the test suite (about 45 minutes).
+#
+#   scripts/family_runs.sh [OUT]            (default OUT: ./family_runs; MTAG_THREADS=2)
+#
+# Families and configs:
+#   cnn1d            the preset as published in nn/models (log-mel bins as channels, 1-D convs over time)
+#   short_chunk_cnn  the 2-D family at half the preset's width (64..256 channels, dense 256): the full
+#                    preset (3.7 M parameters) completes only 5 epochs in 15 minutes on 2 cores
+#   sample_cnn       the sample-level 3^9 family at a quarter of the preset's width (32..128 channels):
+#                    the full preset completes 5 epochs in 15 minutes on 2 cores
+# All three use Adam (lr 1e-3) and 4 evaluation chunks per clip.
+set -euo pipefail
+root=$(cd "$(dirname "$0")/.." && pwd)
+mtag="$root/build/mtag"
+[ -x "$mtag" ] || "$root/scripts/build.sh"
+out=${1:-family_runs}
+threads=${MTAG_THREADS:-2}
+mkdir -p "$out"
+
+if [ ! -f "$out/corpus/manifest.csv" ]; then
+    "$mtag" --threads "$threads" synth --clips 1000 --seconds 10 --seed 7 --out "$out/corpus"
+fi
+
+cat > "$out/cnn1d.json" <<'JSON'
+{"model": {"preset": "cnn1d"}, "epochs": 200, "max_minutes": 15}
+JSON
+cat > "$out/short_chunk_cnn.json" <<'JSON'
+{"model": {"preset": "short_chunk_cnn", "channels": [64, 64, 128, 128, 128, 128, 256], "dense": 256},
+ "optimizer": {"name": "adam", "lr": 0.001, "weight_decay": 0.0001},
+ "evaluation": {"eval_chunks": 4}, "epochs": 200, "max_minutes": 15}
+JSON
+cat > "$out/sample_cnn.json" <<'JSON'
+{"model": {"preset": "sample_cnn", "first_channels": 32, "channels": [32, 32, 64, 64, 64, 64, 64, 64, 128],
+           "final_channels": 128},
+ "optimizer": {"name": "adam", "lr": 0.001},
+ "evaluation": {"eval_chunks": 4}, "epochs": 200, "max_minutes": 15}
+JSON
+
+for family in cnn1d short_chunk_cnn sample_cnn; do
+    echo "== $family"
+    rm -rf "${out:?}/$family"
+    "$mtag" --threads "$threads" train --config "$out/$family.json" --data "$out/corpus" --out "$out/$family"
+    "$mtag" --threads "$threads" eval --model "$out/$family" --data "$out/corpus" --split test \
+        > "$out/$family.eval.json"
+    grep -o '"roc_auc_macro":[^,]*,"pr_auc_macro":[^,]*' "$out/$family.eval.json"
+    grep -o '"genre":{[^}]*"accuracy":[^,]*' "$out/$family.eval.json" | grep -o '"accuracy":.*'
+done
