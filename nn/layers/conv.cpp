@@ -34,6 +34,41 @@ ConvAlgorithm default_algorithm() {
     throw Error("MTAG_CONV_ALGO", "'" + s + "' is not one of auto, gemm, winograd_f2, winograd_f4");
 }
 
+// The non-overlapping strided layer (kernel == stride along w, kernel 1 along h, c_in <= 4): y(co, r, l) =
+// bias(co) + sum over (c, k) of w(co, c, k) x(c, r, l*kw + k). The input is split once into its kw phases
+// (c_in*kw rows of h*ow values), then every output row is a short sum of scaled phase rows, written
+// once with the bias folded in: the layer is bound by writing y, which a K = kw GEMM plus a separate
+// bias pass wrote twice. Parallel over output channels; the order of the sums is fixed.
+void strided_patches_forward(const ConvGeometry& g, const float* x, std::int64_t h, std::int64_t w,
+                             std::int64_t ow, const float* wt, const float* bias, float* y) {
+    const std::int64_t taps = g.c_in * g.kw, hw = h * ow;
+    float* ph = scratch(static_cast<std::size_t>(taps * hw), 0);
+    for (std::int64_t c = 0; c < g.c_in; ++c)
+        for (std::int64_t r = 0; r < h; ++r) {
+            const float* row = x + (c * h + r) * w;
+            for (std::int64_t l = 0; l < ow; ++l)
+                for (std::int64_t k = 0; k < g.kw; ++k)
+                    ph[(c * g.kw + k) * hw + r * ow + l] = row[l * g.kw + k];
+        }
+    constexpr std::int64_t chunk = 2048;  // an L1-sized piece of the output row
+    parallel_for(g.c_out, 4, [&](std::int64_t c0, std::int64_t c1) {
+        for (std::int64_t co = c0; co < c1; ++co) {
+            float* yr = y + co * hw;
+            const float* wr = wt + co * taps;
+            const float b = bias ? bias[co] : 0.0f;
+            for (std::int64_t l0 = 0; l0 < hw; l0 += chunk) {
+                const std::int64_t l1 = std::min(hw, l0 + chunk);
+                for (std::int64_t l = l0; l < l1; ++l) yr[l] = b + wr[0] * ph[l];
+                for (std::int64_t t = 1; t < taps; ++t) {
+                    const float wv = wr[t];
+                    const float* p = ph + t * hw;
+                    for (std::int64_t l = l0; l < l1; ++l) yr[l] += wv * p[l];
+                }
+            }
+        }
+    });
+}
+
 }  // namespace
 
 ConvBase::ConvBase(const ConvGeometry& geometry, bool bias, const Shape& weight_shape)
@@ -172,11 +207,7 @@ Tensor ConvBase::forward_map(const Tensor& x) {
                         static_cast<int>(hw), static_cast<int>(k), 1.0f, wt, static_cast<int>(k), xb,
                         static_cast<int>(hw), 0.0f, yb, static_cast<int>(hw));
         } else if (m_path == Path::strided_patches) {
-            for (std::int64_t c = 0; c < g.c_in; ++c)
-                cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, static_cast<int>(g.c_out),
-                            static_cast<int>(ow), static_cast<int>(g.kw), 1.0f, wt + c * g.kw,
-                            static_cast<int>(k), xb + c * w, static_cast<int>(g.kw), c == 0 ? 0.0f : 1.0f, yb,
-                            static_cast<int>(ow));
+            strided_patches_forward(g, xb, h, w, ow, wt, m_bias ? m_bias->value.data() : nullptr, yb);
         } else {
             const std::int64_t rows = tile_rows(oh, ow);
             float* col = scratch(static_cast<std::size_t>(k * rows * ow));
@@ -190,7 +221,7 @@ Tensor ConvBase::forward_map(const Tensor& x) {
             }
         }
     }
-    if (m_bias) {
+    if (m_bias && (m_winograd || m_path != Path::strided_patches)) {  // the strided path adds it itself
         const float* bias = m_bias->value.data();
         parallel_for(n * g.c_out, std::max<std::int64_t>(1, 16384 / std::max<std::int64_t>(1, hw)),
                      [&](std::int64_t p0, std::int64_t p1) {

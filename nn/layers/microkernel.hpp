@@ -35,4 +35,9 @@ bool fast();
 void portable_kernel(std::int64_t k, const float* a, const float* b, float* c, std::int64_t ldc,
                      bool accumulate);
 
+// dst[j * ld_dst + i] = src[i * ld_src + j] for i < rows, j < cols: turns rows of transformed values
+// into the lane-interleaved packed layout. 8 x 8 blocks in AVX registers when the CPU has AVX2.
+void transpose(const float* src, std::int64_t ld_src, float* dst, std::int64_t ld_dst, std::int64_t rows,
+               std::int64_t cols);
+
 }  // namespace mtag::nn::microkernel

@@ -211,27 +211,24 @@ struct Impl {
         });
     }
 
-    // Vt[xi][ci / nr][tile][ci % nr]: the same values with channels along the lanes (the B operand of
-    // the weight-gradient GEMMs, which sum over tiles).
-    static void input_transform_t(const Problem& p, const float* xc, std::int64_t ci, std::int64_t t0,
-                                  std::int64_t t1, std::int64_t tw, std::int64_t cipan, float* vt,
-                                  float* tmp) {
+    // rows[xi * xi_rows * nb + tile] = (BT d B)[xi] of every tile of the block, for one input channel:
+    // tiles contiguous, the layout the weight gradient transposes into its packed operand.
+    static void input_transform_rows(const Problem& p, const float* xc, std::int64_t t0, std::int64_t t1,
+                                     std::int64_t tw, std::int64_t xi_rows, float* rows, float* tmp) {
         const std::int64_t nb = t1 - t0;
         segments(t0, t1, tw, [&](std::int64_t tr, std::int64_t tc0, std::int64_t nt, std::int64_t lt0) {
             const std::int64_t s = nt + 1;
             const float* hs = input_rows(p, xc, tr, tc0, s, tmp);
             for (int xa = 0; xa < AH; ++xa)
-                input_columns<nr>(hs + xa * MW * s, s, 0, nt,
-                                  vt + (((xa * AW) * cipan + ci / nr) * nb + lt0) * nr + ci % nr,
-                                  cipan * nb * nr);
+                input_columns<1>(hs + xa * MW * s, s, 0, nt, rows + (xa * AW) * xi_rows * nb + lt0,
+                                 xi_rows * nb);
         });
     }
 
-    // dM[xi][co / mr][tile][co % mr] = (A dY AT)[xi] for one output channel: the adjoint of the output
-    // transform applied to the output gradient (the A operand of the weight-gradient GEMMs).
-    static void grad_output_transform(const Problem& p, const float* gyc, std::int64_t co, std::int64_t t0,
-                                      std::int64_t t1, std::int64_t tw, std::int64_t copan, float* dm,
-                                      float* tmp) {
+    // rows[xi * xi_rows * nb + tile] = (A dY AT)[xi] for one output channel: the adjoint of the output
+    // transform applied to the output gradient (transposed into the A operand of the weight gradient).
+    static void grad_output_transform(const Problem& p, const float* gyc, std::int64_t t0, std::int64_t t1,
+                                      std::int64_t tw, std::int64_t xi_rows, float* rows, float* tmp) {
         const std::int64_t nb = t1 - t0;
         segments(t0, t1, tw, [&](std::int64_t tr, std::int64_t tc0, std::int64_t nt, std::int64_t lt0) {
             float* ph = tmp;  // [MH][MW][nt]: the output-gradient tiles, zero beyond the map
@@ -251,9 +248,9 @@ struct Impl {
                         e[(xa * MW + b) * nt + j] = acc;
                     }
                 }
-            const std::int64_t xi_stride = copan * nb * mr;
+            const std::int64_t xi_stride = xi_rows * nb;
             for (int xa = 0; xa < AH; ++xa) {
-                float* dst = dm + (((xa * AW) * copan + co / mr) * nb + lt0) * mr + co % mr;
+                float* dst = rows + (xa * AW) * xi_stride + lt0;
 #pragma GCC ivdep
                 for (std::int64_t j = 0; j < nt; ++j) {
                     float d[MW];
@@ -264,7 +261,7 @@ struct Impl {
                         float acc = 0.0f;
 #pragma GCC unroll 8
                         for (int b = 0; b < MW; ++b) acc += TW::at[b][xb] * d[b];
-                        dst[xb * xi_stride + j * mr] = acc;
+                        dst[xb * xi_stride + j] = acc;
                     }
                 }
             }
@@ -392,14 +389,30 @@ void Impl<TH, TW>::weight_gradient(const Problem& p, std::int64_t n, const float
             }
             const float* xs = x + s * p.c_in * p.h * p.w;
             const float* gys = gy + s * p.c_out * p.out_h * p.out_w;
-            parallel_for(p.c_in + p.c_out, 1, [&](std::int64_t c0, std::int64_t c1) {
+            // Transforms of groups of 8 channels into rows (tiles contiguous), then transposed 8 x 8
+            // into the packed operands (channels along the lanes).
+            constexpr std::int64_t group = 8;
+            const std::int64_t in_groups = ceil_div(p.c_in, group), out_groups = ceil_div(p.c_out, group);
+            parallel_for(in_groups + out_groups, 1, [&](std::int64_t g0, std::int64_t g1) {
                 float* tmp = scratch(static_cast<std::size_t>(2 * AH * MW * (nb + 2)), 2);
-                for (std::int64_t c = c0; c < c1; ++c) {
-                    if (c < p.c_in)
-                        input_transform_t(p, xs + c * p.h * p.w, c, t0, t1, tw, cipan, vt, tmp);
-                    else
-                        grad_output_transform(p, gys + (c - p.c_in) * p.out_h * p.out_w, c - p.c_in, t0, t1,
-                                              tw, copan, dm, tmp);
+                float* rows = scratch(static_cast<std::size_t>(A2 * group * k), 6);
+                for (std::int64_t gi = g0; gi < g1; ++gi) {
+                    const bool input = gi < in_groups;
+                    const std::int64_t c0 = (input ? gi : gi - in_groups) * group;
+                    const std::int64_t cn = std::min(group, (input ? p.c_in : p.c_out) - c0);
+                    for (std::int64_t c = 0; c < cn; ++c) {
+                        if (input)
+                            input_transform_rows(p, xs + (c0 + c) * p.h * p.w, t0, t1, tw, group,
+                                                 rows + c * k, tmp);
+                        else
+                            grad_output_transform(p, gys + (c0 + c) * p.out_h * p.out_w, t0, t1, tw, group,
+                                                  rows + c * k, tmp);
+                    }
+                    for (int xi = 0; xi < A2; ++xi) {
+                        float* dst = input ? vt + ((xi * cipan + c0 / nr) * k) * nr + c0 % nr
+                                           : dm + ((xi * copan + c0 / mr) * k) * mr + c0 % mr;
+                        microkernel::transpose(rows + xi * group * k, k, dst, input ? nr : mr, cn, k);
+                    }
                 }
             });
             parallel_for(A2 * copan, 1, [&](std::int64_t i0, std::int64_t i1) {

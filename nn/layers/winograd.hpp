@@ -49,7 +49,7 @@ void convolve(Tile tile, const Problem& p, std::int64_t n, const float* x, const
 // gradients grad_y (n, c_out, out_h, out_w): dU[xi] = dM[xi] . V[xi]^T summed over tiles, where
 // dM = A dY A^T is the adjoint of the output transform, then grad_w = G^T dU G. Blocks of tiles run in
 // a fixed order and each GEMM sums its tiles in order, so the result does not depend on the thread
-// count. Uses the calling thread's scratch slots 3-5 and every pool thread's slot 2.
+// count. Uses the calling thread's scratch slots 3-5 and every pool thread's slots 2 and 6.
 void weight_gradient(Tile tile, const Problem& p, std::int64_t n, const float* x, const float* grad_y,
                      float* grad_w);
 
