@@ -7,7 +7,10 @@
 
 #include <cblas.h>
 
+#include <immintrin.h>
+
 #include <algorithm>
+#include <cstdint>
 #include <cstdlib>
 #include <cstring>
 
@@ -34,6 +37,30 @@ ConvAlgorithm default_algorithm() {
     throw Error("MTAG_CONV_ALGO", "'" + s + "' is not one of auto, gemm, winograd_f2, winograd_f4");
 }
 
+#if defined(__GNUC__) && defined(__x86_64__)
+#define MTAG_HAVE_STREAM_KERNEL 1
+// yr[l] = b + sum_t wr[t] * ph[t * hw + l] for l < hw, summed in registers and written with non-temporal
+// stores (the output row is not read again soon; this skips the read-for-ownership of y).
+__attribute__((target("avx512f"))) void phase_sum_stream(const float* ph, std::int64_t hw, std::int64_t taps,
+                                                         const float* wr, float b, float* yr) {
+    std::int64_t l = 0;
+    const auto scalar = [&](std::int64_t i) {
+        float acc = b;
+        for (std::int64_t t = 0; t < taps; ++t) acc += wr[t] * ph[t * hw + i];
+        yr[i] = acc;
+    };
+    for (; l < hw && reinterpret_cast<std::uintptr_t>(yr + l) % 64 != 0; ++l) scalar(l);
+    for (; l + 16 <= hw; l += 16) {
+        __m512 acc = _mm512_set1_ps(b);
+        for (std::int64_t t = 0; t < taps; ++t)
+            acc = _mm512_fmadd_ps(_mm512_set1_ps(wr[t]), _mm512_loadu_ps(ph + t * hw + l), acc);
+        _mm512_stream_ps(yr + l, acc);
+    }
+    for (; l < hw; ++l) scalar(l);
+    _mm_sfence();
+}
+#endif
+
 // The non-overlapping strided layer (kernel == stride along w, kernel 1 along h, c_in <= 4): y(co, r, l) =
 // bias(co) + sum over (c, k) of w(co, c, k) x(c, r, l*kw + k). The input is split once into its kw phases
 // (c_in*kw rows of h*ow values), then every output row is a short sum of scaled phase rows, written
@@ -52,6 +79,13 @@ void strided_patches_forward(const ConvGeometry& g, const float* x, std::int64_t
         }
     constexpr std::int64_t chunk = 2048;  // an L1-sized piece of the output row
     parallel_for(g.c_out, 4, [&](std::int64_t c0, std::int64_t c1) {
+#ifdef MTAG_HAVE_STREAM_KERNEL
+        if (microkernel::fast()) {
+            for (std::int64_t co = c0; co < c1; ++co)
+                phase_sum_stream(ph, hw, taps, wt + co * taps, bias ? bias[co] : 0.0f, y + co * hw);
+            return;
+        }
+#endif
         for (std::int64_t co = c0; co < c1; ++co) {
             float* yr = y + co * hw;
             const float* wr = wt + co * taps;
