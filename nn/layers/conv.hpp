@@ -1,9 +1,11 @@
 #pragma once
 // Conv1d and Conv2d (PyTorch semantics: cross-correlation, weight (C_out, C_in, kH, kW), optional bias,
-// stride, zero padding incl. 'same', dilation; groups = 1). Computed as im2col + cblas_sgemm over tiles
-// of output rows (bounded workspace), with zero-copy GEMM paths for 1x1 kernels and for the strided
-// "stride == kernel" first layer of sample-level models.
-// ref: torch.nn.Conv1d / torch.nn.Conv2d; Chellapilla et al. 2006 (im2col unrolling).
+// stride, zero padding incl. 'same', dilation; groups = 1). Paths, chosen per layer shape (ConvAlgorithm):
+// Winograd minimal filtering (nn/layers/winograd.hpp) for 3x3 and 1x3 kernels with stride 1 and
+// dilation 1 (forward, input and weight gradients); otherwise im2col + cblas_sgemm over tiles of output
+// rows (bounded workspace), a zero-copy GEMM for 1x1 kernels, shifted-tap GEMMs for other 1-D stride-1
+// kernels, and a direct phase sum for the strided "stride == kernel" first layer of sample-level models.
+// ref: torch.nn.Conv1d / torch.nn.Conv2d; Chellapilla et al. 2006 (im2col unrolling); Lavin & Gray 2016.
 #include "nn/layers/im2col.hpp"
 #include "nn/layers/winograd.hpp"
 #include "nn/module.hpp"
