@@ -369,9 +369,10 @@ void Impl<TH, TW>::weight_gradient(const Problem& p, std::int64_t n, const float
     const std::int64_t th = ceil_div(p.out_h, MH), tw = ceil_div(p.out_w, MW), tiles = th * tw;
     const std::int64_t copan = ceil_div(p.c_out, mr), cop = copan * mr;
     const std::int64_t cipan = ceil_div(p.c_in, nr), cip = cipan * nr;
-    // Tiles per block (the K of the GEMMs): V and dM of a block stay within a few MB.
+    // Tiles per block (the K of the GEMMs): V and dM of a block stay near 2 MB (larger blocks were no
+    // faster and grow the peak memory of a training step).
     const std::int64_t per_tile = 4 * A2 * (cip + cop);
-    const std::int64_t nb = std::clamp<std::int64_t>((std::int64_t{3} << 21) / per_tile, 64, 1024);
+    const std::int64_t nb = std::clamp<std::int64_t>((std::int64_t{1} << 21) / per_tile, 64, 1024);
     float* du = scratch(static_cast<std::size_t>(A2 * cop * cip), 3);
     std::fill(du, du + A2 * cop * cip, 0.0f);
     float* vt = scratch(static_cast<std::size_t>(A2 * cipan * nb * nr), 4);
