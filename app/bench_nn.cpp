@@ -12,6 +12,7 @@
 #include "nn/layers/conv.hpp"
 #include "nn/layers/global_pool.hpp"
 #include "nn/layers/linear.hpp"
+#include "nn/layers/microkernel.hpp"
 #include "nn/layers/pool.hpp"
 #include "nn/loss.hpp"
 #include "nn/threads.hpp"
@@ -135,7 +136,9 @@ nn::Shape input_shape(const Case& c, std::int64_t batch) {
     return {batch, c.cin, c.h, c.w};
 }
 
-// Multiply-add flops of one forward pass (conv only; 0 otherwise).
+// Flops of one forward pass of a direct convolution, 2 * C_out * C_in * kernel * positions (conv only; 0
+// otherwise). Winograd does fewer multiplies; its GFLOP/s are quoted on this direct count, as PyTorch's
+// and cuDNN's benchmarks do, so the figure can exceed the SGEMM peak.
 double forward_flops(const Case& c, std::int64_t batch) {
     if (c.kind != "conv2d" && c.kind != "conv1d") return 0.0;
     const std::int64_t oh = (c.h + 2 * c.padding[0] - c.kernel[0]) / c.stride[0] + 1;
@@ -146,17 +149,21 @@ double forward_flops(const Case& c, std::int64_t batch) {
 struct Timing {
     double forward_ms = 0.0, backward_ms = 0.0;          // wall clock
     double forward_cpu_ms = 0.0, backward_cpu_ms = 0.0;  // process CPU time (all threads)
+    std::string algorithm;                               // conv: "gemm" or the Winograd tile
 };
 
 Timing time_case(const Case& c, std::int64_t batch, int repeats) {
     auto layer = build(c);
     nn::init::initialize(*layer, {.scheme = nn::init::Scheme::torch_default, .seed = 1});
     const nn::Tensor x = random_tensor(input_shape(c, batch), 2);
-    Timing best{1e300, 1e300, 1e300, 1e300};
+    Timing best{1e300, 1e300, 1e300, 1e300, {}};
     nn::Tensor grad;
     for (int r = 0; r <= repeats; ++r) {
         double t0 = wall_seconds(), c0 = process_cpu_seconds();
         nn::Tensor y = layer->forward(x);
+        if (auto* conv = dynamic_cast<nn::ConvBase*>(layer.get()))
+            best.algorithm =
+                conv->last_winograd_tile() ? nn::winograd::name(*conv->last_winograd_tile()) : "gemm";
         const double fwd = wall_seconds() - t0, fwd_cpu = process_cpu_seconds() - c0;
         if (!grad.defined() || !(grad.shape() == y.shape())) grad = nn::Tensor::full(y.shape(), 1.0f);
         t0 = wall_seconds();
@@ -328,15 +335,17 @@ int bench_nn(const BenchContext& context) {
         std::printf(
             "mtag bench nn: %d thread(s), best of %d run(s) (3 at batch > 4); OpenBLAS kernels %s, SGEMM "
             "peak %.1f GFLOP/s "
-            "(best square 512..2048); load average %s\n",
-            threads, repeats, core.c_str(), peak, load_before.c_str());
+            "(best square 512..2048); conv micro-kernel %s; load average %s\n",
+            threads, repeats, core.c_str(), peak, nn::microkernel::kernel_name().c_str(),
+            load_before.c_str());
         std::printf("%s\n", note.c_str());
-        std::printf("%-32s %5s | %10s %10s %7s | %10s %10s %7s | %8s %6s %8s %6s | %7s %7s\n", "layer",
+        std::printf("%-32s %5s | %10s %10s %7s | %10s %10s %7s | %8s %6s %8s %6s | %7s %7s | %s\n", "layer",
                     "batch", "fwd ms", "torch ms", "speedup", "bwd ms", "torch ms", "speedup", "fwd GF/s",
-                    "%peak", "bwd GF/s", "%peak", "cpu-fwd", "cpu-bwd");
+                    "%peak", "bwd GF/s", "%peak", "cpu-fwd", "cpu-bwd", "algo");
         std::printf(
             "(speedup = torch ms / mtag ms, wall clock; cpu-fwd/cpu-bwd = the same ratio of process CPU "
-            "time)\n");
+            "time; GF/s = direct-convolution flops / time, backward counted as 2x forward; algo = the conv "
+            "path, MTAG_CONV_ALGO=gemm selects the im2col/GEMM one)\n");
     } else {
         std::cout << json{{"bench", "nn"},         {"threads", threads},        {"repeats", repeats},
                           {"openblas_core", core}, {"sgemm_peak_gflops", peak}, {"load_average", load_before},
@@ -360,6 +369,7 @@ int bench_nn(const BenchContext& context) {
                      {"backward_ms", t.backward_ms},
                      {"forward_cpu_ms", t.forward_cpu_ms},
                      {"backward_cpu_ms", t.backward_cpu_ms}};
+            if (!t.algorithm.empty()) row["algorithm"] = t.algorithm;
             if (flops > 0) {
                 row["forward_gflops"] = gf;
                 row["backward_gflops"] = gb;
@@ -398,7 +408,7 @@ int bench_nn(const BenchContext& context) {
             // time.
             const double cf = row.value("torch_forward_cpu_ms", 0.0),
                          cb = row.value("torch_backward_cpu_ms", 0.0);
-            std::printf("%-32s %5lld | %10s %10s %7s | %10s %10s %7s | %8s %6s %8s %6s | %7s %7s\n",
+            std::printf("%-32s %5lld | %10s %10s %7s | %10s %10s %7s | %8s %6s %8s %6s | %7s %7s | %s\n",
                         c.name.c_str(), static_cast<long long>(b), num(t.forward_ms, "%.2f").c_str(),
                         num(tf, "%.2f").c_str(), num(tf > 0 ? tf / t.forward_ms : 0, "%.2fx").c_str(),
                         num(t.backward_ms, "%.2f").c_str(), num(tb, "%.2f").c_str(),
@@ -406,7 +416,8 @@ int bench_nn(const BenchContext& context) {
                         num(gf / peak * 100, "%.0f%%").c_str(), num(gb, "%.1f").c_str(),
                         num(gb / peak * 100, "%.0f%%").c_str(),
                         num(cf > 0 ? cf / t.forward_cpu_ms : 0, "%.2fx").c_str(),
-                        num(cb > 0 ? cb / t.backward_cpu_ms : 0, "%.2fx").c_str());
+                        num(cb > 0 ? cb / t.backward_cpu_ms : 0, "%.2fx").c_str(),
+                        t.algorithm.empty() ? "-" : t.algorithm.c_str());
             std::fflush(stdout);
             if (c.kind == "train_step") {
                 const double tm = row.contains("torch_peak_mb") ? row["torch_peak_mb"].get<double>() : 0.0;

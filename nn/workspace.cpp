@@ -18,7 +18,7 @@ struct Slot {
     std::size_t capacity = 0;
 };
 
-constexpr int slot_count = 4;
+constexpr int slot_count = 8;
 thread_local std::array<Slot, slot_count> t_slots;
 
 }  // namespace

@@ -6,7 +6,7 @@
 namespace mtag::nn {
 
 // Returns `count` floats of 64-byte aligned scratch owned by the calling thread; `slot` selects one of
-// a few independent buffers (a routine that needs two at once uses slots 0 and 1). The contents are
+// 8 independent buffers (a routine that needs two at once uses slots 0 and 1; Winograd uses 0-6). The contents are
 // unspecified and stay valid until the next call with the same slot on the same thread.
 float* scratch(std::size_t count, int slot = 0);
 

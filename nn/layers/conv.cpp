@@ -1,12 +1,17 @@
 #include "nn/layers/conv.hpp"
 
 #include "dsp/error.hpp"
+#include "nn/layers/microkernel.hpp"
 #include "nn/threads.hpp"
 #include "nn/workspace.hpp"
 
 #include <cblas.h>
 
+#include <immintrin.h>
+
 #include <algorithm>
+#include <cstdint>
+#include <cstdlib>
 #include <cstring>
 
 namespace mtag::nn {
@@ -21,6 +26,83 @@ std::string dims(std::int64_t a, std::int64_t b) {
     return "(" + std::to_string(a) + ", " + std::to_string(b) + ")";
 }
 
+// The default algorithm: MTAG_CONV_ALGO (auto | gemm | winograd_f2 | winograd_f4), else automatic.
+ConvAlgorithm default_algorithm() {
+    const char* v = std::getenv("MTAG_CONV_ALGO");
+    if (!v || !*v || std::string(v) == "auto") return ConvAlgorithm::automatic;
+    const std::string s(v);
+    if (s == "gemm") return ConvAlgorithm::gemm;
+    if (s == "winograd_f2") return ConvAlgorithm::winograd_f2;
+    if (s == "winograd_f4") return ConvAlgorithm::winograd_f4;
+    throw Error("MTAG_CONV_ALGO", "'" + s + "' is not one of auto, gemm, winograd_f2, winograd_f4");
+}
+
+#if defined(__GNUC__) && defined(__x86_64__)
+#define MTAG_HAVE_STREAM_KERNEL 1
+// yr[l] = b + sum_t wr[t] * ph[t * hw + l] for l < hw, summed in registers and written with non-temporal
+// stores (the output row is not read again soon; this skips the read-for-ownership of y).
+__attribute__((target("avx512f"))) void phase_sum_stream(const float* ph, std::int64_t hw, std::int64_t taps,
+                                                         const float* wr, float b, float* yr) {
+    std::int64_t l = 0;
+    const auto scalar = [&](std::int64_t i) {
+        float acc = b;
+        for (std::int64_t t = 0; t < taps; ++t) acc += wr[t] * ph[t * hw + i];
+        yr[i] = acc;
+    };
+    for (; l < hw && reinterpret_cast<std::uintptr_t>(yr + l) % 64 != 0; ++l) scalar(l);
+    for (; l + 16 <= hw; l += 16) {
+        __m512 acc = _mm512_set1_ps(b);
+        for (std::int64_t t = 0; t < taps; ++t)
+            acc = _mm512_fmadd_ps(_mm512_set1_ps(wr[t]), _mm512_loadu_ps(ph + t * hw + l), acc);
+        _mm512_stream_ps(yr + l, acc);
+    }
+    for (; l < hw; ++l) scalar(l);
+    _mm_sfence();
+}
+#endif
+
+// The non-overlapping strided layer (kernel == stride along w, kernel 1 along h, c_in <= 4): y(co, r, l) =
+// bias(co) + sum over (c, k) of w(co, c, k) x(c, r, l*kw + k). The input is split once into its kw phases
+// (c_in*kw rows of h*ow values), then every output row is a short sum of scaled phase rows, written
+// once with the bias folded in: the layer is bound by writing y, which a K = kw GEMM plus a separate
+// bias pass wrote twice. Parallel over output channels; the order of the sums is fixed.
+void strided_patches_forward(const ConvGeometry& g, const float* x, std::int64_t h, std::int64_t w,
+                             std::int64_t ow, const float* wt, const float* bias, float* y) {
+    const std::int64_t taps = g.c_in * g.kw, hw = h * ow;
+    float* ph = scratch(static_cast<std::size_t>(taps * hw), 0);
+    for (std::int64_t c = 0; c < g.c_in; ++c)
+        for (std::int64_t r = 0; r < h; ++r) {
+            const float* row = x + (c * h + r) * w;
+            for (std::int64_t l = 0; l < ow; ++l)
+                for (std::int64_t k = 0; k < g.kw; ++k)
+                    ph[(c * g.kw + k) * hw + r * ow + l] = row[l * g.kw + k];
+        }
+    constexpr std::int64_t chunk = 2048;  // an L1-sized piece of the output row
+    parallel_for(g.c_out, 4, [&](std::int64_t c0, std::int64_t c1) {
+#ifdef MTAG_HAVE_STREAM_KERNEL
+        if (microkernel::fast()) {
+            for (std::int64_t co = c0; co < c1; ++co)
+                phase_sum_stream(ph, hw, taps, wt + co * taps, bias ? bias[co] : 0.0f, y + co * hw);
+            return;
+        }
+#endif
+        for (std::int64_t co = c0; co < c1; ++co) {
+            float* yr = y + co * hw;
+            const float* wr = wt + co * taps;
+            const float b = bias ? bias[co] : 0.0f;
+            for (std::int64_t l0 = 0; l0 < hw; l0 += chunk) {
+                const std::int64_t l1 = std::min(hw, l0 + chunk);
+                for (std::int64_t l = l0; l < l1; ++l) yr[l] = b + wr[0] * ph[l];
+                for (std::int64_t t = 1; t < taps; ++t) {
+                    const float wv = wr[t];
+                    const float* p = ph + t * hw;
+                    for (std::int64_t l = l0; l < l1; ++l) yr[l] += wv * p[l];
+                }
+            }
+        }
+    });
+}
+
 }  // namespace
 
 ConvBase::ConvBase(const ConvGeometry& geometry, bool bias, const Shape& weight_shape)
@@ -28,6 +110,55 @@ ConvBase::ConvBase(const ConvGeometry& geometry, bool bias, const Shape& weight_
     init_blas();
     if (bias) m_bias = &register_parameter("bias", {geometry.c_out}, true);
     m_path = choose_path();
+    m_algorithm = default_algorithm();
+}
+
+std::optional<winograd::Tile> ConvBase::winograd_tile(std::int64_t h, std::int64_t w) const {
+    const ConvGeometry& g = m_geo;
+    if (m_algorithm == ConvAlgorithm::gemm) return std::nullopt;
+    if (g.sh != 1 || g.sw != 1 || g.dh != 1 || g.dw != 1 || g.kw != 3 || (g.kh != 3 && g.kh != 1))
+        return std::nullopt;
+    if (g.out_h(h) < 1 || g.out_w(w) < 1) return std::nullopt;
+    const bool two_d = g.kh == 3;
+    if (m_algorithm == ConvAlgorithm::automatic) {
+        // Few channels make short GEMMs (K = C_in) where the transforms dominate; without the AVX-512
+        // micro-kernel OpenBLAS's GEMM is faster than the portable kernel.
+        if (!microkernel::fast() || g.c_in < 8 || g.c_out < 8) return std::nullopt;
+        // Tiles are not shared across samples: a map of fewer tiles than one GEMM panel (32) would
+        // leave lanes idle, where the GEMM path groups samples instead. Smaller tiles first fill the panel.
+        const auto tiles = [&](std::int64_t m) {
+            return (two_d ? (g.out_h(h) + m - 1) / m : g.out_h(h)) * ((g.out_w(w) + m - 1) / m);
+        };
+        if (tiles(4) >= microkernel::nr) return two_d ? winograd::Tile::f4x4_3x3 : winograd::Tile::f4_3;
+        if (tiles(2) >= microkernel::nr) return two_d ? winograd::Tile::f2x2_3x3 : winograd::Tile::f2_3;
+        return std::nullopt;
+    }
+    const bool f4 = m_algorithm == ConvAlgorithm::winograd_f4;
+    if (two_d) return f4 ? winograd::Tile::f4x4_3x3 : winograd::Tile::f2x2_3x3;
+    return f4 ? winograd::Tile::f4_3 : winograd::Tile::f2_3;
+}
+
+winograd::Problem ConvBase::winograd_problem(std::int64_t h, std::int64_t w, bool input_gradient) const {
+    const ConvGeometry& g = m_geo;
+    if (!input_gradient)
+        return {.c_in = g.c_in,
+                .c_out = g.c_out,
+                .h = h,
+                .w = w,
+                .out_h = g.out_h(h),
+                .out_w = g.out_w(w),
+                .pad_top = g.pad_top,
+                .pad_left = g.pad_left};
+    // grad_x(i, j) = sum_(a,b) w(a, b) grad_y(i + pad_top - a, j + pad_left - b): a correlation of grad_y
+    // with the flipped kernel and padding k - 1 - pad.
+    return {.c_in = g.c_out,
+            .c_out = g.c_in,
+            .h = g.out_h(h),
+            .w = g.out_w(w),
+            .out_h = h,
+            .out_w = w,
+            .pad_top = g.kh - 1 - g.pad_top,
+            .pad_left = g.kw - 1 - g.pad_left};
 }
 
 double ConvBase::forward_flops(std::int64_t h, std::int64_t w) const {
@@ -66,7 +197,14 @@ Tensor ConvBase::forward_map(const Tensor& x) {
     Tensor y = reuse_or_allocate(m_output, {n, g.c_out, oh, ow});
     const std::int64_t hw = oh * ow, k = g.patch();
     const float* wt = m_weight.value.data();
-    const bool shifted = m_path == Path::shifted_taps && h == 1;
+    m_winograd = winograd_tile(h, w);
+    if (m_winograd) {
+        m_winograd_weights.resize(winograd::packed_weight_size(*m_winograd, g.c_out, g.c_in));
+        winograd::transform_weights(*m_winograd, wt, g.c_out, g.c_in, false, m_winograd_weights.data());
+        winograd::convolve(*m_winograd, winograd_problem(h, w, false), n, x.data(), m_winograd_weights.data(),
+                           y.data());
+    }
+    const bool shifted = !m_winograd && m_path == Path::shifted_taps && h == 1;
     if (shifted) {
         m_taps.resize(static_cast<std::size_t>(g.kw * g.c_out * g.c_in));
         for (std::int64_t co = 0; co < g.c_out; ++co)
@@ -75,7 +213,7 @@ Tensor ConvBase::forward_map(const Tensor& x) {
                     m_taps[static_cast<std::size_t>((j * g.c_out + co) * g.c_in + ci)] =
                         wt[(co * g.c_in + ci) * g.kw + j];
     }
-    const std::int64_t group = batch_group(n, hw);
+    const std::int64_t group = m_winograd ? 1 : batch_group(n, hw);
     if (group > 1) {
         // Small maps: several samples side by side in one unrolled matrix, one GEMM with N = group * hw.
         float* col = scratch(static_cast<std::size_t>(k * group * hw), 0);
@@ -93,7 +231,7 @@ Tensor ConvBase::forward_map(const Tensor& x) {
                                 static_cast<std::size_t>(hw) * sizeof(float));
         }
     }
-    for (std::int64_t b = group > 1 ? n : 0; b < n; ++b) {
+    for (std::int64_t b = group > 1 || m_winograd ? n : 0; b < n; ++b) {
         const float* xb = x.data() + b * g.c_in * h * w;
         float* yb = y.data() + b * g.c_out * hw;
         if (shifted) {
@@ -103,11 +241,7 @@ Tensor ConvBase::forward_map(const Tensor& x) {
                         static_cast<int>(hw), static_cast<int>(k), 1.0f, wt, static_cast<int>(k), xb,
                         static_cast<int>(hw), 0.0f, yb, static_cast<int>(hw));
         } else if (m_path == Path::strided_patches) {
-            for (std::int64_t c = 0; c < g.c_in; ++c)
-                cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, static_cast<int>(g.c_out),
-                            static_cast<int>(ow), static_cast<int>(g.kw), 1.0f, wt + c * g.kw,
-                            static_cast<int>(k), xb + c * w, static_cast<int>(g.kw), c == 0 ? 0.0f : 1.0f, yb,
-                            static_cast<int>(ow));
+            strided_patches_forward(g, xb, h, w, ow, wt, m_bias ? m_bias->value.data() : nullptr, yb);
         } else {
             const std::int64_t rows = tile_rows(oh, ow);
             float* col = scratch(static_cast<std::size_t>(k * rows * ow));
@@ -121,7 +255,7 @@ Tensor ConvBase::forward_map(const Tensor& x) {
             }
         }
     }
-    if (m_bias) {
+    if (m_bias && (m_winograd || m_path != Path::strided_patches)) {  // the strided path adds it itself
         const float* bias = m_bias->value.data();
         parallel_for(n * g.c_out, std::max<std::int64_t>(1, 16384 / std::max<std::int64_t>(1, hw)),
                      [&](std::int64_t p0, std::int64_t p1) {
@@ -144,9 +278,21 @@ Tensor ConvBase::backward_map(const Tensor& gy) {
     if (!(gy.shape() == Shape{n, g.c_out, oh, ow}))
         throw Error("nn::" + type() + "::backward", "grad_output shape " + gy.shape().str() + ", expected " +
                                                         Shape{n, g.c_out, oh, ow}.str());
-    const bool need_w = m_weight.requires_grad;
-    const bool need_x = input_grad();
+    // When the forward pass used Winograd, both gradients do too (the GEMM paths below are skipped).
+    const bool need_w = m_weight.requires_grad && !m_winograd;
+    const bool need_x = input_grad() && !m_winograd;
     Tensor gx;
+    if (m_winograd && input_grad()) {
+        gx = reuse_or_allocate(m_grad_input, x.shape());
+        m_winograd_weights.resize(winograd::packed_weight_size(*m_winograd, g.c_in, g.c_out));
+        winograd::transform_weights(*m_winograd, m_weight.value.data(), g.c_in, g.c_out, true,
+                                    m_winograd_weights.data());
+        winograd::convolve(*m_winograd, winograd_problem(h, w, true), n, gy.data(), m_winograd_weights.data(),
+                           gx.data());
+    }
+    if (m_winograd && m_weight.requires_grad)
+        winograd::weight_gradient(*m_winograd, winograd_problem(h, w, false), n, x.data(), gy.data(),
+                                  m_weight.grad.data());
     if (need_x) {
         gx = reuse_or_allocate(m_grad_input, x.shape());
         if (m_path != Path::pointwise) gx.zero();
@@ -171,8 +317,9 @@ Tensor ConvBase::backward_map(const Tensor& gy) {
     float* gw = m_weight.grad.data();
     const int ik = static_cast<int>(k), ihw = static_cast<int>(hw), ico = static_cast<int>(g.c_out);
     const bool shifted = m_path == Path::shifted_taps && h == 1;
-    const std::int64_t group = batch_group(n, hw);
-    if (shifted && need_w && group == 1) m_tap_grads.assign(m_taps.size(), 0.0f);
+    const std::int64_t group = m_winograd ? 1 : batch_group(n, hw);
+    if (shifted && need_w && group == 1)
+        m_tap_grads.assign(static_cast<std::size_t>(g.kw * g.c_out * g.c_in), 0.0f);
     if (group > 1) {
         float* col = scratch(static_cast<std::size_t>(k * group * hw), 0);
         float* gyg = scratch(static_cast<std::size_t>(g.c_out * group * hw), 1);
@@ -197,7 +344,7 @@ Tensor ConvBase::backward_map(const Tensor& gy) {
             }
         }
     }
-    for (std::int64_t b = group > 1 ? n : 0; b < n; ++b) {
+    for (std::int64_t b = group > 1 || m_winograd ? n : 0; b < n; ++b) {
         const float* xb = x.data() + b * g.c_in * h * w;
         const float* gyb = gy.data() + b * g.c_out * hw;
         float* gxb = need_x ? gx.data() + b * g.c_in * h * w : nullptr;

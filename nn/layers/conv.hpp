@@ -1,14 +1,18 @@
 #pragma once
 // Conv1d and Conv2d (PyTorch semantics: cross-correlation, weight (C_out, C_in, kH, kW), optional bias,
-// stride, zero padding incl. 'same', dilation; groups = 1). Computed as im2col + cblas_sgemm over tiles
-// of output rows (bounded workspace), with zero-copy GEMM paths for 1x1 kernels and for the strided
-// "stride == kernel" first layer of sample-level models.
-// ref: torch.nn.Conv1d / torch.nn.Conv2d; Chellapilla et al. 2006 (im2col unrolling).
+// stride, zero padding incl. 'same', dilation; groups = 1). Paths, chosen per layer shape (ConvAlgorithm):
+// Winograd minimal filtering (nn/layers/winograd.hpp) for 3x3 and 1x3 kernels with stride 1 and
+// dilation 1 (forward, input and weight gradients); otherwise im2col + cblas_sgemm over tiles of output
+// rows (bounded workspace), a zero-copy GEMM for 1x1 kernels, shifted-tap GEMMs for other 1-D stride-1
+// kernels, and a direct phase sum for the strided "stride == kernel" first layer of sample-level models.
+// ref: torch.nn.Conv1d / torch.nn.Conv2d; Chellapilla et al. 2006 (im2col unrolling); Lavin & Gray 2016.
 #include "nn/layers/im2col.hpp"
+#include "nn/layers/winograd.hpp"
 #include "nn/module.hpp"
 
 #include <array>
 #include <cstdint>
+#include <optional>
 #include <vector>
 
 namespace mtag::nn {
@@ -38,9 +42,22 @@ struct Conv1dOptions {
     bool bias = true;
 };
 
+// How a convolution is computed. automatic: Winograd F(4x4,3x3) / F(4,3) for 3x3 / 1x3 kernels with
+// stride 1, dilation 1, at least 8 input and output channels and 32 tiles per map when the CPU runs
+// the AVX-512 micro-kernel (F(2x2,3x3) / F(2,3) for maps of 32-63 tiles), the GEMM paths otherwise. gemm:
+// always im2col / direct GEMM (the pre-Winograd path). winograd_f2 / winograd_f4: Winograd with 2- or 4-wide
+// output tiles wherever the shape allows it (else GEMM). The default comes from MTAG_CONV_ALGO (auto | gemm |
+// winograd_f2 | winograd_f4). When the forward pass used Winograd, the input and weight gradients do too.
+enum class ConvAlgorithm { automatic, gemm, winograd_f2, winograd_f4 };
+
 // The shared implementation; Conv1d and Conv2d only translate options and shapes.
 class ConvBase : public Module {
   public:
+    // Selects how the forward pass and the input gradient are computed (see ConvAlgorithm).
+    void set_algorithm(ConvAlgorithm algorithm) { m_algorithm = algorithm; }
+    ConvAlgorithm algorithm() const { return m_algorithm; }
+    // The Winograd tile the last forward pass used, or none when it used a GEMM path.
+    std::optional<winograd::Tile> last_winograd_tile() const { return m_winograd; }
     Parameter& weight() { return m_weight; }
     Parameter* bias() { return m_bias; }
     const ConvGeometry& geometry() const { return m_geo; }
@@ -68,6 +85,9 @@ class ConvBase : public Module {
                                float* gx);
     // Rows of output per tile so that the unrolled tile stays within the workspace budget.
     std::int64_t tile_rows(std::int64_t out_h, std::int64_t out_w) const;
+    // The Winograd tile for an input map of h x w under the current algorithm, or none.
+    std::optional<winograd::Tile> winograd_tile(std::int64_t h, std::int64_t w) const;
+    winograd::Problem winograd_problem(std::int64_t h, std::int64_t w, bool input_gradient) const;
 
     Parameter& m_weight;
     Parameter* m_bias = nullptr;
@@ -77,6 +97,9 @@ class ConvBase : public Module {
     Path m_path = Path::im2col;
     std::vector<float> m_taps;       // weight repacked as (kW, C_out, C_in) for the shifted-taps path
     std::vector<float> m_tap_grads;  // its gradient, same layout
+    ConvAlgorithm m_algorithm = ConvAlgorithm::automatic;
+    std::optional<winograd::Tile> m_winograd;  // tile of the last forward pass (none: GEMM path)
+    std::vector<float> m_winograd_weights;     // packed transformed weights (forward or input gradient)
 };
 
 // 2-D convolution over (N, C_in, H, W).

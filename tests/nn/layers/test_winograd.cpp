@@ -1,0 +1,269 @@
+#include "nn/layers/winograd.hpp"
+
+#include "nn/gradcheck.hpp"
+#include "nn/layers/conv.hpp"
+#include "nn/layers/microkernel.hpp"
+#include "nn/threads.hpp"
+
+#include <catch2/catch.hpp>
+
+#include <algorithm>
+#include <cmath>
+#include <vector>
+
+using namespace mtag::nn;
+using mtag::nn::test::gradcheck;
+using mtag::nn::test::random_tensor;
+
+namespace {
+
+// Direct correlation in double: y(s, co, i, j) = sum w(co, ci, a, b) x(s, ci, i - pt + a, j - pl + b).
+std::vector<double> direct(const winograd::Problem& p, std::int64_t n, const std::vector<float>& x,
+                           const std::vector<float>& w, int kh) {
+    std::vector<double> y(static_cast<std::size_t>(n * p.c_out * p.out_h * p.out_w), 0.0);
+    for (std::int64_t s = 0; s < n; ++s)
+        for (std::int64_t co = 0; co < p.c_out; ++co)
+            for (std::int64_t i = 0; i < p.out_h; ++i)
+                for (std::int64_t j = 0; j < p.out_w; ++j) {
+                    double acc = 0.0;
+                    for (std::int64_t ci = 0; ci < p.c_in; ++ci)
+                        for (int a = 0; a < kh; ++a)
+                            for (int b = 0; b < 3; ++b) {
+                                const std::int64_t ih = i - p.pad_top + a, iw = j - p.pad_left + b;
+                                if (ih < 0 || ih >= p.h || iw < 0 || iw >= p.w) continue;
+                                acc +=
+                                    double(x[static_cast<std::size_t>(((s * p.c_in + ci) * p.h + ih) * p.w +
+                                                                      iw)]) *
+                                    double(
+                                        w[static_cast<std::size_t>(((co * p.c_in + ci) * kh + a) * 3 + b)]);
+                            }
+                    y[static_cast<std::size_t>(((s * p.c_out + co) * p.out_h + i) * p.out_w + j)] = acc;
+                }
+    return y;
+}
+
+std::vector<float> random_vector(std::size_t n, std::uint64_t seed) {
+    const Tensor t = random_tensor({static_cast<std::int64_t>(n)}, seed);
+    return {t.data(), t.data() + n};
+}
+
+// Largest |y - ref| relative to max |ref|.
+double relative_error(const std::vector<float>& y, const std::vector<double>& ref) {
+    double worst = 0.0, scale = 0.0;
+    for (std::size_t i = 0; i < y.size(); ++i) {
+        worst = std::max(worst, std::abs(double(y[i]) - ref[i]));
+        scale = std::max(scale, std::abs(ref[i]));
+    }
+    return worst / scale;
+}
+
+}  // namespace
+
+TEST_CASE("winograd: every tile matches a direct convolution (odd sizes, padding, batch, channels)") {
+    struct Case {
+        winograd::Tile tile;
+        double tolerance;  // max error relative to max |y|
+    };
+    const std::vector<Case> tiles = {{winograd::Tile::f2x2_3x3, 1e-5},
+                                     {winograd::Tile::f4x4_3x3, 1e-4},
+                                     {winograd::Tile::f2_3, 1e-5},
+                                     {winograd::Tile::f4_3, 1e-5}};
+    for (const Case& t : tiles) {
+        const bool two_d = t.tile == winograd::Tile::f2x2_3x3 || t.tile == winograd::Tile::f4x4_3x3;
+        const int kh = two_d ? 3 : 1;
+        // (c_in, c_out, h, w, pad_top, pad_left, pad_bottom, pad_right, batch); pads outside [0, 2] are
+        // what the input-gradient problem produces.
+        struct Shape2 {
+            std::int64_t ci, co, h, w, pt, pl, pb, pr, n;
+        };
+        std::vector<Shape2> shapes = {{5, 13, 7, 11, 1, 1, 1, 1, 1}, {16, 8, 9, 70, 0, 0, 0, 0, 3},
+                                      {3, 9, 6, 37, 2, 2, 2, 2, 2},  {8, 16, 13, 5, 1, 0, 0, 1, 1},
+                                      {1, 1, 5, 200, 1, 1, 1, 1, 1}, {12, 17, 4, 33, 1, 1, 0, 2, 2}};
+        for (Shape2 s : shapes) {
+            if (!two_d) s.h = 1 + s.h % 2, s.pt = s.pb = 0;
+            winograd::Problem p{
+                .c_in = s.ci, .c_out = s.co, .h = s.h, .w = s.w, .pad_top = s.pt, .pad_left = s.pl};
+            p.out_h = s.h + s.pt + s.pb - (kh - 1);
+            p.out_w = s.w + s.pl + s.pr - 2;
+            const auto x = random_vector(static_cast<std::size_t>(s.n * s.ci * s.h * s.w), 3);
+            const auto w = random_vector(static_cast<std::size_t>(s.co * s.ci * kh * 3), 4);
+            std::vector<float> u(winograd::packed_weight_size(t.tile, s.co, s.ci));
+            winograd::transform_weights(t.tile, w.data(), s.co, s.ci, false, u.data());
+            std::vector<float> y(static_cast<std::size_t>(s.n * s.co * p.out_h * p.out_w), -7.0f);
+            winograd::convolve(t.tile, p, s.n, x.data(), u.data(), y.data());
+            const double err = relative_error(y, direct(p, s.n, x, w, kh));
+            INFO(winograd::name(t.tile) << " c_in " << s.ci << " c_out " << s.co << " map " << s.h << "x"
+                                        << s.w << " pads " << s.pt << "," << s.pl << " error " << err);
+            CHECK(err < t.tolerance);
+
+            // The weight gradient against direct sums over samples and positions.
+            const auto gy = random_vector(y.size(), 6);
+            std::vector<float> gw(w.size(), 0.5f);
+            winograd::weight_gradient(t.tile, p, s.n, x.data(), gy.data(), gw.data());
+            double gw_err = 0.0, gw_scale = 0.0;
+            for (std::int64_t co = 0; co < s.co; ++co)
+                for (std::int64_t ci = 0; ci < s.ci; ++ci)
+                    for (int a = 0; a < kh; ++a)
+                        for (int b = 0; b < 3; ++b) {
+                            double acc = 0.0;
+                            for (std::int64_t sm = 0; sm < s.n; ++sm)
+                                for (std::int64_t i = 0; i < p.out_h; ++i)
+                                    for (std::int64_t j = 0; j < p.out_w; ++j) {
+                                        const std::int64_t ih = i - s.pt + a, iw = j - s.pl + b;
+                                        if (ih < 0 || ih >= s.h || iw < 0 || iw >= s.w) continue;
+                                        acc += double(gy[static_cast<std::size_t>(
+                                                   ((sm * s.co + co) * p.out_h + i) * p.out_w + j)]) *
+                                               double(x[static_cast<std::size_t>(
+                                                   ((sm * s.ci + ci) * s.h + ih) * s.w + iw)]);
+                                    }
+                            const auto k = static_cast<std::size_t>(((co * s.ci + ci) * kh + a) * 3 + b);
+                            gw_err = std::max(gw_err,
+                                              std::abs(double(gw[k]) - 0.5 - acc));  // accumulates onto 0.5
+                            gw_scale = std::max(gw_scale, std::abs(acc));
+                        }
+            CHECK(gw_err / gw_scale < t.tolerance);
+
+            // flip_transpose gives the kernel w'(ci, co, a, b) = w(co, ci, kh-1-a, 2-b).
+            std::vector<float> wf(w.size());
+            for (std::int64_t co = 0; co < s.co; ++co)
+                for (std::int64_t ci = 0; ci < s.ci; ++ci)
+                    for (int a = 0; a < kh; ++a)
+                        for (int b = 0; b < 3; ++b)
+                            wf[static_cast<std::size_t>(((ci * s.co + co) * kh + a) * 3 + b)] =
+                                w[static_cast<std::size_t>(((co * s.ci + ci) * kh + (kh - 1 - a)) * 3 +
+                                                           (2 - b))];
+            winograd::Problem q = p;  // the flipped problem reads s.co channels and writes s.ci
+            q.c_in = s.co;
+            q.c_out = s.ci;
+            const auto x2 = random_vector(static_cast<std::size_t>(s.n * s.co * s.h * s.w), 5);
+            std::vector<float> u2(winograd::packed_weight_size(t.tile, s.ci, s.co));
+            winograd::transform_weights(t.tile, w.data(), s.ci, s.co, true, u2.data());
+            std::vector<float> y2(static_cast<std::size_t>(s.n * s.ci * q.out_h * q.out_w));
+            winograd::convolve(t.tile, q, s.n, x2.data(), u2.data(), y2.data());
+            CHECK(relative_error(y2, direct(q, s.n, x2, wf, kh)) < t.tolerance);
+        }
+    }
+}
+
+TEST_CASE("winograd: the dispatched micro-kernel agrees with the portable one") {
+    using microkernel::mr;
+    using microkernel::nr;
+    const std::int64_t k = 37;
+    const auto a = random_vector(static_cast<std::size_t>(k * mr), 1);
+    const Tensor bt = random_tensor({k * nr}, 2);  // 64-byte aligned, as the packed panels are
+    std::vector<float> c1(mr * 40, 1.0f), c2(mr * 40, 1.0f);
+    for (bool accumulate : {false, true}) {
+        microkernel::kernel()(k, a.data(), bt.data(), c1.data(), 40, accumulate);
+        microkernel::portable_kernel(k, a.data(), bt.data(), c2.data(), 40, accumulate);
+        for (std::size_t i = 0; i < c1.size(); ++i) REQUIRE(c1[i] == Approx(c2[i]).margin(1e-5));
+    }
+    CHECK(c1[33] == 1.0f);  // columns past nr are left alone
+    INFO("kernel in use: " << microkernel::kernel_name());
+    CHECK(!microkernel::kernel_name().empty());
+}
+
+TEST_CASE("winograd: Conv2d and Conv1d give the GEMM path's outputs and gradients with every algorithm") {
+    const std::vector<ConvAlgorithm> algorithms = {ConvAlgorithm::winograd_f2, ConvAlgorithm::winograd_f4,
+                                                   ConvAlgorithm::automatic};
+    for (ConvAlgorithm algo : algorithms) {
+        // 2-D: 3x3, padding 1 and 0, 'same', odd map sizes, batch 1 and 3.
+        const std::vector<Conv2dOptions> cases2 = {
+            {.in_channels = 9, .out_channels = 10, .padding = {1, 1}},
+            {.in_channels = 8, .out_channels = 8, .padding = {0, 0}, .bias = false},
+            {.in_channels = 12, .out_channels = 9, .padding = {2, 1}},
+            {.in_channels = 8, .out_channels = 11, .kernel_size = {1, 3}, .padding = {0, 1}},
+        };
+        for (const Conv2dOptions& o : cases2)
+            for (std::int64_t batch : {1, 3}) {
+                Conv2d ref(o), conv(o);
+                ref.set_algorithm(ConvAlgorithm::gemm);
+                conv.set_algorithm(algo);
+                const Tensor wv = random_tensor(ref.weight().shape(), 8, -0.5f, 0.5f);
+                ref.weight().value.copy_from(wv);
+                conv.weight().value.copy_from(wv);
+                if (o.bias) {
+                    ref.bias()->value.copy_from(random_tensor({o.out_channels}, 9));
+                    conv.bias()->value.copy_from(ref.bias()->value);
+                }
+                const Tensor x = random_tensor({batch, o.in_channels, 11, 19}, 10);
+                const Tensor y0 = ref.forward(x).clone();
+                const Tensor y1 = conv.forward(x).clone();
+                CHECK(conv.last_winograd_tile().has_value() ==
+                      (algo != ConvAlgorithm::automatic || microkernel::fast()));
+                REQUIRE(y0.shape() == y1.shape());
+                for (std::size_t i = 0; i < y0.size(); ++i) REQUIRE(y1[i] == Approx(y0[i]).margin(2e-5));
+                const Tensor gy = random_tensor(y0.shape(), 11);
+                const Tensor gx0 = ref.backward(gy).clone();
+                const Tensor gx1 = conv.backward(gy).clone();
+                for (std::size_t i = 0; i < gx0.size(); ++i) REQUIRE(gx1[i] == Approx(gx0[i]).margin(2e-5));
+                const Tensor& gw0 = ref.weight().grad;
+                const Tensor& gw1 = conv.weight().grad;
+                float scale = 0.0f;
+                for (float v : gw0.span()) scale = std::max(scale, std::abs(v));
+                for (std::size_t i = 0; i < gw0.size(); ++i)
+                    REQUIRE(gw1[i] == Approx(gw0[i]).margin(1e-5 * scale));
+                const auto e = gradcheck(conv, x, 3, 1e-2f, 60);
+                CHECK(e.input < 2e-3);
+                CHECK(e.param < 2e-3);
+            }
+        // 1-D: k3 with padding 0, 1, 2, 'same', a long map over several tile blocks.
+        const std::vector<Conv1dOptions> cases1 = {
+            {.in_channels = 16, .out_channels = 8, .kernel_size = 3, .padding = 1},
+            {.in_channels = 9, .out_channels = 13, .kernel_size = 3, .padding = 0},
+            {.in_channels = 8, .out_channels = 8, .kernel_size = 3, .padding = 2, .bias = false},
+            {.in_channels = 10, .out_channels = 9, .kernel_size = 3, .padding_same = true},
+        };
+        for (const Conv1dOptions& o : cases1)
+            for (std::int64_t length : {29, 2503}) {
+                Conv1d ref(o), conv(o);
+                ref.set_algorithm(ConvAlgorithm::gemm);
+                conv.set_algorithm(algo);
+                ref.weight().value.copy_from(random_tensor(ref.weight().shape(), 12, -0.5f, 0.5f));
+                conv.weight().value.copy_from(ref.weight().value);
+                const Tensor x = random_tensor({2, o.in_channels, length}, 13);
+                const Tensor y0 = ref.forward(x).clone();
+                const Tensor y1 = conv.forward(x).clone();
+                REQUIRE(y0.shape() == y1.shape());
+                for (std::size_t i = 0; i < y0.size(); ++i) REQUIRE(y1[i] == Approx(y0[i]).margin(2e-5));
+                const Tensor gy = random_tensor(y0.shape(), 14);
+                const Tensor gx0 = ref.backward(gy).clone();
+                const Tensor gx1 = conv.backward(gy).clone();
+                for (std::size_t i = 0; i < gx0.size(); ++i) REQUIRE(gx1[i] == Approx(gx0[i]).margin(2e-5));
+                const Tensor& gw0 = ref.weight().grad;
+                const Tensor& gw1 = conv.weight().grad;
+                float scale = 0.0f;
+                for (float v : gw0.span()) scale = std::max(scale, std::abs(v));
+                for (std::size_t i = 0; i < gw0.size(); ++i)
+                    REQUIRE(gw1[i] == Approx(gw0[i]).margin(1e-5 * scale));
+                if (length < 100) {
+                    const auto e = gradcheck(conv, x, 3, 1e-2f, 60);
+                    CHECK(e.input < 2e-3);
+                    CHECK(e.param < 2e-3);
+                }
+            }
+    }
+}
+
+TEST_CASE("winograd: bit-identical outputs and gradients with 1 and 2 threads") {
+    for (ConvAlgorithm algo : {ConvAlgorithm::winograd_f2, ConvAlgorithm::winograd_f4}) {
+        Conv2d conv({.in_channels = 16, .out_channels = 24, .padding = {1, 1}});
+        conv.set_algorithm(algo);
+        conv.weight().value.copy_from(random_tensor(conv.weight().shape(), 4));
+        const Tensor x = random_tensor({3, 16, 21, 67}, 6);
+        const Tensor gy = random_tensor({3, 24, 21, 67}, 7);
+        set_thread_budget(1);
+        const Tensor a = conv.forward(x).clone();
+        conv.zero_grad();
+        const Tensor ga = conv.backward(gy).clone();
+        const Tensor wa = conv.weight().grad.clone();
+        set_thread_budget(2);
+        const Tensor b = conv.forward(x).clone();
+        conv.zero_grad();
+        const Tensor gb = conv.backward(gy).clone();
+        const Tensor wb = conv.weight().grad.clone();
+        set_thread_budget(1);
+        for (std::size_t i = 0; i < a.size(); ++i) REQUIRE(a[i] == b[i]);
+        for (std::size_t i = 0; i < ga.size(); ++i) REQUIRE(ga[i] == gb[i]);
+        for (std::size_t i = 0; i < wa.size(); ++i) REQUIRE(wa[i] == wb[i]);
+    }
+}
