@@ -6,6 +6,7 @@
 #include "dsp/audio_io.hpp"
 #include "dsp/augment_pipeline.hpp"
 #include "dsp/error.hpp"
+#include "nn/layers/batchnorm.hpp"
 #include "nn/layers/dropout.hpp"
 #include "nn/loss.hpp"
 #include "nn/metrics.hpp"
@@ -73,6 +74,15 @@ SampleFn make_waveform_sample_fn(int sample_rate, ChunkOptions chunking, bool tr
 void collect_dropouts(nn::Module& m, std::vector<nn::Dropout*>& out) {
     if (auto* d = dynamic_cast<nn::Dropout*>(&m)) out.push_back(d);
     for (const auto& [name, child] : m.children()) collect_dropouts(*child, out);
+}
+
+// True when the tree holds a module of type M.
+template <class M>
+bool has_module(nn::Module& m) {
+    if (dynamic_cast<M*>(&m)) return true;
+    for (const auto& [name, child] : m.children())
+        if (has_module<M>(*child)) return true;
+    return false;
 }
 
 std::vector<std::int64_t> argmax_rows(std::span<const float> values, std::size_t cols) {
@@ -472,6 +482,8 @@ TrainResult train(const TrainConfig& config, const Dataset& dataset, const Train
 
     std::vector<nn::Dropout*> dropouts;
     collect_dropouts(*model, dropouts);
+    const bool has_batchnorm = has_module<nn::BatchNormBase>(*model);
+    bool noted_short_batch = false;
     nn::BCEWithLogitsLoss bce;
     nn::CrossEntropyLoss ce;
     std::size_t trained_batches = 0;
@@ -500,6 +512,15 @@ TrainResult train(const TrainConfig& config, const Dataset& dataset, const Train
                     std::cerr << "interrupted at epoch " << epoch + 1 << ", batch " << b << ": checkpoint saved to "
                               << checkpoint_path.string() << " (continue with --resume)\n";
                 return result;
+            }
+            if (dp && has_batchnorm && batch->global_size < 2 * static_cast<std::size_t>(ranks)) {
+                // A shard of one example cannot give BatchNorm batch statistics: skip this (last, short) batch
+                // on every rank alike.
+                if (!quiet && !noted_short_batch)
+                    std::cerr << "note: the last batch (" << batch->global_size << " examples) is skipped: fewer than 2 "
+                              << "per rank for BatchNorm\n";
+                noted_short_batch = true;
+                continue;
             }
             if (dp) {
                 // One data-parallel step: this rank's shard forward/backward, gradients summed over ranks
