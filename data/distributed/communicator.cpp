@@ -28,7 +28,7 @@ namespace {
 
 using Clock = std::chrono::steady_clock;
 
-bool launched_by_mpi() {
+[[maybe_unused]] bool launched_by_mpi() {
     if (const char* force = std::getenv("MTAG_MPI")) return std::string(force) == "1";
     for (const char* name : {"OMPI_COMM_WORLD_SIZE", "PMIX_RANK", "PMI_RANK", "PMI_SIZE"})
         if (std::getenv(name)) return true;
