@@ -147,10 +147,12 @@ Command add_extract_command(CLI::App& root, const GlobalOptions& global) {
                 e.config = config;
                 e.quiet = global.quiet;
                 e.resample_quality = dsp::parse_resample_quality(o->quality);
+                e.comm = &data::dist::Communicator::world();
                 const int cores = global.resolved_threads();  // --threads, or all cores
                 e.jobs =
                     o->jobs > 0 ? std::min(o->jobs, global.threads > 0 ? global.threads : o->jobs) : cores;
                 const ExtractSummary summary = run_extract(e);
+                if (!e.comm->is_root()) return summary.exit_code();
                 std::cout << nlohmann::ordered_json{{"out", e.out_dir.string()},
                                                     {"config_hash", config.hash()},
                                                     {"total", summary.total},

@@ -1,13 +1,16 @@
 // mtag train: trains a tagging model from a config file (or a preset and a dataset) into a run directory.
 // Common settings are flags on top of the config; see data/train_config.hpp and data/trainer.hpp.
 #include "app/command.hpp"
+#include "data/distributed/communicator.hpp"
 #include "data/load.hpp"
 #include "data/trainer.hpp"
 #include "dsp/error.hpp"
 #include "mtag_version.hpp"
 
 #include <atomic>
+#include <chrono>
 #include <csignal>
+#include <thread>
 #include <iostream>
 
 namespace mtag::app {
@@ -30,6 +33,10 @@ Command add_train_command(CLI::App& root, const GlobalOptions& global) {
         bool resume = false;
         std::string init_from;
         int freeze = 0;
+        double bucket_mb = 4;
+        std::size_t check_every = 100;
+        std::size_t stop_after = 0;
+        int stall_rank = -1;
     };
     auto o = std::make_shared<Options>();
     CLI::App* cmd = root.add_subcommand("train", "Train a tagging model (writes RUNDIR/model.json, model.safetensors, "
@@ -54,8 +61,20 @@ Command add_train_command(CLI::App& root, const GlobalOptions& global) {
         ->check(CLI::NonNegativeNumber);
     cmd->add_option("--lr-multiplier", o->lr_multiplier, "Learning-rate multiplier for the pretrained part (--init-from)")
         ->check(CLI::NonNegativeNumber);
+    cmd->add_option("--bucket-mb", o->bucket_mb, "mpirun: gradient all-reduce bucket size in MiB")
+        ->check(CLI::PositiveNumber)
+        ->capture_default_str();
+    cmd->add_option("--check-every", o->check_every, "mpirun: optimizer steps between cross-rank weight checksums "
+                                                     "(0 = epoch ends only)")
+        ->capture_default_str();
+    // Test hook: stop as if interrupted after N batches (checkpoint written, resumable).
+    cmd->add_option("--stop-after-batches", o->stop_after, "")->group("");
+    // Test hook: this MPI rank hangs before training (the watchdog must abort the job).
+    cmd->add_option("--stall-rank", o->stall_rank, "")->group("");
     cmd->footer("Ctrl-C / SIGTERM saves a checkpoint and exits; --resume continues. --threads and --seed (global) "
-                "override the config's.");
+                "override the config's.\n"
+                "Data parallel: 'mpirun -np K mtag --threads T train ...' splits each batch over K ranks "
+                "(T threads each); see README, 'Running on a cluster'.");
     CLI::App* rootp = &root;
     return {cmd, [o, &global, rootp]() {
         data::TrainConfig config;
@@ -96,7 +115,7 @@ Command add_train_command(CLI::App& root, const GlobalOptions& global) {
         const data::Dataset dataset =
             config.data_format == "auto" ? data::load_dataset(config.data_path, dopt)
                                          : data::load_dataset(config.data_path, data::parse_dataset_format(config.data_format), dopt);
-        if (!global.quiet)
+        if (!global.quiet && data::dist::Communicator::world().is_root())
             std::cerr << "mtag train: " << config.preset() << " on " << dataset.format << " " << config.data_path.string()
                       << ": " << dataset.count(data::Split::train) << " train, " << dataset.count(data::Split::valid)
                       << " valid clips, " << dataset.vocabulary.size() << " tags\n";
@@ -109,9 +128,15 @@ Command add_train_command(CLI::App& root, const GlobalOptions& global) {
         t.quiet = global.quiet;
         t.mtag_version = mtag::version;
         t.stop = &g_stop;
+        t.comm = &data::dist::Communicator::world();
+        t.bucket_bytes = static_cast<std::size_t>(o->bucket_mb * 1024 * 1024);
+        t.check_every = o->check_every;
+        t.stop_after_batches = o->stop_after;
         g_stop.store(false);
         auto old_int = std::signal(SIGINT, on_stop_signal);
         auto old_term = std::signal(SIGTERM, on_stop_signal);
+        if (o->stall_rank >= 0 && t.comm->distributed() && t.comm->rank() == o->stall_rank)
+            while (true) std::this_thread::sleep_for(std::chrono::seconds(1));
         data::TrainResult r;
         try {
             r = data::train(config, dataset, t);
@@ -130,7 +155,15 @@ Command add_train_command(CLI::App& root, const GlobalOptions& global) {
                                   {"stop_reason", r.stop_reason},
                                   {"skipped_batches", r.skipped_batches},
                                   {"seconds", r.seconds}};
-        std::cout << summary.dump() << std::endl;
+        if (t.comm->distributed()) {
+            // Rank 0's step timing: throughput and the share of step time blocked in the all-reduce.
+            summary["ranks"] = t.comm->size();
+            summary["steps"] = r.steps;
+            summary["examples_per_second"] = r.step_seconds > 0 ? r.examples_trained / r.step_seconds : 0.0;
+            summary["comm_wait_seconds"] = r.comm_wait_seconds;
+            summary["comm_fraction"] = r.step_seconds > 0 ? r.comm_wait_seconds / r.step_seconds : 0.0;
+        }
+        if (t.comm->is_root()) std::cout << summary.dump() << std::endl;
         return 0;
     }};
 }

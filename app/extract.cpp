@@ -128,7 +128,20 @@ InputStamp stamp_of(const fs::path& path) {
     return stamp;
 }
 
-// Records of earlier runs, by output path: features.json first, then the journal (newer).
+// Per-rank journals of MPI runs (extract.journal.rank-R.jsonl), sorted by name.
+std::vector<fs::path> rank_journals(const fs::path& out_dir) {
+    std::vector<fs::path> found;
+    std::error_code ec;
+    for (auto it = fs::directory_iterator(out_dir, ec); !ec && it != fs::directory_iterator(); it.increment(ec)) {
+        const std::string name = it->path().filename().string();
+        if (name.rfind("extract.journal.rank-", 0) == 0 && name.size() > 6 && name.ends_with(".jsonl"))
+            found.push_back(it->path());
+    }
+    std::sort(found.begin(), found.end());
+    return found;
+}
+
+// Records of earlier runs, by output path: features.json first, then the journals (newer).
 std::map<std::string, Record> previous_records(const fs::path& out_dir) {
     std::map<std::string, Record> records;
     {
@@ -143,13 +156,17 @@ std::map<std::string, Record> previous_records(const fs::path& out_dir) {
             }
         }
     }
-    std::ifstream journal(out_dir / kJournalFile);
-    std::string line;
-    while (std::getline(journal, line)) {
-        // A line cut short by a kill does not parse and is ignored.
-        const json j = json::parse(line, nullptr, false);
-        if (j.is_discarded()) continue;
-        if (auto r = Record::from_json(j)) records[r->output] = *r;
+    std::vector<fs::path> journals{out_dir / kJournalFile};
+    for (const fs::path& p : rank_journals(out_dir)) journals.push_back(p);
+    for (const fs::path& path : journals) {
+        std::ifstream journal(path);
+        std::string line;
+        while (std::getline(journal, line)) {
+            // A line cut short by a kill does not parse and is ignored.
+            const json j = json::parse(line, nullptr, false);
+            if (j.is_discarded()) continue;
+            if (auto r = Record::from_json(j)) records[r->output] = *r;
+        }
     }
     return records;
 }
@@ -287,18 +304,30 @@ ExtractSummary run_extract(const ExtractOptions& options) {
     // rather than the same failure for every file.
     { const dsp::FeatureExtractor probe(config); }
     const std::vector<ExtractItem> items = collect_extract_items(options);
+    data::dist::Communicator* comm = options.comm && options.comm->distributed() ? options.comm : nullptr;
+    const int rank = comm ? comm->rank() : 0, ranks = comm ? comm->size() : 1;
+    const bool root = rank == 0;
 
     std::error_code ec;
     fs::create_directories(options.out_dir, ec);
     if (ec || !fs::is_directory(options.out_dir))
         throw Error("output folder '" + options.out_dir.string() + "'", "cannot be created: " + ec.message());
-    remove_stale_temporaries(options.out_dir);
+    // Only rank 0 cleans up, before anyone writes (other ranks' temporaries would look stale too).
+    if (root) remove_stale_temporaries(options.out_dir);
     const std::map<std::string, Record> previous =
         options.force ? std::map<std::string, Record>{} : previous_records(options.out_dir);
+    if (comm) comm->barrier("extract start");
+
+    // This rank's inputs: every ranks-th one, starting at its rank (the whole list for one process).
+    std::vector<std::size_t> mine;
+    for (std::size_t i = static_cast<std::size_t>(rank); i < items.size(); i += static_cast<std::size_t>(ranks))
+        mine.push_back(i);
 
     // The journal: one line per finished output, appended and flushed as each one completes.
     const fs::path journal_path = options.out_dir / kJournalFile;
-    std::FILE* journal = std::fopen(journal_path.c_str(), "ab");
+    const fs::path my_journal_path =
+        comm ? options.out_dir / ("extract.journal.rank-" + std::to_string(rank) + ".jsonl") : journal_path;
+    std::FILE* journal = std::fopen(my_journal_path.c_str(), "ab");
     if (journal == nullptr)
         throw Error("output folder '" + options.out_dir.string() + "'",
                     "is not writable (cannot open the journal)");
@@ -307,15 +336,16 @@ ExtractSummary run_extract(const ExtractOptions& options) {
     std::vector<std::string> errors(items.size());
     std::vector<char> skipped(items.size(), 0);
     std::mutex journal_mutex;
-    Progress progress("extract", items.size(), !options.quiet, options.progress_interval_seconds);
+    Progress progress("extract", mine.size(), !options.quiet && root, options.progress_interval_seconds);
     std::atomic<std::size_t> next{0};
 
     auto worker = [&]() {
         std::optional<dsp::FeatureExtractor> extractor;
         dsp::FloatMatrix feature;
         while (true) {
-            const std::size_t i = next++;
-            if (i >= items.size()) break;
+            const std::size_t m = next++;
+            if (m >= mine.size()) break;
+            const std::size_t i = mine[m];
             const ExtractItem& item = items[i];
             const fs::path output = options.out_dir / item.relative;
             const std::string relative = item.relative.generic_string();
@@ -353,13 +383,45 @@ ExtractSummary run_extract(const ExtractOptions& options) {
             progress.advance();
         }
     };
-    const int jobs = std::max(1, std::min<int>(options.jobs, static_cast<int>(items.size())));
+    const int jobs = std::max(1, std::min<int>(options.jobs, static_cast<int>(std::max<std::size_t>(mine.size(), 1))));
     std::vector<std::thread> threads;
     for (int j = 1; j < jobs; ++j) threads.emplace_back(worker);
     worker();
     for (std::thread& t : threads) t.join();
     progress.finish();
     std::fclose(journal);
+    if (comm) {
+        // Every rank's results to every rank (rank 0 writes them; all return the same summary).
+        std::string local;
+        for (std::size_t i : mine) {
+            ordered_json j{{"i", i}};
+            if (done[i]) {
+                j["record"] = done[i]->to_json();
+                j["skipped"] = skipped[i] != 0;
+            } else {
+                j["error"] = errors[i];
+            }
+            local += j.dump() + "\n";
+        }
+        const std::vector<std::string> parts = comm->allgather(local, "extract results gather");
+        for (std::size_t r = 0; r < parts.size(); ++r) {
+            if (static_cast<int>(r) == rank) continue;
+            std::istringstream in(parts[r]);
+            std::string line;
+            while (std::getline(in, line)) {
+                const json j = json::parse(line);
+                const std::size_t i = j.at("i").get<std::size_t>();
+                if (j.contains("record")) {
+                    done[i] = Record::from_json(j.at("record"));
+                    if (!done[i]) throw Error("mtag extract", "rank " + std::to_string(r) + " sent an unreadable record");
+                    skipped[i] = j.at("skipped").get<bool>() ? 1 : 0;
+                } else {
+                    errors[i] = j.at("error").get<std::string>();
+                    if (root) progress.message("mtag: error: " + errors[i]);
+                }
+            }
+        }
+    }
 
     ExtractSummary summary;
     summary.total = items.size();
@@ -390,10 +452,12 @@ ExtractSummary run_extract(const ExtractOptions& options) {
                            {"wall_seconds", summary.wall_seconds}};
     document["outputs"] = std::move(outputs);
     document["failures"] = std::move(failures);
+    if (!root) return summary;
     write_atomically(options.out_dir / kFeaturesFile, document.dump(2) + "\n");
     // The journal now only needs this run's outputs (features.json has them too); rewriting it keeps it
-    // from growing across reruns.
+    // from growing across reruns. The per-rank journals are folded into it.
     write_atomically(journal_path, journal_text);
+    for (const fs::path& p : rank_journals(options.out_dir)) fs::remove(p, ec);
     return summary;
 }
 

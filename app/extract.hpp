@@ -14,6 +14,13 @@
 // run killed before features.json is written still records what is done. A rerun skips an input when
 // the journal or the previous features.json has an entry with the same config hash, the same input
 // size and mtime, and an output whose .npy header has the recorded shape.
+//
+// Over MPI (`mpirun -np K mtag extract`, ExtractOptions::comm with K > 1): rank r takes the inputs whose
+// index in the sorted input list is r modulo K, writes their .npy files and its own journal
+// (OUT/extract.journal.rank-R.jsonl); rank 0 gathers every rank's results and writes features.json with
+// all outputs and failures, in input order, and the combined journal. A rerun with any K reads every
+// journal and features.json, so it skips whatever any earlier run finished.
+#include "data/distributed/communicator.hpp"
 #include "dsp/feature_config.hpp"
 #include "dsp/resample.hpp"
 
@@ -41,6 +48,7 @@ struct ExtractOptions {
     bool force = false;  // recompute even what a previous run finished
     dsp::ResampleQuality resample_quality = dsp::ResampleQuality::medium;
     double progress_interval_seconds = 10.0;  // between plain progress lines when stderr is not a terminal
+    data::dist::Communicator* comm = nullptr;  // MPI world (`mtag extract` passes it); null = one process
 };
 
 // What happened, also written to OUT/features.json.

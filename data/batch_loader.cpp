@@ -14,6 +14,9 @@ void BatchLoaderOptions::validate() const {
     if (workers < 1) throw Error("batch loader", "workers must be >= 1, got " + std::to_string(workers));
     if (prefetch == 0) throw Error("batch loader", "prefetch must be >= 1");
     if (repeats == 0) throw Error("batch loader", "repeats (crops per clip per epoch) must be >= 1");
+    if (shard_count == 0 || shard_index >= shard_count)
+        throw Error("batch loader", "shard_index " + std::to_string(shard_index) + " is not below shard_count " +
+                                        std::to_string(shard_count));
 }
 
 std::uint64_t example_seed(std::uint64_t seed, std::uint64_t epoch, std::uint64_t position) {
@@ -146,10 +149,16 @@ void BatchLoader::worker_loop() {
 
 void BatchLoader::build_batch(std::uint64_t epoch, std::size_t index, const std::vector<std::size_t>& order,
                               Sample& sample, Batch& batch) const {
-    const std::size_t begin = index * m_options.batch_size;
-    const std::size_t end = std::min(order.size(), begin + m_options.batch_size);
+    const std::size_t global_begin = index * m_options.batch_size;
+    const std::size_t global_end = std::min(order.size(), global_begin + m_options.batch_size);
+    // This shard's part of the batch: the same split as data/distributed/communicator.hpp shard_range().
+    const std::size_t count = global_end - global_begin, k = m_options.shard_count, r = m_options.shard_index;
+    const std::size_t begin = global_begin + r * (count / k) + std::min(r, count % k);
+    const std::size_t end = begin + count / k + (r < count % k ? 1 : 0);
     batch.epoch = epoch;
     batch.index = index;
+    batch.global_size = count;
+    batch.shard_offset = begin - global_begin;
     batch.n_tags = m_dataset.vocabulary.size();
     batch.clip_indices.reserve(end - begin);
     batch.targets.reserve((end - begin) * batch.n_tags);

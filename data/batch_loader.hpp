@@ -49,6 +49,8 @@ struct Batch {
     std::size_t bins = 0;
     std::size_t frames = 0;
     std::size_t n_tags = 0;
+    std::size_t global_size = 0;   // examples in the whole batch across shards (== size() unsharded)
+    std::size_t shard_offset = 0;  // position of this shard's first example within the whole batch
 
     std::size_t size() const { return clip_indices.size(); }
 };
@@ -61,6 +63,12 @@ struct BatchLoaderOptions {
     bool drop_last = false;    // drop a final batch smaller than batch_size
     std::size_t repeats = 1;   // examples per clip per epoch (several random crops of one clip)
     std::uint64_t seed = 0;
+    // Data parallelism: each batch of batch_size examples (the global batch) is split into shard_count
+    // contiguous shards (sizes differ by at most one) and this loader builds only shard shard_index. The
+    // examples, their order and their seeds are those of the unsharded loader, so K shards together are
+    // exactly the batches one loader delivers. A shard may be empty (a last batch smaller than K).
+    std::size_t shard_index = 0;
+    std::size_t shard_count = 1;
 
     // Throws mtag::Error for a zero batch size, workers, prefetch or repeats.
     void validate() const;

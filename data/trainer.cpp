@@ -2,9 +2,11 @@
 
 #include "data/batch_loader.hpp"
 #include "data/clip_pipeline.hpp"
+#include "data/distributed/grad_sync.hpp"
 #include "dsp/audio_io.hpp"
 #include "dsp/augment_pipeline.hpp"
 #include "dsp/error.hpp"
+#include "nn/layers/batchnorm.hpp"
 #include "nn/layers/dropout.hpp"
 #include "nn/loss.hpp"
 #include "nn/metrics.hpp"
@@ -13,10 +15,14 @@
 #include "nn/threads.hpp"
 #include "nn/train/training_state.hpp"
 
+#include <sched.h>
+
 #include <algorithm>
 #include <chrono>
 #include <cmath>
 #include <cstdio>
+#include <cstdlib>
+#include <cstring>
 #include <fstream>
 #include <iostream>
 #include <limits>
@@ -70,6 +76,15 @@ void collect_dropouts(nn::Module& m, std::vector<nn::Dropout*>& out) {
     for (const auto& [name, child] : m.children()) collect_dropouts(*child, out);
 }
 
+// True when the tree holds a module of type M.
+template <class M>
+bool has_module(nn::Module& m) {
+    if (dynamic_cast<M*>(&m)) return true;
+    for (const auto& [name, child] : m.children())
+        if (has_module<M>(*child)) return true;
+    return false;
+}
+
 std::vector<std::int64_t> argmax_rows(std::span<const float> values, std::size_t cols) {
     std::vector<std::int64_t> out(values.size() / cols);
     for (std::size_t r = 0; r < out.size(); ++r) {
@@ -113,28 +128,11 @@ std::vector<nn::Parameter*> transfer_weights(nn::Module& from, nn::Module& to, c
     return copied;
 }
 
-// Validation pass: K chunks per clip, averaged after sigmoid/softmax.
-std::map<std::string, double> validate(nn::models::TaggingModel& model, BatchLoader& loader, const Dataset& dataset,
-                                       const std::vector<std::size_t>& clips, std::size_t chunks, bool single,
-                                       std::size_t n_tags) {
-    model.eval();
-    std::vector<float> logits;
-    logits.reserve(clips.size() * chunks * n_tags);
-    double loss_sum = 0;
-    std::size_t loss_batches = 0;
-    loader.start_epoch(0);
-    nn::BCEWithLogitsLoss bce;
-    nn::CrossEntropyLoss ce;
-    while (auto batch = loader.next()) {
-        const nn::Tensor x = nn::Tensor::from(model.input_shape(static_cast<std::int64_t>(batch->size())), batch->inputs);
-        const nn::Tensor y = model.forward(x);
-        const auto n = static_cast<std::int64_t>(batch->size());
-        if (single) loss_sum += ce.forward(y, argmax_rows(batch->targets, n_tags));
-        else loss_sum += bce.forward(y, nn::Tensor::from({n, static_cast<std::int64_t>(n_tags)}, batch->targets));
-        ++loss_batches;
-        logits.insert(logits.end(), y.data(), y.data() + y.shape().numel());
-    }
-    model.train();
+// Metrics of a validation pass from its logits (clip-major, `chunks` rows per clip) and summed batch losses.
+std::map<std::string, double> validation_metrics(const std::vector<float>& logits, double loss_sum,
+                                                 std::size_t loss_batches, const Dataset& dataset,
+                                                 const std::vector<std::size_t>& clips, std::size_t chunks,
+                                                 bool single, std::size_t n_tags) {
     std::vector<float> scores, labels;
     for (std::size_t c = 0; c < clips.size(); ++c) {
         const auto s = average_chunk_scores(std::span<const float>(logits).subspan(c * chunks * n_tags, chunks * n_tags), chunks,
@@ -157,6 +155,83 @@ std::map<std::string, double> validate(nn::models::TaggingModel& model, BatchLoa
     return m;
 }
 
+// Validation pass: K chunks per clip, averaged after sigmoid/softmax.
+std::map<std::string, double> validate(nn::models::TaggingModel& model, BatchLoader& loader, const Dataset& dataset,
+                                       const std::vector<std::size_t>& clips, std::size_t chunks, bool single,
+                                       std::size_t n_tags) {
+    model.eval();
+    std::vector<float> logits;
+    logits.reserve(clips.size() * chunks * n_tags);
+    double loss_sum = 0;
+    std::size_t loss_batches = 0;
+    loader.start_epoch(0);
+    nn::BCEWithLogitsLoss bce;
+    nn::CrossEntropyLoss ce;
+    while (auto batch = loader.next()) {
+        const nn::Tensor x = nn::Tensor::from(model.input_shape(static_cast<std::int64_t>(batch->size())), batch->inputs);
+        const nn::Tensor y = model.forward(x);
+        const auto n = static_cast<std::int64_t>(batch->size());
+        if (single) loss_sum += ce.forward(y, argmax_rows(batch->targets, n_tags));
+        else loss_sum += bce.forward(y, nn::Tensor::from({n, static_cast<std::int64_t>(n_tags)}, batch->targets));
+        ++loss_batches;
+        logits.insert(logits.end(), y.data(), y.data() + y.shape().numel());
+    }
+    model.train();
+    return validation_metrics(logits, loss_sum, loss_batches, dataset, clips, chunks, single, n_tags);
+}
+
+// Validation over ranks: each rank runs its shard of every batch, the logits are gathered on every rank in
+// the order one process would produce them, and the per-batch losses are computed from them, so every rank
+// gets the same metrics as a single process would (up to float rounding of the forward passes).
+std::map<std::string, double> validate_distributed(nn::models::TaggingModel& model, BatchLoader& loader,
+                                                   const Dataset& dataset, const std::vector<std::size_t>& clips,
+                                                   std::size_t chunks, bool single, std::size_t n_tags,
+                                                   std::size_t batch_size, dist::Communicator& comm) {
+    model.eval();
+    std::vector<float> local;
+    loader.start_epoch(0);
+    while (auto batch = loader.next()) {
+        if (batch->size() == 0) continue;
+        const nn::Tensor x = nn::Tensor::from(model.input_shape(static_cast<std::int64_t>(batch->size())), batch->inputs);
+        const nn::Tensor y = model.forward(x);
+        local.insert(local.end(), y.data(), y.data() + y.shape().numel());
+    }
+    model.train();
+    const std::vector<std::string> parts = comm.allgather(
+        std::string(reinterpret_cast<const char*>(local.data()), local.size() * sizeof(float)), "validation gather");
+    const std::size_t total = clips.size() * chunks;
+    std::vector<float> logits(total * n_tags);
+    std::vector<std::size_t> cursor(parts.size(), 0);
+    double loss_sum = 0;
+    std::size_t loss_batches = 0;
+    nn::BCEWithLogitsLoss bce;
+    nn::CrossEntropyLoss ce;
+    for (std::size_t begin = 0; begin < total; begin += batch_size) {
+        const std::size_t count = std::min(batch_size, total - begin);
+        for (std::size_t r = 0; r < parts.size(); ++r) {
+            const auto [lo, hi] = dist::shard_range(count, static_cast<int>(r), static_cast<int>(parts.size()));
+            const std::size_t bytes = (hi - lo) * n_tags * sizeof(float);
+            if (cursor[r] + bytes > parts[r].size())
+                throw Error("data-parallel validation", "rank " + std::to_string(r) + " sent fewer logits than expected");
+            std::memcpy(logits.data() + (begin + lo) * n_tags, parts[r].data() + cursor[r], bytes);
+            cursor[r] += bytes;
+        }
+        std::vector<float> targets;
+        targets.reserve(count * n_tags);
+        for (std::size_t p = begin; p < begin + count; ++p) {
+            const auto t = dataset.targets(clips[p / chunks]);
+            targets.insert(targets.end(), t.begin(), t.end());
+        }
+        const auto n = static_cast<std::int64_t>(count);
+        const nn::Tensor y = nn::Tensor::from({n, static_cast<std::int64_t>(n_tags)},
+                                              std::span<const float>(logits).subspan(begin * n_tags, count * n_tags));
+        if (single) loss_sum += ce.forward(y, argmax_rows(targets, n_tags));
+        else loss_sum += bce.forward(y, nn::Tensor::from({n, static_cast<std::int64_t>(n_tags)}, targets));
+        ++loss_batches;
+    }
+    return validation_metrics(logits, loss_sum, loss_batches, dataset, clips, chunks, single, n_tags);
+}
+
 }  // namespace
 
 bool is_single_label(const TrainConfig& config, const Dataset& dataset) {
@@ -171,6 +246,12 @@ bool is_single_label(const TrainConfig& config, const Dataset& dataset) {
 TrainResult train(const TrainConfig& config, const Dataset& dataset, const TrainerOptions& options) {
     const auto t_start = Clock::now();
     namespace fs = std::filesystem;
+    // Data parallelism (see the header): dp is false for one process, whatever the build.
+    dist::Communicator* comm = options.comm && options.comm->distributed() ? options.comm : nullptr;
+    const bool dp = comm != nullptr;
+    const int rank = dp ? comm->rank() : 0, ranks = dp ? comm->size() : 1;
+    const bool root = rank == 0;
+    const bool quiet = options.quiet || !root;  // progress lines from rank 0 only
     const fs::path out = options.out_dir;
     fs::create_directories(out);
     const fs::path checkpoint_path = out / "checkpoint.safetensors";
@@ -189,7 +270,12 @@ TrainResult train(const TrainConfig& config, const Dataset& dataset, const Train
     const std::size_t n_tags = dataset.vocabulary.size();
 
     // Threads: loader workers plus compute threads stay within the budget.
-    const int budget = config.threads > 0 ? config.threads : std::max(1, static_cast<int>(std::thread::hardware_concurrency()));
+    int budget = config.threads > 0 ? config.threads : std::max(1, static_cast<int>(std::thread::hardware_concurrency()));
+    if (dp && config.threads <= 0) {
+        // All cores of the node shared by the ranks Open MPI placed on it.
+        const char* local = std::getenv("OMPI_COMM_WORLD_LOCAL_SIZE");
+        if (local && std::atoi(local) > 0) budget = std::max(1, budget / std::atoi(local));
+    }
     const int workers = std::clamp(config.workers, 1, std::max(1, budget - 1));
     nn::set_thread_budget(std::max(1, budget - workers));
 
@@ -202,7 +288,7 @@ TrainResult train(const TrainConfig& config, const Dataset& dataset, const Train
         RunModel base = load_run(options.init_from);
         const bool same_vocab = base.card.tags == dataset.vocabulary;
         pretrained = transfer_weights(*base.model, *model, same_vocab ? std::string() : model->output_name());
-        if (!options.quiet)
+        if (!quiet)
             std::cerr << "init from " << options.init_from.string() << ": " << pretrained.size() << " tensors loaded"
                       << (same_vocab ? "" : ", output layer re-created for the new vocabulary") << "\n";
     }
@@ -260,7 +346,15 @@ TrainResult train(const TrainConfig& config, const Dataset& dataset, const Train
             }
             return m;
         };
-        card.normalization = compute_normalization(dataset, features, config.normalization, budget);
+        if (!dp) {
+            card.normalization = compute_normalization(dataset, features, config.normalization, budget);
+        } else {
+            // Rank 0 computes the statistics while the others wait (no watchdog: this may take long).
+            std::string text;
+            if (root) text = compute_normalization(dataset, features, config.normalization, budget).to_json().dump();
+            comm->broadcast_untimed(text, 0);
+            card.normalization = Normalization::from_json(nlohmann::json::parse(text));
+        }
     }
     card.validate("model card");
 
@@ -275,12 +369,14 @@ TrainResult train(const TrainConfig& config, const Dataset& dataset, const Train
     };
     BatchLoader train_loader(dataset, train_clips, make_fn(true),
                              {.batch_size = config.batch_size, .workers = workers, .prefetch = config.prefetch,
-                              .shuffle = true, .repeats = config.train_crops, .seed = config.seed});
+                              .shuffle = true, .repeats = config.train_crops, .seed = config.seed,
+                              .shard_index = static_cast<std::size_t>(rank), .shard_count = static_cast<std::size_t>(ranks)});
     const std::size_t eval_k = config.eval_chunking == EvalChunking::evenly_spaced ? config.eval_chunks
                                                                                     : std::max<std::size_t>(config.eval_chunks, 1);
     BatchLoader valid_loader(dataset, valid_clips, make_fn(false),
                              {.batch_size = config.batch_size, .workers = workers, .prefetch = config.prefetch,
-                              .shuffle = false, .repeats = eval_k, .seed = config.seed});
+                              .shuffle = false, .repeats = eval_k, .seed = config.seed,
+                              .shard_index = static_cast<std::size_t>(rank), .shard_count = static_cast<std::size_t>(ranks)});
     const std::size_t batches = train_loader.batches_per_epoch();
 
     // Optimizer, schedule, early stopping, log.
@@ -298,7 +394,7 @@ TrainResult train(const TrainConfig& config, const Dataset& dataset, const Train
     so.reload_best.switch_to_sgd_at = config.reload_best.value("switch_to_sgd_at", so.reload_best.switch_to_sgd_at);
     so.schedule_unit = unit;
     so.max_grad_norm = config.max_grad_norm;
-    so.log_path = out / "log.jsonl";
+    if (root) so.log_path = out / "log.jsonl";
     nn::TrainingState state(std::move(optimizer), std::move(schedule), so);
 
     std::int64_t epoch = 0;            // 0-based epoch in progress
@@ -325,14 +421,39 @@ TrainResult train(const TrainConfig& config, const Dataset& dataset, const Train
         elapsed_before = run_state.value("seconds", 0.0);
         result.best_epoch = run_state.value("best_epoch", std::int64_t{0});
         result.skipped_batches = run_state.value("skipped_batches", std::size_t{0});
-        if (!options.quiet)
+        if (!quiet)
             std::cerr << "resuming " << out.string() << " at epoch " << epoch + 1 << ", batch " << start_batch << "\n";
     }
-    {
-        std::ofstream(out / "config.json") << config.to_json().dump(2) << "\n";
+    if (root) std::ofstream(out / "config.json") << config.to_json().dump(2) << "\n";
+    std::unique_ptr<dist::GradientSynchronizer> sync;
+    bool agreed_stop = false;  // dp: some rank got a stop signal (agreed at the end of each step)
+    if (dp) {
+        dist::broadcast_model(*comm, *model);
+        std::vector<nn::Parameter*> trainable;
+        for (nn::Parameter* p : model->parameters())
+            if (p->requires_grad) trainable.push_back(p);
+        sync = std::make_unique<dist::GradientSynchronizer>(*comm, trainable,
+                                                            dist::GradSyncOptions{.bucket_bytes = options.bucket_bytes});
+        model->set_backward_observer([&sync](nn::Module& m) { sync->on_module_done(m); });
+        cpu_set_t allowed;
+        const int threads_used = std::max(budget, workers + 1);  // loader workers + compute threads
+        if (!quiet && sched_getaffinity(0, sizeof allowed, &allowed) == 0 && CPU_COUNT(&allowed) < threads_used)
+            std::cerr << "warning: each rank may run on " << CPU_COUNT(&allowed) << " CPU(s) but uses " << threads_used
+                      << " threads (loader + compute); its loader starves while it waits in MPI. Start mpirun with "
+                         "--bind-to none, or --map-by slot:PE=" << threads_used << "\n";
+        if (!quiet)
+            std::cerr << "data-parallel over " << ranks << " ranks (" << dist::Communicator::library_version()
+                      << "): global batch " << config.batch_size << ", " << budget << " threads per rank, "
+                      << sync->floats_per_step() * sizeof(float) << " bytes all-reduced per step in "
+                      << sync->bucket_count() << " buckets\n";
     }
+    struct ModelObserverReset {  // the observer captures locals of this function
+        nn::models::TaggingModel& m;
+        ~ModelObserverReset() { m.set_backward_observer({}); }
+    } observer_reset{*model};
 
     auto save_state = [&](std::int64_t next_epoch, std::size_t next_batch) {
+        if (!root) return;
         nn::TrainingCheckpoint c = state.save();
         for (nn::Parameter* p : model->parameters()) c.tensors.emplace_back("model." + p->name, p->value.clone());
         for (nn::Buffer* b : model->buffers()) c.tensors.emplace_back("model." + b->name, b->value.clone());
@@ -361,6 +482,8 @@ TrainResult train(const TrainConfig& config, const Dataset& dataset, const Train
 
     std::vector<nn::Dropout*> dropouts;
     collect_dropouts(*model, dropouts);
+    const bool has_batchnorm = has_module<nn::BatchNormBase>(*model);
+    bool noted_short_batch = false;
     nn::BCEWithLogitsLoss bce;
     nn::CrossEntropyLoss ce;
     std::size_t trained_batches = 0;
@@ -375,17 +498,103 @@ TrainResult train(const TrainConfig& config, const Dataset& dataset, const Train
             auto batch = train_loader.next();
             if (!batch) break;
             if (b < start_batch) continue;  // resumed mid-epoch: already trained
-            const bool stop_now = (options.stop && options.stop->load()) ||
+            const bool signalled = dp ? agreed_stop : (options.stop && options.stop->load());
+            const bool stop_now = signalled ||
                                   (options.stop_after_batches && trained_batches >= options.stop_after_batches);
             if (stop_now) {
                 save_state(epoch, b);
                 result.interrupted = true;
                 result.stop_reason = "interrupted";
                 result.seconds = seconds_since(t_start);
-                if (!options.quiet)
+                if (options.on_finish) options.on_finish(*model);
+                if (dp) comm->barrier("end of run");  // return once rank 0's checkpoint is on disk
+                if (!quiet)
                     std::cerr << "interrupted at epoch " << epoch + 1 << ", batch " << b << ": checkpoint saved to "
                               << checkpoint_path.string() << " (continue with --resume)\n";
                 return result;
+            }
+            if (dp && has_batchnorm && batch->global_size < 2 * static_cast<std::size_t>(ranks)) {
+                // A shard of one example cannot give BatchNorm batch statistics: skip this (last, short) batch
+                // on every rank alike.
+                if (!quiet && !noted_short_batch)
+                    std::cerr << "note: the last batch (" << batch->global_size << " examples) is skipped: fewer than 2 "
+                              << "per rank for BatchNorm\n";
+                noted_short_batch = true;
+                continue;
+            }
+            if (dp) {
+                // One data-parallel step: this rank's shard forward/backward, gradients summed over ranks
+                // (buckets start during backward), the global mean loss and stop flag agreed, same update.
+                const std::size_t n_local = batch->size(), n_global = batch->global_size;
+                state.zero_grad();
+                sync->begin_step();
+                double shared[3] = {0, 0, 0};  // sum of per-example losses, non-finite count, stop requests
+                if (n_local > 0) {
+                    const auto n = static_cast<std::int64_t>(n_local);
+                    nn::Tensor x = nn::Tensor::from(model->input_shape(n), batch->inputs);
+                    if (options.batch_hook) options.batch_hook(epoch, b, x);
+                    for (std::size_t d = 0; d < dropouts.size(); ++d) {
+                        // Each rank draws its own masks (the same seed would repeat one mask pattern per shard).
+                        const std::uint64_t s0 =
+                            example_seed(config.seed ^ 0x64726f70ULL, static_cast<std::uint64_t>(epoch), b * 64 + d);
+                        dropouts[d]->seed(example_seed(s0, static_cast<std::uint64_t>(rank), static_cast<std::uint64_t>(ranks)));
+                    }
+                    const nn::Tensor y = model->forward(x);
+                    double loss;
+                    nn::Tensor grad;
+                    if (single) {
+                        loss = ce.forward(y, argmax_rows(batch->targets, n_tags));
+                        grad = ce.backward();
+                    } else {
+                        loss = bce.forward(y, nn::Tensor::from({n, static_cast<std::int64_t>(n_tags)}, batch->targets));
+                        grad = bce.backward();
+                    }
+                    if (std::isfinite(loss)) {
+                        // d(mean over the global batch)/d(logits) = d(mean over the shard) * n_local / n_global.
+                        const float scale = static_cast<float>(n_local) / static_cast<float>(n_global);
+                        float* g = grad.data();
+                        for (std::size_t i = 0; i < grad.size(); ++i) g[i] *= scale;
+                        model->backward(grad);
+                        shared[0] = loss * static_cast<double>(n_local);
+                    } else {
+                        shared[1] = 1;
+                    }
+                }
+                shared[2] = options.stop && options.stop->load() ? 1 : 0;
+                const double blocked_before = comm->blocked_seconds();
+                sync->finish();
+                comm->allreduce_sum(std::span<double>(shared, 3), "loss all-reduce");
+                result.comm_wait_seconds += comm->blocked_seconds() - blocked_before;
+                agreed_stop = shared[2] > 0;
+                const double loss = shared[0] / static_cast<double>(n_global);
+                const bool finite = shared[1] == 0 && std::isfinite(loss) && all_finite(*model);
+                if (!finite) {
+                    if (config.nan_policy == "skip") {
+                        ++result.skipped_batches;
+                        if (!quiet)
+                            std::cerr << "warning: non-finite loss or gradient at epoch " << epoch + 1 << ", step "
+                                      << state.step() + 1 << " (batch " << b << "): batch skipped\n";
+                        state.zero_grad();
+                        ++trained_batches;
+                        continue;
+                    }
+                    throw Error("training", "loss or gradient is not finite at epoch " + std::to_string(epoch + 1) +
+                                                ", step " + std::to_string(state.step() + 1) + " (batch " +
+                                                std::to_string(b) + ", data-parallel over " + std::to_string(ranks) +
+                                                " ranks); stopped, keeping the last good checkpoint " +
+                                                checkpoint_path.string() + " and the best model. Lower the learning "
+                                                "rate, set max_grad_norm, or set nan_policy \"skip\"");
+                }
+                state.optimizer_step();
+                if (options.check_every > 0 && state.step() % static_cast<std::int64_t>(options.check_every) == 0)
+                    dist::check_parameters_agree(*comm, *model, state.step());
+                loss_sum += loss;
+                ++loss_count;
+                examples += n_global;
+                epoch_examples += n_global;
+                ++trained_batches;
+                ++result.steps;
+                continue;
             }
             const auto n = static_cast<std::int64_t>(batch->size());
             nn::Tensor x = nn::Tensor::from(model->input_shape(n), batch->inputs);
@@ -430,11 +639,20 @@ TrainResult train(const TrainConfig& config, const Dataset& dataset, const Train
             examples += batch->size();
             epoch_examples += batch->size();
             ++trained_batches;
+            ++result.steps;
         }
         const double train_loss = loss_count ? loss_sum / static_cast<double>(loss_count) : NAN;
         const double train_seconds = seconds_since(t_epoch);
+        result.step_seconds += train_seconds;
+        result.examples_trained += epoch_examples;
+        if (dp) {
+            dist::average_buffers(*comm, *model);
+            dist::check_parameters_agree(*comm, *model, state.step());
+        }
         std::map<std::string, double> metrics =
-            validate(*model, valid_loader, dataset, valid_clips, eval_k, single, n_tags);
+            dp ? validate_distributed(*model, valid_loader, dataset, valid_clips, eval_k, single, n_tags,
+                                      config.batch_size, *comm)
+               : validate(*model, valid_loader, dataset, valid_clips, eval_k, single, n_tags);
         metrics["train_loss"] = train_loss;
         metrics["clips_per_second"] = train_seconds > 0 ? epoch_examples / train_seconds : 0;
         const nn::EpochDecision decision = state.end_epoch(metrics);
@@ -442,7 +660,7 @@ TrainResult train(const TrainConfig& config, const Dataset& dataset, const Train
             result.best_epoch = epoch + 1;
             result.best_value = metrics[metric];
             card.training = summary(metrics);
-            save_run(*model, card, out);
+            if (root) save_run(*model, card, out);
         }
         result.train_losses.push_back(train_loss);
         result.last_metrics = metrics;
@@ -452,8 +670,14 @@ TrainResult train(const TrainConfig& config, const Dataset& dataset, const Train
         const double elapsed = elapsed_before + seconds_since(t_start);
         const double epoch_seconds = seconds_since(t_epoch);
         bool out_of_time = budget_seconds > 0 && elapsed >= budget_seconds;
+        if (dp && budget_seconds > 0) {
+            // Clocks differ slightly between ranks: stop when any rank is out of time, all together.
+            double flag = out_of_time ? 1 : 0;
+            comm->allreduce_sum(std::span<double>(&flag, 1), "time budget agreement");
+            out_of_time = flag > 0;
+        }
         save_state(epoch + 1, 0);
-        if (!options.quiet) {
+        if (!quiet) {
             const double remaining_epochs = static_cast<double>(config.epochs - epoch - 1);
             double eta = remaining_epochs * epoch_seconds;
             if (budget_seconds > 0) eta = std::min(eta, std::max(0.0, budget_seconds - elapsed));
@@ -477,7 +701,7 @@ TrainResult train(const TrainConfig& config, const Dataset& dataset, const Train
         }
         if (out_of_time) {
             result.stop_reason = "max_minutes";
-            if (!options.quiet)
+            if (!quiet)
                 std::cerr << "time budget of " << config.max_minutes << " min used up after epoch " << epoch + 1
                           << "; keeping the best model (epoch " << result.best_epoch << ")\n";
             break;
@@ -485,6 +709,11 @@ TrainResult train(const TrainConfig& config, const Dataset& dataset, const Train
     }
     if (result.stop_reason.empty()) result.stop_reason = "epochs";
     result.seconds = elapsed_before + seconds_since(t_start);
+    if (options.on_finish) options.on_finish(*model);
+    if (!root) {
+        comm->barrier("end of run");  // return once rank 0 has written the run directory
+        return result;
+    }
     // Final summary in the card of the best model (its weights are already on disk).
     if (result.best_epoch > 0 && fs::exists(out / "model.json")) {
         std::ifstream in(out / "model.json");
@@ -502,6 +731,7 @@ TrainResult train(const TrainConfig& config, const Dataset& dataset, const Train
         card.training = summary(result.last_metrics);
         save_run(*model, card, out);
     }
+    if (dp) comm->barrier("end of run");
     return result;
 }
 

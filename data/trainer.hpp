@@ -15,7 +15,19 @@
 // Determinism: batches depend only on (seed, epoch, position) and dropout masks are reseeded from
 // (seed, epoch, batch) before every batch, so with one compute thread a resumed run is bit-identical
 // to an uninterrupted one (resume continues mid-epoch at the saved batch).
+//
+// Data parallelism (`mpirun -np K mtag train`, TrainerOptions::comm with K > 1): rank 0's initial weights
+// are broadcast; every global batch (batch_size examples, the same batches one process would train on) is
+// split into K contiguous shards, one per rank; each rank scales its loss gradient by n_rank / batch_size,
+// so the sum of the gradients over ranks (bucketed MPI_Iallreduce overlapping backward,
+// data/distributed/grad_sync.hpp) is the gradient of the global batch's mean loss; every rank then takes
+// the same optimizer step. A parameter checksum is compared every check_every steps and at each epoch end.
+// BatchNorm uses each rank's local batch statistics; the running statistics are averaged over the ranks
+// before each validation. Validation is sharded the same way and the logits are gathered on every rank,
+// so all ranks compute the same metrics and take the same early-stopping decisions. Only rank 0 writes
+// files (log, model, checkpoints, config); stop signals and the time budget are agreed over all ranks.
 #include "data/dataset.hpp"
+#include "data/distributed/communicator.hpp"
 #include "data/model_card.hpp"
 #include "data/train_config.hpp"
 #include "nn/tensor.hpp"
@@ -39,6 +51,13 @@ struct TrainerOptions {
     std::function<void(std::int64_t epoch, std::size_t batch, nn::Tensor& inputs)> batch_hook;
     // Test hook: stop (as if interrupted) before this many batches of the run have been trained (0 = never).
     std::size_t stop_after_batches = 0;
+    // Data parallelism: the job's communicator (`mtag train` passes the MPI world); null or one rank =
+    // ordinary single-process training, unchanged.
+    dist::Communicator* comm = nullptr;
+    std::size_t bucket_bytes = std::size_t{4} << 20;  // gradient all-reduce bucket size (float32 bytes)
+    std::size_t check_every = 100;                    // optimizer steps between cross-rank weight checksums
+    // Test hook: sees the model when train() returns (normally or interrupted).
+    std::function<void(nn::Module& model)> on_finish;
 };
 
 struct TrainResult {
@@ -52,6 +71,11 @@ struct TrainResult {
     std::size_t skipped_batches = 0;   // non-finite losses skipped (nan_policy skip)
     bool interrupted = false;
     double seconds = 0;
+    // Training-step timing of this process (validation excluded), for `mtag bench mpi`.
+    std::size_t steps = 0;              // optimizer steps taken by this process
+    double step_seconds = 0;            // wall time of those steps (load, forward, backward, sync, update)
+    double comm_wait_seconds = 0;       // part of it blocked in gradient/loss all-reduce (not hidden)
+    std::size_t examples_trained = 0;   // global-batch examples trained by this process's steps
 };
 
 // True for a single-label dataset under config.task ("auto": every clip has exactly one tag).

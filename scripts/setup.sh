@@ -9,6 +9,7 @@ packages=(
   libsndfile1-dev libfftw3-dev libsamplerate0-dev libopenblas-dev
   nlohmann-json3-dev catch2 libcli11-dev
   libfluidsynth-dev timgm6mb-soundfont
+  openmpi-bin libopenmpi-dev
 )
 if [[ "${1:-}" == "--bench" ]]; then
   packages+=(python3 python3-numpy python3-torch python3-torchaudio python3-sklearn)

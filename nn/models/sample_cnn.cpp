@@ -179,7 +179,7 @@ class SampleCnn : public TaggingModel {
                 }
                 if (!g.defined()) break;  // a frozen stage above stopped the gradient
             }
-            g = stages()[i].module->backward(g);
+            g = backward_stage(i, g);
             if (!g.defined() && i > m_pool_index) break;
         }
         return g;

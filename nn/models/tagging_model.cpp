@@ -119,8 +119,14 @@ Tensor TaggingModel::features_backward(const Tensor& grad) {
     Tensor g = grad;
     for (std::size_t i = m_stages.size(); i-- > 0;) {
         if (!g.defined()) break;
-        g = m_stages[i].module->backward(g);
+        g = backward_stage(i, g);
     }
+    return g;
+}
+
+Tensor TaggingModel::backward_stage(std::size_t i, const Tensor& grad) {
+    Tensor g = m_stages[i].module->backward(grad);
+    if (m_backward_observer) m_backward_observer(*m_stages[i].module);
     return g;
 }
 
@@ -157,7 +163,9 @@ Tensor TaggingModel::forward(const Tensor& input) {
 }
 
 Tensor TaggingModel::backward(const Tensor& grad_output) {
-    Tensor g = features_backward(m_output->backward(grad_output));
+    Tensor go = m_output->backward(grad_output);
+    if (m_backward_observer) m_backward_observer(*m_output);
+    Tensor g = features_backward(go);
     if (!g.defined() || !input_grad()) return {};
     return g.view(m_input_shape);
 }

@@ -90,6 +90,12 @@ class TaggingModel : public Module {
     // The full (validated) option set of the family, as JSON.
     const nlohmann::json& options() const { return m_options; }
 
+    // Called during backward() right after each stage (and the output layer) finished its backward, i.e. when
+    // that module's parameter gradients are final: lets data-parallel training start all-reducing them while
+    // earlier stages still compute (data/distributed/grad_sync.hpp). Empty = no calls.
+    using BackwardObserver = std::function<void(Module&)>;
+    void set_backward_observer(BackwardObserver observer) { m_backward_observer = std::move(observer); }
+
     // Initialises every parameter from `seed` with the init scheme of options()["init"] (nn::init:
     // weights by the scheme, biases 0 or torch's U(+-1/sqrt(fan_in)), BatchNorm 1 and 0).
     void initialize(std::uint64_t seed);
@@ -128,6 +134,8 @@ class TaggingModel : public Module {
     // Sets input_grad on each stage: off for frozen stages and for the first trainable one when the
     // caller needs no input gradient. Call at the start of features_forward.
     void route_input_grads();
+    // Runs stage i's backward and tells the backward observer; overrides of features_backward use it too.
+    Tensor backward_stage(std::size_t i, const Tensor& grad);
 
   private:
     PresetInfo m_info;
@@ -141,6 +149,7 @@ class TaggingModel : public Module {
     std::shared_ptr<Module> m_output;
     std::int64_t m_embedding_size = 0;
     Shape m_input_shape;  // the caller's shape of the last forward input
+    BackwardObserver m_backward_observer;
 };
 
 }  // namespace mtag::nn::models
