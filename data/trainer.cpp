@@ -43,17 +43,17 @@ std::string format_duration(double s) {
 
 // Raw-audio examples for sample-level models: [1, samples] per example, cropped like the clip pipeline.
 SampleFn make_waveform_sample_fn(int sample_rate, ChunkOptions chunking, bool train, const dsp::AugmentPipeline* augment,
-                                 const Normalization* normalization) {
+                                 const Normalization* normalization, WaveformCache* waveforms) {
     return [=](const Clip& clip, const SampleContext& context, Sample& out) {
         std::mt19937_64 rng(context.seed);
-        const dsp::Audio audio = dsp::load_audio(clip.audio_path, {.sample_rate = sample_rate, .mono = true});
+        const WaveformCache::Waveform audio = waveforms->get(clip.audio_path);
         const std::size_t length = chunking.length;
-        const std::size_t offset = train ? random_crop_offsets(audio.samples.size(), length, 1, rng)[0] : [&] {
-            const auto offsets = eval_chunk_offsets(audio.samples.size(), chunking);
+        const std::size_t offset = train ? random_crop_offsets(audio->size(), length, 1, rng)[0] : [&] {
+            const auto offsets = eval_chunk_offsets(audio->size(), chunking);
             return offsets[context.repeat % offsets.size()];
         }();
         std::vector<float> window(length, 0.0f);
-        copy_chunk(audio.samples, offset, window);
+        copy_chunk(*audio, offset, window);
         if (train && augment) {
             window = augment->apply(window, sample_rate, context.seed, context.clip_index, context.epoch).audio;
             window.resize(length, 0.0f);
@@ -62,6 +62,23 @@ SampleFn make_waveform_sample_fn(int sample_rate, ChunkOptions chunking, bool tr
         out.input.resize(1, length);
         std::copy(window.begin(), window.end(), out.input.data.begin());
     };
+}
+
+// Clips a loader left out of an epoch (unreadable or failed augmentation): one line each on stderr and
+// one JSON line {"event": "skipped_clips", ...} in the training log, before the epoch's own line.
+void report_skipped_clips(const std::vector<ClipFailure>& failures, std::int64_t epoch, const std::string& split,
+                          const std::filesystem::path& log_path, bool quiet) {
+    if (failures.empty()) return;
+    nlohmann::json clips = nlohmann::json::array();
+    for (const ClipFailure& f : failures) {
+        clips.push_back({{"path", f.path.string()}, {"reason", f.reason}});
+        if (!quiet)
+            std::cerr << "warning: epoch " << epoch + 1 << ", " << split << ": skipped '" << f.path.string()
+                      << "': " << f.reason << "\n";
+    }
+    std::ofstream log(log_path, std::ios::app);
+    log << nlohmann::json{{"event", "skipped_clips"}, {"epoch", epoch + 1}, {"split", split}, {"clips", clips}}.dump()
+        << "\n";
 }
 
 // Every Dropout module of a tree, in a fixed (depth-first) order.
@@ -113,13 +130,12 @@ std::vector<nn::Parameter*> transfer_weights(nn::Module& from, nn::Module& to, c
     return copied;
 }
 
-// Validation pass: K chunks per clip, averaged after sigmoid/softmax.
+// Validation pass: K chunks per clip, averaged after sigmoid/softmax. Clips the loader had to leave out
+// (unreadable files) are left out of the metrics too.
 std::map<std::string, double> validate(nn::models::TaggingModel& model, BatchLoader& loader, const Dataset& dataset,
-                                       const std::vector<std::size_t>& clips, std::size_t chunks, bool single,
-                                       std::size_t n_tags) {
+                                       const std::vector<std::size_t>& clips, bool single, std::size_t n_tags) {
     model.eval();
-    std::vector<float> logits;
-    logits.reserve(clips.size() * chunks * n_tags);
+    std::map<std::size_t, std::vector<float>> logits;  // by dataset clip index: its chunks' logits in order
     double loss_sum = 0;
     std::size_t loss_batches = 0;
     loader.start_epoch(0);
@@ -132,20 +148,26 @@ std::map<std::string, double> validate(nn::models::TaggingModel& model, BatchLoa
         if (single) loss_sum += ce.forward(y, argmax_rows(batch->targets, n_tags));
         else loss_sum += bce.forward(y, nn::Tensor::from({n, static_cast<std::int64_t>(n_tags)}, batch->targets));
         ++loss_batches;
-        logits.insert(logits.end(), y.data(), y.data() + y.shape().numel());
+        for (std::size_t e = 0; e < batch->size(); ++e)
+            logits[batch->clip_indices[e]].insert(logits[batch->clip_indices[e]].end(), y.data() + e * n_tags,
+                                                  y.data() + (e + 1) * n_tags);
     }
     model.train();
     std::vector<float> scores, labels;
-    for (std::size_t c = 0; c < clips.size(); ++c) {
-        const auto s = average_chunk_scores(std::span<const float>(logits).subspan(c * chunks * n_tags, chunks * n_tags), chunks,
+    std::size_t scored = 0;
+    for (std::size_t clip : clips) {
+        const auto it = logits.find(clip);
+        if (it == logits.end()) continue;
+        const auto s = average_chunk_scores(it->second, it->second.size() / n_tags,
                                             single ? ChunkActivation::softmax : ChunkActivation::sigmoid);
         scores.insert(scores.end(), s.begin(), s.end());
-        const auto t = dataset.targets(clips[c]);
+        const auto t = dataset.targets(clip);
         labels.insert(labels.end(), t.begin(), t.end());
+        ++scored;
     }
     std::map<std::string, double> m;
     m["val_loss"] = loss_batches ? loss_sum / loss_batches : 0.0;
-    const nn::ConstMatrixView sv{scores, clips.size(), n_tags}, lv{labels, clips.size(), n_tags};
+    const nn::ConstMatrixView sv{scores, scored, n_tags}, lv{labels, scored, n_tags};
     if (single) {
         std::vector<std::int32_t> targets;
         for (auto v : argmax_rows(labels, n_tags)) targets.push_back(static_cast<std::int32_t>(v));
@@ -240,6 +262,8 @@ TrainResult train(const TrainConfig& config, const Dataset& dataset, const Train
             throw Error("train config", "features give " + std::to_string(card.feature_config().bins()) +
                                             " bins, the model expects " + std::to_string(in_shape[1]));
     }
+    // Decoded clips kept in memory (bounded, data/waveform_cache.hpp): epochs after the first skip decoding.
+    WaveformCache waveforms({.sample_rate = sample_rate});
     nlohmann::json run_state;  // from the checkpoint on resume
     nn::TrainingCheckpoint resumed;
     if (options.resume) {
@@ -250,13 +274,14 @@ TrainResult train(const TrainConfig& config, const Dataset& dataset, const Train
         card.normalization = Normalization::from_json(run_state.at("normalization"));
     } else {
         ClipFeatureFn features = [&](const Clip& clip) {
-            const dsp::Audio audio = dsp::load_audio(clip.audio_path, {.sample_rate = sample_rate, .mono = true});
+            // Decoded through the waveform cache, so this pass also fills it for the first epoch.
+            const WaveformCache::Waveform audio = waveforms.get(clip.audio_path);
             dsp::FloatMatrix m;
             if (waveform) {
-                m.resize(1, audio.samples.size());
-                std::copy(audio.samples.begin(), audio.samples.end(), m.data.begin());
+                m.resize(1, audio->size());
+                std::copy(audio->begin(), audio->end(), m.data.begin());
             } else {
-                front_end(audio.samples, m);
+                front_end(*audio, m);
             }
             return m;
         };
@@ -268,9 +293,10 @@ TrainResult train(const TrainConfig& config, const Dataset& dataset, const Train
     std::unique_ptr<dsp::AugmentPipeline> augment;
     if (config.augmentation.is_object()) augment = std::make_unique<dsp::AugmentPipeline>(config.augmentation);
     auto make_fn = [&](bool train) -> SampleFn {
-        if (waveform) return make_waveform_sample_fn(sample_rate, card.evaluation, train, augment.get(), &card.normalization);
+        if (waveform) return make_waveform_sample_fn(sample_rate, card.evaluation, train, augment.get(), &card.normalization,
+                                                       &waveforms);
         ClipPipelineOptions o{.features = card.feature_config(), .chunking = card.evaluation, .train = train,
-                              .augment = augment.get(), .normalization = &card.normalization};
+                              .augment = augment.get(), .waveforms = &waveforms, .normalization = &card.normalization};
         return make_clip_sample_fn(o, front_end);
     };
     BatchLoader train_loader(dataset, train_clips, make_fn(true),
@@ -434,7 +460,13 @@ TrainResult train(const TrainConfig& config, const Dataset& dataset, const Train
         const double train_loss = loss_count ? loss_sum / static_cast<double>(loss_count) : NAN;
         const double train_seconds = seconds_since(t_epoch);
         std::map<std::string, double> metrics =
-            validate(*model, valid_loader, dataset, valid_clips, eval_k, single, n_tags);
+            validate(*model, valid_loader, dataset, valid_clips, single, n_tags);
+        const std::vector<ClipFailure> train_failures = train_loader.epoch_failures();
+        const std::vector<ClipFailure> valid_failures = valid_loader.epoch_failures();
+        report_skipped_clips(train_failures, epoch, "train", out / "log.jsonl", options.quiet);
+        report_skipped_clips(valid_failures, epoch, "valid", out / "log.jsonl", options.quiet);
+        if (!train_failures.empty() || !valid_failures.empty())
+            metrics["skipped_clips"] = static_cast<double>(train_failures.size() + valid_failures.size());
         metrics["train_loss"] = train_loss;
         metrics["clips_per_second"] = train_seconds > 0 ? epoch_examples / train_seconds : 0;
         const nn::EpochDecision decision = state.end_epoch(metrics);
