@@ -14,6 +14,7 @@
 #include "nn/train/training_state.hpp"
 
 #include <algorithm>
+#include <atomic>
 #include <chrono>
 #include <cmath>
 #include <cstdio>
@@ -285,7 +286,39 @@ TrainResult train(const TrainConfig& config, const Dataset& dataset, const Train
             }
             return m;
         };
-        card.normalization = compute_normalization(dataset, features, config.normalization, budget);
+        // Training clips that cannot be decoded are left out of the statistics (and of the batches, where
+        // the loader reports them every epoch): decode every training clip first, on all threads, which
+        // also fills the waveform cache (clips beyond its bound are decoded again by the pass below).
+        Dataset readable = dataset;
+        std::vector<std::string> reasons(train_clips.size());
+        {
+            std::atomic<std::size_t> next{0};
+            auto work = [&] {
+                for (std::size_t i; (i = next++) < train_clips.size();) {
+                    try {
+                        waveforms.get(dataset.clips[train_clips[i]].audio_path);
+                    } catch (const std::exception& e) {
+                        reasons[i] = e.what();
+                    }
+                }
+            };
+            std::vector<std::thread> pool;
+            for (int t = 1; t < budget; ++t) pool.emplace_back(work);
+            work();
+            for (std::thread& t : pool) t.join();
+        }
+        std::size_t unreadable = 0;
+        for (std::size_t i = 0; i < train_clips.size(); ++i) {
+            if (reasons[i].empty()) continue;
+            ++unreadable;
+            readable.clips[train_clips[i]].split = Split::test;  // out of the statistics only
+            if (!options.quiet)
+                std::cerr << "warning: normalisation statistics skip '" << dataset.clips[train_clips[i]].audio_path.string()
+                          << "': " << reasons[i] << "\n";
+        }
+        if (unreadable == train_clips.size())
+            throw Error("dataset " + dataset.source.string(), "no training clip can be decoded, e.g. " + reasons.front());
+        card.normalization = compute_normalization(readable, features, config.normalization, budget);
     }
     card.validate("model card");
 
