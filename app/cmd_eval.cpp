@@ -13,8 +13,11 @@
 #include <atomic>
 #include <chrono>
 #include <cmath>
+#include <filesystem>
+#include <fstream>
 #include <iostream>
 #include <mutex>
+#include <optional>
 #include <thread>
 
 namespace mtag::app {
@@ -38,6 +41,89 @@ std::vector<std::size_t> map_tags(const std::vector<std::string>& tags, const da
     return columns;
 }
 
+// A group of mutually exclusive tags inside a multi-label vocabulary (e.g. the genres of `mtag synth`),
+// scored like a single-label task: the arg-max over the group's tags against the one true tag.
+struct TagGroup {
+    std::string name;
+    std::vector<std::string> tags;
+};
+
+// "NAME=tag1,tag2,..." from --group.
+TagGroup parse_group(const std::string& text) {
+    const std::size_t eq = text.find('=');
+    if (eq == std::string::npos || eq == 0 || eq + 1 == text.size())
+        throw UsageError("--group '" + text + "': expected NAME=tag1,tag2,... (e.g. genre=rock,jazz,classical)");
+    TagGroup group{text.substr(0, eq), {}};
+    std::size_t begin = eq + 1;
+    while (begin <= text.size()) {
+        const std::size_t end = std::min(text.find(',', begin), text.size());
+        if (end > begin) group.tags.push_back(text.substr(begin, end - begin));
+        begin = end + 1;
+    }
+    if (group.tags.size() < 2) throw UsageError("--group '" + text + "': a group needs at least two tags");
+    return group;
+}
+
+// A `mtag synth` corpus names each clip's genre in DIR/synth.json; its genres form the group "genre".
+std::optional<TagGroup> synth_genre_group(const std::string& data_path) {
+    namespace fs = std::filesystem;
+    const fs::path folder = fs::is_directory(data_path) ? fs::path(data_path) : fs::path(data_path).parent_path();
+    std::ifstream in(folder / "synth.json");
+    if (!in) return std::nullopt;
+    const nlohmann::json card = nlohmann::json::parse(in, nullptr, false);
+    if (card.is_discarded() || !card.contains("items") || !card["items"].is_array()) return std::nullopt;
+    TagGroup group{"genre", {}};
+    for (const auto& item : card["items"]) {
+        if (!item.contains("genre") || !item["genre"].is_string()) continue;
+        const std::string genre = item["genre"].get<std::string>();
+        if (std::find(group.tags.begin(), group.tags.end(), genre) == group.tags.end()) group.tags.push_back(genre);
+    }
+    if (group.tags.size() < 2) return std::nullopt;
+    return group;
+}
+
+// Accuracy and confusion matrix of a tag group over the clips with exactly one of its tags.
+nlohmann::ordered_json score_group(const TagGroup& group, const std::vector<std::string>& run_tags,
+                                   const nn::ConstMatrixView& scores, const nn::ConstMatrixView& labels) {
+    std::vector<std::size_t> columns;
+    for (const std::string& tag : group.tags) {
+        auto it = std::find(run_tags.begin(), run_tags.end(), tag);  // present: checked before scoring
+        columns.push_back(static_cast<std::size_t>(it - run_tags.begin()));
+    }
+    const std::size_t k = columns.size();
+    std::vector<float> group_scores;
+    std::vector<std::int32_t> targets;
+    std::size_t ambiguous = 0;
+    for (std::size_t r = 0; r < scores.rows; ++r) {
+        int truth = -1, positives = 0;
+        for (std::size_t g = 0; g < k; ++g)
+            if (labels.at(r, columns[g]) >= 0.5f) truth = static_cast<int>(g), ++positives;
+        if (positives != 1) {
+            ++ambiguous;
+            continue;
+        }
+        targets.push_back(truth);
+        for (std::size_t g = 0; g < k; ++g) group_scores.push_back(scores.at(r, columns[g]));
+    }
+    nlohmann::ordered_json out;
+    out["tags"] = group.tags;
+    out["clips"] = targets.size();
+    out["left_out"] = ambiguous;  // clips with none or several of the group's tags
+    if (targets.empty()) {
+        out["accuracy"] = nullptr;
+        return out;
+    }
+    const nn::ConstMatrixView view{group_scores, targets.size(), k};
+    out["accuracy"] = nn::accuracy(view, targets);
+    const std::vector<std::int64_t> confusion = nn::confusion_matrix(view, targets);
+    nlohmann::ordered_json matrix = nlohmann::ordered_json::array();
+    for (std::size_t r = 0; r < k; ++r)
+        matrix.push_back(std::vector<std::int64_t>(confusion.begin() + static_cast<std::ptrdiff_t>(r * k),
+                                                   confusion.begin() + static_cast<std::ptrdiff_t>((r + 1) * k)));
+    out["confusion"] = matrix;  // rows: true tag, columns: predicted tag, in `tags` order
+    return out;
+}
+
 }  // namespace
 
 Command add_eval_command(CLI::App& root, const GlobalOptions& global) {
@@ -49,6 +135,7 @@ Command add_eval_command(CLI::App& root, const GlobalOptions& global) {
         std::string chunks = "card";
         std::size_t batch_size = 16;
         int jobs = 0;
+        std::vector<std::string> groups;
     };
     auto o = std::make_shared<Options>();
     CLI::App* cmd = root.add_subcommand("eval", "Score trained runs on a dataset split (ROC-AUC, PR-AUC, accuracy)");
@@ -63,12 +150,17 @@ Command add_eval_command(CLI::App& root, const GlobalOptions& global) {
         ->capture_default_str();
     cmd->add_option("--batch-size", o->batch_size, "Chunks per forward pass")->check(CLI::PositiveNumber)->capture_default_str();
     cmd->add_option("--jobs,-j", o->jobs, "Clips in parallel (default: --threads)")->check(CLI::NonNegativeNumber);
+    cmd->add_option("--group", o->groups,
+                    "NAME=tag1,tag2,...: mutually exclusive tags scored as one single-label task (accuracy, "
+                    "confusion); repeatable. A mtag synth corpus adds its genres as 'genre'");
     cmd->footer("Exit code 3 when some clips could not be decoded (reported on stderr, left out of the metrics).");
 
     return {cmd, [o, &global]() {
         const auto start = std::chrono::steady_clock::now();
         const std::optional<data::Split> split = data::parse_split(o->split);
         if (!split) throw UsageError("--split '" + o->split + "' is not train, valid or test");
+        std::vector<TagGroup> groups;
+        for (const std::string& text : o->groups) groups.push_back(parse_group(text));
         std::vector<std::unique_ptr<data::Tagger>> taggers;
         for (const std::string& m : o->models) taggers.push_back(std::make_unique<data::Tagger>(m));
         const data::RunCard& first = taggers[0]->card();
@@ -81,6 +173,11 @@ Command add_eval_command(CLI::App& root, const GlobalOptions& global) {
                                              data::to_string(first.task) + " vs " +
                                              data::to_string(taggers[m]->card().task) + ")");
         }
+
+        for (const TagGroup& group : groups)  // fail before the scoring, not after it
+            for (const std::string& tag : group.tags)
+                if (std::find(first.tags.begin(), first.tags.end(), tag) == first.tags.end())
+                    throw UsageError("--group " + group.name + ": tag '" + tag + "' is not one of the run's tags");
 
         const int threads = global.resolved_threads();
         data::DatasetOptions dataset_options;
@@ -186,6 +283,13 @@ Command add_eval_command(CLI::App& root, const GlobalOptions& global) {
                 matrix.push_back(std::vector<std::int64_t>(confusion.begin() + static_cast<std::ptrdiff_t>(r * n_tags),
                                                            confusion.begin() + static_cast<std::ptrdiff_t>((r + 1) * n_tags)));
             out["confusion"] = {{"labels", first.tags}, {"matrix", matrix}};
+        }
+        if (first.task == data::Task::multilabel && groups.empty())
+            if (std::optional<TagGroup> genre = synth_genre_group(o->data)) groups.push_back(*genre);
+        if (!groups.empty()) {
+            nlohmann::ordered_json scored;
+            for (const TagGroup& group : groups) scored[group.name] = score_group(group, first.tags, score_view, label_view);
+            out["groups"] = scored;
         }
         out["clips"] = rows;
         out["failed"] = failed;

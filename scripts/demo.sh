@@ -10,8 +10,6 @@ mtag="$root/build/mtag"
 out="$root/demo"
 mkdir -p "$out"
 threads=${MTAG_DEMO_THREADS:-2}
-# True when this build has subcommand $1 (eval and tag come with branch wip-infer).
-has_command() { "$mtag" --help | grep -qE "^  $1 "; }
 clips=${MTAG_DEMO_CLIPS:-500}
 minutes=${MTAG_DEMO_MINUTES:-4}
 seconds=${MTAG_DEMO_SECONDS:-8}
@@ -42,18 +40,9 @@ rm -rf "$out/run"
     --max-minutes "$minutes"
 
 echo "== mtag eval: the test split"
-if has_command eval; then
-    "$mtag" --threads "$threads" eval --model "$out/run" --data "$out/corpus" --split test
-else
-    echo "(placeholder: 'mtag eval' is not in this build yet -- branch wip-infer; the run's validation figures:)"
-    grep -o '"validation":{[^}]*}' "$out/run/model.json" || python3 -c "import json;print(json.load(open('$out/run/model.json'))['metadata']['training']['validation'])"
-fi
+"$mtag" --threads "$threads" eval --model "$out/run" --data "$out/corpus" --split test
 
 echo "== mtag tag: three clips of the test split"
 files=$(awk -F, 'NR > 1 && $NF == "test" { print "'"$out/corpus/"'" $1 }' "$out/corpus/manifest.csv" | head -3)
-if has_command tag; then
-    # shellcheck disable=SC2086
-    "$mtag" --threads "$threads" tag --model "$out/run" --top-k 3 $files
-else
-    echo "(placeholder: 'mtag tag' is not in this build yet -- branch wip-infer) files: $files"
-fi
+# shellcheck disable=SC2086
+"$mtag" --threads "$threads" tag --model "$out/run" --top-k 3 $files

@@ -1,6 +1,7 @@
 #include "nn/layers/batchnorm.hpp"
 
 #include "dsp/error.hpp"
+#include "nn/lane_sum.hpp"
 #include "nn/threads.hpp"
 
 #include <cmath>
@@ -49,23 +50,14 @@ Tensor BatchNormBase::normalize(const Tensor& input) {
         for (std::int64_t ch = c0; ch < c1; ++ch) {
             double mean, var;
             if (m_used_batch_stats) {
-                // Two passes in double for accuracy (fixed order: the result does not depend on threads).
+                // Two passes (mean, then squared deviations): per row 16-lane float sums (nn/lane_sum.hpp),
+                // rows combined in double. Fixed order: the result does not depend on threads.
                 double sum = 0.0;
-                for (std::int64_t b = 0; b < n; ++b) {
-                    const float* x = input.data() + (b * c + ch) * s;
-                    float part = 0.0f;
-                    for (std::int64_t i = 0; i < s; ++i) part += x[i];
-                    sum += part;
-                }
+                for (std::int64_t b = 0; b < n; ++b) sum += lane_sum(input.data() + (b * c + ch) * s, s);
                 mean = sum / static_cast<double>(count);
                 double sq = 0.0;
-                for (std::int64_t b = 0; b < n; ++b) {
-                    const float* x = input.data() + (b * c + ch) * s;
-                    const float m = static_cast<float>(mean);
-                    float part = 0.0f;
-                    for (std::int64_t i = 0; i < s; ++i) part += (x[i] - m) * (x[i] - m);
-                    sq += part;
-                }
+                for (std::int64_t b = 0; b < n; ++b)
+                    sq += lane_sum_squared_deviation(input.data() + (b * c + ch) * s, s, static_cast<float>(mean));
                 var = sq / static_cast<double>(count);
                 if (update) {
                     float& rm = m_running_mean->value[static_cast<std::size_t>(ch)];
@@ -112,13 +104,8 @@ Tensor BatchNormBase::backward(const Tensor& gy) {
             for (std::int64_t b = 0; b < n; ++b) {
                 const float* g = gy.data() + (b * c + ch) * s;
                 const float* x = m_input.data() + (b * c + ch) * s;
-                float pg = 0.0f, pgx = 0.0f;
-                for (std::int64_t i = 0; i < s; ++i) {
-                    pg += g[i];
-                    pgx += g[i] * (x[i] - mean) * inv;
-                }
-                sum_g += pg;
-                sum_gx += pgx;
+                sum_g += lane_sum(g, s);
+                sum_gx += static_cast<double>(lane_sum_product_deviation(g, x, s, mean)) * inv;
             }
             if (m_weight && m_weight->requires_grad) m_weight->grad[uch] += static_cast<float>(sum_gx);
             if (m_bias && m_bias->requires_grad) m_bias->grad[uch] += static_cast<float>(sum_g);

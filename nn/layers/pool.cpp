@@ -81,6 +81,13 @@ Tensor PoolBase::forward(const Tensor& input) {
         m_rows = m_rank == 2 ? make_axis(h, 0) : Axis{{0}, {1}, {1}};
         m_cols = make_axis(w, 1);
         m_input_shape = input.shape();
+        auto full = [](const Axis& axis, std::int64_t k, std::int64_t s) {
+            for (std::size_t o = 0; o < axis.begin.size(); ++o)
+                if (axis.begin[o] != static_cast<std::int64_t>(o) * s || axis.end[o] - axis.begin[o] != k) return false;
+            return true;
+        };
+        m_full_windows = m_sizing == Sizing::fixed && (m_rank == 1 || full(m_rows, m_kernel[0], m_stride[0])) &&
+                         full(m_cols, m_kernel[1], m_stride[1]);
     }
     const auto oh = static_cast<std::int64_t>(m_rows.begin.size()),
                ow = static_cast<std::int64_t>(m_cols.begin.size());
@@ -93,6 +100,10 @@ Tensor PoolBase::forward(const Tensor& input) {
                          const float* x = input.data() + p * h * w;
                          float* out = y.data() + p * oh * ow;
                          std::int32_t* arg = is_max ? m_argmax.data() + p * oh * ow : nullptr;
+                         if (is_max && m_full_windows) {
+                             max_pool_full_windows(x, w, out, arg);
+                             continue;
+                         }
                          for (std::int64_t i = 0; i < oh; ++i) {
                              const std::int64_t r0 = m_rows.begin[static_cast<std::size_t>(i)],
                                                 r1 = m_rows.end[static_cast<std::size_t>(i)];
@@ -100,36 +111,19 @@ Tensor PoolBase::forward(const Tensor& input) {
                                  const std::int64_t c0 = m_cols.begin[static_cast<std::size_t>(j)],
                                                     c1 = m_cols.end[static_cast<std::size_t>(j)];
                                  if (is_max) {
-                                     // Pass 1: branch-free maximum (random data would mispredict a
-                                     // compare-and-branch on every element). Pass 2: the first position
-                                     // holding it. A NaN anywhere takes the exact PyTorch rule (val > max ||
-                                     // isnan(val)) instead.
+                                     // PyTorch's rule (take when val > max || isnan(val)) in one pass, as
+                                     // selects rather than branches: a compare-and-branch on random data
+                                     // mispredicts on almost every element.
                                      float best = -std::numeric_limits<float>::infinity();
-                                     bool nan = false;
+                                     std::int64_t where = r0 * w + c0;
                                      for (std::int64_t r = r0; r < r1; ++r) {
                                          const float* row = x + r * w;
                                          for (std::int64_t q = c0; q < c1; ++q) {
-                                             best = std::max(best, row[q]);
-                                             nan |= row[q] != row[q];
+                                             const float v = row[q];
+                                             const bool take = (v > best) | (v != v);
+                                             best = take ? v : best;
+                                             where = take ? r * w + q : where;
                                          }
-                                     }
-                                     std::int64_t where = r0 * w + c0;
-                                     if (nan) {
-                                         best = -std::numeric_limits<float>::infinity();
-                                         for (std::int64_t r = r0; r < r1; ++r)
-                                             for (std::int64_t q = c0; q < c1; ++q)
-                                                 if (const float v = x[r * w + q]; v > best || v != v) {
-                                                     best = v;
-                                                     where = r * w + q;
-                                                 }
-                                     } else {
-                                         for (std::int64_t r = r0; r < r1; ++r)
-                                             for (std::int64_t q = c0; q < c1; ++q)
-                                                 if (x[r * w + q] == best) {
-                                                     where = r * w + q;
-                                                     goto found;
-                                                 }
-                                     found:;
                                      }
                                      out[i * ow + j] = best;
                                      arg[i * ow + j] = static_cast<std::int32_t>(where);
@@ -146,6 +140,34 @@ Tensor PoolBase::forward(const Tensor& input) {
                      }
                  });
     return y;
+}
+
+void PoolBase::max_pool_full_windows(const float* x, std::int64_t w, float* out, std::int32_t* arg) const {
+    const std::int64_t kh = m_rank == 2 ? m_kernel[0] : 1, sh = m_rank == 2 ? m_stride[0] : 1;
+    const std::int64_t kw = m_kernel[1], sw = m_stride[1];
+    const auto oh = static_cast<std::int64_t>(m_rows.begin.size()), ow = static_cast<std::int64_t>(m_cols.begin.size());
+    for (std::int64_t i = 0; i < oh; ++i) {
+        float* o = out + i * ow;
+        std::int32_t* a = arg + i * ow;
+        // Start from each window's first element, then visit the rest in PyTorch's row-major order with its
+        // rule (take when v > max || isnan(v)); the j loops have no branches and vectorise.
+        const auto first = static_cast<std::int32_t>(i * sh * w);
+        for (std::int64_t j = 0; j < ow; ++j) {
+            o[j] = x[first + j * sw];
+            a[j] = first + static_cast<std::int32_t>(j * sw);
+        }
+        for (std::int64_t r = 0; r < kh; ++r)
+            for (std::int64_t q = r == 0 ? 1 : 0; q < kw; ++q) {
+                const auto offset = static_cast<std::int32_t>((i * sh + r) * w + q);
+                const float* src = x + offset;
+                for (std::int64_t j = 0; j < ow; ++j) {
+                    const float v = src[j * sw];
+                    const bool take = (v > o[j]) | (v != v);
+                    o[j] = take ? v : o[j];
+                    a[j] = take ? offset + static_cast<std::int32_t>(j * sw) : a[j];
+                }
+            }
+    }
 }
 
 Tensor PoolBase::backward(const Tensor& gy) {

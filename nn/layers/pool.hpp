@@ -51,6 +51,9 @@ class PoolBase : public Module {
         std::vector<std::int64_t> span;        // window length counted for averages (padding included)
     };
     Axis make_axis(std::int64_t in, int a) const;
+    // Max pooling when every window is a full kernel at o * stride (no padding, no clipped ceil window):
+    // output rows computed as whole vectors, PyTorch's selection rule unchanged.
+    void max_pool_full_windows(const float* x, std::int64_t w, float* out, std::int32_t* arg) const;
 
     std::string m_type;
     Kind m_kind;
@@ -59,6 +62,7 @@ class PoolBase : public Module {
     std::array<std::int64_t, 2> m_kernel, m_stride, m_padding;
     bool m_ceil_mode;
     Axis m_rows, m_cols;
+    bool m_full_windows = false;  // see max_pool_full_windows
     Shape m_input_shape;
     std::vector<std::int32_t> m_argmax;  // per output element: index into its input plane (max pooling)
     Tensor m_output;

@@ -54,3 +54,13 @@ string(REGEX MATCH "\"roc_auc_macro\":[^,]+,\"pr_auc_macro\":[^,]+,\"per_tag\":\
 if(NOT code EQUAL 0 OR single STREQUAL "" OR NOT single STREQUAL ensemble)
   message(FATAL_ERROR "eval: an ensemble of two copies differs from one run (code ${code}):\n${single}\n${ensemble}\n${err}")
 endif()
+
+# --group scores mutually exclusive tags as one single-label task; an unknown tag is a usage error.
+run_mtag(eval --model ${ROOT}/run --data ${ROOT}/manifest.csv --split test --group style=rock,jazz)
+if(NOT code EQUAL 0 OR NOT out MATCHES "\"groups\":{\"style\":{\"tags\":\\[\"rock\",\"jazz\"\\],\"clips\":8,\"left_out\":0,\"accuracy\":[0-9.e-]+,\"confusion\":\\[\\[[0-9]+,[0-9]+\\],\\[[0-9]+,[0-9]+\\]\\]}}")
+  message(FATAL_ERROR "eval --group: code ${code}\n${out}\n${err}")
+endif()
+run_mtag(eval --model ${ROOT}/run --data ${ROOT}/manifest.csv --split test --group style=rock,metal)
+if(NOT code EQUAL 2 OR NOT err MATCHES "tag 'metal' is not one of the run's tags")
+  message(FATAL_ERROR "eval --group with an unknown tag: expected exit code 2 and a message, got ${code}\n${err}")
+endif()

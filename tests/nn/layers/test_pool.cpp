@@ -5,7 +5,10 @@
 
 #include <catch2/catch.hpp>
 
+#include <cmath>
+#include <limits>
 #include <numeric>
+#include <random>
 
 using namespace mtag::nn;
 using mtag::nn::test::gradcheck;
@@ -74,5 +77,69 @@ TEST_CASE("pool: gradients for max/avg, 1-D/2-D, padding, ceil_mode, adaptive") 
         const Tensor x = one_d ? distinct({2, 3, 11}, 3) : distinct({2, 2, 7, 9}, 3);
         const auto e = gradcheck(*p, x, 5, 1e-3f);
         CHECK(e.input < 2e-3);
+    }
+}
+
+namespace {
+// Naive max pooling with PyTorch's rule (take when v > max || isnan(v), row-major window order):
+// the output and the input index of every window.
+std::pair<std::vector<float>, std::vector<std::int64_t>> naive_max_pool(const Tensor& x, std::int64_t kh, std::int64_t kw,
+                                                                        std::int64_t sh, std::int64_t sw) {
+    const std::int64_t planes = x.dim(0) * x.dim(1), h = x.dim(2), w = x.dim(3);
+    const std::int64_t oh = (h - kh) / sh + 1, ow = (w - kw) / sw + 1;
+    std::vector<float> out;
+    std::vector<std::int64_t> where;
+    for (std::int64_t p = 0; p < planes; ++p)
+        for (std::int64_t i = 0; i < oh; ++i)
+            for (std::int64_t j = 0; j < ow; ++j) {
+                float best = -std::numeric_limits<float>::infinity();
+                std::int64_t at = i * sh * w + j * sw;
+                for (std::int64_t r = i * sh; r < i * sh + kh; ++r)
+                    for (std::int64_t q = j * sw; q < j * sw + kw; ++q)
+                        if (const float v = x[static_cast<std::size_t>(p * h * w + r * w + q)]; v > best || v != v) {
+                            best = v;
+                            at = r * w + q;
+                        }
+                out.push_back(best);
+                where.push_back(p * h * w + at);
+            }
+    return {out, where};
+}
+}  // namespace
+
+TEST_CASE("pool: max pooling keeps PyTorch's selection with ties, NaN and -inf (full-window fast path and general path)") {
+    // Few distinct values: many ties; some NaN and -inf.
+    Tensor x({2, 3, 9, 14});
+    std::mt19937_64 rng(5);
+    for (std::size_t i = 0; i < x.size(); ++i) {
+        const auto r = rng() % 23;
+        x[i] = r == 0 ? std::numeric_limits<float>::quiet_NaN()
+                      : r == 1 ? -std::numeric_limits<float>::infinity() : static_cast<float>(r % 4);
+    }
+    struct Case {
+        std::int64_t kh, kw, sh, sw;
+        bool ceil;
+    };
+    // (2,3)/(2,3) and (3,2)/(2,1) have full windows only; ceil_mode with 9 rows adds a clipped window
+    // and takes the general path, whose full windows must agree with the reference too.
+    for (const Case c : {Case{2, 3, 2, 3, false}, Case{3, 2, 2, 1, false}, Case{2, 4, 2, 4, true}}) {
+        MaxPool2d pool({.kernel_size = {c.kh, c.kw}, .stride = {c.sh, c.sw}, .ceil_mode = c.ceil});
+        const Tensor y = pool.forward(x);
+        Tensor gy(y.shape());
+        for (std::size_t i = 0; i < gy.size(); ++i) gy[i] = 1.0f + static_cast<float>(i);
+        const Tensor gx = pool.backward(gy);
+        const auto [expected, where] = naive_max_pool(x, c.kh, c.kw, c.sh, c.sw);
+        const std::int64_t oh = (9 - c.kh) / c.sh + 1, ow = (14 - c.kw) / c.sw + 1;
+        for (std::int64_t p = 0; p < 6; ++p)
+            for (std::int64_t i = 0; i < oh; ++i)
+                for (std::int64_t j = 0; j < ow; ++j) {
+                    const std::size_t k = static_cast<std::size_t>((p * oh + i) * ow + j);
+                    const std::size_t got = static_cast<std::size_t>((p * y.dim(2) + i) * y.dim(3) + j);
+                    INFO("kernel " << c.kh << "x" << c.kw << " window " << p << "," << i << "," << j);
+                    if (std::isnan(expected[k])) CHECK(std::isnan(y[got]));
+                    else CHECK(y[got] == expected[k]);
+                    // The gradient lands on the selected element (non-overlapping windows: only there).
+                    if (c.sh >= c.kh && c.sw >= c.kw) CHECK(gx[static_cast<std::size_t>(where[k])] == gy[got]);
+                }
     }
 }
