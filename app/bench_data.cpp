@@ -1,5 +1,6 @@
 // mtag bench data: clips per second through the batch loader (decode -> crop -> augment -> log-mel),
-// with and without waveform augmentation and through the feature cache, on a generated corpus (or a
+// with and without waveform augmentation, through the waveform cache (decoded clips in memory: crop ->
+// [augment ->] log-mel) and through the feature cache, on a generated corpus (or a
 // manifest given as argument, e.g. the `mtag synth` demo corpus), against a torchaudio DataLoader doing
 // decode -> resample -> crop -> log-mel on the same files (scripts/bench_data.py, same run).
 #include "app/bench.hpp"
@@ -138,6 +139,7 @@ int bench_data(const BenchContext& context) {
     const data::FrontEnd front_end = data::make_front_end(config);
     const dsp::AugmentPipeline augment;  // the default pipeline: pitch, stretch, noise, EQ, gain at p = 0.5
     data::FeatureCache cache(context.work_dir / "bench_data_cache", config);
+    data::WaveformCache waveforms({.sample_rate = config.sample_rate});
     const int epochs = context.quick ? 1 : 2;
 
     const auto plain =
@@ -148,6 +150,11 @@ int bench_data(const BenchContext& context) {
                                                          front_end);
     const auto augmented = data::make_clip_sample_fn(
         {.features = config, .chunking = {.length = frames}, .augment = &augment}, front_end);
+    const auto wave_plain = data::make_clip_sample_fn(
+        {.features = config, .chunking = {.length = frames}, .waveforms = &waveforms}, front_end);
+    const auto wave_augmented = data::make_clip_sample_fn(
+        {.features = config, .chunking = {.length = frames}, .augment = &augment, .waveforms = &waveforms},
+        front_end);
     const auto cached = data::make_clip_sample_fn(
         {.features = config, .chunking = {.length = frames}, .cache = &cache}, front_end);
 
@@ -160,7 +167,16 @@ int bench_data(const BenchContext& context) {
             run_loader("decode+logmel, fastest resampler", dataset, plain_fastest, workers, epochs, seed));
         figures.push_back(run_loader("decode+augment+logmel", dataset, augmented, workers, epochs, seed));
     }
-    // The cache: the first epoch computes and writes every clip's features, later ones map them.
+    // The waveform cache: the first epoch decodes every clip (as the trainer's normalisation pass does),
+    // later epochs only crop, augment and compute the front end.
+    figures.push_back(run_loader("wave cache cold (decode+keep+logmel)", dataset, wave_plain,
+                                 worker_counts.back(), 1, seed));
+    for (int workers : worker_counts) {
+        figures.push_back(run_loader("wave cache warm (crop+logmel)", dataset, wave_plain, workers, epochs, seed));
+        figures.push_back(
+            run_loader("wave cache warm (crop+augment+logmel)", dataset, wave_augmented, workers, epochs, seed));
+    }
+    // The feature cache: the first epoch computes and writes every clip's features, later ones map them.
     figures.push_back(
         run_loader("cache cold (decode+logmel+write)", dataset, cached, worker_counts.back(), 1, seed));
     for (int workers : worker_counts)
@@ -174,7 +190,7 @@ int bench_data(const BenchContext& context) {
         std::printf(
             "batch loader: %zu clips of %.1f s (%s), crops of %zu frames (3 s) at 16 kHz, 96-band log-mel, "
             "batch 16\n"
-            "%-36s %7s %10s %12s %8s %12s\n",
+            "%-40s %7s %10s %12s %8s %12s\n",
             dataset.clips.size(), seconds_per_clip, manifest.string().c_str(), frames, "mode", "workers",
             "clips/s", "CPU s/clip", "CPU %", "loader wait");
     for (const Figure& f : figures) {
@@ -190,7 +206,7 @@ int bench_data(const BenchContext& context) {
                              .dump()
                       << "\n";
         } else {
-            std::printf("%-36s %7d %10.1f %12.4f %7.0f%% %11.0f%%\n", f.mode.c_str(), f.workers, rate,
+            std::printf("%-40s %7d %10.1f %12.4f %7.0f%% %11.0f%%\n", f.mode.c_str(), f.workers, rate,
                         f.cpu / static_cast<double>(f.clips), 100.0 * f.cpu / f.wall,
                         100.0 * f.wait / f.wall);
         }
@@ -207,9 +223,10 @@ int bench_data(const BenchContext& context) {
         }
         const double ref_rate = ref["clips_per_second"].get<double>();
         const double ref_cpu = ref.value("cpu_seconds_per_clip", 0.0);
-        double ours = 0, ours_cpu = 0, fastest_cpu = 0;
+        double ours = 0, ours_cpu = 0, fastest_cpu = 0, augmented_cached = 0;
         for (const Figure& f : figures) {
             if (f.workers != workers) continue;
+            if (f.mode == "wave cache warm (crop+augment+logmel)") augmented_cached = static_cast<double>(f.clips) / f.wall;
             if (f.mode == "decode+logmel") {
                 ours = static_cast<double>(f.clips) / f.wall;
                 ours_cpu = f.cpu / static_cast<double>(f.clips);
@@ -225,15 +242,17 @@ int bench_data(const BenchContext& context) {
                                         {"cpu_seconds_per_clip", ref_cpu},
                                         {"mtag_speedup_wall", ours / ref_rate},
                                         {"mtag_speedup_cpu", ref_cpu / ours_cpu},
-                                        {"mtag_fastest_resampler_speedup_cpu", ref_cpu / fastest_cpu}}
+                                        {"mtag_fastest_resampler_speedup_cpu", ref_cpu / fastest_cpu},
+                                        {"mtag_wave_cache_augmented_speedup_wall", augmented_cached / ref_rate}}
                              .dump()
                       << "\n";
         } else {
             std::printf(
-                "%-36s %7d %10.1f %12.4f   CPU per clip: torchaudio / mtag = %.2f (medium resampler), "
-                "%.2f (fastest); clips/s mtag / torchaudio = %.2f\n",
+                "%-40s %7d %10.1f %12.4f   CPU per clip: torchaudio / mtag = %.2f (medium resampler), "
+                "%.2f (fastest); clips/s mtag / torchaudio = %.2f (decode+logmel), %.2f (wave cache warm with "
+                "augmentation)\n",
                 "torchaudio DataLoader reference", workers, ref_rate, ref_cpu, ref_cpu / ours_cpu,
-                ref_cpu / fastest_cpu, ours / ref_rate);
+                ref_cpu / fastest_cpu, ours / ref_rate, augmented_cached / ref_rate);
         }
     }
     return 0;

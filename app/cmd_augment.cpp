@@ -61,7 +61,7 @@ struct Options {
     bool polarity = false;
     double shift_seconds = 0.0;
     bool float_output = false;
-    std::string resample_quality = "medium";
+    std::string resample_quality = "fastest";  // dsp/pitch_shift.hpp says why
 };
 
 // The explicit flags as a pipeline configuration, in a fixed order: pitch, stretch, EQ, noise, gain,

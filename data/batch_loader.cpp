@@ -4,6 +4,7 @@
 
 #include <algorithm>
 #include <chrono>
+#include <new>
 #include <numeric>
 #include <random>
 
@@ -54,6 +55,7 @@ BatchLoader::BatchLoader(const Dataset& dataset, std::vector<std::size_t> clip_i
             throw Error("batch loader", "clip index " + std::to_string(i) + " out of range (" +
                                             std::to_string(dataset.clips.size()) + " clips)");
     if (!m_make_sample) throw Error("batch loader", "no sample function");
+    m_failed.assign(dataset.clips.size(), false);
     for (int w = 0; w < m_options.workers; ++w) m_workers.emplace_back([this] { worker_loop(); });
 }
 
@@ -85,6 +87,9 @@ void BatchLoader::start_epoch(std::uint64_t epoch) {
         m_next_consume = 0;
         m_ready.clear();
         m_error = nullptr;
+        m_delivered = 0;
+        m_epoch_failures.clear();
+        std::fill(m_failed.begin(), m_failed.end(), false);
         m_active = true;
     }
     m_work_ready.notify_all();
@@ -93,16 +98,37 @@ void BatchLoader::start_epoch(std::uint64_t epoch) {
 std::optional<Batch> BatchLoader::next() {
     std::unique_lock lock(m_mutex);
     if (!m_active) throw Error("batch loader", "next() before start_epoch()");
-    if (m_next_consume >= m_n_batches) return std::nullopt;
-    const auto start = std::chrono::steady_clock::now();
-    m_batch_ready.wait(lock, [&] { return m_error || m_ready.count(m_next_consume) > 0; });
-    m_wait_seconds += std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
-    if (m_error) std::rethrow_exception(m_error);
-    auto node = m_ready.extract(m_next_consume);
-    ++m_next_consume;
-    lock.unlock();
-    m_work_ready.notify_one();  // a slot in the window is free
-    return std::move(node.mapped());
+    while (m_next_consume < m_n_batches) {
+        const auto start = std::chrono::steady_clock::now();
+        m_batch_ready.wait(lock, [&] { return m_error || m_ready.count(m_next_consume) > 0; });
+        m_wait_seconds += std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+        if (m_error) std::rethrow_exception(m_error);
+        auto node = m_ready.extract(m_next_consume);
+        ++m_next_consume;
+        Batch& batch = node.mapped();
+        for (const ClipFailure& failure : batch.failures) {
+            if (m_failed[failure.clip_index]) continue;
+            m_failed[failure.clip_index] = true;
+            m_epoch_failures.push_back(failure);
+        }
+        m_delivered += batch.size();
+        m_work_ready.notify_one();  // a slot in the window is free
+        if (batch.size() == 0) continue;  // every example failed: nothing to deliver
+        lock.unlock();
+        return std::move(batch);
+    }
+    if (m_delivered == 0 && !m_epoch_failures.empty()) {
+        const ClipFailure& first = m_epoch_failures.front();
+        throw Error("batch loader, epoch " + std::to_string(m_epoch),
+                    "every clip failed (" + std::to_string(m_epoch_failures.size()) + " clips), e.g. '" +
+                        first.path.string() + "': " + first.reason);
+    }
+    return std::nullopt;
+}
+
+std::vector<ClipFailure> BatchLoader::epoch_failures() const {
+    std::lock_guard lock(m_mutex);
+    return m_epoch_failures;
 }
 
 double BatchLoader::wait_seconds() const {
@@ -168,8 +194,19 @@ void BatchLoader::build_batch(std::uint64_t epoch, std::size_t index, const std:
         const SampleContext context{clip_index, epoch, order[p] % m_options.repeats,
                                     example_seed(m_options.seed, epoch, p)};
         sample.target.clear();
-        m_make_sample(clip, context, sample);
-        if (p == begin) {
+        if (m_options.skip_failures) {
+            try {
+                m_make_sample(clip, context, sample);
+            } catch (const std::bad_alloc&) {
+                throw;  // not the clip's fault
+            } catch (const std::exception& e) {
+                batch.failures.push_back({clip_index, clip.audio_path, e.what()});
+                continue;
+            }
+        } else {
+            m_make_sample(clip, context, sample);
+        }
+        if (batch.clip_indices.empty()) {
             batch.bins = sample.input.rows;
             batch.frames = sample.input.cols;
             batch.inputs.reserve((end - begin) * sample.input.size());

@@ -6,16 +6,26 @@
 // Determinism: the order of an epoch depends only on (seed, epoch), and every example gets its own
 // seed from (seed, epoch, position in the epoch), so the batches are identical whatever the number of
 // workers and however the threads are scheduled. Batches are delivered in order.
+//
+// Unreadable clips: when the SampleFn throws for an example (a missing, truncated or corrupt file, a
+// failed augmentation), the example is left out and its batch is delivered smaller, rather than
+// refilled from other positions: a refill would make batch i depend on the failures of the batches
+// built before it, so the batches would depend on thread scheduling. Dropping keeps them a function
+// of (seed, data, epoch) alone, on any number of workers. A batch whose examples all failed is not
+// delivered. Each failing clip is reported once per epoch (epoch_failures(), in the order the epoch
+// met them) with its path and reason; when no example of an epoch could be built, next() throws.
 #include "data/dataset.hpp"
 #include "dsp/matrix.hpp"
 
 #include <condition_variable>
 #include <cstdint>
 #include <exception>
+#include <filesystem>
 #include <functional>
 #include <map>
 #include <mutex>
 #include <optional>
+#include <string>
 #include <thread>
 #include <vector>
 
@@ -39,6 +49,13 @@ struct Sample {
 // reuse `out`'s buffers. Throws mtag::Error for a clip it cannot read.
 using SampleFn = std::function<void(const Clip& clip, const SampleContext& context, Sample& out)>;
 
+// A clip left out of a batch because its SampleFn threw (decode or augmentation failure).
+struct ClipFailure {
+    std::size_t clip_index = 0;
+    std::filesystem::path path;
+    std::string reason;  // the exception's message
+};
+
 // Examples stacked along a leading batch axis: inputs [size, bins, frames], targets [size, n_tags].
 struct Batch {
     std::uint64_t epoch = 0;
@@ -51,6 +68,7 @@ struct Batch {
     std::size_t n_tags = 0;
     std::size_t global_size = 0;   // examples in the whole batch across shards (== size() unsharded)
     std::size_t shard_offset = 0;  // position of this shard's first example within the whole batch
+    std::vector<ClipFailure> failures;  // examples of this batch's positions that were left out
 
     std::size_t size() const { return clip_indices.size(); }
 };
@@ -69,6 +87,7 @@ struct BatchLoaderOptions {
     // exactly the batches one loader delivers. A shard may be empty (a last batch smaller than K).
     std::size_t shard_index = 0;
     std::size_t shard_count = 1;
+    bool skip_failures = true;  // leave out examples whose SampleFn throws (false: next() rethrows)
 
     // Throws mtag::Error for a zero batch size, workers, prefetch or repeats.
     void validate() const;
@@ -96,9 +115,14 @@ class BatchLoader {
     std::size_t batches_per_epoch() const;
     // Starts building the batches of `epoch`; a running epoch is abandoned.
     void start_epoch(std::uint64_t epoch);
-    // The next batch of the current epoch, in order; nullopt when the epoch is done. Rethrows the first
-    // error a worker met (naming the clip).
+    // The next batch of the current epoch, in order; nullopt when the epoch is done. Batches whose
+    // examples all failed are skipped. Rethrows the first error a worker met that is not a skipped clip
+    // failure (e.g. inconsistent input shapes), and throws mtag::Error at the end of an epoch in which
+    // every example failed.
     std::optional<Batch> next();
+    // The clips that failed so far in the current epoch, once each, in the order their batches were
+    // delivered (complete once next() returned nullopt). Deterministic like the batches.
+    std::vector<ClipFailure> epoch_failures() const;
     // Seconds the consumer spent blocked in next() since construction: near 0 means workers keep up.
     double wait_seconds() const;
 
@@ -124,6 +148,9 @@ class BatchLoader {
     std::size_t m_next_claim = 0;
     std::size_t m_next_consume = 0;
     std::map<std::size_t, Batch> m_ready;
+    std::size_t m_delivered = 0;                 // examples delivered in the current epoch
+    std::vector<ClipFailure> m_epoch_failures;   // once per clip, in delivery order
+    std::vector<bool> m_failed;                  // by dataset clip index: already in m_epoch_failures
     std::exception_ptr m_error;
     double m_wait_seconds = 0.0;
     std::vector<std::thread> m_workers;

@@ -60,6 +60,16 @@ FrontEnd make_front_end(const dsp::FeatureConfig& config) {
 void ClipPipelineOptions::validate() const {
     chunking.validate();
     features.validate();
+    if (waveforms) {
+        const int rate = features.resolved().sample_rate;
+        if (waveforms->options().sample_rate != rate ||
+            waveforms->options().resample_quality != resample_quality)
+            throw Error("clip pipeline",
+                        "the waveform cache decodes to " + std::to_string(waveforms->options().sample_rate) +
+                            " Hz (" + dsp::to_string(waveforms->options().resample_quality) +
+                            "), the front end needs " + std::to_string(rate) + " Hz (" +
+                            dsp::to_string(resample_quality) + ")");
+    }
 }
 
 std::size_t samples_for_frames(const dsp::FeatureConfig& config, std::size_t frames) {
@@ -118,35 +128,42 @@ SampleFn make_clip_sample_fn(const ClipPipelineOptions& options, FrontEnd front_
                 });
             copy_mapped_chunk(mapped, chunk_offset(mapped.shape()[1]), out.input);
         } else {
-            // Decode only the window when the duration is known; else the whole clip, then cut.
-            dsp::LoadOptions load{.sample_rate = config.sample_rate,
-                                  .mono = true,
-                                  .resample_quality = options.resample_quality};
-            std::vector<float> window;
-            if (clip.duration_seconds && *clip.duration_seconds > 0) {
+            // Per-thread buffers, reused by every example this worker builds.
+            thread_local std::vector<float> window;
+            thread_local dsp::FloatMatrix features;
+            window.assign(window_samples, 0.0f);  // zero-padded when the clip is short
+            if (options.waveforms) {
+                const WaveformCache::Waveform audio = options.waveforms->get(clip.audio_path);
+                const std::size_t offset = chunk_offset(static_cast<std::size_t>(
+                                               config.frames_for(static_cast<std::int64_t>(audio->size())))) *
+                                           hop;
+                copy_chunk(*audio, offset, window);
+            } else if (clip.duration_seconds && *clip.duration_seconds > 0) {
+                // Decode only the window when the duration is known; else the whole clip, then cut.
                 const auto total = static_cast<std::size_t>(*clip.duration_seconds * config.sample_rate);
                 const std::size_t offset =
                     chunk_offset(static_cast<std::size_t>(config.frames_for(total))) * hop;
-                load.offset_seconds = static_cast<double>(offset) / config.sample_rate;
-                load.duration_seconds = static_cast<double>(window_samples) / config.sample_rate;
-                window = dsp::load_audio(clip.audio_path, load).samples;
+                const dsp::Audio audio = dsp::load_audio(
+                    clip.audio_path, {.sample_rate = config.sample_rate,
+                                      .mono = true,
+                                      .offset_seconds = static_cast<double>(offset) / config.sample_rate,
+                                      .duration_seconds = static_cast<double>(window_samples) / config.sample_rate,
+                                      .resample_quality = options.resample_quality});
+                std::copy_n(audio.samples.begin(), std::min(audio.samples.size(), window_samples), window.begin());
             } else {
-                const dsp::Audio audio = dsp::load_audio(clip.audio_path, load);
+                const dsp::Audio audio = dsp::load_audio(
+                    clip.audio_path,
+                    {.sample_rate = config.sample_rate, .mono = true, .resample_quality = options.resample_quality});
                 const std::size_t offset = chunk_offset(static_cast<std::size_t>(config.frames_for(
                                                static_cast<std::int64_t>(audio.samples.size())))) *
                                            hop;
-                window.assign(window_samples, 0.0f);
                 copy_chunk(audio.samples, offset, window);
             }
-            if (window.size() < window_samples) window.resize(window_samples, 0.0f);  // short clip: zero-pad
             if (augment) {
-                window =
-                    options.augment
-                        ->apply(window, config.sample_rate, context.seed, context.clip_index, context.epoch)
-                        .audio;
-                if (window.size() < window_samples) window.resize(window_samples, 0.0f);
+                options.augment->apply_in_place(window, config.sample_rate, context.seed, context.clip_index,
+                                                context.epoch);
+                window.resize(window_samples, 0.0f);  // a crop transform may have shortened it
             }
-            thread_local dsp::FloatMatrix features;
             front_end(window, features);
             copy_chunk(features, 0, out.input);
         }

@@ -12,11 +12,17 @@
 // read_durations, or a manifest `duration` column); otherwise the whole clip is decoded for every example,
 // which for K evaluation chunks means K decodes: give durations or a cache for evaluation.
 // Without augmentation a FeatureCache may hold the features of whole clips, and crops are then read
-// from the memory-mapped .npy instead of decoding audio.
+// from the memory-mapped .npy instead of decoding audio. With augmentation a WaveformCache may hold the
+// decoded clips (mono, resampled), so that only crop -> augment -> front end run per example after the
+// first epoch; with it the whole clip is always decoded (never just a window), so an example is the
+// same whether its clip was cached or not.
+// Per example, the window, the augmented audio and the features live in per-thread buffers that are
+// reused, so steady-state examples allocate only inside the augmentation transforms and the decoder.
 #include "data/batch_loader.hpp"
 #include "data/chunking.hpp"
 #include "data/feature_cache.hpp"
 #include "data/normalization.hpp"
+#include "data/waveform_cache.hpp"
 #include "dsp/audio_io.hpp"
 #include "dsp/augment_pipeline.hpp"
 #include "dsp/feature_config.hpp"
@@ -39,10 +45,12 @@ struct ClipPipelineOptions {
     bool train = true;                              // random crops (true) or evaluation chunks (false)
     const dsp::AugmentPipeline* augment = nullptr;  // waveform augmentation, training only; not owned
     FeatureCache* cache = nullptr;                  // whole-clip features; ignored when augmenting
+    WaveformCache* waveforms = nullptr;             // decoded clips; used when `cache` is not
     const Normalization* normalization = nullptr;   // applied to every input; not owned
     dsp::ResampleQuality resample_quality = dsp::ResampleQuality::medium;
 
-    // Throws mtag::Error for a zero chunk length or an invalid feature config.
+    // Throws mtag::Error for a zero chunk length, an invalid feature config, or a waveform cache whose
+    // rate or resample quality differs from the features' and resample_quality.
     void validate() const;
 };
 

@@ -28,7 +28,7 @@ const std::map<std::string, json>& transform_defaults() {
           {"semitones", {-4.0, 4.0}},
           {"n_fft", 0},
           {"phase_locking", "identity"},
-          {"resample_quality", "medium"}}},
+          {"resample_quality", "fastest"}}},  // see dsp/pitch_shift.hpp
         {"time_stretch",
          {{"p", 0.5},
           {"rate", {0.8, 1.25}},
@@ -319,18 +319,29 @@ json AugmentPipeline::to_json() const {
 
 AugmentResult AugmentPipeline::apply(std::span<const float> audio, int sample_rate, std::uint64_t seed,
                                      std::uint64_t clip_index, std::uint64_t epoch) const {
-    if (sample_rate <= 0) throw Error("augmentation", "sample rate must be positive");
     AugmentResult result;
     result.audio.assign(audio.begin(), audio.end());
+    run(result.audio, sample_rate, seed, clip_index, epoch, &result.applied);
+    return result;
+}
+
+void AugmentPipeline::apply_in_place(std::vector<float>& audio, int sample_rate, std::uint64_t seed,
+                                     std::uint64_t clip_index, std::uint64_t epoch) const {
+    run(audio, sample_rate, seed, clip_index, epoch, nullptr);
+}
+
+void AugmentPipeline::run(std::vector<float>& audio, int sample_rate, std::uint64_t seed, std::uint64_t clip_index,
+                          std::uint64_t epoch, nlohmann::ordered_json* applied) const {
+    if (sample_rate <= 0) throw Error("augmentation", "sample rate must be positive");
     for (std::size_t i = 0; i < m_transforms.size(); ++i) {
         // Its own stream per transform: its draws do not depend on which other transforms fired.
         Rng rng(derive_seed(seed, clip_index, epoch, i));
         const AugmentTransform& transform = m_transforms[i];
         if (!rng.bernoulli(transform.p)) continue;
-        if (result.audio.empty()) continue;
-        result.applied.push_back(run_transform(transform, result.audio, sample_rate, rng));
+        if (audio.empty()) continue;
+        nlohmann::ordered_json record = run_transform(transform, audio, sample_rate, rng);
+        if (applied) applied->push_back(std::move(record));
     }
-    return result;
 }
 
 }  // namespace mtag::dsp

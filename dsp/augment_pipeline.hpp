@@ -8,7 +8,8 @@
 // JSON: {"transforms": [{"type": "pitch_shift", "p": 0.5, "semitones": [-4, 4]}, ...]}. Types and keys
 // (ranges are [min, max], drawn uniformly unless noted):
 //   pitch_shift      semitones [-4, 4], n_fft (0 = default for the rate), phase_locking "identity"|"none",
-//                    resample_quality "medium" (libsamplerate: "best" | "medium" | "fastest")
+//                    resample_quality "fastest" (libsamplerate: "best" | "medium" | "fastest"; why
+//                    fastest: dsp/pitch_shift.hpp)
 //   time_stretch     rate [0.8, 1.25] (drawn log-uniformly, so slower and faster are equally likely),
 //                    keep_length true (pad or cut back to the input's length), n_fft, phase_locking
 //   seven_band_eq    gain_db [-12, 12], q [0.5, 1.33] (log-uniform)
@@ -73,11 +74,19 @@ class AugmentPipeline {
     AugmentResult apply(std::span<const float> audio, int sample_rate, std::uint64_t seed,
                         std::uint64_t clip_index = 0, std::uint64_t epoch = 0) const;
 
+    // The same transforms applied to `audio` in place, without recording what fired (the data loader's
+    // hot path: no copy of the input, no JSON). Gives exactly apply()'s audio.
+    void apply_in_place(std::vector<float>& audio, int sample_rate, std::uint64_t seed,
+                        std::uint64_t clip_index = 0, std::uint64_t epoch = 0) const;
+
     // The configuration with every default filled in.
     nlohmann::json to_json() const;
     const std::vector<AugmentTransform>& transforms() const { return m_transforms; }
 
   private:
+    void run(std::vector<float>& audio, int sample_rate, std::uint64_t seed, std::uint64_t clip_index,
+             std::uint64_t epoch, nlohmann::ordered_json* applied) const;
+
     std::vector<AugmentTransform> m_transforms;
 };
 

@@ -141,14 +141,70 @@ TEST_CASE("batch_loader: the prefetch window bounds the work ahead of a slow con
     CHECK(run_epoch(loader, 1).size() == 50);
 }
 
-TEST_CASE("batch_loader: a failing clip surfaces as an error from next(); bad options are rejected") {
+TEST_CASE("batch_loader: failing clips are left out, reported once per epoch, deterministically") {
+    Dataset d = make_dataset(40);
+    for (std::size_t i = 0; i < d.clips.size(); ++i) d.clips[i].audio_path = std::to_string(i) + ".wav";
+    auto failing = [](const Clip& c, const SampleContext& ctx, Sample& out) {
+        if (c.id == "7") throw mtag::Error("audio file '7.wav'", "cannot be decoded");
+        if (c.id == "22") throw mtag::Error("audio file '22.wav'", "does not exist");
+        sample_fn(c, ctx, out);
+    };
+    std::vector<std::size_t> all(d.clips.size());
+    for (std::size_t i = 0; i < all.size(); ++i) all[i] = i;
+    auto epoch_of = [&](int workers) {
+        BatchLoader loader(d, all, failing, {.batch_size = 4, .workers = workers, .repeats = 2, .seed = 3});
+        std::vector<Batch> batches = run_epoch(loader, 1);
+        return std::make_pair(std::move(batches), loader.epoch_failures());
+    };
+    const auto [batches, failures] = epoch_of(3);
+    std::size_t examples = 0;
+    for (const Batch& b : batches) {
+        CHECK(b.size() > 0);
+        CHECK(b.inputs.size() == b.size() * 3);
+        CHECK(b.targets.size() == b.size() * 2);
+        for (std::size_t c : b.clip_indices) CHECK((c != 7 && c != 22));
+        examples += b.size();
+    }
+    CHECK(examples == 2 * 38);  // two repeats of every other clip
+    // Each failing clip once, although both of its repeats failed, with its path and reason.
+    REQUIRE(failures.size() == 2);
+    std::set<std::size_t> failed{failures[0].clip_index, failures[1].clip_index};
+    CHECK(failed == std::set<std::size_t>{7, 22});
+    for (const ClipFailure& f : failures) {
+        CHECK(f.path == std::to_string(f.clip_index) + ".wav");
+        CHECK_THAT(f.reason, Catch::Contains(f.clip_index == 7 ? "cannot be decoded" : "does not exist"));
+    }
+    // Same batches and report with one worker.
+    const auto [batches1, failures1] = epoch_of(1);
+    REQUIRE(batches1.size() == batches.size());
+    for (std::size_t i = 0; i < batches.size(); ++i) {
+        CHECK(batches1[i].clip_indices == batches[i].clip_indices);
+        CHECK(batches1[i].inputs == batches[i].inputs);
+    }
+    REQUIRE(failures1.size() == 2);
+    CHECK(failures1[0].clip_index == failures[0].clip_index);
+}
+
+TEST_CASE("batch_loader: an epoch in which every clip fails is an error naming a clip") {
+    const Dataset d = make_dataset(5);
+    BatchLoader loader(d, {0, 1, 2, 3, 4},
+                       [](const Clip& c, const SampleContext&, Sample&) {
+                           throw mtag::Error("audio file '" + c.id + ".wav'", "is truncated");
+                       },
+                       {.batch_size = 2, .workers = 2});
+    loader.start_epoch(0);
+    CHECK_THROWS_WITH(loader.next(), Catch::Contains("every clip failed (5 clips)") && Catch::Contains("is truncated"));
+    CHECK(loader.epoch_failures().size() == 5);
+}
+
+TEST_CASE("batch_loader: with skip_failures off a failing clip is an error from next(); bad options are rejected") {
     const Dataset d = make_dataset(10);
     BatchLoader loader(d, {0, 1, 2, 3, 4, 5, 6, 7, 8, 9},
                        [](const Clip& c, const SampleContext& ctx, Sample& out) {
                            if (c.id == "7") throw mtag::Error("audio file '7.wav'", "cannot be decoded");
                            sample_fn(c, ctx, out);
                        },
-                       {.batch_size = 2, .workers = 2, .shuffle = false});
+                       {.batch_size = 2, .workers = 2, .shuffle = false, .skip_failures = false});
     loader.start_epoch(0);
     CHECK_THROWS_WITH(
         [&] {

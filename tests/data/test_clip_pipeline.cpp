@@ -6,6 +6,7 @@
 
 #include <cmath>
 #include <numbers>
+#include <set>
 
 using namespace mtag::data;
 namespace fs = std::filesystem;
@@ -131,4 +132,72 @@ TEST_CASE("clip_pipeline: augmentation acts on the waveform; normalisation on th
     mtag::dsp::FeatureConfig bad = config;
     bad.fmax = 20000;  // above Nyquist at 16 kHz
     CHECK_THROWS_AS(make_front_end(bad), mtag::Error);
+}
+
+TEST_CASE("clip_pipeline: corrupt, truncated and missing files are skipped by the loader and reported") {
+    Fixture f;
+    // Clips 0 and 1 are readable; add a truncated WAV (header cut short), a file of garbage and a
+    // missing file.
+    const fs::path truncated = f.dir / "truncated.wav", garbage = f.dir / "garbage.wav", missing = f.dir / "missing.wav";
+    write_chirp(truncated, 1.0);
+    fs::resize_file(truncated, 30);
+    mtag::test::write_text(garbage, std::string(4000, 'x'));
+    for (const fs::path& path : {truncated, garbage, missing})
+        f.dataset.clips.push_back({path.stem().string(), path, path.filename().string(), {1}, Split::train, {}});
+    WaveformCache waveforms({.sample_rate = 16000});
+    for (WaveformCache* cache : {static_cast<WaveformCache*>(nullptr), &waveforms}) {
+        const SampleFn fn = make_clip_sample_fn(
+            {.features = f.config, .chunking = {.length = 32}, .waveforms = cache}, make_front_end(f.config));
+        BatchLoader loader(f.dataset, {0, 1, 2, 3, 4, 5}, fn, {.batch_size = 2, .workers = 2, .seed = 4});
+        for (std::uint64_t epoch = 0; epoch < 2; ++epoch) {
+            loader.start_epoch(epoch);
+            std::set<std::size_t> delivered;
+            while (auto batch = loader.next()) {
+                CHECK(batch->inputs.size() == batch->size() * 96 * 32);
+                delivered.insert(batch->clip_indices.begin(), batch->clip_indices.end());
+            }
+            CHECK(delivered == std::set<std::size_t>{0, 1, 2});
+            const std::vector<ClipFailure> failures = loader.epoch_failures();
+            REQUIRE(failures.size() == 3);  // once per clip per epoch
+            std::set<fs::path> paths;
+            for (const ClipFailure& failure : failures) {
+                paths.insert(failure.path);
+                CHECK_THAT(failure.reason, Catch::Contains(failure.path.filename().string()));
+            }
+            CHECK(paths == std::set<fs::path>{truncated, garbage, missing});
+        }
+    }
+    CHECK(waveforms.misses() == 3);  // the readable clips decoded once; failures are not cached
+    CHECK(waveforms.hits() == 3);
+}
+
+TEST_CASE("clip_pipeline: the waveform cache gives the same examples as decoding, and keeps its bound") {
+    Fixture f;
+    const mtag::dsp::AugmentPipeline augment;  // the default pipeline
+    WaveformCache waveforms({.sample_rate = 16000});
+    const ClipPipelineOptions plain{.features = f.config, .chunking = {.length = 48}, .augment = &augment};
+    ClipPipelineOptions cached = plain;
+    cached.waveforms = &waveforms;
+    const SampleFn decode_fn = make_clip_sample_fn(plain, make_front_end(f.config));
+    const SampleFn cache_fn = make_clip_sample_fn(cached, make_front_end(f.config));
+    for (int pass = 0; pass < 2; ++pass)
+        for (std::uint64_t seed : {1, 2, 3}) {
+            // Clip 0 has no duration (both decode the whole clip): identical examples, cached or not.
+            CHECK(run(cache_fn, f.dataset, 0, seed).input.data == run(decode_fn, f.dataset, 0, seed).input.data);
+            CHECK(run(cache_fn, f.dataset, 2, seed).input.data == run(decode_fn, f.dataset, 2, seed).input.data);
+        }
+    CHECK(waveforms.misses() == 2);
+    CHECK(waveforms.hits() == 10);
+    CHECK(waveforms.bytes() == (48000 + 4800) * sizeof(float));
+    // A bound below one clip: nothing is kept, every request decodes.
+    WaveformCache tiny({.max_bytes = 1000, .sample_rate = 16000});
+    CHECK(tiny.get(f.dataset.clips[0].audio_path)->size() == 48000);
+    CHECK(tiny.get(f.dataset.clips[0].audio_path)->size() == 48000);
+    CHECK(tiny.misses() == 2);
+    CHECK(tiny.bytes() == 0);
+    // A cache at another rate than the front end's is refused.
+    WaveformCache other({.sample_rate = 22050});
+    ClipPipelineOptions mismatched = plain;
+    mismatched.waveforms = &other;
+    CHECK_THROWS_WITH(make_clip_sample_fn(mismatched, make_front_end(f.config)), Catch::Contains("22050 Hz"));
 }
