@@ -43,7 +43,8 @@ const char* chunking_name(EvalChunking e) { return e == EvalChunking::evenly_spa
 }  // namespace
 
 dsp::FeatureConfig parse_front_end(nlohmann::json json, const std::string& where) {
-    // ADAPTER: nn/models presets write "ref": "1.0" (a string); FeatureConfig wants a number or "max".
+    // ADAPTER: model cards written before the presets stated ref as a number hold "ref": "1.0" (a string);
+    // FeatureConfig wants a number or "max".
     if (json.contains("ref") && json["ref"].is_string() && json["ref"].get<std::string>() != "max")
         json["ref"] = std::stod(json["ref"].get<std::string>());
     const nlohmann::json known = dsp::FeatureConfig::defaults_for(dsp::parse_feature_kind(json.value("kind", "logmel"))).to_json();

@@ -62,6 +62,9 @@ TEST_CASE("models: every preset builds with the published parameter count", "[mo
         CHECK(!model->preset().citation.empty());
         CHECK(model->front_end().contains("sample_rate"));
         CHECK(model->preset().optimizer.contains("lr"));
+        // Numeric front-end parameters are JSON numbers, as dsp::FeatureConfig reads them (not "1.0").
+        for (const auto& [key, value] : model->front_end().items())
+            if (key == "ref") CHECK((value.is_number() || value == "max"));
     }
 }
 
