@@ -49,13 +49,26 @@ Tensor Activation::forward(const Tensor& input) {
     float* out = y.data();
     const float a = m_alpha;
     const Kind kind = m_kind;
+    const bool masked = kind == Kind::relu || kind == Kind::leaky_relu;
+    m_shape = input.shape();
+    m_has_forward = true;
+    if (masked) m_mask.resize(input.size());
+    std::uint8_t* mask = m_mask.data();
     parallel_for(static_cast<std::int64_t>(input.size()), grain, [&](std::int64_t b, std::int64_t e) {
         switch (kind) {
             case Kind::relu:
-                for (std::int64_t i = b; i < e; ++i) out[i] = x[i] > 0.0f ? x[i] : 0.0f;
+                for (std::int64_t i = b; i < e; ++i) {
+                    const float v = x[i];  // read before the write: x and out may alias (inplace)
+                    mask[i] = v > 0.0f;
+                    out[i] = v > 0.0f ? v : 0.0f;
+                }
                 break;
             case Kind::leaky_relu:
-                for (std::int64_t i = b; i < e; ++i) out[i] = x[i] > 0.0f ? x[i] : a * x[i];
+                for (std::int64_t i = b; i < e; ++i) {
+                    const float v = x[i];
+                    mask[i] = v > 0.0f;
+                    out[i] = v > 0.0f ? v : a * v;
+                }
                 break;
             case Kind::elu:
                 for (std::int64_t i = b; i < e; ++i) out[i] = x[i] > 0.0f ? x[i] : a * std::expm1(x[i]);
@@ -68,18 +81,22 @@ Tensor Activation::forward(const Tensor& input) {
                 break;
         }
     });
-    m_cache = y;
+    if (masked)
+        m_cache = Tensor();
+    else
+        m_cache = y;
     return y;
 }
 
 Tensor Activation::backward(const Tensor& gy) {
-    if (!m_cache.defined()) throw Error("nn::" + type(), "backward() called before forward()");
-    if (!(gy.shape() == m_cache.shape()))
+    if (!m_has_forward) throw Error("nn::" + type(), "backward() called before forward()");
+    if (!(gy.shape() == m_shape))
         throw Error("nn::" + type() + "::backward",
-                    "grad_output shape " + gy.shape().str() + ", expected " + m_cache.shape().str());
+                    "grad_output shape " + gy.shape().str() + ", expected " + m_shape.str());
     if (!input_grad()) return {};
     Tensor gx = gradient_buffer(gy);
     const float* y = m_cache.data();
+    const std::uint8_t* mask = m_mask.data();
     const float* g = gy.data();
     float* out = gx.data();
     const float a = m_alpha;
@@ -87,10 +104,10 @@ Tensor Activation::backward(const Tensor& gy) {
     parallel_for(static_cast<std::int64_t>(gy.size()), grain, [&](std::int64_t b, std::int64_t e) {
         switch (kind) {
             case Kind::relu:
-                for (std::int64_t i = b; i < e; ++i) out[i] = y[i] > 0.0f ? g[i] : 0.0f;
+                for (std::int64_t i = b; i < e; ++i) out[i] = mask[i] ? g[i] : 0.0f;
                 break;
             case Kind::leaky_relu:
-                for (std::int64_t i = b; i < e; ++i) out[i] = y[i] > 0.0f ? g[i] : a * g[i];
+                for (std::int64_t i = b; i < e; ++i) out[i] = mask[i] ? g[i] : a * g[i];
                 break;
             case Kind::elu:
                 for (std::int64_t i = b; i < e; ++i) out[i] = y[i] > 0.0f ? g[i] : g[i] * (y[i] + a);

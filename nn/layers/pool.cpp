@@ -81,18 +81,32 @@ Tensor PoolBase::forward(const Tensor& input) {
         m_rows = m_rank == 2 ? make_axis(h, 0) : Axis{{0}, {1}, {1}};
         m_cols = make_axis(w, 1);
         m_input_shape = input.shape();
+        std::int64_t rows = 0, cols = 0;
+        for (std::size_t i = 0; i < m_rows.begin.size(); ++i) rows = std::max(rows, m_rows.end[i] - m_rows.begin[i]);
+        for (std::size_t j = 0; j < m_cols.begin.size(); ++j) cols = std::max(cols, m_cols.end[j] - m_cols.begin[j]);
+        m_local_argmax = rows * cols <= 256;
     }
     const auto oh = static_cast<std::int64_t>(m_rows.begin.size()),
                ow = static_cast<std::int64_t>(m_cols.begin.size());
     Tensor y = reuse_or_allocate(m_output, m_rank == 2 ? Shape{n, c, oh, ow} : Shape{n, c, ow});
-    if (m_kind == Kind::max) m_argmax.resize(static_cast<std::size_t>(n * c * oh * ow));
-    const bool is_max = m_kind == Kind::max;
+    const bool is_max = m_kind == Kind::max, local = m_local_argmax;
+    if (is_max) {
+        const auto count = static_cast<std::size_t>(n * c * oh * ow);
+        if (local) {
+            m_argmax_local.resize(count);
+            m_argmax = {};
+        } else {
+            m_argmax.resize(count);
+            m_argmax_local = {};
+        }
+    }
     parallel_for(n * c, std::max<std::int64_t>(1, 8192 / std::max<std::int64_t>(1, h * w)),
                  [&](std::int64_t p0, std::int64_t p1) {
                      for (std::int64_t p = p0; p < p1; ++p) {
                          const float* x = input.data() + p * h * w;
                          float* out = y.data() + p * oh * ow;
-                         std::int32_t* arg = is_max ? m_argmax.data() + p * oh * ow : nullptr;
+                         std::int32_t* arg = is_max && !local ? m_argmax.data() + p * oh * ow : nullptr;
+                         std::uint8_t* arg8 = is_max && local ? m_argmax_local.data() + p * oh * ow : nullptr;
                          for (std::int64_t i = 0; i < oh; ++i) {
                              const std::int64_t r0 = m_rows.begin[static_cast<std::size_t>(i)],
                                                 r1 = m_rows.end[static_cast<std::size_t>(i)];
@@ -132,7 +146,13 @@ Tensor PoolBase::forward(const Tensor& input) {
                                      found:;
                                      }
                                      out[i * ow + j] = best;
-                                     arg[i * ow + j] = static_cast<std::int32_t>(where);
+                                     if (local) {
+                                         const std::int64_t wr = where / w, wq = where - wr * w;
+                                         arg8[i * ow + j] =
+                                             static_cast<std::uint8_t>((wr - r0) * (c1 - c0) + (wq - c0));
+                                     } else {
+                                         arg[i * ow + j] = static_cast<std::int32_t>(where);
+                                     }
                                  } else {
                                      float s = 0.0f;
                                      for (std::int64_t r = r0; r < r1; ++r)
@@ -159,12 +179,25 @@ Tensor PoolBase::backward(const Tensor& gy) {
                     "grad_output shape " + gy.shape().str() + " does not match the last output");
     if (!input_grad()) return {};
     Tensor gx(m_input_shape);
-    const bool is_max = m_kind == Kind::max;
+    const bool is_max = m_kind == Kind::max, local = m_local_argmax;
     parallel_for(n * c, std::max<std::int64_t>(1, 8192 / std::max<std::int64_t>(1, h * w)),
                  [&](std::int64_t p0, std::int64_t p1) {
                      for (std::int64_t p = p0; p < p1; ++p) {
                          const float* g = gy.data() + p * oh * ow;
                          float* out = gx.data() + p * h * w;
+                         if (is_max && local) {
+                             const std::uint8_t* arg8 = m_argmax_local.data() + p * oh * ow;
+                             for (std::int64_t i = 0; i < oh; ++i) {
+                                 const std::int64_t r0 = m_rows.begin[static_cast<std::size_t>(i)];
+                                 for (std::int64_t j = 0; j < ow; ++j) {
+                                     const std::int64_t c0 = m_cols.begin[static_cast<std::size_t>(j)],
+                                                        cw = m_cols.end[static_cast<std::size_t>(j)] - c0;
+                                     const std::int64_t a = arg8[i * ow + j], dr = a / cw;
+                                     out[(r0 + dr) * w + c0 + (a - dr * cw)] += g[i * ow + j];
+                                 }
+                             }
+                             continue;
+                         }
                          if (is_max) {
                              const std::int32_t* arg = m_argmax.data() + p * oh * ow;
                              for (std::int64_t k = 0; k < oh * ow; ++k) out[arg[k]] += g[k];

@@ -60,7 +60,13 @@ class PoolBase : public Module {
     bool m_ceil_mode;
     Axis m_rows, m_cols;
     Shape m_input_shape;
-    std::vector<std::int32_t> m_argmax;  // per output element: index into its input plane (max pooling)
+    // Max pooling, per output element: the position of its maximum. Windows of at most 256 elements
+    // (every fixed pool in the presets) store the offset within the window as one byte (row-major over
+    // the clipped window), a quarter of an int32 and an eighth of PyTorch's int64 indices; larger
+    // (adaptive) windows store the index into the input plane.
+    std::vector<std::int32_t> m_argmax;
+    std::vector<std::uint8_t> m_argmax_local;
+    bool m_local_argmax = false;
     Tensor m_output;
 };
 

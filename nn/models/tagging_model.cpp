@@ -7,6 +7,7 @@
 #include "nn/layers/dropout.hpp"
 #include "nn/layers/linear.hpp"
 #include "nn/models/blocks.hpp"
+#include "nn/profile.hpp"
 
 namespace mtag::nn::models {
 
@@ -109,7 +110,7 @@ Tensor TaggingModel::features_forward(const Tensor& x, const Observer& observe) 
     route_input_grads();
     Tensor h = x;
     for (Stage& s : m_stages) {
-        h = s.module->forward(h);
+        h = profiled(*s.module, h, false);
         if (observe) observe(s, h);
     }
     return h;
@@ -119,7 +120,7 @@ Tensor TaggingModel::features_backward(const Tensor& grad) {
     Tensor g = grad;
     for (std::size_t i = m_stages.size(); i-- > 0;) {
         if (!g.defined()) break;
-        g = m_stages[i].module->backward(g);
+        g = profiled(*m_stages[i].module, g, true);
     }
     return g;
 }
@@ -153,11 +154,11 @@ Tensor TaggingModel::embed(const Tensor& input) {
 Tensor TaggingModel::forward(const Tensor& input) {
     const Tensor e = embed(input);
     m_output->set_input_grad(true);
-    return m_output->forward(e);
+    return profiled(*m_output, e, false);
 }
 
 Tensor TaggingModel::backward(const Tensor& grad_output) {
-    Tensor g = features_backward(m_output->backward(grad_output));
+    Tensor g = features_backward(profiled(*m_output, grad_output, true));
     if (!g.defined() || !input_grad()) return {};
     return g.view(m_input_shape);
 }
