@@ -3,6 +3,7 @@
 // clips/s (eval-mode forward) and peak memory, next to the same architectures in PyTorch with the same
 // batch and threads (scripts/bench_torch_models.py, which builds them with scripts/export_check.py's twins,
 // run once per preset so that one preset's failure or memory does not touch the others).
+// Each preset is measured in a forked child process (mtag) and a fresh Python process (PyTorch).
 // Peak memory, both sides alike: free heap returned to the kernel (malloc_trim), then VmRSS as the
 // baseline and the peak reset (/proc/self/clear_refs 5), model + Adam built, two training steps, VmHWM
 // minus the baseline. "tensor MB" is the engine's own peak of live tensor storage over the same span.
@@ -25,6 +26,8 @@
 #include <fstream>
 #include <iostream>
 #include <malloc.h>
+#include <sys/wait.h>
+#include <unistd.h>
 #include <map>
 #include <random>
 
@@ -127,6 +130,74 @@ ModelFigures measure(const std::string& preset, std::int64_t batch, int steps, b
     return f;
 }
 
+nlohmann::json to_json(const ModelFigures& f) {
+    nlohmann::json prof = nlohmann::json::array();
+    for (const nn::LayerTime& t : f.profile) prof.push_back({t.type, t.forward_seconds, t.backward_seconds, t.calls});
+    return {{"train", f.train_clips_per_s}, {"infer", f.infer_clips_per_s}, {"peak", f.peak_mb},
+            {"tensor", f.tensor_mb},        {"step", f.step_seconds},       {"profile", prof}};
+}
+
+ModelFigures from_json(const nlohmann::json& j) {
+    ModelFigures f;
+    f.train_clips_per_s = j.at("train");
+    f.infer_clips_per_s = j.at("infer");
+    f.peak_mb = j.at("peak");
+    f.tensor_mb = j.at("tensor");
+    f.step_seconds = j.at("step");
+    for (const auto& t : j.at("profile")) f.profile.push_back({t[0], t[1], t[2], t[3]});
+    return f;
+}
+
+// Measures one preset in a forked child process, as the PyTorch side runs one process per preset: the
+// peak is not inflated or hidden by heap left over from the previous preset, and a preset that runs out
+// of memory or crashes is reported as failed while the others go on. The parent runs no model and starts
+// no engine workers (nn::set_thread_budget runs in the child).
+ModelFigures measure_in_child(const std::string& preset, std::int64_t batch, int steps, bool profile, int threads,
+                              std::string& error) {
+    std::fflush(stdout);
+    std::fflush(stderr);
+    int fds[2];
+    if (::pipe(fds) != 0) throw Error("mtag bench train", "pipe() failed");
+    const pid_t pid = ::fork();
+    if (pid < 0) throw Error("mtag bench train", "fork() failed");
+    if (pid == 0) {
+        ::close(fds[0]);
+        std::string text;
+        try {
+            nn::set_thread_budget(threads);  // the engine's workers are created here, in the child
+            text = nlohmann::json{{"ok", to_json(measure(preset, batch, steps, profile))}}.dump();
+        } catch (const std::exception& e) {
+            text = nlohmann::json{{"error", e.what()}}.dump();
+        }
+        const char* data = text.data();
+        std::size_t left = text.size();
+        while (left > 0) {
+            const ssize_t w = ::write(fds[1], data, left);
+            if (w <= 0) break;
+            data += w;
+            left -= static_cast<std::size_t>(w);
+        }
+        ::close(fds[1]);
+        ::_exit(0);
+    }
+    ::close(fds[1]);
+    std::string text;
+    char buffer[4096];
+    for (ssize_t r; (r = ::read(fds[0], buffer, sizeof buffer)) > 0;) text.append(buffer, static_cast<std::size_t>(r));
+    ::close(fds[0]);
+    int status = 0;
+    ::waitpid(pid, &status, 0);
+    try {
+        const nlohmann::json j = nlohmann::json::parse(text);
+        if (j.contains("ok")) return from_json(j["ok"]);
+        error = j.value("error", std::string("unknown error"));
+    } catch (const nlohmann::json::exception&) {
+        error = WIFSIGNALED(status) ? "killed by signal " + std::to_string(WTERMSIG(status)) + " (out of memory?)"
+                                    : "the measuring process exited with status " + std::to_string(WEXITSTATUS(status));
+    }
+    return {};
+}
+
 }  // namespace
 
 int bench_train(const BenchContext& context) {
@@ -148,7 +219,6 @@ int bench_train(const BenchContext& context) {
     if (presets.empty()) presets = context.quick ? std::vector<std::string>{"cnn1d"} : nn::models::preset_names();
     for (const std::string& p : presets) nn::models::preset_info(p);  // unknown names fail before any work
     const int threads = context.global->resolved_threads();
-    nn::set_thread_budget(threads);
 
     // The PyTorch side, one process per preset (a failure or a large model stays contained).
     std::filesystem::create_directories(context.work_dir);
@@ -176,15 +246,9 @@ int bench_train(const BenchContext& context) {
     std::vector<std::pair<std::string, ModelFigures>> profiles;
     int failures = 0;
     for (const std::string& p : presets) {
-        ModelFigures f;
         std::string error;
-        try {
-            f = measure(p, batch, steps, profile);
-        } catch (const std::exception& e) {
-            error = e.what();
-            ++failures;
-        }
-        nn::set_layer_profiling(false);
+        ModelFigures f = measure_in_child(p, batch, steps, profile, threads, error);
+        if (!error.empty()) ++failures;
         const nlohmann::json ref = reference.count(p) ? reference[p] : nlohmann::json::object();
         const double tt = ref.value("train_clips_per_s", 0.0), ti = ref.value("infer_clips_per_s", 0.0),
                      tm = ref.value("peak_mb", -1.0);

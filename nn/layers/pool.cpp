@@ -100,6 +100,53 @@ Tensor PoolBase::forward(const Tensor& input) {
             m_argmax_local = {};
         }
     }
+    // Non-overlapping full windows (every max pool of the presets): window offsets are fixed, so the scan
+    // is PyTorch's own loop (val > max || isnan(val)) over kh x kw values with no per-window lookups.
+    const std::int64_t kh = m_rank == 2 ? m_kernel[0] : 1, kw = m_kernel[1];
+    if (is_max && local && m_sizing == Sizing::fixed && m_stride == m_kernel && m_padding[0] == 0 &&
+        m_padding[1] == 0 && oh * kh <= h && ow * kw <= w) {
+        parallel_for(n * c, std::max<std::int64_t>(1, 8192 / std::max<std::int64_t>(1, h * w)),
+                     [&](std::int64_t p0, std::int64_t p1) {
+                         for (std::int64_t p = p0; p < p1; ++p) {
+                             const float* x = input.data() + p * h * w;
+                             float* out = y.data() + p * oh * ow;
+                             std::uint8_t* arg8 = m_argmax_local.data() + p * oh * ow;
+                             for (std::int64_t i = 0; i < oh; ++i) {
+                                 const float* xr = x + i * kh * w;
+                                 for (std::int64_t j = 0; j < ow; ++j) {
+                                     const float* xw = xr + j * kw;
+                                     // Branch-free (random data would mispredict a compare-and-branch on
+                                     // most elements): the maximum, then the first position holding it
+                                     // by a backward select; a NaN takes PyTorch's exact loop instead.
+                                     float best = -std::numeric_limits<float>::infinity();
+                                     bool nan = false;
+                                     for (std::int64_t r = 0; r < kh; ++r)
+                                         for (std::int64_t q = 0; q < kw; ++q) {
+                                             const float v = xw[r * w + q];
+                                             best = v > best ? v : best;
+                                             nan |= v != v;
+                                         }
+                                     int where = 0;
+                                     for (std::int64_t r = kh - 1; r >= 0; --r)
+                                         for (std::int64_t q = kw - 1; q >= 0; --q)
+                                             where = xw[r * w + q] == best ? static_cast<int>(r * kw + q) : where;
+                                     if (nan) {
+                                         best = -std::numeric_limits<float>::infinity();
+                                         for (std::int64_t r = 0, k = 0; r < kh; ++r)
+                                             for (std::int64_t q = 0; q < kw; ++q, ++k)
+                                                 if (const float v = xw[r * w + q]; v > best || v != v) {
+                                                     best = v;
+                                                     where = static_cast<int>(k);
+                                                 }
+                                     }
+                                     out[i * ow + j] = best;
+                                     arg8[i * ow + j] = static_cast<std::uint8_t>(where);
+                                 }
+                             }
+                         }
+                     });
+        return y;
+    }
     parallel_for(n * c, std::max<std::int64_t>(1, 8192 / std::max<std::int64_t>(1, h * w)),
                  [&](std::int64_t p0, std::int64_t p1) {
                      for (std::int64_t p = p0; p < p1; ++p) {
