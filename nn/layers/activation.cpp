@@ -3,6 +3,7 @@
 #include "dsp/error.hpp"
 #include "nn/threads.hpp"
 
+#include <algorithm>
 #include <cmath>
 
 namespace mtag::nn {
@@ -52,24 +53,32 @@ Tensor Activation::forward(const Tensor& input) {
     const bool masked = kind == Kind::relu || kind == Kind::leaky_relu;
     m_shape = input.shape();
     m_has_forward = true;
-    if (masked) m_mask.resize(input.size());
-    std::uint8_t* mask = m_mask.data();
-    parallel_for(static_cast<std::int64_t>(input.size()), grain, [&](std::int64_t b, std::int64_t e) {
+    const auto count = static_cast<std::int64_t>(input.size());
+    if (masked) {
+        // One bit per element (bit i % 8 of byte i / 8); threads own whole bytes.
+        m_mask.resize(static_cast<std::size_t>((count + 7) / 8));
+        std::uint8_t* mask = m_mask.data();
+        const bool leaky = kind == Kind::leaky_relu;
+        parallel_for((count + 7) / 8, grain / 8, [&](std::int64_t b, std::int64_t e) {
+            for (std::int64_t k = b; k < e; ++k) {
+                const std::int64_t i0 = k * 8, i1 = std::min(count, i0 + 8);
+                unsigned bits = 0;
+                for (std::int64_t i = i0; i < i1; ++i) {
+                    const float v = x[i];  // read before the write: x and out may alias (inplace)
+                    bits |= static_cast<unsigned>(v > 0.0f) << (i - i0);
+                    out[i] = v > 0.0f ? v : (leaky ? a * v : 0.0f);
+                }
+                mask[k] = static_cast<std::uint8_t>(bits);
+            }
+        });
+        m_cache = Tensor();
+        return y;
+    }
+    parallel_for(count, grain, [&](std::int64_t b, std::int64_t e) {
         switch (kind) {
             case Kind::relu:
-                for (std::int64_t i = b; i < e; ++i) {
-                    const float v = x[i];  // read before the write: x and out may alias (inplace)
-                    mask[i] = v > 0.0f;
-                    out[i] = v > 0.0f ? v : 0.0f;
-                }
-                break;
             case Kind::leaky_relu:
-                for (std::int64_t i = b; i < e; ++i) {
-                    const float v = x[i];
-                    mask[i] = v > 0.0f;
-                    out[i] = v > 0.0f ? v : a * v;
-                }
-                break;
+                break;  // above
             case Kind::elu:
                 for (std::int64_t i = b; i < e; ++i) out[i] = x[i] > 0.0f ? x[i] : a * std::expm1(x[i]);
                 break;
@@ -81,10 +90,7 @@ Tensor Activation::forward(const Tensor& input) {
                 break;
         }
     });
-    if (masked)
-        m_cache = Tensor();
-    else
-        m_cache = y;
+    m_cache = y;
     return y;
 }
 
@@ -104,10 +110,10 @@ Tensor Activation::backward(const Tensor& gy) {
     parallel_for(static_cast<std::int64_t>(gy.size()), grain, [&](std::int64_t b, std::int64_t e) {
         switch (kind) {
             case Kind::relu:
-                for (std::int64_t i = b; i < e; ++i) out[i] = mask[i] ? g[i] : 0.0f;
+                for (std::int64_t i = b; i < e; ++i) out[i] = (mask[i >> 3] >> (i & 7)) & 1u ? g[i] : 0.0f;
                 break;
             case Kind::leaky_relu:
-                for (std::int64_t i = b; i < e; ++i) out[i] = mask[i] ? g[i] : a * g[i];
+                for (std::int64_t i = b; i < e; ++i) out[i] = (mask[i >> 3] >> (i & 7)) & 1u ? g[i] : a * g[i];
                 break;
             case Kind::elu:
                 for (std::int64_t i = b; i < e; ++i) out[i] = y[i] > 0.0f ? g[i] : g[i] * (y[i] + a);

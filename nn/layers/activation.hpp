@@ -1,6 +1,6 @@
 #pragma once
 // Element-wise activations: ReLU, LeakyReLU, ELU, Sigmoid, Tanh (PyTorch definitions and defaults).
-// ReLU and LeakyReLU keep only a one-byte mask (x > 0) per element for backward, a quarter of the
+// ReLU and LeakyReLU keep only a one-bit mask (x > 0) per element for backward, 1/32 of the
 // output's size, so after an in-place ReLU nobody holds the activation: once the next layer has read
 // it (max-pooling keeps only its argmax), its memory is free. ELU, Sigmoid and Tanh cache their OUTPUT
 // (their derivatives are functions of y). With inplace = true the output overwrites the input storage,
@@ -29,7 +29,7 @@ class Activation : public Module {
     bool m_inplace;
     Tensor m_output;
     Tensor m_cache;                    // ELU, Sigmoid, Tanh: the last output
-    std::vector<std::uint8_t> m_mask;  // ReLU, LeakyReLU: 1 where the last input was > 0
+    std::vector<std::uint8_t> m_mask;  // ReLU, LeakyReLU: bit i set where the last input's x[i] > 0
     Shape m_shape;                     // of the last input
     bool m_has_forward = false;
 };
