@@ -1,14 +1,21 @@
-// mtag bench train [--model NAME ...] [--batch B] [--steps N]: every preset of nn/models at its published
-// input size: training clips/s (forward + BCE-with-logits + backward + Adam step), inference clips/s
-// (eval-mode forward) and peak memory (model, optimizer state and two training steps, above the
-// resident size before), next to the same architectures in PyTorch with the same batch and threads
-// (scripts/bench_torch_models.py, which builds them with scripts/export_check.py's twins).
-// Figures are the best of N timed steps after one warm-up: the machine is shared, the minimum is the signal.
+// mtag bench train [--model NAME ...] [--batch B] [--steps N] [--profile]: every preset of nn/models at its
+// published input size: training clips/s (forward + BCE-with-logits + backward + Adam step), inference
+// clips/s (eval-mode forward) and peak memory, next to the same architectures in PyTorch with the same
+// batch and threads (scripts/bench_torch_models.py, which builds them with scripts/export_check.py's twins,
+// run once per preset so that one preset's failure or memory does not touch the others).
+// Each preset is measured in a forked child process (mtag) and a fresh Python process (PyTorch).
+// Peak memory, both sides alike: free heap returned to the kernel (malloc_trim), then VmRSS as the
+// baseline and the peak reset (/proc/self/clear_refs 5), model + Adam built, two training steps, VmHWM
+// minus the baseline. "tensor MB" is the engine's own peak of live tensor storage over the same span.
+// Figures are the best of N timed steps after the warm-up: the machine is shared, the minimum is the signal.
+// --profile adds, per preset, where one training step's time goes by layer type (conv, BN, pool, ...).
 #include "app/bench.hpp"
 #include "dsp/error.hpp"
 #include "nn/loss.hpp"
 #include "nn/models/zoo.hpp"
+#include "nn/memory_stats.hpp"
 #include "nn/optim/adam.hpp"
+#include "nn/profile.hpp"
 #include "nn/threads.hpp"
 #include "nn/workspace.hpp"
 
@@ -18,6 +25,10 @@
 #include <cstdio>
 #include <fstream>
 #include <iostream>
+#include <malloc.h>
+#include <sys/wait.h>
+#include <unistd.h>
+#include <map>
 #include <random>
 
 namespace mtag::app {
@@ -47,16 +58,31 @@ nn::Tensor random_tensor(const nn::Shape& shape, std::uint64_t seed) {
 }
 
 struct ModelFigures {
-    double train_clips_per_s = 0, infer_clips_per_s = 0, peak_mb = -1;
+    double train_clips_per_s = 0, infer_clips_per_s = 0, peak_mb = -1, tensor_mb = 0;
+    double step_seconds = 0;
+    std::vector<nn::LayerTime> profile;  // one training step by layer type (with --profile)
 };
+
+// Layer types grouped as the table reports them.
+std::string layer_group(const std::string& type) {
+    if (type.rfind("Conv", 0) == 0) return "conv";
+    if (type.rfind("BatchNorm", 0) == 0) return "bn";
+    if (type.find("Pool") != std::string::npos) return "pool";
+    if (type == "ReLU" || type == "LeakyReLU" || type == "ELU" || type == "Sigmoid" || type == "Tanh") return "act";
+    if (type == "Linear") return "dense";
+    return "other";
+}
 
 constexpr std::int64_t kTags = 50;
 
-ModelFigures measure(const std::string& preset, std::int64_t batch, int steps) {
+ModelFigures measure(const std::string& preset, std::int64_t batch, int steps, bool profile) {
     ModelFigures f;
     nn::release_scratch();
+    malloc_trim(0);
     const long base = status_kb("VmRSS");
     const bool peak_ok = reset_peak();
+    const std::size_t tensor_base = nn::tensor_bytes_live();
+    nn::reset_tensor_bytes_peak();
     auto model = nn::models::build_model({{"preset", preset}, {"seed", std::uint64_t{1}}}, kTags);
     model->train();
     model->set_input_grad(false);
@@ -74,6 +100,7 @@ ModelFigures measure(const std::string& preset, std::int64_t batch, int steps) {
     train_step();
     train_step();
     if (peak_ok) f.peak_mb = static_cast<double>(status_kb("VmHWM") - base) / 1024.0;
+    f.tensor_mb = static_cast<double>(nn::tensor_bytes_peak() - tensor_base) / (1024.0 * 1024.0);
     double best = 1e300;
     for (int s = 0; s < steps; ++s) {
         const double t0 = wall_seconds();
@@ -81,6 +108,16 @@ ModelFigures measure(const std::string& preset, std::int64_t batch, int steps) {
         best = std::min(best, wall_seconds() - t0);
     }
     f.train_clips_per_s = static_cast<double>(batch) / best;
+    f.step_seconds = best;
+    if (profile) {
+        nn::reset_layer_profile();
+        nn::set_layer_profiling(true);
+        const double t0 = wall_seconds();
+        train_step();
+        f.step_seconds = wall_seconds() - t0;  // the profiled step, so that shares add up
+        nn::set_layer_profiling(false);
+        f.profile = nn::layer_profile();
+    }
     model->eval();
     model->forward(x);
     best = 1e300;
@@ -93,12 +130,81 @@ ModelFigures measure(const std::string& preset, std::int64_t batch, int steps) {
     return f;
 }
 
+nlohmann::json to_json(const ModelFigures& f) {
+    nlohmann::json prof = nlohmann::json::array();
+    for (const nn::LayerTime& t : f.profile) prof.push_back({t.type, t.forward_seconds, t.backward_seconds, t.calls});
+    return {{"train", f.train_clips_per_s}, {"infer", f.infer_clips_per_s}, {"peak", f.peak_mb},
+            {"tensor", f.tensor_mb},        {"step", f.step_seconds},       {"profile", prof}};
+}
+
+ModelFigures from_json(const nlohmann::json& j) {
+    ModelFigures f;
+    f.train_clips_per_s = j.at("train");
+    f.infer_clips_per_s = j.at("infer");
+    f.peak_mb = j.at("peak");
+    f.tensor_mb = j.at("tensor");
+    f.step_seconds = j.at("step");
+    for (const auto& t : j.at("profile")) f.profile.push_back({t[0], t[1], t[2], t[3]});
+    return f;
+}
+
+// Measures one preset in a forked child process, as the PyTorch side runs one process per preset: the
+// peak is not inflated or hidden by heap left over from the previous preset, and a preset that runs out
+// of memory or crashes is reported as failed while the others go on. The parent runs no model and starts
+// no engine workers (nn::set_thread_budget runs in the child).
+ModelFigures measure_in_child(const std::string& preset, std::int64_t batch, int steps, bool profile, int threads,
+                              std::string& error) {
+    std::fflush(stdout);
+    std::fflush(stderr);
+    int fds[2];
+    if (::pipe(fds) != 0) throw Error("mtag bench train", "pipe() failed");
+    const pid_t pid = ::fork();
+    if (pid < 0) throw Error("mtag bench train", "fork() failed");
+    if (pid == 0) {
+        ::close(fds[0]);
+        std::string text;
+        try {
+            nn::set_thread_budget(threads);  // the engine's workers are created here, in the child
+            text = nlohmann::json{{"ok", to_json(measure(preset, batch, steps, profile))}}.dump();
+        } catch (const std::exception& e) {
+            text = nlohmann::json{{"error", e.what()}}.dump();
+        }
+        const char* data = text.data();
+        std::size_t left = text.size();
+        while (left > 0) {
+            const ssize_t w = ::write(fds[1], data, left);
+            if (w <= 0) break;
+            data += w;
+            left -= static_cast<std::size_t>(w);
+        }
+        ::close(fds[1]);
+        ::_exit(0);
+    }
+    ::close(fds[1]);
+    std::string text;
+    char buffer[4096];
+    for (ssize_t r; (r = ::read(fds[0], buffer, sizeof buffer)) > 0;) text.append(buffer, static_cast<std::size_t>(r));
+    ::close(fds[0]);
+    int status = 0;
+    ::waitpid(pid, &status, 0);
+    try {
+        const nlohmann::json j = nlohmann::json::parse(text);
+        if (j.contains("ok")) return from_json(j["ok"]);
+        error = j.value("error", std::string("unknown error"));
+    } catch (const nlohmann::json::exception&) {
+        error = WIFSIGNALED(status) ? "killed by signal " + std::to_string(WTERMSIG(status)) + " (out of memory?)"
+                                    : "the measuring process exited with status " + std::to_string(WEXITSTATUS(status));
+    }
+    return {};
+}
+
 }  // namespace
 
 int bench_train(const BenchContext& context) {
     std::vector<std::string> presets;
     std::int64_t batch = context.quick ? 2 : 16;
     int steps = context.quick ? 1 : 3;
+    bool profile = false;
     for (std::size_t i = 0; i < context.extra.size(); ++i) {
         const std::string& a = context.extra[i];
         const bool has_value = i + 1 < context.extra.size();
@@ -106,53 +212,92 @@ int bench_train(const BenchContext& context) {
         if (a == "--model" && has_value) presets.push_back(context.extra[++i]);
         else if (a == "--batch" && has_value) batch = std::stoll(context.extra[++i]);
         else if (a == "--steps" && has_value) steps = std::stoi(context.extra[++i]);
-        else throw UsageError("mtag bench train: unknown argument '" + a + "' (--model NAME, --batch B, --steps N, or 'optim')");
+        else if (a == "--profile") profile = true;
+        else throw UsageError("mtag bench train: unknown argument '" + a + "' (--model NAME, --batch B, --steps N, --profile, or 'optim')");
     }
     if (batch < 1 || steps < 1) throw UsageError("mtag bench train: --batch and --steps must be positive");
     if (presets.empty()) presets = context.quick ? std::vector<std::string>{"cnn1d"} : nn::models::preset_names();
     for (const std::string& p : presets) nn::models::preset_info(p);  // unknown names fail before any work
     const int threads = context.global->resolved_threads();
-    nn::set_thread_budget(threads);
 
-    nlohmann::json spec = nlohmann::json::array();
-    for (const std::string& p : presets) spec.push_back({{"preset", p}, {"options", nn::models::preset_options(p)}});
-    const std::filesystem::path spec_file = context.work_dir / "bench_train_models.json";
+    // The PyTorch side, one process per preset (a failure or a large model stays contained).
     std::filesystem::create_directories(context.work_dir);
-    std::ofstream(spec_file) << spec.dump();
-    const std::optional<nlohmann::json> reference = run_reference_script(
-        context, "bench_torch_models.py",
-        {"--spec", spec_file.string(), "--batch", std::to_string(batch), "--steps", std::to_string(steps), "--threads",
-         std::to_string(threads), "--tags", std::to_string(kTags)});
+    std::map<std::string, nlohmann::json> reference;
+    for (const std::string& p : presets) {
+        const nlohmann::json spec = nlohmann::json::array({{{"preset", p}, {"options", nn::models::preset_options(p)}}});
+        const std::filesystem::path spec_file = context.work_dir / ("bench_train_" + p + ".json");
+        std::ofstream(spec_file) << spec.dump();
+        const std::optional<nlohmann::json> r = run_reference_script(
+            context, "bench_torch_models.py",
+            {"--spec", spec_file.string(), "--batch", std::to_string(batch), "--steps", std::to_string(steps),
+             "--threads", std::to_string(threads), "--tags", std::to_string(kTags)});
+        if (r && r->contains("results"))
+            for (const auto& item : (*r)["results"])
+                if (item.value("preset", "") == p) reference[p] = item;
+    }
 
     if (!context.json)
         std::printf("mtag bench train: presets at their published input size, batch %lld, %d thread(s), best of %d step(s), "
-                    "50 tags, Adam\n%-20s %11s %11s %7s %11s %11s %7s %9s %9s\n",
+                    "50 tags, Adam\n"
+                    "peak MB: VmHWM - VmRSS before the model was built (after malloc_trim), the same in the PyTorch script\n"
+                    "%-20s %10s %10s %7s %10s %10s %7s %8s %8s %7s %9s\n",
                     static_cast<long long>(batch), threads, steps, "preset", "train c/s", "torch c/s", "ratio",
-                    "infer c/s", "torch c/s", "ratio", "peak MB", "torch MB");
+                    "infer c/s", "torch c/s", "ratio", "peak MB", "torch MB", "ratio", "tensor MB");
+    std::vector<std::pair<std::string, ModelFigures>> profiles;
+    int failures = 0;
     for (const std::string& p : presets) {
-        const ModelFigures f = measure(p, batch, steps);
-        nlohmann::json ref = nlohmann::json::object();
-        if (reference && reference->contains("results"))
-            for (const auto& r : (*reference)["results"])
-                if (r.value("preset", "") == p) ref = r;
+        std::string error;
+        ModelFigures f = measure_in_child(p, batch, steps, profile, threads, error);
+        if (!error.empty()) ++failures;
+        const nlohmann::json ref = reference.count(p) ? reference[p] : nlohmann::json::object();
         const double tt = ref.value("train_clips_per_s", 0.0), ti = ref.value("infer_clips_per_s", 0.0),
                      tm = ref.value("peak_mb", -1.0);
+        auto ratio = [](double a, double b) { return b > 0 ? a / b : 0.0; };
         if (context.json) {
-            std::cout << nlohmann::ordered_json{{"bench", "train"}, {"what", "model"}, {"preset", p}, {"batch", batch},
-                                                {"threads", threads}, {"train_clips_per_s", f.train_clips_per_s},
-                                                {"infer_clips_per_s", f.infer_clips_per_s}, {"peak_mb", f.peak_mb},
-                                                {"torch_train_clips_per_s", tt}, {"torch_infer_clips_per_s", ti},
-                                                {"torch_peak_mb", tm}}
-                             .dump()
-                      << "\n";
+            nlohmann::ordered_json j{{"bench", "train"}, {"what", "model"}, {"preset", p}, {"batch", batch},
+                                     {"threads", threads}, {"train_clips_per_s", f.train_clips_per_s},
+                                     {"infer_clips_per_s", f.infer_clips_per_s}, {"peak_mb", f.peak_mb},
+                                     {"tensor_peak_mb", f.tensor_mb}, {"torch_train_clips_per_s", tt},
+                                     {"torch_infer_clips_per_s", ti}, {"torch_peak_mb", tm}};
+            if (!error.empty()) j["error"] = error;
+            if (ref.contains("error")) j["torch_error"] = ref["error"];
+            if (!f.profile.empty()) {
+                nlohmann::ordered_json prof = nlohmann::ordered_json::object();
+                for (const nn::LayerTime& t : f.profile)
+                    prof[t.type] = {{"forward_s", t.forward_seconds}, {"backward_s", t.backward_seconds}};
+                j["step_seconds"] = f.step_seconds;
+                j["profile"] = prof;
+            }
+            std::cout << j.dump() << "\n";
+        } else if (!error.empty()) {
+            std::printf("%-20s failed: %s\n", p.c_str(), error.c_str());
         } else {
-            auto ratio = [](double a, double b) { return b > 0 ? a / b : 0.0; };
-            std::printf("%-20s %11.2f %11.2f %6.2fx %11.2f %11.2f %6.2fx %9.0f %9.0f\n", p.c_str(), f.train_clips_per_s, tt,
-                        ratio(f.train_clips_per_s, tt), f.infer_clips_per_s, ti, ratio(f.infer_clips_per_s, ti), f.peak_mb,
-                        tm);
+            std::printf("%-20s %10.2f %10.2f %6.2fx %10.2f %10.2f %6.2fx %8.0f %8.0f %6.2fx %9.0f\n", p.c_str(),
+                        f.train_clips_per_s, tt, ratio(f.train_clips_per_s, tt), f.infer_clips_per_s, ti,
+                        ratio(f.infer_clips_per_s, ti), f.peak_mb, tm, ratio(f.peak_mb, tm), f.tensor_mb);
         }
+        if (error.empty() && !f.profile.empty()) profiles.emplace_back(p, f);
         std::fflush(stdout);
     }
+    if (!context.json && !profiles.empty()) {
+        const char* groups[] = {"conv", "bn", "pool", "act", "dense", "other"};
+        std::printf("\nwhere one training step's time goes (forward + backward per layer type; rest = loss, Adam, "
+                    "copies between stages)\n%-20s %8s", "preset", "step s");
+        for (const char* g : groups) std::printf(" %7s", g);
+        std::printf(" %7s\n", "rest");
+        for (const auto& [p, f] : profiles) {
+            std::map<std::string, double> by_group;
+            double timed = 0;
+            for (const nn::LayerTime& t : f.profile) {
+                by_group[layer_group(t.type)] += t.forward_seconds + t.backward_seconds;
+                timed += t.forward_seconds + t.backward_seconds;
+            }
+            std::printf("%-20s %8.3f", p.c_str(), f.step_seconds);
+            for (const char* g : groups) std::printf(" %6.1f%%", 100.0 * by_group[g] / f.step_seconds);
+            std::printf(" %6.1f%%\n", 100.0 * std::max(0.0, f.step_seconds - timed) / f.step_seconds);
+        }
+    }
+    if (failures > 0) return 3;
     return 0;
 }
 

@@ -7,6 +7,12 @@
 #include "nn/models/zoo.hpp"
 
 #include <algorithm>
+#include <chrono>
+#include <condition_variable>
+#include <deque>
+#include <exception>
+#include <mutex>
+#include <thread>
 #include <cmath>
 
 namespace mtag::data {
@@ -43,7 +49,8 @@ const char* chunking_name(EvalChunking e) { return e == EvalChunking::evenly_spa
 }  // namespace
 
 dsp::FeatureConfig parse_front_end(nlohmann::json json, const std::string& where) {
-    // ADAPTER: nn/models presets write "ref": "1.0" (a string); FeatureConfig wants a number or "max".
+    // ADAPTER: model cards written before the presets stated ref as a number hold "ref": "1.0" (a string);
+    // FeatureConfig wants a number or "max".
     if (json.contains("ref") && json["ref"].is_string() && json["ref"].get<std::string>() != "max")
         json["ref"] = std::stod(json["ref"].get<std::string>());
     const nlohmann::json known = dsp::FeatureConfig::defaults_for(dsp::parse_feature_kind(json.value("kind", "logmel"))).to_json();
@@ -153,6 +160,79 @@ std::vector<std::size_t> chunk_sample_offsets(const RunCard& card, std::size_t t
 
 // ---- session -------------------------------------------------------------------------------------
 
+namespace {
+double seconds_since(std::chrono::steady_clock::time_point t0) {
+    return std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+}
+
+// Decodes an AudioStream on its own thread, a bounded number of blocks ahead of the reader, so that
+// decoding and resampling the rest of a file overlap the model running on the chunks already read
+// (a single file's cold start would otherwise do them one after the other). Memory stays bounded:
+// at most `max_blocks` blocks wait. Errors of the decoder thread are rethrown by read().
+class PrefetchedStream {
+  public:
+    explicit PrefetchedStream(dsp::AudioStream& stream, std::size_t max_blocks = 8)
+        : m_stream(stream), m_max_blocks(max_blocks), m_thread([this] { run(); }) {}
+    ~PrefetchedStream() {
+        {
+            std::lock_guard lock(m_mutex);
+            m_stop = true;
+        }
+        m_space.notify_all();
+        m_thread.join();
+    }
+    PrefetchedStream(const PrefetchedStream&) = delete;
+    PrefetchedStream& operator=(const PrefetchedStream&) = delete;
+
+    // As AudioStream::read: the next block into `out`; false once the stream is exhausted.
+    bool read(std::vector<float>& out) {
+        std::unique_lock lock(m_mutex);
+        m_ready.wait(lock, [&] { return !m_blocks.empty() || m_done; });
+        if (m_blocks.empty()) {
+            if (m_error) std::rethrow_exception(m_error);
+            return false;
+        }
+        out = std::move(m_blocks.front());
+        m_blocks.pop_front();
+        const bool more = !m_blocks.empty() || !m_done || m_error;
+        m_space.notify_one();
+        if (!more && m_error) std::rethrow_exception(m_error);
+        return more;
+    }
+
+  private:
+    void run() {
+        try {
+            bool more = true;
+            while (more) {
+                std::vector<float> block;
+                more = m_stream.read(block);
+                std::unique_lock lock(m_mutex);
+                m_space.wait(lock, [&] { return m_blocks.size() < m_max_blocks || m_stop; });
+                if (m_stop) break;
+                m_blocks.push_back(std::move(block));
+                m_ready.notify_one();
+            }
+        } catch (...) {
+            std::lock_guard lock(m_mutex);
+            m_error = std::current_exception();
+        }
+        std::lock_guard lock(m_mutex);
+        m_done = true;
+        m_ready.notify_all();
+    }
+
+    dsp::AudioStream& m_stream;
+    std::size_t m_max_blocks;
+    std::mutex m_mutex;
+    std::condition_variable m_ready, m_space;
+    std::deque<std::vector<float>> m_blocks;
+    bool m_done = false, m_stop = false;
+    std::exception_ptr m_error;
+    std::thread m_thread;  // last: started once every other member exists
+};
+}  // namespace
+
 struct Session::Impl {
     RunCard card;
     std::shared_ptr<nn::models::TaggingModel> model;
@@ -167,6 +247,7 @@ struct Session::Impl {
     std::vector<double> score_sum, embedding_sum;
     std::vector<float> taggram;
     std::size_t chunks = 0;
+    double feature_seconds = 0, inference_seconds = 0;
 
     void reset(const TagOptions& options) {
         const std::size_t b = std::max<std::size_t>(1, options.batch_size);
@@ -176,6 +257,7 @@ struct Session::Impl {
         if (!batch.defined() || batch.shape() != shape) batch = nn::Tensor(shape);
         filled = 0;
         chunks = 0;
+        feature_seconds = inference_seconds = 0;
         score_sum.assign(card.tags.size(), 0.0);
         embedding_sum.assign(static_cast<std::size_t>(model->embedding_size()), 0.0);
         taggram.clear();
@@ -183,6 +265,7 @@ struct Session::Impl {
 
     // Featurises one window of window_samples() samples into the next batch row.
     void add_window(std::span<float> window, const TagOptions& options) {
+        const auto t0 = std::chrono::steady_clock::now();
         float* row = batch.data() + filled * input_size;
         if (card.waveform) {
             if (card.normalization) card.normalization->apply(window);
@@ -194,11 +277,13 @@ struct Session::Impl {
             if (card.normalization) card.normalization->apply(chunk);
             std::copy(chunk.data.begin(), chunk.data.end(), row);
         }
+        feature_seconds += seconds_since(t0);
         if (++filled == static_cast<std::size_t>(batch.dim(0))) flush(options);
     }
 
     void flush(const TagOptions& options) {
         if (filled == 0) return;
+        const auto t0 = std::chrono::steady_clock::now();
         const nn::Tensor input = batch.slice(0, static_cast<std::int64_t>(filled));
         const nn::Tensor e = model->embed(input);
         nn::Tensor logits = output->forward(e);
@@ -214,6 +299,7 @@ struct Session::Impl {
         }
         chunks += filled;
         filled = 0;
+        inference_seconds += seconds_since(t0);
     }
 
     TagResult finish(const TagOptions& options, std::size_t samples) {
@@ -221,6 +307,8 @@ struct Session::Impl {
         TagResult r;
         r.duration_seconds = static_cast<double>(samples) / card.sample_rate;
         r.chunks = chunks;
+        r.feature_seconds = feature_seconds;
+        r.inference_seconds = inference_seconds;
         r.scores.resize(score_sum.size());
         for (std::size_t t = 0; t < score_sum.size(); ++t) r.scores[t] = static_cast<float>(score_sum[t] / chunks);
         if (options.embedding) {
@@ -251,8 +339,11 @@ TagResult Session::tag_samples(std::span<const float> samples, const TagOptions&
 TagResult Session::tag_file(const std::filesystem::path& path, const TagOptions& options) {
     Impl& s = *m_impl;
     s.reset(options);
-    dsp::AudioStream stream(path, s.card.sample_rate, options.resample_quality);
-    const std::size_t expected = static_cast<std::size_t>(std::max<std::int64_t>(0, stream.expected_samples()));
+    const auto open_start = std::chrono::steady_clock::now();
+    dsp::AudioStream audio(path, s.card.sample_rate, options.resample_quality);
+    double decode_seconds = seconds_since(open_start);  // waiting for decoded samples (the rest overlaps)
+    PrefetchedStream stream(audio);
+    const std::size_t expected = static_cast<std::size_t>(std::max<std::int64_t>(0, audio.expected_samples()));
     const std::vector<std::size_t> offsets = chunk_sample_offsets(s.card, expected, options.layout);
     const std::size_t window = s.card.window_samples();
     // buffer holds samples [base, base + buffer.size()); samples before the next pending window are dropped.
@@ -263,7 +354,9 @@ TagResult Session::tag_file(const std::filesystem::path& path, const TagOptions&
         const std::size_t need_end = offsets[next] + window;
         while (more && base + buffer.size() < need_end) {
             block.clear();
+            const auto t0 = std::chrono::steady_clock::now();
             more = stream.read(block);
+            decode_seconds += seconds_since(t0);
             buffer.insert(buffer.end(), block.begin(), block.end());
             total += block.size();
             // Drop what lies before the pending window at once (sparse evenly spaced chunks of long files).
@@ -282,10 +375,14 @@ TagResult Session::tag_file(const std::filesystem::path& path, const TagOptions&
     // Count the samples never needed by a window, for the duration.
     while (more) {
         block.clear();
+        const auto t0 = std::chrono::steady_clock::now();
         more = stream.read(block);
+        decode_seconds += seconds_since(t0);
         total += block.size();
     }
-    return s.finish(options, total);
+    TagResult r = s.finish(options, total);
+    r.decode_seconds = decode_seconds;
+    return r;
 }
 
 // ---- tagger --------------------------------------------------------------------------------------
@@ -307,13 +404,20 @@ std::int64_t Tagger::embedding_size() const { return m_model->embedding_size(); 
 std::unique_ptr<Session> Tagger::session() const {
     auto impl = std::make_unique<Session::Impl>();
     impl->card = m_card;
-    impl->model = nn::models::build_from_config(m_card.architecture);
-    auto src_params = m_model->parameters();
-    auto dst_params = impl->model->parameters();
-    for (std::size_t i = 0; i < src_params.size(); ++i) dst_params[i]->value.copy_from(src_params[i]->value);
-    auto src_buffers = m_model->buffers();
-    auto dst_buffers = impl->model->buffers();
-    for (std::size_t i = 0; i < src_buffers.size(); ++i) dst_buffers[i]->value.copy_from(src_buffers[i]->value);
+    if (!m_master_lent.exchange(true)) {
+        // The first session runs the loaded model itself: a cold start builds the network once.
+        impl->model = m_model;
+    } else {
+        // Further sessions: their own layers (activation caches), the weights SHARED with the loaded
+        // model (eval-mode forward only reads parameters and running statistics).
+        impl->model = nn::models::build_from_config(m_card.architecture);
+        auto src_params = m_model->parameters();
+        auto dst_params = impl->model->parameters();
+        for (std::size_t i = 0; i < src_params.size(); ++i) dst_params[i]->value = src_params[i]->value;
+        auto src_buffers = m_model->buffers();
+        auto dst_buffers = impl->model->buffers();
+        for (std::size_t i = 0; i < src_buffers.size(); ++i) dst_buffers[i]->value = src_buffers[i]->value;
+    }
     impl->model->eval();
     for (const auto& [name, child] : impl->model->children())
         if (name == impl->model->output_name()) impl->output = child;

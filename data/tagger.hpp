@@ -22,6 +22,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include <atomic>
 #include <cstdint>
 #include <filesystem>
 #include <memory>
@@ -84,6 +85,10 @@ struct TagResult {
     std::vector<float> scores;     // [n_tags], probabilities averaged over chunks
     std::vector<float> embedding;  // [embedding_size] when asked
     std::vector<float> taggram;    // [chunks, n_tags] row-major when asked
+    // Wall seconds spent per phase on this file (mtag tag --verbose / MTAG_TIMING=1 prints them).
+    double decode_seconds = 0;     // reading, decoding, down-mixing and resampling
+    double feature_seconds = 0;    // front end and normalisation of every chunk
+    double inference_seconds = 0;  // model forward passes and output activation
 };
 
 class Tagger;
@@ -118,13 +123,15 @@ public:
     std::size_t n_tags() const { return m_card.tags.size(); }
     std::int64_t embedding_size() const;
 
-    // A private copy of the model for one worker thread (weights copied, eval mode).
+    // A model instance for one worker thread, in eval mode: the first call lends the loaded model itself,
+    // later calls build their own layers sharing its (read-only) weights. Thread-safe.
     std::unique_ptr<Session> session() const;
 
 private:
     std::filesystem::path m_dir;
     RunCard m_card;
-    std::shared_ptr<nn::models::TaggingModel> m_model;  // master copy; never run
+    std::shared_ptr<nn::models::TaggingModel> m_model;  // the loaded model, run by the first session
+    mutable std::atomic<bool> m_master_lent{false};
 };
 
 // The chunk offsets (in samples) the tagger scores for a signal of `total_samples`, per layout.

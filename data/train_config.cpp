@@ -79,7 +79,7 @@ void TrainConfig::resolve() {
         if (!features.contains("sample_rate")) bad("train config", "features.sample_rate", "missing for a waveform model");
         if (normalization == NormalizationKind::per_bin) normalization = NormalizationKind::per_sample;
     } else {
-        // Presets may state ref as a numeric string ("1.0"); FeatureConfig JSON takes a number or "max".
+        // Configs written by older versions state ref as a numeric string ("1.0"); FeatureConfig JSON takes a number or "max".
         if (features.contains("ref") && features["ref"].is_string() && features["ref"] != "max")
             features["ref"] = std::stod(features["ref"].get<std::string>());
         const dsp::FeatureConfig fc = dsp::FeatureConfig::from_json(features, "train config features");

@@ -5,7 +5,8 @@ For each preset in --spec (JSON list of {"preset", "options"} as mtag's nn/model
 architecture is built by scripts/export_check.py's build_twin (the PyTorch twin that loads mtag's
 weights by name), then measured like mtag measures itself:
   peak_mb            VmHWM after building the model + Adam and two training steps, minus VmRSS before
-                     (peak reset through /proc/self/clear_refs; -1 when the kernel refuses)
+                     (free heap first returned with malloc_trim, as mtag does; peak reset through
+                     /proc/self/clear_refs; -1 when the kernel refuses)
   train_clips_per_s  batch / best time of a training step (forward, BCEWithLogits, backward, Adam step)
   infer_clips_per_s  batch / best time of an eval-mode forward under torch.no_grad()
 Prints one JSON line: {"threads", "batch", "results": [{"preset", ...}]}. Exit 3 without torch.
@@ -13,6 +14,8 @@ Prints one JSON line: {"threads", "batch", "results": [{"preset", ...}]}. Exit 3
 Run by hand: python3 scripts/bench_torch_models.py --spec spec.json --batch 16 --threads 2
 """
 import argparse
+import ctypes
+import gc
 import json
 import os
 import sys
@@ -34,7 +37,16 @@ except ImportError as e:
     sys.exit(3)
 
 
+def trim_heap():
+    gc.collect()
+    try:
+        ctypes.CDLL("libc.so.6").malloc_trim(0)
+    except OSError:
+        pass
+
+
 def measure(preset, options, batch, steps, n_tags):
+    trim_heap()
     base = status_kb("VmRSS")
     peak_ok = reset_peak()
     torch.manual_seed(1)
@@ -87,7 +99,10 @@ def main():
         spec = json.load(f)
     results = []
     for item in spec:
-        r = measure(item["preset"], item["options"], a.batch, a.steps, a.tags)
+        try:
+            r = measure(item["preset"], item["options"], a.batch, a.steps, a.tags)
+        except (RuntimeError, MemoryError, KeyError, ValueError) as e:  # one preset's failure is reported
+            r = {"preset": item["preset"], "error": str(e)}
         print("bench_torch_models.py: %s" % json.dumps(r), file=sys.stderr)
         results.append(r)
     print(json.dumps({"threads": a.threads, "batch": a.batch, "torch": torch.__version__, "results": results}))

@@ -1,9 +1,14 @@
 #pragma once
 // Element-wise activations: ReLU, LeakyReLU, ELU, Sigmoid, Tanh (PyTorch definitions and defaults).
-// Each caches its OUTPUT for backward (every derivative here is a function of y, given the sign of x,
-// which y preserves for ReLU/LeakyReLU (slope >= 0)/ELU). With inplace = true the output overwrites the
-// input storage, as torch's inplace=True (safe after BatchNorm, whose backward does not need its output).
+// ReLU and LeakyReLU keep only a one-bit mask (x > 0) per element for backward, 1/32 of the
+// output's size, so after an in-place ReLU nobody holds the activation: once the next layer has read
+// it (max-pooling keeps only its argmax), its memory is free. ELU, Sigmoid and Tanh cache their OUTPUT
+// (their derivatives are functions of y). With inplace = true the output overwrites the input storage,
+// as torch's inplace=True (safe after BatchNorm, whose backward does not need its output).
 #include "nn/module.hpp"
+
+#include <cstdint>
+#include <vector>
 
 namespace mtag::nn {
 
@@ -23,7 +28,10 @@ class Activation : public Module {
     float m_alpha;  // LeakyReLU negative_slope or ELU alpha
     bool m_inplace;
     Tensor m_output;
-    Tensor m_cache;
+    Tensor m_cache;                    // ELU, Sigmoid, Tanh: the last output
+    std::vector<std::uint8_t> m_mask;  // ReLU, LeakyReLU: bit i set where the last input's x[i] > 0
+    Shape m_shape;                     // of the last input
+    bool m_has_forward = false;
 };
 
 // max(0, x)

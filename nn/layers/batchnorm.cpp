@@ -43,7 +43,12 @@ Tensor BatchNormBase::normalize(const Tensor& input) {
         m_inv_std = Tensor({c});
         m_mean = Tensor({c});
     }
-    Tensor y = reuse_or_allocate(m_output, input.shape());
+    // Training: a fresh output that BN does not keep. Its only user after an in-place ReLU is the next
+    // layer's forward (ReLU keeps a mask, max-pooling an argmax), so the memory is free once that has
+    // run instead of staying resident through backward (PyTorch holds it until ReLU's backward). Eval:
+    // nothing is saved for backward, and reusing one buffer avoids fresh page faults per batch.
+    Tensor y = is_training() ? Tensor::uninitialized(input.shape()) : reuse_or_allocate(m_output, input.shape());
+    if (is_training()) m_output = Tensor();
     const bool update = m_used_batch_stats && m_options.track_running_stats && is_training();
     const float momentum = static_cast<float>(m_options.momentum);
     parallel_for(c, 1, [&](std::int64_t c0, std::int64_t c1) {
@@ -123,6 +128,7 @@ Tensor BatchNormBase::backward(const Tensor& gy) {
             }
         }
     });
+    m_input = Tensor();  // backward is done with it; the producer may reuse its buffer next batch
     return gx;
 }
 

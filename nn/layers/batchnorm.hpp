@@ -38,12 +38,13 @@ class BatchNormBase : public Module {
     Buffer* m_running_mean = nullptr;
     Buffer* m_running_var = nullptr;
     Buffer* m_num_batches = nullptr;
-    // The last input (shared, not copied: x-hat is recomputed in backward, so BN holds no extra activation).
+    // The last input (shared, not copied: x-hat is recomputed in backward, so BN holds no extra activation);
+    // released by backward, so the layer before may reuse its buffer for the next batch.
     Tensor m_input;
     Tensor m_mean;     // (C) mean used by the last forward
     Tensor m_inv_std;  // (C) 1/sqrt(var + eps) used by the last forward
     bool m_used_batch_stats = false;
-    Tensor m_output;
+    Tensor m_output;  // eval mode only: the output buffer reused from batch to batch
     Shape m_input_shape;
 };
 

@@ -81,29 +81,70 @@ Tensor PoolBase::forward(const Tensor& input) {
         m_rows = m_rank == 2 ? make_axis(h, 0) : Axis{{0}, {1}, {1}};
         m_cols = make_axis(w, 1);
         m_input_shape = input.shape();
-        auto full = [](const Axis& axis, std::int64_t k, std::int64_t s) {
-            for (std::size_t o = 0; o < axis.begin.size(); ++o)
-                if (axis.begin[o] != static_cast<std::int64_t>(o) * s || axis.end[o] - axis.begin[o] != k) return false;
-            return true;
-        };
-        m_full_windows = m_sizing == Sizing::fixed && (m_rank == 1 || full(m_rows, m_kernel[0], m_stride[0])) &&
-                         full(m_cols, m_kernel[1], m_stride[1]);
+        std::int64_t rows = 0, cols = 0;
+        for (std::size_t i = 0; i < m_rows.begin.size(); ++i) rows = std::max(rows, m_rows.end[i] - m_rows.begin[i]);
+        for (std::size_t j = 0; j < m_cols.begin.size(); ++j) cols = std::max(cols, m_cols.end[j] - m_cols.begin[j]);
+        m_local_argmax = rows * cols <= 256;
     }
     const auto oh = static_cast<std::int64_t>(m_rows.begin.size()),
                ow = static_cast<std::int64_t>(m_cols.begin.size());
     Tensor y = reuse_or_allocate(m_output, m_rank == 2 ? Shape{n, c, oh, ow} : Shape{n, c, ow});
-    if (m_kind == Kind::max) m_argmax.resize(static_cast<std::size_t>(n * c * oh * ow));
-    const bool is_max = m_kind == Kind::max;
+    const bool is_max = m_kind == Kind::max, local = m_local_argmax;
+    if (is_max) {
+        const auto count = static_cast<std::size_t>(n * c * oh * ow);
+        if (local) {
+            m_argmax_local.resize(count);
+            m_argmax = {};
+        } else {
+            m_argmax.resize(count);
+            m_argmax_local = {};
+        }
+    }
+    // Non-overlapping full windows (every max pool of the presets): window offsets are fixed.
+    const std::int64_t kh = m_rank == 2 ? m_kernel[0] : 1, kw = m_kernel[1];
+    if (is_max && local && m_sizing == Sizing::fixed && m_stride == m_kernel && m_padding[0] == 0 &&
+        m_padding[1] == 0 && oh * kh <= h && ow * kw <= w) {
+        parallel_for(n * c, std::max<std::int64_t>(1, 8192 / std::max<std::int64_t>(1, h * w)),
+                     [&](std::int64_t p0, std::int64_t p1) {
+                         for (std::int64_t p = p0; p < p1; ++p) {
+                             const float* x = input.data() + p * h * w;
+                             float* out = y.data() + p * oh * ow;
+                             std::uint8_t* arg8 = m_argmax_local.data() + p * oh * ow;
+                             for (std::int64_t i = 0; i < oh; ++i) {
+                                 // Whole output rows at a time: start from each window's first value,
+                                 // then visit the others in PyTorch's row-major order with its rule
+                                 // (take when v > max || isnan(v)) as selects. The j loops carry no
+                                 // branch and vectorise; a per-window scan does not.
+                                 const float* xr = x + i * kh * w;
+                                 float* o = out + i * ow;
+                                 std::uint8_t* a = arg8 + i * ow;
+                                 for (std::int64_t j = 0; j < ow; ++j) {
+                                     o[j] = xr[j * kw];
+                                     a[j] = 0;
+                                 }
+                                 for (std::int64_t r = 0; r < kh; ++r)
+                                     for (std::int64_t q = r == 0 ? 1 : 0; q < kw; ++q) {
+                                         const float* src = xr + r * w + q;
+                                         const auto k = static_cast<std::uint8_t>(r * kw + q);
+                                         for (std::int64_t j = 0; j < ow; ++j) {
+                                             const float v = src[j * kw];
+                                             const bool take = (v > o[j]) | (v != v);
+                                             o[j] = take ? v : o[j];
+                                             a[j] = take ? k : a[j];
+                                         }
+                                     }
+                             }
+                         }
+                     });
+        return y;
+    }
     parallel_for(n * c, std::max<std::int64_t>(1, 8192 / std::max<std::int64_t>(1, h * w)),
                  [&](std::int64_t p0, std::int64_t p1) {
                      for (std::int64_t p = p0; p < p1; ++p) {
                          const float* x = input.data() + p * h * w;
                          float* out = y.data() + p * oh * ow;
-                         std::int32_t* arg = is_max ? m_argmax.data() + p * oh * ow : nullptr;
-                         if (is_max && m_full_windows) {
-                             max_pool_full_windows(x, w, out, arg);
-                             continue;
-                         }
+                         std::int32_t* arg = is_max && !local ? m_argmax.data() + p * oh * ow : nullptr;
+                         std::uint8_t* arg8 = is_max && local ? m_argmax_local.data() + p * oh * ow : nullptr;
                          for (std::int64_t i = 0; i < oh; ++i) {
                              const std::int64_t r0 = m_rows.begin[static_cast<std::size_t>(i)],
                                                 r1 = m_rows.end[static_cast<std::size_t>(i)];
@@ -111,22 +152,45 @@ Tensor PoolBase::forward(const Tensor& input) {
                                  const std::int64_t c0 = m_cols.begin[static_cast<std::size_t>(j)],
                                                     c1 = m_cols.end[static_cast<std::size_t>(j)];
                                  if (is_max) {
-                                     // PyTorch's rule (take when val > max || isnan(val)) in one pass, as
-                                     // selects rather than branches: a compare-and-branch on random data
-                                     // mispredicts on almost every element.
+                                     // Pass 1: branch-free maximum (random data would mispredict a
+                                     // compare-and-branch on every element). Pass 2: the first position
+                                     // holding it. A NaN anywhere takes the exact PyTorch rule (val > max ||
+                                     // isnan(val)) instead.
                                      float best = -std::numeric_limits<float>::infinity();
-                                     std::int64_t where = r0 * w + c0;
+                                     bool nan = false;
                                      for (std::int64_t r = r0; r < r1; ++r) {
                                          const float* row = x + r * w;
                                          for (std::int64_t q = c0; q < c1; ++q) {
-                                             const float v = row[q];
-                                             const bool take = (v > best) | (v != v);
-                                             best = take ? v : best;
-                                             where = take ? r * w + q : where;
+                                             best = std::max(best, row[q]);
+                                             nan |= row[q] != row[q];
                                          }
                                      }
+                                     std::int64_t where = r0 * w + c0;
+                                     if (nan) {
+                                         best = -std::numeric_limits<float>::infinity();
+                                         for (std::int64_t r = r0; r < r1; ++r)
+                                             for (std::int64_t q = c0; q < c1; ++q)
+                                                 if (const float v = x[r * w + q]; v > best || v != v) {
+                                                     best = v;
+                                                     where = r * w + q;
+                                                 }
+                                     } else {
+                                         for (std::int64_t r = r0; r < r1; ++r)
+                                             for (std::int64_t q = c0; q < c1; ++q)
+                                                 if (x[r * w + q] == best) {
+                                                     where = r * w + q;
+                                                     goto found;
+                                                 }
+                                     found:;
+                                     }
                                      out[i * ow + j] = best;
-                                     arg[i * ow + j] = static_cast<std::int32_t>(where);
+                                     if (local) {
+                                         const std::int64_t wr = where / w, wq = where - wr * w;
+                                         arg8[i * ow + j] =
+                                             static_cast<std::uint8_t>((wr - r0) * (c1 - c0) + (wq - c0));
+                                     } else {
+                                         arg[i * ow + j] = static_cast<std::int32_t>(where);
+                                     }
                                  } else {
                                      float s = 0.0f;
                                      for (std::int64_t r = r0; r < r1; ++r)
@@ -142,34 +206,6 @@ Tensor PoolBase::forward(const Tensor& input) {
     return y;
 }
 
-void PoolBase::max_pool_full_windows(const float* x, std::int64_t w, float* out, std::int32_t* arg) const {
-    const std::int64_t kh = m_rank == 2 ? m_kernel[0] : 1, sh = m_rank == 2 ? m_stride[0] : 1;
-    const std::int64_t kw = m_kernel[1], sw = m_stride[1];
-    const auto oh = static_cast<std::int64_t>(m_rows.begin.size()), ow = static_cast<std::int64_t>(m_cols.begin.size());
-    for (std::int64_t i = 0; i < oh; ++i) {
-        float* o = out + i * ow;
-        std::int32_t* a = arg + i * ow;
-        // Start from each window's first element, then visit the rest in PyTorch's row-major order with its
-        // rule (take when v > max || isnan(v)); the j loops have no branches and vectorise.
-        const auto first = static_cast<std::int32_t>(i * sh * w);
-        for (std::int64_t j = 0; j < ow; ++j) {
-            o[j] = x[first + j * sw];
-            a[j] = first + static_cast<std::int32_t>(j * sw);
-        }
-        for (std::int64_t r = 0; r < kh; ++r)
-            for (std::int64_t q = r == 0 ? 1 : 0; q < kw; ++q) {
-                const auto offset = static_cast<std::int32_t>((i * sh + r) * w + q);
-                const float* src = x + offset;
-                for (std::int64_t j = 0; j < ow; ++j) {
-                    const float v = src[j * sw];
-                    const bool take = (v > o[j]) | (v != v);
-                    o[j] = take ? v : o[j];
-                    a[j] = take ? offset + static_cast<std::int32_t>(j * sw) : a[j];
-                }
-            }
-    }
-}
-
 Tensor PoolBase::backward(const Tensor& gy) {
     if (m_input_shape.rank() == 0) throw Error("nn::" + m_type, "backward() called before forward()");
     const std::int64_t n = m_input_shape[0], c = m_input_shape[1];
@@ -181,12 +217,25 @@ Tensor PoolBase::backward(const Tensor& gy) {
                     "grad_output shape " + gy.shape().str() + " does not match the last output");
     if (!input_grad()) return {};
     Tensor gx(m_input_shape);
-    const bool is_max = m_kind == Kind::max;
+    const bool is_max = m_kind == Kind::max, local = m_local_argmax;
     parallel_for(n * c, std::max<std::int64_t>(1, 8192 / std::max<std::int64_t>(1, h * w)),
                  [&](std::int64_t p0, std::int64_t p1) {
                      for (std::int64_t p = p0; p < p1; ++p) {
                          const float* g = gy.data() + p * oh * ow;
                          float* out = gx.data() + p * h * w;
+                         if (is_max && local) {
+                             const std::uint8_t* arg8 = m_argmax_local.data() + p * oh * ow;
+                             for (std::int64_t i = 0; i < oh; ++i) {
+                                 const std::int64_t r0 = m_rows.begin[static_cast<std::size_t>(i)];
+                                 for (std::int64_t j = 0; j < ow; ++j) {
+                                     const std::int64_t c0 = m_cols.begin[static_cast<std::size_t>(j)],
+                                                        cw = m_cols.end[static_cast<std::size_t>(j)] - c0;
+                                     const std::int64_t a = arg8[i * ow + j], dr = a / cw;
+                                     out[(r0 + dr) * w + c0 + (a - dr * cw)] += g[i * ow + j];
+                                 }
+                             }
+                             continue;
+                         }
                          if (is_max) {
                              const std::int32_t* arg = m_argmax.data() + p * oh * ow;
                              for (std::int64_t k = 0; k < oh * ow; ++k) out[arg[k]] += g[k];

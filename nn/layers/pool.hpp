@@ -51,9 +51,6 @@ class PoolBase : public Module {
         std::vector<std::int64_t> span;        // window length counted for averages (padding included)
     };
     Axis make_axis(std::int64_t in, int a) const;
-    // Max pooling when every window is a full kernel at o * stride (no padding, no clipped ceil window):
-    // output rows computed as whole vectors, PyTorch's selection rule unchanged.
-    void max_pool_full_windows(const float* x, std::int64_t w, float* out, std::int32_t* arg) const;
 
     std::string m_type;
     Kind m_kind;
@@ -62,9 +59,14 @@ class PoolBase : public Module {
     std::array<std::int64_t, 2> m_kernel, m_stride, m_padding;
     bool m_ceil_mode;
     Axis m_rows, m_cols;
-    bool m_full_windows = false;  // see max_pool_full_windows
     Shape m_input_shape;
-    std::vector<std::int32_t> m_argmax;  // per output element: index into its input plane (max pooling)
+    // Max pooling, per output element: the position of its maximum. Windows of at most 256 elements
+    // (every fixed pool in the presets) store the offset within the window as one byte (row-major over
+    // the clipped window), a quarter of an int32 and an eighth of PyTorch's int64 indices; larger
+    // (adaptive) windows store the index into the input plane.
+    std::vector<std::int32_t> m_argmax;
+    std::vector<std::uint8_t> m_argmax_local;
+    bool m_local_argmax = false;
     Tensor m_output;
 };
 

@@ -4,6 +4,7 @@
 #include "nn/layers/batchnorm.hpp"
 #include "nn/layers/conv.hpp"
 #include "nn/layers/pool.hpp"
+#include "nn/profile.hpp"
 
 #include <sstream>
 
@@ -19,7 +20,7 @@ Tensor Chain::forward(const Tensor& input) {
     Tensor x = input;
     for (std::size_t i = 0; i < m_layers.size(); ++i) {
         if (i == 0) m_layers[0]->set_input_grad(input_grad());
-        x = m_layers[i]->forward(x);
+        x = profiled(*m_layers[i], x, false);
     }
     return x;
 }
@@ -27,7 +28,7 @@ Tensor Chain::forward(const Tensor& input) {
 Tensor Chain::backward(const Tensor& grad_output) {
     Tensor g = grad_output;
     for (std::size_t i = m_layers.size(); i-- > 0;) {
-        g = m_layers[i]->backward(g);
+        g = profiled(*m_layers[i], g, true);
         if (!g.defined()) break;
     }
     return g;
@@ -125,30 +126,30 @@ ResBlock2d::ResBlock2d(std::int64_t in_channels, std::int64_t out_channels,
 
 Tensor ResBlock2d::forward(const Tensor& input) {
     m_conv_1->set_input_grad(input_grad());
-    Tensor y =
-        m_bn_2->forward(m_conv_2->forward(m_relu_1.forward(m_bn_1->forward(m_conv_1->forward(input)))));
+    auto fwd = [](Module& m, const Tensor& x) { return profiled(m, x, false); };
+    Tensor y = fwd(*m_bn_2, fwd(*m_conv_2, fwd(m_relu_1, fwd(*m_bn_1, fwd(*m_conv_1, input)))));
     Tensor s = input;
     if (m_conv_3) {
         m_conv_3->set_input_grad(input_grad());
-        s = m_bn_3->forward(m_conv_3->forward(input));
+        s = fwd(*m_bn_3, fwd(*m_conv_3, input));
     }
     if (!(y.shape() == s.shape()))
         throw Error("nn::models::ResBlock2d",
                     "body output " + y.shape().str() + " and shortcut " + s.shape().str() + " differ");
-    // y is BN's own output buffer, reused next batch; the sum goes to a fresh tensor the ReLU overwrites.
-    Tensor sum = Tensor::uninitialized(y.shape());
+    // The sum overwrites y when nobody else holds it (BN keeps no output in training), else a fresh tensor.
+    Tensor sum = gradient_buffer(y);
     const float* a = y.data();
     const float* b = s.data();
     float* d = sum.data();
     for (std::size_t i = 0; i < sum.size(); ++i) d[i] = a[i] + b[i];
-    return m_relu_out.forward(sum);
+    return fwd(m_relu_out, sum);
 }
 
 Tensor ResBlock2d::backward(const Tensor& grad_output) {
-    const Tensor g = m_relu_out.backward(grad_output);
-    Tensor gx =
-        m_conv_1->backward(m_bn_1->backward(m_relu_1.backward(m_conv_2->backward(m_bn_2->backward(g)))));
-    Tensor gs = m_conv_3 ? m_conv_3->backward(m_bn_3->backward(g)) : g;
+    auto bwd = [](Module& m, const Tensor& g) { return profiled(m, g, true); };
+    const Tensor g = bwd(m_relu_out, grad_output);
+    Tensor gx = bwd(*m_conv_1, bwd(*m_bn_1, bwd(m_relu_1, bwd(*m_conv_2, bwd(*m_bn_2, g)))));
+    Tensor gs = m_conv_3 ? bwd(*m_conv_3, bwd(*m_bn_3, g)) : g;
     if (!input_grad()) return {};
     float* d = gx.data();
     const float* s = gs.data();

@@ -147,7 +147,7 @@ PresetInfo fcn5_info() {
                       {"power", 2.0},
                       {"pad_mode", "reflect"},
                       {"log", "db"},
-                      {"ref", "1.0"},
+                      {"ref", 1.0},
                       {"amin", 1e-10},
                       {"top_db", -1.0}},
         .optimizer = {{"optimizer", "adam"},

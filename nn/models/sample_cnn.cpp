@@ -7,6 +7,7 @@
 #include "nn/layers/squeeze_excitation.hpp"
 #include "nn/models/blocks.hpp"
 #include "nn/models/options_json.hpp"
+#include "nn/profile.hpp"
 
 #include <cstring>
 
@@ -148,7 +149,7 @@ class SampleCnn : public TaggingModel {
         Tensor h = x;
         for (std::size_t i = 0; i < stages().size(); ++i) {
             const Stage& s = stages()[i];
-            h = i == m_pool_index ? m_multi->forward_many(tapped) : s.module->forward(h);
+            h = i == m_pool_index ? m_multi->forward_many(tapped) : profiled(*s.module, h, false);
             for (std::size_t t : m_taps)
                 if (t == i) tapped.push_back(h);
             if (observe) observe(s, h);

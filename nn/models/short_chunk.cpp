@@ -124,7 +124,7 @@ PresetInfo short_chunk_info(const std::string& name, const std::string& cls) {
                       {"power", 2.0},
                       {"pad_mode", "reflect"},
                       {"log", "db"},
-                      {"ref", "1.0"},
+                      {"ref", 1.0},
                       {"amin", 1e-10},
                       {"top_db", -1.0}},
         .optimizer = {{"optimizer", "adam"},

@@ -7,6 +7,7 @@
 #include "nn/layers/dropout.hpp"
 #include "nn/layers/linear.hpp"
 #include "nn/models/blocks.hpp"
+#include "nn/profile.hpp"
 
 namespace mtag::nn::models {
 
@@ -109,7 +110,7 @@ Tensor TaggingModel::features_forward(const Tensor& x, const Observer& observe) 
     route_input_grads();
     Tensor h = x;
     for (Stage& s : m_stages) {
-        h = s.module->forward(h);
+        h = profiled(*s.module, h, false);
         if (observe) observe(s, h);
     }
     return h;
@@ -125,7 +126,7 @@ Tensor TaggingModel::features_backward(const Tensor& grad) {
 }
 
 Tensor TaggingModel::backward_stage(std::size_t i, const Tensor& grad) {
-    Tensor g = m_stages[i].module->backward(grad);
+    Tensor g = profiled(*m_stages[i].module, grad, true);
     if (m_backward_observer) m_backward_observer(*m_stages[i].module);
     return g;
 }
@@ -159,11 +160,11 @@ Tensor TaggingModel::embed(const Tensor& input) {
 Tensor TaggingModel::forward(const Tensor& input) {
     const Tensor e = embed(input);
     m_output->set_input_grad(true);
-    return m_output->forward(e);
+    return profiled(*m_output, e, false);
 }
 
 Tensor TaggingModel::backward(const Tensor& grad_output) {
-    Tensor go = m_output->backward(grad_output);
+    Tensor go = profiled(*m_output, grad_output, true);
     if (m_backward_observer) m_backward_observer(*m_output);
     Tensor g = features_backward(go);
     if (!g.defined() || !input_grad()) return {};

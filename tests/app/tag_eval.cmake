@@ -1,6 +1,7 @@
 # mtag tag and mtag eval on the tiny run and clips the test_data fixture writes (ROOT = its folder).
 #  - tag: one JSON line per good file, the broken file reported on stderr, exit code 3; embeddings and
-#    taggrams written as .npy; csv output has a header and one row per reported tag.
+#    taggrams written as .npy; two workers print what one prints; csv output has a header and one row
+#    per reported tag.
 #  - eval: one JSON object with the documented keys; an ensemble of two copies of a run equals the run.
 function(run_mtag)
   execute_process(COMMAND ${EXE} --threads 2 ${ARGN} RESULT_VARIABLE code OUTPUT_VARIABLE out ERROR_VARIABLE err)
@@ -26,6 +27,16 @@ if(NOT err MATCHES "broken.wav")
 endif()
 if(NOT EXISTS ${ROOT}/emb/clip3.npy OR NOT EXISTS ${ROOT}/tg/clip3.npy)
   message(FATAL_ERROR "tag: embeddings or taggram .npy missing")
+endif()
+
+# Files in parallel (two workers of one thread each, own layers over shared weights) print exactly what
+# one single-threaded worker prints, in input order, with the same failure report and exit code. (One
+# worker with two BLAS threads may differ in the last bits: GEMM splits its work by thread count.)
+set(parallel_out "${out}")
+execute_process(COMMAND ${EXE} --threads 1 tag --model ${ROOT}/run ${ROOT}/audio --top-k 2
+                RESULT_VARIABLE code OUTPUT_VARIABLE out ERROR_VARIABLE err)
+if(NOT code EQUAL 3 OR NOT out STREQUAL parallel_out)
+  message(FATAL_ERROR "tag --threads 1 differs from two workers (code ${code}):\n${out}\n---\n${parallel_out}")
 endif()
 
 run_mtag(tag --model ${ROOT}/run ${ROOT}/audio/clip1.wav --format csv --all-scores)

@@ -62,6 +62,9 @@ TEST_CASE("models: every preset builds with the published parameter count", "[mo
         CHECK(!model->preset().citation.empty());
         CHECK(model->front_end().contains("sample_rate"));
         CHECK(model->preset().optimizer.contains("lr"));
+        // Numeric front-end parameters are JSON numbers, as dsp::FeatureConfig reads them (not "1.0").
+        const nlohmann::json front_end = model->front_end();
+        if (front_end.contains("ref")) CHECK((front_end["ref"].is_number() || front_end["ref"] == "max"));
     }
 }
 

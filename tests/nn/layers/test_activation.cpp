@@ -1,5 +1,9 @@
 #include "nn/layers/activation.hpp"
 
+#include "nn/layers/batchnorm.hpp"
+#include "nn/layers/pool.hpp"
+#include "nn/memory_stats.hpp"
+
 #include "nn/gradcheck.hpp"
 
 #include <catch2/catch.hpp>
@@ -40,4 +44,29 @@ TEST_CASE("activation: inplace ReLU overwrites its input and still back-propagat
     CHECK(y.shares_storage(x));
     const Tensor g = relu.backward(Tensor::full({10}, 1.0f));
     for (std::size_t i = 0; i < 10; ++i) CHECK(g[i] == (keep[i] > 0 ? 1.0f : 0.0f));
+}
+
+TEST_CASE("activation: BN + in-place ReLU + max-pool keep no full-size activation, gradients unchanged") {
+    // Training memory (issue 8): after forward, only BN's input (held by the caller here), ReLU's
+    // one-byte mask, the pool's output and its one-byte argmax remain; BN's output is freed.
+    const Tensor x = random_tensor({4, 8, 16, 16}, 3, -2.0f, 2.0f);
+    const std::size_t bytes = x.size() * sizeof(float);
+    BatchNorm2d bn(BatchNormOptions{.num_features = 8});
+    ReLU relu(true);
+    MaxPool2d pool(Pool2dOptions{.kernel_size = {2, 2}});
+    const std::size_t before = tensor_bytes_live();
+    Tensor y = pool.forward(relu.forward(bn.forward(x)));
+    const std::size_t held = tensor_bytes_live() - before;
+    CHECK(held < bytes / 2);  // pool output (bytes / 4) and BN's per-channel statistics
+    // Backward against the definition: d/dx through pool (first maximum), ReLU (x > 0) and BN.
+    const Tensor g = random_tensor(y.shape(), 4, -1.0f, 1.0f);
+    const Tensor gx = bn.backward(relu.backward(pool.backward(g.clone()))).clone();
+    BatchNorm2d bn2(BatchNormOptions{.num_features = 8});
+    ReLU relu2(false);
+    MaxPool2d pool2(Pool2dOptions{.kernel_size = {2, 2}});
+    const Tensor y2 = pool2.forward(relu2.forward(bn2.forward(x)));
+    const Tensor gx2 = bn2.backward(relu2.backward(pool2.backward(g.clone())));
+    REQUIRE(gx.shape() == gx2.shape());
+    for (std::size_t i = 0; i < gx.size(); ++i) REQUIRE(gx[i] == gx2[i]);
+    for (std::size_t i = 0; i < y.size(); ++i) REQUIRE(y[i] == y2[i]);
 }
