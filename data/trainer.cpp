@@ -146,6 +146,20 @@ std::vector<nn::Parameter*> transfer_weights(nn::Module& from, nn::Module& to, c
     return copied;
 }
 
+// A training batch's loss (softmax cross-entropy for single-label data, else BCE with logits) and its
+// gradient with respect to the logits.
+std::pair<double, nn::Tensor> loss_and_gradient(const nn::Tensor& logits, const Batch& batch, bool single,
+                                                std::size_t n_tags, nn::CrossEntropyLoss& ce,
+                                                nn::BCEWithLogitsLoss& bce) {
+    if (single) {
+        const double loss = ce.forward(logits, argmax_rows(batch.targets, n_tags));
+        return {loss, ce.backward()};
+    }
+    const auto n = static_cast<std::int64_t>(batch.size());
+    const double loss = bce.forward(logits, nn::Tensor::from({n, static_cast<std::int64_t>(n_tags)}, batch.targets));
+    return {loss, bce.backward()};
+}
+
 using ClipLogits = std::map<std::size_t, std::vector<float>>;  // dataset clip index -> its chunks' logits
 
 // Metrics of a validation pass from each clip's chunk logits and the summed batch losses. Clips without
@@ -612,15 +626,7 @@ TrainResult train(const TrainConfig& config, const Dataset& dataset, const Train
                         dropouts[d]->seed(example_seed(s0, static_cast<std::uint64_t>(rank), static_cast<std::uint64_t>(ranks)));
                     }
                     const nn::Tensor y = model->forward(x);
-                    double loss;
-                    nn::Tensor grad;
-                    if (single) {
-                        loss = ce.forward(y, argmax_rows(batch->targets, n_tags));
-                        grad = ce.backward();
-                    } else {
-                        loss = bce.forward(y, nn::Tensor::from({n, static_cast<std::int64_t>(n_tags)}, batch->targets));
-                        grad = bce.backward();
-                    }
+                    auto [loss, grad] = loss_and_gradient(y, *batch, single, n_tags, ce, bce);
                     if (std::isfinite(loss)) {
                         // d(mean over the global batch)/d(logits) = d(mean over the shard) * n_local / n_global.
                         const float scale = static_cast<float>(n_local) / static_cast<float>(n_global);
@@ -675,15 +681,7 @@ TrainResult train(const TrainConfig& config, const Dataset& dataset, const Train
                 dropouts[d]->seed(example_seed(config.seed ^ 0x64726f70ULL, static_cast<std::uint64_t>(epoch), b * 64 + d));
             state.zero_grad();
             const nn::Tensor y = model->forward(x);
-            double loss;
-            nn::Tensor grad;
-            if (single) {
-                loss = ce.forward(y, argmax_rows(batch->targets, n_tags));
-                grad = ce.backward();
-            } else {
-                loss = bce.forward(y, nn::Tensor::from({n, static_cast<std::int64_t>(n_tags)}, batch->targets));
-                grad = bce.backward();
-            }
+            auto [loss, grad] = loss_and_gradient(y, *batch, single, n_tags, ce, bce);
             bool finite = std::isfinite(loss);
             if (finite) {
                 model->backward(grad);
