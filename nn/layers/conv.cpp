@@ -2,6 +2,7 @@
 
 #include "dsp/error.hpp"
 #include "nn/layers/microkernel.hpp"
+#include "nn/lane_sum.hpp"
 #include "nn/threads.hpp"
 #include "nn/workspace.hpp"
 
@@ -303,12 +304,7 @@ Tensor ConvBase::backward_map(const Tensor& gy) {
         parallel_for(g.c_out, 1, [&](std::int64_t c0, std::int64_t c1) {
             for (std::int64_t c = c0; c < c1; ++c) {
                 double s = 0.0;
-                for (std::int64_t b = 0; b < n; ++b) {
-                    const float* row = gy.data() + (b * g.c_out + c) * hw;
-                    float part = 0.0f;
-                    for (std::int64_t i = 0; i < hw; ++i) part += row[i];
-                    s += part;
-                }
+                for (std::int64_t b = 0; b < n; ++b) s += lane_sum(gy.data() + (b * g.c_out + c) * hw, hw);
                 gb[c] += static_cast<float>(s);
             }
         });
