@@ -7,10 +7,11 @@
 #
 # Families and configs:
 #   cnn1d            the preset as published in nn/models (log-mel bins as channels, 1-D convs over time)
-#   short_chunk_cnn  the 2-D family at half the preset's width (64..256 channels, dense 256): the full
-#                    preset (3.7 M parameters) completes only 5 epochs in 15 minutes on 2 cores
-#   sample_cnn       the sample-level 3^9 family at a quarter of the preset's width (32..128 channels):
-#                    the full preset completes 5 epochs in 15 minutes on 2 cores
+#   short_chunk_cnn  the preset (3.7 M parameters), with Adam at lr 1e-3 instead of Won et al.'s 1e-4 for
+#                    the short budget
+#   sample_cnn       the sample-level 3^9 family at a quarter of the preset's width (32..128 channels), which
+#                    runs 43 epochs in 15 minutes; the full preset (1.9 M parameters) runs 11 and ends just
+#                    above 0.85 test ROC-AUC in 15.9 minutes
 # All three use Adam (lr 1e-3) and 4 evaluation chunks per clip.
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
@@ -28,7 +29,7 @@ cat > "$out/cnn1d.json" <<'JSON'
 {"model": {"preset": "cnn1d"}, "epochs": 200, "max_minutes": 15}
 JSON
 cat > "$out/short_chunk_cnn.json" <<'JSON'
-{"model": {"preset": "short_chunk_cnn", "channels": [64, 64, 128, 128, 128, 128, 256], "dense": 256},
+{"model": {"preset": "short_chunk_cnn"},
  "optimizer": {"name": "adam", "lr": 0.001, "weight_decay": 0.0001},
  "evaluation": {"eval_chunks": 4}, "epochs": 200, "max_minutes": 15}
 JSON
