@@ -31,6 +31,7 @@ Command add_train_command(CLI::App& root, const GlobalOptions& global) {
         std::optional<double> lr, max_minutes, lr_multiplier;
         std::optional<int> workers;
         bool resume = false;
+        bool sync_bn = false;
         std::string init_from;
         int freeze = 0;
         double bucket_mb = 4;
@@ -67,6 +68,8 @@ Command add_train_command(CLI::App& root, const GlobalOptions& global) {
     cmd->add_option("--check-every", o->check_every, "mpirun: optimizer steps between cross-rank weight checksums "
                                                      "(0 = epoch ends only)")
         ->capture_default_str();
+    cmd->add_flag("--sync-bn", o->sync_bn, "mpirun: BatchNorm uses the statistics of the whole global batch "
+                                           "(summed over ranks) instead of each rank's shard (config sync_batchnorm)");
     // Test hook: stop as if interrupted after N batches (checkpoint written, resumable).
     cmd->add_option("--stop-after-batches", o->stop_after, "")->group("");
     // Test hook: this MPI rank hangs before training (the watchdog must abort the job).
@@ -101,6 +104,7 @@ Command add_train_command(CLI::App& root, const GlobalOptions& global) {
         if (o->batch_size) config.batch_size = *o->batch_size;
         if (o->max_minutes) config.max_minutes = *o->max_minutes;
         if (o->workers) config.workers = *o->workers;
+        if (o->sync_bn) config.sync_batchnorm = true;
         if (global.threads > 0) config.threads = global.threads;
         if (rootp->count("--seed") > 0) config.seed = global.seed;
         config.resolve();

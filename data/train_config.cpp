@@ -133,13 +133,14 @@ nlohmann::json TrainConfig::to_json() const {
     j["seed"] = seed;
     j["threads"] = threads;
     j["max_minutes"] = max_minutes;
+    j["sync_batchnorm"] = sync_batchnorm;
     return j;
 }
 
 TrainConfig TrainConfig::from_json(const nlohmann::json& j, const std::string& where) {
     check_keys(j, {"data", "features", "model", "augmentation", "optimizer", "schedule", "batch_size", "epochs", "chunking",
                    "evaluation", "early_stopping", "reload_best", "normalization", "task", "nan_policy", "max_grad_norm",
-                   "seed", "threads", "max_minutes"},
+                   "seed", "threads", "max_minutes", "sync_batchnorm"},
                where);
     TrainConfig c;
     if (j.contains("data")) {
@@ -192,6 +193,7 @@ TrainConfig TrainConfig::from_json(const nlohmann::json& j, const std::string& w
     c.seed = get<std::uint64_t>(j, "seed", 0, where);
     c.threads = get<int>(j, "threads", 0, where);
     c.max_minutes = get<double>(j, "max_minutes", 0.0, where);
+    c.sync_batchnorm = get<bool>(j, "sync_batchnorm", false, where);
     // Recipe defaults for batch size and epochs when absent (0 marks "not given").
     if (c.model.is_null()) return c;
     const nn::models::PresetInfo info = nn::models::preset_info(c.preset());

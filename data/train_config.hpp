@@ -17,7 +17,7 @@
 //    "early_stopping": {"patience": 10, "min_delta": 0}, "reload_best": {"enabled": false, ...},
 //    "normalization": "per_bin" | "global" | "per_sample", "task": "auto" | "multilabel" | "singlelabel",
 //    "nan_policy": "stop" | "skip", "max_grad_norm": 0,
-//    "seed": 0, "threads": 0, "max_minutes": 0}
+//    "seed": 0, "threads": 0, "max_minutes": 0, "sync_batchnorm": false}
 // Unknown keys anywhere are errors naming the key (a typo must not silently train something else).
 #include "data/chunking.hpp"
 #include "data/load.hpp"
@@ -68,6 +68,9 @@ struct TrainConfig {
     std::uint64_t seed = 0;
     int threads = 0;                   // 0 = all cores
     double max_minutes = 0;            // 0 = no budget
+    // mpirun: BatchNorm normalises with the statistics of the whole global batch (summed over ranks, like
+    // torch.nn.SyncBatchNorm) instead of each rank's shard. No effect in one process.
+    bool sync_batchnorm = false;
 
     // Fills what is missing from the preset's recipe (features, optimizer, batch size, schedule) and
     // validates; call after overrides. Throws mtag::Error naming the key.

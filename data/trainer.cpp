@@ -94,6 +94,12 @@ void collect_dropouts(nn::Module& m, std::vector<nn::Dropout*>& out) {
     for (const auto& [name, child] : m.children()) collect_dropouts(*child, out);
 }
 
+// Every BatchNorm layer of the tree.
+void collect_batchnorms(nn::Module& m, std::vector<nn::BatchNormBase*>& out) {
+    if (auto* bn = dynamic_cast<nn::BatchNormBase*>(&m)) out.push_back(bn);
+    for (const auto& [name, child] : m.children()) collect_batchnorms(*child, out);
+}
+
 // True when the tree holds a module of type M.
 template <class M>
 bool has_module(nn::Module& m) {
@@ -521,6 +527,14 @@ TrainResult train(const TrainConfig& config, const Dataset& dataset, const Train
         sync = std::make_unique<dist::GradientSynchronizer>(*comm, trainable,
                                                             dist::GradSyncOptions{.bucket_bytes = options.bucket_bytes});
         model->set_backward_observer([&sync](nn::Module& m) { sync->on_module_done(m); });
+        if (config.sync_batchnorm) {
+            // Synchronised BatchNorm: every training forward/backward of a BN layer sums its per-channel
+            // statistics over the ranks (a blocking all-reduce, in the same layer order on every rank).
+            std::vector<nn::BatchNormBase*> bns;
+            collect_batchnorms(*model, bns);
+            for (nn::BatchNormBase* bn : bns)
+                bn->set_stat_reducer([comm](std::span<double> v) { comm->allreduce_sum(v, "synchronised BatchNorm"); });
+        }
         cpu_set_t allowed;
         const int threads_used = budget + workers;  // compute threads + loader workers
         if (!quiet && sched_getaffinity(0, sizeof allowed, &allowed) == 0 && CPU_COUNT(&allowed) < threads_used)
@@ -531,11 +545,17 @@ TrainResult train(const TrainConfig& config, const Dataset& dataset, const Train
             std::cerr << "data-parallel over " << ranks << " ranks (" << dist::Communicator::library_version()
                       << "): global batch " << config.batch_size << ", " << budget << " threads per rank, "
                       << sync->floats_per_step() * sizeof(float) << " bytes all-reduced per step in "
-                      << sync->bucket_count() << " buckets\n";
+                      << sync->bucket_count() << " buckets; BatchNorm statistics "
+                      << (config.sync_batchnorm ? "synchronised over ranks" : "per rank (local)") << "\n";
     }
     struct ModelObserverReset {  // the observer captures locals of this function
         nn::models::TaggingModel& m;
-        ~ModelObserverReset() { m.set_backward_observer({}); }
+        ~ModelObserverReset() {
+            m.set_backward_observer({});
+            std::vector<nn::BatchNormBase*> bns;  // the reducers capture this run's communicator
+            collect_batchnorms(m, bns);
+            for (nn::BatchNormBase* bn : bns) bn->set_stat_reducer({});
+        }
     } observer_reset{*model};
 
     auto save_state = [&](std::int64_t next_epoch, std::size_t next_batch) {
@@ -627,16 +647,17 @@ TrainResult train(const TrainConfig& config, const Dataset& dataset, const Train
                     }
                     const nn::Tensor y = model->forward(x);
                     auto [loss, grad] = loss_and_gradient(y, *batch, single, n_tags, ce, bce);
-                    if (std::isfinite(loss)) {
+                    // Synchronised BatchNorm: backward holds collectives, so every rank runs it (the step is
+                    // skipped below when any loss is not finite).
+                    if (std::isfinite(loss) || config.sync_batchnorm) {
                         // d(mean over the global batch)/d(logits) = d(mean over the shard) * n_local / n_global.
                         const float scale = static_cast<float>(n_local) / static_cast<float>(n_global);
                         float* g = grad.data();
                         for (std::size_t i = 0; i < grad.size(); ++i) g[i] *= scale;
                         model->backward(grad);
-                        shared[0] = loss * static_cast<double>(n_local);
-                    } else {
-                        shared[1] = 1;
                     }
+                    if (std::isfinite(loss)) shared[0] = loss * static_cast<double>(n_local);
+                    else shared[1] = 1;
                 }
                 shared[2] = options.stop && options.stop->load() ? 1 : 0;
                 const double blocked_before = comm->blocked_seconds();

@@ -22,8 +22,9 @@
 // so the sum of the gradients over ranks (bucketed MPI_Iallreduce overlapping backward,
 // data/distributed/grad_sync.hpp) is the gradient of the global batch's mean loss; every rank then takes
 // the same optimizer step. A parameter checksum is compared every check_every steps and at each epoch end.
-// BatchNorm uses each rank's local batch statistics; the running statistics are averaged over the ranks
-// before each validation. Validation is sharded the same way and the logits are gathered on every rank,
+// BatchNorm uses each rank's local batch statistics (config sync_batchnorm: the global batch's, summed over
+// the ranks by each layer, nn::BatchNormBase::set_stat_reducer); the running statistics are averaged over
+// the ranks before each validation. Validation is sharded the same way and the logits are gathered on every rank,
 // so all ranks compute the same metrics and take the same early-stopping decisions. Only rank 0 writes
 // files (log, model, checkpoints, config); stop signals and the time budget are agreed over all ranks.
 #include "data/dataset.hpp"

@@ -51,23 +51,47 @@ Tensor BatchNormBase::normalize(const Tensor& input) {
     if (is_training()) m_output = Tensor();
     const bool update = m_used_batch_stats && m_options.track_running_stats && is_training();
     const float momentum = static_cast<float>(m_options.momentum);
+    // The reducer is a collective: only training calls it (eval batches may differ between ranks).
+    m_synced = m_used_batch_stats && is_training() && m_reducer;
+    if (m_used_batch_stats) {
+        // Two passes (mean, then squared deviations about it): per row 16-lane float sums (nn/lane_sum.hpp),
+        // rows combined in double. Fixed order: the result does not depend on threads. Synchronised, each
+        // pass's per-channel sums are summed over the ranks, so the mean and variance are the global batch's.
+        m_stats.assign(static_cast<std::size_t>(1 + 2 * c), 0.0);
+        double* sums = m_stats.data() + 1;
+        double* sqs = sums + c;
+        m_stats[0] = static_cast<double>(count);
+        parallel_for(c, 1, [&](std::int64_t c0, std::int64_t c1) {
+            for (std::int64_t ch = c0; ch < c1; ++ch) {
+                double sum = 0.0;
+                for (std::int64_t b = 0; b < n; ++b) sum += lane_sum(input.data() + (b * c + ch) * s, s);
+                sums[ch] = sum;
+            }
+        });
+        if (m_synced) m_reducer(std::span<double>(m_stats.data(), static_cast<std::size_t>(1 + c)));
+        m_count = m_stats[0];
+        parallel_for(c, 1, [&](std::int64_t c0, std::int64_t c1) {
+            for (std::int64_t ch = c0; ch < c1; ++ch) {
+                const auto m = static_cast<float>(sums[ch] / m_count);
+                double sq = 0.0;
+                for (std::int64_t b = 0; b < n; ++b)
+                    sq += lane_sum_squared_deviation(input.data() + (b * c + ch) * s, s, m);
+                sqs[ch] = sq;
+            }
+        });
+        if (m_synced) m_reducer(std::span<double>(sqs, static_cast<std::size_t>(c)));
+    }
     parallel_for(c, 1, [&](std::int64_t c0, std::int64_t c1) {
         for (std::int64_t ch = c0; ch < c1; ++ch) {
             double mean, var;
             if (m_used_batch_stats) {
-                // Two passes (mean, then squared deviations): per row 16-lane float sums (nn/lane_sum.hpp),
-                // rows combined in double. Fixed order: the result does not depend on threads.
-                double sum = 0.0;
-                for (std::int64_t b = 0; b < n; ++b) sum += lane_sum(input.data() + (b * c + ch) * s, s);
-                mean = sum / static_cast<double>(count);
-                double sq = 0.0;
-                for (std::int64_t b = 0; b < n; ++b)
-                    sq += lane_sum_squared_deviation(input.data() + (b * c + ch) * s, s, static_cast<float>(mean));
-                var = sq / static_cast<double>(count);
+                const double sq = m_stats[static_cast<std::size_t>(1 + c + ch)];
+                mean = m_stats[static_cast<std::size_t>(1 + ch)] / m_count;
+                var = sq / m_count;
                 if (update) {
                     float& rm = m_running_mean->value[static_cast<std::size_t>(ch)];
                     float& rv = m_running_var->value[static_cast<std::size_t>(ch)];
-                    const double unbiased = sq / static_cast<double>(count - 1);
+                    const double unbiased = sq / (m_count - 1.0);
                     rm = (1.0f - momentum) * rm + momentum * static_cast<float>(mean);
                     rv = (1.0f - momentum) * rv + momentum * static_cast<float>(unbiased);
                 }
@@ -98,9 +122,12 @@ Tensor BatchNormBase::backward(const Tensor& gy) {
         throw Error("nn::" + type() + "::backward",
                     "grad_output shape " + gy.shape().str() + ", expected " + m_input_shape.str());
     const std::int64_t n = m_input.dim(0), c = m_input.dim(1), s = m_input.dim(2);
-    const double count = static_cast<double>(n * s);
-    // Each channel reads its gradient fully (sums) before overwriting it, so gy may be the output buffer.
+    // Each channel's sums are complete (pass 1) before its gradient is overwritten (pass 2), so gy may be
+    // the output buffer.
     Tensor gx = input_grad() ? gradient_buffer(gy) : Tensor();
+    m_stats.assign(static_cast<std::size_t>(2 * c), 0.0);
+    double* sums_g = m_stats.data();
+    double* sums_gx = sums_g + c;
     parallel_for(c, 1, [&](std::int64_t c0, std::int64_t c1) {
         for (std::int64_t ch = c0; ch < c1; ++ch) {
             const auto uch = static_cast<std::size_t>(ch);
@@ -112,14 +139,29 @@ Tensor BatchNormBase::backward(const Tensor& gy) {
                 sum_g += lane_sum(g, s);
                 sum_gx += static_cast<double>(lane_sum_product_deviation(g, x, s, mean)) * inv;
             }
+            // This rank's share: the gradient synchroniser sums the parameter gradients over ranks.
             if (m_weight && m_weight->requires_grad) m_weight->grad[uch] += static_cast<float>(sum_gx);
             if (m_bias && m_bias->requires_grad) m_bias->grad[uch] += static_cast<float>(sum_g);
-            if (!gx.defined()) continue;
+            sums_g[ch] = sum_g;
+            sums_gx[ch] = sum_gx;
+        }
+    });
+    if (!gx.defined()) {
+        m_input = Tensor();
+        return gx;
+    }
+    // dx depends on the means over the whole (global) batch of dy and dy * xhat.
+    if (m_synced) m_reducer(std::span<double>(m_stats.data(), static_cast<std::size_t>(2 * c)));
+    const double count = m_used_batch_stats ? m_count : static_cast<double>(n * s);
+    parallel_for(c, 1, [&](std::int64_t c0, std::int64_t c1) {
+        for (std::int64_t ch = c0; ch < c1; ++ch) {
+            const auto uch = static_cast<std::size_t>(ch);
+            const float mean = m_mean[uch], inv = m_inv_std[uch];
             const float gamma = m_weight ? m_weight->value[uch] : 1.0f;
             const float scale = gamma * inv;
             // Training: dx = gamma/sigma * (dy - mean(dy) - xhat * mean(dy * xhat)); eval: gamma/sigma * dy.
-            const float mg = m_used_batch_stats ? static_cast<float>(sum_g / count) : 0.0f;
-            const float mgx = m_used_batch_stats ? static_cast<float>(sum_gx / count) : 0.0f;
+            const float mg = m_used_batch_stats ? static_cast<float>(sums_g[ch] / count) : 0.0f;
+            const float mgx = m_used_batch_stats ? static_cast<float>(sums_gx[ch] / count) : 0.0f;
             for (std::int64_t b = 0; b < n; ++b) {
                 const float* g = gy.data() + (b * c + ch) * s;
                 const float* x = m_input.data() + (b * c + ch) * s;

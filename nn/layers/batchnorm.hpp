@@ -4,7 +4,18 @@
 // variance (n/(n-1)); eval (or a frozen layer) normalises with the running statistics. eps 1e-5.
 // Parameters weight (gamma, init 1) and bias (beta, init 0); buffers running_mean (0), running_var (1),
 // num_batches_tracked (int64 in files). ref: torch.nn.BatchNorm2d; Ioffe & Szegedy 2015.
+//
+// Synchronised statistics (torch.nn.SyncBatchNorm): with a StatReducer set, training sums the per-channel
+// statistics over all data-parallel ranks, so K ranks with shards of a batch normalise exactly as one
+// process with the whole batch. Forward: [count, sum_c...] is reduced, then the squared deviations about
+// the GLOBAL mean (the same two passes as one process); the unbiased running variance uses the global
+// count. Backward: [sum_g_c..., sum_gx_c...] is reduced before forming dx; the weight/bias gradients keep
+// the LOCAL sums (the gradient synchroniser sums those over ranks). Every rank must call forward/backward
+// on every BN layer in the same order (each call is a collective); eval mode never calls the reducer.
 #include "nn/module.hpp"
+
+#include <functional>
+#include <span>
 
 namespace mtag::nn {
 
@@ -26,6 +37,12 @@ class BatchNormBase : public Module {
     Tensor& running_mean() { return m_running_mean->value; }
     Tensor& running_var() { return m_running_var->value; }
 
+    // In-place sum over ranks of a vector of doubles (a collective every rank calls in the same order).
+    using StatReducer = std::function<void(std::span<double>)>;
+    // Sets (or, with an empty function, clears) the reducer that makes training statistics global.
+    void set_stat_reducer(StatReducer reducer) { m_reducer = std::move(reducer); }
+    bool synchronized() const { return static_cast<bool>(m_reducer); }
+
   protected:
     BatchNormBase(const BatchNormOptions& options);
     Tensor normalize(const Tensor& input);  // input already checked: (N, C, ...) with C = num_features
@@ -46,6 +63,10 @@ class BatchNormBase : public Module {
     bool m_used_batch_stats = false;
     Tensor m_output;  // eval mode only: the output buffer reused from batch to batch
     Shape m_input_shape;
+    StatReducer m_reducer;       // empty = local batch statistics
+    std::vector<double> m_stats;  // reducer scratch: forward [count, sums | sq], backward [sum_g, sum_gx]
+    bool m_synced = false;        // the last forward reduced its statistics (so backward must too)
+    double m_count = 0;           // values per channel behind the last training statistics (global when synced)
 };
 
 // Over (N, C) or (N, C, L).

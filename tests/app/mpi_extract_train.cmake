@@ -140,6 +140,14 @@ list(LENGTH lines n)
 if(NOT code EQUAL 0 OR NOT n EQUAL 3)
   message(FATAL_ERROR "2-rank --resume to 3 epochs failed (${code}, ${n} log lines): ${err}")
 endif()
+# --sync-bn: synchronised BatchNorm statistics, announced and recorded in the run's config.json.
+run(${MPIRUN} ${EXE} --threads 1 --seed 2 train --config ${dir}/train.json --data ${dir}/manifest.csv
+    --out ${dir}/run_sync --epochs 1 --workers 1 --sync-bn)
+file(READ ${dir}/run_sync/config.json sync_config)
+if(NOT code EQUAL 0 OR NOT err MATCHES "BatchNorm statistics synchronised over ranks"
+   OR NOT sync_config MATCHES "\"sync_batchnorm\": true")
+  message(FATAL_ERROR "2-rank train --sync-bn failed (${code}): ${err}")
+endif()
 
 # --- 3. a hung rank: the watchdog aborts the job within its timeout; the checkpoint is untouched ---
 file(READ ${dir}/run/checkpoint.safetensors before HEX)

@@ -33,15 +33,18 @@ TEST_CASE("train config: JSON round trip and overrides", "[train_config]") {
     c.epochs = 7;
     c.eval_chunks = 4;
     c.max_minutes = 15;
+    c.sync_batchnorm = true;
     const nlohmann::json j = c.to_json();
     TrainConfig back = TrainConfig::from_json(j);
     back.resolve();
     CHECK(back.to_json() == j);
     CHECK(back.epochs == 7);
     CHECK(back.max_minutes == 15);
+    CHECK(back.sync_batchnorm);
+    CHECK_FALSE(TrainConfig::example("cnn1d").sync_batchnorm);  // local BatchNorm statistics by default
     // The example is complete: every section present.
     for (const char* key : {"data", "features", "model", "augmentation", "optimizer", "schedule", "batch_size", "epochs",
-                            "chunking", "evaluation", "early_stopping", "reload_best", "seed", "threads", "max_minutes"})
+                            "chunking", "evaluation", "early_stopping", "reload_best", "seed", "threads", "max_minutes", "sync_batchnorm"})
         CHECK(j.contains(key));
 }
 

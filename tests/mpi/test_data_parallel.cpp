@@ -2,6 +2,8 @@
 // 2 ranks x half batch train to the same weights as 1 process x full batch (a model without BatchNorm and
 // dropout, equal and unequal shards), the weights are bit-identical on every rank, only rank 0 writes the
 // run directory, and an interrupted data-parallel run resumes to the weights of an uninterrupted one.
+// With BatchNorm, synchronised statistics (sync_batchnorm) reproduce single-process training too; local
+// (per-shard) statistics do not.
 // Each rank also trains the single-process reference itself (TrainerOptions::comm = null).
 #include "data/distributed/communicator.hpp"
 #include "data/distributed/grad_sync.hpp"
@@ -75,14 +77,14 @@ Dataset corpus(const fs::path& dir) {
     return d;
 }
 
-// cnn1d without BatchNorm and dropout: data parallelism must reproduce single-process training.
-TrainConfig config(std::size_t batch_size) {
+// cnn1d without dropout, by default without BatchNorm: data parallelism must reproduce single-process training.
+TrainConfig config(std::size_t batch_size, bool batch_norm = false) {
     nlohmann::json j = {{"batch_size", batch_size}, {"epochs", 3}, {"seed", 5}, {"threads", 1},
                         {"optimizer", {{"name", "adam"}, {"lr", 3e-3}}},
                         {"evaluation", {{"eval_chunks", 2}}}};
     j["model"] = {{"preset", "cnn1d"}, {"n_mels", 16}, {"input_frames", 32}, {"channels", {8, 8}},
                   {"kernel_sizes", {3, 3}}, {"pools", {2, 1}}, {"dense", {16}}, {"dropout", 0.0},
-                  {"batch_norm", false}};
+                  {"batch_norm", batch_norm}};
     j["features"] = {{"kind", "logmel"}, {"sample_rate", k_rate}, {"n_fft", 256}, {"hop_length", 64},
                      {"n_mels", 16}, {"fmax", 4000.0}};
     TrainConfig c = TrainConfig::from_json(j);
@@ -99,7 +101,8 @@ std::vector<float> flatten(nn::Module& model) {
 
 // Trains into `out`, stopping (as if interrupted) after `steps` batches; returns this rank's weights.
 std::vector<float> train_steps(const Dataset& d, const TrainConfig& c, const fs::path& out, std::size_t steps,
-                               dist::Communicator* comm, bool resume = false) {
+                               dist::Communicator* comm, bool resume = false,
+                               std::vector<float>* buffers = nullptr) {
     TrainerOptions o;
     o.out_dir = out;
     o.quiet = true;
@@ -109,7 +112,15 @@ std::vector<float> train_steps(const Dataset& d, const TrainConfig& c, const fs:
     o.bucket_bytes = 2048;  // several buckets even for this tiny model
     o.stop_after_batches = steps;
     std::vector<float> weights;
-    o.on_finish = [&](nn::Module& m) { weights = flatten(m); };
+    o.on_finish = [&](nn::Module& m) {
+        weights = flatten(m);
+        if (buffers) {
+            buffers->clear();
+            for (nn::Buffer* b : m.buffers())
+                if (b->name.find("running_") != std::string::npos)
+                    buffers->insert(buffers->end(), b->value.data(), b->value.data() + b->value.size());
+        }
+    };
     train(c, d, o);
     return weights;
 }
@@ -118,6 +129,15 @@ double max_abs_diff(const std::vector<float>& a, const std::vector<float>& b) {
     REQUIRE(a.size() == b.size());
     double m = 0;
     for (std::size_t i = 0; i < a.size(); ++i) m = std::max(m, std::abs(static_cast<double>(a[i]) - b[i]));
+    return m;
+}
+
+// Largest |a - b| / max(1, |a|): absolute for small values, relative for large running variances.
+double max_rel_diff(const std::vector<float>& a, const std::vector<float>& b) {
+    REQUIRE(a.size() == b.size());
+    double m = 0;
+    for (std::size_t i = 0; i < a.size(); ++i)
+        m = std::max(m, std::abs(static_cast<double>(a[i]) - b[i]) / std::max(1.0, std::abs(static_cast<double>(a[i]))));
     return m;
 }
 
@@ -201,4 +221,48 @@ TEST_CASE("mpi: diverged weights are reported") {
     dist::check_parameters_agree(world(), m, 1);  // zeros everywhere: agree
     m.parameters()[0]->data()[0] = static_cast<float>(world().rank());
     CHECK_THROWS_WITH(dist::check_parameters_agree(world(), m, 7), Catch::Contains("differ between ranks"));
+}
+
+TEST_CASE("mpi: synchronised BatchNorm: 2 ranks x half batch train like 1 process x full batch") {
+    const fs::path dir = shared_dir("sync_bn");
+    const Dataset d = corpus(dir);
+    // 8: equal shards of 4 (3 batches per epoch); 5: unequal shards 3 + 2 (and a last batch of 4 as 2 + 2).
+    // No batch has fewer than 2 examples per rank, so the data-parallel runs skip none.
+    for (std::size_t batch : {std::size_t{8}, std::size_t{5}}) {
+        CAPTURE(batch);
+        TrainConfig c = config(batch, true);
+        // SGD, not Adam: the conv biases before a BatchNorm have a zero gradient up to rounding, and Adam's
+        // per-parameter normalisation turns that rounding noise into lr-sized steps (PyTorch alike), which
+        // would hide the comparison. SGD keeps equal-up-to-rounding gradients equal-up-to-rounding weights.
+        c.optimizer = {{"name", "sgd"}, {"lr", 0.05}, {"momentum", 0.9}};
+        const std::string tag = std::to_string(batch);
+        std::vector<float> single_buffers, sync_buffers, local_buffers;
+        const std::vector<float> single = train_steps(
+            d, c, dir / ("single" + tag + "-rank" + std::to_string(world().rank())), 5, nullptr, false, &single_buffers);
+        c.sync_batchnorm = true;
+        const std::vector<float> synced = train_steps(d, c, dir / ("sync" + tag), 5, &world(), false, &sync_buffers);
+        c.sync_batchnorm = false;
+        const std::vector<float> local = train_steps(d, c, dir / ("local" + tag), 5, &world(), false, &local_buffers);
+        REQUIRE(!single_buffers.empty());  // the model has BatchNorm running statistics
+        REQUIRE(!synced.empty());
+        // Synchronised: the weights and the running mean/var are those of one process with whole batches.
+        const double weight_diff = max_rel_diff(single, synced);
+        const double buffer_diff = max_rel_diff(single_buffers, sync_buffers);
+        CAPTURE(weight_diff, buffer_diff);
+        CHECK(weight_diff <= 1e-5);
+        CHECK(buffer_diff <= 1e-5);
+        // Local statistics (the default) normalise each shard by itself: clearly different training, so
+        // the comparison above can fail.
+        const double local_weight_diff = max_rel_diff(single, local);
+        const double local_buffer_diff = max_rel_diff(single_buffers, local_buffers);
+        CAPTURE(local_weight_diff, local_buffer_diff);
+        CHECK(local_weight_diff > 1e-3);
+        CHECK(local_buffer_diff > 1e-4);
+        // Bit-identical weights and running statistics on every rank.
+        std::vector<float> state = synced;
+        state.insert(state.end(), sync_buffers.begin(), sync_buffers.end());
+        const std::string bytes(reinterpret_cast<const char*>(state.data()), state.size() * sizeof(float));
+        const std::vector<std::string> all = world().allgather(bytes, "test state gather");
+        for (const std::string& other : all) CHECK(other == all[0]);
+    }
 }

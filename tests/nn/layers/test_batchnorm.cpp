@@ -80,3 +80,51 @@ TEST_CASE("batchnorm: gradients in training and eval mode") {
     CHECK(e.param < 3e-3);
     CHECK_THROWS_AS(bn1.forward(random_tensor({1, 4}, 8)), mtag::Error);  // one value per channel
 }
+
+TEST_CASE("batchnorm: a stat reducer makes the statistics those of the batch over all ranks") {
+    // Two "ranks" holding the same shard: a reducer that doubles every sum stands in for the all-reduce,
+    // so the synchronised layer on the shard must behave like a plain layer on the shard stacked twice.
+    const std::int64_t n = 3, c = 2, s = 5;
+    const Tensor x = random_tensor({n, c, s}, 7, -1.0f, 2.0f);
+    const Tensor gy = random_tensor({n, c, s}, 8);
+    Tensor x2({2 * n, c, s}), gy2({2 * n, c, s});
+    for (int half = 0; half < 2; ++half) {
+        std::copy(x.data(), x.data() + x.size(), x2.data() + half * x.size());
+        std::copy(gy.data(), gy.data() + gy.size(), gy2.data() + half * gy.size());
+    }
+    BatchNorm1d synced({.num_features = c}), full({.num_features = c});
+    int calls = 0;
+    synced.set_stat_reducer([&calls](std::span<double> v) {
+        ++calls;
+        for (double& d : v) d *= 2.0;
+    });
+    REQUIRE(synced.synchronized());
+    const Tensor y = synced.forward(x);
+    const Tensor y2 = full.forward(x2);
+    CHECK(calls == 2);  // sums, then squared deviations about the global mean
+    for (std::size_t i = 0; i < y.size(); ++i) REQUIRE(y[i] == Approx(y2[i]).margin(1e-6));
+    for (std::size_t ch = 0; ch < 2; ++ch) {
+        // The running variance is unbiased with the global count (2n s - 1, not n s - 1).
+        CHECK(synced.running_mean()[ch] == Approx(full.running_mean()[ch]).margin(1e-7));
+        CHECK(synced.running_var()[ch] == Approx(full.running_var()[ch]).epsilon(1e-6));
+    }
+    const Tensor gx = synced.backward(gy);
+    const Tensor gx2 = full.backward(gy2);
+    CHECK(calls == 3);  // gradient sums
+    for (std::size_t i = 0; i < gx.size(); ++i) REQUIRE(gx[i] == Approx(gx2[i]).margin(1e-6));
+    // Weight and bias gradients stay this rank's share (the gradient all-reduce adds the other half).
+    for (std::size_t ch = 0; ch < 2; ++ch) {
+        CHECK(2.0f * synced.weight()->grad[ch] == Approx(full.weight()->grad[ch]).margin(1e-5));
+        CHECK(2.0f * synced.bias()->grad[ch] == Approx(full.bias()->grad[ch]).margin(1e-5));
+    }
+    // Eval normalises with the running statistics: no collective.
+    synced.eval();
+    synced.forward(x);
+    CHECK(calls == 3);
+    // Without a reducer the shard's own statistics are used (differ from the stacked batch's running var).
+    synced.set_stat_reducer({});
+    synced.train();
+    BatchNorm1d local({.num_features = c});
+    local.forward(x);
+    CHECK(local.running_var()[0] != Approx(full.running_var()[0]).epsilon(1e-6));
+}
