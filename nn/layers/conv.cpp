@@ -195,7 +195,11 @@ Tensor ConvBase::forward_map(const Tensor& x) {
                                          dims(g.dh * (g.kh - 1) + 1, g.dw * (g.kw - 1) + 1) +
                                          " after padding");
     m_input = x;
-    Tensor y = reuse_or_allocate(m_output, {n, g.c_out, oh, ow});
+    // Training: a fresh output the conv does not keep, so it is freed as soon as the layers after it are
+    // done with it in backward (a cached one would stay resident through backward). Eval: one reused buffer.
+    Tensor y = is_training() ? Tensor::uninitialized({n, g.c_out, oh, ow})
+                             : reuse_or_allocate(m_output, {n, g.c_out, oh, ow});
+    if (is_training()) m_output = Tensor();
     const std::int64_t hw = oh * ow, k = g.patch();
     const float* wt = m_weight.value.data();
     m_winograd = winograd_tile(h, w);
