@@ -195,7 +195,11 @@ Tensor ConvBase::forward_map(const Tensor& x) {
                                          dims(g.dh * (g.kh - 1) + 1, g.dw * (g.kw - 1) + 1) +
                                          " after padding");
     m_input = x;
-    Tensor y = reuse_or_allocate(m_output, {n, g.c_out, oh, ow});
+    // Training: a fresh output the conv does not keep, so it is freed as soon as the layers after it are
+    // done with it in backward (a cached one would stay resident through backward). Eval: one reused buffer.
+    Tensor y = is_training() ? Tensor::uninitialized({n, g.c_out, oh, ow})
+                             : reuse_or_allocate(m_output, {n, g.c_out, oh, ow});
+    if (is_training()) m_output = Tensor();
     const std::int64_t hw = oh * ow, k = g.patch();
     const float* wt = m_weight.value.data();
     m_winograd = winograd_tile(h, w);
@@ -273,7 +277,8 @@ Tensor ConvBase::forward_map(const Tensor& x) {
 Tensor ConvBase::backward_map(const Tensor& gy) {
     const ConvGeometry& g = m_geo;
     const Tensor& x = m_input;
-    if (!x.defined()) throw Error("nn::" + type(), "backward() called before forward()");
+    if (!x.defined())
+        throw Error("nn::" + type(), "backward() called before forward() (each forward allows one backward)");
     const std::int64_t n = x.dim(0), h = x.dim(2), w = x.dim(3);
     const std::int64_t oh = g.out_h(h), ow = g.out_w(w), hw = oh * ow, k = g.patch();
     if (!(gy.shape() == Shape{n, g.c_out, oh, ow}))
@@ -283,8 +288,10 @@ Tensor ConvBase::backward_map(const Tensor& gy) {
     const bool need_w = m_weight.requires_grad && !m_winograd;
     const bool need_x = input_grad() && !m_winograd;
     Tensor gx;
+    // d loss / d input is a fresh tensor (not a cached one): the previous layer consumes it and it is freed
+    // then, instead of one input-sized buffer per conv staying resident for the whole run.
     if (m_winograd && input_grad()) {
-        gx = reuse_or_allocate(m_grad_input, x.shape());
+        gx = Tensor::uninitialized(x.shape());
         m_winograd_weights.resize(winograd::packed_weight_size(*m_winograd, g.c_in, g.c_out));
         winograd::transform_weights(*m_winograd, m_weight.value.data(), g.c_in, g.c_out, true,
                                     m_winograd_weights.data());
@@ -295,8 +302,7 @@ Tensor ConvBase::backward_map(const Tensor& gy) {
         winograd::weight_gradient(*m_winograd, winograd_problem(h, w, false), n, x.data(), gy.data(),
                                   m_weight.grad.data());
     if (need_x) {
-        gx = reuse_or_allocate(m_grad_input, x.shape());
-        if (m_path != Path::pointwise) gx.zero();
+        gx = m_path == Path::pointwise ? Tensor::uninitialized(x.shape()) : Tensor(x.shape());
     }
     if (m_bias && m_bias->requires_grad) {
         // Per-channel sums in a fixed order (independent of the thread count).
@@ -389,6 +395,9 @@ Tensor ConvBase::backward_map(const Tensor& gy) {
                 for (std::int64_t j = 0; j < g.kw; ++j)
                     gw[(co * g.c_in + ci) * g.kw + j] +=
                         m_tap_grads[static_cast<std::size_t>((j * g.c_out + co) * g.c_in + ci)];
+    // Backward is done with the input (one backward per forward, as BatchNorm): the producer's buffer can
+    // be freed or reused now instead of staying alive until the next forward.
+    m_input = Tensor();
     return gx;
 }
 

@@ -91,9 +91,8 @@ class ConvBase : public Module {
 
     Parameter& m_weight;
     Parameter* m_bias = nullptr;
-    Tensor m_input;   // (N, C_in, H, W) view of the last forward input (shared, not copied)
+    Tensor m_input;   // (N, C_in, H, W) view of the last forward input (shared, not copied; released by backward)
     Tensor m_output;  // reused output storage
-    Tensor m_grad_input;
     Path m_path = Path::im2col;
     std::vector<float> m_taps;       // weight repacked as (kW, C_out, C_in) for the shifted-taps path
     std::vector<float> m_tap_grads;  // its gradient, same layout
