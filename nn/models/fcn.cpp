@@ -135,30 +135,8 @@ PresetInfo fcn5_info() {
         .citation =
             "Choi et al. 2016 FCN as re-implemented by Won et al. 2020, Evaluation of CNN-based automatic "
             "music tagging models (SMC); github.com/minzwon/sota-music-tagging-models training/model.py FCN",
-        .front_end = {{"kind", "logmel"},
-                      {"sample_rate", 16000},
-                      {"n_fft", 512},
-                      {"hop_length", 256},
-                      {"n_mels", 96},
-                      {"fmin", 0.0},
-                      {"fmax", 8000.0},
-                      {"htk", true},
-                      {"mel_norm", "none"},
-                      {"power", 2.0},
-                      {"pad_mode", "reflect"},
-                      {"log", "db"},
-                      {"ref", 1.0},
-                      {"amin", 1e-10},
-                      {"top_db", -1.0}},
-        .optimizer = {{"optimizer", "adam"},
-                      {"lr", 1e-4},
-                      {"weight_decay", 1e-4},
-                      {"batch_size", 16},
-                      {"epochs", 200},
-                      {"then",
-                       "after 80 epochs: reload best, SGD lr 1e-3 momentum 0.9 nesterov weight_decay 1e-4; "
-                       "lr 1e-4 after 20 more epochs, 1e-5 after 20 more (reload best at each switch)"},
-                      {"source", "sota-music-tagging-models training/solver.py, main.py"}}};
+        .front_end = sota_tagging_front_end(96),
+        .optimizer = sota_tagging_recipe()};
 }
 
 std::shared_ptr<TaggingModel> make_fcn(const PresetInfo& info, const FcnOptions& options,

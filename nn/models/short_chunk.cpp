@@ -112,30 +112,8 @@ PresetInfo short_chunk_info(const std::string& name, const std::string& cls) {
             "(SMC); "
             "github.com/minzwon/sota-music-tagging-models training/model.py " +
             cls,
-        .front_end = {{"kind", "logmel"},
-                      {"sample_rate", 16000},
-                      {"n_fft", 512},
-                      {"hop_length", 256},
-                      {"n_mels", 128},
-                      {"fmin", 0.0},
-                      {"fmax", 8000.0},
-                      {"htk", true},
-                      {"mel_norm", "none"},
-                      {"power", 2.0},
-                      {"pad_mode", "reflect"},
-                      {"log", "db"},
-                      {"ref", 1.0},
-                      {"amin", 1e-10},
-                      {"top_db", -1.0}},
-        .optimizer = {{"optimizer", "adam"},
-                      {"lr", 1e-4},
-                      {"weight_decay", 1e-4},
-                      {"batch_size", 16},
-                      {"epochs", 200},
-                      {"then",
-                       "after 80 epochs: reload best, SGD lr 1e-3 momentum 0.9 nesterov weight_decay 1e-4; "
-                       "lr 1e-4 after 20 more epochs, 1e-5 after 20 more (reload best at each switch)"},
-                      {"source", "sota-music-tagging-models training/solver.py, main.py"}}};
+        .front_end = sota_tagging_front_end(128),
+        .optimizer = sota_tagging_recipe()};
 }
 }  // namespace
 

@@ -33,6 +33,12 @@ struct PresetInfo {
     nlohmann::json optimizer;
 };
 
+// Won et al. 2020 (github.com/minzwon/sota-music-tagging-models), shared by their re-implementations of the
+// FCN and short-chunk models: the log-mel front end at 16 kHz (n_fft 512, hop 256, htk mel without norm,
+// power dB without top_db) with n_mels bands, and the training recipe of training/solver.py.
+nlohmann::json sota_tagging_front_end(int n_mels);
+nlohmann::json sota_tagging_recipe();
+
 // One row of `mtag model show`.
 struct LayerSummary {
     std::string name;         // dotted stage name ("layer3")
