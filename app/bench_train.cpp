@@ -14,6 +14,7 @@
 #include "nn/loss.hpp"
 #include "nn/models/zoo.hpp"
 #include "nn/memory_stats.hpp"
+#include "nn/storage_allocator.hpp"
 #include "nn/optim/adam.hpp"
 #include "nn/profile.hpp"
 #include "nn/threads.hpp"
@@ -78,6 +79,7 @@ constexpr std::int64_t kTags = 50;
 ModelFigures measure(const std::string& preset, std::int64_t batch, int steps, bool profile) {
     ModelFigures f;
     nn::release_scratch();
+    nn::release_cached_storage();
     malloc_trim(0);
     const long base = status_kb("VmRSS");
     const bool peak_ok = reset_peak();

@@ -1,10 +1,9 @@
 #include "nn/tensor.hpp"
 
 #include "dsp/error.hpp"
-#include "nn/memory_stats.hpp"
+#include "nn/storage_allocator.hpp"
 
 #include <algorithm>
-#include <atomic>
 #include <cstdlib>
 #include <cstring>
 #include <new>
@@ -46,29 +45,6 @@ bool operator==(const Shape& a, const Shape& b) {
 
 namespace {
 
-constexpr std::size_t alignment = 64;
-
-std::atomic<std::size_t> g_live{0}, g_peak{0};
-
-void count_allocation(std::size_t bytes) {
-    const std::size_t live = g_live.fetch_add(bytes, std::memory_order_relaxed) + bytes;
-    std::size_t peak = g_peak.load(std::memory_order_relaxed);
-    while (live > peak && !g_peak.compare_exchange_weak(peak, live, std::memory_order_relaxed)) {
-    }
-}
-
-std::shared_ptr<float> allocate(std::size_t n) {
-    const std::size_t bytes =
-        std::max<std::size_t>(alignment, (n * sizeof(float) + alignment - 1) / alignment * alignment);
-    void* p = std::aligned_alloc(alignment, bytes);
-    if (!p) throw std::bad_alloc();
-    count_allocation(bytes);
-    return std::shared_ptr<float>(static_cast<float*>(p), [bytes](float* q) {
-        g_live.fetch_sub(bytes, std::memory_order_relaxed);
-        std::free(q);
-    });
-}
-
 void check_shape(const Shape& shape) {
     for (int i = 0; i < shape.rank(); ++i)
         if (shape[i] < 0) throw Error("nn::Tensor", "negative dimension in shape " + shape.str());
@@ -80,7 +56,7 @@ Tensor Tensor::uninitialized(const Shape& shape) {
     check_shape(shape);
     Tensor t;
     const auto n = static_cast<std::size_t>(shape.numel());
-    t.m_storage = allocate(n);
+    t.m_storage = allocate_storage(n);
     t.m_data = t.m_storage.get();
     t.m_capacity = n;
     t.m_shape = shape;
@@ -197,18 +173,6 @@ Tensor reuse_or_allocate(Tensor& cache, const Shape& shape) {
     }
     cache = Tensor::uninitialized(shape);
     return cache;
-}
-
-std::size_t tensor_bytes_live() {
-    return g_live.load(std::memory_order_relaxed);
-}
-
-std::size_t tensor_bytes_peak() {
-    return g_peak.load(std::memory_order_relaxed);
-}
-
-void reset_tensor_bytes_peak() {
-    g_peak.store(g_live.load(std::memory_order_relaxed), std::memory_order_relaxed);
 }
 
 }  // namespace mtag::nn

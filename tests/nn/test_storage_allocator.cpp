@@ -1,0 +1,54 @@
+#include "nn/storage_allocator.hpp"
+
+#include "nn/memory_stats.hpp"
+#include "nn/tensor.hpp"
+
+#include <catch2/catch.hpp>
+
+#include <cstdint>
+
+using namespace mtag::nn;
+
+TEST_CASE("storage allocator: a freed large block is reused for the same size, small blocks bypass the cache") {
+    release_cached_storage();
+    const std::size_t n = (cached_min_bytes / sizeof(float)) * 3;  // 3 MiB
+    float* first = nullptr;
+    {
+        Tensor t = Tensor::uninitialized({static_cast<std::int64_t>(n)});
+        first = t.data();
+        CHECK(reinterpret_cast<std::uintptr_t>(first) % 64 == 0);
+        t.fill(1.0f);
+    }
+    CHECK(cached_storage_bytes() >= n * sizeof(float));
+    Tensor again = Tensor::uninitialized({static_cast<std::int64_t>(n)});
+    CHECK(again.data() == first);
+    CHECK(cached_storage_bytes() == 0);
+    // Zero-initialised tensors stay zero even on a reused block.
+    again.fill(7.0f);
+    again = Tensor();
+    const Tensor zeros({static_cast<std::int64_t>(n)});
+    for (std::size_t i = 0; i < n; i += 4099) REQUIRE(zeros[i] == 0.0f);
+    const std::size_t before = cached_storage_bytes();
+    { const Tensor small({1000}); }
+    CHECK(cached_storage_bytes() == before);
+    release_cached_storage();
+    CHECK(cached_storage_bytes() == 0);
+}
+
+TEST_CASE("storage allocator: a miss releases cached blocks so live + cached stays under the high-water mark") {
+    release_cached_storage();
+    const auto mib = static_cast<std::int64_t>(cached_min_bytes / sizeof(float));
+    const std::size_t live0 = tensor_bytes_live();
+    { const Tensor a = Tensor::uninitialized({4 * mib}); }  // high water: live0 + 4 MiB
+    CHECK(cached_storage_bytes() == 4 * cached_min_bytes);
+    // 8 MiB does not fit next to the cached 4 MiB under the new high water (live0 + 8 MiB): 4 MiB released.
+    const Tensor b = Tensor::uninitialized({8 * mib});
+    CHECK(cached_storage_bytes() == 0);
+    CHECK(tensor_bytes_live() == live0 + 8 * cached_min_bytes);
+    // A block much smaller than a cached one does not take it (at most 1/8 larger than asked).
+    release_cached_storage();
+    { const Tensor c = Tensor::uninitialized({4 * mib}); }
+    const Tensor d = Tensor::uninitialized({2 * mib});
+    CHECK(cached_storage_bytes() == 0);  // released by the miss: 2 + 4 + 8 MiB exceeds the high water
+    release_cached_storage();
+}
