@@ -128,6 +128,19 @@ bool all_finite(nn::Module& model) {
     return true;
 }
 
+// BatchNorm running statistics (every buffer) before a step, so that a batch skipped for a non-finite loss
+// leaves no trace in them: its forward pass already folded its (NaN) batch statistics in.
+std::vector<nn::Tensor> snapshot_buffers(nn::Module& model) {
+    std::vector<nn::Tensor> out;
+    for (nn::Buffer* b : model.buffers()) out.push_back(b->value.clone());
+    return out;
+}
+
+void restore_buffers(nn::Module& model, const std::vector<nn::Tensor>& saved) {
+    const auto buffers = model.buffers();
+    for (std::size_t i = 0; i < buffers.size() && i < saved.size(); ++i) buffers[i]->value.copy_from(saved[i]);
+}
+
 // Copies every parameter and buffer of `from` whose name and shape exist in `to`, except the names in
 // `skip_prefix` (the output layer when the vocabulary differs). Returns the copied parameters of `to`.
 std::vector<nn::Parameter*> transfer_weights(nn::Module& from, nn::Module& to, const std::string& skip_prefix) {
@@ -635,6 +648,8 @@ TrainResult train(const TrainConfig& config, const Dataset& dataset, const Train
                 state.zero_grad();
                 sync->begin_step();
                 double shared[3] = {0, 0, 0};  // sum of per-example losses, non-finite count, stop requests
+                const std::vector<nn::Tensor> saved_buffers =
+                    config.nan_policy == "skip" ? snapshot_buffers(*model) : std::vector<nn::Tensor>{};
                 if (n_local > 0) {
                     const auto n = static_cast<std::int64_t>(n_local);
                     nn::Tensor x = nn::Tensor::from(model->input_shape(n), batch->inputs);
@@ -670,6 +685,7 @@ TrainResult train(const TrainConfig& config, const Dataset& dataset, const Train
                 if (!finite) {
                     if (config.nan_policy == "skip") {
                         ++result.skipped_batches;
+                        restore_buffers(*model, saved_buffers);
                         if (!quiet)
                             std::cerr << "warning: non-finite loss or gradient at epoch " << epoch + 1 << ", step "
                                       << state.step() + 1 << " (batch " << b << "): batch skipped\n";
@@ -701,6 +717,8 @@ TrainResult train(const TrainConfig& config, const Dataset& dataset, const Train
             for (std::size_t d = 0; d < dropouts.size(); ++d)
                 dropouts[d]->seed(example_seed(config.seed ^ 0x64726f70ULL, static_cast<std::uint64_t>(epoch), b * 64 + d));
             state.zero_grad();
+            const std::vector<nn::Tensor> saved_buffers =
+                config.nan_policy == "skip" ? snapshot_buffers(*model) : std::vector<nn::Tensor>{};
             const nn::Tensor y = model->forward(x);
             auto [loss, grad] = loss_and_gradient(y, *batch, single, n_tags, ce, bce);
             bool finite = std::isfinite(loss);
@@ -711,6 +729,7 @@ TrainResult train(const TrainConfig& config, const Dataset& dataset, const Train
             if (!finite) {
                 if (config.nan_policy == "skip") {
                     ++result.skipped_batches;
+                    restore_buffers(*model, saved_buffers);
                     if (!options.quiet)
                         std::cerr << "warning: non-finite loss or gradient at epoch " << epoch + 1 << ", step " << state.step() + 1
                                   << " (batch " << b << "): batch skipped\n";

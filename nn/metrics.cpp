@@ -18,13 +18,15 @@ bool is_positive(float label) {
     return label >= 0.5f;
 }
 
-// (score, positive) pairs sorted by descending score; the order inside a tie does not matter because
-// both curves below only look at the ends of tie groups.
+// (score, positive) pairs sorted by descending score, NaN scores last (a strict weak order even then); the
+// order inside a tie does not matter because both curves below only look at the ends of tie groups.
 std::vector<std::pair<float, bool>> sorted_pairs(std::span<const float> scores,
                                                  std::span<const float> labels) {
     std::vector<std::pair<float, bool>> pairs(scores.size());
     for (std::size_t i = 0; i < scores.size(); ++i) pairs[i] = {scores[i], is_positive(labels[i])};
-    std::sort(pairs.begin(), pairs.end(), [](const auto& a, const auto& b) { return a.first > b.first; });
+    std::sort(pairs.begin(), pairs.end(), [](const auto& a, const auto& b) {
+        return std::isnan(b.first) ? !std::isnan(a.first) : a.first > b.first;
+    });
     return pairs;
 }
 
@@ -150,7 +152,10 @@ double precision_at_k(const ConstMatrixView& scores, const ConstMatrixView& labe
     for (std::size_t r = 0; r < scores.rows; ++r) {
         std::iota(order.begin(), order.end(), std::size_t{0});
         std::stable_sort(order.begin(), order.end(),
-                         [&](std::size_t a, std::size_t b) { return scores.at(r, a) > scores.at(r, b); });
+                         [&](std::size_t a, std::size_t b) {
+                             const float sa = scores.at(r, a), sb = scores.at(r, b);
+                             return std::isnan(sb) ? !std::isnan(sa) : sa > sb;
+                         });
         std::size_t hits = 0;
         for (std::size_t j = 0; j < k; ++j) hits += is_positive(labels.at(r, order[j])) ? 1 : 0;
         total += static_cast<double>(hits) / static_cast<double>(k);

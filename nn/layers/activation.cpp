@@ -3,14 +3,99 @@
 #include "dsp/error.hpp"
 #include "nn/threads.hpp"
 
+#if defined(__x86_64__)
+#include <immintrin.h>
+#endif
+
 #include <algorithm>
 #include <cmath>
+#include <cstring>
 
 namespace mtag::nn {
 
 namespace {
+
 constexpr std::int64_t grain = 1 << 15;
+
+// (Leaky) ReLU over n elements: out = x <= 0 ? slope * x : x (slope 0 gives +0 exactly; NaN passes through,
+// as torch.relu's clamp does), and bit i of the mask = x[i] > 0 (PyTorch's backward: a NaN gets no gradient). x and out may alias (inplace). The portable loops and the AVX-512 ones
+// produce identical bits.
+void rectify_forward_portable(const float* x, float* out, std::uint8_t* mask, std::int64_t n, float slope) {
+    for (std::int64_t k = 0; k * 8 < n; ++k) {
+        unsigned bits = 0;
+        const std::int64_t end = std::min<std::int64_t>(8, n - k * 8);
+        for (std::int64_t t = 0; t < end; ++t) {
+            const float v = x[k * 8 + t];  // read before the write: x and out may alias
+            bits |= static_cast<unsigned>(v > 0.0f) << t;
+            out[k * 8 + t] = v <= 0.0f ? (slope == 0.0f ? 0.0f : slope * v) : v;
+        }
+        mask[k] = static_cast<std::uint8_t>(bits);
+    }
 }
+
+void rectify_backward_portable(const float* g, const std::uint8_t* mask, float* out, std::int64_t n,
+                               float slope) {
+    for (std::int64_t i = 0; i < n; ++i)
+        out[i] = (mask[i >> 3] >> (i & 7)) & 1u ? g[i] : (slope == 0.0f ? 0.0f : slope * g[i]);
+}
+
+#if defined(__GNUC__) && defined(__x86_64__)
+#define MTAG_HAVE_AVX512_RECTIFY 1
+
+__attribute__((target("avx512f"))) void rectify_forward_avx512(const float* x, float* out, std::uint8_t* mask,
+                                                               std::int64_t n, float slope) {
+    const __m512 zero = _mm512_setzero_ps(), s = _mm512_set1_ps(slope);
+    std::int64_t i = 0;
+    for (; i + 16 <= n; i += 16) {
+        const __m512 v = _mm512_loadu_ps(x + i);
+        const __mmask16 pos = _mm512_cmp_ps_mask(v, zero, _CMP_GT_OQ);
+        const __mmask16 non_positive = _mm512_cmp_ps_mask(v, zero, _CMP_LE_OQ);
+        const __m512 neg = slope == 0.0f ? zero : _mm512_mul_ps(s, v);
+        _mm512_storeu_ps(out + i, _mm512_mask_blend_ps(non_positive, v, neg));
+        const auto bits = static_cast<std::uint16_t>(pos);
+        std::memcpy(mask + i / 8, &bits, 2);  // little-endian: bit i % 8 of byte i / 8
+    }
+    if (i < n) rectify_forward_portable(x + i, out + i, mask + i / 8, n - i, slope);
+}
+
+__attribute__((target("avx512f"))) void rectify_backward_avx512(const float* g, const std::uint8_t* mask,
+                                                                float* out, std::int64_t n, float slope) {
+    const __m512 zero = _mm512_setzero_ps(), s = _mm512_set1_ps(slope);
+    std::int64_t i = 0;
+    for (; i + 16 <= n; i += 16) {
+        std::uint16_t bits;
+        std::memcpy(&bits, mask + i / 8, 2);
+        const __m512 v = _mm512_loadu_ps(g + i);
+        const __m512 neg = slope == 0.0f ? zero : _mm512_mul_ps(s, v);
+        _mm512_storeu_ps(out + i, _mm512_mask_blend_ps(static_cast<__mmask16>(bits), neg, v));
+    }
+    if (i < n) rectify_backward_portable(g + i, mask + i / 8, out + i, n - i, slope);
+}
+
+bool use_avx512() {
+    static const bool yes = [] {
+        __builtin_cpu_init();
+        return __builtin_cpu_supports("avx512f") != 0;
+    }();
+    return yes;
+}
+#endif
+
+void rectify_forward(const float* x, float* out, std::uint8_t* mask, std::int64_t n, float slope) {
+#ifdef MTAG_HAVE_AVX512_RECTIFY
+    if (use_avx512()) return rectify_forward_avx512(x, out, mask, n, slope);
+#endif
+    rectify_forward_portable(x, out, mask, n, slope);
+}
+
+void rectify_backward(const float* g, const std::uint8_t* mask, float* out, std::int64_t n, float slope) {
+#ifdef MTAG_HAVE_AVX512_RECTIFY
+    if (use_avx512()) return rectify_backward_avx512(g, mask, out, n, slope);
+#endif
+    rectify_backward_portable(g, mask, out, n, slope);
+}
+
+}  // namespace
 
 Activation::Activation(Kind kind, float alpha, bool inplace)
     : m_kind(kind), m_alpha(alpha), m_inplace(inplace) {
@@ -55,34 +140,12 @@ Tensor Activation::forward(const Tensor& input) {
     m_has_forward = true;
     const auto count = static_cast<std::int64_t>(input.size());
     if (masked) {
-        // One bit per element (bit i % 8 of byte i / 8); threads own whole bytes.
-        m_mask.resize(static_cast<std::size_t>((count + 7) / 8));
+        // One bit per element (bit i % 8 of byte i / 8); threads own whole 16-element groups.
+        m_mask.resize(static_cast<std::size_t>((count + 15) / 16 * 2));
         std::uint8_t* mask = m_mask.data();
-        const bool leaky = kind == Kind::leaky_relu;
-        parallel_for((count + 7) / 8, grain / 8, [&](std::int64_t b, std::int64_t e) {
-            // Full bytes with a fixed trip count of 8 (unrolled and vectorised), then the tail.
-            const std::int64_t full = std::min(e, count / 8);
-            for (std::int64_t k = b; k < full; ++k) {
-                const float* xk = x + k * 8;
-                float* ok = out + k * 8;
-                unsigned bits = 0;
-                for (int t = 0; t < 8; ++t) {
-                    const float v = xk[t];  // read before the write: x and out may alias (inplace)
-                    bits |= static_cast<unsigned>(v > 0.0f) << t;
-                    ok[t] = v > 0.0f ? v : (leaky ? a * v : 0.0f);
-                }
-                mask[k] = static_cast<std::uint8_t>(bits);
-            }
-            for (std::int64_t k = std::max(b, full); k < e; ++k) {
-                const std::int64_t i0 = k * 8, i1 = std::min(count, i0 + 8);
-                unsigned bits = 0;
-                for (std::int64_t i = i0; i < i1; ++i) {
-                    const float v = x[i];
-                    bits |= static_cast<unsigned>(v > 0.0f) << (i - i0);
-                    out[i] = v > 0.0f ? v : (leaky ? a * v : 0.0f);
-                }
-                mask[k] = static_cast<std::uint8_t>(bits);
-            }
+        const float slope = kind == Kind::leaky_relu ? a : 0.0f;
+        parallel_for((count + 15) / 16, grain / 16, [=](std::int64_t b, std::int64_t e) {
+            rectify_forward(x + b * 16, out + b * 16, mask + b * 2, std::min(count, e * 16) - b * 16, slope);
         });
         m_cache = Tensor();
         return y;
@@ -120,20 +183,19 @@ Tensor Activation::backward(const Tensor& gy) {
     float* out = gx.data();
     const float a = m_alpha;
     const Kind kind = m_kind;
+    if (kind == Kind::relu || kind == Kind::leaky_relu) {
+        const auto count = static_cast<std::int64_t>(gy.size());
+        const float slope = kind == Kind::leaky_relu ? a : 0.0f;
+        parallel_for((count + 15) / 16, grain / 16, [=](std::int64_t b, std::int64_t e) {
+            rectify_backward(g + b * 16, mask + b * 2, out + b * 16, std::min(count, e * 16) - b * 16, slope);
+        });
+        return gx;
+    }
     parallel_for(static_cast<std::int64_t>(gy.size()), grain, [&](std::int64_t b, std::int64_t e) {
         switch (kind) {
             case Kind::relu:
-            case Kind::leaky_relu: {
-                const bool leaky = kind == Kind::leaky_relu;  // ReLU gives +0 exactly, as before
-                std::int64_t i = b;
-                for (; i < e && (i & 7); ++i) out[i] = (mask[i >> 3] >> (i & 7)) & 1u ? g[i] : (leaky ? a * g[i] : 0.0f);
-                for (; i + 8 <= e; i += 8) {  // whole bytes: fixed trip count, vectorised
-                    const unsigned bits = mask[i >> 3];
-                    for (int t = 0; t < 8; ++t) out[i + t] = (bits >> t) & 1u ? g[i + t] : (leaky ? a * g[i + t] : 0.0f);
-                }
-                for (; i < e; ++i) out[i] = (mask[i >> 3] >> (i & 7)) & 1u ? g[i] : (leaky ? a * g[i] : 0.0f);
-                break;
-            }
+            case Kind::leaky_relu:
+                break;  // above
             case Kind::elu:
                 for (std::int64_t i = b; i < e; ++i) out[i] = y[i] > 0.0f ? g[i] : g[i] * (y[i] + a);
                 break;

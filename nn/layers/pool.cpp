@@ -3,10 +3,134 @@
 #include "dsp/error.hpp"
 #include "nn/threads.hpp"
 
+#if defined(__x86_64__)
+#include <immintrin.h>
+#endif
+
 #include <algorithm>
 #include <limits>
 
 namespace mtag::nn {
+
+namespace {
+
+// One output row of a max pool over full, non-overlapping kh x kw windows starting at xr (row stride w):
+// o[j] = the window maximum, a[j] = its row-major offset inside the window. Windows are visited in
+// PyTorch's row-major order with its rule (take v when v > max || isnan(v)) written as selects, one input
+// row at a time, so the j loop has no branch and a compile-time window width: it vectorises.
+template <int KW>
+void max_window_row(const float* __restrict xr, std::int64_t w, std::int64_t kh, std::int64_t kw,
+                    float* __restrict o, std::uint8_t* __restrict a, std::int64_t ow) {
+    const std::int64_t width = KW > 0 ? KW : kw;
+    for (std::int64_t r = 0; r < kh; ++r) {
+        const float* __restrict src = xr + r * w;
+        for (std::int64_t j = 0; j < ow; ++j) {
+            float best = r == 0 ? src[j * width] : o[j];
+            std::uint8_t arg = r == 0 ? 0 : a[j];
+            for (std::int64_t q = r == 0 ? 1 : 0; q < width; ++q) {
+                const float v = src[j * width + q];
+                const bool take = (v > best) | (v != v);
+                best = take ? v : best;
+                arg = take ? static_cast<std::uint8_t>(r * width + q) : arg;
+            }
+            o[j] = best;
+            a[j] = arg;
+        }
+    }
+}
+
+using WindowRowKernel = void (*)(const float*, std::int64_t, std::int64_t, std::int64_t, float*, std::uint8_t*,
+                                 std::int64_t);
+
+#if defined(__GNUC__) && defined(__x86_64__)
+#define MTAG_HAVE_AVX512_POOL 1
+
+// The AVX-512 form of max_window_row<KW>: 16 windows (KW vectors of input) per step. Column q of the
+// 16 windows (lanes j -> element j * KW + q) is gathered from vector pairs with two-table permutes and
+// blended by pair; the selection rule and the visiting order are the scalar kernel's, so results and
+// argmax offsets are identical.
+template <int KW>
+__attribute__((target("avx512f,avx512bw,avx512vl"))) void max_window_row_avx512(
+    const float* xr, std::int64_t w, std::int64_t kh, std::int64_t kw, float* o, std::uint8_t* a,
+    std::int64_t ow) {
+    constexpr int pairs = (KW + 1) / 2;
+    __m512i index[KW];
+    __mmask16 from_pair[KW][pairs];
+    for (int q = 0; q < KW; ++q) {
+        alignas(64) std::int32_t lanes[16];
+        for (int j = 0; j < 16; ++j) lanes[j] = j * KW + q;
+        index[q] = _mm512_load_si512(lanes);
+        for (int p = 0; p < pairs; ++p) {
+            unsigned bits = 0;
+            for (int j = 0; j < 16; ++j) bits |= static_cast<unsigned>(lanes[j] / 32 == p) << j;
+            from_pair[q][p] = static_cast<__mmask16>(bits);
+        }
+    }
+    const std::int64_t blocked = ow / 16 * 16;
+    for (std::int64_t r = 0; r < kh; ++r) {
+        const float* src = xr + r * w;
+        for (std::int64_t j = 0; j < blocked; j += 16) {
+            __m512 v[2 * pairs];
+            for (int t = 0; t < KW; ++t) v[t] = _mm512_loadu_ps(src + j * KW + 16 * t);
+            if constexpr (KW % 2 == 1) v[KW] = v[KW - 1];
+            auto column = [&](int q) {
+                __m512 col = _mm512_permutex2var_ps(v[0], index[q], v[1]);
+                for (int p = 1; p < pairs; ++p)
+                    col = _mm512_mask_blend_ps(from_pair[q][p], col,
+                                               _mm512_permutex2var_ps(v[2 * p], index[q], v[2 * p + 1]));
+                return col;
+            };
+            __m512 best = r == 0 ? column(0) : _mm512_loadu_ps(o + j);
+            __m128i arg = r == 0 ? _mm_setzero_si128() : _mm_loadu_si128(reinterpret_cast<const __m128i*>(a + j));
+            for (int q = r == 0 ? 1 : 0; q < KW; ++q) {
+                const __m512 col = column(q);
+                const __mmask16 take =
+                    _mm512_cmp_ps_mask(col, best, _CMP_GT_OQ) | _mm512_cmp_ps_mask(col, col, _CMP_UNORD_Q);
+                best = _mm512_mask_blend_ps(take, best, col);
+                arg = _mm_mask_blend_epi8(take, arg, _mm_set1_epi8(static_cast<char>(r * KW + q)));
+            }
+            _mm512_storeu_ps(o + j, best);
+            _mm_storeu_si128(reinterpret_cast<__m128i*>(a + j), arg);
+        }
+    }
+    if (blocked < ow) max_window_row<KW>(xr + blocked * KW, w, kh, kw, o + blocked, a + blocked, ow - blocked);
+}
+
+bool use_avx512() {
+    static const bool yes = [] {
+        __builtin_cpu_init();
+        return __builtin_cpu_supports("avx512f") && __builtin_cpu_supports("avx512bw") &&
+               __builtin_cpu_supports("avx512vl");
+    }();
+    return yes;
+}
+#endif
+
+// The widths of the presets' pools get their own instantiation; others take the generic loop.
+WindowRowKernel window_row_kernel(std::int64_t kw) {
+#ifdef MTAG_HAVE_AVX512_POOL
+    if (use_avx512()) {
+        switch (kw) {
+            case 2: return max_window_row_avx512<2>;
+            case 3: return max_window_row_avx512<3>;
+            case 4: return max_window_row_avx512<4>;
+            case 5: return max_window_row_avx512<5>;
+            case 8: return max_window_row_avx512<8>;
+            default: break;
+        }
+    }
+#endif
+    switch (kw) {
+        case 2: return max_window_row<2>;
+        case 3: return max_window_row<3>;
+        case 4: return max_window_row<4>;
+        case 5: return max_window_row<5>;
+        case 8: return max_window_row<8>;
+        default: return max_window_row<0>;
+    }
+}
+
+}  // namespace
 
 std::int64_t pool_output_size(std::int64_t in, std::int64_t k, std::int64_t s, std::int64_t p,
                               bool ceil_mode) {
@@ -104,37 +228,16 @@ Tensor PoolBase::forward(const Tensor& input) {
     const std::int64_t kh = m_rank == 2 ? m_kernel[0] : 1, kw = m_kernel[1];
     if (is_max && local && m_sizing == Sizing::fixed && m_stride == m_kernel && m_padding[0] == 0 &&
         m_padding[1] == 0 && oh * kh <= h && ow * kw <= w) {
+        const float* x = input.data();
+        float* out = y.data();
+        std::uint8_t* arg = m_argmax_local.data();
+        const WindowRowKernel row_kernel = window_row_kernel(kw);
         parallel_for(n * c, std::max<std::int64_t>(1, 8192 / std::max<std::int64_t>(1, h * w)),
-                     [&](std::int64_t p0, std::int64_t p1) {
-                         for (std::int64_t p = p0; p < p1; ++p) {
-                             const float* x = input.data() + p * h * w;
-                             float* out = y.data() + p * oh * ow;
-                             std::uint8_t* arg8 = m_argmax_local.data() + p * oh * ow;
-                             for (std::int64_t i = 0; i < oh; ++i) {
-                                 // Whole output rows at a time: start from each window's first value,
-                                 // then visit the others in PyTorch's row-major order with its rule
-                                 // (take when v > max || isnan(v)) as selects. The j loops carry no
-                                 // branch and vectorise; a per-window scan does not.
-                                 const float* xr = x + i * kh * w;
-                                 float* o = out + i * ow;
-                                 std::uint8_t* a = arg8 + i * ow;
-                                 for (std::int64_t j = 0; j < ow; ++j) {
-                                     o[j] = xr[j * kw];
-                                     a[j] = 0;
-                                 }
-                                 for (std::int64_t r = 0; r < kh; ++r)
-                                     for (std::int64_t q = r == 0 ? 1 : 0; q < kw; ++q) {
-                                         const float* src = xr + r * w + q;
-                                         const auto k = static_cast<std::uint8_t>(r * kw + q);
-                                         for (std::int64_t j = 0; j < ow; ++j) {
-                                             const float v = src[j * kw];
-                                             const bool take = (v > o[j]) | (v != v);
-                                             o[j] = take ? v : o[j];
-                                             a[j] = take ? k : a[j];
-                                         }
-                                     }
-                             }
-                         }
+                     [=](std::int64_t p0, std::int64_t p1) {
+                         for (std::int64_t p = p0; p < p1; ++p)
+                             for (std::int64_t i = 0; i < oh; ++i)
+                                 row_kernel(x + p * h * w + i * kh * w, w, kh, kw, out + (p * oh + i) * ow,
+                                            arg + (p * oh + i) * ow, ow);
                      });
         return y;
     }

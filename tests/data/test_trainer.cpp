@@ -175,6 +175,10 @@ TEST_CASE("trainer: a NaN loss stops with epoch and step, or is skipped by optio
     CHECK(r.skipped_batches == 1);
     CHECK(r.epochs_completed == 3);
     CHECK(std::isfinite(r.train_losses.back()));
+    // The skipped batch left no NaN in BatchNorm's running statistics (its forward pass had folded them in).
+    const nn::TrainingCheckpoint skipped = nn::load_checkpoint(dir / "skip" / "checkpoint.safetensors");
+    for (const auto& [name, t] : skipped.tensors)
+        for (std::int64_t i = 0; i < t.shape().numel(); ++i) REQUIRE(std::isfinite(t.data()[i]));
 }
 
 TEST_CASE("trainer: max_minutes stops after the epoch and keeps the best model", "[trainer]") {

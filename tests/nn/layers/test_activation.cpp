@@ -9,6 +9,7 @@
 #include <catch2/catch.hpp>
 
 #include <cmath>
+#include <limits>
 #include <memory>
 
 using namespace mtag::nn;
@@ -69,4 +70,26 @@ TEST_CASE("activation: BN + in-place ReLU + max-pool keep no full-size activatio
     REQUIRE(gx.shape() == gx2.shape());
     for (std::size_t i = 0; i < gx.size(); ++i) REQUIRE(gx[i] == gx2[i]);
     for (std::size_t i = 0; i < y.size(); ++i) REQUIRE(y[i] == y2[i]);
+}
+
+TEST_CASE("activation: ReLU and LeakyReLU over sizes that split into threads and 16-lane groups with a tail") {
+    // 70001 elements: two thread chunks and a 1-element tail; exact values and gradients, with zeros and a
+    // NaN, which passes through forward (torch.relu is a clamp) and gets no gradient (PyTorch's backward).
+    for (const float slope : {0.0f, 0.2f}) {
+        Tensor x = random_tensor({70001}, 7, -1.0f, 1.0f);
+        for (std::size_t i = 0; i < x.size(); i += 97) x[i] = 0.0f;
+        x[5] = std::numeric_limits<float>::quiet_NaN();
+        std::unique_ptr<Module> act = slope == 0.0f ? std::unique_ptr<Module>(std::make_unique<ReLU>())
+                                                    : std::make_unique<LeakyReLU>(slope);
+        const Tensor y = act->forward(x);
+        const Tensor g = random_tensor({70001}, 8, -1.0f, 1.0f);
+        const Tensor gx = act->backward(g.clone());
+        for (std::size_t i = 0; i < x.size(); ++i) {
+            INFO("slope " << slope << " element " << i);
+            const bool pos = x[i] > 0.0f;
+            if (std::isnan(x[i])) REQUIRE(std::isnan(y[i]));
+            else REQUIRE(y[i] == (pos ? x[i] : (slope == 0.0f ? 0.0f : slope * x[i])));
+            REQUIRE(gx[i] == (pos ? g[i] : (slope == 0.0f ? 0.0f : slope * g[i])));
+        }
+    }
 }

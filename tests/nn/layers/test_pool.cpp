@@ -143,3 +143,33 @@ TEST_CASE("pool: max pooling keeps PyTorch's selection with ties, NaN and -inf (
                 }
     }
 }
+
+TEST_CASE("pool: vectorised full-window rows match the reference for every preset width, with ties and NaN") {
+    // Rows long enough for several 16-window blocks plus a tail, for each width with its own kernel
+    // (2, 3, 4, 5, 8) and one without (6); values with many ties, NaN and -inf.
+    for (const std::int64_t kw : {2, 3, 4, 5, 6, 8}) {
+        for (const std::int64_t kh : {1, 2, 3}) {
+            const std::int64_t w = kw * 37 + 1, h = kh * 2;
+            Tensor x({1, 2, h, w});
+            std::mt19937_64 rng(static_cast<std::uint64_t>(kw * 10 + kh));
+            for (std::size_t i = 0; i < x.size(); ++i) {
+                const auto r = rng() % 29;
+                x[i] = r == 0 ? std::numeric_limits<float>::quiet_NaN()
+                              : r == 1 ? -std::numeric_limits<float>::infinity() : static_cast<float>(r % 5);
+            }
+            MaxPool2d pool({.kernel_size = {kh, kw}});
+            const Tensor y = pool.forward(x);
+            Tensor gy(y.shape());
+            for (std::size_t i = 0; i < gy.size(); ++i) gy[i] = 1.0f + static_cast<float>(i);
+            const Tensor gx = pool.backward(gy);
+            const auto [expected, where] = naive_max_pool(x, kh, kw, kh, kw);
+            REQUIRE(y.size() == expected.size());
+            for (std::size_t k = 0; k < expected.size(); ++k) {
+                INFO("kernel " << kh << "x" << kw << " output " << k);
+                if (std::isnan(expected[k])) REQUIRE(std::isnan(y[k]));
+                else REQUIRE(y[k] == expected[k]);
+                REQUIRE(gx[static_cast<std::size_t>(where[k])] == gy[k]);
+            }
+        }
+    }
+}
