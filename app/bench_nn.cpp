@@ -24,6 +24,7 @@
 #include <unistd.h>
 #include <algorithm>
 #include <cstdio>
+#include <cstring>
 #include <fstream>
 #include <iostream>
 #include <map>
@@ -146,6 +147,37 @@ double forward_flops(const Case& c, std::int64_t batch) {
     return 2.0 * static_cast<double>(batch * c.cout * c.cin * c.kernel[0] * c.kernel[1] * oh * ow);
 }
 
+// Bytes a pass must at least move through memory: every input read once, every output written once
+// (forward: x, weights -> y; backward: x, dy, weights -> dx, dweights), conv only. With the measured
+// memory bandwidth this gives the roofline, min(SGEMM peak, flops / (bytes / bandwidth)): a layer with few
+// input channels (K = C_in * kernel of 3 or 9) does so little work per output byte that its floor is the
+// memory traffic, not the multiply rate.
+std::pair<double, double> pass_bytes(const Case& c, std::int64_t batch) {
+    if (c.kind != "conv2d" && c.kind != "conv1d") return {0.0, 0.0};
+    const std::int64_t oh = (c.h + 2 * c.padding[0] - c.kernel[0]) / c.stride[0] + 1;
+    const std::int64_t ow = (c.w + 2 * c.padding[1] - c.kernel[1]) / c.stride[1] + 1;
+    const double x = static_cast<double>(batch * c.cin * c.h * c.w), y = static_cast<double>(batch * c.cout * oh * ow);
+    const double w = static_cast<double>(c.cout * c.cin * c.kernel[0] * c.kernel[1]);
+    return {4.0 * (x + y + w), 4.0 * (2.0 * x + y + 2.0 * w)};
+}
+
+// Best copy bandwidth (bytes read + written per second) over a 256 MB buffer with the thread budget:
+// the memory side of the roofline, measured in the same run as the layers.
+double copy_bandwidth(bool quick) {
+    const std::size_t n = std::size_t{32} << 20;  // floats per side: 128 MB
+    std::vector<float> a(n, 1.0f), b(n, 0.0f);
+    double best = 0.0;
+    for (int r = 0; r < (quick ? 3 : 6); ++r) {
+        const double t0 = wall_seconds();
+        nn::parallel_for(static_cast<std::int64_t>(n / 4096), 64, [&](std::int64_t b0, std::int64_t b1) {
+            std::memcpy(b.data() + b0 * 4096, a.data() + b0 * 4096, static_cast<std::size_t>(b1 - b0) * 4096 * sizeof(float));
+        });
+        const double dt = wall_seconds() - t0;
+        if (r > 0) best = std::max(best, 2.0 * static_cast<double>(n) * sizeof(float) / dt);
+    }
+    return best;
+}
+
 struct Timing {
     double forward_ms = 0.0, backward_ms = 0.0;          // wall clock
     double forward_cpu_ms = 0.0, backward_cpu_ms = 0.0;  // process CPU time (all threads)
@@ -163,7 +195,8 @@ Timing time_case(const Case& c, std::int64_t batch, int repeats) {
         nn::Tensor y = layer->forward(x);
         if (auto* conv = dynamic_cast<nn::ConvBase*>(layer.get()))
             best.algorithm =
-                conv->last_winograd_tile() ? nn::winograd::name(*conv->last_winograd_tile()) : "gemm";
+                conv->last_winograd_tile() ? nn::winograd::name(*conv->last_winograd_tile())
+                                           : (conv->last_direct() ? "direct" : "gemm");
         const double fwd = wall_seconds() - t0, fwd_cpu = process_cpu_seconds() - c0;
         if (!grad.defined() || !(grad.shape() == y.shape())) grad = nn::Tensor::full(y.shape(), 1.0f);
         t0 = wall_seconds();
@@ -328,6 +361,7 @@ int bench_nn(const BenchContext& context) {
     const std::string core = nn::init_blas();
     const std::string load_before = load_average();
     const double peak = sgemm_peak(quick);
+    const double bandwidth = copy_bandwidth(quick);
     std::string note;
     auto reference = run_reference(context, cases, threads, repeats, note);
 
@@ -335,20 +369,22 @@ int bench_nn(const BenchContext& context) {
         std::printf(
             "mtag bench nn: %d thread(s), best of %d run(s) (3 at batch > 4); OpenBLAS kernels %s, SGEMM "
             "peak %.1f GFLOP/s "
-            "(best square 512..2048); conv micro-kernel %s; load average %s\n",
-            threads, repeats, core.c_str(), peak, nn::microkernel::kernel_name().c_str(),
+            "(best square 512..2048); memory copy bandwidth %.1f GB/s; conv micro-kernel %s; load average %s\n",
+            threads, repeats, core.c_str(), peak, bandwidth / 1e9, nn::microkernel::kernel_name().c_str(),
             load_before.c_str());
         std::printf("%s\n", note.c_str());
-        std::printf("%-32s %5s | %10s %10s %7s | %10s %10s %7s | %8s %6s %8s %6s | %7s %7s | %s\n", "layer",
-                    "batch", "fwd ms", "torch ms", "speedup", "bwd ms", "torch ms", "speedup", "fwd GF/s",
-                    "%peak", "bwd GF/s", "%peak", "cpu-fwd", "cpu-bwd", "algo");
+        std::printf("%-32s %5s | %10s %10s %7s | %10s %10s %7s | %8s %6s %6s %8s %6s %6s | %7s %7s | %s\n",
+                    "layer", "batch", "fwd ms", "torch ms", "speedup", "bwd ms", "torch ms", "speedup",
+                    "fwd GF/s", "%peak", "%roof", "bwd GF/s", "%peak", "%roof", "cpu-fwd", "cpu-bwd", "algo");
         std::printf(
             "(speedup = torch ms / mtag ms, wall clock; cpu-fwd/cpu-bwd = the same ratio of process CPU "
-            "time; GF/s = direct-convolution flops / time, backward counted as 2x forward; algo = the conv "
-            "path, MTAG_CONV_ALGO=gemm selects the im2col/GEMM one)\n");
+            "time; GF/s = direct-convolution flops / time, backward counted as 2x forward; %%roof = GF/s against the "
+            "roofline min(SGEMM peak, flops / (minimum bytes / copy bandwidth)); algo = the conv "
+            "path (gemm, direct or a Winograd tile), MTAG_CONV_ALGO=gemm selects the im2col/GEMM one)\n");
     } else {
         std::cout << json{{"bench", "nn"},         {"threads", threads},        {"repeats", repeats},
-                          {"openblas_core", core}, {"sgemm_peak_gflops", peak}, {"load_average", load_before},
+                          {"openblas_core", core}, {"sgemm_peak_gflops", peak},
+                          {"copy_bandwidth_gbps", bandwidth / 1e9}, {"load_average", load_before},
                           {"reference", note}}
                          .dump()
                   << "\n";
@@ -362,6 +398,10 @@ int bench_nn(const BenchContext& context) {
             const double flops = forward_flops(c, b);
             const double gf = flops > 0 ? flops / (t.forward_ms * 1e6) : 0.0;
             const double gb = flops > 0 ? 2.0 * flops / (t.backward_ms * 1e6) : 0.0;
+            const auto [bytes_f, bytes_b] = pass_bytes(c, b);
+            // Attainable GFLOP/s: the SGEMM peak, or less when moving the minimum bytes takes longer.
+            const double roof_f = flops > 0 ? std::min(peak, flops / (bytes_f / bandwidth) / 1e9) : 0.0;
+            const double roof_b = flops > 0 ? std::min(peak, 2.0 * flops / (bytes_b / bandwidth) / 1e9) : 0.0;
             json row{{"bench", "nn"},
                      {"layer", c.name},
                      {"batch", b},
@@ -375,6 +415,10 @@ int bench_nn(const BenchContext& context) {
                 row["backward_gflops"] = gb;
                 row["forward_fraction_of_peak"] = gf / peak;
                 row["backward_fraction_of_peak"] = gb / peak;
+                row["forward_roofline_gflops"] = roof_f;
+                row["backward_roofline_gflops"] = roof_b;
+                row["forward_fraction_of_roofline"] = gf / roof_f;
+                row["backward_fraction_of_roofline"] = gb / roof_b;
             }
             if (tf > 0) {
                 row["torch_forward_ms"] = tf;
@@ -408,13 +452,14 @@ int bench_nn(const BenchContext& context) {
             // time.
             const double cf = row.value("torch_forward_cpu_ms", 0.0),
                          cb = row.value("torch_backward_cpu_ms", 0.0);
-            std::printf("%-32s %5lld | %10s %10s %7s | %10s %10s %7s | %8s %6s %8s %6s | %7s %7s | %s\n",
+            std::printf("%-32s %5lld | %10s %10s %7s | %10s %10s %7s | %8s %6s %6s %8s %6s %6s | %7s %7s | %s\n",
                         c.name.c_str(), static_cast<long long>(b), num(t.forward_ms, "%.2f").c_str(),
                         num(tf, "%.2f").c_str(), num(tf > 0 ? tf / t.forward_ms : 0, "%.2fx").c_str(),
                         num(t.backward_ms, "%.2f").c_str(), num(tb, "%.2f").c_str(),
                         num(tb > 0 ? tb / t.backward_ms : 0, "%.2fx").c_str(), num(gf, "%.1f").c_str(),
-                        num(gf / peak * 100, "%.0f%%").c_str(), num(gb, "%.1f").c_str(),
-                        num(gb / peak * 100, "%.0f%%").c_str(),
+                        num(gf / peak * 100, "%.0f%%").c_str(), num(roof_f > 0 ? gf / roof_f * 100 : 0, "%.0f%%").c_str(),
+                        num(gb, "%.1f").c_str(), num(gb / peak * 100, "%.0f%%").c_str(),
+                        num(roof_b > 0 ? gb / roof_b * 100 : 0, "%.0f%%").c_str(),
                         num(cf > 0 ? cf / t.forward_cpu_ms : 0, "%.2fx").c_str(),
                         num(cb > 0 ? cb / t.backward_cpu_ms : 0, "%.2fx").c_str(),
                         t.algorithm.empty() ? "-" : t.algorithm.c_str());

@@ -1,6 +1,7 @@
 #include "nn/layers/conv.hpp"
 
 #include "dsp/error.hpp"
+#include "nn/layers/direct_conv.hpp"
 #include "nn/layers/microkernel.hpp"
 #include "nn/lane_sum.hpp"
 #include "nn/threads.hpp"
@@ -139,6 +140,17 @@ std::optional<winograd::Tile> ConvBase::winograd_tile(std::int64_t h, std::int64
     return f4 ? winograd::Tile::f4_3 : winograd::Tile::f2_3;
 }
 
+direct_conv::Problem ConvBase::direct_problem(std::int64_t h, std::int64_t w) const {
+    return {.c_in = m_geo.c_in,
+            .c_out = m_geo.c_out,
+            .h = h,
+            .w = w,
+            .pad_top = m_geo.pad_top,
+            .pad_left = m_geo.pad_left,
+            .out_h = m_geo.out_h(h),
+            .out_w = m_geo.out_w(w)};
+}
+
 winograd::Problem ConvBase::winograd_problem(std::int64_t h, std::int64_t w, bool input_gradient) const {
     const ConvGeometry& g = m_geo;
     if (!input_gradient)
@@ -171,6 +183,11 @@ ConvBase::Path ConvBase::choose_path() const {
     const ConvGeometry& g = m_geo;
     const bool no_pad = g.pad_top == 0 && g.pad_bottom == 0 && g.pad_left == 0 && g.pad_right == 0;
     if (g.kh == 1 && g.kw == 1 && g.sh == 1 && g.sw == 1 && no_pad) return Path::pointwise;
+    // 3x3 over a map with few channels (first layer of a 2-D CNN): K = 9 * C_in is too short for GEMM.
+    const auto pad01 = [](std::int64_t pad) { return pad == 0 || pad == 1; };
+    if (g.kh == 3 && g.kw == 3 && g.sh == 1 && g.sw == 1 && g.dh == 1 && g.dw == 1 && g.c_in <= 4 &&
+        pad01(g.pad_top) && pad01(g.pad_bottom) && pad01(g.pad_left) && pad01(g.pad_right))
+        return Path::direct3x3;
     // Non-overlapping 1-D windows (sample-level front end, e.g. k3 s3): the input itself, viewed as
     // (L_out, k) per channel, is the transposed unrolled matrix, so GEMM reads it in place.
     if (g.kh == 1 && g.sh == 1 && g.kw == g.sw && g.dw == 1 && no_pad && g.c_in <= 4)
@@ -203,6 +220,12 @@ Tensor ConvBase::forward_map(const Tensor& x) {
     const std::int64_t hw = oh * ow, k = g.patch();
     const float* wt = m_weight.value.data();
     m_winograd = winograd_tile(h, w);
+    m_direct = !m_winograd && m_path == Path::direct3x3 && m_algorithm != ConvAlgorithm::gemm;
+    if (m_direct) {
+        direct_conv::forward(direct_problem(h, w), n, x.data(), wt, m_bias ? m_bias->value.data() : nullptr,
+                             y.data());
+        return y;
+    }
     if (m_winograd) {
         m_winograd_weights.resize(winograd::packed_weight_size(*m_winograd, g.c_out, g.c_in));
         winograd::transform_weights(*m_winograd, wt, g.c_out, g.c_in, false, m_winograd_weights.data());
@@ -285,9 +308,17 @@ Tensor ConvBase::backward_map(const Tensor& gy) {
         throw Error("nn::" + type() + "::backward", "grad_output shape " + gy.shape().str() + ", expected " +
                                                         Shape{n, g.c_out, oh, ow}.str());
     // When the forward pass used Winograd, both gradients do too (the GEMM paths below are skipped).
-    const bool need_w = m_weight.requires_grad && !m_winograd;
-    const bool need_x = input_grad() && !m_winograd;
+    const bool need_w = m_weight.requires_grad && !m_winograd && !m_direct;
+    const bool need_x = input_grad() && !m_winograd && !m_direct;
     Tensor gx;
+    if (m_direct) {
+        const direct_conv::Problem p = direct_problem(h, w);
+        if (m_weight.requires_grad) direct_conv::weight_gradient(p, n, x.data(), gy.data(), m_weight.grad.data());
+        if (input_grad()) {
+            gx = Tensor::uninitialized(x.shape());
+            direct_conv::input_gradient(p, n, gy.data(), m_weight.value.data(), gx.data());
+        }
+    }
     // d loss / d input is a fresh tensor (not a cached one): the previous layer consumes it and it is freed
     // then, instead of one input-sized buffer per conv staying resident for the whole run.
     if (m_winograd && input_grad()) {
@@ -319,7 +350,7 @@ Tensor ConvBase::backward_map(const Tensor& gy) {
     float* gw = m_weight.grad.data();
     const int ik = static_cast<int>(k), ihw = static_cast<int>(hw), ico = static_cast<int>(g.c_out);
     const bool shifted = m_path == Path::shifted_taps && h == 1;
-    const std::int64_t group = m_winograd ? 1 : batch_group(n, hw);
+    const std::int64_t group = m_winograd || m_direct ? 1 : batch_group(n, hw);
     if (shifted && need_w && group == 1)
         m_tap_grads.assign(static_cast<std::size_t>(g.kw * g.c_out * g.c_in), 0.0f);
     if (group > 1) {
@@ -346,7 +377,7 @@ Tensor ConvBase::backward_map(const Tensor& gy) {
             }
         }
     }
-    for (std::int64_t b = group > 1 || m_winograd ? n : 0; b < n; ++b) {
+    for (std::int64_t b = group > 1 || m_winograd || m_direct ? n : 0; b < n; ++b) {
         const float* xb = x.data() + b * g.c_in * h * w;
         const float* gyb = gy.data() + b * g.c_out * hw;
         float* gxb = need_x ? gx.data() + b * g.c_in * h * w : nullptr;

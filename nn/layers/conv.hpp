@@ -4,8 +4,10 @@
 // Winograd minimal filtering (nn/layers/winograd.hpp) for 3x3 and 1x3 kernels with stride 1 and
 // dilation 1 (forward, input and weight gradients); otherwise im2col + cblas_sgemm over tiles of output
 // rows (bounded workspace), a zero-copy GEMM for 1x1 kernels, shifted-tap GEMMs for other 1-D stride-1
-// kernels, and a direct phase sum for the strided "stride == kernel" first layer of sample-level models.
+// kernels, a direct phase sum for the strided "stride == kernel" first layer of sample-level models, and
+// a direct 3x3 kernel (nn/layers/direct_conv.hpp) for 2-D layers with at most 4 input channels.
 // ref: torch.nn.Conv1d / torch.nn.Conv2d; Chellapilla et al. 2006 (im2col unrolling); Lavin & Gray 2016.
+#include "nn/layers/direct_conv.hpp"
 #include "nn/layers/im2col.hpp"
 #include "nn/layers/winograd.hpp"
 #include "nn/module.hpp"
@@ -44,7 +46,8 @@ struct Conv1dOptions {
 
 // How a convolution is computed. automatic: Winograd F(4x4,3x3) / F(4,3) for 3x3 / 1x3 kernels with
 // stride 1, dilation 1, at least 8 input and output channels and 32 tiles per map when the CPU runs
-// the AVX-512 micro-kernel (F(2x2,3x3) / F(2,3) for maps of 32-63 tiles), the GEMM paths otherwise. gemm:
+// the AVX-512 micro-kernel (F(2x2,3x3) / F(2,3) for maps of 32-63 tiles), the direct 3x3 kernel for 2-D
+// 3x3 stride-1 layers with at most 4 input channels (padding 0 or 1), the GEMM paths otherwise. gemm:
 // always im2col / direct GEMM (the pre-Winograd path). winograd_f2 / winograd_f4: Winograd with 2- or 4-wide
 // output tiles wherever the shape allows it (else GEMM). The default comes from MTAG_CONV_ALGO (auto | gemm |
 // winograd_f2 | winograd_f4). When the forward pass used Winograd, the input and weight gradients do too.
@@ -58,6 +61,8 @@ class ConvBase : public Module {
     ConvAlgorithm algorithm() const { return m_algorithm; }
     // The Winograd tile the last forward pass used, or none when it used a GEMM path.
     std::optional<winograd::Tile> last_winograd_tile() const { return m_winograd; }
+    // True when the last forward pass used the direct 3x3 kernel (few input channels).
+    bool last_direct() const { return m_direct; }
     Parameter& weight() { return m_weight; }
     Parameter* bias() { return m_bias; }
     const ConvGeometry& geometry() const { return m_geo; }
@@ -75,7 +80,7 @@ class ConvBase : public Module {
     ConvGeometry m_geo;
 
   private:
-    enum class Path { im2col, pointwise, strided_patches, shifted_taps };
+    enum class Path { im2col, pointwise, strided_patches, shifted_taps, direct3x3 };
     Path choose_path() const;
     std::int64_t tap_chunk() const;
     // Samples unrolled side by side into one GEMM (1 = per sample).
@@ -88,6 +93,7 @@ class ConvBase : public Module {
     // The Winograd tile for an input map of h x w under the current algorithm, or none.
     std::optional<winograd::Tile> winograd_tile(std::int64_t h, std::int64_t w) const;
     winograd::Problem winograd_problem(std::int64_t h, std::int64_t w, bool input_gradient) const;
+    direct_conv::Problem direct_problem(std::int64_t h, std::int64_t w) const;
 
     Parameter& m_weight;
     Parameter* m_bias = nullptr;
@@ -98,6 +104,7 @@ class ConvBase : public Module {
     std::vector<float> m_tap_grads;  // its gradient, same layout
     ConvAlgorithm m_algorithm = ConvAlgorithm::automatic;
     std::optional<winograd::Tile> m_winograd;  // tile of the last forward pass (none: GEMM path)
+    bool m_direct = false;                     // the last forward pass used the direct 3x3 kernel
     std::vector<float> m_winograd_weights;     // packed transformed weights (forward or input gradient)
 };
 

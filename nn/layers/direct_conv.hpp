@@ -1,0 +1,39 @@
+#pragma once
+// Direct 3x3 convolution (stride 1, no dilation, padding 0 or 1 per side) for layers with few input
+// channels: the first layer of a 2-D CNN over a one-channel log-mel map.
+//
+// Why not im2col + GEMM there: with C_in = 1 the unrolled matrix has K = 9 rows, so the GEMM does 9
+// multiply-adds per output element and its time goes to writing the (C_out, H, W) output and to
+// OpenBLAS's packing of a skinny panel, not to arithmetic. Counting gives the floor: the layer moves at
+// least 4 * (C_out * H * W) bytes for 2 * 9 * C_out * H * W flops, 4.5 flops per byte, which a memory
+// system of ~25 GB/s can feed at about the SGEMM peak of one core. The kernels here reach that by keeping
+// the nine shifted input vectors of 16 output columns in registers and writing each output once:
+// - forward: for 8 output channels at a time, 9 masked loads feed 72 FMAs, then 8 stores;
+// - weight gradient: 2 output channels at a time hold 18 accumulators over all positions; each thread
+//   owns whole output channels and sums positions in a fixed order, so results do not depend on the
+//   thread count;
+// - input gradient: 4 x 16 columns of one input row accumulate over every output channel and tap.
+// AVX-512 with masked loads at the borders (a masked-off lane is never read), else portable loops.
+// Layout as everywhere in the engine: x (N, C_in, H, W), weight (C_out, C_in, 3, 3), y (N, C_out, OH, OW).
+#include <cstdint>
+
+namespace mtag::nn::direct_conv {
+
+// The shapes these kernels take: kernel 3x3, stride 1, dilation 1, each padding 0 or 1.
+struct Problem {
+    std::int64_t c_in = 1, c_out = 1;
+    std::int64_t h = 1, w = 1;          // input map
+    std::int64_t pad_top = 1, pad_left = 1;
+    std::int64_t out_h = 1, out_w = 1;  // from the geometry (padding bottom/right may differ from top/left)
+};
+
+// y = conv(x, weight) + bias (bias may be null), for n samples.
+void forward(const Problem& p, std::int64_t n, const float* x, const float* weight, const float* bias, float* y);
+
+// weight_grad += d loss / d weight for n samples (x the forward input, gy the output gradient).
+void weight_gradient(const Problem& p, std::int64_t n, const float* x, const float* gy, float* weight_grad);
+
+// gx = d loss / d x (overwritten) for n samples.
+void input_gradient(const Problem& p, std::int64_t n, const float* gy, const float* weight, float* gx);
+
+}  // namespace mtag::nn::direct_conv

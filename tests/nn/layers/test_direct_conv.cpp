@@ -1,0 +1,93 @@
+#include "nn/layers/conv.hpp"
+
+#include "nn/gradcheck.hpp"
+#include "nn/threads.hpp"
+
+#include <catch2/catch.hpp>
+
+#include <algorithm>
+#include <cmath>
+
+using namespace mtag::nn;
+using mtag::nn::test::gradcheck;
+using mtag::nn::test::random_tensor;
+
+namespace {
+
+float max_abs(const Tensor& t) {
+    float m = 0.0f;
+    for (float v : t.span()) m = std::max(m, std::abs(v));
+    return m;
+}
+
+}  // namespace
+
+TEST_CASE("direct conv: few-channel 3x3 layers give the GEMM path's outputs and gradients") {
+    // Maps narrower and wider than 16 columns with ragged tails, padding 1, 0 and mixed, output channels
+    // in blocks of 8 and a remainder, one and three input channels, batch 1 and 2.
+    const std::vector<Conv2dOptions> cases = {
+        {.in_channels = 1, .out_channels = 16, .padding = {1, 1}},
+        {.in_channels = 1, .out_channels = 13, .padding = {0, 0}, .bias = false},
+        {.in_channels = 3, .out_channels = 10, .padding = {1, 0}},
+        {.in_channels = 2, .out_channels = 9, .padding_same = true},
+    };
+    for (const Conv2dOptions& o : cases)
+        for (const auto& [h, w] : {std::pair<std::int64_t, std::int64_t>{7, 5}, {12, 37}, {5, 70}})
+            for (std::int64_t batch : {1, 2}) {
+                INFO("C_in " << o.in_channels << " C_out " << o.out_channels << " map " << h << "x" << w << " batch "
+                             << batch);
+                Conv2d ref(o), conv(o);
+                ref.set_algorithm(ConvAlgorithm::gemm);
+                const Tensor wv = random_tensor(ref.weight().shape(), 8, -0.5f, 0.5f);
+                ref.weight().value.copy_from(wv);
+                conv.weight().value.copy_from(wv);
+                if (o.bias) {
+                    ref.bias()->value.copy_from(random_tensor({o.out_channels}, 9));
+                    conv.bias()->value.copy_from(ref.bias()->value);
+                }
+                const Tensor x = random_tensor({batch, o.in_channels, h, w}, 10);
+                const Tensor y0 = ref.forward(x).clone();
+                const Tensor y1 = conv.forward(x).clone();
+                CHECK(conv.last_direct());
+                CHECK_FALSE(ref.last_direct());
+                REQUIRE(y0.shape() == y1.shape());
+                for (std::size_t i = 0; i < y0.size(); ++i) REQUIRE(y1[i] == Approx(y0[i]).margin(1e-5));
+                const Tensor gy = random_tensor(y0.shape(), 11);
+                const Tensor gx0 = ref.backward(gy).clone();
+                const Tensor gx1 = conv.backward(gy).clone();
+                REQUIRE(gx0.shape() == gx1.shape());
+                for (std::size_t i = 0; i < gx0.size(); ++i) REQUIRE(gx1[i] == Approx(gx0[i]).margin(1e-5));
+                const float scale = max_abs(ref.weight().grad);
+                for (std::size_t i = 0; i < ref.weight().grad.size(); ++i)
+                    REQUIRE(conv.weight().grad[i] == Approx(ref.weight().grad[i]).margin(1e-5 * scale));
+                if (o.bias)
+                    for (std::int64_t c = 0; c < o.out_channels; ++c)
+                        REQUIRE(conv.bias()->grad[static_cast<std::size_t>(c)] ==
+                                Approx(ref.bias()->grad[static_cast<std::size_t>(c)]).margin(1e-4));
+            }
+}
+
+TEST_CASE("direct conv: finite differences, and the same bits with 1 and 2 threads") {
+    Conv2d conv({.in_channels = 2, .out_channels = 9, .padding = {1, 1}});
+    conv.weight().value.copy_from(random_tensor(conv.weight().shape(), 3, -0.5f, 0.5f));
+    const Tensor x = random_tensor({2, 2, 6, 19}, 4);
+    const auto e = gradcheck(conv, x, 3, 1e-2f, 60);
+    CHECK(e.input < 2e-3);
+    CHECK(e.param < 2e-3);
+
+    Conv2d big({.in_channels = 1, .out_channels = 24, .padding = {1, 1}});
+    big.weight().value.copy_from(random_tensor(big.weight().shape(), 5, -0.5f, 0.5f));
+    const Tensor xb = random_tensor({2, 1, 40, 53}, 6);
+    const Tensor gy = random_tensor({2, 24, 40, 53}, 7);
+    std::vector<Tensor> runs;
+    for (int threads : {1, 2}) {
+        set_thread_budget(threads);
+        big.zero_grad();
+        runs.push_back(big.forward(xb).clone());
+        runs.push_back(big.backward(gy).clone());
+        runs.push_back(big.weight().grad.clone());
+    }
+    set_thread_budget(1);
+    for (std::size_t k = 0; k < 3; ++k)
+        for (std::size_t i = 0; i < runs[k].size(); ++i) REQUIRE(runs[k][i] == runs[k + 3][i]);
+}
