@@ -23,6 +23,11 @@ std::atomic<int> g_budget{1};
 thread_local bool t_inside_pool = false;
 
 // A fixed set of workers that take chunk indices from a shared counter. One job at a time.
+//
+// Each job's state lives on the caller's stack and workers join it under the mutex, counted in
+// `active`; the caller returns only when every chunk is done AND every worker that joined has left.
+// (A worker that woke late must never claim a chunk index against the next job's counter: that ran a
+// chunk twice, or a chunk of a finished job whose captures were gone.)
 class Pool {
   public:
     ~Pool() { resize(0); }
@@ -43,38 +48,48 @@ class Pool {
 
     void run(std::int64_t chunks, const std::function<void(std::int64_t)>& task) {
         std::unique_lock job_lock(m_job_mutex);  // one job at a time
+        Job job;
+        job.task = &task;
+        job.chunks = chunks;
+        job.pending = chunks;
         {
             std::unique_lock lock(m_mutex);
-            m_task = &task;
-            m_chunks = chunks;
-            m_next = 0;
-            m_pending = chunks;
-            m_error = nullptr;
+            m_job = &job;
             ++m_generation;
         }
         m_wake.notify_all();
         t_inside_pool = true;
-        take_chunks();
+        take_chunks(job);
         t_inside_pool = false;
         std::unique_lock lock(m_mutex);
-        m_done.wait(lock, [this] { return m_pending == 0; });
-        m_task = nullptr;
-        if (m_error) std::rethrow_exception(m_error);
+        m_done.wait(lock, [&] { return job.pending == 0 && job.active == 0; });
+        m_job = nullptr;
+        if (job.error) std::rethrow_exception(job.error);
     }
 
   private:
-    void take_chunks() {
+    struct Job {
+        const std::function<void(std::int64_t)>* task = nullptr;
+        std::int64_t chunks = 0;
+        std::atomic<std::int64_t> next{0};
+        std::int64_t pending = 0;  // chunks not finished (under m_mutex)
+        int active = 0;            // workers inside take_chunks (under m_mutex)
+        std::exception_ptr error;
+    };
+
+    void take_chunks(Job& job) {
         for (;;) {
-            const std::int64_t i = m_next.fetch_add(1);
-            if (i >= m_chunks) return;
+            const std::int64_t i = job.next.fetch_add(1);
+            if (i >= job.chunks) return;
+            std::exception_ptr error;
             try {
-                (*m_task)(i);
+                (*job.task)(i);
             } catch (...) {
-                std::unique_lock lock(m_mutex);
-                if (!m_error) m_error = std::current_exception();
+                error = std::current_exception();
             }
             std::unique_lock lock(m_mutex);
-            if (--m_pending == 0) m_done.notify_all();
+            if (error && !job.error) job.error = error;
+            if (--job.pending == 0) m_done.notify_all();
         }
     }
 
@@ -82,13 +97,18 @@ class Pool {
         t_inside_pool = true;
         std::uint64_t seen = 0;
         for (;;) {
+            Job* job = nullptr;
             {
                 std::unique_lock lock(m_mutex);
-                m_wake.wait(lock, [&] { return m_stop || (m_generation != seen && m_task); });
+                m_wake.wait(lock, [&] { return m_stop || (m_generation != seen && m_job); });
                 if (m_stop) return;
                 seen = m_generation;
+                job = m_job;
+                ++job->active;
             }
-            take_chunks();
+            take_chunks(*job);
+            std::unique_lock lock(m_mutex);
+            if (--job->active == 0) m_done.notify_all();
         }
     }
 
@@ -97,12 +117,8 @@ class Pool {
     std::mutex m_mutex;
     std::condition_variable m_wake;
     std::condition_variable m_done;
-    const std::function<void(std::int64_t)>* m_task = nullptr;
-    std::atomic<std::int64_t> m_chunks{0};
-    std::atomic<std::int64_t> m_next{0};
-    std::int64_t m_pending = 0;
+    Job* m_job = nullptr;  // the job running now (under m_mutex)
     std::uint64_t m_generation = 0;
-    std::exception_ptr m_error;
     bool m_stop = false;
 };
 

@@ -32,6 +32,23 @@ TEST_CASE("threads: parallel_for covers every index once, rethrows, and runs nes
     set_thread_budget(1);
 }
 
+TEST_CASE("threads: back-to-back small jobs run each chunk exactly once (a late worker never joins the next job)") {
+    // Many short jobs in a row: a worker waking after a job has finished must not claim chunks of the
+    // next one against a stale counter (that once ran a chunk twice and let the caller return early).
+    set_thread_budget(3);
+    std::vector<std::atomic<int>> hits(64);
+    bool exact = true;
+    for (int job = 0; job < 20000 && exact; ++job) {
+        for (auto& h : hits) h.store(0);
+        parallel_for(64, 1, [&](std::int64_t b, std::int64_t e) {
+            for (std::int64_t i = b; i < e; ++i) hits[static_cast<std::size_t>(i)].fetch_add(1);
+        });
+        for (auto& h : hits) exact = exact && h.load() == 1;
+    }
+    set_thread_budget(1);
+    CHECK(exact);
+}
+
 TEST_CASE("threads: BatchNorm, pooling and activations are bit-identical with 1 and 2 threads") {
     const Tensor x = test::random_tensor({3, 16, 20, 37}, 1, -3.0f, 3.0f);
     auto run = [&](int budget) {
