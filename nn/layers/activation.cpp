@@ -1,6 +1,7 @@
 #include "nn/layers/activation.hpp"
 
 #include "dsp/error.hpp"
+#include "nn/cpu_features.hpp"
 #include "nn/threads.hpp"
 
 #if defined(__x86_64__)
@@ -72,25 +73,18 @@ __attribute__((target("avx512f"))) void rectify_backward_avx512(const float* g, 
     if (i < n) rectify_backward_portable(g + i, mask + i / 8, out + i, n - i, slope);
 }
 
-bool use_avx512() {
-    static const bool yes = [] {
-        __builtin_cpu_init();
-        return __builtin_cpu_supports("avx512f") != 0;
-    }();
-    return yes;
-}
 #endif
 
 void rectify_forward(const float* x, float* out, std::uint8_t* mask, std::int64_t n, float slope) {
 #ifdef MTAG_HAVE_AVX512_RECTIFY
-    if (use_avx512()) return rectify_forward_avx512(x, out, mask, n, slope);
+    if (cpu_has_avx512f()) return rectify_forward_avx512(x, out, mask, n, slope);
 #endif
     rectify_forward_portable(x, out, mask, n, slope);
 }
 
 void rectify_backward(const float* g, const std::uint8_t* mask, float* out, std::int64_t n, float slope) {
 #ifdef MTAG_HAVE_AVX512_RECTIFY
-    if (use_avx512()) return rectify_backward_avx512(g, mask, out, n, slope);
+    if (cpu_has_avx512f()) return rectify_backward_avx512(g, mask, out, n, slope);
 #endif
     rectify_backward_portable(g, mask, out, n, slope);
 }

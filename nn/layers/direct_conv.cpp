@@ -1,5 +1,6 @@
 #include "nn/layers/direct_conv.hpp"
 
+#include "nn/cpu_features.hpp"
 #include "nn/threads.hpp"
 
 #if defined(__x86_64__)
@@ -90,6 +91,16 @@ inline __mmask16 lanes_inside(std::int64_t start, std::int64_t size) {
     return static_cast<__mmask16>(((1u << hi) - 1u) & ~((1u << lo) - 1u));
 }
 
+// Row ih of input channel ci of sample b, or null where ih falls into the zero padding.
+inline const float* input_row(const Problem& p, const float* x, std::int64_t b, std::int64_t ci, std::int64_t ih) {
+    return ih < 0 || ih >= p.h ? nullptr : x + ((b * p.c_in + ci) * p.h + ih) * p.w;
+}
+
+// Input columns start .. start + 15 of a row; lanes outside [0, w) are zeros (masked off: never read).
+__attribute__((target("avx512f"))) inline __m512 load_columns(const float* row, std::int64_t start, std::int64_t w) {
+    return _mm512_maskz_loadu_ps(lanes_inside(start, w), row + start);
+}
+
 template <int CB>
 __attribute__((target("avx512f"))) void forward_avx512(const Problem& p, std::int64_t b, std::int64_t co0,
                                                        std::int64_t i0, std::int64_t i1, const float* x,
@@ -101,13 +112,10 @@ __attribute__((target("avx512f"))) void forward_avx512(const Problem& p, std::in
             for (int k = 0; k < CB; ++k) acc[k] = bias ? _mm512_set1_ps(bias[co0 + k]) : _mm512_setzero_ps();
             for (std::int64_t ci = 0; ci < p.c_in; ++ci)
                 for (std::int64_t a = 0; a < 3; ++a) {
-                    const std::int64_t ih = i + a - p.pad_top;
-                    if (ih < 0 || ih >= p.h) continue;
-                    const float* row = x + ((b * p.c_in + ci) * p.h + ih) * p.w;
+                    const float* row = input_row(p, x, b, ci, i + a - p.pad_top);
+                    if (!row) continue;
                     for (std::int64_t c = 0; c < 3; ++c) {
-                        const std::int64_t start = j0 + c - p.pad_left;
-                        // Masked-off lanes are neither read nor faulted: the row's borders give zeros.
-                        const __m512 v = _mm512_maskz_loadu_ps(lanes_inside(start, p.w), row + start);
+                        const __m512 v = load_columns(row, j0 + c - p.pad_left, p.w);
                         const float* wk = weight + ((co0 * p.c_in + ci) * 3 + a) * 3 + c;
                         for (int k = 0; k < CB; ++k)
                             acc[k] = _mm512_fmadd_ps(_mm512_set1_ps(wk[k * p.c_in * 9]), v, acc[k]);
@@ -149,12 +157,10 @@ __attribute__((target("avx512f"))) void weight_gradient_avx512(const Problem& p,
                 const __m512 gv0 = _mm512_maskz_loadu_ps(out_mask, g0 + j0);
                 const __m512 gv1 = two ? _mm512_maskz_loadu_ps(out_mask, g1 + j0) : _mm512_setzero_ps();
                 for (std::int64_t a = 0; a < 3; ++a) {
-                    const std::int64_t ih = i + a - p.pad_top;
-                    if (ih < 0 || ih >= p.h) continue;
-                    const float* row = x + ((b * p.c_in + ci) * p.h + ih) * p.w;
+                    const float* row = input_row(p, x, b, ci, i + a - p.pad_top);
+                    if (!row) continue;
                     for (std::int64_t c = 0; c < 3; ++c) {
-                        const std::int64_t start = j0 + c - p.pad_left;
-                        const __m512 v = _mm512_maskz_loadu_ps(lanes_inside(start, p.w), row + start);
+                        const __m512 v = load_columns(row, j0 + c - p.pad_left, p.w);
                         acc[0][a * 3 + c] = _mm512_fmadd_ps(gv0, v, acc[0][a * 3 + c]);
                         acc[1][a * 3 + c] = _mm512_fmadd_ps(gv1, v, acc[1][a * 3 + c]);
                     }
@@ -196,13 +202,6 @@ __attribute__((target("avx512f"))) void input_gradient_avx512(const Problem& p, 
     }
 }
 
-bool use_avx512() {
-    static const bool yes = [] {
-        __builtin_cpu_init();
-        return __builtin_cpu_supports("avx512f") != 0;
-    }();
-    return yes;
-}
 #endif
 
 }  // namespace
@@ -216,7 +215,7 @@ void forward(const Problem& p, std::int64_t n, const float* x, const float* weig
             const std::int64_t i0 = chunk * row_chunk, i1 = std::min(p.out_h, i0 + row_chunk);
             const std::int64_t co0 = cb * block, co1 = std::min(p.c_out, co0 + block);
 #ifdef MTAG_HAVE_AVX512_DIRECT
-            if (use_avx512()) {
+            if (cpu_has_avx512f()) {
                 if (co1 - co0 == block) {
                     forward_avx512<block>(p, b, co0, i0, i1, x, weight, bias, y);
                 } else {
@@ -239,7 +238,7 @@ void weight_gradient(const Problem& p, std::int64_t n, const float* x, const flo
             const std::int64_t co = (t / p.c_in) * 2, ci = t % p.c_in;
             const bool two = co + 1 < p.c_out;
 #ifdef MTAG_HAVE_AVX512_DIRECT
-            if (use_avx512()) {
+            if (cpu_has_avx512f()) {
                 weight_gradient_avx512(p, n, co, two, ci, x, gy, weight_grad);
                 continue;
             }
@@ -255,7 +254,7 @@ void input_gradient(const Problem& p, std::int64_t n, const float* gy, const flo
         for (std::int64_t t = t0; t < t1; ++t) {
             const std::int64_t b = t / (p.c_in * p.h), ci = (t / p.h) % p.c_in, ih = t % p.h;
 #ifdef MTAG_HAVE_AVX512_DIRECT
-            if (use_avx512()) {
+            if (cpu_has_avx512f()) {
                 input_gradient_avx512(p, b, ci, ih, gy, weight, gx);
                 continue;
             }

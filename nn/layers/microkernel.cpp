@@ -1,5 +1,7 @@
 #include "nn/layers/microkernel.hpp"
 
+#include "nn/cpu_features.hpp"
+
 #include <immintrin.h>
 
 #include <cstdlib>
@@ -76,15 +78,6 @@ __attribute__((target("avx2"))) void transpose8x8(const float* src, std::int64_t
     }
 }
 
-bool cpu_has_avx2() {
-    __builtin_cpu_init();
-    return __builtin_cpu_supports("avx2");
-}
-
-bool cpu_has_avx512() {
-    __builtin_cpu_init();
-    return __builtin_cpu_supports("avx512f");
-}
 #endif
 
 bool forced_portable() {
@@ -94,7 +87,7 @@ bool forced_portable() {
 
 Kernel choose() {
 #ifdef MTAG_HAVE_AVX512_KERNEL
-    if (!forced_portable() && cpu_has_avx512()) return avx512_kernel;
+    if (!forced_portable() && cpu_has_avx512f()) return avx512_kernel;
 #endif
     return portable_kernel;
 }

@@ -1,6 +1,7 @@
 #include "nn/layers/pool.hpp"
 
 #include "dsp/error.hpp"
+#include "nn/cpu_features.hpp"
 #include "nn/threads.hpp"
 
 #if defined(__x86_64__)
@@ -96,20 +97,12 @@ __attribute__((target("avx512f,avx512bw,avx512vl"))) void max_window_row_avx512(
     if (blocked < ow) max_window_row<KW>(xr + blocked * KW, w, kh, kw, o + blocked, a + blocked, ow - blocked);
 }
 
-bool use_avx512() {
-    static const bool yes = [] {
-        __builtin_cpu_init();
-        return __builtin_cpu_supports("avx512f") && __builtin_cpu_supports("avx512bw") &&
-               __builtin_cpu_supports("avx512vl");
-    }();
-    return yes;
-}
 #endif
 
 // The widths of the presets' pools get their own instantiation; others take the generic loop.
 WindowRowKernel window_row_kernel(std::int64_t kw) {
 #ifdef MTAG_HAVE_AVX512_POOL
-    if (use_avx512()) {
+    if (cpu_has_avx512bw_vl()) {
         switch (kw) {
             case 2: return max_window_row_avx512<2>;
             case 3: return max_window_row_avx512<3>;
