@@ -43,6 +43,36 @@ void max_window_row(const float* __restrict xr, std::int64_t w, std::int64_t kh,
 using WindowRowKernel = void (*)(const float*, std::int64_t, std::int64_t, std::int64_t, float*, std::uint8_t*,
                                  std::int64_t);
 
+// The adjoint of max_window_row<KW>: rows r of the window row starting at xr receive g[j] at the window's
+// selected offset a[j] and 0 elsewhere, including the columns past the last full window.
+template <int KW>
+void max_window_row_backward(const float* __restrict g, const std::uint8_t* __restrict a, std::int64_t ow,
+                             std::int64_t w, std::int64_t kh, std::int64_t kw, float* __restrict xr) {
+    const std::int64_t width = KW > 0 ? KW : kw;
+    for (std::int64_t r = 0; r < kh; ++r) {
+        float* __restrict out = xr + r * w;
+        const auto first = static_cast<std::uint8_t>(r * width);
+        for (std::int64_t j = 0; j < ow; ++j)
+            for (std::int64_t q = 0; q < width; ++q)
+                out[j * width + q] = a[j] == static_cast<std::uint8_t>(first + q) ? g[j] : 0.0f;
+        for (std::int64_t col = ow * width; col < w; ++col) out[col] = 0.0f;
+    }
+}
+
+using WindowRowBackward = void (*)(const float*, const std::uint8_t*, std::int64_t, std::int64_t, std::int64_t,
+                                   std::int64_t, float*);
+
+WindowRowBackward window_row_backward(std::int64_t kw) {
+    switch (kw) {
+        case 2: return max_window_row_backward<2>;
+        case 3: return max_window_row_backward<3>;
+        case 4: return max_window_row_backward<4>;
+        case 5: return max_window_row_backward<5>;
+        case 8: return max_window_row_backward<8>;
+        default: return max_window_row_backward<0>;
+    }
+}
+
 #if defined(__GNUC__) && defined(__x86_64__)
 #define MTAG_HAVE_AVX512_POOL 1
 
@@ -219,8 +249,9 @@ Tensor PoolBase::forward(const Tensor& input) {
     }
     // Non-overlapping full windows (every max pool of the presets): window offsets are fixed.
     const std::int64_t kh = m_rank == 2 ? m_kernel[0] : 1, kw = m_kernel[1];
-    if (is_max && local && m_sizing == Sizing::fixed && m_stride == m_kernel && m_padding[0] == 0 &&
-        m_padding[1] == 0 && oh * kh <= h && ow * kw <= w) {
+    m_full_windows = is_max && local && m_sizing == Sizing::fixed && m_stride == m_kernel && m_padding[0] == 0 &&
+                     m_padding[1] == 0 && oh * kh <= h && ow * kw <= w;
+    if (m_full_windows) {
         const float* x = input.data();
         float* out = y.data();
         std::uint8_t* arg = m_argmax_local.data();
@@ -312,6 +343,27 @@ Tensor PoolBase::backward(const Tensor& gy) {
         throw Error("nn::" + m_type + "::backward",
                     "grad_output shape " + gy.shape().str() + " does not match the last output");
     if (!input_grad()) return {};
+    if (m_full_windows) {
+        // Every input element is written once (the selected one gets the gradient, the others and the
+        // rows/columns no window covers get 0), so no zero-fill pass and no division per element.
+        const std::int64_t kh = m_rank == 2 ? m_kernel[0] : 1, kw = m_kernel[1];
+        Tensor gx = Tensor::uninitialized(m_input_shape);
+        const float* g = gy.data();
+        const std::uint8_t* arg = m_argmax_local.data();
+        float* out = gx.data();
+        const WindowRowBackward row_kernel = window_row_backward(kw);
+        parallel_for(n * c, std::max<std::int64_t>(1, 8192 / std::max<std::int64_t>(1, h * w)),
+                     [=](std::int64_t p0, std::int64_t p1) {
+                         for (std::int64_t p = p0; p < p1; ++p) {
+                             float* plane = out + p * h * w;
+                             for (std::int64_t i = 0; i < oh; ++i)
+                                 row_kernel(g + (p * oh + i) * ow, arg + (p * oh + i) * ow, ow, w, kh, kw,
+                                            plane + i * kh * w);
+                             std::fill(plane + oh * kh * w, plane + h * w, 0.0f);
+                         }
+                     });
+        return gx;
+    }
     Tensor gx(m_input_shape);
     const bool is_max = m_kind == Kind::max, local = m_local_argmax;
     parallel_for(n * c, std::max<std::int64_t>(1, 8192 / std::max<std::int64_t>(1, h * w)),

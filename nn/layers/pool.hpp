@@ -67,6 +67,7 @@ class PoolBase : public Module {
     std::vector<std::int32_t> m_argmax;
     std::vector<std::uint8_t> m_argmax_local;
     bool m_local_argmax = false;
+    bool m_full_windows = false;  // the last forward took the full-window row kernels (backward mirrors them)
     Tensor m_output;
 };
 
