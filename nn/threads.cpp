@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <atomic>
+#include <chrono>
 #include <condition_variable>
 #include <exception>
 #include <mutex>
@@ -20,6 +21,15 @@ namespace mtag::nn {
 namespace {
 
 std::atomic<int> g_budget{1};
+
+// How long pool threads poll for new work (workers) or for the last chunk (the caller) before sleeping.
+constexpr std::chrono::microseconds spin_budget{50};
+
+inline void spin_pause() {
+#if defined(__x86_64__) || defined(__i386__)
+    __builtin_ia32_pause();
+#endif
+}
 thread_local bool t_inside_pool = false;
 
 // A fixed set of workers that take chunk indices from a shared counter. One job at a time.
@@ -36,11 +46,13 @@ class Pool {
         {
             std::unique_lock lock(m_mutex);
             m_stop = true;
+            m_stop_flag = true;
         }
         m_wake.notify_all();
         for (std::thread& t : m_threads) t.join();
         m_threads.clear();
         m_stop = false;
+        m_stop_flag = false;
         for (int i = 0; i < workers; ++i) m_threads.emplace_back([this] { work(); });
     }
 
@@ -56,13 +68,17 @@ class Pool {
             std::unique_lock lock(m_mutex);
             m_job = &job;
             ++m_generation;
+            m_published.store(m_generation, std::memory_order_release);
         }
         m_wake.notify_all();
         t_inside_pool = true;
         take_chunks(job);
         t_inside_pool = false;
+        auto finished = [&] { return job.pending.load() == 0 && job.active.load() == 0; };
+        spin_until(finished);
+        // Re-checked under the lock: a worker may have joined since the spin saw none active.
         std::unique_lock lock(m_mutex);
-        m_done.wait(lock, [&] { return job.pending == 0 && job.active == 0; });
+        m_done.wait(lock, finished);
         m_job = nullptr;
         if (job.error) std::rethrow_exception(job.error);
     }
@@ -72,24 +88,38 @@ class Pool {
         const std::function<void(std::int64_t)>* task = nullptr;
         std::int64_t chunks = 0;
         std::atomic<std::int64_t> next{0};
-        std::int64_t pending = 0;  // chunks not finished (under m_mutex)
-        int active = 0;            // workers inside take_chunks (under m_mutex)
-        std::exception_ptr error;
+        std::atomic<std::int64_t> pending{0};  // chunks not finished
+        std::atomic<int> active{0};            // workers inside take_chunks (joined under m_mutex)
+        std::exception_ptr error;              // under m_mutex
     };
+
+    // Waking a sleeping thread costs tens of microseconds, as much as a small layer's whole loop; both
+    // sides therefore poll for a short while before they block. The spin is kept short (spin_budget):
+    // after it the thread sleeps and leaves the core to OpenBLAS's threads.
+    template <class Pred>
+    static bool spin_until(const Pred& ready) {
+        const auto until = std::chrono::steady_clock::now() + spin_budget;
+        for (int i = 0;; ++i) {
+            if (ready()) return true;
+            spin_pause();
+            if ((i & 63) == 63 && std::chrono::steady_clock::now() > until) return false;
+        }
+    }
 
     void take_chunks(Job& job) {
         for (;;) {
             const std::int64_t i = job.next.fetch_add(1);
             if (i >= job.chunks) return;
-            std::exception_ptr error;
             try {
                 (*job.task)(i);
             } catch (...) {
-                error = std::current_exception();
+                std::unique_lock lock(m_mutex);
+                if (!job.error) job.error = std::current_exception();
             }
-            std::unique_lock lock(m_mutex);
-            if (error && !job.error) job.error = error;
-            if (--job.pending == 0) m_done.notify_all();
+            if (job.pending.fetch_sub(1) == 1) {
+                std::unique_lock lock(m_mutex);  // the caller checks under the lock before it sleeps
+                m_done.notify_all();
+            }
         }
     }
 
@@ -97,6 +127,7 @@ class Pool {
         t_inside_pool = true;
         std::uint64_t seen = 0;
         for (;;) {
+            spin_until([&] { return m_published.load(std::memory_order_acquire) != seen || m_stop_flag.load(); });
             Job* job = nullptr;
             {
                 std::unique_lock lock(m_mutex);
@@ -104,11 +135,13 @@ class Pool {
                 if (m_stop) return;
                 seen = m_generation;
                 job = m_job;
-                ++job->active;
+                job->active.fetch_add(1);
             }
             take_chunks(*job);
-            std::unique_lock lock(m_mutex);
-            if (--job->active == 0) m_done.notify_all();
+            if (job->active.fetch_sub(1) == 1) {
+                std::unique_lock lock(m_mutex);
+                m_done.notify_all();
+            }
         }
     }
 
@@ -119,7 +152,9 @@ class Pool {
     std::condition_variable m_done;
     Job* m_job = nullptr;  // the job running now (under m_mutex)
     std::uint64_t m_generation = 0;
+    std::atomic<std::uint64_t> m_published{0};  // m_generation, readable without the lock (for spinning)
     bool m_stop = false;
+    std::atomic<bool> m_stop_flag{false};
 };
 
 Pool& pool() {
@@ -131,9 +166,27 @@ std::mutex g_budget_mutex;
 
 }  // namespace
 
+// OpenBLAS's idle threads busy-wait (sched_yield) for 2^28 cycles, about 0.1 s, after each threaded
+// call before they sleep. Between GEMMs the engine runs its own loops on the same cores, and those
+// yielding threads took half of them: a 256-channel Winograd conv right after a GEMM ran at
+// single-thread speed with 2 threads (0.93 instead of 0.48 ms). Unless the user set
+// OPENBLAS_THREAD_TIMEOUT, it is lowered to 2^20 cycles (~0.3 ms, still longer than the gaps between
+// the GEMMs of one layer) and OpenBLAS re-reads its environment; its threads are restarted to take it.
+void shorten_blas_spin() {
+    if (std::getenv("OPENBLAS_THREAD_TIMEOUT")) return;
+    using Fn = void (*)();
+    auto read_env = reinterpret_cast<Fn>(dlsym(RTLD_DEFAULT, "openblas_read_env"));
+    auto shutdown = reinterpret_cast<int (*)()>(dlsym(RTLD_DEFAULT, "blas_thread_shutdown_"));
+    if (!read_env || !shutdown) return;  // another BLAS build: leave it alone
+    setenv("OPENBLAS_THREAD_TIMEOUT", "20", 0);
+    read_env();
+    shutdown();  // threads are created again, with the new timeout, by the next threaded call
+}
+
 std::string init_blas() {
     static std::once_flag once;
     std::call_once(once, [] {
+        shorten_blas_spin();
         const char* autotune = std::getenv("MTAG_BLAS_AUTOTUNE");
         if (autotune && std::strcmp(autotune, "0") == 0) return;
         if (std::getenv("OPENBLAS_CORETYPE")) return;  // the user chose
