@@ -4,7 +4,9 @@
 // How the budget is spent: GEMMs are always called from the calling thread and use up to `budget`
 // OpenBLAS threads; the engine's own loops (im2col/col2im, BatchNorm, pooling, activations) run on a
 // pool of `budget` threads (the caller plus budget-1 workers) and never call a threaded GEMM from
-// inside a pool task. The two never overlap, so at most `budget` threads compute at any moment.
+// inside a pool task. The two never overlap, so at most `budget` threads compute at any moment (pool
+// threads poll for 10 us after a loop before they sleep, and OpenBLAS's idle threads for 2^20 cycles
+// after a GEMM, instead of its default 2^28, which let them take a core from the engine's loops).
 //
 // Determinism: parallel_for splits work into the same chunks whatever the thread count, and no
 // engine reduction combines partial sums across chunks in a thread-dependent order, so the engine's
