@@ -10,6 +10,7 @@
 #include <vector>
 
 #include <dlfcn.h>
+#include <unistd.h>
 #include <cstdlib>
 #include <cstring>
 
@@ -172,16 +173,30 @@ std::mutex g_budget_mutex;
 // yielding threads took half of them: a 256-channel Winograd conv right after a GEMM ran at
 // single-thread speed with 2 threads (0.93 instead of 0.48 ms). Unless the user set
 // OPENBLAS_THREAD_TIMEOUT, it is lowered to 2^20 cycles (~0.3 ms, still longer than the gaps between
-// the GEMMs of one layer) and OpenBLAS re-reads its environment; its threads are restarted to take it.
+// the GEMMs of one layer): init_blas makes OpenBLAS re-read its environment, and set_thread_budget
+// restarts OpenBLAS's threads (they read the timeout when they start) once per process. Restarting
+// them in init_blas instead broke processes forked after a popen (mtag bench train measures in a
+// child): their GEMMs ran on one thread.
+bool g_restart_blas_threads = false;
+
 void shorten_blas_spin() {
     if (std::getenv("OPENBLAS_THREAD_TIMEOUT")) return;
     using Fn = void (*)();
     auto read_env = reinterpret_cast<Fn>(dlsym(RTLD_DEFAULT, "openblas_read_env"));
-    auto shutdown = reinterpret_cast<int (*)()>(dlsym(RTLD_DEFAULT, "blas_thread_shutdown_"));
-    if (!read_env || !shutdown) return;  // another BLAS build: leave it alone
+    if (!read_env || !dlsym(RTLD_DEFAULT, "blas_thread_shutdown_") || !dlsym(RTLD_DEFAULT, "blas_thread_init"))
+        return;  // another BLAS build: leave it alone
     setenv("OPENBLAS_THREAD_TIMEOUT", "20", 0);
     read_env();
-    shutdown();  // threads are created again, with the new timeout, by the next threaded call
+    g_restart_blas_threads = true;
+}
+
+// Once per process (a forked child counts anew): restart OpenBLAS's threads so they take the timeout.
+void restart_blas_threads() {
+    static pid_t done_in = 0;
+    if (!g_restart_blas_threads || done_in == getpid()) return;
+    done_in = getpid();
+    reinterpret_cast<int (*)()>(dlsym(RTLD_DEFAULT, "blas_thread_shutdown_"))();
+    reinterpret_cast<int (*)()>(dlsym(RTLD_DEFAULT, "blas_thread_init"))();
 }
 
 std::string init_blas() {
@@ -213,6 +228,7 @@ void set_thread_budget(int threads) {
     init_blas();
     std::unique_lock lock(g_budget_mutex);
     g_budget = threads < 1 ? 1 : threads;
+    restart_blas_threads();
     openblas_set_num_threads(g_budget);
     pool().resize(g_budget - 1);
 }
