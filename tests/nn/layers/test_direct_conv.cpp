@@ -1,6 +1,7 @@
 #include "nn/layers/conv.hpp"
 
 #include "nn/gradcheck.hpp"
+#include "nn/layers/conv_twins.hpp"
 #include "nn/threads.hpp"
 
 #include <catch2/catch.hpp>
@@ -11,6 +12,7 @@
 using namespace mtag::nn;
 using mtag::nn::test::gradcheck;
 using mtag::nn::test::random_tensor;
+using mtag::nn::test::same_random_parameters;
 
 namespace {
 
@@ -38,13 +40,7 @@ TEST_CASE("direct conv: few-channel 3x3 layers give the GEMM path's outputs and 
                              << batch);
                 Conv2d ref(o), conv(o);
                 ref.set_algorithm(ConvAlgorithm::gemm);
-                const Tensor wv = random_tensor(ref.weight().shape(), 8, -0.5f, 0.5f);
-                ref.weight().value.copy_from(wv);
-                conv.weight().value.copy_from(wv);
-                if (o.bias) {
-                    ref.bias()->value.copy_from(random_tensor({o.out_channels}, 9));
-                    conv.bias()->value.copy_from(ref.bias()->value);
-                }
+                same_random_parameters(ref, conv, 8);
                 const Tensor x = random_tensor({batch, o.in_channels, h, w}, 10);
                 const Tensor y0 = ref.forward(x).clone();
                 const Tensor y1 = conv.forward(x).clone();

@@ -1,6 +1,7 @@
 #include "nn/layers/winograd.hpp"
 
 #include "nn/gradcheck.hpp"
+#include "nn/layers/conv_twins.hpp"
 #include "nn/layers/conv.hpp"
 #include "nn/layers/microkernel.hpp"
 #include "nn/threads.hpp"
@@ -14,6 +15,7 @@
 using namespace mtag::nn;
 using mtag::nn::test::gradcheck;
 using mtag::nn::test::random_tensor;
+using mtag::nn::test::same_random_parameters;
 
 namespace {
 
@@ -178,13 +180,7 @@ TEST_CASE("winograd: Conv2d and Conv1d give the GEMM path's outputs and gradient
                 Conv2d ref(o), conv(o);
                 ref.set_algorithm(ConvAlgorithm::gemm);
                 conv.set_algorithm(algo);
-                const Tensor wv = random_tensor(ref.weight().shape(), 8, -0.5f, 0.5f);
-                ref.weight().value.copy_from(wv);
-                conv.weight().value.copy_from(wv);
-                if (o.bias) {
-                    ref.bias()->value.copy_from(random_tensor({o.out_channels}, 9));
-                    conv.bias()->value.copy_from(ref.bias()->value);
-                }
+                same_random_parameters(ref, conv, 8);
                 const Tensor x = random_tensor({batch, o.in_channels, 11, 19}, 10);
                 const Tensor y0 = ref.forward(x).clone();
                 const Tensor y1 = conv.forward(x).clone();
