@@ -188,3 +188,18 @@ TEST_CASE("conv: same result with 1 and 2 threads") {
     set_thread_budget(1);
     for (std::size_t i = 0; i < a.size(); ++i) REQUIRE(a[i] == Approx(b[i]).margin(1e-5));
 }
+
+TEST_CASE("conv: strided phase path on 2-D maps (kernel (1, k) == stride) with tail columns") {
+    // Several rows per map and columns past the last window: both gradients against finite differences,
+    // and the forward pass against a direct convolution.
+    Conv2d conv({.in_channels = 2, .out_channels = 5, .kernel_size = {1, 3}, .stride = {1, 3}});
+    randomize(conv, 4);
+    const Tensor x = random_tensor({2, 2, 4, 11}, 5);
+    const auto e = gradcheck(conv, x, 7, 1e-2f, 200);
+    CHECK(e.input < 2e-3);
+    CHECK(e.param < 2e-3);
+    const Tensor direct = naive_conv2d(x, conv.weight().value, &conv.bias()->value, conv.geometry());
+    const Tensor y = conv.forward(x);
+    REQUIRE(y.size() == direct.size());
+    for (std::size_t i = 0; i < y.size(); ++i) REQUIRE(y[i] == Approx(direct[i]).margin(1e-5));
+}
