@@ -47,13 +47,11 @@ class Pool {
         {
             std::unique_lock lock(m_mutex);
             m_stop = true;
-            m_stop_flag = true;
         }
         m_wake.notify_all();
         for (std::thread& t : m_threads) t.join();
         m_threads.clear();
         m_stop = false;
-        m_stop_flag = false;
         for (int i = 0; i < workers; ++i) m_threads.emplace_back([this] { work(); });
     }
 
@@ -129,7 +127,7 @@ class Pool {
         t_inside_pool = true;
         std::uint64_t seen = 0;
         for (;;) {
-            spin_until([&] { return m_published.load(std::memory_order_acquire) != seen || m_stop_flag.load(); });
+            spin_until([&] { return m_published.load(std::memory_order_acquire) != seen || m_stop.load(); });
             Job* job = nullptr;
             {
                 std::unique_lock lock(m_mutex);
@@ -155,8 +153,7 @@ class Pool {
     Job* m_job = nullptr;  // the job running now (under m_mutex)
     std::uint64_t m_generation = 0;
     std::atomic<std::uint64_t> m_published{0};  // m_generation, readable without the lock (for spinning)
-    bool m_stop = false;
-    std::atomic<bool> m_stop_flag{false};
+    std::atomic<bool> m_stop{false};  // set under m_mutex; atomic so that spinning workers see it
 };
 
 Pool& pool() {

@@ -452,18 +452,24 @@ using F4x4 = Impl<Tf<4, 3>, Tf<4, 3>>;
 using F2 = Impl<Tf<1, 1>, Tf<2, 3>>;
 using F4 = Impl<Tf<1, 1>, Tf<4, 3>>;
 
-int alpha2(Tile tile) {
+// Calls f with a value of the Impl type of `tile` (its members are static): one switch for every entry point.
+template <class F>
+decltype(auto) with_impl(Tile tile, F&& f) {
     switch (tile) {
         case Tile::f2x2_3x3:
-            return F2x2::A2;
+            return f(F2x2{});
         case Tile::f4x4_3x3:
-            return F4x4::A2;
+            return f(F4x4{});
         case Tile::f2_3:
-            return F2::A2;
+            return f(F2{});
         case Tile::f4_3:
-            return F4::A2;
+            break;
     }
-    return 0;
+    return f(F4{});
+}
+
+int alpha2(Tile tile) {
+    return with_impl(tile, [](auto impl) { return decltype(impl)::A2; });
 }
 
 }  // namespace
@@ -488,55 +494,16 @@ std::size_t packed_weight_size(Tile tile, std::int64_t c_out, std::int64_t c_in)
 
 void transform_weights(Tile tile, const float* w, std::int64_t c_out, std::int64_t c_in, bool flip_transpose,
                        float* u) {
-    switch (tile) {
-        case Tile::f2x2_3x3:
-            F2x2::weights(w, c_out, c_in, flip_transpose, u);
-            break;
-        case Tile::f4x4_3x3:
-            F4x4::weights(w, c_out, c_in, flip_transpose, u);
-            break;
-        case Tile::f2_3:
-            F2::weights(w, c_out, c_in, flip_transpose, u);
-            break;
-        case Tile::f4_3:
-            F4::weights(w, c_out, c_in, flip_transpose, u);
-            break;
-    }
+    with_impl(tile, [&](auto impl) { decltype(impl)::weights(w, c_out, c_in, flip_transpose, u); });
 }
 
 void weight_gradient(Tile tile, const Problem& p, std::int64_t n, const float* x, const float* grad_y,
                      float* grad_w) {
-    switch (tile) {
-        case Tile::f2x2_3x3:
-            F2x2::weight_gradient(p, n, x, grad_y, grad_w);
-            break;
-        case Tile::f4x4_3x3:
-            F4x4::weight_gradient(p, n, x, grad_y, grad_w);
-            break;
-        case Tile::f2_3:
-            F2::weight_gradient(p, n, x, grad_y, grad_w);
-            break;
-        case Tile::f4_3:
-            F4::weight_gradient(p, n, x, grad_y, grad_w);
-            break;
-    }
+    with_impl(tile, [&](auto impl) { decltype(impl)::weight_gradient(p, n, x, grad_y, grad_w); });
 }
 
 void convolve(Tile tile, const Problem& p, std::int64_t n, const float* x, const float* u, float* y) {
-    switch (tile) {
-        case Tile::f2x2_3x3:
-            F2x2::run(p, n, x, u, y);
-            break;
-        case Tile::f4x4_3x3:
-            F4x4::run(p, n, x, u, y);
-            break;
-        case Tile::f2_3:
-            F2::run(p, n, x, u, y);
-            break;
-        case Tile::f4_3:
-            F4::run(p, n, x, u, y);
-            break;
-    }
+    with_impl(tile, [&](auto impl) { decltype(impl)::run(p, n, x, u, y); });
 }
 
 }  // namespace mtag::nn::winograd

@@ -12,17 +12,8 @@
 using namespace mtag::nn;
 using mtag::nn::test::gradcheck;
 using mtag::nn::test::random_tensor;
+using mtag::nn::test::require_same_passes;
 using mtag::nn::test::same_random_parameters;
-
-namespace {
-
-float max_abs(const Tensor& t) {
-    float m = 0.0f;
-    for (float v : t.span()) m = std::max(m, std::abs(v));
-    return m;
-}
-
-}  // namespace
 
 TEST_CASE("direct conv: few-channel 3x3 layers give the GEMM path's outputs and gradients") {
     // Maps narrower and wider than 16 columns with ragged tails, padding 1, 0 and mixed, output channels
@@ -42,20 +33,9 @@ TEST_CASE("direct conv: few-channel 3x3 layers give the GEMM path's outputs and 
                 ref.set_algorithm(ConvAlgorithm::gemm);
                 same_random_parameters(ref, conv, 8);
                 const Tensor x = random_tensor({batch, o.in_channels, h, w}, 10);
-                const Tensor y0 = ref.forward(x).clone();
-                const Tensor y1 = conv.forward(x).clone();
+                require_same_passes(ref, conv, x, 11, 1e-5, 1e-5);
                 CHECK(conv.last_direct());
                 CHECK_FALSE(ref.last_direct());
-                REQUIRE(y0.shape() == y1.shape());
-                for (std::size_t i = 0; i < y0.size(); ++i) REQUIRE(y1[i] == Approx(y0[i]).margin(1e-5));
-                const Tensor gy = random_tensor(y0.shape(), 11);
-                const Tensor gx0 = ref.backward(gy).clone();
-                const Tensor gx1 = conv.backward(gy).clone();
-                REQUIRE(gx0.shape() == gx1.shape());
-                for (std::size_t i = 0; i < gx0.size(); ++i) REQUIRE(gx1[i] == Approx(gx0[i]).margin(1e-5));
-                const float scale = max_abs(ref.weight().grad);
-                for (std::size_t i = 0; i < ref.weight().grad.size(); ++i)
-                    REQUIRE(conv.weight().grad[i] == Approx(ref.weight().grad[i]).margin(1e-5 * scale));
                 if (o.bias)
                     for (std::int64_t c = 0; c < o.out_channels; ++c)
                         REQUIRE(conv.bias()->grad[static_cast<std::size_t>(c)] ==

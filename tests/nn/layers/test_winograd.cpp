@@ -15,6 +15,7 @@
 using namespace mtag::nn;
 using mtag::nn::test::gradcheck;
 using mtag::nn::test::random_tensor;
+using mtag::nn::test::require_same_passes;
 using mtag::nn::test::same_random_parameters;
 
 namespace {
@@ -182,22 +183,9 @@ TEST_CASE("winograd: Conv2d and Conv1d give the GEMM path's outputs and gradient
                 conv.set_algorithm(algo);
                 same_random_parameters(ref, conv, 8);
                 const Tensor x = random_tensor({batch, o.in_channels, 11, 19}, 10);
-                const Tensor y0 = ref.forward(x).clone();
-                const Tensor y1 = conv.forward(x).clone();
+                require_same_passes(ref, conv, x, 11, 2e-5, 1e-5);
                 CHECK(conv.last_winograd_tile().has_value() ==
                       (algo != ConvAlgorithm::automatic || microkernel::fast()));
-                REQUIRE(y0.shape() == y1.shape());
-                for (std::size_t i = 0; i < y0.size(); ++i) REQUIRE(y1[i] == Approx(y0[i]).margin(2e-5));
-                const Tensor gy = random_tensor(y0.shape(), 11);
-                const Tensor gx0 = ref.backward(gy).clone();
-                const Tensor gx1 = conv.backward(gy).clone();
-                for (std::size_t i = 0; i < gx0.size(); ++i) REQUIRE(gx1[i] == Approx(gx0[i]).margin(2e-5));
-                const Tensor& gw0 = ref.weight().grad;
-                const Tensor& gw1 = conv.weight().grad;
-                float scale = 0.0f;
-                for (float v : gw0.span()) scale = std::max(scale, std::abs(v));
-                for (std::size_t i = 0; i < gw0.size(); ++i)
-                    REQUIRE(gw1[i] == Approx(gw0[i]).margin(1e-5 * scale));
                 const auto e = gradcheck(conv, x, 3, 1e-2f, 60);
                 CHECK(e.input < 2e-3);
                 CHECK(e.param < 2e-3);
@@ -217,20 +205,7 @@ TEST_CASE("winograd: Conv2d and Conv1d give the GEMM path's outputs and gradient
                 ref.weight().value.copy_from(random_tensor(ref.weight().shape(), 12, -0.5f, 0.5f));
                 conv.weight().value.copy_from(ref.weight().value);
                 const Tensor x = random_tensor({2, o.in_channels, length}, 13);
-                const Tensor y0 = ref.forward(x).clone();
-                const Tensor y1 = conv.forward(x).clone();
-                REQUIRE(y0.shape() == y1.shape());
-                for (std::size_t i = 0; i < y0.size(); ++i) REQUIRE(y1[i] == Approx(y0[i]).margin(2e-5));
-                const Tensor gy = random_tensor(y0.shape(), 14);
-                const Tensor gx0 = ref.backward(gy).clone();
-                const Tensor gx1 = conv.backward(gy).clone();
-                for (std::size_t i = 0; i < gx0.size(); ++i) REQUIRE(gx1[i] == Approx(gx0[i]).margin(2e-5));
-                const Tensor& gw0 = ref.weight().grad;
-                const Tensor& gw1 = conv.weight().grad;
-                float scale = 0.0f;
-                for (float v : gw0.span()) scale = std::max(scale, std::abs(v));
-                for (std::size_t i = 0; i < gw0.size(); ++i)
-                    REQUIRE(gw1[i] == Approx(gw0[i]).margin(1e-5 * scale));
+                require_same_passes(ref, conv, x, 14, 2e-5, 1e-5);
                 if (length < 100) {
                     const auto e = gradcheck(conv, x, 3, 1e-2f, 60);
                     CHECK(e.input < 2e-3);
