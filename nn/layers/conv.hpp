@@ -1,7 +1,7 @@
 #pragma once
 // Conv1d and Conv2d (PyTorch semantics: cross-correlation, weight (C_out, C_in, kH, kW), optional bias,
 // stride, zero padding incl. 'same', dilation; groups = 1). Paths, chosen per layer shape (ConvAlgorithm):
-// Winograd minimal filtering (nn/layers/winograd.hpp) for 3x3 and 1x3 kernels with stride 1 and
+// Winograd minimal filtering (nn/layers/winograd.hpp) for 3x3, 1x3 and 1x4 kernels with stride 1 and
 // dilation 1 (forward, input and weight gradients); otherwise im2col + cblas_sgemm over tiles of output
 // rows (bounded workspace), a zero-copy GEMM for 1x1 kernels, shifted-tap GEMMs for other 1-D stride-1
 // kernels, a direct phase sum for the strided "stride == kernel" first layer of sample-level models, and
@@ -46,10 +46,11 @@ struct Conv1dOptions {
 
 // How a convolution is computed. automatic: Winograd F(4x4,3x3) / F(4,3) for 3x3 / 1x3 kernels with
 // stride 1, dilation 1, at least 8 input and output channels and 32 tiles per map when the CPU runs
-// the AVX-512 micro-kernel (F(2x2,3x3) / F(2,3) for maps of 32-63 tiles), the direct 3x3 kernel for 2-D
+// the AVX-512 micro-kernel (F(2x2,3x3) / F(2,3) for maps of 32-63 tiles), F(3,4) for 1x4 kernels under the
+// same conditions with at least 24 tiles of 3 outputs per map, the direct 3x3 kernel for 2-D
 // 3x3 stride-1 layers with at most 4 input channels (padding 0 or 1), the GEMM paths otherwise. gemm:
 // always im2col / direct GEMM (the pre-Winograd path). winograd_f2 / winograd_f4: Winograd with 2- or 4-wide
-// output tiles wherever the shape allows it (else GEMM). The default comes from MTAG_CONV_ALGO (auto | gemm |
+// output tiles wherever the shape allows it (F(3,4) for 1x4 kernels under either; else GEMM). The default comes from MTAG_CONV_ALGO (auto | gemm |
 // winograd_f2 | winograd_f4). When the forward pass used Winograd, the input and weight gradients do too.
 enum class ConvAlgorithm { automatic, gemm, winograd_f2, winograd_f4 };
 

@@ -52,6 +52,23 @@ struct Tf<4, 3> {
         {1, 1, 1, 1, 1, 0}, {0, 1, -1, 2, -2, 0}, {0, 1, 1, 4, 4, 0}, {0, 1, -1, 8, -8, 1}};
 };
 
+// F(3,4), the same points as F(4,3): 6 multiplies for 3 outputs of a 4-tap filter instead of 12. BT is
+// F(4,3)'s (it depends on the points only); G and AT follow the same Toom-Cook construction (G row j:
+// f_j^k / prod_{l != j} (f_j - f_l), AT column j: f_j^i; the last row / column is the point at infinity).
+template <>
+struct Tf<3, 4> {
+    static constexpr int m = 3, r = 4, alpha = 6;
+    static constexpr float bt[6][6] = {{4, 0, -5, 0, 1, 0},  {0, -4, -4, 1, 1, 0}, {0, 4, -4, -1, 1, 0},
+                                       {0, -2, -1, 2, 1, 0}, {0, 2, -1, -2, 1, 0}, {0, 4, 0, -5, 0, 1}};
+    static constexpr float g[6][4] = {{1.0f / 4, 0, 0, 0},
+                                      {-1.0f / 6, -1.0f / 6, -1.0f / 6, -1.0f / 6},
+                                      {-1.0f / 6, 1.0f / 6, -1.0f / 6, 1.0f / 6},
+                                      {1.0f / 24, 1.0f / 12, 1.0f / 6, 1.0f / 3},
+                                      {1.0f / 24, -1.0f / 12, 1.0f / 6, -1.0f / 3},
+                                      {0, 0, 0, 1}};
+    static constexpr float at[3][6] = {{1, 1, 1, 1, 1, 0}, {0, 1, -1, 2, -2, 0}, {0, 1, 1, 4, 4, 1}};
+};
+
 std::int64_t ceil_div(std::int64_t a, std::int64_t b) {
     return (a + b - 1) / b;
 }
@@ -63,6 +80,8 @@ constexpr std::int64_t block_budget_bytes = std::int64_t{1} << 20;
 // TH: the transform along rows (F(1,1) for 1-D problems), TW: along columns.
 template <class TH, class TW>
 struct Impl {
+    // A tile reads its own input phases and the first ones of the next tile (s = tiles + 1 below).
+    static_assert(TH::r - 1 <= TH::m && TW::r - 1 <= TW::m, "a tile may only overlap its right neighbour");
     static constexpr int MH = TH::m, MW = TW::m, AH = TH::alpha, AW = TW::alpha, RH = TH::r, RW = TW::r;
     static constexpr int A2 = AH * AW;
 
@@ -451,6 +470,7 @@ using F2x2 = Impl<Tf<2, 3>, Tf<2, 3>>;
 using F4x4 = Impl<Tf<4, 3>, Tf<4, 3>>;
 using F2 = Impl<Tf<1, 1>, Tf<2, 3>>;
 using F4 = Impl<Tf<1, 1>, Tf<4, 3>>;
+using F3x4 = Impl<Tf<1, 1>, Tf<3, 4>>;
 
 // Calls f with a value of the Impl type of `tile` (its members are static): one switch for every entry point.
 template <class F>
@@ -462,6 +482,8 @@ decltype(auto) with_impl(Tile tile, F&& f) {
             return f(F4x4{});
         case Tile::f2_3:
             return f(F2{});
+        case Tile::f3_4:
+            return f(F3x4{});
         case Tile::f4_3:
             break;
     }
@@ -484,8 +506,14 @@ std::string name(Tile tile) {
             return "F(2,3)";
         case Tile::f4_3:
             return "F(4,3)";
+        case Tile::f3_4:
+            return "F(3,4)";
     }
     return "?";
+}
+
+int kernel_width(Tile tile) {
+    return with_impl(tile, [](auto impl) { return decltype(impl)::RW; });
 }
 
 std::size_t packed_weight_size(Tile tile, std::int64_t c_out, std::int64_t c_in) {

@@ -1,20 +1,25 @@
 #pragma once
-// Winograd minimal filtering for 3x3 (2-D) and 3-tap (1-D) convolutions with stride 1 and dilation 1:
-// each m x m output tile costs (m+2)^2 multiplies per channel pair instead of 9 m^2 (F(4x4,3x3): 4x
-// fewer; 1-D F(4,3): 2x fewer). Three stages per block of tiles: the input transform V = B^T d B,
+// Winograd minimal filtering for 3x3 (2-D), 3-tap and 4-tap (1-D) convolutions with stride 1 and
+// dilation 1: each m x m output tile costs (m+2)^2 multiplies per channel pair instead of 9 m^2
+// (F(4x4,3x3): 4x fewer; 1-D F(4,3): 2x fewer; 1-D F(3,4): 6 instead of 12, 2x fewer). Three stages per block of tiles: the input transform V = B^T d B,
 // one GEMM per transform point (alpha^2 of them, [C_out x C_in] . [C_in x tiles]) on the packed
 // micro-kernel, and the output transform Y = A^T M A. Used for the forward pass and for the input
 // gradient, which is the same convolution of grad_output with the flipped, transposed kernel.
 // Numerics: the transforms reassociate and scale the sums; errors relative to max |y| are ~1e-7 for
-// F(2x2,3x3) and 1-D F(4,3), ~1e-6 for F(4x4,3x3) (measured in tests/nn/layers/test_winograd.cpp).
+// F(2x2,3x3) and 1-D F(4,3), 3-6e-7 for 1-D F(3,4), ~1e-6 for F(4x4,3x3) (measured in
+// tests/nn/layers/test_winograd.cpp).
 // ref: Lavin & Gray 2016, "Fast Algorithms for Convolutional Neural Networks" (transform matrices).
 #include <cstdint>
 #include <string>
 
 namespace mtag::nn::winograd {
 
-// Output tile and kernel: F(m x m, 3 x 3) over 2-D maps, F(m, 3) over maps with one row (kernel 1x3).
-enum class Tile { f2x2_3x3, f4x4_3x3, f2_3, f4_3 };
+// Output tile and kernel: F(m x m, 3 x 3) over 2-D maps, F(m, 3) and F(3, 4) over maps with one row
+// (kernel 1x3 or 1x4).
+enum class Tile { f2x2_3x3, f4x4_3x3, f2_3, f4_3, f3_4 };
+
+// Kernel width of the tile's filter (3, or 4 for F(3,4)); the kernel height is 3 for 2-D tiles, else 1.
+int kernel_width(Tile tile);
 
 // "F(4x4,3x3)" etc., for logs and benchmarks.
 std::string name(Tile tile);
@@ -32,8 +37,8 @@ struct Problem {
 // Floats of the packed transformed weights for a layer with c_out x c_in channel pairs.
 std::size_t packed_weight_size(Tile tile, std::int64_t c_out, std::int64_t c_in);
 
-// Transforms the weights w (c_out, c_in, kh, kw) = (c_out, c_in, 3, 3) or (c_out, c_in, 1, 3) into the
-// packed Winograd domain u (packed_weight_size floats). With flip_transpose the result is the kernel of
+// Transforms the weights w (c_out, c_in, kh, kw) = (c_out, c_in, 3, 3), (c_out, c_in, 1, 3) or
+// (c_out, c_in, 1, 4) into the packed Winograd domain u (packed_weight_size floats). With flip_transpose the result is the kernel of
 // the input gradient: w'(ci, co, a, b) = w(co, ci, kh-1-a, kw-1-b), so pass the problem's channels
 // (c_out = the layer's c_in). Parallel over output channels on the engine's pool.
 void transform_weights(Tile tile, const float* w, std::int64_t c_out, std::int64_t c_in, bool flip_transpose,

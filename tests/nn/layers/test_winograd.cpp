@@ -22,7 +22,7 @@ namespace {
 
 // Direct correlation in double: y(s, co, i, j) = sum w(co, ci, a, b) x(s, ci, i - pt + a, j - pl + b).
 std::vector<double> direct(const winograd::Problem& p, std::int64_t n, const std::vector<float>& x,
-                           const std::vector<float>& w, int kh) {
+                           const std::vector<float>& w, int kh, int kw) {
     std::vector<double> y(static_cast<std::size_t>(n * p.c_out * p.out_h * p.out_w), 0.0);
     for (std::int64_t s = 0; s < n; ++s)
         for (std::int64_t co = 0; co < p.c_out; ++co)
@@ -31,14 +31,14 @@ std::vector<double> direct(const winograd::Problem& p, std::int64_t n, const std
                     double acc = 0.0;
                     for (std::int64_t ci = 0; ci < p.c_in; ++ci)
                         for (int a = 0; a < kh; ++a)
-                            for (int b = 0; b < 3; ++b) {
+                            for (int b = 0; b < kw; ++b) {
                                 const std::int64_t ih = i - p.pad_top + a, iw = j - p.pad_left + b;
                                 if (ih < 0 || ih >= p.h || iw < 0 || iw >= p.w) continue;
                                 acc +=
                                     double(x[static_cast<std::size_t>(((s * p.c_in + ci) * p.h + ih) * p.w +
                                                                       iw)]) *
                                     double(
-                                        w[static_cast<std::size_t>(((co * p.c_in + ci) * kh + a) * 3 + b)]);
+                                        w[static_cast<std::size_t>(((co * p.c_in + ci) * kh + a) * kw + b)]);
                             }
                     y[static_cast<std::size_t>(((s * p.c_out + co) * p.out_h + i) * p.out_w + j)] = acc;
                 }
@@ -70,31 +70,33 @@ TEST_CASE("winograd: every tile matches a direct convolution (odd sizes, padding
     const std::vector<Case> tiles = {{winograd::Tile::f2x2_3x3, 1e-5},
                                      {winograd::Tile::f4x4_3x3, 1e-4},
                                      {winograd::Tile::f2_3, 1e-5},
-                                     {winograd::Tile::f4_3, 1e-5}};
+                                     {winograd::Tile::f4_3, 1e-5},
+                                     {winograd::Tile::f3_4, 1e-5}};
     for (const Case& t : tiles) {
         const bool two_d = t.tile == winograd::Tile::f2x2_3x3 || t.tile == winograd::Tile::f4x4_3x3;
-        const int kh = two_d ? 3 : 1;
-        // (c_in, c_out, h, w, pad_top, pad_left, pad_bottom, pad_right, batch); pads outside [0, 2] are
-        // what the input-gradient problem produces.
+        const int kh = two_d ? 3 : 1, kw = winograd::kernel_width(t.tile);
+        // (c_in, c_out, h, w, pad_top, pad_left, pad_bottom, pad_right, batch); pads outside [0, kw - 1]
+        // are what the input-gradient problem produces.
         struct Shape2 {
             std::int64_t ci, co, h, w, pt, pl, pb, pr, n;
         };
         std::vector<Shape2> shapes = {{5, 13, 7, 11, 1, 1, 1, 1, 1}, {16, 8, 9, 70, 0, 0, 0, 0, 3},
                                       {3, 9, 6, 37, 2, 2, 2, 2, 2},  {8, 16, 13, 5, 1, 0, 0, 1, 1},
-                                      {1, 1, 5, 200, 1, 1, 1, 1, 1}, {12, 17, 4, 33, 1, 1, 0, 2, 2}};
+                                      {1, 1, 5, 200, 1, 1, 1, 1, 1}, {12, 17, 4, 33, 1, 1, 0, 2, 2},
+                                      {7, 9, 6, 41, 0, 3, 0, 3, 2}};
         for (Shape2 s : shapes) {
             if (!two_d) s.h = 1 + s.h % 2, s.pt = s.pb = 0;
             winograd::Problem p{
                 .c_in = s.ci, .c_out = s.co, .h = s.h, .w = s.w, .pad_top = s.pt, .pad_left = s.pl};
             p.out_h = s.h + s.pt + s.pb - (kh - 1);
-            p.out_w = s.w + s.pl + s.pr - 2;
+            p.out_w = s.w + s.pl + s.pr - (kw - 1);
             const auto x = random_vector(static_cast<std::size_t>(s.n * s.ci * s.h * s.w), 3);
-            const auto w = random_vector(static_cast<std::size_t>(s.co * s.ci * kh * 3), 4);
+            const auto w = random_vector(static_cast<std::size_t>(s.co * s.ci * kh * kw), 4);
             std::vector<float> u(winograd::packed_weight_size(t.tile, s.co, s.ci));
             winograd::transform_weights(t.tile, w.data(), s.co, s.ci, false, u.data());
             std::vector<float> y(static_cast<std::size_t>(s.n * s.co * p.out_h * p.out_w), -7.0f);
             winograd::convolve(t.tile, p, s.n, x.data(), u.data(), y.data());
-            const double err = relative_error(y, direct(p, s.n, x, w, kh));
+            const double err = relative_error(y, direct(p, s.n, x, w, kh, kw));
             INFO(winograd::name(t.tile) << " c_in " << s.ci << " c_out " << s.co << " map " << s.h << "x"
                                         << s.w << " pads " << s.pt << "," << s.pl << " error " << err);
             CHECK(err < t.tolerance);
@@ -107,7 +109,7 @@ TEST_CASE("winograd: every tile matches a direct convolution (odd sizes, padding
             for (std::int64_t co = 0; co < s.co; ++co)
                 for (std::int64_t ci = 0; ci < s.ci; ++ci)
                     for (int a = 0; a < kh; ++a)
-                        for (int b = 0; b < 3; ++b) {
+                        for (int b = 0; b < kw; ++b) {
                             double acc = 0.0;
                             for (std::int64_t sm = 0; sm < s.n; ++sm)
                                 for (std::int64_t i = 0; i < p.out_h; ++i)
@@ -119,22 +121,22 @@ TEST_CASE("winograd: every tile matches a direct convolution (odd sizes, padding
                                                double(x[static_cast<std::size_t>(
                                                    ((sm * s.ci + ci) * s.h + ih) * s.w + iw)]);
                                     }
-                            const auto k = static_cast<std::size_t>(((co * s.ci + ci) * kh + a) * 3 + b);
+                            const auto k = static_cast<std::size_t>(((co * s.ci + ci) * kh + a) * kw + b);
                             gw_err = std::max(gw_err,
                                               std::abs(double(gw[k]) - 0.5 - acc));  // accumulates onto 0.5
                             gw_scale = std::max(gw_scale, std::abs(acc));
                         }
             CHECK(gw_err / gw_scale < t.tolerance);
 
-            // flip_transpose gives the kernel w'(ci, co, a, b) = w(co, ci, kh-1-a, 2-b).
+            // flip_transpose gives the kernel w'(ci, co, a, b) = w(co, ci, kh-1-a, kw-1-b).
             std::vector<float> wf(w.size());
             for (std::int64_t co = 0; co < s.co; ++co)
                 for (std::int64_t ci = 0; ci < s.ci; ++ci)
                     for (int a = 0; a < kh; ++a)
-                        for (int b = 0; b < 3; ++b)
-                            wf[static_cast<std::size_t>(((ci * s.co + co) * kh + a) * 3 + b)] =
-                                w[static_cast<std::size_t>(((co * s.ci + ci) * kh + (kh - 1 - a)) * 3 +
-                                                           (2 - b))];
+                        for (int b = 0; b < kw; ++b)
+                            wf[static_cast<std::size_t>(((ci * s.co + co) * kh + a) * kw + b)] =
+                                w[static_cast<std::size_t>(((co * s.ci + ci) * kh + (kh - 1 - a)) * kw +
+                                                           (kw - 1 - b))];
             winograd::Problem q = p;  // the flipped problem reads s.co channels and writes s.ci
             q.c_in = s.co;
             q.c_out = s.ci;
@@ -143,7 +145,7 @@ TEST_CASE("winograd: every tile matches a direct convolution (odd sizes, padding
             winograd::transform_weights(t.tile, w.data(), s.ci, s.co, true, u2.data());
             std::vector<float> y2(static_cast<std::size_t>(s.n * s.ci * q.out_h * q.out_w));
             winograd::convolve(t.tile, q, s.n, x2.data(), u2.data(), y2.data());
-            CHECK(relative_error(y2, direct(q, s.n, x2, wf, kh)) < t.tolerance);
+            CHECK(relative_error(y2, direct(q, s.n, x2, wf, kh, kw)) < t.tolerance);
         }
     }
 }
@@ -190,12 +192,16 @@ TEST_CASE("winograd: Conv2d and Conv1d give the GEMM path's outputs and gradient
                 CHECK(e.input < 2e-3);
                 CHECK(e.param < 2e-3);
             }
-        // 1-D: k3 with padding 0, 1, 2, 'same', a long map over several tile blocks.
+        // 1-D: k3 with padding 0, 1, 2, 'same', k4 with padding 0, 3, 'same' (uneven: 1 left, 2 right), a
+        // long map over several tile blocks.
         const std::vector<Conv1dOptions> cases1 = {
             {.in_channels = 16, .out_channels = 8, .kernel_size = 3, .padding = 1},
             {.in_channels = 9, .out_channels = 13, .kernel_size = 3, .padding = 0},
             {.in_channels = 8, .out_channels = 8, .kernel_size = 3, .padding = 2, .bias = false},
             {.in_channels = 10, .out_channels = 9, .kernel_size = 3, .padding_same = true},
+            {.in_channels = 12, .out_channels = 9, .kernel_size = 4, .padding = 0},
+            {.in_channels = 8, .out_channels = 16, .kernel_size = 4, .padding = 3, .bias = false},
+            {.in_channels = 9, .out_channels = 8, .kernel_size = 4, .padding_same = true},
         };
         for (const Conv1dOptions& o : cases1)
             for (std::int64_t length : {29, 2503}) {
@@ -206,6 +212,8 @@ TEST_CASE("winograd: Conv2d and Conv1d give the GEMM path's outputs and gradient
                 conv.weight().value.copy_from(ref.weight().value);
                 const Tensor x = random_tensor({2, o.in_channels, length}, 13);
                 require_same_passes(ref, conv, x, 14, 2e-5, 1e-5);
+                if (o.kernel_size == 4 && length > 100 && (algo != ConvAlgorithm::automatic || microkernel::fast()))
+                    CHECK(conv.last_winograd_tile() == winograd::Tile::f3_4);
                 if (length < 100) {
                     const auto e = gradcheck(conv, x, 3, 1e-2f, 60);
                     CHECK(e.input < 2e-3);
