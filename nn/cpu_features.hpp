@@ -1,5 +1,5 @@
 #pragma once
-// What the CPU running mtag supports, asked once per process: the AVX-512 kernels (conv micro-kernel,
+// What the CPU running mtag supports and its cache size, asked once per process: the AVX-512 kernels (conv micro-kernel,
 // direct convolution, ReLU masks, max pooling) are compiled for it with target attributes and chosen at
 // run time, so one binary also runs on CPUs without AVX-512 (through the portable loops).
 namespace mtag::nn {
@@ -10,5 +10,9 @@ bool cpu_has_avx512f();
 bool cpu_has_avx512bw_vl();
 // AVX2.
 bool cpu_has_avx2();
+
+// Size of the largest cache cpu 0 sees, in bytes (from sysfs, else the C library, else 32 MiB): kernels
+// whose output exceeds it write with non-temporal stores.
+double last_level_cache_bytes();
 
 }  // namespace mtag::nn

@@ -366,13 +366,19 @@ Tensor ConvBase::backward_map(const Tensor& gy) {
     const bool need_w = m_weight.requires_grad && !m_winograd && !m_direct;
     const bool need_x = input_grad() && !m_winograd && !m_direct;
     Tensor gx;
+    bool bias_done = false;
     if (m_direct) {
         const direct_conv::Problem p = direct_problem(h, w);
-        if (m_weight.requires_grad) direct_conv::weight_gradient(p, n, x.data(), gy.data(), m_weight.grad.data());
-        if (input_grad()) {
-            gx = Tensor::uninitialized(x.shape());
-            direct_conv::input_gradient(p, n, gy.data(), m_weight.value.data(), gx.data());
-        }
+        float* gb = m_bias && m_bias->requires_grad ? m_bias->grad.data() : nullptr;
+        bool fused = false;
+        if (input_grad()) gx = Tensor::uninitialized(x.shape());
+        if (m_weight.requires_grad)
+            fused = direct_conv::fused_backward(p, n, x.data(), gy.data(), m_weight.value.data(),
+                                                m_weight.grad.data(), gb, input_grad() ? gx.data() : nullptr);
+        bias_done = fused;
+        if (!fused && m_weight.requires_grad)
+            direct_conv::weight_gradient(p, n, x.data(), gy.data(), m_weight.grad.data());
+        if (!fused && input_grad()) direct_conv::input_gradient(p, n, gy.data(), m_weight.value.data(), gx.data());
     }
     // d loss / d input is a fresh tensor (not a cached one): the previous layer consumes it and it is freed
     // then, instead of one input-sized buffer per conv staying resident for the whole run.
@@ -390,7 +396,7 @@ Tensor ConvBase::backward_map(const Tensor& gy) {
     if (need_x) {
         gx = m_path == Path::pointwise ? Tensor::uninitialized(x.shape()) : Tensor(x.shape());
     }
-    if (m_bias && m_bias->requires_grad) {
+    if (m_bias && m_bias->requires_grad && !bias_done) {
         // Per-channel sums in a fixed order (independent of the thread count).
         float* gb = m_bias->grad.data();
         parallel_for(g.c_out, 1, [&](std::int64_t c0, std::int64_t c1) {
