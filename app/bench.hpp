@@ -35,6 +35,12 @@ std::optional<nlohmann::json> run_reference_script(const BenchContext& context, 
 // CPU seconds used by this process (all threads) since it started.
 double process_cpu_seconds();
 
+// Waits 3 s before a measured process (an mtag child or a reference script) starts: the kernel goes on
+// reclaiming the memory of a process that freed gigabytes after it exits, and a measurement started at
+// once ran 10-15% slower (cnn1d training right after PyTorch's sample_cnn_se: 3270-3430 against
+// 3850-3920 clips/s after a 3 s pause). Both sides wait alike.
+void settle_before_measuring();
+
 // Wall-clock seconds from a steady clock.
 inline double wall_seconds() {
     return std::chrono::duration<double>(std::chrono::steady_clock::now().time_since_epoch()).count();

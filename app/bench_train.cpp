@@ -222,6 +222,19 @@ int bench_train(const BenchContext& context) {
     for (const std::string& p : presets) nn::models::preset_info(p);  // unknown names fail before any work
     const int threads = context.global->resolved_threads();
 
+    // mtag first, each preset in a forked child; then the PyTorch side; each measured process after a
+    // pause (settle_before_measuring): cnn1d, timed at once after the last PyTorch preset had exited,
+    // had measured anywhere between ~1800 and ~3400 clips/s instead of ~3900.
+    std::vector<ModelFigures> figures;
+    std::vector<std::string> errors;
+    for (const std::string& p : presets) {
+        if (!context.json) std::fprintf(stderr, "mtag bench train: timing %s...\n", p.c_str());
+        std::string error;
+        settle_before_measuring();
+        figures.push_back(measure_in_child(p, batch, steps, profile, threads, error));
+        errors.push_back(error);
+    }
+
     // The PyTorch side, one process per preset (a failure or a large model stays contained).
     std::filesystem::create_directories(context.work_dir);
     std::map<std::string, nlohmann::json> reference;
@@ -229,6 +242,7 @@ int bench_train(const BenchContext& context) {
         const nlohmann::json spec = nlohmann::json::array({{{"preset", p}, {"options", nn::models::preset_options(p)}}});
         const std::filesystem::path spec_file = context.work_dir / ("bench_train_" + p + ".json");
         std::ofstream(spec_file) << spec.dump();
+        settle_before_measuring();
         const std::optional<nlohmann::json> r = run_reference_script(
             context, "bench_torch_models.py",
             {"--spec", spec_file.string(), "--batch", std::to_string(batch), "--steps", std::to_string(steps),
@@ -247,9 +261,10 @@ int bench_train(const BenchContext& context) {
                     "infer c/s", "torch c/s", "ratio", "peak MB", "torch MB", "ratio", "tensor MB");
     std::vector<std::pair<std::string, ModelFigures>> profiles;
     int failures = 0;
-    for (const std::string& p : presets) {
-        std::string error;
-        ModelFigures f = measure_in_child(p, batch, steps, profile, threads, error);
+    for (std::size_t k = 0; k < presets.size(); ++k) {
+        const std::string& p = presets[k];
+        const std::string& error = errors[k];
+        const ModelFigures& f = figures[k];
         if (!error.empty()) ++failures;
         const nlohmann::json ref = reference.count(p) ? reference[p] : nlohmann::json::object();
         const double tt = ref.value("train_clips_per_s", 0.0), ti = ref.value("infer_clips_per_s", 0.0),

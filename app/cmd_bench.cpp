@@ -8,6 +8,9 @@
 
 #include <sys/resource.h>
 
+#include <chrono>
+#include <thread>
+
 namespace mtag::app {
 
 double process_cpu_seconds() {
@@ -15,6 +18,10 @@ double process_cpu_seconds() {
     getrusage(RUSAGE_SELF, &usage);
     return static_cast<double>(usage.ru_utime.tv_sec + usage.ru_stime.tv_sec) +
            1e-6 * static_cast<double>(usage.ru_utime.tv_usec + usage.ru_stime.tv_usec);
+}
+
+void settle_before_measuring() {
+    std::this_thread::sleep_for(std::chrono::seconds(3));
 }
 
 Command add_bench_command(CLI::App& root, const GlobalOptions& global) {
