@@ -20,6 +20,8 @@
 #include "nn/workspace.hpp"
 
 #include <cblas.h>
+
+extern "C" void openblas_set_num_threads(int);
 #include <nlohmann/json.hpp>
 
 #include <unistd.h>
@@ -257,9 +259,11 @@ double train_step_memory(const Case& c, std::int64_t batch) {
     return static_cast<double>(peak - base) / 1024.0;
 }
 
-// Best GFLOP/s of square SGEMMs (512, 1024, 2048) with the current thread budget: the machine's
-// attainable SGEMM rate with the OpenBLAS kernels in use (best of several runs, as for the layers).
+// Best GFLOP/s of square SGEMMs (512, 1024, 2048) with OpenBLAS's own threading at the thread budget:
+// the machine's attainable SGEMM rate with the OpenBLAS kernels in use (best of several runs, as for
+// the layers). The engine keeps OpenBLAS single-threaded (nn/gemm.hpp); it is restored after.
 double sgemm_peak(bool quick) {
+    openblas_set_num_threads(nn::thread_budget());
     double best = 0.0;
     for (const int n : {512, 1024, 2048}) {
         std::vector<float> a(static_cast<std::size_t>(n) * n, 0.5f), b(a), c(a.size());
@@ -272,6 +276,7 @@ double sgemm_peak(bool quick) {
             if (r > 0) best = std::max(best, 2.0 * n * n * static_cast<double>(n) / dt / 1e9);
         }
     }
+    openblas_set_num_threads(1);
     return best;
 }
 

@@ -10,7 +10,6 @@
 #include <vector>
 
 #include <dlfcn.h>
-#include <unistd.h>
 #include <cstdlib>
 #include <cstring>
 
@@ -165,41 +164,9 @@ std::mutex g_budget_mutex;
 
 }  // namespace
 
-// OpenBLAS's idle threads busy-wait (sched_yield) for 2^28 cycles, about 0.1 s, after each threaded
-// call before they sleep. Between GEMMs the engine runs its own loops on the same cores, and those
-// yielding threads took half of them: a 256-channel Winograd conv right after a GEMM ran at
-// single-thread speed with 2 threads (0.93 instead of 0.48 ms). Unless the user set
-// OPENBLAS_THREAD_TIMEOUT, it is lowered to 2^20 cycles (~0.3 ms, still longer than the gaps between
-// the GEMMs of one layer): init_blas makes OpenBLAS re-read its environment, and set_thread_budget
-// restarts OpenBLAS's threads (they read the timeout when they start) once per process. Restarting
-// them in init_blas instead broke processes forked after a popen (mtag bench train measures in a
-// child): their GEMMs ran on one thread.
-bool g_restart_blas_threads = false;
-
-void shorten_blas_spin() {
-    if (std::getenv("OPENBLAS_THREAD_TIMEOUT")) return;
-    using Fn = void (*)();
-    auto read_env = reinterpret_cast<Fn>(dlsym(RTLD_DEFAULT, "openblas_read_env"));
-    if (!read_env || !dlsym(RTLD_DEFAULT, "blas_thread_shutdown_") || !dlsym(RTLD_DEFAULT, "blas_thread_init"))
-        return;  // another BLAS build: leave it alone
-    setenv("OPENBLAS_THREAD_TIMEOUT", "20", 0);
-    read_env();
-    g_restart_blas_threads = true;
-}
-
-// Once per process (a forked child counts anew): restart OpenBLAS's threads so they take the timeout.
-void restart_blas_threads() {
-    static pid_t done_in = 0;
-    if (!g_restart_blas_threads || done_in == getpid()) return;
-    done_in = getpid();
-    reinterpret_cast<int (*)()>(dlsym(RTLD_DEFAULT, "blas_thread_shutdown_"))();
-    reinterpret_cast<int (*)()>(dlsym(RTLD_DEFAULT, "blas_thread_init"))();
-}
-
 std::string init_blas() {
     static std::once_flag once;
     std::call_once(once, [] {
-        shorten_blas_spin();
         const char* autotune = std::getenv("MTAG_BLAS_AUTOTUNE");
         if (autotune && std::strcmp(autotune, "0") == 0) return;
         if (std::getenv("OPENBLAS_CORETYPE")) return;  // the user chose
@@ -225,8 +192,7 @@ void set_thread_budget(int threads) {
     init_blas();
     std::unique_lock lock(g_budget_mutex);
     g_budget = threads < 1 ? 1 : threads;
-    restart_blas_threads();
-    openblas_set_num_threads(g_budget);
+    openblas_set_num_threads(1);  // nn::gemm splits products over the pool (see nn/gemm.hpp)
     pool().resize(g_budget - 1);
 }
 

@@ -1,18 +1,18 @@
 #pragma once
-// The engine's thread budget: OpenBLAS threads times mtag's own threads never exceed --threads.
+// The engine's thread budget: at most --threads threads compute at any moment.
 //
-// How the budget is spent: GEMMs are always called from the calling thread and use up to `budget`
-// OpenBLAS threads; the engine's own loops (im2col/col2im, BatchNorm, pooling, activations) run on a
-// pool of `budget` threads (the caller plus budget-1 workers) and never call a threaded GEMM from
-// inside a pool task. The two never overlap, so at most `budget` threads compute at any moment (pool
-// threads poll for 10 us after a loop before they sleep, and OpenBLAS's idle threads for 2^20 cycles
-// after a GEMM, instead of its default 2^28, which let them take a core from the engine's loops).
+// How the budget is spent: the engine's own loops (im2col/col2im, Winograd, BatchNorm, pooling,
+// activations) run on a pool of `budget` threads (the caller plus budget-1 workers), and so do GEMMs:
+// OpenBLAS is kept single-threaded and nn::gemm (nn/gemm.hpp) splits each large product into one panel
+// per pool thread. Pool threads poll for 10 us after a loop before they sleep.
 //
 // Determinism: parallel_for splits work into the same chunks whatever the thread count, and no
 // engine reduction combines partial sums across chunks in a thread-dependent order, so the engine's
-// own loops give bit-identical results with 1 and 2 threads. OpenBLAS SGEMM (conv/linear forward and
-// backward, including the weight-gradient sums over batch and positions) may reassociate sums
-// differently with another thread count: results then agree only up to float rounding.
+// own loops (and the Winograd and direct conv kernels) give bit-identical results with 1 and 2 threads.
+// The GEMM panels of nn::gemm depend on the thread count, and OpenBLAS may sum an element in another
+// order for another panel width (conv/linear through im2col or shifted taps, including the weight-
+// gradient sums over batch and positions): results then agree only up to float rounding. A given
+// thread count always gives the same bits.
 #include <cstdint>
 #include <functional>
 #include <string>
@@ -28,7 +28,7 @@ namespace mtag::nn {
 // MTAG_BLAS_AUTOTUNE=0 to keep OpenBLAS's own choice. Returns the kernel set in use ("SkylakeX").
 std::string init_blas();
 
-// Sets the total number of threads the engine may use (OpenBLAS GEMMs and mtag's own loops).
+// Sets the total number of threads the engine may use (its loops and GEMM panels; OpenBLAS runs one).
 void set_thread_budget(int threads);
 // The budget last set (default 1 until set).
 int thread_budget();

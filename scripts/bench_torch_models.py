@@ -45,6 +45,23 @@ def trim_heap():
         pass
 
 
+# Fast models are timed over more steps: the best of 3 steps of cnn1d (a few milliseconds each) varied
+# by 2x between runs. Same rule as app/bench_train.cpp: at least `steps` runs, more (up to MAX_RUNS)
+# until MIN_SECONDS of timed runs.
+MIN_SECONDS = 1.0
+MAX_RUNS = 500
+
+
+def best_time(fn, steps):
+    best, total, runs = float("inf"), 0.0, 0
+    while runs < steps or (total < MIN_SECONDS and runs < MAX_RUNS):
+        t0 = time.perf_counter()
+        fn()
+        dt = time.perf_counter() - t0
+        best, total, runs = min(best, dt), total + dt, runs + 1
+    return best
+
+
 def measure(preset, options, batch, steps, n_tags):
     trim_heap()
     base = status_kb("VmRSS")
@@ -67,21 +84,11 @@ def measure(preset, options, batch, steps, n_tags):
     train_step()
     train_step()
     peak_mb = (status_kb("VmHWM") - base) / 1024.0 if peak_ok else -1.0
-    best = float("inf")
-    for _ in range(steps):
-        t0 = time.perf_counter()
-        train_step()
-        best = min(best, time.perf_counter() - t0)
-    train = batch / best
+    train = batch / best_time(train_step, steps)
     model.eval()
     with torch.no_grad():
         model(x)
-        best = float("inf")
-        for _ in range(steps):
-            t0 = time.perf_counter()
-            model(x)
-            best = min(best, time.perf_counter() - t0)
-    infer = batch / best
+        infer = batch / best_time(lambda: model(x), steps)
     del model, opt
     return {"preset": preset, "train_clips_per_s": train, "infer_clips_per_s": infer, "peak_mb": peak_mb}
 

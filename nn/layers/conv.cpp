@@ -1,13 +1,13 @@
 #include "nn/layers/conv.hpp"
 
 #include "dsp/error.hpp"
+#include "nn/gemm.hpp"
 #include "nn/layers/direct_conv.hpp"
 #include "nn/layers/microkernel.hpp"
 #include "nn/lane_sum.hpp"
 #include "nn/threads.hpp"
 #include "nn/workspace.hpp"
 
-#include <cblas.h>
 
 #include <immintrin.h>
 
@@ -305,7 +305,7 @@ Tensor ConvBase::forward_map(const Tensor& x) {
             const std::int64_t gs = std::min(group, n - b0), cols = gs * hw;
             for (std::int64_t s = 0; s < gs; ++s)
                 im2col(g, x.data() + (b0 + s) * g.c_in * h * w, h, w, ow, 0, oh, col + s * hw, cols);
-            cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, static_cast<int>(g.c_out),
+            gemm(CblasNoTrans, CblasNoTrans, static_cast<int>(g.c_out),
                         static_cast<int>(cols), static_cast<int>(k), 1.0f, wt, static_cast<int>(k), col,
                         static_cast<int>(cols), 0.0f, tmp, static_cast<int>(cols));
             for (std::int64_t s = 0; s < gs; ++s)
@@ -320,7 +320,7 @@ Tensor ConvBase::forward_map(const Tensor& x) {
         if (shifted) {
             shifted_taps_forward(xb, w, ow, yb);
         } else if (m_path == Path::pointwise) {
-            cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, static_cast<int>(g.c_out),
+            gemm(CblasNoTrans, CblasNoTrans, static_cast<int>(g.c_out),
                         static_cast<int>(hw), static_cast<int>(k), 1.0f, wt, static_cast<int>(k), xb,
                         static_cast<int>(hw), 0.0f, yb, static_cast<int>(hw));
         } else if (m_path == Path::strided_patches) {
@@ -332,7 +332,7 @@ Tensor ConvBase::forward_map(const Tensor& x) {
                 const std::int64_t r1 = std::min(oh, r0 + rows);
                 const std::int64_t cols = (r1 - r0) * ow;
                 im2col(g, xb, h, w, ow, r0, r1, col);
-                cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, static_cast<int>(g.c_out),
+                gemm(CblasNoTrans, CblasNoTrans, static_cast<int>(g.c_out),
                             static_cast<int>(cols), static_cast<int>(k), 1.0f, wt, static_cast<int>(k), col,
                             static_cast<int>(cols), 0.0f, yb + r0 * ow, static_cast<int>(hw));
             }
@@ -427,11 +427,11 @@ Tensor ConvBase::backward_map(const Tensor& gy) {
             if (need_w) {
                 for (std::int64_t s = 0; s < gs; ++s)
                     im2col(g, x.data() + (b0 + s) * g.c_in * h * w, h, w, ow, 0, oh, col + s * hw, cols);
-                cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, ico, ik, cols, 1.0f, gyg, cols, col,
+                gemm(CblasNoTrans, CblasTrans, ico, ik, cols, 1.0f, gyg, cols, col,
                             cols, 1.0f, gw, ik);
             }
             if (need_x) {
-                cblas_sgemm(CblasRowMajor, CblasTrans, CblasNoTrans, ik, cols, ico, 1.0f, wt, ik, gyg, cols,
+                gemm(CblasTrans, CblasNoTrans, ik, cols, ico, 1.0f, wt, ik, gyg, cols,
                             0.0f, col, cols);
                 for (std::int64_t s = 0; s < gs; ++s)
                     col2im(g, col + s * hw, h, w, ow, 0, oh, gx.data() + (b0 + s) * g.c_in * h * w, cols);
@@ -446,10 +446,10 @@ Tensor ConvBase::backward_map(const Tensor& gy) {
             shifted_taps_backward(xb, gyb, w, ow, need_w, gxb);
         } else if (m_path == Path::pointwise) {
             if (need_w)
-                cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, ico, ik, ihw, 1.0f, gyb, ihw, xb, ihw,
+                gemm(CblasNoTrans, CblasTrans, ico, ik, ihw, 1.0f, gyb, ihw, xb, ihw,
                             1.0f, gw, ik);
             if (need_x)
-                cblas_sgemm(CblasRowMajor, CblasTrans, CblasNoTrans, ik, ihw, ico, 1.0f, wt, ik, gyb, ihw,
+                gemm(CblasTrans, CblasNoTrans, ik, ihw, ico, 1.0f, wt, ik, gyb, ihw,
                             0.0f, gxb, ihw);
         } else if (m_path == Path::strided_patches) {
             strided_patches_backward(g, xb, gyb, h, w, ow, wt, need_w ? gw : nullptr, gxb);
@@ -462,11 +462,11 @@ Tensor ConvBase::backward_map(const Tensor& gy) {
                 const float* gyt = gyb + r0 * ow;
                 if (need_w) {
                     im2col(g, xb, h, w, ow, r0, r1, col);
-                    cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, ico, ik, cols, 1.0f, gyt, ihw, col,
+                    gemm(CblasNoTrans, CblasTrans, ico, ik, cols, 1.0f, gyt, ihw, col,
                                 cols, 1.0f, gw, ik);
                 }
                 if (need_x) {
-                    cblas_sgemm(CblasRowMajor, CblasTrans, CblasNoTrans, ik, cols, ico, 1.0f, wt, ik, gyt,
+                    gemm(CblasTrans, CblasNoTrans, ik, cols, ico, 1.0f, wt, ik, gyt,
                                 ihw, 0.0f, col, cols);
                     col2im(g, col, h, w, ow, r0, r1, gxb);
                 }
@@ -525,7 +525,7 @@ void ConvBase::shifted_taps_forward(const float* x, std::int64_t w, std::int64_t
                 for (std::int64_t c = 0; c < g.c_out; ++c) std::fill(y + c * ow + l0, y + c * ow + l1, 0.0f);
                 written = true;
             }
-            cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, co, static_cast<int>(hi - lo), ci, 1.0f,
+            gemm(CblasNoTrans, CblasNoTrans, co, static_cast<int>(hi - lo), ci, 1.0f,
                         m_taps.data() + j * g.c_out * g.c_in, ci, x + lo + offset, static_cast<int>(w),
                         written ? 1.0f : 0.0f, y + lo, static_cast<int>(ow));
             written = true;
@@ -549,11 +549,11 @@ void ConvBase::shifted_taps_backward(const float* x, const float* gy, std::int64
             if (hi <= lo) continue;
             const int cols = static_cast<int>(hi - lo);
             if (need_w)
-                cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, co, ci, cols, 1.0f, gy + lo,
+                gemm(CblasNoTrans, CblasTrans, co, ci, cols, 1.0f, gy + lo,
                             static_cast<int>(ow), x + lo + offset, static_cast<int>(w), 1.0f,
                             m_tap_grads.data() + j * g.c_out * g.c_in, ci);
             if (gx)
-                cblas_sgemm(CblasRowMajor, CblasTrans, CblasNoTrans, ci, cols, co, 1.0f,
+                gemm(CblasTrans, CblasNoTrans, ci, cols, co, 1.0f,
                             m_taps.data() + j * g.c_out * g.c_in, ci, gy + lo, static_cast<int>(ow), 1.0f,
                             gx + lo + offset, static_cast<int>(w));
         }

@@ -1,9 +1,9 @@
 #include "nn/layers/linear.hpp"
 
 #include "dsp/error.hpp"
+#include "nn/gemm.hpp"
 #include "nn/threads.hpp"
 
-#include <cblas.h>
 
 namespace mtag::nn {
 
@@ -36,7 +36,7 @@ Tensor Linear::forward(const Tensor& input) {
         for (int i = 0; i < n; ++i)
             for (int j = 0; j < out; ++j) y.data()[i * out + j] = m_bias->value[static_cast<std::size_t>(j)];
     }
-    cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, n, out, in, 1.0f, input.data(), in, m_weight.data(),
+    gemm(CblasNoTrans, CblasTrans, n, out, in, 1.0f, input.data(), in, m_weight.data(),
                 in, m_bias ? 1.0f : 0.0f, y.data(), out);
     return y;
 }
@@ -49,7 +49,7 @@ Tensor Linear::backward(const Tensor& gy) {
         throw Error("nn::Linear::backward",
                     "grad_output shape " + gy.shape().str() + ", expected " + Shape{n, out}.str());
     if (m_weight.requires_grad)
-        cblas_sgemm(CblasRowMajor, CblasTrans, CblasNoTrans, out, in, n, 1.0f, gy.data(), out, m_input.data(),
+        gemm(CblasTrans, CblasNoTrans, out, in, n, 1.0f, gy.data(), out, m_input.data(),
                     in, 1.0f, m_weight.grad_data(), in);
     if (m_bias && m_bias->requires_grad)
         for (int j = 0; j < out; ++j) {
@@ -59,7 +59,7 @@ Tensor Linear::backward(const Tensor& gy) {
         }
     if (!input_grad()) return {};
     Tensor gx = Tensor::uninitialized({n, in});
-    cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, n, in, out, 1.0f, gy.data(), out, m_weight.data(),
+    gemm(CblasNoTrans, CblasNoTrans, n, in, out, 1.0f, gy.data(), out, m_weight.data(),
                 in, 0.0f, gx.data(), in);
     return gx;
 }
