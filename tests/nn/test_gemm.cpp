@@ -2,6 +2,7 @@
 
 #include "nn/gradcheck.hpp"
 #include "nn/layers/conv.hpp"
+#include "nn/layers/conv_twins.hpp"
 #include "nn/threads.hpp"
 
 #include <catch2/catch.hpp>
@@ -76,15 +77,7 @@ TEST_CASE("gemm: a GEMM-path convolution agrees with 1 and 2 threads, and repeat
     conv.weight().value.copy_from(random_tensor(conv.weight().shape(), 4, -0.2f, 0.2f));
     const Tensor x = random_tensor({3, 64, 300}, 5);
     const Tensor gy = random_tensor({3, 48, 300}, 6);
-    std::vector<Tensor> runs;
-    for (int threads : {1, 2, 2}) {
-        set_thread_budget(threads);
-        conv.zero_grad();
-        runs.push_back(conv.forward(x).clone());
-        runs.push_back(conv.backward(gy).clone());
-        runs.push_back(conv.weight().grad.clone());
-    }
-    set_thread_budget(1);
+    const std::vector<Tensor> runs = mtag::nn::test::passes_per_thread_count(conv, x, gy, {1, 2, 2});
     for (std::size_t k = 0; k < 3; ++k)
         for (std::size_t i = 0; i < runs[k].size(); ++i) {
             REQUIRE(runs[k + 3][i] == Approx(runs[k][i]).margin(1e-4));

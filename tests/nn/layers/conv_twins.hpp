@@ -2,11 +2,14 @@
 // Two convolutions with the same parameters, for tests that compare a path under test with a reference path.
 #include "nn/gradcheck.hpp"
 #include "nn/layers/conv.hpp"
+#include "nn/threads.hpp"
 
 #include <catch2/catch.hpp>
 
 #include <algorithm>
 #include <cmath>
+#include <initializer_list>
+#include <vector>
 
 namespace mtag::nn::test {
 
@@ -41,6 +44,22 @@ inline void require_same_passes(ConvBase& ref, ConvBase& conv, const Tensor& x, 
     float scale = 0.0f;
     for (float v : gw0.span()) scale = std::max(scale, std::abs(v));
     for (std::size_t i = 0; i < gw0.size(); ++i) REQUIRE(gw1[i] == Approx(gw0[i]).margin(weight_margin * scale));
+}
+
+// One forward and backward pass of `conv` at each thread count: output, input gradient and weight
+// gradient per count, three tensors each, in order (the budget is left at 1).
+inline std::vector<Tensor> passes_per_thread_count(ConvBase& conv, const Tensor& x, const Tensor& gy,
+                                                   std::initializer_list<int> thread_counts) {
+    std::vector<Tensor> runs;
+    for (int threads : thread_counts) {
+        set_thread_budget(threads);
+        conv.zero_grad();
+        runs.push_back(conv.forward(x).clone());
+        runs.push_back(conv.backward(gy).clone());
+        runs.push_back(conv.weight().grad.clone());
+    }
+    set_thread_budget(1);
+    return runs;
 }
 
 }  // namespace mtag::nn::test

@@ -12,6 +12,7 @@
 
 using namespace mtag::nn;
 using mtag::nn::test::gradcheck;
+using mtag::nn::test::passes_per_thread_count;
 using mtag::nn::test::random_tensor;
 using mtag::nn::test::require_same_passes;
 using mtag::nn::test::same_random_parameters;
@@ -56,15 +57,7 @@ TEST_CASE("direct conv: finite differences, and the same bits with 1 and 2 threa
     big.weight().value.copy_from(random_tensor(big.weight().shape(), 5, -0.5f, 0.5f));
     const Tensor xb = random_tensor({2, 1, 40, 53}, 6);
     const Tensor gy = random_tensor({2, 24, 40, 53}, 7);
-    std::vector<Tensor> runs;
-    for (int threads : {1, 2}) {
-        set_thread_budget(threads);
-        big.zero_grad();
-        runs.push_back(big.forward(xb).clone());
-        runs.push_back(big.backward(gy).clone());
-        runs.push_back(big.weight().grad.clone());
-    }
-    set_thread_budget(1);
+    const std::vector<Tensor> runs = passes_per_thread_count(big, xb, gy, {1, 2});
     for (std::size_t k = 0; k < 3; ++k)
         for (std::size_t i = 0; i < runs[k].size(); ++i) REQUIRE(runs[k][i] == runs[k + 3][i]);
 }
