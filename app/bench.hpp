@@ -6,6 +6,7 @@
 #include <chrono>
 #include <ctime>
 #include <filesystem>
+#include <initializer_list>
 #include <optional>
 #include <vector>
 
@@ -20,6 +21,11 @@ struct BenchContext {
     std::filesystem::path work_dir;  // scratch space for generated inputs
     bool json = false;               // JSON lines instead of a table
     bool quick = false;              // fewer repetitions (used by the CLI smoke tests)
+    // bench nn / train: mtag and the reference are timed in turn this many times, and each side keeps its
+    // best figure per case. On a shared VM a slow spell lasts seconds (two threads of a pure FMA loop
+    // measured 37+37 GFLOP/s against 78+78 for a few seconds at a time), long enough to spoil every run
+    // of one case within a single pass.
+    int passes = 3;
     std::string reference_python = "python3";  // runs scripts/bench_*.py for the reference figures
     std::vector<std::string> extra;  // AREA-specific arguments after the area name
 };
@@ -31,6 +37,13 @@ struct BenchContext {
 // next to the executable's parent folders, then ./scripts.
 std::optional<nlohmann::json> run_reference_script(const BenchContext& context, const std::string& script,
                                                    const std::vector<std::string>& args);
+
+// Folds one pass's reference result into the best so far (BenchContext::passes): the first result is
+// taken whole (memory figures included); later ones only improve `fields`, smaller values being better
+// (times) or larger ones (rates).
+enum class Better { smaller, larger };
+void keep_best_reference(nlohmann::json& best, const nlohmann::json& result,
+                         std::initializer_list<const char*> fields, Better better);
 
 // CPU seconds used by this process (all threads) since it started.
 double process_cpu_seconds();

@@ -30,6 +30,7 @@ extern "C" void openblas_set_num_threads(int);
 #include <cstring>
 #include <fstream>
 #include <iostream>
+#include <limits>
 #include <map>
 #include <memory>
 #include <random>
@@ -181,17 +182,28 @@ double copy_bandwidth(bool quick) {
     return best;
 }
 
+constexpr double not_timed = std::numeric_limits<double>::infinity();
+
 struct Timing {
-    double forward_ms = 0.0, backward_ms = 0.0;          // wall clock
-    double forward_cpu_ms = 0.0, backward_cpu_ms = 0.0;  // process CPU time (all threads)
-    std::string algorithm;                               // conv: "gemm" or the Winograd tile
+    double forward_ms = not_timed, backward_ms = not_timed;          // wall clock
+    double forward_cpu_ms = not_timed, backward_cpu_ms = not_timed;  // process CPU time (all threads)
+    std::string algorithm;                                           // conv: "gemm" or the Winograd tile
 };
+
+// Each figure of `best` becomes the smaller of the two (the best over passes).
+void keep_best(Timing& best, const Timing& t) {
+    best.forward_ms = std::min(best.forward_ms, t.forward_ms);
+    best.backward_ms = std::min(best.backward_ms, t.backward_ms);
+    best.forward_cpu_ms = std::min(best.forward_cpu_ms, t.forward_cpu_ms);
+    best.backward_cpu_ms = std::min(best.backward_cpu_ms, t.backward_cpu_ms);
+    best.algorithm = t.algorithm;
+}
 
 Timing time_case(const Case& c, std::int64_t batch, int repeats) {
     auto layer = build(c);
     nn::init::initialize(*layer, {.scheme = nn::init::Scheme::torch_default, .seed = 1});
     const nn::Tensor x = random_tensor(input_shape(c, batch), 2);
-    Timing best{1e300, 1e300, 1e300, 1e300, {}};
+    Timing best;
     nn::Tensor grad;
     // At least `repeats` timed runs, and more (up to max_runs) until min_seconds of them: the best of 5 runs
     // of a sub-millisecond layer still varied by 25% between runs on a shared machine. Same rule as
@@ -304,7 +316,7 @@ std::filesystem::path find_script(const std::string& name) {
 // Runs bench_torch.py; returns (name, batch) -> JSON result. Empty when Python or torch is missing.
 std::map<std::pair<std::string, std::int64_t>, json> run_reference(const BenchContext& context,
                                                                    const std::vector<Case>& cases,
-                                                                   int threads, int repeats,
+                                                                   int threads, int repeats, bool memory,
                                                                    std::string& note) {
     std::map<std::pair<std::string, std::int64_t>, json> out;
     if (context.reference_python.empty()) {
@@ -316,7 +328,7 @@ std::map<std::pair<std::string, std::int64_t>, json> run_reference(const BenchCo
         note = "PyTorch reference skipped: scripts/bench_torch.py not found next to the executable";
         return out;
     }
-    json spec{{"threads", threads}, {"repeats", repeats}, {"cases", json::array()}};
+    json spec{{"threads", threads}, {"repeats", repeats}, {"memory", memory}, {"cases", json::array()}};
     for (const Case& c : cases) spec["cases"].push_back(to_json(c));
     const auto spec_path = context.work_dir / "bench_nn_cases.json";
     std::ofstream(spec_path) << spec.dump();
@@ -375,27 +387,37 @@ int bench_nn(const BenchContext& context) {
     const std::string load_before = load_average();
     const double peak = sgemm_peak(quick);
     const double bandwidth = copy_bandwidth(quick);
-    // mtag's timings first, then the PyTorch process (after a pause, see settle_before_measuring): timings
-    // taken right after the reference had exited and freed its gigabytes came out up to 1.5x slower than
-    // on a quiet machine (conv2d 1->128, one thread: 4.4 against 3.0 ms).
+    // In each pass, mtag's timings first, then the PyTorch process, each after a pause (see
+    // settle_before_measuring): timings taken right after the reference had exited and freed its gigabytes
+    // came out up to 1.5x slower than on a quiet machine (conv2d 1->128, one thread: 4.4 against 3.0 ms).
+    // Each side keeps its best per case over the passes (BenchContext::passes).
     std::map<std::pair<std::string, std::int64_t>, Timing> timings;
-    if (!context.json) std::fprintf(stderr, "mtag bench nn: timing %zu layers...\n", cases.size());
-    settle_before_measuring();  // a previous command may have just freed gigabytes
-    for (const Case& c : cases)
-        for (std::int64_t b : c.batches) timings[{c.name, b}] = time_case(c, b, b > 4 ? std::min(repeats, 3) : repeats);
-    nn::release_scratch();
-    nn::release_cached_storage();
-    if (!context.reference_python.empty()) settle_before_measuring();
+    std::map<std::pair<std::string, std::int64_t>, json> reference;
     std::string note;
-    auto reference = run_reference(context, cases, threads, repeats, note);
+    for (int pass = 0; pass < context.passes; ++pass) {
+        if (!context.json)
+            std::fprintf(stderr, "mtag bench nn: pass %d of %d, timing %zu layers...\n", pass + 1, context.passes,
+                         cases.size());
+        settle_before_measuring();  // a previous command may have just freed gigabytes
+        for (const Case& c : cases)
+            for (std::int64_t b : c.batches)
+                keep_best(timings[{c.name, b}], time_case(c, b, b > 4 ? std::min(repeats, 3) : repeats));
+        nn::release_scratch();
+        nn::release_cached_storage();
+        if (!context.reference_python.empty()) settle_before_measuring();
+        for (const auto& [key, row] : run_reference(context, cases, threads, repeats, pass == 0, note))
+            keep_best_reference(reference[key], row,
+                                {"forward_ms", "backward_ms", "forward_cpu_ms", "backward_cpu_ms"}, Better::smaller);
+    }
 
     if (!context.json) {
         std::printf(
             "mtag bench nn: %d thread(s), best of %d run(s) (3 at batch > 4; more until 0.3 s for small "
-            "layers); OpenBLAS kernels %s, SGEMM "
+            "layers) in each of %d pass(es), mtag then PyTorch in each; OpenBLAS kernels %s, SGEMM "
             "peak %.1f GFLOP/s "
             "(best square 512..2048); memory copy bandwidth %.1f GB/s; conv micro-kernel %s; load average %s\n",
-            threads, repeats, core.c_str(), peak, bandwidth / 1e9, nn::microkernel::kernel_name().c_str(),
+            threads, repeats, context.passes, core.c_str(), peak, bandwidth / 1e9,
+            nn::microkernel::kernel_name().c_str(),
             load_before.c_str());
         std::printf("%s\n", note.c_str());
         std::printf("%-32s %5s | %10s %10s %7s | %10s %10s %7s | %8s %6s %6s %8s %6s %6s | %7s %7s | %s\n",
@@ -408,6 +430,7 @@ int bench_nn(const BenchContext& context) {
             "path (gemm, direct or a Winograd tile), MTAG_CONV_ALGO=gemm selects the im2col/GEMM one)\n");
     } else {
         std::cout << json{{"bench", "nn"},         {"threads", threads},        {"repeats", repeats},
+                          {"passes", context.passes},
                           {"openblas_core", core}, {"sgemm_peak_gflops", peak},
                           {"copy_bandwidth_gbps", bandwidth / 1e9}, {"load_average", load_before},
                           {"reference", note}}

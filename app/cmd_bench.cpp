@@ -20,6 +20,21 @@ double process_cpu_seconds() {
            1e-6 * static_cast<double>(usage.ru_utime.tv_usec + usage.ru_stime.tv_usec);
 }
 
+void keep_best_reference(nlohmann::json& best, const nlohmann::json& result,
+                         std::initializer_list<const char*> fields, Better better) {
+    if (best.is_null()) {
+        best = result;
+        return;
+    }
+    for (const char* field : fields) {
+        if (!result.contains(field)) continue;
+        const double value = result[field].get<double>();
+        if (!best.contains(field) || (better == Better::smaller ? value < best[field].get<double>()
+                                                                : value > best[field].get<double>()))
+            best[field] = value;
+    }
+}
+
 void settle_before_measuring() {
     std::this_thread::sleep_for(std::chrono::seconds(3));
 }
@@ -34,6 +49,7 @@ Command add_bench_command(CLI::App& root, const GlobalOptions& global) {
         std::string python = "python3";
         std::vector<std::string> models;  // bench train
         int batch = 0, steps = 0;
+        int passes = 0;
         bool profile = false;
     };
     auto options = std::make_shared<Options>();
@@ -46,6 +62,10 @@ Command add_bench_command(CLI::App& root, const GlobalOptions& global) {
     cmd->add_flag("--quick", options->quick, "Fewer repetitions; figures are noisier");
     cmd->add_option("--python", options->python, "Python interpreter for the PyTorch/torchaudio reference ('' to skip)")
         ->capture_default_str();
+    cmd->add_option("--passes", options->passes,
+                    "bench nn/train: alternate mtag and the reference this many times, keeping each side's best "
+                    "(default 3; 1 with --quick)")
+        ->check(CLI::Range(1, 100));
     cmd->add_option("--model", options->models, "bench train: preset(s) to measure (default: all)");
     cmd->add_option("--batch", options->batch, "bench train: batch size (default 16)");
     cmd->add_option("--steps", options->steps, "bench train: timed steps, best kept (default 3)");
@@ -56,6 +76,7 @@ Command add_bench_command(CLI::App& root, const GlobalOptions& global) {
         context.global = &global;
         context.json = options->json;
         context.quick = options->quick;
+        context.passes = options->passes > 0 ? options->passes : (options->quick ? 1 : 3);
         context.reference_python = options->python;
         context.extra = options->extra;
         for (const std::string& extra : cmd->remaining()) context.extra.push_back(extra);

@@ -1,11 +1,12 @@
 #!/usr/bin/env python3
 """PyTorch reference timings for `mtag bench nn` (same layer shapes, same thread count).
 
-Reads the case list that mtag writes (JSON: {"threads": T, "repeats": R, "cases": [...]}) and prints one
+Reads the case list that mtag writes (JSON: {"threads": T, "repeats": R, "memory": M, "cases": [...]}) and prints one
 JSON line per case: {"name", "batch", "forward_ms", "backward_ms", and the same as process CPU time
 "forward_cpu_ms", "backward_cpu_ms"} (best of R runs after one warm-up),
 and for the "train_step" case also "peak_mb" (peak resident memory of two training steps above the
-resident size before the model was built; measured first, via /proc/self/clear_refs + VmHWM).
+resident size before the model was built; measured first, via /proc/self/clear_refs + VmHWM; skipped
+when M is false, as in mtag's later passes).
 Exit code 3 when torch cannot be imported (the bench then tries another interpreter or skips).
 
 Run by hand: python3 scripts/bench_torch.py --cases cases.json
@@ -130,8 +131,8 @@ def main():
     torch.manual_seed(0)
     repeats = int(spec["repeats"])
     cases = spec["cases"]
-    # Memory first, in a fresh process state.
-    for case in cases:
+    # Memory first, in a fresh process state (only in mtag's first pass: "memory" false in later ones).
+    for case in cases if spec.get("memory", True) else []:
         if case["kind"] == "train_step":
             for batch in case["batches"]:
                 mb = train_step_memory(case, batch)

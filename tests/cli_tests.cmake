@@ -147,9 +147,12 @@ add_test(NAME "cli: eval rejects runs with different tags"
                  --data ${CMAKE_CURRENT_BINARY_DIR}/tmp/cli_tag/manifest.csv)
 set_tests_properties("cli: eval rejects runs with different tags" PROPERTIES FIXTURES_REQUIRED tag_run
                      PASS_REGULAR_EXPRESSION "different tag lists")
-# mtag bench train --quick: one small preset timed without the PyTorch reference.
-add_test(NAME "cli: bench train --quick" COMMAND ${MTAG_EXE} --threads 1 bench train --quick --python "")
-set_tests_properties("cli: bench train --quick" PROPERTIES PASS_REGULAR_EXPRESSION "cnn1d +[0-9.]+")
+# mtag bench train --quick: one small preset timed without the PyTorch reference, in two passes (the
+# best of both is kept).
+add_test(NAME "cli: bench train --quick" COMMAND ${MTAG_EXE} --threads 1 bench train --quick --passes 2 --python "")
+set_tests_properties("cli: bench train --quick" PROPERTIES PASS_REGULAR_EXPRESSION "in each of 2 pass\\(es\\).*cnn1d +[0-9.]+")
+add_test(NAME "cli: bench rejects --passes 0" COMMAND ${MTAG_EXE} bench train --passes 0)
+set_tests_properties("cli: bench rejects --passes 0" PROPERTIES PASS_REGULAR_EXPRESSION "--passes: Value 0 not in range 1 to 100")
 # mtag train / mtag config show on a tiny tone corpus (tests/app/train_smoke.cmake).
 add_test(NAME "cli: train a tiny cnn1d and config show"
          COMMAND ${CMAKE_COMMAND} -DEXE=${MTAG_EXE} -DTMP=${CLI_TMP} -P ${CMAKE_CURRENT_SOURCE_DIR}/app/train_smoke.cmake)
