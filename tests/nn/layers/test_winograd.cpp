@@ -83,7 +83,9 @@ TEST_CASE("winograd: every tile matches a direct convolution (odd sizes, padding
         std::vector<Shape2> shapes = {{5, 13, 7, 11, 1, 1, 1, 1, 1}, {16, 8, 9, 70, 0, 0, 0, 0, 3},
                                       {3, 9, 6, 37, 2, 2, 2, 2, 2},  {8, 16, 13, 5, 1, 0, 0, 1, 1},
                                       {1, 1, 5, 200, 1, 1, 1, 1, 1}, {12, 17, 4, 33, 1, 1, 0, 2, 2},
-                                      {7, 9, 6, 41, 0, 3, 0, 3, 2}};
+                                      {7, 9, 6, 41, 0, 3, 0, 3, 2},
+                                      // several channel groups of the weight gradient, the last one partial
+                                      {70, 20, 5, 30, 1, 1, 1, 1, 2}};
         for (Shape2 s : shapes) {
             if (!two_d) s.h = 1 + s.h % 2, s.pt = s.pb = 0;
             winograd::Problem p{
