@@ -62,17 +62,6 @@ void max_window_row_backward(const float* __restrict g, const std::uint8_t* __re
 using WindowRowBackward = void (*)(const float*, const std::uint8_t*, std::int64_t, std::int64_t, std::int64_t,
                                    std::int64_t, float*);
 
-WindowRowBackward window_row_backward(std::int64_t kw) {
-    switch (kw) {
-        case 2: return max_window_row_backward<2>;
-        case 3: return max_window_row_backward<3>;
-        case 4: return max_window_row_backward<4>;
-        case 5: return max_window_row_backward<5>;
-        case 8: return max_window_row_backward<8>;
-        default: return max_window_row_backward<0>;
-    }
-}
-
 #if defined(__GNUC__) && defined(__x86_64__)
 #define MTAG_HAVE_AVX512_POOL 1
 
@@ -127,7 +116,70 @@ __attribute__((target("avx512f,avx512bw,avx512vl"))) void max_window_row_avx512(
     if (blocked < ow) max_window_row<KW>(xr + blocked * KW, w, kh, kw, o + blocked, a + blocked, ow - blocked);
 }
 
+// The AVX-512 form of max_window_row_backward<KW>: 16 windows (KW output vectors per window row) per
+// step. Output element e of the step belongs to window e / KW at column e % KW; its window's gradient and
+// offset are moved into place with lane permutes and kept where the offset selects that column. The
+// compiler had left the scalar loop's strided stores scalar (MaxPool2d (2,4) on a 128 x 48 x 341 map:
+// 0.62 ms on one thread for 8.4 MB written).
+template <int KW>
+__attribute__((target("avx512f,avx512bw,avx512vl"))) void max_window_row_backward_avx512(
+    const float* g, const std::uint8_t* a, std::int64_t ow, std::int64_t w, std::int64_t kh,
+    std::int64_t /*kw: KW*/, float* xr) {
+    __m512i window[KW], column[KW];
+    for (int t = 0; t < KW; ++t) {
+        alignas(64) std::int32_t win[16], col[16];
+        for (int l = 0; l < 16; ++l) win[l] = (16 * t + l) / KW, col[l] = (16 * t + l) % KW;
+        window[t] = _mm512_load_si512(win);
+        column[t] = _mm512_load_si512(col);
+    }
+    const std::int64_t blocked = ow / 16 * 16;
+    for (std::int64_t r = 0; r < kh; ++r) {
+        float* out = xr + r * w;
+        for (std::int64_t j = blocked; j < ow; ++j)  // the last windows, as the scalar kernel
+            for (std::int64_t q = 0; q < KW; ++q)
+                out[j * KW + q] = a[j] == static_cast<std::uint8_t>(r * KW + q) ? g[j] : 0.0f;
+        std::fill(out + ow * KW, out + w, 0.0f);  // columns past the last window
+        const __m512i first = _mm512_set1_epi32(static_cast<int>(r * KW));
+        for (std::int64_t j = 0; j < blocked; j += 16) {
+            const __m512 gv = _mm512_loadu_ps(g + j);
+            // The maskz forms with all lanes set: GCC 12 warns that the unmasked ones read an
+            // uninitialised vector (their undefined pass-through operand).
+            constexpr __mmask16 all = 0xFFFF;
+            const __m512i av = _mm512_sub_epi32(
+                _mm512_maskz_cvtepu8_epi32(all, _mm_loadu_si128(reinterpret_cast<const __m128i*>(a + j))), first);
+            for (int t = 0; t < KW; ++t) {
+                const __mmask16 keep =
+                    _mm512_cmpeq_epi32_mask(_mm512_maskz_permutexvar_epi32(all, window[t], av), column[t]);
+                _mm512_storeu_ps(out + j * KW + 16 * t, _mm512_maskz_permutexvar_ps(keep, window[t], gv));
+            }
+        }
+    }
+}
+
 #endif
+
+WindowRowBackward window_row_backward(std::int64_t kw) {
+#ifdef MTAG_HAVE_AVX512_POOL
+    if (cpu_has_avx512bw_vl()) {
+        switch (kw) {
+            case 2: return max_window_row_backward_avx512<2>;
+            case 3: return max_window_row_backward_avx512<3>;
+            case 4: return max_window_row_backward_avx512<4>;
+            case 5: return max_window_row_backward_avx512<5>;
+            case 8: return max_window_row_backward_avx512<8>;
+            default: break;
+        }
+    }
+#endif
+    switch (kw) {
+        case 2: return max_window_row_backward<2>;
+        case 3: return max_window_row_backward<3>;
+        case 4: return max_window_row_backward<4>;
+        case 5: return max_window_row_backward<5>;
+        case 8: return max_window_row_backward<8>;
+        default: return max_window_row_backward<0>;
+    }
+}
 
 // The widths of the presets' pools get their own instantiation; others take the generic loop.
 WindowRowKernel window_row_kernel(std::int64_t kw) {

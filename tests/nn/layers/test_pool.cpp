@@ -9,6 +9,7 @@
 #include <limits>
 #include <numeric>
 #include <random>
+#include <vector>
 
 using namespace mtag::nn;
 using mtag::nn::test::gradcheck;
@@ -144,7 +145,7 @@ TEST_CASE("pool: max pooling keeps PyTorch's selection with ties, NaN and -inf (
     }
 }
 
-TEST_CASE("pool: vectorised full-window rows match the reference for every preset width, with ties and NaN") {
+TEST_CASE("pool: vectorised full-window rows and their backward match the reference for every preset width, with ties and NaN") {
     // Rows long enough for several 16-window blocks plus a tail, for each width with its own kernel
     // (2, 3, 4, 5, 8) and one without (6); values with many ties, NaN and -inf.
     for (const std::int64_t kw : {2, 3, 4, 5, 6, 8}) {
@@ -164,11 +165,16 @@ TEST_CASE("pool: vectorised full-window rows match the reference for every prese
             const Tensor gx = pool.backward(gy);
             const auto [expected, where] = naive_max_pool(x, kh, kw, kh, kw);
             REQUIRE(y.size() == expected.size());
+            std::vector<float> expected_gx(x.size(), 0.0f);  // the gradient at the selection, 0 elsewhere
             for (std::size_t k = 0; k < expected.size(); ++k) {
                 INFO("kernel " << kh << "x" << kw << " output " << k);
                 if (std::isnan(expected[k])) REQUIRE(std::isnan(y[k]));
                 else REQUIRE(y[k] == expected[k]);
-                REQUIRE(gx[static_cast<std::size_t>(where[k])] == gy[k]);
+                expected_gx[static_cast<std::size_t>(where[k])] = gy[k];
+            }
+            for (std::size_t i = 0; i < x.size(); ++i) {
+                INFO("kernel " << kh << "x" << kw << " input element " << i);
+                REQUIRE(gx[i] == expected_gx[i]);
             }
         }
     }
