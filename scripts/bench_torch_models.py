@@ -8,6 +8,7 @@ weights by name), then measured like mtag measures itself:
                      (free heap first returned with malloc_trim, as mtag does; peak reset through
                      /proc/self/clear_refs; -1 when the kernel refuses)
   train_clips_per_s  batch / best time of a training step (forward, BCEWithLogits, backward, Adam step)
+  train_clips_per_s_median  batch / median time of the same steps (the sustained rate)
   infer_clips_per_s  batch / best time of an eval-mode forward under torch.no_grad()
 Prints one JSON line: {"threads", "batch", "results": [{"preset", ...}]}. Exit 3 without torch.
 
@@ -52,14 +53,15 @@ MIN_SECONDS = 1.0
 MAX_RUNS = 500
 
 
-def best_time(fn, steps):
-    best, total, runs = float("inf"), 0.0, 0
-    while runs < steps or (total < MIN_SECONDS and runs < MAX_RUNS):
+def step_times(fn, steps):
+    """(best, median) wall time of fn over at least `steps` runs, more until MIN_SECONDS of runs."""
+    times = []
+    while len(times) < steps or (sum(times) < MIN_SECONDS and len(times) < MAX_RUNS):
         t0 = time.perf_counter()
         fn()
-        dt = time.perf_counter() - t0
-        best, total, runs = min(best, dt), total + dt, runs + 1
-    return best
+        times.append(time.perf_counter() - t0)
+    times.sort()
+    return times[0], times[len(times) // 2]
 
 
 def measure(preset, options, batch, steps, n_tags):
@@ -84,13 +86,15 @@ def measure(preset, options, batch, steps, n_tags):
     train_step()
     train_step()
     peak_mb = (status_kb("VmHWM") - base) / 1024.0 if peak_ok else -1.0
-    train = batch / best_time(train_step, steps)
+    train_best, train_median = step_times(train_step, steps)
     model.eval()
     with torch.no_grad():
         model(x)
-        infer = batch / best_time(lambda: model(x), steps)
+        infer_best, _ = step_times(lambda: model(x), steps)
     del model, opt
-    return {"preset": preset, "train_clips_per_s": train, "infer_clips_per_s": infer, "peak_mb": peak_mb}
+    return {"preset": preset, "train_clips_per_s": batch / train_best,
+            "train_clips_per_s_median": batch / train_median, "infer_clips_per_s": batch / infer_best,
+            "peak_mb": peak_mb}
 
 
 def main():
