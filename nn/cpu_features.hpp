@@ -11,8 +11,8 @@ bool cpu_has_avx512bw_vl();
 // AVX2.
 bool cpu_has_avx2();
 
-// Size of the largest cache cpu 0 sees, in bytes (from sysfs, else the C library's figure capped at 32 MiB, else 32 MiB): kernels
-// whose output exceeds it write with non-temporal stores.
+// Size of the largest cache cpu 0 sees, in bytes (from sysfs, else the C library's figure capped at
+// 32 MiB, else 32 MiB): kernels whose output exceeds it write with non-temporal stores.
 double last_level_cache_bytes();
 
 }  // namespace mtag::nn
