@@ -4,9 +4,9 @@
 // manifest given as argument, e.g. the `mtag synth` demo corpus), against a torchaudio DataLoader doing
 // decode -> resample -> crop -> log-mel on the same files (scripts/bench_data.py, same run).
 #include "app/bench.hpp"
-#include "data/batch_loader.hpp"
-#include "data/clip_pipeline.hpp"
-#include "data/manifest.hpp"
+#include "data/pipeline/batch_loader.hpp"
+#include "data/pipeline/clip_pipeline.hpp"
+#include "data/sets/manifest.hpp"
 #include "dsp/audio_io.hpp"
 #include "dsp/error.hpp"
 

@@ -1,7 +1,7 @@
 // mtag bench dsp: log-mel and CQT throughput on one thread (audio seconds per CPU second), the
 // torchaudio reference measured in the same run, and `extract` with 1 vs 2 jobs on generated files.
 #include "app/bench.hpp"
-#include "app/extract.hpp"
+#include "data/extract/extract.hpp"
 #include "dsp/audio_io.hpp"
 #include "dsp/feature_extractor.hpp"
 
@@ -167,13 +167,13 @@ int bench_dsp(const BenchContext& context) {
         double cpu[2] = {0, 0};
         for (int jobs : {1, 2}) {
             const double cpu_start = process_cpu_seconds();
-            ExtractOptions options;
+            data::ExtractOptions options;
             options.inputs = {inputs.string()};
             options.out_dir = context.work_dir / ("extract_out_" + std::to_string(jobs));
             options.jobs = jobs;
             options.quiet = true;
             options.force = true;
-            wall[jobs - 1] = run_extract(options).wall_seconds;
+            wall[jobs - 1] = data::run_extract(options).wall_seconds;
             cpu[jobs - 1] = process_cpu_seconds() - cpu_start;
         }
         const double audio_seconds = files * file_seconds;

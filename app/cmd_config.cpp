@@ -1,6 +1,6 @@
 // mtag config show PRESET: prints a complete training config for a preset, every default filled in.
 #include "app/command.hpp"
-#include "data/train_config.hpp"
+#include "data/train/train_config.hpp"
 
 #include <iostream>
 

@@ -1,6 +1,6 @@
 // mtag dataset stats: loads a dataset as training would and prints what it holds as one JSON object.
 #include "app/command.hpp"
-#include "data/load.hpp"
+#include "data/sets/load.hpp"
 #include "dsp/error.hpp"
 
 #include <iostream>

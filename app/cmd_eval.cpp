@@ -1,8 +1,8 @@
 // mtag eval: one or more trained runs scored on a dataset split; one JSON object on stdout.
 // Several runs form an ensemble: each featurises with its own card, and their probabilities are averaged.
 #include "app/command.hpp"
-#include "data/load.hpp"
-#include "data/tagger.hpp"
+#include "data/sets/load.hpp"
+#include "data/tag/tagger.hpp"
 #include "dsp/error.hpp"
 #include "nn/metrics.hpp"
 #include "nn/threads.hpp"

@@ -1,6 +1,6 @@
 // mtag extract: audio files -> one float32 .npy [bins, frames] per file plus OUT/features.json.
 #include "app/command.hpp"
-#include "app/extract.hpp"
+#include "data/extract/extract.hpp"
 #include "dsp/error.hpp"
 #include "dsp/feature_config.hpp"
 
@@ -66,7 +66,7 @@ dsp::FeatureConfig build_config(const std::string& config_path, const FeatureFla
 
 Command add_extract_command(CLI::App& root, const GlobalOptions& global) {
     struct Options {
-        ExtractOptions extract;
+        data::ExtractOptions extract;
         std::vector<std::string> inputs;
         std::string config;
         std::string out;
@@ -141,7 +141,7 @@ Command add_extract_command(CLI::App& root, const GlobalOptions& global) {
                 if (o->inputs.empty() && o->extract.manifest.empty())
                     throw UsageError("mtag extract needs input files, folders or --manifest");
                 if (o->out.empty()) throw UsageError("mtag extract needs --out DIR");
-                ExtractOptions& e = o->extract;
+                data::ExtractOptions& e = o->extract;
                 e.inputs = o->inputs;
                 e.out_dir = o->out;
                 e.config = config;
@@ -151,7 +151,7 @@ Command add_extract_command(CLI::App& root, const GlobalOptions& global) {
                 const int cores = global.resolved_threads();  // --threads, or all cores
                 e.jobs =
                     o->jobs > 0 ? std::min(o->jobs, global.threads > 0 ? global.threads : o->jobs) : cores;
-                const ExtractSummary summary = run_extract(e);
+                const data::ExtractSummary summary = data::run_extract(e);
                 if (!e.comm->is_root()) return summary.exit_code();
                 std::cout << nlohmann::ordered_json{{"out", e.out_dir.string()},
                                                     {"config_hash", config.hash()},

@@ -1,7 +1,7 @@
 // mtag synth: a sine test tone (--tone), or the synthetic demo corpus rendered with fluidsynth (--clips).
 #include "app/command.hpp"
 #include "data/synth/renderer.hpp"
-#include "data/synth_corpus.hpp"
+#include "data/synth/corpus.hpp"
 #include "dsp/audio_io.hpp"
 #include "dsp/error.hpp"
 

@@ -1,7 +1,7 @@
 // mtag tag: a trained run applied to audio files; one result per file on stdout, in input order.
 #include "app/command.hpp"
-#include "app/extract.hpp"
-#include "data/tagger.hpp"
+#include "data/extract/extract.hpp"
+#include "data/tag/tagger.hpp"
 #include "dsp/error.hpp"
 #include "dsp/npy.hpp"
 #include "nn/profile.hpp"
@@ -123,9 +123,9 @@ Command add_tag_command(CLI::App& root, const GlobalOptions& global) {
         const bool timing = o->timing || (timing_env && *timing_env && std::string(timing_env) != "0");
         const data::Tagger tagger(o->model);
         const double t_loaded = now_seconds();
-        ExtractOptions collect;
+        data::ExtractOptions collect;
         collect.inputs = o->inputs;
-        const std::vector<ExtractItem> items = collect_extract_items(collect);
+        const std::vector<data::ExtractItem> items = data::collect_extract_items(collect);
         const int threads = global.resolved_threads();
         int workers = o->jobs > 0 ? std::min(o->jobs, threads) : threads;
         workers = std::max(1, std::min<int>(workers, static_cast<int>(items.size())));

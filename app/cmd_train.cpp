@@ -2,8 +2,8 @@
 // Common settings are flags on top of the config; see data/train_config.hpp and data/trainer.hpp.
 #include "app/command.hpp"
 #include "data/distributed/communicator.hpp"
-#include "data/load.hpp"
-#include "data/trainer.hpp"
+#include "data/sets/load.hpp"
+#include "data/train/trainer.hpp"
 #include "dsp/error.hpp"
 #include "mtag_version.hpp"
 

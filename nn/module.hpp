@@ -116,4 +116,16 @@ Tensor gradient_buffer(const Tensor& grad_output);
 // Joins dotted names: join_name("features", "0") == "features.0", join_name("", "weight") == "weight".
 std::string join_name(const std::string& prefix, const std::string& local);
 
+// Every module of type M in the tree below `root` (root included), depth-first in registration order.
+template <class M>
+std::vector<M*> modules_of_type(Module& root) {
+    std::vector<M*> out;
+    auto visit = [&out](auto& self, Module& m) -> void {
+        if (auto* found = dynamic_cast<M*>(&m)) out.push_back(found);
+        for (const auto& [name, child] : m.children()) self(self, *child);
+    };
+    visit(visit, root);
+    return out;
+}
+
 }  // namespace mtag::nn

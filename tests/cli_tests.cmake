@@ -3,14 +3,20 @@ set(MTAG_EXE $<TARGET_FILE:mtag>)
 set(CLI_TMP ${CMAKE_CURRENT_BINARY_DIR}/cli)
 file(MAKE_DIRECTORY ${CLI_TMP})
 
+# mtag_expect_exit(NAME CODE ARGS...): passes only when `mtag ARGS...` exits with CODE (2 usage error, 1 error),
+# so that a crash cannot pass as the expected failure.
+function(mtag_expect_exit name code)
+  add_test(NAME "${name}" COMMAND ${CMAKE_COMMAND} -DEXPECT=${code} "-DCMD=${MTAG_EXE};${ARGN}"
+                                  -P ${CMAKE_CURRENT_SOURCE_DIR}/support/expect_exit.cmake)
+endfunction()
+
 add_test(NAME "cli: --version" COMMAND ${MTAG_EXE} --version)
 set_tests_properties("cli: --version" PROPERTIES PASS_REGULAR_EXPRESSION "^mtag [0-9]+\\.[0-9]+\\.[0-9]+")
 add_test(NAME "cli: --help lists subcommands" COMMAND ${MTAG_EXE} --help)
 set_tests_properties("cli: --help lists subcommands" PROPERTIES PASS_REGULAR_EXPRESSION "info.*synth.*bench")
 add_test(NAME "cli: info --help" COMMAND ${MTAG_EXE} info --help)
 set_tests_properties("cli: info --help" PROPERTIES PASS_REGULAR_EXPRESSION "files")
-add_test(NAME "cli: unknown option is a usage error" COMMAND ${MTAG_EXE} info --no-such-option x.wav)
-set_tests_properties("cli: unknown option is a usage error" PROPERTIES WILL_FAIL TRUE)
+mtag_expect_exit("cli: unknown option is a usage error" 2 info --no-such-option x.wav)
 
 foreach(ext wav flac ogg mp3)
   add_test(NAME "cli: synth tone ${ext}"
@@ -34,8 +40,7 @@ set_tests_properties("cli: bench io --quick" PROPERTIES PASS_REGULAR_EXPRESSION 
 # mtag dataset stats on a generated manifest: JSON summary, problems listed, exit 1 when nothing is usable.
 add_test(NAME "cli: dataset stats"
          COMMAND ${CMAKE_COMMAND} -DEXE=${MTAG_EXE} -DTMP=${CLI_TMP} -P ${CMAKE_CURRENT_SOURCE_DIR}/app/dataset_stats.cmake)
-add_test(NAME "cli: dataset stats --format must be known" COMMAND ${MTAG_EXE} dataset stats --data . --format wav)
-set_tests_properties("cli: dataset stats --format must be known" PROPERTIES WILL_FAIL TRUE)
+mtag_expect_exit("cli: dataset stats --format must be known" 2 dataset stats --data . --format wav)
 # mtag bench nn: a quick run of the 1-D convolution cases without the PyTorch reference.
 add_test(NAME "cli: bench nn --quick" COMMAND ${MTAG_EXE} --threads 1 bench nn --quick --python "" conv1d)
 set_tests_properties("cli: bench nn --quick" PROPERTIES PASS_REGULAR_EXPRESSION "conv1d k3 256->256 L729")
@@ -50,11 +55,8 @@ set_tests_properties("cli: extract --help" PROPERTIES PASS_REGULAR_EXPRESSION "-
 add_test(NAME "cli: extract --print-config" COMMAND ${MTAG_EXE} extract --print-config --feature cqt --n-bins 72)
 set_tests_properties("cli: extract --print-config" PROPERTIES
                      PASS_REGULAR_EXPRESSION "\"config_hash\": \"[0-9a-f]+\".*\"kind\": \"cqt\"|\"n_bins\": 72")
-add_test(NAME "cli: extract rejects a bad parameter" COMMAND ${MTAG_EXE} extract ${CLI_TMP}/tone.wav
-                                                     --out ${CLI_TMP}/unused --n-mels 0)
-set_tests_properties("cli: extract rejects a bad parameter" PROPERTIES WILL_FAIL TRUE)
-add_test(NAME "cli: extract without --out is a usage error" COMMAND ${MTAG_EXE} extract ${CLI_TMP}/tone.wav)
-set_tests_properties("cli: extract without --out is a usage error" PROPERTIES WILL_FAIL TRUE)
+mtag_expect_exit("cli: extract rejects a bad parameter" 1 extract ${CLI_TMP}/tone.wav --out ${CLI_TMP}/unused --n-mels 0)
+mtag_expect_exit("cli: extract without --out is a usage error" 2 extract ${CLI_TMP}/tone.wav)
 add_test(NAME "cli: extract keeps going past a bad file and resumes"
          COMMAND ${CMAKE_COMMAND} -DEXE=${MTAG_EXE} -DGOOD=${CLI_TMP}/tone.wav -DGOOD2=${CLI_TMP}/tone.flac
                  -DOUT=${CLI_TMP}/extract_out -DTMP=${CLI_TMP}
@@ -81,19 +83,15 @@ add_test(NAME "cli: augment is deterministic for a seed"
                  -DPIPELINE=${CMAKE_CURRENT_SOURCE_DIR}/fixtures/augment/pipeline.json
                  -P ${CMAKE_CURRENT_SOURCE_DIR}/app/augment_deterministic.cmake)
 set_tests_properties("cli: augment is deterministic for a seed" PROPERTIES FIXTURES_REQUIRED augment_tone)
-add_test(NAME "cli: augment without an effect is a usage error"
-         COMMAND ${MTAG_EXE} augment ${CLI_TMP}/augment_tone.wav ${CLI_TMP}/augment_none.wav)
-set_tests_properties("cli: augment without an effect is a usage error" PROPERTIES FIXTURES_REQUIRED augment_tone
-                     WILL_FAIL TRUE)
-add_test(NAME "cli: augment rejects a bad --eq"
-         COMMAND ${MTAG_EXE} augment ${CLI_TMP}/augment_tone.wav ${CLI_TMP}/augment_bad.wav --eq notch:1000:3)
-set_tests_properties("cli: augment rejects a bad --eq" PROPERTIES FIXTURES_REQUIRED augment_tone WILL_FAIL TRUE)
+mtag_expect_exit("cli: augment without an effect is a usage error" 2 augment ${CLI_TMP}/augment_tone.wav ${CLI_TMP}/augment_none.wav)
+set_tests_properties("cli: augment without an effect is a usage error" PROPERTIES FIXTURES_REQUIRED augment_tone)
+mtag_expect_exit("cli: augment rejects a bad --eq" 2 augment ${CLI_TMP}/augment_tone.wav ${CLI_TMP}/augment_bad.wav --eq notch:1000:3)
+set_tests_properties("cli: augment rejects a bad --eq" PROPERTIES FIXTURES_REQUIRED augment_tone)
 add_test(NAME "cli: bench augment --quick" COMMAND ${MTAG_EXE} bench augment --quick --python "")
 set_tests_properties("cli: bench augment --quick" PROPERTIES PASS_REGULAR_EXPRESSION "22050 +default pipeline")
 
 # The synthetic demo corpus needs the soundfont scripts/setup.sh installs.
-add_test(NAME "cli: synth without --tone or --clips is a usage error" COMMAND ${MTAG_EXE} synth --out ${CLI_TMP}/x)
-set_tests_properties("cli: synth without --tone or --clips is a usage error" PROPERTIES WILL_FAIL TRUE)
+mtag_expect_exit("cli: synth without --tone or --clips is a usage error" 2 synth --out ${CLI_TMP}/x)
 add_test(NAME "cli: synth --help explains both modes" COMMAND ${MTAG_EXE} synth --help)
 set_tests_properties("cli: synth --help explains both modes" PROPERTIES
                      PASS_REGULAR_EXPRESSION "test tone.*demo corpus.*manifest.csv")
@@ -127,8 +125,7 @@ set_tests_properties("cli: model show" PROPERTIES
 add_test(NAME "cli: model show with overrides" COMMAND ${MTAG_EXE} --threads 1 model show cnn1d --n-tags 10
                                                        --options "{\"dense\": [64], \"global_pool\": \"max\"}" --json)
 set_tests_properties("cli: model show with overrides" PROPERTIES PASS_REGULAR_EXPRESSION "\"embedding_size\": 64")
-add_test(NAME "cli: model show rejects an unknown preset" COMMAND ${MTAG_EXE} model show vgg16)
-set_tests_properties("cli: model show rejects an unknown preset" PROPERTIES WILL_FAIL TRUE)
+mtag_expect_exit("cli: model show rejects an unknown preset" 1 model show vgg16)
 add_test(NAME "cli: model init" COMMAND ${MTAG_EXE} --threads 1 model init cnn1d --out ${CLI_TMP}/cnn1d_model --n-tags 5
                                         --bn-warmup 1)
 set_tests_properties("cli: model init" PROPERTIES PASS_REGULAR_EXPRESSION "\"parameters\":396293")

@@ -235,11 +235,19 @@ void Communicator::broadcast_untimed(std::string& bytes, int root) {
     m_timeout = saved;
 }
 
-void Communicator::allreduce_sum(std::span<double> data, const char* what) {
+namespace {
+#if MTAG_WITH_MPI
+MPI_Datatype mpi_type(const double*) { return MPI_DOUBLE; }
+MPI_Datatype mpi_type(const float*) { return MPI_FLOAT; }
+#endif
+}  // namespace
+
+template <class T>
+void Communicator::allreduce_sum_in_place(std::span<T> data, const char* what) {
     if (m_size == 1) return;
 #if MTAG_WITH_MPI
     Guard g(*this, what);
-    check(MPI_Allreduce(MPI_IN_PLACE, data.data(), static_cast<int>(data.size()), MPI_DOUBLE, MPI_SUM,
+    check(MPI_Allreduce(MPI_IN_PLACE, data.data(), static_cast<int>(data.size()), mpi_type(data.data()), MPI_SUM,
                         MPI_COMM_WORLD),
           what);
 #else
@@ -247,17 +255,9 @@ void Communicator::allreduce_sum(std::span<double> data, const char* what) {
 #endif
 }
 
-void Communicator::allreduce_sum(std::span<float> data, const char* what) {
-    if (m_size == 1) return;
-#if MTAG_WITH_MPI
-    Guard g(*this, what);
-    check(MPI_Allreduce(MPI_IN_PLACE, data.data(), static_cast<int>(data.size()), MPI_FLOAT, MPI_SUM,
-                        MPI_COMM_WORLD),
-          what);
-#else
-    (void)data, (void)what;
-#endif
-}
+void Communicator::allreduce_sum(std::span<double> data, const char* what) { allreduce_sum_in_place(data, what); }
+
+void Communicator::allreduce_sum(std::span<float> data, const char* what) { allreduce_sum_in_place(data, what); }
 
 std::vector<std::uint64_t> Communicator::allgather(std::uint64_t value, const char* what) {
     std::vector<std::uint64_t> out(static_cast<std::size_t>(m_size), value);

@@ -86,6 +86,9 @@ class Communicator {
     ~Communicator();
 
   private:
+    // MPI_Allreduce(MPI_SUM) in place, for the element types of the public overloads.
+    template <class T>
+    void allreduce_sum_in_place(std::span<T> data, const char* what);
     Communicator();
     // RAII: arms the watchdog for one blocking call.
     class Guard;

@@ -9,6 +9,7 @@
 #endif
 
 #include <algorithm>
+#include <type_traits>
 #include <limits>
 
 namespace mtag::nn {
@@ -158,51 +159,44 @@ __attribute__((target("avx512f,avx512bw,avx512vl"))) void max_window_row_backwar
 
 #endif
 
-WindowRowBackward window_row_backward(std::int64_t kw) {
-#ifdef MTAG_HAVE_AVX512_POOL
-    if (cpu_has_avx512bw_vl()) {
-        switch (kw) {
-            case 2: return max_window_row_backward_avx512<2>;
-            case 3: return max_window_row_backward_avx512<3>;
-            case 4: return max_window_row_backward_avx512<4>;
-            case 5: return max_window_row_backward_avx512<5>;
-            case 8: return max_window_row_backward_avx512<8>;
-            default: break;
-        }
-    }
-#endif
+// The widths of the presets' pools get their own instantiation (KW = 2, 3, 4, 5, 8); others take the generic
+// loop (KW = 0). `make` maps std::integral_constant<int, KW> to the kernel of that width.
+template <class Make>
+auto for_pool_width(std::int64_t kw, Make make) {
     switch (kw) {
-        case 2: return max_window_row_backward<2>;
-        case 3: return max_window_row_backward<3>;
-        case 4: return max_window_row_backward<4>;
-        case 5: return max_window_row_backward<5>;
-        case 8: return max_window_row_backward<8>;
-        default: return max_window_row_backward<0>;
+        case 2: return make(std::integral_constant<int, 2>{});
+        case 3: return make(std::integral_constant<int, 3>{});
+        case 4: return make(std::integral_constant<int, 4>{});
+        case 5: return make(std::integral_constant<int, 5>{});
+        case 8: return make(std::integral_constant<int, 8>{});
+        default: return make(std::integral_constant<int, 0>{});
     }
 }
 
-// The widths of the presets' pools get their own instantiation; others take the generic loop.
+WindowRowBackward window_row_backward(std::int64_t kw) {
+#ifdef MTAG_HAVE_AVX512_POOL
+    if (cpu_has_avx512bw_vl()) {
+        const WindowRowBackward fast = for_pool_width(kw, [](auto k) -> WindowRowBackward {
+            if constexpr (k.value == 0) return nullptr;  // no AVX-512 form of the generic loop
+            else return max_window_row_backward_avx512<k.value>;
+        });
+        if (fast) return fast;
+    }
+#endif
+    return for_pool_width(kw, [](auto k) -> WindowRowBackward { return max_window_row_backward<k.value>; });
+}
+
 WindowRowKernel window_row_kernel(std::int64_t kw) {
 #ifdef MTAG_HAVE_AVX512_POOL
     if (cpu_has_avx512bw_vl()) {
-        switch (kw) {
-            case 2: return max_window_row_avx512<2>;
-            case 3: return max_window_row_avx512<3>;
-            case 4: return max_window_row_avx512<4>;
-            case 5: return max_window_row_avx512<5>;
-            case 8: return max_window_row_avx512<8>;
-            default: break;
-        }
+        const WindowRowKernel fast = for_pool_width(kw, [](auto k) -> WindowRowKernel {
+            if constexpr (k.value == 0) return nullptr;  // no AVX-512 form of the generic loop
+            else return max_window_row_avx512<k.value>;
+        });
+        if (fast) return fast;
     }
 #endif
-    switch (kw) {
-        case 2: return max_window_row<2>;
-        case 3: return max_window_row<3>;
-        case 4: return max_window_row<4>;
-        case 5: return max_window_row<5>;
-        case 8: return max_window_row<8>;
-        default: return max_window_row<0>;
-    }
+    return for_pool_width(kw, [](auto k) -> WindowRowKernel { return max_window_row<k.value>; });
 }
 
 }  // namespace

@@ -8,11 +8,7 @@
 namespace mtag::nn {
 
 AdaBelief::AdaBelief(std::vector<ParamGroup> groups, AdaBeliefOptions o)
-    : Optimizer("adabelief", std::move(groups), {o.lr, o.weight_decay, o.decay_mode, o.decay_bias_and_norm},
-                {"exp_avg", "exp_avg_var"}),
-      m_o(o) {
-    check_adam_family(m_o.betas, m_o.eps, "adabelief");
-}
+    : AdamLikeOptimizer("adabelief", std::move(groups), o, {"exp_avg", "exp_avg_var"}) {}
 
 void AdaBelief::update(Slot& slot, float* p, const float* g, std::size_t n, double lr) {
     const AdamStepConstants c(m_o.betas, m_o.eps, slot.step, lr);
@@ -28,10 +24,6 @@ void AdaBelief::update(Slot& slot, float* p, const float* g, std::size_t n, doub
         const float s_hat = s[i] / bc2;
         p[i] -= lrf * m_hat / (std::sqrt(s_hat) + eps);
     }
-}
-
-void AdaBelief::set_momentum(double beta1) {
-    set_adam_beta1(m_o.betas, beta1, kind());
 }
 
 }  // namespace mtag::nn

@@ -5,35 +5,19 @@
 //      again after the bias-corrected root: p -= lr m_hat / (sqrt(s_hat) + eps). torch has no AdaBelief;
 //      default eps 1e-16 as the authors' adabelief-pytorch 0.2. Decay: this header's decay_mode (L2 by
 //      default; the authors' code defaults to decoupled, pick WeightDecayMode::decoupled for that).
-#include "nn/optim/optimizer.hpp"
-
-#include <array>
+#include "nn/optim/adam_family.hpp"
 
 namespace mtag::nn {
 
-struct AdaBeliefOptions {
-    double lr = 1e-3;
-    std::array<double, 2> betas = {0.9, 0.999};
-    double eps = 1e-16;
-    double weight_decay = 0;
-    WeightDecayMode decay_mode = WeightDecayMode::l2;
-    bool decay_bias_and_norm = false;
-};
+using AdaBeliefOptions = AdamLikeOptions<1e-16>;
 
-class AdaBelief : public Optimizer {
+class AdaBelief : public AdamLikeOptimizer<AdaBeliefOptions> {
   public:
     AdaBelief(std::vector<ParamGroup> groups, AdaBeliefOptions options);
-    AdaBelief(std::vector<Parameter*> params, AdaBeliefOptions options)
-        : AdaBelief(single_group(std::move(params)), options) {}
-    // Sets beta1 (what torch's cycling schedules change).
-    void set_momentum(double beta1) override;
-    std::string kind() const override { return "adabelief"; }
+    AdaBelief(std::vector<Parameter*> params, AdaBeliefOptions options) : AdaBelief(single_group(std::move(params)), options) {}
 
   protected:
     void update(Slot& slot, float* value, const float* grad, std::size_t n, double lr) override;
-
-  private:
-    AdaBeliefOptions m_o;
 };
 
 }  // namespace mtag::nn

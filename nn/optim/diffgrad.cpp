@@ -8,11 +8,7 @@
 namespace mtag::nn {
 
 DiffGrad::DiffGrad(std::vector<ParamGroup> groups, DiffGradOptions o)
-    : Optimizer("diffgrad", std::move(groups), {o.lr, o.weight_decay, o.decay_mode, o.decay_bias_and_norm},
-                {"exp_avg", "exp_avg_sq", "previous_grad"}),
-      m_o(o) {
-    check_adam_family(m_o.betas, m_o.eps, "diffgrad");
-}
+    : AdamLikeOptimizer("diffgrad", std::move(groups), o, {"exp_avg", "exp_avg_sq", "previous_grad"}) {}
 
 void DiffGrad::update(Slot& slot, float* p, const float* g, std::size_t n, double lr) {
     const AdamStepConstants c(m_o.betas, m_o.eps, slot.step, lr);
@@ -36,10 +32,6 @@ void DiffGrad::update(Slot& slot, float* p, const float* g, std::size_t n, doubl
         p[i] -= lrf * xi * m_hat / (std::sqrt(v_hat) + eps);
         prev[i] = g[i];
     }
-}
-
-void DiffGrad::set_momentum(double beta1) {
-    set_adam_beta1(m_o.betas, beta1, kind());
 }
 
 }  // namespace mtag::nn

@@ -4,35 +4,19 @@
 // ref: Dubey et al. 2019, "diffGrad: An Optimization Method for Convolutional Neural Networks",
 //      Algorithm 1: p -= lr xi m_hat / (sqrt(v_hat) + eps) (eps after the bias correction, as in the
 //      paper's box; the authors' code adds eps before it). torch has no diffGrad.
-#include "nn/optim/optimizer.hpp"
-
-#include <array>
+#include "nn/optim/adam_family.hpp"
 
 namespace mtag::nn {
 
-struct DiffGradOptions {
-    double lr = 1e-3;
-    std::array<double, 2> betas = {0.9, 0.999};
-    double eps = 1e-8;
-    double weight_decay = 0;
-    WeightDecayMode decay_mode = WeightDecayMode::l2;
-    bool decay_bias_and_norm = false;
-};
+using DiffGradOptions = AdamLikeOptions<>;
 
-class DiffGrad : public Optimizer {
+class DiffGrad : public AdamLikeOptimizer<DiffGradOptions> {
   public:
     DiffGrad(std::vector<ParamGroup> groups, DiffGradOptions options);
-    DiffGrad(std::vector<Parameter*> params, DiffGradOptions options)
-        : DiffGrad(single_group(std::move(params)), options) {}
-    // Sets beta1 (what torch's cycling schedules change).
-    void set_momentum(double beta1) override;
-    std::string kind() const override { return "diffgrad"; }
+    DiffGrad(std::vector<Parameter*> params, DiffGradOptions options) : DiffGrad(single_group(std::move(params)), options) {}
 
   protected:
     void update(Slot& slot, float* value, const float* grad, std::size_t n, double lr) override;
-
-  private:
-    DiffGradOptions m_o;
 };
 
 }  // namespace mtag::nn

@@ -8,11 +8,7 @@
 namespace mtag::nn {
 
 RAdam::RAdam(std::vector<ParamGroup> groups, RAdamOptions o)
-    : Optimizer("radam", std::move(groups), {o.lr, o.weight_decay, o.decay_mode, o.decay_bias_and_norm},
-                {"exp_avg", "exp_avg_sq"}),
-      m_o(o) {
-    check_adam_family(m_o.betas, m_o.eps, "radam");
-}
+    : AdamLikeOptimizer("radam", std::move(groups), o, {"exp_avg", "exp_avg_sq"}) {}
 
 void RAdam::update(Slot& slot, float* p, const float* g, std::size_t n, double lr) {
     const double b1d = m_o.betas[0], b2d = m_o.betas[1];
@@ -45,10 +41,6 @@ void RAdam::update(Slot& slot, float* p, const float* g, std::size_t n, double l
             p[i] -= m[i] / bc1f * lrf;
         }
     }
-}
-
-void RAdam::set_momentum(double beta1) {
-    set_adam_beta1(m_o.betas, beta1, kind());
 }
 
 }  // namespace mtag::nn

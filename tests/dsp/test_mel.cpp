@@ -1,3 +1,4 @@
+#include "support/shared_fixture.hpp"
 #include "dsp/error.hpp"
 #include "dsp/mel.hpp"
 #include "support/signals.hpp"
@@ -27,10 +28,7 @@ using mtag::test::gaussian_noise;
 
 TEST_CASE("mel: every librosa mel filterbank fixture", "[mel][fixture]") {
     const fs::path file = kLibrosa / "mel_filterbanks.json";
-    if (!fs::exists(file)) {
-        WARN("skipped: librosa fixtures not found at " << kLibrosa.string());
-        return;
-    }
+    if (!mtag::test::require_fixture(file, "the shared librosa fixtures")) return;
     const auto cases = nlohmann::json::parse(std::ifstream(file));
     REQUIRE(cases.size() == 145);
     for (const auto& c : cases) {
@@ -59,10 +57,7 @@ TEST_CASE("mel: every librosa mel filterbank fixture", "[mel][fixture]") {
 
 TEST_CASE("mel: hz_to_mel and mel_to_hz match librosa's fixtures", "[mel][fixture]") {
     const fs::path file = kLibrosa / "mel_scale.json";
-    if (!fs::exists(file)) {
-        WARN("skipped: librosa fixtures not found at " << kLibrosa.string());
-        return;
-    }
+    if (!mtag::test::require_fixture(file, "the shared librosa fixtures")) return;
     const auto cases = nlohmann::json::parse(std::ifstream(file));
     REQUIRE(cases.size() >= 8);
     for (const auto& c : cases) {

@@ -1,4 +1,5 @@
 // Tests dsp/npy: header layout byte for byte, round trips, memory maps and every rejected header.
+#include "support/shared_fixture.hpp"
 #include "dsp/error.hpp"
 #include "dsp/npy.hpp"
 
@@ -160,10 +161,7 @@ TEST_CASE("save_npy checks the shape against the values") {
 
 TEST_CASE("npy reads a file numpy wrote (librosa STFT fixture, 3-D) through the memory map") {
     const fs::path path = fs::path(MTAG_SHARED_DIR) / "fixtures/librosa/core-stft-001.npy";
-    if (!fs::exists(path)) {
-        WARN("skipped: " << path << " is absent (the shared librosa fixtures live in ../shared)");
-        return;
-    }
+    if (!mtag::test::require_fixture(path, "the shared librosa fixtures")) return;
     const NpyHeader header = read_npy_header(path);
     CHECK(header.shape == std::vector<std::size_t>{65, 1579, 2});
     CHECK(header.data_offset == 128);

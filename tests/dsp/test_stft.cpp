@@ -1,3 +1,4 @@
+#include "support/shared_fixture.hpp"
 #include "dsp/audio_io.hpp"
 #include "dsp/error.hpp"
 #include "dsp/stft.hpp"
@@ -69,10 +70,7 @@ using mtag::test::gaussian_noise;
 
 TEST_CASE("stft: matches librosa's STFT fixtures (center=False)", "[stft][fixture]") {
     const fs::path cases = kLibrosa / "stft_cases.json";
-    if (!fs::exists(cases)) {
-        WARN("skipped: librosa fixtures not found at " << kLibrosa.string());
-        return;
-    }
+    if (!mtag::test::require_fixture(cases, "the shared librosa fixtures")) return;
     LoadOptions load;
     load.mono = false;
     const Audio audio = load_audio(kLibrosa / "test1_22050.wav", load);

@@ -7,7 +7,7 @@
 // Each rank also trains the single-process reference itself (TrainerOptions::comm = null).
 #include "data/distributed/communicator.hpp"
 #include "data/distributed/grad_sync.hpp"
-#include "data/trainer.hpp"
+#include "data/train/trainer.hpp"
 #include "dsp/audio_io.hpp"
 
 #include <catch2/catch.hpp>

@@ -1,0 +1,420 @@
+#include "data/extract/extract.hpp"
+
+#include "data/progress/progress.hpp"
+#include "data/sets/csv.hpp"
+#include "dsp/audio_io.hpp"
+#include "dsp/error.hpp"
+#include "dsp/feature_extractor.hpp"
+#include "dsp/npy.hpp"
+#include "mtag_version.hpp"
+
+#include <nlohmann/json.hpp>
+
+#include <unistd.h>
+#include <algorithm>
+#include <atomic>
+#include <chrono>
+#include <cstdio>
+#include <fstream>
+#include <map>
+#include <mutex>
+#include <set>
+#include <sstream>
+#include <thread>
+
+namespace mtag::data {
+
+namespace fs = std::filesystem;
+using nlohmann::json;
+using nlohmann::ordered_json;
+
+namespace {
+
+constexpr const char* kFeaturesFile = "features.json";
+constexpr const char* kJournalFile = "extract.journal.jsonl";
+
+fs::path absolute_normal(const fs::path& path) {
+    return fs::absolute(path).lexically_normal();
+}
+
+// The deepest folder containing both a and b.
+fs::path common_ancestor(const fs::path& a, const fs::path& b) {
+    fs::path result;
+    auto i = a.begin();
+    auto j = b.begin();
+    for (; i != a.end() && j != b.end() && *i == *j; ++i, ++j) result /= *i;
+    return result;
+}
+
+// What a finished output looks like in the journal and in features.json.
+struct Record {
+    std::string input;
+    std::string output;  // relative to OUT
+    std::int64_t frames = 0;
+    std::int64_t bins = 0;
+    std::string hash;
+    std::int64_t size = -1;
+    std::int64_t mtime = 0;
+
+    ordered_json to_json() const {
+        return {{"input", input},      {"output", output},    {"bins", bins},        {"frames", frames},
+                {"config_hash", hash}, {"input_bytes", size}, {"input_mtime", mtime}};
+    }
+    static std::optional<Record> from_json(const json& j) {
+        try {
+            Record r;
+            r.input = j.at("input").get<std::string>();
+            r.output = j.at("output").get<std::string>();
+            r.frames = j.at("frames").get<std::int64_t>();
+            r.bins = j.at("bins").get<std::int64_t>();
+            r.hash = j.at("config_hash").get<std::string>();
+            r.size = j.at("input_bytes").get<std::int64_t>();
+            r.mtime = j.at("input_mtime").get<std::int64_t>();
+            return r;
+        } catch (const json::exception&) {
+            return std::nullopt;
+        }
+    }
+};
+
+struct InputStamp {
+    std::int64_t size = -1;
+    std::int64_t mtime = 0;
+};
+
+InputStamp stamp_of(const fs::path& path) {
+    std::error_code ec;
+    InputStamp stamp;
+    const auto size = fs::file_size(path, ec);
+    if (!ec) stamp.size = static_cast<std::int64_t>(size);
+    const auto time = fs::last_write_time(path, ec);
+    if (!ec) stamp.mtime = static_cast<std::int64_t>(time.time_since_epoch().count());
+    return stamp;
+}
+
+// Per-rank journals of MPI runs (extract.journal.rank-R.jsonl), sorted by name.
+std::vector<fs::path> rank_journals(const fs::path& out_dir) {
+    std::vector<fs::path> found;
+    std::error_code ec;
+    for (auto it = fs::directory_iterator(out_dir, ec); !ec && it != fs::directory_iterator(); it.increment(ec)) {
+        const std::string name = it->path().filename().string();
+        if (name.rfind("extract.journal.rank-", 0) == 0 && name.size() > 6 && name.ends_with(".jsonl"))
+            found.push_back(it->path());
+    }
+    std::sort(found.begin(), found.end());
+    return found;
+}
+
+// Records of earlier runs, by output path: features.json first, then the journals (newer).
+std::map<std::string, Record> previous_records(const fs::path& out_dir) {
+    std::map<std::string, Record> records;
+    {
+        std::ifstream in(out_dir / kFeaturesFile);
+        if (in) {
+            try {
+                const json j = json::parse(in);
+                for (const json& entry : j.at("outputs"))
+                    if (auto r = Record::from_json(entry)) records[r->output] = *r;
+            } catch (const json::exception&) {
+                // An unreadable features.json only costs recomputation.
+            }
+        }
+    }
+    std::vector<fs::path> journals{out_dir / kJournalFile};
+    for (const fs::path& p : rank_journals(out_dir)) journals.push_back(p);
+    for (const fs::path& path : journals) {
+        std::ifstream journal(path);
+        std::string line;
+        while (std::getline(journal, line)) {
+            // A line cut short by a kill does not parse and is ignored.
+            const json j = json::parse(line, nullptr, false);
+            if (j.is_discarded()) continue;
+            if (auto r = Record::from_json(j)) records[r->output] = *r;
+        }
+    }
+    return records;
+}
+
+// True when the recorded output is still valid for this config and input.
+bool still_valid(const Record& record, const std::string& hash, const InputStamp& stamp,
+                 const fs::path& npy) {
+    if (record.hash != hash || record.size != stamp.size || record.mtime != stamp.mtime) return false;
+    try {
+        const dsp::NpyHeader header = dsp::read_npy_header(npy);
+        return header.shape.size() == 2 && header.shape[0] == static_cast<std::size_t>(record.bins) &&
+               header.shape[1] == static_cast<std::size_t>(record.frames);
+    } catch (const Error&) {
+        return false;
+    }
+}
+
+// Removes temporary .npy files a killed run left behind.
+void remove_stale_temporaries(const fs::path& out_dir) {
+    std::error_code ec;
+    for (auto it = fs::recursive_directory_iterator(out_dir, ec);
+         !ec && it != fs::recursive_directory_iterator(); it.increment(ec)) {
+        const std::string name = it->path().filename().string();
+        if (it->is_regular_file(ec) && name.find(".npy.tmp-") != std::string::npos)
+            fs::remove(it->path(), ec);
+    }
+}
+
+// Writes text to path through a temporary name and a rename.
+void write_atomically(const fs::path& path, const std::string& text) {
+    const fs::path temporary = path.string() + ".tmp-" + std::to_string(::getpid());
+    {
+        std::ofstream out(temporary, std::ios::binary | std::ios::trunc);
+        out << text;
+        out.flush();
+        if (!out) throw Error("'" + path.string() + "'", "cannot be written (disk full or no permission?)");
+    }
+    std::error_code ec;
+    fs::rename(temporary, path, ec);
+    if (ec) throw Error("'" + path.string() + "'", "cannot be renamed into place: " + ec.message());
+}
+
+}  // namespace
+
+std::vector<fs::path> read_manifest_paths(const fs::path& manifest) {
+    const std::vector<CsvRow> rows = read_csv(manifest);
+    const std::string where = "manifest '" + manifest.string() + "'";
+    if (rows.empty()) throw Error(where, "is empty");
+    const int column = column_index(rows.front(), "path");
+    if (column < 0) throw Error(where, "line 1 has no 'path' column (expected a header like path,tags,split)");
+    const auto index = static_cast<std::size_t>(column);
+    const fs::path folder = manifest.parent_path();
+    std::vector<fs::path> paths;
+    for (std::size_t r = 1; r < rows.size(); ++r) {
+        const CsvRow& row = rows[r];
+        if (index >= row.fields.size() || row.fields[index].empty())
+            throw Error(where, "line " + std::to_string(row.line) + " has no value in the 'path' column");
+        const fs::path path(row.fields[index]);
+        paths.push_back(path.is_absolute() ? path : folder / path);
+    }
+    return paths;
+}
+
+std::vector<ExtractItem> collect_extract_items(const ExtractOptions& options) {
+    std::vector<fs::path> files;
+    std::vector<fs::path> roots;
+    for (const std::string& input : options.inputs) {
+        const fs::path path(input);
+        std::error_code ec;
+        if (fs::is_directory(path, ec)) {
+            roots.push_back(absolute_normal(path));
+            std::vector<fs::path> found;
+            for (auto it = fs::recursive_directory_iterator(
+                     path, fs::directory_options::skip_permission_denied, ec);
+                 !ec && it != fs::recursive_directory_iterator(); it.increment(ec)) {
+                if (it->is_regular_file(ec) && dsp::is_audio_extension(it->path()))
+                    found.push_back(it->path());
+            }
+            if (ec) throw Error("input folder '" + input + "'", "cannot be listed: " + ec.message());
+            std::sort(found.begin(), found.end());
+            files.insert(files.end(), found.begin(), found.end());
+        } else {
+            // A missing or unreadable file is a per-file failure later, not a reason to stop the run.
+            files.push_back(path);
+            roots.push_back(absolute_normal(path).parent_path());
+        }
+    }
+    if (!options.manifest.empty()) {
+        const fs::path manifest(options.manifest);
+        roots.push_back(absolute_normal(manifest).parent_path());
+        for (const fs::path& path : read_manifest_paths(manifest)) {
+            files.push_back(path);
+            roots.push_back(absolute_normal(path).parent_path());
+        }
+    }
+    if (files.empty())
+        throw Error("mtag extract",
+                    "no audio files found in the inputs (folders are searched recursively for "
+                    ".wav, .flac, .ogg, .mp3, ...)");
+    fs::path common = roots.front();
+    for (const fs::path& root : roots) common = common_ancestor(common, root);
+
+    std::vector<ExtractItem> items;
+    std::set<fs::path> taken;
+    std::set<fs::path> seen_inputs;
+    for (const fs::path& file : files) {
+        const fs::path absolute = absolute_normal(file);
+        if (!seen_inputs.insert(absolute).second) continue;  // the same file listed twice
+        fs::path relative = absolute.lexically_relative(common);
+        fs::path npy = relative;
+        npy.replace_extension(".npy");
+        if (!taken.insert(npy).second) {
+            npy = relative;
+            npy += ".npy";
+            taken.insert(npy);
+        }
+        items.push_back({file, npy});
+    }
+    return items;
+}
+
+ExtractSummary run_extract(const ExtractOptions& options) {
+    const auto start = std::chrono::steady_clock::now();
+    const dsp::FeatureConfig config = options.config.resolved();
+    const std::string hash = config.hash();
+    // Building one extractor up front turns a config the transforms reject into one run-level error
+    // rather than the same failure for every file.
+    { const dsp::FeatureExtractor probe(config); }
+    const std::vector<ExtractItem> items = collect_extract_items(options);
+    data::dist::Communicator* comm = options.comm && options.comm->distributed() ? options.comm : nullptr;
+    const int rank = comm ? comm->rank() : 0, ranks = comm ? comm->size() : 1;
+    const bool root = rank == 0;
+
+    std::error_code ec;
+    fs::create_directories(options.out_dir, ec);
+    if (ec || !fs::is_directory(options.out_dir))
+        throw Error("output folder '" + options.out_dir.string() + "'", "cannot be created: " + ec.message());
+    // Only rank 0 cleans up, before anyone writes (other ranks' temporaries would look stale too).
+    if (root) remove_stale_temporaries(options.out_dir);
+    const std::map<std::string, Record> previous =
+        options.force ? std::map<std::string, Record>{} : previous_records(options.out_dir);
+    if (comm) comm->barrier("extract start");
+
+    // This rank's inputs: every ranks-th one, starting at its rank (the whole list for one process).
+    std::vector<std::size_t> mine;
+    for (std::size_t i = static_cast<std::size_t>(rank); i < items.size(); i += static_cast<std::size_t>(ranks))
+        mine.push_back(i);
+
+    // The journal: one line per finished output, appended and flushed as each one completes.
+    const fs::path journal_path = options.out_dir / kJournalFile;
+    const fs::path my_journal_path =
+        comm ? options.out_dir / ("extract.journal.rank-" + std::to_string(rank) + ".jsonl") : journal_path;
+    std::FILE* journal = std::fopen(my_journal_path.c_str(), "ab");
+    if (journal == nullptr)
+        throw Error("output folder '" + options.out_dir.string() + "'",
+                    "is not writable (cannot open the journal)");
+
+    std::vector<std::optional<Record>> done(items.size());
+    std::vector<std::string> errors(items.size());
+    std::vector<char> skipped(items.size(), 0);
+    std::mutex journal_mutex;
+    Progress progress("extract", mine.size(), !options.quiet && root, options.progress_interval_seconds);
+    std::atomic<std::size_t> next{0};
+
+    auto worker = [&]() {
+        std::optional<dsp::FeatureExtractor> extractor;
+        dsp::FloatMatrix feature;
+        while (true) {
+            const std::size_t m = next++;
+            if (m >= mine.size()) break;
+            const std::size_t i = mine[m];
+            const ExtractItem& item = items[i];
+            const fs::path output = options.out_dir / item.relative;
+            const std::string relative = item.relative.generic_string();
+            const InputStamp stamp = stamp_of(item.input);
+            try {
+                if (const auto it = previous.find(relative);
+                    it != previous.end() && still_valid(it->second, hash, stamp, output)) {
+                    done[i] = it->second;
+                    done[i]->input = item.input.string();
+                    skipped[i] = 1;
+                } else {
+                    if (!extractor) extractor.emplace(config);
+                    extractor->compute_file(item.input, feature, options.resample_quality);
+                    fs::create_directories(output.parent_path());
+                    dsp::save_npy(output, feature);
+                    Record record{item.input.string(),
+                                  relative,
+                                  static_cast<std::int64_t>(feature.cols),
+                                  static_cast<std::int64_t>(feature.rows),
+                                  hash,
+                                  stamp.size,
+                                  stamp.mtime};
+                    {
+                        std::lock_guard lock(journal_mutex);
+                        const std::string line = record.to_json().dump() + "\n";
+                        std::fwrite(line.data(), 1, line.size(), journal);
+                        std::fflush(journal);
+                    }
+                    done[i] = std::move(record);
+                }
+            } catch (const std::exception& e) {
+                errors[i] = e.what();
+                progress.message("mtag: error: " + errors[i]);
+            }
+            progress.advance();
+        }
+    };
+    const int jobs = std::max(1, std::min<int>(options.jobs, static_cast<int>(std::max<std::size_t>(mine.size(), 1))));
+    std::vector<std::thread> threads;
+    for (int j = 1; j < jobs; ++j) threads.emplace_back(worker);
+    worker();
+    for (std::thread& t : threads) t.join();
+    progress.finish();
+    std::fclose(journal);
+    if (comm) {
+        // Every rank's results to every rank (rank 0 writes them; all return the same summary).
+        std::string local;
+        for (std::size_t i : mine) {
+            ordered_json j{{"i", i}};
+            if (done[i]) {
+                j["record"] = done[i]->to_json();
+                j["skipped"] = skipped[i] != 0;
+            } else {
+                j["error"] = errors[i];
+            }
+            local += j.dump() + "\n";
+        }
+        const std::vector<std::string> parts = comm->allgather(local, "extract results gather");
+        for (std::size_t r = 0; r < parts.size(); ++r) {
+            if (static_cast<int>(r) == rank) continue;
+            std::istringstream in(parts[r]);
+            std::string line;
+            while (std::getline(in, line)) {
+                const json j = json::parse(line);
+                const std::size_t i = j.at("i").get<std::size_t>();
+                if (j.contains("record")) {
+                    done[i] = Record::from_json(j.at("record"));
+                    if (!done[i]) throw Error("mtag extract", "rank " + std::to_string(r) + " sent an unreadable record");
+                    skipped[i] = j.at("skipped").get<bool>() ? 1 : 0;
+                } else {
+                    errors[i] = j.at("error").get<std::string>();
+                    if (root) progress.message("mtag: error: " + errors[i]);
+                }
+            }
+        }
+    }
+
+    ExtractSummary summary;
+    summary.total = items.size();
+    ordered_json outputs = ordered_json::array();
+    ordered_json failures = ordered_json::array();
+    std::string journal_text;
+    for (std::size_t i = 0; i < items.size(); ++i) {
+        if (done[i]) {
+            outputs.push_back(done[i]->to_json());
+            journal_text += done[i]->to_json().dump() + "\n";
+            ++(skipped[i] ? summary.skipped : summary.computed);
+        } else {
+            failures.push_back({{"input", items[i].input.string()}, {"error", errors[i]}});
+            ++summary.failed;
+        }
+    }
+    summary.wall_seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+
+    ordered_json document;
+    document["mtag_version"] = mtag::version;
+    document["config_hash"] = hash;
+    document["config"] = config.to_json();
+    document["layout"] = "float32 .npy, C order, shape [bins, frames]";
+    document["summary"] = {{"total", summary.total},
+                           {"computed", summary.computed},
+                           {"skipped", summary.skipped},
+                           {"failed", summary.failed},
+                           {"wall_seconds", summary.wall_seconds}};
+    document["outputs"] = std::move(outputs);
+    document["failures"] = std::move(failures);
+    if (!root) return summary;
+    write_atomically(options.out_dir / kFeaturesFile, document.dump(2) + "\n");
+    // The journal now only needs this run's outputs (features.json has them too); rewriting it keeps it
+    // from growing across reruns. The per-rank journals are folded into it.
+    write_atomically(journal_path, journal_text);
+    for (const fs::path& p : rank_journals(options.out_dir)) fs::remove(p, ec);
+    return summary;
+}
+
+}  // namespace mtag::data

@@ -1,0 +1,431 @@
+#include "data/tag/tagger.hpp"
+
+#include "dsp/audio_stream.hpp"
+#include "dsp/error.hpp"
+#include "dsp/feature_extractor.hpp"
+#include "nn/model_io.hpp"
+#include "nn/models/zoo.hpp"
+
+#include <algorithm>
+#include <chrono>
+#include <condition_variable>
+#include <deque>
+#include <exception>
+#include <mutex>
+#include <thread>
+#include <cmath>
+
+namespace mtag::data {
+
+void activate(std::span<float> logits, Task task) {
+    if (task == Task::multilabel) {
+        for (float& x : logits) x = 1.0f / (1.0f + std::exp(-x));
+        return;
+    }
+    if (logits.empty()) return;
+    const float top = *std::max_element(logits.begin(), logits.end());  // shift for stability
+    double sum = 0;
+    for (float& x : logits) sum += (x = std::exp(x - top));
+    for (float& x : logits) x = static_cast<float>(x / sum);
+}
+
+// ---- card adapter ------------------------------------------------------------------------------
+
+std::size_t RunCard::hop_samples() const {
+    return waveform ? 1 : static_cast<std::size_t>(features.hop_length);
+}
+
+std::size_t RunCard::window_samples() const {
+    if (waveform) return input_length;
+    const std::size_t hop = hop_samples();
+    // What data/clip_pipeline cuts for `input_length` frames (samples_for_frames).
+    return features.center ? (input_length - 1) * hop : static_cast<std::size_t>(features.n_fft) + (input_length - 1) * hop;
+}
+
+namespace {
+
+const char* chunking_name(EvalChunking e) { return e == EvalChunking::evenly_spaced ? "evenly_spaced" : "non_overlapping"; }
+
+}  // namespace
+
+dsp::FeatureConfig parse_front_end(nlohmann::json json, const std::string& where) {
+    // ADAPTER: model cards written before the presets stated ref as a number hold "ref": "1.0" (a string);
+    // FeatureConfig wants a number or "max".
+    if (json.contains("ref") && json["ref"].is_string() && json["ref"].get<std::string>() != "max")
+        json["ref"] = std::stod(json["ref"].get<std::string>());
+    const nlohmann::json known = dsp::FeatureConfig::defaults_for(dsp::parse_feature_kind(json.value("kind", "logmel"))).to_json();
+    for (auto it = json.begin(); it != json.end();) {
+        if (!known.contains(it.key())) it = json.erase(it);
+        else ++it;
+    }
+    return dsp::FeatureConfig::from_json(json, where).resolved();
+}
+
+nlohmann::json RunCard::to_metadata() const {
+    nlohmann::json m;
+    m["features"] = waveform ? nlohmann::json{{"kind", "waveform"}, {"sample_rate", sample_rate}} : features.to_json();
+    m["input"] = {{"length", input_length}, {"unit", waveform ? "samples" : "frames"}};
+    m["tags"] = tags;
+    m["task"] = to_string(task);
+    m["normalization"] = normalization ? normalization->to_json() : nlohmann::json(nullptr);
+    m["eval_chunking"] = {{"eval", chunking_name(chunking.eval)}, {"eval_chunks", chunking.eval_chunks}};
+    return m;
+}
+
+RunCard RunCard::from_metadata(const nlohmann::json& metadata, const nn::models::TaggingModel& model,
+                               const std::string& where) {
+    RunCard c;
+    c.architecture = model.config();
+    c.preset = model.preset().name;
+    if (metadata.contains("card_version")) {  // data/model_card's format
+        const ModelCard card = ModelCard::from_json(metadata, where);
+        c.waveform = card.is_waveform();
+        c.sample_rate = card.sample_rate();
+        if (!c.waveform) c.features = parse_front_end(card.features, where + " features");
+        c.input_length = card.input_length;
+        c.tags = card.tags;
+        c.task = card.task;
+        if (!(card.normalization.kind == NormalizationKind::per_bin && card.normalization.mean.empty()))
+            c.normalization = card.normalization;
+        c.chunking = card.evaluation;
+        c.chunking.length = c.input_length;
+        if (static_cast<std::int64_t>(c.tags.size()) != model.n_tags())
+            throw Error(where, "the card lists " + std::to_string(c.tags.size()) + " tags but the model has " +
+                                   std::to_string(model.n_tags()) + " outputs");
+        return c;
+    }
+    try {
+        const nlohmann::json features = metadata.contains("features") ? metadata["features"] : model.front_end();
+        c.waveform = features.value("kind", std::string()) == "waveform";
+        if (c.waveform) {
+            c.sample_rate = features.at("sample_rate").get<int>();
+        } else {
+            c.features = parse_front_end(features, where + " features");
+            c.sample_rate = c.features.sample_rate;
+        }
+        // Input chunk length: the card's, else the model's own input shape (last axis).
+        const nn::Shape shape = model.input_shape(1);
+        c.input_length = static_cast<std::size_t>(shape[shape.rank() - 1]);
+        if (metadata.contains("input") && metadata["input"].contains("length"))
+            c.input_length = metadata["input"]["length"].get<std::size_t>();
+        else if (metadata.contains("chunk_length"))
+            c.input_length = metadata["chunk_length"].get<std::size_t>();
+        if (!metadata.contains("tags") || !metadata["tags"].is_array())
+            throw Error(where, "the card has no \"tags\" list");
+        c.tags = metadata["tags"].get<std::vector<std::string>>();
+        if (static_cast<std::int64_t>(c.tags.size()) != model.n_tags())
+            throw Error(where, "the card lists " + std::to_string(c.tags.size()) + " tags but the model has " +
+                                   std::to_string(model.n_tags()) + " outputs");
+        const std::string task = metadata.value("task", std::string("multilabel"));
+        if (task == "multilabel" || task == "multi-label") c.task = Task::multilabel;
+        else if (task == "singlelabel" || task == "single-label") c.task = Task::singlelabel;
+        else throw Error(where, "task '" + task + "' is not multilabel or singlelabel");
+        if (metadata.contains("normalization") && !metadata["normalization"].is_null())
+            c.normalization = Normalization::from_json(metadata["normalization"]);
+        c.chunking.length = c.input_length;
+        const char* chunk_keys[] = {"eval_chunking", "chunking"};
+        for (const char* key : chunk_keys) {
+            if (!metadata.contains(key) || !metadata[key].is_object()) continue;
+            const nlohmann::json& e = metadata[key];
+            if (e.contains("eval")) {
+                const std::string name = e["eval"].get<std::string>();
+                if (name == "evenly_spaced") c.chunking.eval = EvalChunking::evenly_spaced;
+                else if (name == "non_overlapping") c.chunking.eval = EvalChunking::non_overlapping;
+                else throw Error(where, "eval chunking '" + name + "' is not evenly_spaced or non_overlapping");
+            }
+            if (e.contains("eval_chunks")) c.chunking.eval_chunks = e["eval_chunks"].get<std::size_t>();
+            break;
+        }
+        c.chunking.validate();
+    } catch (const nlohmann::json::exception& e) {
+        throw Error(where, std::string("malformed card: ") + e.what());
+    }
+    if (c.input_length == 0) throw Error(where, "input chunk length is 0");
+    return c;
+}
+
+std::vector<std::size_t> chunk_sample_offsets(const RunCard& card, std::size_t total_samples, ChunkLayout layout) {
+    ChunkOptions options = card.chunking;
+    if (layout == ChunkLayout::all) {
+        options.eval = EvalChunking::non_overlapping;
+        options.eval_chunks = 0;
+    }
+    const std::size_t total_units =
+        card.waveform ? total_samples : static_cast<std::size_t>(card.features.frames_for(static_cast<std::int64_t>(total_samples)));
+    std::vector<std::size_t> offsets = eval_chunk_offsets(total_units, options);
+    for (std::size_t& o : offsets) o *= card.hop_samples();
+    std::sort(offsets.begin(), offsets.end());
+    return offsets;
+}
+
+// ---- session -------------------------------------------------------------------------------------
+
+namespace {
+double seconds_since(std::chrono::steady_clock::time_point t0) {
+    return std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+}
+
+// Decodes an AudioStream on its own thread, a bounded number of blocks ahead of the reader, so that
+// decoding and resampling the rest of a file overlap the model running on the chunks already read
+// (a single file's cold start would otherwise do them one after the other). Memory stays bounded:
+// at most `max_blocks` blocks wait. Errors of the decoder thread are rethrown by read().
+class PrefetchedStream {
+  public:
+    explicit PrefetchedStream(dsp::AudioStream& stream, std::size_t max_blocks = 8)
+        : m_stream(stream), m_max_blocks(max_blocks), m_thread([this] { run(); }) {}
+    ~PrefetchedStream() {
+        {
+            std::lock_guard lock(m_mutex);
+            m_stop = true;
+        }
+        m_space.notify_all();
+        m_thread.join();
+    }
+    PrefetchedStream(const PrefetchedStream&) = delete;
+    PrefetchedStream& operator=(const PrefetchedStream&) = delete;
+
+    // As AudioStream::read: the next block into `out`; false once the stream is exhausted.
+    bool read(std::vector<float>& out) {
+        std::unique_lock lock(m_mutex);
+        m_ready.wait(lock, [&] { return !m_blocks.empty() || m_done; });
+        if (m_blocks.empty()) {
+            if (m_error) std::rethrow_exception(m_error);
+            return false;
+        }
+        out = std::move(m_blocks.front());
+        m_blocks.pop_front();
+        const bool more = !m_blocks.empty() || !m_done || m_error;
+        m_space.notify_one();
+        if (!more && m_error) std::rethrow_exception(m_error);
+        return more;
+    }
+
+  private:
+    void run() {
+        try {
+            bool more = true;
+            while (more) {
+                std::vector<float> block;
+                more = m_stream.read(block);
+                std::unique_lock lock(m_mutex);
+                m_space.wait(lock, [&] { return m_blocks.size() < m_max_blocks || m_stop; });
+                if (m_stop) break;
+                m_blocks.push_back(std::move(block));
+                m_ready.notify_one();
+            }
+        } catch (...) {
+            std::lock_guard lock(m_mutex);
+            m_error = std::current_exception();
+        }
+        std::lock_guard lock(m_mutex);
+        m_done = true;
+        m_ready.notify_all();
+    }
+
+    dsp::AudioStream& m_stream;
+    std::size_t m_max_blocks;
+    std::mutex m_mutex;
+    std::condition_variable m_ready, m_space;
+    std::deque<std::vector<float>> m_blocks;
+    bool m_done = false, m_stop = false;
+    std::exception_ptr m_error;
+    std::thread m_thread;  // last: started once every other member exists
+};
+}  // namespace
+
+struct Session::Impl {
+    RunCard card;
+    std::shared_ptr<nn::models::TaggingModel> model;
+    std::shared_ptr<nn::Module> output;  // the output Linear (logits from the embedding)
+    std::unique_ptr<dsp::FeatureExtractor> extractor;
+    dsp::FloatMatrix features, chunk;   // reused per window
+    nn::Tensor batch;                   // (B, bins, frames) or (B, samples)
+    std::size_t filled = 0;
+    std::size_t input_size = 0;         // floats per example
+
+    // Accumulators of one file.
+    std::vector<double> score_sum, embedding_sum;
+    std::vector<float> taggram;
+    std::size_t chunks = 0;
+    double feature_seconds = 0, inference_seconds = 0;
+
+    void reset(const TagOptions& options) {
+        const std::size_t b = std::max<std::size_t>(1, options.batch_size);
+        const nn::Shape shape = card.waveform ? nn::Shape{static_cast<std::int64_t>(b), static_cast<std::int64_t>(card.input_length)}
+                                              : nn::Shape{static_cast<std::int64_t>(b), card.features.bins(),
+                                                          static_cast<std::int64_t>(card.input_length)};
+        if (!batch.defined() || batch.shape() != shape) batch = nn::Tensor(shape);
+        filled = 0;
+        chunks = 0;
+        feature_seconds = inference_seconds = 0;
+        score_sum.assign(card.tags.size(), 0.0);
+        embedding_sum.assign(static_cast<std::size_t>(model->embedding_size()), 0.0);
+        taggram.clear();
+    }
+
+    // Featurises one window of window_samples() samples into the next batch row.
+    void add_window(std::span<float> window, const TagOptions& options) {
+        const auto t0 = std::chrono::steady_clock::now();
+        float* row = batch.data() + filled * input_size;
+        if (card.waveform) {
+            if (card.normalization) card.normalization->apply(window);
+            std::copy(window.begin(), window.end(), row);
+        } else {
+            extractor->compute(window, features);
+            chunk.resize(features.rows, card.input_length);
+            copy_chunk(features, 0, chunk);
+            if (card.normalization) card.normalization->apply(chunk);
+            std::copy(chunk.data.begin(), chunk.data.end(), row);
+        }
+        feature_seconds += seconds_since(t0);
+        if (++filled == static_cast<std::size_t>(batch.dim(0))) flush(options);
+    }
+
+    void flush(const TagOptions& options) {
+        if (filled == 0) return;
+        const auto t0 = std::chrono::steady_clock::now();
+        const nn::Tensor input = batch.slice(0, static_cast<std::int64_t>(filled));
+        const nn::Tensor e = model->embed(input);
+        nn::Tensor logits = output->forward(e);
+        const std::size_t n = card.tags.size();
+        const std::size_t d = static_cast<std::size_t>(model->embedding_size());
+        for (std::size_t i = 0; i < filled; ++i) {
+            std::span<float> row(logits.data() + i * n, n);
+            activate(row, card.task);
+            for (std::size_t t = 0; t < n; ++t) score_sum[t] += row[t];
+            if (options.taggram) taggram.insert(taggram.end(), row.begin(), row.end());
+            if (options.embedding)
+                for (std::size_t k = 0; k < d; ++k) embedding_sum[k] += e.data()[i * d + k];
+        }
+        chunks += filled;
+        filled = 0;
+        inference_seconds += seconds_since(t0);
+    }
+
+    TagResult finish(const TagOptions& options, std::size_t samples) {
+        flush(options);
+        TagResult r;
+        r.duration_seconds = static_cast<double>(samples) / card.sample_rate;
+        r.chunks = chunks;
+        r.feature_seconds = feature_seconds;
+        r.inference_seconds = inference_seconds;
+        r.scores.resize(score_sum.size());
+        for (std::size_t t = 0; t < score_sum.size(); ++t) r.scores[t] = static_cast<float>(score_sum[t] / chunks);
+        if (options.embedding) {
+            r.embedding.resize(embedding_sum.size());
+            for (std::size_t k = 0; k < embedding_sum.size(); ++k)
+                r.embedding[k] = static_cast<float>(embedding_sum[k] / chunks);
+        }
+        if (options.taggram) r.taggram = std::move(taggram);
+        return r;
+    }
+};
+
+Session::Session(std::unique_ptr<Impl> impl) : m_impl(std::move(impl)) {}
+Session::~Session() = default;
+
+TagResult Session::tag_samples(std::span<const float> samples, const TagOptions& options) {
+    Impl& s = *m_impl;
+    s.reset(options);
+    const std::size_t window = s.card.window_samples();
+    std::vector<float> buffer(window);
+    for (std::size_t offset : chunk_sample_offsets(s.card, samples.size(), options.layout)) {
+        copy_chunk(samples, offset, buffer);  // zero-pads past the end (short clips)
+        s.add_window(buffer, options);
+    }
+    return s.finish(options, samples.size());
+}
+
+TagResult Session::tag_file(const std::filesystem::path& path, const TagOptions& options) {
+    Impl& s = *m_impl;
+    s.reset(options);
+    const auto open_start = std::chrono::steady_clock::now();
+    dsp::AudioStream audio(path, s.card.sample_rate, options.resample_quality);
+    double decode_seconds = seconds_since(open_start);  // waiting for decoded samples (the rest overlaps)
+    PrefetchedStream stream(audio);
+    const std::size_t expected = static_cast<std::size_t>(std::max<std::int64_t>(0, audio.expected_samples()));
+    const std::vector<std::size_t> offsets = chunk_sample_offsets(s.card, expected, options.layout);
+    const std::size_t window = s.card.window_samples();
+    // buffer holds samples [base, base + buffer.size()); samples before the next pending window are dropped.
+    std::vector<float> buffer, block, scratch(window);
+    std::size_t base = 0, next = 0, total = 0;
+    bool more = true;
+    while (next < offsets.size()) {
+        const std::size_t need_end = offsets[next] + window;
+        while (more && base + buffer.size() < need_end) {
+            block.clear();
+            const auto t0 = std::chrono::steady_clock::now();
+            more = stream.read(block);
+            decode_seconds += seconds_since(t0);
+            buffer.insert(buffer.end(), block.begin(), block.end());
+            total += block.size();
+            // Drop what lies before the pending window at once (sparse evenly spaced chunks of long files).
+            const std::size_t drop = std::min(buffer.size(), offsets[next] - std::min(offsets[next], base));
+            buffer.erase(buffer.begin(), buffer.begin() + static_cast<std::ptrdiff_t>(drop));
+            base += drop;
+        }
+        // Window [offsets[next], +window) relative to base; zero-padded when the stream ended early.
+        copy_chunk(buffer, offsets[next] - base, scratch);
+        s.add_window(scratch, options);
+        ++next;
+        const std::size_t keep_from = next < offsets.size() ? std::min(offsets[next], base + buffer.size()) : base + buffer.size();
+        buffer.erase(buffer.begin(), buffer.begin() + static_cast<std::ptrdiff_t>(keep_from - base));
+        base = keep_from;
+    }
+    // Count the samples never needed by a window, for the duration.
+    while (more) {
+        block.clear();
+        const auto t0 = std::chrono::steady_clock::now();
+        more = stream.read(block);
+        decode_seconds += seconds_since(t0);
+        total += block.size();
+    }
+    TagResult r = s.finish(options, total);
+    r.decode_seconds = decode_seconds;
+    return r;
+}
+
+// ---- tagger --------------------------------------------------------------------------------------
+
+Tagger::Tagger(const std::filesystem::path& run_dir) : m_dir(run_dir) {
+    const std::string where = "run '" + run_dir.string() + "'";
+    nn::LoadedModel loaded = nn::load_model(run_dir);
+    m_model = std::dynamic_pointer_cast<nn::models::TaggingModel>(loaded.model);
+    if (!m_model)
+        throw Error(where, "model.json holds a '" + loaded.model->type() + "', not a tagging model (nn/models preset)");
+    m_card = RunCard::from_metadata(loaded.card.value("metadata", nlohmann::json::object()), *m_model, where);
+    if (!m_card.waveform) dsp::FeatureExtractor check(m_card.features);  // validates the front end once
+}
+
+Tagger::~Tagger() = default;
+
+std::int64_t Tagger::embedding_size() const { return m_model->embedding_size(); }
+
+std::unique_ptr<Session> Tagger::session() const {
+    auto impl = std::make_unique<Session::Impl>();
+    impl->card = m_card;
+    if (!m_master_lent.exchange(true)) {
+        // The first session runs the loaded model itself: a cold start builds the network once.
+        impl->model = m_model;
+    } else {
+        // Further sessions: their own layers (activation caches), the weights SHARED with the loaded
+        // model (eval-mode forward only reads parameters and running statistics).
+        impl->model = nn::models::build_from_config(m_card.architecture);
+        auto src_params = m_model->parameters();
+        auto dst_params = impl->model->parameters();
+        for (std::size_t i = 0; i < src_params.size(); ++i) dst_params[i]->value = src_params[i]->value;
+        auto src_buffers = m_model->buffers();
+        auto dst_buffers = impl->model->buffers();
+        for (std::size_t i = 0; i < src_buffers.size(); ++i) dst_buffers[i]->value = src_buffers[i]->value;
+    }
+    impl->model->eval();
+    for (const auto& [name, child] : impl->model->children())
+        if (name == impl->model->output_name()) impl->output = child;
+    if (!impl->output) throw Error("run '" + m_dir.string() + "'", "model has no output layer");
+    if (!m_card.waveform) impl->extractor = std::make_unique<dsp::FeatureExtractor>(m_card.features);
+    impl->input_size = m_card.waveform ? m_card.input_length
+                                       : static_cast<std::size_t>(m_card.features.bins()) * m_card.input_length;
+    return std::unique_ptr<Session>(new Session(std::move(impl)));
+}
+
+}  // namespace mtag::data

@@ -1,0 +1,51 @@
+#include "data/train/run_checkpoint.hpp"
+
+#include "dsp/error.hpp"
+
+#include <map>
+#include <string>
+
+namespace mtag::data {
+
+void save_run_checkpoint(const std::filesystem::path& path, const nn::TrainingState& state, nn::Module& model,
+                         const RunPosition& position, const Normalization& normalization) {
+    nn::TrainingCheckpoint c = state.save();
+    for (nn::Parameter* p : model.parameters()) c.tensors.emplace_back("model." + p->name, p->value.clone());
+    for (nn::Buffer* b : model.buffers()) c.tensors.emplace_back("model." + b->name, b->value.clone());
+    c.scalars["mtag.run"] = {{"epoch", position.epoch},       {"batch", position.batch},
+                             {"loss_sum", position.loss_sum}, {"loss_count", position.loss_count},
+                             {"examples", position.examples}, {"seconds", position.seconds},
+                             {"best_epoch", position.best_epoch}, {"skipped_batches", position.skipped_batches},
+                             {"normalization", normalization.to_json()}};
+    nn::save_checkpoint(c, path);
+}
+
+ResumedRun load_run_checkpoint(const std::filesystem::path& path) {
+    ResumedRun out;
+    out.checkpoint = nn::load_checkpoint(path);
+    if (!out.checkpoint.scalars.contains("mtag.run"))
+        throw Error("checkpoint " + path.string(), "has no 'mtag.run' state; not written by mtag train");
+    const nlohmann::json& run = out.checkpoint.scalars["mtag.run"];
+    RunPosition& p = out.position;
+    p.epoch = run.at("epoch").get<std::int64_t>();
+    p.batch = run.at("batch").get<std::size_t>();
+    p.loss_sum = run.at("loss_sum").get<double>();
+    p.loss_count = run.at("loss_count").get<std::size_t>();
+    p.examples = run.at("examples").get<std::size_t>();
+    p.seconds = run.value("seconds", 0.0);
+    p.best_epoch = run.value("best_epoch", std::int64_t{0});
+    p.skipped_batches = run.value("skipped_batches", std::size_t{0});
+    out.normalization = Normalization::from_json(run.at("normalization"));
+    return out;
+}
+
+void restore_model(nn::Module& model, const nn::TrainingCheckpoint& checkpoint) {
+    std::map<std::string, const nn::Tensor*> saved;
+    for (const auto& [n, t] : checkpoint.tensors) saved[n] = &t;
+    for (nn::Parameter* p : model.parameters())
+        if (auto it = saved.find("model." + p->name); it != saved.end()) p->value.copy_from(*it->second);
+    for (nn::Buffer* b : model.buffers())
+        if (auto it = saved.find("model." + b->name); it != saved.end()) b->value.copy_from(*it->second);
+}
+
+}  // namespace mtag::data

@@ -1,0 +1,44 @@
+#pragma once
+// RUNDIR/checkpoint.safetensors: everything a killed or interrupted `mtag train` needs to continue exactly
+// where it stopped: the model's parameters and buffers ("model." + name), the optimizer, schedule and early
+// stopping state (nn::TrainingState), and the run's position under the scalar "mtag.run" (next epoch and
+// batch, the running loss of the epoch in progress, seconds trained, best epoch, the normalisation
+// statistics). Written to a temporary name and renamed (nn::save_checkpoint).
+#include "data/pipeline/normalization.hpp"
+#include "nn/module.hpp"
+#include "nn/train/training_state.hpp"
+
+#include <cstdint>
+#include <filesystem>
+
+namespace mtag::data {
+
+// Where a run stands, as stored in the checkpoint.
+struct RunPosition {
+    std::int64_t epoch = 0;           // 0-based epoch in progress
+    std::size_t batch = 0;            // first batch of `epoch` still to train
+    double loss_sum = 0;              // training loss of the epoch so far (sum of batch means)
+    std::size_t loss_count = 0;       // batches in loss_sum
+    std::size_t examples = 0;         // examples trained by the whole run
+    double seconds = 0;               // seconds trained by earlier processes (and this one, when saved)
+    std::int64_t best_epoch = 0;
+    std::size_t skipped_batches = 0;
+};
+
+struct ResumedRun {
+    nn::TrainingCheckpoint checkpoint;
+    RunPosition position;
+    Normalization normalization;
+};
+
+// Writes the checkpoint of `model` and `state` at `position`.
+void save_run_checkpoint(const std::filesystem::path& path, const nn::TrainingState& state, nn::Module& model,
+                         const RunPosition& position, const Normalization& normalization);
+
+// Reads a checkpoint `mtag train` wrote; throws mtag::Error naming the file when it lacks the run state.
+ResumedRun load_run_checkpoint(const std::filesystem::path& path);
+
+// Copies the checkpoint's model tensors into `model` (parameters, frozen ones included, and buffers).
+void restore_model(nn::Module& model, const nn::TrainingCheckpoint& checkpoint);
+
+}  // namespace mtag::data
