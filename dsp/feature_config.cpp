@@ -134,6 +134,7 @@ const std::map<std::string, Setter>& setters() {
         {"amin", double_field(&C::amin, 0.0)},
         {"top_db", double_field(&C::top_db, -1.0)},
         {"log1p_c", double_field(&C::log1p_c)},
+        {"db_input", string_field(&C::db_input)},
     };
     return table;
 }
@@ -204,6 +205,10 @@ bool FeatureConfig::is_power() const {
     return kind != FeatureKind::cqt && power != 1.0;
 }
 
+bool FeatureConfig::db_of_power() const {
+    return db_input == "auto" ? is_power() : db_input == "power";
+}
+
 double FeatureConfig::ref_value() const {
     if (ref == "max") return 0.0;
     try {
@@ -221,7 +226,7 @@ FeatureConfig FeatureConfig::resolved() const {
     if (c.hop_length == 0) c.hop_length = std::max(1, c.win_length / 4);
     if (c.fmin < 0) c.fmin = c.kind == FeatureKind::cqt ? kC1 : 0.0;
     if (c.fmax == 0) c.fmax = c.sample_rate / 2.0;
-    if (c.amin == 0) c.amin = c.is_power() ? 1e-10 : 1e-5;
+    if (c.amin == 0) c.amin = c.db_of_power() ? 1e-10 : 1e-5;
     c.validate();
     return c;
 }
@@ -281,6 +286,8 @@ void FeatureConfig::validate() const {
     if (log == LogCompression::db) {
         if (ref != "max" && !(ref_value() > 0)) bad(w, "ref", "must be positive or \"max\", got " + ref);
         if (amin < 0) bad(w, "amin", "must be positive (or 0 for auto), got " + fmt(amin));
+        if (db_input != "auto" && db_input != "power" && db_input != "amplitude")
+            bad(w, "db_input", "'" + db_input + "' is unknown (expected auto, power or amplitude)");
     }
     if (log == LogCompression::log1p && !(log1p_c > 0))
         bad(w, "log1p_c", "must be positive, got " + fmt(log1p_c));
@@ -339,6 +346,7 @@ json FeatureConfig::to_json() const {
     j["amin"] = c.amin;
     j["top_db"] = c.top_db < 0 ? json(nullptr) : json(c.top_db);
     j["log1p_c"] = c.log1p_c;
+    j["db_input"] = c.db_input;
     return j;
 }
 
@@ -353,6 +361,8 @@ json FeatureConfig::canonical_json() const {
                                  "cqt_scale", "window"});
     if (kind == FeatureKind::mfcc) keys.insert(keys.end(), {"n_mfcc", "lifter"});
     if (log == LogCompression::db) keys.insert(keys.end(), {"ref", "amin", "top_db"});
+    // Hashed only when set, so the hashes of configs written before the key existed do not change.
+    if (log == LogCompression::db && db_input != "auto") keys.push_back("db_input");
     if (log == LogCompression::log1p) keys.push_back("log1p_c");
     json j = json::object();
     for (const std::string& key : keys) j[key] = full.at(key);

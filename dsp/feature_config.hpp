@@ -71,6 +71,10 @@ struct FeatureConfig {
     double amin = 0.0;         // 0 = auto: 1e-10 for power, 1e-5 for magnitude (librosa)
     double top_db = 80.0;      // < 0 disables clipping (librosa top_db=None)
     double log1p_c = 10000.0;  // C in log(1 + C*x)
+    // Which dB conversion: "auto" follows the spectrum (power_to_db for power, amplitude_to_db for magnitude);
+    // "power" or "amplitude" forces one. Choi et al.'s taggers took 10*log10 of the SQUARED mel power
+    // (librosa.logamplitude(S**2)), which is "amplitude" applied to a power spectrogram: 20*log10(S).
+    std::string db_input = "auto";
 
     // The default config for a kind: the struct defaults, with log = none for stft, mel and cqt, and
     // librosa.cqt's sample_rate 22050 and hop_length 512 for cqt.
@@ -86,6 +90,8 @@ struct FeatureConfig {
     std::int64_t frames_for(std::int64_t samples) const;
     // True when the spectrum before compression is a power (|X|^2-like) rather than a magnitude.
     bool is_power() const;
+    // True when db compression treats its input as a power (10*log10), false for 20*log10.
+    bool db_of_power() const;
     // The reference level of db compression; 0 when ref is "max".
     double ref_value() const;
 

@@ -150,6 +150,12 @@ std::vector<std::size_t> chunk_sample_offsets(const RunCard& card, std::size_t t
         options.eval = EvalChunking::non_overlapping;
         options.eval_chunks = 0;
     }
+    if (options.eval == EvalChunking::evenly_spaced && options.eval_chunks == 1) {
+        // One centred chunk (the fixed-input models of Choi et al. crop src[(n - n_fit) / 2 ...]): placed to
+        // the sample, since a shift of a fraction of a hop already moves their scores by hundredths.
+        const std::size_t length = card.window_samples();
+        return {total_samples > length ? (total_samples - length) / 2 : 0};
+    }
     const std::size_t total_units =
         card.waveform ? total_samples : static_cast<std::size_t>(card.features.frames_for(static_cast<std::int64_t>(total_samples)));
     std::vector<std::size_t> offsets = eval_chunk_offsets(total_units, options);
