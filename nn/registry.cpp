@@ -8,7 +8,9 @@
 #include "nn/layers/dropout.hpp"
 #include "nn/layers/flatten.hpp"
 #include "nn/layers/global_pool.hpp"
+#include "nn/layers/gru.hpp"
 #include "nn/layers/linear.hpp"
+#include "nn/layers/lstm.hpp"
 #include "nn/layers/pool.hpp"
 #include "nn/layers/squeeze_excitation.hpp"
 #include "nn/models/zoo.hpp"
@@ -123,6 +125,21 @@ std::map<std::string, ModuleFactory> builtin() {
         o.mode = mode == "max" ? GlobalPoolOptions::Mode::max : GlobalPoolOptions::Mode::avg;
         o.axes = axes == "time" ? GlobalPoolOptions::Axes::time : GlobalPoolOptions::Axes::all;
         return std::make_shared<GlobalPool>(o);
+    };
+    // Recurrent layers: sizes, convention ("pytorch" or "keras1") and return_sequences.
+    f["GRU"] = [](const json& c) {
+        return std::make_shared<GRU>(GruOptions{
+            .input_size = require<std::int64_t>(c, "input_size"),
+            .hidden_size = require<std::int64_t>(c, "hidden_size"),
+            .convention = parse_rnn_convention(get<std::string>(c, "convention", "pytorch"), "model architecture GRU"),
+            .return_sequences = get<bool>(c, "return_sequences", true)});
+    };
+    f["LSTM"] = [](const json& c) {
+        return std::make_shared<LSTM>(LstmOptions{
+            .input_size = require<std::int64_t>(c, "input_size"),
+            .hidden_size = require<std::int64_t>(c, "hidden_size"),
+            .convention = parse_rnn_convention(get<std::string>(c, "convention", "pytorch"), "model architecture LSTM"),
+            .return_sequences = get<bool>(c, "return_sequences", true)});
     };
     f["Dropout"] = [](const json& c) {
         return std::make_shared<Dropout>(
