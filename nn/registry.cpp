@@ -74,7 +74,8 @@ std::map<std::string, ModuleFactory> builtin() {
     auto bn = [](const json& c) {
         return BatchNormOptions{require<std::int64_t>(c, "num_features"), get<double>(c, "eps", 1e-5),
                                 get<double>(c, "momentum", 0.1), get<bool>(c, "affine", true),
-                                get<bool>(c, "track_running_stats", true)};
+                                get<bool>(c, "track_running_stats", true), get<std::int64_t>(c, "axis", 1),
+                                get<bool>(c, "use_batch_stats_in_eval", false)};
     };
     f["BatchNorm1d"] = [bn](const json& c) { return std::make_shared<BatchNorm1d>(bn(c)); };
     f["BatchNorm2d"] = [bn](const json& c) { return std::make_shared<BatchNorm2d>(bn(c)); };

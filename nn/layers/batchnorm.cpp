@@ -4,6 +4,7 @@
 #include "nn/lane_sum.hpp"
 #include "nn/threads.hpp"
 
+#include <algorithm>
 #include <cmath>
 
 namespace mtag::nn {
@@ -16,6 +17,9 @@ BatchNormBase::BatchNormBase(const BatchNormOptions& options) : m_options(option
     if (options.momentum < 0.0 || options.momentum > 1.0)
         throw Error("nn::BatchNorm options",
                     "momentum = " + std::to_string(options.momentum) + ", expected in [0, 1]");
+    if (options.axis == 0 || options.axis < -4 || options.axis > 3)
+        throw Error("nn::BatchNorm options",
+                    "axis = " + std::to_string(options.axis) + ", expected 1..3 or -1..-3 (0 is the batch)");
     const std::int64_t c = options.num_features;
     if (options.affine) {
         m_weight = &register_parameter("weight", {c}, true);
@@ -29,12 +33,22 @@ BatchNormBase::BatchNormBase(const BatchNormOptions& options) : m_options(option
     }
 }
 
-Tensor BatchNormBase::normalize(const Tensor& input) {
-    const std::int64_t n = input.dim(0), c = input.dim(1);
-    const std::int64_t s = input.size() / static_cast<std::size_t>(n * c);
+Tensor BatchNormBase::normalize(const Tensor& input, std::initializer_list<int> ranks, const std::string& layout) {
+    const int rank = input.rank();
+    const auto axis = static_cast<int>(m_options.axis < 0 ? rank + m_options.axis : m_options.axis);
+    if (std::find(ranks.begin(), ranks.end(), rank) == ranks.end() || axis < 1 || axis >= rank ||
+        input.dim(axis) != m_options.num_features)
+        throw Error("nn::" + type(), "input shape " + input.shape().str() + ", expected " + layout + " with " +
+                                         std::to_string(m_options.num_features) + " features along axis " +
+                                         std::to_string(m_options.axis));
+    // (n, c, s): the dims before the feature axis act as the batch, those after it as the spatial ones.
+    std::int64_t n = 1, s = 1;
+    for (int d = 0; d < axis; ++d) n *= input.dim(d);
+    for (int d = axis + 1; d < rank; ++d) s *= input.dim(d);
+    const std::int64_t c = m_options.num_features;
     const std::int64_t count = n * s;
     m_input_shape = input.shape();
-    m_used_batch_stats = is_training() || !m_options.track_running_stats;
+    m_used_batch_stats = is_training() || !m_options.track_running_stats || m_options.use_batch_stats_in_eval;
     if (m_used_batch_stats && count < 2)
         throw Error("nn::" + type(),
                     "training needs more than one value per channel, got input shape " + input.shape().str());
@@ -175,27 +189,20 @@ Tensor BatchNormBase::backward(const Tensor& gy) {
 }
 
 nlohmann::json BatchNormBase::config() const {
-    return {{"type", type()},
-            {"num_features", m_options.num_features},
-            {"eps", m_options.eps},
-            {"momentum", m_options.momentum},
-            {"affine", m_options.affine},
-            {"track_running_stats", m_options.track_running_stats}};
+    nlohmann::json j{{"type", type()},
+                     {"num_features", m_options.num_features},
+                     {"eps", m_options.eps},
+                     {"momentum", m_options.momentum},
+                     {"affine", m_options.affine},
+                     {"track_running_stats", m_options.track_running_stats}};
+    // Only when set, so the model.json of PyTorch-style models stays as it was.
+    if (m_options.axis != 1) j["axis"] = m_options.axis;
+    if (m_options.use_batch_stats_in_eval) j["use_batch_stats_in_eval"] = true;
+    return j;
 }
 
-Tensor BatchNorm1d::forward(const Tensor& input) {
-    if ((input.rank() != 2 && input.rank() != 3) || input.dim(1) != m_options.num_features)
-        throw Error("nn::BatchNorm1d", "input shape " + input.shape().str() + ", expected (N, " +
-                                           std::to_string(m_options.num_features) + ") or (N, " +
-                                           std::to_string(m_options.num_features) + ", L)");
-    return normalize(input);
-}
+Tensor BatchNorm1d::forward(const Tensor& input) { return normalize(input, {2, 3}, "(N, C) or (N, C, L)"); }
 
-Tensor BatchNorm2d::forward(const Tensor& input) {
-    if (input.rank() != 4 || input.dim(1) != m_options.num_features)
-        throw Error("nn::BatchNorm2d", "input shape " + input.shape().str() + ", expected (N, " +
-                                           std::to_string(m_options.num_features) + ", H, W)");
-    return normalize(input);
-}
+Tensor BatchNorm2d::forward(const Tensor& input) { return normalize(input, {4}, "(N, C, H, W)"); }
 
 }  // namespace mtag::nn
