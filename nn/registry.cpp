@@ -89,6 +89,7 @@ std::map<std::string, ModuleFactory> builtin() {
     };
     f["Sigmoid"] = [](const json&) { return std::make_shared<Sigmoid>(); };
     f["Tanh"] = [](const json&) { return std::make_shared<Tanh>(); };
+    f["HardSigmoid"] = [](const json& c) { return std::make_shared<HardSigmoid>(get<float>(c, "slope", 0.2f)); };
     auto p2 = [](const json& c) {
         return Pool2dOptions{require<Pair>(c, "kernel_size"), get<Pair>(c, "stride", {0, 0}),
                              get<Pair>(c, "padding", {0, 0}), get<bool>(c, "ceil_mode", false)};
