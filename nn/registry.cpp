@@ -11,7 +11,10 @@
 #include "nn/layers/gru.hpp"
 #include "nn/layers/linear.hpp"
 #include "nn/layers/lstm.hpp"
+#include "nn/layers/padding.hpp"
+#include "nn/layers/permute.hpp"
 #include "nn/layers/pool.hpp"
+#include "nn/layers/reshape.hpp"
 #include "nn/layers/squeeze_excitation.hpp"
 #include "nn/models/zoo.hpp"
 
@@ -146,6 +149,16 @@ std::map<std::string, ModuleFactory> builtin() {
     f["Dropout"] = [](const json& c) {
         return std::make_shared<Dropout>(
             DropoutOptions{get<double>(c, "p", 0.5), get<std::uint64_t>(c, "seed", 0)});
+    };
+    f["ZeroPad2d"] = [](const json& c) {
+        const auto p = require<std::array<std::int64_t, 4>>(c, "padding");  // left, right, top, bottom
+        return std::make_shared<ZeroPad2d>(ZeroPad2dOptions{p[0], p[1], p[2], p[3]});
+    };
+    f["Permute"] = [](const json& c) {
+        return std::make_shared<Permute>(PermuteOptions{require<std::vector<std::int64_t>>(c, "dims")});
+    };
+    f["Reshape"] = [](const json& c) {
+        return std::make_shared<Reshape>(ReshapeOptions{require<std::vector<std::int64_t>>(c, "shape")});
     };
     f["Flatten"] = [](const json&) { return std::make_shared<Flatten>(); };
     f["Sequential"] = [](const json& c) { return std::make_shared<Sequential>(children(c, "layers")); };
