@@ -114,7 +114,7 @@ TEST_CASE("gru: gradients accumulate, frozen weights and switched-off input grad
         for (float g : p->grad.span()) CHECK(g == 0.0f);
 }
 
-TEST_CASE("gru: rebuilt from its config; bad shapes and options say what was expected") {
+TEST_CASE("gru: rebuilt from its config, bad shapes and options say what was expected") {
     GRU gru({.input_size = 5, .hidden_size = 2, .convention = RnnConvention::keras1, .return_sequences = false});
     const auto rebuilt = build_module(gru.config());
     CHECK(rebuilt->type() == "GRU");

@@ -87,7 +87,7 @@ TEST_CASE("lstm: gradients of every convention, with and without return_sequence
         }
 }
 
-TEST_CASE("lstm: rebuilt from its config; bad shapes say what was expected") {
+TEST_CASE("lstm: rebuilt from its config, bad shapes say what was expected") {
     LSTM lstm({.input_size = 5, .hidden_size = 2});
     const auto rebuilt = build_module(lstm.config());
     CHECK(rebuilt->type() == "LSTM");
