@@ -75,9 +75,12 @@ std::map<std::string, ModuleFactory> builtin() {
                                                       get<bool>(c, "bias", true)});
     };
     auto bn = [](const json& c) {
-        return BatchNormOptions{require<std::int64_t>(c, "num_features"), get<double>(c, "eps", 1e-5),
-                                get<double>(c, "momentum", 0.1), get<bool>(c, "affine", true),
-                                get<bool>(c, "track_running_stats", true), get<std::int64_t>(c, "axis", 1),
+        return BatchNormOptions{require<std::int64_t>(c, "num_features"),
+                                get<double>(c, "eps", 1e-5),
+                                get<double>(c, "momentum", 0.1),
+                                get<bool>(c, "affine", true),
+                                get<bool>(c, "track_running_stats", true),
+                                get<std::int64_t>(c, "axis", 1),
                                 get<bool>(c, "use_batch_stats_in_eval", false)};
     };
     f["BatchNorm1d"] = [bn](const json& c) { return std::make_shared<BatchNorm1d>(bn(c)); };
@@ -92,7 +95,9 @@ std::map<std::string, ModuleFactory> builtin() {
     };
     f["Sigmoid"] = [](const json&) { return std::make_shared<Sigmoid>(); };
     f["Tanh"] = [](const json&) { return std::make_shared<Tanh>(); };
-    f["HardSigmoid"] = [](const json& c) { return std::make_shared<HardSigmoid>(get<float>(c, "slope", 0.2f)); };
+    f["HardSigmoid"] = [](const json& c) {
+        return std::make_shared<HardSigmoid>(get<float>(c, "slope", 0.2f));
+    };
     auto p2 = [](const json& c) {
         return Pool2dOptions{require<Pair>(c, "kernel_size"), get<Pair>(c, "stride", {0, 0}),
                              get<Pair>(c, "padding", {0, 0}), get<bool>(c, "ceil_mode", false)};
@@ -136,14 +141,16 @@ std::map<std::string, ModuleFactory> builtin() {
         return std::make_shared<GRU>(GruOptions{
             .input_size = require<std::int64_t>(c, "input_size"),
             .hidden_size = require<std::int64_t>(c, "hidden_size"),
-            .convention = parse_rnn_convention(get<std::string>(c, "convention", "pytorch"), "model architecture GRU"),
+            .convention =
+                parse_rnn_convention(get<std::string>(c, "convention", "pytorch"), "model architecture GRU"),
             .return_sequences = get<bool>(c, "return_sequences", true)});
     };
     f["LSTM"] = [](const json& c) {
         return std::make_shared<LSTM>(LstmOptions{
             .input_size = require<std::int64_t>(c, "input_size"),
             .hidden_size = require<std::int64_t>(c, "hidden_size"),
-            .convention = parse_rnn_convention(get<std::string>(c, "convention", "pytorch"), "model architecture LSTM"),
+            .convention =
+                parse_rnn_convention(get<std::string>(c, "convention", "pytorch"), "model architecture LSTM"),
             .return_sequences = get<bool>(c, "return_sequences", true)});
     };
     f["Dropout"] = [](const json& c) {

@@ -3,8 +3,8 @@
 // HardSigmoid (Keras 1's, see below).
 // ReLU and LeakyReLU keep only a one-bit mask (x > 0) per element for backward, 1/32 of the
 // output's size, so after an in-place ReLU nobody holds the activation: once the next layer has read
-// it (max-pooling keeps only its argmax), its memory is free. ELU, Sigmoid, Tanh and HardSigmoid cache their OUTPUT
-// (their derivatives are functions of y). With inplace = true the output overwrites the input storage,
+// it (max-pooling keeps only its argmax), its memory is free. ELU, Sigmoid, Tanh and HardSigmoid cache their
+// OUTPUT (their derivatives are functions of y). With inplace = true the output overwrites the input storage,
 // as torch's inplace=True (safe after BatchNorm, whose backward does not need its output).
 #include "nn/module.hpp"
 

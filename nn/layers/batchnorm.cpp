@@ -33,14 +33,15 @@ BatchNormBase::BatchNormBase(const BatchNormOptions& options) : m_options(option
     }
 }
 
-Tensor BatchNormBase::normalize(const Tensor& input, std::initializer_list<int> ranks, const std::string& layout) {
+Tensor BatchNormBase::normalize(const Tensor& input, std::initializer_list<int> ranks,
+                                const std::string& layout) {
     const int rank = input.rank();
     const auto axis = static_cast<int>(m_options.axis < 0 ? rank + m_options.axis : m_options.axis);
     if (std::find(ranks.begin(), ranks.end(), rank) == ranks.end() || axis < 1 || axis >= rank ||
         input.dim(axis) != m_options.num_features)
-        throw Error("nn::" + type(), "input shape " + input.shape().str() + ", expected " + layout + " with " +
-                                         std::to_string(m_options.num_features) + " features along axis " +
-                                         std::to_string(m_options.axis));
+        throw Error("nn::" + type(), "input shape " + input.shape().str() + ", expected " + layout +
+                                         " with " + std::to_string(m_options.num_features) +
+                                         " features along axis " + std::to_string(m_options.axis));
     // (n, c, s): the dims before the feature axis act as the batch, those after it as the spatial ones.
     std::int64_t n = 1, s = 1;
     for (int d = 0; d < axis; ++d) n *= input.dim(d);
@@ -201,8 +202,12 @@ nlohmann::json BatchNormBase::config() const {
     return j;
 }
 
-Tensor BatchNorm1d::forward(const Tensor& input) { return normalize(input, {2, 3}, "(N, C) or (N, C, L)"); }
+Tensor BatchNorm1d::forward(const Tensor& input) {
+    return normalize(input, {2, 3}, "(N, C) or (N, C, L)");
+}
 
-Tensor BatchNorm2d::forward(const Tensor& input) { return normalize(input, {4}, "(N, C, H, W)"); }
+Tensor BatchNorm2d::forward(const Tensor& input) {
+    return normalize(input, {4}, "(N, C, H, W)");
+}
 
 }  // namespace mtag::nn

@@ -56,9 +56,9 @@ class GRU : public Module {
     // pytorch: weight_ih, weight_hh, bias_ih, bias_hh. keras1: W_z, U_z, b_z, W_r, U_r, b_r, W_h, U_h, b_h.
     std::vector<Parameter*> m_params;
     // The weights the GEMMs read: pytorch's parameters themselves, keras1's packed in z, r, h blocks.
-    const float* m_w_ih = nullptr;  // (3H, F) out_in, or (F, 3H) in_out
-    const float* m_w_hh = nullptr;  // (3H, H) out_in, or (H, 3H) in_out
-    const float* m_b_ih = nullptr;  // (3H)
+    const float* m_w_ih = nullptr;                 // (3H, F) out_in, or (F, 3H) in_out
+    const float* m_w_hh = nullptr;                 // (3H, H) out_in, or (H, 3H) in_out
+    const float* m_b_ih = nullptr;                 // (3H)
     Tensor m_w_packed, m_u_packed, m_b_packed;     // keras1 only
     Tensor m_dw_packed, m_du_packed, m_db_packed;  // keras1 only: gradients before unpacking
 
@@ -70,7 +70,7 @@ class GRU : public Module {
     Tensor m_hidden;  // (T, N, H): pytorch W_hn h + b_hn; keras1 r * h_prev
     Tensor m_states;  // (T+1, N, H): h_0 = 0, h_1 .. h_T
     Tensor m_output;
-    Tensor m_step;    // (N, 3H): the hidden products of the current step
+    Tensor m_step;  // (N, 3H): the hidden products of the current step
     // Backward scratch.
     Tensor m_dgi;    // (N*T, 3H) batch-major: d loss / d input projections
     Tensor m_dgh;    // (T, N, 3H): d loss / d hidden products (pre-activation)

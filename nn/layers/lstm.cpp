@@ -23,8 +23,10 @@ LSTM::LSTM(const LstmOptions& options)
       m_hard(options.convention == RnnConvention::keras1) {
     const std::int64_t f = options.input_size, h = options.hidden_size;
     if (options.convention == RnnConvention::pytorch) {
-        m_params = {&register_parameter("weight_ih_l0", {4 * h, f}), &register_parameter("weight_hh_l0", {4 * h, h}),
-                    &register_parameter("bias_ih_l0", {4 * h}, true), &register_parameter("bias_hh_l0", {4 * h}, true)};
+        m_params = {&register_parameter("weight_ih_l0", {4 * h, f}),
+                    &register_parameter("weight_hh_l0", {4 * h, h}),
+                    &register_parameter("bias_ih_l0", {4 * h}, true),
+                    &register_parameter("bias_hh_l0", {4 * h}, true)};
     } else {
         // Keras's weight order (i, c, f, o); packed in the computation's order (i, f, c, o).
         for (const char* gate : {"i", "c", "f", "o"}) {
@@ -94,34 +96,35 @@ void LSTM::run_steps() {
         float* tc = m_tanh_c.data() + t * n * h;
         if (b_hh) rnn::broadcast_rows(in, ig, b_hh, gh, ig);
         rnn::apply(m_layout, in, ig, ih, hp, ih, m_w_hh, ldw, b_hh ? 1.0f : 0.0f, gh, ig);
-        for (std::int64_t b = 0; b < n; ++b) {
-            const float* xi = m_gi.data() + (b * steps + t) * g;
-            const float* hh = gh + b * g;
-            float* gates = m_gates.data() + (t * n + b) * g;
-            for (std::int64_t j = 0; j < h; ++j) {
-                const float i = gate(xi[j] + hh[j]);
-                const float f = gate(xi[h + j] + hh[h + j]);
-                const float c = std::tanh(xi[2 * h + j] + hh[2 * h + j]);
-                const float o = gate(xi[3 * h + j] + hh[3 * h + j]);
-                gates[j] = i;
-                gates[h + j] = f;
-                gates[2 * h + j] = c;
-                gates[3 * h + j] = o;
-                const float cell = f * cp[b * h + j] + i * c;
-                const float t_c = std::tanh(cell);
-                cn[b * h + j] = cell;
-                tc[b * h + j] = t_c;
-                hn[b * h + j] = o * t_c;
+        rnn::for_rows(n, h, [&](std::int64_t b0, std::int64_t b1) {
+            for (std::int64_t b = b0; b < b1; ++b) {
+                const float* xi = m_gi.data() + (b * steps + t) * g;
+                const float* hh = gh + b * g;
+                float* gates = m_gates.data() + (t * n + b) * g;
+                for (std::int64_t j = 0; j < h; ++j) {
+                    const float i = gate(xi[j] + hh[j]);
+                    const float f = gate(xi[h + j] + hh[h + j]);
+                    const float c = std::tanh(xi[2 * h + j] + hh[2 * h + j]);
+                    const float o = gate(xi[3 * h + j] + hh[3 * h + j]);
+                    gates[j] = i;
+                    gates[h + j] = f;
+                    gates[2 * h + j] = c;
+                    gates[3 * h + j] = o;
+                    const float cell = f * cp[b * h + j] + i * c;
+                    const float t_c = std::tanh(cell);
+                    cn[b * h + j] = cell;
+                    tc[b * h + j] = t_c;
+                    hn[b * h + j] = o * t_c;
+                }
             }
-        }
+        });
     }
 }
 
 Tensor LSTM::backward(const Tensor& gy) {
     if (!m_input.defined()) throw Error("nn::LSTM", "backward() called before forward()");
     const std::int64_t h = m_options.hidden_size;
-    rnn::check_grad_output("nn::LSTM", gy,
-                           m_options.return_sequences ? Shape{m_n, m_t, h} : Shape{m_n, h});
+    rnn::check_grad_output("nn::LSTM", gy, m_options.return_sequences ? Shape{m_n, m_t, h} : Shape{m_n, h});
     rnn::ensure(m_dgi, {m_n * m_t, 4 * h});
     rnn::ensure(m_dgh, {m_t, m_n, 4 * h});
     rnn::ensure(m_carry_h, {m_n, h}).zero();
@@ -144,26 +147,28 @@ void LSTM::backward_steps(const Tensor& gy) {
         const float* cp = m_cells.data() + t * n * h;
         const float* tc = m_tanh_c.data() + t * n * h;
         float* dgh = m_dgh.data() + t * n * g;
-        for (std::int64_t b = 0; b < n; ++b) {
-            const float* go = rnn::output_grad_row(gy, seq, b, t, steps, h);
-            const float* gates = m_gates.data() + (t * n + b) * g;
-            float* da = dgh + b * g;
-            for (std::int64_t j = 0; j < h; ++j) {
-                const float i = gates[j], f = gates[h + j], c = gates[2 * h + j], o = gates[3 * h + j];
-                const float t_c = tc[b * h + j];
-                const float dh = carry_h[b * h + j] + (go ? go[j] : 0.0f);
-                const float dc = carry_c[b * h + j] + dh * o * (1.0f - t_c * t_c);
-                da[j] = dc * c * gate_grad(i);
-                da[h + j] = dc * cp[b * h + j] * gate_grad(f);
-                da[2 * h + j] = dc * i * (1.0f - c * c);
-                da[3 * h + j] = dh * t_c * gate_grad(o);
-                carry_c[b * h + j] = dc * f;
+        rnn::for_rows(n, h, [&](std::int64_t b0, std::int64_t b1) {
+            for (std::int64_t b = b0; b < b1; ++b) {
+                const float* go = rnn::output_grad_row(gy, seq, b, t, steps, h);
+                const float* gates = m_gates.data() + (t * n + b) * g;
+                float* da = dgh + b * g;
+                for (std::int64_t j = 0; j < h; ++j) {
+                    const float i = gates[j], f = gates[h + j], c = gates[2 * h + j], o = gates[3 * h + j];
+                    const float t_c = tc[b * h + j];
+                    const float dh = carry_h[b * h + j] + (go ? go[j] : 0.0f);
+                    const float dc = carry_c[b * h + j] + dh * o * (1.0f - t_c * t_c);
+                    da[j] = dc * c * gate_grad(i);
+                    da[h + j] = dc * cp[b * h + j] * gate_grad(f);
+                    da[2 * h + j] = dc * i * (1.0f - c * c);
+                    da[3 * h + j] = dh * t_c * gate_grad(o);
+                    carry_c[b * h + j] = dc * f;
+                }
+                std::copy(da, da + g, m_dgi.data() + (b * steps + t) * g);
             }
-            std::copy(da, da + g, m_dgi.data() + (b * steps + t) * g);
-        }
+        });
         if (t > 0)  // d h_{t-1} = da through the hidden weights (h_0 is a constant)
-            rnn::apply_transposed(m_layout, static_cast<int>(n), static_cast<int>(h), static_cast<int>(g), dgh,
-                                  static_cast<int>(g), m_w_hh, ldw, 0.0f, carry_h, static_cast<int>(h));
+            rnn::apply_transposed(m_layout, static_cast<int>(n), static_cast<int>(h), static_cast<int>(g),
+                                  dgh, static_cast<int>(g), m_w_hh, ldw, 0.0f, carry_h, static_cast<int>(h));
     }
 }
 
@@ -175,7 +180,8 @@ void LSTM::accumulate_weight_grads(Tensor& gx) {
     }
     const bool packed = m_options.convention == RnnConvention::keras1;
     float* du = packed ? rnn::ensure(m_du_packed, {h, g}).data() : m_params[1]->grad_data();
-    float* dw = packed ? rnn::ensure(m_dw_packed, {m_options.input_size, g}).data() : m_params[0]->grad_data();
+    float* dw =
+        packed ? rnn::ensure(m_dw_packed, {m_options.input_size, g}).data() : m_params[0]->grad_data();
     float* db = packed ? rnn::ensure(m_db_packed, {g}).data() : m_params[2]->grad_data();
     if (packed) {
         m_du_packed.zero();
@@ -187,8 +193,8 @@ void LSTM::accumulate_weight_grads(Tensor& gx) {
                                 m_states.data(), static_cast<int>(h), m_dgh.data(), static_cast<int>(g), du,
                                 packed ? static_cast<int>(g) : static_cast<int>(h));
     if (!packed)  // PyTorch's second bias gets the same gradient as the first
-        rnn::accumulate_bias_grad(static_cast<int>(rows), static_cast<int>(g), m_dgh.data(), static_cast<int>(g),
-                                  m_params[3]->grad_data());
+        rnn::accumulate_bias_grad(static_cast<int>(rows), static_cast<int>(g), m_dgh.data(),
+                                  static_cast<int>(g), m_params[3]->grad_data());
     rnn::project_inputs_backward(m_layout, m_input, m_dgi, m_w_ih, dw, db, gx);
     if (packed) {
         rnn::unpack_column_grads(m_du_packed, m_keras_u);

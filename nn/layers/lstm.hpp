@@ -48,8 +48,8 @@ class LSTM : public Module {
     // pytorch: weight_ih, weight_hh, bias_ih, bias_hh. keras1: W_i, U_i, b_i, W_c, U_c, b_c, W_f, ... b_o.
     std::vector<Parameter*> m_params;
     std::vector<Parameter*> m_keras_w, m_keras_u, m_keras_b;  // keras1: per gate in packed (i, f, c, o) order
-    const float* m_w_ih = nullptr;  // (4H, F) out_in, or (F, 4H) in_out
-    const float* m_w_hh = nullptr;  // (4H, H) out_in, or (H, 4H) in_out
+    const float* m_w_ih = nullptr;                            // (4H, F) out_in, or (F, 4H) in_out
+    const float* m_w_hh = nullptr;                            // (4H, H) out_in, or (H, 4H) in_out
     Tensor m_w_packed, m_u_packed, m_b_packed, m_dw_packed, m_du_packed, m_db_packed;  // keras1 only
 
     // Caches of the last forward (N batch rows, T steps).
@@ -61,11 +61,11 @@ class LSTM : public Module {
     Tensor m_tanh_c;  // (T, N, H): tanh(c_t)
     Tensor m_states;  // (T+1, N, H): h_0 = 0, h_1 .. h_T
     Tensor m_output;
-    Tensor m_step;    // (N, 4H): the hidden product of the current step
+    Tensor m_step;  // (N, 4H): the hidden product of the current step
     // Backward scratch.
-    Tensor m_dgi;                     // (N*T, 4H) batch-major: d loss / d gate pre-activations
-    Tensor m_dgh;                     // (T, N, 4H): the same, time-major
-    Tensor m_carry_h, m_carry_c;      // (N, H): d loss / d h_{t-1}, d c_{t-1}
+    Tensor m_dgi;                 // (N*T, 4H) batch-major: d loss / d gate pre-activations
+    Tensor m_dgh;                 // (T, N, 4H): the same, time-major
+    Tensor m_carry_h, m_carry_c;  // (N, H): d loss / d h_{t-1}, d c_{t-1}
 };
 
 }  // namespace mtag::nn

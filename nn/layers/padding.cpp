@@ -31,7 +31,8 @@ Shape ZeroPad2d::padded(const Shape& in) const {
 
 Tensor ZeroPad2d::forward(const Tensor& input) {
     if (input.rank() != 3 && input.rank() != 4)
-        throw Error("nn::ZeroPad2d", "input shape " + input.shape().str() + ", expected (N, C, H, W) or (N, H, W)");
+        throw Error("nn::ZeroPad2d",
+                    "input shape " + input.shape().str() + ", expected (N, C, H, W) or (N, H, W)");
     m_input_shape = input.shape();
     const int r = input.rank();
     const std::int64_t h = input.dim(r - 2), w = input.dim(r - 1);
@@ -70,7 +71,8 @@ Tensor ZeroPad2d::backward(const Tensor& gy) {
     parallel_for(planes, 16, [&](std::int64_t p0, std::int64_t p1) {
         for (std::int64_t p = p0; p < p1; ++p)
             for (std::int64_t i = 0; i < h; ++i)
-                std::memcpy(gx.data() + (p * h + i) * w, gy.data() + (p * oh + m_options.top + i) * ow + m_options.left,
+                std::memcpy(gx.data() + (p * h + i) * w,
+                            gy.data() + (p * oh + m_options.top + i) * ow + m_options.left,
                             sizeof(float) * static_cast<std::size_t>(w));
     });
     return gx;

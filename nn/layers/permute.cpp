@@ -45,7 +45,8 @@ void permute_into(const Tensor& in, const std::vector<std::int64_t>& dims, const
             const float* base = src + a * in_stride[0] + b * in_stride[1];
             float* o = dst + r * out_dim[2] * out_dim[3];
             for (std::int64_t c = 0; c < out_dim[2]; ++c)
-                for (std::int64_t d = 0; d < out_dim[3]; ++d) *o++ = base[c * in_stride[2] + d * in_stride[3]];
+                for (std::int64_t d = 0; d < out_dim[3]; ++d)
+                    *o++ = base[c * in_stride[2] + d * in_stride[3]];
         }
     });
 }
@@ -57,19 +58,24 @@ Permute::Permute(const PermuteOptions& options) : m_options(options) {
     bool ok = d.size() >= 2 && d.size() <= 4 && d[0] == 0;
     for (std::size_t i = 0; ok && i < sorted.size(); ++i) ok = sorted[i] == static_cast<std::int64_t>(i);
     if (!ok)
-        throw Error("nn::Permute options", "dims " + str(d) +
-                                               ", expected a permutation of 0 .. rank-1 (rank 2..4) that keeps "
-                                               "the batch first (dims[0] == 0)");
+        throw Error("nn::Permute options",
+                    "dims " + str(d) +
+                        ", expected a permutation of 0 .. rank-1 (rank 2..4) that keeps "
+                        "the batch first (dims[0] == 0)");
     m_inverse.resize(d.size());
-    for (std::size_t i = 0; i < d.size(); ++i) m_inverse[static_cast<std::size_t>(d[i])] = static_cast<std::int64_t>(i);
+    for (std::size_t i = 0; i < d.size(); ++i)
+        m_inverse[static_cast<std::size_t>(d[i])] = static_cast<std::int64_t>(i);
 }
 
-nlohmann::json Permute::config() const { return {{"type", type()}, {"dims", m_options.dims}}; }
+nlohmann::json Permute::config() const {
+    return {{"type", type()}, {"dims", m_options.dims}};
+}
 
 Tensor Permute::forward(const Tensor& input) {
     if (input.rank() != static_cast<int>(m_options.dims.size()))
         throw Error("nn::Permute", "input shape " + input.shape().str() + ", expected rank " +
-                                       std::to_string(m_options.dims.size()) + " for dims " + str(m_options.dims));
+                                       std::to_string(m_options.dims.size()) + " for dims " +
+                                       str(m_options.dims));
     m_input_shape = input.shape();
     Tensor y = reuse_or_allocate(m_output, permuted(input.shape(), m_options.dims));
     permute_into(input, m_options.dims, y);
@@ -80,7 +86,8 @@ Tensor Permute::backward(const Tensor& gy) {
     if (m_input_shape.rank() == 0) throw Error("nn::Permute", "backward() called before forward()");
     const Shape expected = permuted(m_input_shape, m_options.dims);
     if (!(gy.shape() == expected))
-        throw Error("nn::Permute::backward", "grad_output shape " + gy.shape().str() + ", expected " + expected.str());
+        throw Error("nn::Permute::backward",
+                    "grad_output shape " + gy.shape().str() + ", expected " + expected.str());
     if (!input_grad()) return {};
     Tensor gx = Tensor::uninitialized(m_input_shape);
     permute_into(gy, m_inverse, gx);

@@ -15,6 +15,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <functional>
 #include <string>
 #include <vector>
 
@@ -37,34 +38,47 @@ RnnConvention parse_rnn_convention(const std::string& name, const std::string& w
 
 namespace rnn {
 
-inline float sigmoid(float x) { return 1.0f / (1.0f + std::exp(-x)); }
+inline float sigmoid(float x) {
+    return 1.0f / (1.0f + std::exp(-x));
+}
 // Keras 1 (Theano and TensorFlow backends alike): clip(0.2 x + 0.5, 0, 1).
 // ref: Keras 1.2 backend hard_sigmoid; theano.tensor.nnet.hard_sigmoid.
-inline float hard_sigmoid(float x) { return std::clamp(0.2f * x + 0.5f, 0.0f, 1.0f); }
+inline float hard_sigmoid(float x) {
+    return std::clamp(0.2f * x + 0.5f, 0.0f, 1.0f);
+}
 // d hard_sigmoid / dx from its output y: 0.2 where 0 < y < 1 (|x| < 2.5), 0 where clipped.
-inline float hard_sigmoid_grad(float y) { return y > 0.0f && y < 1.0f ? 0.2f : 0.0f; }
+inline float hard_sigmoid_grad(float y) {
+    return y > 0.0f && y < 1.0f ? 0.2f : 0.0f;
+}
 
 enum class WeightLayout { out_in, in_out };
 
 // C (m, g) = A (m, k) applied to the (k -> g) map W, + beta C.
-void apply(WeightLayout layout, int m, int g, int k, const float* a, int lda, const float* w, int ldw, float beta,
-           float* c, int ldc);
+void apply(WeightLayout layout, int m, int g, int k, const float* a, int lda, const float* w, int ldw,
+           float beta, float* c, int ldc);
 // C (m, k) = D (m, g) applied to W's transpose (back through the map), + beta C.
-void apply_transposed(WeightLayout layout, int m, int k, int g, const float* d, int ldd, const float* w, int ldw,
-                      float beta, float* c, int ldc);
+void apply_transposed(WeightLayout layout, int m, int k, int g, const float* d, int ldd, const float* w,
+                      int ldw, float beta, float* c, int ldc);
 // dW += (the weight gradient of C = A W) for A (m, k) and dC (m, g), in W's layout.
-void accumulate_weight_grad(WeightLayout layout, int k, int g, int m, const float* a, int lda, const float* dc,
-                            int lddc, float* dw, int lddw);
+void accumulate_weight_grad(WeightLayout layout, int k, int g, int m, const float* a, int lda,
+                            const float* dc, int lddc, float* dw, int lddw);
 // db (g) += column sums of D (m, g).
 void accumulate_bias_grad(int m, int g, const float* d, int ldd, float* db);
 // Every row of C (m, g) set to the bias b (g).
 void broadcast_rows(int m, int g, const float* b, float* c, int ldc);
 
 // The input projections of all steps in ONE GEMM: gi (N*T, G) = x (N*T, F) W + b, W (F -> G) in `layout`.
-void project_inputs(WeightLayout layout, const Tensor& x, const float* w, const float* b, std::int64_t g, Tensor& gi);
+void project_inputs(WeightLayout layout, const Tensor& x, const float* w, const float* b, std::int64_t g,
+                    Tensor& gi);
 // Its backward: dW += and db += (when dw is not null), and gx = dgi W^T (when gx is defined).
-void project_inputs_backward(WeightLayout layout, const Tensor& x, const Tensor& dgi, const float* w, float* dw,
-                             float* db, Tensor& gx);
+void project_inputs_backward(WeightLayout layout, const Tensor& x, const Tensor& dgi, const float* w,
+                             float* dw, float* db, Tensor& gx);
+
+// Runs body(b0, b1) over the N batch rows of one step: on the thread pool when chunks of at least ~1024
+// values (a few microseconds of gate functions) pay for waking it, else on the calling thread. Rows
+// are independent, so the results do not depend on the thread count.
+void for_rows(std::int64_t n, std::int64_t hidden,
+              const std::function<void(std::int64_t, std::int64_t)>& body);
 
 // Throws mtag::Error unless x is (N, T, input_size) with N, T >= 1.
 void check_input(const std::string& who, const Tensor& x, std::int64_t input_size);

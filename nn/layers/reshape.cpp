@@ -21,11 +21,13 @@ Reshape::Reshape(const ReshapeOptions& options) : m_options(options) {
     const auto inferred = std::count(s.begin(), s.end(), -1);
     const bool dims_ok = std::all_of(s.begin(), s.end(), [](std::int64_t d) { return d >= 1 || d == -1; });
     if (s.empty() || s.size() > 3 || inferred > 1 || !dims_ok)
-        throw Error("nn::Reshape options", "shape " + str(s) +
-                                               ", expected 1 to 3 non-batch dims, each >= 1 or one of them -1");
+        throw Error("nn::Reshape options",
+                    "shape " + str(s) + ", expected 1 to 3 non-batch dims, each >= 1 or one of them -1");
 }
 
-nlohmann::json Reshape::config() const { return {{"type", type()}, {"shape", m_options.shape}}; }
+nlohmann::json Reshape::config() const {
+    return {{"type", type()}, {"shape", m_options.shape}};
+}
 
 Tensor Reshape::forward(const Tensor& input) {
     if (input.rank() < 1) throw Error("nn::Reshape", "input has no batch dim");

@@ -18,7 +18,8 @@ inline nlohmann::json load_rnn_fixture() {
     return nlohmann::json::parse(in);
 }
 
-inline void require_close(const Tensor& got, const nlohmann::json& expected, double tol, const std::string& what) {
+inline void require_close(const Tensor& got, const nlohmann::json& expected, double tol,
+                          const std::string& what) {
     INFO(what);
     REQUIRE(got.size() == expected.size());
     for (std::size_t i = 0; i < got.size(); ++i) {
@@ -35,7 +36,8 @@ inline int check_rnn_case(const nlohmann::json& fixture, const std::string& name
     const double tol = fixture["tolerance_abs"].get<double>();
     auto layer = build_module(c["architecture"]);
     for (Parameter* p : layer->parameters())
-        p->value.copy_from(Tensor::from(p->shape(), c["state"].at(p->name)["values"].get<std::vector<float>>()));
+        p->value.copy_from(
+            Tensor::from(p->shape(), c["state"].at(p->name)["values"].get<std::vector<float>>()));
     const auto dims = c["input_shape"].get<std::vector<std::int64_t>>();
     const Tensor x = Tensor::from({dims[0], dims[1], dims[2]}, c["input"].get<std::vector<float>>());
     const Tensor y = layer->forward(x);

@@ -147,16 +147,18 @@ TEST_CASE("batchnorm: axis normalises along another dim (the CRNN's BN over time
         const auto uk = static_cast<std::size_t>(k);
         for (std::int64_t b = 0; b < n; ++b)
             for (std::int64_t i = 0; i < f; ++i)
-                REQUIRE(y.at(b, 0, i, k) == Approx((x.at(b, 0, i, k) - mean) / std::sqrt(var + 1e-3) *
-                                                        bn.weight()->value[uk] + bn.bias()->value[uk])
-                                                .margin(1e-5));
+                REQUIRE(y.at(b, 0, i, k) ==
+                        Approx((x.at(b, 0, i, k) - mean) / std::sqrt(var + 1e-3) * bn.weight()->value[uk] +
+                               bn.bias()->value[uk])
+                            .margin(1e-5));
         CHECK(bn.running_var()[uk] == Approx(0.9 + 0.1 * sq / double(n * f - 1)).epsilon(1e-5));
     }
     // Keras inference: (x - mean) / sqrt(var + eps) * gamma + beta with the stored statistics.
     bn.eval();
     const Tensor ye = bn.forward(x);
-    const double expected = (x.at(1, 0, 2, 4) - bn.running_mean()[4]) / std::sqrt(bn.running_var()[4] + 1e-3) *
-                                bn.weight()->value[4] + bn.bias()->value[4];
+    const double expected = (x.at(1, 0, 2, 4) - bn.running_mean()[4]) /
+                                std::sqrt(bn.running_var()[4] + 1e-3) * bn.weight()->value[4] +
+                            bn.bias()->value[4];
     CHECK(ye.at(1, 0, 2, 4) == Approx(expected).margin(1e-5));
     // axis -1 is the same layer; a mismatched feature count or a batch axis is refused.
     BatchNorm2d last({.num_features = t, .eps = 1e-3, .axis = -1});
@@ -180,7 +182,8 @@ TEST_CASE("batchnorm: axis normalises along another dim (the CRNN's BN over time
     CHECK(e.param < 3e-3);
 }
 
-TEST_CASE("batchnorm: use_batch_stats_in_eval normalises eval batches with their own statistics (Keras mode 2)") {
+TEST_CASE(
+    "batchnorm: use_batch_stats_in_eval normalises eval batches with their own statistics (Keras mode 2)") {
     const Tensor x = random_tensor({4, 3, 2, 5}, 31, -1.0f, 2.0f);
     BatchNorm2d mode2({.num_features = 3, .use_batch_stats_in_eval = true});
     BatchNorm2d plain({.num_features = 3});

@@ -20,7 +20,9 @@ void randomize(Module& m, std::uint64_t seed, float bound) {
     for (Parameter* p : m.parameters()) p->value.copy_from(random_tensor(p->shape(), seed++, -bound, bound));
 }
 
-double hard_sigmoid(double x) { return std::clamp(0.2 * x + 0.5, 0.0, 1.0); }
+double hard_sigmoid(double x) {
+    return std::clamp(0.2 * x + 0.5, 0.0, 1.0);
+}
 
 // Keras 1.2 GRU.step in double, straight from the equations (x W + b, h U; reset before U_h).
 std::vector<double> keras_gru_reference(const Tensor& x, GRU& gru, bool return_sequences) {
@@ -34,13 +36,15 @@ std::vector<double> keras_gru_reference(const Tensor& x, GRU& gru, bool return_s
             auto affine = [&](const std::string& gate, const std::vector<double>& hidden, std::int64_t j) {
                 double a = p["b_" + gate][static_cast<std::size_t>(j)];
                 for (std::int64_t k = 0; k < f; ++k) a += x.at(b, t, k) * p["W_" + gate].at(k, j);
-                for (std::int64_t k = 0; k < h; ++k) a += hidden[static_cast<std::size_t>(k)] * p["U_" + gate].at(k, j);
+                for (std::int64_t k = 0; k < h; ++k)
+                    a += hidden[static_cast<std::size_t>(k)] * p["U_" + gate].at(k, j);
                 return a;
             };
             std::vector<double> z(static_cast<std::size_t>(h)), rh(static_cast<std::size_t>(h)), next = z;
             for (std::int64_t j = 0; j < h; ++j) {
                 z[static_cast<std::size_t>(j)] = hard_sigmoid(affine("z", state, j));
-                rh[static_cast<std::size_t>(j)] = hard_sigmoid(affine("r", state, j)) * state[static_cast<std::size_t>(j)];
+                rh[static_cast<std::size_t>(j)] =
+                    hard_sigmoid(affine("r", state, j)) * state[static_cast<std::size_t>(j)];
             }
             for (std::int64_t j = 0; j < h; ++j) {
                 const auto u = static_cast<std::size_t>(j);
@@ -63,7 +67,10 @@ TEST_CASE("gru: pytorch convention matches torch.nn.GRU (forward, input and weig
 
 TEST_CASE("gru: keras1 convention follows Keras 1.2 GRU.step (hard sigmoid, reset before U_h)") {
     for (bool seq : {true, false}) {
-        GRU gru({.input_size = 4, .hidden_size = 3, .convention = RnnConvention::keras1, .return_sequences = seq});
+        GRU gru({.input_size = 4,
+                 .hidden_size = 3,
+                 .convention = RnnConvention::keras1,
+                 .return_sequences = seq});
         REQUIRE(gru.parameters().size() == 9);
         CHECK(gru.parameters()[0]->name == "W_z");
         CHECK(gru.parameters()[0]->shape() == Shape{4, 3});
@@ -115,7 +122,8 @@ TEST_CASE("gru: gradients accumulate, frozen weights and switched-off input grad
 }
 
 TEST_CASE("gru: rebuilt from its config, bad shapes and options say what was expected") {
-    GRU gru({.input_size = 5, .hidden_size = 2, .convention = RnnConvention::keras1, .return_sequences = false});
+    GRU gru(
+        {.input_size = 5, .hidden_size = 2, .convention = RnnConvention::keras1, .return_sequences = false});
     const auto rebuilt = build_module(gru.config());
     CHECK(rebuilt->type() == "GRU");
     CHECK(rebuilt->config() == gru.config());
@@ -125,6 +133,7 @@ TEST_CASE("gru: rebuilt from its config, bad shapes and options say what was exp
     CHECK_THROWS_AS(gru.forward(random_tensor({7, 5}, 1)), mtag::Error);
     CHECK_THROWS_AS(gru.backward(random_tensor({3, 7, 2}, 1)), mtag::Error);
     CHECK_THROWS_AS(GRU({.input_size = 0, .hidden_size = 2}), mtag::Error);
-    CHECK_THROWS_AS(build_module({{"type", "GRU"}, {"input_size", 2}, {"hidden_size", 2}, {"convention", "keras2"}}),
-                    mtag::Error);
+    CHECK_THROWS_AS(
+        build_module({{"type", "GRU"}, {"input_size", 2}, {"hidden_size", 2}, {"convention", "keras2"}}),
+        mtag::Error);
 }

@@ -20,7 +20,9 @@ void randomize(Module& m, std::uint64_t seed, float bound) {
     for (Parameter* p : m.parameters()) p->value.copy_from(random_tensor(p->shape(), seed++, -bound, bound));
 }
 
-double hard_sigmoid(double x) { return std::clamp(0.2 * x + 0.5, 0.0, 1.0); }
+double hard_sigmoid(double x) {
+    return std::clamp(0.2 * x + 0.5, 0.0, 1.0);
+}
 
 // Keras 1.2 LSTM.step in double: i, f, o hard sigmoid, candidate ("c") tanh, h = o tanh(c).
 std::vector<double> keras_lstm_reference(const Tensor& x, LSTM& lstm, bool return_sequences) {
@@ -34,13 +36,15 @@ std::vector<double> keras_lstm_reference(const Tensor& x, LSTM& lstm, bool retur
             auto affine = [&](const std::string& gate, std::int64_t j) {
                 double a = p["b_" + gate][static_cast<std::size_t>(j)];
                 for (std::int64_t k = 0; k < f; ++k) a += x.at(b, t, k) * p["W_" + gate].at(k, j);
-                for (std::int64_t k = 0; k < h; ++k) a += state[static_cast<std::size_t>(k)] * p["U_" + gate].at(k, j);
+                for (std::int64_t k = 0; k < h; ++k)
+                    a += state[static_cast<std::size_t>(k)] * p["U_" + gate].at(k, j);
                 return a;
             };
             std::vector<double> next(static_cast<std::size_t>(h));
             for (std::int64_t j = 0; j < h; ++j) {
                 const auto u = static_cast<std::size_t>(j);
-                cell[u] = hard_sigmoid(affine("f", j)) * cell[u] + hard_sigmoid(affine("i", j)) * std::tanh(affine("c", j));
+                cell[u] = hard_sigmoid(affine("f", j)) * cell[u] +
+                          hard_sigmoid(affine("i", j)) * std::tanh(affine("c", j));
                 next[u] = hard_sigmoid(affine("o", j)) * std::tanh(cell[u]);
             }
             state = next;
@@ -60,7 +64,10 @@ TEST_CASE("lstm: pytorch convention matches torch.nn.LSTM (forward, input and we
 
 TEST_CASE("lstm: keras1 convention follows Keras 1.2 LSTM.step (hard sigmoid gates, i c f o weights)") {
     for (bool seq : {true, false}) {
-        LSTM lstm({.input_size = 4, .hidden_size = 3, .convention = RnnConvention::keras1, .return_sequences = seq});
+        LSTM lstm({.input_size = 4,
+                   .hidden_size = 3,
+                   .convention = RnnConvention::keras1,
+                   .return_sequences = seq});
         REQUIRE(lstm.parameters().size() == 12);
         CHECK(lstm.parameters()[3]->name == "W_c");
         CHECK(lstm.parameters()[7]->name == "U_f");
