@@ -137,3 +137,31 @@ TEST_CASE("gru: rebuilt from its config, bad shapes and options say what was exp
         build_module({{"type", "GRU"}, {"input_size", 2}, {"hidden_size", 2}, {"convention", "keras2"}}),
         mtag::Error);
 }
+
+TEST_CASE("gru: a CRNN-shaped stack from model.json (pad, BN over time, conv, permute, reshape, 2 GRUs)") {
+    // Choi et al.'s Keras 1 CRNN in miniature: (N, 1, F, T) -> ZeroPadding2D -> BN(axis = time) ->
+    // conv block -> Permute((3, 1, 2)) -> Reshape((T', C)) -> GRU (sequences) -> GRU (last) -> Dense.
+    const nlohmann::json arch = nlohmann::json::parse(R"({"type": "Sequential", "layers": [
+        {"type": "ZeroPad2d", "padding": [1, 1, 0, 0]},
+        {"type": "BatchNorm2d", "num_features": 12, "eps": 0.001, "axis": 3},
+        {"type": "Conv2d", "in_channels": 1, "out_channels": 4, "kernel_size": [3, 3], "padding": [1, 1]},
+        {"type": "BatchNorm2d", "num_features": 4, "eps": 0.001},
+        {"type": "ELU"},
+        {"type": "AvgPool2d", "kernel_size": [8, 3]},
+        {"type": "Permute", "dims": [0, 3, 1, 2]},
+        {"type": "Reshape", "shape": [4, 4]},
+        {"type": "GRU", "input_size": 4, "hidden_size": 3, "convention": "keras1"},
+        {"type": "GRU", "input_size": 3, "hidden_size": 3, "convention": "keras1", "return_sequences": false},
+        {"type": "Linear", "in_features": 3, "out_features": 2}]})");
+    auto net = build_module(arch);
+    CHECK(build_module(net->config())->config() == net->config());
+    randomize(*net, 50, 0.3f);
+    for (Buffer* b : net->buffers())
+        if (b->name.ends_with("running_var")) b->value.fill(1.3f);
+    net->eval();
+    const Tensor x = random_tensor({2, 1, 8, 10}, 51);
+    CHECK(net->forward(x).shape() == Shape{2, 2});
+    const auto e = gradcheck(*net, x, 7, 1e-2f, 40);
+    CHECK(e.input < 3e-3);
+    CHECK(e.param < 3e-3);
+}
