@@ -81,6 +81,8 @@ class BatchNormBase : public Module {
     Shape m_input_shape;
     StatReducer m_reducer;       // empty = local batch statistics
     std::vector<double> m_stats;  // reducer scratch: forward [count, sums | sq], backward [sum_g, sum_gx]
+    std::vector<float> m_mean_f;  // forward: the batch mean per channel, as float (the deviations' centre)
+    std::vector<float> m_coef;    // per-channel coefficients of the elementwise passes
     bool m_synced = false;        // the last forward reduced its statistics (so backward must too)
     double m_count = 0;           // values per channel behind the last training statistics (global when synced)
 };
