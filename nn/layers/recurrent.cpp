@@ -2,7 +2,6 @@
 
 #include "dsp/error.hpp"
 #include "nn/gemm.hpp"
-#include "nn/threads.hpp"
 
 #include <cstring>
 
@@ -74,16 +73,6 @@ void project_inputs_backward(WeightLayout layout, const Tensor& x, const Tensor&
         accumulate_bias_grad(rows, g, dgi.data(), g, db);
     }
     if (gx.defined()) apply_transposed(layout, rows, f, g, dgi.data(), g, w, ldw, 0.0f, gx.data(), f);
-}
-
-void for_rows(std::int64_t n, std::int64_t hidden,
-              const std::function<void(std::int64_t, std::int64_t)>& body) {
-    const std::int64_t grain = std::max<std::int64_t>(1, (1024 + hidden - 1) / hidden);
-    if (n < 2 * grain) {
-        body(0, n);
-        return;
-    }
-    parallel_for(n, grain, body);
 }
 
 void check_input(const std::string& who, const Tensor& x, std::int64_t input_size) {

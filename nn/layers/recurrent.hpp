@@ -12,10 +12,10 @@
 //   recurrent weight gradient is one GEMM over all T*N rows after the loop.
 // - WeightLayout::out_in is PyTorch's (G, K) (y = x W^T); WeightLayout::in_out is Keras's (K, G) (y = x W).
 #include "nn/module.hpp"
+#include "nn/threads.hpp"
 
 #include <algorithm>
 #include <cmath>
-#include <functional>
 #include <string>
 #include <vector>
 
@@ -74,11 +74,23 @@ void project_inputs(WeightLayout layout, const Tensor& x, const float* w, const 
 void project_inputs_backward(WeightLayout layout, const Tensor& x, const Tensor& dgi, const float* w,
                              float* dw, float* db, Tensor& gx);
 
-// Runs body(b0, b1) over the N batch rows of one step: on the thread pool when chunks of at least ~1024
-// values (a few microseconds of gate functions) pay for waking it, else on the calling thread. Rows
-// are independent, so the results do not depend on the thread count.
-void for_rows(std::int64_t n, std::int64_t hidden,
-              const std::function<void(std::int64_t, std::int64_t)>& body);
+// Rows of a step per thread-pool chunk: at least ~1024 values (a few microseconds of gate functions),
+// or the pool costs more than it saves.
+inline std::int64_t row_grain(std::int64_t hidden) {
+    return std::max<std::int64_t>(1, (1024 + hidden - 1) / hidden);
+}
+// Runs body(b0, b1) over the N batch rows of one step, on the thread pool when there are at least two
+// chunks of row_grain rows, else directly. Rows are independent: the results do not depend on the thread
+// count. The pool's std::function holds only a reference to body, so a step allocates nothing.
+template <class F>
+void for_rows(std::int64_t n, std::int64_t hidden, F&& body) {
+    const std::int64_t grain = row_grain(hidden);
+    if (n < 2 * grain) {
+        body(std::int64_t{0}, n);
+        return;
+    }
+    parallel_for(n, grain, [&body](std::int64_t b0, std::int64_t b1) { body(b0, b1); });
+}
 
 // Throws mtag::Error unless x is (N, T, input_size) with N, T >= 1.
 void check_input(const std::string& who, const Tensor& x, std::int64_t input_size);
