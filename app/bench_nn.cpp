@@ -11,6 +11,7 @@
 #include "nn/layers/container.hpp"
 #include "nn/layers/conv.hpp"
 #include "nn/layers/global_pool.hpp"
+#include "nn/layers/gru.hpp"
 #include "nn/layers/linear.hpp"
 #include "nn/layers/microkernel.hpp"
 #include "nn/layers/pool.hpp"
@@ -46,7 +47,8 @@ using nlohmann::json;
 
 struct Case {
     std::string name;
-    std::string kind;  // conv2d | conv1d | bn2d | maxpool2d | train_step
+    std::string kind;  // conv2d | conv1d | bn2d | maxpool2d | gru | train_step
+    // gru: cin = input_size F, cout = hidden_size H, w = time steps T
     std::int64_t cin = 1, cout = 1;
     std::array<std::int64_t, 2> kernel{3, 3}, stride{1, 1}, padding{1, 1};
     std::int64_t h = 1, w = 1;
@@ -88,6 +90,17 @@ std::vector<Case> make_cases(bool quick) {
         {"maxpool2d (2,4) 128 96x1366", "maxpool2d", 128, 128, {2, 4}, {2, 4}, {0, 0}, 96, 1366, batches});
     cases.push_back(
         {"maxpool2d (2,4) 128 48x341", "maxpool2d", 128, 128, {2, 4}, {2, 4}, {0, 0}, 48, 341, batches});
+    // GRU (return_sequences) against torch.nn.GRU: F = 128, H = 32 as the imported CRNN's, and H = 256;
+    // 15 steps (the CRNN's sequence) and 300.
+    const std::vector<std::int64_t> gru_batches{quick ? 1 : 16};
+    for (const std::int64_t h : {32, 256})
+        for (const std::int64_t steps : {15, 300})
+            cases.push_back({.name = "gru F128 H" + std::to_string(h) + " T" + std::to_string(steps),
+                             .kind = "gru",
+                             .cin = 128,
+                             .cout = h,
+                             .w = steps,
+                             .batches = gru_batches});
     return cases;
 }
 
@@ -116,6 +129,8 @@ std::shared_ptr<nn::Module> build(const Case& c) {
         return std::make_shared<nn::BatchNorm2d>(nn::BatchNormOptions{.num_features = c.cin});
     if (c.kind == "maxpool2d")
         return std::make_shared<nn::MaxPool2d>(nn::Pool2dOptions{.kernel_size = c.kernel});
+    if (c.kind == "gru")
+        return std::make_shared<nn::GRU>(nn::GruOptions{.input_size = c.cin, .hidden_size = c.cout});
     // train_step: an FCN-style block pair, as PyTorch's twin in bench_torch.py.
     auto net = std::make_shared<nn::Sequential>();
     const std::int64_t ch = c.cout;
@@ -138,6 +153,7 @@ std::shared_ptr<nn::Module> build(const Case& c) {
 
 nn::Shape input_shape(const Case& c, std::int64_t batch) {
     if (c.kind == "conv1d") return {batch, c.cin, c.w};
+    if (c.kind == "gru") return {batch, c.w, c.cin};
     return {batch, c.cin, c.h, c.w};
 }
 

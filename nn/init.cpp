@@ -114,7 +114,9 @@ void initialize(Module& model, const InitOptions& options) {
             }
             continue;
         }
-        const bool is_bias = p->name == "bias" || p->name.ends_with(".bias");
+        // Biases by local name: "bias", recurrent layers' "bias_ih_l0" / "bias_hh_l0" and Keras's "b_z".
+        const std::string local = p->name.substr(p->name.rfind('.') + 1);
+        const bool is_bias = local == "bias" || local.starts_with("bias_") || local.starts_with("b_");
         const bool is_norm_weight = !is_bias && p->is_bias_or_norm;
         if (is_norm_weight) {
             v.fill(1.0f);

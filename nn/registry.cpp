@@ -8,8 +8,13 @@
 #include "nn/layers/dropout.hpp"
 #include "nn/layers/flatten.hpp"
 #include "nn/layers/global_pool.hpp"
+#include "nn/layers/gru.hpp"
 #include "nn/layers/linear.hpp"
+#include "nn/layers/lstm.hpp"
+#include "nn/layers/padding.hpp"
+#include "nn/layers/permute.hpp"
 #include "nn/layers/pool.hpp"
+#include "nn/layers/reshape.hpp"
 #include "nn/layers/squeeze_excitation.hpp"
 #include "nn/models/zoo.hpp"
 
@@ -70,9 +75,13 @@ std::map<std::string, ModuleFactory> builtin() {
                                                       get<bool>(c, "bias", true)});
     };
     auto bn = [](const json& c) {
-        return BatchNormOptions{require<std::int64_t>(c, "num_features"), get<double>(c, "eps", 1e-5),
-                                get<double>(c, "momentum", 0.1), get<bool>(c, "affine", true),
-                                get<bool>(c, "track_running_stats", true)};
+        return BatchNormOptions{require<std::int64_t>(c, "num_features"),
+                                get<double>(c, "eps", 1e-5),
+                                get<double>(c, "momentum", 0.1),
+                                get<bool>(c, "affine", true),
+                                get<bool>(c, "track_running_stats", true),
+                                get<std::int64_t>(c, "axis", 1),
+                                get<bool>(c, "use_batch_stats_in_eval", false)};
     };
     f["BatchNorm1d"] = [bn](const json& c) { return std::make_shared<BatchNorm1d>(bn(c)); };
     f["BatchNorm2d"] = [bn](const json& c) { return std::make_shared<BatchNorm2d>(bn(c)); };
@@ -86,6 +95,9 @@ std::map<std::string, ModuleFactory> builtin() {
     };
     f["Sigmoid"] = [](const json&) { return std::make_shared<Sigmoid>(); };
     f["Tanh"] = [](const json&) { return std::make_shared<Tanh>(); };
+    f["HardSigmoid"] = [](const json& c) {
+        return std::make_shared<HardSigmoid>(get<float>(c, "slope", 0.2f));
+    };
     auto p2 = [](const json& c) {
         return Pool2dOptions{require<Pair>(c, "kernel_size"), get<Pair>(c, "stride", {0, 0}),
                              get<Pair>(c, "padding", {0, 0}), get<bool>(c, "ceil_mode", false)};
@@ -124,9 +136,36 @@ std::map<std::string, ModuleFactory> builtin() {
         o.axes = axes == "time" ? GlobalPoolOptions::Axes::time : GlobalPoolOptions::Axes::all;
         return std::make_shared<GlobalPool>(o);
     };
+    // Recurrent layers: sizes, convention ("pytorch" or "keras1") and return_sequences.
+    f["GRU"] = [](const json& c) {
+        return std::make_shared<GRU>(GruOptions{
+            .input_size = require<std::int64_t>(c, "input_size"),
+            .hidden_size = require<std::int64_t>(c, "hidden_size"),
+            .convention =
+                parse_rnn_convention(get<std::string>(c, "convention", "pytorch"), "model architecture GRU"),
+            .return_sequences = get<bool>(c, "return_sequences", true)});
+    };
+    f["LSTM"] = [](const json& c) {
+        return std::make_shared<LSTM>(LstmOptions{
+            .input_size = require<std::int64_t>(c, "input_size"),
+            .hidden_size = require<std::int64_t>(c, "hidden_size"),
+            .convention =
+                parse_rnn_convention(get<std::string>(c, "convention", "pytorch"), "model architecture LSTM"),
+            .return_sequences = get<bool>(c, "return_sequences", true)});
+    };
     f["Dropout"] = [](const json& c) {
         return std::make_shared<Dropout>(
             DropoutOptions{get<double>(c, "p", 0.5), get<std::uint64_t>(c, "seed", 0)});
+    };
+    f["ZeroPad2d"] = [](const json& c) {
+        const auto p = require<std::array<std::int64_t, 4>>(c, "padding");  // left, right, top, bottom
+        return std::make_shared<ZeroPad2d>(ZeroPad2dOptions{p[0], p[1], p[2], p[3]});
+    };
+    f["Permute"] = [](const json& c) {
+        return std::make_shared<Permute>(PermuteOptions{require<std::vector<std::int64_t>>(c, "dims")});
+    };
+    f["Reshape"] = [](const json& c) {
+        return std::make_shared<Reshape>(ReshapeOptions{require<std::vector<std::int64_t>>(c, "shape")});
     };
     f["Flatten"] = [](const json&) { return std::make_shared<Flatten>(); };
     f["Sequential"] = [](const json& c) { return std::make_shared<Sequential>(children(c, "layers")); };

@@ -46,6 +46,17 @@ class GlobalMax(nn.Module):
         return x.amax(dim=(2, 3))
 
 
+class GruSequence(nn.Module):
+    """torch.nn.GRU, batch first, returning the output of every step (mtag's GRU with return_sequences)."""
+
+    def __init__(self, input_size, hidden_size):
+        super().__init__()
+        self.gru = nn.GRU(input_size, hidden_size, batch_first=True)
+
+    def forward(self, x):
+        return self.gru(x)[0]
+
+
 def build(case):
     k = case["kind"]
     if k == "conv2d":
@@ -58,6 +69,8 @@ def build(case):
         return nn.BatchNorm2d(case["cin"])
     if k == "maxpool2d":
         return nn.MaxPool2d(tuple(case["kernel"]))
+    if k == "gru":  # cin = input_size, cout = hidden_size, w = time steps
+        return GruSequence(case["cin"], case["cout"])
     if k == "train_step":
         c = case["cout"]
         return nn.Sequential(
@@ -70,6 +83,8 @@ def build(case):
 def input_shape(case, batch):
     if case["kind"] == "conv1d":
         return (batch, case["cin"], case["w"])
+    if case["kind"] == "gru":
+        return (batch, case["w"], case["cin"])
     return (batch, case["cin"], case["h"], case["w"])
 
 

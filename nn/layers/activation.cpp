@@ -97,6 +97,8 @@ Activation::Activation(Kind kind, float alpha, bool inplace)
         throw Error("nn::LeakyReLU options", "negative_slope = " + std::to_string(alpha) + ", expected >= 0");
     if (kind == Kind::elu && !(alpha > 0.0f))
         throw Error("nn::ELU options", "alpha = " + std::to_string(alpha) + ", expected > 0");
+    if (kind == Kind::hard_sigmoid && !(alpha > 0.0f))
+        throw Error("nn::HardSigmoid options", "slope = " + std::to_string(alpha) + ", expected > 0");
 }
 
 std::string Activation::type() const {
@@ -111,6 +113,8 @@ std::string Activation::type() const {
             return "Sigmoid";
         case Kind::tanh:
             return "Tanh";
+        case Kind::hard_sigmoid:
+            return "HardSigmoid";
     }
     return "Activation";
 }
@@ -119,6 +123,7 @@ nlohmann::json Activation::config() const {
     nlohmann::json j{{"type", type()}};
     if (m_kind == Kind::leaky_relu) j["negative_slope"] = m_alpha;
     if (m_kind == Kind::elu) j["alpha"] = m_alpha;
+    if (m_kind == Kind::hard_sigmoid) j["slope"] = m_alpha;
     if (m_kind == Kind::relu || m_kind == Kind::leaky_relu || m_kind == Kind::elu) j["inplace"] = m_inplace;
     return j;
 }
@@ -157,6 +162,9 @@ Tensor Activation::forward(const Tensor& input) {
                 break;
             case Kind::tanh:
                 for (std::int64_t i = b; i < e; ++i) out[i] = std::tanh(x[i]);
+                break;
+            case Kind::hard_sigmoid:
+                for (std::int64_t i = b; i < e; ++i) out[i] = std::clamp(a * x[i] + 0.5f, 0.0f, 1.0f);
                 break;
         }
     });
@@ -198,6 +206,9 @@ Tensor Activation::backward(const Tensor& gy) {
                 break;
             case Kind::tanh:
                 for (std::int64_t i = b; i < e; ++i) out[i] = g[i] * (1.0f - y[i] * y[i]);
+                break;
+            case Kind::hard_sigmoid:
+                for (std::int64_t i = b; i < e; ++i) out[i] = y[i] > 0.0f && y[i] < 1.0f ? a * g[i] : 0.0f;
                 break;
         }
     });

@@ -1,9 +1,10 @@
 #pragma once
-// Element-wise activations: ReLU, LeakyReLU, ELU, Sigmoid, Tanh (PyTorch definitions and defaults).
+// Element-wise activations: ReLU, LeakyReLU, ELU, Sigmoid, Tanh (PyTorch definitions and defaults) and
+// HardSigmoid (Keras 1's, see below).
 // ReLU and LeakyReLU keep only a one-bit mask (x > 0) per element for backward, 1/32 of the
 // output's size, so after an in-place ReLU nobody holds the activation: once the next layer has read
-// it (max-pooling keeps only its argmax), its memory is free. ELU, Sigmoid and Tanh cache their OUTPUT
-// (their derivatives are functions of y). With inplace = true the output overwrites the input storage,
+// it (max-pooling keeps only its argmax), its memory is free. ELU, Sigmoid, Tanh and HardSigmoid cache their
+// OUTPUT (their derivatives are functions of y). With inplace = true the output overwrites the input storage,
 // as torch's inplace=True (safe after BatchNorm, whose backward does not need its output).
 #include "nn/module.hpp"
 
@@ -14,7 +15,7 @@ namespace mtag::nn {
 
 class Activation : public Module {
   public:
-    enum class Kind { relu, leaky_relu, elu, sigmoid, tanh };
+    enum class Kind { relu, leaky_relu, elu, sigmoid, tanh, hard_sigmoid };
     Tensor forward(const Tensor& input) override;
     Tensor backward(const Tensor& grad_output) override;
     std::string type() const override;
@@ -25,7 +26,7 @@ class Activation : public Module {
 
   private:
     Kind m_kind;
-    float m_alpha;  // LeakyReLU negative_slope or ELU alpha
+    float m_alpha;  // LeakyReLU negative_slope, ELU alpha or HardSigmoid slope
     bool m_inplace;
     Tensor m_output;
     Tensor m_cache;                    // ELU, Sigmoid, Tanh: the last output
@@ -62,6 +63,15 @@ class Sigmoid : public Activation {
 class Tanh : public Activation {
   public:
     Tanh() : Activation(Kind::tanh, 0.0f, false) {}
+};
+
+// clip(slope * x + 0.5, 0, 1); the default slope 0.2 is Keras 1's hard_sigmoid (the gate function of its
+// GRU/LSTM), NOT torch.nn.Hardsigmoid, which is slope 1/6. Derivative slope where 0 < y < 1 (|x| < 0.5 /
+// slope), 0 where clipped; taken from the cached output, so an input within float rounding of the kink
+// may be counted as clipped. ref: Keras 1.2 backend hard_sigmoid; theano.tensor.nnet.hard_sigmoid.
+class HardSigmoid : public Activation {
+  public:
+    explicit HardSigmoid(float slope = 0.2f) : Activation(Kind::hard_sigmoid, slope, false) {}
 };
 
 }  // namespace mtag::nn

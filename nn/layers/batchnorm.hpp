@@ -5,6 +5,18 @@
 // Parameters weight (gamma, init 1) and bias (beta, init 0); buffers running_mean (0), running_var (1),
 // num_batches_tracked (int64 in files). ref: torch.nn.BatchNorm2d; Ioffe & Szegedy 2015.
 //
+// Two options for models imported from Keras 1 (ref: Keras 1.2 normalization.py BatchNormalization):
+// - axis: the dim holding the features (default 1, PyTorch's channels). Dims before it are reduced like
+//   the batch, dims after it like the spatial ones; negative counts from the end. Keras's axis=k is the
+//   same k (its inference (x - mean) / sqrt(var + eps) * gamma + beta equals PyTorch's with running_var =
+//   Keras's "running_std", which holds a variance); its eps default is 1e-3 and its momentum m is
+//   PyTorch's 1 - m. Example, the CRNN's first BN over each time position of (N, 1, 96, 1440):
+//   BatchNorm2d({.num_features = 1440, .eps = 1e-3, .axis = 3}).
+// - use_batch_stats_in_eval: eval mode normalises with the current batch's own (biased) statistics and
+//   back-propagates through them, as in training, without touching the running statistics (Keras 1
+//   mode=2, used by Choi's compact convnet). Training is unchanged (running statistics are updated but
+//   never used). track_running_stats = false behaves the same in eval but has no buffers to load.
+//
 // Synchronised statistics (torch.nn.SyncBatchNorm): with a StatReducer set, training sums the per-channel
 // statistics over all data-parallel ranks, so K ranks with shards of a batch normalise exactly as one
 // process with the whole batch. Forward: [count, sum_c...] is reduced, then the squared deviations about
@@ -25,6 +37,8 @@ struct BatchNormOptions {
     double momentum = 0.1;  // running = (1 - momentum) * running + momentum * batch
     bool affine = true;
     bool track_running_stats = true;
+    std::int64_t axis = 1;                 // the features' dim (see above); 1 = channels
+    bool use_batch_stats_in_eval = false;  // Keras 1 mode=2 (see above)
 };
 
 // Shared implementation over (N, C, S) with S the product of the spatial dims.
@@ -45,7 +59,9 @@ class BatchNormBase : public Module {
 
   protected:
     BatchNormBase(const BatchNormOptions& options);
-    Tensor normalize(const Tensor& input);  // input already checked: (N, C, ...) with C = num_features
+    // Normalises over every dim but the feature axis; throws unless input.rank() is one of `ranks` and
+    // the feature axis holds num_features. `layout` names the expected input in the message ("(N, C, H, W)").
+    Tensor normalize(const Tensor& input, std::initializer_list<int> ranks, const std::string& layout);
 
     BatchNormOptions m_options;
 
@@ -65,6 +81,8 @@ class BatchNormBase : public Module {
     Shape m_input_shape;
     StatReducer m_reducer;       // empty = local batch statistics
     std::vector<double> m_stats;  // reducer scratch: forward [count, sums | sq], backward [sum_g, sum_gx]
+    std::vector<float> m_mean_f;  // forward: the batch mean per channel, as float (the deviations' centre)
+    std::vector<float> m_coef;    // per-channel coefficients of the elementwise passes
     bool m_synced = false;        // the last forward reduced its statistics (so backward must too)
     double m_count = 0;           // values per channel behind the last training statistics (global when synced)
 };

@@ -1,5 +1,7 @@
 #include "nn/layers/activation.hpp"
 
+#include "dsp/error.hpp"
+
 #include "nn/layers/batchnorm.hpp"
 #include "nn/layers/pool.hpp"
 #include "nn/memory_stats.hpp"
@@ -92,4 +94,24 @@ TEST_CASE("activation: ReLU and LeakyReLU over sizes that split into threads and
             REQUIRE(gx[i] == (pos ? g[i] : (slope == 0.0f ? 0.0f : slope * g[i])));
         }
     }
+}
+
+TEST_CASE("activation: HardSigmoid is Keras 1's clip(0.2 x + 0.5, 0, 1), gradient 0.2 inside (-2.5, 2.5)") {
+    HardSigmoid hs;
+    const Tensor x = Tensor::from({1, 6}, std::vector<float>{-4.0f, -2.0f, -0.5f, 0.0f, 1.0f, 3.0f});
+    const Tensor y = hs.forward(x);
+    const std::vector<float> expected{0.0f, 0.1f, 0.4f, 0.5f, 0.7f, 1.0f};
+    for (std::size_t i = 0; i < 6; ++i) CHECK(y[i] == Approx(expected[i]).margin(1e-7));
+    const Tensor g = hs.backward(Tensor::full({1, 6}, 1.0f));
+    const std::vector<float> slope{0.0f, 0.2f, 0.2f, 0.2f, 0.2f, 0.0f};
+    for (std::size_t i = 0; i < 6; ++i) CHECK(g[i] == Approx(slope[i]));
+    // Away from the kinks the finite differences agree; torch's Hardsigmoid is slope 1/6.
+    Tensor xs = random_tensor({3, 7}, 5, -4.0f, 4.0f);
+    for (float& v : xs.span())
+        if (std::abs(std::abs(v) - 2.5f) < 0.05f) v = 0.0f;
+    CHECK(gradcheck(hs, xs, 3, 1e-3f).input < 2e-3);
+    HardSigmoid torch_like(1.0f / 6.0f);
+    CHECK(torch_like.forward(Tensor::full({1, 1}, 1.5f))[0] == Approx(0.75f));
+    CHECK(torch_like.config()["slope"] == Approx(1.0 / 6.0));
+    CHECK_THROWS_AS(HardSigmoid(0.0f), mtag::Error);
 }

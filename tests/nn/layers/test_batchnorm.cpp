@@ -128,3 +128,79 @@ TEST_CASE("batchnorm: a stat reducer makes the statistics those of the batch ove
     local.forward(x);
     CHECK(local.running_var()[0] != Approx(full.running_var()[0]).epsilon(1e-6));
 }
+
+TEST_CASE("batchnorm: axis normalises along another dim (the CRNN's BN over time positions, Keras eps)") {
+    // (N, 1, F, T) with one feature per time position: statistics over N and F for each t.
+    const std::int64_t n = 3, f = 4, t = 6;
+    const Tensor x = random_tensor({n, 1, f, t}, 21, -2.0f, 3.0f);
+    BatchNorm2d bn({.num_features = t, .eps = 1e-3, .axis = 3});
+    bn.weight()->value.copy_from(random_tensor({t}, 22, 0.5f, 1.5f));
+    bn.bias()->value.copy_from(random_tensor({t}, 23));
+    const Tensor y = bn.forward(x);
+    for (std::int64_t k = 0; k < t; ++k) {
+        double mean = 0, sq = 0;
+        for (std::int64_t b = 0; b < n; ++b)
+            for (std::int64_t i = 0; i < f; ++i) mean += x.at(b, 0, i, k) / double(n * f);
+        for (std::int64_t b = 0; b < n; ++b)
+            for (std::int64_t i = 0; i < f; ++i) sq += (x.at(b, 0, i, k) - mean) * (x.at(b, 0, i, k) - mean);
+        const double var = sq / double(n * f);
+        const auto uk = static_cast<std::size_t>(k);
+        for (std::int64_t b = 0; b < n; ++b)
+            for (std::int64_t i = 0; i < f; ++i)
+                REQUIRE(y.at(b, 0, i, k) ==
+                        Approx((x.at(b, 0, i, k) - mean) / std::sqrt(var + 1e-3) * bn.weight()->value[uk] +
+                               bn.bias()->value[uk])
+                            .margin(1e-5));
+        CHECK(bn.running_var()[uk] == Approx(0.9 + 0.1 * sq / double(n * f - 1)).epsilon(1e-5));
+    }
+    // Keras inference: (x - mean) / sqrt(var + eps) * gamma + beta with the stored statistics.
+    bn.eval();
+    const Tensor ye = bn.forward(x);
+    const double expected = (x.at(1, 0, 2, 4) - bn.running_mean()[4]) /
+                                std::sqrt(bn.running_var()[4] + 1e-3) * bn.weight()->value[4] +
+                            bn.bias()->value[4];
+    CHECK(ye.at(1, 0, 2, 4) == Approx(expected).margin(1e-5));
+    // axis -1 is the same layer; a mismatched feature count or a batch axis is refused.
+    BatchNorm2d last({.num_features = t, .eps = 1e-3, .axis = -1});
+    last.weight()->value.copy_from(bn.weight()->value);
+    last.bias()->value.copy_from(bn.bias()->value);
+    const Tensor y2 = last.forward(x);
+    for (std::size_t i = 0; i < y.size(); ++i) REQUIRE(y2[i] == y[i]);
+    CHECK_THROWS_AS(bn.forward(random_tensor({n, t, f, 1}, 1)), mtag::Error);
+    CHECK_THROWS_AS(BatchNorm2d({.num_features = 2, .axis = 0}), mtag::Error);
+    CHECK(bn.config()["axis"] == 3);
+    CHECK_FALSE(BatchNorm2d({.num_features = 2}).config().contains("axis"));
+    for (bool training : {true, false}) {
+        bn.train(training);
+        const auto e = gradcheck(bn, random_tensor({n, 1, f, t}, 24, -2.0f, 2.0f));
+        CHECK(e.input < 3e-3);
+        CHECK(e.param < 3e-3);
+    }
+    BatchNorm1d seq({.num_features = 5, .axis = 2});  // (N, T, C) sequences, features last
+    const auto e = gradcheck(seq, random_tensor({2, 3, 5}, 25));
+    CHECK(e.input < 3e-3);
+    CHECK(e.param < 3e-3);
+}
+
+TEST_CASE(
+    "batchnorm: use_batch_stats_in_eval normalises eval batches with their own statistics (Keras mode 2)") {
+    const Tensor x = random_tensor({4, 3, 2, 5}, 31, -1.0f, 2.0f);
+    BatchNorm2d mode2({.num_features = 3, .use_batch_stats_in_eval = true});
+    BatchNorm2d plain({.num_features = 3});
+    for (BatchNorm2d* bn : {&mode2, &plain}) {
+        bn->weight()->value.copy_from(random_tensor({3}, 32, 0.5f, 1.5f));
+        bn->bias()->value.copy_from(random_tensor({3}, 33));
+    }
+    const Tensor y_train = plain.forward(x).clone();  // training: batch statistics
+    mode2.eval();
+    const Tensor y = mode2.forward(x);
+    for (std::size_t i = 0; i < y.size(); ++i) REQUIRE(y[i] == Approx(y_train[i]).margin(1e-6));
+    CHECK(mode2.running_mean()[0] == 0.0f);  // eval never updates the running statistics
+    CHECK(mode2.running_var()[0] == 1.0f);
+    CHECK(mode2.buffers()[2]->value[0] == 0.0f);
+    CHECK(mode2.config()["use_batch_stats_in_eval"] == true);
+    // Backward goes through the batch statistics, as in training.
+    const auto e = gradcheck(mode2, x);
+    CHECK(e.input < 3e-3);
+    CHECK(e.param < 3e-3);
+}
