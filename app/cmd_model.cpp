@@ -1,5 +1,9 @@
 // mtag model: the model zoo from the command line.
-//   list                  one line per preset (parameters for 50 tags, input, source)
+//   list                  one line per preset (parameters for 50 tags, input, source), then the pretrained
+//                         models (task, tags, input, licence, size, installed)
+//   fetch NAME            download, verify and import a pretrained model into the cache
+//   import --from keras-h5 --arch ARCH WEIGHTS.h5 --out DIR
+//                         a published Keras 1 weights file as a model directory (data/pretrained/)
 //   show NAME             layers with output shapes at the preset's input size, parameter count,
 //                         front end, chunk and optimizer recipe (--json for one JSON object)
 //   init NAME --out DIR   a randomly initialised model directory (model.json + model.safetensors)
@@ -7,6 +11,8 @@
 //                         diagnostic: runs a saved model in eval mode on the tensor "input" and writes
 //                         "logits" and "embedding"; scripts/export_check.py compares these with PyTorch.
 #include "app/command.hpp"
+#include "data/pretrained/keras_import.hpp"
+#include "data/pretrained/model_zoo.hpp"
 #include "dsp/error.hpp"
 #include "nn/model_io.hpp"
 #include "nn/models/zoo.hpp"
@@ -19,6 +25,8 @@
 #include <iostream>
 #include <random>
 #include <sstream>
+
+#include "mtag_version.hpp"
 
 namespace mtag::app {
 
@@ -107,45 +115,113 @@ int show(nn::models::TaggingModel& model, bool as_json) {
     return 0;
 }
 
+struct ModelOptions {
+    std::string name;
+    std::int64_t n_tags = 50;
+    std::string overrides;
+    bool json = false;
+    std::string out;
+    std::string model;
+    std::string input;
+    int bn_warmup = 0;
+    std::string from = "keras-h5";
+    std::string arch;
+};
+
+int run_list() {
+    std::cout << "presets (trainable architectures; parameters for 50 tags)\n";
+    for (const std::string& name : nn::models::preset_names()) {
+        auto model = nn::models::build_from_config(
+            {{"preset", name}, {"n_tags", 50}, {"options", nn::models::preset_options(name)}});
+        const std::string& cite = model->preset().citation;
+        std::cout << "  " << pad(name, 20) << pad(with_commas(model->parameter_count()), 12)
+                  << pad(model->input_shape(1).str(), 18) << (cite.size() > 72 ? cite.substr(0, 69) + "..." : cite)
+                  << "\n";
+    }
+    std::cout << "\npretrained (mtag model fetch NAME, or --model NAME; cache " << data::model_cache_dir().string() << ")\n";
+    for (const data::PretrainedModel& m : data::pretrained_models())
+        std::cout << "  " << pad(m.name, 20) << pad(m.task, 32) << pad("50 tags", 9) << pad(m.input, 50)
+                  << pad(m.licence, 5) << pad(with_commas(m.bytes / 1024) + " KiB", 11)
+                  << (data::is_installed(m) ? "installed" : "not installed") << "\n";
+    return 0;
+}
+
+int run_init(const ModelOptions& o, const GlobalOptions& global) {
+    auto model = nn::models::build_model(spec_for(o.name, o.overrides, global.seed), o.n_tags);
+    if (o.bn_warmup > 0) {
+        model->train();
+        std::mt19937_64 rng(global.seed + 1);
+        std::normal_distribution<float> normal(0.0f, 1.0f);
+        for (int i = 0; i < o.bn_warmup; ++i) {
+            nn::Tensor x(model->input_shape(2));
+            for (std::size_t k = 0; k < x.size(); ++k) x[k] = normal(rng);
+            model->forward(x);
+        }
+    }
+    model->eval();
+    nn::save_model(*model, o.out, {{"preset", o.name}, {"seed", global.seed}, {"note", "random initialisation"}});
+    std::cout << nlohmann::json{{"model", o.out}, {"preset", o.name}, {"parameters", model->parameter_count()}}.dump()
+              << "\n";
+    return 0;
+}
+
+int run_forward(const ModelOptions& o) {
+    nn::LoadedModel loaded = nn::load_model(o.model);
+    auto* model = dynamic_cast<nn::models::TaggingModel*>(loaded.model.get());
+    if (!model)
+        throw Error("model '" + o.model + "'", "is not a tagging model (architecture type " + loaded.model->type() + ")");
+    const nn::SafetensorsFile in = nn::read_safetensors(o.input);
+    auto it = in.tensors.find("input");
+    if (it == in.tensors.end()) throw Error("input file '" + o.input + "'", "has no tensor named 'input'");
+    model->eval();
+    model->set_input_grad(false);
+    const nn::Tensor embedding = model->embed(it->second.value).clone();
+    const nn::Tensor logits = model->forward(it->second.value);
+    nn::write_safetensors(o.out, {{"logits", logits}, {"embedding", embedding}}, {{"producer", "mtag model forward"}});
+    return 0;
+}
+
+int run_import(const ModelOptions& o) {
+    data::RunModel run = data::import_keras_h5(o.input, o.arch, mtag::version);
+    data::write_model_dir(run, o.out);
+    std::cout << nlohmann::json{{"model", o.out}, {"arch", o.arch}, {"from", o.from}, {"tags", run.card.tags.size()},
+                                {"parameters", run.model->parameter_count()}}
+                     .dump()
+              << "\n";
+    return 0;
+}
+
+int run_fetch(const ModelOptions& o, const GlobalOptions& global) {
+    const data::PretrainedModel* m = data::find_pretrained(o.name);
+    if (!m) throw UsageError("mtag model fetch " + o.name + ": not a pretrained model (see `mtag model list`)");
+    const std::filesystem::path dir = data::fetch_pretrained(*m, mtag::version, global.quiet);
+    std::cout << nlohmann::json{{"model", m->name}, {"dir", dir.string()}, {"sha256", m->sha256}}.dump() << "\n";
+    return 0;
+}
+
 }  // namespace
 
 Command add_model_command(CLI::App& root, const GlobalOptions& global) {
-    struct Options {
-        std::string name;
-        std::int64_t n_tags = 50;
-        std::string overrides;
-        bool json = false;
-        std::string out;
-        std::string model;
-        std::string input;
-        int bn_warmup = 0;
-    };
-    auto o = std::make_shared<Options>();
-    CLI::App* cmd =
-        root.add_subcommand("model", "Model presets: list them, show their layers, create and run them");
+    auto o = std::make_shared<ModelOptions>();
+    CLI::App* cmd = root.add_subcommand(
+        "model", "Model presets and pretrained models: list, show, create, run, import and fetch them");
     cmd->require_subcommand(1);
 
-    CLI::App* list = cmd->add_subcommand("list", "One line per preset: parameters (50 tags), input, source");
+    CLI::App* list = cmd->add_subcommand("list", "The presets (parameters, input, source) and the pretrained models");
 
     CLI::App* show_cmd = cmd->add_subcommand("show",
                                              "Layers with output shapes at the preset's input size and the "
                                              "parameter count");
     show_cmd->add_option("name", o->name, "Preset name (see 'mtag model list')")->required();
-    show_cmd->add_option("--n-tags", o->n_tags, "Number of output tags")
-        ->capture_default_str()
-        ->check(CLI::PositiveNumber);
-    show_cmd->add_option("--options", o->overrides,
-                         "JSON object of option overrides, e.g. '{\"dropout\": 0.3}'");
+    show_cmd->add_option("--n-tags", o->n_tags, "Number of output tags")->capture_default_str()->check(CLI::PositiveNumber);
+    show_cmd->add_option("--options", o->overrides, "JSON object of option overrides, e.g. '{\"dropout\": 0.3}'");
     show_cmd->add_flag("--json", o->json, "One JSON object instead of the table");
 
-    CLI::App* init = cmd->add_subcommand("init",
-                                         "Write a randomly initialised model directory (model.json, "
-                                         "model.safetensors)");
+    CLI::App* init = cmd->add_subcommand("init", "Write a randomly initialised model directory (model.json, "
+                                                 "model.safetensors)");
     init->add_option("name", o->name, "Preset name")->required();
     init->add_option("--out", o->out, "Output directory")->required();
-    init->add_option("--n-tags", o->n_tags, "Number of output tags")
-        ->capture_default_str()
-        ->check(CLI::PositiveNumber);
+    init->add_option("--n-tags", o->n_tags, "Number of output tags")->capture_default_str()->check(CLI::PositiveNumber);
     init->add_option("--options", o->overrides, "JSON object of option overrides");
     init->add_option("--bn-warmup", o->bn_warmup,
                      "Training-mode forward passes on seeded noise before saving, so "
@@ -153,76 +229,36 @@ Command add_model_command(CLI::App& root, const GlobalOptions& global) {
         ->capture_default_str()
         ->check(CLI::NonNegativeNumber);
 
-    CLI::App* forward = cmd->add_subcommand("forward",
-                                            "Diagnostic: run a model directory on the tensor 'input' of "
-                                            "a safetensors file, write 'logits' and 'embedding'");
+    CLI::App* forward = cmd->add_subcommand("forward", "Diagnostic: run a model directory on the tensor 'input' of "
+                                                       "a safetensors file, write 'logits' and 'embedding'");
     forward->add_option("--model", o->model, "Model directory (model.json + model.safetensors)")->required();
-    forward
-        ->add_option("--input", o->input,
-                     "safetensors file with a float32 tensor 'input' (N, n_mels, frames) "
-                     "or (N, samples)")
+    forward->add_option("--input", o->input, "safetensors file with a float32 tensor 'input' (N, n_mels, frames) or (N, samples)")
         ->required();
     forward->add_option("--out", o->out, "safetensors file to write")->required();
 
-    return {
-        cmd, [o, &global, list, show_cmd, init, forward]() -> int {
-            nn::set_thread_budget(global.resolved_threads());
-            if (list->parsed()) {
-                for (const std::string& name : nn::models::preset_names()) {
-                    auto model = nn::models::build_from_config(
-                        {{"preset", name}, {"n_tags", 50}, {"options", nn::models::preset_options(name)}});
-                    const std::string& cite = model->preset().citation;
-                    std::cout << pad(name, 20) << pad(with_commas(model->parameter_count()), 12)
-                              << pad(model->input_shape(1).str(), 18)
-                              << (cite.size() > 72 ? cite.substr(0, 69) + "..." : cite) << "\n";
-                }
-                return 0;
-            }
-            if (show_cmd->parsed()) {
-                auto model = nn::models::build_model(spec_for(o->name, o->overrides, global.seed), o->n_tags);
-                return show(*model, o->json);
-            }
-            if (init->parsed()) {
-                auto model = nn::models::build_model(spec_for(o->name, o->overrides, global.seed), o->n_tags);
-                if (o->bn_warmup > 0) {
-                    model->train();
-                    std::mt19937_64 rng(global.seed + 1);
-                    std::normal_distribution<float> normal(0.0f, 1.0f);
-                    for (int i = 0; i < o->bn_warmup; ++i) {
-                        nn::Tensor x(model->input_shape(2));
-                        for (std::size_t k = 0; k < x.size(); ++k) x[k] = normal(rng);
-                        model->forward(x);
-                    }
-                }
-                model->eval();
-                nn::save_model(
-                    *model, o->out,
-                    {{"preset", o->name}, {"seed", global.seed}, {"note", "random initialisation"}});
-                std::cout << nlohmann::json{{"model", o->out},
-                                            {"preset", o->name},
-                                            {"parameters", model->parameter_count()}}
-                                 .dump()
-                          << "\n";
-                return 0;
-            }
-            // forward
-            nn::LoadedModel loaded = nn::load_model(o->model);
-            auto* model = dynamic_cast<nn::models::TaggingModel*>(loaded.model.get());
-            if (!model)
-                throw Error("model '" + o->model + "'",
-                            "is not a tagging model (architecture type " + loaded.model->type() + ")");
-            const nn::SafetensorsFile in = nn::read_safetensors(o->input);
-            auto it = in.tensors.find("input");
-            if (it == in.tensors.end())
-                throw Error("input file '" + o->input + "'", "has no tensor named 'input'");
-            model->eval();
-            model->set_input_grad(false);
-            const nn::Tensor embedding = model->embed(it->second.value).clone();
-            const nn::Tensor logits = model->forward(it->second.value);
-            nn::write_safetensors(o->out, {{"logits", logits}, {"embedding", embedding}},
-                                  {{"producer", "mtag model forward"}});
-            return 0;
-        }};
+    CLI::App* import = cmd->add_subcommand("import", "A published weights file as a model directory");
+    import->add_option("weights", o->input, "The weights file (Keras 1 HDF5)")->required();
+    import->add_option("--from", o->from, "Format of the weights file")
+        ->check(CLI::IsMember({"keras-h5"}))
+        ->capture_default_str();
+    import->add_option("--arch", o->arch, "Architecture: choi2016_crnn | choi2016_cnn")->required();
+    import->add_option("--out", o->out, "Model directory to write (must not exist or be empty)")->required();
+
+    CLI::App* fetch = cmd->add_subcommand("fetch", "Download (or take from $MTAG_MODEL_MIRROR), verify and import "
+                                                   "a pretrained model into the cache");
+    fetch->add_option("name", o->name, "Pretrained model name (see 'mtag model list')")->required();
+
+    return {cmd, [o, &global, list, show_cmd, init, forward, import, fetch]() -> int {
+                nn::set_thread_budget(global.resolved_threads());
+                if (list->parsed()) return run_list();
+                if (show_cmd->parsed())
+                    return show(*nn::models::build_model(spec_for(o->name, o->overrides, global.seed), o->n_tags), o->json);
+                if (init->parsed()) return run_init(*o, global);
+                if (import->parsed()) return run_import(*o);
+                if (fetch->parsed()) return run_fetch(*o, global);
+                (void)forward;
+                return run_forward(*o);
+            }};
 }
 
 }  // namespace mtag::app

@@ -10,6 +10,7 @@ packages=(
   nlohmann-json3-dev catch2 libcli11-dev
   libfluidsynth-dev timgm6mb-soundfont
   openmpi-bin libopenmpi-dev
+  libhdf5-dev libcurl4-openssl-dev libssl-dev
 )
 if [[ "${1:-}" == "--bench" ]]; then
   packages+=(python3 python3-numpy python3-torch python3-torchaudio python3-sklearn)

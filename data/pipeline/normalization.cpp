@@ -71,6 +71,8 @@ std::string to_string(NormalizationKind kind) {
             return "global";
         case NormalizationKind::per_sample:
             return "per_sample";
+        case NormalizationKind::none:
+            return "none";
     }
     return "?";
 }
@@ -78,7 +80,7 @@ std::string to_string(NormalizationKind kind) {
 Normalization Normalization::from_stats(const RunningStats& stats, NormalizationKind kind) {
     Normalization out;
     out.kind = kind;
-    if (kind == NormalizationKind::per_sample) return out;
+    if (kind == NormalizationKind::per_sample || kind == NormalizationKind::none) return out;
     if (kind == NormalizationKind::global && stats.bins() != 1)
         throw Error("normalisation statistics", "global statistics need a one-bin accumulator, got " +
                                                     std::to_string(stats.bins()) + " bins");
@@ -92,6 +94,7 @@ Normalization Normalization::from_stats(const RunningStats& stats, Normalization
 }
 
 void Normalization::apply(dsp::FloatMatrix& features) const {
+    if (kind == NormalizationKind::none) return;
     if (kind == NormalizationKind::per_sample) {
         apply(std::span<float>(features.data));
         return;
@@ -112,6 +115,7 @@ void Normalization::apply(dsp::FloatMatrix& features) const {
 }
 
 void Normalization::apply(std::span<float> values) const {
+    if (kind == NormalizationKind::none) return;
     float m = 0.0f, s = 1.0f;
     if (kind == NormalizationKind::per_sample) {
         RunningStats own(1);
@@ -144,13 +148,15 @@ Normalization Normalization::from_json(const nlohmann::json& json) {
             out.kind = NormalizationKind::global;
         else if (kind == "per_sample")
             out.kind = NormalizationKind::per_sample;
+        else if (kind == "none")
+            out.kind = NormalizationKind::none;
         else
-            throw Error(where, "kind '" + kind + "', expected per_bin, global or per_sample");
+            throw Error(where, "kind '" + kind + "', expected per_bin, global, per_sample or none");
         out.count = json.value("count", std::uint64_t{0});
         out.eps = json.value("eps", 1e-5f);
         out.mean = json.value("mean", std::vector<float>{});
         out.std = json.value("std", std::vector<float>{});
-        const std::size_t expected = out.kind == NormalizationKind::per_sample ? 0
+        const std::size_t expected = out.kind == NormalizationKind::per_sample || out.kind == NormalizationKind::none ? 0
                                      : out.kind == NormalizationKind::global   ? 1
                                                                                : out.mean.size();
         if (out.mean.size() != expected || out.std.size() != expected ||
@@ -171,7 +177,8 @@ Normalization Normalization::from_json(const nlohmann::json& json) {
 
 Normalization compute_normalization(const Dataset& dataset, const ClipFeatureFn& features,
                                     NormalizationKind kind, int threads) {
-    if (kind == NormalizationKind::per_sample) return Normalization::from_stats(RunningStats(0), kind);
+    if (kind == NormalizationKind::per_sample || kind == NormalizationKind::none)
+        return Normalization::from_stats(RunningStats(0), kind);
     const std::vector<std::size_t> train = dataset.indices(Split::train);
     if (train.empty()) throw Error("normalisation statistics", "the dataset has no training clip");
     // The first clip fixes the bin count.

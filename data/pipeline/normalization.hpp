@@ -47,7 +47,8 @@ class RunningStats {
     std::vector<std::uint64_t> m_count;
 };
 
-enum class NormalizationKind { per_bin, global, per_sample };
+// none: inputs go to the model as the front end gives them (imported models trained without statistics).
+enum class NormalizationKind { per_bin, global, per_sample, none };
 
 std::string to_string(NormalizationKind kind);
 

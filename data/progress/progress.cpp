@@ -20,8 +20,9 @@ std::string clock_text(double seconds) {
 
 }  // namespace
 
-Progress::Progress(std::string label, std::size_t total, bool enabled, double interval_seconds)
+Progress::Progress(std::string label, std::size_t total, bool enabled, double interval_seconds, std::string unit)
     : m_label(std::move(label)),
+      m_unit(std::move(unit)),
       m_total(total),
       m_enabled(enabled),
       m_tty(::isatty(STDERR_FILENO) == 1),
@@ -40,9 +41,9 @@ std::string Progress::status() const {
     const double seconds = elapsed();
     const double rate = seconds > 0 ? static_cast<double>(m_done) / seconds : 0.0;
     const double eta = rate > 0 ? static_cast<double>(m_total - m_done) / rate : -1.0;
-    char text[160];
-    std::snprintf(text, sizeof(text), "%zu/%zu files, %.1f files/s, elapsed %s, ETA %s", m_done, m_total,
-                  rate, clock_text(seconds).c_str(), m_done == m_total ? "0:00" : clock_text(eta).c_str());
+    char text[200];
+    std::snprintf(text, sizeof(text), "%zu/%zu %s, %.1f %s/s, elapsed %s, ETA %s", m_done, m_total, m_unit.c_str(),
+                  rate, m_unit.c_str(), clock_text(seconds).c_str(), m_done == m_total ? "0:00" : clock_text(eta).c_str());
     return text;
 }
 

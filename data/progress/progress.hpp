@@ -10,8 +10,10 @@ namespace mtag::data {
 
 class Progress {
   public:
-    // `label` prefixes every line ("extract"); `interval_seconds` spaces the plain lines.
-    Progress(std::string label, std::size_t total, bool enabled, double interval_seconds = 10.0);
+    // `label` prefixes every line ("extract"); `interval_seconds` spaces the plain lines; `unit` names what
+    // is counted ("files", "bytes").
+    Progress(std::string label, std::size_t total, bool enabled, double interval_seconds = 10.0,
+             std::string unit = "files");
     ~Progress();
 
     // Counts n more items done; thread-safe. Redraws at most every 0.1 s on a terminal.
@@ -29,6 +31,7 @@ class Progress {
     double elapsed() const;
 
     std::string m_label;
+    std::string m_unit;
     std::size_t m_total;
     std::size_t m_done = 0;
     bool m_enabled;

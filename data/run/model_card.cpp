@@ -135,6 +135,8 @@ nlohmann::json ModelCard::to_json() const {
     j["normalization"] = normalization.to_json();
     j["evaluation"] = chunk_options_to_json(evaluation);
     j["training"] = training;
+    if (fixed_input) j["fixed_input"] = true;
+    if (!provenance.empty()) j["provenance"] = provenance;
     return j;
 }
 
@@ -165,6 +167,8 @@ ModelCard ModelCard::from_json(const nlohmann::json& json, const std::string& wh
         c.normalization = Normalization::from_json(require(json, "normalization", where));
         c.evaluation = chunk_options_from_json(require(json, "evaluation", where), {}, where + " evaluation");
         c.training = json.value("training", nlohmann::json::object());
+        c.fixed_input = json.value("fixed_input", false);
+        c.provenance = json.value("provenance", nlohmann::json::object());
     } catch (const nlohmann::json::exception& e) {
         throw Error(where, std::string("wrong type: ") + e.what());
     }

@@ -10,7 +10,9 @@
 //    "tags": ["rock", ...], "task": "multilabel" | "singlelabel",
 //    "normalization": {Normalization JSON},
 //    "evaluation": {"length": N, "train_crops": 1, "eval": "evenly_spaced", "eval_chunks": 16},
-//    "training": {free-form summary: epochs, best epoch, metric, dataset, seconds, ...}}
+//    "training": {free-form summary: epochs, best epoch, metric, dataset, seconds, ...},
+//    "fixed_input": false,                       // optional: scored on one fixed window by default
+//    "provenance": {"source", "licence", "citation", "sha256", ...}}   // optional: imported models
 //
 // Convention: tags[i] is output i of the model (logits; sigmoid for multilabel, softmax for
 // singlelabel). The normalisation applies to the front end's output (or to the waveform) before the
@@ -55,6 +57,11 @@ struct ModelCard {
     Normalization normalization{};
     ChunkOptions evaluation{};           // evaluation chunking (length == input_length)
     nlohmann::json training = nlohmann::json::object();  // training summary (free-form)
+    // The model was trained on one fixed window per file (Choi et al.'s centre 29.12 s): `mtag tag` scores
+    // that window (the evaluation chunking) by default instead of every non-overlapping chunk.
+    bool fixed_input = false;
+    // Where imported weights came from: source URL, licence, citation, file checksum (free-form).
+    nlohmann::json provenance = nlohmann::json::object();
 
     // True for sample-level models fed raw audio.
     bool is_waveform() const;

@@ -85,10 +85,12 @@ RunCard RunCard::from_metadata(const nlohmann::json& metadata, const nn::models:
         c.input_length = card.input_length;
         c.tags = card.tags;
         c.task = card.task;
-        if (!(card.normalization.kind == NormalizationKind::per_bin && card.normalization.mean.empty()))
+        if (card.normalization.kind != NormalizationKind::none &&
+            !(card.normalization.kind == NormalizationKind::per_bin && card.normalization.mean.empty()))
             c.normalization = card.normalization;
         c.chunking = card.evaluation;
         c.chunking.length = c.input_length;
+        c.fixed_input = card.fixed_input;
         if (static_cast<std::int64_t>(c.tags.size()) != model.n_tags())
             throw Error(where, "the card lists " + std::to_string(c.tags.size()) + " tags but the model has " +
                                    std::to_string(model.n_tags()) + " outputs");

@@ -52,6 +52,7 @@ struct RunCard {
     Task task = Task::multilabel;
     std::optional<Normalization> normalization;  // none: inputs go in unnormalised
     ChunkOptions chunking{};            // evaluation layout (length = input_length)
+    bool fixed_input = false;           // trained on one fixed window: score the evaluation layout by default
 
     // Samples of audio one chunk window spans, and samples between consecutive non-overlapping chunks.
     std::size_t window_samples() const;

@@ -186,7 +186,8 @@ TrainConfig TrainConfig::from_json(const nlohmann::json& j, const std::string& w
     if (norm == "per_bin") c.normalization = NormalizationKind::per_bin;
     else if (norm == "global") c.normalization = NormalizationKind::global;
     else if (norm == "per_sample") c.normalization = NormalizationKind::per_sample;
-    else bad(where, "normalization", "got '" + norm + "', expected per_bin, global or per_sample");
+    else if (norm == "none") c.normalization = NormalizationKind::none;
+    else bad(where, "normalization", "got '" + norm + "', expected per_bin, global, per_sample or none");
     c.task = get<std::string>(j, "task", c.task, where);
     c.nan_policy = get<std::string>(j, "nan_policy", c.nan_policy, where);
     c.max_grad_norm = get<double>(j, "max_grad_norm", 0.0, where);

@@ -1,5 +1,7 @@
 #include "nn/models/blocks.hpp"
 
+#include "nn/layers/dropout.hpp"
+
 #include "dsp/error.hpp"
 #include "nn/layers/batchnorm.hpp"
 #include "nn/layers/conv.hpp"
@@ -80,10 +82,13 @@ std::shared_ptr<Chain> conv_block_2d(const ConvBlockOptions& o) {
                                                               .stride = o.stride,
                                                               .padding = o.padding}));
     if (o.batch_norm)
-        block->add("bn", std::make_shared<BatchNorm2d>(BatchNormOptions{.num_features = o.out_channels}));
+        block->add("bn", std::make_shared<BatchNorm2d>(BatchNormOptions{
+                             .num_features = o.out_channels, .eps = o.bn_eps,
+                             .use_batch_stats_in_eval = o.bn_batch_stats_in_eval}));
     block->add(to_string(o.activation), make_activation(o.activation));
     if (o.pool[0] > 1 || o.pool[1] > 1)
         block->add("mp", std::make_shared<MaxPool2d>(Pool2dOptions{.kernel_size = o.pool}));
+    if (o.dropout > 0) block->add("dropout", std::make_shared<Dropout>(DropoutOptions{.p = o.dropout}));
     return block;
 }
 

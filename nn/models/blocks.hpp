@@ -50,7 +50,10 @@ struct ConvBlockOptions {
     std::array<std::int64_t, 2> padding{1, 1};
     std::array<std::int64_t, 2> pool{1, 1};  // max-pool kernel = stride; {1, 1} = no pooling layer
     bool batch_norm = true;
+    double bn_eps = 1e-5;                  // torch's; Keras 1 models use 1e-3 (or 1e-6 for Keras 1.0.x)
+    bool bn_batch_stats_in_eval = false;   // Keras 1 BatchNormalization mode 2 (nn/layers/batchnorm.hpp)
     ActivationKind activation = ActivationKind::relu;
+    double dropout = 0.0;                  // a Dropout child "dropout" after the pool when > 0
 };
 
 // 2-D block over (N, C, H, W): children conv, bn, relu (named after the activation), mp.

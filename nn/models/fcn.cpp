@@ -3,6 +3,7 @@
 #include "nn/layers/batchnorm.hpp"
 #include "nn/layers/global_pool.hpp"
 #include "nn/models/blocks.hpp"
+#include "nn/models/crnn.hpp"
 #include "nn/models/options_json.hpp"
 
 namespace mtag::nn::models {
@@ -15,8 +16,14 @@ class Fcn : public TaggingModel {
   public:
     Fcn(const PresetInfo& info, const FcnOptions& o, std::int64_t n_tags)
         : TaggingModel(info, o.to_json(), n_tags, Shape{1, o.n_mels, -1}) {
-        if (o.input_bn)
-            add_stage("spec_bn", std::make_shared<BatchNorm2d>(BatchNormOptions{.num_features = 1}), 0);
+        if (o.input_bn) {
+            const bool time = o.input_bn_axis == "time";
+            add_stage("spec_bn",
+                      std::make_shared<BatchNorm2d>(BatchNormOptions{.num_features = time ? o.input_frames : 1,
+                                                                     .eps = o.bn_eps,
+                                                                     .axis = time ? 3 : 1}),
+                      0);
+        }
         std::int64_t in = 1;
         const std::int64_t pad = o.kernel_size / 2;
         for (std::size_t i = 0; i < o.channels.size(); ++i) {
@@ -27,6 +34,7 @@ class Fcn : public TaggingModel {
                                      .padding = {pad, pad},
                                      .pool = o.pools[i],
                                      .batch_norm = o.batch_norm,
+                                     .bn_eps = o.bn_eps,
                                      .activation = parse_activation(o.activation)}),
                       static_cast<int>(i));
             in = o.channels[i];
@@ -45,7 +53,7 @@ nlohmann::json FcnOptions::to_json() const {
     return {{"n_mels", n_mels},     {"input_frames", input_frames}, {"channels", channels},
             {"pools", pools},       {"kernel_size", kernel_size},   {"batch_norm", batch_norm},
             {"input_bn", input_bn}, {"activation", activation},     {"dropout", dropout},
-            {"init", init}};
+            {"init", init},         {"input_bn_axis", input_bn_axis}, {"bn_eps", bn_eps}};
 }
 
 FcnOptions FcnOptions::from_json(const nlohmann::json& json, const FcnOptions& defaults) {
@@ -61,6 +69,8 @@ FcnOptions FcnOptions::from_json(const nlohmann::json& json, const FcnOptions& d
     r.read("activation", o.activation);
     r.read("dropout", o.dropout);
     r.read("init", o.init);
+    r.read("input_bn_axis", o.input_bn_axis);
+    r.read("bn_eps", o.bn_eps);
     r.finish();
     o.validate();
     return o;
@@ -88,6 +98,9 @@ void FcnOptions::validate() const {
     check_option(dropout >= 0 && dropout < 1, k_where,
                  "dropout = " + std::to_string(dropout) + ", expected in [0, 1)");
     parse_activation(activation);
+    check_option(input_bn_axis == "channels" || input_bn_axis == "time", k_where,
+                 "input_bn_axis = '" + input_bn_axis + "', expected channels or time");
+    check_option(bn_eps > 0, k_where, "bn_eps must be positive");
 }
 
 FcnOptions fcn4_options() {
@@ -105,6 +118,28 @@ FcnOptions fcn5_options() {
     o.dropout = 0.5;
     o.init = "torch_default";
     return o;
+}
+
+FcnOptions choi2016_cnn_options() {
+    FcnOptions o;
+    o.channels = {32, 128, 128, 192, 256};
+    o.pools = {{2, 4}, {2, 4}, {2, 4}, {3, 5}, {4, 4}};
+    o.input_bn = true;
+    o.input_bn_axis = "time";
+    o.activation = "elu";
+    o.bn_eps = 1e-12;
+    o.init = "torch_default";
+    return o;
+}
+
+PresetInfo choi2016_cnn_info() {
+    return {.name = "choi2016_cnn",
+            .family = "fcn",
+            .citation = "Choi, Fazekas & Sandler 2016, Automatic tagging using deep convolutional neural networks "
+                        "(ISMIR); MusicTaggerCNN of github.com/keunwoochoi/music-auto_tagging-keras (MIT)",
+            .front_end = choi2016_front_end(),
+            .optimizer = {{"optimizer", "adam"}, {"lr", 1e-3}, {"batch_size", 32},
+                          {"source", "Choi et al. 2016 train with ADAM + binary cross-entropy"}}};
 }
 
 PresetInfo fcn4_info() {

@@ -17,6 +17,11 @@
 //   filter normalisation), 0-8 kHz, power dB without top_db; chunk 29 s = 1813 frames.
 //   Optimizer: the reference's Adam lr 1e-4 (weight_decay 1e-4), batch 16, then SGD (see preset JSON).
 //   (Choi et al.'s own FCN-5 has 128..2048 channels; set "channels" to get it.)
+// choi2016_cnn -- Choi et al.'s published MusicTaggerCNN (github.com/keunwoochoi/music-auto_tagging-keras,
+//   music_tagger_cnn.py, MSD top-50 weights; `mtag model import --arch choi2016_cnn`): input BN over the
+//   1366 time positions, conv 32, 128, 128, 192, 256 with pools (2,4), (2,4), (2,4), (3,5), (4,4), ELU, the
+//   front end of choi2016_crnn (nn/models/crnn.hpp). Its file was written by Keras 1.0.6, whose BN divides
+//   by (std + 1e-6): the importer folds that into running_var, hence bn_eps 1e-12 here.
 // After the last block a global max over the remaining map replaces the reference's flatten: the same
 // numbers when the map is 1x1 (the preset sizes), and longer inputs still work.
 #include "nn/models/tagging_model.hpp"
@@ -39,6 +44,10 @@ struct FcnOptions {
     std::int64_t kernel_size = 3;  // square kernels, 'same' padding (k/2)
     bool batch_norm = true;
     bool input_bn = false;  // BatchNorm2d(1) on the input map (Won et al.'s spec_bn)
+    // "channels" (the one input channel, Won et al.) or "time": one BN per frame position, as Choi et al.'s
+    // Keras models (their "bn_0_freq" normalises axis 3 of (N, 1, mel, time): input_frames features).
+    std::string input_bn_axis = "channels";
+    double bn_eps = 1e-5;   // every BN layer's eps (torch 1e-5)
     std::string activation = "relu";
     double dropout = 0.0;  // before the output layer
     std::string init = "he_normal";
@@ -50,8 +59,10 @@ struct FcnOptions {
 
 FcnOptions fcn4_options();
 FcnOptions fcn5_options();
+FcnOptions choi2016_cnn_options();
 PresetInfo fcn4_info();
 PresetInfo fcn5_info();
+PresetInfo choi2016_cnn_info();
 // `info` says which preset the options came from (fcn4_info() or fcn5_info()).
 std::shared_ptr<TaggingModel> make_fcn(const PresetInfo& info, const FcnOptions& options,
                                        std::int64_t n_tags);

@@ -2,9 +2,12 @@
 
 #include "dsp/error.hpp"
 #include "nn/models/cnn1d.hpp"
+#include "nn/models/crnn.hpp"
 #include "nn/models/fcn.hpp"
 #include "nn/models/sample_cnn.hpp"
 #include "nn/models/short_chunk.hpp"
+
+#include <functional>
 
 namespace mtag::nn::models {
 
@@ -16,56 +19,68 @@ namespace {
     throw Error("model preset '" + name + "'", "unknown; presets: " + list);
 }
 
-// Builds preset `name` with `overrides` applied to its default options.
-std::shared_ptr<TaggingModel> make(const std::string& name, const nlohmann::json& overrides,
-                                   std::int64_t n_tags) {
-    if (name == "cnn1d") return make_cnn1d(Cnn1dOptions::from_json(overrides, Cnn1dOptions{}), n_tags);
-    if (name == "fcn4")
-        return make_fcn(fcn4_info(), FcnOptions::from_json(overrides, fcn4_options()), n_tags);
-    if (name == "fcn5")
-        return make_fcn(fcn5_info(), FcnOptions::from_json(overrides, fcn5_options()), n_tags);
-    if (name == "short_chunk_cnn")
-        return make_short_chunk(short_chunk_cnn_info(),
-                                ShortChunkOptions::from_json(overrides, short_chunk_cnn_options()), n_tags);
-    if (name == "short_chunk_resnet")
-        return make_short_chunk(short_chunk_resnet_info(),
-                                ShortChunkOptions::from_json(overrides, short_chunk_resnet_options()),
-                                n_tags);
-    if (name == "sample_cnn")
-        return make_sample_cnn(sample_cnn_info(),
-                               SampleCnnOptions::from_json(overrides, sample_cnn_options()), n_tags);
-    if (name == "sample_cnn_se")
-        return make_sample_cnn(sample_cnn_se_info(),
-                               SampleCnnOptions::from_json(overrides, sample_cnn_se_options()), n_tags);
+// One preset: its info, its default options as JSON, and how to build it from overrides of them.
+struct PresetEntry {
+    std::string name;
+    std::function<PresetInfo()> info;
+    std::function<nlohmann::json()> options;
+    std::function<std::shared_ptr<TaggingModel>(const nlohmann::json& overrides, std::int64_t n_tags)> make;
+};
+
+// A preset of family F: `defaults` its options, `info` its PresetInfo, `build` the family's factory.
+template <class Options, class Build>
+PresetEntry entry(std::string name, PresetInfo (*info)(), Options (*defaults)(), Build build) {
+    return {std::move(name), info, [defaults] { return defaults().to_json(); },
+            [info, defaults, build](const nlohmann::json& overrides, std::int64_t n_tags) {
+                return build(info(), Options::from_json(overrides, defaults()), n_tags);
+            }};
+}
+
+Cnn1dOptions cnn1d_defaults() {
+    return {};
+}
+
+std::shared_ptr<TaggingModel> build_cnn1d(const PresetInfo&, const Cnn1dOptions& o, std::int64_t n_tags) {
+    return make_cnn1d(o, n_tags);
+}
+
+// Every preset, in the order `mtag model list` shows them.
+const std::vector<PresetEntry>& presets() {
+    static const std::vector<PresetEntry> table = {
+        entry("cnn1d", cnn1d_info, cnn1d_defaults, build_cnn1d),
+        entry("fcn4", fcn4_info, fcn4_options, make_fcn),
+        entry("fcn5", fcn5_info, fcn5_options, make_fcn),
+        entry("short_chunk_cnn", short_chunk_cnn_info, short_chunk_cnn_options, make_short_chunk),
+        entry("short_chunk_resnet", short_chunk_resnet_info, short_chunk_resnet_options, make_short_chunk),
+        entry("sample_cnn", sample_cnn_info, sample_cnn_options, make_sample_cnn),
+        entry("sample_cnn_se", sample_cnn_se_info, sample_cnn_se_options, make_sample_cnn),
+        entry("crnn", crnn_info, crnn_options, make_crnn),
+        entry("choi2016_crnn", choi2016_crnn_info, choi2016_crnn_options, make_crnn),
+        entry("choi2016_cnn", choi2016_cnn_info, choi2016_cnn_options, make_fcn),
+    };
+    return table;
+}
+
+const PresetEntry& find_preset(const std::string& name) {
+    for (const PresetEntry& e : presets())
+        if (e.name == name) return e;
     unknown_preset(name);
 }
 
 }  // namespace
 
 std::vector<std::string> preset_names() {
-    return {"cnn1d", "fcn4", "fcn5", "short_chunk_cnn", "short_chunk_resnet", "sample_cnn", "sample_cnn_se"};
+    std::vector<std::string> names;
+    for (const PresetEntry& e : presets()) names.push_back(e.name);
+    return names;
 }
 
 PresetInfo preset_info(const std::string& name) {
-    if (name == "cnn1d") return cnn1d_info();
-    if (name == "fcn4") return fcn4_info();
-    if (name == "fcn5") return fcn5_info();
-    if (name == "short_chunk_cnn") return short_chunk_cnn_info();
-    if (name == "short_chunk_resnet") return short_chunk_resnet_info();
-    if (name == "sample_cnn") return sample_cnn_info();
-    if (name == "sample_cnn_se") return sample_cnn_se_info();
-    unknown_preset(name);
+    return find_preset(name).info();
 }
 
 nlohmann::json preset_options(const std::string& name) {
-    if (name == "cnn1d") return Cnn1dOptions{}.to_json();
-    if (name == "fcn4") return fcn4_options().to_json();
-    if (name == "fcn5") return fcn5_options().to_json();
-    if (name == "short_chunk_cnn") return short_chunk_cnn_options().to_json();
-    if (name == "short_chunk_resnet") return short_chunk_resnet_options().to_json();
-    if (name == "sample_cnn") return sample_cnn_options().to_json();
-    if (name == "sample_cnn_se") return sample_cnn_se_options().to_json();
-    unknown_preset(name);
+    return find_preset(name).options();
 }
 
 std::shared_ptr<TaggingModel> build_model(const nlohmann::json& spec, std::int64_t n_tags) {
@@ -90,7 +105,7 @@ std::shared_ptr<TaggingModel> build_model(const nlohmann::json& spec, std::int64
         throw Error("model spec",
                     "expected a preset name or {\"preset\": NAME, <overrides>...}, got " + spec.dump());
     }
-    auto model = make(name, overrides, n_tags);
+    auto model = find_preset(name).make(overrides, n_tags);
     model->initialize(seed);
     model->train();
     return model;
@@ -104,7 +119,7 @@ std::shared_ptr<TaggingModel> build_from_config(const nlohmann::json& config) {
         !config["options"].is_object())
         throw Error(where, "expected \"preset\" a string, \"n_tags\" an integer and \"options\" an object");
     // The options are complete, so they override every default; validation runs again.
-    return make(config["preset"].get<std::string>(), config["options"], config["n_tags"].get<std::int64_t>());
+    return find_preset(config["preset"].get<std::string>()).make(config["options"], config["n_tags"].get<std::int64_t>());
 }
 
 }  // namespace mtag::nn::models

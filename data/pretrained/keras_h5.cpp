@@ -1,0 +1,164 @@
+#include "data/pretrained/keras_h5.hpp"
+
+#include "dsp/error.hpp"
+
+#include <hdf5.h>
+
+#include <cstring>
+#include <regex>
+#include <utility>
+
+namespace mtag::data {
+
+namespace {
+
+// An HDF5 identifier closed by `close` when it goes out of scope.
+class Handle {
+  public:
+    Handle(hid_t id, herr_t (*close)(hid_t)) : m_id(id), m_close(close) {}
+    ~Handle() {
+        if (m_id >= 0) m_close(m_id);
+    }
+    Handle(const Handle&) = delete;
+    Handle& operator=(const Handle&) = delete;
+    hid_t get() const { return m_id; }
+    bool valid() const { return m_id >= 0; }
+
+  private:
+    hid_t m_id;
+    herr_t (*m_close)(hid_t);
+};
+
+// HDF5 prints an error stack for every failed call unless told not to; mtag reports its own errors.
+void silence_hdf5() {
+    static const bool done = [] {
+        H5Eset_auto2(H5E_DEFAULT, nullptr, nullptr);
+        return true;
+    }();
+    (void)done;
+}
+
+// The strings of attribute `name` of object `object` (fixed-length or variable-length strings; an empty
+// non-string array, as Keras writes for a layer without weights, gives no strings). Throws with `where`.
+std::vector<std::string> read_string_attribute(hid_t object, const char* name, const std::string& where) {
+    if (H5Aexists(object, name) <= 0) throw Error(where, std::string("has no attribute '") + name + "' (not a Keras weights file?)");
+    Handle attr(H5Aopen(object, name, H5P_DEFAULT), H5Aclose);
+    Handle type(H5Aget_type(attr.get()), H5Tclose);
+    Handle space(H5Aget_space(attr.get()), H5Sclose);
+    if (!attr.valid() || !type.valid() || !space.valid())
+        throw Error(where, std::string("attribute '") + name + "' cannot be read");
+    const hssize_t n = H5Sget_simple_extent_npoints(space.get());
+    if (n < 0 || n > 100000) throw Error(where, std::string("attribute '") + name + "' has an invalid size");
+    std::vector<std::string> out;
+    if (n == 0) return out;
+    if (H5Tget_class(type.get()) != H5T_STRING)
+        throw Error(where, std::string("attribute '") + name + "' does not hold strings");
+    Handle memtype(H5Tcopy(H5T_C_S1), H5Tclose);
+    if (H5Tis_variable_str(type.get()) > 0) {
+        H5Tset_size(memtype.get(), H5T_VARIABLE);
+        std::vector<char*> buffer(static_cast<std::size_t>(n), nullptr);
+        if (H5Aread(attr.get(), memtype.get(), buffer.data()) < 0)
+            throw Error(where, std::string("attribute '") + name + "' cannot be read");
+        for (char* s : buffer) {
+            out.emplace_back(s ? s : "");
+            H5free_memory(s);
+        }
+        return out;
+    }
+    const std::size_t size = H5Tget_size(type.get());
+    if (size == 0 || size > 4096) throw Error(where, std::string("attribute '") + name + "' has strings of invalid size");
+    H5Tset_size(memtype.get(), size);
+    std::vector<char> buffer(static_cast<std::size_t>(n) * size);
+    if (H5Aread(attr.get(), memtype.get(), buffer.data()) < 0)
+        throw Error(where, std::string("attribute '") + name + "' cannot be read");
+    for (hssize_t i = 0; i < n; ++i) {
+        const char* s = buffer.data() + static_cast<std::size_t>(i) * size;
+        out.emplace_back(s, strnlen(s, size));
+    }
+    return out;
+}
+
+}  // namespace
+
+std::string shape_string(const std::vector<std::int64_t>& shape) {
+    std::string s = "(";
+    for (std::size_t i = 0; i < shape.size(); ++i) s += (i ? ", " : "") + std::to_string(shape[i]);
+    return s + (shape.size() == 1 ? ",)" : ")");
+}
+
+KerasWeightsFile::KerasWeightsFile(const std::filesystem::path& path) : m_path(path) {
+    silence_hdf5();
+    const std::string where = "weights file '" + path.string() + "'";
+    std::error_code ec;
+    if (!std::filesystem::is_regular_file(path, ec)) throw Error(where, "does not exist or is not a file");
+    if (H5Fis_hdf5(path.c_str()) <= 0)
+        throw Error(where, "is not an HDF5 file (or is truncated); expected Keras weights (.h5/.hdf5)");
+    m_file = H5Fopen(path.c_str(), H5F_ACC_RDONLY, H5P_DEFAULT);
+    if (m_file < 0) throw Error(where, "cannot be opened by libhdf5 (truncated or corrupt?)");
+    try {
+        for (const std::string& name : read_string_attribute(m_file, "layer_names", where)) {
+            Handle group(H5Gopen2(m_file, name.c_str(), H5P_DEFAULT), H5Gclose);
+            if (!group.valid()) throw Error(where, "lists layer '" + name + "' but has no group for it (truncated?)");
+            m_layers.push_back({name, read_string_attribute(group.get(), "weight_names", where + " layer '" + name + "'")});
+        }
+    } catch (...) {
+        H5Fclose(m_file);
+        throw;
+    }
+}
+
+KerasWeightsFile::~KerasWeightsFile() {
+    if (m_file >= 0) H5Fclose(m_file);
+}
+
+const KerasLayer& KerasWeightsFile::layer(const std::string& name) const {
+    for (const KerasLayer& l : m_layers)
+        if (l.name == name) return l;
+    std::string have;
+    for (const KerasLayer& l : m_layers)
+        if (!l.weight_names.empty()) have += (have.empty() ? "" : ", ") + l.name;
+    throw Error("weights file '" + m_path.string() + "'",
+                "has no layer '" + name + "' (its layers with weights: " + have + "); is it another architecture?");
+}
+
+H5Array KerasWeightsFile::read(const KerasLayer& layer, const std::string& owner, const std::string& kind) const {
+    const std::regex pattern(std::regex_replace(owner + "_" + kind, std::regex(R"([.^$|()\[\]{}*+?\\])"), R"(\$&)") +
+                             "(_[0-9]+)?:0");
+    for (const std::string& w : layer.weight_names) {
+        const std::string local = w.substr(w.rfind('/') + 1);
+        if (std::regex_match(local, pattern)) return read_dataset(layer, w);
+    }
+    std::string have;
+    for (const std::string& w : layer.weight_names) have += (have.empty() ? "" : ", ") + w;
+    throw Error("weights file '" + m_path.string() + "' layer '" + layer.name + "'",
+                "has no dataset " + owner + "_" + kind + " (found: " + (have.empty() ? "none" : have) + ")");
+}
+
+H5Array KerasWeightsFile::read_dataset(const KerasLayer& layer, const std::string& weight_name) const {
+    const std::string where = "weights file '" + m_path.string() + "' layer '" + layer.name + "' dataset '" + weight_name + "'";
+    const std::string path = layer.name + "/" + weight_name;
+    Handle dataset(H5Dopen2(m_file, path.c_str(), H5P_DEFAULT), H5Dclose);
+    if (!dataset.valid()) throw Error(where, "cannot be opened (missing or truncated)");
+    Handle type(H5Dget_type(dataset.get()), H5Tclose);
+    Handle space(H5Dget_space(dataset.get()), H5Sclose);
+    if (!type.valid() || !space.valid() || H5Tget_class(type.get()) != H5T_FLOAT)
+        throw Error(where, "is not a floating-point array");
+    const int rank = H5Sget_simple_extent_ndims(space.get());
+    if (rank < 0 || rank > 8) throw Error(where, "has an invalid rank");
+    std::vector<hsize_t> dims(static_cast<std::size_t>(rank));
+    H5Sget_simple_extent_dims(space.get(), dims.data(), nullptr);
+    H5Array out;
+    std::uint64_t count = 1;
+    for (hsize_t d : dims) {
+        out.shape.push_back(static_cast<std::int64_t>(d));
+        count *= d;
+        // Bounded before allocating: no dataset of a weights file is larger than the file itself.
+        if (count > std::filesystem::file_size(m_path) + 1024) throw Error(where, "claims more values than the file holds");
+    }
+    out.values.resize(static_cast<std::size_t>(count));
+    if (count > 0 && H5Dread(dataset.get(), H5T_NATIVE_FLOAT, H5S_ALL, H5S_ALL, H5P_DEFAULT, out.values.data()) < 0)
+        throw Error(where, "cannot be read (truncated or corrupt file)");
+    return out;
+}
+
+}  // namespace mtag::data
