@@ -21,10 +21,8 @@
 // Cost: the input projection of all N*T rows is one GEMM; each step is one hidden GEMM (pytorch) or two
 // (keras1: r must be known before (r * h) U_h) on N rows; backward mirrors it and takes the recurrent
 // weight gradient in one GEMM over all steps. Caches for the whole sequence are sized by forward and
-// reused from batch to batch: nothing is allocated per time step.
+// reused from batch to batch: no tensor or buffer is allocated per time step.
 #include "nn/layers/recurrent.hpp"
-
-#include <array>
 
 namespace mtag::nn {
 
