@@ -13,6 +13,7 @@
 #include "app/command.hpp"
 #include "data/pretrained/keras_import.hpp"
 #include "data/pretrained/model_zoo.hpp"
+#include "data/pretrained/torch_import.hpp"
 #include "dsp/error.hpp"
 #include "nn/model_io.hpp"
 #include "nn/models/zoo.hpp"
@@ -126,6 +127,7 @@ struct ModelOptions {
     int bn_warmup = 0;
     std::string from = "keras-h5";
     std::string arch;
+    std::string tags;  // tag file for --from safetensors
 };
 
 int run_list() {
@@ -140,7 +142,7 @@ int run_list() {
     }
     std::cout << "\npretrained (mtag model fetch NAME, or --model NAME; cache " << data::model_cache_dir().string() << ")\n";
     for (const data::PretrainedModel& m : data::pretrained_models())
-        std::cout << "  " << pad(m.name, 20) << pad(m.task, 32) << pad("50 tags", 9) << pad(m.input, 50)
+        std::cout << "  " << pad(m.name, 20) << pad(m.task, 32) << pad(m.tags + " tags", 10) << pad(m.input, 50)
                   << pad(m.licence, 5) << pad(with_commas(m.bytes / 1024) + " KiB", 11)
                   << (data::is_installed(m) ? "installed" : "not installed") << "\n";
     return 0;
@@ -182,7 +184,11 @@ int run_forward(const ModelOptions& o) {
 }
 
 int run_import(const ModelOptions& o) {
-    data::RunModel run = data::import_keras_h5(o.input, o.arch, mtag::version);
+    data::RunModel run =
+        o.from == "keras-h5"
+            ? data::import_keras_h5(o.input, o.arch, mtag::version)
+            : data::import_safetensors(o.input, o.arch, parse_overrides(o.overrides),
+                                       o.tags.empty() ? std::vector<std::string>{} : data::read_tag_file(o.tags), mtag::version);
     data::write_model_dir(run, o.out);
     std::cout << nlohmann::json{{"model", o.out}, {"arch", o.arch}, {"from", o.from}, {"tags", run.card.tags.size()},
                                 {"parameters", run.model->parameter_count()}}
@@ -237,11 +243,16 @@ Command add_model_command(CLI::App& root, const GlobalOptions& global) {
     forward->add_option("--out", o->out, "safetensors file to write")->required();
 
     CLI::App* import = cmd->add_subcommand("import", "A published weights file as a model directory");
-    import->add_option("weights", o->input, "The weights file (Keras 1 HDF5)")->required();
-    import->add_option("--from", o->from, "Format of the weights file")
-        ->check(CLI::IsMember({"keras-h5"}))
+    import->add_option("weights", o->input, "The weights file (Keras 1 HDF5, or safetensors from scripts/import_pytorch.py)")
+        ->required();
+    import->add_option("--from", o->from, "keras-h5 (Choi et al.'s published files) | safetensors (a converted torch state_dict)")
+        ->check(CLI::IsMember({"keras-h5", "safetensors"}))
         ->capture_default_str();
-    import->add_option("--arch", o->arch, "Architecture: choi2016_crnn | choi2016_cnn")->required();
+    import->add_option("--arch", o->arch,
+                       "keras-h5: choi2016_crnn | choi2016_cnn; safetensors: any preset (mtag model list)")
+        ->required();
+    import->add_option("--tags", o->tags, "safetensors: a text file of the output tags, one per line (else the file's metadata)");
+    import->add_option("--options", o->overrides, "safetensors: JSON object of the preset options the weights were trained with");
     import->add_option("--out", o->out, "Model directory to write (must not exist or be empty)")->required();
 
     CLI::App* fetch = cmd->add_subcommand("fetch", "Download (or take from $MTAG_MODEL_MIRROR), verify and import "

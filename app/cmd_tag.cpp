@@ -139,6 +139,8 @@ Command add_tag_command(CLI::App& root, const GlobalOptions& global) {
         nn::set_thread_budget(std::max(1, threads / workers));
 
         data::TagOptions tag_options;
+        if (tagger.card().embedding_only && o->embeddings_dir.empty())
+            throw UsageError("--model " + o->model + " is a feature extractor without a trained head: give --embeddings DIR");
         const bool card_chunks = o->chunks == "card" || (o->chunks == "auto" && tagger.card().fixed_input);
         tag_options.layout = card_chunks ? data::ChunkLayout::card : data::ChunkLayout::all;
         tag_options.batch_size = o->batch_size;

@@ -46,3 +46,16 @@ echo "== mtag tag: three clips of the test split"
 files=$(awk -F, 'NR > 1 && $NF == "test" { print "'"$out/corpus/"'" $1 }' "$out/corpus/manifest.csv" | head -3)
 # shellcheck disable=SC2086
 "$mtag" --threads "$threads" tag --model "$out/run" --top-k 3 $files
+
+echo "== mtag tag with a published model: Choi et al.'s MusicTaggerCRNN (MSD top-50 tags, MIT licence)"
+# The weights come from upstream (checksummed) into ~/.cache/mtag/models, or from ../shared when it is there.
+shared="$root/../shared/pretrained/choi2016"
+if [ -z "${MTAG_MODEL_MIRROR:-}" ] && [ -d "$shared" ]; then export MTAG_MODEL_MIRROR="$shared"; fi
+"$mtag" model fetch choi2016_crnn
+songs=()
+for song in bensound-cute.mp3 bensound-actionable.mp3; do [ -f "$shared/$song" ] && songs+=("$shared/$song"); done
+if [ ${#songs[@]} -gt 0 ]; then
+    "$mtag" --threads "$threads" tag --model choi2016_crnn --top-k 5 --format table "${songs[@]}"
+else
+    echo "(no songs at $shared: tag your own with: $mtag tag --model choi2016_crnn song.mp3)"
+fi

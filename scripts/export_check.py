@@ -9,8 +9,17 @@ seeded input in eval mode (`mtag model forward`). The logits and the penultimate
 agree within --tol (default 1e-4, absolute). Also prints each twin's parameter count, which
 tests/nn/test_models.cpp hard-codes as the published architectures' counts.
 
+--via-import checks the other direction, PyTorch -> mtag, as a user with upstream weights would: for each
+preset the twin gets random weights (BatchNorm weight/bias randomised and running statistics from two
+training-mode passes, so eval mode is not the identity), its state_dict is saved under Won et al.'s
+sota-music-tagging-models names where mtag knows them (scripts/import_pytorch.py to_upstream: plus the
+torchaudio front-end buffers, and wrapped as {'state_dict': ...} or 'module.'-prefixed for some presets),
+else under mtag's names; scripts/import_pytorch.py converts it to safetensors, `mtag model import --from
+safetensors` makes a model directory, and `mtag model forward` must give the twin's logits within --tol
+(default 1e-5 in this mode).
+
 Usage: scripts/export_check.py (Debian python3: /usr/bin/python3 has python3-torch)
-       [--mtag build/mtag] [--tol 1e-4] [--threads 2] [--params-only] [PRESET...]
+       [--mtag build/mtag] [--tol 1e-4] [--threads 2] [--params-only] [--via-import] [--options JSON] [PRESET...]
 Needs python3-torch (Debian 1.13) and numpy; nothing else.
 """
 import argparse
@@ -25,7 +34,8 @@ import numpy as np
 import torch
 import torch.nn as tnn
 
-PRESETS = ["cnn1d", "fcn4", "fcn5", "short_chunk_cnn", "short_chunk_resnet", "sample_cnn", "sample_cnn_se"]
+PRESETS = ["cnn1d", "fcn4", "fcn5", "short_chunk_cnn", "short_chunk_resnet", "sample_cnn", "sample_cnn_se", "crnn",
+           "choi2016_crnn", "choi2016_cnn"]
 
 
 # ---------------------------------------------------------------- safetensors (format spec, no library)
@@ -80,15 +90,17 @@ def act(name):
     return {"relu": tnn.ReLU(), "elu": tnn.ELU(), "leaky_relu": tnn.LeakyReLU(0.01)}[name]
 
 
-def conv_block(dim, cin, cout, kernel, stride, padding, pool, bn=True, activation="relu"):
+def conv_block(dim, cin, cout, kernel, stride, padding, pool, bn=True, activation="relu", eps=1e-5, dropout=0.0):
     Conv, BN, MP = (tnn.Conv2d, tnn.BatchNorm2d, tnn.MaxPool2d) if dim == 2 else (tnn.Conv1d, tnn.BatchNorm1d, tnn.MaxPool1d)
     layers = [("conv", Conv(cin, cout, kernel, stride=stride, padding=padding))]
     if bn:
-        layers.append(("bn", BN(cout)))
+        layers.append(("bn", BN(cout, eps=eps)))
     layers.append((activation, act(activation)))
     big = (pool[0] > 1 or pool[1] > 1) if isinstance(pool, (tuple, list)) else pool > 1
     if big:
         layers.append(("mp", MP(tuple(pool) if isinstance(pool, (tuple, list)) else pool)))
+    if dropout > 0:
+        layers.append(("dropout", tnn.Dropout(dropout)))
     return Chain(layers)
 
 
@@ -142,6 +154,81 @@ class SqueezeExcitation(tnn.Module):
         return x * e.unsqueeze(-1)
 
 
+class TimeBatchNorm(tnn.BatchNorm1d):
+    """BatchNorm over axis 3 of (N, C, H, W): one feature per time position, the other axes reduced
+    (Keras 1 BatchNormalization(axis=3), Choi et al.'s "bn_0_freq"; mtag BatchNorm2d with axis 3).
+    Batch statistics in training, running statistics in eval, torch's momentum and unbiased running
+    variance; state_dict names weight, bias, running_mean, running_var, num_batches_tracked."""
+
+    def forward(self, x):
+        n, c, h, w = x.shape
+        y = super().forward(x.permute(0, 3, 1, 2).reshape(n, w, c * h))
+        return y.reshape(n, w, c, h).permute(0, 2, 3, 1)
+
+
+class TorchGRU(tnn.GRU):
+    """torch.nn.GRU (one layer, batch first) that returns the sequence or the last state (mtag GRU,
+    convention pytorch): the parameters keep torch's names (weight_ih_l0, ...)."""
+
+    def __init__(self, input_size, hidden_size, return_sequences):
+        super().__init__(input_size, hidden_size, num_layers=1, batch_first=True)
+        self.return_sequences = return_sequences
+
+    def forward(self, x):
+        out, _ = super().forward(x)
+        return out if self.return_sequences else out[:, -1]
+
+
+class Keras1GRU(tnn.Module):
+    """Keras 1.2 GRU (consume_less='cpu') with mtag's parameter names (nn/layers/gru.hpp, keras1):
+    z = hs(x W_z + h U_z + b_z), r = hs(x W_r + h U_r + b_r), hh = tanh(x W_h + (r * h) U_h + b_h),
+    h' = z * h + (1 - z) * hh, hs(x) = clip(0.2 x + 0.5, 0, 1), h_0 = 0."""
+
+    def __init__(self, input_size, hidden_size, return_sequences):
+        super().__init__()
+        self.return_sequences = return_sequences
+        for gate in "zrh":
+            setattr(self, "W_" + gate, tnn.Parameter(torch.empty(input_size, hidden_size)))
+            setattr(self, "U_" + gate, tnn.Parameter(torch.empty(hidden_size, hidden_size)))
+            setattr(self, "b_" + gate, tnn.Parameter(torch.zeros(hidden_size)))
+        bound = 1.0 / hidden_size ** 0.5
+        for name, p in self.named_parameters():
+            tnn.init.uniform_(p, -bound, bound)
+
+    def forward(self, x):
+        hs = lambda v: torch.clamp(0.2 * v + 0.5, 0.0, 1.0)
+        xz, xr, xh = x @ self.W_z + self.b_z, x @ self.W_r + self.b_r, x @ self.W_h + self.b_h
+        h = x.new_zeros(x.shape[0], self.U_z.shape[0])
+        seq = []
+        for t in range(x.shape[1]):
+            z = hs(xz[:, t] + h @ self.U_z)
+            r = hs(xr[:, t] + h @ self.U_r)
+            hh = torch.tanh(xh[:, t] + (r * h) @ self.U_h)
+            h = z * h + (1.0 - z) * hh
+            seq.append(h)
+        return torch.stack(seq, dim=1) if self.return_sequences else h
+
+
+class Permute(tnn.Module):
+    def __init__(self, dims):
+        super().__init__()
+        self.dims = tuple(dims)
+
+    def forward(self, x):
+        return x.permute(*self.dims)
+
+
+class Reshape(tnn.Module):
+    """(N, ...) -> (N, shape...), the batch kept (mtag Reshape)."""
+
+    def __init__(self, shape):
+        super().__init__()
+        self.shape = tuple(shape)
+
+    def forward(self, x):
+        return x.reshape((x.shape[0],) + self.shape)
+
+
 class Twin(tnn.Module):
     """Stages in order, then the output Linear; `view` reshapes the batch like mtag's TaggingModel."""
 
@@ -188,12 +275,14 @@ def build_twin(preset, o, n_tags):
                 stages.append((f"dropout{i + 1}", tnn.Dropout(o["dropout"])))
             feats = d
         return Twin([o["n_mels"], -1], stages, f"dense{len(o['dense']) + 1}", feats, n_tags)
-    if preset in ("fcn4", "fcn5"):
+    if preset in ("fcn4", "fcn5", "choi2016_cnn"):
+        eps = o.get("bn_eps", 1e-5)
         if o["input_bn"]:
-            stages.append(("spec_bn", tnn.BatchNorm2d(1)))
+            time = o.get("input_bn_axis", "channels") == "time"
+            stages.append(("spec_bn", TimeBatchNorm(o["input_frames"], eps=eps) if time else tnn.BatchNorm2d(1, eps=eps)))
         cin, k = 1, o["kernel_size"]
         for i, (c, p) in enumerate(zip(o["channels"], o["pools"])):
-            stages.append((f"layer{i + 1}", conv_block(2, cin, c, k, 1, k // 2, tuple(p), o["batch_norm"], o["activation"])))
+            stages.append((f"layer{i + 1}", conv_block(2, cin, c, k, 1, k // 2, tuple(p), o["batch_norm"], o["activation"], eps)))
             cin = c
         stages.append(("pool", GlobalMax()))
         if o["dropout"] > 0:
@@ -245,6 +334,29 @@ def build_twin(preset, o, n_tags):
         if o["dropout"] > 0:
             stages.append(("dropout", tnn.Dropout(o["dropout"])))
         return Twin([1, -1], stages, "dense2" if o["dense"] > 0 else "dense", feats, n_tags, taps)
+    if preset in ("crnn", "choi2016_crnn"):
+        eps, pad = o["bn_eps"], o["time_padding"]
+        if pad > 0:
+            stages.append(("pad", tnn.ZeroPad2d((pad, pad, 0, 0))))
+        if o["input_bn"] == "time":
+            stages.append(("bn0", TimeBatchNorm(o["input_frames"] + 2 * pad, eps=eps)))
+        elif o["input_bn"] == "channels":
+            stages.append(("bn0", tnn.BatchNorm2d(1, eps=eps)))
+        cin, h, w = 1, o["n_mels"], o["input_frames"] + 2 * pad
+        for i, (c, p) in enumerate(zip(o["channels"], o["pools"])):
+            stages.append((f"layer{i + 1}", conv_block(2, cin, c, 3, 1, 1, tuple(p), True, o["activation"], eps,
+                                                       o["conv_dropout"])))
+            cin, h, w = c, h // p[0], w // p[1]
+        # (N, C, H, W) -> (N, W, C, H) -> (N, W steps, C*H features): Keras's Permute((3, 1, 2)) + Reshape.
+        stages += [("permute", Permute((0, 3, 1, 2))), ("reshape", Reshape((w, cin * h)))]
+        GRU = {"pytorch": TorchGRU, "keras1": Keras1GRU}[o["gru_convention"]]
+        feats, units = cin * h, o["gru_units"]
+        for i, u in enumerate(units):
+            stages.append((f"gru{i + 1}", GRU(feats, u, i + 1 < len(units))))
+            feats = u
+        if o["dropout"] > 0:
+            stages.append(("dropout", tnn.Dropout(o["dropout"])))
+        return Twin([1, o["n_mels"], -1], stages, "dense", feats, n_tags)
     raise SystemExit(f"no twin for preset {preset}")
 
 
@@ -261,23 +373,122 @@ def run(cmd):
     return r.stdout
 
 
+def randomize_for_import(twin, o, seed):
+    """Random weights with non-trivial eval-mode BatchNorm: BN weight/bias perturbed, then two training-mode
+    passes with cumulative averaging (momentum None) so the running statistics are the activations' own."""
+    torch.manual_seed(seed)
+    bns = [m for m in twin.modules() if isinstance(m, tnn.modules.batchnorm._BatchNorm)]
+    with torch.no_grad():
+        for m in bns:
+            m.weight.uniform_(0.7, 1.3)
+            m.bias.normal_(0.0, 0.2)
+            m.momentum = None
+        twin.train()
+        for _ in range(2):
+            twin(torch.randn(input_shape(o, 2)))
+    for m in bns:
+        m.momentum = 0.1
+    twin.eval()
+
+
+def via_import(args, work):
+    """PyTorch twin -> upstream-named .pth -> import_pytorch.py -> mtag model import -> mtag model forward."""
+    sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+    import import_pytorch as ip
+    script = os.path.join(os.path.dirname(os.path.abspath(__file__)), "import_pytorch.py")
+    tol = args.tol if args.tol is not None else 1e-5
+    extra = ["--options", args.options] if args.options else []
+    failures = 0
+    print(f"{'preset':20s} {'saved as':38s} {'tensors':>7s} {'max|dlogit|':>12s} {'max|demb|':>11s} {'max|logit|':>11s}  result")
+    for k, preset in enumerate(args.presets):
+        d = os.path.join(work, preset)
+        os.makedirs(d, exist_ok=True)
+        shown = json.loads(run([args.mtag, "model", "show", preset, "--json", "--n-tags", str(args.n_tags)] + extra))
+        o = shown["options"]
+        twin = build_twin(preset, o, args.n_tags)
+        randomize_for_import(twin, o, args.seed + k)
+        state = {n: t.clone() for n, t in twin.state_dict().items()}
+        upstream = preset in ip.UPSTREAM
+        saved = ip.to_upstream(preset, state) if upstream else dict(state)
+        how = f"sota {ip.UPSTREAM[preset]['class']}" if upstream else "mtag names"
+        if k % 3 == 1:
+            saved, how = {"state_dict": saved}, how + " {'state_dict'}"
+        elif k % 3 == 2:
+            saved, how = {"module." + n: t for n, t in saved.items()}, how + " 'module.'"
+        pth = os.path.join(d, "upstream.pth")
+        torch.save(saved, pth)
+        tags = os.path.join(d, "tags.txt")
+        with open(tags, "w") as f:
+            f.write("".join(f"tag {i}\n" for i in range(args.n_tags)))
+        st = os.path.join(d, "weights.safetensors")
+        log = run([sys.executable, script, pth, "--preset", preset, "--out", st, "--tags", tags] + extra)
+        if args.verbose:
+            print(log, end="")
+        model_dir = os.path.join(d, "model")
+        if os.path.isdir(model_dir):
+            for f in os.listdir(model_dir):
+                os.remove(os.path.join(model_dir, f))
+        run([args.mtag, "model", "import", "--from", "safetensors", "--arch", preset, st, "--out", model_dir,
+             "--tags", tags] + extra)
+        card = json.load(open(os.path.join(model_dir, "model.json")))
+        rng = np.random.default_rng(args.seed + 7)
+        x = rng.standard_normal(input_shape(o, args.batch)).astype(np.float32)
+        write_safetensors(os.path.join(d, "input.safetensors"), {"input": x})
+        run([args.mtag, "--threads", str(args.threads), "model", "forward", "--model", model_dir,
+             "--input", os.path.join(d, "input.safetensors"), "--out", os.path.join(d, "output.safetensors")])
+        got = read_safetensors(os.path.join(d, "output.safetensors"))
+        with torch.no_grad():
+            xt = torch.from_numpy(x)
+            emb = twin.embed(xt).numpy()
+            logits = twin(xt).numpy()
+        dl = float(np.abs(got["logits"] - logits).max())
+        de = float(np.abs(got["embedding"] - emb).max())
+        n_tensors = len(read_safetensors(st))
+        ok = dl <= tol and de <= tol and len(card.get("tags", [])) == args.n_tags
+        failures += 0 if ok else 1
+        print(f"{preset:20s} {how:38s} {n_tensors:>7d} {dl:>12.2e} {de:>11.2e} {float(np.abs(logits).max()):>11.3f}  "
+              f"{'ok' if ok else 'FAIL'}")
+        if preset == "sample_cnn":
+            # Won et al.'s Conv_1d pads layer1 (k3 s3) by 1; mtag's sample_cnn (Lee et al.) does not.
+            conv = twin.layer1.conv
+            with torch.no_grad():
+                conv.padding = (1,)
+                won = twin(torch.from_numpy(x)).numpy()
+                conv.padding = (0,)
+            print(f"{'':20s} note: the same weights in Won et al.'s SampleCNN (layer1 padding 1) give logits "
+                  f"{float(np.abs(won - logits).max()):.2e} away")
+    print(f"tolerance {tol:g} absolute; batch {args.batch}; {args.threads} threads; files in {work}")
+    return 1 if failures else 0
+
+
 def main():
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("presets", nargs="*", default=PRESETS)
     ap.add_argument("--mtag", default=os.path.join(os.path.dirname(__file__), "..", "build", "mtag"))
-    ap.add_argument("--tol", type=float, default=1e-4)
+    ap.add_argument("--tol", type=float, default=None, help="absolute (default 1e-4; 1e-5 with --via-import)")
     ap.add_argument("--threads", type=int, default=2)
-    ap.add_argument("--batch", type=int, default=2)
+    ap.add_argument("--batch", type=int, default=None, help="default 2 (1 with --via-import)")
     ap.add_argument("--n-tags", type=int, default=50)
     ap.add_argument("--seed", type=int, default=1)
     ap.add_argument("--params-only", action="store_true", help="only print the twins' parameter counts")
     ap.add_argument("--workdir", default=None, help="keep model directories here (default: a temp dir)")
+    ap.add_argument("--via-import", action="store_true",
+                    help="PyTorch -> mtag: upstream-named state_dict -> import_pytorch.py -> mtag model import")
+    ap.add_argument("--options", default=None, help="JSON option overrides for every preset checked")
+    ap.add_argument("--verbose", action="store_true", help="--via-import: show import_pytorch.py's output")
     args = ap.parse_args()
-    torch.set_num_threads(args.threads)
+    torch.set_num_threads(1)  # --threads is for mtag; torch stays on one core
+    if args.batch is None:
+        args.batch = 1 if args.via_import else 2
+    if args.via_import:
+        return via_import(args, args.workdir or tempfile.mkdtemp(prefix="mtag_import_check_"))
+    if args.tol is None:
+        args.tol = 1e-4
+    extra = ["--options", args.options] if args.options else []
 
     if args.params_only:
         for preset in args.presets:
-            shown = json.loads(run([args.mtag, "model", "show", preset, "--json", "--n-tags", str(args.n_tags)]))
+            shown = json.loads(run([args.mtag, "model", "show", preset, "--json", "--n-tags", str(args.n_tags)] + extra))
             twin = build_twin(preset, shown["options"], args.n_tags)
             print(f"{preset:20s} twin {sum(p.numel() for p in twin.parameters()):>12,d}   mtag {shown['parameters']:>12,d}")
         return 0
@@ -289,7 +500,7 @@ def main():
     for preset in args.presets:
         d = os.path.join(work, preset)
         run([args.mtag, "--threads", str(args.threads), "--seed", str(args.seed), "model", "init", preset, "--out", d,
-             "--n-tags", str(args.n_tags), "--bn-warmup", "2"])
+             "--n-tags", str(args.n_tags), "--bn-warmup", "2"] + extra)
         card = json.load(open(os.path.join(d, "model.json")))
         arch = card["architecture"]
         twin = build_twin(preset, arch["options"], arch["n_tags"])
@@ -314,7 +525,7 @@ def main():
         dl = float(np.abs(got["logits"] - logits).max())
         de = float(np.abs(got["embedding"] - emb).max())
         n_torch = sum(p.numel() for p in twin.parameters())
-        n_mtag = json.loads(run([args.mtag, "model", "show", preset, "--json", "--n-tags", str(args.n_tags)]))["parameters"]
+        n_mtag = json.loads(run([args.mtag, "model", "show", preset, "--json", "--n-tags", str(args.n_tags)] + extra))["parameters"]
         ok = dl <= args.tol and de <= args.tol and n_torch == n_mtag
         failures += 0 if ok else 1
         print(f"{preset:20s} {n_torch:>15,d} {n_mtag:>14,d} {dl:>12.2e} {de:>11.2e} {float(np.abs(logits).max()):>11.3f}  "

@@ -20,6 +20,7 @@ namespace {
 // How a Keras array becomes an mtag tensor.
 enum class Transform {
     copy,             // same layout
+    squeeze,          // same element order, unit dims dropped (kapre's (512, 1, 1, 257) DFT kernels)
     transpose,        // Dense (in, out) -> Linear (out, in)
     bn_std_keras106,  // Keras 1.0.6 "running_std" (a std) -> running_var = (std + 1e-6)^2 - eps
 };
@@ -27,7 +28,8 @@ enum class Transform {
 // One dataset of the file and the tensor it fills.
 struct Assignment {
     std::string layer;   // HDF5 group (Keras layer, or a nested model's group)
-    std::string owner;   // Keras (sub)layer owning the weight ("conv1", "convolution2d_1")
+    std::string owner;   // Keras (sub)layer owning the weight ("conv1", "convolution2d_1"); "" = `kind` is the
+                         // dataset's exact name ("Variable:0")
     std::string kind;    // "W", "b", "gamma", "beta", "running_mean", "running_std", "W_z", ...
     std::string tensor;  // mtag parameter or buffer ("layer1.conv.weight")
     Transform transform = Transform::copy;
@@ -72,12 +74,29 @@ std::vector<Assignment> assignments(const std::string& arch) {
         }
         out.push_back({"output", "output", "W", "dense.weight", Transform::transpose});
         out.push_back({"output", "output", "b", "dense.bias"});
+    } else if (arch == "choi2017_compact") {
+        // kapre's Melspectrogram: real and imaginary DFT kernels, then the mel matrix.
+        out.push_back({"melgram", "", "Variable:0", "melgram.dft_real", Transform::squeeze});
+        out.push_back({"melgram", "", "Variable_1:0", "melgram.dft_imag", Transform::squeeze});
+        out.push_back({"melgram", "", "Variable_2:0", "melgram.mel"});
+        for (int i = 1; i <= 5; ++i) {
+            const std::string n = std::to_string(i), stage = "layer" + n;
+            out.push_back({"ConvBNEluDr", "convolution2d_" + n, "W", stage + ".conv.weight"});
+            out.push_back({"ConvBNEluDr", "convolution2d_" + n, "b", stage + ".conv.bias"});
+            // Mode 2 never reads the running statistics (they are the untouched 0 and 1); kept all the same.
+            add_batchnorm(out, "ConvBNEluDr", "batchnormalization_" + n, stage + ".bn", false);
+        }
     } else {
         std::string known;
         for (const std::string& a : keras_architectures()) known += (known.empty() ? "" : ", ") + a;
         throw UsageError("--arch " + arch + ": unknown for --from keras-h5; expected one of " + known);
     }
     return out;
+}
+
+// The dataset as messages name it ("conv2_W", "Variable:0").
+std::string label(const Assignment& a) {
+    return a.owner.empty() ? a.kind : a.owner + "_" + a.kind;
 }
 
 std::vector<std::int64_t> dims_of(const nn::Tensor& t) {
@@ -89,16 +108,18 @@ std::vector<std::int64_t> dims_of(const nn::Tensor& t) {
 // Copies `array` into `target` as `a.transform` says, after checking its shape.
 void assign(const H5Array& array, const Assignment& a, nn::Tensor& target, double bn_eps, const KerasWeightsFile& file,
             const std::string& arch) {
-    std::vector<std::int64_t> expected = dims_of(target);
+    std::vector<std::int64_t> expected = dims_of(target), found = array.shape;
     if (a.transform == Transform::transpose) std::swap(expected[0], expected[1]);
-    if (array.shape != expected)
+    if (a.transform == Transform::squeeze) std::erase(found, 1);
+    if (found != expected)
         throw Error("weights file '" + file.path().string() + "' layer '" + a.layer + "'",
-                    "dataset " + a.owner + "_" + a.kind + " has shape " + shape_string(array.shape) + ", expected " +
+                    "dataset " + label(a) + " has shape " + shape_string(array.shape) + ", expected " +
                         shape_string(expected) + " for " + arch + " ('" + a.tensor + "'); is it another architecture?");
     float* out = target.data();
     const std::size_t n = array.values.size();
     switch (a.transform) {
         case Transform::copy:
+        case Transform::squeeze:
             std::copy(array.values.begin(), array.values.end(), out);
             break;
         case Transform::transpose: {
@@ -117,7 +138,7 @@ void assign(const H5Array& array, const Assignment& a, nn::Tensor& target, doubl
     for (std::size_t i = 0; i < n; ++i)
         if (!std::isfinite(out[i]))
             throw Error("weights file '" + file.path().string() + "' layer '" + a.layer + "'",
-                        "dataset " + a.owner + "_" + a.kind + " holds a non-finite value at index " + std::to_string(i));
+                        "dataset " + label(a) + " holds a non-finite value at index " + std::to_string(i));
 }
 
 }  // namespace
@@ -134,7 +155,7 @@ const std::vector<std::string>& msd_top50_tags() {
 }
 
 const std::vector<std::string>& keras_architectures() {
-    static const std::vector<std::string> names = {"choi2016_crnn", "choi2016_cnn"};
+    static const std::vector<std::string> names = {"choi2016_crnn", "choi2016_cnn", "choi2017_compact"};
     return names;
 }
 
@@ -144,19 +165,28 @@ ModelCard pretrained_card(const std::string& arch, const std::string& mtag_versi
     card.mtag_version = mtag_version;
     card.preset = arch;
     card.model_options = {{"preset", arch}};
-    card.features = dsp::FeatureConfig::from_json(info.front_end, "front end of " + arch).resolved().to_json();
-    card.input_length = static_cast<std::size_t>(nn::models::preset_options(arch).at("input_frames").get<std::int64_t>());
-    card.tags = msd_top50_tags();
+    const bool compact = arch == "choi2017_compact";
+    card.features = compact ? info.front_end
+                            : dsp::FeatureConfig::from_json(info.front_end, "front end of " + arch).resolved().to_json();
+    const nn::Shape input = nn::models::build_model(card.model_options, 1)->input_shape(1);
+    card.input_length = static_cast<std::size_t>(input[input.rank() - 1]);
+    // The compact convnet is a feature extractor: its head is not published (one untrained output).
+    card.tags = compact ? std::vector<std::string>{"none"} : msd_top50_tags();
     card.task = Task::multilabel;
     card.normalization.kind = NormalizationKind::none;
-    // One input from the centre of the file, zero-padded when shorter (audio_processor.compute_melgram).
-    card.evaluation = {.length = card.input_length, .train_crops = 1, .eval = EvalChunking::evenly_spaced, .eval_chunks = 1};
+    // One input per file: the centre 29.12 s for the taggers (audio_processor.compute_melgram), the first 29 s for
+    // the compact convnet (prepare_audio.py: librosa.load(duration=29)); zero-padded when shorter.
+    card.evaluation = {.length = card.input_length,
+                       .train_crops = 1,
+                       .eval = compact ? EvalChunking::non_overlapping : EvalChunking::evenly_spaced,
+                       .eval_chunks = 1};
     card.fixed_input = true;
     card.provenance = {{"source", "github.com/keunwoochoi/music-auto_tagging-keras (commit a3e105d)"},
                        {"licence", "MIT (c) 2016 Keunwoo Choi; the licence travels with the weights"},
                        {"citation", info.citation},
                        {"dataset", "Million Song Dataset, last.fm top-50 tags"}};
     card.training = {{"imported", true}};
+    if (compact) card.training["embedding_only"] = true;
     return card;
 }
 
@@ -176,7 +206,8 @@ RunModel import_keras_h5(const fs::path& weights, const std::string& arch, const
         const auto it = tensors.find(a.tensor);
         if (it == tensors.end()) throw Error("importer for " + arch, "the model has no tensor '" + a.tensor + "'");
         const KerasLayer& layer = file.layer(a.layer);
-        assign(file.read(layer, a.owner, a.kind), a, *it->second, bn_eps, file, arch);
+        assign(a.owner.empty() ? file.read_dataset(layer, a.kind) : file.read(layer, a.owner, a.kind), a, *it->second,
+               bn_eps, file, arch);
         used_layers.insert(a.layer);
     }
     for (const KerasLayer& layer : file.layers())

@@ -18,6 +18,7 @@ namespace mtag::data {
 struct PretrainedModel {
     std::string name;          // "choi2016_crnn" (also the preset that imports it)
     std::string task;          // "tagging (MSD top-50)"
+    std::string tags;          // "50" or "none (features)"
     std::string input;         // "29.12 s of 12 kHz audio: 96-band log-mel, 1366 frames"
     std::string licence;       // "MIT"
     std::string file;          // catalogue file name, as in a mirror

@@ -91,6 +91,7 @@ RunCard RunCard::from_metadata(const nlohmann::json& metadata, const nn::models:
         c.chunking = card.evaluation;
         c.chunking.length = c.input_length;
         c.fixed_input = card.fixed_input;
+        c.embedding_only = card.training.value("embedding_only", false);
         if (static_cast<std::int64_t>(c.tags.size()) != model.n_tags())
             throw Error(where, "the card lists " + std::to_string(c.tags.size()) + " tags but the model has " +
                                    std::to_string(model.n_tags()) + " outputs");
@@ -258,7 +259,8 @@ struct Session::Impl {
     double feature_seconds = 0, inference_seconds = 0;
 
     void reset(const TagOptions& options) {
-        const std::size_t b = std::max<std::size_t>(1, options.batch_size);
+        // Mode-2 BatchNorm normalises over the batch: one chunk per pass, as upstream predicted.
+        const std::size_t b = model->batch_dependent() ? 1 : std::max<std::size_t>(1, options.batch_size);
         const nn::Shape shape = card.waveform ? nn::Shape{static_cast<std::int64_t>(b), static_cast<std::int64_t>(card.input_length)}
                                               : nn::Shape{static_cast<std::int64_t>(b), card.features.bins(),
                                                           static_cast<std::int64_t>(card.input_length)};

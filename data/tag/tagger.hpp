@@ -53,6 +53,7 @@ struct RunCard {
     std::optional<Normalization> normalization;  // none: inputs go in unnormalised
     ChunkOptions chunking{};            // evaluation layout (length = input_length)
     bool fixed_input = false;           // trained on one fixed window: score the evaluation layout by default
+    bool embedding_only = false;        // a feature extractor whose head is untrained: embeddings only
 
     // Samples of audio one chunk window spans, and samples between consecutive non-overlapping chunks.
     std::size_t window_samples() const;

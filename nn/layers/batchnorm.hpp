@@ -46,6 +46,7 @@ class BatchNormBase : public Module {
   public:
     Tensor backward(const Tensor& grad_output) override;
     nlohmann::json config() const override;
+    const BatchNormOptions& options() const { return m_options; }
     Parameter* weight() { return m_weight; }
     Parameter* bias() { return m_bias; }
     Tensor& running_mean() { return m_running_mean->value; }

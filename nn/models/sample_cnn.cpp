@@ -6,6 +6,7 @@
 #include "nn/layers/global_pool.hpp"
 #include "nn/layers/squeeze_excitation.hpp"
 #include "nn/models/blocks.hpp"
+#include "nn/models/multi_level_pool.hpp"
 #include "nn/models/options_json.hpp"
 #include "nn/profile.hpp"
 
@@ -17,74 +18,10 @@ namespace {
 
 const char* const k_where = "model options of sample_cnn";
 
-// Multi-level feature aggregation (Kim et al. 2018; Lee et al. 2017 "multi-level and multi-scale"):
-// global max over time of several stages' outputs, concatenated along features. It takes several
-// inputs, so the model calls forward_many/backward_many instead of forward/backward.
-class MultiLevelPool : public Module {
-  public:
-    explicit MultiLevelPool(std::vector<std::string> taps) : m_taps(std::move(taps)) {
-        for (std::size_t i = 0; i < m_taps.size(); ++i)
-            m_pools.push_back(std::make_unique<GlobalPool>(
-                GlobalPoolOptions{GlobalPoolOptions::Mode::max, GlobalPoolOptions::Axes::time}));
-    }
-    Tensor forward(const Tensor&) override {
-        throw Error("MultiLevelPool", "takes several inputs (forward_many)");
-    }
-    Tensor backward(const Tensor&) override {
-        throw Error("MultiLevelPool", "takes several inputs (backward_many)");
-    }
-    std::string type() const override { return "MultiLevelPool"; }
-    nlohmann::json config() const override { return {{"type", type()}, {"taps", m_taps}}; }
-
-    // inputs[k]: (N, C_k, L_k) -> (N, sum C_k), in tap order.
-    Tensor forward_many(const std::vector<Tensor>& inputs) {
-        std::vector<Tensor> pooled;
-        m_channels.clear();
-        std::int64_t total = 0;
-        for (std::size_t k = 0; k < inputs.size(); ++k) {
-            pooled.push_back(m_pools[k]->forward(inputs[k]));
-            m_channels.push_back(pooled.back().dim(1));
-            total += m_channels.back();
-        }
-        const std::int64_t n = inputs[0].dim(0);
-        Tensor y = Tensor::uninitialized({n, total});
-        for (std::int64_t b = 0; b < n; ++b) {
-            float* dst = y.data() + b * total;
-            for (std::size_t k = 0; k < pooled.size(); ++k) {
-                std::memcpy(dst, pooled[k].data() + b * m_channels[k],
-                            static_cast<std::size_t>(m_channels[k]) * sizeof(float));
-                dst += m_channels[k];
-            }
-        }
-        return y;
-    }
-    // grad (N, sum C_k) -> one gradient per input.
-    std::vector<Tensor> backward_many(const Tensor& grad) {
-        std::vector<Tensor> out;
-        const std::int64_t n = grad.dim(0), total = grad.dim(1);
-        std::int64_t offset = 0;
-        for (std::size_t k = 0; k < m_pools.size(); ++k) {
-            Tensor part = Tensor::uninitialized({n, m_channels[k]});
-            for (std::int64_t b = 0; b < n; ++b)
-                std::memcpy(part.data() + b * m_channels[k], grad.data() + b * total + offset,
-                            static_cast<std::size_t>(m_channels[k]) * sizeof(float));
-            offset += m_channels[k];
-            out.push_back(m_pools[k]->backward(part));
-        }
-        return out;
-    }
-    const std::vector<std::string>& taps() const { return m_taps; }
-
-  private:
-    std::vector<std::string> m_taps;
-    std::vector<std::unique_ptr<GlobalPool>> m_pools;
-    std::vector<std::int64_t> m_channels;
-};
-
-class SampleCnn : public TaggingModel {
+class SampleCnn : public MultiLevelTaggingModel {
   public:
     SampleCnn(const PresetInfo& info, const SampleCnnOptions& o, std::int64_t n_tags)
-        : TaggingModel(info, o.to_json(), n_tags, Shape{1, -1}) {
+        : MultiLevelTaggingModel(info, o.to_json(), n_tags, Shape{1, -1}) {
         int block = 0;
         add_stage("layer1",
                   conv_block_1d({.in_channels = 1,
@@ -119,77 +56,20 @@ class SampleCnn : public TaggingModel {
             in = o.final_channels;
         }
         std::int64_t features = in;
+        const GlobalPoolOptions max_over_time{GlobalPoolOptions::Mode::max, GlobalPoolOptions::Axes::time};
         if (o.multi_level > 0) {
             std::vector<std::string> taps;
             features = 0;
-            for (std::size_t k = outputs.size() - static_cast<std::size_t>(o.multi_level); k < outputs.size();
-                 ++k) {
+            for (std::size_t k = outputs.size() - static_cast<std::size_t>(o.multi_level); k < outputs.size(); ++k) {
                 taps.push_back(outputs[k].first);
                 features += outputs[k].second;
-                for (std::size_t i = 0; i < stages().size(); ++i)
-                    if (stages()[i].name == outputs[k].first) m_taps.push_back(i);
             }
-            m_multi = std::make_shared<MultiLevelPool>(taps);
-            add_stage("pool", m_multi, -1);
+            add_multi_level_pool("pool", taps, max_over_time);
         } else {
-            add_stage("pool",
-                      std::make_shared<GlobalPool>(
-                          GlobalPoolOptions{GlobalPoolOptions::Mode::max, GlobalPoolOptions::Axes::time}),
-                      -1);
+            add_stage("pool", std::make_shared<GlobalPool>(max_over_time), -1);
         }
-        m_pool_index = stages().size() - 1;
         add_classifier_head(features, o.dense, o.dropout, block, -1);
     }
-
-  protected:
-    Tensor features_forward(const Tensor& x, const Observer& observe) override {
-        if (!m_multi) return TaggingModel::features_forward(x, observe);
-        route_input_grads();
-        std::vector<Tensor> tapped;
-        Tensor h = x;
-        for (std::size_t i = 0; i < stages().size(); ++i) {
-            const Stage& s = stages()[i];
-            h = i == m_pool_index ? m_multi->forward_many(tapped) : profiled(*s.module, h, false);
-            for (std::size_t t : m_taps)
-                if (t == i) tapped.push_back(h);
-            if (observe) observe(s, h);
-        }
-        return h;
-    }
-
-    Tensor features_backward(const Tensor& grad) override {
-        if (!m_multi) return TaggingModel::features_backward(grad);
-        Tensor g = grad;
-        std::vector<Tensor> pending;  // gradient of each tap's output coming through the aggregation
-        for (std::size_t i = stages().size(); i-- > 0;) {
-            if (i == m_pool_index) {
-                pending = m_multi->backward_many(g);
-                g = Tensor();
-                continue;
-            }
-            if (i < m_pool_index) {
-                for (std::size_t k = 0; k < m_taps.size(); ++k) {
-                    if (m_taps[k] != i) continue;
-                    if (!g.defined()) {
-                        g = pending[k].clone();
-                    } else {
-                        float* d = g.data();
-                        const float* p = pending[k].data();
-                        for (std::size_t e = 0; e < g.size(); ++e) d[e] += p[e];
-                    }
-                }
-                if (!g.defined()) break;  // a frozen stage above stopped the gradient
-            }
-            g = backward_stage(i, g);
-            if (!g.defined() && i > m_pool_index) break;
-        }
-        return g;
-    }
-
-  private:
-    std::shared_ptr<MultiLevelPool> m_multi;
-    std::vector<std::size_t> m_taps;  // stage indices whose outputs feed the aggregation, in order
-    std::size_t m_pool_index = 0;
 };
 
 }  // namespace

@@ -70,6 +70,13 @@ void TaggingModel::reset_output(std::int64_t n_tags, std::uint64_t seed) {
     m_n_tags = n_tags;
 }
 
+bool TaggingModel::batch_dependent() const {
+    for (const Stage& s : m_stages)
+        for (BatchNormBase* bn : modules_of_type<BatchNormBase>(*s.module))
+            if (bn->options().use_batch_stats_in_eval) return true;
+    return false;
+}
+
 std::vector<Parameter*> TaggingModel::feature_parameters() {
     std::vector<Parameter*> out;
     for (Stage& s : m_stages)

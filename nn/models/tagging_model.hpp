@@ -85,6 +85,10 @@ class TaggingModel : public Module {
     void freeze_blocks(int n);
     int frozen_blocks() const { return m_frozen_blocks; }
 
+    // True when an example's output depends on the other examples of its batch even in eval mode (Keras 1
+    // mode-2 BatchNorm): inference must then run one example per forward pass.
+    bool batch_dependent() const;
+
     // The preset's native input for a batch: (batch, n_mels, frames) or (batch, samples).
     Shape input_shape(std::int64_t batch = 1) const;
     // Samples of audio one input chunk covers at front_end()["sample_rate"].

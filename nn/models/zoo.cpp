@@ -2,6 +2,7 @@
 
 #include "dsp/error.hpp"
 #include "nn/models/cnn1d.hpp"
+#include "nn/models/compact_cnn.hpp"
 #include "nn/models/crnn.hpp"
 #include "nn/models/fcn.hpp"
 #include "nn/models/sample_cnn.hpp"
@@ -57,6 +58,7 @@ const std::vector<PresetEntry>& presets() {
         entry("crnn", crnn_info, crnn_options, make_crnn),
         entry("choi2016_crnn", choi2016_crnn_info, choi2016_crnn_options, make_crnn),
         entry("choi2016_cnn", choi2016_cnn_info, choi2016_cnn_options, make_fcn),
+        entry("choi2017_compact", choi2017_compact_info, choi2017_compact_options, make_compact_cnn),
     };
     return table;
 }

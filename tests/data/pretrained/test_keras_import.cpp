@@ -4,6 +4,7 @@
 #include "data/pretrained/choi2016_fixture.hpp"
 #include "data/pretrained/keras_h5.hpp"
 #include "dsp/error.hpp"
+#include "dsp/npy.hpp"
 #include "support/shared_fixture.hpp"
 
 #include <catch2/catch.hpp>
@@ -77,6 +78,23 @@ TEST_CASE("keras import: MusicTaggerCNN equals the PyTorch port on the upstream 
             INFO("tag " << t);
             CHECK(got[t] == Approx((*expected)[t]).margin(1e-4));
         }
+    }
+}
+
+TEST_CASE("keras import: the compact convnet's 160 features equal the PyTorch port on the example clip", "[pretrained]") {
+    const fs::path file = weights("compact_cnn_weights_tensorflow.hdf5");
+    if (!test::require_fixture(file, "the shared Choi et al. weights")) return;
+    RunModel run = import_keras_h5(file, "choi2017_compact", "test");
+    CHECK(run.model->batch_dependent());
+    CHECK(run.model->embedding_size() == 160);
+    const dsp::FloatMatrix clip = dsp::load_npy(test::choi2016_dir() / "compact_cnn_example_clip_12k.npy");
+    REQUIRE(clip.data.size() == 348000);
+    const nn::Tensor x = nn::Tensor::from({1, 348000}, clip.data);
+    const nn::Tensor e = run.model->embed(x);
+    REQUIRE(e.shape().numel() == 160);
+    for (std::size_t i = 0; i < 160; ++i) {
+        INFO("feature " << i);
+        CHECK(e.data()[i] == Approx(test::k_compact_example[i]).margin(1e-4));
     }
 }
 
