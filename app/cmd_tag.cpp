@@ -40,6 +40,7 @@ struct TagCommandOptions {
     std::string embeddings_dir;
     std::string taggram_dir;
     std::string chunks = "auto";
+    std::string resample_quality = "medium";
     // Small batches: the same GEMM work per chunk (conv maps are wide already), a quarter of the activation
     // memory of 8 and fewer fresh pages to fault in (measured: a cold 30 s file spends ~0.15 s less in the kernel).
     std::size_t batch_size = 2;
@@ -117,6 +118,9 @@ Command add_tag_command(CLI::App& root, const GlobalOptions& global) {
                     "fixed-input models such as Choi et al.'s, which score the centre 29.12 s, else all)")
         ->check(CLI::IsMember({"auto", "all", "card"}))
         ->capture_default_str();
+    cmd->add_option("--resample-quality", o->resample_quality, "best | medium | fastest (libsamplerate)")
+        ->check(CLI::IsMember({"best", "medium", "fastest"}))
+        ->capture_default_str();
     cmd->add_option("--batch-size", o->batch_size, "Chunks per forward pass")->check(CLI::PositiveNumber)->capture_default_str();
     cmd->add_option("--jobs,-j", o->jobs, "Files in parallel (default: --threads)")->check(CLI::NonNegativeNumber);
     cmd->add_flag("--timing", o->timing, "Print a per-phase timing breakdown on stderr (also MTAG_TIMING=1)");
@@ -144,6 +148,7 @@ Command add_tag_command(CLI::App& root, const GlobalOptions& global) {
         const bool card_chunks = o->chunks == "card" || (o->chunks == "auto" && tagger.card().fixed_input);
         tag_options.layout = card_chunks ? data::ChunkLayout::card : data::ChunkLayout::all;
         tag_options.batch_size = o->batch_size;
+        tag_options.resample_quality = dsp::parse_resample_quality(o->resample_quality);
         tag_options.embedding = !o->embeddings_dir.empty();
         tag_options.taggram = !o->taggram_dir.empty();
 

@@ -27,9 +27,9 @@ For each MP3 in --data (default /work/shared/pretrained/choi2016):
 Prints a table; exits 1 when a target is missed, 2 on a usage or tool error.
 
 Usage: scripts/choi2016_check_mp3.py [--mtag build/mtag] [--data DIR] [--model DIR | --via-name]
-       [--tol 0.03] [--mad-target 0.2] [--search 512] [--coarse-step 16] [--threads 2] [--workdir DIR]
+       [--tol 0.03] [--mad-target 0.2] [--search 512] [--coarse-step 8] [--threads 2] [--workdir DIR]
 Needs Debian's /usr/bin/python3 with python3-torch, -torchaudio, -numpy, -h5py, -soundfile, and
-scripts/choi2016_reference.py (this folder, else --reference PATH).
+scripts/choi2016_reference.py (this folder, or --reference PATH).
 """
 import argparse
 import glob
@@ -59,8 +59,7 @@ PUBLISHED = {
 
 
 def load_reference(path):
-    candidates = [path] if path else [os.path.join(HERE, "choi2016_reference.py"),
-                                       "/work/main/scripts/choi2016_reference.py"]
+    candidates = [path] if path else [os.path.join(HERE, "choi2016_reference.py")]
     for c in candidates:
         if c and os.path.isfile(c):
             spec = importlib.util.spec_from_file_location("choi2016_reference", c)
@@ -136,7 +135,7 @@ def whole_file_alignment(args, ref, song, target, work, features):
     as upstream (10 log10(max(1e-10, S^2)), floored at max - 80 over the crop)."""
     cfg = dict(features)
     cfg["kind"] = "mel"
-    cfg.pop("log", None)
+    cfg["log"] = "none"
     for k in ("ref", "amin", "top_db", "db_input", "log1p_c"):
         cfg.pop(k, None)
     cfg_path = os.path.join(work, "mel_power.json")
@@ -170,7 +169,7 @@ def main():
     ap.add_argument("--tol", type=float, default=0.03, help="max |score diff| allowed on every tag")
     ap.add_argument("--mad-target", type=float, default=0.2, help="max aligned melgram MAD (dB)")
     ap.add_argument("--search", type=int, default=512, help="shift search range (12 kHz samples, +-)")
-    ap.add_argument("--coarse-step", type=int, default=16)
+    ap.add_argument("--coarse-step", type=int, default=8)
     ap.add_argument("--threads", type=int, default=2, help="mtag's --threads")
     ap.add_argument("--workdir", help="keep intermediate files here (default: a temp dir)")
     args = ap.parse_args()

@@ -23,6 +23,7 @@ Usage: scripts/export_check.py (Debian python3: /usr/bin/python3 has python3-tor
 Needs python3-torch (Debian 1.13) and numpy; nothing else.
 """
 import argparse
+import copy
 import json
 import os
 import struct
@@ -373,9 +374,11 @@ def run(cmd):
     return r.stdout
 
 
-def randomize_for_import(twin, o, seed):
-    """Random weights with non-trivial eval-mode BatchNorm: BN weight/bias perturbed, then two training-mode
-    passes with cumulative averaging (momentum None) so the running statistics are the activations' own."""
+def randomize_for_import(twin, o, seed, batch=8, passes=2):
+    """Random weights with non-trivial eval-mode BatchNorm: BN weight/bias perturbed, then training-mode
+    passes with cumulative averaging (momentum None) so the running statistics are the activations' own
+    (batch 8: a BatchNorm1d after a dense layer sees one value per example, and two examples can give a
+    near-zero variance that amplifies float32 rounding far beyond what trained weights do)."""
     torch.manual_seed(seed)
     bns = [m for m in twin.modules() if isinstance(m, tnn.modules.batchnorm._BatchNorm)]
     with torch.no_grad():
@@ -384,8 +387,8 @@ def randomize_for_import(twin, o, seed):
             m.bias.normal_(0.0, 0.2)
             m.momentum = None
         twin.train()
-        for _ in range(2):
-            twin(torch.randn(input_shape(o, 2)))
+        for _ in range(passes):
+            twin(torch.randn(input_shape(o, batch)))
     for m in bns:
         m.momentum = 0.1
     twin.eval()
@@ -399,7 +402,8 @@ def via_import(args, work):
     tol = args.tol if args.tol is not None else 1e-5
     extra = ["--options", args.options] if args.options else []
     failures = 0
-    print(f"{'preset':20s} {'saved as':38s} {'tensors':>7s} {'max|dlogit|':>12s} {'max|demb|':>11s} {'max|logit|':>11s}  result")
+    print(f"{'preset':20s} {'saved as':38s} {'tensors':>7s} {'max|dlogit|':>12s} {'max|demb|':>11s} {'max|logit|':>11s} "
+          f"{'torch f32':>11s}  result")
     for k, preset in enumerate(args.presets):
         d = os.path.join(work, preset)
         os.makedirs(d, exist_ok=True)
@@ -431,6 +435,7 @@ def via_import(args, work):
         run([args.mtag, "model", "import", "--from", "safetensors", "--arch", preset, st, "--out", model_dir,
              "--tags", tags] + extra)
         card = json.load(open(os.path.join(model_dir, "model.json")))
+        card = card.get("metadata", card)  # the run card (tags, features, ...) sits under "metadata"
         rng = np.random.default_rng(args.seed + 7)
         x = rng.standard_normal(input_shape(o, args.batch)).astype(np.float32)
         write_safetensors(os.path.join(d, "input.safetensors"), {"input": x})
@@ -441,13 +446,16 @@ def via_import(args, work):
             xt = torch.from_numpy(x)
             emb = twin.embed(xt).numpy()
             logits = twin(xt).numpy()
+            # float32 rounding of torch itself: the twin in float64 (context for the tolerance)
+            noise = float(np.abs(copy.deepcopy(twin).double()(xt.double()).numpy() - logits).max())
         dl = float(np.abs(got["logits"] - logits).max())
         de = float(np.abs(got["embedding"] - emb).max())
         n_tensors = len(read_safetensors(st))
-        ok = dl <= tol and de <= tol and len(card.get("tags", [])) == args.n_tags
+        tags_ok = len(card.get("tags", [])) == args.n_tags
+        ok = dl <= tol and de <= tol * max(1.0, float(np.abs(emb).max())) and tags_ok
         failures += 0 if ok else 1
-        print(f"{preset:20s} {how:38s} {n_tensors:>7d} {dl:>12.2e} {de:>11.2e} {float(np.abs(logits).max()):>11.3f}  "
-              f"{'ok' if ok else 'FAIL'}")
+        print(f"{preset:20s} {how:38s} {n_tensors:>7d} {dl:>12.2e} {de:>11.2e} {float(np.abs(logits).max()):>11.3f} "
+              f"{noise:>11.2e}  {'ok' if ok else 'FAIL'}{'' if tags_ok else ' (tags missing from model.json)'}")
         if preset == "sample_cnn":
             # Won et al.'s Conv_1d pads layer1 (k3 s3) by 1; mtag's sample_cnn (Lee et al.) does not.
             conv = twin.layer1.conv
@@ -457,7 +465,9 @@ def via_import(args, work):
                 conv.padding = (0,)
             print(f"{'':20s} note: the same weights in Won et al.'s SampleCNN (layer1 padding 1) give logits "
                   f"{float(np.abs(won - logits).max()):.2e} away")
-    print(f"tolerance {tol:g} absolute; batch {args.batch}; {args.threads} threads; files in {work}")
+    print(f"tolerance {tol:g} absolute on logits (embedding: relative to its largest value when > 1); 'torch f32' = "
+          f"max |twin float32 - twin float64| logit, torch's own rounding; batch {args.batch}; {args.threads} threads; "
+          f"files in {work}")
     return 1 if failures else 0
 
 

@@ -153,3 +153,9 @@ set_tests_properties("cli: bench rejects --passes 0" PROPERTIES PASS_REGULAR_EXP
 # mtag train / mtag config show on a tiny tone corpus (tests/app/train_smoke.cmake).
 add_test(NAME "cli: train a tiny cnn1d and config show"
          COMMAND ${CMAKE_COMMAND} -DEXE=${MTAG_EXE} -DTMP=${CLI_TMP} -P ${CMAKE_CURRENT_SOURCE_DIR}/app/train_smoke.cmake)
+
+# Pretrained models (issue: pretrained taggers): fetch from ../shared as the mirror, tag real songs, bad files.
+add_test(NAME "cli: pretrained models fetch, tag real songs, reject bad weight files"
+         COMMAND ${CMAKE_COMMAND} -DEXE=${MTAG_EXE} -DTMP=${CLI_TMP} -DSHARED=${MTAG_SHARED_DIR}/pretrained/choi2016
+                 -P ${CMAKE_CURRENT_SOURCE_DIR}/app/pretrained.cmake)
+set_tests_properties("cli: pretrained models fetch, tag real songs, reject bad weight files" PROPERTIES TIMEOUT 600)

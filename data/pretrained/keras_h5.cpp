@@ -67,13 +67,16 @@ std::vector<std::string> read_string_attribute(hid_t object, const char* name, c
     }
     const std::size_t size = H5Tget_size(type.get());
     if (size == 0 || size > 4096) throw Error(where, std::string("attribute '") + name + "' has strings of invalid size");
-    H5Tset_size(memtype.get(), size);
-    std::vector<char> buffer(static_cast<std::size_t>(n) * size);
+    // numpy's 'S' strings fill their whole width with no terminator (NULLPAD): read them one byte wider
+    // as NUL-terminated strings, so the last character is not traded for the terminator.
+    const std::size_t width = size + 1;
+    H5Tset_size(memtype.get(), width);
+    std::vector<char> buffer(static_cast<std::size_t>(n) * width);
     if (H5Aread(attr.get(), memtype.get(), buffer.data()) < 0)
         throw Error(where, std::string("attribute '") + name + "' cannot be read");
     for (hssize_t i = 0; i < n; ++i) {
-        const char* s = buffer.data() + static_cast<std::size_t>(i) * size;
-        out.emplace_back(s, strnlen(s, size));
+        const char* s = buffer.data() + static_cast<std::size_t>(i) * width;
+        out.emplace_back(s, strnlen(s, width));
     }
     return out;
 }
