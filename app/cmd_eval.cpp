@@ -1,6 +1,7 @@
 // mtag eval: one or more trained runs scored on a dataset split; one JSON object on stdout.
 // Several runs form an ensemble: each featurises with its own card, and their probabilities are averaged.
 #include "app/command.hpp"
+#include "data/pretrained/model_zoo.hpp"
 #include "data/sets/load.hpp"
 #include "data/tag/tagger.hpp"
 #include "dsp/error.hpp"
@@ -19,6 +20,8 @@
 #include <mutex>
 #include <optional>
 #include <thread>
+
+#include "mtag_version.hpp"
 
 namespace mtag::app {
 
@@ -139,9 +142,8 @@ Command add_eval_command(CLI::App& root, const GlobalOptions& global) {
     };
     auto o = std::make_shared<Options>();
     CLI::App* cmd = root.add_subcommand("eval", "Score trained runs on a dataset split (ROC-AUC, PR-AUC, accuracy)");
-    cmd->add_option("--model", o->models, "Run directory; repeat for an ensemble (probabilities averaged)")
-        ->required()
-        ->check(CLI::ExistingDirectory);
+    cmd->add_option("--model", o->models, "Run directory or pretrained model name; repeat for an ensemble (probabilities averaged)")
+        ->required();
     cmd->add_option("--data", o->data, "Dataset (annotation file or folder)")->required();
     cmd->add_option("--format", o->format, "mtat | gtzan | jamendo | csv (default: detected from --data)");
     cmd->add_option("--split", o->split, "train | valid | test")->capture_default_str();
@@ -162,7 +164,8 @@ Command add_eval_command(CLI::App& root, const GlobalOptions& global) {
         std::vector<TagGroup> groups;
         for (const std::string& text : o->groups) groups.push_back(parse_group(text));
         std::vector<std::unique_ptr<data::Tagger>> taggers;
-        for (const std::string& m : o->models) taggers.push_back(std::make_unique<data::Tagger>(m));
+        for (const std::string& m : o->models)
+            taggers.push_back(std::make_unique<data::Tagger>(data::resolve_model(m, mtag::version, global.quiet)));
         const data::RunCard& first = taggers[0]->card();
         for (std::size_t m = 1; m < taggers.size(); ++m) {
             if (taggers[m]->card().tags != first.tags)

@@ -1,6 +1,7 @@
 // mtag train: trains a tagging model from a config file (or a preset and a dataset) into a run directory.
 // Common settings are flags on top of the config; see data/train_config.hpp and data/trainer.hpp.
 #include "app/command.hpp"
+#include "data/pretrained/model_zoo.hpp"
 #include "data/distributed/communicator.hpp"
 #include "data/sets/load.hpp"
 #include "data/train/trainer.hpp"
@@ -56,8 +57,8 @@ Command add_train_command(CLI::App& root, const GlobalOptions& global) {
         ->check(CLI::NonNegativeNumber);
     cmd->add_option("--workers", o->workers, "Loader threads (within --threads)")->check(CLI::PositiveNumber);
     cmd->add_flag("--resume", o->resume, "Continue the run in --out from its checkpoint");
-    cmd->add_option("--init-from", o->init_from, "Fine-tune: start from another run's weights (output layer re-created "
-                                                 "when the tags differ)");
+    cmd->add_option("--init-from", o->init_from, "Fine-tune: start from another run's weights or a pretrained model "
+                                                 "(mtag model list); output layer re-created when the tags differ");
     cmd->add_option("--freeze", o->freeze, "Freeze the first N blocks (their BatchNorm stays in eval mode)")
         ->check(CLI::NonNegativeNumber);
     cmd->add_option("--lr-multiplier", o->lr_multiplier, "Learning-rate multiplier for the pretrained part (--init-from)")
@@ -127,7 +128,8 @@ Command add_train_command(CLI::App& root, const GlobalOptions& global) {
         data::TrainerOptions t;
         t.out_dir = o->out;
         t.resume = o->resume;
-        t.init_from = o->init_from;
+        // A run directory, or a pretrained model's name (fetched on first use).
+        if (!o->init_from.empty()) t.init_from = data::resolve_model(o->init_from, mtag::version, global.quiet);
         t.freeze = o->freeze;
         t.quiet = global.quiet;
         t.mtag_version = mtag::version;

@@ -200,6 +200,7 @@ def main():
             run([args.mtag, "model", "import", "--from", "keras-h5", "--arch", "choi2016_crnn",
                  os.path.join(args.data, H5), "--out", model_dir])
     card = json.load(open(os.path.join(model_dir, "model.json")))
+    card = card.get("metadata", card)  # the run card (features, tags, ...) sits under "metadata"
     features = card["features"]
     config_path = os.path.join(work, "features.json")
     with open(config_path, "w") as f:
