@@ -119,11 +119,8 @@ nlohmann::json run_reference(const BenchContext& context, const fs::path& manife
     }
 }
 
-}  // namespace
-
-int bench_data(const BenchContext& context) {
-    const std::uint64_t seed = context.global->seed;
-    const int clips = context.quick ? 32 : 96;
+// The manifest to read: the argument (a file, or a folder with manifest.csv), else a generated corpus.
+fs::path bench_manifest(const BenchContext& context, int clips, std::uint64_t seed) {
     fs::path manifest;
     if (!context.extra.empty()) {
         manifest = context.extra.front();
@@ -131,58 +128,70 @@ int bench_data(const BenchContext& context) {
     } else {
         manifest = make_corpus(context.work_dir / "bench_data", clips, 10.0, seed);
     }
-    data::Dataset dataset =
-        data::load_manifest(manifest, {.seed = seed, .read_durations = true, .threads = 2});
-    for (data::Clip& clip : dataset.clips) clip.split = data::Split::train;  // every clip feeds the loader
-    const dsp::FeatureConfig config;  // 16 kHz, n_fft 512, hop 256, 96 Slaney mels, power_to_db
-    const std::size_t frames = 188;   // 3 s, a typical model input
-    const data::FrontEnd front_end = data::make_front_end(config);
-    const dsp::AugmentPipeline augment;  // the default pipeline: pitch, stretch, noise, EQ, gain at p = 0.5
-    data::FeatureCache cache(context.work_dir / "bench_data_cache", config);
-    data::WaveformCache waveforms({.sample_rate = config.sample_rate});
-    const int epochs = context.quick ? 1 : 2;
+    return manifest;
+}
 
-    const auto plain =
-        data::make_clip_sample_fn({.features = config, .chunking = {.length = frames}}, front_end);
-    const auto plain_fastest = data::make_clip_sample_fn({.features = config,
-                                                          .chunking = {.length = frames},
-                                                          .resample_quality = dsp::ResampleQuality::fastest},
-                                                         front_end);
-    const auto augmented = data::make_clip_sample_fn(
-        {.features = config, .chunking = {.length = frames}, .augment = &augment}, front_end);
-    const auto wave_plain = data::make_clip_sample_fn(
-        {.features = config, .chunking = {.length = frames}, .waveforms = &waveforms}, front_end);
-    const auto wave_augmented = data::make_clip_sample_fn(
-        {.features = config, .chunking = {.length = frames}, .augment = &augment, .waveforms = &waveforms},
-        front_end);
-    const auto cached = data::make_clip_sample_fn(
-        {.features = config, .chunking = {.length = frames}, .cache = &cache}, front_end);
+// The loader's sample functions, one per measured mode, all cropping `frames` frames of the same front end.
+struct LoaderModes {
+    data::SampleFn plain, plain_fastest, augmented, wave_plain, wave_augmented, cached;
+};
 
-    std::vector<int> worker_counts = {1};
-    if (context.global->resolved_threads() > 1) worker_counts.push_back(context.global->resolved_threads());
+// Builds every mode's sample function over the given augmentation pipeline, feature cache and waveform cache.
+LoaderModes make_loader_modes(const dsp::FeatureConfig& config, std::size_t frames,
+                              const data::FrontEnd& front_end, const dsp::AugmentPipeline& augment,
+                              data::FeatureCache& cache, data::WaveformCache& waveforms) {
+    return {
+        .plain = data::make_clip_sample_fn({.features = config, .chunking = {.length = frames}}, front_end),
+        .plain_fastest = data::make_clip_sample_fn({.features = config,
+                                                    .chunking = {.length = frames},
+                                                    .resample_quality = dsp::ResampleQuality::fastest},
+                                                   front_end),
+        .augmented = data::make_clip_sample_fn(
+            {.features = config, .chunking = {.length = frames}, .augment = &augment}, front_end),
+        .wave_plain = data::make_clip_sample_fn(
+            {.features = config, .chunking = {.length = frames}, .waveforms = &waveforms}, front_end),
+        .wave_augmented = data::make_clip_sample_fn({.features = config,
+                                                     .chunking = {.length = frames},
+                                                     .augment = &augment,
+                                                     .waveforms = &waveforms},
+                                                    front_end),
+        .cached = data::make_clip_sample_fn(
+            {.features = config, .chunking = {.length = frames}, .cache = &cache}, front_end)};
+}
+
+// Runs the loader in every mode with each worker count; one figure per run, in the order they are printed.
+std::vector<Figure> run_loader_modes(const data::Dataset& dataset, const LoaderModes& modes,
+                                     const std::vector<int>& worker_counts, int epochs, std::uint64_t seed) {
     std::vector<Figure> figures;
     for (int workers : worker_counts) {
-        figures.push_back(run_loader("decode+logmel", dataset, plain, workers, epochs, seed));
+        figures.push_back(run_loader("decode+logmel", dataset, modes.plain, workers, epochs, seed));
+        figures.push_back(run_loader("decode+logmel, fastest resampler", dataset, modes.plain_fastest,
+                                     workers, epochs, seed));
         figures.push_back(
-            run_loader("decode+logmel, fastest resampler", dataset, plain_fastest, workers, epochs, seed));
-        figures.push_back(run_loader("decode+augment+logmel", dataset, augmented, workers, epochs, seed));
+            run_loader("decode+augment+logmel", dataset, modes.augmented, workers, epochs, seed));
     }
     // The waveform cache: the first epoch decodes every clip (as the trainer's normalisation pass does),
     // later epochs only crop, augment and compute the front end.
-    figures.push_back(run_loader("wave cache cold (decode+keep+logmel)", dataset, wave_plain,
+    figures.push_back(run_loader("wave cache cold (decode+keep+logmel)", dataset, modes.wave_plain,
                                  worker_counts.back(), 1, seed));
     for (int workers : worker_counts) {
-        figures.push_back(run_loader("wave cache warm (crop+logmel)", dataset, wave_plain, workers, epochs, seed));
         figures.push_back(
-            run_loader("wave cache warm (crop+augment+logmel)", dataset, wave_augmented, workers, epochs, seed));
+            run_loader("wave cache warm (crop+logmel)", dataset, modes.wave_plain, workers, epochs, seed));
+        figures.push_back(run_loader("wave cache warm (crop+augment+logmel)", dataset, modes.wave_augmented,
+                                     workers, epochs, seed));
     }
     // The feature cache: the first epoch computes and writes every clip's features, later ones map them.
     figures.push_back(
-        run_loader("cache cold (decode+logmel+write)", dataset, cached, worker_counts.back(), 1, seed));
+        run_loader("cache cold (decode+logmel+write)", dataset, modes.cached, worker_counts.back(), 1, seed));
     for (int workers : worker_counts)
         figures.push_back(
-            run_loader("cache warm (mmap+crop)", dataset, cached, workers, std::max(epochs, 3), seed));
+            run_loader("cache warm (mmap+crop)", dataset, modes.cached, workers, std::max(epochs, 3), seed));
+    return figures;
+}
 
+// Prints the loader figures: a table under a header line, or one JSON line each.
+void print_loader_figures(const BenchContext& context, const data::Dataset& dataset, const fs::path& manifest,
+                          std::size_t frames, const std::vector<Figure>& figures) {
     double seconds_per_clip = 0;
     for (const data::Clip& c : dataset.clips) seconds_per_clip += c.duration_seconds.value_or(0.0);
     seconds_per_clip /= static_cast<double>(dataset.clips.size());
@@ -211,6 +220,12 @@ int bench_data(const BenchContext& context) {
                         100.0 * f.wait / f.wall);
         }
     }
+}
+
+// Runs the torchaudio DataLoader reference per worker count and prints it beside mtag's figures.
+void compare_with_torchaudio(const BenchContext& context, const fs::path& manifest,
+                             const std::vector<int>& worker_counts, std::size_t frames, int epochs,
+                             const std::vector<Figure>& figures) {
     // Reference: torchaudio decode + resample + crop + MelSpectrogram + AmplitudeToDB in a DataLoader.
     for (int workers : worker_counts) {
         const nlohmann::json ref =
@@ -226,7 +241,8 @@ int bench_data(const BenchContext& context) {
         double ours = 0, ours_cpu = 0, fastest_cpu = 0, augmented_cached = 0;
         for (const Figure& f : figures) {
             if (f.workers != workers) continue;
-            if (f.mode == "wave cache warm (crop+augment+logmel)") augmented_cached = static_cast<double>(f.clips) / f.wall;
+            if (f.mode == "wave cache warm (crop+augment+logmel)")
+                augmented_cached = static_cast<double>(f.clips) / f.wall;
             if (f.mode == "decode+logmel") {
                 ours = static_cast<double>(f.clips) / f.wall;
                 ours_cpu = f.cpu / static_cast<double>(f.clips);
@@ -243,18 +259,45 @@ int bench_data(const BenchContext& context) {
                                         {"mtag_speedup_wall", ours / ref_rate},
                                         {"mtag_speedup_cpu", ref_cpu / ours_cpu},
                                         {"mtag_fastest_resampler_speedup_cpu", ref_cpu / fastest_cpu},
-                                        {"mtag_wave_cache_augmented_speedup_wall", augmented_cached / ref_rate}}
+                                        {"mtag_wave_cache_augmented_speedup_wall",
+                                         augmented_cached / ref_rate}}
                              .dump()
                       << "\n";
         } else {
             std::printf(
                 "%-40s %7d %10.1f %12.4f   CPU per clip: torchaudio / mtag = %.2f (medium resampler), "
-                "%.2f (fastest); clips/s mtag / torchaudio = %.2f (decode+logmel), %.2f (wave cache warm with "
+                "%.2f (fastest); clips/s mtag / torchaudio = %.2f (decode+logmel), %.2f (wave cache warm "
+                "with "
                 "augmentation)\n",
                 "torchaudio DataLoader reference", workers, ref_rate, ref_cpu, ref_cpu / ours_cpu,
                 ref_cpu / fastest_cpu, ours / ref_rate, augmented_cached / ref_rate);
         }
     }
+}
+
+}  // namespace
+
+int bench_data(const BenchContext& context) {
+    const std::uint64_t seed = context.global->seed;
+    const int clips = context.quick ? 32 : 96;
+    const fs::path manifest = bench_manifest(context, clips, seed);
+    data::Dataset dataset =
+        data::load_manifest(manifest, {.seed = seed, .read_durations = true, .threads = 2});
+    for (data::Clip& clip : dataset.clips) clip.split = data::Split::train;  // every clip feeds the loader
+    const dsp::FeatureConfig config;  // 16 kHz, n_fft 512, hop 256, 96 Slaney mels, power_to_db
+    const std::size_t frames = 188;   // 3 s, a typical model input
+    const data::FrontEnd front_end = data::make_front_end(config);
+    const dsp::AugmentPipeline augment;  // the default pipeline: pitch, stretch, noise, EQ, gain at p = 0.5
+    data::FeatureCache cache(context.work_dir / "bench_data_cache", config);
+    data::WaveformCache waveforms({.sample_rate = config.sample_rate});
+    const int epochs = context.quick ? 1 : 2;
+    const LoaderModes modes = make_loader_modes(config, frames, front_end, augment, cache, waveforms);
+
+    std::vector<int> worker_counts = {1};
+    if (context.global->resolved_threads() > 1) worker_counts.push_back(context.global->resolved_threads());
+    const std::vector<Figure> figures = run_loader_modes(dataset, modes, worker_counts, epochs, seed);
+    print_loader_figures(context, dataset, manifest, frames, figures);
+    compare_with_torchaudio(context, manifest, worker_counts, frames, epochs, figures);
     return 0;
 }
 

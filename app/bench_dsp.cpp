@@ -65,15 +65,10 @@ void print_json(const nlohmann::ordered_json& line) {
     std::cout << line.dump() << "\n";
 }
 
-}  // namespace
-
-int bench_dsp(const BenchContext& context) {
-    const double seconds = 30.0;
-    const int repeats = context.quick ? 3 : 20;
+// Log-mel throughput on one thread for each case, against torchaudio MelSpectrogram + AmplitudeToDB.
+void bench_logmel(const BenchContext& context, double seconds, int repeats) {
     const std::vector<MelCase> cases = {
         {16000, 512, 256, 96}, {22050, 2048, 512, 128}, {12000, 512, 256, 96}};
-
-    // ---- log-mel, single thread, against torchaudio MelSpectrogram + AmplitudeToDB ----
     nlohmann::json configs = nlohmann::json::array();
     for (const MelCase& c : cases)
         configs.push_back({{"sample_rate", c.sample_rate},
@@ -125,81 +120,91 @@ int bench_dsp(const BenchContext& context) {
             std::printf("%-34s %14.0f %14s %8s %8s\n", label, speed, "-", "-", ">= 5x");
         }
     }
+}
 
-    // ---- CQT, single thread ----
-    {
-        dsp::FeatureExtractor extractor(dsp::FeatureConfig::defaults_for(dsp::FeatureKind::cqt));
-        const std::vector<float> x = bench_signal(22050, seconds, context.global->seed);
-        const double speed = seconds / cpu_seconds_per_call(extractor, x, context.quick ? 1 : 5);
-        if (context.json)
-            print_json({{"bench", "dsp"},
-                        {"what", "cqt"},
-                        {"sample_rate", 22050},
-                        {"hop_length", 512},
-                        {"n_bins", 84},
-                        {"audio_seconds_per_cpu_second", speed},
-                        {"target", 300}});
-        else
-            std::printf(
-                "\nCQT 22.05 kHz hop 512, 84 bins (12/octave from C1), one thread: %.0fx real time (target "
-                ">= 300x)\n",
-                speed);
-    }
+// CQT throughput (22.05 kHz, hop 512, 84 bins) on one thread.
+void bench_cqt(const BenchContext& context, double seconds) {
+    dsp::FeatureExtractor extractor(dsp::FeatureConfig::defaults_for(dsp::FeatureKind::cqt));
+    const std::vector<float> x = bench_signal(22050, seconds, context.global->seed);
+    const double speed = seconds / cpu_seconds_per_call(extractor, x, context.quick ? 1 : 5);
+    if (context.json)
+        print_json({{"bench", "dsp"},
+                    {"what", "cqt"},
+                    {"sample_rate", 22050},
+                    {"hop_length", 512},
+                    {"n_bins", 84},
+                    {"audio_seconds_per_cpu_second", speed},
+                    {"target", 300}});
+    else
+        std::printf(
+            "\nCQT 22.05 kHz hop 512, 84 bins (12/octave from C1), one thread: %.0fx real time (target "
+            ">= 300x)\n",
+            speed);
+}
 
-    // ---- extract, 1 vs 2 jobs ----
-    {
-        const int files = context.quick ? 8 : 100;
-        const double file_seconds = context.quick ? 10.0 : 30.0;
-        const fs::path inputs = context.work_dir / "extract_inputs";
-        fs::create_directories(inputs);
-        dsp::Audio audio;
-        audio.sample_rate = 22050;
-        audio.channels = 1;
-        for (int f = 0; f < files; ++f) {
-            char name[32];
-            std::snprintf(name, sizeof(name), "track%03d.wav", f);
-            if (fs::exists(inputs / name)) continue;
-            audio.samples =
-                bench_signal(22050, file_seconds, context.global->seed + static_cast<std::uint64_t>(f));
-            dsp::save_audio(inputs / name, audio);
-        }
-        double wall[2] = {0, 0};
-        double cpu[2] = {0, 0};
-        for (int jobs : {1, 2}) {
-            const double cpu_start = process_cpu_seconds();
-            data::ExtractOptions options;
-            options.inputs = {inputs.string()};
-            options.out_dir = context.work_dir / ("extract_out_" + std::to_string(jobs));
-            options.jobs = jobs;
-            options.quiet = true;
-            options.force = true;
-            wall[jobs - 1] = data::run_extract(options).wall_seconds;
-            cpu[jobs - 1] = process_cpu_seconds() - cpu_start;
-        }
-        const double audio_seconds = files * file_seconds;
-        if (context.json) {
-            print_json({{"bench", "dsp"},
-                        {"what", "extract"},
-                        {"files", files},
-                        {"file_seconds", file_seconds},
-                        {"input", "22.05 kHz mono 16-bit WAV -> 16 kHz logmel 96"},
-                        {"wall_seconds_jobs1", wall[0]},
-                        {"wall_seconds_jobs2", wall[1]},
-                        {"cpu_seconds_jobs1", cpu[0]},
-                        {"cpu_seconds_jobs2", cpu[1]},
-                        {"speedup", wall[0] / wall[1]},
-                        {"target_speedup", 1.8}});
-        } else {
-            std::printf(
-                "\nextract %d x %.0f s files (22.05 kHz WAV -> resample -> 16 kHz log-mel 96, .npy out)\n"
-                "  --jobs 1: %.2f s wall, %.2f CPU s (%.1f files/s, %.0f audio s/s)\n"
-                "  --jobs 2: %.2f s wall, %.2f CPU s (%.1f files/s, %.0f audio s/s)\n"
-                "  speedup %.2fx (target >= 1.8x; needs 2 idle cores: CPU s / wall s shows the cores "
-                "obtained)\n",
-                files, file_seconds, wall[0], cpu[0], files / wall[0], audio_seconds / wall[0], wall[1],
-                cpu[1], files / wall[1], audio_seconds / wall[1], wall[0] / wall[1]);
-        }
+// `extract` over generated WAV files with 1 and then 2 jobs: wall and CPU seconds, and the speedup.
+void bench_extract_jobs(const BenchContext& context) {
+    const int files = context.quick ? 8 : 100;
+    const double file_seconds = context.quick ? 10.0 : 30.0;
+    const fs::path inputs = context.work_dir / "extract_inputs";
+    fs::create_directories(inputs);
+    dsp::Audio audio;
+    audio.sample_rate = 22050;
+    audio.channels = 1;
+    for (int f = 0; f < files; ++f) {
+        char name[32];
+        std::snprintf(name, sizeof(name), "track%03d.wav", f);
+        if (fs::exists(inputs / name)) continue;
+        audio.samples =
+            bench_signal(22050, file_seconds, context.global->seed + static_cast<std::uint64_t>(f));
+        dsp::save_audio(inputs / name, audio);
     }
+    double wall[2] = {0, 0};
+    double cpu[2] = {0, 0};
+    for (int jobs : {1, 2}) {
+        const double cpu_start = process_cpu_seconds();
+        data::ExtractOptions options;
+        options.inputs = {inputs.string()};
+        options.out_dir = context.work_dir / ("extract_out_" + std::to_string(jobs));
+        options.jobs = jobs;
+        options.quiet = true;
+        options.force = true;
+        wall[jobs - 1] = data::run_extract(options).wall_seconds;
+        cpu[jobs - 1] = process_cpu_seconds() - cpu_start;
+    }
+    const double audio_seconds = files * file_seconds;
+    if (context.json) {
+        print_json({{"bench", "dsp"},
+                    {"what", "extract"},
+                    {"files", files},
+                    {"file_seconds", file_seconds},
+                    {"input", "22.05 kHz mono 16-bit WAV -> 16 kHz logmel 96"},
+                    {"wall_seconds_jobs1", wall[0]},
+                    {"wall_seconds_jobs2", wall[1]},
+                    {"cpu_seconds_jobs1", cpu[0]},
+                    {"cpu_seconds_jobs2", cpu[1]},
+                    {"speedup", wall[0] / wall[1]},
+                    {"target_speedup", 1.8}});
+    } else {
+        std::printf(
+            "\nextract %d x %.0f s files (22.05 kHz WAV -> resample -> 16 kHz log-mel 96, .npy out)\n"
+            "  --jobs 1: %.2f s wall, %.2f CPU s (%.1f files/s, %.0f audio s/s)\n"
+            "  --jobs 2: %.2f s wall, %.2f CPU s (%.1f files/s, %.0f audio s/s)\n"
+            "  speedup %.2fx (target >= 1.8x; needs 2 idle cores: CPU s / wall s shows the cores "
+            "obtained)\n",
+            files, file_seconds, wall[0], cpu[0], files / wall[0], audio_seconds / wall[0], wall[1], cpu[1],
+            files / wall[1], audio_seconds / wall[1], wall[0] / wall[1]);
+    }
+}
+
+}  // namespace
+
+int bench_dsp(const BenchContext& context) {
+    const double seconds = 30.0;
+    const int repeats = context.quick ? 3 : 20;
+    bench_logmel(context, seconds, repeats);
+    bench_cqt(context, seconds);
+    bench_extract_jobs(context);
     return 0;
 }
 

@@ -217,46 +217,95 @@ ModelFigures measure_in_child(const std::string& preset, std::int64_t batch, int
     return {};
 }
 
-}  // namespace
-
-int bench_train(const BenchContext& context) {
+// What `mtag bench train` was asked for after the area name.
+struct TrainBenchArgs {
     std::vector<std::string> presets;
-    std::int64_t batch = context.quick ? 2 : 16;
-    int steps = context.quick ? 1 : 3;
+    std::int64_t batch = 16;
+    int steps = 3;
     bool profile = false;
+};
+
+// Parses --model NAME (repeatable), --batch B, --steps N and --profile; checks the preset names.
+TrainBenchArgs parse_train_bench_args(const BenchContext& context) {
+    TrainBenchArgs args;
+    std::vector<std::string>& presets = args.presets;
+    args.batch = context.quick ? 2 : 16;
+    args.steps = context.quick ? 1 : 3;
     for (std::size_t i = 0; i < context.extra.size(); ++i) {
         const std::string& a = context.extra[i];
         const bool has_value = i + 1 < context.extra.size();
         if (a == "--") continue;
-        if (a == "--model" && has_value) presets.push_back(context.extra[++i]);
-        else if (a == "--batch" && has_value) batch = std::stoll(context.extra[++i]);
-        else if (a == "--steps" && has_value) steps = std::stoi(context.extra[++i]);
-        else if (a == "--profile") profile = true;
-        else throw UsageError("mtag bench train: unknown argument '" + a + "' (--model NAME, --batch B, --steps N, --profile, or 'optim')");
+        if (a == "--model" && has_value)
+            presets.push_back(context.extra[++i]);
+        else if (a == "--batch" && has_value)
+            args.batch = std::stoll(context.extra[++i]);
+        else if (a == "--steps" && has_value)
+            args.steps = std::stoi(context.extra[++i]);
+        else if (a == "--profile")
+            args.profile = true;
+        else
+            throw UsageError("mtag bench train: unknown argument '" + a +
+                             "' (--model NAME, --batch B, --steps N, --profile, or 'optim')");
     }
-    if (batch < 1 || steps < 1) throw UsageError("mtag bench train: --batch and --steps must be positive");
-    if (presets.empty()) presets = context.quick ? std::vector<std::string>{"cnn1d"} : nn::models::preset_names();
+    if (args.batch < 1 || args.steps < 1)
+        throw UsageError("mtag bench train: --batch and --steps must be positive");
+    if (presets.empty())
+        presets = context.quick ? std::vector<std::string>{"cnn1d"} : nn::models::preset_names();
     for (const std::string& p : presets) nn::models::preset_info(p);  // unknown names fail before any work
-    const int threads = context.global->resolved_threads();
+    return args;
+}
 
+// Every preset's figures (mtag's best over the passes, or its error) and the PyTorch reference's.
+struct TrainBenchResults {
+    std::vector<ModelFigures> figures;
+    std::vector<std::string> errors;
+    std::map<std::string, nlohmann::json> reference;
+};
+
+// Times preset p in PyTorch (scripts/bench_torch_models.py) and folds its result into reference[p].
+void measure_torch_preset(const BenchContext& context, const TrainBenchArgs& args, const std::string& p,
+                          int threads, std::map<std::string, nlohmann::json>& reference) {
+    const nlohmann::json spec =
+        nlohmann::json::array({{{"preset", p}, {"options", nn::models::preset_options(p)}}});
+    const std::filesystem::path spec_file = context.work_dir / ("bench_train_" + p + ".json");
+    std::ofstream(spec_file) << spec.dump();
+    settle_before_measuring();
+    const std::optional<nlohmann::json> r = run_reference_script(
+        context, "bench_torch_models.py",
+        {"--spec", spec_file.string(), "--batch", std::to_string(args.batch), "--steps",
+         std::to_string(args.steps), "--threads", std::to_string(threads), "--tags", std::to_string(kTags)});
+    if (!r || !r->contains("results")) return;
+    for (const auto& item : (*r)["results"])
+        if (item.value("preset", "") == p)
+            keep_best_reference(reference[p], item,
+                                {"train_clips_per_s", "train_clips_per_s_median", "infer_clips_per_s"},
+                                Better::larger);
+}
+
+// Measures every preset in every pass, mtag then PyTorch, each after a pause.
+TrainBenchResults measure_presets(const BenchContext& context, const TrainBenchArgs& args, int threads) {
+    const std::vector<std::string>& presets = args.presets;
     // Each preset in a forked child (mtag), then in a fresh Python process (PyTorch, one per preset: a
     // failure or a large model stays contained), each measured process after a pause
     // (settle_before_measuring): cnn1d, timed at once after the last PyTorch preset had exited, had
     // measured anywhere between ~1800 and ~3400 clips/s instead of ~3900. Over the passes each side keeps
     // its best throughput; memory figures and the profile come from the first pass.
-    std::vector<ModelFigures> figures(presets.size());
-    std::vector<std::string> errors(presets.size());
-    std::map<std::string, nlohmann::json> reference;
+    TrainBenchResults results;
+    std::vector<ModelFigures>& figures = results.figures;
+    std::vector<std::string>& errors = results.errors;
+    figures.resize(presets.size());
+    errors.resize(presets.size());
     std::filesystem::create_directories(context.work_dir);
     for (int pass = 0; pass < context.passes; ++pass)
         for (std::size_t k = 0; k < presets.size(); ++k) {
             const std::string& p = presets[k];
             if (!context.json)
-                std::fprintf(stderr, "mtag bench train: pass %d of %d, timing %s...\n", pass + 1, context.passes,
-                             p.c_str());
+                std::fprintf(stderr, "mtag bench train: pass %d of %d, timing %s...\n", pass + 1,
+                             context.passes, p.c_str());
             settle_before_measuring();
             std::string error;
-            const ModelFigures f = measure_in_child(p, batch, steps, profile && pass == 0, threads, error);
+            const ModelFigures f =
+                measure_in_child(p, args.batch, args.steps, args.profile && pass == 0, threads, error);
             if (pass == 0) {
                 figures[k] = f;
                 errors[k] = error;
@@ -268,98 +317,116 @@ int bench_train(const BenchContext& context) {
             }
 
             if (context.reference_python.empty()) continue;
-            const nlohmann::json spec =
-                nlohmann::json::array({{{"preset", p}, {"options", nn::models::preset_options(p)}}});
-            const std::filesystem::path spec_file = context.work_dir / ("bench_train_" + p + ".json");
-            std::ofstream(spec_file) << spec.dump();
-            settle_before_measuring();
-            const std::optional<nlohmann::json> r = run_reference_script(
-                context, "bench_torch_models.py",
-                {"--spec", spec_file.string(), "--batch", std::to_string(batch), "--steps", std::to_string(steps),
-                 "--threads", std::to_string(threads), "--tags", std::to_string(kTags)});
-            if (!r || !r->contains("results")) continue;
-            for (const auto& item : (*r)["results"])
-                if (item.value("preset", "") == p)
-                    keep_best_reference(reference[p], item,
-                                        {"train_clips_per_s", "train_clips_per_s_median", "infer_clips_per_s"},
-                                        Better::larger);
+            measure_torch_preset(context, args, p, threads, results.reference);
         }
+    return results;
+}
+
+// Prints one preset's figures beside PyTorch's: a JSON line, or a table row ("failed: ..." on error).
+void print_preset(const BenchContext& context, const TrainBenchArgs& args, int threads, const std::string& p,
+                  const ModelFigures& f, const std::string& error, const nlohmann::json& ref) {
+    const double tt = ref.value("train_clips_per_s", 0.0), ti = ref.value("infer_clips_per_s", 0.0),
+                 tm = ref.value("peak_mb", -1.0), tt_median = ref.value("train_clips_per_s_median", 0.0);
+    auto ratio = [](double a, double b) { return b > 0 ? a / b : 0.0; };
+    if (context.json) {
+        nlohmann::ordered_json j{{"bench", "train"},
+                                 {"what", "model"},
+                                 {"preset", p},
+                                 {"batch", args.batch},
+                                 {"threads", threads},
+                                 {"train_clips_per_s", f.train_clips_per_s},
+                                 {"train_clips_per_s_median", f.train_clips_per_s_median},
+                                 {"infer_clips_per_s", f.infer_clips_per_s},
+                                 {"peak_mb", f.peak_mb},
+                                 {"tensor_peak_mb", f.tensor_mb},
+                                 {"torch_train_clips_per_s", tt},
+                                 {"torch_train_clips_per_s_median", tt_median},
+                                 {"torch_infer_clips_per_s", ti},
+                                 {"torch_peak_mb", tm}};
+        if (!error.empty()) j["error"] = error;
+        if (ref.contains("error")) j["torch_error"] = ref["error"];
+        if (!f.profile.empty()) {
+            nlohmann::ordered_json prof = nlohmann::ordered_json::object();
+            for (const nn::LayerTime& t : f.profile)
+                prof[t.type] = {{"forward_s", t.forward_seconds}, {"backward_s", t.backward_seconds}};
+            j["step_seconds"] = f.step_seconds;
+            j["profile"] = prof;
+        }
+        std::cout << j.dump() << "\n";
+    } else if (!error.empty()) {
+        std::printf("%-20s failed: %s\n", p.c_str(), error.c_str());
+    } else {
+        // Reference columns read "-" when the reference was skipped or failed.
+        auto figure = [](double v, const char* format) {
+            char text[32] = "-";
+            if (v > 0) std::snprintf(text, sizeof text, format, v);
+            return std::string(text);
+        };
+        auto times = [&](double a, double b) { return figure(ratio(a, b), "%.2fx"); };
+        std::printf("%-20s %10.2f %10s %7s %7s %10.2f %10s %7s %8.0f %8s %7s %9.0f\n", p.c_str(),
+                    f.train_clips_per_s, figure(tt, "%.2f").c_str(), times(f.train_clips_per_s, tt).c_str(),
+                    times(f.train_clips_per_s_median, tt_median).c_str(), f.infer_clips_per_s,
+                    figure(ti, "%.2f").c_str(), times(f.infer_clips_per_s, ti).c_str(), f.peak_mb,
+                    figure(tm, "%.0f").c_str(), times(f.peak_mb, tm).c_str(), f.tensor_mb);
+    }
+}
+
+// Prints the table of where one training step's time goes by layer group (--profile), per preset.
+void print_profiles(const std::vector<std::pair<std::string, ModelFigures>>& profiles) {
+    const char* groups[] = {"conv", "bn", "pool", "act", "dense", "other"};
+    std::printf(
+        "\nwhere one training step's time goes (forward + backward per layer type; rest = loss, Adam, "
+        "copies between stages)\n%-20s %8s",
+        "preset", "step s");
+    for (const char* g : groups) std::printf(" %7s", g);
+    std::printf(" %7s\n", "rest");
+    for (const auto& [p, f] : profiles) {
+        std::map<std::string, double> by_group;
+        double timed = 0;
+        for (const nn::LayerTime& t : f.profile) {
+            by_group[layer_group(t.type)] += t.forward_seconds + t.backward_seconds;
+            timed += t.forward_seconds + t.backward_seconds;
+        }
+        std::printf("%-20s %8.3f", p.c_str(), f.step_seconds);
+        for (const char* g : groups) std::printf(" %6.1f%%", 100.0 * by_group[g] / f.step_seconds);
+        std::printf(" %6.1f%%\n", 100.0 * std::max(0.0, f.step_seconds - timed) / f.step_seconds);
+    }
+}
+
+}  // namespace
+
+int bench_train(const BenchContext& context) {
+    const TrainBenchArgs args = parse_train_bench_args(context);
+    const int threads = context.global->resolved_threads();
+    TrainBenchResults results = measure_presets(context, args, threads);
 
     if (!context.json)
-        std::printf("mtag bench train: presets at their published input size, batch %lld, %d thread(s), best of %d+ step(s) (more until 1 s for fast models) "
-                    "in each of %d pass(es), mtag then PyTorch per preset, "
-                    "50 tags, Adam\n"
-                    "peak MB: VmHWM - VmRSS before the model was built (after malloc_trim), the same in the PyTorch script; "
-                    "median: the training ratio of median steps (sustained rates)\n"
-                    "%-20s %10s %10s %7s %7s %10s %10s %7s %8s %8s %7s %9s\n",
-                    static_cast<long long>(batch), threads, steps, context.passes, "preset", "train c/s", "torch c/s", "ratio",
-                    "median", "infer c/s", "torch c/s", "ratio", "peak MB", "torch MB", "ratio", "tensor MB");
+        std::printf(
+            "mtag bench train: presets at their published input size, batch %lld, %d thread(s), best of %d+ "
+            "step(s) (more until 1 s for fast models) "
+            "in each of %d pass(es), mtag then PyTorch per preset, "
+            "50 tags, Adam\n"
+            "peak MB: VmHWM - VmRSS before the model was built (after malloc_trim), the same in the PyTorch "
+            "script; "
+            "median: the training ratio of median steps (sustained rates)\n"
+            "%-20s %10s %10s %7s %7s %10s %10s %7s %8s %8s %7s %9s\n",
+            static_cast<long long>(args.batch), threads, args.steps, context.passes, "preset", "train c/s",
+            "torch c/s", "ratio", "median", "infer c/s", "torch c/s", "ratio", "peak MB", "torch MB", "ratio",
+            "tensor MB");
     std::vector<std::pair<std::string, ModelFigures>> profiles;
     int failures = 0;
-    for (std::size_t k = 0; k < presets.size(); ++k) {
-        const std::string& p = presets[k];
-        const std::string& error = errors[k];
-        const ModelFigures& f = figures[k];
+    for (std::size_t k = 0; k < args.presets.size(); ++k) {
+        const std::string& p = args.presets[k];
+        const std::string& error = results.errors[k];
+        const ModelFigures& f = results.figures[k];
         if (!error.empty()) ++failures;
-        const nlohmann::json ref = reference.count(p) ? reference[p] : nlohmann::json::object();
-        const double tt = ref.value("train_clips_per_s", 0.0), ti = ref.value("infer_clips_per_s", 0.0),
-                     tm = ref.value("peak_mb", -1.0), tt_median = ref.value("train_clips_per_s_median", 0.0);
-        auto ratio = [](double a, double b) { return b > 0 ? a / b : 0.0; };
-        if (context.json) {
-            nlohmann::ordered_json j{{"bench", "train"}, {"what", "model"}, {"preset", p}, {"batch", batch},
-                                     {"threads", threads}, {"train_clips_per_s", f.train_clips_per_s},
-                                     {"train_clips_per_s_median", f.train_clips_per_s_median},
-                                     {"infer_clips_per_s", f.infer_clips_per_s}, {"peak_mb", f.peak_mb},
-                                     {"tensor_peak_mb", f.tensor_mb}, {"torch_train_clips_per_s", tt},
-                                     {"torch_train_clips_per_s_median", tt_median},
-                                     {"torch_infer_clips_per_s", ti}, {"torch_peak_mb", tm}};
-            if (!error.empty()) j["error"] = error;
-            if (ref.contains("error")) j["torch_error"] = ref["error"];
-            if (!f.profile.empty()) {
-                nlohmann::ordered_json prof = nlohmann::ordered_json::object();
-                for (const nn::LayerTime& t : f.profile)
-                    prof[t.type] = {{"forward_s", t.forward_seconds}, {"backward_s", t.backward_seconds}};
-                j["step_seconds"] = f.step_seconds;
-                j["profile"] = prof;
-            }
-            std::cout << j.dump() << "\n";
-        } else if (!error.empty()) {
-            std::printf("%-20s failed: %s\n", p.c_str(), error.c_str());
-        } else {
-            // Reference columns read "-" when the reference was skipped or failed.
-            auto figure = [](double v, const char* format) {
-                char text[32] = "-";
-                if (v > 0) std::snprintf(text, sizeof text, format, v);
-                return std::string(text);
-            };
-            auto times = [&](double a, double b) { return figure(ratio(a, b), "%.2fx"); };
-            std::printf("%-20s %10.2f %10s %7s %7s %10.2f %10s %7s %8.0f %8s %7s %9.0f\n", p.c_str(),
-                        f.train_clips_per_s, figure(tt, "%.2f").c_str(), times(f.train_clips_per_s, tt).c_str(),
-                        times(f.train_clips_per_s_median, tt_median).c_str(), f.infer_clips_per_s,
-                        figure(ti, "%.2f").c_str(), times(f.infer_clips_per_s, ti).c_str(), f.peak_mb,
-                        figure(tm, "%.0f").c_str(), times(f.peak_mb, tm).c_str(), f.tensor_mb);
-        }
+        const nlohmann::json ref =
+            results.reference.count(p) ? results.reference[p] : nlohmann::json::object();
+        print_preset(context, args, threads, p, f, error, ref);
         if (error.empty() && !f.profile.empty()) profiles.emplace_back(p, f);
         std::fflush(stdout);
     }
-    if (!context.json && !profiles.empty()) {
-        const char* groups[] = {"conv", "bn", "pool", "act", "dense", "other"};
-        std::printf("\nwhere one training step's time goes (forward + backward per layer type; rest = loss, Adam, "
-                    "copies between stages)\n%-20s %8s", "preset", "step s");
-        for (const char* g : groups) std::printf(" %7s", g);
-        std::printf(" %7s\n", "rest");
-        for (const auto& [p, f] : profiles) {
-            std::map<std::string, double> by_group;
-            double timed = 0;
-            for (const nn::LayerTime& t : f.profile) {
-                by_group[layer_group(t.type)] += t.forward_seconds + t.backward_seconds;
-                timed += t.forward_seconds + t.backward_seconds;
-            }
-            std::printf("%-20s %8.3f", p.c_str(), f.step_seconds);
-            for (const char* g : groups) std::printf(" %6.1f%%", 100.0 * by_group[g] / f.step_seconds);
-            std::printf(" %6.1f%%\n", 100.0 * std::max(0.0, f.step_seconds - timed) / f.step_seconds);
-        }
-    }
+    if (!context.json && !profiles.empty()) print_profiles(profiles);
     if (failures > 0) return 3;
     return 0;
 }

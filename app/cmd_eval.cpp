@@ -127,180 +127,263 @@ nlohmann::ordered_json score_group(const TagGroup& group, const std::vector<std:
     return out;
 }
 
+// What `mtag eval` was asked for on the command line.
+struct EvalOptions {
+    std::vector<std::string> models;
+    std::string data;
+    std::string format;
+    std::string split = "test";
+    std::string chunks = "card";
+    std::size_t batch_size = 16;
+    int jobs = 0;
+    std::vector<std::string> groups;
+};
+
+// Declares eval's options on its subcommand; CLI11 parses them into o.
+void add_eval_options(CLI::App* cmd, EvalOptions& o) {
+    cmd->add_option("--model", o.models,
+                    "Run directory or pretrained model name (mtag model list); repeat for an ensemble (probabilities "
+                    "averaged)")
+        ->required();
+    cmd->add_option("--data", o.data, "Dataset (annotation file or folder)")->required();
+    cmd->add_option("--format", o.format, "mtat | gtzan | jamendo | csv (default: detected from --data)");
+    cmd->add_option("--split", o.split, "train | valid | test")->capture_default_str();
+    cmd->add_option("--chunks", o.chunks,
+                    "card (the run's evaluation chunks) | all (every non-overlapping chunk)")
+        ->check(CLI::IsMember({"card", "all"}))
+        ->capture_default_str();
+    cmd->add_option("--batch-size", o.batch_size, "Chunks per forward pass")
+        ->check(CLI::PositiveNumber)
+        ->capture_default_str();
+    cmd->add_option("--jobs,-j", o.jobs, "Clips in parallel (default: --threads)")
+        ->check(CLI::NonNegativeNumber);
+    cmd->add_option("--group", o.groups,
+                    "NAME=tag1,tag2,...: mutually exclusive tags scored as one single-label task (accuracy, "
+                    "confusion); repeatable. A mtag synth corpus adds its genres as 'genre'");
+    cmd->footer(
+        "Exit code 3 when some clips could not be decoded (reported on stderr, left out of the metrics).");
+}
+
+// The runs of the ensemble, loaded; throws when their tag lists or tasks differ.
+// A model may be a pretrained model's name, fetched on first use.
+std::vector<std::unique_ptr<data::Tagger>> load_ensemble(const std::vector<std::string>& models, bool quiet) {
+    std::vector<std::unique_ptr<data::Tagger>> taggers;
+    for (const std::string& m : models)
+        taggers.push_back(std::make_unique<data::Tagger>(data::resolve_model(m, mtag::version, quiet)));
+    const data::RunCard& first = taggers[0]->card();
+    for (std::size_t m = 1; m < taggers.size(); ++m) {
+        if (taggers[m]->card().tags != first.tags)
+            throw Error("mtag eval",
+                        "runs '" + models[0] + "' and '" + models[m] +
+                            "' have different tag lists; an ensemble needs the same tags in the same order");
+        if (taggers[m]->card().task != first.task)
+            throw Error("mtag eval", "runs '" + models[0] + "' and '" + models[m] + "' differ in task (" +
+                                         data::to_string(first.task) + " vs " +
+                                         data::to_string(taggers[m]->card().task) + ")");
+    }
+    return taggers;
+}
+
+// Throws when a --group names a tag the runs do not output.
+void check_group_tags(const std::vector<TagGroup>& groups, const std::vector<std::string>& run_tags) {
+    for (const TagGroup& group : groups)
+        for (const std::string& tag : group.tags)
+            if (std::find(run_tags.begin(), run_tags.end(), tag) == run_tags.end())
+                throw UsageError("--group " + group.name + ": tag '" + tag +
+                                 "' is not one of the run's tags");
+}
+
+// Each clip's ensemble-averaged scores ([clips, tags]), whether it was tagged, and its duration.
+struct ClipScores {
+    std::vector<float> scores;
+    std::vector<char> ok;
+    std::vector<double> durations;
+};
+
+// Tags the clips on `workers` threads, each with its own session of every run; failures go to stderr.
+ClipScores score_clips(const std::vector<std::unique_ptr<data::Tagger>>& taggers,
+                       const data::Dataset& dataset, const std::vector<std::size_t>& clips,
+                       std::size_t n_tags, const data::TagOptions& tag_options, int workers) {
+    ClipScores result{std::vector<float>(clips.size() * n_tags, 0.0f), std::vector<char>(clips.size(), 0),
+                      std::vector<double>(clips.size(), 0.0)};
+    std::vector<float>& scores = result.scores;
+    std::vector<char>& ok = result.ok;
+    std::vector<double>& durations = result.durations;
+    std::atomic<std::size_t> next{0};
+    std::mutex mutex;
+    std::vector<std::vector<std::unique_ptr<data::Session>>> sessions(static_cast<std::size_t>(workers));
+    for (auto& per_worker : sessions)
+        for (const auto& t : taggers) per_worker.push_back(t->session());
+    auto work = [&](std::vector<std::unique_ptr<data::Session>>* mine) {
+        for (std::size_t i = next++; i < clips.size(); i = next++) {
+            const data::Clip& clip = dataset.clips[clips[i]];
+            try {
+                for (auto& session : *mine) {
+                    const data::TagResult r = session->tag_file(clip.audio_path, tag_options);
+                    for (std::size_t t = 0; t < n_tags; ++t)
+                        scores[i * n_tags + t] += r.scores[t] / static_cast<float>(mine->size());
+                    durations[i] = r.duration_seconds;
+                }
+                ok[i] = 1;
+            } catch (const std::exception& e) {
+                std::lock_guard lock(mutex);
+                std::cerr << "mtag eval: skipped " << clip.audio_path.string() << ": " << e.what() << "\n";
+            }
+        }
+    };
+    std::vector<std::thread> pool;
+    for (int w = 1; w < workers; ++w) pool.emplace_back(work, &sessions[static_cast<std::size_t>(w)]);
+    work(&sessions[0]);
+    for (std::thread& t : pool) t.join();
+    return result;
+}
+
+// The clips that were scored: their scores and labels (in the runs' tag order, [rows, tags]).
+struct ScoredClips {
+    std::vector<float> scores, labels;
+    std::size_t rows = 0;
+    std::size_t failed = 0;
+    double audio_seconds = 0;
+};
+
+// Keeps the clips that were scored, with their labels mapped to the runs' tag order.
+ScoredClips keep_scored(const ClipScores& all, const data::Dataset& dataset,
+                        const std::vector<std::size_t>& clips, const std::vector<std::size_t>& columns,
+                        std::size_t n_tags) {
+    ScoredClips kept;
+    for (std::size_t i = 0; i < clips.size(); ++i) {
+        if (!all.ok[i]) {
+            ++kept.failed;
+            continue;
+        }
+        kept.scores.insert(kept.scores.end(), all.scores.begin() + static_cast<std::ptrdiff_t>(i * n_tags),
+                           all.scores.begin() + static_cast<std::ptrdiff_t>((i + 1) * n_tags));
+        const data::Clip& clip = dataset.clips[clips[i]];
+        for (std::size_t t = 0; t < n_tags; ++t) kept.labels.push_back(clip.tags[columns[t]] ? 1.0f : 0.0f);
+        kept.audio_seconds += all.durations[i];
+    }
+    kept.rows = clips.size() - kept.failed;
+    return kept;
+}
+
+// ROC-AUC, PR-AUC and the number of positive clips of each tag.
+nlohmann::ordered_json per_tag_scores(const std::vector<std::string>& tags, const nn::TaggingMetrics& metrics,
+                                      const ScoredClips& kept) {
+    const std::size_t n_tags = tags.size();
+    nlohmann::ordered_json per_tag = nlohmann::ordered_json::array();
+    for (std::size_t t = 0; t < n_tags; ++t) {
+        std::size_t positives = 0;
+        for (std::size_t r = 0; r < kept.rows; ++r) positives += kept.labels[r * n_tags + t] >= 0.5f;
+        per_tag.push_back({{"tag", tags[t]},
+                           {"roc_auc", number_or_null(metrics.roc_auc[t])},
+                           {"pr_auc", number_or_null(metrics.average_precision[t])},
+                           {"positives", positives}});
+    }
+    return per_tag;
+}
+
+// Adds the accuracy and confusion matrix of a single-label task (targets: each clip's arg-max label).
+void add_single_label_scores(nlohmann::ordered_json& out, const std::vector<std::string>& tags,
+                             const nn::ConstMatrixView& score_view, const ScoredClips& kept) {
+    const std::size_t n_tags = tags.size(), rows = kept.rows;
+    const std::vector<float>& labels = kept.labels;
+    std::vector<std::int32_t> targets(rows);
+    for (std::size_t r = 0; r < rows; ++r)
+        targets[r] = static_cast<std::int32_t>(
+            std::max_element(labels.begin() + static_cast<std::ptrdiff_t>(r * n_tags),
+                             labels.begin() + static_cast<std::ptrdiff_t>((r + 1) * n_tags)) -
+            (labels.begin() + static_cast<std::ptrdiff_t>(r * n_tags)));
+    out["accuracy"] = nn::accuracy(score_view, targets);
+    const std::vector<std::int64_t> confusion = nn::confusion_matrix(score_view, targets);
+    nlohmann::ordered_json matrix = nlohmann::ordered_json::array();
+    for (std::size_t r = 0; r < n_tags; ++r)
+        matrix.push_back(
+            std::vector<std::int64_t>(confusion.begin() + static_cast<std::ptrdiff_t>(r * n_tags),
+                                      confusion.begin() + static_cast<std::ptrdiff_t>((r + 1) * n_tags)));
+    out["confusion"] = {{"labels", tags}, {"matrix", matrix}};
+}
+
+// The metrics of the scored clips as eval's JSON object (without the clip counts and timing).
+nlohmann::ordered_json eval_report(const EvalOptions& o, data::Split split, const data::RunCard& card,
+                                   const ScoredClips& kept, std::vector<TagGroup> groups) {
+    const std::size_t n_tags = card.tags.size();
+    const nn::ConstMatrixView score_view{kept.scores, kept.rows, n_tags};
+    const nn::ConstMatrixView label_view{kept.labels, kept.rows, n_tags};
+    const nn::TaggingMetrics metrics = nn::tagging_metrics(score_view, label_view);
+
+    nlohmann::ordered_json out;
+    out["models"] = o.models;
+    out["data"] = o.data;
+    out["split"] = data::to_string(split);
+    out["task"] = data::to_string(card.task);
+    out["roc_auc_macro"] = number_or_null(metrics.macro_roc_auc);
+    out["pr_auc_macro"] = number_or_null(metrics.macro_average_precision);
+    out["per_tag"] = per_tag_scores(card.tags, metrics, kept);
+    nlohmann::ordered_json skipped = nlohmann::ordered_json::array();
+    for (std::size_t t : metrics.skipped_tags) skipped.push_back(card.tags[t]);
+    out["skipped_tags"] = skipped;
+    if (card.task == data::Task::singlelabel) add_single_label_scores(out, card.tags, score_view, kept);
+    if (card.task == data::Task::multilabel && groups.empty())
+        if (std::optional<TagGroup> genre = synth_genre_group(o.data)) groups.push_back(*genre);
+    if (!groups.empty()) {
+        nlohmann::ordered_json scored;
+        for (const TagGroup& group : groups)
+            scored[group.name] = score_group(group, card.tags, score_view, label_view);
+        out["groups"] = scored;
+    }
+    return out;
+}
+
+// Scores the runs on the dataset split and prints one JSON object; 3 when some clips could not be scored.
+int run_eval(const EvalOptions& o, const GlobalOptions& global) {
+    const auto start = std::chrono::steady_clock::now();
+    const std::optional<data::Split> split = data::parse_split(o.split);
+    if (!split) throw UsageError("--split '" + o.split + "' is not train, valid or test");
+    std::vector<TagGroup> groups;
+    for (const std::string& text : o.groups) groups.push_back(parse_group(text));
+    const std::vector<std::unique_ptr<data::Tagger>> taggers = load_ensemble(o.models, global.quiet);
+    const data::RunCard& first = taggers[0]->card();
+    check_group_tags(groups, first.tags);  // fail before the scoring, not after it
+
+    const int threads = global.resolved_threads();
+    data::DatasetOptions dataset_options;
+    dataset_options.threads = threads;
+    dataset_options.seed = global.seed;
+    const data::Dataset dataset =
+        o.format.empty() ? data::load_dataset(o.data, dataset_options)
+                         : data::load_dataset(o.data, data::parse_dataset_format(o.format), dataset_options);
+    const std::vector<std::size_t> clips = dataset.indices(*split);
+    if (clips.empty()) throw Error("mtag eval", "the " + o.split + " split of '" + o.data + "' has no clips");
+    const std::vector<std::size_t> columns = map_tags(first.tags, dataset, o.models[0]);
+    const std::size_t n_tags = first.tags.size();
+
+    int workers = o.jobs > 0 ? std::min(o.jobs, threads) : threads;
+    workers = std::max(1, std::min<int>(workers, static_cast<int>(clips.size())));
+    nn::set_thread_budget(std::max(1, threads / workers));
+    data::TagOptions tag_options;
+    tag_options.layout = o.chunks == "all" ? data::ChunkLayout::all : data::ChunkLayout::card;
+    tag_options.batch_size = o.batch_size;
+    const ScoredClips kept = keep_scored(score_clips(taggers, dataset, clips, n_tags, tag_options, workers),
+                                         dataset, clips, columns, n_tags);
+    if (kept.rows == 0) throw Error("mtag eval", "no clip of the " + o.split + " split could be scored");
+
+    nlohmann::ordered_json out = eval_report(o, *split, first, kept, std::move(groups));
+    out["clips"] = kept.rows;
+    out["failed"] = kept.failed;
+    out["audio_seconds"] = kept.audio_seconds;
+    out["seconds"] = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+    std::cout << out.dump() << "\n";
+    return kept.failed > 0 ? 3 : 0;
+}
+
 }  // namespace
 
 Command add_eval_command(CLI::App& root, const GlobalOptions& global) {
-    struct Options {
-        std::vector<std::string> models;
-        std::string data;
-        std::string format;
-        std::string split = "test";
-        std::string chunks = "card";
-        std::size_t batch_size = 16;
-        int jobs = 0;
-        std::vector<std::string> groups;
-    };
-    auto o = std::make_shared<Options>();
-    CLI::App* cmd = root.add_subcommand("eval", "Score trained runs on a dataset split (ROC-AUC, PR-AUC, accuracy)");
-    cmd->add_option("--model", o->models, "Run directory or pretrained model name; repeat for an ensemble (probabilities averaged)")
-        ->required();
-    cmd->add_option("--data", o->data, "Dataset (annotation file or folder)")->required();
-    cmd->add_option("--format", o->format, "mtat | gtzan | jamendo | csv (default: detected from --data)");
-    cmd->add_option("--split", o->split, "train | valid | test")->capture_default_str();
-    cmd->add_option("--chunks", o->chunks, "card (the run's evaluation chunks) | all (every non-overlapping chunk)")
-        ->check(CLI::IsMember({"card", "all"}))
-        ->capture_default_str();
-    cmd->add_option("--batch-size", o->batch_size, "Chunks per forward pass")->check(CLI::PositiveNumber)->capture_default_str();
-    cmd->add_option("--jobs,-j", o->jobs, "Clips in parallel (default: --threads)")->check(CLI::NonNegativeNumber);
-    cmd->add_option("--group", o->groups,
-                    "NAME=tag1,tag2,...: mutually exclusive tags scored as one single-label task (accuracy, "
-                    "confusion); repeatable. A mtag synth corpus adds its genres as 'genre'");
-    cmd->footer("Exit code 3 when some clips could not be decoded (reported on stderr, left out of the metrics).");
-
-    return {cmd, [o, &global]() {
-        const auto start = std::chrono::steady_clock::now();
-        const std::optional<data::Split> split = data::parse_split(o->split);
-        if (!split) throw UsageError("--split '" + o->split + "' is not train, valid or test");
-        std::vector<TagGroup> groups;
-        for (const std::string& text : o->groups) groups.push_back(parse_group(text));
-        std::vector<std::unique_ptr<data::Tagger>> taggers;
-        for (const std::string& m : o->models)
-            taggers.push_back(std::make_unique<data::Tagger>(data::resolve_model(m, mtag::version, global.quiet)));
-        const data::RunCard& first = taggers[0]->card();
-        for (std::size_t m = 1; m < taggers.size(); ++m) {
-            if (taggers[m]->card().tags != first.tags)
-                throw Error("mtag eval", "runs '" + o->models[0] + "' and '" + o->models[m] +
-                                             "' have different tag lists; an ensemble needs the same tags in the same order");
-            if (taggers[m]->card().task != first.task)
-                throw Error("mtag eval", "runs '" + o->models[0] + "' and '" + o->models[m] + "' differ in task (" +
-                                             data::to_string(first.task) + " vs " +
-                                             data::to_string(taggers[m]->card().task) + ")");
-        }
-
-        for (const TagGroup& group : groups)  // fail before the scoring, not after it
-            for (const std::string& tag : group.tags)
-                if (std::find(first.tags.begin(), first.tags.end(), tag) == first.tags.end())
-                    throw UsageError("--group " + group.name + ": tag '" + tag + "' is not one of the run's tags");
-
-        const int threads = global.resolved_threads();
-        data::DatasetOptions dataset_options;
-        dataset_options.threads = threads;
-        dataset_options.seed = global.seed;
-        const data::Dataset dataset = o->format.empty()
-                                          ? data::load_dataset(o->data, dataset_options)
-                                          : data::load_dataset(o->data, data::parse_dataset_format(o->format), dataset_options);
-        const std::vector<std::size_t> clips = dataset.indices(*split);
-        if (clips.empty()) throw Error("mtag eval", "the " + o->split + " split of '" + o->data + "' has no clips");
-        const std::vector<std::size_t> columns = map_tags(first.tags, dataset, o->models[0]);
-        const std::size_t n_tags = first.tags.size();
-
-        int workers = o->jobs > 0 ? std::min(o->jobs, threads) : threads;
-        workers = std::max(1, std::min<int>(workers, static_cast<int>(clips.size())));
-        nn::set_thread_budget(std::max(1, threads / workers));
-        data::TagOptions tag_options;
-        tag_options.layout = o->chunks == "all" ? data::ChunkLayout::all : data::ChunkLayout::card;
-        tag_options.batch_size = o->batch_size;
-
-        std::vector<float> scores(clips.size() * n_tags, 0.0f);
-        std::vector<char> ok(clips.size(), 0);
-        std::vector<double> durations(clips.size(), 0.0);
-        std::atomic<std::size_t> next{0};
-        std::mutex mutex;
-        std::vector<std::vector<std::unique_ptr<data::Session>>> sessions(static_cast<std::size_t>(workers));
-        for (auto& per_worker : sessions)
-            for (const auto& t : taggers) per_worker.push_back(t->session());
-        auto work = [&](std::vector<std::unique_ptr<data::Session>>* mine) {
-            for (std::size_t i = next++; i < clips.size(); i = next++) {
-                const data::Clip& clip = dataset.clips[clips[i]];
-                try {
-                    for (auto& session : *mine) {
-                        const data::TagResult r = session->tag_file(clip.audio_path, tag_options);
-                        for (std::size_t t = 0; t < n_tags; ++t)
-                            scores[i * n_tags + t] += r.scores[t] / static_cast<float>(mine->size());
-                        durations[i] = r.duration_seconds;
-                    }
-                    ok[i] = 1;
-                } catch (const std::exception& e) {
-                    std::lock_guard lock(mutex);
-                    std::cerr << "mtag eval: skipped " << clip.audio_path.string() << ": " << e.what() << "\n";
-                }
-            }
-        };
-        std::vector<std::thread> pool;
-        for (int w = 1; w < workers; ++w) pool.emplace_back(work, &sessions[static_cast<std::size_t>(w)]);
-        work(&sessions[0]);
-        for (std::thread& t : pool) t.join();
-
-        // Keep the clips that were scored; labels in the runs' tag order.
-        std::vector<float> kept_scores, labels;
-        double audio_seconds = 0;
-        std::size_t failed = 0;
-        for (std::size_t i = 0; i < clips.size(); ++i) {
-            if (!ok[i]) {
-                ++failed;
-                continue;
-            }
-            kept_scores.insert(kept_scores.end(), scores.begin() + static_cast<std::ptrdiff_t>(i * n_tags),
-                               scores.begin() + static_cast<std::ptrdiff_t>((i + 1) * n_tags));
-            const data::Clip& clip = dataset.clips[clips[i]];
-            for (std::size_t t = 0; t < n_tags; ++t) labels.push_back(clip.tags[columns[t]] ? 1.0f : 0.0f);
-            audio_seconds += durations[i];
-        }
-        const std::size_t rows = clips.size() - failed;
-        if (rows == 0) throw Error("mtag eval", "no clip of the " + o->split + " split could be scored");
-        const nn::ConstMatrixView score_view{kept_scores, rows, n_tags};
-        const nn::ConstMatrixView label_view{labels, rows, n_tags};
-        const nn::TaggingMetrics metrics = nn::tagging_metrics(score_view, label_view);
-
-        nlohmann::ordered_json out;
-        out["models"] = o->models;
-        out["data"] = o->data;
-        out["split"] = data::to_string(*split);
-        out["task"] = data::to_string(first.task);
-        out["roc_auc_macro"] = number_or_null(metrics.macro_roc_auc);
-        out["pr_auc_macro"] = number_or_null(metrics.macro_average_precision);
-        nlohmann::ordered_json per_tag = nlohmann::ordered_json::array();
-        for (std::size_t t = 0; t < n_tags; ++t) {
-            std::size_t positives = 0;
-            for (std::size_t r = 0; r < rows; ++r) positives += labels[r * n_tags + t] >= 0.5f;
-            per_tag.push_back({{"tag", first.tags[t]},
-                               {"roc_auc", number_or_null(metrics.roc_auc[t])},
-                               {"pr_auc", number_or_null(metrics.average_precision[t])},
-                               {"positives", positives}});
-        }
-        out["per_tag"] = per_tag;
-        nlohmann::ordered_json skipped = nlohmann::ordered_json::array();
-        for (std::size_t t : metrics.skipped_tags) skipped.push_back(first.tags[t]);
-        out["skipped_tags"] = skipped;
-        if (first.task == data::Task::singlelabel) {
-            std::vector<std::int32_t> targets(rows);
-            for (std::size_t r = 0; r < rows; ++r)
-                targets[r] = static_cast<std::int32_t>(
-                    std::max_element(labels.begin() + static_cast<std::ptrdiff_t>(r * n_tags),
-                                     labels.begin() + static_cast<std::ptrdiff_t>((r + 1) * n_tags)) -
-                    (labels.begin() + static_cast<std::ptrdiff_t>(r * n_tags)));
-            out["accuracy"] = nn::accuracy(score_view, targets);
-            const std::vector<std::int64_t> confusion = nn::confusion_matrix(score_view, targets);
-            nlohmann::ordered_json matrix = nlohmann::ordered_json::array();
-            for (std::size_t r = 0; r < n_tags; ++r)
-                matrix.push_back(std::vector<std::int64_t>(confusion.begin() + static_cast<std::ptrdiff_t>(r * n_tags),
-                                                           confusion.begin() + static_cast<std::ptrdiff_t>((r + 1) * n_tags)));
-            out["confusion"] = {{"labels", first.tags}, {"matrix", matrix}};
-        }
-        if (first.task == data::Task::multilabel && groups.empty())
-            if (std::optional<TagGroup> genre = synth_genre_group(o->data)) groups.push_back(*genre);
-        if (!groups.empty()) {
-            nlohmann::ordered_json scored;
-            for (const TagGroup& group : groups) scored[group.name] = score_group(group, first.tags, score_view, label_view);
-            out["groups"] = scored;
-        }
-        out["clips"] = rows;
-        out["failed"] = failed;
-        out["audio_seconds"] = audio_seconds;
-        out["seconds"] = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
-        std::cout << out.dump() << "\n";
-        return failed > 0 ? 3 : 0;
-    }};
+    auto o = std::make_shared<EvalOptions>();
+    CLI::App* cmd =
+        root.add_subcommand("eval", "Score trained runs on a dataset split (ROC-AUC, PR-AUC, accuracy)");
+    add_eval_options(cmd, *o);
+    return {cmd, [o, &global]() { return run_eval(*o, global); }};
 }
 
 }  // namespace mtag::app

@@ -22,156 +22,205 @@ std::atomic<bool> g_stop{false};
 
 extern "C" void on_stop_signal(int) { g_stop.store(true); }
 
+// What `mtag train` was asked for on the command line (unset optionals keep the config's values).
+struct TrainOptions {
+    std::string config, out, preset, data, format;
+    std::optional<std::int64_t> epochs;
+    std::optional<std::size_t> batch_size;
+    std::optional<double> lr, max_minutes, lr_multiplier;
+    std::optional<int> workers;
+    bool resume = false;
+    bool sync_bn = false;
+    std::string init_from;
+    int freeze = 0;
+    double bucket_mb = 4;
+    std::size_t check_every = 100;
+    std::size_t stop_after = 0;
+    int stall_rank = -1;
+};
+
+// Declares train's options on its subcommand; CLI11 parses them into o.
+void add_train_options(CLI::App* cmd, TrainOptions& o) {
+    cmd->add_option("--config", o.config, "Training config JSON (see 'mtag config show PRESET')");
+    cmd->add_option("--out", o.out, "Run directory")->required();
+    cmd->add_option("--preset", o.preset, "Model preset (instead of, or overriding, the config's model)");
+    cmd->add_option("--data", o.data, "Dataset annotation file or folder");
+    cmd->add_option("--format", o.format, "auto | mtat | gtzan | jamendo | csv")
+        ->check(CLI::IsMember({"auto", "mtat", "gtzan", "jamendo", "csv"}));
+    cmd->add_option("--epochs", o.epochs, "Epochs")->check(CLI::PositiveNumber);
+    cmd->add_option("--batch-size", o.batch_size, "Batch size")->check(CLI::PositiveNumber);
+    cmd->add_option("--lr", o.lr, "Learning rate")->check(CLI::PositiveNumber);
+    cmd->add_option("--max-minutes", o.max_minutes,
+                    "Stop after the epoch in which this budget runs out, keeping the best model")
+        ->check(CLI::NonNegativeNumber);
+    cmd->add_option("--workers", o.workers, "Loader threads (within --threads)")->check(CLI::PositiveNumber);
+    cmd->add_flag("--resume", o.resume, "Continue the run in --out from its checkpoint");
+    cmd->add_option("--init-from", o.init_from,
+                    "Fine-tune: start from another run's weights or a pretrained model (mtag model list); the "
+                    "output layer is re-created when the tags differ");
+    cmd->add_option("--freeze", o.freeze, "Freeze the first N blocks (their BatchNorm stays in eval mode)")
+        ->check(CLI::NonNegativeNumber);
+    cmd->add_option("--lr-multiplier", o.lr_multiplier,
+                    "Learning-rate multiplier for the pretrained part (--init-from)")
+        ->check(CLI::NonNegativeNumber);
+    cmd->add_option("--bucket-mb", o.bucket_mb, "mpirun: gradient all-reduce bucket size in MiB")
+        ->check(CLI::PositiveNumber)
+        ->capture_default_str();
+    cmd->add_option("--check-every", o.check_every,
+                    "mpirun: optimizer steps between cross-rank weight checksums "
+                    "(0 = epoch ends only)")
+        ->capture_default_str();
+    cmd->add_flag("--sync-bn", o.sync_bn,
+                  "mpirun: BatchNorm uses the statistics of the whole global batch "
+                  "(summed over ranks) instead of each rank's shard (config sync_batchnorm)");
+    // Test hook: stop as if interrupted after N batches (checkpoint written, resumable).
+    cmd->add_option("--stop-after-batches", o.stop_after, "")->group("");
+    // Test hook: this MPI rank hangs before training (the watchdog must abort the job).
+    cmd->add_option("--stall-rank", o.stall_rank, "")->group("");
+    cmd->footer(
+        "Ctrl-C / SIGTERM saves a checkpoint and exits; --resume continues. --threads and --seed (global) "
+        "override the config's.\n"
+        "Data parallel: 'mpirun -np K mtag --threads T train ...' splits each batch over K ranks "
+        "(T threads each); see README, 'Running on a cluster'.");
+}
+
+// The training config: the run's own (--resume), --config's or the preset's recipe, with the flags on top.
+data::TrainConfig train_config(const TrainOptions& o, const GlobalOptions& global, bool seed_given) {
+    data::TrainConfig config;
+    if (o.resume && o.config.empty() && std::filesystem::exists(std::filesystem::path(o.out) / "config.json"))
+        config = data::TrainConfig::load(std::filesystem::path(o.out) / "config.json");
+    else if (!o.config.empty())
+        config = data::TrainConfig::load(o.config);
+    else if (o.preset.empty())
+        throw UsageError("mtag train: give --config FILE or --preset NAME --data PATH");
+    if (!o.preset.empty()) {
+        if (!config.model.is_object() || config.model.value("preset", std::string()) != o.preset) {
+            config.model = {{"preset", o.preset}};
+            config.features = nullptr;
+            config.optimizer = nullptr;
+        }
+        if (o.config.empty()) {
+            // Recipe defaults for batch size and epochs.
+            config = data::TrainConfig::from_json({{"model", config.model}});
+        }
+    }
+    if (!o.data.empty()) config.data_path = o.data;
+    if (!o.format.empty()) config.data_format = o.format;
+    if (o.epochs) config.epochs = *o.epochs;
+    if (o.batch_size) config.batch_size = *o.batch_size;
+    if (o.max_minutes) config.max_minutes = *o.max_minutes;
+    if (o.workers) config.workers = *o.workers;
+    if (o.sync_bn) config.sync_batchnorm = true;
+    if (global.threads > 0) config.threads = global.threads;
+    if (seed_given) config.seed = global.seed;
+    config.resolve();
+    if (o.lr) config.optimizer["lr"] = *o.lr;
+    if (o.lr_multiplier) config.optimizer["pretrained_lr_multiplier"] = *o.lr_multiplier;
+    if (config.data_path.empty())
+        throw UsageError("mtag train: no dataset (--data PATH or data.path in the config)");
+    return config;
+}
+
+// The config's dataset, loaded with durations; rank 0 says what it found unless --quiet.
+data::Dataset load_train_dataset(const data::TrainConfig& config, const GlobalOptions& global) {
+    data::DatasetOptions dopt;
+    dopt.seed = config.seed;
+    dopt.read_durations = true;  // known durations let the loader decode only each crop's window
+    dopt.threads = config.threads > 0 ? config.threads : global.resolved_threads();
+    data::Dataset dataset =
+        config.data_format == "auto"
+            ? data::load_dataset(config.data_path, dopt)
+            : data::load_dataset(config.data_path, data::parse_dataset_format(config.data_format), dopt);
+    if (!global.quiet && data::dist::Communicator::world().is_root())
+        std::cerr << "mtag train: " << config.preset() << " on " << dataset.format << " "
+                  << config.data_path.string() << ": " << dataset.count(data::Split::train) << " train, "
+                  << dataset.count(data::Split::valid) << " valid clips, " << dataset.vocabulary.size()
+                  << " tags\n";
+    return dataset;
+}
+
+// The trainer's options from the command line (the stop flag is the signal handlers').
+data::TrainerOptions trainer_options(const TrainOptions& o, const GlobalOptions& global) {
+    data::TrainerOptions t;
+    t.out_dir = o.out;
+    t.resume = o.resume;
+    // A run directory, or a pretrained model's name (fetched on first use).
+    if (!o.init_from.empty()) t.init_from = data::resolve_model(o.init_from, mtag::version, global.quiet);
+    t.freeze = o.freeze;
+    t.quiet = global.quiet;
+    t.mtag_version = mtag::version;
+    t.stop = &g_stop;
+    t.comm = &data::dist::Communicator::world();
+    t.bucket_bytes = static_cast<std::size_t>(o.bucket_mb * 1024 * 1024);
+    t.check_every = o.check_every;
+    t.stop_after_batches = o.stop_after;
+    return t;
+}
+
+// Trains with SIGINT / SIGTERM setting the stop flag (a checkpoint, then a clean exit), restored after.
+data::TrainResult train_until_stopped(const data::TrainConfig& config, const data::Dataset& dataset,
+                                      const data::TrainerOptions& t, int stall_rank) {
+    g_stop.store(false);
+    auto old_int = std::signal(SIGINT, on_stop_signal);
+    auto old_term = std::signal(SIGTERM, on_stop_signal);
+    if (stall_rank >= 0 && t.comm->distributed() && t.comm->rank() == stall_rank)
+        while (true) std::this_thread::sleep_for(std::chrono::seconds(1));
+    data::TrainResult r;
+    try {
+        r = data::train(config, dataset, t);
+    } catch (...) {
+        std::signal(SIGINT, old_int);
+        std::signal(SIGTERM, old_term);
+        throw;
+    }
+    std::signal(SIGINT, old_int);
+    std::signal(SIGTERM, old_term);
+    return r;
+}
+
+// The one-line JSON summary of a finished run; over MPI also rank 0's throughput and all-reduce share.
+nlohmann::json train_summary(const std::string& out, const data::TrainResult& r,
+                             const data::dist::Communicator& comm) {
+    nlohmann::json summary = {{"out", out},
+                              {"epochs_completed", r.epochs_completed},
+                              {"best_epoch", r.best_epoch},
+                              {"metric", r.metric},
+                              {"best_value", r.best_value},
+                              {"stop_reason", r.stop_reason},
+                              {"skipped_batches", r.skipped_batches},
+                              {"seconds", r.seconds}};
+    if (comm.distributed()) {
+        // Rank 0's step timing: throughput and the share of step time blocked in the all-reduce.
+        summary["ranks"] = comm.size();
+        summary["steps"] = r.steps;
+        summary["examples_per_second"] = r.step_seconds > 0 ? r.examples_trained / r.step_seconds : 0.0;
+        summary["comm_wait_seconds"] = r.comm_wait_seconds;
+        summary["comm_fraction"] = r.step_seconds > 0 ? r.comm_wait_seconds / r.step_seconds : 0.0;
+    }
+    return summary;
+}
+
+// Runs `mtag train`: config, dataset, training; rank 0 prints the summary.
+int run_train(const TrainOptions& o, const GlobalOptions& global, bool seed_given) {
+    const data::TrainConfig config = train_config(o, global, seed_given);
+    const data::Dataset dataset = load_train_dataset(config, global);
+    const data::TrainerOptions t = trainer_options(o, global);
+    const data::TrainResult r = train_until_stopped(config, dataset, t, o.stall_rank);
+    const nlohmann::json summary = train_summary(o.out, r, *t.comm);
+    if (t.comm->is_root()) std::cout << summary.dump() << std::endl;
+    return 0;
+}
+
 }  // namespace
 
 Command add_train_command(CLI::App& root, const GlobalOptions& global) {
-    struct Options {
-        std::string config, out, preset, data, format;
-        std::optional<std::int64_t> epochs;
-        std::optional<std::size_t> batch_size;
-        std::optional<double> lr, max_minutes, lr_multiplier;
-        std::optional<int> workers;
-        bool resume = false;
-        bool sync_bn = false;
-        std::string init_from;
-        int freeze = 0;
-        double bucket_mb = 4;
-        std::size_t check_every = 100;
-        std::size_t stop_after = 0;
-        int stall_rank = -1;
-    };
-    auto o = std::make_shared<Options>();
-    CLI::App* cmd = root.add_subcommand("train", "Train a tagging model (writes RUNDIR/model.json, model.safetensors, "
-                                                 "checkpoint.safetensors, log.jsonl)");
-    cmd->add_option("--config", o->config, "Training config JSON (see 'mtag config show PRESET')");
-    cmd->add_option("--out", o->out, "Run directory")->required();
-    cmd->add_option("--preset", o->preset, "Model preset (instead of, or overriding, the config's model)");
-    cmd->add_option("--data", o->data, "Dataset annotation file or folder");
-    cmd->add_option("--format", o->format, "auto | mtat | gtzan | jamendo | csv")
-        ->check(CLI::IsMember({"auto", "mtat", "gtzan", "jamendo", "csv"}));
-    cmd->add_option("--epochs", o->epochs, "Epochs")->check(CLI::PositiveNumber);
-    cmd->add_option("--batch-size", o->batch_size, "Batch size")->check(CLI::PositiveNumber);
-    cmd->add_option("--lr", o->lr, "Learning rate")->check(CLI::PositiveNumber);
-    cmd->add_option("--max-minutes", o->max_minutes,
-                    "Stop after the epoch in which this budget runs out, keeping the best model")
-        ->check(CLI::NonNegativeNumber);
-    cmd->add_option("--workers", o->workers, "Loader threads (within --threads)")->check(CLI::PositiveNumber);
-    cmd->add_flag("--resume", o->resume, "Continue the run in --out from its checkpoint");
-    cmd->add_option("--init-from", o->init_from, "Fine-tune: start from another run's weights or a pretrained model "
-                                                 "(mtag model list); output layer re-created when the tags differ");
-    cmd->add_option("--freeze", o->freeze, "Freeze the first N blocks (their BatchNorm stays in eval mode)")
-        ->check(CLI::NonNegativeNumber);
-    cmd->add_option("--lr-multiplier", o->lr_multiplier, "Learning-rate multiplier for the pretrained part (--init-from)")
-        ->check(CLI::NonNegativeNumber);
-    cmd->add_option("--bucket-mb", o->bucket_mb, "mpirun: gradient all-reduce bucket size in MiB")
-        ->check(CLI::PositiveNumber)
-        ->capture_default_str();
-    cmd->add_option("--check-every", o->check_every, "mpirun: optimizer steps between cross-rank weight checksums "
-                                                     "(0 = epoch ends only)")
-        ->capture_default_str();
-    cmd->add_flag("--sync-bn", o->sync_bn, "mpirun: BatchNorm uses the statistics of the whole global batch "
-                                           "(summed over ranks) instead of each rank's shard (config sync_batchnorm)");
-    // Test hook: stop as if interrupted after N batches (checkpoint written, resumable).
-    cmd->add_option("--stop-after-batches", o->stop_after, "")->group("");
-    // Test hook: this MPI rank hangs before training (the watchdog must abort the job).
-    cmd->add_option("--stall-rank", o->stall_rank, "")->group("");
-    cmd->footer("Ctrl-C / SIGTERM saves a checkpoint and exits; --resume continues. --threads and --seed (global) "
-                "override the config's.\n"
-                "Data parallel: 'mpirun -np K mtag --threads T train ...' splits each batch over K ranks "
-                "(T threads each); see README, 'Running on a cluster'.");
+    auto o = std::make_shared<TrainOptions>();
+    CLI::App* cmd = root.add_subcommand("train",
+                                        "Train a tagging model (writes RUNDIR/model.json, model.safetensors, "
+                                        "checkpoint.safetensors, log.jsonl)");
+    add_train_options(cmd, *o);
     CLI::App* rootp = &root;
-    return {cmd, [o, &global, rootp]() {
-        data::TrainConfig config;
-        if (o->resume && o->config.empty() && std::filesystem::exists(std::filesystem::path(o->out) / "config.json"))
-            config = data::TrainConfig::load(std::filesystem::path(o->out) / "config.json");
-        else if (!o->config.empty())
-            config = data::TrainConfig::load(o->config);
-        else if (o->preset.empty())
-            throw UsageError("mtag train: give --config FILE or --preset NAME --data PATH");
-        if (!o->preset.empty()) {
-            if (!config.model.is_object() || config.model.value("preset", std::string()) != o->preset) {
-                config.model = {{"preset", o->preset}};
-                config.features = nullptr;
-                config.optimizer = nullptr;
-            }
-            if (o->config.empty()) {
-                // Recipe defaults for batch size and epochs.
-                config = data::TrainConfig::from_json({{"model", config.model}});
-            }
-        }
-        if (!o->data.empty()) config.data_path = o->data;
-        if (!o->format.empty()) config.data_format = o->format;
-        if (o->epochs) config.epochs = *o->epochs;
-        if (o->batch_size) config.batch_size = *o->batch_size;
-        if (o->max_minutes) config.max_minutes = *o->max_minutes;
-        if (o->workers) config.workers = *o->workers;
-        if (o->sync_bn) config.sync_batchnorm = true;
-        if (global.threads > 0) config.threads = global.threads;
-        if (rootp->count("--seed") > 0) config.seed = global.seed;
-        config.resolve();
-        if (o->lr) config.optimizer["lr"] = *o->lr;
-        if (o->lr_multiplier) config.optimizer["pretrained_lr_multiplier"] = *o->lr_multiplier;
-        if (config.data_path.empty()) throw UsageError("mtag train: no dataset (--data PATH or data.path in the config)");
-
-        data::DatasetOptions dopt;
-        dopt.seed = config.seed;
-        dopt.read_durations = true;  // known durations let the loader decode only each crop's window
-        dopt.threads = config.threads > 0 ? config.threads : global.resolved_threads();
-        const data::Dataset dataset =
-            config.data_format == "auto" ? data::load_dataset(config.data_path, dopt)
-                                         : data::load_dataset(config.data_path, data::parse_dataset_format(config.data_format), dopt);
-        if (!global.quiet && data::dist::Communicator::world().is_root())
-            std::cerr << "mtag train: " << config.preset() << " on " << dataset.format << " " << config.data_path.string()
-                      << ": " << dataset.count(data::Split::train) << " train, " << dataset.count(data::Split::valid)
-                      << " valid clips, " << dataset.vocabulary.size() << " tags\n";
-
-        data::TrainerOptions t;
-        t.out_dir = o->out;
-        t.resume = o->resume;
-        // A run directory, or a pretrained model's name (fetched on first use).
-        if (!o->init_from.empty()) t.init_from = data::resolve_model(o->init_from, mtag::version, global.quiet);
-        t.freeze = o->freeze;
-        t.quiet = global.quiet;
-        t.mtag_version = mtag::version;
-        t.stop = &g_stop;
-        t.comm = &data::dist::Communicator::world();
-        t.bucket_bytes = static_cast<std::size_t>(o->bucket_mb * 1024 * 1024);
-        t.check_every = o->check_every;
-        t.stop_after_batches = o->stop_after;
-        g_stop.store(false);
-        auto old_int = std::signal(SIGINT, on_stop_signal);
-        auto old_term = std::signal(SIGTERM, on_stop_signal);
-        if (o->stall_rank >= 0 && t.comm->distributed() && t.comm->rank() == o->stall_rank)
-            while (true) std::this_thread::sleep_for(std::chrono::seconds(1));
-        data::TrainResult r;
-        try {
-            r = data::train(config, dataset, t);
-        } catch (...) {
-            std::signal(SIGINT, old_int);
-            std::signal(SIGTERM, old_term);
-            throw;
-        }
-        std::signal(SIGINT, old_int);
-        std::signal(SIGTERM, old_term);
-        nlohmann::json summary = {{"out", o->out},
-                                  {"epochs_completed", r.epochs_completed},
-                                  {"best_epoch", r.best_epoch},
-                                  {"metric", r.metric},
-                                  {"best_value", r.best_value},
-                                  {"stop_reason", r.stop_reason},
-                                  {"skipped_batches", r.skipped_batches},
-                                  {"seconds", r.seconds}};
-        if (t.comm->distributed()) {
-            // Rank 0's step timing: throughput and the share of step time blocked in the all-reduce.
-            summary["ranks"] = t.comm->size();
-            summary["steps"] = r.steps;
-            summary["examples_per_second"] = r.step_seconds > 0 ? r.examples_trained / r.step_seconds : 0.0;
-            summary["comm_wait_seconds"] = r.comm_wait_seconds;
-            summary["comm_fraction"] = r.step_seconds > 0 ? r.comm_wait_seconds / r.step_seconds : 0.0;
-        }
-        if (t.comm->is_root()) std::cout << summary.dump() << std::endl;
-        return 0;
-    }};
+    return {cmd, [o, &global, rootp]() { return run_train(*o, global, rootp->count("--seed") > 0); }};
 }
 
 }  // namespace mtag::app

@@ -58,12 +58,13 @@ void write_safetensors(const std::filesystem::path& path, const std::vector<Safe
     std::filesystem::rename(tmp, path);  // never leave a half-written file under the final name
 }
 
-SafetensorsFile parse_safetensors(const std::string& bytes, const std::string& what) {
-    const std::string where = "safetensors '" + what + "'";
+namespace {
+
+// The JSON header after the 8-byte length; throws when the length is implausible or the JSON is malformed.
+nlohmann::json parse_header(const std::string& bytes, const std::string& where, std::uint64_t& n) {
     if (bytes.size() < 8)
         throw Error(where, "truncated: " + std::to_string(bytes.size()) +
                                " bytes, expected at least 8 (header length)");
-    std::uint64_t n = 0;
     std::memcpy(&n, bytes.data(), 8);
     if (n > safetensors_max_header)
         throw Error(where, "header length " + std::to_string(n) + " exceeds the limit of " +
@@ -78,77 +79,82 @@ SafetensorsFile parse_safetensors(const std::string& bytes, const std::string& w
         throw Error(where, std::string("malformed JSON header: ") + e.what());
     }
     if (!header.is_object()) throw Error(where, "header is not a JSON object");
-    const std::uint64_t data_size = bytes.size() - 8 - n;
-    const char* data = bytes.data() + 8 + n;
-    SafetensorsFile file;
-    std::vector<std::pair<std::uint64_t, std::uint64_t>> ranges;
-    for (auto& [name, entry] : header.items()) {
-        const std::string tensor = where + " tensor '" + name + "'";
-        if (name == "__metadata__") {
-            if (!entry.is_object()) throw Error(where, "__metadata__ is not an object of strings");
-            for (auto& [k, v] : entry.items()) {
-                if (!v.is_string()) throw Error(where, "__metadata__ value of '" + k + "' is not a string");
-                file.metadata[k] = v.get<std::string>();
-            }
-            continue;
-        }
-        if (!entry.is_object() || !entry.contains("dtype") || !entry.contains("shape") ||
-            !entry.contains("data_offsets"))
-            throw Error(tensor, "entry must be an object with dtype, shape and data_offsets");
-        if (!entry["dtype"].is_string()) throw Error(tensor, "dtype is not a string");
-        const std::string dtype = entry["dtype"].get<std::string>();
-        if (dtype != "F32" && dtype != "I64")
-            throw Error(tensor, "dtype " + dtype + ", expected F32 (or I64 for counters)");
-        const auto& shape_json = entry["shape"];
-        if (!shape_json.is_array() || shape_json.size() > 4)
-            throw Error(tensor, "shape must be an array of at most 4 dimensions, got " + shape_json.dump());
-        std::vector<std::int64_t> shape;
-        std::uint64_t numel = 1;
-        for (const auto& d : shape_json) {
-            if (!d.is_number_unsigned())
-                throw Error(tensor,
-                            "shape " + shape_json.dump() + " has a non-integer or negative dimension");
-            const auto v = d.get<std::uint64_t>();
-            if (v > (std::uint64_t{1} << 40))
-                throw Error(tensor, "dimension " + std::to_string(v) + " is implausibly large");
-            shape.push_back(static_cast<std::int64_t>(v));
-            numel *= v;
-        }
-        const auto& offs = entry["data_offsets"];
-        if (!offs.is_array() || offs.size() != 2 || !offs[0].is_number_unsigned() ||
-            !offs[1].is_number_unsigned())
-            throw Error(tensor,
-                        "data_offsets must be [begin, end] with non-negative integers, got " + offs.dump());
-        const auto begin = offs[0].get<std::uint64_t>(), end = offs[1].get<std::uint64_t>();
-        if (begin > end)
-            throw Error(tensor, "data_offsets [" + std::to_string(begin) + ", " + std::to_string(end) +
-                                    "] end before begin");
-        if (end > data_size)
-            throw Error(tensor, "data_offsets end " + std::to_string(end) + " beyond the data section of " +
-                                    std::to_string(data_size) + " bytes (truncated file?)");
-        const std::uint64_t width = dtype == "F32" ? 4 : 8;
-        if (end - begin != numel * width)
-            throw Error(tensor, "data_offsets cover " + std::to_string(end - begin) + " bytes, expected " +
-                                    std::to_string(numel * width) + " for " + dtype + " shape " +
-                                    shape_json.dump());
-        ranges.emplace_back(begin, end);
-        SafetensorsTensor t;
-        t.dtype = dtype;
-        t.shape = shape;
-        Shape s;
-        for (std::int64_t d : shape) s = s.appended(d);
-        t.value = Tensor::uninitialized(s);
-        if (dtype == "F32") {
-            std::memcpy(t.value.data(), data + begin, numel * 4);
-        } else {
-            for (std::uint64_t i = 0; i < numel; ++i) {
-                std::int64_t v;
-                std::memcpy(&v, data + begin + 8 * i, 8);
-                t.value[i] = static_cast<float>(v);
-            }
-        }
-        file.tensors.emplace(name, std::move(t));
+    return header;
+}
+
+// Copies the __metadata__ entry (an object of strings) into metadata.
+void parse_metadata(const nlohmann::json& entry, const std::string& where,
+                    std::map<std::string, std::string>& metadata) {
+    if (!entry.is_object()) throw Error(where, "__metadata__ is not an object of strings");
+    for (auto& [k, v] : entry.items()) {
+        if (!v.is_string()) throw Error(where, "__metadata__ value of '" + k + "' is not a string");
+        metadata[k] = v.get<std::string>();
     }
+}
+
+// One tensor entry, checked (dtype, shape, data_offsets within the data section) and read; range = its bytes.
+SafetensorsTensor parse_tensor(const nlohmann::json& entry, const std::string& tensor, const char* data,
+                               std::uint64_t data_size, std::pair<std::uint64_t, std::uint64_t>& range) {
+    if (!entry.is_object() || !entry.contains("dtype") || !entry.contains("shape") ||
+        !entry.contains("data_offsets"))
+        throw Error(tensor, "entry must be an object with dtype, shape and data_offsets");
+    if (!entry["dtype"].is_string()) throw Error(tensor, "dtype is not a string");
+    const std::string dtype = entry["dtype"].get<std::string>();
+    if (dtype != "F32" && dtype != "I64")
+        throw Error(tensor, "dtype " + dtype + ", expected F32 (or I64 for counters)");
+    const auto& shape_json = entry["shape"];
+    if (!shape_json.is_array() || shape_json.size() > 4)
+        throw Error(tensor, "shape must be an array of at most 4 dimensions, got " + shape_json.dump());
+    std::vector<std::int64_t> shape;
+    std::uint64_t numel = 1;
+    for (const auto& d : shape_json) {
+        if (!d.is_number_unsigned())
+            throw Error(tensor, "shape " + shape_json.dump() + " has a non-integer or negative dimension");
+        const auto v = d.get<std::uint64_t>();
+        if (v > (std::uint64_t{1} << 40))
+            throw Error(tensor, "dimension " + std::to_string(v) + " is implausibly large");
+        shape.push_back(static_cast<std::int64_t>(v));
+        numel *= v;
+    }
+    const auto& offs = entry["data_offsets"];
+    if (!offs.is_array() || offs.size() != 2 || !offs[0].is_number_unsigned() ||
+        !offs[1].is_number_unsigned())
+        throw Error(tensor,
+                    "data_offsets must be [begin, end] with non-negative integers, got " + offs.dump());
+    const auto begin = offs[0].get<std::uint64_t>(), end = offs[1].get<std::uint64_t>();
+    if (begin > end)
+        throw Error(tensor, "data_offsets [" + std::to_string(begin) + ", " + std::to_string(end) +
+                                "] end before begin");
+    if (end > data_size)
+        throw Error(tensor, "data_offsets end " + std::to_string(end) + " beyond the data section of " +
+                                std::to_string(data_size) + " bytes (truncated file?)");
+    const std::uint64_t width = dtype == "F32" ? 4 : 8;
+    if (end - begin != numel * width)
+        throw Error(tensor, "data_offsets cover " + std::to_string(end - begin) + " bytes, expected " +
+                                std::to_string(numel * width) + " for " + dtype + " shape " +
+                                shape_json.dump());
+    range = {begin, end};
+    SafetensorsTensor t;
+    t.dtype = dtype;
+    t.shape = shape;
+    Shape s;
+    for (std::int64_t d : shape) s = s.appended(d);
+    t.value = Tensor::uninitialized(s);
+    if (dtype == "F32") {
+        std::memcpy(t.value.data(), data + begin, numel * 4);
+    } else {
+        for (std::uint64_t i = 0; i < numel; ++i) {
+            std::int64_t v;
+            std::memcpy(&v, data + begin + 8 * i, 8);
+            t.value[i] = static_cast<float>(v);
+        }
+    }
+    return t;
+}
+
+// Throws unless the tensors' ranges tile the data section exactly: no overlap, no hole, nothing left over.
+void check_coverage(std::vector<std::pair<std::uint64_t, std::uint64_t>>& ranges, std::uint64_t data_size,
+                    const std::string& where) {
     std::sort(ranges.begin(), ranges.end());
     std::uint64_t covered = 0;
     for (auto [b, e] : ranges) {
@@ -163,6 +169,30 @@ SafetensorsFile parse_safetensors(const std::string& bytes, const std::string& w
     if (covered != data_size)
         throw Error(where, "data section has " + std::to_string(data_size) + " bytes, tensors cover " +
                                std::to_string(covered));
+}
+
+}  // namespace
+
+SafetensorsFile parse_safetensors(const std::string& bytes, const std::string& what) {
+    const std::string where = "safetensors '" + what + "'";
+    std::uint64_t n = 0;
+    const nlohmann::json header = parse_header(bytes, where, n);
+    const std::uint64_t data_size = bytes.size() - 8 - n;
+    const char* data = bytes.data() + 8 + n;
+    SafetensorsFile file;
+    std::vector<std::pair<std::uint64_t, std::uint64_t>> ranges;
+    for (auto& [name, entry] : header.items()) {
+        const std::string tensor = where + " tensor '" + name + "'";
+        if (name == "__metadata__") {
+            parse_metadata(entry, where, file.metadata);
+            continue;
+        }
+        std::pair<std::uint64_t, std::uint64_t> range;
+        SafetensorsTensor t = parse_tensor(entry, tensor, data, data_size, range);
+        ranges.push_back(range);
+        file.tensors.emplace(name, std::move(t));
+    }
+    check_coverage(ranges, data_size, where);
     return file;
 }
 

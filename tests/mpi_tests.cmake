@@ -8,7 +8,7 @@ set(MTAG_MPI_ENV OMPI_ALLOW_RUN_AS_ROOT=1 OMPI_ALLOW_RUN_AS_ROOT_CONFIRM=1 MTAG_
 
 file(GLOB MTAG_MPI_TEST_SOURCES CONFIGURE_DEPENDS ${CMAKE_CURRENT_SOURCE_DIR}/mpi/*.cpp)
 add_executable(test_mpi ${MTAG_MPI_TEST_SOURCES})
-target_link_libraries(test_mpi PRIVATE mtag_data Catch2::Catch2)
+target_link_libraries(test_mpi PRIVATE mtag_train mtag_extract Catch2::Catch2)
 target_include_directories(test_mpi PRIVATE ${CMAKE_CURRENT_SOURCE_DIR})
 target_compile_definitions(test_mpi PRIVATE ${MTAG_TEST_DEFINES})
 

@@ -173,6 +173,212 @@ void write_atomically(const fs::path& path, const std::string& text) {
     if (ec) throw Error("'" + path.string() + "'", "cannot be renamed into place: " + ec.message());
 }
 
+// Creates OUT; rank 0 then removes what a killed run left behind there.
+void prepare_out_dir(const ExtractOptions& options, bool root) {
+    std::error_code ec;
+    fs::create_directories(options.out_dir, ec);
+    if (ec || !fs::is_directory(options.out_dir))
+        throw Error("output folder '" + options.out_dir.string() + "'", "cannot be created: " + ec.message());
+    // Only rank 0 cleans up, before anyone writes (other ranks' temporaries would look stale too).
+    if (root) remove_stale_temporaries(options.out_dir);
+}
+
+// This rank's inputs: every ranks-th one, starting at its rank (the whole list for one process).
+std::vector<std::size_t> rank_share(std::size_t count, int rank, int ranks) {
+    std::vector<std::size_t> mine;
+    for (std::size_t i = static_cast<std::size_t>(rank); i < count; i += static_cast<std::size_t>(ranks))
+        mine.push_back(i);
+    return mine;
+}
+
+// Opens the journal this process appends to: OUT's, or this rank's own under MPI.
+std::FILE* open_journal(const ExtractOptions& options, bool distributed, int rank) {
+    // The journal: one line per finished output, appended and flushed as each one completes.
+    const fs::path journal_path = options.out_dir / kJournalFile;
+    const fs::path my_journal_path =
+        distributed ? options.out_dir / ("extract.journal.rank-" + std::to_string(rank) + ".jsonl")
+                    : journal_path;
+    std::FILE* journal = std::fopen(my_journal_path.c_str(), "ab");
+    if (journal == nullptr)
+        throw Error("output folder '" + options.out_dir.string() + "'",
+                    "is not writable (cannot open the journal)");
+    return journal;
+}
+
+// What became of each input: its record (computed, or skipped as done by an earlier run) or its error.
+struct Outcomes {
+    explicit Outcomes(std::size_t count) : done(count), errors(count), skipped(count, 0) {}
+    std::vector<std::optional<Record>> done;
+    std::vector<std::string> errors;
+    std::vector<char> skipped;
+};
+
+// What every worker reads: the options, the resolved config and its hash, the inputs, earlier records.
+struct ExtractJob {
+    const ExtractOptions& options;
+    const dsp::FeatureConfig& config;
+    const std::string& hash;
+    const std::vector<ExtractItem>& items;
+    const std::map<std::string, Record>& previous;
+};
+
+// The journal this process appends to, shared by its workers.
+struct Journal {
+    std::FILE* file;
+    std::mutex mutex;
+};
+
+// A worker's reusable state: its extractor (built on first use) and feature buffer.
+struct WorkerScratch {
+    std::optional<dsp::FeatureExtractor> extractor;
+    dsp::FloatMatrix feature;
+};
+
+// Extracts input i into `output` and journals it, or skips it when an earlier run's output is still valid.
+void extract_item(const ExtractJob& job, std::size_t i, const fs::path& output, const std::string& relative,
+                  const InputStamp& stamp, WorkerScratch& scratch, Journal& journal, Outcomes& outcomes) {
+    const ExtractItem& item = job.items[i];
+    if (const auto it = job.previous.find(relative);
+        it != job.previous.end() && still_valid(it->second, job.hash, stamp, output)) {
+        outcomes.done[i] = it->second;
+        outcomes.done[i]->input = item.input.string();
+        outcomes.skipped[i] = 1;
+        return;
+    }
+    std::optional<dsp::FeatureExtractor>& extractor = scratch.extractor;
+    dsp::FloatMatrix& feature = scratch.feature;
+    if (!extractor) extractor.emplace(job.config);
+    extractor->compute_file(item.input, feature, job.options.resample_quality);
+    fs::create_directories(output.parent_path());
+    dsp::save_npy(output, feature);
+    Record record{item.input.string(),
+                  relative,
+                  static_cast<std::int64_t>(feature.cols),
+                  static_cast<std::int64_t>(feature.rows),
+                  job.hash,
+                  stamp.size,
+                  stamp.mtime};
+    {
+        std::lock_guard lock(journal.mutex);
+        const std::string line = record.to_json().dump() + "\n";
+        std::fwrite(line.data(), 1, line.size(), journal.file);
+        std::fflush(journal.file);
+    }
+    outcomes.done[i] = std::move(record);
+}
+
+// Works through this rank's inputs (`mine`) on options.jobs threads; an input's failure is reported.
+void extract_share(const ExtractJob& job, const std::vector<std::size_t>& mine, std::FILE* journal_file,
+                   Progress& progress, Outcomes& outcomes) {
+    Journal journal{journal_file, {}};
+    std::atomic<std::size_t> next{0};
+    auto worker = [&]() {
+        WorkerScratch scratch;
+        while (true) {
+            const std::size_t m = next++;
+            if (m >= mine.size()) break;
+            const std::size_t i = mine[m];
+            const ExtractItem& item = job.items[i];
+            const fs::path output = job.options.out_dir / item.relative;
+            const std::string relative = item.relative.generic_string();
+            const InputStamp stamp = stamp_of(item.input);
+            try {
+                extract_item(job, i, output, relative, stamp, scratch, journal, outcomes);
+            } catch (const std::exception& e) {
+                outcomes.errors[i] = e.what();
+                progress.message("mtag: error: " + outcomes.errors[i]);
+            }
+            progress.advance();
+        }
+    };
+    const int jobs =
+        std::max(1, std::min<int>(job.options.jobs, static_cast<int>(std::max<std::size_t>(mine.size(), 1))));
+    std::vector<std::thread> threads;
+    for (int j = 1; j < jobs; ++j) threads.emplace_back(worker);
+    worker();
+    for (std::thread& t : threads) t.join();
+}
+
+// MPI: every rank's outcomes to every rank (rank 0 writes them; all return the same summary).
+void gather_outcomes(dist::Communicator& comm, const std::vector<std::size_t>& mine, Progress& progress,
+                     Outcomes& outcomes) {
+    const int rank = comm.rank();
+    const bool root = rank == 0;
+    std::string local;
+    for (std::size_t i : mine) {
+        ordered_json j{{"i", i}};
+        if (outcomes.done[i]) {
+            j["record"] = outcomes.done[i]->to_json();
+            j["skipped"] = outcomes.skipped[i] != 0;
+        } else {
+            j["error"] = outcomes.errors[i];
+        }
+        local += j.dump() + "\n";
+    }
+    const std::vector<std::string> parts = comm.allgather(local, "extract results gather");
+    for (std::size_t r = 0; r < parts.size(); ++r) {
+        if (static_cast<int>(r) == rank) continue;
+        std::istringstream in(parts[r]);
+        std::string line;
+        while (std::getline(in, line)) {
+            const json j = json::parse(line);
+            const std::size_t i = j.at("i").get<std::size_t>();
+            if (j.contains("record")) {
+                outcomes.done[i] = Record::from_json(j.at("record"));
+                if (!outcomes.done[i])
+                    throw Error("mtag extract", "rank " + std::to_string(r) + " sent an unreadable record");
+                outcomes.skipped[i] = j.at("skipped").get<bool>() ? 1 : 0;
+            } else {
+                outcomes.errors[i] = j.at("error").get<std::string>();
+                if (root) progress.message("mtag: error: " + outcomes.errors[i]);
+            }
+        }
+    }
+}
+
+// The outcomes in input order: the summary's counts, features.json's outputs and failures, the journal text.
+struct CollectedOutcomes {
+    ExtractSummary summary;
+    ordered_json outputs = ordered_json::array();
+    ordered_json failures = ordered_json::array();
+    std::string journal_text;
+};
+
+// Collects the outcomes of every input, in input order.
+CollectedOutcomes collect_outcomes(const std::vector<ExtractItem>& items, const Outcomes& outcomes) {
+    CollectedOutcomes c;
+    c.summary.total = items.size();
+    for (std::size_t i = 0; i < items.size(); ++i) {
+        if (outcomes.done[i]) {
+            c.outputs.push_back(outcomes.done[i]->to_json());
+            c.journal_text += outcomes.done[i]->to_json().dump() + "\n";
+            ++(outcomes.skipped[i] ? c.summary.skipped : c.summary.computed);
+        } else {
+            c.failures.push_back({{"input", items[i].input.string()}, {"error", outcomes.errors[i]}});
+            ++c.summary.failed;
+        }
+    }
+    return c;
+}
+
+// OUT/features.json: the config and its hash, the summary, every output and every failure.
+ordered_json features_document(const dsp::FeatureConfig& config, const std::string& hash,
+                               const ExtractSummary& summary, ordered_json outputs, ordered_json failures) {
+    ordered_json document;
+    document["mtag_version"] = mtag::version;
+    document["config_hash"] = hash;
+    document["config"] = config.to_json();
+    document["layout"] = "float32 .npy, C order, shape [bins, frames]";
+    document["summary"] = {{"total", summary.total},
+                           {"computed", summary.computed},
+                           {"skipped", summary.skipped},
+                           {"failed", summary.failed},
+                           {"wall_seconds", summary.wall_seconds}};
+    document["outputs"] = std::move(outputs);
+    document["failures"] = std::move(failures);
+    return document;
+}
+
 }  // namespace
 
 std::vector<fs::path> read_manifest_paths(const fs::path& manifest) {
@@ -264,157 +470,33 @@ ExtractSummary run_extract(const ExtractOptions& options) {
     const int rank = comm ? comm->rank() : 0, ranks = comm ? comm->size() : 1;
     const bool root = rank == 0;
 
-    std::error_code ec;
-    fs::create_directories(options.out_dir, ec);
-    if (ec || !fs::is_directory(options.out_dir))
-        throw Error("output folder '" + options.out_dir.string() + "'", "cannot be created: " + ec.message());
-    // Only rank 0 cleans up, before anyone writes (other ranks' temporaries would look stale too).
-    if (root) remove_stale_temporaries(options.out_dir);
+    prepare_out_dir(options, root);
     const std::map<std::string, Record> previous =
         options.force ? std::map<std::string, Record>{} : previous_records(options.out_dir);
     if (comm) comm->barrier("extract start");
+    const std::vector<std::size_t> mine = rank_share(items.size(), rank, ranks);
+    std::FILE* journal = open_journal(options, comm != nullptr, rank);
 
-    // This rank's inputs: every ranks-th one, starting at its rank (the whole list for one process).
-    std::vector<std::size_t> mine;
-    for (std::size_t i = static_cast<std::size_t>(rank); i < items.size(); i += static_cast<std::size_t>(ranks))
-        mine.push_back(i);
-
-    // The journal: one line per finished output, appended and flushed as each one completes.
-    const fs::path journal_path = options.out_dir / kJournalFile;
-    const fs::path my_journal_path =
-        comm ? options.out_dir / ("extract.journal.rank-" + std::to_string(rank) + ".jsonl") : journal_path;
-    std::FILE* journal = std::fopen(my_journal_path.c_str(), "ab");
-    if (journal == nullptr)
-        throw Error("output folder '" + options.out_dir.string() + "'",
-                    "is not writable (cannot open the journal)");
-
-    std::vector<std::optional<Record>> done(items.size());
-    std::vector<std::string> errors(items.size());
-    std::vector<char> skipped(items.size(), 0);
-    std::mutex journal_mutex;
+    Outcomes outcomes(items.size());
     Progress progress("extract", mine.size(), !options.quiet && root, options.progress_interval_seconds);
-    std::atomic<std::size_t> next{0};
-
-    auto worker = [&]() {
-        std::optional<dsp::FeatureExtractor> extractor;
-        dsp::FloatMatrix feature;
-        while (true) {
-            const std::size_t m = next++;
-            if (m >= mine.size()) break;
-            const std::size_t i = mine[m];
-            const ExtractItem& item = items[i];
-            const fs::path output = options.out_dir / item.relative;
-            const std::string relative = item.relative.generic_string();
-            const InputStamp stamp = stamp_of(item.input);
-            try {
-                if (const auto it = previous.find(relative);
-                    it != previous.end() && still_valid(it->second, hash, stamp, output)) {
-                    done[i] = it->second;
-                    done[i]->input = item.input.string();
-                    skipped[i] = 1;
-                } else {
-                    if (!extractor) extractor.emplace(config);
-                    extractor->compute_file(item.input, feature, options.resample_quality);
-                    fs::create_directories(output.parent_path());
-                    dsp::save_npy(output, feature);
-                    Record record{item.input.string(),
-                                  relative,
-                                  static_cast<std::int64_t>(feature.cols),
-                                  static_cast<std::int64_t>(feature.rows),
-                                  hash,
-                                  stamp.size,
-                                  stamp.mtime};
-                    {
-                        std::lock_guard lock(journal_mutex);
-                        const std::string line = record.to_json().dump() + "\n";
-                        std::fwrite(line.data(), 1, line.size(), journal);
-                        std::fflush(journal);
-                    }
-                    done[i] = std::move(record);
-                }
-            } catch (const std::exception& e) {
-                errors[i] = e.what();
-                progress.message("mtag: error: " + errors[i]);
-            }
-            progress.advance();
-        }
-    };
-    const int jobs = std::max(1, std::min<int>(options.jobs, static_cast<int>(std::max<std::size_t>(mine.size(), 1))));
-    std::vector<std::thread> threads;
-    for (int j = 1; j < jobs; ++j) threads.emplace_back(worker);
-    worker();
-    for (std::thread& t : threads) t.join();
+    extract_share({options, config, hash, items, previous}, mine, journal, progress, outcomes);
     progress.finish();
     std::fclose(journal);
-    if (comm) {
-        // Every rank's results to every rank (rank 0 writes them; all return the same summary).
-        std::string local;
-        for (std::size_t i : mine) {
-            ordered_json j{{"i", i}};
-            if (done[i]) {
-                j["record"] = done[i]->to_json();
-                j["skipped"] = skipped[i] != 0;
-            } else {
-                j["error"] = errors[i];
-            }
-            local += j.dump() + "\n";
-        }
-        const std::vector<std::string> parts = comm->allgather(local, "extract results gather");
-        for (std::size_t r = 0; r < parts.size(); ++r) {
-            if (static_cast<int>(r) == rank) continue;
-            std::istringstream in(parts[r]);
-            std::string line;
-            while (std::getline(in, line)) {
-                const json j = json::parse(line);
-                const std::size_t i = j.at("i").get<std::size_t>();
-                if (j.contains("record")) {
-                    done[i] = Record::from_json(j.at("record"));
-                    if (!done[i]) throw Error("mtag extract", "rank " + std::to_string(r) + " sent an unreadable record");
-                    skipped[i] = j.at("skipped").get<bool>() ? 1 : 0;
-                } else {
-                    errors[i] = j.at("error").get<std::string>();
-                    if (root) progress.message("mtag: error: " + errors[i]);
-                }
-            }
-        }
-    }
+    if (comm) gather_outcomes(*comm, mine, progress, outcomes);
 
-    ExtractSummary summary;
-    summary.total = items.size();
-    ordered_json outputs = ordered_json::array();
-    ordered_json failures = ordered_json::array();
-    std::string journal_text;
-    for (std::size_t i = 0; i < items.size(); ++i) {
-        if (done[i]) {
-            outputs.push_back(done[i]->to_json());
-            journal_text += done[i]->to_json().dump() + "\n";
-            ++(skipped[i] ? summary.skipped : summary.computed);
-        } else {
-            failures.push_back({{"input", items[i].input.string()}, {"error", errors[i]}});
-            ++summary.failed;
-        }
-    }
-    summary.wall_seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
-
-    ordered_json document;
-    document["mtag_version"] = mtag::version;
-    document["config_hash"] = hash;
-    document["config"] = config.to_json();
-    document["layout"] = "float32 .npy, C order, shape [bins, frames]";
-    document["summary"] = {{"total", summary.total},
-                           {"computed", summary.computed},
-                           {"skipped", summary.skipped},
-                           {"failed", summary.failed},
-                           {"wall_seconds", summary.wall_seconds}};
-    document["outputs"] = std::move(outputs);
-    document["failures"] = std::move(failures);
-    if (!root) return summary;
+    CollectedOutcomes collected = collect_outcomes(items, outcomes);
+    collected.summary.wall_seconds =
+        std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+    const ordered_json document = features_document(
+        config, hash, collected.summary, std::move(collected.outputs), std::move(collected.failures));
+    if (!root) return collected.summary;
     write_atomically(options.out_dir / kFeaturesFile, document.dump(2) + "\n");
     // The journal now only needs this run's outputs (features.json has them too); rewriting it keeps it
     // from growing across reruns. The per-rank journals are folded into it.
-    write_atomically(journal_path, journal_text);
+    write_atomically(options.out_dir / kJournalFile, collected.journal_text);
+    std::error_code ec;
     for (const fs::path& p : rank_journals(options.out_dir)) fs::remove(p, ec);
-    return summary;
+    return collected.summary;
 }
 
 }  // namespace mtag::data

@@ -85,32 +85,17 @@ Source find_sources(const fs::path& path, const DatasetOptions& options, const C
                 "no data/splits/" + k + "/autotagging*-train.tsv nor autotagging*.tsv found");
 }
 
-}  // namespace
+// One TSV row that was kept: its clip (without audio path and tag vector yet) and its tags.
+struct Track {
+    Clip clip;
+    std::vector<std::string> tags;
+};
 
-bool looks_like_jamendo(const fs::path& path) {
-    if (fs::is_regular_file(path)) return path.filename().string().starts_with("autotagging");
-    try {
-        find_sources(path, {}, {});
-        return true;
-    } catch (const Error&) {
-        return false;
-    }
-}
-
-Dataset load_jamendo(const fs::path& path, const DatasetOptions& options) {
-    const Category category = category_of(options.jamendo_category);
-    const Source source = find_sources(path, options, category);
-    Dataset dataset;
-    dataset.format = "jamendo";
-    dataset.source = source.files.front().first.parent_path();
-
-    struct Track {
-        Clip clip;
-        std::vector<std::string> tags;
-    };
+// The source's rows with a tag of the category (first row per path); bad rows are recorded as skipped.
+std::vector<Track> read_tracks(const Source& source, const Category& category, const DatasetOptions& options,
+                               Dataset& dataset, std::set<std::string>& vocabulary) {
     std::vector<Track> tracks;
     std::set<std::string> seen;
-    std::set<std::string> vocabulary;
     std::size_t no_tag = 0;
     for (const auto& [file, split] : source.files) {
         if (!fs::is_regular_file(file)) {
@@ -161,44 +146,79 @@ Dataset load_jamendo(const fs::path& path, const DatasetOptions& options) {
     if (no_tag > 0)
         dataset.filtered["no " + (options.jamendo_category.empty() ? "" : options.jamendo_category + " ") +
                          "tag"] = no_tag;
+    return tracks;
+}
 
-    // Audio root and file variant (PATH or PATH with .mp3 -> .low.mp3), judged on the first track.
-    const fs::path data_folder = dataset.source.filename().string().starts_with("split-")
-                                     ? dataset.source.parent_path().parent_path()
-                                     : dataset.source;
-    auto low = [](std::string p) {
-        if (p.ends_with(".mp3")) p.replace(p.size() - 4, 4, ".low.mp3");
-        return p;
-    };
-    fs::path root = options.audio_root.empty() ? data_folder : options.audio_root;
+// PATH with .mp3 replaced by .low.mp3 (the release's low-quality variant).
+std::string low_quality_path(std::string p) {
+    if (p.ends_with(".mp3")) p.replace(p.size() - 4, 4, ".low.mp3");
+    return p;
+}
+
+// Where the audio is: a folder, and whether its files are the .low.mp3 variant.
+struct AudioLayout {
+    fs::path root;
     bool use_low = false;
-    if (!tracks.empty()) {
-        std::vector<fs::path> roots;
-        if (!options.audio_root.empty())
-            roots = {options.audio_root};
-        else
-            roots = {data_folder, data_folder / "audio", data_folder.parent_path() / "audio",
-                     data_folder / "raw_30s" / "audio", data_folder.parent_path() / "raw_30s" / "audio"};
-        const std::string& first = tracks.front().clip.relative_path;
-        for (const fs::path& r : roots) {
-            if (fs::exists(r / first)) {
-                root = r;
-                break;
-            }
-            if (fs::exists(r / low(first))) {
-                root = r;
-                use_low = true;
-                break;
-            }
+};
+
+// The audio root and file variant (PATH or PATH with .mp3 -> .low.mp3), judged on the first track.
+AudioLayout find_audio_layout(const fs::path& source, const DatasetOptions& options,
+                              const std::vector<Track>& tracks) {
+    const fs::path data_folder =
+        source.filename().string().starts_with("split-") ? source.parent_path().parent_path() : source;
+    AudioLayout layout{.root = options.audio_root.empty() ? data_folder : options.audio_root};
+    if (tracks.empty()) return layout;
+    std::vector<fs::path> roots;
+    if (!options.audio_root.empty())
+        roots = {options.audio_root};
+    else
+        roots = {data_folder, data_folder / "audio", data_folder.parent_path() / "audio",
+                 data_folder / "raw_30s" / "audio", data_folder.parent_path() / "raw_30s" / "audio"};
+    const std::string& first = tracks.front().clip.relative_path;
+    for (const fs::path& r : roots) {
+        if (fs::exists(r / first)) {
+            layout.root = r;
+            break;
+        }
+        if (fs::exists(r / low_quality_path(first))) {
+            layout.root = r;
+            layout.use_low = true;
+            break;
         }
     }
+    return layout;
+}
+
+}  // namespace
+
+bool looks_like_jamendo(const fs::path& path) {
+    if (fs::is_regular_file(path)) return path.filename().string().starts_with("autotagging");
+    try {
+        find_sources(path, {}, {});
+        return true;
+    } catch (const Error&) {
+        return false;
+    }
+}
+
+Dataset load_jamendo(const fs::path& path, const DatasetOptions& options) {
+    const Category category = category_of(options.jamendo_category);
+    const Source source = find_sources(path, options, category);
+    Dataset dataset;
+    dataset.format = "jamendo";
+    dataset.source = source.files.front().first.parent_path();
+
+    std::set<std::string> vocabulary;
+    std::vector<Track> tracks = read_tracks(source, category, options, dataset, vocabulary);
+    const AudioLayout audio = find_audio_layout(dataset.source, options, tracks);
 
     dataset.vocabulary.assign(vocabulary.begin(), vocabulary.end());
     std::map<std::string, std::size_t> index;
     for (std::size_t t = 0; t < dataset.vocabulary.size(); ++t) index[dataset.vocabulary[t]] = t;
     for (Track& track : tracks) {
         Clip& clip = track.clip;
-        clip.audio_path = root / (use_low ? low(clip.relative_path) : clip.relative_path);
+        clip.audio_path =
+            audio.root / (audio.use_low ? low_quality_path(clip.relative_path) : clip.relative_path);
         if (options.check_audio && !fs::is_regular_file(clip.audio_path)) {
             dataset.skip(clip.audio_path.string(), "missing audio");
             continue;

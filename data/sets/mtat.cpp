@@ -50,15 +50,15 @@ std::optional<Split> folder_split(const std::string& mp3_path) {
     return std::nullopt;
 }
 
-}  // namespace
+// The annotation file's header and where its clip_id, mp3_path and tag columns are.
+struct Columns {
+    const CsvRow& header;
+    int id_col = -1, path_col = -1;
+    std::vector<int> tag_cols;
+};
 
-Dataset load_mtat(const fs::path& path, const DatasetOptions& options) {
-    const fs::path annotations = find_annotations(path);
-    Dataset dataset;
-    dataset.format = "mtat";
-    dataset.source = annotations;
-    const std::vector<CsvRow> rows = read_csv(annotations, {.delimiter = '\t'});
-    const std::string name = annotations.filename().string();
+// Finds the columns in the header row; throws when the file is empty or lacks them.
+Columns find_columns(const std::vector<CsvRow>& rows, const fs::path& annotations) {
     if (rows.empty()) throw Error("MTAT annotations '" + annotations.string() + "'", "is empty");
     const CsvRow& header = rows.front();
     const int id_col = column_index(header, "clip_id");
@@ -72,14 +72,22 @@ Dataset load_mtat(const fs::path& path, const DatasetOptions& options) {
         if (c != id_col && c != path_col) tag_cols.push_back(c);
     if (tag_cols.empty())
         throw Error("MTAT annotations '" + annotations.string() + "'", "has no tag columns");
+    return {header, id_col, path_col, std::move(tag_cols)};
+}
 
-    // Parse every row; column sums count all readable rows (the vocabulary is defined over all clips).
-    struct Row {
-        std::string id, mp3;
-        std::vector<std::uint8_t> tags;  // over tag_cols
-    };
+// One readable annotation row.
+struct Row {
+    std::string id, mp3;
+    std::vector<std::uint8_t> tags;  // over tag_cols
+};
+
+// Parses every row (unreadable ones are recorded as skipped) and counts each tag column over all of them.
+std::vector<Row> parse_rows(const std::vector<CsvRow>& rows, const Columns& columns, const std::string& name,
+                            Dataset& dataset, std::vector<std::size_t>& sums) {
+    const CsvRow& header = columns.header;
+    const std::vector<int>& tag_cols = columns.tag_cols;
     std::vector<Row> parsed;
-    std::vector<std::size_t> sums(tag_cols.size(), 0);
+    sums.assign(tag_cols.size(), 0);
     for (std::size_t r = 1; r < rows.size(); ++r) {
         const CsvRow& row = rows[r];
         const std::string where = name + ":" + std::to_string(row.line);
@@ -88,7 +96,7 @@ Dataset load_mtat(const fs::path& path, const DatasetOptions& options) {
                                     " fields, expected " + std::to_string(header.fields.size()));
             continue;
         }
-        Row out{row.fields[id_col], row.fields[path_col], {}};
+        Row out{row.fields[columns.id_col], row.fields[columns.path_col], {}};
         out.tags.reserve(tag_cols.size());
         bool ok = !out.mp3.empty() && !out.id.empty();
         for (int c : tag_cols) {
@@ -103,18 +111,23 @@ Dataset load_mtat(const fs::path& path, const DatasetOptions& options) {
         for (std::size_t t = 0; t < sums.size(); ++t) sums[t] += out.tags[t];
         parsed.push_back(std::move(out));
     }
+    return parsed;
+}
 
-    // Top-N by column sum, ties by column order (stable sort keeps the file's order).
-    std::vector<std::size_t> order(tag_cols.size());
+// The top_n tag columns by column sum, ties by column order (stable sort keeps the file's order).
+std::vector<std::size_t> top_tags(const std::vector<std::size_t>& sums, std::size_t top_n) {
+    std::vector<std::size_t> order(sums.size());
     std::iota(order.begin(), order.end(), std::size_t{0});
     std::stable_sort(order.begin(), order.end(),
                      [&](std::size_t a, std::size_t b) { return sums[a] > sums[b]; });
-    order.resize(std::min(order.size(), options.mtat_top_n));
-    for (std::size_t t : order) dataset.vocabulary.push_back(header.fields[tag_cols[t]]);
-    const std::string top = "top-" + std::to_string(order.size());
+    order.resize(std::min(order.size(), top_n));
+    return order;
+}
 
-    const bool lee = options.split_files.empty() && options.mtat_split == MtatSplitRule::lee;
-    const fs::path root = find_audio_root(annotations, parsed.empty() ? "" : parsed.front().mp3, options);
+// Adds a clip per usable row, with the `order` tags; the other rows are recorded as skipped or filtered.
+void add_clips(const std::vector<Row>& parsed, const std::vector<std::size_t>& order, const fs::path& root,
+               bool lee, const DatasetOptions& options, Dataset& dataset) {
+    const std::string top = "top-" + std::to_string(order.size());
     std::set<std::string> seen;
     for (const Row& row : parsed) {
         if (is_broken_mtat_clip(row.id)) {
@@ -150,6 +163,28 @@ Dataset load_mtat(const fs::path& path, const DatasetOptions& options) {
         }
         dataset.clips.push_back(std::move(clip));
     }
+}
+
+}  // namespace
+
+Dataset load_mtat(const fs::path& path, const DatasetOptions& options) {
+    const fs::path annotations = find_annotations(path);
+    Dataset dataset;
+    dataset.format = "mtat";
+    dataset.source = annotations;
+    const std::vector<CsvRow> rows = read_csv(annotations, {.delimiter = '\t'});
+    const std::string name = annotations.filename().string();
+    const Columns columns = find_columns(rows, annotations);
+
+    // Parse every row; column sums count all readable rows (the vocabulary is defined over all clips).
+    std::vector<std::size_t> sums;
+    const std::vector<Row> parsed = parse_rows(rows, columns, name, dataset, sums);
+    const std::vector<std::size_t> order = top_tags(sums, options.mtat_top_n);
+    for (std::size_t t : order) dataset.vocabulary.push_back(columns.header.fields[columns.tag_cols[t]]);
+
+    const bool lee = options.split_files.empty() && options.mtat_split == MtatSplitRule::lee;
+    const fs::path root = find_audio_root(annotations, parsed.empty() ? "" : parsed.front().mp3, options);
+    add_clips(parsed, order, root, lee, options, dataset);
     dataset.require_usable();
     assign_splits(dataset, options, true);
     if (lee || options.read_durations) fill_durations(dataset, options.threads, options.duration_cache);

@@ -4,12 +4,11 @@
 #include "nn/gemm.hpp"
 #include "nn/layers/direct_conv.hpp"
 #include "nn/layers/microkernel.hpp"
+#include "nn/layers/shifted_taps.hpp"
+#include "nn/layers/strided_patches.hpp"
 #include "nn/lane_sum.hpp"
 #include "nn/threads.hpp"
 #include "nn/workspace.hpp"
-
-
-#include <immintrin.h>
 
 #include <algorithm>
 #include <cstdint>
@@ -37,122 +36,6 @@ ConvAlgorithm default_algorithm() {
     if (s == "winograd_f2") return ConvAlgorithm::winograd_f2;
     if (s == "winograd_f4") return ConvAlgorithm::winograd_f4;
     throw Error("MTAG_CONV_ALGO", "'" + s + "' is not one of auto, gemm, winograd_f2, winograd_f4");
-}
-
-#if defined(__GNUC__) && defined(__x86_64__)
-#define MTAG_HAVE_STREAM_KERNEL 1
-// yr[l] = b + sum_t wr[t] * ph[t * hw + l] for l < hw, summed in registers and written with non-temporal
-// stores (the output row is not read again soon; this skips the read-for-ownership of y).
-__attribute__((target("avx512f"))) void phase_sum_stream(const float* ph, std::int64_t hw, std::int64_t taps,
-                                                         const float* wr, float b, float* yr) {
-    std::int64_t l = 0;
-    const auto scalar = [&](std::int64_t i) {
-        float acc = b;
-        for (std::int64_t t = 0; t < taps; ++t) acc += wr[t] * ph[t * hw + i];
-        yr[i] = acc;
-    };
-    for (; l < hw && reinterpret_cast<std::uintptr_t>(yr + l) % 64 != 0; ++l) scalar(l);
-    for (; l + 16 <= hw; l += 16) {
-        __m512 acc = _mm512_set1_ps(b);
-        for (std::int64_t t = 0; t < taps; ++t)
-            acc = _mm512_fmadd_ps(_mm512_set1_ps(wr[t]), _mm512_loadu_ps(ph + t * hw + l), acc);
-        _mm512_stream_ps(yr + l, acc);
-    }
-    for (; l < hw; ++l) scalar(l);
-    _mm_sfence();
-}
-#endif
-
-// The input of the strided layer split into its kw phases: row (c * kw + k) holds x(c, r, l * kw + k) for
-// every (r, l), h * ow values (scratch slot `slot`).
-float* split_phases(const ConvGeometry& g, const float* x, std::int64_t h, std::int64_t w, std::int64_t ow,
-                    int slot) {
-    const std::int64_t hw = h * ow;
-    float* ph = scratch(static_cast<std::size_t>(g.c_in * g.kw * hw), slot);
-    for (std::int64_t c = 0; c < g.c_in; ++c)
-        for (std::int64_t r = 0; r < h; ++r) {
-            const float* row = x + (c * h + r) * w;
-            for (std::int64_t l = 0; l < ow; ++l)
-                for (std::int64_t k = 0; k < g.kw; ++k)
-                    ph[(c * g.kw + k) * hw + r * ow + l] = row[l * g.kw + k];
-        }
-    return ph;
-}
-
-// The non-overlapping strided layer (kernel == stride along w, kernel 1 along h, c_in <= 4): y(co, r, l) =
-// bias(co) + sum over (c, k) of w(co, c, k) x(c, r, l*kw + k). The input is split once into its kw phases
-// (c_in*kw rows of h*ow values), then every output row is a short sum of scaled phase rows, written
-// once with the bias folded in: the layer is bound by writing y, which a K = kw GEMM plus a separate
-// bias pass wrote twice. Parallel over output channels; the order of the sums is fixed.
-void strided_patches_forward(const ConvGeometry& g, const float* x, std::int64_t h, std::int64_t w,
-                             std::int64_t ow, const float* wt, const float* bias, float* y) {
-    const std::int64_t taps = g.c_in * g.kw, hw = h * ow;
-    float* ph = split_phases(g, x, h, w, ow, 0);
-    constexpr std::int64_t chunk = 2048;  // an L1-sized piece of the output row
-    parallel_for(g.c_out, 4, [&](std::int64_t c0, std::int64_t c1) {
-#ifdef MTAG_HAVE_STREAM_KERNEL
-        if (microkernel::fast()) {
-            for (std::int64_t co = c0; co < c1; ++co)
-                phase_sum_stream(ph, hw, taps, wt + co * taps, bias ? bias[co] : 0.0f, y + co * hw);
-            return;
-        }
-#endif
-        for (std::int64_t co = c0; co < c1; ++co) {
-            float* yr = y + co * hw;
-            const float* wr = wt + co * taps;
-            const float b = bias ? bias[co] : 0.0f;
-            for (std::int64_t l0 = 0; l0 < hw; l0 += chunk) {
-                const std::int64_t l1 = std::min(hw, l0 + chunk);
-                for (std::int64_t l = l0; l < l1; ++l) yr[l] = b + wr[0] * ph[l];
-                for (std::int64_t t = 1; t < taps; ++t) {
-                    const float wv = wr[t];
-                    const float* p = ph + t * hw;
-                    for (std::int64_t l = l0; l < l1; ++l) yr[l] += wv * p[l];
-                }
-            }
-        }
-    });
-}
-
-// Its gradients, from the same phase split: grad_w(co, t) += sum_l gy(co, l) ph(t, l) (one lane sum per
-// (co, t), tasks own output channels: fixed order) and grad_x's phases gph(t, l) = sum_co w(co, t) gy(co, l)
-// over L1-sized pieces of l, interleaved back into x's layout; the columns past the last window get 0.
-// Two GEMMs with N = kw did the same at a fifth of the speed.
-void strided_patches_backward(const ConvGeometry& g, const float* x, const float* gy, std::int64_t h, std::int64_t w,
-                              std::int64_t ow, const float* wt, float* gw, float* gx) {
-    const std::int64_t taps = g.c_in * g.kw, hw = h * ow;
-    if (gw) {
-        const float* ph = split_phases(g, x, h, w, ow, 0);
-        parallel_for(g.c_out, 4, [&](std::int64_t c0, std::int64_t c1) {
-            for (std::int64_t co = c0; co < c1; ++co)
-                for (std::int64_t t = 0; t < taps; ++t)
-                    gw[co * taps + t] += lane_sum_product_deviation(gy + co * hw, ph + t * hw, hw, 0.0f);
-        });
-    }
-    if (!gx) return;
-    float* gph = scratch(static_cast<std::size_t>(taps * hw), 1);
-    constexpr std::int64_t chunk = 1024;
-    parallel_for((hw + chunk - 1) / chunk, 1, [&](std::int64_t b0, std::int64_t b1) {
-        for (std::int64_t b = b0; b < b1; ++b) {
-            const std::int64_t l0 = b * chunk, l1 = std::min(hw, l0 + chunk);
-            for (std::int64_t t = 0; t < taps; ++t) std::fill(gph + t * hw + l0, gph + t * hw + l1, 0.0f);
-            for (std::int64_t co = 0; co < g.c_out; ++co) {  // each piece of gy read once, for every phase
-                const float* gr = gy + co * hw;
-                for (std::int64_t t = 0; t < taps; ++t) {
-                    const float wv = wt[co * taps + t];
-                    float* out = gph + t * hw;
-                    for (std::int64_t l = l0; l < l1; ++l) out[l] += wv * gr[l];
-                }
-            }
-        }
-    });
-    for (std::int64_t c = 0; c < g.c_in; ++c)
-        for (std::int64_t r = 0; r < h; ++r) {
-            float* row = gx + (c * h + r) * w;
-            for (std::int64_t l = 0; l < ow; ++l)
-                for (std::int64_t k = 0; k < g.kw; ++k) row[l * g.kw + k] = gph[(c * g.kw + k) * hw + r * ow + l];
-            std::fill(row + ow * g.kw, row + w, 0.0f);
-        }
 }
 
 }  // namespace
@@ -290,11 +173,7 @@ Tensor ConvBase::forward_map(const Tensor& x) {
     const bool shifted = !m_winograd && m_path == Path::shifted_taps && h == 1;
     if (shifted) {
         m_taps.resize(static_cast<std::size_t>(g.kw * g.c_out * g.c_in));
-        for (std::int64_t co = 0; co < g.c_out; ++co)
-            for (std::int64_t ci = 0; ci < g.c_in; ++ci)
-                for (std::int64_t j = 0; j < g.kw; ++j)
-                    m_taps[static_cast<std::size_t>((j * g.c_out + co) * g.c_in + ci)] =
-                        wt[(co * g.c_in + ci) * g.kw + j];
+        shifted_taps::pack_weights(g, wt, m_taps.data());
     }
     const std::int64_t group = m_winograd ? 1 : batch_group(n, hw);
     if (group > 1) {
@@ -318,13 +197,13 @@ Tensor ConvBase::forward_map(const Tensor& x) {
         const float* xb = x.data() + b * g.c_in * h * w;
         float* yb = y.data() + b * g.c_out * hw;
         if (shifted) {
-            shifted_taps_forward(xb, w, ow, yb);
+            shifted_taps::forward(g, m_taps.data(), xb, w, ow, yb);
         } else if (m_path == Path::pointwise) {
             gemm(CblasNoTrans, CblasNoTrans, static_cast<int>(g.c_out),
                         static_cast<int>(hw), static_cast<int>(k), 1.0f, wt, static_cast<int>(k), xb,
                         static_cast<int>(hw), 0.0f, yb, static_cast<int>(hw));
         } else if (m_path == Path::strided_patches) {
-            strided_patches_forward(g, xb, h, w, ow, wt, m_bias ? m_bias->value.data() : nullptr, yb);
+            strided_patches::forward(g, xb, h, w, ow, wt, m_bias ? m_bias->value.data() : nullptr, yb);
         } else {
             const std::int64_t rows = tile_rows(oh, ow);
             float* col = scratch(static_cast<std::size_t>(k * rows * ow));
@@ -358,7 +237,7 @@ Tensor ConvBase::backward_map(const Tensor& gy) {
     if (!x.defined())
         throw Error("nn::" + type(), "backward() called before forward() (each forward allows one backward)");
     const std::int64_t n = x.dim(0), h = x.dim(2), w = x.dim(3);
-    const std::int64_t oh = g.out_h(h), ow = g.out_w(w), hw = oh * ow, k = g.patch();
+    const std::int64_t oh = g.out_h(h), ow = g.out_w(w), hw = oh * ow;
     if (!(gy.shape() == Shape{n, g.c_out, oh, ow}))
         throw Error("nn::" + type() + "::backward", "grad_output shape " + gy.shape().str() + ", expected " +
                                                         Shape{n, g.c_out, oh, ow}.str());
@@ -367,22 +246,48 @@ Tensor ConvBase::backward_map(const Tensor& gy) {
     const bool need_x = input_grad() && !m_winograd && !m_direct;
     Tensor gx;
     bool bias_done = false;
-    if (m_direct) {
-        const direct_conv::Problem p = direct_problem(h, w);
-        float* gb = m_bias && m_bias->requires_grad ? m_bias->grad.data() : nullptr;
-        bool fused = false;
-        if (input_grad()) gx = Tensor::uninitialized(x.shape());
-        if (m_weight.requires_grad)
-            fused = direct_conv::fused_backward(p, n, x.data(), gy.data(), m_weight.value.data(),
-                                                m_weight.grad.data(), gb, input_grad() ? gx.data() : nullptr);
-        bias_done = fused;
-        if (!fused && m_weight.requires_grad)
-            direct_conv::weight_gradient(p, n, x.data(), gy.data(), m_weight.grad.data());
-        if (!fused && input_grad()) direct_conv::input_gradient(p, n, gy.data(), m_weight.value.data(), gx.data());
-    }
+    if (m_direct) bias_done = direct_backward(x, gy, gx);
     // d loss / d input is a fresh tensor (not a cached one): the previous layer consumes it and it is freed
     // then, instead of one input-sized buffer per conv staying resident for the whole run.
-    if (m_winograd && input_grad()) {
+    if (m_winograd) winograd_backward(x, gy, gx);
+    if (need_x) {
+        gx = m_path == Path::pointwise ? Tensor::uninitialized(x.shape()) : Tensor(x.shape());
+    }
+    if (m_bias && m_bias->requires_grad && !bias_done) bias_backward(gy, n, hw);
+    const bool shifted = m_path == Path::shifted_taps && h == 1;
+    const std::int64_t group = m_winograd || m_direct ? 1 : batch_group(n, hw);
+    if (shifted && need_w && group == 1)
+        m_tap_grads.assign(static_cast<std::size_t>(g.kw * g.c_out * g.c_in), 0.0f);
+    if (group > 1) grouped_gemm_backward(x, gy, group, need_w, need_x, gx);
+    per_sample_backward(x, gy, group > 1 || m_winograd || m_direct ? n : 0, shifted, need_w, need_x, gx);
+    if (shifted && need_w && group == 1)
+        shifted_taps::add_unpacked_gradient(g, m_tap_grads.data(), m_weight.grad.data());
+    // Backward is done with the input (one backward per forward, as BatchNorm): the producer's buffer can
+    // be freed or reused now instead of staying alive until the next forward.
+    m_input = Tensor();
+    return gx;
+}
+
+bool ConvBase::direct_backward(const Tensor& x, const Tensor& gy, Tensor& gx) {
+    const std::int64_t n = x.dim(0);
+    const direct_conv::Problem p = direct_problem(x.dim(2), x.dim(3));
+    float* gb = m_bias && m_bias->requires_grad ? m_bias->grad.data() : nullptr;
+    bool fused = false;
+    if (input_grad()) gx = Tensor::uninitialized(x.shape());
+    if (m_weight.requires_grad)
+        fused = direct_conv::fused_backward(p, n, x.data(), gy.data(), m_weight.value.data(),
+                                            m_weight.grad.data(), gb, input_grad() ? gx.data() : nullptr);
+    if (!fused && m_weight.requires_grad)
+        direct_conv::weight_gradient(p, n, x.data(), gy.data(), m_weight.grad.data());
+    if (!fused && input_grad())
+        direct_conv::input_gradient(p, n, gy.data(), m_weight.value.data(), gx.data());
+    return fused;
+}
+
+void ConvBase::winograd_backward(const Tensor& x, const Tensor& gy, Tensor& gx) {
+    const ConvGeometry& g = m_geo;
+    const std::int64_t n = x.dim(0), h = x.dim(2), w = x.dim(3);
+    if (input_grad()) {
         gx = Tensor::uninitialized(x.shape());
         m_winograd_weights.resize(winograd::packed_weight_size(*m_winograd, g.c_in, g.c_out));
         winograd::transform_weights(*m_winograd, m_weight.value.data(), g.c_in, g.c_out, true,
@@ -390,60 +295,71 @@ Tensor ConvBase::backward_map(const Tensor& gy) {
         winograd::convolve(*m_winograd, winograd_problem(h, w, true), n, gy.data(), m_winograd_weights.data(),
                            gx.data());
     }
-    if (m_winograd && m_weight.requires_grad)
+    if (m_weight.requires_grad)
         winograd::weight_gradient(*m_winograd, winograd_problem(h, w, false), n, x.data(), gy.data(),
                                   m_weight.grad.data());
-    if (need_x) {
-        gx = m_path == Path::pointwise ? Tensor::uninitialized(x.shape()) : Tensor(x.shape());
+}
+
+void ConvBase::bias_backward(const Tensor& gy, std::int64_t n, std::int64_t hw) {
+    const ConvGeometry& g = m_geo;
+    // Per-channel sums in a fixed order (independent of the thread count).
+    float* gb = m_bias->grad.data();
+    parallel_for(g.c_out, 1, [&](std::int64_t c0, std::int64_t c1) {
+        for (std::int64_t c = c0; c < c1; ++c) {
+            double s = 0.0;
+            for (std::int64_t b = 0; b < n; ++b) s += lane_sum(gy.data() + (b * g.c_out + c) * hw, hw);
+            gb[c] += static_cast<float>(s);
+        }
+    });
+}
+
+void ConvBase::grouped_gemm_backward(const Tensor& x, const Tensor& gy, std::int64_t group, bool need_w,
+                                     bool need_x, Tensor& gx) {
+    const ConvGeometry& g = m_geo;
+    const std::int64_t n = x.dim(0), h = x.dim(2), w = x.dim(3);
+    const std::int64_t oh = g.out_h(h), ow = g.out_w(w), hw = oh * ow, k = g.patch();
+    const float* wt = m_weight.value.data();
+    float* gw = m_weight.grad.data();
+    const int ik = static_cast<int>(k), ico = static_cast<int>(g.c_out);
+    float* col = scratch(static_cast<std::size_t>(k * group * hw), 0);
+    float* gyg = scratch(static_cast<std::size_t>(g.c_out * group * hw), 1);
+    for (std::int64_t b0 = 0; b0 < n; b0 += group) {
+        const std::int64_t gs = std::min(group, n - b0);
+        const int cols = static_cast<int>(gs * hw);
+        for (std::int64_t s = 0; s < gs; ++s)
+            for (std::int64_t c = 0; c < g.c_out; ++c)
+                std::memcpy(gyg + c * cols + s * hw, gy.data() + ((b0 + s) * g.c_out + c) * hw,
+                            static_cast<std::size_t>(hw) * sizeof(float));
+        if (need_w) {
+            for (std::int64_t s = 0; s < gs; ++s)
+                im2col(g, x.data() + (b0 + s) * g.c_in * h * w, h, w, ow, 0, oh, col + s * hw, cols);
+            gemm(CblasNoTrans, CblasTrans, ico, ik, cols, 1.0f, gyg, cols, col,
+                        cols, 1.0f, gw, ik);
+        }
+        if (need_x) {
+            gemm(CblasTrans, CblasNoTrans, ik, cols, ico, 1.0f, wt, ik, gyg, cols,
+                        0.0f, col, cols);
+            for (std::int64_t s = 0; s < gs; ++s)
+                col2im(g, col + s * hw, h, w, ow, 0, oh, gx.data() + (b0 + s) * g.c_in * h * w, cols);
+        }
     }
-    if (m_bias && m_bias->requires_grad && !bias_done) {
-        // Per-channel sums in a fixed order (independent of the thread count).
-        float* gb = m_bias->grad.data();
-        parallel_for(g.c_out, 1, [&](std::int64_t c0, std::int64_t c1) {
-            for (std::int64_t c = c0; c < c1; ++c) {
-                double s = 0.0;
-                for (std::int64_t b = 0; b < n; ++b) s += lane_sum(gy.data() + (b * g.c_out + c) * hw, hw);
-                gb[c] += static_cast<float>(s);
-            }
-        });
-    }
+}
+
+void ConvBase::per_sample_backward(const Tensor& x, const Tensor& gy, std::int64_t first, bool shifted,
+                                   bool need_w, bool need_x, Tensor& gx) {
+    const ConvGeometry& g = m_geo;
+    const std::int64_t n = x.dim(0), h = x.dim(2), w = x.dim(3);
+    const std::int64_t oh = g.out_h(h), ow = g.out_w(w), hw = oh * ow, k = g.patch();
     const float* wt = m_weight.value.data();
     float* gw = m_weight.grad.data();
     const int ik = static_cast<int>(k), ihw = static_cast<int>(hw), ico = static_cast<int>(g.c_out);
-    const bool shifted = m_path == Path::shifted_taps && h == 1;
-    const std::int64_t group = m_winograd || m_direct ? 1 : batch_group(n, hw);
-    if (shifted && need_w && group == 1)
-        m_tap_grads.assign(static_cast<std::size_t>(g.kw * g.c_out * g.c_in), 0.0f);
-    if (group > 1) {
-        float* col = scratch(static_cast<std::size_t>(k * group * hw), 0);
-        float* gyg = scratch(static_cast<std::size_t>(g.c_out * group * hw), 1);
-        for (std::int64_t b0 = 0; b0 < n; b0 += group) {
-            const std::int64_t gs = std::min(group, n - b0);
-            const int cols = static_cast<int>(gs * hw);
-            for (std::int64_t s = 0; s < gs; ++s)
-                for (std::int64_t c = 0; c < g.c_out; ++c)
-                    std::memcpy(gyg + c * cols + s * hw, gy.data() + ((b0 + s) * g.c_out + c) * hw,
-                                static_cast<std::size_t>(hw) * sizeof(float));
-            if (need_w) {
-                for (std::int64_t s = 0; s < gs; ++s)
-                    im2col(g, x.data() + (b0 + s) * g.c_in * h * w, h, w, ow, 0, oh, col + s * hw, cols);
-                gemm(CblasNoTrans, CblasTrans, ico, ik, cols, 1.0f, gyg, cols, col,
-                            cols, 1.0f, gw, ik);
-            }
-            if (need_x) {
-                gemm(CblasTrans, CblasNoTrans, ik, cols, ico, 1.0f, wt, ik, gyg, cols,
-                            0.0f, col, cols);
-                for (std::int64_t s = 0; s < gs; ++s)
-                    col2im(g, col + s * hw, h, w, ow, 0, oh, gx.data() + (b0 + s) * g.c_in * h * w, cols);
-            }
-        }
-    }
-    for (std::int64_t b = group > 1 || m_winograd || m_direct ? n : 0; b < n; ++b) {
+    for (std::int64_t b = first; b < n; ++b) {
         const float* xb = x.data() + b * g.c_in * h * w;
         const float* gyb = gy.data() + b * g.c_out * hw;
         float* gxb = need_x ? gx.data() + b * g.c_in * h * w : nullptr;
         if (shifted) {
-            shifted_taps_backward(xb, gyb, w, ow, need_w, gxb);
+            shifted_taps::backward(g, m_taps.data(), xb, gyb, w, ow, need_w ? m_tap_grads.data() : nullptr,
+                                   gxb);
         } else if (m_path == Path::pointwise) {
             if (need_w)
                 gemm(CblasNoTrans, CblasTrans, ico, ik, ihw, 1.0f, gyb, ihw, xb, ihw,
@@ -452,7 +368,7 @@ Tensor ConvBase::backward_map(const Tensor& gy) {
                 gemm(CblasTrans, CblasNoTrans, ik, ihw, ico, 1.0f, wt, ik, gyb, ihw,
                             0.0f, gxb, ihw);
         } else if (m_path == Path::strided_patches) {
-            strided_patches_backward(g, xb, gyb, h, w, ow, wt, need_w ? gw : nullptr, gxb);
+            strided_patches::backward(g, xb, gyb, h, w, ow, wt, need_w ? gw : nullptr, gxb);
         } else {
             const std::int64_t rows = tile_rows(oh, ow);
             float* col = scratch(static_cast<std::size_t>(k * rows * ow), 0);
@@ -473,16 +389,6 @@ Tensor ConvBase::backward_map(const Tensor& gy) {
             }
         }
     }
-    if (shifted && need_w && group == 1)
-        for (std::int64_t co = 0; co < g.c_out; ++co)
-            for (std::int64_t ci = 0; ci < g.c_in; ++ci)
-                for (std::int64_t j = 0; j < g.kw; ++j)
-                    gw[(co * g.c_in + ci) * g.kw + j] +=
-                        m_tap_grads[static_cast<std::size_t>((j * g.c_out + co) * g.c_in + ci)];
-    // Backward is done with the input (one backward per forward, as BatchNorm): the producer's buffer can
-    // be freed or reused now instead of staying alive until the next forward.
-    m_input = Tensor();
-    return gx;
 }
 
 std::int64_t ConvBase::batch_group(std::int64_t n, std::int64_t hw) const {
@@ -494,70 +400,6 @@ std::int64_t ConvBase::batch_group(std::int64_t n, std::int64_t hw) const {
     const std::int64_t by_memory =
         std::max<std::int64_t>(1, (std::int64_t{1} << 21) / std::max<std::int64_t>(1, m_geo.patch() * hw));
     return std::max<std::int64_t>(1, std::min({n, by_width, by_memory}));
-}
-
-std::int64_t ConvBase::tap_chunk() const {
-    // Output columns per chunk: the chunk of y and the matching input columns stay cache-resident (~1 MB)
-    // while every tap accumulates into them.
-    return std::max<std::int64_t>(256, (std::int64_t{1} << 18) / (m_geo.c_in + m_geo.c_out));
-}
-
-// Valid output columns [lo, hi) of chunk [l0, l1) for tap j: input column l + offset must be in [0, w).
-static void tap_range(std::int64_t l0, std::int64_t l1, std::int64_t offset, std::int64_t w, std::int64_t& lo,
-                      std::int64_t& hi) {
-    lo = std::max(l0, -offset);
-    hi = std::min(l1, w - offset);
-}
-
-void ConvBase::shifted_taps_forward(const float* x, std::int64_t w, std::int64_t ow, float* y) {
-    const ConvGeometry& g = m_geo;
-    const int co = static_cast<int>(g.c_out), ci = static_cast<int>(g.c_in);
-    const std::int64_t chunk = tap_chunk();
-    for (std::int64_t l0 = 0; l0 < ow; l0 += chunk) {
-        const std::int64_t l1 = std::min(ow, l0 + chunk);
-        bool written = false;
-        for (std::int64_t j = 0; j < g.kw; ++j) {
-            const std::int64_t offset = j * g.dw - g.pad_left;
-            std::int64_t lo, hi;
-            tap_range(l0, l1, offset, w, lo, hi);
-            if (hi <= lo) continue;
-            if (!written && (lo != l0 || hi != l1)) {
-                for (std::int64_t c = 0; c < g.c_out; ++c) std::fill(y + c * ow + l0, y + c * ow + l1, 0.0f);
-                written = true;
-            }
-            gemm(CblasNoTrans, CblasNoTrans, co, static_cast<int>(hi - lo), ci, 1.0f,
-                        m_taps.data() + j * g.c_out * g.c_in, ci, x + lo + offset, static_cast<int>(w),
-                        written ? 1.0f : 0.0f, y + lo, static_cast<int>(ow));
-            written = true;
-        }
-        if (!written)
-            for (std::int64_t c = 0; c < g.c_out; ++c) std::fill(y + c * ow + l0, y + c * ow + l1, 0.0f);
-    }
-}
-
-void ConvBase::shifted_taps_backward(const float* x, const float* gy, std::int64_t w, std::int64_t ow,
-                                     bool need_w, float* gx) {
-    const ConvGeometry& g = m_geo;
-    const int co = static_cast<int>(g.c_out), ci = static_cast<int>(g.c_in);
-    const std::int64_t chunk = tap_chunk();
-    for (std::int64_t l0 = 0; l0 < ow; l0 += chunk) {
-        const std::int64_t l1 = std::min(ow, l0 + chunk);
-        for (std::int64_t j = 0; j < g.kw; ++j) {
-            const std::int64_t offset = j * g.dw - g.pad_left;
-            std::int64_t lo, hi;
-            tap_range(l0, l1, offset, w, lo, hi);
-            if (hi <= lo) continue;
-            const int cols = static_cast<int>(hi - lo);
-            if (need_w)
-                gemm(CblasNoTrans, CblasTrans, co, ci, cols, 1.0f, gy + lo,
-                            static_cast<int>(ow), x + lo + offset, static_cast<int>(w), 1.0f,
-                            m_tap_grads.data() + j * g.c_out * g.c_in, ci);
-            if (gx)
-                gemm(CblasTrans, CblasNoTrans, ci, cols, co, 1.0f,
-                            m_taps.data() + j * g.c_out * g.c_in, ci, gy + lo, static_cast<int>(ow), 1.0f,
-                            gx + lo + offset, static_cast<int>(w));
-        }
-    }
 }
 
 namespace {

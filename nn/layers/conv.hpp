@@ -4,8 +4,9 @@
 // Winograd minimal filtering (nn/layers/winograd.hpp) for 3x3, 1x3 and 1x4 kernels with stride 1 and
 // dilation 1 (forward, input and weight gradients); otherwise im2col + cblas_sgemm over tiles of output
 // rows (bounded workspace), a zero-copy GEMM for 1x1 kernels, shifted-tap GEMMs for other 1-D stride-1
-// kernels, a direct phase sum for the strided "stride == kernel" first layer of sample-level models, and
-// a direct 3x3 kernel (nn/layers/direct_conv.hpp) for 2-D layers with at most 4 input channels.
+// kernels (nn/layers/shifted_taps.hpp), a direct phase sum for the strided "stride == kernel" first layer
+// of sample-level models (nn/layers/strided_patches.hpp), and a direct 3x3 kernel
+// (nn/layers/direct_conv.hpp) for 2-D layers with at most 4 input channels.
 // ref: torch.nn.Conv1d / torch.nn.Conv2d; Chellapilla et al. 2006 (im2col unrolling); Lavin & Gray 2016.
 #include "nn/layers/direct_conv.hpp"
 #include "nn/layers/im2col.hpp"
@@ -83,12 +84,20 @@ class ConvBase : public Module {
   private:
     enum class Path { im2col, pointwise, strided_patches, shifted_taps, direct3x3 };
     Path choose_path() const;
-    std::int64_t tap_chunk() const;
     // Samples unrolled side by side into one GEMM (1 = per sample).
     std::int64_t batch_group(std::int64_t n, std::int64_t hw) const;
-    void shifted_taps_forward(const float* x, std::int64_t w, std::int64_t ow, float* y);
-    void shifted_taps_backward(const float* x, const float* gy, std::int64_t w, std::int64_t ow, bool need_w,
-                               float* gx);
+    // The direct 3x3 path's gradients (gx allocated when wanted); true when the bias gradient was fused in.
+    bool direct_backward(const Tensor& x, const Tensor& grad_y, Tensor& gx);
+    // The Winograd path's gradients: input gradient (gx allocated when wanted) and weight gradient.
+    void winograd_backward(const Tensor& x, const Tensor& grad_y, Tensor& gx);
+    // Adds grad_y's per-channel sums (n samples of hw positions) to the bias gradient, in a fixed order.
+    void bias_backward(const Tensor& grad_y, std::int64_t n, std::int64_t hw);
+    // GEMM-path gradients with `group` samples unrolled side by side (batch_group > 1).
+    void grouped_gemm_backward(const Tensor& x, const Tensor& grad_y, std::int64_t group, bool need_w,
+                               bool need_x, Tensor& gx);
+    // Gradients of samples [first, N) one at a time (shifted taps, pointwise, strided patches, im2col tiles).
+    void per_sample_backward(const Tensor& x, const Tensor& grad_y, std::int64_t first, bool shifted,
+                             bool need_w, bool need_x, Tensor& gx);
     // Rows of output per tile so that the unrolled tile stays within the workspace budget.
     std::int64_t tile_rows(std::int64_t out_h, std::int64_t out_w) const;
     // The Winograd tile for an input map of h x w under the current algorithm, or none.

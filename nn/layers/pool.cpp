@@ -311,7 +311,16 @@ Tensor PoolBase::forward(const Tensor& input) {
                      });
         return y;
     }
-    parallel_for(n * c, std::max<std::int64_t>(1, 8192 / std::max<std::int64_t>(1, h * w)),
+    general_forward(input, y, n * c, h, w);
+    return y;
+}
+
+void PoolBase::general_forward(const Tensor& input, Tensor& y, std::int64_t planes, std::int64_t h,
+                               std::int64_t w) {
+    const auto oh = static_cast<std::int64_t>(m_rows.begin.size()),
+               ow = static_cast<std::int64_t>(m_cols.begin.size());
+    const bool is_max = m_kind == Kind::max, local = m_local_argmax;
+    parallel_for(planes, std::max<std::int64_t>(1, 8192 / std::max<std::int64_t>(1, h * w)),
                  [&](std::int64_t p0, std::int64_t p1) {
                      for (std::int64_t p = p0; p < p1; ++p) {
                          const float* x = input.data() + p * h * w;
@@ -376,7 +385,6 @@ Tensor PoolBase::forward(const Tensor& input) {
                          }
                      }
                  });
-    return y;
 }
 
 Tensor PoolBase::backward(const Tensor& gy) {

@@ -51,6 +51,8 @@ class PoolBase : public Module {
         std::vector<std::int64_t> span;        // window length counted for averages (padding included)
     };
     Axis make_axis(std::int64_t in, int a) const;
+    // The forward pass over any windows (m_rows x m_cols: clipped, padded, adaptive), one plane per task.
+    void general_forward(const Tensor& input, Tensor& y, std::int64_t planes, std::int64_t h, std::int64_t w);
 
     std::string m_type;
     Kind m_kind;
