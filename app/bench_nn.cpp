@@ -380,36 +380,34 @@ std::map<std::pair<std::string, std::int64_t>, json> run_reference(const BenchCo
 
 }  // namespace
 
-int bench_nn(const BenchContext& context) {
-    const int threads = context.global->resolved_threads();
-    nn::set_thread_budget(threads);
-    const bool quick = context.quick;
-    const int repeats = quick ? 1 : 5;
-    std::vector<Case> cases = make_cases(quick);
-    // Optional filters: `mtag bench nn conv1d bn2d` keeps cases whose name contains any of the words.
+namespace {
+
+using CaseKey = std::pair<std::string, std::int64_t>;
+
+// What the passes measured: mtag's best timing and the reference's best row per (case, batch).
+struct Measurements {
+    std::map<CaseKey, Timing> timings;
+    std::map<CaseKey, json> reference;
+    std::string note;
+};
+
+// `mtag bench nn conv1d bn2d` keeps the cases whose name contains any of the words.
+std::vector<Case> selected_cases(const BenchContext& context) {
+    std::vector<Case> cases = make_cases(context.quick);
     if (!context.extra.empty())
         std::erase_if(cases, [&](const Case& c) {
             return std::none_of(context.extra.begin(), context.extra.end(),
                                 [&](const std::string& f) { return c.name.find(f) != std::string::npos; });
         });
+    return cases;
+}
 
-    // Memory first, before any other layer has grown the allocator or the scratch buffers.
-    std::map<std::int64_t, double> memory;
-    for (const Case& c : cases)
-        if (c.kind == "train_step")
-            for (std::int64_t b : c.batches) memory[b] = train_step_memory(c, b);
-
-    const std::string core = nn::init_blas();
-    const std::string load_before = load_average();
-    const double peak = sgemm_peak(quick);
-    const double bandwidth = copy_bandwidth(quick);
-    // In each pass, mtag's timings first, then the PyTorch process, each after a pause (see
-    // settle_before_measuring): timings taken right after the reference had exited and freed its gigabytes
-    // came out up to 1.5x slower than on a quiet machine (conv2d 1->128, one thread: 4.4 against 3.0 ms).
-    // Each side keeps its best per case over the passes (BenchContext::passes).
-    std::map<std::pair<std::string, std::int64_t>, Timing> timings;
-    std::map<std::pair<std::string, std::int64_t>, json> reference;
-    std::string note;
+// In each pass, mtag's timings first, then the PyTorch process, each after a pause (see
+// settle_before_measuring): timings taken right after the reference had exited and freed its gigabytes
+// came out up to 1.5x slower than on a quiet machine (conv2d 1->128, one thread: 4.4 against 3.0 ms).
+// Each side keeps its best per case over the passes (BenchContext::passes).
+Measurements measure(const BenchContext& context, const std::vector<Case>& cases, int threads, int repeats) {
+    Measurements m;
     for (int pass = 0; pass < context.passes; ++pass) {
         if (!context.json)
             std::fprintf(stderr, "mtag bench nn: pass %d of %d, timing %zu layers...\n", pass + 1, context.passes,
@@ -417,124 +415,159 @@ int bench_nn(const BenchContext& context) {
         settle_before_measuring();  // a previous command may have just freed gigabytes
         for (const Case& c : cases)
             for (std::int64_t b : c.batches)
-                keep_best(timings[{c.name, b}], time_case(c, b, b > 4 ? std::min(repeats, 3) : repeats));
+                keep_best(m.timings[{c.name, b}], time_case(c, b, b > 4 ? std::min(repeats, 3) : repeats));
         nn::release_scratch();
         nn::release_cached_storage();
         if (!context.reference_python.empty()) settle_before_measuring();
-        for (const auto& [key, row] : run_reference(context, cases, threads, repeats, pass == 0, note))
-            keep_best_reference(reference[key], row,
+        for (const auto& [key, row] : run_reference(context, cases, threads, repeats, pass == 0, m.note))
+            keep_best_reference(m.reference[key], row,
                                 {"forward_ms", "backward_ms", "forward_cpu_ms", "backward_cpu_ms"}, Better::smaller);
     }
+    return m;
+}
 
-    if (!context.json) {
-        std::printf(
-            "mtag bench nn: %d thread(s), best of %d run(s) (3 at batch > 4; more until 0.3 s for small "
-            "layers) in each of %d pass(es), mtag then PyTorch in each; OpenBLAS kernels %s, SGEMM "
-            "peak %.1f GFLOP/s "
-            "(best square 512..2048); memory copy bandwidth %.1f GB/s; conv micro-kernel %s; load average %s\n",
-            threads, repeats, context.passes, core.c_str(), peak, bandwidth / 1e9,
-            nn::microkernel::kernel_name().c_str(),
-            load_before.c_str());
-        std::printf("%s\n", note.c_str());
-        std::printf("%-32s %5s | %10s %10s %7s | %10s %10s %7s | %8s %6s %6s %8s %6s %6s | %7s %7s | %s\n",
-                    "layer", "batch", "fwd ms", "torch ms", "speedup", "bwd ms", "torch ms", "speedup",
-                    "fwd GF/s", "%peak", "%roof", "bwd GF/s", "%peak", "%roof", "cpu-fwd", "cpu-bwd", "algo");
-        std::printf(
-            "(speedup = torch ms / mtag ms, wall clock; cpu-fwd/cpu-bwd = the same ratio of process CPU "
-            "time; GF/s = direct-convolution flops / time, backward counted as 2x forward; %%roof = GF/s against the "
-            "roofline min(SGEMM peak, flops / (minimum bytes / copy bandwidth)); algo = the conv "
-            "path (gemm, direct or a Winograd tile), MTAG_CONV_ALGO=gemm selects the im2col/GEMM one)\n");
-    } else {
+// The machine figures every row is judged against.
+struct Roofline {
+    std::string core;
+    std::string load_before;
+    double peak = 0;       // SGEMM GFLOP/s
+    double bandwidth = 0;  // bytes/s
+};
+
+void print_header(const BenchContext& context, const Roofline& r, int threads, int repeats, const std::string& note) {
+    if (context.json) {
         std::cout << json{{"bench", "nn"},         {"threads", threads},        {"repeats", repeats},
                           {"passes", context.passes},
-                          {"openblas_core", core}, {"sgemm_peak_gflops", peak},
-                          {"copy_bandwidth_gbps", bandwidth / 1e9}, {"load_average", load_before},
+                          {"openblas_core", r.core}, {"sgemm_peak_gflops", r.peak},
+                          {"copy_bandwidth_gbps", r.bandwidth / 1e9}, {"load_average", r.load_before},
                           {"reference", note}}
                          .dump()
                   << "\n";
+        return;
     }
-    for (const Case& c : cases) {
-        for (std::int64_t b : c.batches) {
-            const Timing& t = timings[{c.name, b}];
-            const auto it = reference.find({c.name, b});
-            const double tf = it != reference.end() ? it->second.value("forward_ms", 0.0) : 0.0;
-            const double tb = it != reference.end() ? it->second.value("backward_ms", 0.0) : 0.0;
-            const double flops = forward_flops(c, b);
-            const double gf = flops > 0 ? flops / (t.forward_ms * 1e6) : 0.0;
-            const double gb = flops > 0 ? 2.0 * flops / (t.backward_ms * 1e6) : 0.0;
-            const auto [bytes_f, bytes_b] = pass_bytes(c, b);
-            // Attainable GFLOP/s: the SGEMM peak, or less when moving the minimum bytes takes longer.
-            const double roof_f = flops > 0 ? std::min(peak, flops / (bytes_f / bandwidth) / 1e9) : 0.0;
-            const double roof_b = flops > 0 ? std::min(peak, 2.0 * flops / (bytes_b / bandwidth) / 1e9) : 0.0;
-            json row{{"bench", "nn"},
-                     {"layer", c.name},
-                     {"batch", b},
-                     {"forward_ms", t.forward_ms},
-                     {"backward_ms", t.backward_ms},
-                     {"forward_cpu_ms", t.forward_cpu_ms},
-                     {"backward_cpu_ms", t.backward_cpu_ms}};
-            if (!t.algorithm.empty()) row["algorithm"] = t.algorithm;
-            if (flops > 0) {
-                row["forward_gflops"] = gf;
-                row["backward_gflops"] = gb;
-                row["forward_fraction_of_peak"] = gf / peak;
-                row["backward_fraction_of_peak"] = gb / peak;
-                row["forward_roofline_gflops"] = roof_f;
-                row["backward_roofline_gflops"] = roof_b;
-                row["forward_fraction_of_roofline"] = gf / roof_f;
-                row["backward_fraction_of_roofline"] = gb / roof_b;
-            }
-            if (tf > 0) {
-                row["torch_forward_ms"] = tf;
-                row["torch_backward_ms"] = tb;
-                row["forward_speedup_vs_torch"] = tf / t.forward_ms;
-                row["backward_speedup_vs_torch"] = tb / t.backward_ms;
-                const double cf = it->second.value("forward_cpu_ms", 0.0),
-                             cb = it->second.value("backward_cpu_ms", 0.0);
-                if (cf > 0 && cb > 0) {
-                    row["torch_forward_cpu_ms"] = cf;
-                    row["torch_backward_cpu_ms"] = cb;
-                }
-            }
-            if (c.kind == "train_step") {
-                row["peak_mb"] = memory[b];
-                if (it != reference.end() && it->second.contains("peak_mb") &&
-                    !it->second["peak_mb"].is_null())
-                    row["torch_peak_mb"] = it->second["peak_mb"];
-            }
-            if (context.json) {
-                std::cout << row.dump() << "\n";
-                continue;
-            }
-            auto num = [](double v, const char* fmt) {
-                char s[32];
-                if (v <= 0) return std::string("-");
-                std::snprintf(s, sizeof s, fmt, v);
-                return std::string(s);
-            };
-            // CPU-time speedups (torch CPU ms / mtag CPU ms): less disturbed by other processes than wall
-            // time.
-            const double cf = row.value("torch_forward_cpu_ms", 0.0),
-                         cb = row.value("torch_backward_cpu_ms", 0.0);
-            std::printf("%-32s %5lld | %10s %10s %7s | %10s %10s %7s | %8s %6s %6s %8s %6s %6s | %7s %7s | %s\n",
-                        c.name.c_str(), static_cast<long long>(b), num(t.forward_ms, "%.2f").c_str(),
-                        num(tf, "%.2f").c_str(), num(tf > 0 ? tf / t.forward_ms : 0, "%.2fx").c_str(),
-                        num(t.backward_ms, "%.2f").c_str(), num(tb, "%.2f").c_str(),
-                        num(tb > 0 ? tb / t.backward_ms : 0, "%.2fx").c_str(), num(gf, "%.1f").c_str(),
-                        num(gf / peak * 100, "%.0f%%").c_str(), num(roof_f > 0 ? gf / roof_f * 100 : 0, "%.0f%%").c_str(),
-                        num(gb, "%.1f").c_str(), num(gb / peak * 100, "%.0f%%").c_str(),
-                        num(roof_b > 0 ? gb / roof_b * 100 : 0, "%.0f%%").c_str(),
-                        num(cf > 0 ? cf / t.forward_cpu_ms : 0, "%.2fx").c_str(),
-                        num(cb > 0 ? cb / t.backward_cpu_ms : 0, "%.2fx").c_str(),
-                        t.algorithm.empty() ? "-" : t.algorithm.c_str());
-            std::fflush(stdout);
-            if (c.kind == "train_step") {
-                const double tm = row.contains("torch_peak_mb") ? row["torch_peak_mb"].get<double>() : 0.0;
-                std::printf("%-32s %5s   peak memory of two training steps: mtag %.0f MB, torch %s MB\n", "",
-                            "", memory[b], num(tm, "%.0f").c_str());
-            }
+    std::printf(
+        "mtag bench nn: %d thread(s), best of %d run(s) (3 at batch > 4; more until 0.3 s for small "
+        "layers) in each of %d pass(es), mtag then PyTorch in each; OpenBLAS kernels %s, SGEMM "
+        "peak %.1f GFLOP/s "
+        "(best square 512..2048); memory copy bandwidth %.1f GB/s; conv micro-kernel %s; load average %s\n",
+        threads, repeats, context.passes, r.core.c_str(), r.peak, r.bandwidth / 1e9,
+        nn::microkernel::kernel_name().c_str(), r.load_before.c_str());
+    std::printf("%s\n", note.c_str());
+    std::printf("%-32s %5s | %10s %10s %7s | %10s %10s %7s | %8s %6s %6s %8s %6s %6s | %7s %7s | %s\n",
+                "layer", "batch", "fwd ms", "torch ms", "speedup", "bwd ms", "torch ms", "speedup",
+                "fwd GF/s", "%peak", "%roof", "bwd GF/s", "%peak", "%roof", "cpu-fwd", "cpu-bwd", "algo");
+    std::printf(
+        "(speedup = torch ms / mtag ms, wall clock; cpu-fwd/cpu-bwd = the same ratio of process CPU "
+        "time; GF/s = direct-convolution flops / time, backward counted as 2x forward; %%roof = GF/s against the "
+        "roofline min(SGEMM peak, flops / (minimum bytes / copy bandwidth)); algo = the conv "
+        "path (gemm, direct or a Winograd tile), MTAG_CONV_ALGO=gemm selects the im2col/GEMM one)\n");
+}
+
+// One (case, batch) as JSON: times, GFLOP/s against the peak and the roofline, the reference's figures.
+json case_row(const Case& c, std::int64_t b, const Timing& t, const json* ref, const Roofline& r, double peak_mb) {
+    const double flops = forward_flops(c, b);
+    const double gf = flops > 0 ? flops / (t.forward_ms * 1e6) : 0.0;
+    const double gb = flops > 0 ? 2.0 * flops / (t.backward_ms * 1e6) : 0.0;
+    const auto [bytes_f, bytes_b] = pass_bytes(c, b);
+    // Attainable GFLOP/s: the SGEMM peak, or less when moving the minimum bytes takes longer.
+    const double roof_f = flops > 0 ? std::min(r.peak, flops / (bytes_f / r.bandwidth) / 1e9) : 0.0;
+    const double roof_b = flops > 0 ? std::min(r.peak, 2.0 * flops / (bytes_b / r.bandwidth) / 1e9) : 0.0;
+    json row{{"bench", "nn"},
+             {"layer", c.name},
+             {"batch", b},
+             {"forward_ms", t.forward_ms},
+             {"backward_ms", t.backward_ms},
+             {"forward_cpu_ms", t.forward_cpu_ms},
+             {"backward_cpu_ms", t.backward_cpu_ms}};
+    if (!t.algorithm.empty()) row["algorithm"] = t.algorithm;
+    if (flops > 0) {
+        row["forward_gflops"] = gf;
+        row["backward_gflops"] = gb;
+        row["forward_fraction_of_peak"] = gf / r.peak;
+        row["backward_fraction_of_peak"] = gb / r.peak;
+        row["forward_roofline_gflops"] = roof_f;
+        row["backward_roofline_gflops"] = roof_b;
+        row["forward_fraction_of_roofline"] = gf / roof_f;
+        row["backward_fraction_of_roofline"] = gb / roof_b;
+    }
+    const double tf = ref ? ref->value("forward_ms", 0.0) : 0.0, tb = ref ? ref->value("backward_ms", 0.0) : 0.0;
+    if (tf > 0) {
+        row["torch_forward_ms"] = tf;
+        row["torch_backward_ms"] = tb;
+        row["forward_speedup_vs_torch"] = tf / t.forward_ms;
+        row["backward_speedup_vs_torch"] = tb / t.backward_ms;
+        const double cf = ref->value("forward_cpu_ms", 0.0), cb = ref->value("backward_cpu_ms", 0.0);
+        if (cf > 0 && cb > 0) {
+            row["torch_forward_cpu_ms"] = cf;
+            row["torch_backward_cpu_ms"] = cb;
         }
     }
+    if (c.kind == "train_step") {
+        row["peak_mb"] = peak_mb;
+        if (ref && ref->contains("peak_mb") && !(*ref)["peak_mb"].is_null()) row["torch_peak_mb"] = (*ref)["peak_mb"];
+    }
+    return row;
+}
+
+// The table line of a row made by case_row.
+void print_row(const json& row, const Roofline& r) {
+    auto num = [](double v, const char* fmt) {
+        char s[32];
+        if (v <= 0) return std::string("-");
+        std::snprintf(s, sizeof s, fmt, v);
+        return std::string(s);
+    };
+    auto get = [&](const char* key) { return row.value(key, 0.0); };
+    const double fwd = get("forward_ms"), bwd = get("backward_ms"), tf = get("torch_forward_ms"),
+                 tb = get("torch_backward_ms"), gf = get("forward_gflops"), gb = get("backward_gflops");
+    const double roof_f = get("forward_roofline_gflops"), roof_b = get("backward_roofline_gflops");
+    // CPU-time speedups (torch CPU ms / mtag CPU ms): less disturbed by other processes than wall time.
+    const double cf = get("torch_forward_cpu_ms"), cb = get("torch_backward_cpu_ms");
+    const std::string algo = row.value("algorithm", std::string("-"));
+    std::printf("%-32s %5lld | %10s %10s %7s | %10s %10s %7s | %8s %6s %6s %8s %6s %6s | %7s %7s | %s\n",
+                row["layer"].get<std::string>().c_str(), static_cast<long long>(row["batch"].get<std::int64_t>()),
+                num(fwd, "%.2f").c_str(), num(tf, "%.2f").c_str(), num(tf > 0 ? tf / fwd : 0, "%.2fx").c_str(),
+                num(bwd, "%.2f").c_str(), num(tb, "%.2f").c_str(), num(tb > 0 ? tb / bwd : 0, "%.2fx").c_str(),
+                num(gf, "%.1f").c_str(), num(gf / r.peak * 100, "%.0f%%").c_str(),
+                num(roof_f > 0 ? gf / roof_f * 100 : 0, "%.0f%%").c_str(), num(gb, "%.1f").c_str(),
+                num(gb / r.peak * 100, "%.0f%%").c_str(), num(roof_b > 0 ? gb / roof_b * 100 : 0, "%.0f%%").c_str(),
+                num(cf > 0 ? cf / get("forward_cpu_ms") : 0, "%.2fx").c_str(),
+                num(cb > 0 ? cb / get("backward_cpu_ms") : 0, "%.2fx").c_str(), algo.c_str());
+    std::fflush(stdout);
+    if (row.contains("peak_mb")) {
+        const double tm = row.contains("torch_peak_mb") ? row["torch_peak_mb"].get<double>() : 0.0;
+        std::printf("%-32s %5s   peak memory of two training steps: mtag %.0f MB, torch %s MB\n", "", "",
+                    row["peak_mb"].get<double>(), num(tm, "%.0f").c_str());
+    }
+}
+
+}  // namespace
+
+int bench_nn(const BenchContext& context) {
+    const int threads = context.global->resolved_threads();
+    nn::set_thread_budget(threads);
+    const int repeats = context.quick ? 1 : 5;
+    const std::vector<Case> cases = selected_cases(context);
+    // Memory first, before any other layer has grown the allocator or the scratch buffers.
+    std::map<std::int64_t, double> memory;
+    for (const Case& c : cases)
+        if (c.kind == "train_step")
+            for (std::int64_t b : c.batches) memory[b] = train_step_memory(c, b);
+    Roofline roofline;
+    roofline.core = nn::init_blas();
+    roofline.load_before = load_average();
+    roofline.peak = sgemm_peak(context.quick);
+    roofline.bandwidth = copy_bandwidth(context.quick);
+    const Measurements m = measure(context, cases, threads, repeats);
+    print_header(context, roofline, threads, repeats, m.note);
+    for (const Case& c : cases)
+        for (std::int64_t b : c.batches) {
+            const auto it = m.reference.find({c.name, b});
+            const json row = case_row(c, b, m.timings.at({c.name, b}), it != m.reference.end() ? &it->second : nullptr,
+                                      roofline, memory[b]);
+            if (context.json) std::cout << row.dump() << "\n";
+            else print_row(row, roofline);
+        }
     if (!context.json)
         std::printf("load average at the end: %s (on a shared machine, figures vary from run to run)\n",
                     load_average().c_str());

@@ -98,134 +98,163 @@ std::string format_result(const std::string& path, const data::TagResult& r, con
     return out.str();
 }
 
+void add_tag_options(CLI::App* cmd, TagCommandOptions& o) {
+    cmd->add_option("--model", o.model, "Run directory (model.json + model.safetensors) or a pretrained model name (mtag model list)")->required();
+    cmd->add_option("inputs", o.inputs, "Audio files and folders (searched recursively by audio extension)")->required();
+    cmd->add_option("--format", o.format, "json (one line per file) | csv (path,duration_seconds,tag,score) | table")
+        ->check(CLI::IsMember({"json", "csv", "table"}))
+        ->capture_default_str();
+    cmd->add_option("--top-k", o.top_k, "Tags reported per file")->capture_default_str();
+    cmd->add_option("--threshold", o.threshold, "Report only tags scoring at least this")->capture_default_str();
+    cmd->add_flag("--all-scores", o.all_scores, "Report every tag's score (ignores --top-k and --threshold)");
+    cmd->add_option("--embeddings", o.embeddings_dir, "Write each file's embedding (mean over chunks) as DIR/<name>.npy");
+    cmd->add_option("--taggram", o.taggram_dir, "Write each file's chunk-by-chunk scores [chunks, tags] as DIR/<name>.npy");
+    cmd->add_option("--chunks", o.chunks,
+                    "all (every non-overlapping chunk) | card (the run's evaluation chunks) | auto (card for "
+                    "fixed-input models such as Choi et al.'s, which score the centre 29.12 s, else all)")
+        ->check(CLI::IsMember({"auto", "all", "card"}))
+        ->capture_default_str();
+    cmd->add_option("--resample-quality", o.resample_quality, "best | medium | fastest (libsamplerate)")
+        ->check(CLI::IsMember({"best", "medium", "fastest"}))
+        ->capture_default_str();
+    cmd->add_option("--batch-size", o.batch_size, "Chunks per forward pass")->check(CLI::PositiveNumber)->capture_default_str();
+    cmd->add_option("--jobs,-j", o.jobs, "Files in parallel (default: --threads)")->check(CLI::NonNegativeNumber);
+    cmd->add_flag("--timing", o.timing, "Print a per-phase timing breakdown on stderr (also MTAG_TIMING=1)");
+    cmd->footer("Exit code 3 when some files could not be tagged (each is reported on stderr; the others are printed).");
+
+}
+
+// Whether `--timing` or MTAG_TIMING asks for the timing breakdown.
+bool timing_requested(const TagCommandOptions& o) {
+    const char* env = std::getenv("MTAG_TIMING");
+    return o.timing || (env && *env && std::string(env) != "0");
+}
+
+// The tagger's options from the command line and the run's card.
+data::TagOptions tag_options_for(const TagCommandOptions& o, const data::Tagger& tagger) {
+    if (tagger.card().embedding_only && o.embeddings_dir.empty())
+        throw UsageError("--model " + o.model + " is a feature extractor without a trained head: give --embeddings DIR");
+    data::TagOptions t;
+    const bool card_chunks = o.chunks == "card" || (o.chunks == "auto" && tagger.card().fixed_input);
+    t.layout = card_chunks ? data::ChunkLayout::card : data::ChunkLayout::all;
+    t.batch_size = o.batch_size;
+    t.resample_quality = dsp::parse_resample_quality(o.resample_quality);
+    t.embedding = !o.embeddings_dir.empty();
+    t.taggram = !o.taggram_dir.empty();
+    return t;
+}
+
+// Seconds spent per phase, summed over the workers.
+struct PhaseTimes {
+    std::atomic<double> decode{0}, features{0}, inference{0};
+};
+
+void print_timing(double t_start, double t_loaded, double t_sessions, std::size_t files, int workers, const PhaseTimes& p) {
+    const double t_end = now_seconds();
+    std::fprintf(stderr,
+                 "mtag tag timing: model load %.1f ms, sessions %.1f ms, tagging %.1f ms wall for %zu file(s) "
+                 "with %d worker(s) [summed over workers: decode+resample %.1f ms, features %.1f ms, "
+                 "inference %.1f ms]\n",
+                 1e3 * (t_loaded - t_start), 1e3 * (t_sessions - t_loaded), 1e3 * (t_end - t_sessions), files, workers,
+                 1e3 * p.decode.load(), 1e3 * p.features.load(), 1e3 * p.inference.load());
+    if (workers == 1) {
+        std::fprintf(stderr, "mtag tag timing: inference by layer type:");
+        for (const nn::LayerTime& t : nn::layer_profile())
+            std::fprintf(stderr, " %s %.1f ms;", t.type.c_str(), 1e3 * t.forward_seconds);
+        std::fprintf(stderr, "\n");
+    }
+}
+
+// Tags every item on `workers` threads (one session each); results print in input order as soon as every
+// earlier file is done. Returns the number of files that failed (each reported on stderr).
+std::size_t tag_items(const TagCommandOptions& o, const data::Tagger& tagger, const data::TagOptions& tag_options,
+                      const std::vector<data::ExtractItem>& items,
+                      std::vector<std::unique_ptr<data::Session>>& sessions, PhaseTimes& times) {
+    std::vector<std::optional<std::string>> outputs(items.size());
+    std::size_t printed = 0;
+    std::mutex mutex;
+    std::atomic<std::size_t> next{0};
+    std::atomic<std::size_t> failed{0};
+    const std::size_t n_tags = tagger.n_tags();
+    auto save = [](const std::filesystem::path& file, const std::vector<float>& values, std::span<const std::size_t> shape) {
+        std::filesystem::create_directories(file.parent_path());
+        dsp::save_npy(file, values, shape);
+    };
+    auto work = [&](data::Session* session) {
+        for (std::size_t i = next++; i < items.size(); i = next++) {
+            const std::string path = items[i].input.string();
+            std::string text;
+            try {
+                const data::TagResult r = session->tag_file(items[i].input, tag_options);
+                times.decode.fetch_add(r.decode_seconds);
+                times.features.fetch_add(r.feature_seconds);
+                times.inference.fetch_add(r.inference_seconds);
+                if (tag_options.embedding) {
+                    const std::size_t shape[] = {r.embedding.size()};
+                    save(std::filesystem::path(o.embeddings_dir) / items[i].relative, r.embedding, shape);
+                }
+                if (tag_options.taggram) {
+                    const std::size_t shape[] = {r.chunks, n_tags};
+                    save(std::filesystem::path(o.taggram_dir) / items[i].relative, r.taggram, shape);
+                }
+                text = format_result(path, r, tagger.card().tags, o);
+            } catch (const std::exception& e) {
+                ++failed;
+                std::lock_guard lock(mutex);
+                std::cerr << "mtag tag: skipped " << path << ": " << e.what() << "\n";
+            }
+            std::lock_guard lock(mutex);
+            outputs[i] = std::move(text);
+            while (printed < outputs.size() && outputs[printed]) {
+                std::cout << *outputs[printed];
+                outputs[printed] = std::string();  // done; the text is not kept
+                ++printed;
+            }
+            std::cout.flush();
+        }
+    };
+    std::vector<std::thread> pool;
+    for (std::size_t w = 1; w < sessions.size(); ++w) pool.emplace_back(work, sessions[w].get());
+    work(sessions[0].get());
+    for (std::thread& t : pool) t.join();
+    return failed;
+}
+
+int run_tag(const TagCommandOptions& o, const GlobalOptions& global) {
+    const double t_start = now_seconds();
+    const bool timing = timing_requested(o);
+    // A model directory, or a pretrained model's name (fetched into the cache on first use).
+    const data::Tagger tagger(data::resolve_model(o.model, mtag::version, global.quiet));
+    const double t_loaded = now_seconds();
+    const data::TagOptions tag_options = tag_options_for(o, tagger);
+    data::ExtractOptions collect;
+    collect.inputs = o.inputs;
+    const std::vector<data::ExtractItem> items = data::collect_extract_items(collect);
+    const int threads = global.resolved_threads();
+    int workers = o.jobs > 0 ? std::min(o.jobs, threads) : threads;
+    workers = std::max(1, std::min<int>(workers, static_cast<int>(items.size())));
+    // OpenBLAS threads x workers <= --threads: one file uses every thread, many files one each.
+    nn::set_thread_budget(std::max(1, threads / workers));
+    if (o.format == "csv") std::cout << "path,duration_seconds,tag,score\n";
+    // Sessions (model copies) are made here, so a failure to build one is an error of the run itself.
+    std::vector<std::unique_ptr<data::Session>> sessions;
+    for (int w = 0; w < workers; ++w) sessions.push_back(tagger.session());
+    const double t_sessions = now_seconds();
+    if (timing && workers == 1) nn::set_layer_profiling(true);  // layer totals need one thread
+    PhaseTimes times;
+    const std::size_t failed = tag_items(o, tagger, tag_options, items, sessions, times);
+    if (!global.quiet && failed > 0) std::cerr << "mtag tag: " << failed << " of " << items.size() << " files failed\n";
+    if (timing) print_timing(t_start, t_loaded, t_sessions, items.size(), workers, times);
+    return failed > 0 ? 3 : 0;
+}
+
 }  // namespace
 
 Command add_tag_command(CLI::App& root, const GlobalOptions& global) {
     auto o = std::make_shared<TagCommandOptions>();
     CLI::App* cmd = root.add_subcommand("tag", "Tag audio files with a trained model (tags, embeddings, taggrams)");
-    cmd->add_option("--model", o->model, "Run directory (model.json + model.safetensors) or a pretrained model name (mtag model list)")->required();
-    cmd->add_option("inputs", o->inputs, "Audio files and folders (searched recursively by audio extension)")->required();
-    cmd->add_option("--format", o->format, "json (one line per file) | csv (path,duration_seconds,tag,score) | table")
-        ->check(CLI::IsMember({"json", "csv", "table"}))
-        ->capture_default_str();
-    cmd->add_option("--top-k", o->top_k, "Tags reported per file")->capture_default_str();
-    cmd->add_option("--threshold", o->threshold, "Report only tags scoring at least this")->capture_default_str();
-    cmd->add_flag("--all-scores", o->all_scores, "Report every tag's score (ignores --top-k and --threshold)");
-    cmd->add_option("--embeddings", o->embeddings_dir, "Write each file's embedding (mean over chunks) as DIR/<name>.npy");
-    cmd->add_option("--taggram", o->taggram_dir, "Write each file's chunk-by-chunk scores [chunks, tags] as DIR/<name>.npy");
-    cmd->add_option("--chunks", o->chunks,
-                    "all (every non-overlapping chunk) | card (the run's evaluation chunks) | auto (card for "
-                    "fixed-input models such as Choi et al.'s, which score the centre 29.12 s, else all)")
-        ->check(CLI::IsMember({"auto", "all", "card"}))
-        ->capture_default_str();
-    cmd->add_option("--resample-quality", o->resample_quality, "best | medium | fastest (libsamplerate)")
-        ->check(CLI::IsMember({"best", "medium", "fastest"}))
-        ->capture_default_str();
-    cmd->add_option("--batch-size", o->batch_size, "Chunks per forward pass")->check(CLI::PositiveNumber)->capture_default_str();
-    cmd->add_option("--jobs,-j", o->jobs, "Files in parallel (default: --threads)")->check(CLI::NonNegativeNumber);
-    cmd->add_flag("--timing", o->timing, "Print a per-phase timing breakdown on stderr (also MTAG_TIMING=1)");
-    cmd->footer("Exit code 3 when some files could not be tagged (each is reported on stderr; the others are printed).");
-
-    return {cmd, [o, &global]() {
-        const double t_start = now_seconds();
-        const char* timing_env = std::getenv("MTAG_TIMING");
-        const bool timing = o->timing || (timing_env && *timing_env && std::string(timing_env) != "0");
-        // A model directory, or a pretrained model's name (fetched into the cache on first use).
-        const data::Tagger tagger(data::resolve_model(o->model, mtag::version, global.quiet));
-        const double t_loaded = now_seconds();
-        data::ExtractOptions collect;
-        collect.inputs = o->inputs;
-        const std::vector<data::ExtractItem> items = data::collect_extract_items(collect);
-        const int threads = global.resolved_threads();
-        int workers = o->jobs > 0 ? std::min(o->jobs, threads) : threads;
-        workers = std::max(1, std::min<int>(workers, static_cast<int>(items.size())));
-        // OpenBLAS threads x workers <= --threads: one file uses every thread, many files one each.
-        nn::set_thread_budget(std::max(1, threads / workers));
-
-        data::TagOptions tag_options;
-        if (tagger.card().embedding_only && o->embeddings_dir.empty())
-            throw UsageError("--model " + o->model + " is a feature extractor without a trained head: give --embeddings DIR");
-        const bool card_chunks = o->chunks == "card" || (o->chunks == "auto" && tagger.card().fixed_input);
-        tag_options.layout = card_chunks ? data::ChunkLayout::card : data::ChunkLayout::all;
-        tag_options.batch_size = o->batch_size;
-        tag_options.resample_quality = dsp::parse_resample_quality(o->resample_quality);
-        tag_options.embedding = !o->embeddings_dir.empty();
-        tag_options.taggram = !o->taggram_dir.empty();
-
-        if (o->format == "csv") std::cout << "path,duration_seconds,tag,score\n";
-        // Results print in input order as soon as every earlier file is done.
-        std::vector<std::optional<std::string>> outputs(items.size());
-        std::size_t printed = 0;
-        std::mutex mutex;
-        std::atomic<std::size_t> next{0};
-        std::atomic<std::size_t> failed{0};
-        const std::size_t n_tags = tagger.n_tags();
-        // Sessions (model copies) are made here, so a failure to build one is an error of the run itself.
-        std::vector<std::unique_ptr<data::Session>> sessions;
-        for (int w = 0; w < workers; ++w) sessions.push_back(tagger.session());
-        const double t_sessions = now_seconds();
-        if (timing && workers == 1) nn::set_layer_profiling(true);  // layer totals need one thread
-        std::atomic<double> decode_s{0}, feature_s{0}, inference_s{0};
-        auto save = [](const std::filesystem::path& file, const std::vector<float>& values, std::span<const std::size_t> shape) {
-            std::filesystem::create_directories(file.parent_path());
-            dsp::save_npy(file, values, shape);
-        };
-        auto work = [&](data::Session* session) {
-            for (std::size_t i = next++; i < items.size(); i = next++) {
-                const std::string path = items[i].input.string();
-                std::string text;
-                try {
-                    const data::TagResult r = session->tag_file(items[i].input, tag_options);
-                    decode_s.fetch_add(r.decode_seconds);
-                    feature_s.fetch_add(r.feature_seconds);
-                    inference_s.fetch_add(r.inference_seconds);
-                    if (tag_options.embedding) {
-                        const std::size_t shape[] = {r.embedding.size()};
-                        save(std::filesystem::path(o->embeddings_dir) / items[i].relative, r.embedding, shape);
-                    }
-                    if (tag_options.taggram) {
-                        const std::size_t shape[] = {r.chunks, n_tags};
-                        save(std::filesystem::path(o->taggram_dir) / items[i].relative, r.taggram, shape);
-                    }
-                    text = format_result(path, r, tagger.card().tags, *o);
-                } catch (const std::exception& e) {
-                    ++failed;
-                    std::lock_guard lock(mutex);
-                    std::cerr << "mtag tag: skipped " << path << ": " << e.what() << "\n";
-                }
-                std::lock_guard lock(mutex);
-                outputs[i] = std::move(text);
-                while (printed < outputs.size() && outputs[printed]) {
-                    std::cout << *outputs[printed];
-                    outputs[printed] = std::string();  // done; the text is not kept
-                    ++printed;
-                }
-                std::cout.flush();
-            }
-        };
-        std::vector<std::thread> pool;
-        for (int w = 1; w < workers; ++w) pool.emplace_back(work, sessions[w].get());
-        work(sessions[0].get());
-        for (std::thread& t : pool) t.join();
-        if (!global.quiet && failed > 0)
-            std::cerr << "mtag tag: " << failed << " of " << items.size() << " files failed\n";
-        if (timing) {
-            const double t_end = now_seconds();
-            std::fprintf(stderr,
-                         "mtag tag timing: model load %.1f ms, sessions %.1f ms, tagging %.1f ms wall for %zu file(s) "
-                         "with %d worker(s) [summed over workers: decode+resample %.1f ms, features %.1f ms, "
-                         "inference %.1f ms]\n",
-                         1e3 * (t_loaded - t_start), 1e3 * (t_sessions - t_loaded), 1e3 * (t_end - t_sessions),
-                         items.size(), workers, 1e3 * decode_s.load(), 1e3 * feature_s.load(), 1e3 * inference_s.load());
-            if (workers == 1) {
-                std::fprintf(stderr, "mtag tag timing: inference by layer type:");
-                for (const nn::LayerTime& t : nn::layer_profile())
-                    std::fprintf(stderr, " %s %.1f ms;", t.type.c_str(), 1e3 * t.forward_seconds);
-                std::fprintf(stderr, "\n");
-            }
-        }
-        return failed > 0 ? 3 : 0;
-    }};
+    add_tag_options(cmd, *o);
+    return {cmd, [o, &global]() { return run_tag(*o, global); }};
 }
 
 }  // namespace mtag::app

@@ -10,8 +10,8 @@ agree within --tol (default 1e-4, absolute). Also prints each twin's parameter c
 tests/nn/test_models.cpp hard-codes as the published architectures' counts.
 
 --via-import checks the other direction, PyTorch -> mtag, as a user with upstream weights would: for each
-preset the twin gets random weights (BatchNorm weight/bias randomised and running statistics from two
-training-mode passes, so eval mode is not the identity), its state_dict is saved under Won et al.'s
+preset the twin gets random weights (BatchNorm weight/bias randomised, running statistics from two batch-8
+training-mode passes: eval mode is not the identity), its state_dict is saved under Won et al.'s
 sota-music-tagging-models names where mtag knows them (scripts/import_pytorch.py to_upstream: plus the
 torchaudio front-end buffers, and wrapped as {'state_dict': ...} or 'module.'-prefixed for some presets),
 else under mtag's names; scripts/import_pytorch.py converts it to safetensors, `mtag model import --from
@@ -430,7 +430,7 @@ def via_import(args, work):
         with open(tags, "w") as f:
             f.write("".join(f"tag {i}\n" for i in range(args.n_tags)))
         st = os.path.join(d, "weights.safetensors")
-        log = run([sys.executable, script, pth, "--preset", preset, "--out", st, "--tags", tags] + extra)
+        log = run([sys.executable, script, pth, "--preset", preset, "--out", st, "--tags", tags, "--mtag", args.mtag] + extra)
         if args.verbose:
             print(log, end="")
         model_dir = os.path.join(d, "model")

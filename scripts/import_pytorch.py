@@ -27,7 +27,9 @@ Names accepted
 Checks (the definitive one is `mtag model import`, which compares every name and shape with the model):
 every name must be one the preset family has; BatchNorm weight/bias/running stats agree in size; each
 conv block's input channels are the previous block's outputs; GRU gates are 3H (pytorch) or H (keras1)
-and chain; the output layer is (n_tags, features) and n_tags equals the --tags count. Floating tensors
+and chain; the output layer is (n_tags, features) and n_tags equals the --tags count. When an mtag binary
+is at hand (--mtag, default build/mtag), also every name and shape exactly: the preset's options from
+`mtag model show` (plus --options) build scripts/export_check.py's twin, whose state_dict must match. Floating tensors
 are written F32 (with a note when they were not float32), num_batches_tracked I64.
 
 __metadata__: {"preset", "source" (file name), "upstream" (which naming was found), "tags" (JSON list,
@@ -35,13 +37,14 @@ with --tags), "options" (JSON, with --options)}; mtag model import reads "tags" 
 provenance. --options is NOT applied by mtag model import: pass the same --options to it (the command to
 run is printed).
 
-Needs only python3-torch (Debian's /usr/bin/python3).
+Needs only python3-torch (Debian's /usr/bin/python3); the exact check also imports export_check.py (numpy).
 """
 import argparse
 import json
 import os
 import re
 import struct
+import subprocess
 import sys
 
 import torch
@@ -306,6 +309,36 @@ def validate(preset, state, n_tags=None):
     return out_rows
 
 
+def check_against_twin(preset, state, n_tags, options, mtag, log=print):
+    """Exact names and shapes, when an mtag binary is at hand: the preset's options from `mtag model show`
+    (with --options), the PyTorch twin of scripts/export_check.py built from them, its state_dict compared
+    with `state` (num_batches_tracked may be absent, as for mtag model import)."""
+    cmd = [mtag, "model", "show", preset, "--json", "--n-tags", str(n_tags)]
+    if options:
+        cmd += ["--options", json.dumps(options)]
+    r = subprocess.run(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    if r.returncode != 0:
+        log(f"note     exact check skipped: {' '.join(cmd[1:4])} failed: {r.stderr.strip()[:200]}")
+        return
+    sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+    import export_check
+    twin = export_check.build_twin(preset, json.loads(r.stdout)["options"], n_tags)
+    want = {n: tuple(t.shape) for n, t in twin.state_dict().items()}
+    missing = [n for n in want if n not in state and not n.endswith("num_batches_tracked")]
+    unexpected = [n for n in state if n not in want]
+    shapes = [f"{n} {tuple(state[n].shape)} (expected {want[n]})" for n in want
+              if n in state and tuple(state[n].shape) != want[n]]
+    if missing or unexpected or shapes:
+        parts = []
+        for label, items in (("missing", missing), ("unexpected", unexpected), ("wrong shape", shapes)):
+            if items:
+                parts.append(f"{label} ({len(items)}): {', '.join(items[:6])}{' ...' if len(items) > 6 else ''}")
+        raise ConversionError(f"does not fit {preset}" + (f" with options {json.dumps(options)}" if options else "") +
+                              " (names and shapes from `mtag model show` and scripts/export_check.py's twin):\n  " +
+                              "\n  ".join(parts))
+    log(f"checked  every name and shape against {preset}'s twin ({len(want)} tensors, options from mtag model show)")
+
+
 # ---------------------------------------------------------------- safetensors (format spec, no library)
 def write_safetensors(path, tensors, metadata=None):
     """tensors: {name: torch tensor}; num_batches_tracked (and any integer tensor) as I64, the rest F32."""
@@ -328,10 +361,13 @@ def write_safetensors(path, tensors, metadata=None):
         f.write(struct.pack("<Q", len(text)) + text + b"".join(blobs))
 
 
-def convert(state_path, preset, out, tags=None, options=None, log=print):
-    """The whole conversion; returns a summary dict."""
+def convert(state_path, preset, out, tags=None, options=None, log=print, mtag=None):
+    """The whole conversion; returns a summary dict. With `mtag` (a binary), names and shapes are also
+    checked exactly against the preset (check_against_twin)."""
     state, naming = to_mtag(preset, load_state_dict(state_path), log)
     n_tags = validate(preset, state, len(tags) if tags else None)
+    if mtag:
+        check_against_twin(preset, state, n_tags, options, mtag, log)
     widened = sorted({str(v.dtype) for v in state.values() if v.is_floating_point() and v.dtype != torch.float32})
     if widened:
         log(f"note     floating tensors of dtype {', '.join(widened)} written as float32")
@@ -355,13 +391,17 @@ def main():
     ap.add_argument("--tags", help="text file, one tag per line, in output order (stored in the metadata)")
     ap.add_argument("--options", help="JSON object of the preset options the weights were trained with "
                                       "(recorded in the metadata; give it to mtag model import too)")
+    ap.add_argument("--mtag", default=os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "build", "mtag"),
+                    help="mtag binary for the exact name/shape check (default build/mtag; skipped when absent)")
+    ap.add_argument("--no-mtag", action="store_true", help="skip the exact check (structural checks only)")
     args = ap.parse_args()
+    mtag = None if args.no_mtag or not os.path.isfile(args.mtag) else args.mtag
     try:
         options = json.loads(args.options) if args.options else None
         if options is not None and not isinstance(options, dict):
             raise ConversionError(f"--options must be a JSON object, got {args.options}")
         tags = read_tags(args.tags) if args.tags else None
-        summary = convert(args.state, args.preset, args.out, tags, options)
+        summary = convert(args.state, args.preset, args.out, tags, options, mtag=mtag)
     except (ConversionError, json.JSONDecodeError, OSError) as e:
         print(f"import_pytorch.py: {args.state}: {e}", file=sys.stderr)
         return 2

@@ -3,12 +3,7 @@
 #    taggrams written as .npy; two workers print what one prints; csv output has a header and one row
 #    per reported tag.
 #  - eval: one JSON object with the documented keys; an ensemble of two copies of a run equals the run.
-function(run_mtag)
-  execute_process(COMMAND ${EXE} --threads 2 ${ARGN} RESULT_VARIABLE code OUTPUT_VARIABLE out ERROR_VARIABLE err)
-  set(code "${code}" PARENT_SCOPE)
-  set(out "${out}" PARENT_SCOPE)
-  set(err "${err}" PARENT_SCOPE)
-endfunction()
+include(${CMAKE_CURRENT_LIST_DIR}/run_mtag.cmake)
 
 run_mtag(tag --model ${ROOT}/run ${ROOT}/audio --top-k 2 --embeddings ${ROOT}/emb --taggram ${ROOT}/tg)
 if(NOT code EQUAL 3)

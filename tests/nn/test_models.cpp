@@ -34,6 +34,13 @@ const std::map<std::string, std::size_t> k_published = {
     {"short_chunk_resnet", 12104244},
     {"sample_cnn", 1869874},
     {"sample_cnn_se", 24742706},
+    // Choi et al.'s Keras files, trainable weights counted dataset by dataset (BN: gamma and beta; the
+    // compact convnet's DFT kernels and mel matrix are buffers): 396,786 (CRNN), 865,950 (CNN), and the
+    // compact convnet's 37,632 plus a 160 -> 50 head.
+    {"crnn", 394100},  // as choi2016_crnn with torch's GRU (two biases per gate) and a one-channel input BN
+    {"choi2016_crnn", 396786},
+    {"choi2016_cnn", 865950},
+    {"choi2017_compact", 45682},
 };
 
 Tensor noise(const Shape& shape, std::uint64_t seed) {
