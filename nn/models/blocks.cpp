@@ -100,9 +100,12 @@ std::shared_ptr<Chain> conv_block_1d(const ConvBlockOptions& o) {
                                                               .stride = o.stride[1],
                                                               .padding = o.padding[1]}));
     if (o.batch_norm)
-        block->add("bn", std::make_shared<BatchNorm1d>(BatchNormOptions{.num_features = o.out_channels}));
+        block->add("bn", std::make_shared<BatchNorm1d>(BatchNormOptions{
+                             .num_features = o.out_channels, .eps = o.bn_eps,
+                             .use_batch_stats_in_eval = o.bn_batch_stats_in_eval}));
     block->add(to_string(o.activation), make_activation(o.activation));
     if (o.pool[1] > 1) block->add("mp", std::make_shared<MaxPool1d>(Pool1dOptions{.kernel_size = o.pool[1]}));
+    if (o.dropout > 0) block->add("dropout", std::make_shared<Dropout>(DropoutOptions{.p = o.dropout}));
     return block;
 }
 

@@ -12,8 +12,8 @@
 //   GRU 32 (sequences) -> GRU 32 (last state) with Keras 1's hard-sigmoid gates and reset before U_h;
 //   dropout 0.3; dense 50 (the sigmoid belongs to the tagger).
 // crnn -- the same network as a trainable preset with torch's conventions (PyTorch GRU, BN eps 1e-5, an
-//   input BatchNorm2d(1) instead of the per-position one, no time padding): its PyTorch twin is
-//   scripts/export_check.py's Crnn.
+//   input BatchNorm2d(1) instead of the per-position one, no time padding): its PyTorch twin is built by
+//   scripts/export_check.py (build_twin("crnn")).
 //
 // Front end of both (Choi et al.'s audio_processor.py): 12 kHz, n_fft 512, hop 256, 96 slaney mel bands
 // 0-6 kHz of the power spectrum with reflect-padded centred frames, then upstream's logamplitude(S**2):
