@@ -174,6 +174,9 @@ def main():
     ap.add_argument("--resample-quality", default="medium", choices=["best", "medium", "fastest"],
                     help="mtag's libsamplerate quality (tag and extract; mtag's default is medium)")
     ap.add_argument("--threads", type=int, default=2, help="mtag's --threads")
+    ap.add_argument("--torch-resampler", default="torchaudio_default", choices=["torchaudio_default", "kaiser_best"],
+                    help="torchaudio's resampler settings on the torch side: its defaults, or kaiser_best (torchaudio's "
+                         "documented equivalent of resampy's kaiser_best, the resampler upstream's librosa used)")
     ap.add_argument("--workdir", help="keep intermediate files here (default: a temp dir)")
     args = ap.parse_args()
 
@@ -224,7 +227,7 @@ def main():
         # 1. scores
         got, raw = mtag_scores(args, model, song, env)
         got_v = np.array([got[t] for t in ref.TAGS])
-        y12 = ref.decode_audio(song)
+        y12 = ref.decode_audio(song, resampler=args.torch_resampler)
         want = torch_scores(ref, reference_model, y12, 0)
         diffs = np.abs(got_v - want)
         worst = int(diffs.argmax())
