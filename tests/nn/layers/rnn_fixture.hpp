@@ -1,6 +1,7 @@
 #pragma once
 // Checks a recurrent layer rebuilt from tests/fixtures/nn/rnn_reference.json (scripts/make_rnn_fixture.py)
 // against torch.nn.GRU / torch.nn.LSTM: forward, input gradient and every weight gradient.
+#include "nn/gradcheck.hpp"
 #include "nn/registry.hpp"
 
 #include <catch2/catch.hpp>
@@ -11,6 +12,11 @@
 #include <string>
 
 namespace mtag::nn::test {
+
+// Every parameter of `m` uniform in [-bound, bound], one seed per parameter from `seed` on.
+inline void randomize(Module& m, std::uint64_t seed, float bound) {
+    for (Parameter* p : m.parameters()) p->value.copy_from(random_tensor(p->shape(), seed++, -bound, bound));
+}
 
 inline nlohmann::json load_rnn_fixture() {
     std::ifstream in(std::string(MTAG_SOURCE_DIR) + "/tests/fixtures/nn/rnn_reference.json");
