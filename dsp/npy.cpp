@@ -255,7 +255,8 @@ void save_npy(const fs::path& path, std::span<const float> values, std::span<con
     if (file == nullptr)
         throw Error(context(path), std::string("cannot be created (") + std::strerror(errno) + ")");
     const bool ok = std::fwrite(header.data(), 1, header.size(), file) == header.size() &&
-                    std::fwrite(values.data(), sizeof(float), values.size(), file) == values.size();
+                    // An empty array has no data pointer to give fwrite (its argument must not be null).
+                    (values.empty() || std::fwrite(values.data(), sizeof(float), values.size(), file) == values.size());
     const int saved_errno = errno;
     const bool closed = std::fclose(file) == 0;
     if (!ok || !closed) {
