@@ -167,7 +167,12 @@ fs::path fetch_pretrained(const PretrainedModel& model, const std::string& mtag_
     RunModel run = import_keras_h5(weights, model.name, mtag_version);
     run.card.provenance["url"] = model.url;
     run.card.provenance["sha256"] = model.sha256;
-    write_model_dir(run, dir);
+    try {
+        write_model_dir(run, dir);
+    } catch (const Error&) {
+        if (is_installed(model)) return dir;  // another process installed it meanwhile
+        throw;
+    }
     fs::copy_file(licence, dir / model.licence_file, fs::copy_options::overwrite_existing);
     if (!quiet) std::cerr << "installed " << model.name << " in " << dir.string() << "\n";
     return dir;
@@ -177,7 +182,7 @@ fs::path resolve_model(const std::string& spec, const std::string& mtag_version,
     std::error_code ec;
     if (fs::is_directory(spec, ec)) return spec;
     if (const PretrainedModel* m = find_pretrained(spec)) return fetch_pretrained(*m, mtag_version, quiet);
-    throw Error("--model " + spec, "is neither a model directory nor a pretrained model (see `mtag model list`)");
+    throw Error("model '" + spec + "'", "is neither a model directory nor a pretrained model (see `mtag model list`)");
 }
 
 std::string sha256_of_file(const fs::path& path) {
