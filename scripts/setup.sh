@@ -13,7 +13,7 @@ packages=(
   libhdf5-dev libcurl4-openssl-dev libssl-dev
 )
 if [[ "${1:-}" == "--bench" ]]; then
-  packages+=(python3 python3-numpy python3-torch python3-torchaudio python3-sklearn)
+  packages+=(python3 python3-numpy python3-torch python3-torchaudio python3-sklearn python3-h5py python3-soundfile)
 fi
 
 missing=()
