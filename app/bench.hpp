@@ -68,5 +68,7 @@ int bench_data(const BenchContext& context);
 int bench_train(const BenchContext& context);
 // `mtag bench optim`: optimizer steps and tagging metrics against PyTorch / scikit-learn.
 int bench_optim(const BenchContext& context);
+// `mtag bench python`: the Python module against torchaudio / PyTorch (scripts/bench_python.py).
+int bench_python(const BenchContext& context);
 
 }  // namespace mtag::app

@@ -54,8 +54,8 @@ Command add_bench_command(CLI::App& root, const GlobalOptions& global) {
     };
     auto options = std::make_shared<Options>();
     CLI::App* cmd = root.add_subcommand("bench", "Measure throughput of one area against a reference in the same run");
-    cmd->add_option("area", options->area, "io | dsp | augment | nn | optim | data | train")->required()
-        ->check(CLI::IsMember({"io", "dsp", "augment", "nn", "optim", "data", "train"}));
+    cmd->add_option("area", options->area, "io | dsp | augment | nn | optim | data | train | python")->required()
+        ->check(CLI::IsMember({"io", "dsp", "augment", "nn", "optim", "data", "train", "python"}));
     cmd->add_option("args", options->extra, "Area-specific arguments (see README)");
     cmd->add_option("--work-dir", options->work_dir, "Scratch folder for generated inputs (default: a temporary folder)");
     cmd->add_flag("--json", options->json, "Print JSON lines instead of a table");
@@ -90,7 +90,8 @@ Command add_bench_command(CLI::App& root, const GlobalOptions& global) {
         std::filesystem::create_directories(context.work_dir);
         static const std::map<std::string, std::function<int(const BenchContext&)>> areas = {
             {"io", bench_io},   {"dsp", bench_dsp},   {"augment", bench_augment},
-            {"nn", bench_nn},   {"optim", bench_optim},   {"data", bench_data}, {"train", bench_train}};
+            {"nn", bench_nn},   {"optim", bench_optim},   {"data", bench_data}, {"train", bench_train},
+            {"python", bench_python}};
         const int code = areas.at(options->area)(context);
         if (options->work_dir.empty()) {
             std::error_code ec;

@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Installs every Debian 12 package mtag's build, tests and demo need. Idempotent; quiet when all are present.
-#   scripts/setup.sh          build + tests + demo
+#   scripts/setup.sh          build + tests + demo (the Python module `import mtag` and its pytest tests
+#                             included; python3-torch for mtag.torch and the example CI trains)
 #   scripts/setup.sh --bench  also the Python reference oracles (PyTorch, torchaudio, scikit-learn)
 set -euo pipefail
 
@@ -11,9 +12,11 @@ packages=(
   libfluidsynth-dev timgm6mb-soundfont
   openmpi-bin libopenmpi-dev
   libhdf5-dev libcurl4-openssl-dev libssl-dev
+  pybind11-dev python3-dev python3-numpy python3-pytest
+  python3-torch
 )
 if [[ "${1:-}" == "--bench" ]]; then
-  packages+=(python3 python3-numpy python3-torch python3-torchaudio python3-sklearn python3-h5py python3-soundfile)
+  packages+=(python3 python3-torchaudio python3-sklearn python3-h5py python3-soundfile)
 fi
 
 missing=()

@@ -25,6 +25,7 @@ set(rules
   "data/tag/|data/tag/,data/run/,${pipeline},data/progress/,nn/,dsp/"
   "data/pretrained/|data/pretrained/,data/run/,${pipeline},data/progress/,nn/,dsp/"
   "data/extract/|data/extract/,data/sets/,data/progress/,data/distributed/communicator.hpp,dsp/,mtag_version.hpp"
+  "app/python/|app/python/,data/,dsp/,mtag_version.hpp"
   "app/|app/,data/,nn/,dsp/,mtag_version.hpp")
 
 file(GLOB_RECURSE files RELATIVE ${ROOT} ${ROOT}/dsp/*.[ch]pp ${ROOT}/nn/*.[ch]pp ${ROOT}/data/*.[ch]pp

@@ -1,0 +1,50 @@
+// mtag bench python: mtag's Python module against torchaudio / PyTorch (scripts/bench_python.py, which does
+// the measuring: mtag.feature.melspectrogram vs torchaudio.transforms.MelSpectrogram, and mtag.data.Loader vs
+// a torch DataLoader doing decode + resample + augment + log-mel at equal worker counts). This row runs the
+// script with the package this build assembled (build/python on PYTHONPATH) and prints its figures.
+#include "app/bench.hpp"
+
+#include <cstdio>
+#include <cstdlib>
+#include <iostream>
+
+namespace mtag::app {
+
+namespace fs = std::filesystem;
+
+int bench_python(const BenchContext& context) {
+    std::error_code ec;
+    const fs::path exe = fs::read_symlink("/proc/self/exe", ec);
+    if (!ec) {
+        // build/mtag -> build/python holds the package (import mtag).
+        const fs::path package = exe.parent_path() / "python";
+        const char* old = std::getenv("PYTHONPATH");
+        const std::string value = package.string() + (old && *old ? ":" + std::string(old) : "");
+        ::setenv("PYTHONPATH", value.c_str(), 1);
+    }
+    std::vector<std::string> args = {"--mtag", ec ? std::string("mtag") : exe.string()};
+    if (context.quick) args.push_back("--quick");
+    args.insert(args.end(), context.extra.begin(), context.extra.end());
+    const std::optional<nlohmann::json> result = run_reference_script(context, "bench_python.py", args);
+    if (!result) {
+        std::cerr << "bench python: no figures (needs the Python module, torch and torchaudio)\n";
+        return 1;
+    }
+    if (context.json) {
+        std::cout << result->dump() << "\n";
+        return 0;
+    }
+    const nlohmann::json& mel = (*result)["mel"];
+    const nlohmann::json& loader = (*result)["loader"];
+    std::printf("python: melspectrogram %.0f s audio: mtag %.2f ms, torchaudio %.2f ms, %.2fx (target >= 4x)\n",
+                mel.value("audio_seconds", 0.0), 1e3 * mel.value("mtag_seconds", 0.0),
+                1e3 * mel.value("torchaudio_seconds", 0.0), mel.value("speedup", 0.0));
+    std::printf("python: loader %d workers: mtag %.1f clips/s (memory cache %.1f), torch DataLoader %.1f clips/s, "
+                "%.2fx (target >= 3x)\n",
+                loader.value("workers", 0), loader.value("mtag_clips_per_second", 0.0),
+                loader.value("mtag_memory_cache_clips_per_second", 0.0), loader.value("torch_clips_per_second", 0.0),
+                loader.value("speedup", 0.0));
+    return 0;
+}
+
+}  // namespace mtag::app

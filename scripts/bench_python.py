@@ -1,0 +1,218 @@
+#!/usr/bin/env python3
+"""mtag from Python against torchaudio / PyTorch, in one run (issue 22's figures; `mtag bench python` runs it).
+
+1. mel: mtag.feature.melspectrogram(y=y) against torchaudio.transforms.MelSpectrogram with the same
+   parameters (librosa's defaults: 22.05 kHz, n_fft 2048, hop 512, 128 Slaney bands with area norm, power 2,
+   centred with constant padding), both from a NumPy float32 signal to a NumPy float32 array (the torch
+   side includes torch.from_numpy and .numpy()), one thread, fastest of --repeats calls. Target: >= 4x.
+2. loader: mtag.data.Loader against a torch.utils.data.DataLoader doing decode (torchaudio.load of the
+   crop's window) + resample to 16 kHz + crop + the same augmentations + 96-band log-mel, at equal worker
+   counts, batch 16, 3 s crops, one thread per worker. Augmentations on both sides, each with p = 0.5: gain
+   +-6 dB, white noise at 10-40 dB SNR, pitch shift +-2 semitones (torchaudio.functional.pitch_shift takes
+   whole steps, so the torch side draws integers), time stretch 0.8-1.25 keeping the length (phase vocoder);
+   both vocoders use n_fft 512, hop 128 (torchaudio's pitch_shift defaults).
+   mtag decodes every clip every epoch too (cache=None: equal work); the waveform cache's figure
+   (cache="memory", mtag's default) is reported beside it. One warm-up epoch each. Target: >= 3x clips/s.
+
+    scripts/build.sh
+    PYTHONPATH=build/python /usr/bin/python3 scripts/bench_python.py            # full run
+    PYTHONPATH=build/python /usr/bin/python3 scripts/bench_python.py --quick    # a smoke run (tiny settings)
+
+Prints a table, then one JSON line with every figure. Timing figures need a quiet machine.
+"""
+import argparse
+import csv
+import json
+import os
+import random
+import subprocess
+import sys
+import tempfile
+import time
+
+import numpy as np
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+
+try:
+    import torch
+    import torchaudio
+except ImportError as error:
+    print(f"bench_python.py: {sys.executable}: {error} (Debian: python3-torch python3-torchaudio)", file=sys.stderr)
+    sys.exit(3)
+import mtag
+
+SAMPLE_RATE = 16000
+HOP = 256
+N_MELS = 96
+AUGMENTATION = {"transforms": [
+    {"type": "gain", "p": 0.5, "gain_db": [-6, 6]},
+    {"type": "coloured_noise", "p": 0.5, "snr_db": [10, 40], "beta": [0, 0]},
+    {"type": "pitch_shift", "p": 0.5, "semitones": [-2, 2], "n_fft": 512},
+    {"type": "time_stretch", "p": 0.5, "rate": [0.8, 1.25], "keep_length": True, "n_fft": 512},
+]}
+
+
+def best_of(function, repeats):
+    function()  # warm-up
+    best = float("inf")
+    for _ in range(repeats):
+        start = time.perf_counter()
+        function()
+        best = min(best, time.perf_counter() - start)
+    return best
+
+
+def bench_mel(seconds, repeats):
+    sr = 22050
+    rng = np.random.default_rng(0)
+    t = np.arange(int(seconds * sr)) / sr
+    y = (0.3 * np.sin(2 * np.pi * 440 * t) + 0.2 * np.sin(2 * np.pi * 97 * t) + 0.05 * rng.standard_normal(t.size))
+    y = y.astype(np.float32)
+    mel = torchaudio.transforms.MelSpectrogram(sample_rate=sr, n_fft=2048, hop_length=512, n_mels=128, power=2.0,
+                                               center=True, pad_mode="constant", norm="slaney", mel_scale="slaney")
+
+    def run_torch():
+        with torch.inference_mode():
+            return mel(torch.from_numpy(y)).numpy()
+
+    def run_mtag():
+        return mtag.feature.melspectrogram(y=y, sr=sr)
+
+    assert run_torch().shape == run_mtag().shape
+    torch_s = best_of(run_torch, repeats)
+    mtag_s = best_of(run_mtag, repeats)
+    return {"audio_seconds": seconds, "mtag_seconds": mtag_s, "torchaudio_seconds": torch_s,
+            "speedup": torch_s / mtag_s}
+
+
+def read_manifest(manifest):
+    base = os.path.dirname(os.path.abspath(manifest))
+    with open(manifest, newline="") as f:
+        return [r["path"] if os.path.isabs(r["path"]) else os.path.join(base, r["path"]) for r in csv.DictReader(f)]
+
+
+class TorchClips(torch.utils.data.Dataset):
+    """decode the window -> resample -> crop -> augment (p = 0.5 each) -> log-mel, as mtag's loader."""
+
+    def __init__(self, paths, frames):
+        self.paths = paths
+        self.window = (frames - 1) * HOP
+        self.mel = torchaudio.transforms.MelSpectrogram(
+            sample_rate=SAMPLE_RATE, n_fft=512, hop_length=HOP, n_mels=N_MELS, power=2.0, norm="slaney",
+            mel_scale="slaney", center=True, pad_mode="constant")
+        self.db = torchaudio.transforms.AmplitudeToDB(stype="power", top_db=80.0)
+        self.stretch_window = torch.hann_window(512)
+        self.advance = torch.linspace(0, torch.pi * 128, 257)[..., None]
+
+    def __len__(self):
+        return len(self.paths)
+
+    def augment(self, x):
+        if random.random() < 0.5:
+            x = x * 10 ** (random.uniform(-6, 6) / 20)
+        if random.random() < 0.5:
+            snr = random.uniform(10, 40)
+            noise = torch.randn_like(x)
+            x = x + noise * (x.pow(2).mean().sqrt() / noise.pow(2).mean().sqrt() * 10 ** (-snr / 20))
+        if random.random() < 0.5:
+            x = torchaudio.functional.pitch_shift(x, SAMPLE_RATE, random.choice([-2, -1, 1, 2]))
+        if random.random() < 0.5:
+            rate = float(np.exp(random.uniform(np.log(0.8), np.log(1.25))))
+            spec = torch.stft(x, 512, 128, window=self.stretch_window, center=True, pad_mode="constant",
+                              return_complex=True)
+            stretched = torchaudio.functional.phase_vocoder(spec, rate, self.advance)
+            y = torch.istft(stretched, 512, 128, window=self.stretch_window, center=True,
+                            length=round(x.numel() / rate))
+            x = torch.nn.functional.pad(y, (0, max(0, x.numel() - y.numel())))[: x.numel()]
+        return x
+
+    def __getitem__(self, i):
+        info = torchaudio.info(self.paths[i])
+        sr = info.sample_rate
+        need = int(self.window * sr / SAMPLE_RATE) + 64
+        offset = random.randint(0, max(0, info.num_frames - need))
+        audio, sr = torchaudio.load(self.paths[i], frame_offset=offset, num_frames=need)
+        audio = audio.mean(dim=0)
+        if sr != SAMPLE_RATE:
+            audio = torchaudio.functional.resample(audio, sr, SAMPLE_RATE)
+        audio = audio[: self.window] if audio.numel() >= self.window else \
+            torch.nn.functional.pad(audio, (0, self.window - audio.numel()))
+        with torch.no_grad():
+            return self.db(self.mel(self.augment(audio)))
+
+
+def worker_init(worker_id):
+    torch.set_num_threads(1)
+    random.seed(1000 + worker_id)
+
+
+def clips_per_second(iterate, epochs):
+    iterate()  # warm-up epoch
+    start = time.perf_counter()
+    clips = sum(iterate() for _ in range(epochs))
+    return clips / (time.perf_counter() - start)
+
+
+def bench_loader(manifest, workers, epochs):
+    crop_seconds = 3.0
+    frames = round(crop_seconds * SAMPLE_RATE / HOP)
+    features = {"kind": "logmel", "sample_rate": SAMPLE_RATE, "n_fft": 512, "hop_length": HOP, "n_mels": N_MELS}
+    figures = {"workers": workers, "clips": len(read_manifest(manifest))}
+
+    def mtag_rate(cache):
+        loader = mtag.data.Loader(data=manifest, features=features, augmentation=AUGMENTATION, batch_size=16,
+                                  crop_seconds=crop_seconds, seed=0, workers=workers, split="all", cache=cache)
+        return clips_per_second(lambda: sum(x.shape[0] for x, _, _ in loader), epochs)
+
+    figures["mtag_clips_per_second"] = mtag_rate(None)
+    figures["mtag_memory_cache_clips_per_second"] = mtag_rate("memory")
+    dataset = TorchClips(read_manifest(manifest), frames)
+    loader = torch.utils.data.DataLoader(dataset, batch_size=16, shuffle=True, num_workers=workers,
+                                         worker_init_fn=worker_init, persistent_workers=True)
+    figures["torch_clips_per_second"] = clips_per_second(lambda: sum(b.shape[0] for b in loader), epochs)
+    figures["speedup"] = figures["mtag_clips_per_second"] / figures["torch_clips_per_second"]
+    return figures
+
+
+def main():
+    p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    p.add_argument("--data", help="manifest.csv (or its folder) to load; default: a new `mtag synth` corpus")
+    p.add_argument("--mtag", default=os.path.join(ROOT, "build", "mtag"), help="mtag executable (for synth)")
+    p.add_argument("--clips", type=int, default=64, help="clips of the generated corpus")
+    p.add_argument("--seconds", type=float, default=10.0, help="seconds per generated clip")
+    p.add_argument("--workers", type=int, default=2)
+    p.add_argument("--epochs", type=int, default=2, help="measured epochs (after one warm-up epoch)")
+    p.add_argument("--mel-seconds", type=float, default=30.0)
+    p.add_argument("--repeats", type=int, default=10)
+    p.add_argument("--quick", action="store_true", help="tiny settings: checks that everything runs")
+    args = p.parse_args()
+    if args.quick:
+        args.clips, args.seconds, args.epochs, args.mel_seconds, args.repeats = 8, 4.0, 1, 2.0, 2
+    torch.set_num_threads(1)
+
+    with tempfile.TemporaryDirectory(prefix="mtag_bench_python_") as work:
+        manifest = args.data
+        if manifest is None:
+            manifest = os.path.join(work, "corpus")
+            subprocess.run([args.mtag, "--quiet", "synth", "--out", manifest, "--clips", str(args.clips), "--seconds",
+                            str(args.seconds), "--sample-rate", "22050", "--seed", "1"], check=True)
+        if os.path.isdir(manifest):
+            manifest = os.path.join(manifest, "manifest.csv")
+        mel = bench_mel(args.mel_seconds, args.repeats)
+        loader = bench_loader(manifest, args.workers, args.epochs)
+
+    print(f"mel spectrogram, {mel['audio_seconds']:.0f} s at 22.05 kHz, one thread, NumPy in and out:")
+    print(f"  mtag.feature.melspectrogram          {mel['mtag_seconds'] * 1e3:9.2f} ms")
+    print(f"  torchaudio.transforms.MelSpectrogram {mel['torchaudio_seconds'] * 1e3:9.2f} ms")
+    print(f"  speedup {mel['speedup']:.2f}x (target >= 4x)")
+    print(f"loader, {loader['clips']} clips, {loader['workers']} workers, decode + resample + augment + log-mel:")
+    print(f"  mtag.data.Loader (cache=None)        {loader['mtag_clips_per_second']:9.1f} clips/s")
+    print(f"  mtag.data.Loader (cache='memory')    {loader['mtag_memory_cache_clips_per_second']:9.1f} clips/s")
+    print(f"  torch DataLoader (torchaudio)        {loader['torch_clips_per_second']:9.1f} clips/s")
+    print(f"  speedup {loader['speedup']:.2f}x at equal work (target >= 3x)")
+    print(json.dumps({"mel": mel, "loader": loader}))
+
+
+if __name__ == "__main__":
+    main()
