@@ -86,7 +86,10 @@ class PyLoader {
         {
             py::gil_scoped_release release;
             m_dataset = on_file(spec.data, [&] {
-                data::Dataset d = data::load_dataset(spec.data, data::DatasetOptions{.seed = spec.seed});
+                // As `mtag train`: known durations let the loader decode only each crop's window (without the
+                // memory cache, which keeps whole clips).
+                data::Dataset d = data::load_dataset(
+                    spec.data, data::DatasetOptions{.seed = spec.seed, .read_durations = true, .threads = spec.workers});
                 d.require_usable();
                 return d;
             });

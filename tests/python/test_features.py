@@ -59,6 +59,16 @@ def test_cqt_equals_extract_bit_for_bit(tmp_path, music_wav):
     np.testing.assert_allclose(np.abs(C), cli, rtol=1e-5, atol=1e-6 * cli.max())
 
 
+def test_stft_power_equals_extract(tmp_path, music_wav):
+    y, sr = mtag.load(music_wav, sr=None)
+    D = mtag.stft(y, n_fft=1024, hop_length=256)
+    cli = extract(tmp_path, music_wav, "--feature", "stft", "--sample-rate", 22050, "--n-fft", 1024, "--hop-length",
+                  256)
+    assert D.dtype == np.complex64 and D.shape == cli.shape == (513, 1 + y.size // 256)
+    # The CLI's |X|^2 is computed in C++ (fused multiply-adds); NumPy's agrees to float rounding.
+    np.testing.assert_allclose(np.abs(D.astype(np.complex128)) ** 2, cli, rtol=1e-5, atol=1e-6 * cli.max())
+
+
 def test_resampled_load_equals_extract(tmp_path, music_wav):
     y, sr = mtag.load(music_wav, sr=16000, res_type="medium")  # the CLI's converter
     assert sr == 16000 and y.size == round(3 * 22050 * 16000 / 22050)
