@@ -88,7 +88,7 @@ TrainConfig config(std::size_t batch_size, bool batch_norm = false) {
     j["features"] = {{"kind", "logmel"}, {"sample_rate", k_rate}, {"n_fft", 256}, {"hop_length", 64},
                      {"n_mels", 16}, {"fmax", 4000.0}};
     TrainConfig c = TrainConfig::from_json(j);
-    c.workers = 1;
+    c.data.workers = 1;
     c.resolve();
     return c;
 }

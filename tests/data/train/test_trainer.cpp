@@ -169,7 +169,7 @@ TEST_CASE("trainer: a NaN loss stops with epoch and step, or is skipped by optio
         for (std::int64_t i = 0; i < t.shape().numel(); ++i) REQUIRE(std::isfinite(t.data()[i]));
     CHECK_NOTHROW(load_run(dir / "stop"));
 
-    config.nan_policy = "skip";
+    config.nan_policy = NanPolicy::skip;
     o.out_dir = dir / "skip";
     const TrainResult r = train(config, dataset, o);
     CHECK(r.skipped_batches == 1);
@@ -202,7 +202,7 @@ TEST_CASE("trainer: fine-tuning on another vocabulary re-creates the output laye
     Dataset two = dataset;
     two.vocabulary = {"high", "low"};
     for (Clip& c : two.clips) c.tags.resize(2);
-    config.optimizer["pretrained_lr_multiplier"] = 0.1;
+    config.optimizer.pretrained_lr_multiplier = 0.1;
     const TrainResult r = train(config, two, {.out_dir = dir / "tuned", .init_from = dir / "base", .freeze = 1, .quiet = true});
     CHECK(r.epochs_completed == 1);
     const RunModel run = load_run(dir / "tuned");
