@@ -173,7 +173,7 @@ EpochDecision TrainingState::end_epoch(const std::map<std::string, double>& metr
         throw Error("TrainingState::end_epoch",
                     "training already stopped at epoch " + std::to_string(m_epoch - 1));
     const double value = it->second;
-    EpochRecord rec{m_epoch, m_step, m_optimizer->lr(), metrics, {}};
+    EpochRecord rec{m_epoch, m_step, m_optimizer->lr(), m_optimizer->kind(), metrics, {}};
     EpochDecision d;
     d.improved = m_early.update(value);
     if (d.improved) rec.events.push_back("improved");
@@ -235,7 +235,7 @@ std::string TrainingState::log_line(const EpochRecord& r) const {
     j["best"] = number_or_null(m_early.best());
     j["best_epoch"] = m_early.best_epoch();
     j["bad_epochs"] = m_early.bad_epochs();
-    j["optimizer"] = m_optimizer->kind();
+    j["optimizer"] = r.optimizer;
     j["events"] = r.events;
     return j.dump();
 }
@@ -263,7 +263,7 @@ TrainingCheckpoint TrainingState::save() const {
         nlohmann::json m;
         for (const auto& [k, v] : r.metrics) m[k] = number_or_null(v);
         s["history"].push_back(
-            {{"epoch", r.epoch}, {"step", r.step}, {"lr", r.lr}, {"metrics", m}, {"events", r.events}});
+            {{"epoch", r.epoch}, {"step", r.step}, {"lr", r.lr}, {"optimizer", r.optimizer}, {"metrics", m}, {"events", r.events}});
     }
     for (const Parameter* p : m_params) c.tensors.emplace_back("param." + p->name, p->value.clone());
     for (const Buffer* b : m_buffers) c.tensors.emplace_back("buffer." + b->name, b->value.clone());
@@ -328,6 +328,7 @@ void TrainingState::load(const TrainingCheckpoint& c) {
             r.epoch = h.at("epoch");
             r.step = h.at("step");
             r.lr = h.at("lr");
+            r.optimizer = h.value("optimizer", std::string());
             for (const auto& [k, v] : h.at("metrics").items())
                 r.metrics[k] = v.is_null() ? std::nan("") : v.get<double>();
             r.events = h.at("events").get<std::vector<std::string>>();

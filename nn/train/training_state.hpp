@@ -50,6 +50,7 @@ struct EpochRecord {
     std::int64_t epoch = 0;
     std::int64_t step = 0;  // optimizer steps taken when the epoch ended
     double lr = 0;          // base rate used during the epoch
+    std::string optimizer;  // kind of the optimizer that trained the epoch
     std::map<std::string, double> metrics;
     std::vector<std::string> events;  // "improved", "reload_best", "switch_to_sgd", "stop"
 };
