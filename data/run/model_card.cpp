@@ -182,6 +182,28 @@ ModelCard load_card(const std::filesystem::path& run_dir) {
     return card_of(j, file);
 }
 
+void rewrite_card(const ModelCard& card, const std::filesystem::path& run_dir) {
+    const std::filesystem::path file = run_dir / "model.json";
+    card.validate("model card for " + run_dir.string());
+    std::ifstream in(file);
+    if (!in) throw Error("model card " + file.string(), "cannot open (is " + run_dir.string() + " a run directory?)");
+    nlohmann::json j;
+    try {
+        in >> j;
+    } catch (const nlohmann::json::exception& e) {
+        throw Error("model card " + file.string(), std::string("invalid JSON: ") + e.what());
+    }
+    card_of(j, file);  // it is a card mtag wrote
+    j["metadata"] = card.to_json();
+    const std::filesystem::path tmp = run_dir / "model.json.tmp";
+    {
+        std::ofstream out(tmp);
+        out << j.dump(2) << "\n";
+        if (!out) throw Error("model card " + tmp.string(), "cannot be written");
+    }
+    std::filesystem::rename(tmp, file);
+}
+
 RunModel load_run(const std::filesystem::path& run_dir) {
     const std::filesystem::path file = run_dir / "model.json";
     nn::LoadedModel loaded = nn::load_model(run_dir);

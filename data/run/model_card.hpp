@@ -99,4 +99,8 @@ RunModel load_run(const std::filesystem::path& run_dir);
 // Reads only the card of RUNDIR/model.json (no weights).
 ModelCard load_card(const std::filesystem::path& run_dir);
 
+// Replaces the card of RUNDIR/model.json, architecture and weights untouched (temp file + rename): the
+// trainer's final summary goes into the card of the best model, whose weights are already on disk.
+void rewrite_card(const ModelCard& card, const std::filesystem::path& run_dir);
+
 }  // namespace mtag::data

@@ -47,10 +47,9 @@ TrainConfig TrainConfig::from_json(const nlohmann::json& json, const std::string
     const bool recipe_front_end = !j.contains("features") || j["features"].is_null();
     config::JsonReader::read(j, c, where);
     // A recipe's front end follows model.n_mels when the config sets only the latter.
-    if (recipe_front_end && !c.features.is_waveform() && c.model.options.contains("n_mels") &&
-        c.model.options["n_mels"].is_number_integer() && c.model.options["n_mels"].get<int>() != c.features.bins()) {
+    if (recipe_front_end && !c.features.is_waveform() && c.model.n_mels() && *c.model.n_mels() != c.features.bins()) {
         dsp::FeatureConfig f = c.features.features();
-        f.n_mels = c.model.options["n_mels"].get<int>();
+        f.n_mels = *c.model.n_mels();
         c.features = f;
     }
     return c;
@@ -92,9 +91,9 @@ void TrainConfig::resolve() {
     preset();  // a model is required
     if (is_waveform()) {
         if (normalization == NormalizationKind::per_bin) normalization = NormalizationKind::per_sample;
-    } else if (model.options.contains("n_mels") && model.options["n_mels"] != features.bins()) {
+    } else if (model.n_mels() && *model.n_mels() != features.bins()) {
         bad("features", "the front end gives " + std::to_string(features.bins()) + " bins but model.n_mels is " +
-                            model.options["n_mels"].dump() + "; set both to the same value");
+                            std::to_string(*model.n_mels()) + "; set both to the same value");
     }
     if (augmentation) dsp::AugmentPipeline check(*augmentation);  // validates (throws naming the transform and key)
     if (batch_size == 0) bad("batch_size", "must be >= 1");

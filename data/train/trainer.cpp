@@ -476,17 +476,14 @@ TrainResult Trainer::finish() {
     }
     const fs::path out = m_options.out_dir;
     if (m_result.best_epoch > 0 && fs::exists(out / "model.json")) {
-        // The final summary goes into the card of the best model (whose weights are already on disk).
-        std::ifstream in(out / "model.json");
-        nlohmann::json j;
-        in >> j;
-        j["metadata"]["training"]["stop_reason"] = m_result.stop_reason;
-        j["metadata"]["training"]["epochs_completed"] = m_result.epochs_completed;
-        j["metadata"]["training"]["total_seconds"] = m_result.seconds;
-        j["metadata"]["training"]["skipped_batches"] = m_result.skipped_batches;
-        const fs::path tmp = out / "model.json.tmp";
-        std::ofstream(tmp) << j.dump(2) << "\n";
-        fs::rename(tmp, out / "model.json");
+        // The final summary goes into the card of the best model (whose weights are already on disk);
+        // m_card.training is that model's summary (set when it improved).
+        ModelCard card = load_card(out);
+        card.training.update({{"stop_reason", m_result.stop_reason},
+                              {"epochs_completed", m_result.epochs_completed},
+                              {"total_seconds", m_result.seconds},
+                              {"skipped_batches", m_result.skipped_batches}});
+        rewrite_card(card, out);
     } else if (m_result.best_epoch == 0) {
         // No epoch improved (e.g. metric NaN throughout): save the last weights so the run is usable.
         m_card.training = training_summary(m_result.last_metrics);

@@ -84,7 +84,7 @@ void visit_common(V& v, O& o) {
     v.field("weight_decay", o.weight_decay, "weight decay coefficient");
     if constexpr (requires { o.decay_mode; })  // AdamW's decay is always decoupled
         v.choice("decay_mode", o.decay_mode, weight_decay_mode_names(),
-                 "how weight_decay enters: l2 (added to the gradient, torch), l1 (sign), decoupled (AdamW-style)");
+                 "how weight_decay enters: added to the gradient (l2, torch), as its sign (l1), or shrinking the weights (decoupled, AdamW)");
     v.field("decay_bias_and_norm", o.decay_bias_and_norm,
             "also decay biases and BatchNorm scales (torch decays everything; mtag excludes them by default)");
 }

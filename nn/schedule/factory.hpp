@@ -112,7 +112,7 @@ void ScheduleConfig::visit(V& v) {
                  std::vector<std::pair<CyclicMode, const char*>>{{CyclicMode::triangular, "triangular"},
                                                                  {CyclicMode::triangular2, "triangular2"},
                                                                  {CyclicMode::exp_range, "exp_range"}},
-                 "triangular | triangular2 (amplitude halves each cycle) | exp_range (amplitude * gamma^t)");
+                 "cycle amplitude: constant, halved each cycle (triangular2) or scaled by gamma^t (exp_range)");
         v.field("gamma", cyclic.gamma, "exp_range's amplitude decay");
         v.field("cycle_momentum", cyclic.cycle_momentum, "cycle momentum (beta1 for Adam) inversely to the rate");
         v.field("base_momentum", cyclic.base_momentum, "lower momentum bound");
@@ -123,7 +123,7 @@ void ScheduleConfig::visit(V& v) {
         v.field("pct_start", one_cycle.pct_start, "fraction of the cycle spent rising");
         v.choice("anneal_strategy", one_cycle.anneal_strategy,
                  std::vector<std::pair<AnnealStrategy, const char*>>{{AnnealStrategy::cos, "cos"}, {AnnealStrategy::linear, "linear"}},
-                 "cos | linear");
+                 "shape of the rise and the annealing");
         v.field("div_factor", one_cycle.div_factor, "initial rate = max_lr / div_factor");
         v.field("final_div_factor", one_cycle.final_div_factor, "final rate = initial rate / final_div_factor");
         v.field("three_phase", one_cycle.three_phase, "decay back to the initial rate before annealing");
@@ -133,13 +133,13 @@ void ScheduleConfig::visit(V& v) {
     } else if (name == "reduce_on_plateau") {
         v.choice("mode", plateau_mode,
                  std::vector<std::pair<PlateauMode, const char*>>{{PlateauMode::auto_, "auto"}, {PlateauMode::min, "min"}, {PlateauMode::max, "max"}},
-                 "auto follows the monitored metric (min for val_loss, max for AUC / accuracy)");
+                 "plateau direction; auto follows the monitored metric (min for val_loss, max for AUC / accuracy)");
         v.field("factor", reduce_on_plateau.factor, "new rate = rate * factor (torch ReduceLROnPlateau)");
         v.field("patience", reduce_on_plateau.patience, "epochs without improvement tolerated");
         v.field("threshold", reduce_on_plateau.threshold, "least change that counts as an improvement");
         v.choice("threshold_mode", reduce_on_plateau.threshold_mode,
                  std::vector<std::pair<ThresholdMode, const char*>>{{ThresholdMode::rel, "rel"}, {ThresholdMode::abs, "abs"}},
-                 "rel | abs");
+                 "threshold relative to the best value, or absolute");
         v.field("cooldown", reduce_on_plateau.cooldown, "epochs after a reduction before counting again");
         v.field("min_lr", reduce_on_plateau.min_lr, "lowest rate");
         v.field("eps", reduce_on_plateau.eps, "reductions smaller than this are ignored");

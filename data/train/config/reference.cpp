@@ -4,6 +4,7 @@
 #include "data/train/train_config.hpp"
 #include "nn/models/zoo.hpp"
 
+#include <algorithm>
 #include <sstream>
 
 namespace mtag::data {
@@ -20,10 +21,35 @@ std::string cell(const std::string& text) {
     return out;
 }
 
-void table(std::ostringstream& md, const std::vector<config::KeyDoc>& rows, const std::string& skip = {}) {
+void table(std::ostringstream& md, const std::vector<config::KeyDoc>& rows) {
     md << "| key | default | meaning |\n| --- | --- | --- |\n";
     for (const config::KeyDoc& r : rows)
-        if (r.key != skip) md << "| `" << r.key << "` | `" << cell(r.value) << "` | " << cell(r.doc) << " |\n";
+        md << "| `" << r.key << "` | `" << cell(r.value) << "` | " << cell(r.doc) << " |\n";
+    md << "\n";
+}
+
+// A section whose keys depend on its "name": one table of every key's meaning, then each name's keys with
+// their defaults.
+template <class Rows>
+void by_name(std::ostringstream& md, const std::string& section, const std::vector<std::string>& names, Rows rows_of) {
+    md << "#### `" << section << "`\n\n| key | meaning |\n| --- | --- |\n";
+    std::vector<std::pair<std::string, std::string>> docs;  // key, its meanings (distinct ones joined)
+    for (const std::string& name : names)
+        for (const config::KeyDoc& r : rows_of(name)) {
+            auto it = std::find_if(docs.begin(), docs.end(), [&](const auto& d) { return d.first == r.key; });
+            if (it == docs.end())
+                docs.emplace_back(r.key, r.doc);
+            else if (it->second.find(r.doc) == std::string::npos)
+                it->second += "; " + r.doc;
+        }
+    for (const auto& [key, doc] : docs) md << "| `" << key << "` | " << cell(doc) << " |\n";
+    md << "\nDefaults by `name`:\n\n| name | keys and defaults |\n| --- | --- |\n";
+    for (const std::string& name : names) {
+        md << "| `" << name << "` |";
+        for (const config::KeyDoc& r : rows_of(name))
+            if (r.key != section + ".name") md << " `" << r.key.substr(section.size() + 1) << "` " << cell(r.value) << ";";
+        md << " |\n";
+    }
     md << "\n";
 }
 
@@ -40,20 +66,19 @@ std::string config_reference_markdown() {
     for (const auto& r : top)  // optimizer, schedule and model keys are listed per name below
         if (r.key.rfind("optimizer.", 0) != 0 && r.key.rfind("schedule.", 0) != 0 &&
             r.key.rfind("phases[].schedule.", 0) != 0)
+        {
             kept.push_back(r.key == "features" ? config::KeyDoc{r.key, "the preset's", r.doc} : r);
-    kept.push_back({"phases[].schedule", "{\"name\": \"constant\"}", "the phase's schedule: a schedule section"});
+            if (r.key == "phases[].lr")
+                kept.push_back({"phases[].schedule", "{\"name\": \"constant\"}", "the phase's schedule (a schedule section)"});
+        }
     table(md, kept);
 
-    md << "#### `optimizer`, by `name`\n\n";
-    for (const std::string& name : nn::optimizer_names()) {
-        md << "`\"name\": \"" << name << "\"`\n\n";
-        table(md, config::ReferenceWriter::rows(nn::OptimizerConfig::named(name), "optimizer."), "optimizer.name");
-    }
-    md << "#### `schedule`, by `name`\n\n";
-    for (const std::string& name : nn::schedule_names()) {
-        md << "`\"name\": \"" << name << "\"`\n\n";
-        table(md, config::ReferenceWriter::rows(nn::ScheduleConfig::named(name), "schedule."), "schedule.name");
-    }
+    by_name(md, "optimizer", nn::optimizer_names(), [](const std::string& n) {
+        return config::ReferenceWriter::rows(nn::OptimizerConfig::named(n), "optimizer.");
+    });
+    by_name(md, "schedule", nn::schedule_names(), [](const std::string& n) {
+        return config::ReferenceWriter::rows(nn::ScheduleConfig::named(n), "schedule.");
+    });
     md << "#### `model`, by `preset`\n\n";
     for (const std::string& preset : nn::models::preset_names()) {
         md << "`\"preset\": \"" << preset << "\"`:";

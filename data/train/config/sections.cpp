@@ -12,6 +12,12 @@ ModelConfig ModelConfig::named(const std::string& preset) {
     return m;
 }
 
+std::optional<int> ModelConfig::n_mels() const {
+    const auto it = options.find("n_mels");
+    if (it == options.end() || !it->is_number_integer()) return std::nullopt;
+    return it->get<int>();
+}
+
 nlohmann::json ModelConfig::spec(std::uint64_t run_seed) const {
     nlohmann::json s = options;
     s["preset"] = preset;

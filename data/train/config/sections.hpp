@@ -39,6 +39,8 @@ struct ModelConfig {
 
     // The preset with its default options; throws listing the presets for an unknown name.
     static ModelConfig named(const std::string& preset);
+    // The option n_mels (the bins the model expects), when the preset has it.
+    std::optional<int> n_mels() const;
     // The build_model spec ({"preset": NAME, options..., "seed": S}).
     nlohmann::json spec(std::uint64_t run_seed) const;
 
