@@ -41,7 +41,7 @@ struct TrainOptions {
 
 // Declares train's options on its subcommand; CLI11 parses them into o.
 void add_train_options(CLI::App* cmd, TrainOptions& o) {
-    cmd->add_option("--config", o.config, "Training config JSON (see 'mtag config show PRESET')");
+    cmd->add_option("--config", o.config, "Training config JSON (see 'mtag config show PRESET'; every key: 'mtag config reference')");
     cmd->add_option("--out", o.out, "Run directory")->required();
     cmd->add_option("--preset", o.preset, "Model preset (instead of, or overriding, the config's model)");
     cmd->add_option("--data", o.data, "Dataset annotation file or folder");

@@ -46,6 +46,7 @@ TrainConfig TrainConfig::from_json(const nlohmann::json& json, const std::string
     }
     const bool recipe_front_end = !j.contains("features") || j["features"].is_null();
     config::JsonReader::read(j, c, where);
+    if (c.augmentation) dsp::AugmentPipeline check(*c.augmentation);  // its own boundary: names transform and key
     // A recipe's front end follows model.n_mels when the config sets only the latter.
     if (recipe_front_end && !c.features.is_waveform() && c.model.n_mels() && *c.model.n_mels() != c.features.bins()) {
         dsp::FeatureConfig f = c.features.features();

@@ -1,7 +1,8 @@
 #pragma once
 // TrainingState: everything a training loop carries from epoch to epoch besides the model and the data
 // order: the optimizer, the learning-rate schedule, early stopping (with best weights), the
-// "reload best and decay" recipe, and the metric history. It saves and restores all of it as one
+// "reload best and decay" recipe, the recipe's later phases (nn/train/phase.hpp: a new optimizer, rate or
+// schedule when a trigger fires), and the metric history. It saves and restores all of it as one
 // checkpoint (JSON scalars + named tensors) and logs one JSON line per epoch.
 //
 // Reload best and decay (ref: Won et al. 2020, "Evaluation of CNN-based Automatic Music Tagging

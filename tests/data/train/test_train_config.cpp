@@ -126,6 +126,8 @@ TEST_CASE("train config: an unknown key in any section is named", "[train_config
     // Keys of one class are unknown to another: momentum is not Adam's.
     CHECK_THROWS_WITH(TrainConfig::from_json(with(nlohmann::json::json_pointer("/optimizer"), {{"name", "adam"}, {"momentum", 0.9}})),
                       Catch::Contains("'momentum'"));
+    rejects(with(nlohmann::json::json_pointer("/augmentation"), {{"transforms", nlohmann::json::array()}, {"bogus", 1}}));
+    rejects(with(nlohmann::json::json_pointer("/augmentation"), {{"transforms", {{{"type", "gain"}, {"bogus", 1}}}}}));
     rejects(with(nlohmann::json::json_pointer("/phases"), {{{"trigger", "epochs"}, {"bogus", 1}}}));
     rejects(with(nlohmann::json::json_pointer("/phases"), {{{"optimizer", {{"name", "sgd"}, {"bogus", 1}}}}}));
     rejects(with(nlohmann::json::json_pointer("/phases"), {{{"schedule", {{"name", "step"}, {"bogus", 1}}}}}));
