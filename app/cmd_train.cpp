@@ -94,11 +94,12 @@ data::TrainConfig train_config(const TrainOptions& o, const GlobalOptions& globa
     else if (o.preset.empty())
         throw UsageError("mtag train: give --config FILE or --preset NAME --data PATH");
     if (!o.preset.empty() && config.model.preset != o.preset) {
-        // Another preset: its whole recipe (front end, optimizer, schedule, phases), the run settings kept.
+        // Another preset: its recipe's front end, optimizer, schedule and phases; a --config's other settings
+        // (batch size, epochs, ...) are kept, without one they come from the recipe too.
         nlohmann::json j = config.to_json();
-        for (const char* recipe_key : {"model", "features", "optimizer", "schedule", "phases", "batch_size", "epochs"})
-            j.erase(recipe_key);
-        if (o.config.empty()) j.erase("early_stopping");
+        for (const char* recipe_key : {"model", "features", "optimizer", "schedule", "phases"}) j.erase(recipe_key);
+        if (o.config.empty())
+            for (const char* recipe_key : {"batch_size", "epochs", "early_stopping"}) j.erase(recipe_key);
         j["model"] = {{"preset", o.preset}};
         config = data::TrainConfig::from_json(j, "mtag train --preset " + o.preset);
     }
