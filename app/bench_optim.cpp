@@ -5,20 +5,13 @@
 #include "app/bench.hpp"
 #include "dsp/error.hpp"
 #include "nn/metrics.hpp"
-#include "nn/optim/adabelief.hpp"
-#include "nn/optim/adagrad.hpp"
-#include "nn/optim/adam.hpp"
-#include "nn/optim/diffgrad.hpp"
-#include "nn/optim/radam.hpp"
-#include "nn/optim/rmsprop.hpp"
-#include "nn/optim/sgd.hpp"
+#include "nn/optim/factory.hpp"
 
 #include <nlohmann/json.hpp>
 
 #include <algorithm>
 #include <cstdio>
 #include <filesystem>
-#include <functional>
 #include <iostream>
 #include <map>
 #include <memory>
@@ -27,33 +20,20 @@
 namespace mtag::app {
 namespace {
 
-using Factory = std::function<std::unique_ptr<nn::Optimizer>(std::vector<nn::Parameter*>)>;
-
-const std::vector<std::pair<std::string, Factory>>& optimizer_cases() {
-    using namespace nn;
-    static const std::vector<std::pair<std::string, Factory>> cases = {
-        {"sgd", [](auto p) { return std::make_unique<Sgd>(p, SgdOptions{.lr = 1e-3}); }},
-        {"momentum",
-         [](auto p) { return std::make_unique<Sgd>(p, SgdOptions{.lr = 1e-3, .momentum = 0.9}); }},
-        {"nesterov",
-         [](auto p) {
-             return std::make_unique<Sgd>(p, SgdOptions{.lr = 1e-3, .momentum = 0.9, .nesterov = true});
-         }},
-        {"adagrad", [](auto p) { return std::make_unique<Adagrad>(p, AdagradOptions{.lr = 1e-3}); }},
-        {"rmsprop", [](auto p) { return std::make_unique<Rmsprop>(p, RmspropOptions{.lr = 1e-3}); }},
-        {"rmsprop_centered",
-         [](auto p) {
-             return std::make_unique<Rmsprop>(p,
-                                              RmspropOptions{.lr = 1e-3, .momentum = 0.9, .centered = true});
-         }},
-        {"adam", [](auto p) { return std::make_unique<Adam>(p, AdamOptions{.lr = 1e-3}); }},
-        {"amsgrad",
-         [](auto p) { return std::make_unique<Adam>(p, AdamOptions{.lr = 1e-3, .amsgrad = true}); }},
-        {"adamw", [](auto p) { return std::make_unique<AdamW>(p, AdamWOptions{.lr = 1e-3}); }},
-        {"radam", [](auto p) { return std::make_unique<RAdam>(p, RAdamOptions{.lr = 1e-3}); }},
-        {"diffgrad", [](auto p) { return std::make_unique<DiffGrad>(p, DiffGradOptions{.lr = 1e-3}); }},
-        {"adabelief", [](auto p) { return std::make_unique<AdaBelief>(p, AdaBeliefOptions{.lr = 1e-3}); }},
-    };
+// Every optimizer name of the factory (nn/optim/factory.hpp) at lr 1e-3, plus RMSProp with momentum and
+// centring; the names match scripts/bench_optim_torch.py's.
+std::vector<std::pair<std::string, nn::OptimizerConfig>> optimizer_cases() {
+    std::vector<std::pair<std::string, nn::OptimizerConfig>> cases;
+    for (const std::string& name : nn::optimizer_names()) {
+        nn::OptimizerConfig c = nn::OptimizerConfig::named(name);
+        c.set_lr(1e-3);
+        cases.emplace_back(name, c);
+        if (name == "rmsprop") {
+            c.rmsprop.momentum = 0.9;
+            c.rmsprop.centered = true;
+            cases.emplace_back("rmsprop_centered", c);
+        }
+    }
     return cases;
 }
 
@@ -138,8 +118,8 @@ int bench_optim(const BenchContext& context) {
             "torch.set_num_threads(1))\n"
             "%-17s %10s %14s %14s %10s\n",
             elements, tensors, "optimizer", "mtag ms", "torch ms", "torch fe ms", "speed-up");
-    for (const auto& [name, factory] : optimizer_cases()) {
-        auto opt = factory(params);
+    for (const auto& [name, config] : optimizer_cases()) {
+        auto opt = nn::make_optimizer(config, params);
         opt->step();
         opt->step();
         double ms = 1e300;  // best of `steps` single steps: the machine is shared, the minimum is the signal

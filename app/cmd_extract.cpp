@@ -52,7 +52,7 @@ dsp::FeatureConfig build_config(const std::string& config_path, const FeatureFla
     if (f.pad_mode) c.pad_mode = *f.pad_mode;
     if (f.mel_norm) c.mel_norm = *f.mel_norm;
     if (f.log) c.log = dsp::parse_log_compression(*f.log);
-    if (f.ref) c.ref = *f.ref;
+    if (f.ref) c.ref = dsp::parse_db_ref(*f.ref, "--ref");
     if (f.center) c.center = *f.center;
     if (f.htk) c.htk = *f.htk;
     // Derived defaults follow the flags: a new n_fft brings its own win_length unless one was given.

@@ -41,7 +41,7 @@ struct TrainOptions {
 
 // Declares train's options on its subcommand; CLI11 parses them into o.
 void add_train_options(CLI::App* cmd, TrainOptions& o) {
-    cmd->add_option("--config", o.config, "Training config JSON (see 'mtag config show PRESET')");
+    cmd->add_option("--config", o.config, "Training config JSON (see 'mtag config show PRESET'; every key: 'mtag config reference')");
     cmd->add_option("--out", o.out, "Run directory")->required();
     cmd->add_option("--preset", o.preset, "Model preset (instead of, or overriding, the config's model)");
     cmd->add_option("--data", o.data, "Dataset annotation file or folder");
@@ -93,30 +93,29 @@ data::TrainConfig train_config(const TrainOptions& o, const GlobalOptions& globa
         config = data::TrainConfig::load(o.config);
     else if (o.preset.empty())
         throw UsageError("mtag train: give --config FILE or --preset NAME --data PATH");
-    if (!o.preset.empty()) {
-        if (!config.model.is_object() || config.model.value("preset", std::string()) != o.preset) {
-            config.model = {{"preset", o.preset}};
-            config.features = nullptr;
-            config.optimizer = nullptr;
-        }
-        if (o.config.empty()) {
-            // Recipe defaults for batch size and epochs.
-            config = data::TrainConfig::from_json({{"model", config.model}});
-        }
+    if (!o.preset.empty() && config.model.preset != o.preset) {
+        // Another preset: its recipe's front end, optimizer, schedule and phases; a --config's other settings
+        // (batch size, epochs, ...) are kept, without one they come from the recipe too.
+        nlohmann::json j = config.to_json();
+        for (const char* recipe_key : {"model", "features", "optimizer", "schedule", "phases"}) j.erase(recipe_key);
+        if (o.config.empty())
+            for (const char* recipe_key : {"batch_size", "epochs", "early_stopping"}) j.erase(recipe_key);
+        j["model"] = {{"preset", o.preset}};
+        config = data::TrainConfig::from_json(j, "mtag train --preset " + o.preset);
     }
-    if (!o.data.empty()) config.data_path = o.data;
-    if (!o.format.empty()) config.data_format = o.format;
+    if (!o.data.empty()) config.data.path = o.data;
+    if (!o.format.empty()) config.data.format = o.format;
     if (o.epochs) config.epochs = *o.epochs;
     if (o.batch_size) config.batch_size = *o.batch_size;
     if (o.max_minutes) config.max_minutes = *o.max_minutes;
-    if (o.workers) config.workers = *o.workers;
+    if (o.workers) config.data.workers = *o.workers;
     if (o.sync_bn) config.sync_batchnorm = true;
     if (global.threads > 0) config.threads = global.threads;
     if (seed_given) config.seed = global.seed;
+    if (o.lr) config.optimizer.set_lr(*o.lr);
+    if (o.lr_multiplier) config.optimizer.pretrained_lr_multiplier = *o.lr_multiplier;
     config.resolve();
-    if (o.lr) config.optimizer["lr"] = *o.lr;
-    if (o.lr_multiplier) config.optimizer["pretrained_lr_multiplier"] = *o.lr_multiplier;
-    if (config.data_path.empty())
+    if (config.data.path.empty())
         throw UsageError("mtag train: no dataset (--data PATH or data.path in the config)");
     return config;
 }
@@ -128,12 +127,12 @@ data::Dataset load_train_dataset(const data::TrainConfig& config, const GlobalOp
     dopt.read_durations = true;  // known durations let the loader decode only each crop's window
     dopt.threads = config.threads > 0 ? config.threads : global.resolved_threads();
     data::Dataset dataset =
-        config.data_format == "auto"
-            ? data::load_dataset(config.data_path, dopt)
-            : data::load_dataset(config.data_path, data::parse_dataset_format(config.data_format), dopt);
+        config.data.format == "auto"
+            ? data::load_dataset(config.data.path, dopt)
+            : data::load_dataset(config.data.path, data::parse_dataset_format(config.data.format), dopt);
     if (!global.quiet && data::dist::Communicator::world().is_root())
         std::cerr << "mtag train: " << config.preset() << " on " << dataset.format << " "
-                  << config.data_path.string() << ": " << dataset.count(data::Split::train) << " train, "
+                  << config.data.path << ": " << dataset.count(data::Split::train) << " train, "
                   << dataset.count(data::Split::valid) << " valid clips, " << dataset.vocabulary.size()
                   << " tags\n";
     return dataset;

@@ -89,10 +89,10 @@ void set_log(FeatureConfig& c, const json& v, const std::string& w, const std::s
     c.log = v.is_null() ? LogCompression::none : parse_log_compression(get_string(v, w, k));
 }
 void set_ref(FeatureConfig& c, const json& v, const std::string& w, const std::string& k) {
-    if (v.is_string() && v.get<std::string>() == "max")
-        c.ref = "max";
+    if (v.is_string())
+        c.ref = parse_db_ref(v.get<std::string>(), w + ": '" + k + "'");  // "max", or an older card's "1.0"
     else if (v.is_number())
-        c.ref = fmt(v.get<double>());
+        c.ref = DbRef{DbRef::Kind::value, v.get<double>()};
     else
         bad(w, k, "must be a positive number or \"max\", got " + json_type(v));
 }
@@ -209,15 +209,17 @@ bool FeatureConfig::db_of_power() const {
     return db_input == "auto" ? is_power() : db_input == "power";
 }
 
-double FeatureConfig::ref_value() const {
-    if (ref == "max") return 0.0;
+double FeatureConfig::ref_value() const { return ref.is_max() ? 0.0 : ref.value; }
+
+DbRef parse_db_ref(const std::string& text, const std::string& where) {
+    if (text == "max") return DbRef::max();
     try {
         std::size_t used = 0;
-        const double value = std::stod(ref, &used);
-        if (used == ref.size()) return value;
+        const double value = std::stod(text, &used);
+        if (used == text.size()) return DbRef{DbRef::Kind::value, value};
     } catch (const std::exception&) {
     }
-    throw Error("feature config", "'ref' must be a positive number or \"max\", got '" + ref + "'");
+    throw Error(where, "must be a positive number or \"max\", got '" + text + "'");
 }
 
 FeatureConfig FeatureConfig::resolved() const {
@@ -284,7 +286,7 @@ void FeatureConfig::validate() const {
     if (kind == FeatureKind::logmel && log == LogCompression::none)
         bad(w, "log", "is none for logmel (use kind mel for a linear mel spectrogram)");
     if (log == LogCompression::db) {
-        if (ref != "max" && !(ref_value() > 0)) bad(w, "ref", "must be positive or \"max\", got " + ref);
+        if (!ref.is_max() && !(ref.value > 0)) bad(w, "ref", "must be positive or \"max\", got " + fmt(ref.value));
         if (amin < 0) bad(w, "amin", "must be positive (or 0 for auto), got " + fmt(amin));
         if (db_input != "auto" && db_input != "power" && db_input != "amplitude")
             bad(w, "db_input", "'" + db_input + "' is unknown (expected auto, power or amplitude)");
@@ -342,7 +344,7 @@ json FeatureConfig::to_json() const {
     j["n_mfcc"] = c.n_mfcc;
     j["lifter"] = c.lifter;
     j["log"] = to_string(c.log);
-    j["ref"] = c.ref == "max" ? json("max") : json(c.ref_value());
+    j["ref"] = c.ref.is_max() ? json("max") : json(c.ref.value);
     j["amin"] = c.amin;
     j["top_db"] = c.top_db < 0 ? json(nullptr) : json(c.top_db);
     j["log1p_c"] = c.log1p_c;

@@ -23,6 +23,20 @@ enum class FeatureKind { stft, mel, logmel, cqt, mfcc };
 //   none   the linear values
 enum class LogCompression { db, log1p, none };
 
+// The reference level of dB compression: a number (librosa ref=1.0) or the spectrogram's own maximum
+// (librosa ref=np.max).
+struct DbRef {
+    enum class Kind { value, max };
+    Kind kind = Kind::value;
+    double value = 1.0;  // used when kind == value
+    static DbRef max() { return {Kind::max, 0.0}; }
+    bool is_max() const { return kind == Kind::max; }
+    bool operator==(const DbRef&) const = default;
+};
+// "max" or a number ("1.0": configs and cards written before ref was typed held a numeric string);
+// throws mtag::Error naming `where` otherwise.
+DbRef parse_db_ref(const std::string& text, const std::string& where = "feature config ref");
+
 std::string to_string(FeatureKind kind);
 std::string to_string(LogCompression log);
 // Parse the names above; throw mtag::Error listing the valid names.
@@ -67,7 +81,7 @@ struct FeatureConfig {
 
     // Log compression. For mfcc the dB conversion of the mel spectrogram is part of the feature.
     LogCompression log = LogCompression::db;
-    std::string ref = "1.0";   // a positive number, or "max" (librosa ref=np.max)
+    DbRef ref;                 // a positive number, or max (librosa ref=np.max)
     double amin = 0.0;         // 0 = auto: 1e-10 for power, 1e-5 for magnitude (librosa)
     double top_db = 80.0;      // < 0 disables clipping (librosa top_db=None)
     double log1p_c = 10000.0;  // C in log(1 + C*x)
@@ -92,7 +106,7 @@ struct FeatureConfig {
     bool is_power() const;
     // True when db compression treats its input as a power (10*log10), false for 20*log10.
     bool db_of_power() const;
-    // The reference level of db compression; 0 when ref is "max".
+    // The reference level of db compression; 0 when ref is max.
     double ref_value() const;
 
     // The full config (resolved) as JSON with librosa-style keys.

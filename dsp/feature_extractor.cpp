@@ -322,7 +322,7 @@ void FeatureExtractor::postprocess(FloatMatrix& target, FloatMatrix& out) {
         const std::optional<float> top_db =
             c.top_db < 0 ? std::nullopt : std::optional<float>(static_cast<float>(c.top_db));
         const DbReference ref =
-            c.ref == "max" ? DbReference::max() : DbReference(static_cast<float>(c.ref_value()));
+            c.ref.is_max() ? DbReference::max() : DbReference(static_cast<float>(c.ref_value()));
         if (c.db_of_power())
             power_to_db(target, ref, static_cast<float>(c.amin), top_db);
         else

@@ -153,6 +153,20 @@ set_tests_properties("cli: bench rejects --passes 0" PROPERTIES PASS_REGULAR_EXP
 # mtag train / mtag config show on a tiny tone corpus (tests/app/train_smoke.cmake).
 add_test(NAME "cli: train a tiny cnn1d and config show"
          COMMAND ${CMAKE_COMMAND} -DEXE=${MTAG_EXE} -DTMP=${CLI_TMP} -P ${CMAKE_CURRENT_SOURCE_DIR}/app/train_smoke.cmake)
+# Every optimizer and schedule name trains from a config; phases execute (tests/app/train_every_name.cmake).
+add_test(NAME "cli: train with every optimizer and schedule name, and phases"
+         COMMAND ${CMAKE_COMMAND} -DEXE=${MTAG_EXE} -DTMP=${CLI_TMP} -P ${CMAKE_CURRENT_SOURCE_DIR}/app/train_every_name.cmake)
+set_tests_properties("cli: train with every optimizer and schedule name, and phases" PROPERTIES TIMEOUT 900)
+# A typo in any section of a config is an error naming the key (exit 1, before any data is read).
+file(WRITE ${CLI_TMP}/typo_config.json "{\"model\": {\"preset\": \"cnn1d\"}, \"schedule\": {\"name\": \"cosine\", \"tmax\": 5}}")
+add_test(NAME "cli: train rejects an unknown config key by name"
+         COMMAND ${CMAKE_COMMAND} -DEXPECT=1 "-DMATCH='tmax'.*unknown key"
+                 "-DCMD=${MTAG_EXE};train;--config;${CLI_TMP}/typo_config.json;--data;${CLI_TMP}/none;--out;${CLI_TMP}/typo_run"
+                 -P ${CMAKE_CURRENT_SOURCE_DIR}/support/expect_exit.cmake)
+# The README's config reference is the generated one (tests/app/config_reference.cmake).
+add_test(NAME "cli: README config reference matches mtag config reference"
+         COMMAND ${CMAKE_COMMAND} -DEXE=${MTAG_EXE} -DREADME=${CMAKE_SOURCE_DIR}/README.md
+                 -P ${CMAKE_CURRENT_SOURCE_DIR}/app/config_reference.cmake)
 
 # Pretrained models (issue: pretrained taggers): fetch from ../shared as the mirror, tag real songs, bad files.
 add_test(NAME "cli: pretrained models fetch, tag real songs, reject bad weight files"

@@ -166,8 +166,7 @@ ModelCard pretrained_card(const std::string& arch, const std::string& mtag_versi
     card.preset = arch;
     card.model_options = {{"preset", arch}};
     const bool compact = arch == "choi2017_compact";
-    card.features = compact ? info.front_end
-                            : dsp::FeatureConfig::from_json(info.front_end, "front end of " + arch).resolved().to_json();
+    card.features = FrontEndConfig::from_json(info.front_end, "front end of " + arch);
     const nn::Shape input = nn::models::build_model(card.model_options, 1)->input_shape(1);
     card.input_length = static_cast<std::size_t>(input[input.rank() - 1]);
     // The compact convnet is a feature extractor: its head is not published (one untrained output).

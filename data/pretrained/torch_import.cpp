@@ -66,9 +66,7 @@ RunModel import_safetensors(const fs::path& weights, const std::string& preset, 
     card.preset = preset;
     card.model_options = spec;
     const nlohmann::json front_end = model.front_end();
-    card.features = front_end.value("kind", "") == "waveform"
-                        ? front_end
-                        : dsp::FeatureConfig::from_json(front_end, "front end of " + preset).resolved().to_json();
+    card.features = FrontEndConfig::from_json(front_end, "front end of " + preset);
     const nn::Shape input = model.input_shape(1);
     card.input_length = static_cast<std::size_t>(input[input.rank() - 1]);
     card.tags = std::move(tags);

@@ -58,19 +58,11 @@ ChunkOptions chunk_options_from_json(const nlohmann::json& json, const ChunkOpti
     return o;
 }
 
-bool ModelCard::is_waveform() const {
-    return features.is_object() && features.value("kind", std::string()) == "waveform";
-}
+bool ModelCard::is_waveform() const { return features.is_waveform(); }
 
-int ModelCard::sample_rate() const {
-    if (is_waveform()) return features.at("sample_rate").get<int>();
-    return feature_config().sample_rate;
-}
+int ModelCard::sample_rate() const { return features.sample_rate(); }
 
-dsp::FeatureConfig ModelCard::feature_config() const {
-    if (is_waveform()) throw Error("model card", "features: this is a waveform model; it has no spectral front end");
-    return dsp::FeatureConfig::from_json(features, "model card features").resolved();
-}
+dsp::FeatureConfig ModelCard::feature_config() const { return features.features(); }
 
 std::size_t ModelCard::chunk_samples() const {
     if (is_waveform()) return input_length;
@@ -88,22 +80,10 @@ void ModelCard::validate(const std::string& where) const {
     if (preset.empty()) fail(where, "model.preset", "an empty name", "a preset name");
     if (!model_options.is_object() && !model_options.is_string())
         fail(where, "model.options", model_options.dump(), "a build_model spec (object or preset name)");
-    if (!features.is_object()) fail(where, "features", features.dump(), "an object");
-    std::size_t bins = 1;
-    if (is_waveform()) {
-        if (!features.contains("sample_rate") || !features["sample_rate"].is_number_integer() ||
-            features["sample_rate"].get<int>() <= 0)
-            fail(where, "features.sample_rate", features.value("sample_rate", nlohmann::json()).dump(),
-                 "a positive integer");
-        if (normalization.kind == NormalizationKind::per_bin)
-            fail(where, "normalization.kind", "per_bin", "global or per_sample for a waveform model");
-    } else {
-        try {
-            bins = static_cast<std::size_t>(feature_config().bins());
-        } catch (const Error& e) {
-            fail(where, "features", e.what(), "a valid feature config");
-        }
-    }
+    // The front end was validated when it was built (FrontEndConfig).
+    const auto bins = static_cast<std::size_t>(features.bins());
+    if (is_waveform() && normalization.kind == NormalizationKind::per_bin)
+        fail(where, "normalization.kind", "per_bin", "global or per_sample for a waveform model");
     if (input_length == 0) fail(where, "input", "0", "a positive number of frames or samples per chunk");
     if (tags.empty()) fail(where, "tags", "an empty list", "at least one tag");
     std::set<std::string> seen;
@@ -128,7 +108,7 @@ nlohmann::json ModelCard::to_json() const {
     j["card_version"] = card_version;
     j["mtag_version"] = mtag_version;
     j["model"] = {{"preset", preset}, {"options", model_options}};
-    j["features"] = features;
+    j["features"] = features.to_json();
     j["input"] = {{is_waveform() ? "samples" : "frames", input_length}};
     j["tags"] = tags;
     j["task"] = to_string(task);
@@ -151,12 +131,7 @@ ModelCard ModelCard::from_json(const nlohmann::json& json, const std::string& wh
         const nlohmann::json& model = require(json, "model", where);
         c.preset = require(model, "preset", where + " model").get<std::string>();
         c.model_options = require(model, "options", where + " model");
-        c.features = require(json, "features", where);
-        if (c.is_waveform()) {
-            c.features = {{"kind", "waveform"}, {"sample_rate", require(c.features, "sample_rate", where + " features")}};
-        } else {
-            c.features = dsp::FeatureConfig::from_json(c.features, where + " features").to_json();
-        }
+        c.features = FrontEndConfig::from_json(require(json, "features", where), where + " features");
         const nlohmann::json& input = require(json, "input", where);
         const char* unit = c.is_waveform() ? "samples" : "frames";
         const nlohmann::json& length = require(input, unit, where + " input");
@@ -205,6 +180,28 @@ ModelCard load_card(const std::filesystem::path& run_dir) {
         throw Error("model card " + file.string(), std::string("invalid JSON: ") + e.what());
     }
     return card_of(j, file);
+}
+
+void rewrite_card(const ModelCard& card, const std::filesystem::path& run_dir) {
+    const std::filesystem::path file = run_dir / "model.json";
+    card.validate("model card for " + run_dir.string());
+    std::ifstream in(file);
+    if (!in) throw Error("model card " + file.string(), "cannot open (is " + run_dir.string() + " a run directory?)");
+    nlohmann::json j;
+    try {
+        in >> j;
+    } catch (const nlohmann::json::exception& e) {
+        throw Error("model card " + file.string(), std::string("invalid JSON: ") + e.what());
+    }
+    card_of(j, file);  // it is a card mtag wrote
+    j["metadata"] = card.to_json();
+    const std::filesystem::path tmp = run_dir / "model.json.tmp";
+    {
+        std::ofstream out(tmp);
+        out << j.dump(2) << "\n";
+        if (!out) throw Error("model card " + tmp.string(), "cannot be written");
+    }
+    std::filesystem::rename(tmp, file);
 }
 
 RunModel load_run(const std::filesystem::path& run_dir) {

@@ -19,6 +19,7 @@
 // model, with statistics from the training split only.
 #include "data/pipeline/chunking.hpp"
 #include "data/pipeline/normalization.hpp"
+#include "data/run/front_end_config.hpp"
 #include "dsp/feature_config.hpp"
 #include "nn/models/tagging_model.hpp"
 
@@ -50,7 +51,7 @@ struct ModelCard {
     std::string mtag_version;
     std::string preset;                  // "cnn1d", "short_chunk_cnn", ...
     nlohmann::json model_options;        // spec that rebuilds the architecture with nn::models::build_model
-    nlohmann::json features;             // FeatureConfig JSON, or {"kind": "waveform", "sample_rate": SR}
+    FrontEndConfig features;             // the front end the model was trained with
     std::size_t input_length = 0;        // frames (features) or samples (waveform) per chunk
     std::vector<std::string> tags;       // output order
     Task task = Task::multilabel;
@@ -97,5 +98,9 @@ RunModel load_run(const std::filesystem::path& run_dir);
 
 // Reads only the card of RUNDIR/model.json (no weights).
 ModelCard load_card(const std::filesystem::path& run_dir);
+
+// Replaces the card of RUNDIR/model.json, architecture and weights untouched (temp file + rename): the
+// trainer's final summary goes into the card of the best model, whose weights are already on disk.
+void rewrite_card(const ModelCard& card, const std::filesystem::path& run_dir);
 
 }  // namespace mtag::data

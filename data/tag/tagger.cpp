@@ -50,10 +50,6 @@ const char* chunking_name(EvalChunking e) { return e == EvalChunking::evenly_spa
 }  // namespace
 
 dsp::FeatureConfig parse_front_end(nlohmann::json json, const std::string& where) {
-    // ADAPTER: model cards written before the presets stated ref as a number hold "ref": "1.0" (a string);
-    // FeatureConfig wants a number or "max".
-    if (json.contains("ref") && json["ref"].is_string() && json["ref"].get<std::string>() != "max")
-        json["ref"] = std::stod(json["ref"].get<std::string>());
     const nlohmann::json known = dsp::FeatureConfig::defaults_for(dsp::parse_feature_kind(json.value("kind", "logmel"))).to_json();
     for (auto it = json.begin(); it != json.end();) {
         if (!known.contains(it.key())) it = json.erase(it);
@@ -82,7 +78,7 @@ RunCard RunCard::from_metadata(const nlohmann::json& metadata, const nn::models:
         const ModelCard card = ModelCard::from_json(metadata, where);
         c.waveform = card.is_waveform();
         c.sample_rate = card.sample_rate();
-        if (!c.waveform) c.features = parse_front_end(card.features, where + " features");
+        if (!c.waveform) c.features = card.feature_config();
         c.input_length = card.input_length;
         c.tags = card.tags;
         c.task = card.task;

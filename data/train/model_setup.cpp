@@ -35,8 +35,7 @@ std::vector<nn::Parameter*> transfer_weights(nn::Module& from, nn::Module& to, c
 TrainingModel setup_model(const TrainConfig& config, const std::vector<std::string>& tags,
                           const std::filesystem::path& init_from, int freeze, bool quiet) {
     TrainingModel out;
-    out.spec = config.model;
-    if (!out.spec.contains("seed")) out.spec["seed"] = config.seed;
+    out.spec = config.model.spec(config.seed);
     out.model = nn::models::build_model(out.spec, static_cast<std::int64_t>(tags.size()));
     std::vector<nn::Parameter*> loaded;
     if (!init_from.empty()) {

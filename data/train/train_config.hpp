@@ -1,36 +1,30 @@
 #pragma once
-// TrainConfig: everything `mtag train` needs in one JSON file. Every section is optional; what is
-// missing comes from the model preset's recipe (front end, chunk length, optimizer, batch size), so
+// TrainConfig: everything `mtag train` needs, parsed once from one JSON file into typed sections. Every
+// section is optional; what is missing comes from the model preset's recipe (data/train/config/recipe.hpp:
+// front end, optimizer, schedule, later phases, batch size, epochs), so
 // `{"model": {"preset": "cnn1d"}, "data": {"path": "corpus"}}` is a complete config.
-// `mtag config show PRESET` prints the fully resolved example (resolve(...).to_json()).
+// `mtag config show PRESET` prints the fully resolved example; `mtag config reference` lists every key with
+// its default (generated from the structs below, as is the README's reference).
 //
-//   {"data": {"path": "corpus", "format": "auto", "workers": 1, "prefetch": 4},
-//    "features": {FeatureConfig JSON} | {"kind": "waveform", "sample_rate": 22050},
-//    "model": {"preset": "cnn1d", <option overrides>...},
+//   {"data": {DataConfig}, "features": {FrontEndConfig}, "model": {"preset": NAME, <options>...},
 //    "augmentation": null | {dsp::AugmentPipeline JSON},
-//    "optimizer": {"name": "adam", "lr": 1e-3, "weight_decay": 0, "betas": [0.9, 0.999], "momentum": 0.9,
-//                  "nesterov": false, "pretrained_lr_multiplier": 1.0},
-//    "schedule": {"name": "constant" | "step" | "exponential" | "cosine" | "reduce_on_plateau", ...},
-//    "batch_size": 32, "epochs": 20,
-//    "chunking": {"train_crops": 1},
-//    "evaluation": {"eval": "evenly_spaced", "eval_chunks": 8, "metric": "roc_auc_macro"},
-//    "early_stopping": {"patience": 10, "min_delta": 0}, "reload_best": {"enabled": false, ...},
-//    "normalization": "per_bin" | "global" | "per_sample", "task": "auto" | "multilabel" | "singlelabel",
-//    "nan_policy": "stop" | "skip", "max_grad_norm": 0,
-//    "seed": 0, "threads": 0, "max_minutes": 0, "sync_batchnorm": false}
-// Unknown keys anywhere are errors naming the key (a typo must not silently train something else).
-#include "data/pipeline/chunking.hpp"
-#include "data/sets/load.hpp"
-#include "data/pipeline/normalization.hpp"
-#include "nn/optim/optimizer.hpp"
-#include "nn/schedule/lr_schedule.hpp"
-#include "nn/train/training_state.hpp"
+//    "optimizer": {nn::OptimizerConfig}, "schedule": {nn::ScheduleConfig}, "phases": [{nn::TrainingPhase}...],
+//    "batch_size", "epochs", "chunking": {...}, "evaluation": {...}, "early_stopping": {...}, "reload_best": {...},
+//    "normalization", "task", "nan_policy", "max_grad_norm", "seed", "threads", "max_minutes", "sync_batchnorm"}
+//
+// Reading overlays the JSON on the recipe: {"optimizer": {"lr": 0.01}} keeps the recipe's optimizer and
+// changes its rate; naming another optimizer starts from that optimizer's defaults. "features" and "phases"
+// replace the recipe's as a whole. Unknown keys anywhere are errors naming the key.
+#include "data/run/front_end_config.hpp"
+#include "data/train/config/sections.hpp"
+#include "nn/optim/factory.hpp"
+#include "nn/schedule/factory.hpp"
+#include "nn/train/phase.hpp"
 
 #include <nlohmann/json.hpp>
 
 #include <cstdint>
 #include <filesystem>
-#include <memory>
 #include <optional>
 #include <string>
 #include <vector>
@@ -38,63 +32,80 @@
 namespace mtag::data {
 
 struct TrainConfig {
-    // data
-    std::filesystem::path data_path;
-    std::string data_format = "auto";  // auto | mtat | gtzan | jamendo | csv
-    int workers = 1;                   // loader threads (the trainer caps them by the thread budget)
-    std::size_t prefetch = 4;
-    // front end and model
-    nlohmann::json features;           // FeatureConfig JSON or {"kind": "waveform", "sample_rate": SR}
-    nlohmann::json model;              // {"preset": NAME, overrides...} (build_model spec)
-    nlohmann::json augmentation;       // null = none
-    // optimisation
-    nlohmann::json optimizer;          // {"name": ..., options...}
-    nlohmann::json schedule;           // {"name": ..., options...}
+    DataConfig data;
+    FrontEndConfig features;
+    ModelConfig model;
+    std::optional<nlohmann::json> augmentation;  // dsp::AugmentPipeline's JSON (validated there); none = off
+    nn::OptimizerConfig optimizer;
+    nn::ScheduleConfig schedule;
+    std::vector<nn::TrainingPhase> phases;
     std::size_t batch_size = 16;
     std::int64_t epochs = 20;
-    std::size_t train_crops = 1;
-    // evaluation
-    EvalChunking eval_chunking = EvalChunking::evenly_spaced;
-    std::size_t eval_chunks = 8;
-    std::string metric = "auto";       // roc_auc_macro | pr_auc_macro | accuracy | val_loss | auto
-    std::int64_t patience = 10;        // early stopping (epochs without improvement); 0 = off
-    double min_delta = 0;
-    nlohmann::json reload_best = {{"enabled", false}};
+    ChunkingConfig chunking;
+    EvaluationConfig evaluation;
+    EarlyStoppingConfig early_stopping;
+    ReloadBestConfig reload_best;
     NormalizationKind normalization = NormalizationKind::per_bin;
-    std::string task = "auto";         // auto: singlelabel when every clip has exactly one tag
-    std::string nan_policy = "stop";   // stop | skip
+    std::string task = "auto";  // auto | multilabel | singlelabel (auto: singlelabel when every clip has one tag)
+    NanPolicy nan_policy = NanPolicy::stop;
     double max_grad_norm = 0;
-    // run
     std::uint64_t seed = 0;
-    int threads = 0;                   // 0 = all cores
-    double max_minutes = 0;            // 0 = no budget
+    int threads = 0;           // 0 = all cores
+    double max_minutes = 0;    // 0 = no budget
     // mpirun: BatchNorm normalises with the statistics of the whole global batch (summed over ranks, like
     // torch.nn.SyncBatchNorm) instead of each rank's shard. No effect in one process.
     bool sync_batchnorm = false;
 
-    // Fills what is missing from the preset's recipe (features, optimizer, batch size, schedule) and
-    // validates; call after overrides. Throws mtag::Error naming the key.
-    void resolve();
-    // The preset name of `model`.
-    std::string preset() const;
-    bool is_waveform() const;
-    // The metric `auto` stands for, given the task.
-    std::string resolved_metric(bool singlelabel) const;
-
-    nlohmann::json to_json() const;
-    // Parses a config (sections missing keep their defaults); unknown keys throw. Does not resolve().
+    // The preset's recipe: its front end, optimizer, schedule, phases, batch size and epochs.
+    static TrainConfig for_preset(const std::string& preset);
+    // Parses a config over the recipe of its model's preset (or the plain defaults without a model);
+    // unknown keys and wrong types throw naming the key. Does not resolve().
     static TrainConfig from_json(const nlohmann::json& json, const std::string& where = "train config");
     static TrainConfig load(const std::filesystem::path& file);
     // The complete example `mtag config show PRESET` prints.
     static TrainConfig example(const std::string& preset);
+
+    // Validates the whole config and fills what depends on other sections (a waveform model's
+    // normalisation); call after overrides. Throws mtag::Error naming the key.
+    void resolve();
+    // The preset name of `model` (throws when none was given).
+    std::string preset() const;
+    bool is_waveform() const { return features.is_waveform(); }
+    // The metric `auto` stands for, given the task.
+    std::string resolved_metric(bool singlelabel) const;
+
+    nlohmann::json to_json() const;
+
+    // Every key: the parse/write/reference list (data/train/config/fields.hpp).
+    template <class V>
+    void visit(V& v);
 };
 
-// Builds the optimizer of `spec` over parameter groups: `pretrained` get lr * pretrained_lr_multiplier
-// (fine-tuning), `fresh` the base rate. Throws naming the optimizer or option.
-std::unique_ptr<nn::Optimizer> make_optimizer(const nlohmann::json& spec, std::vector<nn::Parameter*> fresh,
-                                              std::vector<nn::Parameter*> pretrained = {});
-// Builds the learning-rate schedule of `spec` for a base rate `lr` (null for "constant"); sets `unit`.
-std::unique_ptr<nn::LrSchedule> make_schedule(const nlohmann::json& spec, double lr, std::int64_t epochs,
-                                              std::int64_t batches_per_epoch, nn::ScheduleUnit& unit);
+template <class V>
+void TrainConfig::visit(V& v) {
+    v.section("data", data, "the dataset");
+    v.section("model", model, "the model preset and its options");
+    v.field("features", features, "the front end: FeatureConfig keys (see `mtag extract --help`) or {\"kind\": \"waveform\", "
+                                  "\"sample_rate\": SR}; default: the preset's");
+    v.field("augmentation", augmentation, "online augmentation (dsp/augment_pipeline.hpp JSON); null = none");
+    v.section("optimizer", optimizer, "the optimizer (default: the preset's recipe)");
+    v.section("schedule", schedule, "the learning-rate schedule (default: the preset's recipe)");
+    v.list("phases", phases, "later phases of the recipe, in order (default: the preset's recipe)");
+    v.field("batch_size", batch_size, "examples per optimizer step (default: the preset's recipe)");
+    v.field("epochs", epochs, "epochs (default: the preset's recipe)");
+    v.section("chunking", chunking, "training crops");
+    v.section("evaluation", evaluation, "validation");
+    v.section("early_stopping", early_stopping, "early stopping on the monitored metric");
+    v.section("reload_best", reload_best, "reload best and decay on a plateau");
+    v.choice("normalization", normalization, normalization_names(),
+             "input normalisation, statistics from the training split (waveform models: per_sample unless given)");
+    v.field("task", task, "auto | multilabel | singlelabel");
+    v.choice("nan_policy", nan_policy, nan_policy_names(), "a non-finite loss stops the run or skips the batch");
+    v.field("max_grad_norm", max_grad_norm, "clip gradients to this global L2 norm; 0 = off");
+    v.field("seed", seed, "seed of every random choice");
+    v.field("threads", threads, "compute threads; 0 = all cores");
+    v.field("max_minutes", max_minutes, "time budget; 0 = none");
+    v.field("sync_batchnorm", sync_batchnorm, "mpirun: BatchNorm statistics over the global batch");
+}
 
 }  // namespace mtag::data

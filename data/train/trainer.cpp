@@ -127,7 +127,7 @@ TrainResult Trainer::run() {
     } observer_reset{*m_model.model};
     m_step = std::make_unique<TrainStep>(
         *m_model.model, *m_state,
-        TrainStepOptions{.seed = m_config.seed, .skip_non_finite = m_config.nan_policy == "skip",
+        TrainStepOptions{.seed = m_config.seed, .skip_non_finite = m_config.nan_policy == NanPolicy::skip,
                          .sync_batchnorm = m_config.sync_batchnorm, .single_label = m_single, .n_tags = m_n_tags,
                          .quiet = m_quiet, .checkpoint = m_checkpoint_path, .check_every = m_options.check_every,
                          .stop = m_options.stop, .batch_hook = m_options.batch_hook},
@@ -178,7 +178,7 @@ void Trainer::plan_threads() {
     // time, so reserving cores for them (as this trainer once did) left a core idle: short_chunk_cnn on 2
     // cores trained at 9.8 clips/s with 1 compute thread. They never call BLAS, so no nesting multiplies
     // the thread count.
-    m_workers = std::clamp(m_config.workers, 1, m_threads);
+    m_workers = std::clamp(m_config.data.workers, 1, m_threads);
     nn::set_thread_budget(m_threads);
 }
 
@@ -192,8 +192,8 @@ void Trainer::describe_run() {
     m_card.input_length = input_length;
     m_card.tags = m_dataset.vocabulary;
     m_card.task = m_single ? Task::singlelabel : Task::multilabel;
-    m_card.evaluation = {.length = input_length, .train_crops = m_config.train_crops, .eval = m_config.eval_chunking,
-                         .eval_chunks = m_config.eval_chunks};
+    m_card.evaluation = {.length = input_length, .train_crops = m_config.chunking.train_crops, .eval = m_config.evaluation.eval,
+                         .eval_chunks = m_config.evaluation.eval_chunks};
     m_card.evaluation.validate();
     if (!m_config.is_waveform()) {
         m_front_end = make_front_end(m_card.feature_config());
@@ -226,7 +226,7 @@ void Trainer::fit_or_resume_statistics() {
 }
 
 void Trainer::make_loaders() {
-    if (m_config.augmentation.is_object()) m_augment = std::make_unique<dsp::AugmentPipeline>(m_config.augmentation);
+    if (m_config.augmentation) m_augment = std::make_unique<dsp::AugmentPipeline>(*m_config.augmentation);
     auto sample_fn = [&](bool train) -> SampleFn {
         if (!m_front_end)
             return make_waveform_sample_fn(m_card.sample_rate(), m_card.evaluation, train, m_augment.get(),
@@ -239,36 +239,40 @@ void Trainer::make_loaders() {
     const auto shard_index = static_cast<std::size_t>(m_rank), shard_count = static_cast<std::size_t>(m_ranks);
     m_train_loader = std::make_unique<BatchLoader>(
         m_dataset, m_train_clips, sample_fn(true),
-        BatchLoaderOptions{.batch_size = m_config.batch_size, .workers = m_workers, .prefetch = m_config.prefetch,
-                           .shuffle = true, .repeats = m_config.train_crops, .seed = m_config.seed,
+        BatchLoaderOptions{.batch_size = m_config.batch_size, .workers = m_workers, .prefetch = m_config.data.prefetch,
+                           .shuffle = true, .repeats = m_config.chunking.train_crops, .seed = m_config.seed,
                            .shard_index = shard_index, .shard_count = shard_count});
-    m_eval_chunks = m_config.eval_chunking == EvalChunking::evenly_spaced ? m_config.eval_chunks
-                                                                          : std::max<std::size_t>(m_config.eval_chunks, 1);
+    m_eval_chunks = m_config.evaluation.eval == EvalChunking::evenly_spaced ? m_config.evaluation.eval_chunks
+                                                                          : std::max<std::size_t>(m_config.evaluation.eval_chunks, 1);
     m_valid_loader = std::make_unique<BatchLoader>(
         m_dataset, m_valid_clips, sample_fn(false),
-        BatchLoaderOptions{.batch_size = m_config.batch_size, .workers = m_workers, .prefetch = m_config.prefetch,
+        BatchLoaderOptions{.batch_size = m_config.batch_size, .workers = m_workers, .prefetch = m_config.data.prefetch,
                            .shuffle = false, .repeats = m_eval_chunks, .seed = m_config.seed,
                            .shard_index = shard_index, .shard_count = shard_count});
     m_batches = m_train_loader->batches_per_epoch();
 }
 
 void Trainer::make_training_state() {
-    auto optimizer = make_optimizer(m_config.optimizer, m_model.fresh, m_model.pretrained);
-    nn::ScheduleUnit unit = nn::ScheduleUnit::epoch;
-    auto schedule = make_schedule(m_config.schedule, optimizer->lr(), m_config.epochs,
-                                  static_cast<std::int64_t>(m_batches), unit);
+    auto optimizer = nn::make_optimizer(m_config.optimizer, m_model.fresh, m_model.pretrained);
+    const nn::MonitorMode mode = m_metric == "val_loss" ? nn::MonitorMode::min : nn::MonitorMode::max;
+    const nn::ScheduleContext context{.lr = optimizer->lr(), .epochs = m_config.epochs,
+                                      .batches_per_epoch = static_cast<std::int64_t>(m_batches), .monitor = mode};
+    auto schedule = nn::make_schedule(m_config.schedule, context);
     nn::TrainingStateOptions so;
     so.monitor = m_metric;
-    so.early_stopping.mode = m_metric == "val_loss" ? nn::MonitorMode::min : nn::MonitorMode::max;
-    so.early_stopping.patience = m_config.patience > 0 ? m_config.patience : std::numeric_limits<std::int64_t>::max();
-    so.early_stopping.min_delta = m_config.min_delta;
-    const nlohmann::json& reload = m_config.reload_best;
-    so.reload_best.enabled = reload.value("enabled", false);
-    so.reload_best.lr_factor = reload.value("lr_factor", so.reload_best.lr_factor);
-    so.reload_best.max_reloads = reload.value("max_reloads", so.reload_best.max_reloads);
-    so.reload_best.switch_to_sgd_at = reload.value("switch_to_sgd_at", so.reload_best.switch_to_sgd_at);
-    so.schedule_unit = unit;
+    so.early_stopping.mode = mode;
+    so.early_stopping.patience = m_config.early_stopping.patience > 0 ? m_config.early_stopping.patience
+                                                                      : std::numeric_limits<std::int64_t>::max();
+    so.early_stopping.min_delta = m_config.early_stopping.min_delta;
+    const ReloadBestConfig& reload = m_config.reload_best;
+    so.reload_best.enabled = reload.enabled;
+    so.reload_best.lr_factor = reload.lr_factor;
+    so.reload_best.max_reloads = reload.max_reloads;
+    so.reload_best.switch_to_sgd_at = reload.switch_to_sgd_at;
+    so.schedule_unit = nn::effective_unit(m_config.schedule);
     so.max_grad_norm = m_config.max_grad_norm;
+    so.phases = m_config.phases;
+    so.schedule_context = context;
     if (m_root) so.log_path = m_options.out_dir / "log.jsonl";
     m_state = std::make_unique<nn::TrainingState>(std::move(optimizer), std::move(schedule), so);
 }
@@ -472,17 +476,14 @@ TrainResult Trainer::finish() {
     }
     const fs::path out = m_options.out_dir;
     if (m_result.best_epoch > 0 && fs::exists(out / "model.json")) {
-        // The final summary goes into the card of the best model (whose weights are already on disk).
-        std::ifstream in(out / "model.json");
-        nlohmann::json j;
-        in >> j;
-        j["metadata"]["training"]["stop_reason"] = m_result.stop_reason;
-        j["metadata"]["training"]["epochs_completed"] = m_result.epochs_completed;
-        j["metadata"]["training"]["total_seconds"] = m_result.seconds;
-        j["metadata"]["training"]["skipped_batches"] = m_result.skipped_batches;
-        const fs::path tmp = out / "model.json.tmp";
-        std::ofstream(tmp) << j.dump(2) << "\n";
-        fs::rename(tmp, out / "model.json");
+        // The final summary goes into the card of the best model (whose weights are already on disk);
+        // m_card.training is that model's summary (set when it improved).
+        ModelCard card = load_card(out);
+        card.training.update({{"stop_reason", m_result.stop_reason},
+                              {"epochs_completed", m_result.epochs_completed},
+                              {"total_seconds", m_result.seconds},
+                              {"skipped_batches", m_result.skipped_batches}});
+        rewrite_card(card, out);
     } else if (m_result.best_epoch == 0) {
         // No epoch improved (e.g. metric NaN throughout): save the last weights so the run is usable.
         m_card.training = training_summary(m_result.last_metrics);

@@ -85,7 +85,8 @@ double OneCycleLr::value_at(std::int64_t t, int what) const {
     } else {
         phases[count++] = {n - 1, {m_o.max_lr, lo_m}, {min_lr, hi_m}};
     }
-    const double step = static_cast<double>(std::min(t, m_o.total_steps));
+    // The last phase ends at step total_steps - 1; later steps keep its final value (no extrapolation).
+    const double step = static_cast<double>(std::min(t, m_o.total_steps - 1));
     double start_step = 0;
     for (int i = 0; i < count; ++i) {
         const Phase& p = phases[i];

@@ -13,6 +13,9 @@
 
 namespace mtag::nn {
 
+// What one schedule step is: an epoch or an optimizer step (batch).
+enum class ScheduleUnit { epoch, batch };
+
 // Base of every schedule: a step counter plus a rate.
 class LrSchedule {
   public:

@@ -70,7 +70,9 @@ TrainingState::TrainingState(std::unique_ptr<Optimizer> optimizer, std::unique_p
       m_params(m_optimizer ? m_optimizer->parameters() : std::vector<Parameter*>{}),
       m_buffers(std::move(buffers)),
       m_early(m_o.early_stopping, m_params, m_buffers),
-      m_base_lr(m_optimizer ? m_optimizer->lr() : 0) {
+      m_base_lr(m_optimizer ? m_optimizer->lr() : 0),
+      m_optimizer_lr(m_base_lr),
+      m_unit(m_o.schedule_unit) {
     if (!m_optimizer) throw Error("TrainingState", "needs an optimizer (got null)");
     if (m_o.monitor.empty())
         throw Error("TrainingState option monitor", "is empty; name the metric to monitor");
@@ -115,10 +117,38 @@ void TrainingState::optimizer_step() {
     if (m_o.max_grad_norm > 0) m_last_grad_norm = clip_grad_norm(m_params, m_o.max_grad_norm);
     m_optimizer->step();
     ++m_step;
-    if (m_schedule && m_o.schedule_unit == ScheduleUnit::batch) {
+    if (m_schedule && m_unit == ScheduleUnit::batch) {
         m_schedule->step();
         apply_lr();
     }
+}
+
+void TrainingState::enter_phase(std::size_t k, bool reload) {
+    const TrainingPhase& p = m_o.phases.at(k - 1);
+    if (reload && p.reload_best) m_early.restore_best();
+    m_early.reset_patience();
+    if (p.optimizer) {
+        // Same groups (rate ratios kept, e.g. the fine-tuning multiplier), the new optimizer's own weight decay.
+        OptimizerConfig config = *p.optimizer;
+        if (p.lr > 0) config.set_lr(p.lr);
+        auto groups = m_optimizer->param_groups();
+        for (auto& g : groups) {
+            g.lr = config.lr() * (*g.lr / m_optimizer_lr);
+            g.weight_decay.reset();
+        }
+        m_optimizer = make_optimizer(config, std::move(groups));
+        m_optimizer_lr = m_base_lr = config.lr();
+    } else if (p.lr > 0) {
+        m_base_lr = p.lr;
+    }
+    m_lr_scale = 1;
+    ScheduleContext context = m_o.schedule_context;
+    context.lr = m_base_lr;
+    m_schedule = make_schedule(p.schedule, context);
+    m_unit = effective_unit(p.schedule);
+    m_phase = k;
+    m_phase_epochs = 0;
+    apply_lr();
 }
 
 void TrainingState::switch_to_sgd() {
@@ -143,15 +173,27 @@ EpochDecision TrainingState::end_epoch(const std::map<std::string, double>& metr
         throw Error("TrainingState::end_epoch",
                     "training already stopped at epoch " + std::to_string(m_epoch - 1));
     const double value = it->second;
-    EpochRecord rec{m_epoch, m_step, m_optimizer->lr(), metrics, {}};
+    EpochRecord rec{m_epoch, m_step, m_optimizer->lr(), m_optimizer->kind(), metrics, {}};
     EpochDecision d;
     d.improved = m_early.update(value);
     if (d.improved) rec.events.push_back("improved");
-    if (m_schedule && m_o.schedule_unit == ScheduleUnit::epoch) {
+    if (m_schedule && m_unit == ScheduleUnit::epoch) {
         m_schedule->step(value);
         apply_lr();
     }
-    if (m_early.should_stop()) {
+    ++m_phase_epochs;
+    if (m_phase < m_o.phases.size()) {
+        // The next phase's trigger; early stopping waits for the last phase.
+        const TrainingPhase& next = m_o.phases[m_phase];
+        const bool fire = next.trigger == PhaseTrigger::epochs ? m_phase_epochs >= next.after
+                                                               : m_early.bad_epochs() >= next.after;
+        if (fire) {
+            enter_phase(m_phase + 1, true);
+            d.phase_changed = true;
+            if (next.reload_best) d.reloaded = true;
+            rec.events.push_back("phase " + std::to_string(m_phase));
+        }
+    } else if (m_early.should_stop()) {
         const auto& r = m_o.reload_best;
         if (r.enabled && m_reloads < r.max_reloads) {
             m_early.restore_best();
@@ -193,7 +235,7 @@ std::string TrainingState::log_line(const EpochRecord& r) const {
     j["best"] = number_or_null(m_early.best());
     j["best_epoch"] = m_early.best_epoch();
     j["bad_epochs"] = m_early.bad_epochs();
-    j["optimizer"] = m_optimizer->kind();
+    j["optimizer"] = r.optimizer;
     j["events"] = r.events;
     return j.dump();
 }
@@ -210,6 +252,8 @@ TrainingCheckpoint TrainingState::save() const {
     s["stopped"] = m_stopped;
     s["base_lr"] = m_base_lr;
     s["lr_scale"] = m_lr_scale;
+    s["phase"] = m_phase;
+    s["phase_epochs"] = m_phase_epochs;
     s["monitor"] = m_o.monitor;
     const OptimizerState os = m_optimizer->state();
     s["optimizer"] = os.scalars;
@@ -219,7 +263,7 @@ TrainingCheckpoint TrainingState::save() const {
         nlohmann::json m;
         for (const auto& [k, v] : r.metrics) m[k] = number_or_null(v);
         s["history"].push_back(
-            {{"epoch", r.epoch}, {"step", r.step}, {"lr", r.lr}, {"metrics", m}, {"events", r.events}});
+            {{"epoch", r.epoch}, {"step", r.step}, {"lr", r.lr}, {"optimizer", r.optimizer}, {"metrics", m}, {"events", r.events}});
     }
     for (const Parameter* p : m_params) c.tensors.emplace_back("param." + p->name, p->value.clone());
     for (const Buffer* b : m_buffers) c.tensors.emplace_back("buffer." + b->name, b->value.clone());
@@ -236,6 +280,12 @@ void TrainingState::load(const TrainingCheckpoint& c) {
     if (s.at("monitor").get<std::string>() != m_o.monitor)
         throw Error("training checkpoint",
                     "monitors '" + s.at("monitor").get<std::string>() + "', expected '" + m_o.monitor + "'");
+    // Rebuild the optimizer and schedule of the phase the run was in (their kinds), then load their state.
+    const std::size_t phase = s.value("phase", std::size_t{0});
+    if (phase > m_o.phases.size())
+        throw Error("training checkpoint", "was in phase " + std::to_string(phase) + ", but the config has only " +
+                                               std::to_string(m_o.phases.size()) + " phases");
+    for (std::size_t k = m_phase + 1; k <= phase; ++k) enter_phase(k, false);
     if (s.at("schedule").is_null() != (m_schedule == nullptr))
         throw Error("training checkpoint", std::string("was saved ") + (m_schedule ? "without" : "with") +
                                                " a schedule, this state has " +
@@ -270,6 +320,7 @@ void TrainingState::load(const TrainingCheckpoint& c) {
     m_stopped = s.at("stopped").get<bool>();
     m_base_lr = s.at("base_lr").get<double>();
     m_lr_scale = s.at("lr_scale").get<double>();
+    m_phase_epochs = s.value("phase_epochs", std::int64_t{0});
     m_history.clear();
     if (s.contains("history") && !s["history"].is_null())
         for (const auto& h : s["history"]) {
@@ -277,6 +328,7 @@ void TrainingState::load(const TrainingCheckpoint& c) {
             r.epoch = h.at("epoch");
             r.step = h.at("step");
             r.lr = h.at("lr");
+            r.optimizer = h.value("optimizer", std::string());
             for (const auto& [k, v] : h.at("metrics").items())
                 r.metrics[k] = v.is_null() ? std::nan("") : v.get<double>();
             r.events = h.at("events").get<std::vector<std::string>>();

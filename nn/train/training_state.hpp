@@ -1,7 +1,8 @@
 #pragma once
 // TrainingState: everything a training loop carries from epoch to epoch besides the model and the data
 // order: the optimizer, the learning-rate schedule, early stopping (with best weights), the
-// "reload best and decay" recipe, and the metric history. It saves and restores all of it as one
+// "reload best and decay" recipe, the recipe's later phases (nn/train/phase.hpp: a new optimizer, rate or
+// schedule when a trigger fires), and the metric history. It saves and restores all of it as one
 // checkpoint (JSON scalars + named tensors) and logs one JSON line per epoch.
 //
 // Reload best and decay (ref: Won et al. 2020, "Evaluation of CNN-based Automatic Music Tagging
@@ -13,6 +14,7 @@
 #include "nn/optim/sgd.hpp"
 #include "nn/schedule/lr_schedule.hpp"
 #include "nn/train/early_stopping.hpp"
+#include "nn/train/phase.hpp"
 
 #include <filesystem>
 #include <fstream>
@@ -31,14 +33,16 @@ struct ReloadBestOptions {
     SgdOptions sgd{.lr = 1e-3, .momentum = 0.9, .nesterov = true, .weight_decay = 1e-4};
 };
 
-enum class ScheduleUnit { epoch, batch };
-
 struct TrainingStateOptions {
     std::string monitor = "val_loss";     // key of the metrics passed to end_epoch()
     EarlyStoppingOptions early_stopping;  // mode (min for a loss, max for ROC-AUC), patience, min_delta
     ReloadBestOptions reload_best;
     ScheduleUnit schedule_unit = ScheduleUnit::epoch;  // when the schedule steps
     double max_grad_norm = 0;                          // > 0: clip gradients by global norm before each step
+    // Later phases of the recipe (nn/train/phase.hpp), in order; their schedules are built for this run
+    // (context.lr is each phase's rate). While phases remain, early stopping does not stop the run.
+    std::vector<TrainingPhase> phases;
+    ScheduleContext schedule_context;
     std::filesystem::path log_path;                    // JSON lines, appended; empty: no file
 };
 
@@ -47,6 +51,7 @@ struct EpochRecord {
     std::int64_t epoch = 0;
     std::int64_t step = 0;  // optimizer steps taken when the epoch ended
     double lr = 0;          // base rate used during the epoch
+    std::string optimizer;  // kind of the optimizer that trained the epoch
     std::map<std::string, double> metrics;
     std::vector<std::string> events;  // "improved", "reload_best", "switch_to_sgd", "stop"
 };
@@ -56,6 +61,7 @@ struct EpochDecision {
     bool improved = false;
     bool reloaded = false;
     bool switched_optimizer = false;
+    bool phase_changed = false;  // a phase of options.phases began (events: "phase N")
     bool stop = false;
 };
 
@@ -95,6 +101,8 @@ class TrainingState {
     const EarlyStopping& early_stopping() const { return m_early; }
     const std::vector<EpochRecord>& history() const { return m_history; }
     std::int64_t epoch() const { return m_epoch; }
+    // 0 while the initial optimizer and schedule train; k once options.phases[k-1] has begun.
+    std::size_t phase() const { return m_phase; }
     std::int64_t step() const { return m_step; }
     // Global gradient norm before the last clipping (0 when clipping is off).
     double last_grad_norm() const { return m_last_grad_norm; }
@@ -110,6 +118,8 @@ class TrainingState {
     double target_lr() const;
     void apply_lr();
     void switch_to_sgd();
+    // Begins options.phases[k-1]: optional reload of the best weights, new optimizer or rate, the phase's schedule.
+    void enter_phase(std::size_t k, bool reload);
     std::string log_line(const EpochRecord& r) const;
 
     TrainingStateOptions m_o;
@@ -120,6 +130,10 @@ class TrainingState {
     EarlyStopping m_early;
     double m_base_lr;       // rate without a schedule (the optimizer's, or the SGD's after a switch)
     double m_lr_scale = 1;  // product of the reload decays
+    double m_optimizer_lr;  // the current optimizer's rate at construction (its groups' rates are relative to it)
+    ScheduleUnit m_unit;    // when the current schedule steps
+    std::size_t m_phase = 0;
+    std::int64_t m_phase_epochs = 0;  // epochs trained in the current phase
     std::int64_t m_epoch = 0, m_step = 0, m_reloads = 0;
     bool m_switched = false, m_stopped = false;
     double m_last_grad_norm = 0;

@@ -60,7 +60,7 @@ TEST_CASE("feature config JSON round trip for every kind") {
         c.sample_rate = 22050;
         c.hop_length = 512;
         c.n_fft = 2048;
-        c.ref = "max";
+        c.ref = DbRef::max();
         c.top_db = -1.0;
         const json j = c.to_json();
         const FeatureConfig back = FeatureConfig::from_json(j);

@@ -88,7 +88,7 @@ TrainConfig config(std::size_t batch_size, bool batch_norm = false) {
     j["features"] = {{"kind", "logmel"}, {"sample_rate", k_rate}, {"n_fft", 256}, {"hop_length", 64},
                      {"n_mels", 16}, {"fmax", 4000.0}};
     TrainConfig c = TrainConfig::from_json(j);
-    c.workers = 1;
+    c.data.workers = 1;
     c.resolve();
     return c;
 }
@@ -234,7 +234,8 @@ TEST_CASE("mpi: synchronised BatchNorm: 2 ranks x half batch train like 1 proces
         // SGD, not Adam: the conv biases before a BatchNorm have a zero gradient up to rounding, and Adam's
         // per-parameter normalisation turns that rounding noise into lr-sized steps (PyTorch alike), which
         // would hide the comparison. SGD keeps equal-up-to-rounding gradients equal-up-to-rounding weights.
-        c.optimizer = {{"name", "sgd"}, {"lr", 0.05}, {"momentum", 0.9}};
+        c.optimizer = nn::OptimizerConfig::named("momentum");
+        c.optimizer.sgd.lr = 0.05;
         const std::string tag = std::to_string(batch);
         std::vector<float> single_buffers, sync_buffers, local_buffers;
         const std::vector<float> single = train_steps(

@@ -24,7 +24,7 @@ ModelCard tiny_card() {
     f.n_fft = 256;
     f.hop_length = 128;
     f.n_mels = 8;
-    card.features = f.to_json();
+    card.features = f;
     card.input_length = 16;
     card.tags = {"low", "mid", "high"};
     card.normalization.kind = NormalizationKind::per_bin;
@@ -56,7 +56,7 @@ TEST_CASE("model card round-trips through JSON", "[model_card]") {
 
 TEST_CASE("model card for a waveform model", "[model_card]") {
     ModelCard card = tiny_card();
-    card.features = {{"kind", "waveform"}, {"sample_rate", 22050}};
+    card.features = WaveformInput{22050};
     card.input_length = 59049;
     card.evaluation.length = 59049;
     card.task = Task::singlelabel;

@@ -101,7 +101,7 @@ TEST_CASE("tagger: runs saved by data/model_card (save_run) tag like the same ca
     ModelCard card;
     card.preset = "cnn1d";
     card.model_options = loaded.card["architecture"]["options"];
-    card.features = legacy.features.to_json();
+    card.features = legacy.features;
     card.input_length = legacy.input_length;
     card.tags = legacy.tags;
     card.task = legacy.task;

@@ -10,6 +10,7 @@
 #include <catch2/catch.hpp>
 
 #include <cmath>
+#include <fstream>
 #include <numbers>
 #include <random>
 
@@ -152,6 +153,49 @@ TEST_CASE("trainer: resume after an interruption is bit-identical with one threa
     }
 }
 
+TEST_CASE("trainer: phases switch optimizer and rate, and a run resumed inside a phase is bit-identical", "[trainer]") {
+    const auto dir = test::fresh_dir("trainer_phases");
+    const Dataset dataset = tiny_corpus(dir / "audio");
+    TrainConfig config = tiny_config("cnn1d");
+    config.epochs = 4;
+    // Adam for one epoch, then SGD with Nesterov momentum from the best weights, then a tenth of its rate.
+    nn::TrainingPhase to_sgd{.trigger = nn::PhaseTrigger::epochs, .after = 1, .optimizer = nn::OptimizerConfig::named("nesterov")};
+    to_sgd.optimizer->sgd.lr = 0.05;
+    to_sgd.schedule = nn::ScheduleConfig::named("cosine");
+    to_sgd.schedule.unit = nn::ScheduleUnit::batch;
+    const nn::TrainingPhase drop{.trigger = nn::PhaseTrigger::epochs, .after = 1, .lr = 0.005};
+    config.phases = {to_sgd, drop};
+    config.resolve();
+    const TrainResult full = train(config, dataset, {.out_dir = dir / "full", .quiet = true});
+    CHECK(full.epochs_completed == 4);
+    std::ifstream log(dir / "full" / "log.jsonl");
+    std::vector<nlohmann::json> lines;
+    for (std::string line; std::getline(log, line);)
+        if (line.find("\"epoch\"") != std::string::npos) lines.push_back(nlohmann::json::parse(line));
+    REQUIRE(lines.size() == 4);
+    CHECK(lines[0].at("optimizer") == "adam");
+    CHECK(lines[0].at("events").dump().find("phase 1") != std::string::npos);
+    CHECK(lines[1].at("optimizer") == "sgd");
+    CHECK(lines[1].at("lr").get<double>() < 0.05);  // cosine per batch from 0.05 over the run's 12 steps
+    CHECK(lines[1].at("lr").get<double>() > 0.04);
+    CHECK(lines[1].at("events").dump().find("phase 2") != std::string::npos);
+    CHECK(lines[2].at("lr") == Approx(0.005));
+    // 3 batches per epoch: stop inside phase 1 (epoch 2), then continue.
+    const TrainResult part = train(config, dataset, {.out_dir = dir / "split", .quiet = true, .stop_after_batches = 5});
+    CHECK(part.interrupted);
+    const TrainResult rest = train(config, dataset, {.out_dir = dir / "split", .resume = true, .quiet = true});
+    CHECK(rest.epochs_completed == 4);
+    CHECK(rest.last_metrics.at("val_loss") == full.last_metrics.at("val_loss"));
+    const auto a = model_tensors(dir / "full" / "checkpoint.safetensors");
+    const auto b = model_tensors(dir / "split" / "checkpoint.safetensors");
+    REQUIRE(a.size() == b.size());
+    REQUIRE_FALSE(a.empty());
+    for (std::size_t i = 0; i < a.size(); ++i) {
+        INFO(a[i].first);
+        CHECK(a[i].second == b[i].second);
+    }
+}
+
 TEST_CASE("trainer: a NaN loss stops with epoch and step, or is skipped by option", "[trainer]") {
     const auto dir = test::fresh_dir("trainer_nan");
     const Dataset dataset = tiny_corpus(dir / "audio");
@@ -169,7 +213,7 @@ TEST_CASE("trainer: a NaN loss stops with epoch and step, or is skipped by optio
         for (std::int64_t i = 0; i < t.shape().numel(); ++i) REQUIRE(std::isfinite(t.data()[i]));
     CHECK_NOTHROW(load_run(dir / "stop"));
 
-    config.nan_policy = "skip";
+    config.nan_policy = NanPolicy::skip;
     o.out_dir = dir / "skip";
     const TrainResult r = train(config, dataset, o);
     CHECK(r.skipped_batches == 1);
@@ -202,7 +246,7 @@ TEST_CASE("trainer: fine-tuning on another vocabulary re-creates the output laye
     Dataset two = dataset;
     two.vocabulary = {"high", "low"};
     for (Clip& c : two.clips) c.tags.resize(2);
-    config.optimizer["pretrained_lr_multiplier"] = 0.1;
+    config.optimizer.pretrained_lr_multiplier = 0.1;
     const TrainResult r = train(config, two, {.out_dir = dir / "tuned", .init_from = dir / "base", .freeze = 1, .quiet = true});
     CHECK(r.epochs_completed == 1);
     const RunModel run = load_run(dir / "tuned");
