@@ -25,6 +25,8 @@ set(rules
   "data/tag/|data/tag/,data/run/,${pipeline},data/progress/,nn/,dsp/"
   "data/pretrained/|data/pretrained/,data/run/,${pipeline},data/progress/,nn/,dsp/"
   "data/extract/|data/extract/,data/sets/,data/progress/,data/distributed/communicator.hpp,dsp/,mtag_version.hpp"
+  "data/plot/|data/plot/,dsp/"
+  "data/report/|data/report/,data/plot/,data/tag/,data/run/,${pipeline},nn/,dsp/"
   "app/|app/,data/,nn/,dsp/,mtag_version.hpp")
 
 file(GLOB_RECURSE files RELATIVE ${ROOT} ${ROOT}/dsp/*.[ch]pp ${ROOT}/nn/*.[ch]pp ${ROOT}/data/*.[ch]pp
