@@ -169,7 +169,8 @@ std::string taggram_section(const fs::path& run, const plot::EvalResult& eval, s
             plot::TaggramOptions options;
             options.top_n = 10;
             options.width = 860;
-            html += inline_svg(plot_file_taggram(tagger, clip.audio_path, options).figure, "taggram" + std::to_string(shown));
+            html += "<p class=\"caption\"><code>" + escape(clip.audio_path.string()) + "</code></p>\n" +
+                    inline_svg(plot_file_taggram(tagger, clip.audio_path, options).figure, "taggram" + std::to_string(shown));
             ++shown;
         } catch (const Error& e) {
             html += note(clip.audio_path.string() + ": " + e.what());
