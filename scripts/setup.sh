@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Installs every Debian 12 package mtag's build, tests and demo need. Idempotent; quiet when all are present.
-#   scripts/setup.sh          build + tests + demo
+#   scripts/setup.sh          build + tests + demo (cairo draws mtag plot's figures with DejaVu fonts; the
+#                             suite opens mtag report's HTML in headless chromium)
 #   scripts/setup.sh --bench  also the Python reference oracles (PyTorch, torchaudio, scikit-learn)
 set -euo pipefail
 
@@ -11,6 +12,8 @@ packages=(
   libfluidsynth-dev timgm6mb-soundfont
   openmpi-bin libopenmpi-dev
   libhdf5-dev libcurl4-openssl-dev libssl-dev
+  libcairo2-dev fonts-dejavu-core
+  chromium
 )
 if [[ "${1:-}" == "--bench" ]]; then
   packages+=(python3 python3-numpy python3-torch python3-torchaudio python3-sklearn python3-h5py python3-soundfile)

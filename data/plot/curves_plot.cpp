@@ -104,8 +104,11 @@ CurvesPlot plot_curves(const std::vector<TrainingLog>& runs, const CurvesOptions
             for (const Axes& a : plot.panels) draw_vline(plot.figure, a, run.best_epoch, marker, 1.5, 6);
             plot.best_x.push_back(plot.panels[0].x_pixel(run.best_epoch));
             const Axes& a = plot.panels[0];
-            draw_text(plot.figure, a.x_pixel(run.best_epoch) + 4, a.rect.y + 10 + 14.0 * static_cast<double>(r),
-                      prefix + "best epoch " + std::to_string(run.best_epoch), 10, 0, marker);
+            // The label on the side of the line with room for it.
+            const double bx = a.x_pixel(run.best_epoch);
+            const bool right = bx < a.rect.x + 0.7 * a.rect.width;
+            draw_text(plot.figure, bx + (right ? 4 : -4), a.rect.y + a.rect.height - 12 - 14.0 * static_cast<double>(r),
+                      prefix + "best epoch " + std::to_string(run.best_epoch), 10, right ? 0 : 1, marker);
         } else {
             plot.best_x.push_back(NAN);
         }

@@ -70,7 +70,9 @@ Figure plot_confusion(const EvalResult& eval, const std::string& which, const Ev
     draw_text(figure, 14, axes.rect.y + axes.rect.height / 2, "True", 11, 0.5, {0, 0, 0}, false, -90);
     draw_colorbar(figure, {axes.rect.x + axes.rect.width + 18, axes.rect.y + 14, 14, axes.rect.height - 14}, options.cmap,
                   0, 1, "rate");
-    const std::string title = options.title.empty() ? "Confusion (" + c->name + ")" : options.title;
+    const std::string title = !options.title.empty() ? options.title
+                              : c->name == "confusion" ? "Confusion matrix"
+                                                       : "Confusion (" + c->name + ")";
     draw_text(figure, axes.rect.x + axes.rect.width / 2, 16, title, 13, 0.5, {0, 0, 0}, true);
     return figure;
 }
