@@ -15,6 +15,7 @@
 #include <chrono>
 #include <csignal>
 #include <thread>
+#include <fstream>
 #include <iostream>
 
 namespace mtag::app {
@@ -169,9 +170,17 @@ data::TrainerOptions trainer_options(const TrainOptions& o, const GlobalOptions&
 // finished ones, validation included; the current epoch's pace before one has finished).
 class TrainProgress {
   public:
-    explicit TrainProgress(bool enabled) : m_enabled(enabled) {}
+    // `steps_log`: RUN/steps.jsonl, one line per optimizer step (epoch, batch, batches, loss) for the
+    // per-step curve of mtag plot curves; appended to, so a resumed run continues it.
+    TrainProgress(bool enabled, std::filesystem::path steps_log) : m_enabled(enabled), m_steps_path(std::move(steps_log)) {}
 
     void operator()(const data::StepProgress& s) {
+        // Opened at the first step: the trainer has made the run folder by then.
+        if (!m_steps_path.empty() && !m_steps_log.is_open()) m_steps_log.open(m_steps_path, std::ios::app);
+        if (m_steps_log && !s.epoch_end)
+            m_steps_log << "{\"epoch\":" << s.epoch << ",\"batch\":" << s.batch << ",\"batches\":" << s.batches
+                        << ",\"loss\":" << s.loss << "}\n";
+        if (s.epoch_end && m_steps_log) m_steps_log.flush();
         if (!m_enabled) return;
         const auto now = std::chrono::steady_clock::now();
         if (s.epoch_end) {
@@ -215,6 +224,8 @@ class TrainProgress {
         return std::chrono::duration<double>(b - a).count();
     }
     bool m_enabled;
+    std::filesystem::path m_steps_path;
+    std::ofstream m_steps_log;
     bool m_started = false;
     std::unique_ptr<data::Progress> m_bar;
     std::int64_t m_epoch = -1;
@@ -271,7 +282,9 @@ int run_train(const TrainOptions& o, const GlobalOptions& global, bool seed_give
     const data::TrainConfig config = train_config(o, global, seed_given);
     const data::Dataset dataset = load_train_dataset(config, global);
     data::TrainerOptions t = trainer_options(o, global);
-    auto progress = std::make_shared<TrainProgress>(!global.quiet && t.comm->is_root());
+    auto progress = std::make_shared<TrainProgress>(!global.quiet && t.comm->is_root(),
+                                                    t.comm->is_root() ? std::filesystem::path(o.out) / "steps.jsonl"
+                                                                      : std::filesystem::path());
     t.on_step = [progress](const data::StepProgress& s) { (*progress)(s); };
     const data::TrainResult r = train_until_stopped(config, dataset, t, o.stall_rank);
     const nlohmann::json summary = train_summary(o.out, r, *t.comm);

@@ -44,9 +44,11 @@ Rgb best_marker_color() { return {0.839, 0.153, 0.157}; }
 CurvesPlot plot_curves(const std::vector<TrainingLog>& runs, const CurvesOptions& options) {
     if (runs.empty()) throw Error("plot curves", "no run given");
     int last_epoch = 1;
+    bool steps = false;
     Range loss, metric, lr;
     std::set<std::string> metric_names;
     for (const TrainingLog& run : runs) {
+        for (const LogStep& s : run.steps) loss.add(s.loss), steps = true;
         for (const LogEpoch& e : run.epochs) {
             last_epoch = std::max(last_epoch, e.epoch);
             lr.add(e.lr);
@@ -59,7 +61,7 @@ CurvesPlot plot_curves(const std::vector<TrainingLog>& runs, const CurvesOptions
     const double top = options.title.empty() ? 16 : 34;
     const double gap = 56, left = 80, right = 30;
     const double panel_height = (options.height - top - 3 * gap + 10) / 3;
-    const Axis epochs{0.5, last_epoch + 0.5, Scale::linear, "Epoch",
+    const Axis epochs{steps ? 0.0 : 0.5, last_epoch + 0.5, Scale::linear, "Epoch",
                       nice_ticks(1, last_epoch, std::min(last_epoch, 10))};
     CurvesPlot plot{Figure(options.width, options.height), {}, {}};
     for (int p = 0; p < 3; ++p) {
@@ -80,6 +82,15 @@ CurvesPlot plot_curves(const std::vector<TrainingLog>& runs, const CurvesOptions
         const std::string prefix = several ? run.name + " " : "";
         // Loss: training solid, validation dashed; one colour per run (two when a single run is shown).
         const Rgb train_color = series_color(several ? r : 0), val_color = series_color(several ? r : 1);
+        if (!run.steps.empty()) {
+            // Per step: the raw losses pale, TensorBoard's smoothing over them.
+            std::vector<double> sx, sy;
+            for (const LogStep& s : run.steps) sx.push_back(s.position), sy.push_back(s.loss);
+            const Rgb pale{0.6 + 0.4 * train_color.r, 0.6 + 0.4 * train_color.g, 0.6 + 0.4 * train_color.b};
+            draw_line(plot.figure, plot.panels[0], sx, sy, pale, 0.8);
+            draw_line(plot.figure, plot.panels[0], sx, smooth(sy), train_color, 1.0);
+            loss_legend.push_back({prefix + "loss per step (smoothed)", pale});
+        }
         if (run.has("train_loss")) {
             draw_line(plot.figure, plot.panels[0], x, run.series("train_loss"), train_color, 1.8);
             loss_legend.push_back({prefix + "train_loss", train_color});

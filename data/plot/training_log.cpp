@@ -4,6 +4,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include <algorithm>
 #include <cmath>
 #include <fstream>
 
@@ -25,6 +26,25 @@ bool TrainingLog::has(const std::string& metric) const {
         if (e.metrics.count(metric) && std::isfinite(e.metrics.at(metric))) return true;
     return false;
 }
+
+namespace {
+
+// RUN/steps.jsonl: {"epoch": e, "batch": b, "batches": n, "loss": x} per step; a broken line (a run killed
+// while writing) ends the reading instead of failing the plot.
+void read_steps(const fs::path& path, TrainingLog& log) {
+    std::ifstream in(path);
+    std::string line;
+    while (in && std::getline(in, line)) {
+        const nlohmann::json j = nlohmann::json::parse(line, nullptr, false);
+        if (j.is_discarded() || !j.is_object() || !j.contains("epoch") || !j.contains("batch") || !j.contains("batches") ||
+            !j.contains("loss") || !j["loss"].is_number())
+            break;
+        const double batches = std::max(1.0, j["batches"].get<double>());
+        log.steps.push_back({j["epoch"].get<double>() + (j["batch"].get<double>() + 1) / batches, j["loss"].get<double>()});
+    }
+}
+
+}  // namespace
 
 TrainingLog read_training_log(const fs::path& run_or_file) {
     const fs::path path = fs::is_directory(run_or_file) ? run_or_file / "log.jsonl" : run_or_file;
@@ -68,7 +88,23 @@ TrainingLog read_training_log(const fs::path& run_or_file) {
     }
     if (log.epochs.empty())
         throw Error(where, "has no epoch yet (train for at least one epoch, or check the run folder)");
+    if (fs::is_directory(run_or_file)) read_steps(run_or_file / "steps.jsonl", log);
     return log;
+}
+
+std::vector<double> smooth(const std::vector<double>& values, double weight) {
+    std::vector<double> out;
+    double last = 0, norm = 0;
+    for (double v : values) {
+        if (!std::isfinite(v)) {
+            out.push_back(v);
+            continue;
+        }
+        last = weight * last + (1 - weight) * v;
+        norm = weight * norm + (1 - weight);
+        out.push_back(last / norm);
+    }
+    return out;
 }
 
 }  // namespace mtag::data::plot

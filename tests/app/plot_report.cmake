@@ -46,6 +46,13 @@ run_mtag(--seed 2 train --config ${dir}/train.json --data ${dir}/manifest.csv --
 if(NOT code EQUAL 0 OR NOT EXISTS ${dir}/run/report.html)
   message(FATAL_ERROR "train --report (${code}): ${err}")
 endif()
+# One line per optimizer step in RUN/steps.jsonl (4 epochs of 3 batches: 10 train clips, batch 4), for the
+# per-step curve.
+file(STRINGS ${dir}/run/steps.jsonl steps)
+list(LENGTH steps n_steps)
+if(NOT n_steps EQUAL 12 OR NOT steps MATCHES "^{\"epoch\":0,\"batch\":0,\"batches\":3,\"loss\":[0-9.]+}")
+  message(FATAL_ERROR "steps.jsonl: expected 12 step lines, got ${n_steps}: ${steps}")
+endif()
 # Progress within an epoch (a log, not a terminal: plain lines) and the epoch line after it.
 if(NOT err MATCHES "epoch 1/4 +batches")
   message(FATAL_ERROR "train: no epoch line on stderr: ${err}")

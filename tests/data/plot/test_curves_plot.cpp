@@ -92,3 +92,23 @@ TEST_CASE("training log: a missing run, a log without epochs and a broken line a
     CHECK_THROWS_WITH(read_training_log(dir / "empty"), Catch::Contains("line 2 is not a JSON object"));
     CHECK_THROWS_AS(plot_curves({}), mtag::Error);
 }
+
+TEST_CASE("curves plot: per-step losses from steps.jsonl, smoothed as TensorBoard does", "[plot]") {
+    test::TempDir dir("plot_curves_steps");
+    std::filesystem::create_directories(dir / "run");
+    std::ofstream(dir / "run" / "log.jsonl") << k_log;
+    std::ofstream steps(dir / "run" / "steps.jsonl");
+    for (int e = 0; e < 6; ++e)
+        for (int b = 0; b < 4; ++b) steps << "{\"epoch\":" << e << ",\"batch\":" << b << ",\"batches\":4,\"loss\":" << 1.0 - 0.03 * (4 * e + b) << "}\n";
+    steps << "{\"epoch\":6,\"bat";  // a run killed mid-line: the reading stops there
+    steps.close();
+    const TrainingLog log = read_training_log(dir / "run");
+    REQUIRE(log.steps.size() == 24);
+    CHECK(log.steps[3].position == Approx(1.0));   // the last step of the first epoch sits on epoch 1
+    CHECK(log.steps[23].position == Approx(6.0));
+    const std::vector<double> s = smooth({1.0, 0.0, 0.0});
+    CHECK(s[0] == Approx(1.0));                    // debiased: the first value is kept
+    CHECK(s[1] == Approx(0.6 * 0.4 / (0.4 + 0.24)));
+    const CurvesPlot plot = plot_curves({log});
+    CHECK(plot.panels[0].x.min == Approx(0.0));    // the axis starts at 0 for the first steps
+}
