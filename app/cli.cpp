@@ -41,6 +41,8 @@ int run_cli(int argc, const char* const* argv) {
     commands.push_back(add_eval_command(root, global));
     commands.push_back(add_train_command(root, global));
     commands.push_back(add_config_command(root, global));
+    commands.push_back(add_plot_command(root, global));
+    commands.push_back(add_report_command(root, global));
 
     try {
         root.parse(argc, argv);

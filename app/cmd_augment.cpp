@@ -2,6 +2,7 @@
 // one file, writing one or --count variations. The explicit flags become a pipeline of transforms that
 // always fire with fixed parameters, so both paths run the same code and print the same record.
 #include "app/command.hpp"
+#include "data/progress/progress.hpp"
 #include "dsp/audio_io.hpp"
 #include "dsp/augment_pipeline.hpp"
 #include "dsp/biquad.hpp"
@@ -204,6 +205,9 @@ Command add_augment_command(CLI::App& root, const GlobalOptions& global) {
                 const std::size_t frames = input.frames();
                 const int channels = input.channels;
                 std::vector<float> channel(frames);
+                // Variations done / total, rate and ETA on stderr (only worth a bar for --count > 1).
+                data::Progress progress("augment", static_cast<std::size_t>(o.count), !global.quiet && o.count > 1,
+                                        5.0, "variations");
                 for (int k = 0; k < o.count; ++k) {
                     const std::uint64_t clip = o.clip_index + static_cast<std::uint64_t>(k);
                     dsp::Audio output;
@@ -230,8 +234,10 @@ Command add_augment_command(CLI::App& root, const GlobalOptions& global) {
                                                    {"epoch", o.epoch},    {"frames", output.frames()},
                                                    {"applied", applied}};
                     std::cout << line.dump() << "\n";
-                    if (!global.quiet) std::cerr << "mtag augment: wrote " << path.string() << "\n";
+                    if (!global.quiet) progress.message("mtag augment: wrote " + path.string());
+                    progress.advance();
                 }
+                progress.finish();
                 return 0;
             }};
 }

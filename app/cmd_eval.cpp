@@ -2,6 +2,8 @@
 // Several runs form an ensemble: each featurises with its own card, and their probabilities are averaged.
 #include "app/command.hpp"
 #include "data/pretrained/model_zoo.hpp"
+#include "data/progress/progress.hpp"
+#include "data/report/report.hpp"
 #include "data/sets/load.hpp"
 #include "data/tag/tagger.hpp"
 #include "dsp/error.hpp"
@@ -137,6 +139,7 @@ struct EvalOptions {
     std::size_t batch_size = 16;
     int jobs = 0;
     std::vector<std::string> groups;
+    bool report = false;
 };
 
 // Declares eval's options on its subcommand; CLI11 parses them into o.
@@ -160,6 +163,9 @@ void add_eval_options(CLI::App* cmd, EvalOptions& o) {
     cmd->add_option("--group", o.groups,
                     "NAME=tag1,tag2,...: mutually exclusive tags scored as one single-label task (accuracy, "
                     "confusion); repeatable. A mtag synth corpus adds its genres as 'genre'");
+    cmd->add_flag("--report", o.report,
+                  "Also save the result as RUN/eval.json and rewrite RUN/report.html with it (first --model, a run "
+                  "folder)");
     cmd->footer(
         "Exit code 3 when some clips could not be decoded (reported on stderr, left out of the metrics).");
 }
@@ -203,14 +209,15 @@ struct ClipScores {
 // Tags the clips on `workers` threads, each with its own session of every run; failures go to stderr.
 ClipScores score_clips(const std::vector<std::unique_ptr<data::Tagger>>& taggers,
                        const data::Dataset& dataset, const std::vector<std::size_t>& clips,
-                       std::size_t n_tags, const data::TagOptions& tag_options, int workers) {
+                       std::size_t n_tags, const data::TagOptions& tag_options, int workers, bool quiet) {
     ClipScores result{std::vector<float>(clips.size() * n_tags, 0.0f), std::vector<char>(clips.size(), 0),
                       std::vector<double>(clips.size(), 0.0)};
     std::vector<float>& scores = result.scores;
     std::vector<char>& ok = result.ok;
     std::vector<double>& durations = result.durations;
     std::atomic<std::size_t> next{0};
-    std::mutex mutex;
+    // Clips done / total, clips/s and ETA on stderr (a bar on a terminal, a line every 5 s otherwise).
+    data::Progress progress("eval", clips.size(), !quiet, 5.0, "clips");
     std::vector<std::vector<std::unique_ptr<data::Session>>> sessions(static_cast<std::size_t>(workers));
     for (auto& per_worker : sessions)
         for (const auto& t : taggers) per_worker.push_back(t->session());
@@ -226,15 +233,16 @@ ClipScores score_clips(const std::vector<std::unique_ptr<data::Tagger>>& taggers
                 }
                 ok[i] = 1;
             } catch (const std::exception& e) {
-                std::lock_guard lock(mutex);
-                std::cerr << "mtag eval: skipped " << clip.audio_path.string() << ": " << e.what() << "\n";
+                progress.message("mtag eval: skipped " + clip.audio_path.string() + ": " + e.what());
             }
+            progress.advance();
         }
     };
     std::vector<std::thread> pool;
     for (int w = 1; w < workers; ++w) pool.emplace_back(work, &sessions[static_cast<std::size_t>(w)]);
     work(&sessions[0]);
     for (std::thread& t : pool) t.join();
+    progress.finish();
     return result;
 }
 
@@ -280,6 +288,37 @@ nlohmann::ordered_json per_tag_scores(const std::vector<std::string>& tags, cons
                            {"positives", positives}});
     }
     return per_tag;
+}
+
+// Each tag's ROC and precision-recall curves for `mtag plot roc` and the report, thinned to at most
+// `max_points` points (evenly spaced over the thresholds, ends kept) and rounded to 4 decimals, so the
+// JSON stays small for large test sets.
+nlohmann::ordered_json tag_curves(const std::vector<std::string>& tags, const ScoredClips& kept,
+                                  std::size_t max_points = 101) {
+    const std::size_t n_tags = tags.size();
+    nlohmann::ordered_json curves = nlohmann::ordered_json::array();
+    std::vector<float> scores(kept.rows), labels(kept.rows);
+    auto thin = [&](const std::vector<double>& v) {
+        std::vector<double> out;
+        const std::size_t n = v.size();
+        const std::size_t m = std::min(n, max_points);
+        for (std::size_t i = 0; i < m; ++i) {
+            const std::size_t at = m == 1 ? 0 : i * (n - 1) / (m - 1);
+            out.push_back(std::round(v[at] * 1e4) / 1e4);
+        }
+        return out;
+    };
+    for (std::size_t t = 0; t < n_tags; ++t) {
+        for (std::size_t r = 0; r < kept.rows; ++r) {
+            scores[r] = kept.scores[r * n_tags + t];
+            labels[r] = kept.labels[r * n_tags + t];
+        }
+        const nn::BinaryCurves c = nn::binary_curves(scores, labels);
+        if (c.fpr.empty()) continue;  // one class only: no curve
+        curves.push_back({{"tag", tags[t]}, {"fpr", thin(c.fpr)}, {"tpr", thin(c.tpr)}, {"recall", thin(c.recall)},
+                          {"precision", thin(c.precision)}});
+    }
+    return curves;
 }
 
 // Adds the accuracy and confusion matrix of a single-label task (targets: each clip's arg-max label).
@@ -331,7 +370,27 @@ nlohmann::ordered_json eval_report(const EvalOptions& o, data::Split split, cons
             scored[group.name] = score_group(group, card.tags, score_view, label_view);
         out["groups"] = scored;
     }
+    out["curves"] = tag_curves(card.tags, kept);
     return out;
+}
+
+// --report: RUN/eval.json (temporary name, then rename) and RUN/report.html rewritten with it.
+void write_eval_report(const EvalOptions& o, const std::string& json, bool quiet) {
+    namespace fs = std::filesystem;
+    const fs::path run = o.models.front();
+    const fs::path eval_path = run / "eval.json", tmp = run / "eval.json.tmp";
+    {
+        std::ofstream file(tmp, std::ios::binary);
+        file << json << "\n";
+        if (!file.flush()) throw Error("mtag eval --report", "cannot write '" + tmp.string() + "'");
+    }
+    fs::rename(tmp, eval_path);
+    data::report::ReportOptions options;
+    options.run = run;
+    options.eval = eval_path;
+    options.mtag_version = mtag::version;
+    data::report::write_report(options, run / "report.html");
+    if (!quiet) std::cerr << "mtag eval: wrote " << eval_path.string() << " and " << (run / "report.html").string() << "\n";
 }
 
 // Scores the runs on the dataset split and prints one JSON object; 3 when some clips could not be scored.
@@ -341,6 +400,8 @@ int run_eval(const EvalOptions& o, const GlobalOptions& global) {
     if (!split) throw UsageError("--split '" + o.split + "' is not train, valid or test");
     std::vector<TagGroup> groups;
     for (const std::string& text : o.groups) groups.push_back(parse_group(text));
+    if (o.report && !std::filesystem::is_directory(o.models.front()))
+        throw UsageError("--report needs the first --model to be a run folder (it writes RUN/eval.json and RUN/report.html)");
     const std::vector<std::unique_ptr<data::Tagger>> taggers = load_ensemble(o.models, global.quiet);
     const data::RunCard& first = taggers[0]->card();
     check_group_tags(groups, first.tags);  // fail before the scoring, not after it
@@ -363,7 +424,7 @@ int run_eval(const EvalOptions& o, const GlobalOptions& global) {
     data::TagOptions tag_options;
     tag_options.layout = o.chunks == "all" ? data::ChunkLayout::all : data::ChunkLayout::card;
     tag_options.batch_size = o.batch_size;
-    const ScoredClips kept = keep_scored(score_clips(taggers, dataset, clips, n_tags, tag_options, workers),
+    const ScoredClips kept = keep_scored(score_clips(taggers, dataset, clips, n_tags, tag_options, workers, global.quiet),
                                          dataset, clips, columns, n_tags);
     if (kept.rows == 0) throw Error("mtag eval", "no clip of the " + o.split + " split could be scored");
 
@@ -373,6 +434,8 @@ int run_eval(const EvalOptions& o, const GlobalOptions& global) {
     out["audio_seconds"] = kept.audio_seconds;
     out["seconds"] = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
     std::cout << out.dump() << "\n";
+    std::cout.flush();
+    if (o.report) write_eval_report(o, out.dump(), global.quiet);
     return kept.failed > 0 ? 3 : 0;
 }
 

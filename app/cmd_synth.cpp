@@ -1,5 +1,6 @@
 // mtag synth: a sine test tone (--tone), or the synthetic demo corpus rendered with fluidsynth (--clips).
 #include "app/command.hpp"
+#include "data/progress/progress.hpp"
 #include "data/synth/renderer.hpp"
 #include "data/synth/corpus.hpp"
 #include "dsp/audio_io.hpp"
@@ -59,22 +60,12 @@ int write_corpus(const Options& o, const GlobalOptions& global) {
     corpus.seed = global.seed;
     corpus.soundfont = o.soundfont;
     corpus.threads = global.resolved_threads();
-    // On a terminal the progress line rewrites itself; in a log, one line per 10 %.
-    const bool tty = isatty(fileno(stderr)) != 0;
-    const auto start = std::chrono::steady_clock::now();
-    if (!global.quiet) {
-        corpus.progress = [tty, start](int done, int total) {
-            const double elapsed =
-                std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
-            if (tty) {
-                std::fprintf(stderr, "\rmtag synth: %d/%d clips rendered (%.1f s)", done, total, elapsed);
-                if (done == total) std::fputc('\n', stderr);
-            } else if (done == total || (done * 10 / total) != ((done - 1) * 10 / total)) {
-                std::fprintf(stderr, "mtag synth: %d/%d clips rendered (%.1f s)\n", done, total, elapsed);
-            }
-        };
-    }
+    // Clips rendered / total, clips/s and ETA on stderr (data/progress: a bar on a terminal, a line every
+    // 5 s in a log, nothing with --quiet).
+    data::Progress progress("synth", static_cast<std::size_t>(o.clips), !global.quiet, 5.0, "clips");
+    corpus.progress = [&progress](int, int) { progress.advance(); };
     const auto clips = data::write_synth_corpus(corpus);
+    progress.finish();
     if (!global.quiet) {
         int counts[3] = {0, 0, 0};
         for (const auto& clip : clips) ++counts[clip.split == "train" ? 0 : clip.split == "valid" ? 1 : 2];

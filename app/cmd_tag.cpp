@@ -1,5 +1,6 @@
 // mtag tag: a trained run applied to audio files; one result per file on stdout, in input order.
 #include "app/command.hpp"
+#include "data/progress/progress.hpp"
 #include "data/pretrained/model_zoo.hpp"
 #include "data/extract/extract.hpp"
 #include "data/tag/tagger.hpp"
@@ -169,13 +170,15 @@ void print_timing(double t_start, double t_loaded, double t_sessions, std::size_
 // earlier file is done. Returns the number of files that failed (each reported on stderr).
 std::size_t tag_items(const TagCommandOptions& o, const data::Tagger& tagger, const data::TagOptions& tag_options,
                       const std::vector<data::ExtractItem>& items,
-                      std::vector<std::unique_ptr<data::Session>>& sessions, PhaseTimes& times) {
+                      std::vector<std::unique_ptr<data::Session>>& sessions, PhaseTimes& times, bool quiet) {
     std::vector<std::optional<std::string>> outputs(items.size());
     std::size_t printed = 0;
     std::mutex mutex;
     std::atomic<std::size_t> next{0};
     std::atomic<std::size_t> failed{0};
     const std::size_t n_tags = tagger.n_tags();
+    // Files done / total, files/s and ETA on stderr; stdout (the results) is the same with or without it.
+    data::Progress progress("tag", items.size(), !quiet, 5.0, "files");
     auto save = [](const std::filesystem::path& file, const std::vector<float>& values, std::span<const std::size_t> shape) {
         std::filesystem::create_directories(file.parent_path());
         dsp::save_npy(file, values, shape);
@@ -200,8 +203,7 @@ std::size_t tag_items(const TagCommandOptions& o, const data::Tagger& tagger, co
                 text = format_result(path, r, tagger.card().tags, o);
             } catch (const std::exception& e) {
                 ++failed;
-                std::lock_guard lock(mutex);
-                std::cerr << "mtag tag: skipped " << path << ": " << e.what() << "\n";
+                progress.message("mtag tag: skipped " + path + ": " + e.what());
             }
             std::lock_guard lock(mutex);
             outputs[i] = std::move(text);
@@ -211,12 +213,14 @@ std::size_t tag_items(const TagCommandOptions& o, const data::Tagger& tagger, co
                 ++printed;
             }
             std::cout.flush();
+            progress.advance();
         }
     };
     std::vector<std::thread> pool;
     for (std::size_t w = 1; w < sessions.size(); ++w) pool.emplace_back(work, sessions[w].get());
     work(sessions[0].get());
     for (std::thread& t : pool) t.join();
+    progress.finish();
     return failed;
 }
 
@@ -242,7 +246,7 @@ int run_tag(const TagCommandOptions& o, const GlobalOptions& global) {
     const double t_sessions = now_seconds();
     if (timing && workers == 1) nn::set_layer_profiling(true);  // layer totals need one thread
     PhaseTimes times;
-    const std::size_t failed = tag_items(o, tagger, tag_options, items, sessions, times);
+    const std::size_t failed = tag_items(o, tagger, tag_options, items, sessions, times, global.quiet);
     if (!global.quiet && failed > 0) std::cerr << "mtag tag: " << failed << " of " << items.size() << " files failed\n";
     if (timing) print_timing(t_start, t_loaded, t_sessions, items.size(), workers, times);
     return failed > 0 ? 3 : 0;

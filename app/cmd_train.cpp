@@ -1,6 +1,9 @@
 // mtag train: trains a tagging model from a config file (or a preset and a dataset) into a run directory.
 // Common settings are flags on top of the config; see data/train_config.hpp and data/trainer.hpp.
 #include "app/command.hpp"
+#include "data/progress/progress.hpp"
+#include "data/report/report.hpp"
+#include "data/train/epoch_report.hpp"
 #include "data/pretrained/model_zoo.hpp"
 #include "data/distributed/communicator.hpp"
 #include "data/sets/load.hpp"
@@ -12,6 +15,7 @@
 #include <chrono>
 #include <csignal>
 #include <thread>
+#include <fstream>
 #include <iostream>
 
 namespace mtag::app {
@@ -37,6 +41,7 @@ struct TrainOptions {
     std::size_t check_every = 100;
     std::size_t stop_after = 0;
     int stall_rank = -1;
+    bool report = false;
 };
 
 // Declares train's options on its subcommand; CLI11 parses them into o.
@@ -55,6 +60,9 @@ void add_train_options(CLI::App* cmd, TrainOptions& o) {
         ->check(CLI::NonNegativeNumber);
     cmd->add_option("--workers", o.workers, "Loader threads (within --threads)")->check(CLI::PositiveNumber);
     cmd->add_flag("--resume", o.resume, "Continue the run in --out from its checkpoint");
+    cmd->add_flag("--report", o.report,
+                  "Write RUN/report.html at the end (model card, curves, diagnosis; mtag eval --report adds the "
+                  "evaluation)");
     cmd->add_option("--init-from", o.init_from,
                     "Fine-tune: start from another run's weights or a pretrained model (mtag model list); the "
                     "output layer is re-created when the tags differ");
@@ -156,6 +164,75 @@ data::TrainerOptions trainer_options(const TrainOptions& o, const GlobalOptions&
     return t;
 }
 
+// Progress within each epoch (data/progress): steps done / total, steps/s and the epoch's ETA, plus the
+// running mean loss, clips/s and the ETA of the whole run (the remaining epochs at the mean duration of the
+// finished ones, validation included; the current epoch's pace before one has finished).
+class TrainProgress {
+  public:
+    // `steps_log`: RUN/steps.jsonl, one line per optimizer step (epoch, batch, batches, loss) for the
+    // per-step curve of mtag plot curves; appended to, so a resumed run continues it.
+    TrainProgress(bool enabled, std::filesystem::path steps_log) : m_enabled(enabled), m_steps_path(std::move(steps_log)) {}
+
+    void operator()(const data::StepProgress& s) {
+        // Opened at the first step: the trainer has made the run folder by then.
+        if (!m_steps_path.empty() && !m_steps_log.is_open()) m_steps_log.open(m_steps_path, std::ios::app);
+        if (m_steps_log && !s.epoch_end)
+            m_steps_log << "{\"epoch\":" << s.epoch << ",\"batch\":" << s.batch << ",\"batches\":" << s.batches
+                        << ",\"loss\":" << s.loss << "}\n";
+        if (s.epoch_end && m_steps_log) m_steps_log.flush();
+        if (!m_enabled) return;
+        const auto now = std::chrono::steady_clock::now();
+        if (s.epoch_end) {
+            if (m_bar) m_bar->finish(false);  // the trainer prints the epoch's line next
+            m_bar.reset();
+            return;
+        }
+        if (!m_bar || s.epoch != m_epoch) {
+            if (m_started && m_epoch >= 0) {  // the previous epoch (and its validation) just ended
+                m_epoch_seconds_sum += seconds(m_epoch_start, now);
+                ++m_epochs_timed;
+            }
+            m_started = true;
+            m_epoch = s.epoch;
+            m_epoch_start = now;
+            m_loss_sum = 0;
+            m_clips = 0;
+            m_steps = 0;
+            m_bar = std::make_unique<data::Progress>(
+                "epoch " + std::to_string(s.epoch + 1) + "/" + std::to_string(s.epochs), s.batches, true, 5.0, "steps");
+            // Steps already trained before a resume count as done.
+            if (s.batch > 0) m_bar->advance(s.batch);
+        }
+        m_loss_sum += s.loss;
+        m_clips += s.examples;
+        ++m_steps;
+        const double elapsed = seconds(m_epoch_start, now);
+        const double per_step = elapsed / static_cast<double>(m_steps);
+        const double epoch_left = per_step * static_cast<double>(s.batches - s.batch - 1);
+        const double epoch_length = m_epochs_timed ? m_epoch_seconds_sum / m_epochs_timed : per_step * s.batches;
+        const double run_left = epoch_left + epoch_length * static_cast<double>(s.epochs - s.epoch - 1);
+        char note[160];
+        std::snprintf(note, sizeof note, "loss %.4f, %.1f clips/s, run ETA %s", m_loss_sum / m_steps,
+                      elapsed > 0 ? m_clips / elapsed : 0.0, data::format_duration(run_left).c_str());
+        m_bar->set_note(note);
+        m_bar->advance();
+    }
+
+  private:
+    static double seconds(std::chrono::steady_clock::time_point a, std::chrono::steady_clock::time_point b) {
+        return std::chrono::duration<double>(b - a).count();
+    }
+    bool m_enabled;
+    std::filesystem::path m_steps_path;
+    std::ofstream m_steps_log;
+    bool m_started = false;
+    std::unique_ptr<data::Progress> m_bar;
+    std::int64_t m_epoch = -1;
+    std::chrono::steady_clock::time_point m_epoch_start;
+    double m_loss_sum = 0, m_clips = 0, m_epoch_seconds_sum = 0;
+    std::size_t m_steps = 0, m_epochs_timed = 0;
+};
+
 // Trains with SIGINT / SIGTERM setting the stop flag (a checkpoint, then a clean exit), restored after.
 data::TrainResult train_until_stopped(const data::TrainConfig& config, const data::Dataset& dataset,
                                       const data::TrainerOptions& t, int stall_rank) {
@@ -203,10 +280,21 @@ nlohmann::json train_summary(const std::string& out, const data::TrainResult& r,
 int run_train(const TrainOptions& o, const GlobalOptions& global, bool seed_given) {
     const data::TrainConfig config = train_config(o, global, seed_given);
     const data::Dataset dataset = load_train_dataset(config, global);
-    const data::TrainerOptions t = trainer_options(o, global);
+    data::TrainerOptions t = trainer_options(o, global);
+    auto progress = std::make_shared<TrainProgress>(!global.quiet && t.comm->is_root(),
+                                                    t.comm->is_root() ? std::filesystem::path(o.out) / "steps.jsonl"
+                                                                      : std::filesystem::path());
+    t.on_step = [progress](const data::StepProgress& s) { (*progress)(s); };
     const data::TrainResult r = train_until_stopped(config, dataset, t, o.stall_rank);
     const nlohmann::json summary = train_summary(o.out, r, *t.comm);
     if (t.comm->is_root()) std::cout << summary.dump() << std::endl;
+    if (o.report && t.comm->is_root()) {
+        data::report::ReportOptions options;
+        options.run = o.out;
+        options.mtag_version = mtag::version;
+        data::report::write_report(options, std::filesystem::path(o.out) / "report.html");
+        if (!global.quiet) std::cerr << "mtag train: wrote " << (std::filesystem::path(o.out) / "report.html").string() << "\n";
+    }
     return 0;
 }
 

@@ -36,6 +36,8 @@ Command add_tag_command(CLI::App& root, const GlobalOptions& global);
 Command add_eval_command(CLI::App& root, const GlobalOptions& global);
 Command add_train_command(CLI::App& root, const GlobalOptions& global);
 Command add_config_command(CLI::App& root, const GlobalOptions& global);
+Command add_plot_command(CLI::App& root, const GlobalOptions& global);
+Command add_report_command(CLI::App& root, const GlobalOptions& global);
 
 // Parses argv and runs the chosen subcommand; throws mtag::Error / mtag::UsageError.
 int run_cli(int argc, const char* const* argv);

@@ -116,6 +116,30 @@ double average_precision(std::span<const float> scores, std::span<const float> l
     return auc_and_ap(sorted_pairs(scores, labels)).ap;
 }
 
+BinaryCurves binary_curves(std::span<const float> scores, std::span<const float> labels) {
+    check_spans(scores, labels, "binary_curves");
+    const auto pairs = sorted_pairs(scores, labels);
+    double positives = 0;
+    for (const auto& p : pairs) positives += p.second ? 1 : 0;
+    const double negatives = static_cast<double>(pairs.size()) - positives;
+    BinaryCurves c;
+    if (positives == 0 || negatives == 0) return c;
+    c.fpr = {0};
+    c.tpr = {0};
+    c.recall = {0};
+    c.precision = {1};
+    double tp = 0, fp = 0;
+    for (std::size_t i = 0; i < pairs.size();) {
+        const float s = pairs[i].first;
+        for (; i < pairs.size() && pairs[i].first == s; ++i) (pairs[i].second ? tp : fp) += 1;
+        c.fpr.push_back(fp / negatives);
+        c.tpr.push_back(tp / positives);
+        c.recall.push_back(tp / positives);
+        c.precision.push_back(tp / (tp + fp));
+    }
+    return c;
+}
+
 TaggingMetrics tagging_metrics(const ConstMatrixView& scores, const ConstMatrixView& labels) {
     check_same_shape(scores, labels, "tagging_metrics");
     TaggingMetrics m;

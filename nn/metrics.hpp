@@ -34,6 +34,15 @@ double roc_auc(std::span<const float> scores, std::span<const float> labels);
 // NaN when there are no positives. ref: sklearn average_precision_score.
 double average_precision(std::span<const float> scores, std::span<const float> labels);
 
+// The ROC and precision-recall curves of one tag, one point per distinct threshold (descending), starting
+// at (fpr 0, tpr 0) and (recall 0, precision 1). Empty when the labels hold only one class.
+// ref: sklearn roc_curve(drop_intermediate=False) and precision_recall_curve.
+struct BinaryCurves {
+    std::vector<double> fpr, tpr;           // ROC
+    std::vector<double> recall, precision;  // PR
+};
+BinaryCurves binary_curves(std::span<const float> scores, std::span<const float> labels);
+
 // Per-tag and summary figures for a tagging split.
 struct TaggingMetrics {
     std::vector<double> roc_auc;            // per tag; NaN for tags lacking a class

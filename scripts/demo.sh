@@ -39,8 +39,24 @@ rm -rf "$out/run"
 "$mtag" --threads "$threads" train --config "$out/train.json" --data "$out/corpus" --out "$out/run" \
     --max-minutes "$minutes"
 
-echo "== mtag eval: the test split"
-"$mtag" --threads "$threads" eval --model "$out/run" --data "$out/corpus" --split test
+echo "== mtag eval: the test split (--report: also run/eval.json and run/report.html)"
+pictures="$root/build/demo"
+mkdir -p "$pictures"
+"$mtag" --threads "$threads" eval --model "$out/run" --data "$out/corpus" --split test --report > "$pictures/eval.json"
+head -c 300 "$pictures/eval.json"; echo
+
+echo "== mtag plot / mtag report: one picture of each kind into $pictures"
+clip=$(awk -F, 'NR > 1 && $NF == "test" { print "'"$out/corpus/"'" $1; exit }' "$out/corpus/manifest.csv")
+"$mtag" plot spectrogram "$out/tone.flac" --feature mel --out "$pictures/spectrogram_mel.png"
+"$mtag" plot spectrogram "$clip" --feature cqt --out "$pictures/spectrogram_cqt.png"
+"$mtag" plot spectrogram "$clip" --feature stft --cmap viridis --duration 4 --out "$pictures/spectrogram_stft.png"
+"$mtag" plot spectrogram "$clip" --feature waveform --duration 0.05 --out "$pictures/waveform.png"
+"$mtag" --threads "$threads" plot taggram --model "$out/run" "$clip" --top 10 --out "$pictures/taggram.png"
+"$mtag" plot curves "$out/run" --out "$pictures/curves.png"
+"$mtag" plot confusion --eval "$pictures/eval.json" --group genre --out "$pictures/confusion.png"
+"$mtag" plot roc --eval "$pictures/eval.json" --out "$pictures/roc.png"
+"$mtag" plot tags --eval "$pictures/eval.json" --out "$pictures/tags.png"
+"$mtag" --threads "$threads" report "$out/run" --eval "$pictures/eval.json" --out "$pictures/report.html"
 
 echo "== mtag tag: three clips of the test split"
 files=$(awk -F, 'NR > 1 && $NF == "test" { print "'"$out/corpus/"'" $1 }' "$out/corpus/manifest.csv" | head -3)

@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
 # Installs every Debian 12 package mtag's build, tests and demo need. Idempotent; quiet when all are present.
-#   scripts/setup.sh          build + tests + demo (the Python module `import mtag` and its pytest tests
-#                             included; python3-torch for mtag.torch and the example CI trains)
+#   scripts/setup.sh          build + tests + demo (the Python module `import mtag` and its pytest tests,
+#                             python3-torch for mtag.torch and the example CI trains; cairo draws mtag
+#                             plot's figures with DejaVu fonts; the suite opens mtag report's HTML in
+#                             headless chromium)
 #   scripts/setup.sh --bench  also the Python reference oracles (PyTorch, torchaudio, scikit-learn)
 set -euo pipefail
 
@@ -14,6 +16,8 @@ packages=(
   libhdf5-dev libcurl4-openssl-dev libssl-dev
   pybind11-dev python3-dev python3-numpy python3-pytest
   python3-torch
+  libcairo2-dev fonts-dejavu-core
+  chromium
 )
 if [[ "${1:-}" == "--bench" ]]; then
   packages+=(python3 python3-torchaudio python3-sklearn python3-h5py python3-soundfile)

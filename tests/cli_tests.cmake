@@ -173,3 +173,15 @@ add_test(NAME "cli: pretrained models fetch, tag real songs, reject bad weight f
          COMMAND ${CMAKE_COMMAND} -DEXE=${MTAG_EXE} -DTMP=${CLI_TMP} -DSHARED=${MTAG_SHARED_DIR}/pretrained/choi2016
                  -P ${CMAKE_CURRENT_SOURCE_DIR}/app/pretrained.cmake)
 set_tests_properties("cli: pretrained models fetch, tag real songs, reject bad weight files" PROPERTIES TIMEOUT 600)
+
+# mtag plot and mtag report (tests/app/plot_report.cmake): every plot kind and format, train/eval --report,
+# bad inputs refused without partial files, stdout unchanged by progress. The report it leaves is opened in
+# headless Chromium (tests/app/report_browser.cmake): a screenshot that is not blank, every section in the
+# DOM, no console error.
+add_test(NAME "cli: plot and report, bad inputs, progress"
+         COMMAND ${CMAKE_COMMAND} -DEXE=${MTAG_EXE} -DTMP=${CLI_TMP} -P ${CMAKE_CURRENT_SOURCE_DIR}/app/plot_report.cmake)
+set_tests_properties("cli: plot and report, bad inputs, progress" PROPERTIES FIXTURES_SETUP report_run TIMEOUT 600)
+add_test(NAME "cli: the report in headless Chromium"
+         COMMAND ${CMAKE_COMMAND} -DREPORT=${CLI_TMP}/plot_report/run/report.html -DPNG_STATS=$<TARGET_FILE:png_stats>
+                 -DTMP=${CLI_TMP} -P ${CMAKE_CURRENT_SOURCE_DIR}/app/report_browser.cmake)
+set_tests_properties("cli: the report in headless Chromium" PROPERTIES FIXTURES_REQUIRED report_run TIMEOUT 300)

@@ -44,7 +44,12 @@ std::string Progress::status() const {
     char text[200];
     std::snprintf(text, sizeof(text), "%zu/%zu %s, %.1f %s/s, elapsed %s, ETA %s", m_done, m_total, m_unit.c_str(),
                   rate, m_unit.c_str(), clock_text(seconds).c_str(), m_done == m_total ? "0:00" : clock_text(eta).c_str());
-    return text;
+    return m_note.empty() ? std::string(text) : std::string(text) + ", " + m_note;
+}
+
+void Progress::set_note(std::string note) {
+    std::lock_guard lock(m_mutex);
+    m_note = std::move(note);
 }
 
 void Progress::draw(bool force) {
@@ -80,11 +85,11 @@ void Progress::message(const std::string& line) {
     if (m_tty) draw(true);
 }
 
-void Progress::finish() {
+void Progress::finish(bool final_line) {
     std::lock_guard lock(m_mutex);
     if (m_finished) return;
     m_finished = true;
-    draw(true);
+    if (m_tty || final_line) draw(true);
     if (m_enabled && m_tty) std::fprintf(stderr, "\n");
 }
 

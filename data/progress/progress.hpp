@@ -20,8 +20,11 @@ class Progress {
     void advance(std::size_t n = 1);
     // Prints one line (an error, a note) without garbling the bar; shown even when progress is disabled.
     void message(const std::string& line);
-    // Draws the final state and ends the bar's line.
-    void finish();
+    // Text appended to the status ("loss 0.312, run ETA 12:05"); thread-safe, shown at the next redraw.
+    void set_note(std::string note);
+    // Draws the final state and ends the bar's line. With final_line false, a log (not a terminal) gets no
+    // closing line (for callers that print their own summary line right after, like train's epoch line).
+    void finish(bool final_line = true);
 
     // The status text, e.g. "37/100 files, 12.3 files/s, ETA 0:05" (exposed for tests).
     std::string status() const;
@@ -32,6 +35,7 @@ class Progress {
 
     std::string m_label;
     std::string m_unit;
+    std::string m_note;
     std::size_t m_total;
     std::size_t m_done = 0;
     bool m_enabled;

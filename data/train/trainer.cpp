@@ -351,7 +351,12 @@ bool Trainer::train_epoch() {
         ++m_position.loss_count;
         m_position.examples += step.examples;
         ++m_result.steps;
+        if (m_options.on_step && m_root)
+            m_options.on_step({.epoch = m_position.epoch, .epochs = m_config.epochs, .batch = b, .batches = m_batches,
+                               .examples = step.examples, .loss = step.loss});
     }
+    if (m_options.on_step && m_root)
+        m_options.on_step({.epoch = m_position.epoch, .epochs = m_config.epochs, .batches = m_batches, .epoch_end = true});
     return true;
 }
 

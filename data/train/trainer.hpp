@@ -40,6 +40,15 @@
 
 namespace mtag::data {
 
+// One training step's numbers, for progress within an epoch (TrainerOptions::on_step).
+struct StepProgress {
+    std::int64_t epoch = 0, epochs = 0;  // 0-based epoch, configured epochs
+    std::size_t batch = 0, batches = 0;  // 0-based batch within the epoch, batches per epoch
+    std::size_t examples = 0;            // examples of this step (global batch)
+    double loss = 0;                     // this step's loss
+    bool epoch_end = false;              // the epoch's batches are done (validation follows); other fields: epoch
+};
+
 struct TrainerOptions {
     std::filesystem::path out_dir;
     bool resume = false;                       // continue from out_dir/checkpoint.safetensors
@@ -50,6 +59,9 @@ struct TrainerOptions {
     const std::atomic<bool>* stop = nullptr;   // set by a signal handler: checkpoint and return
     // Test hook: sees every training batch's inputs before the forward pass (e.g. to inject NaN).
     std::function<void(std::int64_t epoch, std::size_t batch, nn::Tensor& inputs)> batch_hook;
+    // Progress within an epoch: called on rank 0 after every optimizer step and once when the epoch's
+    // batches are done (mtag train draws its progress bar from it; see data/progress).
+    std::function<void(const StepProgress&)> on_step;
     // Test hook: stop (as if interrupted) before this many batches of the run have been trained (0 = never).
     std::size_t stop_after_batches = 0;
     // Data parallelism: the job's communicator (`mtag train` passes the MPI world); null or one rank =

@@ -26,6 +26,8 @@ set(rules
   "data/pretrained/|data/pretrained/,data/run/,${pipeline},data/progress/,nn/,dsp/"
   "data/extract/|data/extract/,data/sets/,data/progress/,data/distributed/communicator.hpp,dsp/,mtag_version.hpp"
   "app/python/|app/python/,data/,dsp/,mtag_version.hpp"
+  "data/plot/|data/plot/,dsp/"
+  "data/report/|data/report/,data/plot/,data/tag/,data/run/,${pipeline},nn/,dsp/"
   "app/|app/,data/,nn/,dsp/,mtag_version.hpp")
 
 file(GLOB_RECURSE files RELATIVE ${ROOT} ${ROOT}/dsp/*.[ch]pp ${ROOT}/nn/*.[ch]pp ${ROOT}/data/*.[ch]pp

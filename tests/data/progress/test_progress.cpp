@@ -13,3 +13,12 @@ TEST_CASE("progress status counts files and estimates the remaining time") {
     progress.finish();
     progress.finish();  // idempotent
 }
+
+TEST_CASE("progress status carries the caller's note (train: loss, clips/s, run ETA)") {
+    mtag::data::Progress progress("epoch 1/3", 4, false, 5.0, "steps");
+    progress.advance();
+    progress.set_note("loss 0.5000, 12.0 clips/s, run ETA 1m00s");
+    CHECK_THAT(progress.status(), Catch::StartsWith("1/4 steps") && Catch::EndsWith(", loss 0.5000, 12.0 clips/s, run ETA 1m00s"));
+    progress.finish(false);
+    progress.finish();  // already finished: nothing more
+}
