@@ -100,7 +100,7 @@ std::string model_card_section(const fs::path& run) {
     html += "</div><div><h3>Front end</h3>\n";
     std::vector<std::pair<std::string, std::string>> front;
     // The fields that shape this kind's output (the config hash covers the same), not every default.
-    flatten(card.is_waveform() ? card.features : card.feature_config().canonical_json(), "", front);
+    flatten(card.is_waveform() ? card.features.to_json() : card.feature_config().canonical_json(), "", front);
     html += table(front);
     html += "</div><div><h3>Data</h3>\n";
     std::vector<std::pair<std::string, std::string>> data = {{"tags (output order)", nlohmann::json(card.tags).dump()}};
