@@ -210,12 +210,13 @@ void Trainer::fit_or_resume_statistics() {
         m_card.normalization = m_resumed->normalization;
     } else if (!m_comm) {
         m_card.normalization = fit_training_statistics(m_dataset, m_train_clips, *m_waveforms, m_front_end,
-                                                       m_config.normalization, m_threads, m_options.quiet);
+                                                       NormalizationOptions{.kind = m_config.normalization}, m_threads, m_options.quiet);
     } else {
         // Rank 0 computes the statistics while the others wait (no watchdog: this may take long).
         std::string text;
         if (m_root)
-            text = fit_training_statistics(m_dataset, m_train_clips, *m_waveforms, m_front_end, m_config.normalization,
+            text = fit_training_statistics(m_dataset, m_train_clips, *m_waveforms, m_front_end,
+                                           NormalizationOptions{.kind = m_config.normalization},
                                            m_threads, m_options.quiet)
                        .to_json()
                        .dump();
