@@ -1,6 +1,7 @@
 #include "nn/train/regularization.hpp"
 
 #include "dsp/error.hpp"
+#include "nn/optim/weight_decay.hpp"
 
 #include <algorithm>
 #include <cmath>
@@ -14,9 +15,6 @@ bool is_weight(const Parameter& p) {
     return p.value.rank() >= 2 && !p.is_bias_or_norm;
 }
 
-bool penalised(const Parameter& p, bool bias_and_norm) {
-    return p.requires_grad && (is_weight(p) || bias_and_norm);
-}
 
 void require(double value, const char* name) {
     if (!std::isfinite(value) || value < 0)
@@ -29,7 +27,6 @@ void require(double value, const char* name) {
 void RegularizationOptions::validate() const {
     require(l1, "l1");
     require(l2, "l2");
-    require(decoupled_weight_decay, "decoupled_weight_decay");
     require(max_norm, "max_norm");
     require(clip_grad_norm, "clip_grad_norm");
     require(clip_grad_value, "clip_grad_value");
@@ -38,7 +35,7 @@ void RegularizationOptions::validate() const {
 double penalty(const std::vector<Parameter*>& params, const RegularizationOptions& o) {
     double l1 = 0, l2 = 0;
     for (const Parameter* p : params) {
-        if (!penalised(*p, o.decay_bias_and_norm)) continue;
+        if (!decays(*p, o.decay_bias_and_norm)) continue;
         const float* w = p->data();
         for (std::size_t i = 0; i < p->size(); ++i) {
             l1 += std::abs(static_cast<double>(w[i]));
@@ -50,15 +47,10 @@ double penalty(const std::vector<Parameter*>& params, const RegularizationOption
 
 void add_penalty_gradients(const std::vector<Parameter*>& params, const RegularizationOptions& o) {
     if (!(o.l1 > 0) && !(o.l2 > 0)) return;
-    const auto l1 = static_cast<float>(o.l1), l2 = static_cast<float>(o.l2);
-    for (Parameter* p : params) {
-        if (!penalised(*p, o.decay_bias_and_norm)) continue;
-        const float* w = p->data();
-        float* g = p->grad_data();
-        // sign(0) = 0, as torch.sign: the L1 subgradient at 0 that leaves a zero weight alone.
-        for (std::size_t i = 0; i < p->size(); ++i)
-            g[i] += l1 * static_cast<float>((w[i] > 0.0f) - (w[i] < 0.0f)) + l2 * w[i];
-    }
+    for (Parameter* p : params)
+        if (decays(*p, o.decay_bias_and_norm))
+            add_decay_gradient(p->data(), p->grad_data(), p->grad_data(), p->size(), static_cast<float>(o.l1),
+                               static_cast<float>(o.l2));
 }
 
 void clip_grad_value(const std::vector<Parameter*>& params, double clip_value) {
@@ -69,19 +61,6 @@ void clip_grad_value(const std::vector<Parameter*>& params, double clip_value) {
         if (!p->requires_grad) continue;
         float* g = p->grad_data();
         for (std::size_t i = 0; i < p->size(); ++i) g[i] = std::clamp(g[i], -v, v);
-    }
-}
-
-void apply_decoupled_decay(const Optimizer& optimizer, double weight_decay, bool decay_bias_and_norm) {
-    if (!(weight_decay > 0)) return;
-    const std::vector<ParamGroup> groups = optimizer.param_groups();
-    for (std::size_t g = 0; g < groups.size(); ++g) {
-        const auto factor = static_cast<float>(1.0 - optimizer.group_lr(g) * weight_decay);
-        for (Parameter* p : groups[g].params) {
-            if (!penalised(*p, decay_bias_and_norm)) continue;
-            float* w = p->data();
-            for (std::size_t i = 0; i < p->size(); ++i) w[i] *= factor;
-        }
     }
 }
 

@@ -120,7 +120,6 @@ void TrainingState::optimizer_step() {
     const RegularizationOptions& r = m_o.regularization;
     if (r.any()) {
         m_last_grad_norm = regularize_gradients(m_params, r);
-        apply_decoupled_decay(*m_optimizer, r.decoupled_weight_decay, r.decay_bias_and_norm);
     }
     m_optimizer->step();
     if (r.max_norm > 0) apply_max_norm(m_params, r.max_norm);

@@ -43,7 +43,7 @@ struct TrainingStateOptions {
     // (context.lr is each phase's rate). While phases remain, early stopping does not stop the run.
     std::vector<TrainingPhase> phases;
     ScheduleContext schedule_context;
-    // Penalties, decoupled decay, clipping and max-norm around each step (nn/train/regularization.hpp); its
+    // Penalties, clipping and max-norm around each step (nn/train/regularization.hpp); its
     // clip_grad_norm, when set, takes precedence over max_grad_norm.
     RegularizationOptions regularization;
     std::filesystem::path log_path;                    // JSON lines, appended; empty: no file
@@ -91,7 +91,7 @@ class TrainingState {
     TrainingState(std::unique_ptr<Optimizer> optimizer, std::unique_ptr<LrSchedule> schedule,
                   TrainingStateOptions options, std::vector<Buffer*> buffers = {});
 
-    // Regularises (penalties, clipping, decoupled decay; see regularization.hpp), steps the optimizer, applies
+    // Regularises (penalties and clipping; see regularization.hpp), steps the optimizer, applies
     // the max-norm constraint, and steps a per-batch schedule.
     void optimizer_step();
     void zero_grad() { m_optimizer->zero_grad(); }

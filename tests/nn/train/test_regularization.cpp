@@ -80,21 +80,25 @@ TEST_CASE("regularization: clip by value clamps, max-norm is torch.renorm(w, 2, 
     CHECK_THROWS_AS((RegularizationOptions{.l1 = -1}.validate()), mtag::Error);
 }
 
-TEST_CASE("regularization: Adam plus decoupled decay in TrainingState equals torch's AdamW step for step") {
-    Params a, b;
-    auto run = [](Params& p, std::unique_ptr<Optimizer> opt, RegularizationOptions r) {
-        TrainingState state(std::move(opt), nullptr, with(r));
-        for (int step = 0; step < 5; ++step) {
-            p.w.grad = random_tensor({4, 3}, 100 + step);
-            p.b.grad = random_tensor({4}, 200 + step);
-            p.n.grad = random_tensor({4}, 300 + step);
-            state.optimizer_step();
-        }
-    };
-    run(a, std::make_unique<Adam>(a.all(), AdamOptions{.lr = 0.01}), {.decoupled_weight_decay = 0.1});
-    run(b, std::make_unique<AdamW>(b.all(), AdamWOptions{.lr = 0.01, .weight_decay = 0.1}), {});
-    for (std::size_t i = 0; i < a.w.size(); ++i) CHECK(a.w.value[i] == Approx(b.w.value[i]).epsilon(1e-6));
-    for (std::size_t i = 0; i < a.b.size(); ++i) CHECK(a.b.value[i] == Approx(b.b.value[i]).epsilon(1e-6));
+TEST_CASE("regularization: penalties and the optimizers' weight decay are the same arithmetic") {
+    // regularization.l2 under Adam == Adam(weight_decay, l2); regularization.l1 == decay_mode l1.
+    for (const WeightDecayMode mode : {WeightDecayMode::l2, WeightDecayMode::l1}) {
+        Params a, b;
+        auto run = [](Params& p, std::unique_ptr<Optimizer> opt, RegularizationOptions r) {
+            TrainingState state(std::move(opt), nullptr, with(r));
+            for (int step = 0; step < 5; ++step) {
+                p.w.grad = random_tensor({4, 3}, 100 + step);
+                p.b.grad = random_tensor({4}, 200 + step);
+                p.n.grad = random_tensor({4}, 300 + step);
+                state.optimizer_step();
+            }
+        };
+        const bool l1 = mode == WeightDecayMode::l1;
+        run(a, std::make_unique<Adam>(a.all(), AdamOptions{.lr = 0.01}), {.l1 = l1 ? 0.1 : 0.0, .l2 = l1 ? 0.0 : 0.1});
+        run(b, std::make_unique<Adam>(b.all(), AdamOptions{.lr = 0.01, .weight_decay = 0.1, .decay_mode = mode}), {});
+        for (std::size_t i = 0; i < a.w.size(); ++i) CHECK(a.w.value[i] == b.w.value[i]);
+        for (std::size_t i = 0; i < a.b.size(); ++i) CHECK(a.b.value[i] == b.b.value[i]);
+    }
 }
 
 TEST_CASE("regularization: TrainingState applies clipping, penalties and max-norm around an SGD step") {
