@@ -88,40 +88,6 @@ NormalizationKind parse_normalization_kind(const std::string& name, const std::s
     throw Error(where, "normalization '" + name + "', expected per_bin, global, per_sample, none, mean or pca_whiten");
 }
 
-nlohmann::json NormalizationOptions::to_json() const {
-    if (kind != NormalizationKind::pca_whiten || (method == WhitenMethod::zca && eps == 1e-5))
-        return to_string(kind);
-    return {{"kind", to_string(kind)}, {"method", to_string(method)}, {"eps", eps}};
-}
-
-NormalizationOptions NormalizationOptions::from_json(const nlohmann::json& json, const std::string& where) {
-    NormalizationOptions o;
-    if (json.is_string()) {
-        o.kind = parse_normalization_kind(json.get<std::string>(), where);
-        return o;
-    }
-    if (!json.is_object() || !json.contains("kind") || !json["kind"].is_string())
-        throw Error(where, "normalization: expected a name or {\"kind\": ..., \"method\": ..., \"eps\": ...}, got " +
-                               json.dump());
-    o.kind = parse_normalization_kind(json["kind"].get<std::string>(), where);
-    for (const auto& [key, value] : json.items()) {
-        if (key == "kind") continue;
-        if (key != "method" && key != "eps")
-            throw Error(where, "normalization: unknown key '" + key + "'; expected kind, method, eps");
-        if (o.kind != NormalizationKind::pca_whiten)
-            throw Error(where, "normalization: '" + key + "' applies to pca_whiten only");
-        if (key == "method") {
-            if (!value.is_string()) throw Error(where, "normalization.method must be a string, got " + value.dump());
-            o.method = parse_whiten_method(value.get<std::string>(), where + ": normalization.method");
-        } else {
-            if (!value.is_number() || !(value.get<double>() > 0))
-                throw Error(where, "normalization.eps = " + value.dump() + ", expected a number > 0");
-            o.eps = value.get<double>();
-        }
-    }
-    return o;
-}
-
 Normalization Normalization::from_stats(const RunningStats& stats, NormalizationKind kind) {
     Normalization out;
     out.kind = kind;

@@ -59,17 +59,11 @@ std::string to_string(NormalizationKind kind);
 // "per_bin", "global", "per_sample", "none", "mean", "pca_whiten"; throws naming `where` and the valid names.
 NormalizationKind parse_normalization_kind(const std::string& name, const std::string& where);
 
-// What a training run asks for (the config's "normalization"): a kind name, or an object
-// {"kind": "pca_whiten", "method": "zca" | "pca", "eps": 1e-5} for whitening.
+// What a training run asks for (the config's "normalization" and "whitening").
 struct NormalizationOptions {
     NormalizationKind kind = NormalizationKind::per_bin;
     WhitenMethod method = WhitenMethod::zca;  // pca_whiten only
     double eps = 1e-5;                        // pca_whiten only: added to the eigenvalues, x mean eigenvalue
-
-    // The bare kind name unless whitening options differ from their defaults.
-    nlohmann::json to_json() const;
-    // Unknown keys, kinds and methods, and eps <= 0 throw naming `where`.
-    static NormalizationOptions from_json(const nlohmann::json& json, const std::string& where);
 };
 
 // What the model card stores and what every consumer applies.
