@@ -112,7 +112,7 @@ std::vector<double> whitening_matrix(const std::vector<double>& covariance, std:
     std::vector<double> d(bins);
     for (std::size_t j = 0; j < bins; ++j) {
         d[j] = l[j] > 0 ? 1.0 / std::sqrt(l[j] + floor) : 0.0;
-        // svd_flip: the largest-magnitude entry of each eigenvector positive (deterministic signs).
+        // The largest-magnitude entry of each eigenvector positive: deterministic signs.
         std::size_t arg = 0;
         for (std::size_t i = 1; i < bins; ++i)
             if (std::abs(u[j * bins + i]) > std::abs(u[j * bins + arg])) arg = i;

@@ -7,8 +7,10 @@
 //   zca: W = U diag(d) U^T  -- the whitening closest to the identity (Bell & Sejnowski 1997): output rows
 //                              stay frequency bins, so convolutions over frequency still see a spectrum
 //   pca: W = diag(d) U^T    -- output rows are the principal components by decreasing variance, as
-//                              sklearn.decomposition.PCA(whiten=True).transform (each eigenvector's sign
-//                              fixed so that its largest-magnitude entry is positive, sklearn's svd_flip)
+//                              sklearn.decomposition.PCA(whiten=True).transform, except that the covariance
+//                              is the population one (ddof 0; sklearn divides by n - 1) and each eigenvector's
+//                              sign is fixed so that its largest-magnitude entry is positive (sklearn 1.2
+//                              decides signs from the projected data instead)
 //
 // eps is relative to the mean eigenvalue (the average per-bin variance), so one default suits dB and
 // log1p features alike; directions with no variance at all (constant bins) map to 0. Eigenvalues below 0
