@@ -21,6 +21,9 @@ double sigmoid(double x) {
 BCEWithLogitsLoss::BCEWithLogitsLoss(BCEWithLogitsOptions options) : m_options(std::move(options)) {
     for (float w : m_options.pos_weight)
         if (!(w >= 0.0f)) throw Error("nn::BCEWithLogitsLoss options", "pos_weight entries must be >= 0");
+    if (!(m_options.label_smoothing >= 0.0 && m_options.label_smoothing <= 1.0))
+        throw Error("nn::BCEWithLogitsLoss options",
+                    "label_smoothing = " + std::to_string(m_options.label_smoothing) + ", expected in [0, 1]");
 }
 
 double BCEWithLogitsLoss::forward(const Tensor& logits, const Tensor& targets) {
@@ -34,10 +37,16 @@ double BCEWithLogitsLoss::forward(const Tensor& logits, const Tensor& targets) {
                                                  " (one per tag)");
     m_logits = logits;
     m_targets = targets;
+    const double ls = m_options.label_smoothing;
+    if (ls > 0) {
+        m_targets = Tensor::uninitialized(targets.shape());
+        for (std::size_t i = 0; i < targets.size(); ++i)
+            m_targets[i] = static_cast<float>(targets[i] * (1.0 - ls) + 0.5 * ls);
+    }
     double total = 0.0;
     for (std::int64_t i = 0; i < n; ++i)
         for (std::int64_t j = 0; j < k; ++j) {
-            const double x = logits.at(i, j), y = targets.at(i, j);
+            const double x = logits.at(i, j), y = m_targets.at(i, j);
             const double pw =
                 m_options.pos_weight.empty() ? 1.0 : m_options.pos_weight[static_cast<std::size_t>(j)];
             total += pw * y * softplus(-x) + (1.0 - y) * softplus(x);

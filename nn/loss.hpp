@@ -13,6 +13,11 @@ namespace mtag::nn {
 struct BCEWithLogitsOptions {
     // Per-tag weight of the positive term (length = number of tags), empty for none.
     std::vector<float> pos_weight;
+    // Targets y become y * (1 - s) + s / 2 before the loss: torch's CrossEntropyLoss convention
+    // (1 - s) * one_hot + s / K with K = 2 classes per tag (present / absent), which is also Keras's
+    // BinaryCrossentropy(label_smoothing=s). torch.nn.BCEWithLogitsLoss has no such option; a torch user
+    // writes exactly this smoothing of the targets. In [0, 1].
+    double label_smoothing = 0.0;
 };
 
 // Multi-label binary cross-entropy on logits (N, K) against targets in [0, 1] of the same shape:

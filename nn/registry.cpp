@@ -10,6 +10,7 @@
 #include "nn/layers/global_pool.hpp"
 #include "nn/layers/gru.hpp"
 #include "nn/layers/linear.hpp"
+#include "nn/layers/maxout.hpp"
 #include "nn/layers/lstm.hpp"
 #include "nn/layers/padding.hpp"
 #include "nn/layers/permute.hpp"
@@ -92,6 +93,10 @@ std::map<std::string, ModuleFactory> builtin() {
     };
     f["ELU"] = [](const json& c) {
         return std::make_shared<ELU>(get<float>(c, "alpha", 1.0f), get<bool>(c, "inplace", false));
+    };
+    f["SELU"] = [](const json& c) { return std::make_shared<SELU>(get<bool>(c, "inplace", false)); };
+    f["Maxout"] = [](const json& c) {
+        return std::make_shared<Maxout>(MaxoutOptions{get<std::int64_t>(c, "pieces", 2)});
     };
     f["Sigmoid"] = [](const json&) { return std::make_shared<Sigmoid>(); };
     f["Tanh"] = [](const json&) { return std::make_shared<Tanh>(); };

@@ -168,6 +168,10 @@ add_test(NAME "cli: README config reference matches mtag config reference"
          COMMAND ${CMAKE_COMMAND} -DEXE=${MTAG_EXE} -DREADME=${CMAKE_SOURCE_DIR}/README.md
                  -P ${CMAKE_CURRENT_SOURCE_DIR}/app/config_reference.cmake)
 
+# Every regulariser, activation, initialisation and input normalisation through the config (issue 19).
+add_test(NAME "cli: train with each regulariser, activation, init and normalisation"
+         COMMAND ${CMAKE_COMMAND} -DEXE=${MTAG_EXE} -DTMP=${CLI_TMP} -P ${CMAKE_CURRENT_SOURCE_DIR}/app/train_regularization.cmake)
+
 # Pretrained models (issue: pretrained taggers): fetch from ../shared as the mirror, tag real songs, bad files.
 add_test(NAME "cli: pretrained models fetch, tag real songs, reject bad weight files"
          COMMAND ${CMAKE_COMMAND} -DEXE=${MTAG_EXE} -DTMP=${CLI_TMP} -DSHARED=${MTAG_SHARED_DIR}/pretrained/choi2016

@@ -82,14 +82,18 @@ void ModelCard::validate(const std::string& where) const {
         fail(where, "model.options", model_options.dump(), "a build_model spec (object or preset name)");
     // The front end was validated when it was built (FrontEndConfig).
     const auto bins = static_cast<std::size_t>(features.bins());
-    if (is_waveform() && normalization.kind == NormalizationKind::per_bin)
-        fail(where, "normalization.kind", "per_bin", "global or per_sample for a waveform model");
+    if (is_waveform() &&
+        (normalization.kind == NormalizationKind::per_bin || normalization.kind == NormalizationKind::pca_whiten))
+        fail(where, "normalization.kind", to_string(normalization.kind),
+             "global, per_sample, mean or none for a waveform model");
     if (input_length == 0) fail(where, "input", "0", "a positive number of frames or samples per chunk");
     if (tags.empty()) fail(where, "tags", "an empty list", "at least one tag");
     std::set<std::string> seen;
     for (const std::string& t : tags)
         if (!seen.insert(t).second) fail(where, "tags", "duplicate tag '" + t + "'", "unique tag names");
-    if (normalization.kind == NormalizationKind::per_bin && normalization.mean.size() != bins)
+    if ((normalization.kind == NormalizationKind::per_bin || normalization.kind == NormalizationKind::mean ||
+         normalization.kind == NormalizationKind::pca_whiten) &&
+        normalization.mean.size() != bins)
         fail(where, "normalization.mean", std::to_string(normalization.mean.size()) + " values",
              std::to_string(bins) + " (one per feature bin)");
     if (normalization.kind == NormalizationKind::global && normalization.mean.size() != 1)

@@ -92,6 +92,9 @@ void TrainConfig::resolve() {
     preset();  // a model is required
     if (is_waveform()) {
         if (normalization == NormalizationKind::per_bin) normalization = NormalizationKind::per_sample;
+        if (normalization == NormalizationKind::pca_whiten)
+            bad("normalization", "pca_whiten decorrelates frequency bins and a waveform model has none; use global, "
+                                 "per_sample, mean or none");
     } else if (model.n_mels() && *model.n_mels() != features.bins()) {
         bad("features", "the front end gives " + std::to_string(features.bins()) + " bins but model.n_mels is " +
                             std::to_string(*model.n_mels()) + "; set both to the same value");
@@ -111,6 +114,8 @@ void TrainConfig::resolve() {
     if (max_minutes < 0) bad("max_minutes", "must be >= 0");
     if (max_grad_norm < 0) bad("max_grad_norm", "must be >= 0 (0 = no clipping)");
     if (early_stopping.patience < 0) bad("early_stopping.patience", "must be >= 0 (0 = off)");
+    if (!(whitening.eps > 0)) bad("whitening.eps", "must be > 0");
+    regularization.validate(optimizer, "train config");
     // Optimizer and schedules: build them once on a stand-in parameter, so that a bad option fails here,
     // named, and not after the data has been loaded.
     nn::Parameter probe("probe", {1});

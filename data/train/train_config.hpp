@@ -16,6 +16,7 @@
 // changes its rate; naming another optimizer starts from that optimizer's defaults. "features" and "phases"
 // replace the recipe's as a whole. Unknown keys anywhere are errors naming the key.
 #include "data/run/front_end_config.hpp"
+#include "data/train/config/regularization.hpp"
 #include "data/train/config/sections.hpp"
 #include "nn/optim/factory.hpp"
 #include "nn/schedule/factory.hpp"
@@ -46,6 +47,8 @@ struct TrainConfig {
     EarlyStoppingConfig early_stopping;
     ReloadBestConfig reload_best;
     NormalizationKind normalization = NormalizationKind::per_bin;
+    WhiteningConfig whitening;            // pca_whiten's method and eps
+    RegularizationConfig regularization;  // penalties, max-norm, clipping by value, label smoothing
     std::string task = "auto";  // auto | multilabel | singlelabel (auto: singlelabel when every clip has one tag)
     NanPolicy nan_policy = NanPolicy::stop;
     double max_grad_norm = 0;
@@ -98,10 +101,15 @@ void TrainConfig::visit(V& v) {
     v.section("early_stopping", early_stopping, "early stopping on the monitored metric");
     v.section("reload_best", reload_best, "reload best and decay on a plateau");
     v.choice("normalization", normalization, normalization_names(),
-             "input normalisation, statistics from the training split (waveform models: per_sample unless given)");
+             "input normalisation, statistics from the training split (waveform models: per_sample unless given); "
+             "mean subtracts the per-bin mean only, pca_whiten decorrelates the bins (see whitening)");
+    v.section("whitening", whitening, "pca_whiten: ZCA or PCA whitening of the frequency bins");
+    v.section("regularization", regularization,
+              "penalties and constraints under any optimizer (optimizer.weight_decay is torch's per-optimizer decay)");
     v.field("task", task, "auto | multilabel | singlelabel");
     v.choice("nan_policy", nan_policy, nan_policy_names(), "a non-finite loss stops the run or skips the batch");
-    v.field("max_grad_norm", max_grad_norm, "clip gradients to this global L2 norm; 0 = off");
+    v.field("max_grad_norm", max_grad_norm,
+            "clip gradients to this global L2 norm (torch.nn.utils.clip_grad_norm_); 0 = off");
     v.field("seed", seed, "seed of every random choice");
     v.field("threads", threads, "compute threads; 0 = all cores");
     v.field("max_minutes", max_minutes, "time budget; 0 = none");

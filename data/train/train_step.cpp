@@ -38,7 +38,9 @@ void restore_buffers(nn::Module& model, const std::vector<nn::Tensor>& saved) {
 TrainStep::TrainStep(nn::models::TaggingModel& model, nn::TrainingState& state, TrainStepOptions options,
                      dist::Communicator* comm, dist::GradientSynchronizer* sync)
     : m_model(model), m_state(state), m_options(std::move(options)), m_comm(comm), m_sync(sync),
-      m_dropouts(nn::modules_of_type<nn::Dropout>(model)) {}
+      m_dropouts(nn::modules_of_type<nn::Dropout>(model)),
+      m_bce(nn::BCEWithLogitsOptions{.pos_weight = {}, .label_smoothing = m_options.label_smoothing}),
+      m_ce(nn::CrossEntropyOptions{.label_smoothing = m_options.label_smoothing}) {}
 
 void TrainStep::seed_dropouts(std::int64_t epoch, std::size_t b) {
     for (std::size_t d = 0; d < m_dropouts.size(); ++d) {

@@ -33,6 +33,7 @@ struct TrainStepOptions {
     bool skip_non_finite = false;     // nan_policy "skip"
     bool sync_batchnorm = false;      // BN backward holds collectives: every rank must run it
     bool single_label = false;        // softmax cross-entropy, else BCE with logits
+    double label_smoothing = 0;       // either loss's label_smoothing (nn/loss.hpp states the BCE convention)
     std::size_t n_tags = 0;
     bool quiet = false;               // no warning lines for skipped batches
     std::filesystem::path checkpoint; // named in the error for a non-finite loss

@@ -49,6 +49,7 @@ class Trainer {
     void plan_threads();
     void describe_run();               // the model card: preset, front end, tags, chunking
     void fit_or_resume_statistics();
+    NormalizationOptions normalization_options() const;  // the config's normalization and whitening
     void make_loaders();
     void make_training_state();
     void restore_position();
@@ -128,7 +129,8 @@ TrainResult Trainer::run() {
     m_step = std::make_unique<TrainStep>(
         *m_model.model, *m_state,
         TrainStepOptions{.seed = m_config.seed, .skip_non_finite = m_config.nan_policy == NanPolicy::skip,
-                         .sync_batchnorm = m_config.sync_batchnorm, .single_label = m_single, .n_tags = m_n_tags,
+                         .sync_batchnorm = m_config.sync_batchnorm, .single_label = m_single,
+                         .label_smoothing = m_config.regularization.label_smoothing, .n_tags = m_n_tags,
                          .quiet = m_quiet, .checkpoint = m_checkpoint_path, .check_every = m_options.check_every,
                          .stop = m_options.stop, .batch_hook = m_options.batch_hook},
         m_comm, m_sync.get());
@@ -204,19 +206,23 @@ void Trainer::describe_run() {
     m_waveforms = std::make_unique<WaveformCache>(WaveformCacheOptions{.sample_rate = m_card.sample_rate()});
 }
 
+NormalizationOptions Trainer::normalization_options() const {
+    return {.kind = m_config.normalization, .method = m_config.whitening.method, .eps = m_config.whitening.eps};
+}
+
 void Trainer::fit_or_resume_statistics() {
     if (m_options.resume) {
         m_resumed = load_run_checkpoint(m_checkpoint_path);
         m_card.normalization = m_resumed->normalization;
     } else if (!m_comm) {
         m_card.normalization = fit_training_statistics(m_dataset, m_train_clips, *m_waveforms, m_front_end,
-                                                       m_config.normalization, m_threads, m_options.quiet);
+                                                       normalization_options(), m_threads, m_options.quiet);
     } else {
         // Rank 0 computes the statistics while the others wait (no watchdog: this may take long).
         std::string text;
         if (m_root)
-            text = fit_training_statistics(m_dataset, m_train_clips, *m_waveforms, m_front_end, m_config.normalization,
-                                           m_threads, m_options.quiet)
+            text = fit_training_statistics(m_dataset, m_train_clips, *m_waveforms, m_front_end,
+                                           normalization_options(), m_threads, m_options.quiet)
                        .to_json()
                        .dump();
         m_comm->broadcast_untimed(text, 0);
@@ -273,6 +279,7 @@ void Trainer::make_training_state() {
     so.max_grad_norm = m_config.max_grad_norm;
     so.phases = m_config.phases;
     so.schedule_context = context;
+    so.regularization = m_config.regularization.options(m_config.max_grad_norm);
     if (m_root) so.log_path = m_options.out_dir / "log.jsonl";
     m_state = std::make_unique<nn::TrainingState>(std::move(optimizer), std::move(schedule), so);
 }

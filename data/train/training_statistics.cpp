@@ -36,7 +36,8 @@ std::vector<std::string> decode_all(const Dataset& dataset, const std::vector<st
 }  // namespace
 
 Normalization fit_training_statistics(const Dataset& dataset, const std::vector<std::size_t>& train_clips,
-                                      WaveformCache& waveforms, const FrontEnd& front_end, NormalizationKind kind,
+                                      WaveformCache& waveforms, const FrontEnd& front_end,
+                                      const NormalizationOptions& options,
                                       int threads, bool quiet) {
     const std::vector<std::string> reasons = decode_all(dataset, train_clips, waveforms, threads);
     Dataset readable = dataset;
@@ -64,7 +65,7 @@ Normalization fit_training_statistics(const Dataset& dataset, const std::vector<
         }
         return m;
     };
-    return compute_normalization(readable, features, kind, threads);
+    return compute_normalization(readable, features, options, threads);
 }
 
 }  // namespace mtag::data

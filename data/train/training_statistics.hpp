@@ -14,7 +14,8 @@ namespace mtag::data {
 
 // `front_end` is empty for waveform models. Throws mtag::Error when no training clip can be decoded.
 Normalization fit_training_statistics(const Dataset& dataset, const std::vector<std::size_t>& train_clips,
-                                      WaveformCache& waveforms, const FrontEnd& front_end, NormalizationKind kind,
+                                      WaveformCache& waveforms, const FrontEnd& front_end,
+                                      const NormalizationOptions& options,
                                       int threads, bool quiet);
 
 }  // namespace mtag::data

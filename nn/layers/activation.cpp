@@ -109,6 +109,8 @@ std::string Activation::type() const {
             return "LeakyReLU";
         case Kind::elu:
             return "ELU";
+        case Kind::selu:
+            return "SELU";
         case Kind::sigmoid:
             return "Sigmoid";
         case Kind::tanh:
@@ -124,7 +126,8 @@ nlohmann::json Activation::config() const {
     if (m_kind == Kind::leaky_relu) j["negative_slope"] = m_alpha;
     if (m_kind == Kind::elu) j["alpha"] = m_alpha;
     if (m_kind == Kind::hard_sigmoid) j["slope"] = m_alpha;
-    if (m_kind == Kind::relu || m_kind == Kind::leaky_relu || m_kind == Kind::elu) j["inplace"] = m_inplace;
+    if (m_kind == Kind::relu || m_kind == Kind::leaky_relu || m_kind == Kind::elu || m_kind == Kind::selu)
+        j["inplace"] = m_inplace;
     return j;
 }
 
@@ -157,6 +160,13 @@ Tensor Activation::forward(const Tensor& input) {
             case Kind::elu:
                 for (std::int64_t i = b; i < e; ++i) out[i] = x[i] > 0.0f ? x[i] : a * std::expm1(x[i]);
                 break;
+            case Kind::selu: {
+                const auto scale = static_cast<float>(SELU::scale);
+                const auto scale_alpha = static_cast<float>(SELU::scale * SELU::alpha);
+                for (std::int64_t i = b; i < e; ++i)
+                    out[i] = x[i] > 0.0f ? scale * x[i] : scale_alpha * std::expm1(x[i]);
+                break;
+            }
             case Kind::sigmoid:
                 for (std::int64_t i = b; i < e; ++i) out[i] = 1.0f / (1.0f + std::exp(-x[i]));
                 break;
@@ -201,6 +211,12 @@ Tensor Activation::backward(const Tensor& gy) {
             case Kind::elu:
                 for (std::int64_t i = b; i < e; ++i) out[i] = y[i] > 0.0f ? g[i] : g[i] * (y[i] + a);
                 break;
+            case Kind::selu: {
+                const auto scale = static_cast<float>(SELU::scale);
+                const auto scale_alpha = static_cast<float>(SELU::scale * SELU::alpha);
+                for (std::int64_t i = b; i < e; ++i) out[i] = y[i] > 0.0f ? scale * g[i] : g[i] * (y[i] + scale_alpha);
+                break;
+            }
             case Kind::sigmoid:
                 for (std::int64_t i = b; i < e; ++i) out[i] = g[i] * y[i] * (1.0f - y[i]);
                 break;

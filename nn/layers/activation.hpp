@@ -1,10 +1,10 @@
 #pragma once
-// Element-wise activations: ReLU, LeakyReLU, ELU, Sigmoid, Tanh (PyTorch definitions and defaults) and
-// HardSigmoid (Keras 1's, see below).
+// Element-wise activations: ReLU, LeakyReLU, ELU, SELU, Sigmoid, Tanh (PyTorch definitions and defaults)
+// and HardSigmoid (Keras 1's, see below). Maxout, which changes the channel count, is nn/layers/maxout.
 // ReLU and LeakyReLU keep only a one-bit mask (x > 0) per element for backward, 1/32 of the
 // output's size, so after an in-place ReLU nobody holds the activation: once the next layer has read
-// it (max-pooling keeps only its argmax), its memory is free. ELU, Sigmoid, Tanh and HardSigmoid cache their
-// OUTPUT (their derivatives are functions of y). With inplace = true the output overwrites the input storage,
+// it (max-pooling keeps only its argmax), its memory is free. ELU, SELU, Sigmoid, Tanh and HardSigmoid cache
+// their OUTPUT (their derivatives are functions of y). With inplace = true the output overwrites the input storage,
 // as torch's inplace=True (safe after BatchNorm, whose backward does not need its output).
 #include "nn/module.hpp"
 
@@ -15,7 +15,7 @@ namespace mtag::nn {
 
 class Activation : public Module {
   public:
-    enum class Kind { relu, leaky_relu, elu, sigmoid, tanh, hard_sigmoid };
+    enum class Kind { relu, leaky_relu, elu, selu, sigmoid, tanh, hard_sigmoid };
     Tensor forward(const Tensor& input) override;
     Tensor backward(const Tensor& grad_output) override;
     std::string type() const override;
@@ -52,6 +52,17 @@ class LeakyReLU : public Activation {
 class ELU : public Activation {
   public:
     explicit ELU(float alpha = 1.0f, bool inplace = false) : Activation(Kind::elu, alpha, inplace) {}
+};
+
+// scale * x for x > 0, scale * alpha * (exp(x) - 1) otherwise, with torch.nn.SELU's constants
+// alpha = 1.6732632423543772848170429916717, scale = 1.0507009873554804934193349852946 (Klambauer et al.
+// 2017, "Self-Normalizing Neural Networks"). The derivative comes from the cached output: scale for y > 0,
+// y + scale * alpha otherwise.
+class SELU : public Activation {
+  public:
+    static constexpr double alpha = 1.6732632423543772848170429916717;
+    static constexpr double scale = 1.0507009873554804934193349852946;
+    explicit SELU(bool inplace = false) : Activation(Kind::selu, 0.0f, inplace) {}
 };
 
 // 1 / (1 + exp(-x))

@@ -43,49 +43,18 @@ nlohmann::json Chain::config() const {
     return {{"type", type()}, {"layers", layers}};
 }
 
-ActivationKind parse_activation(const std::string& name) {
-    if (name == "relu") return ActivationKind::relu;
-    if (name == "elu") return ActivationKind::elu;
-    if (name == "leaky_relu") return ActivationKind::leaky_relu;
-    throw Error("model options", "activation '" + name + "', expected relu, elu or leaky_relu");
-}
-
-std::string to_string(ActivationKind kind) {
-    switch (kind) {
-        case ActivationKind::relu:
-            return "relu";
-        case ActivationKind::elu:
-            return "elu";
-        case ActivationKind::leaky_relu:
-            return "leaky_relu";
-    }
-    return "relu";
-}
-
-std::shared_ptr<Module> make_activation(ActivationKind kind) {
-    switch (kind) {
-        case ActivationKind::relu:
-            return std::make_shared<ReLU>(true);
-        case ActivationKind::elu:
-            return std::make_shared<ELU>(1.0f, true);
-        case ActivationKind::leaky_relu:
-            return std::make_shared<LeakyReLU>(0.01f, true);
-    }
-    return std::make_shared<ReLU>(true);
-}
-
 std::shared_ptr<Chain> conv_block_2d(const ConvBlockOptions& o) {
     auto block = std::make_shared<Chain>();
     block->add("conv", std::make_shared<Conv2d>(Conv2dOptions{.in_channels = o.in_channels,
-                                                              .out_channels = o.out_channels,
+                                                              .out_channels = o.out_channels * o.activation.width(),
                                                               .kernel_size = o.kernel,
                                                               .stride = o.stride,
                                                               .padding = o.padding}));
     if (o.batch_norm)
         block->add("bn", std::make_shared<BatchNorm2d>(BatchNormOptions{
-                             .num_features = o.out_channels, .eps = o.bn_eps,
+                             .num_features = o.out_channels * o.activation.width(), .eps = o.bn_eps,
                              .use_batch_stats_in_eval = o.bn_batch_stats_in_eval}));
-    block->add(to_string(o.activation), make_activation(o.activation));
+    block->add(o.activation.name(), make_activation(o.activation));
     if (o.pool[0] > 1 || o.pool[1] > 1)
         block->add("mp", std::make_shared<MaxPool2d>(Pool2dOptions{.kernel_size = o.pool}));
     if (o.dropout > 0) block->add("dropout", std::make_shared<Dropout>(DropoutOptions{.p = o.dropout}));
@@ -95,15 +64,15 @@ std::shared_ptr<Chain> conv_block_2d(const ConvBlockOptions& o) {
 std::shared_ptr<Chain> conv_block_1d(const ConvBlockOptions& o) {
     auto block = std::make_shared<Chain>();
     block->add("conv", std::make_shared<Conv1d>(Conv1dOptions{.in_channels = o.in_channels,
-                                                              .out_channels = o.out_channels,
+                                                              .out_channels = o.out_channels * o.activation.width(),
                                                               .kernel_size = o.kernel[1],
                                                               .stride = o.stride[1],
                                                               .padding = o.padding[1]}));
     if (o.batch_norm)
         block->add("bn", std::make_shared<BatchNorm1d>(BatchNormOptions{
-                             .num_features = o.out_channels, .eps = o.bn_eps,
+                             .num_features = o.out_channels * o.activation.width(), .eps = o.bn_eps,
                              .use_batch_stats_in_eval = o.bn_batch_stats_in_eval}));
-    block->add(to_string(o.activation), make_activation(o.activation));
+    block->add(o.activation.name(), make_activation(o.activation));
     if (o.pool[1] > 1) block->add("mp", std::make_shared<MaxPool1d>(Pool1dOptions{.kernel_size = o.pool[1]}));
     if (o.dropout > 0) block->add("dropout", std::make_shared<Dropout>(DropoutOptions{.p = o.dropout}));
     return block;
@@ -120,8 +89,12 @@ std::shared_ptr<Module> bn2d(std::int64_t c) {
 }  // namespace
 
 ResBlock2d::ResBlock2d(std::int64_t in_channels, std::int64_t out_channels,
-                       std::array<std::int64_t, 2> stride)
-    : m_in(in_channels), m_out(out_channels), m_stride(stride) {
+                       std::array<std::int64_t, 2> stride, const ActivationSpec& activation)
+    : m_in(in_channels), m_out(out_channels), m_stride(stride), m_activation(activation) {
+    if (activation.kind == ActivationSpec::Kind::maxout)
+        throw Error("nn::models::ResBlock2d", "maxout cannot follow a residual sum; choose another activation");
+    m_relu_1 = make_activation(activation);
+    m_relu_out = make_activation(activation);
     m_conv_1 = register_module("conv_1", conv3x3(in_channels, out_channels, stride));
     m_bn_1 = register_module("bn_1", bn2d(out_channels));
     m_conv_2 = register_module("conv_2", conv3x3(out_channels, out_channels, {1, 1}));
@@ -135,7 +108,7 @@ ResBlock2d::ResBlock2d(std::int64_t in_channels, std::int64_t out_channels,
 Tensor ResBlock2d::forward(const Tensor& input) {
     m_conv_1->set_input_grad(input_grad());
     auto fwd = [](Module& m, const Tensor& x) { return profiled(m, x, false); };
-    Tensor y = fwd(*m_bn_2, fwd(*m_conv_2, fwd(m_relu_1, fwd(*m_bn_1, fwd(*m_conv_1, input)))));
+    Tensor y = fwd(*m_bn_2, fwd(*m_conv_2, fwd(*m_relu_1, fwd(*m_bn_1, fwd(*m_conv_1, input)))));
     Tensor s = input;
     if (m_conv_3) {
         m_conv_3->set_input_grad(input_grad());
@@ -150,13 +123,13 @@ Tensor ResBlock2d::forward(const Tensor& input) {
     const float* b = s.data();
     float* d = sum.data();
     for (std::size_t i = 0; i < sum.size(); ++i) d[i] = a[i] + b[i];
-    return fwd(m_relu_out, sum);
+    return fwd(*m_relu_out, sum);
 }
 
 Tensor ResBlock2d::backward(const Tensor& grad_output) {
     auto bwd = [](Module& m, const Tensor& g) { return profiled(m, g, true); };
-    const Tensor g = bwd(m_relu_out, grad_output);
-    Tensor gx = bwd(*m_conv_1, bwd(*m_bn_1, bwd(m_relu_1, bwd(*m_conv_2, bwd(*m_bn_2, g)))));
+    const Tensor g = bwd(*m_relu_out, grad_output);
+    Tensor gx = bwd(*m_conv_1, bwd(*m_bn_1, bwd(*m_relu_1, bwd(*m_conv_2, bwd(*m_bn_2, g)))));
     Tensor gs = m_conv_3 ? bwd(*m_conv_3, bwd(*m_bn_3, g)) : g;
     if (!input_grad()) return {};
     float* d = gx.data();
@@ -166,7 +139,9 @@ Tensor ResBlock2d::backward(const Tensor& grad_output) {
 }
 
 nlohmann::json ResBlock2d::config() const {
-    return {{"type", type()}, {"in_channels", m_in}, {"out_channels", m_out}, {"stride", m_stride}};
+    nlohmann::json j = {{"type", type()}, {"in_channels", m_in}, {"out_channels", m_out}, {"stride", m_stride}};
+    if (m_activation.kind != ActivationSpec::Kind::relu) j["activation"] = m_activation;
+    return j;
 }
 
 std::string describe(const Module& m) {

@@ -4,6 +4,7 @@
 // Children carry the attribute names of the PyTorch reference code (sota-music-tagging-models:
 // "conv", "bn", "mp"; "conv_1", "bn_1", ...), so safetensors names match a torch twin's state_dict.
 #include "nn/layers/activation.hpp"
+#include "nn/models/activation_spec.hpp"
 #include "nn/module.hpp"
 
 #include <array>
@@ -33,15 +34,9 @@ class Chain : public Module {
     std::vector<std::shared_ptr<Module>> m_layers;
 };
 
-// Activations the model options accept by name.
-enum class ActivationKind { relu, elu, leaky_relu };
-ActivationKind parse_activation(const std::string& name);
-std::string to_string(ActivationKind kind);
-// A new activation layer (in place: it always follows a BatchNorm or a sum, whose backward does not
-// need its own output).
-std::shared_ptr<Module> make_activation(ActivationKind kind);
-
-// Options of a conv block: conv (bias as in the references) -> [BN] -> activation -> [max-pool].
+// Options of a conv block: conv (bias as in the references) -> [BN] -> activation -> [max-pool] -> [dropout].
+// With a maxout activation the conv and BN have out_channels * pieces channels and the block still gives
+// out_channels.
 struct ConvBlockOptions {
     std::int64_t in_channels = 1;
     std::int64_t out_channels = 1;
@@ -52,11 +47,11 @@ struct ConvBlockOptions {
     bool batch_norm = true;
     double bn_eps = 1e-5;                  // torch's; Keras 1 models use 1e-3 (or 1e-6 for Keras 1.0.x)
     bool bn_batch_stats_in_eval = false;   // Keras 1 BatchNormalization mode 2 (nn/layers/batchnorm.hpp)
-    ActivationKind activation = ActivationKind::relu;
+    ActivationSpec activation{};
     double dropout = 0.0;                  // a Dropout child "dropout" after the pool when > 0
 };
 
-// 2-D block over (N, C, H, W): children conv, bn, relu (named after the activation), mp.
+// 2-D block over (N, C, H, W): children conv, bn, relu (named after the activation), mp, dropout.
 // ref: sota-music-tagging-models training/modules.py Conv_2d.
 std::shared_ptr<Chain> conv_block_2d(const ConvBlockOptions& options);
 // 1-D block over (N, C, L) (kernel[1], stride[1], padding[1], pool[1] are used).
@@ -67,9 +62,11 @@ std::shared_ptr<Chain> conv_block_1d(const ConvBlockOptions& options);
 //   y = relu(bn_2(conv_2(relu(bn_1(conv_1(x))))) + shortcut(x)),
 // conv_1 3x3 with `stride`, conv_2 3x3 stride 1; shortcut = bn_3(conv_3(x)) (a 3x3 conv with the same
 // stride, as in the reference, not a 1x1) when the stride or channel count changes, else identity.
+// `activation` replaces both ReLUs (maxout is refused: the residual sum needs matching widths).
 class ResBlock2d : public Module {
   public:
-    ResBlock2d(std::int64_t in_channels, std::int64_t out_channels, std::array<std::int64_t, 2> stride);
+    ResBlock2d(std::int64_t in_channels, std::int64_t out_channels, std::array<std::int64_t, 2> stride,
+               const ActivationSpec& activation = {});
     Tensor forward(const Tensor& input) override;
     Tensor backward(const Tensor& grad_output) override;
     std::string type() const override { return "ResBlock2d"; }
@@ -81,8 +78,8 @@ class ResBlock2d : public Module {
     // Children registered directly under the block, as in the reference: conv_1, bn_1, conv_2, bn_2,
     // and conv_3, bn_3 for a projection shortcut (null otherwise).
     std::shared_ptr<Module> m_conv_1, m_bn_1, m_conv_2, m_bn_2, m_conv_3, m_bn_3;
-    ReLU m_relu_1{true};
-    ReLU m_relu_out{true};
+    ActivationSpec m_activation;
+    std::shared_ptr<Module> m_relu_1, m_relu_out;  // not registered: parameter-free, as in the reference
 };
 
 // A one-line description of a layer for `mtag model show` ("Conv2d 1->128 k3x3 s1 p1").

@@ -27,7 +27,8 @@ class Cnn1d : public TaggingModel {
                                .padding = {0, o.padding},
                                .pool = {1, o.pools[i]},
                                .batch_norm = o.batch_norm,
-                               .activation = parse_activation(o.activation)};
+                               .activation = o.activation,
+                               .dropout = o.block_dropout.empty() ? 0.0 : o.block_dropout[i]};
             add_stage("layer" + std::to_string(i + 1), conv_block_1d(b), static_cast<int>(i));
             in = o.channels[i];
         }
@@ -50,8 +51,9 @@ class Cnn1d : public TaggingModel {
         const int head = static_cast<int>(o.channels.size());
         for (std::size_t i = 0; i < o.dense.size(); ++i) {
             const std::string k = std::to_string(i + 1);
-            add_stage("dense" + k, std::make_shared<Linear>(LinearOptions{features, o.dense[i]}), head);
-            add_stage(o.activation + k, make_activation(parse_activation(o.activation)), head);
+            add_stage("dense" + k,
+                      std::make_shared<Linear>(LinearOptions{features, o.dense[i] * o.activation.width()}), head);
+            add_stage(o.activation.name() + k, make_activation(o.activation), head);
             if (o.dropout > 0)
                 add_stage("dropout" + k, std::make_shared<Dropout>(DropoutOptions{o.dropout, 1000 + i}),
                           head);
@@ -75,6 +77,7 @@ nlohmann::json Cnn1dOptions::to_json() const {
             {"global_pool", global_pool},
             {"dense", dense},
             {"dropout", dropout},
+            {"block_dropout", block_dropout},
             {"init", init}};
 }
 
@@ -92,6 +95,7 @@ Cnn1dOptions Cnn1dOptions::from_json(const nlohmann::json& json, const Cnn1dOpti
     r.read("global_pool", o.global_pool);
     r.read("dense", o.dense);
     r.read("dropout", o.dropout);
+    r.read("block_dropout", o.block_dropout);
     r.read("init", o.init);
     r.finish();
     // A changed channel list with the default (3-entry) kernel/pool lists: repeat their last entry.
@@ -128,7 +132,7 @@ void Cnn1dOptions::validate() const {
     for (std::int64_t d : dense) check_option(d >= 1, k_where, "dense layer sizes must be >= 1");
     check_option(dropout >= 0 && dropout < 1, k_where,
                  "dropout = " + std::to_string(dropout) + ", expected in [0, 1)");
-    parse_activation(activation);
+    check_block_dropout(block_dropout, channels.size(), k_where);
 }
 
 PresetInfo cnn1d_info() {

@@ -14,6 +14,8 @@
 //   windows and 32 ms hops of 16 kHz audio with log(1 + 10000 x) compression as in the 2014 paper.
 // Chunk: 94 frames = 1 + 47616/512, about 3 s.
 // Optimizer (mtag's recipe; not from the paper): Adam lr 1e-3, batch 32.
+#include "nn/init.hpp"
+#include "nn/models/activation_spec.hpp"
 #include "nn/models/tagging_model.hpp"
 
 #include <nlohmann/json.hpp>
@@ -33,11 +35,12 @@ struct Cnn1dOptions {
     std::vector<std::int64_t> pools{4, 2, 1};  // max-pool after each block (1 = none)
     std::int64_t padding = 0;                  // zero padding of each conv (0 = valid)
     bool batch_norm = true;
-    std::string activation = "relu";
+    ActivationSpec activation{};           // after each conv and hidden dense layer (activation_spec.hpp)
     std::string global_pool = "mean_max";  // mean_max | mean | max
     std::vector<std::int64_t> dense{256};  // hidden dense layers (ReLU, dropout after each)
-    double dropout = 0.5;
-    std::string init = "he_normal";  // nn::init scheme name
+    double dropout = 0.5;                  // after each hidden dense layer
+    std::vector<double> block_dropout{};   // per conv block, after its pool (empty = none; else one per block)
+    init::InitSpec init{};                 // he_normal
 
     nlohmann::json to_json() const;
     // Overrides `defaults` with the keys of `json`; unknown keys and wrong types throw.

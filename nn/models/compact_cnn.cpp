@@ -30,7 +30,8 @@ class CompactCnn : public MultiLevelTaggingModel {
                                      .pool = o.pools[i],
                                      .bn_eps = o.bn_eps,
                                      .bn_batch_stats_in_eval = o.batch_stats_in_eval,
-                                     .activation = ActivationKind::elu}),
+                                     .activation = o.activation,
+                                     .dropout = o.block_dropout.empty() ? 0.0 : o.block_dropout[i]}),
                       static_cast<int>(i));
             in = o.channels[i];
             features += o.channels[i];
@@ -45,7 +46,8 @@ class CompactCnn : public MultiLevelTaggingModel {
 nlohmann::json CompactCnnOptions::to_json() const {
     return {{"input_samples", input_samples}, {"n_dft", n_dft},   {"hop_length", hop_length},
             {"n_mels", n_mels},               {"channels", channels}, {"pools", pools},
-            {"bn_eps", bn_eps},               {"batch_stats_in_eval", batch_stats_in_eval}, {"init", init}};
+            {"bn_eps", bn_eps},               {"batch_stats_in_eval", batch_stats_in_eval},
+            {"activation", activation},       {"block_dropout", block_dropout}, {"init", init}};
 }
 
 CompactCnnOptions CompactCnnOptions::from_json(const nlohmann::json& json, const CompactCnnOptions& defaults) {
@@ -59,6 +61,8 @@ CompactCnnOptions CompactCnnOptions::from_json(const nlohmann::json& json, const
     r.read("pools", o.pools);
     r.read("bn_eps", o.bn_eps);
     r.read("batch_stats_in_eval", o.batch_stats_in_eval);
+    r.read("activation", o.activation);
+    r.read("block_dropout", o.block_dropout);
     r.read("init", o.init);
     r.finish();
     o.validate();
@@ -78,6 +82,7 @@ void CompactCnnOptions::validate() const {
                      "the input vanishes at block " + std::to_string(i + 1) + " (pools too large for the input)");
     }
     check_option(bn_eps > 0, k_where, "bn_eps must be positive");
+    check_block_dropout(block_dropout, channels.size(), k_where);
 }
 
 CompactCnnOptions choi2017_compact_options() {

@@ -29,7 +29,9 @@ struct CompactCnnOptions {
     std::vector<std::array<std::int64_t, 2>> pools{{2, 4}, {3, 4}, {2, 5}, {2, 4}, {4, 4}};
     double bn_eps = 1e-3;
     bool batch_stats_in_eval = true;  // Keras 1 BatchNormalization mode 2
-    std::string init = "he_uniform";
+    ActivationSpec activation = parse_activation("elu");
+    std::vector<double> block_dropout{};  // per conv block, after its pool (empty = none)
+    init::InitSpec init{.scheme = init::Scheme::he_uniform};
 
     nlohmann::json to_json() const;
     static CompactCnnOptions from_json(const nlohmann::json& json, const CompactCnnOptions& defaults);

@@ -38,8 +38,8 @@ class Crnn : public TaggingModel {
                                      .padding = {1, 1},
                                      .pool = o.pools[i],
                                      .bn_eps = o.bn_eps,
-                                     .activation = parse_activation(o.activation),
-                                     .dropout = o.conv_dropout}),
+                                     .activation = o.activation,
+                                     .dropout = o.block_dropout.empty() ? o.conv_dropout : o.block_dropout[i]}),
                       static_cast<int>(i));
             in = o.channels[i];
         }
@@ -75,6 +75,7 @@ nlohmann::json CrnnOptions::to_json() const {
             {"activation", activation},
             {"bn_eps", bn_eps},
             {"conv_dropout", conv_dropout},
+            {"block_dropout", block_dropout},
             {"gru_units", gru_units},
             {"gru_convention", gru_convention},
             {"dropout", dropout},
@@ -93,6 +94,7 @@ CrnnOptions CrnnOptions::from_json(const nlohmann::json& json, const CrnnOptions
     r.read("activation", o.activation);
     r.read("bn_eps", o.bn_eps);
     r.read("conv_dropout", o.conv_dropout);
+    r.read("block_dropout", o.block_dropout);
     r.read("gru_units", o.gru_units);
     r.read("gru_convention", o.gru_convention);
     r.read("dropout", o.dropout);
@@ -133,7 +135,7 @@ void CrnnOptions::validate() const {
     check_option(bn_eps > 0, k_where, "bn_eps must be positive");
     check_option(dropout >= 0 && dropout < 1 && conv_dropout >= 0 && conv_dropout < 1, k_where,
                  "dropout and conv_dropout must be in [0, 1)");
-    parse_activation(activation);
+    check_block_dropout(block_dropout, channels.size(), k_where);
     parse_rnn_convention(gru_convention, k_where);
 }
 

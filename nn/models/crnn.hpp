@@ -19,6 +19,8 @@
 // 0-6 kHz of the power spectrum with reflect-padded centred frames, then upstream's logamplitude(S**2):
 // 10*log10 of the squared mel power (db_input "amplitude"), ref 1, floored at max - 80 dB; one 1366-frame
 // (29.12 s) input from the centre of the file (eval_chunks 1), zero-padded when shorter.
+#include "nn/init.hpp"
+#include "nn/models/activation_spec.hpp"
 #include "nn/models/tagging_model.hpp"
 
 #include <nlohmann/json.hpp>
@@ -38,13 +40,14 @@ struct CrnnOptions {
     std::string input_bn = "channels";      // none | channels (BatchNorm2d(1)) | time (one per position)
     std::vector<std::int64_t> channels{64, 128, 128, 128};
     std::vector<std::array<std::int64_t, 2>> pools{{2, 2}, {3, 3}, {4, 4}, {4, 4}};  // (mel, time)
-    std::string activation = "elu";
+    ActivationSpec activation = parse_activation("elu");
     double bn_eps = 1e-5;
     double conv_dropout = 0.1;              // after each conv block's pool
+    std::vector<double> block_dropout{};    // per conv block, replacing conv_dropout when given
     std::vector<std::int64_t> gru_units{32, 32};
     std::string gru_convention = "pytorch";  // pytorch | keras1 (nn/layers/recurrent.hpp)
     double dropout = 0.3;                   // before the output layer
-    std::string init = "torch_default";
+    init::InitSpec init{.scheme = init::Scheme::torch_default};
 
     nlohmann::json to_json() const;
     static CrnnOptions from_json(const nlohmann::json& json, const CrnnOptions& defaults);

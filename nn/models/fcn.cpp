@@ -35,7 +35,8 @@ class Fcn : public TaggingModel {
                                      .pool = o.pools[i],
                                      .batch_norm = o.batch_norm,
                                      .bn_eps = o.bn_eps,
-                                     .activation = parse_activation(o.activation)}),
+                                     .activation = o.activation,
+                                     .dropout = o.block_dropout.empty() ? 0.0 : o.block_dropout[i]}),
                       static_cast<int>(i));
             in = o.channels[i];
         }
@@ -53,7 +54,7 @@ nlohmann::json FcnOptions::to_json() const {
     return {{"n_mels", n_mels},     {"input_frames", input_frames}, {"channels", channels},
             {"pools", pools},       {"kernel_size", kernel_size},   {"batch_norm", batch_norm},
             {"input_bn", input_bn}, {"activation", activation},     {"dropout", dropout},
-            {"init", init},         {"input_bn_axis", input_bn_axis}, {"bn_eps", bn_eps}};
+            {"block_dropout", block_dropout}, {"init", init},         {"input_bn_axis", input_bn_axis}, {"bn_eps", bn_eps}};
 }
 
 FcnOptions FcnOptions::from_json(const nlohmann::json& json, const FcnOptions& defaults) {
@@ -68,6 +69,7 @@ FcnOptions FcnOptions::from_json(const nlohmann::json& json, const FcnOptions& d
     r.read("input_bn", o.input_bn);
     r.read("activation", o.activation);
     r.read("dropout", o.dropout);
+    r.read("block_dropout", o.block_dropout);
     r.read("init", o.init);
     r.read("input_bn_axis", o.input_bn_axis);
     r.read("bn_eps", o.bn_eps);
@@ -97,7 +99,7 @@ void FcnOptions::validate() const {
     }
     check_option(dropout >= 0 && dropout < 1, k_where,
                  "dropout = " + std::to_string(dropout) + ", expected in [0, 1)");
-    parse_activation(activation);
+    check_block_dropout(block_dropout, channels.size(), k_where);
     check_option(input_bn_axis == "channels" || input_bn_axis == "time", k_where,
                  "input_bn_axis = '" + input_bn_axis + "', expected channels or time");
     check_option(bn_eps > 0, k_where, "bn_eps must be positive");
@@ -116,7 +118,7 @@ FcnOptions fcn5_options() {
     o.pools = {{2, 4}, {2, 4}, {2, 4}, {3, 5}, {4, 4}};
     o.input_bn = true;
     o.dropout = 0.5;
-    o.init = "torch_default";
+    o.init = {.scheme = init::Scheme::torch_default};
     return o;
 }
 
@@ -126,9 +128,9 @@ FcnOptions choi2016_cnn_options() {
     o.pools = {{2, 4}, {2, 4}, {2, 4}, {3, 5}, {4, 4}};
     o.input_bn = true;
     o.input_bn_axis = "time";
-    o.activation = "elu";
+    o.activation = parse_activation("elu");
     o.bn_eps = 1e-12;
-    o.init = "torch_default";
+    o.init = {.scheme = init::Scheme::torch_default};
     return o;
 }
 

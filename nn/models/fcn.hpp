@@ -24,6 +24,8 @@
 //   by (std + 1e-6): the importer folds that into running_var, hence bn_eps 1e-12 here.
 // After the last block a global max over the remaining map replaces the reference's flatten: the same
 // numbers when the map is 1x1 (the preset sizes), and longer inputs still work.
+#include "nn/init.hpp"
+#include "nn/models/activation_spec.hpp"
 #include "nn/models/tagging_model.hpp"
 
 #include <nlohmann/json.hpp>
@@ -48,9 +50,10 @@ struct FcnOptions {
     // Keras models (their "bn_0_freq" normalises axis 3 of (N, 1, mel, time): input_frames features).
     std::string input_bn_axis = "channels";
     double bn_eps = 1e-5;   // every BN layer's eps (torch 1e-5)
-    std::string activation = "relu";
-    double dropout = 0.0;  // before the output layer
-    std::string init = "he_normal";
+    ActivationSpec activation{};            // relu (activation_spec.hpp)
+    double dropout = 0.0;                   // before the output layer
+    std::vector<double> block_dropout{};    // per conv block, after its pool (empty = none)
+    init::InitSpec init{};                  // he_normal
 
     nlohmann::json to_json() const;
     static FcnOptions from_json(const nlohmann::json& json, const FcnOptions& defaults);

@@ -8,6 +8,7 @@
 
 #include <set>
 #include <string>
+#include <vector>
 
 namespace mtag::nn::models {
 
@@ -51,6 +52,17 @@ class OptionReader {
 // Throws mtag::Error(where, message) unless `ok`.
 inline void check_option(bool ok, const std::string& where, const std::string& message) {
     if (!ok) throw Error(where, message);
+}
+
+// The per-block dropout option ("block_dropout"): empty (no dropout in the blocks) or one rate in [0, 1)
+// per block.
+inline void check_block_dropout(const std::vector<double>& rates, std::size_t blocks, const std::string& where) {
+    check_option(rates.empty() || rates.size() == blocks, where,
+                 "block_dropout has " + std::to_string(rates.size()) + " rates for " + std::to_string(blocks) +
+                     " blocks; give one per block (or [] for none)");
+    for (std::size_t i = 0; i < rates.size(); ++i)
+        check_option(rates[i] >= 0 && rates[i] < 1, where,
+                     "block_dropout[" + std::to_string(i) + "] = " + std::to_string(rates[i]) + ", expected in [0, 1)");
 }
 
 }  // namespace mtag::nn::models

@@ -28,7 +28,8 @@ class SampleCnn : public MultiLevelTaggingModel {
                                  .out_channels = o.first_channels,
                                  .kernel = {1, o.first_stride},
                                  .stride = {1, o.first_stride},
-                                 .padding = {0, 0}}),
+                                 .padding = {0, 0},
+                                 .activation = o.activation}),
                   block++);
         std::int64_t in = o.first_channels;
         std::vector<std::pair<std::string, std::int64_t>> outputs;  // tappable stages and their widths
@@ -37,7 +38,9 @@ class SampleCnn : public MultiLevelTaggingModel {
                                     .out_channels = o.channels[i],
                                     .kernel = {1, o.kernel_size},
                                     .padding = {0, o.kernel_size / 2},
-                                    .pool = {1, o.pool}});
+                                    .pool = {1, o.pool},
+                                    .activation = o.activation,
+                                    .dropout = o.block_dropout.empty() ? 0.0 : o.block_dropout[i]});
             if (o.block == "se")
                 b->add("se", std::make_shared<SqueezeExcitation>(
                                  SqueezeExcitationOptions{o.channels[i], o.se_ratio * o.channels[i]}));
@@ -51,7 +54,8 @@ class SampleCnn : public MultiLevelTaggingModel {
                       conv_block_1d({.in_channels = in,
                                      .out_channels = o.final_channels,
                                      .kernel = {1, 1},
-                                     .padding = {0, 0}}),
+                                     .padding = {0, 0},
+                                     .activation = o.activation}),
                       block++);
             in = o.final_channels;
         }
@@ -68,7 +72,7 @@ class SampleCnn : public MultiLevelTaggingModel {
         } else {
             add_stage("pool", std::make_shared<GlobalPool>(max_over_time), -1);
         }
-        add_classifier_head(features, o.dense, o.dropout, block, -1);
+        add_classifier_head(features, o.dense, o.dropout, block, -1, o.activation);
     }
 };
 
@@ -87,6 +91,8 @@ nlohmann::json SampleCnnOptions::to_json() const {
             {"multi_level", multi_level},
             {"dense", dense},
             {"dropout", dropout},
+            {"activation", activation},
+            {"block_dropout", block_dropout},
             {"init", init}};
 }
 
@@ -105,6 +111,8 @@ SampleCnnOptions SampleCnnOptions::from_json(const nlohmann::json& json, const S
     r.read("multi_level", o.multi_level);
     r.read("dense", o.dense);
     r.read("dropout", o.dropout);
+    r.read("activation", o.activation);
+    r.read("block_dropout", o.block_dropout);
     r.read("init", o.init);
     r.finish();
     o.validate();
@@ -127,6 +135,7 @@ void SampleCnnOptions::validate() const {
         "multi_level = " + std::to_string(multi_level) + ", expected 0.." + std::to_string(tappable));
     check_option(dropout >= 0 && dropout < 1, k_where,
                  "dropout = " + std::to_string(dropout) + ", expected in [0, 1)");
+    check_block_dropout(block_dropout, channels.size(), k_where);
     std::int64_t length = input_samples / first_stride;
     check_option(length >= 1, k_where,
                  "input_samples = " + std::to_string(input_samples) + " is shorter than first_stride");

@@ -25,6 +25,8 @@
 //   (The sota-music-tagging-models "SampleCNNSE" is a different, residual ReSE-2 variant with ratio 1.)
 //   Optimizer (resemul train.py): SGD lr 0.01, momentum 0.9, Nesterov, per-step decay 1e-6, batch 23,
 //   dropout 0.5, no weight decay; lr x 0.2 after 2 epochs without validation-loss improvement, 5 stages.
+#include "nn/init.hpp"
+#include "nn/models/activation_spec.hpp"
 #include "nn/models/tagging_model.hpp"
 
 #include <nlohmann/json.hpp>
@@ -49,7 +51,9 @@ struct SampleCnnOptions {
     std::int64_t multi_level = 0;  // aggregate global max of the last k blocks (0 = global max of the last)
     std::int64_t dense = 0;        // hidden dense + BN + ReLU before the output (0 = none)
     double dropout = 0.5;
-    std::string init = "he_uniform";  // both papers' Keras code initialise convs he_uniform
+    ActivationSpec activation{};          // relu, in every conv block and the hidden dense layer
+    std::vector<double> block_dropout{};  // per block of `channels` (layer2..), after its pool (empty = none)
+    init::InitSpec init{.scheme = init::Scheme::he_uniform};  // both papers' Keras code initialise convs he_uniform
 
     nlohmann::json to_json() const;
     static SampleCnnOptions from_json(const nlohmann::json& json, const SampleCnnOptions& defaults);

@@ -2,6 +2,7 @@
 
 #include "nn/layers/activation.hpp"
 #include "nn/layers/batchnorm.hpp"
+#include "nn/layers/dropout.hpp"
 #include "nn/layers/global_pool.hpp"
 #include "nn/models/blocks.hpp"
 #include "nn/models/options_json.hpp"
@@ -21,16 +22,23 @@ class ShortChunk : public TaggingModel {
         std::int64_t in = 1;
         for (std::size_t i = 0; i < o.channels.size(); ++i) {
             const std::string name = "layer" + std::to_string(i + 1);
-            if (o.residual)
+            const double p = o.block_dropout.empty() ? 0.0 : o.block_dropout[i];
+            if (o.residual) {
                 add_stage(name,
                           std::make_shared<ResBlock2d>(in, o.channels[i],
-                                                       std::array<std::int64_t, 2>{o.pool, o.pool}),
+                                                       std::array<std::int64_t, 2>{o.pool, o.pool}, o.activation),
                           static_cast<int>(i));
-            else
+                if (p > 0)
+                    add_stage(name + "_dropout", std::make_shared<Dropout>(DropoutOptions{.p = p}), static_cast<int>(i));
+            } else {
                 add_stage(name,
-                          conv_block_2d(
-                              {.in_channels = in, .out_channels = o.channels[i], .pool = {o.pool, o.pool}}),
+                          conv_block_2d({.in_channels = in,
+                                         .out_channels = o.channels[i],
+                                         .pool = {o.pool, o.pool},
+                                         .activation = o.activation,
+                                         .dropout = p}),
                           static_cast<int>(i));
+            }
             in = o.channels[i];
         }
         add_stage("pool",
@@ -38,7 +46,7 @@ class ShortChunk : public TaggingModel {
                       GlobalPoolOptions{GlobalPoolOptions::Mode::max, GlobalPoolOptions::Axes::all}),
                   -1);
         const int head = static_cast<int>(o.channels.size());
-        add_classifier_head(in, o.dense, o.dropout, head, o.dense > 0 ? head : -1);
+        add_classifier_head(in, o.dense, o.dropout, head, o.dense > 0 ? head : -1, o.activation);
     }
 };
 
@@ -53,7 +61,7 @@ nlohmann::json ShortChunkOptions::to_json() const {
     return {
         {"n_mels", n_mels}, {"input_frames", input_frames}, {"channels", channels}, {"residual", residual},
         {"pool", pool},     {"input_bn", input_bn},         {"dense", dense},       {"dropout", dropout},
-        {"init", init}};
+        {"activation", activation}, {"block_dropout", block_dropout}, {"init", init}};
 }
 
 ShortChunkOptions ShortChunkOptions::from_json(const nlohmann::json& json,
@@ -68,6 +76,8 @@ ShortChunkOptions ShortChunkOptions::from_json(const nlohmann::json& json,
     r.read("input_bn", o.input_bn);
     r.read("dense", o.dense);
     r.read("dropout", o.dropout);
+    r.read("activation", o.activation);
+    r.read("block_dropout", o.block_dropout);
     r.read("init", o.init);
     r.finish();
     o.validate();
@@ -80,6 +90,9 @@ void ShortChunkOptions::validate() const {
     check_option(dense >= 0, k_where, "dense = " + std::to_string(dense) + ", expected >= 0");
     check_option(dropout >= 0 && dropout < 1, k_where,
                  "dropout = " + std::to_string(dropout) + ", expected in [0, 1)");
+    check_block_dropout(block_dropout, channels.size(), k_where);
+    check_option(!residual || activation.kind != ActivationSpec::Kind::maxout, k_where,
+                 "maxout cannot follow the residual sum of short_chunk_resnet's blocks; choose another activation");
     std::int64_t h = n_mels, w = input_frames;
     for (std::size_t i = 0; i < channels.size(); ++i) {
         check_option(channels[i] >= 1, k_where, "channels must be >= 1");

@@ -19,6 +19,8 @@
 // Chunk: 3.69 s -- the reference crops 59049 samples, i.e. 231 centred frames (58880 samples suffice).
 // Optimizer (reference solver.py): Adam lr 1e-4, weight_decay 1e-4, batch 16, 200 epochs; after 80
 //   epochs SGD lr 1e-3 (momentum 0.9, Nesterov, weight_decay 1e-4), then 1e-4 and 1e-5 every 20 epochs.
+#include "nn/init.hpp"
+#include "nn/models/activation_spec.hpp"
 #include "nn/models/tagging_model.hpp"
 
 #include <nlohmann/json.hpp>
@@ -39,7 +41,9 @@ struct ShortChunkOptions {
     bool input_bn = true;      // spec_bn
     std::int64_t dense = 512;  // hidden dense width (0 = no hidden layer: dropout then the output)
     double dropout = 0.5;
-    std::string init = "torch_default";  // the reference trains from PyTorch's default initialisation
+    ActivationSpec activation{};          // relu, in every block and the hidden dense layer (no maxout in residual blocks)
+    std::vector<double> block_dropout{};  // per block, after its pool (plain) or its output (residual); empty = none
+    init::InitSpec init{.scheme = init::Scheme::torch_default};  // the reference trains from PyTorch's default initialisation
 
     nlohmann::json to_json() const;
     static ShortChunkOptions from_json(const nlohmann::json& json, const ShortChunkOptions& defaults);

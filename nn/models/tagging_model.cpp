@@ -32,11 +32,12 @@ void TaggingModel::set_output(const std::string& name, std::int64_t embedding_si
 }
 
 void TaggingModel::add_classifier_head(std::int64_t features, std::int64_t dense, double dropout, int block,
-                                       int dropout_block) {
+                                       int dropout_block, const ActivationSpec& activation) {
     if (dense > 0) {
-        add_stage("dense1", std::make_shared<Linear>(LinearOptions{features, dense}), block);
-        add_stage("bn", std::make_shared<BatchNorm1d>(BatchNormOptions{.num_features = dense}), block);
-        add_stage("relu", std::make_shared<ReLU>(true), block);
+        const std::int64_t wide = dense * activation.width();
+        add_stage("dense1", std::make_shared<Linear>(LinearOptions{features, wide}), block);
+        add_stage("bn", std::make_shared<BatchNorm1d>(BatchNormOptions{.num_features = wide}), block);
+        add_stage(activation.name(), make_activation(activation), block);
         features = dense;
     }
     if (dropout > 0)
@@ -52,9 +53,12 @@ void seed_dropouts(Module& m, std::uint64_t seed, std::uint64_t& counter) {
 }
 }  // namespace
 
+init::InitSpec TaggingModel::init_spec() const {
+    return m_options.contains("init") ? m_options["init"].get<init::InitSpec>() : init::InitSpec{};
+}
+
 void TaggingModel::initialize(std::uint64_t seed) {
-    init::initialize(*this, {.scheme = init::parse_scheme(m_options.value("init", std::string("he_normal"))),
-                             .seed = seed});
+    init::initialize(*this, init_spec().options(seed));
     std::uint64_t counter = 0;
     seed_dropouts(*this, seed, counter);
 }
@@ -64,8 +68,7 @@ void TaggingModel::reset_output(std::int64_t n_tags, std::uint64_t seed) {
         throw Error("model " + m_info.name,
                     "reset_output: n_tags = " + std::to_string(n_tags) + ", expected >= 1");
     auto layer = std::make_shared<Linear>(LinearOptions{m_embedding_size, n_tags});
-    init::initialize(*layer, {.scheme = init::parse_scheme(m_options.value("init", std::string("he_normal"))),
-                              .seed = seed});
+    init::initialize(*layer, init_spec().options(seed));
     m_output = replace_module(m_output_name, std::shared_ptr<Module>(layer));
     m_n_tags = n_tags;
 }

@@ -11,6 +11,8 @@
 // --embeddings`), re-creates its output layer for another tag vocabulary (fine-tuning), freezes its
 // first N blocks (`--freeze N`; frozen BatchNorm layers stay in eval mode) and states its preset's
 // front end, chunk length, default optimizer recipe and source.
+#include "nn/init.hpp"
+#include "nn/models/activation_spec.hpp"
 #include "nn/module.hpp"
 
 #include <cstdint>
@@ -106,9 +108,11 @@ class TaggingModel : public Module {
     using BackwardObserver = std::function<void(Module&)>;
     void set_backward_observer(BackwardObserver observer) { m_backward_observer = std::move(observer); }
 
-    // Initialises every parameter from `seed` with the init scheme of options()["init"] (nn::init:
+    // Initialises every parameter from `seed` with the init scheme of options()["init"] (an nn::init::InitSpec:
     // weights by the scheme, biases 0 or torch's U(+-1/sqrt(fan_in)), BatchNorm 1 and 0).
     void initialize(std::uint64_t seed);
+    // The init scheme of options()["init"] (he_normal when absent).
+    init::InitSpec init_spec() const;
 
     // Runs a zero input of input_shape(batch) (or `input` if given) in eval mode and lists every stage
     // with its output shape and parameter count; restores the previous mode.
@@ -126,9 +130,10 @@ class TaggingModel : public Module {
     // The classifier head after global pooling (ref: sota-music-tagging-models model.py, ShortChunkCNN
     // and SampleCNN): when dense > 0, dense1 (features -> dense), bn (BatchNorm1d), relu in block
     // `block`; then dropout (if > 0) in `dropout_block`; then the output Linear, "dense2" after a
-    // hidden layer, else "dense". Call once, after the pooling stage.
+    // hidden layer, else "dense". Call once, after the pooling stage. `activation` replaces the ReLU (the
+    // stage is named after it; a maxout makes dense1 and bn `pieces` times wider).
     void add_classifier_head(std::int64_t features, std::int64_t dense, double dropout, int block,
-                             int dropout_block);
+                             int dropout_block, const ActivationSpec& activation = {});
 
     struct Stage {
         std::string name;

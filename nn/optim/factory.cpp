@@ -61,6 +61,15 @@ double OptimizerConfig::weight_decay() const {
     return with_options(*this, [](const auto& o) { return o.weight_decay; });
 }
 
+WeightDecayMode OptimizerConfig::decay_mode() const {
+    return with_options(*this, [](const auto& o) {
+        if constexpr (requires { o.decay_mode; })
+            return o.decay_mode;
+        else
+            return WeightDecayMode::decoupled;
+    });
+}
+
 std::unique_ptr<Optimizer> make_optimizer(const OptimizerConfig& c, std::vector<ParamGroup> groups) {
     const std::string& n = c.name;
     if (n == "sgd" || n == "momentum" || n == "nesterov") return std::make_unique<Sgd>(std::move(groups), c.sgd);

@@ -55,6 +55,8 @@ struct OptimizerConfig {
     double lr() const;
     void set_lr(double lr);
     double weight_decay() const;
+    // How the selected class applies weight_decay (adamw: always decoupled).
+    WeightDecayMode decay_mode() const;
 
     // Visits "name" first (a reader that changes it resets every option to that name's defaults), then
     // the selected class's options, then pretrained_lr_multiplier. V provides

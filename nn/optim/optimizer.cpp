@@ -1,6 +1,8 @@
 // Optimizer base: groups, weight decay, state keyed by parameter name; see optimizer.hpp.
 #include "nn/optim/optimizer.hpp"
 
+#include "nn/optim/weight_decay.hpp"
+
 #include "dsp/error.hpp"
 
 #include <algorithm>
@@ -84,25 +86,21 @@ void Optimizer::step() {
         float* value = p.data();
         const float* grad = p.grad_data();
         const std::size_t n = p.size();
-        const bool decay = group.weight_decay != 0 && (m_common.decay_bias_and_norm || !p.is_bias_or_norm);
-        if (decay) {
+        if (group.weight_decay != 0 && decays(p, m_common.decay_bias_and_norm)) {
             const float wd = static_cast<float>(group.weight_decay);
             float* g = m_scratch.data();
             switch (m_common.decay_mode) {
                 case WeightDecayMode::l2:
-                    for (std::size_t i = 0; i < n; ++i) g[i] = grad[i] + wd * value[i];
+                    add_decay_gradient(value, grad, g, n, 0.0f, wd);
                     grad = g;
                     break;
                 case WeightDecayMode::l1:
-                    for (std::size_t i = 0; i < n; ++i)
-                        g[i] = grad[i] + wd * static_cast<float>((value[i] > 0) - (value[i] < 0));
+                    add_decay_gradient(value, grad, g, n, wd, 0.0f);
                     grad = g;
                     break;
-                case WeightDecayMode::decoupled: {
-                    const float keep = static_cast<float>(1.0 - group.lr * group.weight_decay);
-                    for (std::size_t i = 0; i < n; ++i) value[i] *= keep;
+                case WeightDecayMode::decoupled:
+                    decay_decoupled(value, n, group.lr, group.weight_decay);
                     break;
-                }
             }
         }
         ++slot.step;

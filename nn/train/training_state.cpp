@@ -100,6 +100,9 @@ TrainingState::TrainingState(std::unique_ptr<Optimizer> optimizer, std::unique_p
     }
     if (m_o.max_grad_norm < 0)
         throw Error("TrainingState option max_grad_norm", "must be >= 0 (0 = no clipping)");
+    m_o.regularization.validate();
+    if (m_o.max_grad_norm > 0 && !(m_o.regularization.clip_grad_norm > 0))
+        m_o.regularization.clip_grad_norm = m_o.max_grad_norm;
     apply_lr();
 }
 
@@ -114,8 +117,12 @@ void TrainingState::apply_lr() {
 }
 
 void TrainingState::optimizer_step() {
-    if (m_o.max_grad_norm > 0) m_last_grad_norm = clip_grad_norm(m_params, m_o.max_grad_norm);
+    const RegularizationOptions& r = m_o.regularization;
+    if (r.any()) {
+        m_last_grad_norm = regularize_gradients(m_params, r);
+    }
     m_optimizer->step();
+    if (r.max_norm > 0) apply_max_norm(m_params, r.max_norm);
     ++m_step;
     if (m_schedule && m_unit == ScheduleUnit::batch) {
         m_schedule->step();

@@ -15,6 +15,7 @@
 #include "nn/schedule/lr_schedule.hpp"
 #include "nn/train/early_stopping.hpp"
 #include "nn/train/phase.hpp"
+#include "nn/train/regularization.hpp"
 
 #include <filesystem>
 #include <fstream>
@@ -43,6 +44,9 @@ struct TrainingStateOptions {
     // (context.lr is each phase's rate). While phases remain, early stopping does not stop the run.
     std::vector<TrainingPhase> phases;
     ScheduleContext schedule_context;
+    // Penalties, clipping and max-norm around each step (nn/train/regularization.hpp); its
+    // clip_grad_norm, when set, takes precedence over max_grad_norm.
+    RegularizationOptions regularization;
     std::filesystem::path log_path;                    // JSON lines, appended; empty: no file
 };
 
@@ -88,7 +92,8 @@ class TrainingState {
     TrainingState(std::unique_ptr<Optimizer> optimizer, std::unique_ptr<LrSchedule> schedule,
                   TrainingStateOptions options, std::vector<Buffer*> buffers = {});
 
-    // Clips (if configured), steps the optimizer, and steps a per-batch schedule.
+    // Regularises (penalties and clipping; see regularization.hpp), steps the optimizer, applies
+    // the max-norm constraint, and steps a per-batch schedule.
     void optimizer_step();
     void zero_grad() { m_optimizer->zero_grad(); }
     // Records the epoch's metrics (must contain options.monitor), steps a per-epoch schedule (with the

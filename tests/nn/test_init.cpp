@@ -1,5 +1,7 @@
 #include "nn/init.hpp"
 
+#include "dsp/error.hpp"
+
 #include "nn/layers/batchnorm.hpp"
 #include "nn/layers/container.hpp"
 #include "nn/layers/conv.hpp"
@@ -8,6 +10,7 @@
 #include <catch2/catch.hpp>
 
 #include <cmath>
+#include <tuple>
 
 using namespace mtag::nn;
 
@@ -67,4 +70,47 @@ TEST_CASE("init: initialize() is seeded and treats weights, biases and BN differ
     for (float v : pc[1]->value.span()) CHECK(v == 0.0f);
     CHECK(pc[0]->value[0] != pa[0]->value[0]);
     CHECK_THROWS(init::parse_scheme("nope"));
+}
+
+TEST_CASE("init: orthogonal is torch.nn.init.orthogonal_'s sign-fixed QR factor, rows or columns orthonormal") {
+    // torch 1.13 (float64): a = 2 sin(1..rows*cols) reshaped; q, r = linalg.qr(a or a.T); q *= sign(diag(r)).
+    const std::vector<double> wide{0.482054438979,  0.520910249869,  0.08084357933,  -0.433550305216, -0.549340038565,
+                                   -0.355928163991, 0.332493516074,  0.715222190833, 0.440378881756,  -0.239346740296,
+                                   -0.771454651874, 0.261268923843,  -0.430505780133, -0.272441099247, -0.277555202165};
+    const std::vector<double> tall{0.569269587807,  -0.515965486339, -0.601411233812, -0.511989899038, 0.208563391993,
+                                   -0.397352327005, 0.444462728958,  0.103013100062,  0.553580362261,  -0.368039634337,
+                                   -0.41252778422,  -0.03022823536,  0.284250223932,  0.713785721971,  -0.415993620595};
+    for (const auto& [rows, cols, expected] : {std::tuple{3, 5, wide}, std::tuple{5, 3, tall}}) {
+        std::vector<double> a;
+        for (int i = 0; i < rows * cols; ++i) a.push_back(2.0 * std::sin(i + 1.0));
+        const std::vector<double> q = init::orthogonal_factor(a, rows, cols, 1.0);
+        for (std::size_t i = 0; i < q.size(); ++i) CHECK(q[i] == Approx(expected[i]).margin(1e-9));
+    }
+    // A conv weight (8, 2, 3, 3): 8 rows of 18, orthonormal rows times the gain.
+    std::mt19937_64 rng(3);
+    Tensor w({8, 2, 3, 3});
+    init::orthogonal(w, rng, 2.0);
+    for (int r = 0; r < 8; ++r)
+        for (int s = 0; s < 8; ++s) {
+            double dot = 0;
+            for (int c = 0; c < 18; ++c) dot += double(w[r * 18 + c]) * w[s * 18 + c];
+            CHECK(dot == Approx(r == s ? 4.0 : 0.0).margin(1e-5));
+        }
+    CHECK(init::gain(init::Nonlinearity::selu) == 0.75);
+}
+
+TEST_CASE("init: the init option reads a name or {name, std | gain} and writes the bare name back when plain") {
+    const auto spec = nlohmann::json("orthogonal").get<init::InitSpec>();
+    CHECK(spec.scheme == init::Scheme::orthogonal);
+    CHECK(nlohmann::json(spec) == "orthogonal");
+    const auto small = nlohmann::json{{"name", "small_normal"}, {"std", 0.02}}.get<init::InitSpec>();
+    CHECK(small.std == 0.02);
+    CHECK(nlohmann::json(small) == nlohmann::json{{"name", "small_normal"}, {"std", 0.02}});
+    CHECK_THROWS_AS((nlohmann::json{{"name", "he_normal"}, {"std", 0.02}}.get<init::InitSpec>()), mtag::Error);
+    CHECK_THROWS_AS((nlohmann::json{{"name", "orthogonal"}, {"gian", 2}}.get<init::InitSpec>()), mtag::Error);
+    // small_normal's std reaches the weights.
+    auto net = std::make_shared<Sequential>();
+    net->add(std::make_shared<Linear>(LinearOptions{.in_features = 256, .out_features = 256}));
+    init::initialize(*net, small.options(4));
+    CHECK(stddev(net->parameters()[0]->value) == Approx(0.02).epsilon(0.03));
 }

@@ -67,3 +67,16 @@ TEST_CASE("loss: softmax cross-entropy with and without label smoothing") {
     CHECK(smooth.forward(sharp, zero) == Approx(0.9 * (lse - 10.0) + 0.1 * lse));
     CHECK_THROWS_AS(ce.forward(Tensor({1, 2}), std::vector<std::int64_t>{2}), mtag::Error);
 }
+
+TEST_CASE("loss: BCE label smoothing is targets * (1 - s) + s / 2, as torch on smoothed targets") {
+    // torch 1.13: binary_cross_entropy_with_logits(x, y * 0.9 + 0.05) and its gradient w.r.t. x.
+    const Tensor x = Tensor::from({2, 3}, std::vector<float>{2.0f, -1.0f, 0.5f, -3.0f, 0.2f, 1.5f});
+    const Tensor y = Tensor::from({2, 3}, std::vector<float>{1, 0, 1, 0, 0, 1});
+    BCEWithLogitsLoss loss(BCEWithLogitsOptions{.pos_weight = {}, .label_smoothing = 0.1});
+    CHECK(loss.forward(x, y) == Approx(0.3920677602291107).epsilon(1e-6));
+    const std::vector<double> torch_grad{-0.01153382658958435, 0.03649023920297623, -0.05459010601043701,
+                                         -0.0004290211945772171, 0.08330565690994263, -0.022070923820137978};
+    const Tensor g = loss.backward();
+    for (std::size_t i = 0; i < 6; ++i) CHECK(g[i] == Approx(torch_grad[i]).margin(1e-7));
+    CHECK_THROWS_AS(BCEWithLogitsLoss(BCEWithLogitsOptions{.pos_weight = {}, .label_smoothing = 1.5}), mtag::Error);
+}

@@ -1,5 +1,9 @@
 #include "nn/models/zoo.hpp"
 
+#include "nn/layers/activation.hpp"
+#include "nn/layers/dropout.hpp"
+#include "nn/layers/maxout.hpp"
+
 #include "dsp/error.hpp"
 #include "nn/gradcheck.hpp"
 #include "nn/model_io.hpp"
@@ -321,4 +325,62 @@ TEST_CASE("models: save and load round trip gives bit-identical outputs", "[mode
         CHECK(same_bits(back->forward(x), y));
         CHECK(loaded.card["metadata"]["tags"].size() == 6);
     }
+}
+
+TEST_CASE("models: every preset takes an activation, per-block dropout and an init scheme", "[models]") {
+    // Built from options without initialisation (fcn4 alone has 17M weights); the options survive the
+    // config round trip and the layers are there.
+    for (const std::string& name : preset_names()) {
+        INFO(name);
+        nlohmann::json options = preset_options(name);
+        const std::size_t blocks = options["channels"].size();
+        std::vector<double> rates(blocks, 0.0);
+        rates.back() = 0.2;
+        options["activation"] = {{"name", "leaky_relu"}, {"negative_slope", 0.2}};
+        options["block_dropout"] = rates;
+        options["init"] = "orthogonal";
+        auto model = build_from_config({{"preset", name}, {"n_tags", 5}, {"options", options}});
+        CHECK(model->options()["activation"] == options["activation"]);
+        CHECK(model->options()["init"] == "orthogonal");
+        CHECK(model->init_spec().scheme == init::Scheme::orthogonal);
+        auto rebuilt = build_from_config(model->config());
+        CHECK(rebuilt->options() == model->options());
+        CHECK(rebuilt->parameter_count() == model->parameter_count());
+        const auto leaky = modules_of_type<LeakyReLU>(*model);
+        CHECK(!leaky.empty());
+        CHECK(leaky.front()->config()["negative_slope"] == Approx(0.2));
+        bool found = false;
+        for (Dropout* d : modules_of_type<Dropout>(*model)) found = found || d->config()["p"] == 0.2;
+        CHECK(found);
+        options["block_dropout"] = std::vector<double>(blocks + 1, 0.1);
+        CHECK_THROWS_WITH(build_from_config({{"preset", name}, {"n_tags", 5}, {"options", options}}),
+                          Contains("block_dropout has"));
+    }
+}
+
+TEST_CASE("models: each activation trains a tiny cnn1d; maxout widens the layer before it", "[models]") {
+    const nlohmann::json tiny{{"preset", "cnn1d"}, {"n_mels", 8},      {"input_frames", 16}, {"channels", {6, 6}},
+                              {"kernel_sizes", {3, 3}}, {"pools", {2, 1}}, {"dense", {5}}, {"seed", 2}};
+    for (const nlohmann::json& act : {nlohmann::json("relu"), nlohmann::json("elu"), nlohmann::json("selu"),
+                                      nlohmann::json("tanh"), nlohmann::json("sigmoid"),
+                                      nlohmann::json{{"name", "leaky_relu"}, {"negative_slope", 0.3}},
+                                      nlohmann::json{{"name", "maxout"}, {"pieces", 3}}}) {
+        INFO(act.dump());
+        nlohmann::json spec = tiny;
+        spec["activation"] = act;
+        auto model = build_model(spec, 4);
+        model->eval();
+        const Tensor y = model->forward(noise(model->input_shape(2), 1));
+        CHECK(y.shape() == Shape{2, 4});
+        for (float v : y.span()) CHECK(std::isfinite(v));
+        const bool maxout = act.is_object() && act["name"] == "maxout";
+        // layer1.conv: (6 * pieces, 8, 3); dense1: (5 * pieces, 12)
+        CHECK(model->parameters()[0]->shape()[0] == (maxout ? 18 : 6));
+        CHECK(modules_of_type<Maxout>(*model).size() == (maxout ? 3u : 0u));
+    }
+    CHECK_THROWS_WITH(build_model({{"preset", "cnn1d"}, {"activation", "swish"}}, 4), Contains("expected relu"));
+    CHECK_THROWS_WITH(build_model({{"preset", "cnn1d"}, {"activation", {{"name", "elu"}, {"slope", 1}}}}, 4),
+                      Contains("unknown key 'slope'"));
+    CHECK_THROWS_WITH(build_model({{"preset", "short_chunk_resnet"}, {"activation", "maxout"}}, 4),
+                      Contains("maxout cannot follow"));
 }

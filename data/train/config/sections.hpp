@@ -111,6 +111,20 @@ struct ReloadBestConfig {
     }
 };
 
+// How "normalization": "pca_whiten" whitens (data/pipeline/whitening.hpp); unused by the other kinds.
+struct WhiteningConfig {
+    WhitenMethod method = WhitenMethod::zca;
+    double eps = 1e-5;
+
+    template <class V>
+    void visit(V& v) {
+        v.choice("method", method,
+                 std::vector<std::pair<WhitenMethod, const char*>>{{WhitenMethod::zca, "zca"}, {WhitenMethod::pca, "pca"}},
+                 "zca keeps frequency bins as bins (U D^-1/2 U^T); pca gives principal components by decreasing variance");
+        v.field("eps", eps, "added to every eigenvalue, as a fraction of the mean eigenvalue");
+    }
+};
+
 enum class NanPolicy { stop, skip };
 
 // Config names of the enums the top level uses.
@@ -118,7 +132,9 @@ inline std::vector<std::pair<NormalizationKind, const char*>> normalization_name
     return {{NormalizationKind::per_bin, "per_bin"},
             {NormalizationKind::global, "global"},
             {NormalizationKind::per_sample, "per_sample"},
-            {NormalizationKind::none, "none"}};
+            {NormalizationKind::none, "none"},
+            {NormalizationKind::mean, "mean"},
+            {NormalizationKind::pca_whiten, "pca_whiten"}};
 }
 inline std::vector<std::pair<NanPolicy, const char*>> nan_policy_names() {
     return {{NanPolicy::stop, "stop"}, {NanPolicy::skip, "skip"}};

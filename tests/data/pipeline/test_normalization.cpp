@@ -5,6 +5,7 @@
 
 #include <cmath>
 #include <random>
+#include <mutex>
 #include <set>
 
 using namespace mtag::data;
@@ -136,4 +137,105 @@ TEST_CASE("normalization: JSON round trip and validation of model cards") {
     bad["kind"] = "per_song";
     CHECK_THROWS_WITH(Normalization::from_json(bad), Catch::Contains("per_song"));
     CHECK_THROWS_WITH(Normalization::from_json(nlohmann::json{{"mean", 1}}), Catch::Contains("malformed"));
+}
+
+namespace {
+
+// 6 correlated bins x 50 frames per clip: x = A z + offset with a fixed mixing matrix A (bins strongly
+// correlated, as neighbouring mel bands are); valid/test clips get a different mixing and offset, so a
+// leak would show in the whitened training covariance.
+FloatMatrix correlated_features(const Clip& clip) {
+    std::mt19937_64 rng(static_cast<std::uint64_t>(std::stoi(clip.id)) + 77);
+    std::normal_distribution<double> noise(0.0, 1.0);
+    const bool train = clip.split == Split::train;
+    FloatMatrix m(6, 50);
+    for (std::size_t t = 0; t < 50; ++t) {
+        double z[6];
+        for (double& v : z) v = noise(rng);
+        for (std::size_t b = 0; b < 6; ++b) {
+            double v = train ? -40.0 + 2.0 * b : 500.0;
+            for (std::size_t k = 0; k <= b; ++k) v += (train ? 3.0 : 50.0) * z[k] / (1.0 + static_cast<double>(b - k));
+            m(b, t) = static_cast<float>(v);
+        }
+    }
+    return m;
+}
+
+// Covariance (ddof 0) of every training clip's frames after `n.apply`.
+std::vector<double> whitened_covariance(const Dataset& d, const Normalization& n) {
+    RunningCovariance cov(6);
+    for (const Clip& c : d.clips) {
+        if (c.split != Split::train) continue;
+        FloatMatrix m = correlated_features(c);
+        n.apply(m);
+        cov.add(m);
+    }
+    return cov.covariance();
+}
+
+}  // namespace
+
+TEST_CASE("normalization: pca_whiten makes the training frames' covariance the identity within 1e-3") {
+    const Dataset d = make_dataset(60);
+    for (const WhitenMethod method : {WhitenMethod::zca, WhitenMethod::pca}) {
+        INFO(to_string(method));
+        const Normalization n = compute_normalization(
+            d, correlated_features, NormalizationOptions{.kind = NormalizationKind::pca_whiten, .method = method}, 2);
+        REQUIRE(n.whitening.size() == 36);
+        const std::vector<double> c = whitened_covariance(d, n);
+        double worst = 0;
+        for (std::size_t a = 0; a < 6; ++a)
+            for (std::size_t b = 0; b < 6; ++b) worst = std::max(worst, std::abs(c[a * 6 + b] - (a == b ? 1.0 : 0.0)));
+        CHECK(worst < 1e-3);
+        // The card round trip keeps W, the method and eps; the reloaded statistics whiten identically.
+        const Normalization back = Normalization::from_json(n.to_json());
+        CHECK(back.whitening == n.whitening);
+        CHECK(back.method == method);
+        CHECK(whitened_covariance(d, back) == c);
+    }
+    // ZCA's W is symmetric (U D U^T), PCA's rows come by decreasing variance.
+    const Normalization zca = compute_normalization(d, correlated_features, NormalizationKind::pca_whiten, 1);
+    for (std::size_t a = 0; a < 6; ++a)
+        for (std::size_t b = 0; b < 6; ++b) CHECK(zca.whitening[a * 6 + b] == Approx(zca.whitening[b * 6 + a]).margin(1e-6));
+}
+
+TEST_CASE("normalization: pca_whiten and mean never use valid or test clips, whatever the thread count") {
+    Dataset full = make_dataset(60);
+    Dataset train_only = full;
+    std::erase_if(train_only.clips, [](const Clip& c) { return c.split != Split::train; });
+    for (const NormalizationKind kind : {NormalizationKind::pca_whiten, NormalizationKind::mean}) {
+        INFO(to_string(kind));
+        std::set<std::string> seen;
+        std::mutex m;
+        const Normalization a = compute_normalization(
+            full,
+            [&](const Clip& c) {
+                std::lock_guard lock(m);
+                seen.insert(c.id);
+                return correlated_features(c);
+            },
+            kind, 3);
+        for (const Clip& c : full.clips) CHECK((seen.count(c.id) == 1) == (c.split == Split::train));
+        const Normalization b = compute_normalization(train_only, correlated_features, kind, 1);
+        CHECK(a.mean == b.mean);
+        CHECK(a.whitening == b.whitening);
+        CHECK(a.std.empty());
+    }
+}
+
+TEST_CASE("normalization: mean subtracts the per-bin mean only, names parse, a waveform cannot be whitened") {
+    Normalization n;
+    n.kind = NormalizationKind::mean;
+    n.mean = {1.0f, -2.0f};
+    FloatMatrix x(2, 2);
+    x.data = {3.0f, 5.0f, 0.0f, -2.0f};
+    n.apply(x);
+    CHECK(x.data == std::vector<float>{2.0f, 4.0f, 2.0f, 0.0f});
+    CHECK(Normalization::from_json(n.to_json()).mean == n.mean);
+    CHECK(parse_normalization_kind("pca_whiten", "cfg") == NormalizationKind::pca_whiten);
+    CHECK_THROWS_AS(parse_normalization_kind("whiten", "cfg"), mtag::Error);
+    // A waveform (one bin) cannot be whitened.
+    CHECK_THROWS_AS(compute_normalization(make_dataset(5), [](const Clip&) { return FloatMatrix(1, 8, 1.0f); },
+                                          NormalizationKind::pca_whiten),
+                    mtag::Error);
 }

@@ -115,7 +115,8 @@ TEST_CASE("train config: an unknown key in any section is named", "[train_config
         CHECK_THROWS_WITH(TrainConfig::from_json(j), Catch::Contains("'bogus'") && Catch::Contains("unknown key"));
     };
     rejects(with(nlohmann::json::json_pointer("/bogus"), 1));
-    for (const char* section : {"data", "chunking", "evaluation", "early_stopping", "reload_best", "model"})
+    for (const char* section :
+         {"data", "chunking", "evaluation", "early_stopping", "reload_best", "model", "regularization", "whitening"})
         rejects(with(nlohmann::json::json_pointer(std::string("/") + section + "/bogus"), 1));
     rejects(with(nlohmann::json::json_pointer("/features"), {{"kind", "logmel"}, {"bogus", 1}}));
     rejects(with(nlohmann::json::json_pointer("/features"), {{"kind", "waveform"}, {"sample_rate", 8000}, {"bogus", 1}}));
@@ -128,6 +129,7 @@ TEST_CASE("train config: an unknown key in any section is named", "[train_config
                       Catch::Contains("'momentum'"));
     rejects(with(nlohmann::json::json_pointer("/augmentation"), {{"transforms", nlohmann::json::array()}, {"bogus", 1}}));
     rejects(with(nlohmann::json::json_pointer("/augmentation"), {{"transforms", {{{"type", "gain"}, {"bogus", 1}}}}}));
+    rejects(with(nlohmann::json::json_pointer("/regularization/elastic_net"), {{"alpha", 0.1}, {"bogus", 1}}));
     rejects(with(nlohmann::json::json_pointer("/phases"), {{{"trigger", "epochs"}, {"bogus", 1}}}));
     rejects(with(nlohmann::json::json_pointer("/phases"), {{{"optimizer", {{"name", "sgd"}, {"bogus", 1}}}}}));
     rejects(with(nlohmann::json::json_pointer("/phases"), {{{"schedule", {{"name", "step"}, {"bogus", 1}}}}}));
@@ -339,4 +341,48 @@ TEST_CASE("train config: every schedule name gives the rates of the library obje
         }
     const std::vector<std::string> names = schedule_names();
     CHECK(covered == std::set<std::string>(names.begin(), names.end()));
+}
+
+TEST_CASE("train config: regularization and whitening sections, and one penalty in one place", "[train_config]") {
+    TrainConfig c = TrainConfig::from_json({{"model", {{"preset", "cnn1d"}}},
+                                            {"normalization", "pca_whiten"},
+                                            {"whitening", {{"method", "pca"}, {"eps", 1e-4}}},
+                                            {"max_grad_norm", 2.0},
+                                            {"regularization",
+                                             {{"elastic_net", {{"alpha", 0.01}, {"l1_ratio", 0.25}}},
+                                              {"max_norm", 3.0},
+                                              {"clip_grad_value", 0.5},
+                                              {"label_smoothing", 0.1}}}});
+    c.resolve();
+    CHECK(c.normalization == NormalizationKind::pca_whiten);
+    CHECK(c.whitening.method == WhitenMethod::pca);
+    const nn::RegularizationOptions o = c.regularization.options(c.max_grad_norm);
+    CHECK(o.l1 == Approx(0.0025));
+    CHECK(o.l2 == Approx(0.0075));
+    CHECK(o.max_norm == 3.0);
+    CHECK(o.clip_grad_norm == 2.0);
+    CHECK(o.clip_grad_value == 0.5);
+    CHECK(c.regularization.label_smoothing == 0.1);
+    // The round trip keeps every key.
+    const TrainConfig back = TrainConfig::from_json(c.to_json());
+    CHECK(back.to_json() == c.to_json());
+    auto fails = [](const nlohmann::json& j, const std::string& text) {
+        INFO(j.dump());
+        TrainConfig t = TrainConfig::from_json(j);
+        CHECK_THROWS_WITH(t.resolve(), Catch::Contains(text));
+    };
+    const nlohmann::json model = {{"preset", "cnn1d"}};
+    fails({{"model", model}, {"regularization", {{"l1", 0.1}}}, {"optimizer", {{"name", "sgd"}, {"weight_decay", 0.1}, {"decay_mode", "l1"}}}},
+          "optimizer.weight_decay (decay_mode l1) and regularization.l1");
+    fails({{"model", model}, {"regularization", {{"elastic_net", {{"alpha", 0.1}}}}}, {"optimizer", {{"name", "adam"}, {"weight_decay", 0.1}}}},
+          "regularization.l2 (from elastic_net)");
+    fails({{"model", model}, {"regularization", {{"l2", 0.1}, {"elastic_net", {{"alpha", 0.1}}}}}}, "not both");
+    fails({{"model", model}, {"regularization", {{"label_smoothing", 1.5}}}}, "regularization.label_smoothing");
+    fails({{"model", model}, {"regularization", {{"elastic_net", {{"alpha", 0.1}, {"l1_ratio", 2}}}}}}, "elastic_net.l1_ratio");
+    fails({{"model", model}, {"whitening", {{"eps", 0}}}}, "whitening.eps");
+    fails({{"model", {{"preset", "sample_cnn"}}}, {"normalization", "pca_whiten"}}, "waveform model has none");
+    // Decoupled decay is the optimizer's, and goes with regularization.l2 without conflict.
+    TrainConfig ok = TrainConfig::from_json({{"model", model}, {"regularization", {{"l2", 0.1}}},
+                                             {"optimizer", {{"name", "adamw"}, {"weight_decay", 0.1}}}});
+    CHECK_NOTHROW(ok.resolve());
 }

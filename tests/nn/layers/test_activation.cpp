@@ -115,3 +115,22 @@ TEST_CASE("activation: HardSigmoid is Keras 1's clip(0.2 x + 0.5, 0, 1), gradien
     CHECK(torch_like.config()["slope"] == Approx(1.0 / 6.0));
     CHECK_THROWS_AS(HardSigmoid(0.0f), mtag::Error);
 }
+
+TEST_CASE("activation: SELU matches torch.selu and has finite-difference gradients") {
+    // torch.selu(torch.tensor([-3, -1, -0.1, 0.5, 2])) in torch 1.13, float32.
+    const std::vector<float> in{-3.0f, -1.0f, -0.1f, 0.5f, 2.0f};
+    const std::vector<float> torch_out{-1.6705687046051025f, -1.1113307476043701f, -0.16730524599552155f,
+                                       0.5253505110740662f, 2.1014020442962646f};
+    SELU selu;
+    const Tensor y = selu.forward(Tensor::from({5}, in));
+    for (std::size_t i = 0; i < in.size(); ++i) CHECK(y[i] == Approx(torch_out[i]).epsilon(1e-6));
+    Tensor x = random_tensor({3, 4, 5}, 9, -2.0f, 2.0f);
+    for (float& v : x.span())
+        if (std::abs(v) < 0.05f) v = 0.3f;
+    SELU fresh;
+    CHECK(gradcheck(fresh, x, 3, 1e-3f).input < 2e-3);
+    SELU inplace(true);
+    Tensor xi = x.clone();
+    CHECK(inplace.forward(xi).shares_storage(xi));
+    CHECK(inplace.config()["type"] == "SELU");
+}
