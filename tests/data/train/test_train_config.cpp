@@ -152,6 +152,12 @@ TEST_CASE("train config: wrong values are named", "[train_config]") {
     CHECK_THROWS_WITH(c.resolve(), Catch::Contains("beta"));
     c = TrainConfig::from_json({{"model", {{"preset", "cnn1d"}}}, {"phases", {{{"after", 0}}}}});
     CHECK_THROWS_WITH(c.resolve(), Catch::Contains("phases[0].after"));
+    // Integers out of the member's range are errors, not undefined casts (the train_config fuzzer's finding).
+    CHECK_THROWS_WITH(TrainConfig::from_json({{"batch_size", 1e300}}), Catch::Contains("'batch_size'"));
+    CHECK_THROWS_WITH(TrainConfig::from_json({{"batch_size", -1}}), Catch::Contains("'batch_size'"));
+    CHECK_THROWS_WITH(TrainConfig::from_json({{"threads", 4294967296.0}}), Catch::Contains("'threads'"));
+    CHECK_THROWS_WITH(TrainConfig::from_json({{"threads", std::uint64_t{1} << 40}}), Catch::Contains("'threads'"));
+    CHECK(TrainConfig::from_json({{"batch_size", 8.0}}).batch_size == 8);
 }
 
 // ---- every optimizer and schedule name, through the config, against the library object built directly ----
