@@ -119,12 +119,13 @@ void Stft::transform_frames(const SignalBlock& block, std::int64_t first_frame, 
     const int n_fft = o.n_fft;
     const std::int64_t pad = o.center ? n_fft / 2 : 0;
     const bool reflect = o.pad_mode == PadMode::reflect;
-    // Frames are windowed and transformed in batches that stay in L2 cache; the sink then reads
+    // Frames are transformed in batches whose spectra stay in L2 cache; the sink then reads
     // `batch` spectra at once (e.g. to transpose them into [bins, frames] with row-contiguous writes).
     const int batch = static_cast<int>(std::min<std::int64_t>(n_frames, batch_frames()));
-    const std::size_t frame_stride = aligned_stride(static_cast<std::size_t>(n_fft), sizeof(float));
     const std::size_t spec_stride = aligned_stride(static_cast<std::size_t>(bins()), sizeof(std::complex<float>));
-    FftBuffer<float> frames = fft_alloc_real(frame_stride * static_cast<std::size_t>(batch));
+    // One windowed frame at a time, transformed at once: the frame stays in L1 cache between the window
+    // product and the FFT (a batch of windowed frames would not, and its stores would miss).
+    FftBuffer<float> frame = fft_alloc_real(static_cast<std::size_t>(n_fft));
     FftBuffer<std::complex<float>> spectra = fft_alloc_complex(spec_stride * static_cast<std::size_t>(batch));
     const float* window = m_window.data();
     const float* samples = block.samples.data();
@@ -132,7 +133,7 @@ void Stft::transform_frames(const SignalBlock& block, std::int64_t first_frame, 
     for (std::int64_t done = 0; done < n_frames; done += batch) {
         const int count = static_cast<int>(std::min<std::int64_t>(batch, n_frames - done));
         for (int j = 0; j < count; ++j) {
-            float* dst = frames.get() + frame_stride * static_cast<std::size_t>(j);
+            float* dst = frame.get();
             const std::int64_t start = (first_frame + done + j) * o.hop_length - pad;
             if (start >= 0 && start + n_fft <= length) {
                 const float* src = samples + (start - block.offset);

@@ -14,6 +14,20 @@
    mtag decodes every clip every epoch too (cache=None: equal work); the waveform cache's figure
    (cache="memory", mtag's default) is reported beside it. One warm-up epoch each. Target: >= 3x clips/s.
 
+   The torch side is written as a performance-minded PyTorch user would, not naively:
+   - every transform and kernel is built once per dataset (copied into the workers), never per item:
+     MelSpectrogram, AmplitudeToDB, the Hann windows and phase advances, and one
+     torchaudio.transforms.Resample per decode rate (the file's rate -> 16 kHz) and per semitone step;
+   - pitch shift is torchaudio.functional.pitch_shift's algorithm (phase-vocoder stretch by 2^(n/12),
+     then resampling back, then cut/pad to the input length) with one change: pitch_shift resamples from
+     int(sr / rate) to sr, a ratio with a tiny gcd (16951 -> 16000 for +1 step, gcd 1) whose sinc kernel
+     is thousands of taps wide and rebuilt on every call (0.5 clips/s in this benchmark). Here the
+     intermediate rate is rounded to a multiple of 100 Hz (17000 -> 16000, gcd 1000), an error of at
+     most 6 cents (inaudible for augmentation), and its Resample is cached;
+   - torch.set_num_threads(1) in every worker (and in the main process), so 2 workers use 2 cores.
+   scripts/bench_torch_loader_minimal.py does the same work in ~40 independent lines; this script runs it
+   on the same corpus and prints its figure beside, and the two must agree (within run-to-run noise).
+
     scripts/build.sh
     PYTHONPATH=build/python /usr/bin/python3 scripts/bench_python.py            # full run
     PYTHONPATH=build/python /usr/bin/python3 scripts/bench_python.py --quick    # a smoke run (tiny settings)
@@ -23,6 +37,7 @@ Prints a table, then one JSON line with every figure. Timing figures need a quie
 import argparse
 import csv
 import json
+import math
 import os
 import random
 import subprocess
@@ -92,6 +107,33 @@ def read_manifest(manifest):
         return [r["path"] if os.path.isabs(r["path"]) else os.path.join(base, r["path"]) for r in csv.DictReader(f)]
 
 
+PITCH_STEPS = (-2, -1, 1, 2)
+
+
+class TorchPitchShift:
+    """torchaudio.functional.pitch_shift(x, sample_rate, n_steps) with n_fft 512 (its default), its
+    resampling kernel built once per step, and the intermediate rate rounded to 100 Hz (see the docstring)."""
+
+    def __init__(self, sample_rate, steps, n_fft=512):
+        self.n_fft, self.hop = n_fft, n_fft // 4
+        self.window = torch.hann_window(n_fft)
+        self.advance = torch.linspace(0, math.pi * self.hop, n_fft // 2 + 1)[..., None]
+        self.steps = {}
+        for n in steps:
+            rate = 2.0 ** (-n / 12)
+            intermediate = round(sample_rate / rate / 100) * 100  # pitch_shift: int(sample_rate / rate)
+            self.steps[n] = (rate, torchaudio.transforms.Resample(intermediate, sample_rate))
+
+    def __call__(self, x, n_steps):
+        rate, resample = self.steps[n_steps]
+        spec = torch.stft(x, self.n_fft, self.hop, window=self.window, center=True, pad_mode="reflect",
+                          return_complex=True)
+        stretched = torchaudio.functional.phase_vocoder(spec, rate, self.advance)
+        y = torch.istft(stretched, self.n_fft, self.hop, window=self.window, length=int(round(x.numel() / rate)))
+        y = resample(y)
+        return y[: x.numel()] if y.numel() >= x.numel() else torch.nn.functional.pad(y, (0, x.numel() - y.numel()))
+
+
 class TorchClips(torch.utils.data.Dataset):
     """decode the window -> resample -> crop -> augment (p = 0.5 each) -> log-mel, as mtag's loader."""
 
@@ -104,6 +146,10 @@ class TorchClips(torch.utils.data.Dataset):
         self.db = torchaudio.transforms.AmplitudeToDB(stype="power", top_db=80.0)
         self.stretch_window = torch.hann_window(512)
         self.advance = torch.linspace(0, torch.pi * 128, 257)[..., None]
+        self.pitch_shift = TorchPitchShift(SAMPLE_RATE, PITCH_STEPS)
+        # One Resample (kernel built once) per decode rate; the corpus's rates are known up front.
+        rates = {torchaudio.info(p).sample_rate for p in paths}
+        self.resamplers = {sr: torchaudio.transforms.Resample(sr, SAMPLE_RATE) for sr in rates if sr != SAMPLE_RATE}
 
     def __len__(self):
         return len(self.paths)
@@ -116,7 +162,7 @@ class TorchClips(torch.utils.data.Dataset):
             noise = torch.randn_like(x)
             x = x + noise * (x.pow(2).mean().sqrt() / noise.pow(2).mean().sqrt() * 10 ** (-snr / 20))
         if random.random() < 0.5:
-            x = torchaudio.functional.pitch_shift(x, SAMPLE_RATE, random.choice([-2, -1, 1, 2]))
+            x = self.pitch_shift(x, random.choice(PITCH_STEPS))
         if random.random() < 0.5:
             rate = float(np.exp(random.uniform(np.log(0.8), np.log(1.25))))
             spec = torch.stft(x, 512, 128, window=self.stretch_window, center=True, pad_mode="constant",
@@ -133,12 +179,14 @@ class TorchClips(torch.utils.data.Dataset):
         need = int(self.window * sr / SAMPLE_RATE) + 64
         offset = random.randint(0, max(0, info.num_frames - need))
         audio, sr = torchaudio.load(self.paths[i], frame_offset=offset, num_frames=need)
-        audio = audio.mean(dim=0)
-        if sr != SAMPLE_RATE:
-            audio = torchaudio.functional.resample(audio, sr, SAMPLE_RATE)
-        audio = audio[: self.window] if audio.numel() >= self.window else \
-            torch.nn.functional.pad(audio, (0, self.window - audio.numel()))
         with torch.no_grad():
+            audio = audio.mean(dim=0)
+            if sr != SAMPLE_RATE:
+                resample = self.resamplers.get(sr) or self.resamplers.setdefault(
+                    sr, torchaudio.transforms.Resample(sr, SAMPLE_RATE))
+                audio = resample(audio)
+            audio = audio[: self.window] if audio.numel() >= self.window else \
+                torch.nn.functional.pad(audio, (0, self.window - audio.numel()))
             return self.db(self.mel(self.augment(audio)))
 
 
@@ -172,6 +220,13 @@ def bench_loader(manifest, workers, epochs):
                                          worker_init_fn=worker_init, persistent_workers=True)
     figures["torch_clips_per_second"] = clips_per_second(lambda: sum(b.shape[0] for b in loader), epochs)
     figures["speedup"] = figures["mtag_clips_per_second"] / figures["torch_clips_per_second"]
+    del loader  # its worker processes end before the independent check starts
+    # The independent minimal script (same work, written separately) must agree with the figure above.
+    minimal = subprocess.run([sys.executable, os.path.join(ROOT, "scripts", "bench_torch_loader_minimal.py"),
+                              manifest, "--workers", str(workers), "--epochs", str(epochs)],
+                             check=True, capture_output=True, text=True)
+    figures["torch_minimal_script_clips_per_second"] = json.loads(minimal.stdout.strip().splitlines()[-1])[
+        "clips_per_second"]
     return figures
 
 
@@ -210,6 +265,8 @@ def main():
     print(f"  mtag.data.Loader (cache=None)        {loader['mtag_clips_per_second']:9.1f} clips/s")
     print(f"  mtag.data.Loader (cache='memory')    {loader['mtag_memory_cache_clips_per_second']:9.1f} clips/s")
     print(f"  torch DataLoader (torchaudio)        {loader['torch_clips_per_second']:9.1f} clips/s")
+    print(f"  the same, bench_torch_loader_minimal {loader['torch_minimal_script_clips_per_second']:9.1f} clips/s"
+          " (independent script: must agree)")
     print(f"  speedup {loader['speedup']:.2f}x at equal work (target >= 3x)")
     print(json.dumps({"mel": mel, "loader": loader}))
 
