@@ -159,3 +159,11 @@ add_test(NAME "cli: pretrained models fetch, tag real songs, reject bad weight f
          COMMAND ${CMAKE_COMMAND} -DEXE=${MTAG_EXE} -DTMP=${CLI_TMP} -DSHARED=${MTAG_SHARED_DIR}/pretrained/choi2016
                  -P ${CMAKE_CURRENT_SOURCE_DIR}/app/pretrained.cmake)
 set_tests_properties("cli: pretrained models fetch, tag real songs, reject bad weight files" PROPERTIES TIMEOUT 600)
+
+# Faults (issue 23, tests/app/faults.sh): a write error (RLIMIT_FSIZE) and kill -9 at 20 moments during
+# extract and train, and corrupted checkpoints; every rerun must end byte-identical to an undisturbed run.
+foreach(fault extract-disk-full extract-kill train-kill train-corrupt tag-disk-full fetch-kill fetch-disk-full)
+  add_test(NAME "faults: ${fault}" COMMAND bash ${CMAKE_CURRENT_SOURCE_DIR}/app/faults.sh ${fault} ${MTAG_EXE} ${CLI_TMP}
+                                           ${MTAG_SHARED_DIR}/pretrained/choi2016)
+  set_tests_properties("faults: ${fault}" PROPERTIES TIMEOUT 600)
+endforeach()
