@@ -94,7 +94,7 @@ extract-disk-full)
   echo "extract-disk-full: exit $code, message: $(grep -m1 npy err.txt)"
   ;;
 extract-kill)
-  make_corpus 40 2.0
+  make_corpus 120 2.0
   start=$(now_ms)
   "$exe" -q extract audio --out ref --jobs 1 >/dev/null
   duration=$(( $(now_ms) - start ))
@@ -113,13 +113,13 @@ extract-kill)
     if kill -9 "$pid" 2>/dev/null; then killed=$((killed + 1)); fi
     wait "$pid" 2>/dev/null || true
     done_before=$( { find "$out" -name '*.npy' 2>/dev/null || true; } | wc -l)
-    if (( done_before > 0 && done_before < 40 )); then partial=$((partial + 1)); fi
+    if (( done_before > 0 && done_before < 120 )); then partial=$((partial + 1)); fi
     "$exe" -q extract audio --out "$out" --jobs 1 >/dev/null || fail "rerun $i after kill -9 at ${delay_ms} ms failed"
     same_npys "$out" ref
     no_temporaries "$out"
   done
   echo "extract-kill: 20 reruns identical; $killed of 20 kills landed before the run ended, $partial of them" \
-       "with part of the 40 outputs written (undisturbed run: ${duration} ms)"
+       "with part of the 120 outputs written (undisturbed run: ${duration} ms)"
   [[ $killed -ge 5 && $partial -ge 3 ]] || fail "only $killed kills ($partial mid-run) landed; the corpus is too small"
   ;;
 train-kill|train-corrupt|tag-disk-full)
