@@ -39,7 +39,7 @@ sanitizer_configure() {
   local dir=$1
   shift
   cmake -S "$root" -B "$root/$dir" -DCMAKE_BUILD_TYPE=RelWithDebInfo -DCMAKE_CXX_FLAGS_RELWITHDEBINFO="-O1 -g" \
-        -DCMAKE_C_FLAGS_RELWITHDEBINFO="-O1 -g" -DMTAG_PYTHON=OFF "$@" >/dev/null
+        -DCMAKE_C_FLAGS_RELWITHDEBINFO="-O1 -g" -DMTAG_PYTHON=OFF -DMTAG_NATIVE=ON "$@" >/dev/null
 }
 
 asan() {
