@@ -257,8 +257,10 @@ void save_npy(const fs::path& path, std::span<const float> values, std::span<con
     const bool ok = std::fwrite(header.data(), 1, header.size(), file) == header.size() &&
                     // An empty array has no data pointer to give fwrite (its argument must not be null).
                     (values.empty() || std::fwrite(values.data(), sizeof(float), values.size(), file) == values.size());
-    const int saved_errno = errno;
+    int saved_errno = errno;
     const bool closed = std::fclose(file) == 0;
+    // A small file stays in stdio's buffer until fclose, which is then the write that fails (disk full).
+    if (ok && !closed) saved_errno = errno;
     if (!ok || !closed) {
         std::error_code ec;
         fs::remove(temporary, ec);

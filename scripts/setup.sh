@@ -13,12 +13,17 @@ packages=(
   nlohmann-json3-dev catch2 libcli11-dev
   libfluidsynth-dev timgm6mb-soundfont
   openmpi-bin libopenmpi-dev
-  libhdf5-dev libcurl4-openssl-dev libssl-dev
+  libhdf5-dev libcurl4-openssl-dev libssl-dev zlib1g-dev
   pybind11-dev python3-dev python3-numpy python3-pytest
   python3-torch
   libcairo2-dev fonts-dejavu-core
   chromium
 )
+# --fuzz: clang-19 + libclang-rt-19-dev, libFuzzer for scripts/fuzz.sh (test.sh's fuzz part). Debian 12's
+# default clang 14 cannot compile nn/optim (double non-type template parameters need clang >= 18).
+if [[ "${1:-}" == "--fuzz" ]]; then
+  packages+=(clang-19 libclang-rt-19-dev)
+fi
 if [[ "${1:-}" == "--bench" ]]; then
   packages+=(python3 python3-torchaudio python3-sklearn python3-h5py python3-soundfile)
 fi

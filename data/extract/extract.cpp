@@ -61,15 +61,25 @@ struct Record {
                 {"config_hash", hash}, {"input_bytes", size}, {"input_mtime", mtime}};
     }
     static std::optional<Record> from_json(const json& j) {
+        // Integers must be JSON integers: nlohmann converts a float such as -9.3e18 to int64 with a plain
+        // cast, which is undefined behaviour out of range (found by tests/fuzz/fuzz_extract_journal).
+        auto integer = [&j](const char* key) -> std::optional<std::int64_t> {
+            const json& v = j.at(key);
+            if (!v.is_number_integer()) return std::nullopt;
+            return v.get<std::int64_t>();
+        };
         try {
             Record r;
             r.input = j.at("input").get<std::string>();
             r.output = j.at("output").get<std::string>();
-            r.frames = j.at("frames").get<std::int64_t>();
-            r.bins = j.at("bins").get<std::int64_t>();
             r.hash = j.at("config_hash").get<std::string>();
-            r.size = j.at("input_bytes").get<std::int64_t>();
-            r.mtime = j.at("input_mtime").get<std::int64_t>();
+            const auto frames = integer("frames"), bins = integer("bins"), size = integer("input_bytes"),
+                       mtime = integer("input_mtime");
+            if (!frames || !bins || !size || !mtime) return std::nullopt;
+            r.frames = *frames;
+            r.bins = *bins;
+            r.size = *size;
+            r.mtime = *mtime;
             return r;
         } catch (const json::exception&) {
             return std::nullopt;

@@ -146,6 +146,18 @@ H5Array KerasWeightsFile::read_dataset(const KerasLayer& layer, const std::strin
     Handle space(H5Dget_space(dataset.get()), H5Sclose);
     if (!type.valid() || !space.valid() || H5Tget_class(type.get()) != H5T_FLOAT)
         throw Error(where, "is not a floating-point array");
+    // What libhdf5 itself allocates is bounded too (found by tests/fuzz/fuzz_keras_h5: a corrupt file made
+    // H5Dread allocate 4 GB): IEEE half, single or double only, stored contiguously or compactly (as h5py
+    // and Keras write weights: no chunks, no filters to inflate), in no more bytes than the file has.
+    const std::size_t value_bytes = H5Tget_size(type.get());
+    if (value_bytes != 2 && value_bytes != 4 && value_bytes != 8)
+        throw Error(where, "has " + std::to_string(value_bytes) + "-byte floats (expected 2, 4 or 8)");
+    Handle dcpl(H5Dget_create_plist(dataset.get()), H5Pclose);
+    const H5D_layout_t layout = dcpl.valid() ? H5Pget_layout(dcpl.get()) : H5D_LAYOUT_ERROR;
+    if (layout != H5D_CONTIGUOUS && layout != H5D_COMPACT)
+        throw Error(where, "is chunked or has an unreadable layout (Keras weights are stored contiguously)");
+    if (H5Dget_storage_size(dataset.get()) > std::filesystem::file_size(m_path))
+        throw Error(where, "claims more bytes than the file holds (truncated or corrupt)");
     const int rank = H5Sget_simple_extent_ndims(space.get());
     if (rank < 0 || rank > 8) throw Error(where, "has an invalid rank");
     std::vector<hsize_t> dims(static_cast<std::size_t>(rank));
@@ -156,7 +168,8 @@ H5Array KerasWeightsFile::read_dataset(const KerasLayer& layer, const std::strin
         out.shape.push_back(static_cast<std::int64_t>(d));
         count *= d;
         // Bounded before allocating: no dataset of a weights file is larger than the file itself.
-        if (count > std::filesystem::file_size(m_path) + 1024) throw Error(where, "claims more values than the file holds");
+        if (count > std::filesystem::file_size(m_path) / value_bytes + 1024)
+            throw Error(where, "claims more values than the file holds");
     }
     out.values.resize(static_cast<std::size_t>(count));
     if (count > 0 && H5Dread(dataset.get(), H5T_NATIVE_FLOAT, H5S_ALL, H5S_ALL, H5P_DEFAULT, out.values.data()) < 0)

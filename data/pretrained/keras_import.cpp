@@ -5,8 +5,10 @@
 #include "nn/models/crnn.hpp"
 #include "nn/models/zoo.hpp"
 
+#include <signal.h>
 #include <unistd.h>
 
+#include <cerrno>
 #include <cmath>
 #include <map>
 #include <set>
@@ -217,6 +219,22 @@ RunModel import_keras_h5(const fs::path& weights, const std::string& arch, const
     return run;
 }
 
+void remove_dead_temporaries(const fs::path& final_path, const std::string& marker) {
+    const fs::path parent = final_path.has_parent_path() ? final_path.parent_path() : fs::path(".");
+    const std::string prefix = final_path.filename().string() + marker;
+    std::error_code ec;
+    for (auto it = fs::directory_iterator(parent, ec); !ec && it != fs::directory_iterator(); it.increment(ec)) {
+        const std::string name = it->path().filename().string();
+        if (name.rfind(prefix, 0) != 0) continue;
+        const std::string digits = name.substr(prefix.size());
+        if (digits.empty() || digits.find_first_not_of("0123456789") != std::string::npos || digits.size() > 9) continue;
+        const auto pid = static_cast<pid_t>(std::stol(digits));
+        if (pid == ::getpid() || ::kill(pid, 0) == 0 || errno != ESRCH) continue;  // its process still runs
+        std::error_code remove_ec;
+        fs::remove_all(it->path(), remove_ec);
+    }
+}
+
 void write_model_dir(RunModel& run, const fs::path& out) {
     std::error_code ec;
     if (fs::exists(out, ec) && !(fs::is_directory(out, ec) && fs::is_empty(out, ec)))
@@ -224,6 +242,7 @@ void write_model_dir(RunModel& run, const fs::path& out) {
     const fs::path parent = out.has_parent_path() ? out.parent_path() : fs::path(".");
     fs::create_directories(parent);
     const fs::path tmp = parent / (out.filename().string() + ".tmp-" + std::to_string(::getpid()));
+    remove_dead_temporaries(out, ".tmp-");  // a killed import or fetch left its folder behind
     fs::remove_all(tmp, ec);
     try {
         save_run(*run.model, run.card, tmp);

@@ -37,4 +37,8 @@ RunModel import_keras_h5(const std::filesystem::path& weights, const std::string
 // non-empty `out`.
 void write_model_dir(RunModel& run, const std::filesystem::path& out);
 
+// Removes what a killed process left beside `final_path`: "<final_path><marker><pid>" files or folders
+// (marker ".tmp-" or ".part-") whose process no longer runs. Temporaries of a live process are kept.
+void remove_dead_temporaries(const std::filesystem::path& final_path, const std::string& marker);
+
 }  // namespace mtag::data

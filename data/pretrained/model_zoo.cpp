@@ -8,7 +8,9 @@
 #include <openssl/evp.h>
 #include <unistd.h>
 
+#include <cerrno>
 #include <cstdio>
+#include <cstring>
 #include <cstdlib>
 #include <fstream>
 #include <iostream>
@@ -27,12 +29,16 @@ struct Download {
     std::FILE* file = nullptr;
     Progress* progress = nullptr;
     std::uint64_t bytes = 0;
+    int write_errno = 0;  // errno of the failed write, for the error message
 };
 
 std::size_t write_body(char* data, std::size_t size, std::size_t count, void* user) {
     auto* d = static_cast<Download*>(user);
     const std::size_t n = size * count;
-    if (std::fwrite(data, 1, n, d->file) != n) return 0;  // a short write makes curl fail with CURLE_WRITE_ERROR
+    if (std::fwrite(data, 1, n, d->file) != n) {  // a short write makes curl fail with CURLE_WRITE_ERROR
+        d->write_errno = errno;
+        return 0;
+    }
     d->bytes += n;
     if (d->progress) d->progress->advance(n);
     return n;
@@ -53,6 +59,7 @@ void download_verified(const std::string& url, const fs::path& target, const std
     static const bool initialised = curl_global_init(CURL_GLOBAL_DEFAULT) == CURLE_OK;
     if (!initialised) throw Error("libcurl", "initialisation failed");
     const fs::path tmp = target.string() + ".part-" + std::to_string(::getpid());
+    remove_dead_temporaries(target, ".part-");  // a killed fetch left its partial download behind
     std::unique_ptr<std::FILE, int (*)(std::FILE*)> file(std::fopen(tmp.c_str(), "wb"), std::fclose);
     if (!file) throw Error("model cache '" + target.parent_path().string() + "'", "cannot be written");
     Progress progress("fetch " + label, bytes, !quiet, 2.0, "bytes");
@@ -73,7 +80,14 @@ void download_verified(const std::string& url, const fs::path& target, const std
     file.reset();
     progress.finish();
     std::error_code ec;
-    if (code != CURLE_OK || !flushed) {
+    if (code == CURLE_WRITE_ERROR || (code == CURLE_OK && !flushed)) {
+        // Our side failed (disk full, quota, file size limit): name the file, not the mirror.
+        const int saved = d.write_errno != 0 ? d.write_errno : errno;
+        fs::remove(tmp, ec);
+        throw Error("model cache file '" + tmp.string() + "'",
+                    std::string("cannot be written (") + std::strerror(saved) + ", disk full?) while downloading " + url);
+    }
+    if (code != CURLE_OK) {
         fs::remove(tmp, ec);
         throw Error("download " + url, code != CURLE_OK ? std::string(*error ? error : curl_easy_strerror(code)) +
                                                                " (set MTAG_MODEL_MIRROR to a folder or URL holding the file)"
@@ -148,8 +162,18 @@ fs::path installed_model_dir(const PretrainedModel& model) {
     return model_cache_dir() / model.name;
 }
 
+namespace {
+
+bool has_weights(const fs::path& dir) {
+    return fs::exists(dir / "model.json") && fs::exists(dir / "model.safetensors");
+}
+
+}  // namespace
+
 bool is_installed(const PretrainedModel& model) {
-    return fs::exists(installed_model_dir(model) / "model.json") && fs::exists(installed_model_dir(model) / "model.safetensors");
+    // The licence is copied last: a fetch killed before that is not finished.
+    const fs::path dir = installed_model_dir(model);
+    return has_weights(dir) && fs::exists(dir / model.licence_file);
 }
 
 fs::path fetch_pretrained(const PretrainedModel& model, const std::string& mtag_version, bool quiet) {
@@ -157,23 +181,28 @@ fs::path fetch_pretrained(const PretrainedModel& model, const std::string& mtag_
     if (is_installed(model)) return dir;
     const fs::path downloads = model_cache_dir() / "downloads";
     fs::create_directories(downloads);
-    const fs::path weights = downloads / model.file;
-    if (!fs::exists(weights) || sha256_of_file(weights) != model.sha256)
-        download_verified(source_url(model.file, model.url), weights, model.sha256, model.bytes, model.name, quiet);
+    if (!has_weights(dir)) {
+        const fs::path weights = downloads / model.file;
+        if (!fs::exists(weights) || sha256_of_file(weights) != model.sha256)
+            download_verified(source_url(model.file, model.url), weights, model.sha256, model.bytes, model.name, quiet);
+        RunModel run = import_keras_h5(weights, model.name, mtag_version);
+        run.card.provenance["url"] = model.url;
+        run.card.provenance["sha256"] = model.sha256;
+        try {
+            write_model_dir(run, dir);
+        } catch (const Error&) {
+            if (!has_weights(dir)) throw;  // else another process installed it meanwhile
+        }
+    }
     const fs::path licence = downloads / (model.name + "." + model.licence_file);
     if (!fs::exists(licence) || sha256_of_file(licence) != model.licence_sha256)
         download_verified(source_url(model.licence_file, model.licence_url), licence, model.licence_sha256, 0,
                           model.name + " licence", true);
-    RunModel run = import_keras_h5(weights, model.name, mtag_version);
-    run.card.provenance["url"] = model.url;
-    run.card.provenance["sha256"] = model.sha256;
-    try {
-        write_model_dir(run, dir);
-    } catch (const Error&) {
-        if (is_installed(model)) return dir;  // another process installed it meanwhile
-        throw;
-    }
-    fs::copy_file(licence, dir / model.licence_file, fs::copy_options::overwrite_existing);
+    // Copied under a temporary name and renamed: is_installed() looks for the licence.
+    remove_dead_temporaries(dir / model.licence_file, ".tmp-");
+    const fs::path licence_tmp = dir / (model.licence_file + ".tmp-" + std::to_string(::getpid()));
+    fs::copy_file(licence, licence_tmp, fs::copy_options::overwrite_existing);
+    fs::rename(licence_tmp, dir / model.licence_file);
     if (!quiet) std::cerr << "installed " << model.name << " in " << dir.string() << "\n";
     return dir;
 }

@@ -2,6 +2,7 @@
 
 #include "dsp/error.hpp"
 
+#include <iostream>
 #include <map>
 #include <string>
 
@@ -20,23 +21,62 @@ void save_run_checkpoint(const std::filesystem::path& path, const nn::TrainingSt
     nn::save_checkpoint(c, path);
 }
 
-ResumedRun load_run_checkpoint(const std::filesystem::path& path) {
+namespace {
+
+ResumedRun load_one(const std::filesystem::path& path) {
     ResumedRun out;
     out.checkpoint = nn::load_checkpoint(path);
     if (!out.checkpoint.scalars.contains("mtag.run"))
         throw Error("checkpoint " + path.string(), "has no 'mtag.run' state; not written by mtag train");
-    const nlohmann::json& run = out.checkpoint.scalars["mtag.run"];
-    RunPosition& p = out.position;
-    p.epoch = run.at("epoch").get<std::int64_t>();
-    p.batch = run.at("batch").get<std::size_t>();
-    p.loss_sum = run.at("loss_sum").get<double>();
-    p.loss_count = run.at("loss_count").get<std::size_t>();
-    p.examples = run.at("examples").get<std::size_t>();
-    p.seconds = run.value("seconds", 0.0);
-    p.best_epoch = run.value("best_epoch", std::int64_t{0});
-    p.skipped_batches = run.value("skipped_batches", std::size_t{0});
-    out.normalization = Normalization::from_json(run.at("normalization"));
+    try {
+        const nlohmann::json& run = out.checkpoint.scalars["mtag.run"];
+        RunPosition& p = out.position;
+        p.epoch = run.at("epoch").get<std::int64_t>();
+        p.batch = run.at("batch").get<std::size_t>();
+        p.loss_sum = run.at("loss_sum").get<double>();
+        p.loss_count = run.at("loss_count").get<std::size_t>();
+        p.examples = run.at("examples").get<std::size_t>();
+        p.seconds = run.value("seconds", 0.0);
+        p.best_epoch = run.value("best_epoch", std::int64_t{0});
+        p.skipped_batches = run.value("skipped_batches", std::size_t{0});
+        out.normalization = Normalization::from_json(run.at("normalization"));
+    } catch (const nlohmann::json::exception& e) {
+        throw Error("checkpoint " + path.string(), std::string("malformed 'mtag.run' state: ") + e.what());
+    }
     return out;
+}
+
+}  // namespace
+
+bool run_checkpoint_exists(const std::filesystem::path& path) {
+    return std::filesystem::exists(path) || std::filesystem::exists(nn::previous_checkpoint_path(path));
+}
+
+ResumedRun load_run_checkpoint(const std::filesystem::path& path) {
+    const std::filesystem::path previous = nn::previous_checkpoint_path(path);
+    std::string problem;
+    if (std::filesystem::exists(path) || !std::filesystem::exists(previous)) {
+        try {
+            return load_one(path);
+        } catch (const Error& e) {
+            if (!std::filesystem::exists(previous)) throw;
+            problem = e.what();
+        }
+    } else {
+        problem = "checkpoint " + path.string() + " is missing (the run was killed while replacing it)";
+    }
+    // The previous checkpoint costs the batches trained since it was written, which a resume trains again
+    // (identically: the data order and every random choice are seeded from the position).
+    ResumedRun run;
+    try {
+        run = load_one(previous);
+    } catch (const Error& e) {
+        throw Error("checkpoint " + path.string(),
+                    "is unusable (" + problem + ") and so is the previous one (" + e.what() + ")");
+    }
+    std::cerr << "warning: " << problem << "\nwarning: resuming from the previous checkpoint " << previous.string()
+              << " (epoch " << run.position.epoch + 1 << ", batch " << run.position.batch << ")\n";
+    return run;
 }
 
 void restore_model(nn::Module& model, const nn::TrainingCheckpoint& checkpoint) {

@@ -35,8 +35,12 @@ struct ResumedRun {
 void save_run_checkpoint(const std::filesystem::path& path, const nn::TrainingState& state, nn::Module& model,
                          const RunPosition& position, const Normalization& normalization);
 
-// Reads a checkpoint `mtag train` wrote; throws mtag::Error naming the file when it lacks the run state.
+// Reads a checkpoint `mtag train` wrote. When it is missing, truncated or corrupted (checksum) and the
+// previous checkpoint (nn::previous_checkpoint_path) is good, says so on stderr and returns that one;
+// throws mtag::Error naming the file when neither can be used or the run state is missing.
 ResumedRun load_run_checkpoint(const std::filesystem::path& path);
+// True when `path` or the previous checkpoint beside it exists (what --resume needs).
+bool run_checkpoint_exists(const std::filesystem::path& path);
 
 // Copies the checkpoint's model tensors into `model` (parameters, frozen ones included, and buffers).
 void restore_model(nn::Module& model, const nn::TrainingCheckpoint& checkpoint);

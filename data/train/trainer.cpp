@@ -145,10 +145,10 @@ TrainResult Trainer::run() {
 
 void Trainer::prepare_output() const {
     fs::create_directories(m_options.out_dir);
-    if (m_options.resume && !fs::exists(m_checkpoint_path))
+    if (m_options.resume && !run_checkpoint_exists(m_checkpoint_path))
         throw Error("--resume", "no checkpoint in " + m_options.out_dir.string() + " (expected " +
                                     m_checkpoint_path.string() + ")");
-    if (!m_options.resume && fs::exists(m_checkpoint_path))
+    if (!m_options.resume && run_checkpoint_exists(m_checkpoint_path))
         throw Error("--out " + m_options.out_dir.string(),
                     "already holds a run (checkpoint.safetensors); use --resume or another directory");
 }

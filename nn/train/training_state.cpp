@@ -6,12 +6,49 @@
 #include "nn/schedule/plateau.hpp"
 #include "nn/schedule/warmup.hpp"
 
+#include <algorithm>
 #include <cmath>
+#include <cstdio>
+#include <zlib.h>
 
 namespace mtag::nn {
 namespace {
 
 constexpr const char* kFormat = "mtag.training_state";
+constexpr const char* kChecksum = "mtag.checksum";
+
+// CRC-32 (zlib) of what a checkpoint means: the state JSON, then every tensor in name order as its name,
+// shape and float32 bytes. Computed from the values rather than the file's bytes, so the reader checks
+// exactly what it is about to use: a flipped byte in the data, in a tensor's name, shape or offsets, or
+// in the state JSON changes it; a truncated file or a broken header already fails the safetensors reader.
+std::string checkpoint_checksum(const std::string& state,
+                                std::vector<std::pair<std::string, const Tensor*>> tensors) {
+    std::sort(tensors.begin(), tensors.end(), [](const auto& a, const auto& b) { return a.first < b.first; });
+    uLong crc = crc32(0L, Z_NULL, 0);
+    auto add = [&crc](const void* bytes, std::size_t n) {
+        const auto* p = static_cast<const Bytef*>(bytes);
+        while (n > 0) {  // zlib takes uInt lengths
+            const auto chunk = static_cast<uInt>(std::min<std::size_t>(n, 1u << 30));
+            crc = crc32(crc, p, chunk);
+            p += chunk;
+            n -= chunk;
+        }
+    };
+    add(state.data(), state.size());
+    for (const auto& [name, t] : tensors) {
+        add(name.c_str(), name.size() + 1);
+        const std::int64_t rank = t->rank();
+        add(&rank, sizeof rank);
+        for (int d = 0; d < t->rank(); ++d) {
+            const std::int64_t dim = t->shape()[d];
+            add(&dim, sizeof dim);
+        }
+        if (t->size() > 0) add(t->data(), t->size() * sizeof(float));
+    }
+    char text[16];
+    std::snprintf(text, sizeof text, "crc32:%08lx", static_cast<unsigned long>(crc & 0xffffffffUL));
+    return text;
+}
 
 nlohmann::json number_or_null(double v) {
     return std::isfinite(v) ? nlohmann::json(v) : nlohmann::json(nullptr);
@@ -34,12 +71,29 @@ std::vector<std::pair<std::string, Tensor>> with_prefix(const TrainingCheckpoint
 
 }  // namespace
 
+std::filesystem::path previous_checkpoint_path(const std::filesystem::path& path) {
+    return path.string() + ".prev";
+}
+
 void save_checkpoint(const TrainingCheckpoint& checkpoint, const std::filesystem::path& path) {
     std::vector<SafetensorsEntry> entries;
-    for (const auto& [name, t] : checkpoint.tensors) entries.push_back({name, t, false});
+    std::vector<std::pair<std::string, const Tensor*>> named;
+    for (const auto& [name, t] : checkpoint.tensors) {
+        entries.push_back({name, t, false});
+        named.emplace_back(name, &t);
+    }
+    const std::string state = checkpoint.scalars.dump();
     const auto tmp = std::filesystem::path(path.string() + ".tmp");
-    write_safetensors(tmp, entries, {{kFormat, checkpoint.scalars.dump()}});
+    write_safetensors(tmp, entries, {{kFormat, state}, {kChecksum, checkpoint_checksum(state, named)}});
+    // The checkpoint being replaced becomes the previous one (load_checkpoint's fallback). A kill between
+    // the two renames leaves only "<path>.prev", which a resume also finds.
     std::error_code ec;
+    if (std::filesystem::exists(path)) {
+        std::filesystem::rename(path, previous_checkpoint_path(path), ec);
+        if (ec)
+            throw Error("training checkpoint '" + path.string() + "'",
+                        "cannot keep it as the previous checkpoint: " + ec.message());
+    }
     std::filesystem::rename(tmp, path, ec);
     if (ec) throw Error("training checkpoint '" + path.string() + "'", "cannot replace it: " + ec.message());
 }
@@ -51,6 +105,20 @@ TrainingCheckpoint load_checkpoint(const std::filesystem::path& path) {
         throw Error(
             "training checkpoint '" + path.string() + "'",
             std::string("has no __metadata__ entry '") + kFormat + "'; not written by save_checkpoint");
+    // Checkpoints written before the checksum existed have none and are accepted as they are; any other
+    // metadata entry is a damaged name (a flipped byte in "mtag.checksum" must not pass as an old file).
+    for (const auto& [key, value] : file.metadata)
+        if (key != kFormat && key != kChecksum)
+            throw Error("training checkpoint '" + path.string() + "'",
+                        "is corrupted: unexpected __metadata__ entry '" + key + "'");
+    if (const auto sum = file.metadata.find(kChecksum); sum != file.metadata.end()) {
+        std::vector<std::pair<std::string, const Tensor*>> named;
+        for (const auto& [name, t] : file.tensors) named.emplace_back(name, &t.value);
+        const std::string actual = checkpoint_checksum(it->second, named);
+        if (actual != sum->second)
+            throw Error("training checkpoint '" + path.string() + "'",
+                        "is corrupted: checksum " + actual + " does not match the stored " + sum->second);
+    }
     TrainingCheckpoint c;
     try {
         c.scalars = nlohmann::json::parse(it->second);

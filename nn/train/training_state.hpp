@@ -79,10 +79,15 @@ struct TrainingCheckpoint {
 };
 
 // Writes a checkpoint as one safetensors file: the tensors under their names, the scalars as JSON in
-// __metadata__["mtag.training_state"]. Written to "<path>.tmp" first, then renamed over `path`.
+// __metadata__["mtag.training_state"] and a CRC-32 of both in __metadata__["mtag.checksum"]. Written to
+// "<path>.tmp" first; the checkpoint it replaces is kept as previous_checkpoint_path(path)
+// ("<path>.prev"), then the new one is renamed over `path`.
 void save_checkpoint(const TrainingCheckpoint& checkpoint, const std::filesystem::path& path);
-// Reads a file written by save_checkpoint (the safetensors reader validates the file).
+// Reads a file written by save_checkpoint: the safetensors reader validates the file, then the checksum
+// is verified; a corrupted checkpoint throws mtag::Error naming the file.
 TrainingCheckpoint load_checkpoint(const std::filesystem::path& path);
+// Where save_checkpoint keeps the checkpoint it replaced: "<path>.prev".
+std::filesystem::path previous_checkpoint_path(const std::filesystem::path& path);
 
 class TrainingState {
   public:

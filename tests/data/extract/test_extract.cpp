@@ -156,6 +156,29 @@ TEST_CASE("extract: a killed run (no features.json, temporaries left) resumes fr
     CHECK(data::run_extract(options).skipped == 2);
 }
 
+TEST_CASE("extract: journal records with non-integer numbers are ignored, not converted") {
+    // Regression (tests/fuzz/corpus/extract_journal/regression_float_frames): a record whose "frames" was
+    // a float far outside int64 was cast to int64 (undefined behaviour under UBSan).
+    const fs::path root = make_tree("float_journal");
+    const data::ExtractOptions options = options_for(root);
+    data::run_extract(options);
+    fs::remove(options.out_dir / "features.json");
+    std::string journal;
+    {
+        std::ifstream in(options.out_dir / "extract.journal.jsonl");
+        journal.assign(std::istreambuf_iterator<char>(in), {});
+    }
+    const auto at = journal.find("\"frames\":");
+    REQUIRE(at != std::string::npos);
+    const auto end = journal.find_first_of(",}", at);
+    journal.replace(at, end - at, "\"frames\": -9.28224e+18");
+    std::ofstream(options.out_dir / "extract.journal.jsonl", std::ios::trunc) << journal;
+    const data::ExtractSummary again = data::run_extract(options);
+    CHECK(again.computed == 1);  // the damaged record is recomputed
+    CHECK(again.skipped == 1);
+    CHECK(again.failed == 1);  // the tree's bad.wav, as in every run
+}
+
 TEST_CASE("extract: manifest rows resolve against the manifest's folder") {
     const fs::path root = make_tree("manifest");
     {

@@ -232,3 +232,62 @@ TEST_CASE("training_state: a cycling schedule drives the optimizer's momentum (A
                                   std::make_unique<CyclicLr>(CyclicLrOptions{}), TrainingStateOptions{}),
                     Error);
 }
+
+TEST_CASE("training_state: a corrupted checkpoint is detected by its checksum, the replaced one is kept",
+          "[training_state]") {
+    Model m(0.5f);
+    auto st = make_state(m, false);
+    run_epochs(m, *st, 2);
+    const TrainingCheckpoint first = st->save();
+    run_epochs(m, *st, 3);
+    const TrainingCheckpoint second = st->save();
+    const auto dir = std::filesystem::path(MTAG_TEST_TMP) / "checkpoint_checksum";
+    std::filesystem::remove_all(dir);
+    std::filesystem::create_directories(dir);
+    const auto path = dir / "checkpoint.safetensors";
+    save_checkpoint(first, path);
+    CHECK_FALSE(std::filesystem::exists(previous_checkpoint_path(path)));
+    save_checkpoint(second, path);
+    // The replaced checkpoint is kept as "<path>.prev" and is the first one.
+    REQUIRE(std::filesystem::exists(previous_checkpoint_path(path)));
+    CHECK(load_checkpoint(previous_checkpoint_path(path)).scalars == first.scalars);
+    CHECK(load_checkpoint(path).scalars == second.scalars);
+
+    std::string bytes;
+    {
+        std::ifstream in(path, std::ios::binary);
+        bytes.assign(std::istreambuf_iterator<char>(in), {});
+    }
+    std::uint64_t header = 0;
+    for (int i = 7; i >= 0; --i) header = header * 256 + static_cast<unsigned char>(bytes[i]);
+    REQUIRE(8 + header < bytes.size());
+    auto write = [&](const std::string& b) { std::ofstream(path, std::ios::binary | std::ios::trunc) << b; };
+    SECTION("truncated") {
+        write(bytes.substr(0, bytes.size() - 5));
+        CHECK_THROWS_WITH(load_checkpoint(path), Catch::Contains("checkpoint.safetensors"));
+    }
+    SECTION("a flipped byte in the data") {
+        std::string b = bytes;
+        b[8 + header + (bytes.size() - 8 - header) / 2] ^= 0x10;
+        write(b);
+        CHECK_THROWS_WITH(load_checkpoint(path), Catch::Contains("is corrupted: checksum"));
+    }
+    SECTION("a flipped byte in the header (inside the state JSON, still valid JSON)") {
+        std::string b = bytes;
+        const auto at = b.find("val_loss");
+        REQUIRE(at != std::string::npos);
+        REQUIRE(at < 8 + header);
+        b[at] = 'V';
+        write(b);
+        CHECK_THROWS_WITH(load_checkpoint(path), Catch::Contains("is corrupted: checksum"));
+    }
+    SECTION("every single flipped byte of the header is detected") {
+        for (std::size_t i = 0; i < 8 + header; i += 7) {
+            std::string b = bytes;
+            b[i] ^= 0x01;
+            write(b);
+            INFO("byte " << i);
+            CHECK_THROWS_AS(load_checkpoint(path), Error);
+        }
+    }
+}
