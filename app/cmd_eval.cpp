@@ -1,10 +1,12 @@
 // mtag eval: one or more trained runs scored on a dataset split; one JSON object on stdout.
 // Several runs form an ensemble: each featurises with its own card, and their probabilities are averaged.
 #include "app/command.hpp"
+#include "app/dataset_flags.hpp"
 #include "data/pretrained/model_zoo.hpp"
 #include "data/progress/progress.hpp"
 #include "data/report/report.hpp"
 #include "data/sets/load.hpp"
+#include "data/sets/source.hpp"
 #include "data/tag/tagger.hpp"
 #include "dsp/error.hpp"
 #include "nn/metrics.hpp"
@@ -32,7 +34,9 @@ namespace {
 nlohmann::json number_or_null(double x) { return std::isfinite(x) ? nlohmann::json(x) : nlohmann::json(nullptr); }
 
 // Column of each of the run's tags in the dataset's vocabulary; throws naming the missing tags.
-std::vector<std::size_t> map_tags(const std::vector<std::string>& tags, const data::Dataset& dataset, const std::string& run) {
+// A smaller MTAT vocabulary than the run's is the usual cause: say which --top-n covers the run's tags.
+std::vector<std::size_t> map_tags(const std::vector<std::string>& tags, const data::Dataset& dataset,
+                                  const data::DatasetSource& source, const std::string& run) {
     std::vector<std::size_t> columns;
     std::string missing;
     for (const std::string& tag : tags) {
@@ -40,6 +44,11 @@ std::vector<std::size_t> map_tags(const std::vector<std::string>& tags, const da
         if (it == dataset.vocabulary.end()) missing += (missing.empty() ? "" : ", ") + tag;
         else columns.push_back(static_cast<std::size_t>(it - dataset.vocabulary.begin()));
     }
+    if (!missing.empty() && dataset.format == "mtat" && source.top_n < tags.size())
+        throw Error("mtag eval --top-n " + std::to_string(source.top_n),
+                    "the run has " + std::to_string(tags.size()) + " tags, and the dataset's top " +
+                        std::to_string(source.top_n) + " lack " + missing + "; use --top-n " +
+                        std::to_string(tags.size()) + " (or leave --top-n out to use the run's)");
     if (!missing.empty())
         throw Error("mtag eval", "tags of run '" + run + "' are not in the dataset's vocabulary: " + missing +
                                      " (evaluate on data labelled with the same tags)");
@@ -132,8 +141,7 @@ nlohmann::ordered_json score_group(const TagGroup& group, const std::vector<std:
 // What `mtag eval` was asked for on the command line.
 struct EvalOptions {
     std::vector<std::string> models;
-    std::string data;
-    std::string format;
+    DatasetFlags dataset;  // unset options: the first run's recorded ones (dataset_for_run)
     std::string split = "test";
     std::string chunks = "card";
     std::size_t batch_size = 16;
@@ -148,8 +156,8 @@ void add_eval_options(CLI::App* cmd, EvalOptions& o) {
                     "Run directory or pretrained model name (mtag model list); repeat for an ensemble (probabilities "
                     "averaged)")
         ->required();
-    cmd->add_option("--data", o.data, "Dataset (annotation file or folder)")->required();
-    cmd->add_option("--format", o.format, "mtat | gtzan | jamendo | csv (default: detected from --data)");
+    cmd->add_option("--data", o.dataset.data, "Dataset (annotation file or folder)")->required();
+    add_dataset_flags(cmd, o.dataset);
     cmd->add_option("--split", o.split, "train | valid | test")->capture_default_str();
     cmd->add_option("--chunks", o.chunks,
                     "card (the run's evaluation chunks) | all (every non-overlapping chunk)")
@@ -167,6 +175,9 @@ void add_eval_options(CLI::App* cmd, EvalOptions& o) {
                   "Also save the result as RUN/eval.json and rewrite RUN/report.html with it (first --model, a run "
                   "folder)");
     cmd->footer(
+        "Dataset options not given are the run's (its config.json data section: split rule, top-n, Jamendo split "
+        "and category, split files) when --data has the run's format; the report's \"dataset\" says what was used. "
+        "Labels are matched to the run's tags by name.\n"
         "Exit code 3 when some clips could not be decoded (reported on stderr, left out of the metrics).");
 }
 
@@ -352,7 +363,7 @@ nlohmann::ordered_json eval_report(const EvalOptions& o, data::Split split, cons
 
     nlohmann::ordered_json out;
     out["models"] = o.models;
-    out["data"] = o.data;
+    out["data"] = o.dataset.data;
     out["split"] = data::to_string(split);
     out["task"] = data::to_string(card.task);
     out["roc_auc_macro"] = number_or_null(metrics.macro_roc_auc);
@@ -363,7 +374,7 @@ nlohmann::ordered_json eval_report(const EvalOptions& o, data::Split split, cons
     out["skipped_tags"] = skipped;
     if (card.task == data::Task::singlelabel) add_single_label_scores(out, card.tags, score_view, kept);
     if (card.task == data::Task::multilabel && groups.empty())
-        if (std::optional<TagGroup> genre = synth_genre_group(o.data)) groups.push_back(*genre);
+        if (std::optional<TagGroup> genre = synth_genre_group(o.dataset.data)) groups.push_back(*genre);
     if (!groups.empty()) {
         nlohmann::ordered_json scored;
         for (const TagGroup& group : groups)
@@ -410,12 +421,11 @@ int run_eval(const EvalOptions& o, const GlobalOptions& global) {
     data::DatasetOptions dataset_options;
     dataset_options.threads = threads;
     dataset_options.seed = global.seed;
-    const data::Dataset dataset =
-        o.format.empty() ? data::load_dataset(o.data, dataset_options)
-                         : data::load_dataset(o.data, data::parse_dataset_format(o.format), dataset_options);
+    const data::DatasetSource source = dataset_for_run(o.dataset, taggers[0]->run_dir(), "eval", global.quiet);
+    const data::Dataset dataset = data::load_dataset(source, dataset_options);
     const std::vector<std::size_t> clips = dataset.indices(*split);
-    if (clips.empty()) throw Error("mtag eval", "the " + o.split + " split of '" + o.data + "' has no clips");
-    const std::vector<std::size_t> columns = map_tags(first.tags, dataset, o.models[0]);
+    if (clips.empty()) throw Error("mtag eval", "the " + o.split + " split of '" + source.path + "' has no clips");
+    const std::vector<std::size_t> columns = map_tags(first.tags, dataset, source, o.models[0]);
     const std::size_t n_tags = first.tags.size();
 
     int workers = o.jobs > 0 ? std::min(o.jobs, threads) : threads;
@@ -429,6 +439,7 @@ int run_eval(const EvalOptions& o, const GlobalOptions& global) {
     if (kept.rows == 0) throw Error("mtag eval", "no clip of the " + o.split + " split could be scored");
 
     nlohmann::ordered_json out = eval_report(o, *split, first, kept, std::move(groups));
+    out["dataset"] = dataset_record(source, dataset.format);
     out["clips"] = kept.rows;
     out["failed"] = kept.failed;
     out["audio_seconds"] = kept.audio_seconds;

@@ -1,8 +1,10 @@
 // mtag tag: a trained run applied to audio files; one result per file on stdout, in input order.
 #include "app/command.hpp"
+#include "app/dataset_flags.hpp"
 #include "data/progress/progress.hpp"
 #include "data/pretrained/model_zoo.hpp"
 #include "data/extract/extract.hpp"
+#include "data/sets/source.hpp"
 #include "data/tag/tagger.hpp"
 #include "dsp/error.hpp"
 #include "dsp/npy.hpp"
@@ -34,6 +36,8 @@ namespace {
 struct TagCommandOptions {
     std::string model;
     std::vector<std::string> inputs;
+    DatasetFlags dataset;        // --data: tag a dataset split instead of inputs
+    std::string split = "test";
     std::string format = "json";
     std::size_t top_k = 5;
     double threshold = 0.0;
@@ -101,7 +105,11 @@ std::string format_result(const std::string& path, const data::TagResult& r, con
 
 void add_tag_options(CLI::App* cmd, TagCommandOptions& o) {
     cmd->add_option("--model", o.model, "Run directory (model.json + model.safetensors) or a pretrained model name (mtag model list)")->required();
-    cmd->add_option("inputs", o.inputs, "Audio files and folders (searched recursively by audio extension)")->required();
+    cmd->add_option("inputs", o.inputs, "Audio files and folders (searched recursively by audio extension)");
+    cmd->add_option("--data", o.dataset.data,
+                    "Tag the clips of a dataset split instead of inputs (annotation file or folder; options below)");
+    cmd->add_option("--split", o.split, "With --data: train | valid | test | all")->capture_default_str();
+    add_dataset_flags(cmd, o.dataset, "--data-format");
     cmd->add_option("--format", o.format, "json (one line per file) | csv (path,duration_seconds,tag,score) | table")
         ->check(CLI::IsMember({"json", "csv", "table"}))
         ->capture_default_str();
@@ -121,7 +129,9 @@ void add_tag_options(CLI::App* cmd, TagCommandOptions& o) {
     cmd->add_option("--batch-size", o.batch_size, "Chunks per forward pass")->check(CLI::PositiveNumber)->capture_default_str();
     cmd->add_option("--jobs,-j", o.jobs, "Files in parallel (default: --threads)")->check(CLI::NonNegativeNumber);
     cmd->add_flag("--timing", o.timing, "Print a per-phase timing breakdown on stderr (also MTAG_TIMING=1)");
-    cmd->footer("Exit code 3 when some files could not be tagged (each is reported on stderr; the others are printed).");
+    cmd->footer("With --data, the dataset options not given are the run's (as in mtag eval), and embeddings and taggrams "
+                "are named after the clips' annotation paths.\n"
+                "Exit code 3 when some files could not be tagged (each is reported on stderr; the others are printed).");
 
 }
 
@@ -224,6 +234,39 @@ std::size_t tag_items(const TagCommandOptions& o, const data::Tagger& tagger, co
     return failed;
 }
 
+// The files to tag: the inputs, or the clips of one split (or all) of --data in dataset order.
+std::vector<data::ExtractItem> tag_inputs(const TagCommandOptions& o, const data::Tagger& tagger,
+                                          const GlobalOptions& global) {
+    if (o.dataset.data.empty()) {
+        if (o.inputs.empty()) throw UsageError("mtag tag: give audio files or folders, or --data DATASET");
+        if (o.dataset.format || o.dataset.any_split_option() || o.dataset.audio_root || o.dataset.duration_cache)
+            throw UsageError("mtag tag: the dataset options (--data-format, --split-file, --top-n, ...) need --data");
+        data::ExtractOptions collect;
+        collect.inputs = o.inputs;
+        return data::collect_extract_items(collect);
+    }
+    if (!o.inputs.empty()) throw UsageError("mtag tag: give either audio inputs or --data, not both");
+    std::optional<data::Split> split;
+    if (o.split != "all") {
+        split = data::parse_split(o.split);
+        if (!split) throw UsageError("--split '" + o.split + "' is not train, valid, test or all");
+    }
+    data::DatasetOptions base;
+    base.seed = global.seed;
+    base.threads = global.resolved_threads();
+    const data::Dataset dataset =
+        data::load_dataset(dataset_for_run(o.dataset, tagger.run_dir(), "tag", global.quiet), base);
+    std::vector<data::ExtractItem> items;
+    for (const data::Clip& clip : dataset.clips) {
+        if (split && clip.split != *split) continue;
+        std::filesystem::path relative = std::filesystem::path(clip.relative_path.empty() ? clip.id : clip.relative_path);
+        relative.replace_extension(".npy");
+        items.push_back({clip.audio_path, relative.relative_path()});
+    }
+    if (items.empty()) throw Error("mtag tag --data '" + o.dataset.data + "'", "the " + o.split + " split has no clips");
+    return items;
+}
+
 int run_tag(const TagCommandOptions& o, const GlobalOptions& global) {
     const double t_start = now_seconds();
     const bool timing = timing_requested(o);
@@ -231,9 +274,7 @@ int run_tag(const TagCommandOptions& o, const GlobalOptions& global) {
     const data::Tagger tagger(data::resolve_model(o.model, mtag::version, global.quiet));
     const double t_loaded = now_seconds();
     const data::TagOptions tag_options = tag_options_for(o, tagger);
-    data::ExtractOptions collect;
-    collect.inputs = o.inputs;
-    const std::vector<data::ExtractItem> items = data::collect_extract_items(collect);
+    const std::vector<data::ExtractItem> items = tag_inputs(o, tagger, global);
     const int threads = global.resolved_threads();
     int workers = o.jobs > 0 ? std::min(o.jobs, threads) : threads;
     workers = std::max(1, std::min<int>(workers, static_cast<int>(items.size())));

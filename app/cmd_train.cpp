@@ -1,12 +1,13 @@
 // mtag train: trains a tagging model from a config file (or a preset and a dataset) into a run directory.
 // Common settings are flags on top of the config; see data/train_config.hpp and data/trainer.hpp.
 #include "app/command.hpp"
+#include "app/dataset_flags.hpp"
 #include "data/progress/progress.hpp"
 #include "data/report/report.hpp"
 #include "data/train/epoch_report.hpp"
 #include "data/pretrained/model_zoo.hpp"
 #include "data/distributed/communicator.hpp"
-#include "data/sets/load.hpp"
+#include "data/sets/source.hpp"
 #include "data/train/trainer.hpp"
 #include "dsp/error.hpp"
 #include "mtag_version.hpp"
@@ -28,7 +29,8 @@ extern "C" void on_stop_signal(int) { g_stop.store(true); }
 
 // What `mtag train` was asked for on the command line (unset optionals keep the config's values).
 struct TrainOptions {
-    std::string config, out, preset, data, format;
+    std::string config, out, preset;
+    DatasetFlags dataset;  // over the config's data section
     std::optional<std::int64_t> epochs;
     std::optional<std::size_t> batch_size;
     std::optional<double> lr, max_minutes, lr_multiplier;
@@ -49,9 +51,8 @@ void add_train_options(CLI::App* cmd, TrainOptions& o) {
     cmd->add_option("--config", o.config, "Training config JSON (see 'mtag config show PRESET'; every key: 'mtag config reference')");
     cmd->add_option("--out", o.out, "Run directory")->required();
     cmd->add_option("--preset", o.preset, "Model preset (instead of, or overriding, the config's model)");
-    cmd->add_option("--data", o.data, "Dataset annotation file or folder");
-    cmd->add_option("--format", o.format, "auto | mtat | gtzan | jamendo | csv")
-        ->check(CLI::IsMember({"auto", "mtat", "gtzan", "jamendo", "csv"}));
+    cmd->add_option("--data", o.dataset.data, "Dataset annotation file or folder (config data.path)");
+    add_dataset_flags(cmd, o.dataset);
     cmd->add_option("--epochs", o.epochs, "Epochs")->check(CLI::PositiveNumber);
     cmd->add_option("--batch-size", o.batch_size, "Batch size")->check(CLI::PositiveNumber);
     cmd->add_option("--lr", o.lr, "Learning rate")->check(CLI::PositiveNumber);
@@ -87,7 +88,8 @@ void add_train_options(CLI::App* cmd, TrainOptions& o) {
     cmd->add_option("--stall-rank", o.stall_rank, "")->group("");
     cmd->footer(
         "Ctrl-C / SIGTERM saves a checkpoint and exits; --resume continues. --threads and --seed (global) "
-        "override the config's.\n"
+        "override the config's. The dataset options override the config's data section (same names with "
+        "underscores: data.top_n, data.split_files, ...); config.json in the run directory records them.\n"
         "Data parallel: 'mpirun -np K mtag --threads T train ...' splits each batch over K ranks "
         "(T threads each); see README, 'Running on a cluster'.");
 }
@@ -111,8 +113,7 @@ data::TrainConfig train_config(const TrainOptions& o, const GlobalOptions& globa
         j["model"] = {{"preset", o.preset}};
         config = data::TrainConfig::from_json(j, "mtag train --preset " + o.preset);
     }
-    if (!o.data.empty()) config.data.path = o.data;
-    if (!o.format.empty()) config.data.format = o.format;
+    apply_dataset_flags(o.dataset, config.data);
     if (o.epochs) config.epochs = *o.epochs;
     if (o.batch_size) config.batch_size = *o.batch_size;
     if (o.max_minutes) config.max_minutes = *o.max_minutes;
@@ -134,10 +135,7 @@ data::Dataset load_train_dataset(const data::TrainConfig& config, const GlobalOp
     dopt.seed = config.seed;
     dopt.read_durations = true;  // known durations let the loader decode only each crop's window
     dopt.threads = config.threads > 0 ? config.threads : global.resolved_threads();
-    data::Dataset dataset =
-        config.data.format == "auto"
-            ? data::load_dataset(config.data.path, dopt)
-            : data::load_dataset(config.data.path, data::parse_dataset_format(config.data.format), dopt);
+    data::Dataset dataset = data::load_dataset(config.data, dopt);
     if (!global.quiet && data::dist::Communicator::world().is_root())
         std::cerr << "mtag train: " << config.preset() << " on " << dataset.format << " "
                   << config.data.path << ": " << dataset.count(data::Split::train) << " train, "
@@ -278,8 +276,9 @@ nlohmann::json train_summary(const std::string& out, const data::TrainResult& r,
 
 // Runs `mtag train`: config, dataset, training; rank 0 prints the summary.
 int run_train(const TrainOptions& o, const GlobalOptions& global, bool seed_given) {
-    const data::TrainConfig config = train_config(o, global, seed_given);
+    data::TrainConfig config = train_config(o, global, seed_given);
     const data::Dataset dataset = load_train_dataset(config, global);
+    config.data.format = dataset.format;  // config.json records the detected format (mtag eval compares it)
     data::TrainerOptions t = trainer_options(o, global);
     auto progress = std::make_shared<TrainProgress>(!global.quiet && t.comm->is_root(),
                                                     t.comm->is_root() ? std::filesystem::path(o.out) / "steps.jsonl"

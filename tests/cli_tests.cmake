@@ -157,6 +157,10 @@ add_test(NAME "cli: train a tiny cnn1d and config show"
 add_test(NAME "cli: train with every optimizer and schedule name, and phases"
          COMMAND ${CMAKE_COMMAND} -DEXE=${MTAG_EXE} -DTMP=${CLI_TMP} -P ${CMAKE_CURRENT_SOURCE_DIR}/app/train_every_name.cmake)
 set_tests_properties("cli: train with every optimizer and schedule name, and phases" PROPERTIES TIMEOUT 900)
+# Dataset options on train, eval and tag --data, from flags and the config's data section (issue 19).
+add_test(NAME "cli: train, eval and tag --data with dataset options (MTAT and Jamendo layouts)"
+         COMMAND ${CMAKE_COMMAND} -DEXE=${MTAG_EXE} -DTMP=${CLI_TMP} -P ${CMAKE_CURRENT_SOURCE_DIR}/app/train_datasets.cmake)
+set_tests_properties("cli: train, eval and tag --data with dataset options (MTAT and Jamendo layouts)" PROPERTIES TIMEOUT 600)
 # A typo in any section of a config is an error naming the key (exit 1, before any data is read).
 file(WRITE ${CLI_TMP}/typo_config.json "{\"model\": {\"preset\": \"cnn1d\"}, \"schedule\": {\"name\": \"cosine\", \"tmax\": 5}}")
 add_test(NAME "cli: train rejects an unknown config key by name"

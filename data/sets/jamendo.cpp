@@ -197,8 +197,18 @@ bool looks_like_jamendo(const fs::path& path) {
         find_sources(path, {}, {});
         return true;
     } catch (const Error&) {
-        return false;
     }
+    // Any split-K folder holding autotagging files, not only split-0 (--jamendo-split picks one later).
+    std::error_code ec;
+    for (const fs::path& splits : {path / "data" / "splits", path / "splits", path}) {
+        if (!fs::is_directory(splits, ec)) continue;
+        for (const fs::directory_entry& k : fs::directory_iterator(splits, ec)) {
+            if (!k.is_directory(ec) || !k.path().filename().string().starts_with("split-")) continue;
+            for (const fs::directory_entry& f : fs::directory_iterator(k.path(), ec))
+                if (f.path().filename().string().starts_with("autotagging")) return true;
+        }
+    }
+    return false;
 }
 
 Dataset load_jamendo(const fs::path& path, const DatasetOptions& options) {

@@ -3,6 +3,7 @@
 // whose visit() names every key once (data/train/config/fields.hpp reads, writes and documents them).
 #include "data/pipeline/chunking.hpp"
 #include "data/pipeline/normalization.hpp"
+#include "data/sets/source.hpp"
 
 #include <nlohmann/json.hpp>
 
@@ -15,17 +16,15 @@
 
 namespace mtag::data {
 
-// Where the dataset is and how it is loaded.
-struct DataConfig {
-    std::string path;            // annotation file or folder
-    std::string format = "auto";  // auto | mtat | gtzan | jamendo | csv
+// Where the dataset is and how it is loaded: every dataset option of the command line (data/sets/source.hpp,
+// the same names with underscores), plus the loader's threads and prefetch. Command-line flags override it.
+struct DataConfig : DatasetSource {
     int workers = 1;              // loader threads (the trainer caps them by the thread budget)
     std::size_t prefetch = 4;     // batches prepared ahead
 
     template <class V>
     void visit(V& v) {
-        v.field("path", path, "dataset annotation file or folder");
-        v.field("format", format, "auto | mtat | gtzan | jamendo | csv");
+        DatasetSource::visit(v);
         v.field("workers", workers, "loader threads (within the thread budget)");
         v.field("prefetch", prefetch, "batches prepared ahead by the loader");
     }

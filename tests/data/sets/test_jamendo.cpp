@@ -83,3 +83,14 @@ TEST_CASE("jamendo: a single autotagging.tsv gets a seeded split; missing layout
     CHECK_FALSE(looks_like_jamendo(empty));
     CHECK_THROWS_WITH(load_jamendo(empty), Catch::Contains("split-0"));
 }
+
+TEST_CASE("jamendo: a clone with only split-K (K > 0) is recognised; --jamendo-split picks it") {
+    const auto dir = mtag::test::fresh_dir("jamendo_split1");
+    const fs::path split = dir / "data" / "splits" / "split-1";
+    for (const char* part : {"train", "validation", "test"})
+        mtag::test::write_text(split / ("autotagging-" + std::string(part) + ".tsv"), std::string(header) + row(101, "genre---rock"));
+    mtag::test::write_text(dir / "audio" / "1" / "101.low.mp3", "mp3");
+    CHECK(looks_like_jamendo(dir));
+    CHECK_THROWS_WITH(load_jamendo(dir), Catch::Contains("split-0"));
+    CHECK(load_jamendo(dir, {.jamendo_split = 1}).count(Split::train) == 1);
+}
