@@ -6,41 +6,12 @@
 #  - progress: stdout of tag and eval is byte-identical with and without progress (--quiet), and --quiet
 #    prints nothing on stderr.
 # Leaves ${dir}/run/report.html for the browser test (FIXTURES_SETUP report_run).
+include(${CMAKE_CURRENT_LIST_DIR}/tone_corpus.cmake)
 include(${CMAKE_CURRENT_LIST_DIR}/run_mtag.cmake)
 set(dir ${TMP}/plot_report)
 file(REMOVE_RECURSE ${dir})
-file(MAKE_DIRECTORY ${dir}/audio)
-set(rows "path,tags,split\n")
-foreach(i RANGE 1 18)
-  math(EXPR mod "${i} % 2")
-  if(mod EQUAL 0)
-    set(hz 300)
-    set(tags low)
-  else()
-    set(hz 3000)
-    set(tags high)
-  endif()
-  if(i LESS 11)
-    set(split train)
-  elseif(i LESS 14)
-    set(split valid)
-  else()
-    set(split test)
-  endif()
-  execute_process(COMMAND ${EXE} --quiet synth --tone ${hz} --seconds 0.6 --sample-rate 8000 --out ${dir}/audio/c${i}.wav
-                  RESULT_VARIABLE code)
-  if(NOT code EQUAL 0)
-    message(FATAL_ERROR "mtag synth failed: ${code}")
-  endif()
-  string(APPEND rows "audio/c${i}.wav,${tags},${split}\n")
-endforeach()
-file(WRITE ${dir}/manifest.csv "${rows}")
-file(WRITE ${dir}/train.json [=[
-{"model": {"preset": "cnn1d", "n_mels": 16, "input_frames": 32, "channels": [8, 8], "kernel_sizes": [3, 3],
-           "pools": [2, 1], "dense": [8]},
- "features": {"kind": "logmel", "sample_rate": 8000, "n_fft": 256, "hop_length": 64, "n_mels": 16, "fmax": 4000},
- "batch_size": 4, "epochs": 4, "evaluation": {"eval_chunks": 2}}
-]=])
+tone_corpus(${dir} 18 2 11 14)
+file(WRITE ${dir}/train.json "{\"model\": ${TINY_CNN1D_MODEL},\n \"features\": ${TINY_LOGMEL},\n \"batch_size\": 4, \"epochs\": 4, \"evaluation\": {\"eval_chunks\": 2}}\n")
 
 run_mtag(--seed 2 train --config ${dir}/train.json --data ${dir}/manifest.csv --out ${dir}/run --report)
 if(NOT code EQUAL 0 OR NOT EXISTS ${dir}/run/report.html)

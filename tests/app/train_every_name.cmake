@@ -3,32 +3,10 @@
 # warm-up in front of one of them); each run's config.json names what it trained with. Then a run whose
 # phases switch to SGD after one epoch and drop the rate after another logs both phase changes, and
 # `mtag config show` prints the published recipes' phases.
+include(${CMAKE_CURRENT_LIST_DIR}/tone_corpus.cmake)
 set(dir ${TMP}/train_every_name)
 file(REMOVE_RECURSE ${dir})
-file(MAKE_DIRECTORY ${dir}/audio)
-set(rows "path,tags,split\n")
-foreach(i RANGE 1 8)
-  math(EXPR mod "${i} % 2")
-  if(mod EQUAL 0)
-    set(hz 300)
-    set(tags low)
-  else()
-    set(hz 3000)
-    set(tags high)
-  endif()
-  if(i LESS 7)
-    set(split train)
-  else()
-    set(split valid)
-  endif()
-  execute_process(COMMAND ${EXE} --quiet synth --tone ${hz} --seconds 0.6 --sample-rate 8000 --out ${dir}/audio/c${i}.wav
-                  RESULT_VARIABLE code)
-  if(NOT code EQUAL 0)
-    message(FATAL_ERROR "mtag synth failed: ${code}")
-  endif()
-  string(APPEND rows "audio/c${i}.wav,${tags},${split}\n")
-endforeach()
-file(WRITE ${dir}/manifest.csv "${rows}")
+tone_corpus(${dir} 8 2 7 9)
 set(common [=["model": {"preset": "cnn1d", "n_mels": 16, "input_frames": 32, "channels": [4], "kernel_sizes": [3],
            "pools": [2], "dense": [4]},
  "features": {"kind": "logmel", "sample_rate": 8000, "n_fft": 256, "hop_length": 64, "n_mels": 16, "fmax": 4000},

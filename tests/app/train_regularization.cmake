@@ -3,35 +3,10 @@
 # each option trains at least once through the config file. Then: the whitened runs store W in model.json and
 # `mtag eval` applies it (the validation ROC-AUC eval prints equals the one training recorded); unknown or
 # invalid keys are errors naming them.
+include(${CMAKE_CURRENT_LIST_DIR}/tone_corpus.cmake)
 set(dir ${TMP}/train_regularization)
 file(REMOVE_RECURSE ${dir})
-file(MAKE_DIRECTORY ${dir}/audio)
-set(rows "path,tags,split\n")
-foreach(i RANGE 1 12)
-  math(EXPR mod "${i} % 3")
-  if(mod EQUAL 0)
-    set(hz 300)
-    set(tags low)
-  elseif(mod EQUAL 1)
-    set(hz 3000)
-    set(tags high)
-  else()
-    set(hz 1000)
-    set(tags "low;high")
-  endif()
-  if(i LESS 10)
-    set(split train)
-  else()
-    set(split valid)
-  endif()
-  execute_process(COMMAND ${EXE} --quiet synth --tone ${hz} --seconds 0.6 --sample-rate 8000 --out ${dir}/audio/c${i}.wav
-                  RESULT_VARIABLE code)
-  if(NOT code EQUAL 0)
-    message(FATAL_ERROR "mtag synth failed: ${code}")
-  endif()
-  string(APPEND rows "audio/c${i}.wav,${tags},${split}\n")
-endforeach()
-file(WRITE ${dir}/manifest.csv "${rows}")
+tone_corpus(${dir} 12 3 10 13)
 
 # One entry per run; entries of a list are ;-separated, so JSON inside uses no semicolons.
 set(regularizers

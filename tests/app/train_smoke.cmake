@@ -1,41 +1,11 @@
 # mtag train on a tiny CSV corpus of tones (low / high / both): trains a tiny cnn1d for two epochs and
 # checks the run directory; then `mtag config show` prints a complete config; then --resume of a
 # finished run adds nothing and a missing dataset is an error.
+include(${CMAKE_CURRENT_LIST_DIR}/tone_corpus.cmake)
 set(dir ${TMP}/train_smoke)
 file(REMOVE_RECURSE ${dir})
-file(MAKE_DIRECTORY ${dir}/audio)
-set(rows "path,tags,split\n")
-foreach(i RANGE 1 12)
-  math(EXPR mod "${i} % 3")
-  if(mod EQUAL 0)
-    set(hz 300)
-    set(tags low)
-  elseif(mod EQUAL 1)
-    set(hz 3000)
-    set(tags high)
-  else()
-    set(hz 1000)
-    set(tags "low;high")
-  endif()
-  if(i LESS 10)
-    set(split train)
-  else()
-    set(split valid)
-  endif()
-  execute_process(COMMAND ${EXE} --quiet synth --tone ${hz} --seconds 0.6 --sample-rate 8000 --out ${dir}/audio/c${i}.wav
-                  RESULT_VARIABLE code)
-  if(NOT code EQUAL 0)
-    message(FATAL_ERROR "mtag synth failed: ${code}")
-  endif()
-  string(APPEND rows "audio/c${i}.wav,${tags},${split}\n")
-endforeach()
-file(WRITE ${dir}/manifest.csv "${rows}")
-file(WRITE ${dir}/train.json [=[
-{"model": {"preset": "cnn1d", "n_mels": 16, "input_frames": 32, "channels": [8, 8], "kernel_sizes": [3, 3],
-           "pools": [2, 1], "dense": [8]},
- "features": {"kind": "logmel", "sample_rate": 8000, "n_fft": 256, "hop_length": 64, "n_mels": 16, "fmax": 4000},
- "batch_size": 4, "epochs": 5, "evaluation": {"eval_chunks": 2}}
-]=])
+tone_corpus(${dir} 12 3 10 13)
+file(WRITE ${dir}/train.json "{\"model\": ${TINY_CNN1D_MODEL},\n \"features\": ${TINY_LOGMEL},\n \"batch_size\": 4, \"epochs\": 5, \"evaluation\": {\"eval_chunks\": 2}}\n")
 execute_process(COMMAND ${EXE} --threads 1 --seed 2 train --config ${dir}/train.json --data ${dir}/manifest.csv
                         --out ${dir}/run --epochs 2
                 RESULT_VARIABLE code OUTPUT_VARIABLE out ERROR_VARIABLE err)
