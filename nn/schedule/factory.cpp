@@ -30,47 +30,30 @@ ScheduleUnit effective_unit(const ScheduleConfig& c) {
 
 namespace {
 
+// The schedules whose only run-time input is the base rate: their options with lr set.
+template <class Schedule, class Options>
+std::unique_ptr<LrSchedule> at_rate(Options o, double lr) {
+    o.lr = lr;
+    return std::make_unique<Schedule>(o);
+}
+
 std::unique_ptr<LrSchedule> make_inner(const ScheduleConfig& c, const ScheduleContext& x) {
     const std::int64_t horizon =
         effective_unit(c) == ScheduleUnit::batch ? x.epochs * std::max<std::int64_t>(x.batches_per_epoch, 1) : x.epochs;
     const std::string& n = c.name;
     if (n == "constant") return std::make_unique<ConstantLr>(ConstantLrOptions{.lr = x.lr});
-    if (n == "step") {
-        StepLrOptions o = c.step;
-        o.lr = x.lr;
-        return std::make_unique<StepLr>(o);
-    }
-    if (n == "multi_step") {
-        MultiStepLrOptions o = c.multi_step;
-        o.lr = x.lr;
-        return std::make_unique<MultiStepLr>(o);
-    }
-    if (n == "exponential") {
-        ExponentialLrOptions o = c.exponential;
-        o.lr = x.lr;
-        return std::make_unique<ExponentialLr>(o);
-    }
-    if (n == "exponential_decay") {
-        ExponentialDecayOptions o = c.exponential_decay;
-        o.lr = x.lr;
-        return std::make_unique<ExponentialDecay>(o);
-    }
-    if (n == "inverse_time") {
-        InverseTimeDecayOptions o = c.inverse_time;
-        o.lr = x.lr;
-        return std::make_unique<InverseTimeDecay>(o);
-    }
+    if (n == "step") return at_rate<StepLr>(c.step, x.lr);
+    if (n == "multi_step") return at_rate<MultiStepLr>(c.multi_step, x.lr);
+    if (n == "exponential") return at_rate<ExponentialLr>(c.exponential, x.lr);
+    if (n == "exponential_decay") return at_rate<ExponentialDecay>(c.exponential_decay, x.lr);
+    if (n == "inverse_time") return at_rate<InverseTimeDecay>(c.inverse_time, x.lr);
     if (n == "cosine") {
         CosineAnnealingOptions o = c.cosine;
         o.lr = x.lr;
         if (o.t_max == 0) o.t_max = horizon;
         return std::make_unique<CosineAnnealing>(o);
     }
-    if (n == "cosine_warm_restarts") {
-        CosineWarmRestartsOptions o = c.cosine_warm_restarts;
-        o.lr = x.lr;
-        return std::make_unique<CosineWarmRestarts>(o);
-    }
+    if (n == "cosine_warm_restarts") return at_rate<CosineWarmRestarts>(c.cosine_warm_restarts, x.lr);
     if (n == "cyclic") {
         CyclicLrOptions o = c.cyclic;
         if (o.base_lr == 0) o.base_lr = x.lr;
