@@ -8,6 +8,8 @@
 #include <array>
 #include <cctype>
 #include <cmath>
+#include <cstdio>
+#include <sstream>
 #include <system_error>
 #include <unistd.h>
 
@@ -37,6 +39,27 @@ void check_readable_file(const fs::path& path) {
     if (fs::file_size(path, ec) == 0 && !ec) throw Error(quoted(path), "is empty (0 bytes)");
 }
 
+// libsndfile reads a WAV or AIFF whose audio chunk was cut short without complaint: it shrinks the frame count
+// to the bytes present. Its header log says so ("data : 64000 (should be 29956)", " SSND : ..."), and a chunk
+// declaring more bytes than the file holds is a truncated file (an interrupted copy or download), which must
+// not pass as a shorter song. The placeholder sizes of streaming writers (0xFFFFFFFF) are not truncation.
+void check_not_truncated(const fs::path& path, SNDFILE* handle) {
+    char log[8192] = {};
+    sf_command(handle, SFC_GET_LOG_INFO, log, sizeof(log));
+    std::istringstream lines(log);
+    for (std::string line; std::getline(lines, line);) {
+        char chunk[5] = {};
+        long long declared = 0, present = 0;
+        if (std::sscanf(line.c_str(), "%4s : %lld (should be %lld)", chunk, &declared, &present) != 3) continue;
+        const std::string name(chunk);
+        if (name != "data" && name != "SSND") continue;
+        if (declared <= present || declared >= 0xFFFFFFF0LL) continue;
+        throw Error(quoted(path), "is truncated: its header declares " + std::to_string(declared) +
+                                      " bytes of audio, the file holds " + std::to_string(present) +
+                                      "; copy or download it again");
+    }
+}
+
 void open_for_reading(const fs::path& path, SndFile& file) {
     check_readable_file(path);
     file.handle = sf_open(path.c_str(), SFM_READ, &file.info);
@@ -48,6 +71,7 @@ void open_for_reading(const fs::path& path, SndFile& file) {
     if (file.info.channels < 1 || file.info.samplerate < 1)
         throw Error(quoted(path), "has an invalid header (channels " + std::to_string(file.info.channels) +
                                       ", sample rate " + std::to_string(file.info.samplerate) + ")");
+    check_not_truncated(path, file.handle);
 }
 
 std::string major_format_name(int format) {

@@ -168,6 +168,21 @@ TEST_CASE("each bad input gets one clear error naming the file", "[audio_io]") {
     CHECK_THAT(error_of([&] { dsp::load_audio(dir / "truncated.wav"); }),
                Catch::Contains("truncated.wav") && Catch::Contains("cannot be decoded"));
 
+    // A WAV cut inside its audio data: libsndfile alone would read it as a shorter file.
+    write_bytes(dir / "cut.wav", bytes.substr(0, bytes.size() / 2));
+    CHECK_THAT(error_of([&] { dsp::load_audio(dir / "cut.wav"); }),
+               Catch::Contains("cut.wav") && Catch::Contains("is truncated"));
+    CHECK_THAT(error_of([&] { dsp::read_audio_info(dir / "cut.wav"); }), Catch::Contains("is truncated"));
+    // A streaming writer's placeholder data size (0xFFFFFFFF) is not truncation; trailing bytes are not either.
+    std::string streamed = bytes;
+    const std::size_t data = streamed.find("data");
+    REQUIRE(data != std::string::npos);
+    streamed.replace(data + 4, 4, std::string(4, '\xff'));
+    write_bytes(dir / "streamed.wav", streamed);
+    CHECK(dsp::load_audio(dir / "streamed.wav").frames() == 800);
+    write_bytes(dir / "trailing.wav", bytes + "junk");
+    CHECK(dsp::load_audio(dir / "trailing.wav").frames() == 800);
+
     std::string noise(4096, '\0');
     std::mt19937 rng(1);
     for (char& c : noise) c = static_cast<char>(rng());
