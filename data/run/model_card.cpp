@@ -171,9 +171,8 @@ ModelCard card_of(const nlohmann::json& model_json, const std::filesystem::path&
     return ModelCard::from_json(model_json["metadata"], "model card " + file.string());
 }
 
-}  // namespace
-
-ModelCard load_card(const std::filesystem::path& run_dir) {
+// The whole model.json of a run directory, parsed; errors name the file.
+nlohmann::json read_model_json(const std::filesystem::path& run_dir) {
     const std::filesystem::path file = run_dir / "model.json";
     std::ifstream in(file);
     if (!in) throw Error("model card " + file.string(), "cannot open (is " + run_dir.string() + " a run directory?)");
@@ -183,20 +182,19 @@ ModelCard load_card(const std::filesystem::path& run_dir) {
     } catch (const nlohmann::json::exception& e) {
         throw Error("model card " + file.string(), std::string("invalid JSON: ") + e.what());
     }
-    return card_of(j, file);
+    return j;
+}
+
+}  // namespace
+
+ModelCard load_card(const std::filesystem::path& run_dir) {
+    return card_of(read_model_json(run_dir), run_dir / "model.json");
 }
 
 void rewrite_card(const ModelCard& card, const std::filesystem::path& run_dir) {
     const std::filesystem::path file = run_dir / "model.json";
     card.validate("model card for " + run_dir.string());
-    std::ifstream in(file);
-    if (!in) throw Error("model card " + file.string(), "cannot open (is " + run_dir.string() + " a run directory?)");
-    nlohmann::json j;
-    try {
-        in >> j;
-    } catch (const nlohmann::json::exception& e) {
-        throw Error("model card " + file.string(), std::string("invalid JSON: ") + e.what());
-    }
+    nlohmann::json j = read_model_json(run_dir);
     card_of(j, file);  // it is a card mtag wrote
     j["metadata"] = card.to_json();
     const std::filesystem::path tmp = run_dir / "model.json.tmp";

@@ -3,6 +3,7 @@
 #     as one process; reruns with another rank count resume (skip what is done, redo a deleted output);
 #  2. train over 2 ranks writes one run directory (only rank 0 writes, one summary on stdout); --resume works;
 #  3. a rank that hangs makes the job fail loudly (watchdog), and the checkpoint stays intact.
+include(${CMAKE_CURRENT_LIST_DIR}/tone_corpus.cmake)
 set(dir ${TMP}/mpi_extract_train)
 file(REMOVE_RECURSE ${dir})
 file(MAKE_DIRECTORY ${dir}/audio/sub)
@@ -87,34 +88,9 @@ if(NOT code EQUAL 0)
 endif()
 
 # --- 2. train over 2 ranks ---
-set(rows "path,tags,split\n")
-foreach(k RANGE 1 12)
-  math(EXPR mod "${k} % 3")
-  if(mod EQUAL 0)
-    set(hz 300)
-    set(tags low)
-  elseif(mod EQUAL 1)
-    set(hz 3000)
-    set(tags high)
-  else()
-    set(hz 1000)
-    set(tags "low;high")
-  endif()
-  set(split train)
-  if(k GREATER 9)
-    set(split valid)
-  endif()
-  run(${EXE} --quiet synth --tone ${hz} --seconds 0.6 --sample-rate 8000 --out ${dir}/train/c${k}.wav)
-  string(APPEND rows "train/c${k}.wav,${tags},${split}\n")
-endforeach()
-file(WRITE ${dir}/manifest.csv "${rows}")
-file(WRITE ${dir}/train.json [=[
-{"model": {"preset": "cnn1d", "n_mels": 16, "input_frames": 32, "channels": [8, 8], "kernel_sizes": [3, 3],
-           "pools": [2, 1], "dense": [8]},
- "features": {"kind": "logmel", "sample_rate": 8000, "n_fft": 256, "hop_length": 64, "n_mels": 16, "fmax": 4000},
- "batch_size": 4, "epochs": 5, "evaluation": {"eval_chunks": 2}}
-]=])
-run(${MPIRUN} ${EXE} --threads 1 --seed 2 train --config ${dir}/train.json --data ${dir}/manifest.csv
+tone_corpus(${dir}/tones 12 3 10 13)
+file(WRITE ${dir}/train.json "{\"model\": ${TINY_CNN1D_MODEL},\n \"features\": ${TINY_LOGMEL},\n \"batch_size\": 4, \"epochs\": 5, \"evaluation\": {\"eval_chunks\": 2}}\n")
+run(${MPIRUN} ${EXE} --threads 1 --seed 2 train --config ${dir}/train.json --data ${dir}/tones/manifest.csv
     --out ${dir}/run --epochs 2 --workers 1)
 if(NOT code EQUAL 0)
   message(FATAL_ERROR "2-rank train failed (${code}): ${out} ${err}")
@@ -134,14 +110,14 @@ list(LENGTH lines n)
 if(NOT n EQUAL 2)
   message(FATAL_ERROR "log.jsonl has ${n} lines after 2 epochs (only rank 0 may write it)")
 endif()
-run(${MPIRUN} ${EXE} --threads 1 train --out ${dir}/run --data ${dir}/manifest.csv --resume --epochs 3)
+run(${MPIRUN} ${EXE} --threads 1 train --out ${dir}/run --data ${dir}/tones/manifest.csv --resume --epochs 3)
 file(STRINGS ${dir}/run/log.jsonl lines)
 list(LENGTH lines n)
 if(NOT code EQUAL 0 OR NOT n EQUAL 3)
   message(FATAL_ERROR "2-rank --resume to 3 epochs failed (${code}, ${n} log lines): ${err}")
 endif()
 # --sync-bn: synchronised BatchNorm statistics, announced and recorded in the run's config.json.
-run(${MPIRUN} ${EXE} --threads 1 --seed 2 train --config ${dir}/train.json --data ${dir}/manifest.csv
+run(${MPIRUN} ${EXE} --threads 1 --seed 2 train --config ${dir}/train.json --data ${dir}/tones/manifest.csv
     --out ${dir}/run_sync --epochs 1 --workers 1 --sync-bn)
 file(READ ${dir}/run_sync/config.json sync_config)
 if(NOT code EQUAL 0 OR NOT err MATCHES "BatchNorm statistics synchronised over ranks"
@@ -152,7 +128,7 @@ endif()
 # --- 3. a hung rank: the watchdog aborts the job within its timeout; the checkpoint is untouched ---
 file(READ ${dir}/run/checkpoint.safetensors before HEX)
 set(ENV{MTAG_MPI_TIMEOUT} 5)
-run(${MPIRUN} ${EXE} --threads 1 train --out ${dir}/run --data ${dir}/manifest.csv --resume --epochs 4
+run(${MPIRUN} ${EXE} --threads 1 train --out ${dir}/run --data ${dir}/tones/manifest.csv --resume --epochs 4
     --stall-rank 1)
 if(code EQUAL 0 OR NOT err MATCHES "has not completed after")
   message(FATAL_ERROR "a hung rank did not fail the job loudly (${code}): ${err}")
