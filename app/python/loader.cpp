@@ -9,6 +9,8 @@
 #include "data/pipeline/feature_cache.hpp"
 #include "data/pipeline/waveform_cache.hpp"
 #include "data/sets/load.hpp"
+#include "data/sets/source.hpp"
+#include "data/train/config/fields.hpp"
 #include "dsp/augment_pipeline.hpp"
 #include "dsp/feature_config.hpp"
 
@@ -31,6 +33,7 @@ struct LoaderSpec {
     std::string features_json;      // FeatureConfig JSON ("" = the default log-mel)
     std::string augmentation_json;  // AugmentPipeline JSON ("" = no augmentation)
     std::string augmentation_dir;   // resolves relative noise files
+    std::string dataset_json;       // DatasetSource keys but `path` ("" = the format's defaults)
     std::size_t batch_size = 16;
     double crop_seconds = 3.0;
     std::uint64_t seed = 0;
@@ -52,6 +55,29 @@ std::vector<std::size_t> select(const data::Dataset& dataset, const std::string&
     if (split == "valid") return dataset.indices(data::Split::valid);
     if (split == "test") return dataset.indices(data::Split::test);
     throw ValueError("split: got '" + split + "', expected train, valid, test or all");
+}
+
+// The dataset options of `mtag train --data` (format, audio_root, split_files, mtat_split, top_n,
+// jamendo_split, jamendo_category, duration_cache), read with the training config's `data` keys so that one
+// name means the same thing in a config, on the command line and here.
+data::DatasetSource dataset_source(const LoaderSpec& spec) {
+    return validated([&] {
+        data::DatasetSource source;
+        if (!spec.dataset_json.empty()) {
+            nlohmann::json j;
+            try {
+                j = nlohmann::json::parse(spec.dataset_json);
+            } catch (const nlohmann::json::exception& e) {
+                throw ValueError(std::string("dataset: not valid JSON: ") + e.what());
+            }
+            if (j.is_object() && j.contains("path"))
+                throw ValueError("dataset: 'path' is the loader's data= argument; remove it from dataset=");
+            data::config::JsonReader::read(j, source, "dataset");
+        }
+        source.path = spec.data;
+        source.validate();
+        return source;
+    });
 }
 
 class PyLoader {
@@ -83,13 +109,14 @@ class PyLoader {
             });
         }
         const dsp::ResampleQuality quality = resample_quality(spec.res_type);
+        const data::DatasetSource source = dataset_source(spec);
         {
             py::gil_scoped_release release;
             m_dataset = on_file(spec.data, [&] {
                 // As `mtag train`: known durations let the loader decode only each crop's window (without the
                 // memory cache, which keeps whole clips).
                 data::Dataset d = data::load_dataset(
-                    spec.data, data::DatasetOptions{.seed = spec.seed, .read_durations = true, .threads = spec.workers});
+                    source, data::DatasetOptions{.seed = spec.seed, .read_durations = true, .threads = spec.workers});
                 d.require_usable();
                 return d;
             });
@@ -184,6 +211,7 @@ void bind_loader(py::module_& m) {
         .def_readwrite("features_json", &LoaderSpec::features_json)
         .def_readwrite("augmentation_json", &LoaderSpec::augmentation_json)
         .def_readwrite("augmentation_dir", &LoaderSpec::augmentation_dir)
+        .def_readwrite("dataset_json", &LoaderSpec::dataset_json)
         .def_readwrite("batch_size", &LoaderSpec::batch_size)
         .def_readwrite("crop_seconds", &LoaderSpec::crop_seconds)
         .def_readwrite("seed", &LoaderSpec::seed)

@@ -76,3 +76,21 @@ def test_loader_errors(tmp_path, corpus):
         mtag.data.Loader(data=corpus, split="holdout")
     with pytest.raises(ValueError, match="crop_seconds"):
         mtag.data.Loader(data=corpus, crop_seconds=0)
+
+
+def test_dataset_options_as_mtag_train_reads_them(tmp_path, corpus):
+    # A key,split table that puts three clips in valid and drops the rest (clips absent from the split files
+    # are left out, as with `mtag train --split-file`).
+    every = mtag.data.Loader(data=corpus, features=FEATURES, split="all", workers=1)
+    chosen = sorted(every.clip_ids)[:3]
+    table = tmp_path / "split.csv"
+    table.write_text("".join(f"{clip},valid\n" for clip in chosen))
+    loader = mtag.data.Loader(data=corpus, features=FEATURES, split="valid", workers=1,
+                              dataset={"format": "csv", "split_files": [str(table)]})
+    assert sorted(loader.clip_ids) == chosen
+    with pytest.raises(ValueError, match="'top_k'.*unknown key"):
+        mtag.data.Loader(data=corpus, features=FEATURES, dataset={"top_k": 3})
+    with pytest.raises(ValueError, match="format 'wav'"):
+        mtag.data.Loader(data=corpus, features=FEATURES, dataset={"format": "wav"})
+    with pytest.raises(ValueError, match="data= argument"):
+        mtag.data.Loader(data=corpus, features=FEATURES, dataset={"path": str(corpus)})

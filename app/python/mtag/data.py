@@ -20,6 +20,10 @@ class Loader:
     - ``cache``: ``"memory"`` keeps decoded clips (epochs after the first skip decoding), a folder keeps
       whole-clip features as memory-mapped ``.npy`` (not with augmentation), None decodes every time.
     - ``split``: ``"train"``, ``"valid"``, ``"test"`` or ``"all"``.
+    - ``dataset``: how to read ``data``, as a dict / JSON string / file with the keys of a training config's
+      ``data`` section but ``path``: ``format`` (auto, mtat, gtzan, jamendo, csv), ``audio_root``,
+      ``split_files``, ``mtat_split`` (lee, folders), ``top_n``, ``jamendo_split``, ``jamendo_category``,
+      ``duration_cache`` (``mtag train --format``, ``--audio-root``, ``--split-file``, ...).
 
     Iterating runs epoch :attr:`epoch` and then advances it, so ``for`` loops go over successive epochs.
     The batches depend only on (data, seed, epoch): the same for any number of ``workers``. A clip that
@@ -27,9 +31,12 @@ class Loader:
     """
 
     def __init__(self, data, features=None, augmentation=None, batch_size=16, crop_seconds=3.0, seed=0, workers=2,
-                 epoch=0, split="train", shuffle=True, drop_last=False, cache="memory", res_type="medium"):
+                 epoch=0, split="train", shuffle=True, drop_last=False, cache="memory", res_type="medium",
+                 dataset=None):
         spec = _mtag.LoaderSpec()
         spec.data = os.fspath(data)
+        if dataset is not None:
+            spec.dataset_json = json_text(dataset, "dataset")[0]
         if features is not None:
             spec.features_json = json_text(features, "features")[0]
         if augmentation is True:
