@@ -67,7 +67,8 @@ class Extractor:
         return mono
 
     def save(self, mono, out):
-        np.save(out, self.to_db(self.mel(mono)).numpy())
+        # C order, as mtag writes (and as a reader expects of [n_mels, frames]); torch's result is a transposed view.
+        np.save(out, np.ascontiguousarray(self.to_db(self.mel(mono)).numpy()))
 
 
 def main():
