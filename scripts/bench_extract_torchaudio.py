@@ -16,59 +16,28 @@ torchaudio or soundfile.
 Run by hand: /usr/bin/python3 scripts/bench_extract_torchaudio.py --config cfg.json --out DIR --threads 2 FILE...
 """
 import argparse
-import concurrent.futures
 import json
 import os
 import sys
-import threading
 import time
-import warnings
 
 try:
     import numpy as np
-    import soundfile
-    import torch
-    import torchaudio
+    import soundfile  # noqa: F401  (checked here: exit 3 without it)
+    import torch  # noqa: F401  (checked here: exit 3 without it)
+    import torchaudio  # noqa: F401  (checked here: exit 3 without it)
 except ImportError as error:
     print(f"bench_extract_torchaudio.py: {sys.executable}: {error}", file=sys.stderr)
     sys.exit(3)
 
-warnings.filterwarnings("ignore", message="At least one mel filterbank")
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from torch_front_end import LogMel, for_each_file  # noqa: E402
 
 
-class Extractor:
-    def __init__(self, f, decoder):
-        if f.get("kind", "logmel") != "logmel" or f.get("log", "db") != "db":
-            raise SystemExit("bench_extract_torchaudio.py: only log-mel (dB) configs are implemented")
-        self.rate, self.decoder = int(f["sample_rate"]), decoder
-        self.mel = torchaudio.transforms.MelSpectrogram(
-            sample_rate=self.rate, n_fft=int(f["n_fft"]), win_length=int(f.get("win_length") or f["n_fft"]),
-            hop_length=int(f["hop_length"]), f_min=float(f.get("fmin", 0.0)),
-            f_max=float(f["fmax"]) if f.get("fmax") else None, n_mels=int(f["n_mels"]), power=float(f.get("power", 2.0)),
-            center=bool(f.get("center", True)), pad_mode=f.get("pad_mode", "reflect"),
-            norm="slaney" if f.get("mel_norm") == "slaney" else None, mel_scale="htk" if f.get("htk") else "slaney")
-        top_db = f.get("top_db")
-        self.to_db = torchaudio.transforms.AmplitudeToDB("power", top_db=None if top_db in (None, -1, -1.0) else top_db)
-        self.resamplers = {}
-        self.lock = threading.Lock()
-
-    def decode(self, path):
-        if self.decoder == "torchaudio":
-            wave, sr = torchaudio.load(path)
-            mono = wave.mean(dim=0)
-        else:
-            data, sr = soundfile.read(path, dtype="float32", always_2d=True)
-            mono = torch.from_numpy(data.mean(axis=1))
-        if sr != self.rate:
-            with self.lock:
-                if sr not in self.resamplers:
-                    self.resamplers[sr] = torchaudio.transforms.Resample(sr, self.rate)
-            mono = self.resamplers[sr](mono)
-        return mono
-
+class Extractor(LogMel):
     def save(self, mono, out):
         # C order, as mtag writes (and as a reader expects of [n_mels, frames]); torch's result is a transposed view.
-        np.save(out, np.ascontiguousarray(self.to_db(self.mel(mono)).numpy()))
+        np.save(out, np.ascontiguousarray(self.features(mono).numpy()))
 
 
 def main():
@@ -84,7 +53,6 @@ def main():
         config = json.load(f)
     config = config.get("config", config)
     threads = max(1, args.threads)
-    torch.set_num_threads(threads if args.mode == "intraop" else 1)
     extractor = Extractor(config, args.decoder)
     os.makedirs(args.out, exist_ok=True)
     outs = [os.path.join(args.out, os.path.basename(p) + ".npy") for p in args.files]
@@ -95,21 +63,7 @@ def main():
         seconds[i] = mono.shape[0] / extractor.rate
         extractor.save(mono, outs[i])
 
-    with torch.inference_mode():
-        if args.mode == "intraop":
-            with concurrent.futures.ThreadPoolExecutor(max_workers=1) as decoder:
-                pending = decoder.submit(extractor.decode, args.files[0])
-                for i in range(len(args.files)):
-                    mono = pending.result()
-                    if i + 1 < len(args.files):
-                        pending = decoder.submit(extractor.decode, args.files[i + 1])
-                    finish(i, mono)
-        else:
-            def work(i):
-                with torch.inference_mode():
-                    finish(i, extractor.decode(args.files[i]))
-            with concurrent.futures.ThreadPoolExecutor(max_workers=threads) as pool:
-                list(pool.map(work, range(len(args.files))))
+    for_each_file(args.files, threads, args.mode, extractor.decode, finish)
     print(json.dumps({"files": len(args.files), "audio_seconds": sum(seconds), "wall_seconds": time.perf_counter() - start,
                       "mode": args.mode, "threads": threads, "decoder": args.decoder}))
     return 0

@@ -23,26 +23,22 @@ Exit code 3 when torch, torchaudio or soundfile cannot be imported.
 Run by hand: /usr/bin/python3 scripts/bench_tag_torch.py --model MODEL_DIR --threads 2 FILE...
 """
 import argparse
-import concurrent.futures
 import json
 import os
 import sys
-import threading
 import time
-import warnings
 
 try:
-    import numpy as np
-    import soundfile
+    import soundfile  # noqa: F401  (checked here: exit 3 without it)
     import torch
-    import torchaudio
+    import torchaudio  # noqa: F401  (checked here: exit 3 without it)
 except ImportError as error:
     print(f"bench_tag_torch.py: {sys.executable}: {error}", file=sys.stderr)
     sys.exit(3)
 
-warnings.filterwarnings("ignore", message="At least one mel filterbank")  # fmax 8 kHz with 128 HTK mels
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from export_check import build_twin, read_safetensors  # noqa: E402  (the PyTorch twins of mtag's presets)
+from torch_front_end import LogMel, for_each_file  # noqa: E402
 
 
 def load_card(model_dir):
@@ -56,8 +52,6 @@ def load_card(model_dir):
     twin.load_state_dict(weights, strict=True)
     twin.eval()
     features = meta["features"]
-    if features.get("kind", "logmel") != "logmel" or features.get("log", "db") != "db":
-        raise SystemExit("bench_tag_torch.py: only log-mel (dB) front ends are implemented")
     frames = meta.get("input", {}).get("frames") or arch["options"]["input_frames"]
     norm = meta.get("normalization") or {}
     return twin, features, int(frames), meta.get("task", "multilabel"), norm
@@ -65,38 +59,13 @@ def load_card(model_dir):
 
 class Tagger:
     def __init__(self, model_dir, batch, decoder):
-        self.twin, f, self.frames, task, norm = load_card(model_dir)
-        self.rate, self.hop = int(f["sample_rate"]), int(f["hop_length"])
-        self.batch, self.decoder = batch, decoder
+        self.twin, features, self.frames, task, norm = load_card(model_dir)
+        self.front = LogMel(features, decoder)
+        self.rate, self.hop, self.batch = self.front.rate, self.front.hop, batch
         self.multilabel = task.startswith("multi")
-        self.mel = torchaudio.transforms.MelSpectrogram(
-            sample_rate=self.rate, n_fft=int(f["n_fft"]), win_length=int(f.get("win_length") or f["n_fft"]),
-            hop_length=self.hop, f_min=float(f.get("fmin", 0.0)), f_max=float(f["fmax"]) if f.get("fmax") else None,
-            n_mels=int(f["n_mels"]), power=float(f.get("power", 2.0)), center=bool(f.get("center", True)),
-            pad_mode=f.get("pad_mode", "reflect"), norm="slaney" if f.get("mel_norm") == "slaney" else None,
-            mel_scale="htk" if f.get("htk") else "slaney")
-        top_db = f.get("top_db")
-        self.to_db = torchaudio.transforms.AmplitudeToDB("power", top_db=None if top_db in (None, -1, -1.0) else top_db)
         if norm.get("kind") not in (None, "none"):
             # The benchmark's model has none; a card's statistics would be one more cheap elementwise step.
             raise SystemExit(f"bench_tag_torch.py: normalization {norm.get('kind')} is not implemented")
-        self.resamplers = {}
-        self.lock = threading.Lock()
-
-    def decode(self, path):
-        """Mono float32 at the card's rate (decode, down-mix, resample)."""
-        if self.decoder == "torchaudio":
-            wave, sr = torchaudio.load(path)
-            mono = wave.mean(dim=0)
-        else:
-            data, sr = soundfile.read(path, dtype="float32", always_2d=True)
-            mono = torch.from_numpy(data.mean(axis=1))
-        if sr != self.rate:
-            with self.lock:
-                if sr not in self.resamplers:
-                    self.resamplers[sr] = torchaudio.transforms.Resample(sr, self.rate)
-            mono = self.resamplers[sr](mono)
-        return mono
 
     def windows(self, mono):
         """mtag tag's "all" chunk layout: non-overlapping windows, a short file padded to one."""
@@ -113,7 +82,7 @@ class Tagger:
         chunks = self.windows(mono)
         total = None
         for start in range(0, chunks.shape[0], self.batch):
-            x = self.to_db(self.mel(chunks[start:start + self.batch]))
+            x = self.front.features(chunks[start:start + self.batch])
             logits = self.twin(x)
             p = torch.sigmoid(logits) if self.multilabel else torch.softmax(logits, dim=1)
             s = p.sum(dim=0, dtype=torch.float64)
@@ -133,7 +102,6 @@ def main():
     args = ap.parse_args()
     t0 = time.perf_counter()
     threads = max(1, args.threads)
-    torch.set_num_threads(threads if args.mode == "intraop" else 1)
     tagger = Tagger(args.model, args.batch, args.decoder)
     results = [None] * len(args.files)
     start = time.perf_counter()
@@ -143,21 +111,7 @@ def main():
         results[i] = {"path": args.files[i], "duration_seconds": mono.shape[0] / tagger.rate, "chunks": chunks,
                       "scores": scores}
 
-    with torch.inference_mode():
-        if args.mode == "intraop":
-            with concurrent.futures.ThreadPoolExecutor(max_workers=1) as decoder:
-                pending = decoder.submit(tagger.decode, args.files[0])
-                for i in range(len(args.files)):
-                    mono = pending.result()
-                    if i + 1 < len(args.files):
-                        pending = decoder.submit(tagger.decode, args.files[i + 1])
-                    one(i, mono)
-        else:
-            def work(i):
-                with torch.inference_mode():
-                    one(i, tagger.decode(args.files[i]))
-            with concurrent.futures.ThreadPoolExecutor(max_workers=threads) as pool:
-                list(pool.map(work, range(len(args.files))))
+    for_each_file(args.files, threads, args.mode, tagger.front.decode, one)
     wall = time.perf_counter() - start
     if args.scores:
         with open(args.scores, "w") as f:
