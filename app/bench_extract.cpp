@@ -60,6 +60,11 @@ std::optional<Difference> difference_of(const fs::path& a_path, const fs::path& 
 int bench_extract(const BenchContext& context) {
     const Library library = make_library(library_options(context), context.global->quiet);
     const fs::path model = reference_model(context, library);
+    if (std::find(context.extra.begin(), context.extra.end(), "--prepare-only") != context.extra.end()) {
+        std::printf("bench %s: library %s (%zu files, %.2f h), model %s\n", "extract", library.dir.string().c_str(),
+                    library.files.size(), library.audio_seconds() / 3600.0, model.string().c_str());
+        return 0;
+    }
     const std::size_t batch_files = batch_files_option(context);
     const std::vector<std::string> files = library_paths(library);
     const std::string exe = self_executable();

@@ -15,6 +15,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include <algorithm>
 #include <cmath>
 #include <cstdio>
 #include <fstream>
@@ -60,6 +61,11 @@ std::vector<std::string> card_tags(const fs::path& model) {
 int bench_tag(const BenchContext& context) {
     const Library library = make_library(library_options(context), context.global->quiet);
     const fs::path model = reference_model(context, library);
+    if (std::find(context.extra.begin(), context.extra.end(), "--prepare-only") != context.extra.end()) {
+        std::printf("bench %s: library %s (%zu files, %.2f h), model %s\n", "tag", library.dir.string().c_str(),
+                    library.files.size(), library.audio_seconds() / 3600.0, model.string().c_str());
+        return 0;
+    }
     const std::size_t batch_files = batch_files_option(context);
     const std::vector<std::string> files = library_paths(library);
     const std::string exe = self_executable();

@@ -53,6 +53,7 @@ Command add_bench_command(CLI::App& root, const GlobalOptions& global) {
         int passes = 0;
         bool profile = false;
         std::map<std::string, std::string> library;  // bench tag/extract: flag -> value, checked by the area
+        bool prepare_only = false;                    // bench tag/extract
     };
     auto options = std::make_shared<Options>();
     CLI::App* cmd = root.add_subcommand("bench", "Measure throughput of one area against a reference in the same run");
@@ -85,6 +86,8 @@ Command add_bench_command(CLI::App& root, const GlobalOptions& global) {
         {"--batch-files", "bench tag/extract: files per cold process (default 0: all in one, the model loaded once)"},
         {"--torch-batch", "bench tag: chunks per PyTorch forward pass (default 16)"}};
     for (const auto& [flag, help] : library_flags) cmd->add_option(flag, options->library[flag], help);
+    cmd->add_flag("--prepare-only", options->prepare_only,
+                  "bench tag/extract: make (or check) the library and the model, print where, measure nothing");
     cmd->allow_extras();
     cmd->footer(
         "bench tag | extract: mtag tag (short_chunk_cnn) or mtag extract (its log-mel front end to .npy) over a\n"
@@ -105,6 +108,7 @@ Command add_bench_command(CLI::App& root, const GlobalOptions& global) {
         for (const std::string& m : options->models) context.extra.insert(context.extra.end(), {"--model", m});
         if (options->batch > 0) context.extra.insert(context.extra.end(), {"--batch", std::to_string(options->batch)});
         if (options->profile) context.extra.push_back("--profile");
+        if (options->prepare_only) context.extra.push_back("--prepare-only");
         for (const auto& [flag, value] : options->library)
             if (!value.empty()) context.extra.insert(context.extra.end(), {flag, value});
         if (options->steps > 0) context.extra.insert(context.extra.end(), {"--steps", std::to_string(options->steps)});
