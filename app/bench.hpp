@@ -38,6 +38,9 @@ struct BenchContext {
 std::optional<nlohmann::json> run_reference_script(const BenchContext& context, const std::string& script,
                                                    const std::vector<std::string>& args);
 
+// scripts/<script> ($MTAG_SOURCE_DIR/scripts, next to the executable's parent folders, then ./scripts).
+std::optional<std::filesystem::path> find_reference_script(const std::string& script);
+
 // Folds one pass's reference result into the best so far (BenchContext::passes): the first result is
 // taken whole (memory figures included); later ones only improve `fields`, smaller values being better
 // (times) or larger ones (rates).
@@ -68,6 +71,10 @@ int bench_data(const BenchContext& context);
 int bench_train(const BenchContext& context);
 // `mtag bench optim`: optimizer steps and tagging metrics against PyTorch / scikit-learn.
 int bench_optim(const BenchContext& context);
+// `mtag bench tag`: `mtag tag` over a generated library against a PyTorch + torchaudio pipeline.
+int bench_tag(const BenchContext& context);
+// `mtag bench extract`: `mtag extract` (log-mel .npy) over the same library against torchaudio.
+int bench_extract(const BenchContext& context);
 // `mtag bench python`: the Python module against torchaudio / PyTorch (scripts/bench_python.py).
 int bench_python(const BenchContext& context);
 

@@ -26,7 +26,9 @@ std::string shell_quote(const std::string& text) {
     return quoted + "'";
 }
 
-std::optional<fs::path> find_script(const std::string& script) {
+}  // namespace
+
+std::optional<fs::path> find_reference_script(const std::string& script) {
     std::vector<fs::path> candidates;
     if (const char* source = std::getenv("MTAG_SOURCE_DIR"))
         candidates.push_back(fs::path(source) / "scripts");
@@ -42,6 +44,8 @@ std::optional<fs::path> find_script(const std::string& script) {
         if (fs::is_regular_file(folder / script, ec)) return folder / script;
     return std::nullopt;
 }
+
+namespace {
 
 // Runs a command, returning its exit status and stdout.
 int run_capture(const std::string& command, std::string& output) {
@@ -61,7 +65,7 @@ std::optional<nlohmann::json> run_reference_script(const BenchContext& context, 
         std::cerr << "reference: skipped (--python '')\n";
         return std::nullopt;
     }
-    const std::optional<fs::path> path = find_script(script);
+    const std::optional<fs::path> path = find_reference_script(script);
     if (!path) {
         std::cerr << "reference: skipped, scripts/" << script
                   << " not found (set MTAG_SOURCE_DIR to the checkout)\n";

@@ -5,6 +5,7 @@
 #include "data/pretrained/model_zoo.hpp"
 #include "data/extract/extract.hpp"
 #include "data/sets/source.hpp"
+#include "data/tag/parallel_tag.hpp"
 #include "data/tag/tagger.hpp"
 #include "dsp/error.hpp"
 #include "dsp/npy.hpp"
@@ -127,7 +128,9 @@ void add_tag_options(CLI::App* cmd, TagCommandOptions& o) {
         ->check(CLI::IsMember({"best", "medium", "fastest"}))
         ->capture_default_str();
     cmd->add_option("--batch-size", o.batch_size, "Chunks per forward pass")->check(CLI::PositiveNumber)->capture_default_str();
-    cmd->add_option("--jobs,-j", o.jobs, "Files in parallel (default: --threads)")->check(CLI::NonNegativeNumber);
+    cmd->add_option("--jobs,-j", o.jobs,
+                    "Files in parallel (default: --threads); with fewer files than threads, each file's chunks "
+                    "are spread over the remaining threads (same result as one thread)")->check(CLI::NonNegativeNumber);
     cmd->add_flag("--timing", o.timing, "Print a per-phase timing breakdown on stderr (also MTAG_TIMING=1)");
     cmd->footer("With --data, the dataset options not given are the run's (as in mtag eval), and embeddings and taggrams "
                 "are named after the clips' annotation paths.\n"
@@ -160,15 +163,16 @@ struct PhaseTimes {
     std::atomic<double> decode{0}, features{0}, inference{0};
 };
 
-void print_timing(double t_start, double t_loaded, double t_sessions, std::size_t files, int workers, const PhaseTimes& p) {
+void print_timing(double t_start, double t_loaded, double t_sessions, std::size_t files, int workers, int per_file,
+                  const PhaseTimes& p) {
     const double t_end = now_seconds();
     std::fprintf(stderr,
                  "mtag tag timing: model load %.1f ms, sessions %.1f ms, tagging %.1f ms wall for %zu file(s) "
-                 "with %d worker(s) [summed over workers: decode+resample %.1f ms, features %.1f ms, "
-                 "inference %.1f ms]\n",
+                 "with %d file worker(s) x %d session(s) [summed over sessions: decode+resample wait %.1f ms, "
+                 "features %.1f ms, inference %.1f ms]\n",
                  1e3 * (t_loaded - t_start), 1e3 * (t_sessions - t_loaded), 1e3 * (t_end - t_sessions), files, workers,
-                 1e3 * p.decode.load(), 1e3 * p.features.load(), 1e3 * p.inference.load());
-    if (workers == 1) {
+                 per_file, 1e3 * p.decode.load(), 1e3 * p.features.load(), 1e3 * p.inference.load());
+    if (workers * per_file == 1) {
         std::fprintf(stderr, "mtag tag timing: inference by layer type:");
         for (const nn::LayerTime& t : nn::layer_profile())
             std::fprintf(stderr, " %s %.1f ms;", t.type.c_str(), 1e3 * t.forward_seconds);
@@ -176,11 +180,15 @@ void print_timing(double t_start, double t_loaded, double t_sessions, std::size_
     }
 }
 
-// Tags every item on `workers` threads (one session each); results print in input order as soon as every
-// earlier file is done. Returns the number of files that failed (each reported on stderr).
+// Sessions of one file worker: one, or several that share each file's windows (data/tag/parallel_tag).
+using SessionGroup = std::vector<std::unique_ptr<data::Session>>;
+
+// Tags every item on one thread per group (each group's sessions score its file's windows on threads of
+// their own); results print in input order as soon as every earlier file is done. Returns the number of
+// files that failed (each reported on stderr).
 std::size_t tag_items(const TagCommandOptions& o, const data::Tagger& tagger, const data::TagOptions& tag_options,
-                      const std::vector<data::ExtractItem>& items,
-                      std::vector<std::unique_ptr<data::Session>>& sessions, PhaseTimes& times, bool quiet) {
+                      const std::vector<data::ExtractItem>& items, std::vector<SessionGroup>& groups,
+                      PhaseTimes& times, bool quiet) {
     std::vector<std::optional<std::string>> outputs(items.size());
     std::size_t printed = 0;
     std::mutex mutex;
@@ -193,12 +201,14 @@ std::size_t tag_items(const TagCommandOptions& o, const data::Tagger& tagger, co
         std::filesystem::create_directories(file.parent_path());
         dsp::save_npy(file, values, shape);
     };
-    auto work = [&](data::Session* session) {
+    auto work = [&](SessionGroup* group) {
+        std::vector<data::Session*> sessions;
+        for (const auto& s : *group) sessions.push_back(s.get());
         for (std::size_t i = next++; i < items.size(); i = next++) {
             const std::string path = items[i].input.string();
             std::string text;
             try {
-                const data::TagResult r = session->tag_file(items[i].input, tag_options);
+                const data::TagResult r = data::tag_file_parallel(sessions, items[i].input, tag_options);
                 times.decode.fetch_add(r.decode_seconds);
                 times.features.fetch_add(r.feature_seconds);
                 times.inference.fetch_add(r.inference_seconds);
@@ -227,8 +237,8 @@ std::size_t tag_items(const TagCommandOptions& o, const data::Tagger& tagger, co
         }
     };
     std::vector<std::thread> pool;
-    for (std::size_t w = 1; w < sessions.size(); ++w) pool.emplace_back(work, sessions[w].get());
-    work(sessions[0].get());
+    for (std::size_t w = 1; w < groups.size(); ++w) pool.emplace_back(work, &groups[w]);
+    work(&groups[0]);
     for (std::thread& t : pool) t.join();
     progress.finish();
     return failed;
@@ -278,18 +288,26 @@ int run_tag(const TagCommandOptions& o, const GlobalOptions& global) {
     const int threads = global.resolved_threads();
     int workers = o.jobs > 0 ? std::min(o.jobs, threads) : threads;
     workers = std::max(1, std::min<int>(workers, static_cast<int>(items.size())));
-    // OpenBLAS threads x workers <= --threads: one file uses every thread, many files one each.
-    nn::set_thread_budget(std::max(1, threads / workers));
+    // Fewer files than threads: each file's windows are spread over threads / workers sessions of one GEMM
+    // thread each (bit-identical to one session: the same batches, summed in chunk order), which keeps
+    // every core busy on one long file, batch after batch. A model scoring one window per file (the centred
+    // crop of fixed-input models) cannot be split: its file worker gets every thread for GEMM instead.
+    const data::ChunkOptions& eval = tagger.card().chunking;
+    const bool one_window = tag_options.layout == data::ChunkLayout::card &&
+                            eval.eval == data::EvalChunking::evenly_spaced && eval.eval_chunks == 1;
+    const int per_file = one_window ? 1 : std::max(1, threads / workers);
+    nn::set_thread_budget(one_window ? std::max(1, threads / workers) : 1);
     if (o.format == "csv") std::cout << "path,duration_seconds,tag,score\n";
     // Sessions (model copies) are made here, so a failure to build one is an error of the run itself.
-    std::vector<std::unique_ptr<data::Session>> sessions;
-    for (int w = 0; w < workers; ++w) sessions.push_back(tagger.session());
+    std::vector<SessionGroup> groups(static_cast<std::size_t>(workers));
+    for (SessionGroup& group : groups)
+        for (int s = 0; s < per_file; ++s) group.push_back(tagger.session());
     const double t_sessions = now_seconds();
-    if (timing && workers == 1) nn::set_layer_profiling(true);  // layer totals need one thread
+    if (timing && workers * per_file == 1) nn::set_layer_profiling(true);  // layer totals need one thread
     PhaseTimes times;
-    const std::size_t failed = tag_items(o, tagger, tag_options, items, sessions, times, global.quiet);
+    const std::size_t failed = tag_items(o, tagger, tag_options, items, groups, times, global.quiet);
     if (!global.quiet && failed > 0) std::cerr << "mtag tag: " << failed << " of " << items.size() << " files failed\n";
-    if (timing) print_timing(t_start, t_loaded, t_sessions, items.size(), workers, times);
+    if (timing) print_timing(t_start, t_loaded, t_sessions, items.size(), workers, per_file, times);
     return failed > 0 ? 3 : 0;
 }
 

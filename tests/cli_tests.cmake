@@ -139,6 +139,26 @@ add_test(NAME "cli: tag and eval"
          COMMAND ${CMAKE_COMMAND} -DEXE=${MTAG_EXE} -DROOT=${CMAKE_CURRENT_BINARY_DIR}/tmp/cli_tag
                  -P ${CMAKE_CURRENT_SOURCE_DIR}/app/tag_eval.cmake)
 set_tests_properties("cli: tag and eval" PROPERTIES FIXTURES_REQUIRED tag_run)
+# One song, more threads than files: its windows are shared out over sessions, bit-identical to one thread.
+add_test(NAME "cli: tag one song gives the same bytes with 1, 2 and 3 threads"
+         COMMAND ${CMAKE_COMMAND} -DEXE=${MTAG_EXE} -DROOT=${CMAKE_CURRENT_BINARY_DIR}/tmp/cli_tag_threads
+                 -P ${CMAKE_CURRENT_SOURCE_DIR}/app/tag_threads.cmake)
+
+# mtag bench tag / extract: the help names their options; a tiny library (2 songs of 4-6 s, --quick) runs
+# end to end without Python, the reference rows saying why they were skipped.
+add_test(NAME "cli: bench --help documents tag and extract" COMMAND ${MTAG_EXE} bench --help)
+set_tests_properties("cli: bench --help documents tag and extract" PROPERTIES
+                     PASS_REGULAR_EXPRESSION "--library.*--thread-counts.*bench tag \\| extract")
+set(last_phase_tag "network \\(short_chunk_cnn")
+set(last_phase_extract "\\.npy write")
+foreach(area tag extract)
+  add_test(NAME "cli: bench ${area} --quick without torch"
+           COMMAND ${MTAG_EXE} bench ${area} --quick --thread-counts 1,2 --python ${CLI_TMP}/no-python3
+                   --library ${CLI_TMP}/bench_library)
+  set_tests_properties("cli: bench ${area} --quick without torch" PROPERTIES RESOURCE_LOCK bench_library
+                       PASS_REGULAR_EXPRESSION "2 files \\(1 MP3, 1 FLAC.*\n2 +mtag ${area} +2 +[0-9.]+.*skipped: python3 torch not found.*where mtag's time goes.*${last_phase_${area}}")
+endforeach()
+
 add_test(NAME "cli: eval rejects runs with different tags"
          COMMAND ${MTAG_EXE} eval --model ${CMAKE_CURRENT_BINARY_DIR}/tmp/cli_tag/run --model ${CMAKE_CURRENT_BINARY_DIR}/tmp/cli_tag/run_other_tags
                  --data ${CMAKE_CURRENT_BINARY_DIR}/tmp/cli_tag/manifest.csv)

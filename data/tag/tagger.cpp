@@ -239,134 +239,74 @@ class PrefetchedStream {
 };
 }  // namespace
 
-struct Session::Impl {
-    RunCard card;
-    std::shared_ptr<nn::models::TaggingModel> model;
-    std::shared_ptr<nn::Module> output;  // the output Linear (logits from the embedding)
-    std::unique_ptr<dsp::FeatureExtractor> extractor;
-    dsp::FloatMatrix features, chunk;   // reused per window
-    nn::Tensor batch;                   // (B, bins, frames) or (B, samples)
-    std::size_t filled = 0;
-    std::size_t input_size = 0;         // floats per example
+// ---- a file's sums --------------------------------------------------------------------------------
 
-    // Accumulators of one file.
-    std::vector<double> score_sum, embedding_sum;
-    std::vector<float> taggram;
-    std::size_t chunks = 0;
-    double feature_seconds = 0, inference_seconds = 0;
-
-    void reset(const TagOptions& options) {
-        // Mode-2 BatchNorm normalises over the batch: one chunk per pass, as upstream predicted.
-        const std::size_t b = model->batch_dependent() ? 1 : std::max<std::size_t>(1, options.batch_size);
-        const nn::Shape shape = card.waveform ? nn::Shape{static_cast<std::int64_t>(b), static_cast<std::int64_t>(card.input_length)}
-                                              : nn::Shape{static_cast<std::int64_t>(b), card.features.bins(),
-                                                          static_cast<std::int64_t>(card.input_length)};
-        if (!batch.defined() || batch.shape() != shape) batch = nn::Tensor(shape);
-        filled = 0;
-        chunks = 0;
-        feature_seconds = inference_seconds = 0;
-        score_sum.assign(card.tags.size(), 0.0);
-        embedding_sum.assign(static_cast<std::size_t>(model->embedding_size()), 0.0);
-        taggram.clear();
-    }
-
-    // Featurises one window of window_samples() samples into the next batch row.
-    void add_window(std::span<float> window, const TagOptions& options) {
-        const auto t0 = std::chrono::steady_clock::now();
-        float* row = batch.data() + filled * input_size;
-        if (card.waveform) {
-            if (card.normalization) card.normalization->apply(window);
-            std::copy(window.begin(), window.end(), row);
-        } else {
-            extractor->compute(window, features);
-            chunk.resize(features.rows, card.input_length);
-            copy_chunk(features, 0, chunk);
-            if (card.normalization) card.normalization->apply(chunk);
-            std::copy(chunk.data.begin(), chunk.data.end(), row);
-        }
-        feature_seconds += seconds_since(t0);
-        if (++filled == static_cast<std::size_t>(batch.dim(0))) flush(options);
-    }
-
-    void flush(const TagOptions& options) {
-        if (filled == 0) return;
-        const auto t0 = std::chrono::steady_clock::now();
-        const nn::Tensor input = batch.slice(0, static_cast<std::int64_t>(filled));
-        const nn::Tensor e = model->embed(input);
-        nn::Tensor logits = output->forward(e);
-        const std::size_t n = card.tags.size();
-        const std::size_t d = static_cast<std::size_t>(model->embedding_size());
-        for (std::size_t i = 0; i < filled; ++i) {
-            std::span<float> row(logits.data() + i * n, n);
-            activate(row, card.task);
-            for (std::size_t t = 0; t < n; ++t) score_sum[t] += row[t];
-            if (options.taggram) taggram.insert(taggram.end(), row.begin(), row.end());
-            if (options.embedding)
-                for (std::size_t k = 0; k < d; ++k) embedding_sum[k] += e.data()[i * d + k];
-        }
-        chunks += filled;
-        filled = 0;
-        inference_seconds += seconds_since(t0);
-    }
-
-    TagResult finish(const TagOptions& options, std::size_t samples) {
-        flush(options);
-        TagResult r;
-        r.duration_seconds = static_cast<double>(samples) / card.sample_rate;
-        r.chunks = chunks;
-        r.feature_seconds = feature_seconds;
-        r.inference_seconds = inference_seconds;
-        r.scores.resize(score_sum.size());
-        for (std::size_t t = 0; t < score_sum.size(); ++t) r.scores[t] = static_cast<float>(score_sum[t] / chunks);
-        if (options.embedding) {
-            r.embedding.resize(embedding_sum.size());
-            for (std::size_t k = 0; k < embedding_sum.size(); ++k)
-                r.embedding[k] = static_cast<float>(embedding_sum[k] / chunks);
-        }
-        if (options.taggram) r.taggram = std::move(taggram);
-        return r;
-    }
-};
-
-Session::Session(std::unique_ptr<Impl> impl) : m_impl(std::move(impl)) {}
-Session::~Session() = default;
-
-TagResult Session::tag_samples(std::span<const float> samples, const TagOptions& options) {
-    Impl& s = *m_impl;
-    s.reset(options);
-    const std::size_t window = s.card.window_samples();
-    std::vector<float> buffer(window);
-    for (std::size_t offset : chunk_sample_offsets(s.card, samples.size(), options.layout)) {
-        copy_chunk(samples, offset, buffer);  // zero-pads past the end (short clips)
-        s.add_window(buffer, options);
-    }
-    return s.finish(options, samples.size());
+void ChunkSums::reset(std::size_t n_tags, std::size_t embedding_size) {
+    m_scores.assign(n_tags, 0.0);
+    m_embedding.assign(embedding_size, 0.0);
+    m_taggram.clear();
+    m_chunks = 0;
+    m_feature_seconds = m_inference_seconds = 0;
 }
 
-TagResult Session::tag_file(const std::filesystem::path& path, const TagOptions& options) {
-    Impl& s = *m_impl;
-    const ChunkOptions& layout = s.card.chunking;
+void ChunkSums::add(const ChunkRows& rows, const TagOptions& options) {
+    const std::size_t n = m_scores.size(), d = m_embedding.size();
+    for (std::size_t i = 0; i < rows.count; ++i) {
+        const float* row = rows.scores.data() + i * n;
+        for (std::size_t t = 0; t < n; ++t) m_scores[t] += row[t];
+        if (options.taggram) m_taggram.insert(m_taggram.end(), row, row + n);
+        if (options.embedding)
+            for (std::size_t k = 0; k < d; ++k) m_embedding[k] += rows.embeddings[i * d + k];
+    }
+    m_chunks += rows.count;
+    m_feature_seconds += rows.feature_seconds;
+    m_inference_seconds += rows.inference_seconds;
+}
+
+TagResult ChunkSums::finish(const TagOptions& options, std::size_t samples, int sample_rate) {
+    TagResult r;
+    r.duration_seconds = static_cast<double>(samples) / sample_rate;
+    r.chunks = m_chunks;
+    r.feature_seconds = m_feature_seconds;
+    r.inference_seconds = m_inference_seconds;
+    r.scores.resize(m_scores.size());
+    for (std::size_t t = 0; t < m_scores.size(); ++t) r.scores[t] = static_cast<float>(m_scores[t] / m_chunks);
+    if (options.embedding) {
+        r.embedding.resize(m_embedding.size());
+        for (std::size_t k = 0; k < m_embedding.size(); ++k) r.embedding[k] = static_cast<float>(m_embedding[k] / m_chunks);
+    }
+    if (options.taggram) r.taggram = std::move(m_taggram);
+    return r;
+}
+
+// ---- streaming windows -----------------------------------------------------------------------------
+
+std::size_t stream_windows(const RunCard& card, const std::filesystem::path& path, const TagOptions& options,
+                           const std::function<void(std::span<float>)>& window_sink, double& decode_seconds) {
+    const std::size_t window = card.window_samples();
+    std::vector<float> scratch(window);
+    const ChunkOptions& layout = card.chunking;
     if (options.layout == ChunkLayout::card && layout.eval == EvalChunking::evenly_spaced && layout.eval_chunks == 1) {
         // One centred window needs the file's true length, which an MP3 header only estimates (libsndfile's
         // frame count was 1.4% long for the two shared songs, which put the crop 0.2 s late): decode it all.
         const auto t0 = std::chrono::steady_clock::now();
         const dsp::Audio audio = dsp::load_audio(
-            path, {.sample_rate = s.card.sample_rate, .mono = true, .resample_quality = options.resample_quality});
-        const double decode_seconds = seconds_since(t0);
-        TagResult r = tag_samples(audio.samples, options);
-        r.decode_seconds = decode_seconds;
-        return r;
+            path, {.sample_rate = card.sample_rate, .mono = true, .resample_quality = options.resample_quality});
+        decode_seconds = seconds_since(t0);
+        for (std::size_t offset : chunk_sample_offsets(card, audio.samples.size(), options.layout)) {
+            copy_chunk(audio.samples, offset, scratch);  // zero-pads past the end (short clips)
+            window_sink(scratch);
+        }
+        return audio.samples.size();
     }
-    s.reset(options);
     const auto open_start = std::chrono::steady_clock::now();
-    dsp::AudioStream audio(path, s.card.sample_rate, options.resample_quality);
-    double decode_seconds = seconds_since(open_start);  // waiting for decoded samples (the rest overlaps)
+    dsp::AudioStream audio(path, card.sample_rate, options.resample_quality);
+    decode_seconds = seconds_since(open_start);  // waiting for decoded samples (the rest overlaps)
     PrefetchedStream stream(audio);
     const std::size_t expected = static_cast<std::size_t>(std::max<std::int64_t>(0, audio.expected_samples()));
-    const std::vector<std::size_t> offsets = chunk_sample_offsets(s.card, expected, options.layout);
-    const std::size_t window = s.card.window_samples();
+    const std::vector<std::size_t> offsets = chunk_sample_offsets(card, expected, options.layout);
     // buffer holds samples [base, base + buffer.size()); samples before the next pending window are dropped.
-    std::vector<float> buffer, block, scratch(window);
+    std::vector<float> buffer, block;
     std::size_t base = 0, next = 0, total = 0;
     bool more = true;
     while (next < offsets.size()) {
@@ -385,7 +325,7 @@ TagResult Session::tag_file(const std::filesystem::path& path, const TagOptions&
         }
         // Window [offsets[next], +window) relative to base; zero-padded when the stream ended early.
         copy_chunk(buffer, offsets[next] - base, scratch);
-        s.add_window(scratch, options);
+        window_sink(scratch);
         ++next;
         const std::size_t keep_from = next < offsets.size() ? std::min(offsets[next], base + buffer.size()) : base + buffer.size();
         buffer.erase(buffer.begin(), buffer.begin() + static_cast<std::ptrdiff_t>(keep_from - base));
@@ -399,6 +339,142 @@ TagResult Session::tag_file(const std::filesystem::path& path, const TagOptions&
         decode_seconds += seconds_since(t0);
         total += block.size();
     }
+    return total;
+}
+
+// ---- session -------------------------------------------------------------------------------------
+
+struct Session::Impl {
+    RunCard card;
+    std::shared_ptr<nn::models::TaggingModel> model;
+    std::shared_ptr<nn::Module> output;  // the output Linear (logits from the embedding)
+    std::unique_ptr<dsp::FeatureExtractor> extractor;
+    dsp::FloatMatrix features, chunk;   // reused per window
+    std::vector<float> scratch;         // a window normalised in place (waveform models)
+    nn::Tensor batch;                   // (B, bins, frames) or (B, samples)
+    std::size_t filled = 0;
+    std::size_t input_size = 0;         // floats per example
+    ChunkRows rows;                     // the last forward pass's outputs
+    ChunkSums sums;                     // the file being tagged (tag_file, tag_samples)
+
+    std::size_t batch_rows(const TagOptions& options) const {
+        // Mode-2 BatchNorm normalises over the batch: one chunk per pass, as upstream predicted.
+        return model->batch_dependent() ? 1 : std::max<std::size_t>(1, options.batch_size);
+    }
+
+    void prepare(const TagOptions& options) {
+        const auto b = static_cast<std::int64_t>(batch_rows(options));
+        const nn::Shape shape = card.waveform ? nn::Shape{b, static_cast<std::int64_t>(card.input_length)}
+                                              : nn::Shape{b, card.features.bins(), static_cast<std::int64_t>(card.input_length)};
+        if (!batch.defined() || batch.shape() != shape) batch = nn::Tensor(shape);
+        filled = 0;
+        rows.feature_seconds = rows.inference_seconds = 0;
+    }
+
+    void reset(const TagOptions& options) {
+        prepare(options);
+        sums.reset(card.tags.size(), static_cast<std::size_t>(model->embedding_size()));
+    }
+
+    // Featurises one window of window_samples() samples into the next batch row.
+    void featurise(std::span<float> window) {
+        const auto t0 = std::chrono::steady_clock::now();
+        float* row = batch.data() + filled * input_size;
+        if (card.waveform) {
+            if (card.normalization) card.normalization->apply(window);
+            std::copy(window.begin(), window.end(), row);
+        } else {
+            extractor->compute(window, features);
+            chunk.resize(features.rows, card.input_length);
+            copy_chunk(features, 0, chunk);
+            if (card.normalization) card.normalization->apply(chunk);
+            std::copy(chunk.data.begin(), chunk.data.end(), row);
+        }
+        rows.feature_seconds += seconds_since(t0);
+        ++filled;
+    }
+
+    // One forward pass over the filled rows into `rows` (activated scores; embeddings when asked).
+    void forward(const TagOptions& options) {
+        const auto t0 = std::chrono::steady_clock::now();
+        const nn::Tensor input = batch.slice(0, static_cast<std::int64_t>(filled));
+        const nn::Tensor e = model->embed(input);
+        const nn::Tensor logits = output->forward(e);
+        const std::size_t n = card.tags.size();
+        const std::size_t d = static_cast<std::size_t>(model->embedding_size());
+        rows.count = filled;
+        rows.scores.assign(logits.data(), logits.data() + filled * n);
+        for (std::size_t i = 0; i < filled; ++i) activate(std::span<float>(rows.scores.data() + i * n, n), card.task);
+        if (options.embedding) rows.embeddings.assign(e.data(), e.data() + filled * d);
+        else rows.embeddings.clear();
+        filled = 0;
+        rows.inference_seconds += seconds_since(t0);
+    }
+
+    void add_window(std::span<float> window, const TagOptions& options) {
+        featurise(window);
+        if (filled == static_cast<std::size_t>(batch.dim(0))) flush(options);
+    }
+
+    void flush(const TagOptions& options) {
+        if (filled == 0) return;
+        forward(options);
+        sums.add(rows, options);
+        rows.feature_seconds = rows.inference_seconds = 0;
+    }
+
+    TagResult finish(const TagOptions& options, std::size_t samples) {
+        flush(options);
+        return sums.finish(options, samples, card.sample_rate);
+    }
+};
+
+Session::Session(std::unique_ptr<Impl> impl) : m_impl(std::move(impl)) {}
+Session::~Session() = default;
+
+const RunCard& Session::card() const { return m_impl->card; }
+
+std::size_t Session::embedding_size() const { return static_cast<std::size_t>(m_impl->model->embedding_size()); }
+
+std::size_t Session::batch_size(const TagOptions& options) const { return m_impl->batch_rows(options); }
+
+TagResult Session::tag_samples(std::span<const float> samples, const TagOptions& options) {
+    Impl& s = *m_impl;
+    s.reset(options);
+    const std::size_t window = s.card.window_samples();
+    std::vector<float> buffer(window);
+    for (std::size_t offset : chunk_sample_offsets(s.card, samples.size(), options.layout)) {
+        copy_chunk(samples, offset, buffer);  // zero-pads past the end (short clips)
+        s.add_window(buffer, options);
+    }
+    return s.finish(options, samples.size());
+}
+
+ChunkRows Session::score_windows(std::span<const float> windows, const TagOptions& options) {
+    Impl& s = *m_impl;
+    const std::size_t window = s.card.window_samples();
+    s.prepare(options);
+    const std::size_t n = windows.size() / window;
+    if (n * window != windows.size() || n > static_cast<std::size_t>(s.batch.dim(0)))
+        throw Error("Session::score_windows", std::to_string(windows.size()) + " samples are not at most " +
+                                                  std::to_string(s.batch.dim(0)) + " whole windows of " +
+                                                  std::to_string(window));
+    s.scratch.resize(window);
+    for (std::size_t i = 0; i < n; ++i) {
+        std::copy_n(windows.begin() + static_cast<std::ptrdiff_t>(i * window), window, s.scratch.begin());
+        s.featurise(s.scratch);
+    }
+    if (n > 0) s.forward(options);
+    else s.rows = ChunkRows{};
+    return s.rows;
+}
+
+TagResult Session::tag_file(const std::filesystem::path& path, const TagOptions& options) {
+    Impl& s = *m_impl;
+    s.reset(options);
+    double decode_seconds = 0;
+    const std::size_t total =
+        stream_windows(s.card, path, options, [&](std::span<float> window) { s.add_window(window, options); }, decode_seconds);
     TagResult r = s.finish(options, total);
     r.decode_seconds = decode_seconds;
     return r;

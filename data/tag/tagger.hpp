@@ -25,6 +25,7 @@
 #include <atomic>
 #include <cstdint>
 #include <filesystem>
+#include <functional>
 #include <memory>
 #include <optional>
 #include <span>
@@ -95,6 +96,29 @@ struct TagResult {
 
 class Tagger;
 
+// The per-chunk outputs of one forward pass over a batch of windows, in window order.
+struct ChunkRows {
+    std::size_t count = 0;
+    std::vector<float> scores;      // [count, n_tags], after sigmoid/softmax
+    std::vector<float> embeddings;  // [count, embedding_size] when TagOptions::embedding
+    double feature_seconds = 0, inference_seconds = 0;
+};
+
+// A file's running sums over its chunks. Rows are added in chunk order (double sums), so a file scored
+// by one session or spread over several (tag_file_parallel) gives bit-identical results.
+class ChunkSums {
+  public:
+    void reset(std::size_t n_tags, std::size_t embedding_size);
+    void add(const ChunkRows& rows, const TagOptions& options);
+    TagResult finish(const TagOptions& options, std::size_t samples, int sample_rate);
+
+  private:
+    std::vector<double> m_scores, m_embedding;
+    std::vector<float> m_taggram;
+    std::size_t m_chunks = 0;
+    double m_feature_seconds = 0, m_inference_seconds = 0;
+};
+
 // One worker's model instance. Not thread-safe: one Session per thread.
 class Session {
 public:
@@ -106,6 +130,14 @@ public:
     TagResult tag_file(const std::filesystem::path& path, const TagOptions& options = {});
     // Tags samples already mono at card().sample_rate (tests, and callers that decoded themselves).
     TagResult tag_samples(std::span<const float> samples, const TagOptions& options = {});
+    // Featurises and scores `windows` (whole windows of card().window_samples() samples, back to back;
+    // at most the batch size of `options`) in one forward pass. What tag_file does per batch; used by
+    // tag_file_parallel to spread one file's batches over several sessions.
+    ChunkRows score_windows(std::span<const float> windows, const TagOptions& options);
+    // The forward-pass batch size `options` gives this model (1 for batch-dependent models).
+    std::size_t batch_size(const TagOptions& options) const;
+    const RunCard& card() const;
+    std::size_t embedding_size() const;
 
 private:
     friend class Tagger;
@@ -138,6 +170,13 @@ private:
 
 // The chunk offsets (in samples) the tagger scores for a signal of `total_samples`, per layout.
 std::vector<std::size_t> chunk_sample_offsets(const RunCard& card, std::size_t total_samples, ChunkLayout layout);
+
+// Decodes `path` as a stream (mono, resampled to the card's rate) and calls `window` with each chunk
+// window of `layout` in order (card().window_samples() samples, zero-padded past the end). Decoding runs
+// on its own thread a few blocks ahead. Returns the number of samples decoded (the duration);
+// `decode_seconds` gets the time spent waiting for decoded samples. Throws mtag::Error naming the file.
+std::size_t stream_windows(const RunCard& card, const std::filesystem::path& path, const TagOptions& options,
+                           const std::function<void(std::span<float>)>& window, double& decode_seconds);
 
 // sigmoid or softmax, in place over one row of logits.
 void activate(std::span<float> logits, Task task);

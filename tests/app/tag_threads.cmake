@@ -1,0 +1,35 @@
+# mtag tag on one song with several windows prints the same bytes and writes the same taggram and
+# embedding with --threads 1, 2 and 3: with fewer files than threads the song's windows are spread over
+# sessions (data/tag/parallel_tag), and the result must not depend on how many (ROOT: a scratch folder).
+include(${CMAKE_CURRENT_LIST_DIR}/run_mtag.cmake)
+file(REMOVE_RECURSE ${ROOT})
+run_mtag(--quiet synth --clips 1 --seconds 24 --out ${ROOT}/song)
+run_mtag(--quiet --seed 5 model init cnn1d --out ${ROOT}/init --n-tags 6)
+if(NOT code EQUAL 0)
+  message(FATAL_ERROR "model init: ${code}\n${err}")
+endif()
+file(WRITE ${ROOT}/tags.txt "a\nb\nc\nd\ne\nf\n")
+run_mtag(--quiet model import --from safetensors --arch cnn1d ${ROOT}/init/model.safetensors --out ${ROOT}/model
+         --tags ${ROOT}/tags.txt)
+if(NOT code EQUAL 0)
+  message(FATAL_ERROR "model import: ${code}\n${err}")
+endif()
+set(song ${ROOT}/song/audio/clip_00000.wav)
+foreach(threads 1 2 3)
+  execute_process(COMMAND ${EXE} --quiet --threads ${threads} tag --model ${ROOT}/model --all-scores --batch-size 1
+                          --taggram ${ROOT}/tg${threads} --embeddings ${ROOT}/emb${threads} ${song}
+                  RESULT_VARIABLE code OUTPUT_VARIABLE out${threads} ERROR_VARIABLE err)
+  if(NOT code EQUAL 0)
+    message(FATAL_ERROR "tag --threads ${threads}: exit ${code}\n${err}")
+  endif()
+  file(SHA256 ${ROOT}/tg${threads}/clip_00000.npy taggram${threads})
+  file(SHA256 ${ROOT}/emb${threads}/clip_00000.npy embedding${threads})
+endforeach()
+if(NOT out1 MATCHES "\"chunks\":([0-9]+)" OR CMAKE_MATCH_1 LESS 4)
+  message(FATAL_ERROR "expected a song of several windows:\n${out1}")
+endif()
+foreach(threads 2 3)
+  if(NOT out${threads} STREQUAL out1 OR NOT taggram${threads} STREQUAL taggram1 OR NOT embedding${threads} STREQUAL embedding1)
+    message(FATAL_ERROR "tag --threads ${threads} differs from --threads 1:\n${out${threads}}\n---\n${out1}")
+  endif()
+endforeach()
