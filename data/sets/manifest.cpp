@@ -93,8 +93,8 @@ Dataset load_manifest(const fs::path& manifest, const DatasetOptions& options) {
     CanonicalPaths canonical;
     for (std::size_t r = 1; r < rows.size(); ++r) {
         CsvRow& row = rows[r];
-        // Each row's text is released once the row is read: a 1e6-row manifest holds its parsed rows and its
-        // clips together only one row at a time.
+        // Each row's text is released once the row is read, so that the parsed rows shrink as the clips grow
+        // instead of both being held whole (a 1e6-row manifest).
         struct Release {
             CsvRow& row;
             ~Release() { std::vector<std::string>().swap(row.fields); }
