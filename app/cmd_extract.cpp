@@ -2,6 +2,7 @@
 #include "app/command.hpp"
 #include "app/feature_flags.hpp"
 #include "data/extract/extract.hpp"
+#include "data/run/output_lock.hpp"
 #include "dsp/error.hpp"
 #include "dsp/feature_config.hpp"
 
@@ -68,6 +69,9 @@ Command add_extract_command(CLI::App& root, const GlobalOptions& global) {
                 const int cores = global.resolved_threads();  // --threads, or all cores
                 e.jobs =
                     o->jobs > 0 ? std::min(o->jobs, global.threads > 0 ? global.threads : o->jobs) : cores;
+                // One process per output folder (the ranks of one MPI job share it on purpose: rank 0 locks).
+                std::optional<data::OutputLock> lock;
+                if (e.comm->is_root()) lock.emplace(data::OutputLock::in_directory(e.out_dir, "--out " + o->out, "mtag extract"));
                 const data::ExtractSummary summary = data::run_extract(e);
                 if (!e.comm->is_root()) return summary.exit_code();
                 std::cout << nlohmann::ordered_json{{"out", e.out_dir.string()},

@@ -7,6 +7,8 @@
 //   show NAME             layers with output shapes at the preset's input size, parameter count,
 //                         front end, chunk and optimizer recipe (--json for one JSON object)
 //   init NAME --out DIR   a randomly initialised model directory (model.json + model.safetensors)
+//   check DIR             validates a model directory from elsewhere (card, weights against the architecture,
+//                         finite values, sizes, checkpoints' CRCs) and prints what it holds (--json)
 //   forward --model DIR --input IN.safetensors --out OUT.safetensors
 //                         diagnostic: runs a saved model in eval mode on the tensor "input" and writes
 //                         "logits" and "embedding"; scripts/export_check.py compares these with PyTorch.
@@ -14,6 +16,8 @@
 #include "data/pretrained/keras_import.hpp"
 #include "data/pretrained/model_zoo.hpp"
 #include "data/pretrained/torch_import.hpp"
+#include "data/run/model_check.hpp"
+#include "data/run/output_lock.hpp"
 #include "dsp/error.hpp"
 #include "nn/model_io.hpp"
 #include "nn/models/zoo.hpp"
@@ -167,6 +171,41 @@ int run_init(const ModelOptions& o, const GlobalOptions& global) {
     return 0;
 }
 
+// The human-readable report of `model check`: what was found on stdout, each problem on stderr.
+int run_check(const ModelOptions& o) {
+    const data::ModelCheckReport r = data::check_model_dir(o.model);
+    if (o.json) {
+        std::cout << r.to_json().dump(2) << "\n";
+    } else {
+        std::size_t parameters = 0, buffers = 0;
+        for (const data::CheckedTensor& t : r.tensors) (t.dtype == "I64" ? buffers : parameters) += 1;
+        std::cout << "model " << r.dir.string() << "\n";
+        if (!r.preset.empty()) std::cout << "  preset         " << r.preset << "\n";
+        if (!r.tensors.empty() || r.weights_bytes)
+            std::cout << "  weights        " << r.tensors.size() << " tensors, " << with_commas(r.stored_values)
+                      << " values stored, " << with_commas(r.parameters) << " trainable parameters; model.safetensors "
+                      << with_commas(r.weights_bytes) << " bytes, model.json " << with_commas(r.card_bytes) << " bytes\n";
+        if (!r.tags.empty()) {
+            std::string list;
+            for (std::size_t i = 0; i < r.tags.size() && i < 10; ++i) list += (i ? ", " : "") + r.tags[i];
+            if (r.tags.size() > 10) list += ", ...";
+            std::cout << "  tags           " << r.tags.size() << " (" << r.task << "): " << list << "\n";
+        }
+        if (!r.front_end.is_null())
+            std::cout << "  front end      " << r.front_end_summary << "\n"
+                      << "  input          " << r.input_length << " " << r.input_unit << " per chunk ("
+                      << r.chunk_seconds << " s), normalisation " << r.normalization << "\n";
+        for (const data::CheckedCheckpoint& c : r.checkpoints)
+            std::cout << "  checkpoint     " << c.file << ": " << (c.ok ? c.status : "CORRUPTED") << "\n";
+        std::cout << (r.ok() ? "ok" : "PROBLEMS: " + std::to_string(r.problems.size())) << "\n";
+    }
+    for (const std::string& p : r.problems) std::cerr << "mtag model check: " << p << "\n";
+    if (r.ok()) return 0;
+    std::cerr << "mtag model check: " << o.model << " is not a sound model directory (" << r.problems.size()
+              << " problem" << (r.problems.size() == 1 ? "" : "s") << " above); do not use it, or re-export it\n";
+    return 1;
+}
+
 int run_forward(const ModelOptions& o) {
     nn::LoadedModel loaded = nn::load_model(o.model);
     auto* model = dynamic_cast<nn::models::TaggingModel*>(loaded.model.get());
@@ -184,6 +223,8 @@ int run_forward(const ModelOptions& o) {
 }
 
 int run_import(const ModelOptions& o) {
+    // The model directory appears whole through a rename, so the lock file sits beside it.
+    const data::OutputLock lock = data::OutputLock::beside(o.out, "--out " + o.out, "mtag model import");
     data::RunModel run =
         o.from == "keras-h5"
             ? data::import_keras_h5(o.input, o.arch, mtag::version)
@@ -210,7 +251,7 @@ int run_fetch(const ModelOptions& o, const GlobalOptions& global) {
 Command add_model_command(CLI::App& root, const GlobalOptions& global) {
     auto o = std::make_shared<ModelOptions>();
     CLI::App* cmd = root.add_subcommand(
-        "model", "Model presets and pretrained models: list, show, create, run, import and fetch them");
+        "model", "Model presets and pretrained models: list, show, create, run, import, fetch and check them");
     cmd->require_subcommand(1);
 
     CLI::App* list = cmd->add_subcommand("list", "The presets (parameters, input, source) and the pretrained models");
@@ -255,11 +296,22 @@ Command add_model_command(CLI::App& root, const GlobalOptions& global) {
     import->add_option("--options", o->overrides, "safetensors: JSON object of the preset options the weights were trained with");
     import->add_option("--out", o->out, "Model directory to write (must not exist or be empty)")->required();
 
+    CLI::App* check = cmd->add_subcommand(
+        "check",
+        "Validate a model directory from elsewhere and print what it holds: model.json's card (schema, tags, front "
+        "end, chunking, normalisation; at most 64 MiB), model.safetensors (header and every tensor's range checked "
+        "against the file size before anything is allocated), every tensor the architecture needs present with "
+        "its dtype and shape and nothing else, every value finite (NaN/Inf counted per tensor), and the training "
+        "checkpoints' CRC-32 when present. Lists every problem on stderr; exit 0 when sound, 1 otherwise");
+    check->add_option("dir", o->model, "Model directory (model.json + model.safetensors), e.g. a run or a download")
+        ->required();
+    check->add_flag("--json", o->json, "One JSON object (ok, problems, preset, tags, front_end, tensors, ...)");
+
     CLI::App* fetch = cmd->add_subcommand("fetch", "Download (or take from $MTAG_MODEL_MIRROR), verify and import "
                                                    "a pretrained model into the cache");
     fetch->add_option("name", o->name, "Pretrained model name (see 'mtag model list')")->required();
 
-    return {cmd, [o, &global, list, show_cmd, init, forward, import, fetch]() -> int {
+    return {cmd, [o, &global, list, show_cmd, init, forward, import, fetch, check]() -> int {
                 nn::set_thread_budget(global.resolved_threads());
                 if (list->parsed()) return run_list();
                 if (show_cmd->parsed())
@@ -267,6 +319,7 @@ Command add_model_command(CLI::App& root, const GlobalOptions& global) {
                 if (init->parsed()) return run_init(*o, global);
                 if (import->parsed()) return run_import(*o);
                 if (fetch->parsed()) return run_fetch(*o, global);
+                if (check->parsed()) return run_check(*o);
                 (void)forward;
                 return run_forward(*o);
             }};

@@ -4,6 +4,7 @@
 #include "data/progress/progress.hpp"
 #include "data/pretrained/model_zoo.hpp"
 #include "data/extract/extract.hpp"
+#include "data/run/output_lock.hpp"
 #include "data/sets/source.hpp"
 #include "data/tag/parallel_tag.hpp"
 #include "data/tag/tagger.hpp"
@@ -277,9 +278,23 @@ std::vector<data::ExtractItem> tag_inputs(const TagCommandOptions& o, const data
     return items;
 }
 
+// Locks the folders `tag` writes .npy files into (--embeddings, --taggram; once when they are the same).
+std::vector<data::OutputLock> lock_outputs(const TagCommandOptions& o) {
+    std::vector<data::OutputLock> locks;
+    if (!o.embeddings_dir.empty())
+        locks.push_back(data::OutputLock::in_directory(o.embeddings_dir, "--embeddings " + o.embeddings_dir, "mtag tag"));
+    std::error_code ec;
+    if (!o.taggram_dir.empty() &&
+        (o.embeddings_dir.empty() ||
+         std::filesystem::weakly_canonical(o.taggram_dir, ec) != std::filesystem::weakly_canonical(o.embeddings_dir, ec)))
+        locks.push_back(data::OutputLock::in_directory(o.taggram_dir, "--taggram " + o.taggram_dir, "mtag tag"));
+    return locks;
+}
+
 int run_tag(const TagCommandOptions& o, const GlobalOptions& global) {
     const double t_start = now_seconds();
     const bool timing = timing_requested(o);
+    const std::vector<data::OutputLock> locks = lock_outputs(o);
     // A model directory, or a pretrained model's name (fetched into the cache on first use).
     const data::Tagger tagger(data::resolve_model(o.model, mtag::version, global.quiet));
     const double t_loaded = now_seconds();

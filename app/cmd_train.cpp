@@ -4,6 +4,7 @@
 #include "app/dataset_flags.hpp"
 #include "data/progress/progress.hpp"
 #include "data/report/report.hpp"
+#include "data/run/output_lock.hpp"
 #include "data/train/epoch_report.hpp"
 #include "data/pretrained/model_zoo.hpp"
 #include "data/distributed/communicator.hpp"
@@ -18,6 +19,7 @@
 #include <thread>
 #include <fstream>
 #include <iostream>
+#include <optional>
 
 namespace mtag::app {
 
@@ -277,6 +279,11 @@ nlohmann::json train_summary(const std::string& out, const data::TrainResult& r,
 // Runs `mtag train`: config, dataset, training; rank 0 prints the summary.
 int run_train(const TrainOptions& o, const GlobalOptions& global, bool seed_given) {
     data::TrainConfig config = train_config(o, global, seed_given);
+    // One process per run directory, refused before the dataset is read (the ranks of one MPI job share it on
+    // purpose: rank 0 locks).
+    std::optional<data::OutputLock> lock;
+    if (data::dist::Communicator::world().is_root())
+        lock.emplace(data::OutputLock::in_directory(o.out, "--out " + o.out, "mtag train"));
     const data::Dataset dataset = load_train_dataset(config, global);
     config.data.format = dataset.format;  // config.json records the detected format (mtag eval compares it)
     data::TrainerOptions t = trainer_options(o, global);

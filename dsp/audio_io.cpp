@@ -1,4 +1,5 @@
 #include "dsp/audio_io.hpp"
+#include "dsp/temporary_path.hpp"
 
 #include "dsp/error.hpp"
 
@@ -264,7 +265,7 @@ void save_audio(const fs::path& path, const Audio& audio, SampleFormat format) {
     const fs::path parent = path.has_parent_path() ? path.parent_path() : fs::path(".");
     std::error_code ec;
     fs::create_directories(parent, ec);
-    const fs::path tmp = parent / ("." + path.filename().string() + ".tmp." + std::to_string(::getpid()));
+    const fs::path tmp = temporary_path(parent / path.filename(), ".tmp." + std::to_string(::getpid()), ".");
     SNDFILE* handle = sf_open(tmp.c_str(), SFM_WRITE, &info);
     if (handle == nullptr)
         throw Error(quoted(path), std::string("cannot be written (libsndfile: ") + sf_strerror(nullptr) + ")");

@@ -1,4 +1,5 @@
 #include "dsp/npy.hpp"
+#include "dsp/temporary_path.hpp"
 
 #include "dsp/error.hpp"
 
@@ -248,8 +249,8 @@ void save_npy(const fs::path& path, std::span<const float> values, std::span<con
         throw Error(context(path), "shape " + shape_string(shape) + " holds " + std::to_string(count) +
                                        " values but " + std::to_string(values.size()) + " were given");
     static std::atomic<unsigned> counter{0};
-    fs::path temporary = path;
-    temporary += ".tmp-" + std::to_string(::getpid()) + "-" + std::to_string(counter++);
+    const fs::path temporary =
+        temporary_path(path, ".tmp-" + std::to_string(::getpid()) + "-" + std::to_string(counter++));
     const std::string header = npy_header_bytes(shape);
     std::FILE* file = std::fopen(temporary.c_str(), "wb");
     if (file == nullptr)

@@ -3,8 +3,11 @@
 #include "dsp/error.hpp"
 #include "nn/registry.hpp"
 #include "nn/safetensors.hpp"
+#include "nn/storage_allocator.hpp"
 
+#include <cmath>
 #include <fstream>
+#include <limits>
 #include <set>
 
 namespace mtag::nn {
@@ -26,6 +29,14 @@ void save_model(Module& model, const std::filesystem::path& dir, const nlohmann:
     std::ofstream out(dir / "model.json");
     out << card.dump(2) << "\n";
     if (!out) throw Error("model card '" + (dir / "model.json").string() + "'", "write failed");
+}
+
+NonFinite count_non_finite(const Tensor& t) {
+    NonFinite r;
+    const std::span<const float> v = t.span();
+    for (std::size_t i = 0; i < v.size(); ++i)
+        if (!std::isfinite(v[i]) && r.count++ == 0) r.first = i;
+    return r;
 }
 
 LoadReport load_weights(Module& model, const std::filesystem::path& file, const LoadOptions& options) {
@@ -54,6 +65,12 @@ LoadReport load_weights(Module& model, const std::filesystem::path& file, const 
             report.mismatched.push_back(detail);
             return;
         }
+        if (!options.allow_non_finite)
+            if (const NonFinite bad = count_non_finite(t.value); bad.count > 0)
+                throw Error(where, "tensor '" + name + "' has " + std::to_string(bad.count) + " NaN or infinite value" +
+                                       (bad.count == 1 ? "" : "s") + " (first at flat index " + std::to_string(bad.first) +
+                                       "): the run diverged or the file is damaged; `mtag model check DIR` lists "
+                                       "every such tensor");
         dst.copy_from(t.value);
         report.loaded.push_back(name);
     };
@@ -72,22 +89,46 @@ void load_weights(Module& model, const std::filesystem::path& file, bool allow_u
     load_weights(model, file, LoadOptions{.allow_unexpected = allow_unexpected});
 }
 
-LoadedModel load_model(const std::filesystem::path& dir) {
-    const std::filesystem::path card_path = dir / "model.json";
-    std::ifstream in(card_path);
-    if (!in)
-        throw Error("model card '" + card_path.string() + "'", "cannot open (is this a model directory?)");
-    LoadedModel loaded;
+nlohmann::json read_model_json(const std::filesystem::path& file) {
+    const std::string where = "model card '" + file.string() + "'";
+    std::error_code ec;
+    if (!std::filesystem::is_regular_file(file, ec))
+        throw Error(where, std::filesystem::exists(file, ec) ? "is not a regular file"
+                                                             : "cannot open (is this a model directory?)");
+    const std::uintmax_t size = std::filesystem::file_size(file, ec);
+    if (ec) throw Error(where, "cannot read its size: " + ec.message());
+    if (size > model_card_max_bytes)
+        throw Error(where, "is " + std::to_string(size) + " bytes, more than the limit of " +
+                               std::to_string(model_card_max_bytes) + " for a model card");
+    std::ifstream in(file);
+    if (!in) throw Error(where, "cannot open (permissions?)");
     try {
-        loaded.card = nlohmann::json::parse(in);
+        return nlohmann::json::parse(in);
     } catch (const nlohmann::json::exception& e) {
-        throw Error("model card '" + card_path.string() + "'", std::string("malformed JSON: ") + e.what());
+        throw Error(where, std::string("malformed JSON: ") + e.what());
     }
-    if (loaded.card.value("format", std::string()) != "mtag-model" || !loaded.card.contains("architecture"))
-        throw Error("model card '" + card_path.string() + "'",
-                    "expected {\"format\": \"mtag-model\", \"architecture\": ...}");
-    loaded.model = build_module(loaded.card["architecture"]);
-    load_weights(*loaded.model, dir / "model.safetensors");
+}
+
+std::shared_ptr<Module> build_architecture(const nlohmann::json& card, std::uintmax_t weights_bytes,
+                                           const std::string& where) {
+    if (!card.is_object() || card.value("format", std::string()) != "mtag-model" || !card.contains("architecture"))
+        throw Error(where, "expected {\"format\": \"mtag-model\", \"architecture\": ...}");
+    const std::uintmax_t slack = std::uintmax_t{256} << 20;
+    const std::uintmax_t budget =
+        weights_bytes > (std::numeric_limits<std::uintmax_t>::max() - slack) / 2 ? weights_bytes : 2 * weights_bytes + slack;
+    AllocationBudget guard(static_cast<std::size_t>(budget), where + " architecture");
+    return build_module(card["architecture"]);
+}
+
+LoadedModel load_model(const std::filesystem::path& dir) {
+    const std::filesystem::path card_path = dir / "model.json", weights = dir / "model.safetensors";
+    LoadedModel loaded;
+    loaded.card = read_model_json(card_path);
+    std::error_code ec;
+    const std::uintmax_t weights_bytes = std::filesystem::file_size(weights, ec);
+    if (ec) throw Error("weights '" + weights.string() + "'", "cannot open (missing file?)");
+    loaded.model = build_architecture(loaded.card, weights_bytes, "model card '" + card_path.string() + "'");
+    load_weights(*loaded.model, weights);
     loaded.model->eval();
     return loaded;
 }

@@ -9,7 +9,6 @@
 #include <cmath>
 #include <cstring>
 #include <fstream>
-#include <sstream>
 
 namespace mtag::nn {
 
@@ -60,6 +59,16 @@ void write_safetensors(const std::filesystem::path& path, const std::vector<Safe
 
 namespace {
 
+// A JSON value for an error message: short, and never a deep recursion. A hostile header may nest arrays
+// millions deep inside "shape" or "data_offsets"; nlohmann's dump() recurses once per level.
+std::string brief(const nlohmann::json& j) {
+    if (j.is_structured())
+        for (const auto& e : j)
+            if (e.is_structured()) return j.is_array() ? "a nested array" : "a nested object";
+    std::string s = j.dump();
+    return s.size() > 80 ? s.substr(0, 77) + "..." : s;
+}
+
 // The JSON header after the 8-byte length; throws when the length is implausible or the JSON is malformed.
 nlohmann::json parse_header(const std::string& bytes, const std::string& where, std::uint64_t& n) {
     if (bytes.size() < 8)
@@ -92,9 +101,15 @@ void parse_metadata(const nlohmann::json& entry, const std::string& where,
     }
 }
 
-// One tensor entry, checked (dtype, shape, data_offsets within the data section) and read; range = its bytes.
-SafetensorsTensor parse_tensor(const nlohmann::json& entry, const std::string& tensor, const char* data,
-                               std::uint64_t data_size, std::pair<std::uint64_t, std::uint64_t>& range) {
+// A tensor entry of the header, checked but not yet read.
+struct EntryInfo {
+    std::string dtype;
+    std::vector<std::int64_t> shape;
+    std::uint64_t numel = 0, begin = 0, end = 0;
+};
+
+// One tensor entry, checked: dtype, shape, data_offsets within the data section and matching the shape.
+EntryInfo describe_tensor(const nlohmann::json& entry, const std::string& tensor, std::uint64_t data_size) {
     if (!entry.is_object() || !entry.contains("dtype") || !entry.contains("shape") ||
         !entry.contains("data_offsets"))
         throw Error(tensor, "entry must be an object with dtype, shape and data_offsets");
@@ -104,23 +119,22 @@ SafetensorsTensor parse_tensor(const nlohmann::json& entry, const std::string& t
         throw Error(tensor, "dtype " + dtype + ", expected F32 (or I64 for counters)");
     const auto& shape_json = entry["shape"];
     if (!shape_json.is_array() || shape_json.size() > 4)
-        throw Error(tensor, "shape must be an array of at most 4 dimensions, got " + shape_json.dump());
+        throw Error(tensor, "shape must be an array of at most 4 dimensions, got " + brief(shape_json));
+    const std::uint64_t width = dtype == "F32" ? 4 : 8;
     std::vector<std::int64_t> shape;
-    std::uint64_t numel = 1;
     for (const auto& d : shape_json) {
         if (!d.is_number_unsigned())
-            throw Error(tensor, "shape " + shape_json.dump() + " has a non-integer or negative dimension");
+            throw Error(tensor, "shape " + brief(shape_json) + " has a non-integer or negative dimension");
         const auto v = d.get<std::uint64_t>();
         if (v > (std::uint64_t{1} << 40))
             throw Error(tensor, "dimension " + std::to_string(v) + " is implausibly large");
         shape.push_back(static_cast<std::int64_t>(v));
-        numel *= v;
     }
     const auto& offs = entry["data_offsets"];
     if (!offs.is_array() || offs.size() != 2 || !offs[0].is_number_unsigned() ||
         !offs[1].is_number_unsigned())
         throw Error(tensor,
-                    "data_offsets must be [begin, end] with non-negative integers, got " + offs.dump());
+                    "data_offsets must be [begin, end] with non-negative integers, got " + brief(offs));
     const auto begin = offs[0].get<std::uint64_t>(), end = offs[1].get<std::uint64_t>();
     if (begin > end)
         throw Error(tensor, "data_offsets [" + std::to_string(begin) + ", " + std::to_string(end) +
@@ -128,24 +142,35 @@ SafetensorsTensor parse_tensor(const nlohmann::json& entry, const std::string& t
     if (end > data_size)
         throw Error(tensor, "data_offsets end " + std::to_string(end) + " beyond the data section of " +
                                 std::to_string(data_size) + " bytes (truncated file?)");
-    const std::uint64_t width = dtype == "F32" ? 4 : 8;
-    if (end - begin != numel * width)
+    // The byte count is computed without wrapping around: a forged shape such as [2^32, 2^32] must not come
+    // to 0 bytes and pass the size check below with data_offsets [0, 0], then allocate 2^64 elements.
+    std::uint64_t numel = 1, bytes = 0;
+    bool overflow = false;
+    for (std::int64_t d : shape) overflow |= __builtin_mul_overflow(numel, static_cast<std::uint64_t>(d), &numel);
+    overflow |= __builtin_mul_overflow(numel, width, &bytes);
+    if (std::find(shape.begin(), shape.end(), 0) != shape.end()) numel = bytes = 0;
+    else if (overflow)
+        throw Error(tensor, "shape " + brief(shape_json) + " has more elements than 64 bits can count (forged file?)");
+    if (end - begin != bytes)
         throw Error(tensor, "data_offsets cover " + std::to_string(end - begin) + " bytes, expected " +
-                                std::to_string(numel * width) + " for " + dtype + " shape " +
-                                shape_json.dump());
-    range = {begin, end};
+                                std::to_string(bytes) + " for " + dtype + " shape " + brief(shape_json));
+    return {dtype, shape, numel, begin, end};
+}
+
+// The entry's bytes as a float32 tensor (I64 converted).
+SafetensorsTensor read_tensor(const EntryInfo& e, const char* data) {
     SafetensorsTensor t;
-    t.dtype = dtype;
-    t.shape = shape;
+    t.dtype = e.dtype;
+    t.shape = e.shape;
     Shape s;
-    for (std::int64_t d : shape) s = s.appended(d);
+    for (std::int64_t d : e.shape) s = s.appended(d);
     t.value = Tensor::uninitialized(s);
-    if (dtype == "F32") {
-        std::memcpy(t.value.data(), data + begin, numel * 4);
+    if (e.dtype == "F32") {
+        std::memcpy(t.value.data(), data + e.begin, e.numel * 4);
     } else {
-        for (std::uint64_t i = 0; i < numel; ++i) {
+        for (std::uint64_t i = 0; i < e.numel; ++i) {
             std::int64_t v;
-            std::memcpy(&v, data + begin + 8 * i, 8);
+            std::memcpy(&v, data + e.begin + 8 * i, 8);
             t.value[i] = static_cast<float>(v);
         }
     }
@@ -180,28 +205,55 @@ SafetensorsFile parse_safetensors(const std::string& bytes, const std::string& w
     const std::uint64_t data_size = bytes.size() - 8 - n;
     const char* data = bytes.data() + 8 + n;
     SafetensorsFile file;
+    // Every entry is checked, and the ranges shown to tile the data section, before any tensor is
+    // allocated: a thousand entries all pointing at the same gigabyte must fail here, not after a thousand
+    // gigabytes of copies. After the check the tensors together hold at most the data section's bytes.
+    std::vector<std::pair<std::string, EntryInfo>> entries;
     std::vector<std::pair<std::uint64_t, std::uint64_t>> ranges;
     for (auto& [name, entry] : header.items()) {
-        const std::string tensor = where + " tensor '" + name + "'";
         if (name == "__metadata__") {
             parse_metadata(entry, where, file.metadata);
             continue;
         }
-        std::pair<std::uint64_t, std::uint64_t> range;
-        SafetensorsTensor t = parse_tensor(entry, tensor, data, data_size, range);
-        ranges.push_back(range);
-        file.tensors.emplace(name, std::move(t));
+        EntryInfo info = describe_tensor(entry, where + " tensor '" + name + "'", data_size);
+        ranges.emplace_back(info.begin, info.end);
+        entries.emplace_back(name, std::move(info));
     }
     check_coverage(ranges, data_size, where);
+    for (const auto& [name, info] : entries) file.tensors.emplace(name, read_tensor(info, data));
     return file;
 }
 
 SafetensorsFile read_safetensors(const std::filesystem::path& path) {
+    const std::string where = "safetensors '" + path.string() + "'";
+    std::error_code ec;
+    const auto status = std::filesystem::status(path, ec);
+    if (ec || !std::filesystem::exists(status)) throw Error(where, "cannot open (missing file?)");
+    // A FIFO or a device would be read without end; only a regular file has a size to check against.
+    if (!std::filesystem::is_regular_file(status)) throw Error(where, "is not a regular file");
+    const std::uint64_t size = std::filesystem::file_size(path, ec);
+    if (ec) throw Error(where, "cannot read its size: " + ec.message());
     std::ifstream in(path, std::ios::binary);
-    if (!in) throw Error("safetensors '" + path.string() + "'", "cannot open (missing file?)");
-    std::ostringstream buffer;
-    buffer << in.rdbuf();
-    return parse_safetensors(buffer.str(), path.string());
+    if (!in) throw Error(where, "cannot open (permissions?)");
+    // The header length is checked against the file's size before anything is allocated for it; the one
+    // allocation is the file's own size (the tensors are then copied out of it, at most as many bytes).
+    std::uint64_t n = 0;
+    if (size >= 8) {
+        in.read(reinterpret_cast<char*>(&n), 8);
+        if (n > safetensors_max_header)
+            throw Error(where, "header length " + std::to_string(n) + " exceeds the limit of " +
+                                   std::to_string(safetensors_max_header) + " bytes");
+        if (n > size - 8)
+            throw Error(where, "truncated: header length " + std::to_string(n) + " but the file has only " +
+                                   std::to_string(size - 8) + " bytes after it");
+        in.seekg(0);
+    }
+    std::string bytes(size, '\0');
+    in.read(bytes.data(), static_cast<std::streamsize>(size));
+    if (static_cast<std::uint64_t>(in.gcount()) != size)
+        throw Error(where, "read " + std::to_string(in.gcount()) + " of " + std::to_string(size) +
+                               " bytes (file changed or read error)");
+    return parse_safetensors(bytes, path.string());
 }
 
 }  // namespace mtag::nn

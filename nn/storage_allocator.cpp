@@ -1,5 +1,6 @@
 #include "nn/storage_allocator.hpp"
 
+#include "dsp/error.hpp"
 #include "nn/memory_stats.hpp"
 
 #include <malloc.h>
@@ -9,6 +10,7 @@
 #include <atomic>
 #include <cstdint>
 #include <cstdlib>
+#include <limits>
 #include <mutex>
 #include <new>
 #include <string_view>
@@ -24,6 +26,24 @@ constexpr std::size_t alignment = 64;
 constexpr std::size_t huge_page = std::size_t{2} << 20;
 
 std::atomic<std::size_t> g_live{0}, g_peak{0};
+
+// The AllocationBudget of this thread, if one is alive.
+struct Budget {
+    bool active = false;
+    std::size_t limit = 0, used = 0;
+    std::string what;
+};
+thread_local Budget t_budget;
+
+void charge_budget(std::size_t n) {
+    Budget& b = t_budget;
+    if (!b.active) return;
+    if (n > (b.limit - b.used) / sizeof(float))
+        throw Error(b.what, "would allocate more than " + std::to_string(b.limit >> 20) +
+                                " MiB for its tensors (a tensor of " + std::to_string(n) +
+                                " values); its description does not match a plausible model");
+    b.used += n * sizeof(float);
+}
 
 void count_live(std::size_t bytes) {
     const std::size_t live = g_live.fetch_add(bytes, std::memory_order_relaxed) + bytes;
@@ -149,8 +169,18 @@ void tune_malloc() {
 
 }  // namespace
 
+AllocationBudget::AllocationBudget(std::size_t bytes, std::string what) {
+    if (t_budget.active) throw Error("nn::AllocationBudget", "budgets do not nest");
+    t_budget = {true, bytes, 0, std::move(what)};
+}
+
+AllocationBudget::~AllocationBudget() { t_budget = {}; }
+
 std::shared_ptr<float> allocate_storage(std::size_t n) {
     tune_malloc();
+    charge_budget(n);
+    // n * sizeof(float) must not wrap around to a small block.
+    if (n > (std::numeric_limits<std::size_t>::max() - 2 * huge_page) / sizeof(float)) throw std::bad_alloc();
     const std::size_t bytes = std::max(alignment, round_up(n * sizeof(float), alignment));
     if (bytes >= cached_min_bytes) {
         const std::size_t mapped = round_up(bytes, 4096);

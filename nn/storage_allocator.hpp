@@ -14,6 +14,7 @@
 // some earlier moment already needed. MTAG_TENSOR_CACHE=0 in the environment disables the cache.
 #include <cstddef>
 #include <memory>
+#include <string>
 
 namespace mtag::nn {
 
@@ -22,6 +23,19 @@ inline constexpr std::size_t cached_min_bytes = std::size_t{1} << 20;
 
 // Storage for n floats, 64-byte aligned, contents unspecified; freed (or cached) with the last owner.
 std::shared_ptr<float> allocate_storage(std::size_t n);
+
+// While alive, tensor storage allocated on this thread may total at most `bytes`; the allocation that would
+// pass it throws mtag::Error naming `what`. Why: a model directory from elsewhere describes its architecture
+// in model.json, and building it allocates every parameter before the weights file is compared with it; a
+// forged {"channels": [1000000000]} must fail as an error, not take the machine's memory. load_model
+// builds the architecture under a budget derived from the weights file's size. Budgets do not nest.
+class AllocationBudget {
+  public:
+    AllocationBudget(std::size_t bytes, std::string what);
+    ~AllocationBudget();
+    AllocationBudget(const AllocationBudget&) = delete;
+    AllocationBudget& operator=(const AllocationBudget&) = delete;
+};
 
 // Returns every cached block to the system (e.g. before a memory measurement).
 void release_cached_storage();

@@ -45,9 +45,16 @@ bool operator==(const Shape& a, const Shape& b) {
 
 namespace {
 
+// Called before every allocation: numel() must neither see a negative dimension nor overflow.
 void check_shape(const Shape& shape) {
-    for (int i = 0; i < shape.rank(); ++i)
+    std::int64_t n = 1;
+    bool overflow = false, empty = false;
+    for (int i = 0; i < shape.rank(); ++i) {
         if (shape[i] < 0) throw Error("nn::Tensor", "negative dimension in shape " + shape.str());
+        overflow |= __builtin_mul_overflow(n, shape[i], &n);
+        empty |= shape[i] == 0;
+    }
+    if (overflow && !empty) throw Error("nn::Tensor", "shape " + shape.str() + " has more elements than 64 bits count");
 }
 
 }  // namespace

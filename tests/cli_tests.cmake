@@ -220,3 +220,18 @@ foreach(fault extract-disk-full extract-kill train-kill train-corrupt tag-disk-f
                                            ${MTAG_SHARED_DIR}/pretrained/choi2016)
   set_tests_properties("faults: ${fault}" PROPERTIES TIMEOUT 600)
 endforeach()
+# Untrusted model files (issue 23): mtag model check on a good run and on broken copies of it
+# (tests/app/model_check.sh); two processes writing one output directory: the second is refused, a dead
+# holder blocks nothing (tests/app/output_lock.sh); odd and long path names through every command
+# (tests/app/odd_paths.sh).
+add_test(NAME "cli: model check accepts a good run and refuses broken copies"
+         COMMAND bash ${CMAKE_CURRENT_SOURCE_DIR}/app/model_check.sh ${MTAG_EXE} ${CLI_TMP})
+set_tests_properties("cli: model check accepts a good run and refuses broken copies" PROPERTIES TIMEOUT 600)
+add_test(NAME "cli: model check --help" COMMAND ${MTAG_EXE} model check --help)
+set_tests_properties("cli: model check --help" PROPERTIES PASS_REGULAR_EXPRESSION "CRC-32.*exit 0 when sound")
+add_test(NAME "faults: two writers of one output directory"
+         COMMAND bash ${CMAKE_CURRENT_SOURCE_DIR}/app/output_lock.sh ${MTAG_EXE} ${CLI_TMP})
+set_tests_properties("faults: two writers of one output directory" PROPERTIES TIMEOUT 600)
+add_test(NAME "cli: odd and long path names through synth, extract, train, tag, plot and report"
+         COMMAND bash ${CMAKE_CURRENT_SOURCE_DIR}/app/odd_paths.sh ${MTAG_EXE} ${CLI_TMP})
+set_tests_properties("cli: odd and long path names through synth, extract, train, tag, plot and report" PROPERTIES TIMEOUT 600)

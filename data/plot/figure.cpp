@@ -1,4 +1,5 @@
 #include "data/plot/figure.hpp"
+#include "dsp/temporary_path.hpp"
 
 #include "dsp/error.hpp"
 
@@ -131,7 +132,7 @@ void Figure::save(const fs::path& path) const {
     if (path.has_parent_path() && !fs::is_directory(path.parent_path()))
         throw Error("plot output '" + path.string() + "'", "folder '" + path.parent_path().string() +
                                                               "' does not exist (create it first)");
-    const fs::path tmp = path.string() + ".tmp" + std::to_string(::getpid()) + ext;
+    const fs::path tmp = dsp::temporary_path(path, ".tmp" + std::to_string(::getpid()) + ext);
     cairo_surface_flush(m_surface->recording);
     cairo_surface_t* target = nullptr;
     if (ext == ".png")

@@ -176,9 +176,13 @@ bool is_installed(const PretrainedModel& model) {
     return has_weights(dir) && fs::exists(dir / model.licence_file);
 }
 
-fs::path fetch_pretrained(const PretrainedModel& model, const std::string& mtag_version, bool quiet) {
+fs::path fetch_pretrained(const PretrainedModel& model, const std::string& mtag_version, bool quiet,
+                          OutputLock::Busy busy) {
     const fs::path dir = installed_model_dir(model);
     if (is_installed(model)) return dir;
+    const OutputLock lock = OutputLock::beside(dir, "model cache directory '" + dir.string() + "'",
+                                               "mtag model fetch " + model.name, busy);
+    if (is_installed(model)) return dir;  // the process we waited for installed it
     const fs::path downloads = model_cache_dir() / "downloads";
     fs::create_directories(downloads);
     if (!has_weights(dir)) {
@@ -210,7 +214,8 @@ fs::path fetch_pretrained(const PretrainedModel& model, const std::string& mtag_
 fs::path resolve_model(const std::string& spec, const std::string& mtag_version, bool quiet) {
     std::error_code ec;
     if (fs::is_directory(spec, ec)) return spec;
-    if (const PretrainedModel* m = find_pretrained(spec)) return fetch_pretrained(*m, mtag_version, quiet);
+    if (const PretrainedModel* m = find_pretrained(spec))
+        return fetch_pretrained(*m, mtag_version, quiet, OutputLock::Busy::wait);
     throw Error("model '" + spec + "'", "is neither a model directory nor a pretrained model (see `mtag model list`)");
 }
 

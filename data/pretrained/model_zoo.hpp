@@ -8,6 +8,8 @@
 //   cache     $MTAG_HOME/models, else $XDG_CACHE_HOME/mtag/models, else ~/.cache/mtag/models
 //   mirror    $MTAG_MODEL_MIRROR: a base URL (file:// works) holding the files under their catalogue names;
 //             tests and CI point it at ../shared/pretrained/choi2016 and never touch the network
+#include "data/run/output_lock.hpp"
+
 #include <cstdint>
 #include <filesystem>
 #include <string>
@@ -43,7 +45,10 @@ bool is_installed(const PretrainedModel& model);
 
 // Downloads (mirror or upstream), verifies and imports `model` unless installed; returns its directory.
 // Progress on stderr unless `quiet`. Throws mtag::Error naming the URL (network, HTTP status, checksum).
-std::filesystem::path fetch_pretrained(const PretrainedModel& model, const std::string& mtag_version, bool quiet);
+// One process installs a model at a time (an OutputLock beside its directory): while another one does,
+// `busy` refuses (mtag model fetch) or waits for it (a --model NAME fetched on first use).
+std::filesystem::path fetch_pretrained(const PretrainedModel& model, const std::string& mtag_version, bool quiet,
+                                       OutputLock::Busy busy = OutputLock::Busy::refuse);
 
 // What `--model X` means: an existing directory, else a pretrained model's name (fetched on first use).
 // Throws mtag::Error when it is neither.

@@ -1,6 +1,7 @@
 #include "data/pretrained/torch_import.hpp"
 
 #include "dsp/error.hpp"
+#include "nn/model_io.hpp"
 #include "nn/models/zoo.hpp"
 #include "nn/safetensors.hpp"
 
@@ -35,7 +36,13 @@ RunModel import_safetensors(const fs::path& weights, const std::string& preset, 
     if (out_it == file.tensors.end())
         throw Error(where, "has no output layer '" + output + "' for preset " + preset + "; is it another architecture?");
     const std::int64_t n_tags = out_it->second.value.shape()[0];
-    if (tags.empty() && file.metadata.count("tags")) tags = nlohmann::json::parse(file.metadata.at("tags")).get<std::vector<std::string>>();
+    if (tags.empty() && file.metadata.count("tags")) {
+        try {
+            tags = nlohmann::json::parse(file.metadata.at("tags")).get<std::vector<std::string>>();
+        } catch (const nlohmann::json::exception& e) {
+            throw Error(where, std::string("__metadata__ \"tags\" is not a JSON list of strings: ") + e.what());
+        }
+    }
     if (tags.empty()) throw UsageError(where + ": no tag names (give --tags FILE, one tag per line)");
     if (static_cast<std::int64_t>(tags.size()) != n_tags)
         throw Error(where, "has " + std::to_string(n_tags) + " outputs but " + std::to_string(tags.size()) + " tag names were given");
@@ -52,6 +59,9 @@ RunModel import_safetensors(const fs::path& weights, const std::string& preset, 
         if (!(it->second.value.shape() == target.shape()))
             throw Error(where, "tensor '" + name + "' has shape " + it->second.value.shape().str() + ", expected " +
                                    target.shape().str() + " for " + preset);
+        if (const nn::NonFinite bad = nn::count_non_finite(it->second.value); bad.count > 0)
+            throw Error(where, "tensor '" + name + "' has " + std::to_string(bad.count) +
+                                   " NaN or infinite values (first at flat index " + std::to_string(bad.first) + ")");
         target.copy_from(it->second.value);
         used.insert(name);
     };

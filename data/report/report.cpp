@@ -1,4 +1,5 @@
 #include "data/report/report.hpp"
+#include "dsp/temporary_path.hpp"
 
 #include "data/plot/curves_plot.hpp"
 #include "data/plot/eval_plots.hpp"
@@ -272,7 +273,7 @@ void write_report(const ReportOptions& options, const fs::path& out) {
     const std::string html = render_report(options);
     if (out.has_parent_path() && !fs::is_directory(out.parent_path()))
         throw Error("report '" + out.string() + "'", "folder '" + out.parent_path().string() + "' does not exist");
-    const fs::path tmp = out.string() + ".tmp" + std::to_string(::getpid());
+    const fs::path tmp = dsp::temporary_path(out, ".tmp" + std::to_string(::getpid()));
     {
         std::ofstream file(tmp, std::ios::binary);
         file << html;

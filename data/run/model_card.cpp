@@ -4,6 +4,7 @@
 #include "nn/model_io.hpp"
 #include "nn/models/tagging_model.hpp"
 
+#include <cstdio>
 #include <fstream>
 #include <set>
 
@@ -14,6 +15,13 @@ namespace {
 [[noreturn]] void fail(const std::string& where, const std::string& field, const std::string& got,
                        const std::string& expected) {
     throw Error(where, field + ": got " + got + ", expected " + expected);
+}
+
+// "4e+09", "29.12": short and exact enough for a message.
+std::string seconds_text(double seconds) {
+    char text[32];
+    std::snprintf(text, sizeof text, "%.4g", seconds);
+    return text;
 }
 
 const nlohmann::json& require(const nlohmann::json& json, const char* key, const std::string& where) {
@@ -87,6 +95,14 @@ void ModelCard::validate(const std::string& where) const {
         fail(where, "normalization.kind", to_string(normalization.kind),
              "global, per_sample, mean or none for a waveform model");
     if (input_length == 0) fail(where, "input", "0", "a positive number of frames or samples per chunk");
+    // Every consumer allocates a chunk's audio and features: a card from elsewhere claiming a chunk of days
+    // must fail here rather than in the allocator (computed in double: no wrap-around for absurd lengths).
+    const double hop = is_waveform() ? 1.0 : feature_config().hop_length;
+    const double chunk_seconds = static_cast<double>(input_length) * hop / sample_rate();
+    if (chunk_seconds > max_chunk_seconds)
+        fail(where, "input", std::to_string(input_length) + (is_waveform() ? " samples" : " frames") + " (" +
+                                 seconds_text(chunk_seconds) + " s of audio per chunk)",
+             "at most " + std::to_string(static_cast<int>(max_chunk_seconds)) + " s per chunk");
     if (tags.empty()) fail(where, "tags", "an empty list", "at least one tag");
     std::set<std::string> seen;
     for (const std::string& t : tags)
@@ -100,6 +116,11 @@ void ModelCard::validate(const std::string& where) const {
         fail(where, "normalization.mean", std::to_string(normalization.mean.size()) + " values", "1 (global)");
     if (evaluation.length != input_length)
         fail(where, "evaluation.length", std::to_string(evaluation.length), std::to_string(input_length) + " (input length)");
+    // Chunk offsets are allocated per file: bounded like the chunk itself.
+    if (evaluation.eval_chunks > 10000 || evaluation.train_crops > 10000)
+        fail(where, "evaluation", "eval_chunks " + std::to_string(evaluation.eval_chunks) + ", train_crops " +
+                                      std::to_string(evaluation.train_crops),
+             "at most 10000 each");
     try {
         evaluation.validate();
     } catch (const Error& e) {
@@ -171,30 +192,16 @@ ModelCard card_of(const nlohmann::json& model_json, const std::filesystem::path&
     return ModelCard::from_json(model_json["metadata"], "model card " + file.string());
 }
 
-// The whole model.json of a run directory, parsed; errors name the file.
-nlohmann::json read_model_json(const std::filesystem::path& run_dir) {
-    const std::filesystem::path file = run_dir / "model.json";
-    std::ifstream in(file);
-    if (!in) throw Error("model card " + file.string(), "cannot open (is " + run_dir.string() + " a run directory?)");
-    nlohmann::json j;
-    try {
-        in >> j;
-    } catch (const nlohmann::json::exception& e) {
-        throw Error("model card " + file.string(), std::string("invalid JSON: ") + e.what());
-    }
-    return j;
-}
-
 }  // namespace
 
 ModelCard load_card(const std::filesystem::path& run_dir) {
-    return card_of(read_model_json(run_dir), run_dir / "model.json");
+    return card_of(nn::read_model_json(run_dir / "model.json"), run_dir / "model.json");
 }
 
 void rewrite_card(const ModelCard& card, const std::filesystem::path& run_dir) {
     const std::filesystem::path file = run_dir / "model.json";
     card.validate("model card for " + run_dir.string());
-    nlohmann::json j = read_model_json(run_dir);
+    nlohmann::json j = nn::read_model_json(file);
     card_of(j, file);  // it is a card mtag wrote
     j["metadata"] = card.to_json();
     const std::filesystem::path tmp = run_dir / "model.json.tmp";
@@ -206,6 +213,24 @@ void rewrite_card(const ModelCard& card, const std::filesystem::path& run_dir) {
     std::filesystem::rename(tmp, file);
 }
 
+void check_card_matches_model(const ModelCard& card, const nn::models::TaggingModel& model, const std::string& where) {
+    if (card.preset != model.preset().name)
+        fail(where, "model.preset", "'" + card.preset + "'", "'" + model.preset().name + "' (the architecture's preset)");
+    if (static_cast<std::size_t>(model.n_tags()) != card.tags.size())
+        fail(where, "tags", std::to_string(card.tags.size()) + " tags",
+             std::to_string(model.n_tags()) + " (the model's outputs)");
+    const nn::Shape shape = model.input_shape(1);
+    const auto model_length = static_cast<std::size_t>(shape[shape.rank() - 1]);
+    if (model_length != card.input_length)
+        fail(where, "input", std::to_string(card.input_length), std::to_string(model_length) + " (the model's input)");
+    if (card.is_waveform() != (shape.rank() == 2))
+        fail(where, "features", card.is_waveform() ? "a waveform front end" : "a spectral front end",
+             "one for the model's input " + shape.str());
+    if (!card.is_waveform() && shape[1] != card.features.bins())
+        fail(where, "features", std::to_string(card.features.bins()) + " bins per frame",
+             std::to_string(shape[1]) + " (the model's input rows)");
+}
+
 RunModel load_run(const std::filesystem::path& run_dir) {
     const std::filesystem::path file = run_dir / "model.json";
     nn::LoadedModel loaded = nn::load_model(run_dir);
@@ -214,13 +239,7 @@ RunModel load_run(const std::filesystem::path& run_dir) {
     run.model = std::dynamic_pointer_cast<nn::models::TaggingModel>(loaded.model);
     const std::string where = "model card " + file.string();
     if (!run.model) fail(where, "architecture", loaded.model->type(), "TaggingModel (an nn/models preset)");
-    if (static_cast<std::size_t>(run.model->n_tags()) != run.card.tags.size())
-        fail(where, "tags", std::to_string(run.card.tags.size()) + " tags",
-             std::to_string(run.model->n_tags()) + " (the model's outputs)");
-    const nn::Shape shape = run.model->input_shape(1);
-    const auto model_length = static_cast<std::size_t>(shape[shape.rank() - 1]);
-    if (model_length != run.card.input_length)
-        fail(where, "input", std::to_string(run.card.input_length), std::to_string(model_length) + " (the model's input)");
+    check_card_matches_model(run.card, *run.model, where);
     run.model->eval();
     return run;
 }

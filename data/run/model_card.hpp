@@ -47,6 +47,9 @@ ChunkOptions chunk_options_from_json(const nlohmann::json& json, const ChunkOpti
 
 struct ModelCard {
     static constexpr int card_version = 1;
+    // Longest chunk a card may describe (10 minutes; published taggers use 3 to 30 s): what one chunk's
+    // audio and features may cost in memory stays bounded whatever a card from elsewhere claims.
+    static constexpr double max_chunk_seconds = 600.0;
 
     std::string mtag_version;
     std::string preset;                  // "cnn1d", "short_chunk_cnn", ...
@@ -95,6 +98,11 @@ void save_run(nn::models::TaggingModel& model, const ModelCard& card, const std:
 // Loads RUNDIR/model.json and RUNDIR/model.safetensors; checks that the card matches the architecture
 // (tag count vs outputs, input length vs the model's input). Throws mtag::Error naming the file.
 RunModel load_run(const std::filesystem::path& run_dir);
+
+// Throws mtag::Error "<where>: <field>: got X, expected Y" unless `model` is the architecture `card` describes:
+// the same preset, one output per tag, the card's input length, and a front end of the input's kind
+// (waveform or spectral) with as many bins as the input has rows.
+void check_card_matches_model(const ModelCard& card, const nn::models::TaggingModel& model, const std::string& where);
 
 // Reads only the card of RUNDIR/model.json (no weights).
 ModelCard load_card(const std::filesystem::path& run_dir);

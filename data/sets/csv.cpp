@@ -78,9 +78,20 @@ std::vector<CsvRow> parse_csv(std::string_view text, const CsvOptions& options, 
 std::vector<CsvRow> read_csv(const std::filesystem::path& path, const CsvOptions& options) {
     std::ifstream in(path, std::ios::binary);
     if (!in) throw Error("annotation file '" + path.string() + "'", "cannot be opened (does it exist?)");
-    std::ostringstream buffer;
-    buffer << in.rdbuf();
-    return parse_csv(buffer.str(), options, path.string());
+    // One buffer of the file's size (a stringstream would hold the text twice: 100 MB for a 1e6-row manifest).
+    std::error_code ec;
+    const auto size = std::filesystem::is_regular_file(path, ec) ? std::filesystem::file_size(path, ec) : 0;
+    std::string text;
+    if (!ec && size > 0) {
+        text.resize(size);
+        in.read(text.data(), static_cast<std::streamsize>(size));
+        text.resize(static_cast<std::size_t>(in.gcount()));
+    } else {
+        std::ostringstream buffer;  // a pipe or /dev/stdin: no size to read ahead
+        buffer << in.rdbuf();
+        text = std::move(buffer).str();
+    }
+    return parse_csv(text, options, path.string());
 }
 
 std::string csv_escape(std::string_view field, char delimiter) {

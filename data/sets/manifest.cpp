@@ -8,6 +8,8 @@
 #include <fstream>
 #include <map>
 #include <set>
+#include <unordered_map>
+#include <unordered_set>
 #include <sstream>
 
 namespace mtag::data {
@@ -34,13 +36,36 @@ std::vector<std::string> split_tags(std::string_view field) {
     return tags;
 }
 
+// fs::weakly_canonical (the key that finds two rows naming one file through different spellings or
+// symlinks) costs a realpath of every component per row: 9 of the 15 s of a 1e6-row manifest. The folders
+// of a manifest are few, so their canonical form is computed once; only a file that is itself a symlink (or
+// a name like "..") still takes the full call. The keys are the same as weakly_canonical's.
+class CanonicalPaths {
+  public:
+    std::string operator()(const fs::path& path) {
+        const fs::path name = path.filename();
+        std::error_code ec;
+        if (name.empty() || name == "." || name == ".." || fs::is_symlink(fs::symlink_status(path, ec)))
+            return fs::weakly_canonical(path).string();
+        const std::string parent = path.parent_path().string();
+        auto it = m_folders.find(parent);
+        if (it == m_folders.end())
+            it = m_folders.emplace(parent, fs::weakly_canonical(parent.empty() ? fs::path(".") : fs::path(parent)))
+                     .first;
+        return (it->second / name).string();
+    }
+
+  private:
+    std::unordered_map<std::string, fs::path> m_folders;
+};
+
 }  // namespace
 
 Dataset load_manifest(const fs::path& manifest, const DatasetOptions& options) {
     Dataset dataset;
     dataset.format = "csv";
     dataset.source = manifest;
-    const std::vector<CsvRow> rows = read_csv(manifest, {.delimiter = ','});
+    std::vector<CsvRow> rows = read_csv(manifest, {.delimiter = ','});
     if (rows.empty())
         throw Error("manifest '" + manifest.string() + "'", "is empty (expected a header path,tags,split)");
     const CsvRow& header = rows.front();
@@ -63,10 +88,17 @@ Dataset load_manifest(const fs::path& manifest, const DatasetOptions& options) {
         static_cast<std::size_t>(std::max({path_col, tags_col, split_col, duration_col})) + 1;
 
     std::vector<std::vector<std::string>> clip_tags;
-    std::set<std::string> seen;
+    std::unordered_set<std::string> seen;
     std::set<std::string> vocabulary;
+    CanonicalPaths canonical;
     for (std::size_t r = 1; r < rows.size(); ++r) {
-        const CsvRow& row = rows[r];
+        CsvRow& row = rows[r];
+        // Each row's text is released once the row is read, so that the parsed rows shrink as the clips grow
+        // instead of both being held whole (a 1e6-row manifest).
+        struct Release {
+            CsvRow& row;
+            ~Release() { std::vector<std::string>().swap(row.fields); }
+        } release{row};
         const std::string where = manifest.filename().string() + ":" + std::to_string(row.line);
         if (row.fields.size() < needed) {
             dataset.skip(where, "unreadable row: " + std::to_string(row.fields.size()) +
@@ -100,7 +132,7 @@ Dataset load_manifest(const fs::path& manifest, const DatasetOptions& options) {
                 continue;
             }
         }
-        const std::string key = fs::weakly_canonical(clip.audio_path).string();
+        const std::string key = canonical(clip.audio_path);
         if (!seen.insert(key).second) {
             dataset.skip(where, "duplicate path '" + rel + "' (the first row with it is kept)");
             continue;

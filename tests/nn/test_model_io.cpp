@@ -17,8 +17,11 @@
 
 #include <catch2/catch.hpp>
 
+#include <cmath>
 #include <cstring>
 #include <filesystem>
+#include <fstream>
+#include <limits>
 
 using namespace mtag::nn;
 using Catch::Matchers::Contains;
@@ -102,4 +105,47 @@ TEST_CASE("model_io: partial loads for fine-tuning report what was skipped") {
     CHECK(other->parameters()[0]->value[0] == net->parameters()[0]->value[0]);
     CHECK(r.missing.empty());
     CHECK(r.unexpected.empty());
+}
+
+TEST_CASE("model_io: NaN and infinite weights are refused at load, naming the tensor") {
+    auto net = make_net();
+    init::initialize(*net, {.seed = 2});
+    net->parameters()[2]->value[1] = std::numeric_limits<float>::quiet_NaN();
+    net->parameters()[2]->value[3] = std::numeric_limits<float>::infinity();
+    const std::string name = net->parameters()[2]->name;
+    const auto dir = std::filesystem::path(MTAG_TEST_TMP) / "model_io_nan";
+    save_model(*net, dir);
+    CHECK_THROWS_WITH(load_model(dir), Contains("tensor '" + name + "' has 2 NaN or infinite values (first at flat index 1)"));
+    auto other = make_net();
+    CHECK_THROWS_WITH(load_weights(*other, dir / "model.safetensors"), Contains("'" + name + "'"));
+    // Loading them anyway is explicit.
+    const LoadReport r = load_weights(*other, dir / "model.safetensors", LoadOptions{.allow_non_finite = true});
+    CHECK(std::isnan(other->parameters()[2]->value[1]));
+    CHECK(r.loaded.size() == other->parameters().size() + other->buffers().size());
+    const NonFinite bad = count_non_finite(other->parameters()[2]->value);
+    CHECK(bad.count == 2);
+    CHECK(bad.first == 1);
+}
+
+TEST_CASE("model_io: a forged architecture cannot allocate beyond what its weights file could hold") {
+    const auto dir = std::filesystem::path(MTAG_TEST_TMP) / "model_io_forged";
+    auto net = make_net();
+    save_model(*net, dir);
+    // 10^5 x 10^5 floats (40 GB) for a weights file of a few KB: an error naming the card, nothing allocated.
+    const nlohmann::json forged = {{"format", "mtag-model"},
+                                   {"architecture", {{"type", "Linear"}, {"in_features", 100000}, {"out_features", 100000}}}};
+    CHECK_THROWS_WITH(build_architecture(forged, 4096, "model card 'x'"),
+                      Contains("model card 'x' architecture: would allocate more than 256 MiB"));
+    {
+        std::ofstream out(dir / "model.json");
+        out << forged.dump();
+    }
+    CHECK_THROWS_WITH(load_model(dir), Contains("would allocate more than"));
+    // The budget ends with the build: an ordinary allocation afterwards is unaffected.
+    CHECK(Tensor(Shape{1024, 1024}).size() == 1024 * 1024);
+    // A real architecture fits its own file's budget.
+    CHECK_NOTHROW(build_architecture({{"format", "mtag-model"}, {"architecture", net->config()}}, 4096, "card"));
+    // model.json itself is bounded in size and must be a regular file.
+    CHECK_THROWS_WITH(read_model_json(dir), Contains("is not a regular file"));
+    CHECK_THROWS_WITH(read_model_json(dir / "absent.json"), Contains("cannot open"));
 }

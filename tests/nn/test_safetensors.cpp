@@ -2,12 +2,15 @@
 
 #include "dsp/error.hpp"
 #include "nn/gradcheck.hpp"
+#include "nn/storage_allocator.hpp"
 
 #include <catch2/catch.hpp>
 
 #include <cstring>
 #include <filesystem>
 #include <fstream>
+
+#include <sys/stat.h>
 
 using namespace mtag::nn;
 using Catch::Matchers::Contains;
@@ -86,4 +89,72 @@ TEST_CASE("safetensors: every malformed file is rejected with a got/expected mes
     expect_error(image(R"({"w":{"dtype":"F32","shape":[2]}})", 8), "dtype, shape and data_offsets");
     expect_error(image(R"({"__metadata__":{"a":1}})", 0), "not a string");
     CHECK_THROWS_AS(read_safetensors("/nonexistent/x.safetensors"), mtag::Error);
+}
+
+// Crafted files from elsewhere: every size is checked against the file before anything is allocated.
+TEST_CASE("safetensors: forged sizes fail before allocating (huge header, past EOF, overflow, overlap)") {
+    // A header length near 2^64 and one past the end of a 16-byte file, through the file reader: both refused
+    // from the 8-byte prefix and the file size.
+    std::filesystem::create_directories(MTAG_TEST_TMP);
+    const auto path = std::filesystem::path(MTAG_TEST_TMP) / "forged.safetensors";
+    auto write = [&](const std::string& bytes) {
+        std::ofstream out(path, std::ios::binary | std::ios::trunc);
+        out.write(bytes.data(), static_cast<std::streamsize>(bytes.size()));
+    };
+    std::string huge(16, '\0');
+    const std::uint64_t near_max = ~std::uint64_t{0} - 7;
+    std::memcpy(huge.data(), &near_max, 8);
+    write(huge);
+    CHECK_THROWS_WITH(read_safetensors(path), Contains("exceeds the limit"));
+    const std::uint64_t past_eof = safetensors_max_header - 1;
+    std::memcpy(huge.data(), &past_eof, 8);
+    write(huge);
+    CHECK_THROWS_WITH(read_safetensors(path), Contains("but the file has only 8 bytes after it"));
+
+    // Offsets past the end of the file, negative and non-integer offsets.
+    expect_error(image(R"({"w":{"dtype":"F32","shape":[4],"data_offsets":[0,16]}})", 8), "beyond the data section of 8");
+    expect_error(image(R"({"w":{"dtype":"F32","shape":[2],"data_offsets":[18446744073709551608,0]}})", 8),
+                 "end before begin");
+    expect_error(image(R"({"w":{"dtype":"F32","shape":[2],"data_offsets":[-8,0]}})", 8), "non-negative integers");
+    expect_error(image(R"({"w":{"dtype":"F32","shape":[2],"data_offsets":[0,8.0]}})", 8), "non-negative integers");
+
+    // dtype x shape products that wrap around 64 bits: [2^32, 2^32] x 4 bytes is 2^66, which wraps to 0 and
+    // would match data_offsets [0, 0]; 2^40 per dimension over four dimensions; and 2^62 F32 values.
+    expect_error(image(R"({"w":{"dtype":"F32","shape":[4294967296,4294967296],"data_offsets":[0,0]}})", 0),
+                 "more elements than 64 bits");
+    expect_error(image(R"({"w":{"dtype":"F32","shape":[1099511627776,1099511627776,1099511627776,1099511627776],"data_offsets":[0,0]}})", 0),
+                 "more elements than 64 bits");
+    expect_error(image(R"({"w":{"dtype":"I64","shape":[2305843009213693952],"data_offsets":[0,0]}})", 0),
+                 "implausibly large");
+    expect_error(image(R"({"w":{"dtype":"F32","shape":[1099511627776,4194304],"data_offsets":[0,0]}})", 0),
+                 "more elements than 64 bits");
+    // A zero dimension makes any other dimension harmless (an empty tensor of 0 bytes).
+    CHECK_NOTHROW(parse_safetensors(image(R"({"w":{"dtype":"F32","shape":[0,4294967296],"data_offsets":[0,0]}})", 0), "test"));
+
+    // 2,000 entries that all claim the same 64 KiB: rejected as overlapping before any tensor is allocated
+    // (under a 1 MiB budget, copying them would need 125 MiB).
+    std::string many = "{";
+    for (int i = 0; i < 2000; ++i)
+        many += (i ? "," : "") + std::string("\"t") + std::to_string(i) +
+                R"(":{"dtype":"F32","shape":[16384],"data_offsets":[0,65536]})";
+    many += "}";
+    {
+        AllocationBudget budget(1 << 20, "test budget");
+        CHECK_THROWS_WITH(parse_safetensors(image(many, 65536), "test"), Contains("overlapping data_offsets"));
+    }
+
+    // A shape nested 100,000 arrays deep: an error message, not a stack overflow while printing it.
+    const std::string deep = std::string(100000, '[') + std::string(100000, ']');
+    expect_error(image(R"({"w":{"dtype":"F32","shape":[)" + deep + R"(],"data_offsets":[0,0]}})", 0),
+                 "shape a nested array has a non-integer");
+}
+
+TEST_CASE("safetensors: only a regular file is read (a FIFO or a folder would be read without end)") {
+    std::filesystem::create_directories(MTAG_TEST_TMP);
+    const auto fifo = std::filesystem::path(MTAG_TEST_TMP) / "weights.fifo";
+    std::filesystem::remove(fifo);
+    REQUIRE(::mkfifo(fifo.c_str(), 0600) == 0);
+    CHECK_THROWS_WITH(read_safetensors(fifo), Contains("is not a regular file"));
+    CHECK_THROWS_WITH(read_safetensors(MTAG_TEST_TMP), Contains("is not a regular file"));
+    std::filesystem::remove(fifo);
 }

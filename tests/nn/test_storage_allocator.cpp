@@ -6,6 +6,7 @@
 #include <catch2/catch.hpp>
 
 #include <cstdint>
+#include <thread>
 
 using namespace mtag::nn;
 
@@ -51,4 +52,20 @@ TEST_CASE("storage allocator: a miss releases cached blocks so live + cached sta
     const Tensor d = Tensor::uninitialized({2 * mib});
     CHECK(cached_storage_bytes() == 0);  // released by the miss: 2 + 4 + 8 MiB exceeds the high water
     release_cached_storage();
+}
+
+TEST_CASE("storage allocator: an AllocationBudget bounds this thread's tensors while it lives") {
+    {
+        AllocationBudget budget(1 << 20, "forged model");
+        Tensor small(Shape{150, 1024});  // 600 KiB: within the budget
+        CHECK_THROWS_WITH(Tensor(Shape{128, 1024}).size(), Catch::Matchers::Contains("forged model: would allocate more than 1 MiB"));
+        CHECK_THROWS_WITH(AllocationBudget(1, "nested"), Catch::Matchers::Contains("do not nest"));
+        // Another thread is not bound by this thread's budget.
+        std::size_t other = 0;
+        std::thread([&] { other = Tensor(Shape{1024, 1024}).size(); }).join();
+        CHECK(other == 1024 * 1024);
+    }
+    CHECK(Tensor(Shape{1024, 1024}).size() == 1024 * 1024);  // the budget ended with its scope
+    // A shape whose element count overflows is an error before any allocation.
+    CHECK_THROWS_WITH(Tensor(Shape{std::int64_t{1} << 40, std::int64_t{1} << 40}), Catch::Matchers::Contains("more elements"));
 }
