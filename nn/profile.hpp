@@ -32,7 +32,7 @@ void set_layer_profiling(bool on);
 // Totals per layer type, largest forward + backward first.
 std::vector<LayerTime> layer_profile();
 // Totals per layer instance in the order of their first forward call; `type` reads
-// "layer2.conv_1 Conv2d 128->128 k3x3 s2x2 in (16, 128, 64, 116)".
+// "layer2.conv_1 Conv2d 128->128 k3x3 s2x2 in [16, 128, 64, 116]".
 std::vector<LayerTime> layer_instance_profile();
 void reset_layer_profile();
 
