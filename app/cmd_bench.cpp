@@ -51,6 +51,7 @@ Command add_bench_command(CLI::App& root, const GlobalOptions& global) {
         int batch = 0, steps = 0;
         int passes = 0;
         bool profile = false;
+        std::string torch_settings;  // bench train: sweep | default
     };
     auto options = std::make_shared<Options>();
     CLI::App* cmd = root.add_subcommand("bench", "Measure throughput of one area against a reference in the same run");
@@ -69,7 +70,12 @@ Command add_bench_command(CLI::App& root, const GlobalOptions& global) {
     cmd->add_option("--model", options->models, "bench train: preset(s) to measure (default: all)");
     cmd->add_option("--batch", options->batch, "bench train: batch size (default 16)");
     cmd->add_option("--steps", options->steps, "bench train: timed steps, best kept (default 3)");
-    cmd->add_flag("--profile", options->profile, "bench train: also show where a training step's time goes per layer type");
+    cmd->add_flag("--profile", options->profile,
+                  "bench train: also show where a training step's time goes per layer type and per layer");
+    cmd->add_option("--torch-settings", options->torch_settings,
+                    "bench train: sweep (default: PyTorch under glibc/jemalloc malloc, oneDNN on/off, channels_last; "
+                    "the fastest is kept) or default (PyTorch's defaults only)")
+        ->check(CLI::IsMember({"sweep", "default"}));
     cmd->allow_extras();
     return {cmd, [options, &global, cmd]() {
         BenchContext context;
@@ -83,6 +89,8 @@ Command add_bench_command(CLI::App& root, const GlobalOptions& global) {
         for (const std::string& m : options->models) context.extra.insert(context.extra.end(), {"--model", m});
         if (options->batch > 0) context.extra.insert(context.extra.end(), {"--batch", std::to_string(options->batch)});
         if (options->profile) context.extra.push_back("--profile");
+        if (!options->torch_settings.empty())
+            context.extra.insert(context.extra.end(), {"--torch-settings", options->torch_settings});
         if (options->steps > 0) context.extra.insert(context.extra.end(), {"--steps", std::to_string(options->steps)});
         context.work_dir = options->work_dir.empty()
                                ? std::filesystem::temp_directory_path() / ("mtag-bench-" + std::to_string(::getpid()))

@@ -154,6 +154,8 @@ add_test(NAME "cli: bench train --profile per layer" COMMAND ${MTAG_EXE} --threa
 set_tests_properties("cli: bench train --profile per layer" PROPERTIES PASS_REGULAR_EXPRESSION
   "cnn1d, per layer.*layer1.conv Conv1d 128->128 k4 s1 in \\[2, 128, 94\\] +[0-9.]+ +[0-9.]+")
 mtag_expect_exit("cli: bench train rejects a bad --torch-settings" 2 bench train --quick --python "" --torch-settings fastest)
+add_test(NAME "cli: bench train --torch-settings default" COMMAND ${MTAG_EXE} --threads 1 bench train --quick --python "" --torch-settings default)
+set_tests_properties("cli: bench train --torch-settings default" PROPERTIES PASS_REGULAR_EXPRESSION "cnn1d +[0-9.]+")
 set_tests_properties("cli: bench rejects --passes 0" PROPERTIES PASS_REGULAR_EXPRESSION "--passes: Value 0 not in range 1 to 100")
 # mtag train / mtag config show on a tiny tone corpus (tests/app/train_smoke.cmake).
 add_test(NAME "cli: train a tiny cnn1d and config show"
