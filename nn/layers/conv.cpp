@@ -103,21 +103,33 @@ std::optional<winograd::Tile> ConvBase::winograd_tile(std::int64_t h, std::int64
     return f4 ? winograd::Tile::f4_3 : winograd::Tile::f2_3;
 }
 
-std::optional<winograd::Tile> ConvBase::concat_winograd_tile(std::int64_t n, std::int64_t w) const {
+std::optional<winograd::Tile> ConvBase::concat_winograd_tile(std::int64_t w) const {
     const ConvGeometry& g = m_geo;
-    if (m_algorithm != ConvAlgorithm::automatic || n < 2 || g.kh != 1 || g.out_w(w) < 1) return std::nullopt;
-    // Each sample contributes seg - (k - 1) wanted outputs and k - 1 straddling its neighbour, which are
-    // computed and dropped. Winograd halves the multiplies, so it pays while most outputs are wanted:
-    // cnn1d's second and third layers (19 of 22 and 6 of 9) qualify.
-    const std::int64_t seg = w + g.pad_left + g.pad_right;
-    if (3 * g.out_w(w) < 2 * seg) return std::nullopt;
-    // The long map is an ordinary map of n * seg - padding inputs under the same selection rule.
-    return winograd_tile(1, n * seg - g.pad_left - g.pad_right);
+    // Chosen from the layer's shape alone, never from the batch size: a clip then gets bit-identical
+    // outputs alone or in any batch (tagging one file must equal tagging it among others).
+    if (m_algorithm != ConvAlgorithm::automatic || g.kh != 1 || g.sw != 1 || g.dw != 1 || g.out_w(w) < 1)
+        return std::nullopt;
+    if (g.kw != 3 && g.kw != 4) return std::nullopt;
+    if (!microkernel::fast() || g.c_in < 8 || g.c_out < 8) return std::nullopt;
+    const winograd::Tile tile = g.kw == 4 ? winograd::Tile::f3_4 : winograd::Tile::f4_3;
+    // Winograd halves the multiplies, so it pays while most computed outputs are wanted: cnn1d's second
+    // and third layers (19 of 24 and 6 of 9) qualify.
+    if (3 * g.out_w(w) < 2 * concat_segment(tile, w)) return std::nullopt;
+    return tile;
+}
+
+std::int64_t ConvBase::concat_segment(winograd::Tile tile, std::int64_t w) const {
+    // Whole tiles of wanted outputs plus the k - 1 inputs their last tile reads, rounded up to whole tiles:
+    // every tile with wanted outputs starts at the same place in its sample and reads only that sample
+    // (its data and zeros), so its rounding does not depend on the neighbours.
+    const std::int64_t m = tile == winograd::Tile::f3_4 ? 3 : 4;
+    const std::int64_t need = std::max((m_geo.out_w(w) + m - 1) / m * m + m_geo.kw - 1, w + m_geo.pad_left);
+    return (need + m - 1) / m * m;
 }
 
 winograd::Problem ConvBase::concat_problem(std::int64_t n, std::int64_t w) const {
     const ConvGeometry& g = m_geo;
-    const std::int64_t len = n * (w + g.pad_left + g.pad_right);
+    const std::int64_t len = n * concat_segment(*m_winograd, w);
     return {.c_in = g.c_in, .c_out = g.c_out, .h = 1, .w = len, .out_h = 1, .out_w = len - g.kw + 1};
 }
 
@@ -203,7 +215,7 @@ Tensor ConvBase::forward_map(const Tensor& x) {
     m_winograd = winograd_tile(h, w);
     m_concat = false;
     if (!m_winograd && h == 1) {
-        m_winograd = concat_winograd_tile(n, w);
+        m_winograd = concat_winograd_tile(w);
         m_concat = m_winograd.has_value();
     }
     m_direct = !m_winograd && m_path == Path::direct3x3 && m_algorithm != ConvAlgorithm::gemm;
@@ -217,12 +229,14 @@ Tensor ConvBase::forward_map(const Tensor& x) {
         winograd::transform_weights(*m_winograd, wt, g.c_out, g.c_in, false, m_winograd_weights.data());
         if (m_concat) {
             // One long map: (c_in, n * seg) in, (c_out, n * seg - k + 1) out, sample b's outputs at b * seg.
+            // Samples are laid out seg apart: their padding, then zeros up to whole tiles (concat_segment).
             const winograd::Problem p = concat_problem(n, w);
             Tensor xc = Tensor::uninitialized({g.c_in, p.w});
             Tensor yc = Tensor::uninitialized({g.c_out, p.out_w});
-            pack_end_to_end(x.data(), n, g.c_in, w, g.pad_left, w + g.pad_left + g.pad_right, xc.data());
+            const std::int64_t seg = concat_segment(*m_winograd, w);
+            pack_end_to_end(x.data(), n, g.c_in, w, g.pad_left, seg, xc.data());
             winograd::convolve(*m_winograd, p, 1, xc.data(), m_winograd_weights.data(), yc.data());
-            unpack_end_to_end(yc.data(), p.out_w, n, g.c_out, ow, 0, w + g.pad_left + g.pad_right, y.data());
+            unpack_end_to_end(yc.data(), p.out_w, n, g.c_out, ow, 0, seg, y.data());
         } else {
             winograd::convolve(*m_winograd, winograd_problem(h, w, false), n, x.data(),
                                m_winograd_weights.data(), y.data());
@@ -364,7 +378,7 @@ void ConvBase::winograd_backward(const Tensor& x, const Tensor& gy, Tensor& gx) 
 
 void ConvBase::concat_winograd_backward(const Tensor& x, const Tensor& gy, Tensor& gx) {
     const ConvGeometry& g = m_geo;
-    const std::int64_t n = x.dim(0), w = x.dim(3), ow = g.out_w(w), seg = w + g.pad_left + g.pad_right;
+    const std::int64_t n = x.dim(0), w = x.dim(3), ow = g.out_w(w), seg = concat_segment(*m_winograd, w);
     const winograd::Problem p = concat_problem(n, w);
     // The output gradient end to end, zero at the k - 1 dropped outputs after each sample: they then add
     // nothing to the neighbouring sample's input gradient or to the weight gradient.

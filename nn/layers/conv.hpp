@@ -108,10 +108,12 @@ class ConvBase : public Module {
     std::int64_t tile_rows(std::int64_t out_h, std::int64_t out_w) const;
     // The Winograd tile for an input map of h x w under the current algorithm, or none.
     std::optional<winograd::Tile> winograd_tile(std::int64_t h, std::int64_t w) const;
-    // For 1-D maps (h = 1) with too few tiles per sample: the Winograd tile for the n samples laid end to
+    // For 1-D maps (h = 1) with too few tiles per sample: the Winograd tile for the samples laid end to
     // end, each with its own zero padding, as one long map; none when that does not pay (automatic only).
-    std::optional<winograd::Tile> concat_winograd_tile(std::int64_t n, std::int64_t w) const;
-    // The forward problem of that long map (c_in, c_out, width n * (w + padding), no padding).
+    std::optional<winograd::Tile> concat_winograd_tile(std::int64_t w) const;
+    // The spacing of the samples in that long map (a whole number of tiles).
+    std::int64_t concat_segment(winograd::Tile tile, std::int64_t w) const;
+    // The forward problem of that long map (c_in, c_out, width n * concat_segment, no padding).
     winograd::Problem concat_problem(std::int64_t n, std::int64_t w) const;
     winograd::Problem winograd_problem(std::int64_t h, std::int64_t w, bool input_gradient) const;
     direct_conv::Problem direct_problem(std::int64_t h, std::int64_t w) const;

@@ -276,10 +276,23 @@ TEST_CASE("winograd: short 1-D maps run end to end over the batch (cnn1d's later
         CHECK(e.input < 2e-3);
         CHECK(e.param < 2e-3);
     }
-    // One sample, or mostly dropped outputs (1 wanted of 4), keep the GEMM path.
-    Conv1d one({.in_channels = 16, .out_channels = 16, .kernel_size = 4});
-    one.forward(random_tensor({1, 16, 22}, 34));
-    CHECK_FALSE(one.last_batch_concatenated());
+    // A clip gets bit-identical outputs alone and at any place in any batch (tagging one file equals
+    // tagging it among others): the path and the tiles depend on the layer's shape, not on the batch.
+    for (const Case& c : cases) {
+        Conv1d conv(c.o);
+        conv.weight().value.copy_from(random_tensor(conv.weight().shape(), 36));
+        const Tensor batch = random_tensor({c.batch, c.o.in_channels, c.length}, 37);
+        const Tensor all = conv.forward(batch).clone();
+        const std::int64_t per_in = c.o.in_channels * c.length, per_out = all.size() / c.batch;
+        for (std::int64_t b : {std::int64_t{0}, c.batch - 1}) {
+            Tensor one({1, c.o.in_channels, c.length});
+            std::copy_n(batch.data() + b * per_in, per_in, one.data());
+            const Tensor alone = conv.forward(one).clone();
+            CHECK(conv.last_batch_concatenated() == microkernel::fast());
+            for (std::int64_t i = 0; i < per_out; ++i) REQUIRE(alone[i] == all[b * per_out + i]);
+        }
+    }
+    // Mostly dropped outputs (1 wanted of 6) keep the GEMM path.
     Conv1d sparse({.in_channels = 16, .out_channels = 16, .kernel_size = 4});
     sparse.forward(random_tensor({64, 16, 4}, 35));
     CHECK_FALSE(sparse.last_batch_concatenated());
