@@ -35,8 +35,10 @@ struct BenchContext {
 // prints why on stderr when the interpreter or the script is missing, or the script fails: references
 // are optional, the benchmark goes on without them. Scripts are looked up in $MTAG_SOURCE_DIR/scripts,
 // next to the executable's parent folders, then ./scripts.
+// `environment` ("NAME=value" entries, e.g. LD_PRELOAD of another allocator) is set for the script only.
 std::optional<nlohmann::json> run_reference_script(const BenchContext& context, const std::string& script,
-                                                   const std::vector<std::string>& args);
+                                                   const std::vector<std::string>& args,
+                                                   const std::vector<std::string>& environment = {});
 
 // scripts/<script> ($MTAG_SOURCE_DIR/scripts, next to the executable's parent folders, then ./scripts).
 std::optional<std::filesystem::path> find_reference_script(const std::string& script);

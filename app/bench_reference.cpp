@@ -60,7 +60,8 @@ int run_capture(const std::string& command, std::string& output) {
 }  // namespace
 
 std::optional<nlohmann::json> run_reference_script(const BenchContext& context, const std::string& script,
-                                                   const std::vector<std::string>& args) {
+                                                   const std::vector<std::string>& args,
+                                                   const std::vector<std::string>& environment) {
     if (context.reference_python.empty()) {
         std::cerr << "reference: skipped (--python '')\n";
         return std::nullopt;
@@ -75,6 +76,9 @@ std::optional<nlohmann::json> run_reference_script(const BenchContext& context, 
     if (context.reference_python == "python3") interpreters.push_back("/usr/bin/python3");
     std::string arguments;
     for (const std::string& arg : args) arguments += " " + shell_quote(arg);
+    std::string env;
+    for (const std::string& e : environment) env += shell_quote(e) + " ";
+    if (!env.empty()) env = "env " + env;
     std::string last_problem;
     for (std::size_t attempt = 0; attempt < interpreters.size(); ++attempt) {
         const std::string& python = interpreters[attempt];
@@ -82,7 +86,7 @@ std::optional<nlohmann::json> run_reference_script(const BenchContext& context, 
         const std::string quiet = attempt + 1 < interpreters.size() ? " 2>/dev/null" : "";
         std::string output;
         const int status =
-            run_capture(shell_quote(python) + " " + shell_quote(path->string()) + arguments + quiet, output);
+            run_capture(env + shell_quote(python) + " " + shell_quote(path->string()) + arguments + quiet, output);
         if (status == 0) {
             const std::size_t end = output.find_last_not_of(" \n\r\t");
             const std::size_t begin = end == std::string::npos ? 0 : output.rfind('\n', end);

@@ -1,4 +1,4 @@
-// mtag bench train [--model NAME ...] [--batch B] [--steps N] [--profile]: every preset of nn/models at its
+// mtag bench train [--model NAME ...] [--batch B] [--steps N] [--profile] [--torch-settings S]: every preset of nn/models at its
 // published input size: training clips/s (forward + BCE-with-logits + backward + Adam step), inference
 // clips/s (eval-mode forward) and peak memory, next to the same architectures in PyTorch with the same
 // batch and threads (scripts/bench_torch_models.py, which builds them with scripts/export_check.py's twins,
@@ -9,7 +9,11 @@
 // minus the baseline. "tensor MB" is the engine's own peak of live tensor storage over the same span.
 // Figures are the best of N timed steps after the warm-up (more steps, until 1 s of them, for fast models):
 // the machine is shared, the minimum is the signal.
-// --profile adds, per preset, where one training step's time goes by layer type (conv, BN, pool, ...).
+// --profile adds, per preset, where one training step's time goes by layer type (conv, BN, pool, ...) and
+// by layer (name, stride, channels, input shape).
+// PyTorch at its best: the first pass times each preset under every combination of glibc / jemalloc
+// malloc (LD_PRELOAD), oneDNN on / off and (2-D models) channels_last, each in a fresh process, and keeps
+// the fastest; later passes re-time that one. --torch-settings default skips the sweep.
 #include "app/bench.hpp"
 #include "dsp/error.hpp"
 #include "nn/loss.hpp"
@@ -64,6 +68,7 @@ struct ModelFigures {
     double train_clips_per_s_median = 0;  // the sustained rate: batch / median step
     double step_seconds = 0;
     std::vector<nn::LayerTime> profile;  // one training step by layer type (with --profile)
+    std::vector<nn::LayerTime> layers;   // the same step by layer instance (with --profile)
 };
 
 // Layer types grouped as the table reports them.
@@ -140,6 +145,7 @@ ModelFigures measure(const std::string& preset, std::int64_t batch, int steps, b
         f.step_seconds = wall_seconds() - t0;  // the profiled step, so that shares add up
         nn::set_layer_profiling(false);
         f.profile = nn::layer_profile();
+        f.layers = nn::layer_instance_profile();
     }
     model->eval();
     model->forward(x);
@@ -150,9 +156,12 @@ ModelFigures measure(const std::string& preset, std::int64_t batch, int steps, b
 nlohmann::json to_json(const ModelFigures& f) {
     nlohmann::json prof = nlohmann::json::array();
     for (const nn::LayerTime& t : f.profile) prof.push_back({t.type, t.forward_seconds, t.backward_seconds, t.calls});
+    nlohmann::json layers = nlohmann::json::array();
+    for (const nn::LayerTime& t : f.layers) layers.push_back({t.type, t.forward_seconds, t.backward_seconds, t.calls});
     return {{"train", f.train_clips_per_s}, {"train_median", f.train_clips_per_s_median},
             {"infer", f.infer_clips_per_s}, {"peak", f.peak_mb},
-            {"tensor", f.tensor_mb},        {"step", f.step_seconds},       {"profile", prof}};
+            {"tensor", f.tensor_mb},        {"step", f.step_seconds},       {"profile", prof},
+            {"layers", layers}};
 }
 
 ModelFigures from_json(const nlohmann::json& j) {
@@ -164,6 +173,7 @@ ModelFigures from_json(const nlohmann::json& j) {
     f.tensor_mb = j.at("tensor");
     f.step_seconds = j.at("step");
     for (const auto& t : j.at("profile")) f.profile.push_back({t[0], t[1], t[2], t[3]});
+    for (const auto& t : j.at("layers")) f.layers.push_back({t[0], t[1], t[2], t[3]});
     return f;
 }
 
@@ -223,6 +233,7 @@ struct TrainBenchArgs {
     std::int64_t batch = 16;
     int steps = 3;
     bool profile = false;
+    bool torch_sweep = true;  // --torch-settings sweep (default) | default
 };
 
 // Parses --model NAME (repeatable), --batch B, --steps N and --profile; checks the preset names.
@@ -243,9 +254,15 @@ TrainBenchArgs parse_train_bench_args(const BenchContext& context) {
             args.steps = std::stoi(context.extra[++i]);
         else if (a == "--profile")
             args.profile = true;
-        else
+        else if (a == "--torch-settings" && has_value) {
+            const std::string v = context.extra[++i];
+            if (v != "sweep" && v != "default")
+                throw UsageError("mtag bench train: --torch-settings '" + v + "', expected sweep or default");
+            args.torch_sweep = v == "sweep";
+        } else
             throw UsageError("mtag bench train: unknown argument '" + a +
-                             "' (--model NAME, --batch B, --steps N, --profile, or 'optim')");
+                             "' (--model NAME, --batch B, --steps N, --profile, --torch-settings sweep|default, "
+                             "or 'optim')");
     }
     if (args.batch < 1 || args.steps < 1)
         throw UsageError("mtag bench train: --batch and --steps must be positive");
@@ -262,24 +279,83 @@ struct TrainBenchResults {
     std::map<std::string, nlohmann::json> reference;
 };
 
-// Times preset p in PyTorch (scripts/bench_torch_models.py) and folds its result into reference[p].
-void measure_torch_preset(const BenchContext& context, const TrainBenchArgs& args, const std::string& p,
-                          int threads, std::map<std::string, nlohmann::json>& reference) {
+// One configuration of the PyTorch side: the allocator, channels_last and oneDNN switches a
+// performance-minded user would try (scripts/bench_torch_models.py).
+struct TorchSetting {
+    bool jemalloc = false, channels_last = false, mkldnn = true;
+    std::string name() const {
+        return std::string(jemalloc ? "jemalloc" : "glibc") + (channels_last ? "+cl" : "") +
+               (mkldnn ? "" : "+no-onednn");
+    }
+};
+
+// Debian's libjemalloc2, or empty when it is not installed (scripts/setup.sh --bench installs it).
+std::string jemalloc_library() {
+    for (const char* path : {"/usr/lib/x86_64-linux-gnu/libjemalloc.so.2", "/usr/lib/aarch64-linux-gnu/libjemalloc.so.2",
+                             "/usr/lib/libjemalloc.so.2"})
+        if (std::filesystem::exists(path)) return path;
+    return {};
+}
+
+// The settings to try for preset p: glibc and jemalloc malloc x oneDNN on and off x (2-D models only)
+// contiguous and channels_last; only PyTorch's defaults with --torch-settings default.
+std::vector<TorchSetting> torch_settings(const TrainBenchArgs& args, const std::string& p) {
+    if (!args.torch_sweep) return {TorchSetting{}};
+    // 1-D models (cnn1d, the sample-level CNNs) have no 4-D tensors for channels_last to change.
+    const std::string family = nn::models::preset_info(p).family;
+    const bool two_d = family != "cnn1d" && family != "sample_cnn";
+    std::vector<TorchSetting> out;
+    for (const bool jemalloc : {false, true}) {
+        if (jemalloc && jemalloc_library().empty()) continue;
+        for (const bool mkldnn : {true, false})
+            for (const bool cl : {false, true})
+                if (!cl || two_d) out.push_back({jemalloc, cl, mkldnn});
+    }
+    return out;
+}
+
+// Times preset p in PyTorch (scripts/bench_torch_models.py), one fresh process per setting in `settings`,
+// and folds the fastest into reference[p] ("settings" names it; its peak memory is the one reported).
+// Returns the winning setting, which later passes measure alone.
+TorchSetting measure_torch_preset(const BenchContext& context, const TrainBenchArgs& args, const std::string& p,
+                                  int threads, const std::vector<TorchSetting>& settings,
+                                  std::map<std::string, nlohmann::json>& reference) {
     const nlohmann::json spec =
         nlohmann::json::array({{{"preset", p}, {"options", nn::models::preset_options(p)}}});
     const std::filesystem::path spec_file = context.work_dir / ("bench_train_" + p + ".json");
     std::ofstream(spec_file) << spec.dump();
-    settle_before_measuring();
-    const std::optional<nlohmann::json> r = run_reference_script(
-        context, "bench_torch_models.py",
-        {"--spec", spec_file.string(), "--batch", std::to_string(args.batch), "--steps",
-         std::to_string(args.steps), "--threads", std::to_string(threads), "--tags", std::to_string(kTags)});
-    if (!r || !r->contains("results")) return;
-    for (const auto& item : (*r)["results"])
-        if (item.value("preset", "") == p)
-            keep_best_reference(reference[p], item,
-                                {"train_clips_per_s", "train_clips_per_s_median", "infer_clips_per_s"},
-                                Better::larger);
+    TorchSetting best_setting = settings.front();
+    nlohmann::json best;
+    for (const TorchSetting& s : settings) {
+        settle_before_measuring();
+        std::vector<std::string> script_args{"--spec", spec_file.string(), "--batch", std::to_string(args.batch),
+                                             "--steps", std::to_string(args.steps), "--threads",
+                                             std::to_string(threads), "--tags", std::to_string(kTags),
+                                             "--mkldnn", s.mkldnn ? "on" : "off"};
+        if (s.channels_last) script_args.emplace_back("--channels-last");
+        std::vector<std::string> environment;
+        if (s.jemalloc) environment.push_back("LD_PRELOAD=" + jemalloc_library());
+        const std::optional<nlohmann::json> r =
+            run_reference_script(context, "bench_torch_models.py", script_args, environment);
+        if (!r || !r->contains("results")) continue;
+        for (nlohmann::json item : (*r)["results"]) {
+            if (item.value("preset", "") != p || item.contains("error")) continue;
+            item["settings"] = s.name();
+            if (settings.size() > 1 && !context.json)
+                std::fprintf(stderr, "mtag bench train: PyTorch %s with %s: %.2f clips/s\n", p.c_str(),
+                             s.name().c_str(), item.value("train_clips_per_s", 0.0));
+            if (best.is_null() || item.value("train_clips_per_s", 0.0) > best.value("train_clips_per_s", 0.0)) {
+                best = item;
+                best_setting = s;
+            }
+        }
+    }
+    if (best.is_null()) return best_setting;
+    const bool first = !reference.count(p);
+    keep_best_reference(reference[p], best, {"train_clips_per_s", "train_clips_per_s_median", "infer_clips_per_s"},
+                        Better::larger);
+    if (first) reference[p]["settings"] = best.value("settings", "");
+    return best_setting;
 }
 
 // Measures every preset in every pass, mtag then PyTorch, each after a pause.
@@ -295,6 +371,8 @@ TrainBenchResults measure_presets(const BenchContext& context, const TrainBenchA
     std::vector<std::string>& errors = results.errors;
     figures.resize(presets.size());
     errors.resize(presets.size());
+    // The first pass tries every PyTorch setting; later passes re-measure the fastest one.
+    std::map<std::string, TorchSetting> torch_winner;
     std::filesystem::create_directories(context.work_dir);
     for (int pass = 0; pass < context.passes; ++pass)
         for (std::size_t k = 0; k < presets.size(); ++k) {
@@ -317,7 +395,9 @@ TrainBenchResults measure_presets(const BenchContext& context, const TrainBenchA
             }
 
             if (context.reference_python.empty()) continue;
-            measure_torch_preset(context, args, p, threads, results.reference);
+            const std::vector<TorchSetting> settings =
+                torch_winner.count(p) ? std::vector<TorchSetting>{torch_winner[p]} : torch_settings(args, p);
+            torch_winner[p] = measure_torch_preset(context, args, p, threads, settings, results.reference);
         }
     return results;
 }
@@ -342,7 +422,8 @@ void print_preset(const BenchContext& context, const TrainBenchArgs& args, int t
                                  {"torch_train_clips_per_s", tt},
                                  {"torch_train_clips_per_s_median", tt_median},
                                  {"torch_infer_clips_per_s", ti},
-                                 {"torch_peak_mb", tm}};
+                                 {"torch_peak_mb", tm},
+                                 {"torch_settings", ref.value("settings", "")}};
         if (!error.empty()) j["error"] = error;
         if (ref.contains("error")) j["torch_error"] = ref["error"];
         if (!f.profile.empty()) {
@@ -351,6 +432,10 @@ void print_preset(const BenchContext& context, const TrainBenchArgs& args, int t
                 prof[t.type] = {{"forward_s", t.forward_seconds}, {"backward_s", t.backward_seconds}};
             j["step_seconds"] = f.step_seconds;
             j["profile"] = prof;
+            nlohmann::ordered_json layers = nlohmann::ordered_json::array();
+            for (const nn::LayerTime& t : f.layers)
+                layers.push_back({{"layer", t.type}, {"forward_s", t.forward_seconds}, {"backward_s", t.backward_seconds}});
+            j["layers"] = layers;
         }
         std::cout << j.dump() << "\n";
     } else if (!error.empty()) {
@@ -363,11 +448,12 @@ void print_preset(const BenchContext& context, const TrainBenchArgs& args, int t
             return std::string(text);
         };
         auto times = [&](double a, double b) { return figure(ratio(a, b), "%.2fx"); };
-        std::printf("%-20s %10.2f %10s %7s %7s %10.2f %10s %7s %8.0f %8s %7s %9.0f\n", p.c_str(),
+        std::printf("%-20s %10.2f %10s %7s %7s %10.2f %10s %7s %8.0f %8s %7s %9.0f  %s\n", p.c_str(),
                     f.train_clips_per_s, figure(tt, "%.2f").c_str(), times(f.train_clips_per_s, tt).c_str(),
                     times(f.train_clips_per_s_median, tt_median).c_str(), f.infer_clips_per_s,
                     figure(ti, "%.2f").c_str(), times(f.infer_clips_per_s, ti).c_str(), f.peak_mb,
-                    figure(tm, "%.0f").c_str(), times(f.peak_mb, tm).c_str(), f.tensor_mb);
+                    figure(tm, "%.0f").c_str(), times(f.peak_mb, tm).c_str(), f.tensor_mb,
+                    ref.value("settings", std::string("-")).c_str());
     }
 }
 
@@ -391,6 +477,15 @@ void print_profiles(const std::vector<std::pair<std::string, ModelFigures>>& pro
         for (const char* g : groups) std::printf(" %6.1f%%", 100.0 * by_group[g] / f.step_seconds);
         std::printf(" %6.1f%%\n", 100.0 * std::max(0.0, f.step_seconds - timed) / f.step_seconds);
     }
+    // Per layer: which instance (stride, channels, map size) the time goes to.
+    for (const auto& [p, f] : profiles) {
+        std::printf("\n%s, per layer (ms of one training step)\n%-70s %9s %9s %7s\n", p.c_str(), "layer",
+                    "forward", "backward", "share");
+        for (const nn::LayerTime& t : f.layers)
+            std::printf("%-70s %9.2f %9.2f %6.1f%%\n", t.type.c_str(), 1e3 * t.forward_seconds,
+                        1e3 * t.backward_seconds,
+                        100.0 * (t.forward_seconds + t.backward_seconds) / f.step_seconds);
+    }
 }
 
 }  // namespace
@@ -408,11 +503,12 @@ int bench_train(const BenchContext& context) {
             "50 tags, Adam\n"
             "peak MB: VmHWM - VmRSS before the model was built (after malloc_trim), the same in the PyTorch "
             "script; "
-            "median: the training ratio of median steps (sustained rates)\n"
-            "%-20s %10s %10s %7s %7s %10s %10s %7s %8s %8s %7s %9s\n",
+            "median: the training ratio of median steps (sustained rates); torch settings: the fastest PyTorch "
+            "configuration tried (allocator, +cl = channels_last, +no-onednn = torch.backends.mkldnn off)\n"
+            "%-20s %10s %10s %7s %7s %10s %10s %7s %8s %8s %7s %9s  %s\n",
             static_cast<long long>(args.batch), threads, args.steps, context.passes, "preset", "train c/s",
             "torch c/s", "ratio", "median", "infer c/s", "torch c/s", "ratio", "peak MB", "torch MB", "ratio",
-            "tensor MB");
+            "tensor MB", "torch settings");
     std::vector<std::pair<std::string, ModelFigures>> profiles;
     int failures = 0;
     for (std::size_t k = 0; k < args.presets.size(); ++k) {

@@ -54,6 +54,7 @@ Command add_bench_command(CLI::App& root, const GlobalOptions& global) {
         bool profile = false;
         std::map<std::string, std::string> library;  // bench tag/extract: flag -> value, checked by the area
         bool prepare_only = false;                    // bench tag/extract
+        std::string torch_settings;  // bench train: sweep | default
     };
     auto options = std::make_shared<Options>();
     CLI::App* cmd = root.add_subcommand("bench", "Measure throughput of one area against a reference in the same run");
@@ -75,8 +76,13 @@ Command add_bench_command(CLI::App& root, const GlobalOptions& global) {
                     "(default: a random short_chunk_cnn made once in the library folder)");
     cmd->add_option("--batch", options->batch, "bench train: batch size (default 16)");
     cmd->add_option("--steps", options->steps, "bench train: timed steps, best kept (default 3)");
-    cmd->add_flag("--profile", options->profile, "bench train: also show where a training step's time goes per layer type");
-    const std::pair<const char*, const char*> library_flags[] = {
+    cmd->add_flag("--profile", options->profile,
+                  "bench train: also show where a training step's time goes per layer type and per layer");
+    cmd->add_option("--torch-settings", options->torch_settings,
+                    "bench train: sweep (default: PyTorch under glibc/jemalloc malloc, oneDNN on/off, channels_last; "
+                    "the fastest is kept) or default (PyTorch's defaults only)")
+        ->check(CLI::IsMember({"sweep", "default"}));
+        const std::pair<const char*, const char*> library_flags[] = {
         {"--library", "bench tag/extract: DIR where the library is made once and reused (default: "
                       "build/bench_library/<files>x<min>-<max>s-seed<seed>)"},
         {"--files", "bench tag/extract: songs in the library (default 200; 2 with --quick), half MP3, half FLAC"},
@@ -111,6 +117,8 @@ Command add_bench_command(CLI::App& root, const GlobalOptions& global) {
         if (options->prepare_only) context.extra.push_back("--prepare-only");
         for (const auto& [flag, value] : options->library)
             if (!value.empty()) context.extra.insert(context.extra.end(), {flag, value});
+        if (!options->torch_settings.empty())
+            context.extra.insert(context.extra.end(), {"--torch-settings", options->torch_settings});
         if (options->steps > 0) context.extra.insert(context.extra.end(), {"--steps", std::to_string(options->steps)});
         context.work_dir = options->work_dir.empty()
                                ? std::filesystem::temp_directory_path() / ("mtag-bench-" + std::to_string(::getpid()))

@@ -10,7 +10,14 @@ weights by name), then measured like mtag measures itself:
   train_clips_per_s  batch / best time of a training step (forward, BCEWithLogits, backward, Adam step)
   train_clips_per_s_median  batch / median time of the same steps (the sustained rate)
   infer_clips_per_s  batch / best time of an eval-mode forward under torch.no_grad()
-Prints one JSON line: {"threads", "batch", "results": [{"preset", ...}]}. Exit 3 without torch.
+Prints one JSON line: {"threads", "batch", "settings", "results": [{"preset", ...}]}. Exit 3 without torch.
+
+The settings a performance-minded user would try (`mtag bench train` runs the combinations and keeps
+the fastest, naming it in its table):
+  --channels-last    model and activations in torch.channels_last (2-D models; 1-D ones are unchanged)
+  --mkldnn off       torch.backends.mkldnn.enabled = False (oneDNN convolutions off; on by default)
+  LD_PRELOAD=.../libjemalloc.so.2 in the environment (Debian libjemalloc2) to replace glibc's malloc;
+  the allocator in use is reported as "allocator".
 
 Run by hand: python3 scripts/bench_torch_models.py --spec spec.json --batch 16 --threads 2
 """
@@ -64,12 +71,21 @@ def step_times(fn, steps):
     return times[0], times[len(times) // 2]
 
 
-def measure(preset, options, batch, steps, n_tags):
+def allocator():
+    """'jemalloc' when it was preloaded (LD_PRELOAD), else 'glibc'."""
+    return "jemalloc" if "jemalloc" in os.environ.get("LD_PRELOAD", "") else "glibc"
+
+
+def measure(preset, options, batch, steps, n_tags, channels_last):
     trim_heap()
     base = status_kb("VmRSS")
     peak_ok = reset_peak()
     torch.manual_seed(1)
     model = build_twin(preset, options, n_tags)
+    # channels_last applies to 4-D tensors: with the conv weights in it, oneDNN keeps the activations in it
+    # too (the twins reshape the (N, n_mels, T) input to (N, 1, n_mels, T), which is both layouts at once).
+    if channels_last and any(p.dim() == 4 for p in model.parameters()):
+        model = model.to(memory_format=torch.channels_last)
     model.train()
     x = torch.randn(*input_shape(options, batch))
     target = torch.zeros(batch, n_tags)
@@ -104,19 +120,24 @@ def main():
     ap.add_argument("--steps", type=int, default=3)
     ap.add_argument("--threads", type=int, default=1)
     ap.add_argument("--tags", type=int, default=50)
+    ap.add_argument("--channels-last", action="store_true", help="torch.channels_last for 2-D models")
+    ap.add_argument("--mkldnn", choices=["on", "off"], default="on", help="torch.backends.mkldnn.enabled")
     a = ap.parse_args()
     torch.set_num_threads(a.threads)
+    torch.backends.mkldnn.enabled = a.mkldnn == "on"
+    settings = {"allocator": allocator(), "channels_last": a.channels_last, "mkldnn": a.mkldnn == "on"}
     with open(a.spec) as f:
         spec = json.load(f)
     results = []
     for item in spec:
         try:
-            r = measure(item["preset"], item["options"], a.batch, a.steps, a.tags)
+            r = measure(item["preset"], item["options"], a.batch, a.steps, a.tags, a.channels_last)
         except (RuntimeError, MemoryError, KeyError, ValueError) as e:  # one preset's failure is reported
             r = {"preset": item["preset"], "error": str(e)}
         print("bench_torch_models.py: %s" % json.dumps(r), file=sys.stderr)
         results.append(r)
-    print(json.dumps({"threads": a.threads, "batch": a.batch, "torch": torch.__version__, "results": results}))
+    print(json.dumps({"threads": a.threads, "batch": a.batch, "torch": torch.__version__, "settings": settings,
+                      "results": results}))
 
 
 if __name__ == "__main__":

@@ -4,7 +4,8 @@
 #                             python3-torch for mtag.torch and the example CI trains; cairo draws mtag
 #                             plot's figures with DejaVu fonts; the suite opens mtag report's HTML in
 #                             headless chromium)
-#   scripts/setup.sh --bench  also the Python reference oracles (PyTorch, torchaudio, scikit-learn)
+#   scripts/setup.sh --bench  also the Python reference oracles (PyTorch, torchaudio, scikit-learn) and
+#                             libjemalloc2, the allocator `mtag bench train` tries for PyTorch (LD_PRELOAD)
 set -euo pipefail
 
 packages=(
@@ -25,7 +26,7 @@ if [[ "${1:-}" == "--fuzz" ]]; then
   packages+=(clang-19 libclang-rt-19-dev)
 fi
 if [[ "${1:-}" == "--bench" ]]; then
-  packages+=(python3 python3-torchaudio python3-sklearn python3-h5py python3-soundfile)
+  packages+=(python3 python3-torchaudio python3-sklearn python3-h5py python3-soundfile libjemalloc2)
 fi
 
 missing=()

@@ -169,6 +169,13 @@ set_tests_properties("cli: eval rejects runs with different tags" PROPERTIES FIX
 add_test(NAME "cli: bench train --quick" COMMAND ${MTAG_EXE} --threads 1 bench train --quick --passes 2 --python "")
 set_tests_properties("cli: bench train --quick" PROPERTIES PASS_REGULAR_EXPRESSION "in each of 2 pass\\(es\\).*cnn1d +[0-9.]+")
 add_test(NAME "cli: bench rejects --passes 0" COMMAND ${MTAG_EXE} bench train --passes 0)
+# --profile: the per-layer table names each layer with its geometry and input shape.
+add_test(NAME "cli: bench train --profile per layer" COMMAND ${MTAG_EXE} --threads 1 bench train --quick --python "" --profile)
+set_tests_properties("cli: bench train --profile per layer" PROPERTIES PASS_REGULAR_EXPRESSION
+  "cnn1d, per layer.*layer1.conv Conv1d 128->128 k4 s1 in \\[2, 128, 94\\] +[0-9.]+ +[0-9.]+")
+mtag_expect_exit("cli: bench train rejects a bad --torch-settings" 2 bench train --quick --python "" --torch-settings fastest)
+add_test(NAME "cli: bench train --torch-settings default" COMMAND ${MTAG_EXE} --threads 1 bench train --quick --python "" --torch-settings default)
+set_tests_properties("cli: bench train --torch-settings default" PROPERTIES PASS_REGULAR_EXPRESSION "cnn1d +[0-9.]+")
 set_tests_properties("cli: bench rejects --passes 0" PROPERTIES PASS_REGULAR_EXPRESSION "--passes: Value 0 not in range 1 to 100")
 # mtag train / mtag config show on a tiny tone corpus (tests/app/train_smoke.cmake).
 add_test(NAME "cli: train a tiny cnn1d and config show"

@@ -38,6 +38,31 @@ ConvAlgorithm default_algorithm() {
     throw Error("MTAG_CONV_ALGO", "'" + s + "' is not one of auto, gemm, winograd_f2, winograd_f4");
 }
 
+// The batch end to end (concat_winograd_tile): x (n, c, w) -> xc (c, n * seg), sample b's row at
+// b * seg + pad_left, zeros in each sample's own padding (seg = pad_left + w + pad_right).
+void pack_end_to_end(const float* x, std::int64_t n, std::int64_t c, std::int64_t w, std::int64_t pad_left,
+                     std::int64_t seg, float* xc) {
+    parallel_for(c, 8, [&](std::int64_t c0, std::int64_t c1) {
+        for (std::int64_t ch = c0; ch < c1; ++ch) {
+            float* row = xc + ch * n * seg;
+            std::fill(row, row + n * seg, 0.0f);
+            for (std::int64_t b = 0; b < n; ++b)
+                std::memcpy(row + b * seg + pad_left, x + (b * c + ch) * w, static_cast<std::size_t>(w) * sizeof(float));
+        }
+    });
+}
+
+// The inverse selection: y (n, c, w) = yc (c, len)[b * seg + offset + j] for j < w.
+void unpack_end_to_end(const float* yc, std::int64_t len, std::int64_t n, std::int64_t c, std::int64_t w,
+                       std::int64_t offset, std::int64_t seg, float* y) {
+    parallel_for(c, 8, [&](std::int64_t c0, std::int64_t c1) {
+        for (std::int64_t ch = c0; ch < c1; ++ch)
+            for (std::int64_t b = 0; b < n; ++b)
+                std::memcpy(y + (b * c + ch) * w, yc + ch * len + b * seg + offset,
+                            static_cast<std::size_t>(w) * sizeof(float));
+    });
+}
+
 }  // namespace
 
 ConvBase::ConvBase(const ConvGeometry& geometry, bool bias, const Shape& weight_shape)
@@ -76,6 +101,36 @@ std::optional<winograd::Tile> ConvBase::winograd_tile(std::int64_t h, std::int64
     const bool f4 = m_algorithm == ConvAlgorithm::winograd_f4;
     if (two_d) return f4 ? winograd::Tile::f4x4_3x3 : winograd::Tile::f2x2_3x3;
     return f4 ? winograd::Tile::f4_3 : winograd::Tile::f2_3;
+}
+
+std::optional<winograd::Tile> ConvBase::concat_winograd_tile(std::int64_t w) const {
+    const ConvGeometry& g = m_geo;
+    // Chosen from the layer's shape alone, never from the batch size: a clip then gets bit-identical
+    // outputs alone or in any batch (tagging one file must equal tagging it among others).
+    if (m_algorithm != ConvAlgorithm::automatic || g.kh != 1 || g.sw != 1 || g.dw != 1 || g.out_w(w) < 1)
+        return std::nullopt;
+    if (g.kw != 3 && g.kw != 4) return std::nullopt;
+    if (!microkernel::fast() || g.c_in < 8 || g.c_out < 8) return std::nullopt;
+    const winograd::Tile tile = g.kw == 4 ? winograd::Tile::f3_4 : winograd::Tile::f4_3;
+    // Winograd halves the multiplies, so it pays while most computed outputs are wanted: cnn1d's second
+    // and third layers (19 of 24 and 6 of 9) qualify.
+    if (3 * g.out_w(w) < 2 * concat_segment(tile, w)) return std::nullopt;
+    return tile;
+}
+
+std::int64_t ConvBase::concat_segment(winograd::Tile tile, std::int64_t w) const {
+    // Whole tiles of wanted outputs plus the k - 1 inputs their last tile reads, rounded up to whole tiles:
+    // every tile with wanted outputs starts at the same place in its sample and reads only that sample
+    // (its data and zeros), so its rounding does not depend on the neighbours.
+    const std::int64_t m = tile == winograd::Tile::f3_4 ? 3 : 4;
+    const std::int64_t need = std::max((m_geo.out_w(w) + m - 1) / m * m + m_geo.kw - 1, w + m_geo.pad_left);
+    return (need + m - 1) / m * m;
+}
+
+winograd::Problem ConvBase::concat_problem(std::int64_t n, std::int64_t w) const {
+    const ConvGeometry& g = m_geo;
+    const std::int64_t len = n * concat_segment(*m_winograd, w);
+    return {.c_in = g.c_in, .c_out = g.c_out, .h = 1, .w = len, .out_h = 1, .out_w = len - g.kw + 1};
 }
 
 direct_conv::Problem ConvBase::direct_problem(std::int64_t h, std::int64_t w) const {
@@ -158,6 +213,11 @@ Tensor ConvBase::forward_map(const Tensor& x) {
     const std::int64_t hw = oh * ow, k = g.patch();
     const float* wt = m_weight.value.data();
     m_winograd = winograd_tile(h, w);
+    m_concat = false;
+    if (!m_winograd && h == 1) {
+        m_winograd = concat_winograd_tile(w);
+        m_concat = m_winograd.has_value();
+    }
     m_direct = !m_winograd && m_path == Path::direct3x3 && m_algorithm != ConvAlgorithm::gemm;
     if (m_direct) {
         direct_conv::forward(direct_problem(h, w), n, x.data(), wt, m_bias ? m_bias->value.data() : nullptr,
@@ -167,8 +227,20 @@ Tensor ConvBase::forward_map(const Tensor& x) {
     if (m_winograd) {
         m_winograd_weights.resize(winograd::packed_weight_size(*m_winograd, g.c_out, g.c_in));
         winograd::transform_weights(*m_winograd, wt, g.c_out, g.c_in, false, m_winograd_weights.data());
-        winograd::convolve(*m_winograd, winograd_problem(h, w, false), n, x.data(), m_winograd_weights.data(),
-                           y.data());
+        if (m_concat) {
+            // One long map: (c_in, n * seg) in, (c_out, n * seg - k + 1) out, sample b's outputs at b * seg.
+            // Samples are laid out seg apart: their padding, then zeros up to whole tiles (concat_segment).
+            const winograd::Problem p = concat_problem(n, w);
+            Tensor xc = Tensor::uninitialized({g.c_in, p.w});
+            Tensor yc = Tensor::uninitialized({g.c_out, p.out_w});
+            const std::int64_t seg = concat_segment(*m_winograd, w);
+            pack_end_to_end(x.data(), n, g.c_in, w, g.pad_left, seg, xc.data());
+            winograd::convolve(*m_winograd, p, 1, xc.data(), m_winograd_weights.data(), yc.data());
+            unpack_end_to_end(yc.data(), p.out_w, n, g.c_out, ow, 0, seg, y.data());
+        } else {
+            winograd::convolve(*m_winograd, winograd_problem(h, w, false), n, x.data(),
+                               m_winograd_weights.data(), y.data());
+        }
     }
     const bool shifted = !m_winograd && m_path == Path::shifted_taps && h == 1;
     if (shifted) {
@@ -287,6 +359,10 @@ bool ConvBase::direct_backward(const Tensor& x, const Tensor& gy, Tensor& gx) {
 void ConvBase::winograd_backward(const Tensor& x, const Tensor& gy, Tensor& gx) {
     const ConvGeometry& g = m_geo;
     const std::int64_t n = x.dim(0), h = x.dim(2), w = x.dim(3);
+    if (m_concat) {
+        concat_winograd_backward(x, gy, gx);
+        return;
+    }
     if (input_grad()) {
         gx = Tensor::uninitialized(x.shape());
         m_winograd_weights.resize(winograd::packed_weight_size(*m_winograd, g.c_in, g.c_out));
@@ -298,6 +374,40 @@ void ConvBase::winograd_backward(const Tensor& x, const Tensor& gy, Tensor& gx) 
     if (m_weight.requires_grad)
         winograd::weight_gradient(*m_winograd, winograd_problem(h, w, false), n, x.data(), gy.data(),
                                   m_weight.grad.data());
+}
+
+void ConvBase::concat_winograd_backward(const Tensor& x, const Tensor& gy, Tensor& gx) {
+    const ConvGeometry& g = m_geo;
+    const std::int64_t n = x.dim(0), w = x.dim(3), ow = g.out_w(w), seg = concat_segment(*m_winograd, w);
+    const winograd::Problem p = concat_problem(n, w);
+    // The output gradient end to end, zero at the k - 1 dropped outputs after each sample: they then add
+    // nothing to the neighbouring sample's input gradient or to the weight gradient.
+    Tensor gyc = Tensor::uninitialized({g.c_out, p.out_w});
+    parallel_for(g.c_out, 8, [&](std::int64_t c0, std::int64_t c1) {
+        for (std::int64_t c = c0; c < c1; ++c) {
+            float* row = gyc.data() + c * p.out_w;
+            std::fill(row, row + p.out_w, 0.0f);
+            for (std::int64_t b = 0; b < n; ++b)
+                std::memcpy(row + b * seg, gy.data() + (b * g.c_out + c) * ow, static_cast<std::size_t>(ow) * sizeof(float));
+        }
+    });
+    if (input_grad()) {
+        // The full correlation of the long output gradient with the flipped kernel (padding k - 1).
+        gx = Tensor::uninitialized(x.shape());
+        Tensor gxc = Tensor::uninitialized({g.c_in, p.w});
+        m_winograd_weights.resize(winograd::packed_weight_size(*m_winograd, g.c_in, g.c_out));
+        winograd::transform_weights(*m_winograd, m_weight.value.data(), g.c_in, g.c_out, true,
+                                    m_winograd_weights.data());
+        const winograd::Problem pi{.c_in = g.c_out, .c_out = g.c_in, .h = 1, .w = p.out_w, .out_h = 1,
+                                   .out_w = p.w, .pad_top = 0, .pad_left = g.kw - 1};
+        winograd::convolve(*m_winograd, pi, 1, gyc.data(), m_winograd_weights.data(), gxc.data());
+        unpack_end_to_end(gxc.data(), p.w, n, g.c_in, w, g.pad_left, seg, gx.data());
+    }
+    if (m_weight.requires_grad) {
+        Tensor xc = Tensor::uninitialized({g.c_in, p.w});
+        pack_end_to_end(x.data(), n, g.c_in, w, g.pad_left, seg, xc.data());
+        winograd::weight_gradient(*m_winograd, p, 1, xc.data(), gyc.data(), m_weight.grad.data());
+    }
 }
 
 void ConvBase::bias_backward(const Tensor& gy, std::int64_t n, std::int64_t hw) {

@@ -48,7 +48,8 @@ struct Conv1dOptions {
 // How a convolution is computed. automatic: Winograd F(4x4,3x3) / F(4,3) for 3x3 / 1x3 kernels with
 // stride 1, dilation 1, at least 8 input and output channels and 32 tiles per map when the CPU runs
 // the AVX-512 micro-kernel (F(2x2,3x3) / F(2,3) for maps of 32-63 tiles), F(3,4) for 1x4 kernels under the
-// same conditions with at least 24 tiles of 3 outputs per map, the direct 3x3 kernel for 2-D
+// same conditions with at least 24 tiles of 3 outputs per map (1-D maps with fewer tiles: the batch laid
+// end to end as one map, when at least 2/3 of its outputs are wanted), the direct 3x3 kernel for 2-D
 // 3x3 stride-1 layers with at most 4 input channels (padding 0 or 1), the GEMM paths otherwise. gemm:
 // always im2col / direct GEMM (the pre-Winograd path). winograd_f2 / winograd_f4: Winograd with 2- or 4-wide
 // output tiles wherever the shape allows it (F(3,4) for 1x4 kernels under either; else GEMM). The default comes from MTAG_CONV_ALGO (auto | gemm |
@@ -63,6 +64,9 @@ class ConvBase : public Module {
     ConvAlgorithm algorithm() const { return m_algorithm; }
     // The Winograd tile the last forward pass used, or none when it used a GEMM path.
     std::optional<winograd::Tile> last_winograd_tile() const { return m_winograd; }
+    // True when the last forward pass ran Winograd over the batch laid end to end (1-D maps too short
+    // for Winograd one sample at a time; see concat_winograd_tile).
+    bool last_batch_concatenated() const { return m_concat; }
     // True when the last forward pass used the direct 3x3 kernel (few input channels).
     bool last_direct() const { return m_direct; }
     Parameter& weight() { return m_weight; }
@@ -90,6 +94,8 @@ class ConvBase : public Module {
     bool direct_backward(const Tensor& x, const Tensor& grad_y, Tensor& gx);
     // The Winograd path's gradients: input gradient (gx allocated when wanted) and weight gradient.
     void winograd_backward(const Tensor& x, const Tensor& grad_y, Tensor& gx);
+    // The same over the batch laid end to end (m_concat).
+    void concat_winograd_backward(const Tensor& x, const Tensor& grad_y, Tensor& gx);
     // Adds grad_y's per-channel sums (n samples of hw positions) to the bias gradient, in a fixed order.
     void bias_backward(const Tensor& grad_y, std::int64_t n, std::int64_t hw);
     // GEMM-path gradients with `group` samples unrolled side by side (batch_group > 1).
@@ -102,6 +108,13 @@ class ConvBase : public Module {
     std::int64_t tile_rows(std::int64_t out_h, std::int64_t out_w) const;
     // The Winograd tile for an input map of h x w under the current algorithm, or none.
     std::optional<winograd::Tile> winograd_tile(std::int64_t h, std::int64_t w) const;
+    // For 1-D maps (h = 1) with too few tiles per sample: the Winograd tile for the samples laid end to
+    // end, each with its own zero padding, as one long map; none when that does not pay (automatic only).
+    std::optional<winograd::Tile> concat_winograd_tile(std::int64_t w) const;
+    // The spacing of the samples in that long map (a whole number of tiles).
+    std::int64_t concat_segment(winograd::Tile tile, std::int64_t w) const;
+    // The forward problem of that long map (c_in, c_out, width n * concat_segment, no padding).
+    winograd::Problem concat_problem(std::int64_t n, std::int64_t w) const;
     winograd::Problem winograd_problem(std::int64_t h, std::int64_t w, bool input_gradient) const;
     direct_conv::Problem direct_problem(std::int64_t h, std::int64_t w) const;
 
@@ -115,6 +128,7 @@ class ConvBase : public Module {
     ConvAlgorithm m_algorithm = ConvAlgorithm::automatic;
     std::optional<winograd::Tile> m_winograd;  // tile of the last forward pass (none: GEMM path)
     bool m_direct = false;                     // the last forward pass used the direct 3x3 kernel
+    bool m_concat = false;                     // ... and ran Winograd over the batch end to end
     std::vector<float> m_winograd_weights;     // packed transformed weights (forward or input gradient)
 };
 

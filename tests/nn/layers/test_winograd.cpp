@@ -248,3 +248,73 @@ TEST_CASE("winograd: bit-identical outputs and gradients with 1 and 2 threads") 
         for (std::size_t i = 0; i < wa.size(); ++i) REQUIRE(wa[i] == wb[i]);
     }
 }
+
+TEST_CASE("winograd: short 1-D maps run end to end over the batch (cnn1d's later layers)") {
+    // Maps with too few tiles per sample for Winograd alone (cnn1d: 22 and 9 frames) are laid end to end,
+    // each with its own padding, as one long map; the outputs straddling two samples are dropped. Outputs
+    // and both gradients against the GEMM path, gradients against finite differences, the bias included.
+    struct Case {
+        Conv1dOptions o;
+        std::int64_t batch, length;
+        winograd::Tile tile;
+    };
+    const std::vector<Case> cases = {
+        {{.in_channels = 16, .out_channels = 16, .kernel_size = 4}, 6, 22, winograd::Tile::f3_4},
+        {{.in_channels = 12, .out_channels = 9, .kernel_size = 4}, 12, 9, winograd::Tile::f3_4},
+        {{.in_channels = 9, .out_channels = 10, .kernel_size = 3, .padding = 1}, 8, 20, winograd::Tile::f4_3},
+        {{.in_channels = 8, .out_channels = 11, .kernel_size = 4, .padding_same = true}, 6, 16, winograd::Tile::f3_4},
+    };
+    for (const Case& c : cases) {
+        Conv1d ref(c.o), conv(c.o);
+        ref.set_algorithm(ConvAlgorithm::gemm);
+        same_random_parameters(ref, conv, 31);
+        const Tensor x = random_tensor({c.batch, c.o.in_channels, c.length}, 32);
+        require_same_passes(ref, conv, x, 33, 2e-5, 1e-5);
+        CHECK(conv.last_batch_concatenated() == microkernel::fast());
+        if (microkernel::fast()) CHECK(conv.last_winograd_tile() == c.tile);
+        const auto e = gradcheck(conv, x, 3, 1e-2f, 60);
+        CHECK(e.input < 2e-3);
+        CHECK(e.param < 2e-3);
+    }
+    // A clip gets bit-identical outputs alone and at any place in any batch (tagging one file equals
+    // tagging it among others): the path and the tiles depend on the layer's shape, not on the batch.
+    for (const Case& c : cases) {
+        Conv1d conv(c.o);
+        conv.weight().value.copy_from(random_tensor(conv.weight().shape(), 36));
+        const Tensor batch = random_tensor({c.batch, c.o.in_channels, c.length}, 37);
+        const Tensor all = conv.forward(batch).clone();
+        const std::int64_t per_in = c.o.in_channels * c.length, per_out = all.size() / c.batch;
+        for (std::int64_t b : {std::int64_t{0}, c.batch - 1}) {
+            Tensor one({1, c.o.in_channels, c.length});
+            std::copy_n(batch.data() + b * per_in, per_in, one.data());
+            const Tensor alone = conv.forward(one).clone();
+            CHECK(conv.last_batch_concatenated() == microkernel::fast());
+            for (std::int64_t i = 0; i < per_out; ++i) REQUIRE(alone[i] == all[b * per_out + i]);
+        }
+    }
+    // Mostly dropped outputs (1 wanted of 6) keep the GEMM path.
+    Conv1d sparse({.in_channels = 16, .out_channels = 16, .kernel_size = 4});
+    sparse.forward(random_tensor({64, 16, 4}, 35));
+    CHECK_FALSE(sparse.last_batch_concatenated());
+}
+
+TEST_CASE("winograd: the batch end to end gives bit-identical results with 1 and 2 threads") {
+    Conv1d conv({.in_channels = 32, .out_channels = 24, .kernel_size = 4});
+    conv.weight().value.copy_from(random_tensor(conv.weight().shape(), 4));
+    const Tensor x = random_tensor({16, 32, 22}, 6);
+    const Tensor gy = random_tensor({16, 24, 19}, 7);
+    set_thread_budget(1);
+    const Tensor a = conv.forward(x).clone();
+    conv.zero_grad();
+    const Tensor ga = conv.backward(gy).clone();
+    const Tensor wa = conv.weight().grad.clone();
+    set_thread_budget(2);
+    const Tensor b = conv.forward(x).clone();
+    conv.zero_grad();
+    const Tensor gb = conv.backward(gy).clone();
+    const Tensor wb = conv.weight().grad.clone();
+    set_thread_budget(1);
+    for (std::size_t i = 0; i < a.size(); ++i) REQUIRE(a[i] == b[i]);
+    for (std::size_t i = 0; i < ga.size(); ++i) REQUIRE(ga[i] == gb[i]);
+    for (std::size_t i = 0; i < wa.size(); ++i) REQUIRE(wa[i] == wb[i]);
+}
