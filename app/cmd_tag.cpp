@@ -5,6 +5,7 @@
 #include "data/pretrained/model_zoo.hpp"
 #include "data/extract/extract.hpp"
 #include "data/sets/source.hpp"
+#include "data/tag/ensemble.hpp"
 #include "data/tag/tagger.hpp"
 #include "dsp/error.hpp"
 #include "dsp/npy.hpp"
@@ -34,7 +35,7 @@ namespace mtag::app {
 namespace {
 
 struct TagCommandOptions {
-    std::string model;
+    std::vector<std::string> models;
     std::vector<std::string> inputs;
     DatasetFlags dataset;        // --data: tag a dataset split instead of inputs
     std::string split = "test";
@@ -104,7 +105,11 @@ std::string format_result(const std::string& path, const data::TagResult& r, con
 }
 
 void add_tag_options(CLI::App* cmd, TagCommandOptions& o) {
-    cmd->add_option("--model", o.model, "Run directory (model.json + model.safetensors) or a pretrained model name (mtag model list)")->required();
+    cmd->add_option("--model", o.models,
+                    "Run directory (model.json + model.safetensors), ensemble directory (mtag model ensemble) or "
+                    "pretrained model name (mtag model list); repeat for an ensemble (probabilities averaged, each "
+                    "model with its own front end; embeddings concatenated)")
+        ->required();
     cmd->add_option("inputs", o.inputs, "Audio files and folders (searched recursively by audio extension)");
     cmd->add_option("--data", o.dataset.data,
                     "Tag the clips of a dataset split instead of inputs (annotation file or folder; options below)");
@@ -141,18 +146,24 @@ bool timing_requested(const TagCommandOptions& o) {
     return o.timing || (env && *env && std::string(env) != "0");
 }
 
-// The tagger's options from the command line and the run's card.
-data::TagOptions tag_options_for(const TagCommandOptions& o, const data::Tagger& tagger) {
-    if (tagger.card().embedding_only && o.embeddings_dir.empty())
-        throw UsageError("--model " + o.model + " is a feature extractor without a trained head: give --embeddings DIR");
+// The tagger's options of each model from the command line and the models' cards.
+std::vector<data::TagOptions> tag_options_for(const TagCommandOptions& o, const data::Ensemble& models) {
+    if (models.embedding_only() && o.embeddings_dir.empty())
+        throw UsageError("--model: a feature extractor without a trained head is among the models: give --embeddings DIR");
     data::TagOptions t;
-    const bool card_chunks = o.chunks == "card" || (o.chunks == "auto" && tagger.card().fixed_input);
-    t.layout = card_chunks ? data::ChunkLayout::card : data::ChunkLayout::all;
+    t.layout = o.chunks == "card" ? data::ChunkLayout::card : data::ChunkLayout::all;
     t.batch_size = o.batch_size;
     t.resample_quality = dsp::parse_resample_quality(o.resample_quality);
     t.embedding = !o.embeddings_dir.empty();
     t.taggram = !o.taggram_dir.empty();
-    return t;
+    return models.member_options(t, o.chunks == "auto");
+}
+
+// The models of --model (pretrained names fetched into the cache on first use), loaded as one ensemble.
+data::Ensemble load_models(const std::vector<std::string>& names, bool quiet) {
+    std::vector<std::filesystem::path> dirs;
+    for (const std::string& m : names) dirs.push_back(data::resolve_model(m, mtag::version, quiet));
+    return data::Ensemble(dirs, names);
 }
 
 // Seconds spent per phase, summed over the workers.
@@ -178,9 +189,9 @@ void print_timing(double t_start, double t_loaded, double t_sessions, std::size_
 
 // Tags every item on `workers` threads (one session each); results print in input order as soon as every
 // earlier file is done. Returns the number of files that failed (each reported on stderr).
-std::size_t tag_items(const TagCommandOptions& o, const data::Tagger& tagger, const data::TagOptions& tag_options,
-                      const std::vector<data::ExtractItem>& items,
-                      std::vector<std::unique_ptr<data::Session>>& sessions, PhaseTimes& times, bool quiet) {
+std::size_t tag_items(const TagCommandOptions& o, const data::Ensemble& tagger,
+                      const std::vector<data::TagOptions>& tag_options, const std::vector<data::ExtractItem>& items,
+                      std::vector<std::unique_ptr<data::EnsembleSession>>& sessions, PhaseTimes& times, bool quiet) {
     std::vector<std::optional<std::string>> outputs(items.size());
     std::size_t printed = 0;
     std::mutex mutex;
@@ -193,7 +204,7 @@ std::size_t tag_items(const TagCommandOptions& o, const data::Tagger& tagger, co
         std::filesystem::create_directories(file.parent_path());
         dsp::save_npy(file, values, shape);
     };
-    auto work = [&](data::Session* session) {
+    auto work = [&](data::EnsembleSession* session) {
         for (std::size_t i = next++; i < items.size(); i = next++) {
             const std::string path = items[i].input.string();
             std::string text;
@@ -202,11 +213,11 @@ std::size_t tag_items(const TagCommandOptions& o, const data::Tagger& tagger, co
                 times.decode.fetch_add(r.decode_seconds);
                 times.features.fetch_add(r.feature_seconds);
                 times.inference.fetch_add(r.inference_seconds);
-                if (tag_options.embedding) {
+                if (!o.embeddings_dir.empty()) {
                     const std::size_t shape[] = {r.embedding.size()};
                     save(std::filesystem::path(o.embeddings_dir) / items[i].relative, r.embedding, shape);
                 }
-                if (tag_options.taggram) {
+                if (!o.taggram_dir.empty()) {
                     const std::size_t shape[] = {r.chunks, n_tags};
                     save(std::filesystem::path(o.taggram_dir) / items[i].relative, r.taggram, shape);
                 }
@@ -235,7 +246,7 @@ std::size_t tag_items(const TagCommandOptions& o, const data::Tagger& tagger, co
 }
 
 // The files to tag: the inputs, or the clips of one split (or all) of --data in dataset order.
-std::vector<data::ExtractItem> tag_inputs(const TagCommandOptions& o, const data::Tagger& tagger,
+std::vector<data::ExtractItem> tag_inputs(const TagCommandOptions& o, const data::Ensemble& tagger,
                                           const GlobalOptions& global) {
     if (o.dataset.data.empty()) {
         if (o.inputs.empty()) throw UsageError("mtag tag: give audio files or folders, or --data DATASET");
@@ -270,10 +281,9 @@ std::vector<data::ExtractItem> tag_inputs(const TagCommandOptions& o, const data
 int run_tag(const TagCommandOptions& o, const GlobalOptions& global) {
     const double t_start = now_seconds();
     const bool timing = timing_requested(o);
-    // A model directory, or a pretrained model's name (fetched into the cache on first use).
-    const data::Tagger tagger(data::resolve_model(o.model, mtag::version, global.quiet));
+    const data::Ensemble tagger = load_models(o.models, global.quiet);
     const double t_loaded = now_seconds();
-    const data::TagOptions tag_options = tag_options_for(o, tagger);
+    const std::vector<data::TagOptions> tag_options = tag_options_for(o, tagger);
     const std::vector<data::ExtractItem> items = tag_inputs(o, tagger, global);
     const int threads = global.resolved_threads();
     int workers = o.jobs > 0 ? std::min(o.jobs, threads) : threads;
@@ -282,7 +292,7 @@ int run_tag(const TagCommandOptions& o, const GlobalOptions& global) {
     nn::set_thread_budget(std::max(1, threads / workers));
     if (o.format == "csv") std::cout << "path,duration_seconds,tag,score\n";
     // Sessions (model copies) are made here, so a failure to build one is an error of the run itself.
-    std::vector<std::unique_ptr<data::Session>> sessions;
+    std::vector<std::unique_ptr<data::EnsembleSession>> sessions;
     for (int w = 0; w < workers; ++w) sessions.push_back(tagger.session());
     const double t_sessions = now_seconds();
     if (timing && workers == 1) nn::set_layer_profiling(true);  // layer totals need one thread
