@@ -109,7 +109,8 @@ void add_tag_options(CLI::App* cmd, TagCommandOptions& o) {
                     "Run directory (model.json + model.safetensors), ensemble directory (mtag model ensemble) or "
                     "pretrained model name (mtag model list); repeat for an ensemble (probabilities averaged, each "
                     "model with its own front end; embeddings concatenated)")
-        ->required();
+        ->required()
+        ->allow_extra_args(false);  // one value per --model: `--model RUN song.mp3` leaves song.mp3 an input
     cmd->add_option("inputs", o.inputs, "Audio files and folders (searched recursively by audio extension)");
     cmd->add_option("--data", o.dataset.data,
                     "Tag the clips of a dataset split instead of inputs (annotation file or folder; options below)");
