@@ -200,3 +200,9 @@ foreach(fault extract-disk-full extract-kill train-kill train-corrupt tag-disk-f
                                            ${MTAG_SHARED_DIR}/pretrained/choi2016)
   set_tests_properties("faults: ${fault}" PROPERTIES TIMEOUT 600)
 endforeach()
+# mtag sweep, train --folds and ensembles (issue 25, tests/app/sweep.sh): kill -9 and resume of a 12-trial
+# random search, the directory lock, bad spaces, 5-fold cross-validation, ensembles of runs and directories.
+foreach(case sweep-kill folds ensemble)
+  add_test(NAME "sweep: ${case}" COMMAND bash ${CMAKE_CURRENT_SOURCE_DIR}/app/sweep.sh ${case} ${MTAG_EXE} ${CLI_TMP})
+  set_tests_properties("sweep: ${case}" PROPERTIES TIMEOUT 600)
+endforeach()
