@@ -44,8 +44,9 @@ void add_sweep_options(CLI::App* cmd, SweepCommandOptions& o) {
     cmd->add_option("--config", o.config, "Base training config JSON (what every trial starts from)")->required();
     cmd->add_option("--space", o.space,
                     "Search space JSON: {\"optimizer.lr\": {\"log_uniform\": [1e-4, 1e-1]}, \"model.dropout\": "
-                    "{\"uniform\": [0, 0.5]}, \"batch_size\": {\"int_uniform\": [8, 32]}, \"optimizer.name\": "
-                    "{\"choice\": [...]}, ...}")
+                    "{\"uniform\": [0, 0.5]}, \"batch_size\": {\"int_uniform\": [8, 32]}, \"optimizer\": "
+                    "{\"choice\": [{\"name\": \"sgd\", \"lr\": 0.01}, {\"name\": \"adam\"}]}}: dotted config key "
+                    "paths (mtag config show PRESET); a whole section is replaced")
         ->required();
     cmd->add_option("--trials", o.trials, "Trials (a rerun with more extends the sweep)")
         ->required()
