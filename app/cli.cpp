@@ -40,6 +40,7 @@ int run_cli(int argc, const char* const* argv) {
     commands.push_back(add_tag_command(root, global));
     commands.push_back(add_eval_command(root, global));
     commands.push_back(add_train_command(root, global));
+    commands.push_back(add_sweep_command(root, global));
     commands.push_back(add_config_command(root, global));
     commands.push_back(add_plot_command(root, global));
     commands.push_back(add_report_command(root, global));

@@ -7,6 +7,7 @@
 #include "data/report/report.hpp"
 #include "data/sets/load.hpp"
 #include "data/sets/source.hpp"
+#include "data/tag/ensemble.hpp"
 #include "data/tag/tagger.hpp"
 #include "dsp/error.hpp"
 #include "nn/metrics.hpp"
@@ -153,8 +154,8 @@ struct EvalOptions {
 // Declares eval's options on its subcommand; CLI11 parses them into o.
 void add_eval_options(CLI::App* cmd, EvalOptions& o) {
     cmd->add_option("--model", o.models,
-                    "Run directory or pretrained model name (mtag model list); repeat for an ensemble (probabilities "
-                    "averaged)")
+                    "Run directory, ensemble directory (mtag model ensemble) or pretrained model name (mtag model "
+                    "list); repeat for an ensemble (probabilities averaged, each model with its own front end)")
         ->required();
     cmd->add_option("--data", o.dataset.data, "Dataset (annotation file or folder)")->required();
     add_dataset_flags(cmd, o.dataset);
@@ -181,24 +182,12 @@ void add_eval_options(CLI::App* cmd, EvalOptions& o) {
         "Exit code 3 when some clips could not be decoded (reported on stderr, left out of the metrics).");
 }
 
-// The runs of the ensemble, loaded; throws when their tag lists or tasks differ.
-// A model may be a pretrained model's name, fetched on first use.
-std::vector<std::unique_ptr<data::Tagger>> load_ensemble(const std::vector<std::string>& models, bool quiet) {
-    std::vector<std::unique_ptr<data::Tagger>> taggers;
-    for (const std::string& m : models)
-        taggers.push_back(std::make_unique<data::Tagger>(data::resolve_model(m, mtag::version, quiet)));
-    const data::RunCard& first = taggers[0]->card();
-    for (std::size_t m = 1; m < taggers.size(); ++m) {
-        if (taggers[m]->card().tags != first.tags)
-            throw Error("mtag eval",
-                        "runs '" + models[0] + "' and '" + models[m] +
-                            "' have different tag lists; an ensemble needs the same tags in the same order");
-        if (taggers[m]->card().task != first.task)
-            throw Error("mtag eval", "runs '" + models[0] + "' and '" + models[m] + "' differ in task (" +
-                                         data::to_string(first.task) + " vs " +
-                                         data::to_string(taggers[m]->card().task) + ")");
-    }
-    return taggers;
+// The runs of the ensemble, loaded (data/tag/ensemble.hpp: throws naming the models when their tag lists or
+// tasks differ). A model may be a pretrained model's name, fetched on first use.
+data::Ensemble load_ensemble(const std::vector<std::string>& models, bool quiet) {
+    std::vector<std::filesystem::path> dirs;
+    for (const std::string& m : models) dirs.push_back(data::resolve_model(m, mtag::version, quiet));
+    return data::Ensemble(dirs, models);
 }
 
 // Throws when a --group names a tag the runs do not output.
@@ -218,31 +207,24 @@ struct ClipScores {
 };
 
 // Tags the clips on `workers` threads, each with its own session of every run; failures go to stderr.
-ClipScores score_clips(const std::vector<std::unique_ptr<data::Tagger>>& taggers,
-                       const data::Dataset& dataset, const std::vector<std::size_t>& clips,
+ClipScores score_clips(const data::Ensemble& models, const data::Dataset& dataset, const std::vector<std::size_t>& clips,
                        std::size_t n_tags, const data::TagOptions& tag_options, int workers, bool quiet) {
     ClipScores result{std::vector<float>(clips.size() * n_tags, 0.0f), std::vector<char>(clips.size(), 0),
                       std::vector<double>(clips.size(), 0.0)};
-    std::vector<float>& scores = result.scores;
-    std::vector<char>& ok = result.ok;
-    std::vector<double>& durations = result.durations;
     std::atomic<std::size_t> next{0};
     // Clips done / total, clips/s and ETA on stderr (a bar on a terminal, a line every 5 s otherwise).
     data::Progress progress("eval", clips.size(), !quiet, 5.0, "clips");
-    std::vector<std::vector<std::unique_ptr<data::Session>>> sessions(static_cast<std::size_t>(workers));
-    for (auto& per_worker : sessions)
-        for (const auto& t : taggers) per_worker.push_back(t->session());
-    auto work = [&](std::vector<std::unique_ptr<data::Session>>* mine) {
+    const std::vector<data::TagOptions> options = models.member_options(tag_options, false);
+    std::vector<std::unique_ptr<data::EnsembleSession>> sessions;
+    for (int w = 0; w < workers; ++w) sessions.push_back(models.session());
+    auto work = [&](data::EnsembleSession* session) {
         for (std::size_t i = next++; i < clips.size(); i = next++) {
             const data::Clip& clip = dataset.clips[clips[i]];
             try {
-                for (auto& session : *mine) {
-                    const data::TagResult r = session->tag_file(clip.audio_path, tag_options);
-                    for (std::size_t t = 0; t < n_tags; ++t)
-                        scores[i * n_tags + t] += r.scores[t] / static_cast<float>(mine->size());
-                    durations[i] = r.duration_seconds;
-                }
-                ok[i] = 1;
+                const data::TagResult r = session->tag_file(clip.audio_path, options);
+                std::copy(r.scores.begin(), r.scores.end(), result.scores.begin() + static_cast<std::ptrdiff_t>(i * n_tags));
+                result.durations[i] = r.duration_seconds;
+                result.ok[i] = 1;
             } catch (const std::exception& e) {
                 progress.message("mtag eval: skipped " + clip.audio_path.string() + ": " + e.what());
             }
@@ -250,8 +232,8 @@ ClipScores score_clips(const std::vector<std::unique_ptr<data::Tagger>>& taggers
         }
     };
     std::vector<std::thread> pool;
-    for (int w = 1; w < workers; ++w) pool.emplace_back(work, &sessions[static_cast<std::size_t>(w)]);
-    work(&sessions[0]);
+    for (int w = 1; w < workers; ++w) pool.emplace_back(work, sessions[static_cast<std::size_t>(w)].get());
+    work(sessions[0].get());
     for (std::thread& t : pool) t.join();
     progress.finish();
     return result;
@@ -411,17 +393,19 @@ int run_eval(const EvalOptions& o, const GlobalOptions& global) {
     if (!split) throw UsageError("--split '" + o.split + "' is not train, valid or test");
     std::vector<TagGroup> groups;
     for (const std::string& text : o.groups) groups.push_back(parse_group(text));
+    if (o.report && data::is_ensemble_dir(o.models.front()))
+        throw UsageError("--report needs the first --model to be a run folder, not an ensemble directory");
     if (o.report && !std::filesystem::is_directory(o.models.front()))
         throw UsageError("--report needs the first --model to be a run folder (it writes RUN/eval.json and RUN/report.html)");
-    const std::vector<std::unique_ptr<data::Tagger>> taggers = load_ensemble(o.models, global.quiet);
-    const data::RunCard& first = taggers[0]->card();
+    const data::Ensemble taggers = load_ensemble(o.models, global.quiet);
+    const data::RunCard& first = taggers.card();
     check_group_tags(groups, first.tags);  // fail before the scoring, not after it
 
     const int threads = global.resolved_threads();
     data::DatasetOptions dataset_options;
     dataset_options.threads = threads;
     dataset_options.seed = global.seed;
-    const data::DatasetSource source = dataset_for_run(o.dataset, taggers[0]->run_dir(), "eval", global.quiet);
+    const data::DatasetSource source = dataset_for_run(o.dataset, taggers.run_dir(), "eval", global.quiet);
     const data::Dataset dataset = data::load_dataset(source, dataset_options);
     const std::vector<std::size_t> clips = dataset.indices(*split);
     if (clips.empty()) throw Error("mtag eval", "the " + o.split + " split of '" + source.path + "' has no clips");

@@ -9,6 +9,9 @@
 //   init NAME --out DIR   a randomly initialised model directory (model.json + model.safetensors)
 //   check DIR             validates a model directory from elsewhere (card, weights against the architecture,
 //                         finite values, sizes, checkpoints' CRCs) and prints what it holds (--json)
+//   ensemble --out DIR M1 M2 ...
+//                         several runs (any presets and front ends, same tags) saved as one model directory
+//                         that tag and eval accept as one --model (data/tag/ensemble.hpp)
 //   forward --model DIR --input IN.safetensors --out OUT.safetensors
 //                         diagnostic: runs a saved model in eval mode on the tensor "input" and writes
 //                         "logits" and "embedding"; scripts/export_check.py compares these with PyTorch.
@@ -18,6 +21,7 @@
 #include "data/pretrained/torch_import.hpp"
 #include "data/run/model_check.hpp"
 #include "data/run/output_lock.hpp"
+#include "data/tag/ensemble.hpp"
 #include "dsp/error.hpp"
 #include "nn/model_io.hpp"
 #include "nn/models/zoo.hpp"
@@ -132,6 +136,7 @@ struct ModelOptions {
     std::string from = "keras-h5";
     std::string arch;
     std::string tags;  // tag file for --from safetensors
+    std::vector<std::string> members;  // ensemble
 };
 
 int run_list() {
@@ -246,6 +251,18 @@ int run_fetch(const ModelOptions& o, const GlobalOptions& global) {
     return 0;
 }
 
+// mtag model ensemble: the members (run or ensemble directories, or pretrained names) copied into one directory.
+int run_ensemble(const ModelOptions& o, const GlobalOptions& global) {
+    std::vector<std::filesystem::path> dirs;
+    for (const std::string& m : o.members) dirs.push_back(data::resolve_model(m, mtag::version, global.quiet));
+    data::save_ensemble(o.out, dirs, mtag::version);
+    const std::vector<std::filesystem::path> members = data::ensemble_members(o.out);
+    nlohmann::json list = nlohmann::json::array();
+    for (const auto& m : members) list.push_back(m.string());
+    std::cout << nlohmann::json{{"ensemble", o.out}, {"members", list}}.dump() << "\n";
+    return 0;
+}
+
 }  // namespace
 
 Command add_model_command(CLI::App& root, const GlobalOptions& global) {
@@ -306,12 +323,20 @@ Command add_model_command(CLI::App& root, const GlobalOptions& global) {
     check->add_option("dir", o->model, "Model directory (model.json + model.safetensors), e.g. a run or a download")
         ->required();
     check->add_flag("--json", o->json, "One JSON object (ok, problems, preset, tags, front_end, tensors, ...)");
+    CLI::App* ensemble = cmd->add_subcommand(
+        "ensemble", "Save several runs (same tags, any presets and front ends) as one model directory whose "
+                    "probabilities are the members' average (tag and eval take it as one --model)");
+    ensemble->add_option("models", o->members, "Run directories, ensemble directories or pretrained model names")
+        ->required()
+        ->expected(2, -1);
+    ensemble->add_option("--out", o->out, "Ensemble directory to write (must not exist; members are copied into it)")
+        ->required();
 
     CLI::App* fetch = cmd->add_subcommand("fetch", "Download (or take from $MTAG_MODEL_MIRROR), verify and import "
                                                    "a pretrained model into the cache");
     fetch->add_option("name", o->name, "Pretrained model name (see 'mtag model list')")->required();
 
-    return {cmd, [o, &global, list, show_cmd, init, forward, import, fetch, check]() -> int {
+    return {cmd, [o, &global, list, show_cmd, init, forward, import, fetch, check, ensemble]() -> int {
                 nn::set_thread_budget(global.resolved_threads());
                 if (list->parsed()) return run_list();
                 if (show_cmd->parsed())
@@ -320,6 +345,7 @@ Command add_model_command(CLI::App& root, const GlobalOptions& global) {
                 if (import->parsed()) return run_import(*o);
                 if (fetch->parsed()) return run_fetch(*o, global);
                 if (check->parsed()) return run_check(*o);
+                if (ensemble->parsed()) return run_ensemble(*o, global);
                 (void)forward;
                 return run_forward(*o);
             }};

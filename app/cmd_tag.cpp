@@ -6,7 +6,7 @@
 #include "data/extract/extract.hpp"
 #include "data/run/output_lock.hpp"
 #include "data/sets/source.hpp"
-#include "data/tag/parallel_tag.hpp"
+#include "data/tag/ensemble.hpp"
 #include "data/tag/tagger.hpp"
 #include "dsp/error.hpp"
 #include "dsp/npy.hpp"
@@ -36,7 +36,7 @@ namespace mtag::app {
 namespace {
 
 struct TagCommandOptions {
-    std::string model;
+    std::vector<std::string> models;
     std::vector<std::string> inputs;
     DatasetFlags dataset;        // --data: tag a dataset split instead of inputs
     std::string split = "test";
@@ -106,7 +106,12 @@ std::string format_result(const std::string& path, const data::TagResult& r, con
 }
 
 void add_tag_options(CLI::App* cmd, TagCommandOptions& o) {
-    cmd->add_option("--model", o.model, "Run directory (model.json + model.safetensors) or a pretrained model name (mtag model list)")->required();
+    cmd->add_option("--model", o.models,
+                    "Run directory (model.json + model.safetensors), ensemble directory (mtag model ensemble) or "
+                    "pretrained model name (mtag model list); repeat for an ensemble (probabilities averaged, each "
+                    "model with its own front end; embeddings concatenated)")
+        ->required()
+        ->allow_extra_args(false);  // one value per --model: `--model RUN song.mp3` leaves song.mp3 an input
     cmd->add_option("inputs", o.inputs, "Audio files and folders (searched recursively by audio extension)");
     cmd->add_option("--data", o.dataset.data,
                     "Tag the clips of a dataset split instead of inputs (annotation file or folder; options below)");
@@ -145,18 +150,24 @@ bool timing_requested(const TagCommandOptions& o) {
     return o.timing || (env && *env && std::string(env) != "0");
 }
 
-// The tagger's options from the command line and the run's card.
-data::TagOptions tag_options_for(const TagCommandOptions& o, const data::Tagger& tagger) {
-    if (tagger.card().embedding_only && o.embeddings_dir.empty())
-        throw UsageError("--model " + o.model + " is a feature extractor without a trained head: give --embeddings DIR");
+// The tagger's options of each model from the command line and the models' cards.
+std::vector<data::TagOptions> tag_options_for(const TagCommandOptions& o, const data::Ensemble& models) {
+    if (models.embedding_only() && o.embeddings_dir.empty())
+        throw UsageError("--model: a feature extractor without a trained head is among the models: give --embeddings DIR");
     data::TagOptions t;
-    const bool card_chunks = o.chunks == "card" || (o.chunks == "auto" && tagger.card().fixed_input);
-    t.layout = card_chunks ? data::ChunkLayout::card : data::ChunkLayout::all;
+    t.layout = o.chunks == "card" ? data::ChunkLayout::card : data::ChunkLayout::all;
     t.batch_size = o.batch_size;
     t.resample_quality = dsp::parse_resample_quality(o.resample_quality);
     t.embedding = !o.embeddings_dir.empty();
     t.taggram = !o.taggram_dir.empty();
-    return t;
+    return models.member_options(t, o.chunks == "auto");
+}
+
+// The models of --model (pretrained names fetched into the cache on first use), loaded as one ensemble.
+data::Ensemble load_models(const std::vector<std::string>& names, bool quiet) {
+    std::vector<std::filesystem::path> dirs;
+    for (const std::string& m : names) dirs.push_back(data::resolve_model(m, mtag::version, quiet));
+    return data::Ensemble(dirs, names);
 }
 
 // Seconds spent per phase, summed over the workers.
@@ -181,15 +192,12 @@ void print_timing(double t_start, double t_loaded, double t_sessions, std::size_
     }
 }
 
-// Sessions of one file worker: one, or several that share each file's windows (data/tag/parallel_tag).
-using SessionGroup = std::vector<std::unique_ptr<data::Session>>;
-
-// Tags every item on one thread per group (each group's sessions score its file's windows on threads of
-// their own); results print in input order as soon as every earlier file is done. Returns the number of
-// files that failed (each reported on stderr).
-std::size_t tag_items(const TagCommandOptions& o, const data::Tagger& tagger, const data::TagOptions& tag_options,
-                      const std::vector<data::ExtractItem>& items, std::vector<SessionGroup>& groups,
-                      PhaseTimes& times, bool quiet) {
+// Tags every item on `workers` threads (one ensemble session each, whose `per_file` sessions per member share
+// each file's windows: data/tag/parallel_tag); results print in input order as soon as every earlier file is
+// done. Returns the number of files that failed (each reported on stderr).
+std::size_t tag_items(const TagCommandOptions& o, const data::Ensemble& tagger,
+                      const std::vector<data::TagOptions>& tag_options, const std::vector<data::ExtractItem>& items,
+                      std::vector<std::unique_ptr<data::EnsembleSession>>& sessions, PhaseTimes& times, bool quiet) {
     std::vector<std::optional<std::string>> outputs(items.size());
     std::size_t printed = 0;
     std::mutex mutex;
@@ -202,22 +210,20 @@ std::size_t tag_items(const TagCommandOptions& o, const data::Tagger& tagger, co
         std::filesystem::create_directories(file.parent_path());
         dsp::save_npy(file, values, shape);
     };
-    auto work = [&](SessionGroup* group) {
-        std::vector<data::Session*> sessions;
-        for (const auto& s : *group) sessions.push_back(s.get());
+    auto work = [&](data::EnsembleSession* session) {
         for (std::size_t i = next++; i < items.size(); i = next++) {
             const std::string path = items[i].input.string();
             std::string text;
             try {
-                const data::TagResult r = data::tag_file_parallel(sessions, items[i].input, tag_options);
+                const data::TagResult r = session->tag_file(items[i].input, tag_options);
                 times.decode.fetch_add(r.decode_seconds);
                 times.features.fetch_add(r.feature_seconds);
                 times.inference.fetch_add(r.inference_seconds);
-                if (tag_options.embedding) {
+                if (!o.embeddings_dir.empty()) {
                     const std::size_t shape[] = {r.embedding.size()};
                     save(std::filesystem::path(o.embeddings_dir) / items[i].relative, r.embedding, shape);
                 }
-                if (tag_options.taggram) {
+                if (!o.taggram_dir.empty()) {
                     const std::size_t shape[] = {r.chunks, n_tags};
                     save(std::filesystem::path(o.taggram_dir) / items[i].relative, r.taggram, shape);
                 }
@@ -238,15 +244,15 @@ std::size_t tag_items(const TagCommandOptions& o, const data::Tagger& tagger, co
         }
     };
     std::vector<std::thread> pool;
-    for (std::size_t w = 1; w < groups.size(); ++w) pool.emplace_back(work, &groups[w]);
-    work(&groups[0]);
+    for (std::size_t w = 1; w < sessions.size(); ++w) pool.emplace_back(work, sessions[w].get());
+    work(sessions[0].get());
     for (std::thread& t : pool) t.join();
     progress.finish();
     return failed;
 }
 
 // The files to tag: the inputs, or the clips of one split (or all) of --data in dataset order.
-std::vector<data::ExtractItem> tag_inputs(const TagCommandOptions& o, const data::Tagger& tagger,
+std::vector<data::ExtractItem> tag_inputs(const TagCommandOptions& o, const data::Ensemble& tagger,
                                           const GlobalOptions& global) {
     if (o.dataset.data.empty()) {
         if (o.inputs.empty()) throw UsageError("mtag tag: give audio files or folders, or --data DATASET");
@@ -295,10 +301,9 @@ int run_tag(const TagCommandOptions& o, const GlobalOptions& global) {
     const double t_start = now_seconds();
     const bool timing = timing_requested(o);
     const std::vector<data::OutputLock> locks = lock_outputs(o);
-    // A model directory, or a pretrained model's name (fetched into the cache on first use).
-    const data::Tagger tagger(data::resolve_model(o.model, mtag::version, global.quiet));
+    const data::Ensemble tagger = load_models(o.models, global.quiet);
     const double t_loaded = now_seconds();
-    const data::TagOptions tag_options = tag_options_for(o, tagger);
+    const std::vector<data::TagOptions> tag_options = tag_options_for(o, tagger);
     const std::vector<data::ExtractItem> items = tag_inputs(o, tagger, global);
     const int threads = global.resolved_threads();
     int workers = o.jobs > 0 ? std::min(o.jobs, threads) : threads;
@@ -307,20 +312,23 @@ int run_tag(const TagCommandOptions& o, const GlobalOptions& global) {
     // thread each (bit-identical to one session: the same batches, summed in chunk order), which keeps
     // every core busy on one long file, batch after batch. A model scoring one window per file (the centred
     // crop of fixed-input models) cannot be split: its file worker gets every thread for GEMM instead.
-    const data::ChunkOptions& eval = tagger.card().chunking;
-    const bool one_window = tag_options.layout == data::ChunkLayout::card &&
-                            eval.eval == data::EvalChunking::evenly_spaced && eval.eval_chunks == 1;
+    // An ensemble's members split their windows unless every member scores a single window.
+    bool one_window = true;
+    for (std::size_t m = 0; m < tagger.size(); ++m) {
+        const data::ChunkOptions& eval = tagger.member(m).card().chunking;
+        one_window = one_window && tag_options[m].layout == data::ChunkLayout::card &&
+                     eval.eval == data::EvalChunking::evenly_spaced && eval.eval_chunks == 1;
+    }
     const int per_file = one_window ? 1 : std::max(1, threads / workers);
     nn::set_thread_budget(one_window ? std::max(1, threads / workers) : 1);
     if (o.format == "csv") std::cout << "path,duration_seconds,tag,score\n";
     // Sessions (model copies) are made here, so a failure to build one is an error of the run itself.
-    std::vector<SessionGroup> groups(static_cast<std::size_t>(workers));
-    for (SessionGroup& group : groups)
-        for (int s = 0; s < per_file; ++s) group.push_back(tagger.session());
+    std::vector<std::unique_ptr<data::EnsembleSession>> sessions;
+    for (int w = 0; w < workers; ++w) sessions.push_back(tagger.session(per_file));
     const double t_sessions = now_seconds();
     if (timing && workers * per_file == 1) nn::set_layer_profiling(true);  // layer totals need one thread
     PhaseTimes times;
-    const std::size_t failed = tag_items(o, tagger, tag_options, items, groups, times, global.quiet);
+    const std::size_t failed = tag_items(o, tagger, tag_options, items, sessions, times, global.quiet);
     if (!global.quiet && failed > 0) std::cerr << "mtag tag: " << failed << " of " << items.size() << " files failed\n";
     if (timing) print_timing(t_start, t_loaded, t_sessions, items.size(), workers, per_file, times);
     return failed > 0 ? 3 : 0;

@@ -9,6 +9,9 @@
 #include "data/pretrained/model_zoo.hpp"
 #include "data/distributed/communicator.hpp"
 #include "data/sets/source.hpp"
+#include "data/sweep/cross_validation.hpp"
+#include "data/sweep/directory_lock.hpp"
+#include "data/sweep/resumable_run.hpp"
 #include "data/train/trainer.hpp"
 #include "dsp/error.hpp"
 #include "mtag_version.hpp"
@@ -46,6 +49,7 @@ struct TrainOptions {
     std::size_t stop_after = 0;
     int stall_rank = -1;
     bool report = false;
+    std::size_t folds = 0;
 };
 
 // Declares train's options on its subcommand; CLI11 parses them into o.
@@ -66,6 +70,10 @@ void add_train_options(CLI::App* cmd, TrainOptions& o) {
     cmd->add_flag("--report", o.report,
                   "Write RUN/report.html at the end (model card, curves, diagnosis; mtag eval --report adds the "
                   "evaluation)");
+    cmd->add_option("--folds", o.folds,
+                    "K-fold cross-validation on the training split (K >= 2): RUNDIR/fold-1..K run directories "
+                    "(each validated on its held-out fold; the valid split unused, test untouched), the metric's "
+                    "mean and std in RUNDIR/folds.json; folds seeded by --seed (the config's seed)");
     cmd->add_option("--init-from", o.init_from,
                     "Fine-tune: start from another run's weights or a pretrained model (mtag model list); the "
                     "output layer is re-created when the tags differ");
@@ -276,6 +284,53 @@ nlohmann::json train_summary(const std::string& out, const data::TrainResult& r,
     return summary;
 }
 
+// `mtag train --folds K`: the K fold runs under RUNDIR (data/sweep/cross_validation.hpp), resumable with
+// --resume; prints the mean and std of the monitored metric as one JSON line.
+int run_folds(const TrainOptions& o, const GlobalOptions& global, const data::TrainConfig& config,
+              const data::Dataset& dataset) {
+    namespace fs = std::filesystem;
+    if (o.folds < 2) throw UsageError("--folds " + std::to_string(o.folds) + ": cross-validation needs at least 2 folds");
+    if (data::dist::Communicator::world().distributed())
+        throw UsageError("--folds runs in one process (mpirun: train each fold as its own job)");
+    if (o.report) throw UsageError("--report with --folds: report a fold with 'mtag report --run RUNDIR/fold-K'");
+    if (!o.init_from.empty() || o.freeze > 0 || o.stop_after > 0)
+        throw UsageError("--folds does not combine with --init-from, --freeze or --stop-after-batches");
+    const fs::path out = o.out;
+    const data::DirectoryLock lock(out, "folds.lock", "cross-validation");
+    const bool started = fs::exists(out / "fold-1");
+    if (started && !o.resume)
+        throw Error("--out " + o.out, "already holds a cross-validation (fold-1); use --resume or another directory");
+    if (!started && o.resume) throw Error("--resume", "no cross-validation in " + o.out + " (expected fold-1)");
+    data::write_file_atomically(out / "config.json", config.to_json().dump(2) + "\n");
+    g_stop.store(false);
+    auto old_int = std::signal(SIGINT, on_stop_signal);
+    auto old_term = std::signal(SIGTERM, on_stop_signal);
+    std::optional<data::CrossValidationResult> cv;
+    try {
+        cv = data::cross_validate(config, dataset,
+                                  {.dir = out, .folds = o.folds, .seed = config.seed, .quiet = global.quiet,
+                                   .trainer_quiet = global.quiet, .mtag_version = mtag::version, .stop = &g_stop, .label = ""});
+    } catch (...) {
+        std::signal(SIGINT, old_int);
+        std::signal(SIGTERM, old_term);
+        throw;
+    }
+    std::signal(SIGINT, old_int);
+    std::signal(SIGTERM, old_term);
+    if (!cv) {
+        std::cerr << "mtag train: interrupted; the fold in progress saved a checkpoint (continue with --resume)\n";
+        return 1;
+    }
+    nlohmann::json summary = cv->to_json(o.folds, config.seed);
+    summary.erase("runs");
+    summary["out"] = o.out;
+    std::cout << summary.dump() << std::endl;
+    if (!global.quiet)
+        std::cerr << "mtag train: " << cv->metric << " " << data::format_mean_std(cv->statistics) << " (mean ± std over "
+                  << o.folds << " folds; " << (fs::path(o.out) / "folds.json").string() << ")\n";
+    return 0;
+}
+
 // Runs `mtag train`: config, dataset, training; rank 0 prints the summary.
 int run_train(const TrainOptions& o, const GlobalOptions& global, bool seed_given) {
     data::TrainConfig config = train_config(o, global, seed_given);
@@ -286,6 +341,7 @@ int run_train(const TrainOptions& o, const GlobalOptions& global, bool seed_give
         lock.emplace(data::OutputLock::in_directory(o.out, "--out " + o.out, "mtag train"));
     const data::Dataset dataset = load_train_dataset(config, global);
     config.data.format = dataset.format;  // config.json records the detected format (mtag eval compares it)
+    if (o.folds > 0) return run_folds(o, global, config, dataset);
     data::TrainerOptions t = trainer_options(o, global);
     auto progress = std::make_shared<TrainProgress>(!global.quiet && t.comm->is_root(),
                                                     t.comm->is_root() ? std::filesystem::path(o.out) / "steps.jsonl"

@@ -35,6 +35,7 @@ Command add_model_command(CLI::App& root, const GlobalOptions& global);
 Command add_tag_command(CLI::App& root, const GlobalOptions& global);
 Command add_eval_command(CLI::App& root, const GlobalOptions& global);
 Command add_train_command(CLI::App& root, const GlobalOptions& global);
+Command add_sweep_command(CLI::App& root, const GlobalOptions& global);
 Command add_config_command(CLI::App& root, const GlobalOptions& global);
 Command add_plot_command(CLI::App& root, const GlobalOptions& global);
 Command add_report_command(CLI::App& root, const GlobalOptions& global);

@@ -242,3 +242,9 @@ set_tests_properties("faults: two writers of one output directory" PROPERTIES TI
 add_test(NAME "cli: odd and long path names through synth, extract, train, tag, plot and report"
          COMMAND bash ${CMAKE_CURRENT_SOURCE_DIR}/app/odd_paths.sh ${MTAG_EXE} ${CLI_TMP})
 set_tests_properties("cli: odd and long path names through synth, extract, train, tag, plot and report" PROPERTIES TIMEOUT 600)
+# mtag sweep, train --folds and ensembles (issue 25, tests/app/sweep.sh): kill -9 and resume of a 12-trial
+# random search, the directory lock, bad spaces, 5-fold cross-validation, ensembles of runs and directories.
+foreach(case sweep-kill folds ensemble)
+  add_test(NAME "sweep: ${case}" COMMAND bash ${CMAKE_CURRENT_SOURCE_DIR}/app/sweep.sh ${case} ${MTAG_EXE} ${CLI_TMP})
+  set_tests_properties("sweep: ${case}" PROPERTIES TIMEOUT 600)
+endforeach()

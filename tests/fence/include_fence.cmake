@@ -22,6 +22,7 @@ set(rules
   "data/distributed/|data/distributed/,nn/,${error}"
   "data/run/|data/run/,${pipeline},nn/,dsp/"
   "data/train/|data/train/,data/run/,${pipeline},data/distributed/,data/progress/,nn/,dsp/"
+  "data/sweep/|data/sweep/,data/train/,data/run/,${pipeline},nn/,dsp/"
   "data/tag/|data/tag/,data/run/,${pipeline},data/progress/,nn/,dsp/"
   "data/pretrained/|data/pretrained/,data/run/,${pipeline},data/progress/,nn/,dsp/"
   "data/extract/|data/extract/,data/sets/,data/progress/,data/distributed/communicator.hpp,dsp/,mtag_version.hpp"
