@@ -28,7 +28,7 @@ struct LoadOptions {
     bool mono = true;                 // average the channels (librosa.to_mono)
     double offset_seconds = 0.0;      // start reading here; seeks, does not decode what is skipped
     double duration_seconds = -1.0;   // < 0 reads to the end
-    ResampleQuality resample_quality = ResampleQuality::medium;
+    ResampleQuality resample_quality = default_resample_quality;
 };
 
 // What a file holds, read from its header without decoding the samples.
