@@ -46,6 +46,11 @@ struct AudioInfo {
 // Reads the header of an audio file. Throws mtag::Error naming the file and the problem.
 AudioInfo read_audio_info(const std::filesystem::path& path);
 
+// Counts a file's frames by decoding it (block by block, nothing kept): exact where the header only estimates,
+// as an MP3's does (libsndfile's count was 1.4% long for the shared songs). Throws mtag::Error like
+// read_audio_info.
+std::int64_t count_audio_frames(const std::filesystem::path& path);
+
 // Decodes (a part of) an audio file, mixes to mono and resamples as asked. Throws mtag::Error for a
 // missing, empty, truncated or unreadable file, zero frames, an offset past the end, or NaN/Inf samples
 // (naming the first bad sample's index).

@@ -230,6 +230,12 @@ def main():
                 row[converter]["audio_s_per_cpu_s"] = speed(pair["speed_from"], pair["speed_to"], converter)
             print(pair["what"], converter, json.dumps(row[converter]), file=sys.stderr)
         out.append(row)
+    # libsoxr's rational fast path: at 160/441 (44.1 kHz -> 16 kHz) and 1/2 it runs a polyphase filter with
+    # exact coefficients; one more Hz makes the ratio "irrational" to it (interpolated coefficients).
+    fast_path = {}
+    for a, b in ((44100, 16000), (44100, 16001), (44100, 22050), (44100, 22051)):
+        fast_path[f"{a} -> {b}"] = speed(a, b, "soxr_hq")
+        print("soxr_hq speed", a, "->", b, fast_path[f"{a} -> {b}"], file=sys.stderr)
     # The table the README shows: per pair and converter, the figures that decide a default.
     print(f"{'pair':34} {'converter':12} {'flat 0.1dB':>10} {'-3dB':>6} {'in-band err':>11} {'alias':>7} "
           f"{'alias near':>10} {'audio s/CPU s':>13}", file=sys.stderr)
@@ -244,7 +250,7 @@ def main():
                "sinc_fastest": "SRC_SINC_FASTEST"}
     kernels.update({name: f"libsoxr soxr_quality_spec({recipe}, 0), float32, 1 thread"
                     for name, recipe in SOXR_RECIPES.items()})
-    print(json.dumps({"kernels": kernels, "results": out}, indent=1))
+    print(json.dumps({"kernels": kernels, "results": out, "soxr_hq_rational_fast_path": fast_path}, indent=1))
 
 
 if __name__ == "__main__":

@@ -189,6 +189,21 @@ def test_bad_arguments_raise_value_error_with_mtags_message():
         mtag.load("x.wav", res_type="nearest")
 
 
+def test_res_type_names(tmp_path, music_wav):
+    """librosa's res_type names pick the backend: soxr_* libsoxr, sinc_* libsamplerate (old names are aliases)."""
+    default, _ = mtag.load(music_wav, sr=16000)
+    hq, _ = mtag.load(music_wav, sr=16000, res_type="soxr_hq")
+    sinc, _ = mtag.load(music_wav, sr=16000, res_type="sinc_medium")
+    alias, _ = mtag.load(music_wav, sr=16000, res_type="medium")
+    assert np.array_equal(default, hq) and np.array_equal(sinc, alias)
+    assert default.size == sinc.size == 48000 and not np.array_equal(hq, sinc)
+    # Two good converters agree to well below the signal (both keep the band and reject the rest).
+    middle = slice(1000, -1000)
+    assert np.max(np.abs(hq[middle] - sinc[middle])) < 2e-2 * np.max(np.abs(hq))
+    with pytest.raises(ValueError, match="soxr_vhq.*sinc_fastest"):
+        mtag.load(music_wav, sr=16000, res_type="soxr_best")
+
+
 def test_missing_and_broken_files(tmp_path):
     with pytest.raises(FileNotFoundError, match="no_such_file.wav"):
         mtag.load(tmp_path / "no_such_file.wav")
