@@ -197,9 +197,10 @@ def test_res_type_names(tmp_path, music_wav):
     alias, _ = mtag.load(music_wav, sr=16000, res_type="medium")
     assert np.array_equal(default, hq) and np.array_equal(sinc, alias)
     assert default.size == sinc.size == 48000 and not np.array_equal(hq, sinc)
-    # Two good converters agree to well below the signal (both keep the band and reject the rest).
+    # Two good converters agree within a few percent (they differ only near Nyquist, where sinc_medium rolls
+    # off earlier); a misalignment by one sample would differ by half the 1.3 kHz partial's amplitude.
     middle = slice(1000, -1000)
-    assert np.max(np.abs(hq[middle] - sinc[middle])) < 2e-2 * np.max(np.abs(hq))
+    assert np.max(np.abs(hq[middle] - sinc[middle])) < 5e-2 * np.max(np.abs(hq))
     with pytest.raises(ValueError, match="soxr_vhq.*sinc_fastest"):
         mtag.load(music_wav, sr=16000, res_type="soxr_best")
 
