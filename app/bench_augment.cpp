@@ -156,7 +156,7 @@ void bench_stretch_and_shift(const TransformReport& report, const std::vector<fl
     }
     // The default resampler quality (fastest: see dsp/pitch_shift.hpp) and medium.
     for (double s : semitones) {
-        for (auto quality : {dsp::ResampleQuality::fastest, dsp::ResampleQuality::medium}) {
+        for (auto quality : {dsp::ResampleQuality::sinc_fastest, dsp::ResampleQuality::sinc_medium}) {
             dsp::PitchShiftOptions options;
             options.resample_quality = quality;
             const double cpu =

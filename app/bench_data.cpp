@@ -144,7 +144,7 @@ LoaderModes make_loader_modes(const dsp::FeatureConfig& config, std::size_t fram
         .plain = data::make_clip_sample_fn({.features = config, .chunking = {.length = frames}}, front_end),
         .plain_fastest = data::make_clip_sample_fn({.features = config,
                                                     .chunking = {.length = frames},
-                                                    .resample_quality = dsp::ResampleQuality::fastest},
+                                                    .resample_quality = dsp::ResampleQuality::sinc_fastest},
                                                    front_end),
         .augmented = data::make_clip_sample_fn(
             {.features = config, .chunking = {.length = frames}, .augment = &augment}, front_end),

@@ -2,12 +2,14 @@
 // one file, writing one or --count variations. The explicit flags become a pipeline of transforms that
 // always fire with fixed parameters, so both paths run the same code and print the same record.
 #include "app/command.hpp"
+#include "app/resample_flag.hpp"
 #include "data/progress/progress.hpp"
 #include "dsp/audio_io.hpp"
 #include "dsp/augment_pipeline.hpp"
 #include "dsp/biquad.hpp"
 #include "dsp/error.hpp"
 #include "dsp/noise.hpp"
+#include "dsp/pitch_shift.hpp"
 
 #include <nlohmann/json.hpp>
 
@@ -62,7 +64,7 @@ struct Options {
     bool polarity = false;
     double shift_seconds = 0.0;
     bool float_output = false;
-    std::string resample_quality = "fastest";  // dsp/pitch_shift.hpp says why
+    std::string resample_quality = dsp::to_string(dsp::default_pitch_shift_quality);  // dsp/pitch_shift.hpp says why
 };
 
 // The explicit flags as a pipeline configuration, in a fixed order: pitch, stretch, EQ, noise, gain,
@@ -173,10 +175,7 @@ Command add_augment_command(CLI::App& root, const GlobalOptions& global) {
     effects.push_back(
         cmd->add_option("--shift", o.shift_seconds, "Shift by SECONDS (negative: earlier), zero-padded"));
     for (CLI::Option* effect : effects) pipeline->excludes(effect);
-    cmd->add_option("--resample-quality", o.resample_quality,
-                    "libsamplerate quality of --pitch-shift: best | medium | fastest")
-        ->check(CLI::IsMember({"best", "medium", "fastest"}))
-        ->capture_default_str();
+    add_resample_quality_flag(cmd, o.resample_quality, "Resampler of --pitch-shift (dsp/pitch_shift.hpp says why its default)");
     cmd->add_flag("--float", o.float_output, "Write 32-bit float samples (WAV) instead of 16-bit PCM");
     cmd->footer(
         "Channels are processed one by one with the same random draws. Prints one JSON line per output "

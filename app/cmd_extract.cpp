@@ -1,5 +1,6 @@
 // mtag extract: audio files -> one float32 .npy [bins, frames] per file plus OUT/features.json.
 #include "app/command.hpp"
+#include "app/resample_flag.hpp"
 #include "app/feature_flags.hpp"
 #include "data/extract/extract.hpp"
 #include "data/run/output_lock.hpp"
@@ -18,7 +19,7 @@ Command add_extract_command(CLI::App& root, const GlobalOptions& global) {
         std::string config;
         std::string out;
         int jobs = 0;
-        std::string quality = "medium";
+        std::string quality = dsp::to_string(dsp::default_resample_quality);
         bool print_config = false;
         FeatureFlags flags;
     };
@@ -35,9 +36,7 @@ Command add_extract_command(CLI::App& root, const GlobalOptions& global) {
     cmd->add_option("--jobs,-j", o->jobs, "Files in parallel (default: all cores; --threads caps it)")
         ->check(CLI::NonNegativeNumber);
     cmd->add_flag("--force", o->extract.force, "Recompute outputs an earlier run already finished");
-    cmd->add_option("--resample-quality", o->quality, "best | medium | fastest (libsamplerate)")
-        ->check(CLI::IsMember({"best", "medium", "fastest"}))
-        ->capture_default_str();
+    add_resample_quality_flag(cmd, o->quality, "Resampler from each file's rate to the config's");
     cmd->add_flag("--print-config", o->print_config, "Print the resolved config and its hash, then exit");
 
     add_feature_flags(cmd, o->flags, {"stft", "mel", "logmel", "cqt", "mfcc"});

@@ -1,5 +1,6 @@
 // mtag tag: a trained run applied to audio files; one result per file on stdout, in input order.
 #include "app/command.hpp"
+#include "app/resample_flag.hpp"
 #include "app/dataset_flags.hpp"
 #include "data/progress/progress.hpp"
 #include "data/pretrained/model_zoo.hpp"
@@ -47,7 +48,7 @@ struct TagCommandOptions {
     std::string embeddings_dir;
     std::string taggram_dir;
     std::string chunks = "auto";
-    std::string resample_quality = "medium";
+    std::string resample_quality = dsp::to_string(dsp::default_resample_quality);
     // Small batches: the same GEMM work per chunk (conv maps are wide already), a quarter of the activation
     // memory of 8 and fewer fresh pages to fault in (measured: a cold 30 s file spends ~0.15 s less in the kernel).
     std::size_t batch_size = 2;
@@ -130,9 +131,7 @@ void add_tag_options(CLI::App* cmd, TagCommandOptions& o) {
                     "fixed-input models such as Choi et al.'s, which score the centre 29.12 s, else all)")
         ->check(CLI::IsMember({"auto", "all", "card"}))
         ->capture_default_str();
-    cmd->add_option("--resample-quality", o.resample_quality, "best | medium | fastest (libsamplerate)")
-        ->check(CLI::IsMember({"best", "medium", "fastest"}))
-        ->capture_default_str();
+    add_resample_quality_flag(cmd, o.resample_quality, "Resampler from the file's rate to the model's");
     cmd->add_option("--batch-size", o.batch_size, "Chunks per forward pass")->check(CLI::PositiveNumber)->capture_default_str();
     cmd->add_option("--jobs,-j", o.jobs,
                     "Files in parallel (default: --threads); with fewer files than threads, each file's chunks "

@@ -136,6 +136,16 @@ AudioInfo read_audio_info(const fs::path& path) {
     return info;
 }
 
+std::int64_t count_audio_frames(const fs::path& path) {
+    SndFile file;
+    open_for_reading(path, file);
+    constexpr sf_count_t block_frames = 1 << 16;
+    std::vector<float> block(static_cast<std::size_t>(block_frames) * file.info.channels);
+    std::int64_t total = 0;
+    for (sf_count_t got; (got = sf_readf_float(file.handle, block.data(), block_frames)) > 0;) total += got;
+    return total;
+}
+
 std::vector<float> to_mono(const std::vector<float>& interleaved, int channels) {
     if (channels == 1) return interleaved;
     const std::size_t frames = interleaved.size() / channels;

@@ -28,7 +28,7 @@ struct LoadOptions {
     bool mono = true;                 // average the channels (librosa.to_mono)
     double offset_seconds = 0.0;      // start reading here; seeks, does not decode what is skipped
     double duration_seconds = -1.0;   // < 0 reads to the end
-    ResampleQuality resample_quality = ResampleQuality::medium;
+    ResampleQuality resample_quality = default_resample_quality;
 };
 
 // What a file holds, read from its header without decoding the samples.
@@ -45,6 +45,11 @@ struct AudioInfo {
 
 // Reads the header of an audio file. Throws mtag::Error naming the file and the problem.
 AudioInfo read_audio_info(const std::filesystem::path& path);
+
+// Counts a file's frames by decoding it (block by block, nothing kept): exact where the header only estimates,
+// as an MP3's does (libsndfile's count was 1.4% long for the shared songs). Throws mtag::Error like
+// read_audio_info.
+std::int64_t count_audio_frames(const std::filesystem::path& path);
 
 // Decodes (a part of) an audio file, mixes to mono and resamples as asked. Throws mtag::Error for a
 // missing, empty, truncated or unreadable file, zero frames, an offset past the end, or NaN/Inf samples

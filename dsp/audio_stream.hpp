@@ -16,7 +16,7 @@ class AudioStream {
   public:
     // Opens the file; throws mtag::Error (missing, unreadable, no frames) naming it.
     AudioStream(const std::filesystem::path& path, int sample_rate,
-                ResampleQuality quality = ResampleQuality::medium);
+                ResampleQuality quality = default_resample_quality);
     ~AudioStream();
     AudioStream(const AudioStream&) = delete;
     AudioStream& operator=(const AudioStream&) = delete;

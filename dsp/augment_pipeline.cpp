@@ -28,7 +28,7 @@ const std::map<std::string, json>& transform_defaults() {
           {"semitones", {-4.0, 4.0}},
           {"n_fft", 0},
           {"phase_locking", "identity"},
-          {"resample_quality", "fastest"}}},  // see dsp/pitch_shift.hpp
+          {"resample_quality", to_string(default_pitch_shift_quality)}}},  // see dsp/pitch_shift.hpp
         {"time_stretch",
          {{"p", 0.5},
           {"rate", {0.8, 1.25}},
@@ -124,7 +124,7 @@ AugmentTransform make_transform(const json& spec, std::size_t index, const std::
         check_within(get_range(settings, "semitones", context), -24, 24, "semitones", context);
         parse_locking(settings["phase_locking"], context);
         if (!settings["resample_quality"].is_string())
-            throw Error(context, "'resample_quality' must be \"best\", \"medium\" or \"fastest\"");
+            throw Error(context, "'resample_quality' must be a string, one of " + resample_quality_names());
         parse_resample_quality(settings["resample_quality"].get<std::string>());
     } else if (type == "time_stretch") {
         const ParamRange rate = get_range(settings, "rate", context);

@@ -8,8 +8,9 @@
 // JSON: {"transforms": [{"type": "pitch_shift", "p": 0.5, "semitones": [-4, 4]}, ...]}. Types and keys
 // (ranges are [min, max], drawn uniformly unless noted):
 //   pitch_shift      semitones [-4, 4], n_fft (0 = default for the rate), phase_locking "identity"|"none",
-//                    resample_quality "fastest" (libsamplerate: "best" | "medium" | "fastest"; why
-//                    fastest: dsp/pitch_shift.hpp)
+//                    resample_quality "soxr_hq" (any name of dsp/resample.hpp: soxr_vhq .. soxr_qq,
+//                    sinc_best .. sinc_fastest, or the aliases best/medium/fastest; why soxr_hq:
+//                    dsp/pitch_shift.hpp)
 //   time_stretch     rate [0.8, 1.25] (drawn log-uniformly, so slower and faster are equally likely),
 //                    keep_length true (pad or cut back to the input's length), n_fft, phase_locking
 //   seven_band_eq    gain_db [-12, 12], q [0.5, 1.33] (log-uniform)

@@ -32,7 +32,7 @@ class FeatureExtractor {
     // Decodes `path` in blocks (mono, resampled to config.sample_rate) and streams it through the
     // transform, so memory is the feature plus a few blocks; throws mtag::Error naming the file.
     void compute_file(const std::filesystem::path& path, FloatMatrix& out,
-                      ResampleQuality quality = ResampleQuality::medium);
+                      ResampleQuality quality = default_resample_quality);
 
     // Streaming interface: begin(), push() blocks in order, finish() writes the whole feature. Frames are
     // transformed as soon as their samples have arrived; the log compression (whose top_db and ref=max

@@ -35,7 +35,7 @@ add_test(NAME "cli: info keeps going past a bad file"
 set_tests_properties("cli: info keeps going past a bad file" PROPERTIES FIXTURES_REQUIRED tone_wav)
 
 add_test(NAME "cli: bench io --quick" COMMAND ${MTAG_EXE} bench io --quick)
-set_tests_properties("cli: bench io --quick" PROPERTIES PASS_REGULAR_EXPRESSION "mp3 +best")
+set_tests_properties("cli: bench io --quick" PROPERTIES PASS_REGULAR_EXPRESSION "mp3 +soxr_hq.*mp3 +sinc_medium")
 
 # mtag dataset stats on a generated manifest: JSON summary, problems listed, exit 1 when nothing is usable.
 add_test(NAME "cli: dataset stats"
@@ -57,6 +57,26 @@ set_tests_properties("cli: extract --print-config" PROPERTIES
                      PASS_REGULAR_EXPRESSION "\"config_hash\": \"[0-9a-f]+\".*\"kind\": \"cqt\"|\"n_bins\": 72")
 mtag_expect_exit("cli: extract rejects a bad parameter" 1 extract ${CLI_TMP}/tone.wav --out ${CLI_TMP}/unused --n-mels 0)
 mtag_expect_exit("cli: extract without --out is a usage error" 2 extract ${CLI_TMP}/tone.wav)
+# Resampler names (dsp/resample.hpp): librosa's res_type names through --res-type, the old names as aliases
+# through --resample-quality, and an unknown name is a usage error that lists the names.
+add_test(NAME "cli: extract --res-type soxr_vhq resamples a 44.1 kHz MP3"
+         COMMAND ${MTAG_EXE} --quiet extract ${CLI_TMP}/tone.mp3 --out ${CLI_TMP}/extract_soxr --force
+                 --sample-rate 16000 --res-type soxr_vhq)
+set_tests_properties("cli: extract --res-type soxr_vhq resamples a 44.1 kHz MP3" PROPERTIES FIXTURES_REQUIRED tone_mp3)
+add_test(NAME "cli: extract --resample-quality medium (alias of sinc_medium)"
+         COMMAND ${MTAG_EXE} --quiet extract ${CLI_TMP}/tone.flac --out ${CLI_TMP}/extract_sinc --force
+                 --sample-rate 16000 --resample-quality medium)
+set_tests_properties("cli: extract --resample-quality medium (alias of sinc_medium)" PROPERTIES FIXTURES_REQUIRED tone_flac)
+mtag_expect_exit("cli: extract rejects an unknown --res-type" 2 extract ${CLI_TMP}/tone.wav --out ${CLI_TMP}/unused
+                 --res-type nearest)
+add_test(NAME "cli: an unknown --res-type names the accepted ones"
+         COMMAND ${MTAG_EXE} extract ${CLI_TMP}/tone.wav --out ${CLI_TMP}/unused --res-type nearest)
+set_tests_properties("cli: an unknown --res-type names the accepted ones" PROPERTIES
+                     PASS_REGULAR_EXPRESSION "unknown resample quality 'nearest'.*soxr_hq.*sinc_fastest")
+add_test(NAME "cli: extract --help shows the default resampler"
+         COMMAND ${MTAG_EXE} extract --help)
+set_tests_properties("cli: extract --help shows the default resampler" PROPERTIES
+                     PASS_REGULAR_EXPRESSION "--res-type [A-Z:]+=soxr_hq")
 add_test(NAME "cli: extract keeps going past a bad file and resumes"
          COMMAND ${CMAKE_COMMAND} -DEXE=${MTAG_EXE} -DGOOD=${CLI_TMP}/tone.wav -DGOOD2=${CLI_TMP}/tone.flac
                  -DOUT=${CLI_TMP}/extract_out -DTMP=${CLI_TMP}
@@ -73,6 +93,11 @@ add_test(NAME "cli: augment with explicit effects"
                  --pitch-shift 12 --time-stretch 1.25 --eq peaking:1000:6:1.0 --noise pink:20 --gain -3 --polarity)
 set_tests_properties("cli: augment with explicit effects" PROPERTIES FIXTURES_REQUIRED augment_tone
                      PASS_REGULAR_EXPRESSION "\"frames\":35280.*\"type\":\"pitch_shift\",\"semitones\":12.0.*\"type\":\"coloured_noise\"")
+add_test(NAME "cli: augment --pitch-shift --res-type sinc_fastest"
+         COMMAND ${MTAG_EXE} --quiet augment ${CLI_TMP}/augment_tone.wav ${CLI_TMP}/augment_sinc.wav
+                 --pitch-shift 2 --res-type sinc_fastest)
+set_tests_properties("cli: augment --pitch-shift --res-type sinc_fastest" PROPERTIES FIXTURES_REQUIRED augment_tone
+                     PASS_REGULAR_EXPRESSION "\"type\":\"pitch_shift\",\"semitones\":2.0")
 add_test(NAME "cli: augment --pipeline --count writes N variations"
          COMMAND ${MTAG_EXE} --quiet --seed 3 augment ${CLI_TMP}/augment_tone.wav ${CLI_TMP}/augment_var.flac
                  --pipeline ${CMAKE_CURRENT_SOURCE_DIR}/fixtures/augment/pipeline.json --count 3)

@@ -41,17 +41,20 @@ dsp::FeatureExtractor& extractor_for(const FeatureConfig& config) {
 }  // namespace
 
 dsp::ResampleQuality resample_quality(const std::string& res_type) {
-    if (res_type == "soxr_vhq" || res_type == "soxr_hq" || res_type == "kaiser_best" || res_type == "best")
-        return dsp::ResampleQuality::best;
-    if (res_type == "soxr_mq" || res_type == "kaiser_fast" || res_type == "fft" || res_type == "scipy" ||
-        res_type == "polyphase" || res_type == "medium")
-        return dsp::ResampleQuality::medium;
-    if (res_type == "soxr_lq" || res_type == "linear" || res_type == "zero_order_hold" || res_type == "fastest" ||
-        res_type == "sinc_fastest")
-        return dsp::ResampleQuality::fastest;
-    throw ValueError("res_type: got '" + res_type +
-                     "', expected best, medium or fastest (or librosa's soxr_hq, soxr_mq, soxr_lq, kaiser_best, "
-                     "kaiser_fast)");
+    // mtag's own names first: librosa's soxr_* and the sinc_* of libsamplerate (and best/medium/fastest).
+    try {
+        return dsp::parse_resample_quality(res_type);
+    } catch (const Error&) {
+    }
+    // librosa's other res_type values, onto the nearest converter mtag has: resampy's kaiser_best and
+    // kaiser_fast onto libsamplerate's best and medium sinc; the band-limited fft/scipy/polyphase onto the
+    // default; samplerate's linear and zero_order_hold onto its fastest sinc.
+    if (res_type == "kaiser_best") return dsp::ResampleQuality::sinc_best;
+    if (res_type == "kaiser_fast") return dsp::ResampleQuality::sinc_medium;
+    if (res_type == "fft" || res_type == "scipy" || res_type == "polyphase") return dsp::default_resample_quality;
+    if (res_type == "linear" || res_type == "zero_order_hold") return dsp::ResampleQuality::sinc_fastest;
+    throw ValueError("res_type: got '" + res_type + "', expected one of " + dsp::resample_quality_names() +
+                     ", or librosa's kaiser_best, kaiser_fast, fft, scipy, polyphase, linear, zero_order_hold");
 }
 
 namespace {

@@ -84,8 +84,9 @@ py::array_t<float> to_numpy(std::vector<float>&& values, std::vector<py::ssize_t
 py::array_t<float> to_numpy(dsp::FloatMatrix&& m);
 py::array_t<std::complex<float>> to_numpy(dsp::ComplexMatrix&& m);
 
-// librosa's res_type names (soxr_hq, soxr_mq, soxr_lq, kaiser_best, kaiser_fast, ...) and mtag's (best, medium,
-// fastest) mapped onto libsamplerate's converters; ValueError for anything else.
+// librosa's res_type names: soxr_vhq .. soxr_qq (libsoxr) and sinc_best .. sinc_fastest (libsamplerate) as
+// they are, best/medium/fastest as aliases, kaiser_best, kaiser_fast, fft, ... onto the nearest; ValueError
+// for anything else.
 dsp::ResampleQuality resample_quality(const std::string& res_type);
 
 // Area registration, one per binding file.

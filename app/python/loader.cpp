@@ -42,7 +42,7 @@ struct LoaderSpec {
     bool shuffle = true;
     bool drop_last = false;
     std::string cache = "memory";  // "memory" (decoded clips), "" (none) or a folder for the feature cache
-    std::string res_type = "medium";
+    std::string res_type = dsp::to_string(dsp::default_resample_quality);
 };
 
 std::vector<std::size_t> select(const data::Dataset& dataset, const std::string& split) {

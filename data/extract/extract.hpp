@@ -46,7 +46,7 @@ struct ExtractOptions {
     int jobs = 1;        // files in parallel
     bool quiet = false;  // no progress on stderr
     bool force = false;  // recompute even what a previous run finished
-    dsp::ResampleQuality resample_quality = dsp::ResampleQuality::medium;
+    dsp::ResampleQuality resample_quality = dsp::default_resample_quality;
     double progress_interval_seconds = 10.0;  // between plain progress lines when stderr is not a terminal
     dist::Communicator* comm = nullptr;  // MPI world (`mtag extract` passes it); null = one process
 };

@@ -47,7 +47,7 @@ struct ClipPipelineOptions {
     FeatureCache* cache = nullptr;                  // whole-clip features; ignored when augmenting
     WaveformCache* waveforms = nullptr;             // decoded clips; used when `cache` is not
     const Normalization* normalization = nullptr;   // applied to every input; not owned
-    dsp::ResampleQuality resample_quality = dsp::ResampleQuality::medium;
+    dsp::ResampleQuality resample_quality = dsp::default_resample_quality;
 
     // Throws mtag::Error for a zero chunk length, an invalid feature config, or a waveform cache whose
     // rate or resample quality differs from the features' and resample_quality.

@@ -31,7 +31,7 @@ namespace mtag::data {
 struct WaveformCacheOptions {
     std::size_t max_bytes = std::size_t{1} << 30;  // 1 GiB: the demo corpus (500 x 8 s at 16 kHz) is 256 MB
     int sample_rate = 16000;                         // the rate clips are decoded to
-    dsp::ResampleQuality resample_quality = dsp::ResampleQuality::medium;
+    dsp::ResampleQuality resample_quality = dsp::default_resample_quality;
 };
 
 class WaveformCache {

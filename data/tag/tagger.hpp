@@ -78,7 +78,7 @@ struct TagOptions {
     std::size_t batch_size = 8;      // chunks per forward pass (memory: batch_size inputs)
     bool embedding = false;          // also return the penultimate-layer embedding (mean over chunks)
     bool taggram = false;            // also return the per-chunk scores
-    dsp::ResampleQuality resample_quality = dsp::ResampleQuality::medium;
+    dsp::ResampleQuality resample_quality = dsp::default_resample_quality;
 };
 
 // One file's result.

@@ -70,7 +70,7 @@ def test_stft_power_equals_extract(tmp_path, music_wav):
 
 
 def test_resampled_load_equals_extract(tmp_path, music_wav):
-    y, sr = mtag.load(music_wav, sr=16000, res_type="medium")  # the CLI's converter
+    y, sr = mtag.load(music_wav, sr=16000)  # mtag.load's default res_type is the CLI's (soxr_hq)
     assert sr == 16000 and y.size == round(3 * 22050 * 16000 / 22050)
     S = mtag.power_to_db(mtag.feature.melspectrogram(y=y, sr=sr, n_fft=512, hop_length=256, n_mels=96))
     cli = extract(tmp_path, music_wav, "--feature", "logmel", "--sample-rate", 16000, "--n-fft", 512, "--hop-length",
@@ -187,6 +187,22 @@ def test_bad_arguments_raise_value_error_with_mtags_message():
         mtag.feature.mfcc(y=y, n_mfcc=500)
     with pytest.raises(ValueError, match="res_type"):
         mtag.load("x.wav", res_type="nearest")
+
+
+def test_res_type_names(tmp_path, music_wav):
+    """librosa's res_type names pick the backend: soxr_* libsoxr, sinc_* libsamplerate (old names are aliases)."""
+    default, _ = mtag.load(music_wav, sr=16000)
+    hq, _ = mtag.load(music_wav, sr=16000, res_type="soxr_hq")
+    sinc, _ = mtag.load(music_wav, sr=16000, res_type="sinc_medium")
+    alias, _ = mtag.load(music_wav, sr=16000, res_type="medium")
+    assert np.array_equal(default, hq) and np.array_equal(sinc, alias)
+    assert default.size == sinc.size == 48000 and not np.array_equal(hq, sinc)
+    # Two good converters agree within a few percent (they differ only near Nyquist, where sinc_medium rolls
+    # off earlier); a misalignment by one sample would differ by half the 1.3 kHz partial's amplitude.
+    middle = slice(1000, -1000)
+    assert np.max(np.abs(hq[middle] - sinc[middle])) < 5e-2 * np.max(np.abs(hq))
+    with pytest.raises(ValueError, match="soxr_vhq.*sinc_fastest"):
+        mtag.load(music_wav, sr=16000, res_type="soxr_best")
 
 
 def test_missing_and_broken_files(tmp_path):

@@ -10,9 +10,11 @@ def load(path, *, sr=22050, mono=True, offset=0.0, duration=None, dtype=np.float
 
     Any format libsndfile reads (WAV, FLAC, OGG/Vorbis/Opus, MP3, AIFF). ``sr=None`` keeps the native rate;
     ``mono=True`` averages the channels, ``mono=False`` returns ``[channels, samples]``. ``offset`` and
-    ``duration`` (seconds) seek without decoding what is skipped. ``res_type`` chooses libsamplerate's
-    converter: ``"soxr_hq"``/``"kaiser_best"``/``"best"`` (SINC_BEST), ``"soxr_mq"``/``"kaiser_fast"``/
-    ``"medium"`` (SINC_MEDIUM, what ``mtag extract`` uses), ``"soxr_lq"``/``"fastest"``.
+    ``duration`` (seconds) seek without decoding what is skipped. ``res_type`` names the converter as librosa
+    does: ``"soxr_vhq"``, ``"soxr_hq"`` (the default, librosa's and ``mtag extract``'s), ``"soxr_mq"``,
+    ``"soxr_lq"``, ``"soxr_qq"`` (libsoxr), or ``"sinc_best"``, ``"sinc_medium"``, ``"sinc_fastest"``
+    (libsamplerate; ``"best"``/``"medium"``/``"fastest"`` are aliases); ``"kaiser_best"``/``"kaiser_fast"``
+    map to sinc_best/sinc_medium.
     Raises FileNotFoundError for a missing file, RuntimeError for an unreadable one.
     """
     y, native = _mtag.load(str(path), 0 if sr is None else rate(sr), bool(mono), float(offset),

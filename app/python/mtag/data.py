@@ -31,7 +31,7 @@ class Loader:
     """
 
     def __init__(self, data, features=None, augmentation=None, batch_size=16, crop_seconds=3.0, seed=0, workers=2,
-                 epoch=0, split="train", shuffle=True, drop_last=False, cache="memory", res_type="medium",
+                 epoch=0, split="train", shuffle=True, drop_last=False, cache="memory", res_type="soxr_hq",
                  dataset=None):
         spec = _mtag.LoaderSpec()
         spec.data = os.fspath(data)

@@ -30,7 +30,7 @@ class Tagger:
     def embedding_size(self):
         return self._tagger.embedding_size
 
-    def _run(self, x, sr, chunks, embedding=False, taggram=False, batch_size=8, res_type="medium"):
+    def _run(self, x, sr, chunks, embedding=False, taggram=False, batch_size=8, res_type="soxr_hq"):
         return self._tagger.tag(x, None if sr is None else int(sr), str(chunks), int(batch_size), embedding, taggram,
                                 str(res_type))
 

@@ -1,0 +1,27 @@
+#include "app/resample_flag.hpp"
+
+#include "dsp/error.hpp"
+
+namespace mtag::app {
+
+CLI::Option* add_resample_quality_flag(CLI::App* cmd, std::string& name, const std::string& what) {
+    const CLI::Validator quality_name(
+        [](std::string& value) -> std::string {
+            try {
+                dsp::parse_resample_quality(value);
+                return {};
+            } catch (const Error&) {
+                return "unknown resample quality '" + value + "'; expected one of " + dsp::resample_quality_names();
+            }
+        },
+        "QUALITY");
+    return cmd
+        ->add_option("--resample-quality,--res-type", name,
+                     what + ": libsoxr soxr_vhq | soxr_hq | soxr_mq | soxr_lq | soxr_qq, or libsamplerate "
+                            "sinc_best | sinc_medium | sinc_fastest (librosa's res_type names; best, medium, "
+                            "fastest are aliases of the sinc_* ones)")
+        ->check(quality_name)
+        ->capture_default_str();
+}
+
+}  // namespace mtag::app
