@@ -7,6 +7,8 @@
 //   show NAME             layers with output shapes at the preset's input size, parameter count,
 //                         front end, chunk and optimizer recipe (--json for one JSON object)
 //   init NAME --out DIR   a randomly initialised model directory (model.json + model.safetensors)
+//   gradcheck PRESET|DIR  finite-difference check of the whole model's backward pass on a tiny batch
+//                         (nn/gradcheck.hpp): worst relative error per layer; exit 1 naming the failing layer
 //   forward --model DIR --input IN.safetensors --out OUT.safetensors
 //                         diagnostic: runs a saved model in eval mode on the tensor "input" and writes
 //                         "logits" and "embedding"; scripts/export_check.py compares these with PyTorch.
@@ -15,6 +17,7 @@
 #include "data/pretrained/model_zoo.hpp"
 #include "data/pretrained/torch_import.hpp"
 #include "dsp/error.hpp"
+#include "nn/gradcheck.hpp"
 #include "nn/model_io.hpp"
 #include "nn/models/zoo.hpp"
 #include "nn/safetensors.hpp"
@@ -22,7 +25,9 @@
 
 #include <nlohmann/json.hpp>
 
+#include <algorithm>
 #include <cstdio>
+#include <filesystem>
 #include <iostream>
 #include <random>
 #include <sstream>
@@ -128,6 +133,8 @@ struct ModelOptions {
     std::string from = "keras-h5";
     std::string arch;
     std::string tags;  // tag file for --from safetensors
+    std::size_t batch = 4;
+    nn::GradcheckOptions gradcheck;
 };
 
 int run_list() {
@@ -164,6 +171,66 @@ int run_init(const ModelOptions& o, const GlobalOptions& global) {
     nn::save_model(*model, o.out, {{"preset", o.name}, {"seed", global.seed}, {"note", "random initialisation"}});
     std::cout << nlohmann::json{{"model", o.out}, {"preset", o.name}, {"parameters", model->parameter_count()}}.dump()
               << "\n";
+    return 0;
+}
+
+// `mtag model gradcheck`: a preset (built for --n-tags tags) or a model directory, on seeded N(0, 1) inputs.
+int run_gradcheck(const ModelOptions& o, const GlobalOptions& global) {
+    std::shared_ptr<nn::Module> owner;
+    nn::models::TaggingModel* model = nullptr;
+    if (std::filesystem::is_directory(o.name)) {
+        nn::LoadedModel loaded = nn::load_model(o.name);
+        owner = loaded.model;
+        model = dynamic_cast<nn::models::TaggingModel*>(owner.get());
+        if (!model) throw Error("model '" + o.name + "'", "is not a tagging model (type " + owner->type() + ")");
+    } else {
+        auto built = nn::models::build_model(spec_for(o.name, o.overrides, global.seed), o.n_tags);
+        model = built.get();
+        owner = std::move(built);
+    }
+    nn::Tensor x(model->input_shape(static_cast<std::int64_t>(o.batch)));
+    std::mt19937_64 rng(global.seed + 1);
+    std::normal_distribution<float> normal(0.0f, 1.0f);
+    for (std::size_t k = 0; k < x.size(); ++k) x[k] = normal(rng);
+    nn::GradcheckOptions options = o.gradcheck;
+    options.seed = global.seed;
+    const nn::GradcheckResult r = nn::gradcheck(*model, x, options);
+    if (o.json) {
+        nlohmann::ordered_json layers = nlohmann::ordered_json::array();
+        for (const nn::LayerGradcheck& l : r.layers)
+            layers.push_back({{"layer", l.layer}, {"parameters", l.parameters}, {"checked", l.checked},
+                              {"skipped", l.skipped}, {"worst_relative_error", l.worst_error},
+                              {"worst_entry", l.worst_entry}, {"passed", l.passed}});
+        std::cout << nlohmann::ordered_json{{"model", o.name}, {"passed", r.passed}, {"first_failure", r.first_failure},
+                                            {"tolerance", options.tolerance}, {"eps", options.eps}, {"layers", layers}}
+                         .dump(2)
+                  << "\n";
+    } else {
+        std::size_t w = 6;
+        for (const nn::LayerGradcheck& l : r.layers) w = std::max(w, l.layer.size() + 2);
+        std::cout << pad("layer", w) << pad("params", 12) << pad("checked", 9) << pad("skipped", 9)
+                  << pad("worst rel. error", 18) << "\n";
+        for (const nn::LayerGradcheck& l : r.layers) {
+            char err[32];
+            std::snprintf(err, sizeof err, "%.3e", l.worst_error);
+            std::cout << pad(l.layer, w) << pad(with_commas(l.parameters), 12) << pad(std::to_string(l.checked), 9)
+                      << pad(std::to_string(l.skipped), 9) << pad(err, 18) << (l.passed ? "ok" : "FAIL") << "\n";
+        }
+        std::cout << (r.passed ? "gradcheck passed" : "gradcheck FAILED") << " (tolerance " << options.tolerance
+                  << ", step " << options.eps << ", batch " << o.batch << ")\n";
+    }
+    for (const nn::LayerGradcheck& l : r.layers)
+        if (l.checked == 0)
+            std::cerr << "warning: layer " << l.layer << ": no entry was smooth at step " << options.eps
+                      << " (all skipped); try a smaller --eps\n";
+    if (!r.passed) {
+        const auto it = std::find_if(r.layers.begin(), r.layers.end(),
+                                     [&](const nn::LayerGradcheck& l) { return l.layer == r.first_failure; });
+        throw Error("mtag model gradcheck " + o.name,
+                    "the gradient of layer " + r.first_failure + " is wrong (relative error " +
+                        std::to_string(it->worst_error) + ", " + it->worst_entry +
+                        "): the backward pass of that layer, or of the layer after it, is broken");
+    }
     return 0;
 }
 
@@ -259,7 +326,32 @@ Command add_model_command(CLI::App& root, const GlobalOptions& global) {
                                                    "a pretrained model into the cache");
     fetch->add_option("name", o->name, "Pretrained model name (see 'mtag model list')")->required();
 
-    return {cmd, [o, &global, list, show_cmd, init, forward, import, fetch]() -> int {
+    CLI::App* grad = cmd->add_subcommand(
+        "gradcheck", "Finite-difference check of a whole model's gradients on a tiny batch: worst relative error "
+                     "per layer; exits 1 naming the layer whose gradient is wrong");
+    grad->add_option("name", o->name, "Preset name (see 'mtag model list') or a model directory")->required();
+    grad->add_option("--n-tags", o->n_tags, "Output tags (preset)")->capture_default_str()->check(CLI::PositiveNumber);
+    grad->add_option("--options", o->overrides, "JSON object of preset option overrides");
+    grad->add_option("--batch", o->batch, "Examples in the batch (N(0, 1) inputs, seeded by --seed)")
+        ->capture_default_str()
+        ->check(CLI::Range(1, 64));
+    grad->add_option("--samples", o->gradcheck.samples, "Entries sampled per parameter tensor")
+        ->capture_default_str()
+        ->check(CLI::PositiveNumber);
+    grad->add_option("--eps", o->gradcheck.eps, "Finite-difference step (float32: 1e-2 keeps rounding small)")
+        ->capture_default_str()
+        ->check(CLI::PositiveNumber);
+    grad->add_option("--tolerance", o->gradcheck.tolerance, "Largest relative error that passes")
+        ->capture_default_str()
+        ->check(CLI::PositiveNumber);
+    grad->add_flag("--json", o->json, "One JSON object instead of the table");
+    grad->footer("The loss is a seeded random projection of the logits; each sampled entry's analytic gradient is "
+                 "compared with central differences at step h and h/2 (entries where they disagree sit on a ReLU "
+                 "or max-pool switch and are skipped and counted). Relative error |a - n| / max(|a|, |n|, 1e-2 "
+                 "RMS of the layer's gradients), as torch.autograd.gradcheck's atol + rtol. Training mode, dropout "
+                 "masks fixed.");
+
+    return {cmd, [o, &global, list, show_cmd, init, forward, import, fetch, grad]() -> int {
                 nn::set_thread_budget(global.resolved_threads());
                 if (list->parsed()) return run_list();
                 if (show_cmd->parsed())
@@ -267,6 +359,7 @@ Command add_model_command(CLI::App& root, const GlobalOptions& global) {
                 if (init->parsed()) return run_init(*o, global);
                 if (import->parsed()) return run_import(*o);
                 if (fetch->parsed()) return run_fetch(*o, global);
+                if (grad->parsed()) return run_gradcheck(*o, global);
                 (void)forward;
                 return run_forward(*o);
             }};
