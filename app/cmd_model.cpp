@@ -8,7 +8,10 @@
 //                         front end, chunk and optimizer recipe (--json for one JSON object)
 //   init NAME --out DIR   a randomly initialised model directory (model.json + model.safetensors)
 //   gradcheck PRESET|DIR  finite-difference check of the whole model's backward pass on a tiny batch
-//                         (nn/gradcheck.hpp): worst relative error per layer; exit 1 naming the failing layer
+//                         (nn/model_gradcheck.hpp): worst relative error per layer; exit 1 naming the failing layer
+//   average RUN --last K --out DIR
+//                         the average of the last K epoch checkpoints a run kept (--keep-checkpoints), as a
+//                         model directory (data/train/checkpoint_average.hpp)
 //   forward --model DIR --input IN.safetensors --out OUT.safetensors
 //                         diagnostic: runs a saved model in eval mode on the tensor "input" and writes
 //                         "logits" and "embedding"; scripts/export_check.py compares these with PyTorch.
@@ -16,8 +19,9 @@
 #include "data/pretrained/keras_import.hpp"
 #include "data/pretrained/model_zoo.hpp"
 #include "data/pretrained/torch_import.hpp"
+#include "data/train/checkpoint_average.hpp"
 #include "dsp/error.hpp"
-#include "nn/gradcheck.hpp"
+#include "nn/model_gradcheck.hpp"
 #include "nn/model_io.hpp"
 #include "nn/models/zoo.hpp"
 #include "nn/safetensors.hpp"
@@ -134,6 +138,7 @@ struct ModelOptions {
     std::string arch;
     std::string tags;  // tag file for --from safetensors
     std::size_t batch = 4;
+    std::size_t last = 3;
     nn::GradcheckOptions gradcheck;
 };
 
@@ -326,6 +331,18 @@ Command add_model_command(CLI::App& root, const GlobalOptions& global) {
                                                    "a pretrained model into the cache");
     fetch->add_option("name", o->name, "Pretrained model name (see 'mtag model list')")->required();
 
+    CLI::App* average = cmd->add_subcommand(
+        "average", "Average the last K epoch checkpoints a run kept (mtag train --keep-checkpoints) into a model "
+                   "directory that mtag tag / eval take");
+    average->add_option("run", o->model, "Run directory (with checkpoints/epoch_NNNN.safetensors)")->required();
+    average->add_option("--last", o->last, "Checkpoints to average (the newest K kept)")
+        ->capture_default_str()
+        ->check(CLI::PositiveNumber);
+    average->add_option("--out", o->out, "Model directory to write")->required();
+    average->footer("Every float tensor is averaged, BatchNorm running statistics included (fairseq's "
+                    "average_checkpoints); num_batches_tracked comes from the newest checkpoint. The card is the run's, "
+                    "with training.weights = {\"kind\": \"checkpoint_average\", \"epochs\": [...]}.");
+
     CLI::App* grad = cmd->add_subcommand(
         "gradcheck", "Finite-difference check of a whole model's gradients on a tiny batch: worst relative error "
                      "per layer; exits 1 naming the layer whose gradient is wrong");
@@ -338,7 +355,7 @@ Command add_model_command(CLI::App& root, const GlobalOptions& global) {
     grad->add_option("--samples", o->gradcheck.samples, "Entries sampled per parameter tensor")
         ->capture_default_str()
         ->check(CLI::PositiveNumber);
-    grad->add_option("--eps", o->gradcheck.eps, "Finite-difference step (float32: 1e-2 keeps rounding small)")
+    grad->add_option("--eps", o->gradcheck.eps, "Finite-difference step (float32: 1e-3 balances rounding against ReLU and max-pool switches)")
         ->capture_default_str()
         ->check(CLI::PositiveNumber);
     grad->add_option("--tolerance", o->gradcheck.tolerance, "Largest relative error that passes")
@@ -351,7 +368,7 @@ Command add_model_command(CLI::App& root, const GlobalOptions& global) {
                  "RMS of the layer's gradients), as torch.autograd.gradcheck's atol + rtol. Training mode, dropout "
                  "masks fixed.");
 
-    return {cmd, [o, &global, list, show_cmd, init, forward, import, fetch, grad]() -> int {
+    return {cmd, [o, &global, list, show_cmd, init, forward, import, fetch, grad, average]() -> int {
                 nn::set_thread_budget(global.resolved_threads());
                 if (list->parsed()) return run_list();
                 if (show_cmd->parsed())
@@ -360,6 +377,11 @@ Command add_model_command(CLI::App& root, const GlobalOptions& global) {
                 if (import->parsed()) return run_import(*o);
                 if (fetch->parsed()) return run_fetch(*o, global);
                 if (grad->parsed()) return run_gradcheck(*o, global);
+                if (average->parsed()) {
+                    const data::AveragedCheckpoints a = data::average_checkpoints(o->model, o->last, o->out);
+                    std::cout << nlohmann::json{{"model", o->out}, {"run", o->model}, {"epochs", a.epochs}}.dump() << "\n";
+                    return 0;
+                }
                 (void)forward;
                 return run_forward(*o);
             }};

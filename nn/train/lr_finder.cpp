@@ -49,10 +49,15 @@ LrSuggestion LrFinder::suggest() const {
     std::size_t best_min = lo;
     for (std::size_t i = lo; i < hi; ++i)
         if (m_points[i].smoothed < m_points[best_min].smoothed) best_min = i;
-    // numpy.gradient of the smoothed loss over log(lr) (central differences inside, one-sided at the ends).
+    // The descent that leads to the minimum: points after it are on the way to divergence. Each point's slope
+    // against log(lr) is a central difference over +-k points (k = n / 25, at least 1), which a noisy curve
+    // (small batches, dropout) needs; numpy.gradient's k = 1 is the same for a smooth one.
+    const std::size_t end = std::max(best_min + 1, std::min(hi, lo + 3));
+    const std::size_t k = std::max<std::size_t>(1, n / 25);
     double steepest = 0;
-    for (std::size_t i = lo; i < hi; ++i) {
-        const std::size_t a = i == lo ? i : i - 1, b = i + 1 == hi ? i : i + 1;
+    for (std::size_t i = lo; i < end; ++i) {
+        const std::size_t a = i >= lo + k ? i - k : lo, b = std::min(i + k, end - 1);
+        if (b == a) continue;
         const double g = (m_points[b].smoothed - m_points[a].smoothed) /
                          (std::log(m_points[b].lr) - std::log(m_points[a].lr));
         if (!out.found || g < steepest) {
@@ -61,6 +66,7 @@ LrSuggestion LrFinder::suggest() const {
             out.found = true;
         }
     }
+    if (!out.found) return out;
     out.lr = m_points[out.index].lr;
     out.min_loss_lr = m_points[best_min].lr;
     out.min_loss_lr_div10 = out.min_loss_lr / 10;

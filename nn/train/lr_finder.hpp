@@ -6,8 +6,10 @@
 // diverge_factor x its minimum (4, fastai's) or is not finite.
 //
 // The suggestion is Lightning's: the rate of the steepest descent of the smoothed loss against log(lr), i.e.
-// argmin of its gradient (numpy.gradient) over the points between the first skip_start and the last skip_end
-// (Lightning skips 10 and 1). The other classic reading, the rate of the minimum loss divided by 10 (fastai's
+// argmin of its gradient over the points between the first skip_start and the last skip_end (Lightning skips 10
+// and 1), with two changes for the noisy curves of small batches: only the descent up to the minimum of the
+// smoothed loss is searched (beyond it the loss heads for divergence), and the slope is a central difference
+// over +-n/25 points instead of numpy.gradient's neighbours. The other classic reading, the rate of the minimum loss divided by 10 (fastai's
 // "lr_min"), is reported beside it.
 #include <cstddef>
 #include <vector>

@@ -30,7 +30,7 @@ namespace mtag::nn {
 
 struct GradcheckOptions {
     std::size_t samples = 4;     // entries sampled per parameter tensor
-    double eps = 1e-2;           // the finite-difference step h (absolute)
+    double eps = 1e-3;           // the finite-difference step h (absolute)
     double tolerance = 5e-2;     // largest relative error that passes (float32: see above)
     std::uint64_t seed = 0;      // entries sampled and the projection c
 };

@@ -1,4 +1,4 @@
-#include "nn/gradcheck.hpp"
+#include "nn/model_gradcheck.hpp"
 
 #include "nn/layers/dropout.hpp"
 
