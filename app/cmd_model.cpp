@@ -12,6 +12,11 @@
 //   ensemble --out DIR M1 M2 ...
 //                         several runs (any presets and front ends, same tags) saved as one model directory
 //                         that tag and eval accept as one --model (data/tag/ensemble.hpp)
+//   gradcheck PRESET|DIR  finite-difference check of the whole model's backward pass on a tiny batch
+//                         (nn/model_gradcheck.hpp): worst relative error per layer; exit 1 naming the failing layer
+//   average RUN --last K --out DIR
+//                         the average of the last K epoch checkpoints a run kept (--keep-checkpoints), as a
+//                         model directory (data/train/checkpoint_average.hpp)
 //   forward --model DIR --input IN.safetensors --out OUT.safetensors
 //                         diagnostic: runs a saved model in eval mode on the tensor "input" and writes
 //                         "logits" and "embedding"; scripts/export_check.py compares these with PyTorch.
@@ -22,7 +27,9 @@
 #include "data/run/model_check.hpp"
 #include "data/run/output_lock.hpp"
 #include "data/tag/ensemble.hpp"
+#include "data/train/checkpoint_average.hpp"
 #include "dsp/error.hpp"
+#include "nn/model_gradcheck.hpp"
 #include "nn/model_io.hpp"
 #include "nn/models/zoo.hpp"
 #include "nn/safetensors.hpp"
@@ -30,7 +37,9 @@
 
 #include <nlohmann/json.hpp>
 
+#include <algorithm>
 #include <cstdio>
+#include <filesystem>
 #include <iostream>
 #include <random>
 #include <sstream>
@@ -137,6 +146,9 @@ struct ModelOptions {
     std::string arch;
     std::string tags;  // tag file for --from safetensors
     std::vector<std::string> members;  // ensemble
+    std::size_t batch = 4;
+    std::size_t last = 3;
+    nn::GradcheckOptions gradcheck;
 };
 
 int run_list() {
@@ -209,6 +221,66 @@ int run_check(const ModelOptions& o) {
     std::cerr << "mtag model check: " << o.model << " is not a sound model directory (" << r.problems.size()
               << " problem" << (r.problems.size() == 1 ? "" : "s") << " above); do not use it, or re-export it\n";
     return 1;
+}
+
+// `mtag model gradcheck`: a preset (built for --n-tags tags) or a model directory, on seeded N(0, 1) inputs.
+int run_gradcheck(const ModelOptions& o, const GlobalOptions& global) {
+    std::shared_ptr<nn::Module> owner;
+    nn::models::TaggingModel* model = nullptr;
+    if (std::filesystem::is_directory(o.name)) {
+        nn::LoadedModel loaded = nn::load_model(o.name);
+        owner = loaded.model;
+        model = dynamic_cast<nn::models::TaggingModel*>(owner.get());
+        if (!model) throw Error("model '" + o.name + "'", "is not a tagging model (type " + owner->type() + ")");
+    } else {
+        auto built = nn::models::build_model(spec_for(o.name, o.overrides, global.seed), o.n_tags);
+        model = built.get();
+        owner = std::move(built);
+    }
+    nn::Tensor x(model->input_shape(static_cast<std::int64_t>(o.batch)));
+    std::mt19937_64 rng(global.seed + 1);
+    std::normal_distribution<float> normal(0.0f, 1.0f);
+    for (std::size_t k = 0; k < x.size(); ++k) x[k] = normal(rng);
+    nn::GradcheckOptions options = o.gradcheck;
+    options.seed = global.seed;
+    const nn::GradcheckResult r = nn::gradcheck(*model, x, options);
+    if (o.json) {
+        nlohmann::ordered_json layers = nlohmann::ordered_json::array();
+        for (const nn::LayerGradcheck& l : r.layers)
+            layers.push_back({{"layer", l.layer}, {"parameters", l.parameters}, {"checked", l.checked},
+                              {"skipped", l.skipped}, {"worst_relative_error", l.worst_error},
+                              {"worst_entry", l.worst_entry}, {"passed", l.passed}});
+        std::cout << nlohmann::ordered_json{{"model", o.name}, {"passed", r.passed}, {"first_failure", r.first_failure},
+                                            {"tolerance", options.tolerance}, {"eps", options.eps}, {"layers", layers}}
+                         .dump(2)
+                  << "\n";
+    } else {
+        std::size_t w = 6;
+        for (const nn::LayerGradcheck& l : r.layers) w = std::max(w, l.layer.size() + 2);
+        std::cout << pad("layer", w) << pad("params", 12) << pad("checked", 9) << pad("skipped", 9)
+                  << pad("worst rel. error", 18) << "\n";
+        for (const nn::LayerGradcheck& l : r.layers) {
+            char err[32];
+            std::snprintf(err, sizeof err, "%.3e", l.worst_error);
+            std::cout << pad(l.layer, w) << pad(with_commas(l.parameters), 12) << pad(std::to_string(l.checked), 9)
+                      << pad(std::to_string(l.skipped), 9) << pad(err, 18) << (l.passed ? "ok" : "FAIL") << "\n";
+        }
+        std::cout << (r.passed ? "gradcheck passed" : "gradcheck FAILED") << " (tolerance " << options.tolerance
+                  << ", step " << options.eps << ", batch " << o.batch << ")\n";
+    }
+    for (const nn::LayerGradcheck& l : r.layers)
+        if (l.checked == 0)
+            std::cerr << "warning: layer " << l.layer << ": no entry was smooth at step " << options.eps
+                      << " (all skipped); try a smaller --eps\n";
+    if (!r.passed) {
+        const auto it = std::find_if(r.layers.begin(), r.layers.end(),
+                                     [&](const nn::LayerGradcheck& l) { return l.layer == r.first_failure; });
+        throw Error("mtag model gradcheck " + o.name,
+                    "the gradient of layer " + r.first_failure + " is wrong (relative error " +
+                        std::to_string(it->worst_error) + ", " + it->worst_entry +
+                        "): the backward pass of that layer, or of the layer after it, is broken");
+    }
+    return 0;
 }
 
 int run_forward(const ModelOptions& o) {
@@ -336,7 +408,44 @@ Command add_model_command(CLI::App& root, const GlobalOptions& global) {
                                                    "a pretrained model into the cache");
     fetch->add_option("name", o->name, "Pretrained model name (see 'mtag model list')")->required();
 
-    return {cmd, [o, &global, list, show_cmd, init, forward, import, fetch, check, ensemble]() -> int {
+    CLI::App* average = cmd->add_subcommand(
+        "average", "Average the last K epoch checkpoints a run kept (mtag train --keep-checkpoints) into a model "
+                   "directory that mtag tag / eval take");
+    average->add_option("run", o->model, "Run directory (with checkpoints/epoch_NNNN.safetensors)")->required();
+    average->add_option("--last", o->last, "Checkpoints to average (the newest K kept)")
+        ->capture_default_str()
+        ->check(CLI::PositiveNumber);
+    average->add_option("--out", o->out, "Model directory to write")->required();
+    average->footer("Every float tensor is averaged, BatchNorm running statistics included (fairseq's "
+                    "average_checkpoints); num_batches_tracked comes from the newest checkpoint. The card is the run's, "
+                    "with training.weights = {\"kind\": \"checkpoint_average\", \"epochs\": [...]}.");
+
+    CLI::App* grad = cmd->add_subcommand(
+        "gradcheck", "Finite-difference check of a whole model's gradients on a tiny batch: worst relative error "
+                     "per layer; exits 1 naming the layer whose gradient is wrong");
+    grad->add_option("name", o->name, "Preset name (see 'mtag model list') or a model directory")->required();
+    grad->add_option("--n-tags", o->n_tags, "Output tags (preset)")->capture_default_str()->check(CLI::PositiveNumber);
+    grad->add_option("--options", o->overrides, "JSON object of preset option overrides");
+    grad->add_option("--batch", o->batch, "Examples in the batch (N(0, 1) inputs, seeded by --seed)")
+        ->capture_default_str()
+        ->check(CLI::Range(1, 64));
+    grad->add_option("--samples", o->gradcheck.samples, "Entries sampled per parameter tensor")
+        ->capture_default_str()
+        ->check(CLI::PositiveNumber);
+    grad->add_option("--eps", o->gradcheck.eps, "Finite-difference step (float32: 1e-3 balances rounding against ReLU and max-pool switches)")
+        ->capture_default_str()
+        ->check(CLI::PositiveNumber);
+    grad->add_option("--tolerance", o->gradcheck.tolerance, "Largest relative error that passes")
+        ->capture_default_str()
+        ->check(CLI::PositiveNumber);
+    grad->add_flag("--json", o->json, "One JSON object instead of the table");
+    grad->footer("The loss is a seeded random projection of the logits; each sampled entry's analytic gradient is "
+                 "compared with central differences at step h and h/2 (entries where they disagree sit on a ReLU "
+                 "or max-pool switch and are skipped and counted). Relative error |a - n| / max(|a|, |n|, 1e-2 "
+                 "RMS of the layer's gradients), as torch.autograd.gradcheck's atol + rtol. Training mode, dropout "
+                 "masks fixed.");
+
+    return {cmd, [o, &global, list, show_cmd, init, forward, import, fetch, check, ensemble, grad, average]() -> int {
                 nn::set_thread_budget(global.resolved_threads());
                 if (list->parsed()) return run_list();
                 if (show_cmd->parsed())
@@ -346,6 +455,12 @@ Command add_model_command(CLI::App& root, const GlobalOptions& global) {
                 if (fetch->parsed()) return run_fetch(*o, global);
                 if (check->parsed()) return run_check(*o);
                 if (ensemble->parsed()) return run_ensemble(*o, global);
+                if (grad->parsed()) return run_gradcheck(*o, global);
+                if (average->parsed()) {
+                    const data::AveragedCheckpoints a = data::average_checkpoints(o->model, o->last, o->out);
+                    std::cout << nlohmann::json{{"model", o->out}, {"run", o->model}, {"epochs", a.epochs}}.dump() << "\n";
+                    return 0;
+                }
                 (void)forward;
                 return run_forward(*o);
             }};

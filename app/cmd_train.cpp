@@ -2,7 +2,10 @@
 // Common settings are flags on top of the config; see data/train_config.hpp and data/trainer.hpp.
 #include "app/command.hpp"
 #include "app/dataset_flags.hpp"
+#include "data/plot/lr_find_plot.hpp"
+#include "data/plot/training_log.hpp"
 #include "data/progress/progress.hpp"
+#include "data/report/diagnosis.hpp"
 #include "data/report/report.hpp"
 #include "data/run/output_lock.hpp"
 #include "data/train/epoch_report.hpp"
@@ -12,11 +15,14 @@
 #include "data/sweep/cross_validation.hpp"
 #include "data/sweep/directory_lock.hpp"
 #include "data/sweep/resumable_run.hpp"
+#include "data/train/train_step.hpp"
 #include "data/train/trainer.hpp"
 #include "dsp/error.hpp"
 #include "mtag_version.hpp"
 
+#include <algorithm>
 #include <atomic>
+#include <cmath>
 #include <chrono>
 #include <csignal>
 #include <thread>
@@ -50,6 +56,10 @@ struct TrainOptions {
     int stall_rank = -1;
     bool report = false;
     std::size_t folds = 0;
+    std::optional<std::size_t> keep_checkpoints;
+    std::size_t overfit_batches = 0;
+    bool lr_find = false;
+    nn::LrFinderOptions lr_find_options;
 };
 
 // Declares train's options on its subcommand; CLI11 parses them into o.
@@ -74,6 +84,27 @@ void add_train_options(CLI::App* cmd, TrainOptions& o) {
                     "K-fold cross-validation on the training split (K >= 2): RUNDIR/fold-1..K run directories "
                     "(each validated on its held-out fold; the valid split unused, test untouched), the metric's "
                     "mean and std in RUNDIR/folds.json; folds seeded by --seed (the config's seed)");
+    cmd->add_option("--keep-checkpoints", o.keep_checkpoints,
+                    "Keep the weights of the last K epochs (and the best) in RUN/checkpoints/ for 'mtag model average "
+                    "RUN --last K' (config keep_checkpoints)");
+    cmd->add_option("--overfit-batches", o.overfit_batches,
+                    "Sanity check: train on the first N batches only, the same every epoch (no shuffling, no "
+                    "augmentation, dropout off, no early stopping) until the training loss is below 0.05; reports whether it got "
+                    "there")
+        ->check(CLI::PositiveNumber);
+    cmd->add_flag("--lr-find", o.lr_find,
+                  "Learning-rate range test instead of training: the rate grows exponentially from --lr-find-min to "
+                  "--lr-find-max over --lr-find-steps steps (stopping when the smoothed loss passes 4x its minimum); "
+                  "writes RUN/lr_find.jsonl and RUN/lr_find.png and suggests the rate of steepest descent");
+    cmd->add_option("--lr-find-min", o.lr_find_options.min_lr, "Lowest rate of --lr-find")
+        ->capture_default_str()
+        ->check(CLI::PositiveNumber);
+    cmd->add_option("--lr-find-max", o.lr_find_options.max_lr, "Highest rate of --lr-find")
+        ->capture_default_str()
+        ->check(CLI::PositiveNumber);
+    cmd->add_option("--lr-find-steps", o.lr_find_options.steps, "Steps of --lr-find (batches; epochs repeat as needed)")
+        ->capture_default_str()
+        ->check(CLI::Range(std::size_t{2}, std::size_t{100000}));
     cmd->add_option("--init-from", o.init_from,
                     "Fine-tune: start from another run's weights or a pretrained model (mtag model list); the "
                     "output layer is re-created when the tags differ");
@@ -97,6 +128,8 @@ void add_train_options(CLI::App* cmd, TrainOptions& o) {
     // Test hook: this MPI rank hangs before training (the watchdog must abort the job).
     cmd->add_option("--stall-rank", o.stall_rank, "")->group("");
     cmd->footer(
+        "At the end of a run the loss curves are diagnosed (learning rate too high or too low, overfitting, "
+        "underfitting): printed on stderr and appended to log.jsonl as {\"event\": \"diagnosis\"}.\n"
         "Ctrl-C / SIGTERM saves a checkpoint and exits; --resume continues. --threads and --seed (global) "
         "override the config's. The dataset options override the config's data section (same names with "
         "underscores: data.top_n, data.split_files, ...); config.json in the run directory records them.\n"
@@ -133,6 +166,9 @@ data::TrainConfig train_config(const TrainOptions& o, const GlobalOptions& globa
     if (seed_given) config.seed = global.seed;
     if (o.lr) config.optimizer.set_lr(*o.lr);
     if (o.lr_multiplier) config.optimizer.pretrained_lr_multiplier = *o.lr_multiplier;
+    if (o.keep_checkpoints) config.keep_checkpoints = *o.keep_checkpoints;
+    // The sanity check needs epochs to get the loss down; the recipe's may be few (it stops once there).
+    if (o.overfit_batches > 0 && !o.epochs) config.epochs = std::max<std::int64_t>(config.epochs, 200);
     config.resolve();
     if (config.data.path.empty())
         throw UsageError("mtag train: no dataset (--data PATH or data.path in the config)");
@@ -169,6 +205,9 @@ data::TrainerOptions trainer_options(const TrainOptions& o, const GlobalOptions&
     t.bucket_bytes = static_cast<std::size_t>(o.bucket_mb * 1024 * 1024);
     t.check_every = o.check_every;
     t.stop_after_batches = o.stop_after;
+    t.overfit_batches = o.overfit_batches;
+    if (o.lr_find) t.lr_find = o.lr_find_options;
+    if (o.lr_find && o.overfit_batches) throw UsageError("mtag train: --lr-find and --overfit-batches are separate modes");
     return t;
 }
 
@@ -331,6 +370,55 @@ int run_folds(const TrainOptions& o, const GlobalOptions& global, const data::Tr
     return 0;
 }
 
+// The end-of-run diagnosis of the loss curves (data/report/diagnosis): on stderr, and appended to log.jsonl as
+// {"event": "diagnosis"}. Returns the codes of its warnings.
+nlohmann::json diagnose_run(const std::string& out, bool quiet, const data::report::RunOutcome& outcome) {
+    const data::plot::TrainingLog log = data::plot::read_training_log(out, true);
+    const std::vector<data::report::Finding> findings = data::report::diagnose(log, outcome);
+    std::ofstream(std::filesystem::path(out) / "log.jsonl", std::ios::app) << data::report::diagnosis_log_line(findings)
+                                                                           << "\n";
+    nlohmann::json codes = nlohmann::json::array();
+    for (const data::report::Finding& f : findings) {
+        if (f.severity == data::report::Severity::warning) codes.push_back(f.code);
+        if (!quiet || f.severity == data::report::Severity::warning)
+            std::cerr << "diagnosis: " << data::report::to_string(f.severity) << ": " << f.title << ": " << f.detail << "\n";
+    }
+    return codes;
+}
+
+// After --lr-find: the plot, the suggestion on stderr, the summary on stdout.
+int finish_lr_find(const TrainOptions& o, const data::TrainResult& r, const GlobalOptions& global) {
+    const nn::LrSuggestion& s = r.lr_suggestion;
+    data::plot::LrFindCurve curve;
+    for (const nn::LrFinderPoint& p : r.lr_find_points) {
+        curve.lr.push_back(p.lr);
+        curve.loss.push_back(p.loss);
+        curve.smoothed.push_back(p.smoothed);
+    }
+    curve.suggestion = s.found ? s.lr : 0;
+    const std::filesystem::path png = std::filesystem::path(o.out) / "lr_find.png";
+    if (!curve.lr.empty()) data::plot::save_lr_find_plot(curve, png);
+    nlohmann::json summary = {{"out", o.out},
+                              {"lr_find", {{"steps", r.lr_find_points.size()},
+                                           {"diverged", r.lr_find_diverged},
+                                           {"suggested_lr", s.found ? nlohmann::json(s.lr) : nlohmann::json(nullptr)},
+                                           {"min_loss_lr", s.found ? nlohmann::json(s.min_loss_lr) : nlohmann::json(nullptr)},
+                                           {"min_loss_lr_div10",
+                                            s.found ? nlohmann::json(s.min_loss_lr_div10) : nlohmann::json(nullptr)}}},
+                              {"seconds", r.seconds}};
+    if (!global.quiet) {
+        if (s.found)
+            std::cerr << "lr-find: suggested learning rate " << s.lr
+                      << " (steepest descent of the smoothed loss; the minimum-loss rate / 10 is " << s.min_loss_lr_div10
+                      << "); curve in " << png.string() << ", steps in " << (std::filesystem::path(o.out) / "lr_find.jsonl").string()
+                      << "\n";
+        else
+            std::cerr << "lr-find: too few steps before the loss diverged to suggest a rate; lower --lr-find-min\n";
+    }
+    std::cout << summary.dump() << std::endl;
+    return s.found ? 0 : 1;
+}
+
 // Runs `mtag train`: config, dataset, training; rank 0 prints the summary.
 int run_train(const TrainOptions& o, const GlobalOptions& global, bool seed_given) {
     data::TrainConfig config = train_config(o, global, seed_given);
@@ -344,11 +432,40 @@ int run_train(const TrainOptions& o, const GlobalOptions& global, bool seed_give
     if (o.folds > 0) return run_folds(o, global, config, dataset);
     data::TrainerOptions t = trainer_options(o, global);
     auto progress = std::make_shared<TrainProgress>(!global.quiet && t.comm->is_root(),
-                                                    t.comm->is_root() ? std::filesystem::path(o.out) / "steps.jsonl"
-                                                                      : std::filesystem::path());
+                                                    t.comm->is_root() && !o.lr_find
+                                                        ? std::filesystem::path(o.out) / "steps.jsonl"
+                                                        : std::filesystem::path());
     t.on_step = [progress](const data::StepProgress& s) { (*progress)(s); };
-    const data::TrainResult r = train_until_stopped(config, dataset, t, o.stall_rank);
-    const nlohmann::json summary = train_summary(o.out, r, *t.comm);
+    data::TrainResult r;
+    try {
+        r = train_until_stopped(config, dataset, t, o.stall_rank);
+    } catch (const data::NonFiniteLoss& e) {
+        if (t.comm->is_root() && !o.lr_find) diagnose_run(o.out, global.quiet, {true, e.what()});
+        throw;
+    }
+    if (o.lr_find) return finish_lr_find(o, r, global);
+    nlohmann::json summary = train_summary(o.out, r, *t.comm);
+    if (o.overfit_batches > 0) {
+        summary["overfit_batches"] = o.overfit_batches;
+        summary["overfit_final_loss"] = r.overfit_final_loss;
+        summary["overfit_reached"] = r.overfit_reached;
+        if (!global.quiet)
+            std::cerr << "overfit-batches " << o.overfit_batches << ": final training loss " << r.overfit_final_loss
+                      << (r.overfit_reached ? " < " : " >= ") << t.overfit_threshold << " after " << r.epochs_completed
+                      << " epochs: "
+                      << (r.overfit_reached ? "the model can fit the data (sanity check passed)"
+                                            : "the loss did not reach near zero: check the model, the loss, the labels "
+                                              "and the data pipeline, or raise the learning rate or --epochs")
+                      << "\n";
+    }
+    if (config.ema && r.ema_best_epoch > 0) {
+        summary["ema_best_epoch"] = r.ema_best_epoch;
+        summary["ema_best_value"] = r.ema_best_value;
+        for (const auto& [k, v] : r.last_metrics)
+            if (k.rfind("ema_", 0) == 0 && std::isfinite(v)) summary["last_" + k] = v;
+        if (r.last_metrics.count(r.metric)) summary["last_" + r.metric] = r.last_metrics.at(r.metric);
+    }
+    if (t.comm->is_root() && !r.interrupted) summary["diagnosis"] = diagnose_run(o.out, global.quiet, {});
     if (t.comm->is_root()) std::cout << summary.dump() << std::endl;
     if (o.report && t.comm->is_root()) {
         data::report::ReportOptions options;

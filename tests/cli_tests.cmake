@@ -228,6 +228,10 @@ add_test(NAME "cli: README config reference matches mtag config reference"
 add_test(NAME "cli: train with each regulariser, activation, init and normalisation"
          COMMAND ${CMAKE_COMMAND} -DEXE=${MTAG_EXE} -DTMP=${CLI_TMP} -P ${CMAKE_CURRENT_SOURCE_DIR}/app/train_regularization.cmake)
 
+# The practitioner's tools (issue 25): diagnosis, --overfit-batches, --lr-find, EMA, checkpoint averaging, gradcheck.
+add_test(NAME "cli: train diagnoses lr too high/low and overfitting; overfit-batches, lr-find, EMA, checkpoint average, gradcheck"
+         COMMAND ${CMAKE_COMMAND} -DEXE=${MTAG_EXE} -DTMP=${CLI_TMP} -P ${CMAKE_CURRENT_SOURCE_DIR}/app/train_diagnostics.cmake)
+
 # Pretrained models (issue: pretrained taggers): fetch from ../shared as the mirror, tag real songs, bad files.
 add_test(NAME "cli: pretrained models fetch, tag real songs, reject bad weight files"
          COMMAND ${CMAKE_COMMAND} -DEXE=${MTAG_EXE} -DTMP=${CLI_TMP} -DSHARED=${MTAG_SHARED_DIR}/pretrained/choi2016

@@ -46,13 +46,14 @@ void read_steps(const fs::path& path, TrainingLog& log) {
 
 }  // namespace
 
-TrainingLog read_training_log(const fs::path& run_or_file) {
+TrainingLog read_training_log(const fs::path& run_or_file, bool allow_empty) {
     const fs::path path = fs::is_directory(run_or_file) ? run_or_file / "log.jsonl" : run_or_file;
     const std::string where = "training log '" + path.string() + "'";
     if (!fs::exists(run_or_file))
         throw Error("run '" + run_or_file.string() + "'", "does not exist (give a run folder written by mtag train)");
     std::ifstream in(path);
-    if (!in) throw Error(where, "cannot be read (is this a run folder written by mtag train?)");
+    if (!in && !(allow_empty && !fs::exists(path)))
+        throw Error(where, "cannot be read (is this a run folder written by mtag train?)");
     TrainingLog log;
     log.name = (fs::is_directory(run_or_file) ? run_or_file : run_or_file.parent_path()).filename().string();
     if (log.name.empty() || log.name == ".") log.name = fs::absolute(run_or_file).lexically_normal().parent_path().filename().string();
@@ -86,7 +87,7 @@ TrainingLog read_training_log(const fs::path& run_or_file) {
         if (j.contains("best") && j["best"].is_number()) log.best_value = j["best"].get<double>();
         log.epochs.push_back(std::move(e));
     }
-    if (log.epochs.empty())
+    if (log.epochs.empty() && !allow_empty)
         throw Error(where, "has no epoch yet (train for at least one epoch, or check the run folder)");
     if (fs::is_directory(run_or_file)) read_steps(run_or_file / "steps.jsonl", log);
     return log;

@@ -37,8 +37,9 @@ struct TrainingLog {
 
 // Reads RUN/log.jsonl (or a .jsonl file given directly), and RUN/steps.jsonl when it exists. Lines with an "event" key (skipped clips) are
 // ignored. Throws mtag::Error naming the file when it is missing, a line is not JSON or lacks "epoch",
-// or the log has no epoch at all.
-TrainingLog read_training_log(const std::filesystem::path& run_or_file);
+// or the log has no epoch at all (unless `allow_empty`: then a run stopped in its first epoch, whose log.jsonl
+// may not exist yet, gives no epochs and its steps).
+TrainingLog read_training_log(const std::filesystem::path& run_or_file, bool allow_empty = false);
 
 // TensorBoard's scalar smoothing: an exponential moving average with the first values debiased
 // (weight 0.6 is TensorBoard's default).

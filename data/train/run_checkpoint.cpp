@@ -2,6 +2,7 @@
 
 #include "dsp/error.hpp"
 
+#include <cmath>
 #include <iostream>
 #include <map>
 #include <string>
@@ -9,15 +10,21 @@
 namespace mtag::data {
 
 void save_run_checkpoint(const std::filesystem::path& path, const nn::TrainingState& state, nn::Module& model,
-                         const RunPosition& position, const Normalization& normalization) {
+                         const RunPosition& position, const Normalization& normalization,
+                         const nn::ExponentialMovingAverage* ema) {
     nn::TrainingCheckpoint c = state.save();
     for (nn::Parameter* p : model.parameters()) c.tensors.emplace_back("model." + p->name, p->value.clone());
     for (nn::Buffer* b : model.buffers()) c.tensors.emplace_back("model." + b->name, b->value.clone());
+    if (ema)
+        for (auto& t : ema->state()) c.tensors.push_back(std::move(t));
     c.scalars["mtag.run"] = {{"epoch", position.epoch},       {"batch", position.batch},
                              {"loss_sum", position.loss_sum}, {"loss_count", position.loss_count},
                              {"examples", position.examples}, {"seconds", position.seconds},
                              {"best_epoch", position.best_epoch}, {"skipped_batches", position.skipped_batches},
-                             {"normalization", normalization.to_json()}};
+                             {"normalization", normalization.to_json()}, {"ema_updates", position.ema_updates},
+                             {"ema_best", std::isfinite(position.ema_best) ? nlohmann::json(position.ema_best)
+                                                                           : nlohmann::json(nullptr)},
+                             {"ema_best_epoch", position.ema_best_epoch}};
     nn::save_checkpoint(c, path);
 }
 
@@ -39,6 +46,9 @@ ResumedRun load_one(const std::filesystem::path& path) {
         p.seconds = run.value("seconds", 0.0);
         p.best_epoch = run.value("best_epoch", std::int64_t{0});
         p.skipped_batches = run.value("skipped_batches", std::size_t{0});
+        p.ema_updates = run.value("ema_updates", std::int64_t{0});
+        p.ema_best = run.contains("ema_best") && run["ema_best"].is_number() ? run["ema_best"].get<double>() : NAN;
+        p.ema_best_epoch = run.value("ema_best_epoch", std::int64_t{0});
         out.normalization = Normalization::from_json(run.at("normalization"));
     } catch (const nlohmann::json::exception& e) {
         throw Error("checkpoint " + path.string(), std::string("malformed 'mtag.run' state: ") + e.what());

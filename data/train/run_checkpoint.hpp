@@ -6,8 +6,10 @@
 // statistics). Written to a temporary name and renamed (nn::save_checkpoint).
 #include "data/pipeline/normalization.hpp"
 #include "nn/module.hpp"
+#include "nn/train/ema.hpp"
 #include "nn/train/training_state.hpp"
 
+#include <cmath>
 #include <cstdint>
 #include <filesystem>
 
@@ -23,6 +25,9 @@ struct RunPosition {
     double seconds = 0;               // seconds trained by earlier processes (and this one, when saved)
     std::int64_t best_epoch = 0;
     std::size_t skipped_batches = 0;
+    std::int64_t ema_updates = 0;     // config ema: updates folded into the average (tensors "ema.<name>")
+    double ema_best = NAN;            // its best monitored value so far (NaN: none)
+    std::int64_t ema_best_epoch = 0;
 };
 
 struct ResumedRun {
@@ -31,9 +36,10 @@ struct ResumedRun {
     Normalization normalization;
 };
 
-// Writes the checkpoint of `model` and `state` at `position`.
+// Writes the checkpoint of `model` and `state` at `position`, with the averaged weights of `ema` when given.
 void save_run_checkpoint(const std::filesystem::path& path, const nn::TrainingState& state, nn::Module& model,
-                         const RunPosition& position, const Normalization& normalization);
+                         const RunPosition& position, const Normalization& normalization,
+                         const nn::ExponentialMovingAverage* ema = nullptr);
 
 // Reads a checkpoint `mtag train` wrote. When it is missing, truncated or corrupted (checksum) and the
 // previous checkpoint (nn::previous_checkpoint_path) is good, says so on stderr and returns that one;

@@ -116,6 +116,7 @@ void TrainConfig::resolve() {
     if (early_stopping.patience < 0) bad("early_stopping.patience", "must be >= 0 (0 = off)");
     if (!(whitening.eps > 0)) bad("whitening.eps", "must be > 0");
     regularization.validate(optimizer, "train config");
+    if (ema && !(ema->decay >= 0 && ema->decay < 1)) bad("ema.decay", "must be in [0, 1), e.g. 0.999");
     // Optimizer and schedules: build them once on a stand-in parameter, so that a bad option fails here,
     // named, and not after the data has been loaded.
     nn::Parameter probe("probe", {1});

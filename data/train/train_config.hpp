@@ -10,7 +10,8 @@
 //    "augmentation": null | {dsp::AugmentPipeline JSON},
 //    "optimizer": {nn::OptimizerConfig}, "schedule": {nn::ScheduleConfig}, "phases": [{nn::TrainingPhase}...],
 //    "batch_size", "epochs", "chunking": {...}, "evaluation": {...}, "early_stopping": {...}, "reload_best": {...},
-//    "normalization", "task", "nan_policy", "max_grad_norm", "seed", "threads", "max_minutes", "sync_batchnorm"}
+//    "normalization", "task", "nan_policy", "max_grad_norm", "seed", "threads", "max_minutes", "sync_batchnorm",
+//    "keep_checkpoints", "ema": null | {"decay", "use_buffers"}}
 //
 // Reading overlays the JSON on the recipe: {"optimizer": {"lr": 0.01}} keeps the recipe's optimizer and
 // changes its rate; naming another optimizer starts from that optimizer's defaults. "features" and "phases"
@@ -58,6 +59,10 @@ struct TrainConfig {
     // mpirun: BatchNorm normalises with the statistics of the whole global batch (summed over ranks, like
     // torch.nn.SyncBatchNorm) instead of each rank's shard. No effect in one process.
     bool sync_batchnorm = false;
+    // RUN/checkpoints/epoch_NNNN.safetensors: the weights after each of the last K epochs (and the best epoch's),
+    // for `mtag model average RUN --last K`; 0 = none kept.
+    std::size_t keep_checkpoints = 0;
+    std::optional<EmaConfig> ema;  // null = no weight averaging
 
     // The preset's recipe: its front end, optimizer, schedule, phases, batch size and epochs.
     static TrainConfig for_preset(const std::string& preset);
@@ -114,6 +119,12 @@ void TrainConfig::visit(V& v) {
     v.field("threads", threads, "compute threads; 0 = all cores");
     v.field("max_minutes", max_minutes, "time budget; 0 = none");
     v.field("sync_batchnorm", sync_batchnorm, "mpirun: BatchNorm statistics over the global batch");
+    v.field("keep_checkpoints", keep_checkpoints,
+            "keep the weights of the last K epochs (and the best) in RUN/checkpoints/ for `mtag model average`; "
+            "0 = none");
+    v.section("ema", ema,
+              "{\"decay\": 0.999, \"use_buffers\": true}: Polyak/EMA weight averaging, validated beside the raw weights "
+              "(ema_* metrics) and saved as RUN/best_ema; null = off");
 }
 
 }  // namespace mtag::data

@@ -129,7 +129,7 @@ StepOutcome TrainStep::run(const Batch& batch, std::int64_t epoch, std::size_t b
 
 void TrainStep::throw_non_finite(const std::string& what, std::int64_t epoch, std::size_t b) const {
     const std::string where = m_comm ? ", data-parallel over " + std::to_string(m_comm->size()) + " ranks" : "";
-    throw Error("training", what + " at epoch " + std::to_string(epoch + 1) + ", step " +
+    throw NonFiniteLoss("training", what + " at epoch " + std::to_string(epoch + 1) + ", step " +
                                 std::to_string(m_state.step() + 1) + " (batch " + std::to_string(b) + where +
                                 "); stopped, keeping the last good checkpoint " + m_options.checkpoint.string() +
                                 " and the best model. Lower the learning rate, set max_grad_norm, or set nan_policy "

@@ -14,6 +14,7 @@
 #include "data/distributed/communicator.hpp"
 #include "data/distributed/grad_sync.hpp"
 #include "data/pipeline/batch_loader.hpp"
+#include "dsp/error.hpp"
 #include "nn/layers/dropout.hpp"
 #include "nn/loss.hpp"
 #include "nn/models/tagging_model.hpp"
@@ -27,6 +28,12 @@
 #include <vector>
 
 namespace mtag::data {
+
+// A non-finite loss or gradient under nan_policy "stop" (mtag train diagnoses it: learning rate too high).
+class NonFiniteLoss : public Error {
+  public:
+    using Error::Error;
+};
 
 struct TrainStepOptions {
     std::uint64_t seed = 0;           // dropout masks are reseeded from (seed, epoch, batch) before every batch

@@ -13,8 +13,11 @@
 #include "dsp/augment_pipeline.hpp"
 #include "dsp/error.hpp"
 #include "nn/layers/batchnorm.hpp"
+#include "nn/layers/dropout.hpp"
 #include "nn/model_io.hpp"
 #include "nn/threads.hpp"
+#include "nn/train/ema.hpp"
+#include "nn/safetensors.hpp"
 
 #include <sched.h>
 
@@ -56,6 +59,9 @@ class Trainer {
     void start_data_parallel();
     bool train_epoch();                // false when interrupted (checkpoint saved)
     bool finish_epoch(Clock::time_point t_epoch, std::size_t epoch_examples);  // true: stop the run
+    void validate_ema(std::map<std::string, double>& metrics);  // ema_* metrics; saves RUN/best_ema on improvement
+    void keep_epoch_checkpoint(std::int64_t epoch) const;       // keep_checkpoints: this epoch's weights, pruned
+    TrainResult find_lr();                                       // the learning-rate range test
     void save_state(std::int64_t next_epoch, std::size_t next_batch) const;
     nlohmann::json training_summary(const std::map<std::string, double>& metrics) const;
     TrainResult interrupted(std::size_t batch);
@@ -87,6 +93,10 @@ class Trainer {
     std::unique_ptr<nn::TrainingState> m_state;
     std::unique_ptr<dist::GradientSynchronizer> m_sync;
     std::unique_ptr<TrainStep> m_step;
+    std::unique_ptr<nn::ExponentialMovingAverage> m_ema;  // config ema
+    bool m_overfit = false;                               // TrainerOptions::overfit_batches > 0
+    std::vector<nn::Tensor> m_epoch_start_weights;        // trainable weights when the epoch began (weight_change)
+    std::int64_t m_epoch_start_step = 0;
 
     RunPosition m_position;        // epoch/batch in progress, the epoch's running loss, examples
     double m_seconds_before = 0;   // seconds trained by earlier processes (resume)
@@ -105,6 +115,11 @@ Trainer::Trainer(const TrainConfig& config, const Dataset& dataset, const Traine
     m_root = m_rank == 0;
     m_quiet = options.quiet || !m_root;
     m_checkpoint_path = options.out_dir / "checkpoint.safetensors";
+    m_overfit = options.overfit_batches > 0;
+    if (m_comm && (m_overfit || options.lr_find))
+        throw Error("mtag train", "--overfit-batches and --lr-find run in one process; start them without mpirun");
+    if (options.resume && (m_overfit || options.lr_find))
+        throw Error("mtag train", "--overfit-batches and --lr-find start a new run; they do not take --resume");
 }
 
 TrainResult Trainer::run() {
@@ -116,6 +131,9 @@ TrainResult Trainer::run() {
     fit_or_resume_statistics();
     make_loaders();
     make_training_state();
+    if (m_config.ema)
+        m_ema = std::make_unique<nn::ExponentialMovingAverage>(
+            *m_model.model, nn::EmaOptions{.decay = m_config.ema->decay, .use_buffers = m_config.ema->use_buffers});
     if (m_resumed) restore_position();
     if (m_root) std::ofstream(m_options.out_dir / "config.json") << m_config.to_json().dump(2) << "\n";
     if (m_comm) start_data_parallel();
@@ -134,6 +152,7 @@ TrainResult Trainer::run() {
                          .quiet = m_quiet, .checkpoint = m_checkpoint_path, .check_every = m_options.check_every,
                          .stop = m_options.stop, .batch_hook = m_options.batch_hook},
         m_comm, m_sync.get());
+    if (m_options.lr_find) return find_lr();
     for (; m_position.epoch < m_config.epochs; ++m_position.epoch, m_position.batch = 0) {
         const auto t_epoch = Clock::now();
         const std::size_t examples_before = m_position.examples;
@@ -159,6 +178,13 @@ void Trainer::check_data() {
     if (m_train_clips.empty()) throw Error("dataset " + m_dataset.source.string(), "has no training clips");
     if (m_valid_clips.empty())
         throw Error("dataset " + m_dataset.source.string(), "has no validation clips (split 'valid')");
+    if (m_overfit) {
+        // The first N batches of the training split, in the dataset's order.
+        m_train_clips.resize(std::min(m_train_clips.size(), m_options.overfit_batches * m_config.batch_size));
+        if (!m_quiet)
+            std::cerr << "overfit-batches: training on " << m_train_clips.size() << " clips (" << m_options.overfit_batches
+                      << " batch(es) of " << m_config.batch_size << "), the same every epoch, no augmentation\n";
+    }
     m_single = is_single_label(m_config, m_dataset);
     m_metric = m_config.resolved_metric(m_single);
     if (m_metric == "accuracy" && !m_single) throw Error("train config", "metric accuracy needs a single-label dataset");
@@ -232,7 +258,7 @@ void Trainer::fit_or_resume_statistics() {
 }
 
 void Trainer::make_loaders() {
-    if (m_config.augmentation) m_augment = std::make_unique<dsp::AugmentPipeline>(*m_config.augmentation);
+    if (m_config.augmentation && !m_overfit) m_augment = std::make_unique<dsp::AugmentPipeline>(*m_config.augmentation);
     auto sample_fn = [&](bool train) -> SampleFn {
         if (!m_front_end)
             return make_waveform_sample_fn(m_card.sample_rate(), m_card.evaluation, train, m_augment.get(),
@@ -246,7 +272,7 @@ void Trainer::make_loaders() {
     m_train_loader = std::make_unique<BatchLoader>(
         m_dataset, m_train_clips, sample_fn(true),
         BatchLoaderOptions{.batch_size = m_config.batch_size, .workers = m_workers, .prefetch = m_config.data.prefetch,
-                           .shuffle = true, .repeats = m_config.chunking.train_crops, .seed = m_config.seed,
+                           .shuffle = !m_overfit, .repeats = m_config.chunking.train_crops, .seed = m_config.seed,
                            .shard_index = shard_index, .shard_count = shard_count});
     m_eval_chunks = m_config.evaluation.eval == EvalChunking::evenly_spaced ? m_config.evaluation.eval_chunks
                                                                           : std::max<std::size_t>(m_config.evaluation.eval_chunks, 1);
@@ -267,8 +293,9 @@ void Trainer::make_training_state() {
     nn::TrainingStateOptions so;
     so.monitor = m_metric;
     so.early_stopping.mode = mode;
-    so.early_stopping.patience = m_config.early_stopping.patience > 0 ? m_config.early_stopping.patience
-                                                                      : std::numeric_limits<std::int64_t>::max();
+    so.early_stopping.patience = m_config.early_stopping.patience > 0 && !m_overfit
+                                     ? m_config.early_stopping.patience
+                                     : std::numeric_limits<std::int64_t>::max();
     so.early_stopping.min_delta = m_config.early_stopping.min_delta;
     const ReloadBestConfig& reload = m_config.reload_best;
     so.reload_best.enabled = reload.enabled;
@@ -292,6 +319,9 @@ void Trainer::restore_position() {
     m_seconds_before = m_position.seconds;
     m_result.best_epoch = m_position.best_epoch;
     m_result.skipped_batches = m_position.skipped_batches;
+    if (m_ema) m_ema->load_state(m_resumed->checkpoint.tensors, m_position.ema_updates);
+    m_result.ema_best_epoch = m_position.ema_best_epoch;
+    m_result.ema_best_value = m_position.ema_best;
     if (!m_quiet)
         std::cerr << "resuming " << m_options.out_dir.string() << " at epoch " << m_position.epoch + 1 << ", batch "
                   << m_position.batch << "\n";
@@ -328,9 +358,17 @@ void Trainer::start_data_parallel() {
 
 bool Trainer::train_epoch() {
     const bool has_batchnorm = !nn::modules_of_type<nn::BatchNormBase>(*m_model.model).empty();
-    m_train_loader->start_epoch(static_cast<std::uint64_t>(m_position.epoch));
+    // Overfit mode: epoch 0's crops every epoch, so the N batches are the same examples throughout.
+    m_train_loader->start_epoch(m_overfit ? 0 : static_cast<std::uint64_t>(m_position.epoch));
     m_model.model->train();
+    // Overfit mode: dropout off (CS231n's sanity check sets regularisation to zero), the rest of the model trains.
+    if (m_overfit)
+        for (nn::Dropout* d : nn::modules_of_type<nn::Dropout>(*m_model.model)) d->eval();
     const std::size_t resume_at = m_position.batch;  // resumed mid-epoch: batches before it are trained
+    m_epoch_start_weights.clear();
+    for (nn::Parameter* p : m_model.model->parameters())
+        if (p->requires_grad) m_epoch_start_weights.push_back(p->value.clone());
+    m_epoch_start_step = m_state->step();
     for (std::size_t b = 0;; ++b) {
         auto batch = m_train_loader->next();
         if (!batch) break;
@@ -354,6 +392,7 @@ bool Trainer::train_epoch() {
             ++m_result.skipped_batches;
             continue;
         }
+        if (m_ema) m_ema->update();
         m_position.loss_sum += step.loss;
         ++m_position.loss_count;
         m_position.examples += step.examples;
@@ -390,7 +429,24 @@ bool Trainer::finish_epoch(Clock::time_point t_epoch, std::size_t epoch_examples
     }
     if (!train_failures.empty() || !valid_failures.empty())
         metrics["skipped_clips"] = static_cast<double>(train_failures.size() + valid_failures.size());
+    if (m_ema) validate_ema(metrics);
     metrics["train_loss"] = train_loss;
+    // How far the weights moved per optimizer step, relative to their size (CS231n's update/weight ratio, about
+    // 1e-3 when the rate is right): ||w_end - w_start|| / ||w_start|| / steps, read by the loss-curve diagnosis.
+    if (const std::int64_t steps = m_state->step() - m_epoch_start_step; steps > 0 && !m_epoch_start_weights.empty()) {
+        double moved = 0, size = 0;
+        std::size_t k = 0;
+        for (nn::Parameter* p : model.parameters()) {
+            if (!p->requires_grad) continue;
+            const float* a = m_epoch_start_weights[k++].data();
+            const float* b = p->data();
+            for (std::size_t i = 0; i < p->size(); ++i) {
+                moved += (double(b[i]) - a[i]) * (double(b[i]) - a[i]);
+                size += double(a[i]) * a[i];
+            }
+        }
+        metrics["update_ratio"] = size > 0 ? std::sqrt(moved / size) / static_cast<double>(steps) : NAN;
+    }
     metrics["clips_per_second"] = train_seconds > 0 ? epoch_examples / train_seconds : 0;
     const nn::EpochDecision decision = m_state->end_epoch(metrics);
     if (decision.improved) {
@@ -415,6 +471,7 @@ bool Trainer::finish_epoch(Clock::time_point t_epoch, std::size_t epoch_examples
     }
     const double epoch_seconds = seconds_since(t_epoch);  // validation included
     save_state(epoch + 1, 0);
+    if (m_config.keep_checkpoints > 0 && m_root) keep_epoch_checkpoint(epoch);
     if (!m_quiet) {
         double eta = static_cast<double>(m_config.epochs - epoch - 1) * epoch_seconds;
         if (budget_seconds > 0) eta = std::min(eta, std::max(0.0, budget_seconds - elapsed));
@@ -423,6 +480,14 @@ bool Trainer::finish_epoch(Clock::time_point t_epoch, std::size_t epoch_examples
                                         .improved = decision.improved, .skipped_batches = m_result.skipped_batches},
                                        metrics)
                   << std::endl;
+    }
+    if (m_overfit) {
+        m_result.overfit_final_loss = train_loss;
+        if (train_loss < m_options.overfit_threshold) {
+            m_result.overfit_reached = true;
+            m_result.stop_reason = "overfit_reached";
+            return true;
+        }
     }
     if (decision.stop || m_state->should_stop()) {
         m_result.stop_reason = "early_stopping";
@@ -446,7 +511,133 @@ void Trainer::save_state(std::int64_t next_epoch, std::size_t next_batch) const 
     p.seconds = m_seconds_before + seconds_since(m_start);
     p.best_epoch = m_result.best_epoch;
     p.skipped_batches = m_result.skipped_batches;
-    save_run_checkpoint(m_checkpoint_path, *m_state, *m_model.model, p, m_card.normalization);
+    if (m_ema) {
+        p.ema_updates = m_ema->updates();
+        p.ema_best = m_result.ema_best_epoch > 0 ? m_result.ema_best_value : NAN;
+        p.ema_best_epoch = m_result.ema_best_epoch;
+    }
+    save_run_checkpoint(m_checkpoint_path, *m_state, *m_model.model, p, m_card.normalization, m_ema.get());
+}
+
+void Trainer::validate_ema(std::map<std::string, double>& metrics) {
+    nn::models::TaggingModel& model = *m_model.model;
+    if (m_ema->updates() == 0) return;
+    m_ema->swap();  // the model now holds the averaged weights
+    std::map<std::string, double> averaged;
+    try {
+        averaged = m_comm ? validate_distributed(model, *m_valid_loader, m_dataset, m_valid_clips, m_eval_chunks, m_single,
+                                                 m_n_tags, m_config.batch_size, *m_comm)
+                          : validate(model, *m_valid_loader, m_dataset, m_valid_clips, m_single, m_n_tags);
+    } catch (...) {
+        m_ema->swap();
+        throw;
+    }
+    for (const auto& [k, v] : averaged) metrics["ema_" + k] = v;
+    const double value = averaged[m_metric];
+    const bool lower_is_better = m_metric == "val_loss";
+    const bool improved = std::isfinite(value) && (m_result.ema_best_epoch == 0 ||
+                                                   (lower_is_better ? value < m_result.ema_best_value
+                                                                    : value > m_result.ema_best_value));
+    if (improved) {
+        m_result.ema_best_epoch = m_position.epoch + 1;
+        m_result.ema_best_value = value;
+        if (m_root) {
+            ModelCard card = m_card;
+            card.training = training_summary(averaged);
+            card.training["best_epoch"] = m_result.ema_best_epoch;
+            card.training["weights"] = {{"kind", "ema"}, {"decay", m_config.ema->decay},
+                                        {"use_buffers", m_config.ema->use_buffers}, {"updates", m_ema->updates()}};
+            save_run(model, card, m_options.out_dir / "best_ema");
+        }
+    }
+    m_ema->swap();
+}
+
+void Trainer::keep_epoch_checkpoint(std::int64_t epoch) const {
+    const fs::path dir = m_options.out_dir / "checkpoints";
+    fs::create_directories(dir);
+    auto name = [](std::int64_t e) {
+        char text[64];
+        std::snprintf(text, sizeof text, "epoch_%04lld.safetensors", static_cast<long long>(e));
+        return std::string(text);
+    };
+    nn::TrainingCheckpoint c;
+    c.scalars = {{"epoch", epoch + 1}, {"metrics", metrics_json(m_result.last_metrics)}};
+    for (nn::Parameter* p : m_model.model->parameters()) c.tensors.emplace_back("model." + p->name, p->value.clone());
+    for (nn::Buffer* b : m_model.model->buffers()) c.tensors.emplace_back("model." + b->name, b->value.clone());
+    nn::save_checkpoint(c, dir / name(epoch + 1));  // CRC'd, temp + rename
+    // Keep the last K epochs and the best one.
+    for (const auto& entry : fs::directory_iterator(dir)) {
+        const std::string f = entry.path().filename().string();
+        long long e = 0;
+        if (std::sscanf(f.c_str(), "epoch_%lld.safetensors", &e) != 1 || f != name(e)) continue;
+        const bool recent = e > epoch + 1 - static_cast<std::int64_t>(m_config.keep_checkpoints);
+        if (!recent && e != m_result.best_epoch) {
+            fs::remove(entry.path());
+            fs::remove(nn::previous_checkpoint_path(entry.path()));
+        }
+    }
+}
+
+TrainResult Trainer::find_lr() {
+    nn::LrFinder finder(*m_options.lr_find);
+    nn::Optimizer& optimizer = m_state->optimizer();
+    const fs::path log_path = m_options.out_dir / "lr_find.jsonl";
+    const fs::path tmp = log_path.string() + ".tmp";
+    std::ofstream log(tmp);
+    if (!log) throw Error("lr finder '" + tmp.string() + "'", "cannot be written");
+    m_model.model->train();
+    std::size_t step = 0;
+    bool more = true;
+    for (std::int64_t epoch = 0; more; ++epoch) {
+        m_train_loader->start_epoch(static_cast<std::uint64_t>(epoch));
+        while (more) {
+            auto batch = m_train_loader->next();
+            if (!batch) break;
+            if (m_options.stop && m_options.stop->load()) {
+                more = false;
+                break;
+            }
+            optimizer.set_lr(finder.lr_at(step));
+            double loss = NAN;
+            try {
+                const StepOutcome o = m_step->run(*batch, epoch, step);
+                loss = o.skipped ? NAN : o.loss;
+            } catch (const NonFiniteLoss&) {
+                loss = NAN;  // the rate is past divergence: the end of the test
+            }
+            more = finder.record(loss);
+            if (std::isfinite(loss)) {
+                const nn::LrFinderPoint& p = finder.points().back();
+                log << nlohmann::json{{"step", p.step}, {"lr", p.lr}, {"loss", p.loss}, {"smoothed", p.smoothed}}.dump()
+                    << "\n";
+                if (m_options.on_step)
+                    m_options.on_step({.epoch = 0, .epochs = 1, .batch = step, .batches = m_options.lr_find->steps,
+                                       .examples = batch->global_size, .loss = loss});
+            }
+            ++step;
+        }
+    }
+    m_result.lr_find_points = finder.points();
+    m_result.lr_suggestion = finder.suggest();
+    m_result.lr_find_diverged = finder.diverged();
+    const nn::LrSuggestion& sg = m_result.lr_suggestion;
+    log << nlohmann::json{{"event", "suggestion"},
+                          {"found", sg.found},
+                          {"lr", sg.found ? nlohmann::json(sg.lr) : nlohmann::json(nullptr)},
+                          {"min_loss_lr", sg.found ? nlohmann::json(sg.min_loss_lr) : nlohmann::json(nullptr)},
+                          {"min_loss_lr_div10", sg.found ? nlohmann::json(sg.min_loss_lr_div10) : nlohmann::json(nullptr)},
+                          {"method", "steepest descent of the smoothed loss (Lightning); min_loss_lr_div10: fastai's"},
+                          {"steps", finder.points().size()},
+                          {"diverged", finder.diverged()}}
+               .dump()
+        << "\n";
+    log.close();
+    if (!log) throw Error("lr finder '" + tmp.string() + "'", "could not be written completely (disk full?)");
+    fs::rename(tmp, log_path);
+    m_result.stop_reason = "lr_find";
+    m_result.seconds = seconds_since(m_start);
+    return m_result;
 }
 
 nlohmann::json Trainer::training_summary(const std::map<std::string, double>& metrics) const {

@@ -6,6 +6,16 @@
 //                                           schedule, early stopping, epoch/batch position; temp file + rename
 //   RUNDIR/log.jsonl                        one JSON line per epoch (nn::TrainingState)
 //   RUNDIR/config.json                      the resolved TrainConfig
+//   RUNDIR/checkpoints/epoch_NNNN.safetensors  keep_checkpoints K: the weights after each of the last K epochs and
+//                                           after the best one (CRC'd, temp + rename), for `mtag model average`
+//   RUNDIR/best_ema/                        config ema: the averaged weights (a model directory) of the epoch whose
+//                                           ema_<metric> was best; the run's own model stays the raw weights
+//
+// Modes besides a normal run (TrainerOptions): overfit_batches N trains on the first N batches of the training
+// split, the same examples and crops every epoch (no shuffling, no augmentation, dropout off, no early stopping) and stops
+// once the epoch's training loss is below overfit_threshold (the sanity check of Karpathy's recipe; Lightning's
+// overfit_batches); lr_find runs the learning-rate range test (nn/train/lr_finder.hpp) instead of training and
+// writes RUNDIR/lr_find.jsonl (no model, no checkpoint).
 //
 // Training examples come from the prefetching BatchLoader (random crops, online augmentation); each epoch
 // is validated on the valid split with K evaluation chunks per clip whose sigmoid/softmax outputs are
@@ -32,10 +42,12 @@
 #include "data/run/model_card.hpp"
 #include "data/train/train_config.hpp"
 #include "nn/tensor.hpp"
+#include "nn/train/lr_finder.hpp"
 
 #include <atomic>
 #include <filesystem>
 #include <functional>
+#include <optional>
 #include <string>
 
 namespace mtag::data {
@@ -69,6 +81,11 @@ struct TrainerOptions {
     dist::Communicator* comm = nullptr;
     std::size_t bucket_bytes = std::size_t{4} << 20;  // gradient all-reduce bucket size (float32 bytes)
     std::size_t check_every = 100;                    // optimizer steps between cross-rank weight checksums
+    // Sanity check: train on the first N batches only (see the header); 0 = a normal run.
+    std::size_t overfit_batches = 0;
+    double overfit_threshold = 0.05;  // training loss that counts as "near zero"
+    // Learning-rate range test instead of training (see the header).
+    std::optional<nn::LrFinderOptions> lr_find;
     // Test hook: sees the model when train() returns (normally or interrupted).
     std::function<void(nn::Module& model)> on_finish;
 };
@@ -89,6 +106,16 @@ struct TrainResult {
     double step_seconds = 0;            // wall time of those steps (load, forward, backward, sync, update)
     double comm_wait_seconds = 0;       // part of it blocked in gradient/loss all-reduce (not hidden)
     std::size_t examples_trained = 0;   // global-batch examples trained by this process's steps
+    // config ema: the averaged weights' best monitored value and its epoch (1-based; 0 = none yet), last metrics.
+    std::int64_t ema_best_epoch = 0;
+    double ema_best_value = 0;
+    // overfit_batches: whether the epoch training loss fell below the threshold, and the last one.
+    bool overfit_reached = false;
+    double overfit_final_loss = 0;
+    // lr_find: the recorded steps and the suggestion.
+    std::vector<nn::LrFinderPoint> lr_find_points;
+    nn::LrSuggestion lr_suggestion;
+    bool lr_find_diverged = false;
 };
 
 // True for a single-label dataset under config.task ("auto": every clip has exactly one tag).

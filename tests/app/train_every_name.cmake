@@ -52,7 +52,7 @@ train(warmup_cosine "\"schedule\": {\"name\": \"cosine\", \"unit\": \"batch\", \
 train(phases [=["epochs": 3, "optimizer": {"name": "adam", "lr": 0.003},
  "phases": [{"trigger": "epochs", "after": 1, "optimizer": {"name": "nesterov", "lr": 0.01}},
             {"trigger": "epochs", "after": 1, "lr": 0.001}]]=])
-file(STRINGS ${dir}/run_phases/log.jsonl lines)
+file(STRINGS ${dir}/run_phases/log.jsonl lines REGEX "\"epoch\"")
 list(LENGTH lines n)
 if(NOT n EQUAL 3)
   message(FATAL_ERROR "run_phases/log.jsonl has ${n} lines, expected 3")

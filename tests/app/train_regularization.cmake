@@ -103,7 +103,7 @@ foreach(i 5 6)
   if(NOT kind STREQUAL "pca_whiten" OR NOT n_w EQUAL 256)
     message(FATAL_ERROR "run ${i}: expected pca_whiten with 16 x 16 = 256 whitening values, got ${kind} / ${n_w}")
   endif()
-  file(STRINGS ${dir}/run${i}/log.jsonl log_lines)
+  file(STRINGS ${dir}/run${i}/log.jsonl log_lines REGEX "\"epoch\"")
   list(GET log_lines -1 last)
   string(JSON trained_auc GET "${last}" roc_auc_macro)
   execute_process(COMMAND ${EXE} --threads 1 --quiet eval --model ${dir}/run${i} --data ${dir}/manifest.csv --split valid

@@ -273,8 +273,12 @@ class ReferenceWriter {
     template <class S>
     void section(const char* key, S& value, const char* doc) {
         if constexpr (detail::is_optional<S>::value) {
-            // Documented by its own rows elsewhere; here only that it may be null.
+            // The section's default (usually null), then its keys with the defaults they take when it is given.
             m_rows.push_back({m_prefix + key, value ? "{...}" : "null", doc});
+            typename S::value_type element = value ? *value : typename S::value_type{};
+            ReferenceWriter inner(m_prefix + key + ".");
+            element.visit(inner);
+            m_rows.insert(m_rows.end(), inner.m_rows.begin(), inner.m_rows.end());
         } else {
             ReferenceWriter inner(m_prefix + key + ".");
             value.visit(inner);

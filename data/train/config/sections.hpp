@@ -124,6 +124,21 @@ struct WhiteningConfig {
     }
 };
 
+// Polyak / EMA weight averaging (nn/train/ema.hpp): evaluated beside the raw weights at every validation and
+// saved as RUN/best_ema when its monitored metric improves.
+struct EmaConfig {
+    double decay = 0.999;
+    bool use_buffers = true;
+
+    template <class V>
+    void visit(V& v) {
+        v.field("decay", decay, "ema = decay * ema + (1 - decay) * w after every optimizer step (the first copies w)");
+        v.field("use_buffers", use_buffers,
+                "average BatchNorm running statistics too (AveragedModel use_buffers=True, timm); false: the averaged "
+                "weights use the live model's statistics");
+    }
+};
+
 enum class NanPolicy { stop, skip };
 
 // Config names of the enums the top level uses.
