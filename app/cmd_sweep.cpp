@@ -72,7 +72,7 @@ void add_sweep_options(CLI::App* cmd, SweepCommandOptions& o) {
         "does not depend on the others; the training seed is the config's \"seed\" (search it like any key). "
         "A killed sweep (Ctrl-C, kill -9) continues when the same command is run again: finished trials are "
         "kept, an interrupted trial resumes from its checkpoint. Two sweeps on one --out refuse to run together "
-        "(DIR/sweep.lock).");
+        "(DIR/.mtag.lock).");
 }
 
 int run_sweep_command(const SweepCommandOptions& o, const GlobalOptions& global) {

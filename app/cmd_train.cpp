@@ -13,7 +13,6 @@
 #include "data/distributed/communicator.hpp"
 #include "data/sets/source.hpp"
 #include "data/sweep/cross_validation.hpp"
-#include "data/sweep/directory_lock.hpp"
 #include "data/sweep/resumable_run.hpp"
 #include "data/train/train_step.hpp"
 #include "data/train/trainer.hpp"
@@ -335,7 +334,6 @@ int run_folds(const TrainOptions& o, const GlobalOptions& global, const data::Tr
     if (!o.init_from.empty() || o.freeze > 0 || o.stop_after > 0)
         throw UsageError("--folds does not combine with --init-from, --freeze or --stop-after-batches");
     const fs::path out = o.out;
-    const data::DirectoryLock lock(out, "folds.lock", "cross-validation");
     const bool started = fs::exists(out / "fold-1");
     if (started && !o.resume)
         throw Error("--out " + o.out, "already holds a cross-validation (fold-1); use --resume or another directory");

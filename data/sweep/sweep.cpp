@@ -1,7 +1,7 @@
 #include "data/sweep/sweep.hpp"
 
 #include "data/sweep/cross_validation.hpp"
-#include "data/sweep/directory_lock.hpp"
+#include "data/run/output_lock.hpp"
 #include "dsp/error.hpp"
 #include "nn/models/zoo.hpp"
 
@@ -151,7 +151,8 @@ SweepResult run_sweep(const SweepOptions& o, const Dataset& dataset) {
     }
     if (o.folds > 1) assign_folds(dataset, o.folds, o.seed);  // enough training clips for the folds
 
-    const DirectoryLock lock(o.out, "sweep.lock", "sweep");
+    // One writer per output directory, as for train and extract (a dead sweep holds nothing: flock).
+    const OutputLock lock = OutputLock::in_directory(o.out, "--out " + o.out.string(), "mtag sweep");
     check_or_record_settings(o);
     const fs::path jsonl = o.out / "sweep.jsonl";
     SweepResult result;

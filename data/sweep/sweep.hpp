@@ -6,7 +6,7 @@
 //
 //   DIR/sweep.json         the sweep's settings (base config, space, seed, metric, folds, budget); a rerun with
 //                          other settings is refused, a rerun with more --trials extends the sweep
-//   DIR/sweep.lock         flock held while the sweep runs (data/sweep/directory_lock.hpp)
+//   DIR/.mtag.lock         flock held while the sweep runs (data/run/output_lock.hpp)
 //   DIR/trial-001/ ...     one run directory per trial (its own config.json, model, log, checkpoint,
 //                          outcome.json); with folds, DIR/trial-NNN/fold-K/ and DIR/trial-NNN/folds.json
 //   DIR/sweep.jsonl        one line per finished trial, in the order they finished; rewritten through a

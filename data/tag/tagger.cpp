@@ -337,13 +337,10 @@ std::size_t stream_windows(const RunCard& card, const std::filesystem::path& pat
         // One centred window: decode just that window when the header's length is exact, else the whole file
         // (decode_centre_window says why).
         const auto t0 = std::chrono::steady_clock::now();
-        if (std::optional<CentreWindow> crop = decode_centre_window(path, s.card, options.resample_quality)) {
-            const double decode_seconds = seconds_since(t0);
-            s.reset(options);
-            s.add_window(crop->samples, options);
-            TagResult r = s.finish(options, crop->total_samples);
-            r.decode_seconds = decode_seconds;
-            return r;
+        if (std::optional<CentreWindow> crop = decode_centre_window(path, card, options.resample_quality)) {
+            decode_seconds = seconds_since(t0);
+            window_sink(crop->samples);
+            return crop->total_samples;
         }
         const dsp::Audio audio = dsp::load_audio(
             path, {.sample_rate = card.sample_rate, .mono = true, .resample_quality = options.resample_quality});

@@ -64,14 +64,14 @@ sweep-kill)
   sed 's/"epochs": 6/"epochs": 400/; s/"patience": 3/"patience": 0/' base.json > slow.json
   "$exe" --threads 1 -q --seed 7 sweep --config slow.json --space space.json --trials 2 --out locked > /dev/null &
   holder=$!
-  for _ in $(seq 1 3000); do [[ -s locked/sweep.lock ]] && break; sleep 0.01; done
+  for _ in $(seq 1 3000); do [[ -s locked/.mtag.lock ]] && break; sleep 0.01; done
   set +e
   mtag -q --seed 7 sweep --config slow.json --space space.json --trials 2 --out locked > /dev/null 2> lock_err.txt
   code=$?
   set -e
   kill "$holder" 2>/dev/null || true
   wait "$holder" 2>/dev/null || true
-  [[ $code -eq 1 ]] && grep -q "another sweep (pid [0-9]*) is running" lock_err.txt ||
+  [[ $code -eq 1 ]] && grep -q "is being written by another mtag process (pid [0-9]*: mtag sweep" lock_err.txt ||
     fail "a second sweep on a locked directory: exit $code, $(cat lock_err.txt)"
   # The rerun continues: 12 distinct trials, the earlier lines untouched, values as undisturbed.
   mtag --seed 7 sweep --config base.json --space space.json --trials 12 --max-minutes 2 --out run > table.txt 2> rerun_err.txt ||
