@@ -1,24 +1,42 @@
 #pragma once
 // A finite-difference check of a whole model's backward pass, the model-level counterpart of every layer's
-// gradient test (ref: torch.autograd.gradcheck; CS231n "gradient checks"). mtag computes in float32, so the
-// check is built for single precision:
+// gradient test (ref: torch.autograd.gradcheck and its fast mode, Ortiz et al. 2021 "fast gradcheck"; CS231n
+// "gradient checks"). mtag computes in float32, so the check is built for single precision:
 //
 //  - the loss is a fixed random projection of the outputs, L = sum_i c_i y_i (c ~ N(0, 1), seeded), summed in
 //    double; its gradient d L / d y = c reaches every output without a saturating loss;
-//  - for a sampled set of entries of every parameter, the analytic gradient of one backward pass is compared
-//    with central differences (L(w + h) - L(w - h)) / 2h at the step h and at h / 2. Where the two steps
-//    disagree (by more than half the tolerance) the loss is not smooth there (a ReLU or max-pool switch crossed, or float32 rounding dominates)
-//    and the entry is skipped and counted, as a float64 gradcheck would not need to; elsewhere the Richardson
-//    estimate (4 n(h/2) - n(h)) / 3 is the numerical gradient;
-//  - the relative error of an entry is |a - n| / max(|a|, |n|, floor), floor = 1e-2 x the RMS of the layer's
-//    sampled gradients (torch's atol + rtol |n| with atol scaled to the layer), and a layer fails when its
-//    worst entry exceeds `tolerance`. In float32 a correct model shows errors up to about 1e-2 (rounding of the
-//    forward passes, kinks just under the step), hence the default 5e-2; a real backward bug gives O(0.1..1).
+//  - a layer is a module that owns parameters ("blocks.0.conv"). Its gradient g (one backward pass) is compared
+//    with finite differences of L, in one of two modes:
+//      directions (opt-in, torch's fast mode): for `directions` seeded random directions v over all of the
+//        layer's parameters, g . v against (L(w + h v) - L(w - h v)) / 2h. Each parameter tensor gets a unit
+//        Gaussian direction scaled by the tensor's RMS x sqrt(size), so the step h is RELATIVE (every weight moves
+//        by about h x its tensor's RMS) and a small tensor (a bias, a BatchNorm shift) weighs as much as the big
+//        weight beside it. Moving all weights at once makes the change of L large against float32 rounding, and a
+//        ReLU or max-pool switch crossed by a few units barely moves a sum over thousands; single entries drown in
+//        both on deep models (errors of 0.05..1 on fcn4, short_chunk_cnn, sample_cnn with correct gradients);
+//      entries (default): for `samples` entries of each parameter tensor, the partial derivative against central
+//        differences with an absolute step h; entries where the steps h and h/2 disagree (a switch crossed) are
+//        skipped and counted. Useful to find WHICH entry of a layer a bug touches, on small models;
+//    in both, the numerical value is the Richardson estimate (4 n(h/2) - n(h)) / 3 over the steps h and h/2;
+//  - the relative error is |a - n| / max(|a|, |n|, floor) (torch's atol + rtol |n|, with atol tied to the layer):
+//    directions: floor = 0.1 x the layer's typical directional derivative (sqrt of E[(g . v)^2], from g and from
+//    the numerical values), and at least 1e-2 x the largest typical value of any layer, since float32 rounding of
+//    L is a fraction of the model's output, not of one layer's share; entries: floor = 1e-2 x the RMS of the
+//    layer's sampled gradients. A layer fails when its worst value exceeds `tolerance`.
 //
-// The model runs in training mode (BatchNorm with batch statistics) with every Dropout reseeded identically
-// before each forward pass, so the function is deterministic. A layer is a module that owns parameters
-// ("blocks.0.conv"); a broken weight gradient fails that layer, a broken input gradient fails the layers
-// before it, so the failing layer nearest the output is where to look first (GradcheckResult::first_failure).
+// Measured limitation of directions mode (2026-12-06): on ReLU + max-pool presets the finite difference along a
+// direction that moves a whole layer crosses the switches of a fraction ~h of its units, an error that shrinks
+// only like sqrt(h), while float32 rounding grows like 1/h; on the cnn1d preset no step between 1e-5 and 1e-2
+// brings the worst layer below 5e-2 (0.13 at 1e-3, 0.056 at 3e-4). A float32 check that passes such presets
+// needs the switches frozen at the base point (ReLU masks and max-pool argmaxes reused in the perturbed
+// forwards), which the layers do not offer yet.
+//
+// The model runs in training mode (BatchNorm with the batch's statistics, recomputed and differentiated in every
+// pass) with every Dropout reseeded identically before each forward pass, so L is a deterministic function of
+// the parameters. Only parameter gradients are checked: the input gradient of the first layer is switched off
+// (a fixed front end such as DftMelgram has none). A broken weight gradient fails that layer, a broken input
+// gradient the layers before it, so the failing layer nearest the output is where to look first
+// (GradcheckResult::first_failure).
 #include "nn/module.hpp"
 #include "nn/tensor.hpp"
 
@@ -28,20 +46,28 @@
 
 namespace mtag::nn {
 
+enum class GradcheckMode { directions, entries };
+
 struct GradcheckOptions {
-    std::size_t samples = 4;     // entries sampled per parameter tensor
-    double eps = 1e-3;           // the finite-difference step h (absolute)
-    double tolerance = 5e-2;     // largest relative error that passes (float32: see above)
-    std::uint64_t seed = 0;      // entries sampled and the projection c
+    // entries stays the default: directions does not yet pass ReLU/max-pool presets in float32 (see above).
+    GradcheckMode mode = GradcheckMode::entries;
+    std::size_t directions = 3;  // random directions per layer (directions mode)
+    std::size_t samples = 4;     // entries sampled per parameter tensor (entries mode)
+    // The finite-difference step h: relative to each tensor's RMS in directions mode, absolute in entries mode.
+    double eps = 1e-3;
+    // Largest relative error that passes (float32 entries: correct small models show up to about 1e-2; a broken
+    // backward pass gives 0.1..2).
+    double tolerance = 5e-2;
+    std::uint64_t seed = 0;      // the projection c, the directions and the entries sampled
 };
 
 struct LayerGradcheck {
     std::string layer;           // "blocks.0.conv"
     std::size_t parameters = 0;  // elements of its parameters
-    std::size_t checked = 0;     // entries compared
-    std::size_t skipped = 0;     // entries where the loss is not smooth at step h (left out)
-    double worst_error = 0;      // largest relative error of a checked entry
-    std::string worst_entry;     // "blocks.0.conv.weight[17]: analytic 0.0123, numerical 0.0119"
+    std::size_t checked = 0;     // directions or entries compared
+    std::size_t skipped = 0;     // entries where the loss is not smooth at step h (entries mode; left out)
+    double worst_error = 0;      // largest relative error of a checked direction or entry
+    std::string worst_entry;     // "direction 2: analytic 0.0123, numerical 0.0119" or "conv.weight[17]: ..."
     bool passed = true;
 };
 
@@ -52,7 +78,11 @@ struct GradcheckResult {
 };
 
 // Checks `model` on `input` (a tiny batch). Leaves the model's parameters and buffers as they were (gradients
-// zeroed, training mode).
+// zeroed, training mode, input gradient setting restored).
 GradcheckResult gradcheck(Module& model, const Tensor& input, const GradcheckOptions& options = {});
+
+// "directions" / "entries", and back (throws mtag::Error naming the option on anything else).
+std::string to_string(GradcheckMode mode);
+GradcheckMode parse_gradcheck_mode(const std::string& text);
 
 }  // namespace mtag::nn

@@ -231,6 +231,8 @@ add_test(NAME "cli: train with each regulariser, activation, init and normalisat
 # The practitioner's tools (issue 25): diagnosis, --overfit-batches, --lr-find, EMA, checkpoint averaging, gradcheck.
 add_test(NAME "cli: train diagnoses lr too high/low and overfitting; overfit-batches, lr-find, EMA, checkpoint average, gradcheck"
          COMMAND ${CMAKE_COMMAND} -DEXE=${MTAG_EXE} -DTMP=${CLI_TMP} -P ${CMAKE_CURRENT_SOURCE_DIR}/app/train_diagnostics.cmake)
+add_test(NAME "cli: model gradcheck --json, --mode directions or entries, bad --mode"
+         COMMAND ${CMAKE_COMMAND} -DEXE=${MTAG_EXE} -P ${CMAKE_CURRENT_SOURCE_DIR}/app/model_gradcheck.cmake)
 
 # Pretrained models (issue: pretrained taggers): fetch from ../shared as the mirror, tag real songs, bad files.
 add_test(NAME "cli: pretrained models fetch, tag real songs, reject bad weight files"

@@ -61,17 +61,58 @@ TEST_CASE("gradcheck: a correct MLP passes, a broken layer's weight gradient fai
     CHECK(ok.layers[1].layer == "2");
     for (const LayerGradcheck& l : ok.layers) CHECK(l.worst_error < 1e-2);
 
-    for (float factor : {1.2f, 0.0f, -1.0f}) {
-        Sequential bad;
-        bad.add(std::make_shared<Linear>(LinearOptions{.in_features = 6, .out_features = 8}));
-        bad.add(std::make_shared<Tanh>());
-        bad.add(std::make_shared<BrokenLinear>(LinearOptions{.in_features = 8, .out_features = 3}, factor));
-        randomise(bad);
-        const GradcheckResult r = gradcheck(bad, x);
-        CHECK_FALSE(r.passed);
-        CHECK(r.first_failure == "2");
-        CHECK(r.layers[0].passed);  // the broken weight gradient does not reach the layer before
+    for (const GradcheckMode mode : {GradcheckMode::directions, GradcheckMode::entries}) {
+        for (float factor : {1.2f, 0.0f, -1.0f}) {
+            INFO("mode " << to_string(mode) << ", weight gradient x " << factor);
+            Sequential bad;
+            bad.add(std::make_shared<Linear>(LinearOptions{.in_features = 6, .out_features = 8}));
+            bad.add(std::make_shared<Tanh>());
+            bad.add(std::make_shared<BrokenLinear>(LinearOptions{.in_features = 8, .out_features = 3}, factor));
+            randomise(bad);
+            const GradcheckResult r = gradcheck(bad, x, {.mode = mode});
+            CHECK_FALSE(r.passed);
+            CHECK(r.first_failure == "2");
+            CHECK(r.layers[1].worst_error > 0.1);  // far above the tolerance, not a borderline call
+            CHECK(r.layers[0].passed);  // the broken weight gradient does not reach the layer before
+        }
     }
+}
+
+TEST_CASE("gradcheck: entries mode still passes a correct MLP; unknown modes are rejected", "[gradcheck]") {
+    Sequential good;
+    good.add(std::make_shared<Linear>(LinearOptions{.in_features = 6, .out_features = 8}));
+    good.add(std::make_shared<Tanh>());
+    good.add(std::make_shared<Linear>(LinearOptions{.in_features = 8, .out_features = 3}));
+    randomise(good);
+    const GradcheckResult r = gradcheck(good, random_input(4, 6), {.mode = GradcheckMode::entries});
+    CHECK(r.passed);
+    for (const LayerGradcheck& l : r.layers) CHECK(l.checked > 0);
+    CHECK(parse_gradcheck_mode("entries") == GradcheckMode::entries);
+    CHECK(parse_gradcheck_mode("directions") == GradcheckMode::directions);
+    CHECK_THROWS_WITH(parse_gradcheck_mode("random"), Catch::Contains("directions"));
+}
+
+// Before, gradcheck asked the first layer for an input gradient and DftMelgram threw. (The check itself does not
+// pass this two-block model: layer1.bn differs from finite differences, an open finding, see the report of
+// branch i25-gradcheck; so this test asserts only that every layer is checked.)
+TEST_CASE("gradcheck: a model whose first layer has no input gradient (DftMelgram) is checked", "[gradcheck]") {
+    auto model = models::build_model({{"preset", "choi2017_compact"}, {"input_samples", 8192}, {"n_dft", 256},
+                                      {"hop_length", 128}, {"n_mels", 16}, {"channels", {4, 4}},
+                                      {"pools", {{2, 2}, {2, 2}}}, {"seed", 1}},
+                                     2);
+    Tensor x(model->input_shape(2));
+    std::mt19937 rng(2);
+    std::normal_distribution<float> normal(0.0f, 0.1f);
+    for (std::size_t i = 0; i < x.size(); ++i) x[i] = normal(rng);
+    CHECK(model->input_grad());
+    GradcheckResult r;
+    CHECK_NOTHROW(r = gradcheck(*model, x));
+    REQUIRE(r.layers.size() == 5);
+    CHECK(r.layers[0].layer == "layer1.conv");
+    CHECK(r.layers[4].layer == "dense");
+    for (const LayerGradcheck& l : r.layers) CHECK(l.checked > 0);
+    CHECK(r.layers[4].passed);
+    CHECK(model->input_grad());  // restored
 }
 
 TEST_CASE("gradcheck: the tiny cnn1d passes and leaves its weights and buffers unchanged", "[gradcheck]") {
