@@ -23,11 +23,8 @@ set -euo pipefail
 case_name=$1
 exe=$2
 tmp=$3/faults_$case_name
-rm -rf "$tmp"
-mkdir -p "$tmp"
-cd "$tmp"
-
-fail() { echo "FAIL ($case_name): $*" >&2; exit 1; }
+source "$(dirname "${BASH_SOURCE[0]}")/scratch.sh"
+enter_scratch "$tmp" "$case_name"
 
 # Two training checkpoints hold the same tensors, byte for byte (the data sections; the headers differ in
 # the seconds trained).

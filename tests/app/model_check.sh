@@ -6,11 +6,8 @@
 set -euo pipefail
 exe=$1
 tmp=$2/model_check
-rm -rf "$tmp"
-mkdir -p "$tmp"
-cd "$tmp"
-
-fail() { echo "FAIL (model check): $*" >&2; exit 1; }
+source "$(dirname "${BASH_SOURCE[0]}")/scratch.sh"
+enter_scratch "$tmp" "model check"
 
 # A tiny trained run (2 epochs of a small cnn1d on 6 tones): card, weights, checkpoint and its .prev.
 mkdir -p audio

@@ -8,11 +8,8 @@
 set -euo pipefail
 exe=$1
 tmp=$2/odd_paths
-rm -rf "$tmp"
-mkdir -p "$tmp"
-cd "$tmp"
-
-fail() { echo "FAIL (odd paths): $*" >&2; exit 1; }
+source "$(dirname "${BASH_SOURCE[0]}")/scratch.sh"
+enter_scratch "$tmp" "odd paths"
 
 dir="in 'single' \"double\" ü 日本"
 # 100 x "é" (200 bytes) + 46 x "x" + ".wav": 250 bytes; its .npy and .png have the same length.

@@ -9,11 +9,8 @@
 set -euo pipefail
 exe=$1
 tmp=$2/output_lock
-rm -rf "$tmp"
-mkdir -p "$tmp"
-cd "$tmp"
-
-fail() { echo "FAIL (output lock): $*" >&2; exit 1; }
+source "$(dirname "${BASH_SOURCE[0]}")/scratch.sh"
+enter_scratch "$tmp" "output lock"
 
 # Waits until lock file $1 names pid $2 (the holder has locked and written it); fails after 120 s.
 wait_for_holder() {

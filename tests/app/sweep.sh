@@ -15,11 +15,8 @@ set -euo pipefail
 case_name=$1
 exe=$2
 tmp=$3/sweep_$case_name
-rm -rf "$tmp"
-mkdir -p "$tmp"
-cd "$tmp"
-
-fail() { echo "FAIL ($case_name): $*" >&2; exit 1; }
+source "$(dirname "${BASH_SOURCE[0]}")/scratch.sh"
+enter_scratch "$tmp" "$case_name"
 mtag() { "$exe" --threads 1 "$@"; }
 
 # 30 tones at 8 kHz: 0.6 s, odd "high" (3000 Hz), even "low" (300 Hz), every third both (1000 Hz);
