@@ -1,6 +1,7 @@
 #include "dsp/feature_config.hpp"
 
 #include "dsp/error.hpp"
+#include "dsp/json_integer.hpp"
 
 #include <cmath>
 #include <cstdio>
@@ -35,10 +36,10 @@ std::string json_type(const json& value) {
 }
 
 int get_int(const json& value, const std::string& where, const std::string& key) {
-    if (value.is_number_integer()) return value.get<int>();
-    if (value.is_number_float() && std::floor(value.get<double>()) == value.get<double>())
-        return static_cast<int>(value.get<double>());
-    bad(where, key, "must be an integer, got " + json_type(value));
+    if (!json_is_integral(value)) bad(where, key, "must be an integer, got " + json_type(value));
+    const std::optional<int> v = json_integer<int>(value);  // range-checked: 6e125 is an error, not UB
+    if (!v) bad(where, key, "is out of range, got " + json_type(value));
+    return *v;
 }
 double get_double(const json& value, const std::string& where, const std::string& key) {
     if (!value.is_number()) bad(where, key, "must be a number, got " + json_type(value));

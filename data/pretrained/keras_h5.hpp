@@ -4,9 +4,16 @@
 // lists its datasets in order ("conv1/conv1_W_1:0", "gru1_W_z:0", or "convolution2d_1_W:0" inside a nested
 // model's group). Every problem -- not HDF5, truncated, a missing layer or dataset, a non-float dataset --
 // is an mtag::Error naming the file, the layer and the dataset. HDF5's own error printing is switched off.
+//
+// libhdf5 runs in a child process (data/pretrained/child_process.hpp) that reads the whole file -- the
+// layer table and every dataset, each dataset's own error kept for when it is asked for -- and sends it
+// back: a corrupt file that crashes libhdf5 (it does, tests/fuzz/corpus/keras_h5) becomes an mtag::Error
+// instead of a crash of mtag. Keras weights files are a few MB, bounded by the file's size.
 #include <cstdint>
 #include <filesystem>
+#include <map>
 #include <string>
+#include <variant>
 #include <vector>
 
 namespace mtag::data {
@@ -29,12 +36,9 @@ class KerasWeightsFile {
   public:
     // Opens the file and reads the layer table; throws mtag::Error when it is not a Keras weights file.
     explicit KerasWeightsFile(const std::filesystem::path& path);
-    ~KerasWeightsFile();
-    KerasWeightsFile(const KerasWeightsFile&) = delete;
-    KerasWeightsFile& operator=(const KerasWeightsFile&) = delete;
 
     const std::filesystem::path& path() const { return m_path; }
-    const std::vector<KerasLayer>& layers() const { return m_layers; }
+    const std::vector<KerasLayer>& layers() const { return m_contents.layers; }
     // The layer called `name`; throws naming the file and listing the layers with weights when absent.
     const KerasLayer& layer(const std::string& name) const;
     // The dataset of `layer` for weight `kind` of (sub)layer `owner`: the weight name is
@@ -44,10 +48,15 @@ class KerasWeightsFile {
     // The dataset called exactly `weight_name` in `layer`'s group.
     H5Array read_dataset(const KerasLayer& layer, const std::string& weight_name) const;
 
+    // What the child read: the layers and, per "layer/weight" path, the array or why it cannot be read.
+    struct Contents {
+        std::vector<KerasLayer> layers;
+        std::map<std::string, std::variant<H5Array, std::string>> datasets;
+    };
+
   private:
     std::filesystem::path m_path;
-    std::int64_t m_file = -1;  // hid_t
-    std::vector<KerasLayer> m_layers;
+    Contents m_contents;
 };
 
 }  // namespace mtag::data

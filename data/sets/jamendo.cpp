@@ -175,12 +175,13 @@ AudioLayout find_audio_layout(const fs::path& source, const DatasetOptions& opti
         roots = {data_folder, data_folder / "audio", data_folder.parent_path() / "audio",
                  data_folder / "raw_30s" / "audio", data_folder.parent_path() / "raw_30s" / "audio"};
     const std::string& first = tracks.front().clip.relative_path;
+    std::error_code ec;  // a first path the OS refuses (too long, ...) finds no root, not an exception
     for (const fs::path& r : roots) {
-        if (fs::exists(r / first)) {
+        if (fs::exists(r / first, ec)) {
             layout.root = r;
             break;
         }
-        if (fs::exists(r / low_quality_path(first))) {
+        if (fs::exists(r / low_quality_path(first), ec)) {
             layout.root = r;
             layout.use_low = true;
             break;
@@ -229,7 +230,8 @@ Dataset load_jamendo(const fs::path& path, const DatasetOptions& options) {
         Clip& clip = track.clip;
         clip.audio_path =
             audio.root / (audio.use_low ? low_quality_path(clip.relative_path) : clip.relative_path);
-        if (options.check_audio && !fs::is_regular_file(clip.audio_path)) {
+        std::error_code ec;  // a path the OS refuses (too long, ...) is missing audio, not an exception
+        if (options.check_audio && !fs::is_regular_file(clip.audio_path, ec)) {
             dataset.skip(clip.audio_path.string(), "missing audio");
             continue;
         }

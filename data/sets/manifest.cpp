@@ -46,16 +46,24 @@ class CanonicalPaths {
         const fs::path name = path.filename();
         std::error_code ec;
         if (name.empty() || name == "." || name == ".." || fs::is_symlink(fs::symlink_status(path, ec)))
-            return fs::weakly_canonical(path).string();
+            return weakly_canonical_or_normal(path).string();
         const std::string parent = path.parent_path().string();
         auto it = m_folders.find(parent);
         if (it == m_folders.end())
-            it = m_folders.emplace(parent, fs::weakly_canonical(parent.empty() ? fs::path(".") : fs::path(parent)))
+            it = m_folders.emplace(parent, weakly_canonical_or_normal(parent.empty() ? fs::path(".") : fs::path(parent)))
                      .first;
         return (it->second / name).string();
     }
 
   private:
+    // A path the OS refuses to resolve (too long, not permitted) keys by its lexical form: the row is then
+    // reported as missing audio, or decoded and reported, instead of escaping as a std::filesystem exception.
+    static fs::path weakly_canonical_or_normal(const fs::path& path) {
+        std::error_code ec;
+        fs::path resolved = fs::weakly_canonical(path, ec);
+        return ec ? path.lexically_normal() : resolved;
+    }
+
     std::unordered_map<std::string, fs::path> m_folders;
 };
 
@@ -137,7 +145,8 @@ Dataset load_manifest(const fs::path& manifest, const DatasetOptions& options) {
             dataset.skip(where, "duplicate path '" + rel + "' (the first row with it is kept)");
             continue;
         }
-        if (options.check_audio && !fs::is_regular_file(clip.audio_path)) {
+        std::error_code ec;  // a path the OS refuses (too long, ...) is missing audio, not an exception
+        if (options.check_audio && !fs::is_regular_file(clip.audio_path, ec)) {
             dataset.skip(clip.audio_path.string(), "missing audio");
             continue;
         }

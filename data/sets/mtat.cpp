@@ -33,10 +33,13 @@ fs::path find_audio_root(const fs::path& annotations, const std::string& first_m
     if (!options.audio_root.empty()) return options.audio_root;
     const fs::path folder = annotations.parent_path();
     const fs::path candidates[] = {folder, folder / "mp3", folder / "audio", folder.parent_path() / "mp3"};
+    // The probes take a path from the file's first row: one the OS refuses (too long, not permitted) is
+    // simply not the root, rather than a std::filesystem exception.
+    std::error_code ec;
     for (const fs::path& c : candidates)
-        if (!first_mp3.empty() && fs::exists(c / first_mp3)) return c;
+        if (!first_mp3.empty() && fs::exists(c / first_mp3, ec)) return c;
     for (const fs::path& c : candidates)
-        if (fs::is_directory(c / "0") && fs::is_directory(c / "f")) return c;
+        if (fs::is_directory(c / "0", ec) && fs::is_directory(c / "f", ec)) return c;
     return folder;
 }
 
@@ -157,7 +160,8 @@ void add_clips(const std::vector<Row>& parsed, const std::vector<std::size_t>& o
             ++dataset.filtered["no " + top + " tag (lee split)"];
             continue;
         }
-        if (options.check_audio && !fs::is_regular_file(clip.audio_path)) {
+        std::error_code ec;  // a path the OS refuses (too long, ...) is missing audio, not an exception
+        if (options.check_audio && !fs::is_regular_file(clip.audio_path, ec)) {
             dataset.skip(clip.audio_path.string(), "missing audio");
             continue;
         }

@@ -123,6 +123,11 @@ TEST_CASE("feature config rejects unknown keys, wrong types and bad values with 
                Catch::Contains("unknown key 'n_mel'") && Catch::Contains("n_mels"));
     CHECK_THAT(error_of(json{{"n_fft", "512"}}), Catch::Contains("'n_fft' must be an integer"));
     CHECK_THAT(error_of(json{{"n_fft", 512.5}}), Catch::Contains("'n_fft' must be an integer"));
+    // Found by fuzz_feature_config: 6e125 reached a float-to-int conversion (undefined behaviour).
+    CHECK_THAT(error_of(json{{"n_fft", 6e125}}), Catch::Contains("'n_fft' is out of range"));
+    CHECK_THAT(error_of(json{{"n_fft", 3000000000LL}}), Catch::Contains("'n_fft' is out of range"));
+    CHECK_THAT(error_of(json{{"n_fft", 10000000000000000000ULL}}), Catch::Contains("'n_fft' is out of range"));
+    CHECK_THAT(error_of(json{{"n_fft", -3000000000LL}}), Catch::Contains("'n_fft' is out of range"));
     CHECK_THAT(error_of(json{{"center", 1}}), Catch::Contains("'center' must be true or false"));
     CHECK_THAT(error_of(json{{"kind", "chroma"}}), Catch::Contains("'chroma' is unknown"));
     CHECK_THAT(error_of(json{{"fmax", 9000}}), Catch::Contains("exceeds Nyquist 8000"));

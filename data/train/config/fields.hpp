@@ -10,6 +10,7 @@
 // struct's initialisers are the defaults; a key the visit did not name is an error naming it),
 // JsonWriter writes every key, and ReferenceWriter collects (key, default, meaning) rows for the README.
 #include "dsp/error.hpp"
+#include "dsp/json_integer.hpp"
 
 #include <nlohmann/json.hpp>
 
@@ -49,24 +50,11 @@ void read_value(const nlohmann::json& j, T& out, const std::string& where, const
         if (!j.is_boolean()) wrong(where, key, j, "true or false");
         out = j.get<bool>();
     } else if constexpr (std::is_integral_v<T>) {
-        const bool integral = j.is_number_integer() || (j.is_number_float() && std::floor(j.get<double>()) == j.get<double>());
-        if (!integral) wrong(where, key, j, "an integer");
-        const double v = j.get<double>();
-        if (std::is_unsigned_v<T> && v < 0) wrong(where, key, j, "a non-negative integer");
-        // Out of T's range the casts below are undefined behaviour (found by the train_config fuzzer):
-        // 1e300 or 2^40 for an int must be an error, not a wrapped or garbage value.
-        const bool in_range = j.is_number_unsigned()
-                                  ? j.get<std::uint64_t>() <= static_cast<std::uint64_t>(std::numeric_limits<T>::max())
-                                  : v >= static_cast<double>(std::numeric_limits<T>::lowest()) &&
-                                        v <= static_cast<double>(std::numeric_limits<T>::max()) &&
-                                        (j.is_number_integer() ||
-                                         std::fabs(v) < 9007199254740992.0 /* 2^53: exact in a double */);
-        if (!in_range) wrong(where, key, j, "an integer in range");
-        if (j.is_number_integer() && !j.is_number_unsigned() && std::is_unsigned_v<T> && j.get<std::int64_t>() < 0)
-            wrong(where, key, j, "a non-negative integer");
-        out = j.is_number_integer() ? (j.is_number_unsigned() ? static_cast<T>(j.get<std::uint64_t>())
-                                                              : static_cast<T>(j.get<std::int64_t>()))
-                                    : static_cast<T>(v);
+        if (!dsp::json_is_integral(j)) wrong(where, key, j, "an integer");
+        // Range-checked before converting (dsp/json_integer.hpp): 1e300 or 2^40 for an int is an error.
+        const std::optional<T> v = dsp::json_integer<T>(j);
+        if (!v) wrong(where, key, j, std::is_unsigned_v<T> && j.get<double>() < 0 ? "a non-negative integer" : "an integer in range");
+        out = *v;
     } else if constexpr (std::is_floating_point_v<T>) {
         if (!j.is_number()) wrong(where, key, j, "a number");
         out = j.get<T>();

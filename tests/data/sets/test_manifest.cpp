@@ -100,3 +100,14 @@ TEST_CASE("manifest: write then load round-trips paths, tags, splits and duratio
     CHECK(d.clips[1].split == Split::test);
     CHECK_THROWS(write_manifest(dir / "bad.csv", std::vector<ManifestRow>{{"a.wav", {"a;b"}, "train", {}}}));
 }
+
+TEST_CASE("manifest: a path too long for the OS is reported as missing audio, not a filesystem exception") {
+    const auto dir = mtag::test::fresh_dir("manifest_long_path");
+    mtag::test::write_tone(dir / "a.wav", 0.25);
+    mtag::test::write_text(dir / "manifest.csv", "path,tags,split\na.wav,x,train\n" +
+                                                     std::string(5000, 'b') + "/c.wav,x,train\n");
+    const Dataset d = load_manifest(dir / "manifest.csv");
+    CHECK(d.clips.size() == 1);
+    CHECK(std::any_of(d.problems.begin(), d.problems.end(),
+                      [](const Problem& p) { return p.reason == "missing audio"; }));
+}

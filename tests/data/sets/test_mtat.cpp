@@ -96,3 +96,14 @@ TEST_CASE("mtat: missing audio, user split file, and nothing usable") {
     mtag::test::write_text(dir / "other" / "annotations_final.csv", "a,b\n1,2\n");
     CHECK_THROWS_WITH(load_mtat(dir / "other"), Catch::Contains("clip_id"));
 }
+
+// Found by fuzz_dataset_index (tests/fuzz/corpus/dataset_index/regression-long-mp3-path): a first mp3_path
+// longer than the OS allows made the audio-root probe throw std::filesystem_error out of load_mtat.
+TEST_CASE("mtat: an mp3_path too long for the OS is missing audio, not a filesystem exception") {
+    const auto dir = mtag::test::fresh_dir("mtat_long_path");
+    const std::string long_path = "f/" + std::string(5000, 'a') + ".mp3";
+    mtag::test::write_text(dir / "annotations_final.csv",
+                           "\"clip_id\"\t\"guitar\"\t\"mp3_path\"\n\"2\"\t\"1\"\t\"" + long_path + "\"\n");
+    CHECK_THROWS_AS(load_mtat(dir), mtag::Error);
+    CHECK_THROWS_WITH(load_mtat(dir), Catch::Contains("no usable clip"));
+}
