@@ -73,7 +73,7 @@ tsan() {
   # OpenBLAS's own threads are not instrumented: one BLAS thread keeps its work on mtag's (instrumented) threads.
   (cd "$root/build-tsan" &&
      OPENBLAS_NUM_THREADS=1 TSAN_OPTIONS="halt_on_error=1:second_deadlock_stack=1:suppressions=$root/tests/sanitizers/tsan.supp" \
-     ctest --output-on-failure --no-tests=error -j "$jobs" -R '^tsan: ')
+     ctest --output-on-failure --no-tests=error -j "$jobs" -R '^tsan:')
 }
 
 # Two targets at a time: each libFuzzer process uses one core.
