@@ -20,8 +20,9 @@ packages=(
   libcairo2-dev fonts-dejavu-core
   chromium
 )
-# --fuzz: clang-19 + libclang-rt-19-dev, libFuzzer for scripts/fuzz.sh (test.sh's fuzz part). Debian 12's
-# default clang 14 cannot compile nn/optim (double non-type template parameters need clang >= 18).
+# --fuzz: clang-19 + libclang-rt-19-dev: the compiler and sanitizer runtimes of test.sh's asan, tsan and fuzz
+# parts, and libFuzzer for scripts/fuzz.sh. Debian 12's default clang 14 cannot compile nn/optim (double
+# non-type template parameters need clang >= 18).
 if [[ "${1:-}" == "--fuzz" ]]; then
   packages+=(clang-19 libclang-rt-19-dev)
 fi

@@ -253,7 +253,8 @@ add_test(NAME "cli: the report in headless Chromium"
 set_tests_properties("cli: the report in headless Chromium" PROPERTIES FIXTURES_REQUIRED report_run TIMEOUT 300)
 # Faults (issue 23, tests/app/faults.sh): a write error (RLIMIT_FSIZE) and kill -9 at 20 moments during
 # extract and train, and corrupted checkpoints; every rerun must end byte-identical to an undisturbed run.
-foreach(fault extract-disk-full extract-kill train-kill train-corrupt tag-disk-full fetch-kill fetch-disk-full)
+foreach(fault extract-disk-full extract-kill train-kill train-disk-full train-corrupt tag-disk-full fetch-kill
+              fetch-disk-full)
   add_test(NAME "faults: ${fault}" COMMAND bash ${CMAKE_CURRENT_SOURCE_DIR}/app/faults.sh ${fault} ${MTAG_EXE} ${CLI_TMP}
                                            ${MTAG_SHARED_DIR}/pretrained/choi2016)
   set_tests_properties("faults: ${fault}" PROPERTIES TIMEOUT 600)
@@ -274,8 +275,9 @@ add_test(NAME "cli: odd and long path names through synth, extract, train, tag, 
          COMMAND bash ${CMAKE_CURRENT_SOURCE_DIR}/app/odd_paths.sh ${MTAG_EXE} ${CLI_TMP})
 set_tests_properties("cli: odd and long path names through synth, extract, train, tag, plot and report" PROPERTIES TIMEOUT 600)
 # mtag sweep, train --folds and ensembles (issue 25, tests/app/sweep.sh): kill -9 and resume of a 12-trial
-# random search, the directory lock, bad spaces, 5-fold cross-validation, ensembles of runs and directories.
-foreach(case sweep-kill folds ensemble)
+# random search, kill -9 at 20 moments with byte-identical trials (issue 23), the directory lock, bad spaces,
+# 5-fold cross-validation, ensembles of runs and directories.
+foreach(case sweep-kill kill-moments folds ensemble)
   add_test(NAME "sweep: ${case}" COMMAND bash ${CMAKE_CURRENT_SOURCE_DIR}/app/sweep.sh ${case} ${MTAG_EXE} ${CLI_TMP})
   set_tests_properties("sweep: ${case}" PROPERTIES TIMEOUT 600)
 endforeach()

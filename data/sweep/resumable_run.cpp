@@ -5,8 +5,10 @@
 #include "data/train/trainer.hpp"
 #include "dsp/error.hpp"
 
+#include <signal.h>
 #include <unistd.h>
 
+#include <cerrno>
 #include <cmath>
 #include <cstdio>
 #include <fstream>
@@ -39,7 +41,30 @@ RunOutcome RunOutcome::from_json(const nlohmann::json& j, const std::string& whe
     }
 }
 
+namespace {
+
+// Removes PATH.tmp<pid> files whose process is gone: a sweep killed between writing a temporary and renaming
+// it leaves one, and the rerun would otherwise keep it forever beside the final file.
+void remove_dead_temporaries(const fs::path& path) {
+    const fs::path parent = path.has_parent_path() ? path.parent_path() : fs::path(".");
+    const std::string prefix = path.filename().string() + ".tmp";
+    std::error_code ec;
+    for (auto it = fs::directory_iterator(parent, ec); !ec && it != fs::directory_iterator(); it.increment(ec)) {
+        const std::string name = it->path().filename().string();
+        if (name.rfind(prefix, 0) != 0) continue;
+        const std::string digits = name.substr(prefix.size());
+        if (digits.empty() || digits.size() > 9 || digits.find_first_not_of("0123456789") != std::string::npos) continue;
+        const auto pid = static_cast<pid_t>(std::stol(digits));
+        if (pid == ::getpid() || ::kill(pid, 0) == 0 || errno != ESRCH) continue;  // its process still runs
+        std::error_code remove_ec;
+        fs::remove(it->path(), remove_ec);
+    }
+}
+
+}  // namespace
+
 void write_file_atomically(const fs::path& path, const std::string& text) {
+    remove_dead_temporaries(path);
     const fs::path tmp = path.string() + ".tmp" + std::to_string(::getpid());
     {
         std::ofstream out(tmp, std::ios::binary | std::ios::trunc);

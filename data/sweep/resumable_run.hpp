@@ -51,7 +51,7 @@ std::optional<RunOutcome> run_to_completion(const TrainConfig& config, const Dat
                                             const ResumableRunOptions& options);
 
 // Writes `text` to `path` through a temporary name in the same folder and a rename (nothing partial under
-// the final name, even after kill -9).
+// the final name, even after kill -9); a temporary of the same file left by a dead process is removed first.
 void write_file_atomically(const std::filesystem::path& path, const std::string& text);
 
 }  // namespace mtag::data

@@ -25,6 +25,7 @@ void save_run_checkpoint(const std::filesystem::path& path, const nn::TrainingSt
                              {"ema_best", std::isfinite(position.ema_best) ? nlohmann::json(position.ema_best)
                                                                            : nlohmann::json(nullptr)},
                              {"ema_best_epoch", position.ema_best_epoch}};
+    if (!position.stop_reason.empty()) c.scalars["mtag.run"]["stop_reason"] = position.stop_reason;
     nn::save_checkpoint(c, path);
 }
 
@@ -49,6 +50,7 @@ ResumedRun load_one(const std::filesystem::path& path) {
         p.ema_updates = run.value("ema_updates", std::int64_t{0});
         p.ema_best = run.contains("ema_best") && run["ema_best"].is_number() ? run["ema_best"].get<double>() : NAN;
         p.ema_best_epoch = run.value("ema_best_epoch", std::int64_t{0});
+        p.stop_reason = run.value("stop_reason", std::string());
         out.normalization = Normalization::from_json(run.at("normalization"));
     } catch (const nlohmann::json::exception& e) {
         throw Error("checkpoint " + path.string(), std::string("malformed 'mtag.run' state: ") + e.what());

@@ -12,6 +12,7 @@
 #include <cmath>
 #include <cstdint>
 #include <filesystem>
+#include <string>
 
 namespace mtag::data {
 
@@ -28,6 +29,10 @@ struct RunPosition {
     std::int64_t ema_updates = 0;     // config ema: updates folded into the average (tensors "ema.<name>")
     double ema_best = NAN;            // its best monitored value so far (NaN: none)
     std::int64_t ema_best_epoch = 0;
+    // Why the run stopped before its last epoch (early_stopping, max_minutes), in the checkpoint of the epoch
+    // it stopped at; empty while it runs. A resume from that checkpoint (a kill after it, before the run's
+    // last files) ends at once with this reason, as the undisturbed run did, instead of training on.
+    std::string stop_reason;
 };
 
 struct ResumedRun {

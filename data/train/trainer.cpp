@@ -153,7 +153,7 @@ TrainResult Trainer::run() {
                          .stop = m_options.stop, .batch_hook = m_options.batch_hook},
         m_comm, m_sync.get());
     if (m_options.lr_find) return find_lr();
-    for (; m_position.epoch < m_config.epochs; ++m_position.epoch, m_position.batch = 0) {
+    for (; m_result.stop_reason.empty() && m_position.epoch < m_config.epochs; ++m_position.epoch, m_position.batch = 0) {
         const auto t_epoch = Clock::now();
         const std::size_t examples_before = m_position.examples;
         if (!train_epoch()) return interrupted(m_position.batch);
@@ -319,6 +319,9 @@ void Trainer::restore_position() {
     m_seconds_before = m_position.seconds;
     m_result.best_epoch = m_position.best_epoch;
     m_result.skipped_batches = m_position.skipped_batches;
+    // A checkpoint saved at the end of the run: nothing is left to train, the run ends as it did.
+    m_result.epochs_completed = m_position.epoch;
+    m_result.stop_reason = m_position.stop_reason;
     if (m_ema) m_ema->load_state(m_resumed->checkpoint.tensors, m_position.ema_updates);
     m_result.ema_best_epoch = m_position.ema_best_epoch;
     m_result.ema_best_value = m_position.ema_best;
@@ -469,7 +472,20 @@ bool Trainer::finish_epoch(Clock::time_point t_epoch, std::size_t epoch_examples
         m_comm->allreduce_sum(std::span<double>(&flag, 1), "time budget agreement");
         out_of_time = flag > 0;
     }
+    // The stop decision is made before the epoch's checkpoint, which records it: a run killed after that
+    // checkpoint resumes into the same end instead of training another epoch.
+    std::string stop_reason;
+    if (m_overfit) {
+        m_result.overfit_final_loss = train_loss;
+        if (train_loss < m_options.overfit_threshold) {
+            m_result.overfit_reached = true;
+            stop_reason = "overfit_reached";
+        }
+    }
+    if (stop_reason.empty() && (decision.stop || m_state->should_stop())) stop_reason = "early_stopping";
+    if (stop_reason.empty() && out_of_time) stop_reason = "max_minutes";
     const double epoch_seconds = seconds_since(t_epoch);  // validation included
+    m_position.stop_reason = stop_reason;
     save_state(epoch + 1, 0);
     if (m_config.keep_checkpoints > 0 && m_root) keep_epoch_checkpoint(epoch);
     if (!m_quiet) {
@@ -481,26 +497,12 @@ bool Trainer::finish_epoch(Clock::time_point t_epoch, std::size_t epoch_examples
                                        metrics)
                   << std::endl;
     }
-    if (m_overfit) {
-        m_result.overfit_final_loss = train_loss;
-        if (train_loss < m_options.overfit_threshold) {
-            m_result.overfit_reached = true;
-            m_result.stop_reason = "overfit_reached";
-            return true;
-        }
-    }
-    if (decision.stop || m_state->should_stop()) {
-        m_result.stop_reason = "early_stopping";
-        return true;
-    }
-    if (out_of_time) {
-        m_result.stop_reason = "max_minutes";
-        if (!m_quiet)
-            std::cerr << "time budget of " << m_config.max_minutes << " min used up after epoch " << epoch + 1
-                      << "; keeping the best model (epoch " << m_result.best_epoch << ")\n";
-        return true;
-    }
-    return false;
+    if (stop_reason.empty()) return false;
+    m_result.stop_reason = stop_reason;
+    if (stop_reason == "max_minutes" && !m_quiet)
+        std::cerr << "time budget of " << m_config.max_minutes << " min used up after epoch " << epoch + 1
+                  << "; keeping the best model (epoch " << m_result.best_epoch << ")\n";
+    return true;
 }
 
 void Trainer::save_state(std::int64_t next_epoch, std::size_t next_batch) const {

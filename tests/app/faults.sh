@@ -17,6 +17,9 @@
 #                      directory left; a rerun without the limit gives the undisturbed bytes
 #   tag-disk-full      `mtag tag --embeddings` (a tiny trained model) under RLIMIT_FSIZE: error naming the file,
 #                      exit non-zero, no partial .npy; a rerun gives the undisturbed bytes
+#   train-disk-full    `mtag train` under RLIMIT_FSIZE between the size of the run's small files and a
+#                      checkpoint's: the first checkpoint cannot be written; an error naming it, exit non-zero,
+#                      no checkpoint under its final name; a rerun without the limit ends byte-identical
 #   train-corrupt      a checkpoint with a flipped data byte, or truncated: --resume says so, falls back to
 #                      the previous checkpoint and ends byte-identical
 set -euo pipefail
@@ -119,7 +122,7 @@ extract-kill)
        "with part of the 120 outputs written (undisturbed run: ${duration} ms)"
   [[ $killed -ge 5 && $partial -ge 3 ]] || fail "only $killed kills ($partial mid-run) landed; the corpus is too small"
   ;;
-train-kill|train-corrupt|tag-disk-full)
+train-kill|train-corrupt|tag-disk-full|train-disk-full)
   make_corpus 12 0.6
   {
     echo "path,tags,split"
@@ -156,6 +159,27 @@ JSON
     exit 0
   fi
   train ref >/dev/null
+  if [[ $case_name == train-disk-full ]]; then
+    ckpt=$(stat -c %s ref/checkpoint.safetensors)
+    (( ckpt > 24000 )) || fail "the reference checkpoint ($ckpt bytes) is too small for a 20000-byte limit"
+    # 20000 bytes: config.json, model.json, log.jsonl and model.safetensors fit; a checkpoint does not.
+    set +e
+    with_file_limit 20000 "$exe" -q --threads 1 --seed 2 train --config train.json --data manifest.csv --out full \
+      >/dev/null 2>full.err
+    code=$?
+    set -e
+    [[ $code -ne 0 ]] || fail "train under a full disk exited 0"
+    grep -q "full/checkpoint.safetensors" full.err || fail "the error does not name the checkpoint: $(head -3 full.err)"
+    grep -qE "disk full|File too large|No space" full.err || fail "the error does not say why: $(head -3 full.err)"
+    [[ ! -e full/checkpoint.safetensors && ! -e full/checkpoint.safetensors.prev ]] ||
+      fail "a checkpoint was left under its final name after a failed write"
+    train full >/dev/null 2>rerun.err || fail "rerun after freeing space failed: $(tail -3 rerun.err)"
+    cmp -s full/model.safetensors ref/model.safetensors || fail "weights after the rerun differ from the undisturbed run"
+    same_checkpoint_data full/checkpoint.safetensors ref/checkpoint.safetensors
+    no_temporaries full
+    echo "train-disk-full: exit $code: $(head -1 full.err)"
+    exit 0
+  fi
   # Timed on a second run: the first pays for cold caches and would spread the kills past the end.
   start=$(now_ms)
   train ref_timed >/dev/null

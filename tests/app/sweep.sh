@@ -7,6 +7,9 @@
 #                untouched, the values equal an undisturbed sweep's (--threads 1), the best trial beats or ties
 #                the default config's validation ROC-AUC; a second sweep on a running sweep's directory refuses;
 #                a bad space key / range is an error naming it
+#   kill-moments kill -9 at 20 seeded moments spread over an undisturbed 6-trial sweep (--threads 1), each
+#                followed by a rerun: every rerun ends with the undisturbed sweep's records (all but the
+#                seconds), and byte-identical weights, checkpoint tensors and configs in every trial directory
 #   folds        mtag train --folds 5 and mtag sweep --folds 5: mean ± std reported, folds.json has 5 values
 #   ensemble     tag/eval with several --model: two identical runs equal one run byte for byte; three presets
 #                (cnn1d, short_chunk_cnn, sample_cnn) run; an ensemble directory equals the same --model list;
@@ -111,6 +114,63 @@ PY
   grep -q "sweep trial [0-9]* (dropout=.*): model options of cnn1d: dropout" bad_value.err || fail "bad value message: $(cat bad_value.err)"
   echo "sweep-kill: killed after $before finished trial(s); rerun completed 12 trials identical to the undisturbed sweep"
   cat table.txt
+  ;;
+kill-moments)
+  sweep() { "$exe" --threads 1 -q --seed 7 sweep --config base.json --space space.json --trials 6 --out "$@"; }
+  sweep ref > /dev/null
+  # Timed on a second sweep: the first pays for cold caches and would spread the kills past the end.
+  start=$(date +%s%3N)
+  sweep ref_timed > /dev/null
+  duration=$(( $(date +%s%3N) - start ))
+  trials=$(cd ref && ls -d trial-* | sort)
+  [[ $(wc -l <<< "$trials") -eq 6 && $(wc -l < ref/sweep.jsonl) -eq 6 ]] || fail "undisturbed sweep: $(ls ref)"
+  # The tensors of two checkpoints (their headers differ in the seconds trained).
+  tensors() { /usr/bin/python3 -c '
+import sys, struct
+b = open(sys.argv[1], "rb").read()
+sys.stdout.buffer.write(b[8 + struct.unpack("<Q", b[:8])[0]:])' "$1"; }
+  same_sweep() {  # sweep directory $1 ends as the undisturbed ref/
+    local dir=$1
+    /usr/bin/python3 - "$dir" <<'PY' || fail "$dir/sweep.jsonl differs from the undisturbed sweep's"
+import json, sys
+def records(d):
+    rs = [json.loads(l) for l in open(f'{d}/sweep.jsonl')]
+    for r in rs: r.pop('seconds')
+    return sorted(rs, key=lambda r: r['trial'])
+assert records(sys.argv[1]) == records('ref'), (records(sys.argv[1]), records('ref'))
+PY
+    [[ "$(cd "$dir" && ls -d trial-* | sort)" == "$trials" ]] || fail "$dir: trial directories $(ls "$dir")"
+    for t in $trials; do
+      for f in model.safetensors config.json; do
+        cmp -s "$dir/$t/$f" "ref/$t/$f" || fail "$dir/$t/$f differs from the undisturbed sweep's"
+      done
+      cmp -s <(tensors "$dir/$t/checkpoint.safetensors") <(tensors "ref/$t/checkpoint.safetensors") ||
+        fail "$dir/$t/checkpoint.safetensors holds other tensors than the undisturbed sweep's"
+    done
+    [[ -z "$(find "$dir" -name '*.tmp*' | head -1)" ]] || fail "temporaries left under $dir"
+  }
+  # Moment i is a seeded random point of the i-th twentieth of the undisturbed sweep's duration.
+  RANDOM=23
+  killed=0
+  partial=0
+  for i in $(seq 1 20); do
+    out=run$i
+    delay_ms=$(( duration * (1000 * (i - 1) + RANDOM % 1000) / 20000 ))
+    (exec "$exe" --threads 1 -q --seed 7 sweep --config base.json --space space.json --trials 6 --out "$out" \
+       >/dev/null 2>&1) &
+    pid=$!
+    sleep "$(printf '%d.%03d' $((delay_ms / 1000)) $((delay_ms % 1000)))"
+    if kill -9 "$pid" 2>/dev/null; then killed=$((killed + 1)); fi
+    wait "$pid" 2>/dev/null || true
+    finished=$( { cat "$out/sweep.jsonl" 2>/dev/null || true; } | wc -l)
+    started=$( { ls -d "$out"/trial-* 2>/dev/null || true; } | wc -l)
+    (( started > 0 && finished < 6 )) && partial=$((partial + 1))
+    sweep "$out" > /dev/null 2> "$out.err" || fail "rerun $i after kill -9 at ${delay_ms} ms failed: $(tail -3 "$out.err")"
+    same_sweep "$out"
+  done
+  echo "kill-moments: 20 reruns identical to the undisturbed sweep; $killed of 20 kills landed before the sweep" \
+       "ended, $partial of them with trials started and not all finished (undisturbed sweep: ${duration} ms)"
+  [[ $killed -ge 5 && $partial -ge 3 ]] || fail "only $killed kills ($partial mid-sweep) landed during the sweep"
   ;;
 folds)
   mtag -q train --config base.json --folds 5 --out cv > cv.json

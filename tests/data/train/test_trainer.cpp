@@ -153,6 +153,26 @@ TEST_CASE("trainer: resume after an interruption is bit-identical with one threa
     }
 }
 
+TEST_CASE("trainer: a resume from the checkpoint of the epoch a run stopped early at ends as the run ended", "[trainer]") {
+    // As after a kill -9 between that checkpoint and the run's last files (a sweep trial's outcome.json):
+    // the resume must not train another epoch, and reports the undisturbed run's end.
+    const auto dir = test::fresh_dir("trainer_resume_stopped");
+    const Dataset dataset = tiny_corpus(dir / "audio");
+    TrainConfig config = tiny_config("cnn1d");
+    config.early_stopping.patience = 1;
+    config.early_stopping.min_delta = 1e9;  // no epoch after the first improves: stops after epoch 2 of 12
+    const TrainResult full = train(config, dataset, {.out_dir = dir / "run", .quiet = true});
+    REQUIRE(full.stop_reason == "early_stopping");
+    REQUIRE(full.epochs_completed == 2);
+    const auto before = model_tensors(dir / "run" / "checkpoint.safetensors");
+    const TrainResult again = train(config, dataset, {.out_dir = dir / "run", .resume = true, .quiet = true});
+    CHECK(again.stop_reason == "early_stopping");
+    CHECK(again.epochs_completed == 2);
+    CHECK(again.best_epoch == full.best_epoch);
+    CHECK(model_tensors(dir / "run" / "checkpoint.safetensors") == before);
+    CHECK(load_run(dir / "run").card.training.at("epochs_completed") == 2);
+}
+
 TEST_CASE("trainer: phases switch optimizer and rate, and a run resumed inside a phase is bit-identical", "[trainer]") {
     const auto dir = test::fresh_dir("trainer_phases");
     const Dataset dataset = tiny_corpus(dir / "audio");
