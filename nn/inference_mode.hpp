@@ -29,6 +29,30 @@ class InferenceMode {
     bool m_previous;
 };
 
+class Module;
+
+// Lends `input` to `layer`'s next forward call (while alive, on this thread, when `on`): a container that will
+// not read `input` again lets that layer overwrite it. Chain, Sequential and the model's stage loop lend each
+// layer after the first the tensor the previous one returned, which nobody else holds in inference mode:
+// BatchNorm then normalises in place, one activation-sized buffer less at the peak (conv output + BN output
+// was the largest pair). Only the named layer may take it: a container lent a tensor that hands it on to its
+// own children (Residual, whose shortcut reads it again) does not lend it further.
+class InputDonation {
+  public:
+    InputDonation(const Module& layer, const Tensor& input, bool on = true);
+    ~InputDonation();
+    InputDonation(const InputDonation&) = delete;
+    InputDonation& operator=(const InputDonation&) = delete;
+
+  private:
+    const Module* m_previous_layer;
+    const float* m_previous_data;
+};
+
+// True when `layer` may write its output over `input`: inference mode, `input` lent to `layer` (InputDonation)
+// and its storage held by no one else.
+bool may_overwrite_input(const Module& layer, const Tensor& input);
+
 // A layer's output buffer: in inference mode a fresh tensor the layer does not keep (`cache` is dropped);
 // otherwise `cache` reused from call to call (reuse_or_allocate).
 Tensor output_buffer(Tensor& cache, const Shape& shape);

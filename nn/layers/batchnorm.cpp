@@ -90,7 +90,11 @@ Tensor BatchNormBase::normalize(const Tensor& input, std::initializer_list<int> 
     // run instead of staying resident through backward (PyTorch holds it until ReLU's backward). Eval:
     // nothing is saved for backward, and reusing one buffer avoids fresh page faults per batch. Inference
     // mode: a fresh buffer, freed once the next layer has read it (nn/inference_mode.hpp).
-    Tensor y = is_training() ? Tensor::uninitialized(input.shape()) : output_buffer(m_output, input.shape());
+    // A lent input (nn/inference_mode.hpp) is normalised in place: each value is read once, then written.
+    Tensor y = is_training()                    ? Tensor::uninitialized(input.shape())
+               : may_overwrite_input(*this, input) ? input
+                                                   : output_buffer(m_output, input.shape());
+    if (y.data() == input.data()) m_output = Tensor();
     if (is_training()) m_output = Tensor();
     const bool update = m_used_batch_stats && m_options.track_running_stats && is_training();
     const float momentum = static_cast<float>(m_options.momentum);
