@@ -34,18 +34,17 @@ int write_tone(const Options& o, const GlobalOptions& global) {
                          "must be below Nyquist (" + std::to_string(o.sample_rate / 2) +
                              " Hz for --sample-rate " + std::to_string(o.sample_rate) + ")");
     const double seconds = o.seconds > 0 ? o.seconds : 2.0;
-    const auto frames = static_cast<std::size_t>(std::llround(seconds * o.sample_rate));
-    dsp::Audio audio;
-    audio.sample_rate = o.sample_rate;
-    audio.channels = o.channels;
-    audio.samples.resize(frames * o.channels);
+    const auto frames = static_cast<std::int64_t>(std::llround(seconds * o.sample_rate));
     const double amplitude = std::pow(10.0, o.amplitude_db / 20.0);
-    for (std::size_t i = 0; i < frames; ++i) {
-        const double t = static_cast<double>(i) / o.sample_rate;
-        const float v = static_cast<float>(amplitude * std::sin(2 * std::numbers::pi * o.tone_hz * t));
-        for (int c = 0; c < o.channels; ++c) audio.samples[i * o.channels + c] = v;
-    }
-    dsp::save_audio(o.out, audio);
+    // Written block by block: a 10-hour stereo tone (a long-file test input) would be 12 GB as one buffer.
+    dsp::save_audio_blocks(o.out, o.sample_rate, o.channels, frames, [&](std::int64_t first, std::span<float> block) {
+        const auto n = static_cast<std::int64_t>(block.size()) / o.channels;
+        for (std::int64_t i = 0; i < n; ++i) {
+            const double t = static_cast<double>(first + i) / o.sample_rate;
+            const float v = static_cast<float>(amplitude * std::sin(2 * std::numbers::pi * o.tone_hz * t));
+            for (int c = 0; c < o.channels; ++c) block[static_cast<std::size_t>(i * o.channels + c)] = v;
+        }
+    });
     if (!global.quiet) std::cerr << "mtag synth: wrote " << o.out << "\n";
     return 0;
 }

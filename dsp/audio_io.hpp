@@ -5,6 +5,8 @@
 #include <cstddef>
 #include <cstdint>
 #include <filesystem>
+#include <functional>
+#include <span>
 #include <string>
 #include <vector>
 
@@ -64,6 +66,15 @@ enum class SampleFormat { pcm16, float32 };
 // (FLAC is always PCM16 here; OGG and MP3 are lossy).
 void save_audio(const std::filesystem::path& path, const Audio& audio,
                 SampleFormat format = SampleFormat::pcm16);
+
+// Writes `frames` frames of `channels` interleaved channels as save_audio does (same formats, temporary
+// name then rename), produced block by block: `fill(first_frame, block)` fills `block` (block.size() /
+// channels frames starting at frame `first_frame`). Memory is one block whatever the length (a 10-hour
+// test file is 12 GB of floats). Throws mtag::Error naming the file; an exception from `fill` removes the
+// temporary file and propagates.
+void save_audio_blocks(const std::filesystem::path& path, int sample_rate, int channels, std::int64_t frames,
+                       const std::function<void(std::int64_t first_frame, std::span<float> block)>& fill,
+                       SampleFormat format = SampleFormat::pcm16);
 
 // Averages interleaved channels into one (librosa.to_mono).
 std::vector<float> to_mono(const std::vector<float>& interleaved, int channels);

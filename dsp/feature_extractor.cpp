@@ -81,6 +81,12 @@ struct FeatureExtractor::Impl {
     std::int64_t received = 0;
     std::int64_t next_frame = 0;
     std::vector<FloatMatrix> chunks;  // computed frames, in order, [bins, chunk frames]
+    ChunkSink sink;                   // when set, chunks go here instead (begin(sink))
+
+    void emit(FloatMatrix&& chunk) {
+        if (sink) sink(chunk);
+        else chunks.push_back(std::move(chunk));
+    }
     FloatMatrix scratch;
     std::vector<float> segment;
 
@@ -125,12 +131,17 @@ std::size_t FeatureExtractor::buffered_samples() const {
 }
 
 void FeatureExtractor::begin() {
+    begin(ChunkSink());
+}
+
+void FeatureExtractor::begin(ChunkSink sink) {
     Impl& s = *m_impl;
     s.buffer.clear();
     s.buffer_offset = 0;
     s.received = 0;
     s.next_frame = 0;
     s.chunks.clear();
+    s.sink = std::move(sink);
 }
 
 namespace {
@@ -209,7 +220,7 @@ void FeatureExtractor::push(std::span<const float> samples) {
             for (std::size_t r = 0; r < chunk.rows; ++r)
                 std::copy_n(s.scratch.row(r).begin() + static_cast<std::ptrdiff_t>(skip), chunk.cols,
                             chunk.row(r).begin());
-            s.chunks.push_back(std::move(chunk));
+            s.emit(std::move(chunk));
             s.next_frame = last;
             // Drop what the next segment no longer needs.
             const std::int64_t keep_from =
@@ -237,7 +248,7 @@ void FeatureExtractor::push(std::span<const float> samples) {
         const SignalBlock block{s.buffer, s.buffer_offset, kUnknownLength};
         FloatMatrix chunk;
         stft_frames(s.stft, s.mel, m_config.power, block, s.next_frame, count, chunk);
-        s.chunks.push_back(std::move(chunk));
+        s.emit(std::move(chunk));
         s.next_frame += count;
     }
     // Keep the samples the next frames (and the end's reflect padding) may need: from the next frame's
@@ -251,6 +262,27 @@ void FeatureExtractor::push(std::span<const float> samples) {
 }
 
 void FeatureExtractor::finish(FloatMatrix& out) {
+    finish_frames();
+    Impl& s = *m_impl;
+    // Assemble the chunks into [bins, frames].
+    const std::size_t rows = s.chunks.empty() ? static_cast<std::size_t>(bins()) : s.chunks.front().rows;
+    std::size_t frames = 0;
+    for (const FloatMatrix& chunk : s.chunks) frames += chunk.cols;
+    FloatMatrix& target = s.mfcc ? s.scratch : out;
+    target.resize(rows, frames);
+    std::size_t column = 0;
+    for (FloatMatrix& chunk : s.chunks) {
+        for (std::size_t r = 0; r < rows; ++r)
+            std::copy(chunk.row(r).begin(), chunk.row(r).end(),
+                      target.row(r).begin() + static_cast<std::ptrdiff_t>(column));
+        column += chunk.cols;
+        chunk = FloatMatrix();  // release as we go: peak memory stays near one copy of the feature
+    }
+    s.chunks.clear();
+    postprocess(target, out);
+}
+
+void FeatureExtractor::finish_frames() {
     Impl& s = *m_impl;
     const std::int64_t length = s.received;
     if (length == 0) throw Error("feature extraction", "the signal is empty (0 samples)");
@@ -272,7 +304,7 @@ void FeatureExtractor::finish(FloatMatrix& out) {
             for (std::size_t r = 0; r < chunk.rows; ++r)
                 std::copy_n(s.scratch.row(r).begin() + static_cast<std::ptrdiff_t>(skip), count,
                             chunk.row(r).begin());
-            s.chunks.push_back(std::move(chunk));
+            s.emit(std::move(chunk));
             s.next_frame += static_cast<std::int64_t>(count);
         }
     } else {
@@ -289,30 +321,12 @@ void FeatureExtractor::finish(FloatMatrix& out) {
             const SignalBlock block{s.buffer, s.buffer_offset, length};
             FloatMatrix chunk;
             stft_frames(s.stft, s.mel, m_config.power, block, s.next_frame, count, chunk);
-            s.chunks.push_back(std::move(chunk));
+            s.emit(std::move(chunk));
             s.next_frame += count;
         }
     }
-
-    // Assemble the chunks into [bins, frames].
-    const std::size_t rows = s.chunks.empty() ? static_cast<std::size_t>(bins()) : s.chunks.front().rows;
-    std::size_t frames = 0;
-    for (const FloatMatrix& chunk : s.chunks) frames += chunk.cols;
-    FloatMatrix& target = s.mfcc ? s.scratch : out;
-    target.resize(rows, frames);
-    std::size_t column = 0;
-    for (FloatMatrix& chunk : s.chunks) {
-        for (std::size_t r = 0; r < rows; ++r)
-            std::copy(chunk.row(r).begin(), chunk.row(r).end(),
-                      target.row(r).begin() + static_cast<std::ptrdiff_t>(column));
-        column += chunk.cols;
-        chunk = FloatMatrix();  // release as we go: peak memory stays near one copy of the feature
-    }
-    s.chunks.clear();
     s.buffer.clear();
     s.buffer.shrink_to_fit();
-
-    postprocess(target, out);
 }
 
 void FeatureExtractor::postprocess(FloatMatrix& target, FloatMatrix& out) {

@@ -8,6 +8,7 @@
 
 #include <cstdint>
 #include <filesystem>
+#include <functional>
 #include <memory>
 #include <span>
 #include <vector>
@@ -40,6 +41,14 @@ class FeatureExtractor {
     void begin();
     void push(std::span<const float> samples);
     void finish(FloatMatrix& out);
+
+    // Streaming without assembling the feature (dsp/feature_file.hpp writes a long file's feature this way):
+    // begin(sink), push() blocks, finish_frames(). Each chunk of computed frames, [bins, n] before the log
+    // compression and the MFCC DCT, goes to `sink` in order instead of being kept. finish_frames() throws
+    // like finish() when no frame fits.
+    using ChunkSink = std::function<void(FloatMatrix& chunk)>;
+    void begin(ChunkSink sink);
+    void finish_frames();
 
     // Input samples the streaming state holds now (bounded by the transform's span plus one block).
     std::size_t buffered_samples() const;

@@ -5,6 +5,7 @@
 #include "dsp/audio_io.hpp"
 #include "dsp/error.hpp"
 #include "dsp/feature_extractor.hpp"
+#include "dsp/feature_file.hpp"
 #include "dsp/npy.hpp"
 #include "mtag_version.hpp"
 
@@ -238,10 +239,9 @@ struct Journal {
     std::mutex mutex;
 };
 
-// A worker's reusable state: its extractor (built on first use) and feature buffer.
+// A worker's reusable state: its extractor (built on first use).
 struct WorkerScratch {
     std::optional<dsp::FeatureExtractor> extractor;
-    dsp::FloatMatrix feature;
 };
 
 // Extracts input i into `output` and journals it, or skips it when an earlier run's output is still valid.
@@ -256,15 +256,14 @@ void extract_item(const ExtractJob& job, std::size_t i, const fs::path& output, 
         return;
     }
     std::optional<dsp::FeatureExtractor>& extractor = scratch.extractor;
-    dsp::FloatMatrix& feature = scratch.feature;
     if (!extractor) extractor.emplace(job.config);
-    extractor->compute_file(item.input, feature, job.options.resample_quality);
     fs::create_directories(output.parent_path());
-    dsp::save_npy(output, feature);
+    // Streamed to disk: memory stays flat however long the file (a 10-hour log-mel is 0.8 GB).
+    const auto [bins, frames] = dsp::write_feature_npy(*extractor, item.input, output, job.options.resample_quality);
     Record record{item.input.string(),
                   relative,
-                  static_cast<std::int64_t>(feature.cols),
-                  static_cast<std::int64_t>(feature.rows),
+                  static_cast<std::int64_t>(frames),
+                  static_cast<std::int64_t>(bins),
                   job.hash,
                   stamp.size,
                   stamp.mtime};

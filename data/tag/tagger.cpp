@@ -4,6 +4,7 @@
 #include "dsp/audio_stream.hpp"
 #include "dsp/error.hpp"
 #include "dsp/feature_extractor.hpp"
+#include "nn/inference_mode.hpp"
 #include "nn/model_io.hpp"
 #include "nn/models/zoo.hpp"
 
@@ -450,6 +451,9 @@ struct Session::Impl {
     void forward(const TagOptions& options) {
         const auto t0 = std::chrono::steady_clock::now();
         const nn::Tensor input = batch.slice(0, static_cast<std::int64_t>(filled));
+        // No backward follows: layers keep nothing between batches, so a session's activations are freed as
+        // the pass goes (nn/inference_mode.hpp); what stays resident is the storage cache's high-water mark.
+        const nn::InferenceMode inference;
         const nn::Tensor e = model->embed(input);
         const nn::Tensor logits = output->forward(e);
         const std::size_t n = card.tags.size();

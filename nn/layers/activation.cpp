@@ -2,6 +2,7 @@
 
 #include "dsp/error.hpp"
 #include "nn/cpu_features.hpp"
+#include "nn/inference_mode.hpp"
 #include "nn/threads.hpp"
 
 #if defined(__x86_64__)
@@ -15,6 +16,11 @@
 namespace mtag::nn {
 
 namespace {
+
+// ELU, SELU, Sigmoid, Tanh, HardSigmoid differentiate through their output (m_cache); ReLU kinds use a mask.
+bool kind_needs_output(Activation::Kind kind) {
+    return kind != Activation::Kind::relu && kind != Activation::Kind::leaky_relu;
+}
 
 constexpr std::int64_t grain = 1 << 15;
 
@@ -132,7 +138,7 @@ nlohmann::json Activation::config() const {
 }
 
 Tensor Activation::forward(const Tensor& input) {
-    Tensor y = m_inplace ? input : reuse_or_allocate(m_output, input.shape());
+    Tensor y = m_inplace ? input : output_buffer(m_output, input.shape());
     const float* x = input.data();
     float* out = y.data();
     const float a = m_alpha;
@@ -178,7 +184,7 @@ Tensor Activation::forward(const Tensor& input) {
                 break;
         }
     });
-    m_cache = y;
+    m_cache = saved_for_backward(y);  // the output: backward's derivative is a function of it
     return y;
 }
 
@@ -188,6 +194,7 @@ Tensor Activation::backward(const Tensor& gy) {
         throw Error("nn::" + type() + "::backward",
                     "grad_output shape " + gy.shape().str() + ", expected " + m_shape.str());
     if (!input_grad()) return {};
+    if (kind_needs_output(m_kind) && !m_cache.defined()) throw Error("nn::" + type(), nothing_saved_message);
     Tensor gx = gradient_buffer(gy);
     const float* y = m_cache.data();
     const std::uint8_t* mask = m_mask.data();

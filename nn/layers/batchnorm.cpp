@@ -1,6 +1,7 @@
 #include "nn/layers/batchnorm.hpp"
 
 #include "dsp/error.hpp"
+#include "nn/inference_mode.hpp"
 #include "nn/lane_sum.hpp"
 #include "nn/threads.hpp"
 
@@ -79,7 +80,7 @@ Tensor BatchNormBase::normalize(const Tensor& input, std::initializer_list<int> 
     if (m_used_batch_stats && count < 2)
         throw Error("nn::" + type(),
                     "training needs more than one value per channel, got input shape " + input.shape().str());
-    m_input = input.view({n, c, s});
+    m_input = saved_for_backward(input.view({n, c, s}));
     if (!m_inv_std.defined() || m_inv_std.dim(0) != c) {
         m_inv_std = Tensor({c});
         m_mean = Tensor({c});
@@ -87,9 +88,13 @@ Tensor BatchNormBase::normalize(const Tensor& input, std::initializer_list<int> 
     // Training: a fresh output that BN does not keep. Its only user after an in-place ReLU is the next
     // layer's forward (ReLU keeps a mask, max-pooling an argmax), so the memory is free once that has
     // run instead of staying resident through backward (PyTorch holds it until ReLU's backward). Eval:
-    // nothing is saved for backward, and reusing one buffer avoids fresh page faults per batch.
-    Tensor y =
-        is_training() ? Tensor::uninitialized(input.shape()) : reuse_or_allocate(m_output, input.shape());
+    // nothing is saved for backward, and reusing one buffer avoids fresh page faults per batch. Inference
+    // mode: a fresh buffer, freed once the next layer has read it (nn/inference_mode.hpp).
+    // A lent input (nn/inference_mode.hpp) is normalised in place: each value is read once, then written.
+    Tensor y = is_training()                    ? Tensor::uninitialized(input.shape())
+               : may_overwrite_input(*this, input) ? input
+                                                   : output_buffer(m_output, input.shape());
+    if (y.data() == input.data()) m_output = Tensor();
     if (is_training()) m_output = Tensor();
     const bool update = m_used_batch_stats && m_options.track_running_stats && is_training();
     const float momentum = static_cast<float>(m_options.momentum);
@@ -164,7 +169,7 @@ Tensor BatchNormBase::normalize(const Tensor& input, std::initializer_list<int> 
 }
 
 Tensor BatchNormBase::backward(const Tensor& gy) {
-    if (!m_input.defined()) throw Error("nn::" + type(), "backward() called before forward()");
+    if (!m_input.defined()) throw Error("nn::" + type(), nothing_saved_message);
     if (!(gy.shape() == m_input_shape))
         throw Error("nn::" + type() + "::backward",
                     "grad_output shape " + gy.shape().str() + ", expected " + m_input_shape.str());

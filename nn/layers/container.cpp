@@ -1,6 +1,7 @@
 #include "nn/layers/container.hpp"
 
 #include "dsp/error.hpp"
+#include "nn/inference_mode.hpp"
 
 #include <cstring>
 
@@ -23,6 +24,7 @@ Tensor Sequential::forward(const Tensor& input) {
     for (std::size_t i = 0; i < m_layers.size(); ++i) {
         // Only the first layer may skip its input gradient, and only if this chain's caller does not need it.
         if (i == 0) m_layers[0]->set_input_grad(input_grad());
+        const InputDonation lent(*m_layers[i], x, i > 0);  // x is reassigned: never read again
         x = m_layers[i]->forward(x);
     }
     return x;

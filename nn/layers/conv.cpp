@@ -2,6 +2,7 @@
 
 #include "dsp/error.hpp"
 #include "nn/gemm.hpp"
+#include "nn/inference_mode.hpp"
 #include "nn/layers/direct_conv.hpp"
 #include "nn/layers/microkernel.hpp"
 #include "nn/layers/shifted_taps.hpp"
@@ -204,11 +205,12 @@ Tensor ConvBase::forward_map(const Tensor& x) {
         throw Error("nn::" + type(), "input map " + dims(h, w) + " is smaller than the (dilated) kernel " +
                                          dims(g.dh * (g.kh - 1) + 1, g.dw * (g.kw - 1) + 1) +
                                          " after padding");
-    m_input = x;
+    m_input = saved_for_backward(x);
     // Training: a fresh output the conv does not keep, so it is freed as soon as the layers after it are
-    // done with it in backward (a cached one would stay resident through backward). Eval: one reused buffer.
+    // done with it in backward (a cached one would stay resident through backward). Eval: one reused buffer;
+    // inference mode: a fresh one again, freed once the next layer has read it (nn/inference_mode.hpp).
     Tensor y = is_training() ? Tensor::uninitialized({n, g.c_out, oh, ow})
-                             : reuse_or_allocate(m_output, {n, g.c_out, oh, ow});
+                             : output_buffer(m_output, {n, g.c_out, oh, ow});
     if (is_training()) m_output = Tensor();
     const std::int64_t hw = oh * ow, k = g.patch();
     const float* wt = m_weight.value.data();
@@ -307,7 +309,7 @@ Tensor ConvBase::backward_map(const Tensor& gy) {
     const ConvGeometry& g = m_geo;
     const Tensor& x = m_input;
     if (!x.defined())
-        throw Error("nn::" + type(), "backward() called before forward() (each forward allows one backward)");
+        throw Error("nn::" + type(), nothing_saved_message);
     const std::int64_t n = x.dim(0), h = x.dim(2), w = x.dim(3);
     const std::int64_t oh = g.out_h(h), ow = g.out_w(w), hw = oh * ow;
     if (!(gy.shape() == Shape{n, g.c_out, oh, ow}))

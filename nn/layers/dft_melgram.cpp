@@ -2,6 +2,7 @@
 
 #include "dsp/error.hpp"
 #include "nn/gemm.hpp"
+#include "nn/inference_mode.hpp"
 
 #include <algorithm>
 #include <cmath>
@@ -69,6 +70,8 @@ Tensor DftMelgram::forward(const Tensor& input) {
             }
         for (std::int64_t i = 0; i < o.n_mels * t; ++i) y[i] = std::max(y[i] - peak, floor_db);
     }
+    // Inference mode keeps nothing between batches: the scratch (5 input-sized tensors) is rebuilt next call.
+    if (inference_mode()) m_frames = m_re = m_im = m_power = m_melpower = Tensor();
     return out;
 }
 

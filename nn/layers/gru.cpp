@@ -1,6 +1,7 @@
 #include "nn/layers/gru.hpp"
 
 #include "dsp/error.hpp"
+#include "nn/inference_mode.hpp"
 #include "nn/threads.hpp"
 
 namespace mtag::nn {
@@ -47,7 +48,7 @@ nlohmann::json GRU::config() const {
 Tensor GRU::forward(const Tensor& input) {
     rnn::check_input("nn::GRU", input, m_options.input_size);
     const std::int64_t h = m_options.hidden_size;
-    m_input = input;
+    m_input = saved_for_backward(input);
     m_n = input.dim(0);
     m_t = input.dim(1);
     if (m_options.convention == RnnConvention::pytorch) {
@@ -147,7 +148,7 @@ void GRU::forward_keras1() {
 }
 
 Tensor GRU::backward(const Tensor& gy) {
-    if (!m_input.defined()) throw Error("nn::GRU", "backward() called before forward()");
+    if (!m_input.defined()) throw Error("nn::GRU", nothing_saved_message);
     const std::int64_t h = m_options.hidden_size;
     rnn::check_grad_output("nn::GRU", gy, m_options.return_sequences ? Shape{m_n, m_t, h} : Shape{m_n, h});
     rnn::ensure(m_dgi, {m_n * m_t, 3 * h});

@@ -2,6 +2,7 @@
 
 #include "dsp/error.hpp"
 #include "nn/gemm.hpp"
+#include "nn/inference_mode.hpp"
 #include "nn/threads.hpp"
 
 
@@ -28,10 +29,10 @@ Tensor Linear::forward(const Tensor& input) {
     if (input.rank() != 2 || input.dim(1) != m_options.in_features)
         throw Error("nn::Linear", "input shape " + input.shape().str() + ", expected (N, " +
                                       std::to_string(m_options.in_features) + ")");
-    m_input = input;
+    m_input = saved_for_backward(input);
     const int n = static_cast<int>(input.dim(0)), in = static_cast<int>(m_options.in_features),
               out = static_cast<int>(m_options.out_features);
-    Tensor y = reuse_or_allocate(m_output, {n, out});
+    Tensor y = output_buffer(m_output, {n, out});
     if (m_bias) {
         for (int i = 0; i < n; ++i)
             for (int j = 0; j < out; ++j) y.data()[i * out + j] = m_bias->value[static_cast<std::size_t>(j)];
@@ -42,7 +43,7 @@ Tensor Linear::forward(const Tensor& input) {
 }
 
 Tensor Linear::backward(const Tensor& gy) {
-    if (!m_input.defined()) throw Error("nn::Linear", "backward() called before forward()");
+    if (!m_input.defined()) throw Error("nn::Linear", nothing_saved_message);
     const int n = static_cast<int>(m_input.dim(0)), in = static_cast<int>(m_options.in_features),
               out = static_cast<int>(m_options.out_features);
     if (!(gy.shape() == Shape{n, out}))

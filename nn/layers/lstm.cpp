@@ -1,6 +1,7 @@
 #include "nn/layers/lstm.hpp"
 
 #include "dsp/error.hpp"
+#include "nn/inference_mode.hpp"
 #include "nn/threads.hpp"
 
 namespace mtag::nn {
@@ -54,7 +55,7 @@ nlohmann::json LSTM::config() const {
 Tensor LSTM::forward(const Tensor& input) {
     rnn::check_input("nn::LSTM", input, m_options.input_size);
     const std::int64_t h = m_options.hidden_size;
-    m_input = input;
+    m_input = saved_for_backward(input);
     m_n = input.dim(0);
     m_t = input.dim(1);
     const float* b_ih;
@@ -122,7 +123,7 @@ void LSTM::run_steps() {
 }
 
 Tensor LSTM::backward(const Tensor& gy) {
-    if (!m_input.defined()) throw Error("nn::LSTM", "backward() called before forward()");
+    if (!m_input.defined()) throw Error("nn::LSTM", nothing_saved_message);
     const std::int64_t h = m_options.hidden_size;
     rnn::check_grad_output("nn::LSTM", gy, m_options.return_sequences ? Shape{m_n, m_t, h} : Shape{m_n, h});
     rnn::ensure(m_dgi, {m_n * m_t, 4 * h});

@@ -1,6 +1,7 @@
 #include "nn/layers/padding.hpp"
 
 #include "dsp/error.hpp"
+#include "nn/inference_mode.hpp"
 #include "nn/threads.hpp"
 
 #include <algorithm>
@@ -38,7 +39,7 @@ Tensor ZeroPad2d::forward(const Tensor& input) {
     const std::int64_t h = input.dim(r - 2), w = input.dim(r - 1);
     const std::int64_t oh = h + m_options.top + m_options.bottom, ow = w + m_options.left + m_options.right;
     const std::int64_t planes = input.shape().numel() / (h * w);
-    Tensor y = reuse_or_allocate(m_output, padded(input.shape()));
+    Tensor y = output_buffer(m_output, padded(input.shape()));
     const std::int64_t left = m_options.left, top = m_options.top;
     parallel_for(planes, 16, [&](std::int64_t p0, std::int64_t p1) {
         for (std::int64_t p = p0; p < p1; ++p) {

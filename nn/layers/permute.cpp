@@ -1,6 +1,7 @@
 #include "nn/layers/permute.hpp"
 
 #include "dsp/error.hpp"
+#include "nn/inference_mode.hpp"
 #include "nn/threads.hpp"
 
 #include <algorithm>
@@ -77,7 +78,7 @@ Tensor Permute::forward(const Tensor& input) {
                                        std::to_string(m_options.dims.size()) + " for dims " +
                                        str(m_options.dims));
     m_input_shape = input.shape();
-    Tensor y = reuse_or_allocate(m_output, permuted(input.shape(), m_options.dims));
+    Tensor y = output_buffer(m_output, permuted(input.shape(), m_options.dims));
     permute_into(input, m_options.dims, y);
     return y;
 }

@@ -2,6 +2,7 @@
 
 #include "dsp/error.hpp"
 #include "nn/cpu_features.hpp"
+#include "nn/inference_mode.hpp"
 #include "nn/threads.hpp"
 
 #if defined(__x86_64__)
@@ -281,7 +282,7 @@ Tensor PoolBase::forward(const Tensor& input) {
     }
     const auto oh = static_cast<std::int64_t>(m_rows.begin.size()),
                ow = static_cast<std::int64_t>(m_cols.begin.size());
-    Tensor y = reuse_or_allocate(m_output, m_rank == 2 ? Shape{n, c, oh, ow} : Shape{n, c, ow});
+    Tensor y = output_buffer(m_output, m_rank == 2 ? Shape{n, c, oh, ow} : Shape{n, c, ow});
     const bool is_max = m_kind == Kind::max, local = m_local_argmax;
     if (is_max) {
         const auto count = static_cast<std::size_t>(n * c * oh * ow);

@@ -2,6 +2,7 @@
 
 #include "dsp/error.hpp"
 #include "nn/gemm.hpp"
+#include "nn/inference_mode.hpp"
 
 #include <cstring>
 
@@ -121,11 +122,11 @@ Tensor gather_output(const Tensor& states, bool return_sequences, Tensor& cache)
     const std::int64_t steps = states.dim(0) - 1, n = states.dim(1), h = states.dim(2);
     const auto row = sizeof(float) * static_cast<std::size_t>(h);
     if (!return_sequences) {
-        Tensor y = reuse_or_allocate(cache, {n, h});
+        Tensor y = output_buffer(cache, {n, h});
         std::memcpy(y.data(), states.data() + steps * n * h, row * static_cast<std::size_t>(n));
         return y;
     }
-    Tensor y = reuse_or_allocate(cache, {n, steps, h});
+    Tensor y = output_buffer(cache, {n, steps, h});
     for (std::int64_t t = 0; t < steps; ++t)
         for (std::int64_t b = 0; b < n; ++b)
             std::memcpy(y.data() + (b * steps + t) * h, states.data() + ((t + 1) * n + b) * h, row);

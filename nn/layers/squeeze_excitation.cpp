@@ -1,6 +1,7 @@
 #include "nn/layers/squeeze_excitation.hpp"
 
 #include "dsp/error.hpp"
+#include "nn/inference_mode.hpp"
 #include "nn/threads.hpp"
 
 namespace mtag::nn {
@@ -18,7 +19,7 @@ Tensor SqueezeExcitation::forward(const Tensor& input) {
     if ((input.rank() != 3 && input.rank() != 4) || input.dim(1) != m_options.channels)
         throw Error("nn::SqueezeExcitation", "input shape " + input.shape().str() + ", expected (N, " +
                                                  std::to_string(m_options.channels) + ", ...)");
-    m_input = input;
+    m_input = saved_for_backward(input);
     const std::int64_t n = input.dim(0), c = input.dim(1),
                        len = static_cast<std::int64_t>(input.size()) / (n * c);
     Tensor squeezed = Tensor::uninitialized({n, c});
@@ -43,7 +44,7 @@ Tensor SqueezeExcitation::forward(const Tensor& input) {
 }
 
 Tensor SqueezeExcitation::backward(const Tensor& gy) {
-    if (!m_input.defined()) throw Error("nn::SqueezeExcitation", "backward() called before forward()");
+    if (!m_input.defined()) throw Error("nn::SqueezeExcitation", nothing_saved_message);
     if (!(gy.shape() == m_input.shape()))
         throw Error("nn::SqueezeExcitation::backward",
                     "grad_output shape " + gy.shape().str() + ", expected " + m_input.shape().str());

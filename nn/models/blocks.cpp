@@ -5,6 +5,7 @@
 #include "dsp/error.hpp"
 #include "nn/layers/batchnorm.hpp"
 #include "nn/layers/conv.hpp"
+#include "nn/inference_mode.hpp"
 #include "nn/layers/pool.hpp"
 #include "nn/profile.hpp"
 
@@ -22,6 +23,7 @@ Tensor Chain::forward(const Tensor& input) {
     Tensor x = input;
     for (std::size_t i = 0; i < m_layers.size(); ++i) {
         if (i == 0) m_layers[0]->set_input_grad(input_grad());
+        const InputDonation lent(*m_layers[i], x, i > 0);  // x is reassigned below: never read again
         x = profiled(*m_layers[i], x, false);
     }
     return x;

@@ -1,6 +1,7 @@
 #include "nn/models/tagging_model.hpp"
 
 #include "dsp/error.hpp"
+#include "nn/inference_mode.hpp"
 #include "nn/init.hpp"
 #include "nn/layers/activation.hpp"
 #include "nn/layers/batchnorm.hpp"
@@ -120,6 +121,7 @@ Tensor TaggingModel::features_forward(const Tensor& x, const Observer& observe) 
     route_input_grads();
     Tensor h = x;
     for (Stage& s : m_stages) {
+        const InputDonation lent(*s.module, h, &s != &m_stages.front());  // h is reassigned: never read again
         h = profiled(*s.module, h, false);
         if (observe) observe(s, h);
     }
