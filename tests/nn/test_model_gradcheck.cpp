@@ -146,9 +146,10 @@ TEST_CASE("gradcheck: entries mode still passes a correct MLP; unknown modes are
     CHECK_THROWS_WITH(parse_gradcheck_mode("random"), Catch::Contains("directions"));
 }
 
-// Before, gradcheck asked the first layer for an input gradient and DftMelgram threw. (The check itself does not
-// pass this two-block model: layer1.bn differs from finite differences, an open finding, see the report of
-// branch i25-gradcheck; so this test asserts only that every layer is checked.)
+// Before, gradcheck asked the first layer for an input gradient and DftMelgram threw. (The layer1.bn mismatch once
+// suspected here was a kink, not a backward bug: the dB floor of the melgram gives exact ties in max-pool windows,
+// which frozen switches now handle. The model still fails on its conv biases before training-mode BatchNorm, whose
+// exact gradient is 0, see README; so this test asserts only that every layer is checked.)
 TEST_CASE("gradcheck: a model whose first layer has no input gradient (DftMelgram) is checked", "[gradcheck]") {
     auto model = models::build_model({{"preset", "choi2017_compact"}, {"input_samples", 8192}, {"n_dft", 256},
                                       {"hop_length", 128}, {"n_mels", 16}, {"channels", {4, 4}},
@@ -195,12 +196,14 @@ TEST_CASE("gradcheck: a small ReLU/max-pool CNN passes; a flipped conv weight gr
     for (std::size_t i = 0; i < x.size(); ++i) x[i] = normal(rng);
 
     auto good = small_cnn<Conv2d, BatchNorm2d>();
+    randomise(*good);  // a bare Conv2d starts at zero weights: every gradient would vanish
     const GradcheckResult ok = gradcheck(*good, x, {.samples = 8});
     for (const LayerGradcheck& l : ok.layers) INFO(l.layer << " " << l.worst_error << " " << l.worst_entry);
     CHECK(ok.passed);
     REQUIRE(ok.layers.size() == 5);  // 0, 1, 4, 5, 8
 
     auto bad = small_cnn<FlippedGradConv2d, BatchNorm2d>();
+    randomise(*bad);
     const GradcheckResult r = gradcheck(*bad, x, {.samples = 8});
     for (const LayerGradcheck& l : r.layers) INFO(l.layer << " " << l.worst_error << " " << l.worst_entry);
     CHECK_FALSE(r.passed);
@@ -216,6 +219,7 @@ TEST_CASE("gradcheck: a BatchNorm with a wrong input gradient fails the layers b
     std::normal_distribution<float> normal(0.0f, 1.0f);
     for (std::size_t i = 0; i < x.size(); ++i) x[i] = normal(rng);
     auto bad = small_cnn<Conv2d, HalfInputGradBatchNorm2d>();
+    randomise(*bad);
     const GradcheckResult r = gradcheck(*bad, x, {.samples = 8});
     for (const LayerGradcheck& l : r.layers) INFO(l.layer << " " << l.worst_error << " " << l.worst_entry);
     CHECK_FALSE(r.passed);
