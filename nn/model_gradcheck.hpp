@@ -11,12 +11,11 @@
 //        layer's parameters, g . v against (L(w + h v) - L(w - h v)) / 2h. Each parameter tensor gets a unit
 //        Gaussian direction scaled by the tensor's RMS x sqrt(size), so the step h is RELATIVE (every weight moves
 //        by about h x its tensor's RMS) and a small tensor (a bias, a BatchNorm shift) weighs as much as the big
-//        weight beside it. Moving all weights at once makes the change of L large against float32 rounding, and a
-//        ReLU or max-pool switch crossed by a few units barely moves a sum over thousands; single entries drown in
-//        both on deep models (errors of 0.05..1 on fcn4, short_chunk_cnn, sample_cnn with correct gradients);
+//        weight beside it. Moving all weights at once makes the change of L large against float32 rounding;
 //      entries (default): for `samples` entries of each parameter tensor, the partial derivative against central
-//        differences with an absolute step h; entries where the steps h and h/2 disagree (a switch crossed) are
-//        skipped and counted. Useful to find WHICH entry of a layer a bug touches, on small models;
+//        differences with an absolute step h; entries where the steps h and h/2 disagree (float32 rounding
+//        dominating a tiny partial derivative) are skipped and counted, and a layer with no entry left fails. It
+//        names WHICH entry of a layer a bug touches;
 //    in both, the numerical value is the Richardson estimate (4 n(h/2) - n(h)) / 3 over the steps h and h/2;
 //  - the relative error is |a - n| / max(|a|, |n|, floor) (torch's atol + rtol |n|, with atol tied to the layer):
 //    directions: floor = 0.1 x the layer's typical directional derivative (sqrt of E[(g . v)^2], from g and from
@@ -24,12 +23,13 @@
 //    L is a fraction of the model's output, not of one layer's share; entries: floor = 1e-2 x the RMS of the
 //    layer's sampled gradients. A layer fails when its worst value exceeds `tolerance`.
 //
-// Measured limitation of directions mode (2026-12-06): on ReLU + max-pool presets the finite difference along a
-// direction that moves a whole layer crosses the switches of a fraction ~h of its units, an error that shrinks
-// only like sqrt(h), while float32 rounding grows like 1/h; on the cnn1d preset no step between 1e-5 and 1e-2
-// brings the worst layer below 5e-2 (0.13 at 1e-3, 0.056 at 3e-4). A float32 check that passes such presets
-// needs the switches frozen at the base point (ReLU masks and max-pool argmaxes reused in the perturbed
-// forwards), which the layers do not offer yet.
+// Switches are frozen (nn/switching.hpp): after the base forward/backward pass, every ReLU mask, max-pool argmax,
+// global-max argmax and Maxout choice is kept for the perturbed passes, so the finite differences are taken on the
+// smooth piece of the loss that contains the base point, whose exact derivative is what backward computes. A step
+// crossing a kink (two near-equal maxima, an activation near 0) would otherwise differentiate a different
+// function (before 2026-12-06: errors of 0.05..1 on fcn4, short_chunk_cnn, sample_cnn with correct gradients).
+// This keeps the check a true one: a wrong backward pass is still a wrong derivative of that piece. Not frozen:
+// ELU (continuously differentiable at alpha 1) and the Keras-1 hard-sigmoid gates inside GRU/LSTM.
 //
 // The model runs in training mode (BatchNorm with the batch's statistics, recomputed and differentiated in every
 // pass) with every Dropout reseeded identically before each forward pass, so L is a deterministic function of
@@ -49,7 +49,7 @@ namespace mtag::nn {
 enum class GradcheckMode { directions, entries };
 
 struct GradcheckOptions {
-    // entries stays the default: directions does not yet pass ReLU/max-pool presets in float32 (see above).
+    // entries is the default: it names the entry a bug touches; directions moves a whole layer at once.
     GradcheckMode mode = GradcheckMode::entries;
     std::size_t directions = 3;  // random directions per layer (directions mode)
     std::size_t samples = 4;     // entries sampled per parameter tensor (entries mode)

@@ -233,6 +233,8 @@ add_test(NAME "cli: train diagnoses lr too high/low and overfitting; overfit-bat
          COMMAND ${CMAKE_COMMAND} -DEXE=${MTAG_EXE} -DTMP=${CLI_TMP} -P ${CMAKE_CURRENT_SOURCE_DIR}/app/train_diagnostics.cmake)
 add_test(NAME "cli: model gradcheck --json, --mode directions or entries, bad --mode"
          COMMAND ${CMAKE_COMMAND} -DEXE=${MTAG_EXE} -P ${CMAKE_CURRENT_SOURCE_DIR}/app/model_gradcheck.cmake)
+add_test(NAME "cli: model gradcheck passes every preset (shrunk by --options)"
+         COMMAND ${CMAKE_COMMAND} -DEXE=${MTAG_EXE} -P ${CMAKE_CURRENT_SOURCE_DIR}/app/model_gradcheck_presets.cmake)
 
 # Pretrained models (issue: pretrained taggers): fetch from ../shared as the mirror, tag real songs, bad files.
 add_test(NAME "cli: pretrained models fetch, tag real songs, reject bad weight files"

@@ -95,6 +95,12 @@ void rectify_backward(const float* g, const std::uint8_t* mask, float* out, std:
     rectify_backward_portable(g, mask, out, n, slope);
 }
 
+// Frozen switches (nn/switching.hpp): out = x where the recorded mask bit is set, slope * x elsewhere.
+void rectify_frozen(const float* x, float* out, const std::uint8_t* mask, std::int64_t n, float slope) {
+    for (std::int64_t i = 0; i < n; ++i)
+        out[i] = (mask[i >> 3] >> (i & 7)) & 1u ? x[i] : (slope == 0.0f ? 0.0f : slope * x[i]);
+}
+
 }  // namespace
 
 Activation::Activation(Kind kind, float alpha, bool inplace)
@@ -144,6 +150,7 @@ Tensor Activation::forward(const Tensor& input) {
     const float a = m_alpha;
     const Kind kind = m_kind;
     const bool masked = kind == Kind::relu || kind == Kind::leaky_relu;
+    if (masked && switches_frozen()) return forward_frozen(input, y);
     m_shape = input.shape();
     m_has_forward = true;
     const auto count = static_cast<std::int64_t>(input.size());
@@ -185,6 +192,22 @@ Tensor Activation::forward(const Tensor& input) {
         }
     });
     m_cache = saved_for_backward(y);  // the output: backward's derivative is a function of it
+    return y;
+}
+
+Tensor Activation::forward_frozen(const Tensor& input, Tensor& y) {
+    if (!m_has_forward || !(input.shape() == m_shape))
+        throw Error("nn::" + type() + " with frozen switches",
+                    "input shape " + input.shape().str() + ", but the mask was recorded for " +
+                        (m_has_forward ? m_shape.str() : std::string("no forward pass yet")));
+    const float* x = input.data();
+    float* out = y.data();
+    const std::uint8_t* mask = m_mask.data();
+    const auto count = static_cast<std::int64_t>(input.size());
+    const float slope = m_kind == Kind::leaky_relu ? m_alpha : 0.0f;
+    parallel_for((count + 15) / 16, grain / 16, [=](std::int64_t b, std::int64_t e) {
+        rectify_frozen(x + b * 16, out + b * 16, mask + b * 2, std::min(count, e * 16) - b * 16, slope);
+    });
     return y;
 }
 

@@ -7,13 +7,15 @@
 // their OUTPUT (their derivatives are functions of y). With inplace = true the output overwrites the input storage,
 // as torch's inplace=True (safe after BatchNorm, whose backward does not need its output).
 #include "nn/module.hpp"
+#include "nn/switching.hpp"
 
 #include <cstdint>
 #include <vector>
 
 namespace mtag::nn {
 
-class Activation : public Module {
+// Switching (nn/switching.hpp) for ReLU and LeakyReLU: frozen, forward applies the last unfrozen pass's mask.
+class Activation : public Module, public Switching {
   public:
     enum class Kind { relu, leaky_relu, elu, selu, sigmoid, tanh, hard_sigmoid };
     Tensor forward(const Tensor& input) override;
@@ -25,6 +27,8 @@ class Activation : public Module {
     Activation(Kind kind, float alpha, bool inplace);
 
   private:
+    Tensor forward_frozen(const Tensor& input, Tensor& y);  // ReLU kinds with frozen switches
+
     Kind m_kind;
     float m_alpha;  // LeakyReLU negative_slope, ELU alpha or HardSigmoid slope
     bool m_inplace;

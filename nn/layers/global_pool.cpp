@@ -31,9 +31,18 @@ Tensor GlobalPool::forward(const Tensor& input) {
     Shape out_shape;
     split(input, m_options.axes, rows, len, out_shape);
     if (len < 1) throw Error("nn::GlobalPool", "empty pooling window for input shape " + input.shape().str());
+    const bool is_max = m_options.mode == GlobalPoolOptions::Mode::max;
+    if (is_max && switches_frozen()) {
+        if (!(input.shape() == m_input_shape) || m_argmax.size() != static_cast<std::size_t>(rows))
+            throw Error("nn::GlobalPool with frozen switches",
+                        "input shape " + input.shape().str() + " differs from the pass that recorded the argmax");
+        Tensor y = Tensor::uninitialized(out_shape);
+        for (std::int64_t r = 0; r < rows; ++r)
+            y[static_cast<std::size_t>(r)] = input.data()[r * len + m_argmax[static_cast<std::size_t>(r)]];
+        return y;
+    }
     m_input_shape = input.shape();
     Tensor y = Tensor::uninitialized(out_shape);
-    const bool is_max = m_options.mode == GlobalPoolOptions::Mode::max;
     if (is_max) m_argmax.resize(static_cast<std::size_t>(rows));
     parallel_for(rows, std::max<std::int64_t>(1, 16384 / len), [&](std::int64_t r0, std::int64_t r1) {
         for (std::int64_t r = r0; r < r1; ++r) {

@@ -4,6 +4,7 @@
 // The (N, C) result feeds Linear directly (no Flatten needed). Equivalent to torch.mean/amax over
 // those dims (max: gradient to the first maximum, as torch.max with indices).
 #include "nn/module.hpp"
+#include "nn/switching.hpp"
 
 #include <vector>
 
@@ -16,7 +17,8 @@ struct GlobalPoolOptions {
     Axes axes = Axes::all;
 };
 
-class GlobalPool : public Module {
+// Max mode is Switching (nn/switching.hpp): frozen, forward takes each row's recorded argmax.
+class GlobalPool : public Module, public Switching {
   public:
     explicit GlobalPool(const GlobalPoolOptions& options = {}) : m_options(options) {}
     Tensor forward(const Tensor& input) override;

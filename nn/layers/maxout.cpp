@@ -28,6 +28,16 @@ Tensor Maxout::forward(const Tensor& input) {
     const std::int64_t n = s[0], c = out_shape[1];
     const std::int64_t inner = s.numel() / (s[0] * s[1]);  // elements per channel
     Tensor y = Tensor::uninitialized(out_shape);
+    if (switches_frozen()) {
+        if (!m_has_forward || !(s == m_input_shape))
+            throw Error("nn::Maxout with frozen switches",
+                        "input shape " + s.str() + " differs from the pass that recorded the winning pieces");
+        const std::int64_t groups = n * c;
+        for (std::int64_t nc = 0; nc < groups; ++nc)
+            for (std::int64_t i = 0; i < inner; ++i)
+                y.data()[nc * inner + i] = input.data()[nc * k * inner + m_argmax[static_cast<std::size_t>(nc * inner + i)] * inner + i];
+        return y;
+    }
     m_argmax.resize(static_cast<std::size_t>(out_shape.numel()));
     m_input_shape = s;
     m_has_forward = true;

@@ -7,6 +7,7 @@
 // pylearn2's MaxoutConvC01B grouping of consecutive channels). Backward sends each output's gradient to
 // the first maximal piece, as torch.max's index does; one byte per output element records it.
 #include "nn/module.hpp"
+#include "nn/switching.hpp"
 
 #include <cstdint>
 #include <vector>
@@ -17,7 +18,8 @@ struct MaxoutOptions {
     std::int64_t pieces = 2;  // k, at least 2 (Goodfellow et al. use 2 to 5)
 };
 
-class Maxout : public Module {
+// Switching (nn/switching.hpp): frozen, forward takes the piece recorded by the last unfrozen pass.
+class Maxout : public Module, public Switching {
   public:
     explicit Maxout(const MaxoutOptions& options = {});
     // Any rank >= 2; throws when dim 1 is not a multiple of pieces.

@@ -269,6 +269,7 @@ Tensor PoolBase::forward(const Tensor& input) {
     if (input.rank() != m_rank + 2)
         throw Error("nn::" + m_type, "input shape " + input.shape().str() + ", expected " +
                                          (m_rank == 2 ? "(N, C, H, W)" : "(N, C, L)"));
+    if (m_kind == Kind::max && switches_frozen()) return forward_frozen(input);
     const std::int64_t n = input.dim(0), c = input.dim(1);
     const std::int64_t h = m_rank == 2 ? input.dim(2) : 1, w = input.dim(m_rank == 2 ? 3 : 2);
     if (!(input.shape() == m_input_shape)) {
@@ -313,6 +314,37 @@ Tensor PoolBase::forward(const Tensor& input) {
         return y;
     }
     general_forward(input, y, n * c, h, w);
+    return y;
+}
+
+Tensor PoolBase::forward_frozen(const Tensor& input) {
+    if (!(input.shape() == m_input_shape) || (m_argmax.empty() && m_argmax_local.empty()))
+        throw Error("nn::" + m_type + " with frozen switches",
+                    "input shape " + input.shape().str() + ", but the argmax was recorded for " +
+                        (m_input_shape.rank() ? m_input_shape.str() : std::string("no forward pass yet")));
+    const std::int64_t n = input.dim(0), c = input.dim(1);
+    const std::int64_t h = m_rank == 2 ? input.dim(2) : 1, w = input.dim(m_rank == 2 ? 3 : 2);
+    const auto oh = static_cast<std::int64_t>(m_rows.begin.size()),
+               ow = static_cast<std::int64_t>(m_cols.begin.size());
+    Tensor y = Tensor::uninitialized(m_rank == 2 ? Shape{n, c, oh, ow} : Shape{n, c, ow});
+    for (std::int64_t p = 0; p < n * c; ++p) {
+        const float* x = input.data() + p * h * w;
+        float* out = y.data() + p * oh * ow;
+        for (std::int64_t i = 0; i < oh; ++i)
+            for (std::int64_t j = 0; j < ow; ++j) {
+                const std::int64_t k = p * oh * ow + i * ow + j;
+                if (!m_local_argmax) {
+                    out[i * ow + j] = x[m_argmax[static_cast<std::size_t>(k)]];
+                    continue;
+                }
+                // The byte offset is row-major over the clipped window (both forward kernels agree on it).
+                const std::int64_t r0 = m_rows.begin[static_cast<std::size_t>(i)],
+                                   c0 = m_cols.begin[static_cast<std::size_t>(j)],
+                                   cw = m_cols.end[static_cast<std::size_t>(j)] - c0;
+                const std::int64_t a = m_argmax_local[static_cast<std::size_t>(k)], dr = a / cw;
+                out[i * ow + j] = x[(r0 + dr) * w + c0 + (a - dr * cw)];
+            }
+    }
     return y;
 }
 

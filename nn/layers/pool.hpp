@@ -6,6 +6,7 @@
 // Dilation is not supported. Max pooling sends each gradient to the first maximum of its window.
 // ref: torch.nn.MaxPool2d, torch.nn.AvgPool2d, torch.nn.AdaptiveAvgPool2d (pooling_output_shape).
 #include "nn/module.hpp"
+#include "nn/switching.hpp"
 
 #include <array>
 #include <vector>
@@ -31,7 +32,8 @@ std::int64_t pool_output_size(std::int64_t in, std::int64_t kernel, std::int64_t
                               bool ceil_mode);
 
 // Shared implementation: windows per output row/column are precomputed for each input size.
-class PoolBase : public Module {
+// Max pools are Switching (nn/switching.hpp): frozen, forward takes the input at the recorded argmax.
+class PoolBase : public Module, public Switching {
   public:
     enum class Kind { max, avg };
     enum class Sizing { fixed, adaptive };
@@ -53,6 +55,8 @@ class PoolBase : public Module {
     Axis make_axis(std::int64_t in, int a) const;
     // The forward pass over any windows (m_rows x m_cols: clipped, padded, adaptive), one plane per task.
     void general_forward(const Tensor& input, Tensor& y, std::int64_t planes, std::int64_t h, std::int64_t w);
+    // Max pooling with frozen switches: y = x at the argmax recorded by the last unfrozen forward.
+    Tensor forward_frozen(const Tensor& input);
 
     std::string m_type;
     Kind m_kind;
