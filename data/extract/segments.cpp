@@ -35,6 +35,9 @@ std::optional<SegmentPlan> plan_segments(const fs::path& path, const dsp::Featur
     SegmentPlan plan;
     plan.native_rate = info.sample_rate;
     plan.sample_rate = extractor.config().sample_rate;
+    // Clearly short by the header's count (an MP3's is an estimate, within a few per cent): no need to scan.
+    const auto estimate = static_cast<std::int64_t>(static_cast<double>(info.frames) * plan.sample_rate / plan.native_rate);
+    if (info.frames <= 0 || extractor.frame_count(estimate) <= kSegmentFrames * 9 / 10) return std::nullopt;
     // An MP3 header only estimates the length without an Info tag; libmpg123's scan of the frame headers counts.
     plan.native_frames = info.format == "MP3" ? dsp::count_mp3_frames(path) : info.frames;
     if (plan.native_frames <= 0) return std::nullopt;
