@@ -98,6 +98,20 @@ int bench_extract(const BenchContext& context) {
             throw Error("mtag bench extract", "mtag extract failed (exit " + std::to_string(mtag.cost.exit_code) +
                                                   "; see " + (work / ("extract-mtag-" + t + ".0.err")).string() + ")");
         print_throughput_row(context, "extract", mtag);
+        // The same with reduced-rate MP3 synthesis (--mp3-decode fast; the README gives its error).
+        const fs::path fast_out = work / ("extract-mtag-fast-" + t);
+        fs::remove_all(fast_out, ec);
+        if (!context.quick) settle_before_measuring();
+        ThroughputRow fast{threads, "mtag extract --mp3-decode fast", files.size(), library.audio_seconds(), {}};
+        fast.cost = run_in_batches({exe, "--threads", t, "--quiet", "extract", "--config", config.string(),
+                                    "--mp3-decode", "fast", "--out", fast_out.string()},
+                                   files, batch_files, work / ("extract-mtag-fast-" + t), {});
+        if (fast.cost.exit_code != 0)
+            throw Error("mtag bench extract", "mtag extract --mp3-decode fast failed (exit " +
+                                                  std::to_string(fast.cost.exit_code) + "; see " +
+                                                  (work / ("extract-mtag-fast-" + t + ".0.err")).string() + ")");
+        print_throughput_row(context, "extract", fast);
+        fs::remove_all(fast_out, ec);
         if (!reference) {
             if (!context.json) std::printf("%-7d %-34s skipped: %s\n", threads, "torchaudio", why.c_str());
             fs::remove_all(mtag_out, ec);
@@ -129,7 +143,10 @@ int bench_extract(const BenchContext& context) {
             fs::remove_all(torch_out, ec);
         }
         fs::remove_all(mtag_out, ec);
-        if (best) print_ratio(context, "extract", mtag, *best);
+        if (best) {
+            print_ratio(context, "extract", mtag, *best);
+            print_ratio(context, "extract", fast, *best, "ratio mtag fast / reference");
+        }
     }
     if (difference) {
         if (context.json)

@@ -1,5 +1,5 @@
 // mtag bench io: decode + resample throughput, 30 s of 44.1 kHz stereo to 16 kHz mono, per resampler quality
-// (both backends), beside the decode-only floor.
+// (both backends), beside the decode-only floor; for MP3 also the reduced-rate synthesis (--mp3-decode fast).
 #include "app/bench.hpp"
 #include "dsp/audio_io.hpp"
 
@@ -43,22 +43,32 @@ int bench_io(const BenchContext& context) {
     const dsp::Audio audio = make_test_audio(44100, seconds, context.global->seed);
     const int repeats = context.quick ? 1 : 7;
     // The decode-only row (decode + mono mix, no resampling) is the floor every converter adds to.
-    std::vector<std::optional<dsp::ResampleQuality>> rows = {std::nullopt};
+    struct Row {
+        std::optional<dsp::ResampleQuality> quality;
+        dsp::Mp3Decode mp3 = dsp::Mp3Decode::full;
+    };
+    std::vector<Row> rows = {{std::nullopt}};
     for (auto quality : {dsp::ResampleQuality::soxr_vhq, dsp::ResampleQuality::soxr_hq, dsp::ResampleQuality::soxr_mq,
                          dsp::ResampleQuality::soxr_lq, dsp::ResampleQuality::soxr_qq, dsp::ResampleQuality::sinc_best,
                          dsp::ResampleQuality::sinc_medium, dsp::ResampleQuality::sinc_fastest})
-        rows.push_back(quality);
+        rows.push_back({quality});
+    // MP3 only: half-rate synthesis (22.05 kHz) before the converter.
+    const std::vector<Row> mp3_rows = {{dsp::ResampleQuality::soxr_vhq, dsp::Mp3Decode::fast},
+                                       {dsp::ResampleQuality::soxr_hq, dsp::Mp3Decode::fast}};
     if (!context.json)
         std::printf("decode + resample, %.0f s of 44.1 kHz stereo -> 16 kHz mono, single thread, best and median of %d\n"
-                    "%-6s %-12s %14s %18s %18s\n",
+                    "%-6s %-16s %14s %18s %18s\n",
                     seconds, repeats, "format", "quality", "CPU s / file", "audio s/CPU s best", "audio s/CPU s median");
     for (const char* ext : {".wav", ".flac", ".mp3"}) {
         const auto path = context.work_dir / (std::string("bench_io") + ext);
         dsp::save_audio(path, audio);
-        for (const auto& quality : rows) {
-            dsp::LoadOptions options{.sample_rate = quality ? 16000 : 0, .mono = true};
+        std::vector<Row> format_rows = rows;
+        if (std::string(ext) == ".mp3") format_rows.insert(format_rows.end(), mp3_rows.begin(), mp3_rows.end());
+        for (const auto& [quality, mp3] : format_rows) {
+            dsp::LoadOptions options{.sample_rate = quality ? 16000 : 0, .mono = true, .mp3_decode = mp3};
             if (quality) options.resample_quality = *quality;
-            const std::string name = quality ? dsp::to_string(*quality) : "decode only";
+            const std::string name = (quality ? dsp::to_string(*quality) : "decode only") +
+                                     (mp3 == dsp::Mp3Decode::fast ? " fast" : "");
             std::vector<double> cpu;
             std::size_t frames = 0;
             for (int r = 0; r < repeats; ++r) {
@@ -71,7 +81,8 @@ int bench_io(const BenchContext& context) {
             if (context.json) {
                 std::cout << nlohmann::json{{"bench", "io"},
                                             {"format", ext + 1},
-                                            {"quality", name},
+                                            {"quality", quality ? dsp::to_string(*quality) : "decode only"},
+                                            {"mp3_decode", dsp::to_string(mp3)},
                                             {"cpu_seconds", best},
                                             {"cpu_seconds_median", median},
                                             {"audio_seconds_per_cpu_second", seconds / best},
@@ -80,7 +91,7 @@ int bench_io(const BenchContext& context) {
                                  .dump()
                           << "\n";
             } else {
-                std::printf("%-6s %-12s %14.4f %18.1f %18.1f\n", ext + 1, name.c_str(), best, seconds / best,
+                std::printf("%-6s %-16s %14.4f %18.1f %18.1f\n", ext + 1, name.c_str(), best, seconds / best,
                             seconds / median);
             }
         }

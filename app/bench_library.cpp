@@ -225,18 +225,18 @@ void print_throughput_row(const BenchContext& context, const std::string& bench,
 }
 
 void print_ratio(const BenchContext& context, const std::string& bench, const ThroughputRow& mtag,
-                 const ThroughputRow& reference) {
+                 const ThroughputRow& reference, const std::string& label) {
     const double speed = mtag.files_per_second() / reference.files_per_second();
     const double memory = mtag.cost.peak_rss_mb / reference.cost.peak_rss_mb;
     if (context.json) {
         std::cout << nlohmann::json{{"bench", bench}, {"threads", mtag.threads}, {"ratio", "mtag / reference"},
                                     {"files_per_second", speed}, {"peak_rss", memory},
-                                    {"reference", reference.pipeline}}
+                                    {"reference", reference.pipeline}, {"mtag", mtag.pipeline}}
                          .dump()
                   << "\n";
         return;
     }
-    std::printf("%-7d %-34s %7s %8.2fx %10s %14s %11.2fx\n", mtag.threads, "ratio mtag / reference", "", speed, "", "",
+    std::printf("%-7d %-34s %7s %8.2fx %10s %14s %11.2fx\n", mtag.threads, label.c_str(), "", speed, "", "",
                 memory);
 }
 

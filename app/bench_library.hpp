@@ -74,7 +74,7 @@ void print_throughput_header(const BenchContext& context);
 void print_throughput_row(const BenchContext& context, const std::string& bench, const ThroughputRow& row);
 // Prints "mtag / reference" for files/s and peak RSS.
 void print_ratio(const BenchContext& context, const std::string& bench, const ThroughputRow& mtag,
-                 const ThroughputRow& reference);
+                 const ThroughputRow& reference, const std::string& label = "ratio mtag / reference");
 
 // The model both sides run: --model DIR, else a randomly initialised short_chunk_cnn (seeded `mtag model
 // init`, imported with 50 placeholder tags so that `mtag tag` takes it) made once into the library folder.

@@ -53,7 +53,7 @@ void print_pipeline_profile(const BenchContext& context, const Library& library,
         }
     }
     std::vector<std::pair<std::string, double>> phases = {
-        {"decode + down-mix (libsndfile)", decode},
+        {"decode + mix (libsndfile; MP3 libmpg123)", decode},
         {"resample to " + std::to_string(card.sample_rate) + " Hz (" + dsp::to_string(options.resample_quality) + ")",
          resample}};
     if (kind == ProfileKind::tag) {

@@ -20,6 +20,7 @@ Command add_extract_command(CLI::App& root, const GlobalOptions& global) {
         std::string out;
         int jobs = 0;
         std::string quality = dsp::to_string(dsp::default_resample_quality);
+        std::string mp3_decode = dsp::to_string(dsp::default_mp3_decode);
         bool print_config = false;
         FeatureFlags flags;
     };
@@ -37,6 +38,7 @@ Command add_extract_command(CLI::App& root, const GlobalOptions& global) {
         ->check(CLI::NonNegativeNumber);
     cmd->add_flag("--force", o->extract.force, "Recompute outputs an earlier run already finished");
     add_resample_quality_flag(cmd, o->quality, "Resampler from each file's rate to the config's");
+    add_mp3_decode_flag(cmd, o->mp3_decode);
     cmd->add_flag("--print-config", o->print_config, "Print the resolved config and its hash, then exit");
 
     add_feature_flags(cmd, o->flags, {"stft", "mel", "logmel", "cqt", "mfcc"});
@@ -64,6 +66,7 @@ Command add_extract_command(CLI::App& root, const GlobalOptions& global) {
                 e.config = config;
                 e.quiet = global.quiet;
                 e.resample_quality = dsp::parse_resample_quality(o->quality);
+                e.mp3_decode = dsp::parse_mp3_decode(o->mp3_decode);
                 e.comm = &data::dist::Communicator::world();
                 const int cores = global.resolved_threads();  // --threads, or all cores
                 e.jobs =

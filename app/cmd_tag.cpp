@@ -49,6 +49,7 @@ struct TagCommandOptions {
     std::string taggram_dir;
     std::string chunks = "auto";
     std::string resample_quality = dsp::to_string(dsp::default_resample_quality);
+    std::string mp3_decode = dsp::to_string(dsp::default_mp3_decode);
     // Small batches: the same GEMM work per chunk (conv maps are wide already), a quarter of the activation
     // memory of 8 and fewer fresh pages to fault in (measured: a cold 30 s file spends ~0.15 s less in the kernel).
     std::size_t batch_size = 2;
@@ -132,6 +133,7 @@ void add_tag_options(CLI::App* cmd, TagCommandOptions& o) {
         ->check(CLI::IsMember({"auto", "all", "card"}))
         ->capture_default_str();
     add_resample_quality_flag(cmd, o.resample_quality, "Resampler from the file's rate to the model's");
+    add_mp3_decode_flag(cmd, o.mp3_decode);
     cmd->add_option("--batch-size", o.batch_size, "Chunks per forward pass")->check(CLI::PositiveNumber)->capture_default_str();
     cmd->add_option("--jobs,-j", o.jobs,
                     "Files in parallel (default: --threads); with fewer files than threads, each file's chunks "
@@ -157,6 +159,7 @@ std::vector<data::TagOptions> tag_options_for(const TagCommandOptions& o, const 
     t.layout = o.chunks == "card" ? data::ChunkLayout::card : data::ChunkLayout::all;
     t.batch_size = o.batch_size;
     t.resample_quality = dsp::parse_resample_quality(o.resample_quality);
+    t.mp3_decode = dsp::parse_mp3_decode(o.mp3_decode);
     t.embedding = !o.embeddings_dir.empty();
     t.taggram = !o.taggram_dir.empty();
     return models.member_options(t, o.chunks == "auto");

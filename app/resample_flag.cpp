@@ -24,4 +24,14 @@ CLI::Option* add_resample_quality_flag(CLI::App* cmd, std::string& name, const s
         ->capture_default_str();
 }
 
+CLI::Option* add_mp3_decode_flag(CLI::App* cmd, std::string& name) {
+    return cmd
+        ->add_option("--mp3-decode", name,
+                     "MP3 synthesis: full (the file's rate, libsndfile's samples mixed to mono in the decoder) | "
+                     "fast (half or quarter rate when the target rate is low enough, e.g. 44.1 kHz -> 16 kHz "
+                     "synthesised at 22.05 kHz; the README gives its error against full)")
+        ->check(CLI::IsMember({"full", "fast"}))
+        ->capture_default_str();
+}
+
 }  // namespace mtag::app

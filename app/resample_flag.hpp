@@ -14,4 +14,7 @@ namespace mtag::app {
 // listing every name (soxr_vhq .. sinc_fastest, and the aliases best / medium / fastest).
 CLI::Option* add_resample_quality_flag(CLI::App* cmd, std::string& name, const std::string& what);
 
+// Declares --mp3-decode full|fast (dsp/mp3_decoder.hpp) on a command that decodes MP3 to a lower rate.
+CLI::Option* add_mp3_decode_flag(CLI::App* cmd, std::string& name);
+
 }  // namespace mtag::app

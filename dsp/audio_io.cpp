@@ -10,6 +10,9 @@
 #include <cctype>
 #include <cmath>
 #include <cstdio>
+#include <cstdlib>
+#include <memory>
+#include <span>
 #include <sstream>
 #include <system_error>
 #include <unistd.h>
@@ -122,6 +125,67 @@ std::string lower_extension(const fs::path& path) {
     return ext;
 }
 
+void check_finite(const fs::path& path, std::span<const float> values, int channels, std::int64_t first_frame) {
+    for (std::size_t i = 0; i < values.size(); ++i) {
+        if (!std::isfinite(values[i])) {
+            const auto frame = first_frame + static_cast<std::int64_t>(i / channels);
+            throw Error(quoted(path), std::string(std::isnan(values[i]) ? "NaN" : "Inf") + " sample at frame " +
+                                          std::to_string(frame) + ", channel " + std::to_string(i % channels) +
+                                          " (first bad sample)");
+        }
+    }
+}
+
+// load_audio for MP3: libmpg123 directly (dsp/mp3_decoder.hpp), mixing to mono in the decoder and, with
+// Mp3Decode::fast, synthesising at a reduced rate. `offset` and `wanted` are native frames, as for libsndfile.
+Audio load_mp3(const fs::path& path, const LoadOptions& options, int native_rate, std::int64_t total,
+               std::int64_t offset, std::int64_t wanted) {
+    const bool resampling = options.sample_rate != 0 && options.sample_rate != native_rate;
+    int down = resampling && options.mono ? mp3_down_sample(options.mp3_decode, native_rate, options.sample_rate) : 0;
+    if (down > 0 && offset % (1 << down) != 0) down = 0;  // frame-accurate offsets need the full-rate grid
+    const std::int64_t factor = std::int64_t{1} << down;
+    Mp3Decoder decoder(path, options.mono, down, resampling ? options.sample_rate / 2.0 : 0.0);
+    const int channels = decoder.channels();
+    const int rate = decoder.sample_rate();
+    if (offset > 0) decoder.seek(offset / factor);
+    const std::int64_t wanted_decoded = (wanted + factor - 1) / factor;
+
+    std::unique_ptr<StreamingResampler> resampler;
+    if (resampling) resampler = std::make_unique<StreamingResampler>(channels, rate, options.sample_rate,
+                                                                     options.resample_quality);
+    Audio audio;
+    audio.channels = channels;
+    audio.sample_rate = resampling ? options.sample_rate : native_rate;
+    const double ratio = resampling ? static_cast<double>(options.sample_rate) / native_rate : 1.0;
+    audio.samples.reserve(static_cast<std::size_t>(static_cast<double>(wanted) * ratio + 16) * channels);
+
+    constexpr std::int64_t block_frames = 1 << 16;
+    std::vector<float> block(static_cast<std::size_t>(block_frames) * channels);
+    std::int64_t read_total = 0;
+    while (read_total < wanted_decoded) {
+        const auto n = static_cast<std::size_t>(std::min(block_frames, wanted_decoded - read_total));
+        const std::size_t got = decoder.read(std::span<float>(block.data(), n * channels));
+        if (got == 0) break;
+        const std::span<const float> chunk(block.data(), got * channels);
+        check_finite(path, chunk, channels, offset + read_total * factor);
+        if (resampler) resampler->process(chunk, audio.samples);
+        else audio.samples.insert(audio.samples.end(), chunk.begin(), chunk.end());
+        read_total += static_cast<std::int64_t>(got);
+    }
+    if (read_total == 0) throw Error(quoted(path), "no audio frames could be decoded (truncated or corrupt data)");
+    if (resampler) resampler->finish(audio.samples);
+    if (down > 0) {
+        // The full-rate decode would have read this many native frames: all that was wanted, or up to the exact
+        // (Info-tag) end, which lies within one reduced-rate sample of what was decoded.
+        std::int64_t native_read = read_total == wanted_decoded ? wanted : read_total * factor;
+        if (read_total < wanted_decoded && std::llabs(total - offset - native_read) < factor) native_read = total - offset;
+        const auto expected = static_cast<std::size_t>(std::llround(static_cast<double>(native_read) * ratio));
+        if (std::llabs(static_cast<long long>(expected) - static_cast<long long>(audio.samples.size())) <= 2)
+            audio.samples.resize(expected, 0.0f);
+    }
+    return audio;
+}
+
 }  // namespace
 
 AudioInfo read_audio_info(const fs::path& path) {
@@ -139,6 +203,8 @@ AudioInfo read_audio_info(const fs::path& path) {
 std::int64_t count_audio_frames(const fs::path& path) {
     SndFile file;
     open_for_reading(path, file);
+    // MP3: libmpg123 counts the frames from their headers, without decoding them.
+    if ((file.info.format & SF_FORMAT_TYPEMASK) == SF_FORMAT_MPEG) return count_mp3_frames(path);
     constexpr sf_count_t block_frames = 1 << 16;
     std::vector<float> block(static_cast<std::size_t>(block_frames) * file.info.channels);
     std::int64_t total = 0;
@@ -180,6 +246,8 @@ Audio load_audio(const fs::path& path, const LoadOptions& options) {
     if (options.duration_seconds >= 0) {
         wanted = std::min<sf_count_t>(wanted, std::llround(options.duration_seconds * native_rate));
     }
+    if ((file.info.format & SF_FORMAT_TYPEMASK) == SF_FORMAT_MPEG)
+        return load_mp3(path, options, native_rate, total, offset, wanted);
     if (offset > 0) {
         if (sf_seek(file.handle, offset, SEEK_SET) < 0)
             throw Error(quoted(path), std::string("cannot seek to the offset (libsndfile: ") +
@@ -210,14 +278,7 @@ Audio load_audio(const fs::path& path, const LoadOptions& options) {
         const sf_count_t got = sf_readf_float(file.handle, block.data(), n);
         if (got <= 0) break;  // a truncated file ends early; what was decoded is kept
         const std::size_t values = static_cast<std::size_t>(got) * channels;
-        for (std::size_t i = 0; i < values; ++i) {
-            if (!std::isfinite(block[i])) {
-                const auto frame = offset + read_total + static_cast<sf_count_t>(i / channels);
-                throw Error(quoted(path), std::string(std::isnan(block[i]) ? "NaN" : "Inf") +
-                                              " sample at frame " + std::to_string(frame) + ", channel " +
-                                              std::to_string(i % channels) + " (first bad sample)");
-            }
-        }
+        check_finite(path, std::span<const float>(block.data(), values), channels, offset + read_total);
         std::span<const float> chunk(block.data(), values);
         if (mix) {
             const float scale = 1.0f / static_cast<float>(channels);

@@ -1,5 +1,6 @@
 #pragma once
 // Decoding and encoding audio files through libsndfile (WAV, FLAC, OGG/Vorbis, OGG/Opus, MP3, AIFF, ...).
+#include "dsp/mp3_decoder.hpp"
 #include "dsp/resample.hpp"
 
 #include <cstddef>
@@ -31,6 +32,9 @@ struct LoadOptions {
     double offset_seconds = 0.0;      // start reading here; seeks, does not decode what is skipped
     double duration_seconds = -1.0;   // < 0 reads to the end
     ResampleQuality resample_quality = default_resample_quality;
+    // MP3 only: `fast` synthesises at half or quarter rate when mono and resampling far enough down (see
+    // dsp/mp3_decoder.hpp); falls back to `full` when the offset is not on the reduced-rate grid.
+    Mp3Decode mp3_decode = default_mp3_decode;
 };
 
 // What a file holds, read from its header without decoding the samples.
@@ -49,7 +53,8 @@ struct AudioInfo {
 AudioInfo read_audio_info(const std::filesystem::path& path);
 
 // Counts a file's frames by decoding it (block by block, nothing kept): exact where the header only estimates,
-// as an MP3's does (libsndfile's count was 1.4% long for the shared songs). Throws mtag::Error like
+// as an MP3's does (libsndfile's count was 1.4% long for the shared songs). MP3 frames are counted by
+// libmpg123's scan of the frame headers instead, which needs no decoding. Throws mtag::Error like
 // read_audio_info.
 std::int64_t count_audio_frames(const std::filesystem::path& path);
 

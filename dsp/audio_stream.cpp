@@ -5,7 +5,9 @@
 
 #include <sndfile.h>
 
+#include <algorithm>
 #include <cmath>
+#include <cstdlib>
 
 namespace mtag::dsp {
 
@@ -17,7 +19,8 @@ struct AudioStream::File {
     }
 };
 
-AudioStream::AudioStream(const std::filesystem::path& path, int sample_rate, ResampleQuality quality)
+AudioStream::AudioStream(const std::filesystem::path& path, int sample_rate, ResampleQuality quality,
+                         Mp3Decode mp3_decode)
     : m_file(std::make_unique<File>()), m_path(path) {
     if (sample_rate <= 0)
         throw Error("AudioStream sample_rate", "must be positive, got " + std::to_string(sample_rate));
@@ -35,45 +38,81 @@ AudioStream::AudioStream(const std::filesystem::path& path, int sample_rate, Res
                      ? m_total
                      : static_cast<std::int64_t>(
                            std::llround(static_cast<double>(m_total) * sample_rate / m_native_rate));
-    if (m_native_rate != sample_rate)
-        m_resampler = std::make_unique<StreamingResampler>(1, m_native_rate, sample_rate, quality);
+    int decoded_rate = m_native_rate;
+    if ((m_file->info.format & SF_FORMAT_TYPEMASK) == SF_FORMAT_MPEG) {
+        sf_close(m_file->handle);
+        m_file->handle = nullptr;
+        const int down = mp3_down_sample(mp3_decode, m_native_rate, sample_rate);
+        m_mp3 = std::make_unique<Mp3Decoder>(path, true, down, sample_rate / 2.0);
+        m_mp3_factor = 1 << down;
+        decoded_rate = m_mp3->sample_rate();
+    }
+    if (decoded_rate != sample_rate)
+        m_resampler = std::make_unique<StreamingResampler>(1, decoded_rate, sample_rate, quality);
 }
 
 AudioStream::~AudioStream() = default;
+
+bool AudioStream::decode_block(std::size_t block_frames) {
+    if (m_mp3) {
+        m_mono.resize(std::max<std::size_t>(1, block_frames / static_cast<std::size_t>(m_mp3_factor)));
+        const std::size_t got = m_mp3->read(m_mono);
+        m_mono.resize(got);
+        for (std::size_t i = 0; i < got; ++i)
+            if (!std::isfinite(m_mono[i]))
+                throw Error("audio file '" + m_path.string() + "'",
+                            "has a NaN or infinite sample at frame " + std::to_string(m_read + static_cast<std::int64_t>(i) * m_mp3_factor));
+        m_read += static_cast<std::int64_t>(got) * m_mp3_factor;
+        return got > 0;
+    }
+    m_interleaved.resize(block_frames * static_cast<std::size_t>(m_channels));
+    const sf_count_t got =
+        sf_readf_float(m_file->handle, m_interleaved.data(), static_cast<sf_count_t>(block_frames));
+    if (got < 0 || (got == 0 && m_read < m_total && sf_error(m_file->handle) != SF_ERR_NO_ERROR))
+        throw Error("audio file '" + m_path.string() + "'",
+                    std::string("read failed at frame ") + std::to_string(m_read) +
+                        " (libsndfile: " + sf_strerror(m_file->handle) + ")");
+    // Mono mix (librosa.to_mono) and a NaN/Inf check in one pass.
+    m_mono.resize(static_cast<std::size_t>(got));
+    const float scale = 1.0f / static_cast<float>(m_channels);
+    for (sf_count_t i = 0; i < got; ++i) {
+        float sum = 0.0f;
+        for (int c = 0; c < m_channels; ++c) sum += m_interleaved[static_cast<std::size_t>(i * m_channels + c)];
+        if (!std::isfinite(sum))
+            throw Error("audio file '" + m_path.string() + "'",
+                        "has a NaN or infinite sample at frame " + std::to_string(m_read + i));
+        m_mono[static_cast<std::size_t>(i)] = sum * scale;
+    }
+    m_read += got;
+    return got > 0;
+}
 
 bool AudioStream::read(std::vector<float>& out, std::size_t block_frames) {
     if (m_done) return false;
     const std::size_t before = out.size();
     while (out.size() == before && !m_done) {
-        m_interleaved.resize(block_frames * static_cast<std::size_t>(m_channels));
-        const sf_count_t got =
-            sf_readf_float(m_file->handle, m_interleaved.data(), static_cast<sf_count_t>(block_frames));
-        if (got < 0 || (got == 0 && m_read < m_total && sf_error(m_file->handle) != SF_ERR_NO_ERROR))
-            throw Error("audio file '" + m_path.string() + "'",
-                        std::string("read failed at frame ") + std::to_string(m_read) +
-                            " (libsndfile: " + sf_strerror(m_file->handle) + ")");
-        // Mono mix (librosa.to_mono) and a NaN/Inf check in one pass.
-        m_mono.resize(static_cast<std::size_t>(got));
-        const float scale = 1.0f / static_cast<float>(m_channels);
-        for (sf_count_t i = 0; i < got; ++i) {
-            float sum = 0.0f;
-            for (int c = 0; c < m_channels; ++c)
-                sum += m_interleaved[static_cast<std::size_t>(i * m_channels + c)];
-            if (!std::isfinite(sum))
-                throw Error("audio file '" + m_path.string() + "'",
-                            "has a NaN or infinite sample at frame " + std::to_string(m_read + i));
-            m_mono[static_cast<std::size_t>(i)] = sum * scale;
-        }
-        m_read += got;
+        const bool more = decode_block(block_frames);
         if (m_resampler)
             m_resampler->process(m_mono, out);
         else
             out.insert(out.end(), m_mono.begin(), m_mono.end());
-        if (got == 0) {
+        if (!more) {
             if (m_resampler) m_resampler->finish(out);
             m_done = true;
+            // A reduced-rate MP3 decode ends within one reduced-rate sample of the full-rate end: give the
+            // full-rate decode's length (the header's count is exact with an Info tag; else leave it).
+            const std::int64_t total = m_out_total + static_cast<std::int64_t>(out.size() - before);
+            const std::int64_t excess = total - m_expected;
+            if (m_mp3_factor > 1 && excess != 0 && std::llabs(excess) <= 2) {
+                if (excess > 0)
+                    out.resize(out.size() - static_cast<std::size_t>(std::min<std::int64_t>(
+                                                excess, static_cast<std::int64_t>(out.size() - before))));
+                else
+                    out.resize(out.size() + static_cast<std::size_t>(-excess), 0.0f);
+            }
         }
     }
+    m_out_total += static_cast<std::int64_t>(out.size() - before);
     return out.size() > before;
 }
 

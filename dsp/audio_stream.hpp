@@ -1,6 +1,7 @@
 #pragma once
 // Block-wise decoding of long audio files: mono, resampled to a target rate, memory bounded by the block
 // size (load_audio decodes a whole file at once; this is for hour-long inputs in `mtag extract`).
+#include "dsp/mp3_decoder.hpp"
 #include "dsp/resample.hpp"
 
 #include <cstdint>
@@ -15,8 +16,9 @@ namespace mtag::dsp {
 class AudioStream {
   public:
     // Opens the file; throws mtag::Error (missing, unreadable, no frames) naming it.
+    // MP3 goes through libmpg123 directly (mono mix in the decoder; `mp3_decode` as in LoadOptions).
     AudioStream(const std::filesystem::path& path, int sample_rate,
-                ResampleQuality quality = default_resample_quality);
+                ResampleQuality quality = default_resample_quality, Mp3Decode mp3_decode = default_mp3_decode);
     ~AudioStream();
     AudioStream(const AudioStream&) = delete;
     AudioStream& operator=(const AudioStream&) = delete;
@@ -32,8 +34,14 @@ class AudioStream {
     int channels() const { return m_channels; }
 
   private:
+    // Reads up to block_frames native frames (mono) into m_mono; returns false at the end of the file.
+    bool decode_block(std::size_t block_frames);
+
     struct File;
     std::unique_ptr<File> m_file;
+    std::unique_ptr<Mp3Decoder> m_mp3;
+    int m_mp3_factor = 1;           // native frames per decoded MP3 frame (2^MPG123_DOWN_SAMPLE)
+    std::int64_t m_out_total = 0;   // samples appended so far
     std::unique_ptr<StreamingResampler> m_resampler;
     std::filesystem::path m_path;
     std::vector<float> m_interleaved;

@@ -180,9 +180,33 @@ void FeatureExtractor::compute(std::span<const float> samples, FloatMatrix& out)
     postprocess(target, out);
 }
 
+bool FeatureExtractor::has_frame_ranges() const { return !m_impl->cqt; }
+
+std::int64_t FeatureExtractor::frame_count(std::int64_t length) const {
+    const Impl& s = *m_impl;
+    if (s.cqt) return static_cast<std::int64_t>(s.cqt->n_frames(static_cast<std::size_t>(length)));
+    return (s.mel ? s.mel->stft() : *s.stft).frame_count(length);
+}
+
+std::pair<std::int64_t, std::int64_t> FeatureExtractor::samples_for_frames(std::int64_t first, std::int64_t count,
+                                                                           std::int64_t length) const {
+    const Impl& s = *m_impl;
+    if (s.cqt) throw Error("feature extraction", "cqt has no frame-range interface; stream the signal instead");
+    const SampleRange r = (s.mel ? s.mel->stft() : *s.stft).samples_for_frames(first, count, length);
+    return {r.begin, r.end};
+}
+
+void FeatureExtractor::compute_frames(std::span<const float> samples, std::int64_t offset, std::int64_t length,
+                                      std::int64_t first, std::int64_t count, FloatMatrix& out) {
+    const Impl& s = *m_impl;
+    if (s.cqt) throw Error("feature extraction", "cqt has no frame-range interface; stream the signal instead");
+    const SignalBlock block{samples, offset, length < 0 ? kUnknownLength : length};
+    stft_frames(s.stft, s.mel, m_config.power, block, first, count, out);
+}
+
 void FeatureExtractor::compute_file(const std::filesystem::path& path, FloatMatrix& out,
-                                    ResampleQuality quality) {
-    AudioStream stream(path, m_config.sample_rate, quality);
+                                    ResampleQuality quality, Mp3Decode mp3_decode) {
+    AudioStream stream(path, m_config.sample_rate, quality, mp3_decode);
     begin();
     std::vector<float> block;
     while (true) {
@@ -327,6 +351,11 @@ void FeatureExtractor::finish_frames() {
     }
     s.buffer.clear();
     s.buffer.shrink_to_fit();
+}
+
+void FeatureExtractor::compress(FloatMatrix& linear, FloatMatrix& out) {
+    postprocess(linear, out);  // mfcc: the DCT writes `out`; every other kind is compressed in place
+    if (!m_impl->mfcc) out = std::move(linear);
 }
 
 void FeatureExtractor::postprocess(FloatMatrix& target, FloatMatrix& out) {

@@ -4,12 +4,14 @@
 // same result both ways. Built once per config; one extractor per thread (it owns reusable buffers).
 #include "dsp/feature_config.hpp"
 #include "dsp/matrix.hpp"
+#include "dsp/mp3_decoder.hpp"
 #include "dsp/resample.hpp"
 
 #include <cstdint>
 #include <filesystem>
 #include <functional>
 #include <memory>
+#include <utility>
 #include <span>
 #include <vector>
 
@@ -33,7 +35,7 @@ class FeatureExtractor {
     // Decodes `path` in blocks (mono, resampled to config.sample_rate) and streams it through the
     // transform, so memory is the feature plus a few blocks; throws mtag::Error naming the file.
     void compute_file(const std::filesystem::path& path, FloatMatrix& out,
-                      ResampleQuality quality = default_resample_quality);
+                      ResampleQuality quality = default_resample_quality, Mp3Decode mp3_decode = default_mp3_decode);
 
     // Streaming interface: begin(), push() blocks in order, finish() writes the whole feature. Frames are
     // transformed as soon as their samples have arrived; the log compression (whose top_db and ref=max
@@ -52,6 +54,24 @@ class FeatureExtractor {
 
     // Input samples the streaming state holds now (bounded by the transform's span plus one block).
     std::size_t buffered_samples() const;
+
+    // Frame-range interface, for computing one signal's feature in independent segments (mtag extract spreads
+    // a long file's segments over threads). STFT-based kinds only (not cqt, whose frames need long context).
+    bool has_frame_ranges() const;
+    // Frames a signal of `length` samples has.
+    std::int64_t frame_count(std::int64_t length) const;
+    // The samples [begin, end) that frames [first, first + count) of a signal of `length` samples read.
+    std::pair<std::int64_t, std::int64_t> samples_for_frames(std::int64_t first, std::int64_t count,
+                                                             std::int64_t length) const;
+    // Frames [first, first + count) of the feature before log compression, [bins, count], from `samples`, the
+    // signal's samples [offset, offset + samples.size()) of a signal of `length` samples (-1: longer than any
+    // frame asked). Each frame's values are those compute() gives for the same samples.
+    void compute_frames(std::span<const float> samples, std::int64_t offset, std::int64_t length, std::int64_t first,
+                        std::int64_t count, FloatMatrix& out);
+    // The log compression (and the MFCC DCT) of an assembled pre-compression feature: what compute() and
+    // finish() apply to the whole feature.
+    // `linear` is consumed (compressed in place, then moved into `out` unless the kind is mfcc).
+    void compress(FloatMatrix& linear, FloatMatrix& out);
 
   private:
     // Log compression over the whole feature, then the MFCC DCT (target -> out) for mfcc.

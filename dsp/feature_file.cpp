@@ -102,7 +102,7 @@ float max_of(std::span<const float> x, float start) {
 }  // namespace
 
 std::array<std::size_t, 2> write_feature_npy(FeatureExtractor& extractor, const fs::path& audio, const fs::path& npy,
-                                             ResampleQuality quality) {
+                                             ResampleQuality quality, Mp3Decode mp3_decode) {
     const FeatureConfig& c = extractor.config();
     const bool db = c.log == LogCompression::db;
     const bool magnitude = db && !c.db_of_power();
@@ -121,7 +121,7 @@ std::array<std::size_t, 2> write_feature_npy(FeatureExtractor& extractor, const 
     float reference = magnitude ? 0.0f : -std::numeric_limits<float>::infinity();
     bool spill_failed = false;  // the error came from writing the scratch file, not from the audio
     {
-        AudioStream stream(audio, c.sample_rate, quality);
+        AudioStream stream(audio, c.sample_rate, quality, mp3_decode);
         extractor.begin([&](FloatMatrix& chunk) {
             rows = chunk.rows;
             if (ref_max)

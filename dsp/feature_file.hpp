@@ -24,6 +24,7 @@ namespace mtag::dsp {
 // no frame fits) or the output (write failed: disk full?).
 std::array<std::size_t, 2> write_feature_npy(FeatureExtractor& extractor, const std::filesystem::path& audio,
                                              const std::filesystem::path& npy,
-                                             ResampleQuality quality = default_resample_quality);
+                                             ResampleQuality quality = default_resample_quality,
+                                             Mp3Decode mp3_decode = default_mp3_decode);
 
 }  // namespace mtag::dsp

@@ -82,6 +82,11 @@ add_test(NAME "cli: extract keeps going past a bad file and resumes"
                  -DOUT=${CLI_TMP}/extract_out -DTMP=${CLI_TMP}
                  -P ${CMAKE_CURRENT_SOURCE_DIR}/app/extract_partial_failure.cmake)
 set_tests_properties("cli: extract keeps going past a bad file and resumes" PROPERTIES FIXTURES_REQUIRED "tone_wav;tone_flac")
+add_test(NAME "cli: extract spreads one long MP3 over threads, --mp3-decode full|fast"
+         COMMAND ${CMAKE_COMMAND} -DEXE=${MTAG_EXE} -DTMP=${CLI_TMP}
+                 -P ${CMAKE_CURRENT_SOURCE_DIR}/app/extract_long_mp3.cmake)
+add_test(NAME "cli: tag --help lists --mp3-decode" COMMAND ${MTAG_EXE} tag --help)
+set_tests_properties("cli: tag --help lists --mp3-decode" PROPERTIES PASS_REGULAR_EXPRESSION "--mp3-decode")
 add_test(NAME "cli: bench dsp --quick" COMMAND ${MTAG_EXE} bench dsp --quick)
 set_tests_properties("cli: bench dsp --quick" PROPERTIES PASS_REGULAR_EXPRESSION "CQT .*real time.*speedup")
 # ---- mtag augment (issue 4) ----

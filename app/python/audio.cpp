@@ -60,12 +60,15 @@ dsp::ResampleQuality resample_quality(const std::string& res_type) {
 namespace {
 
 py::tuple load(const std::string& path, int sr, bool mono, double offset, double duration,
-               const std::string& res_type) {
+               const std::string& res_type, const std::string& mp3_decode) {
+    if (mp3_decode != "full" && mp3_decode != "fast")
+        throw ValueError("mp3_decode: got '" + mp3_decode + "', expected 'full' or 'fast'");
     dsp::LoadOptions options{.sample_rate = sr,
                              .mono = mono,
                              .offset_seconds = offset,
                              .duration_seconds = duration,
-                             .resample_quality = resample_quality(res_type)};
+                             .resample_quality = resample_quality(res_type),
+                             .mp3_decode = dsp::parse_mp3_decode(mp3_decode)};
     if (sr < 0) throw ValueError("sr: got " + std::to_string(sr) + ", expected a positive rate or None");
     if (offset < 0) throw ValueError("offset: got " + std::to_string(offset) + ", expected >= 0");
     dsp::Audio audio;
@@ -335,7 +338,7 @@ py::array_t<float> filters_mel(double sr, int n_fft, int n_mels, double fmin, do
 
 void bind_audio(py::module_& m) {
     using namespace pybind11::literals;
-    m.def("load", &load, "path"_a, "sr"_a, "mono"_a, "offset"_a, "duration"_a, "res_type"_a);
+    m.def("load", &load, "path"_a, "sr"_a, "mono"_a, "offset"_a, "duration"_a, "res_type"_a, "mp3_decode"_a);
     m.def("stft", &stft, "y"_a, "n_fft"_a, "hop_length"_a, "win_length"_a, "window"_a, "center"_a, "pad_mode"_a);
     m.def("istft", &istft, "stft_matrix"_a, "n_fft"_a, "hop_length"_a, "win_length"_a, "window"_a, "center"_a,
           "length"_a);

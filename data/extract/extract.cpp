@@ -1,5 +1,6 @@
 #include "data/extract/extract.hpp"
 
+#include "data/extract/segments.hpp"
 #include "data/progress/progress.hpp"
 #include "data/sets/csv.hpp"
 #include "dsp/audio_io.hpp"
@@ -15,6 +16,9 @@
 #include <algorithm>
 #include <atomic>
 #include <chrono>
+#include <condition_variable>
+#include <deque>
+#include <memory>
 #include <cstdio>
 #include <fstream>
 #include <map>
@@ -242,11 +246,104 @@ struct Journal {
 // A worker's reusable state: its extractor (built on first use).
 struct WorkerScratch {
     std::optional<dsp::FeatureExtractor> extractor;
+    dsp::FloatMatrix feature;  // a segmented file's joined feature (at most kSegmentedFeatureBytes)
+    dsp::FeatureExtractor& extractor_for(const dsp::FeatureConfig& config) {
+        if (!extractor) extractor.emplace(config);
+        return *extractor;
+    }
 };
+
+// A long file being computed in segments (data/extract/segments.hpp): its owner and idle workers claim
+// segments; each result goes to its own slot, so who computed it does not matter.
+struct SegmentedFile {
+    SegmentedFile(const fs::path& input, const SegmentPlan& p) : path(input), plan(p), parts(p.segments()) {}
+    fs::path path;
+    SegmentPlan plan;
+    std::vector<dsp::FloatMatrix> parts;
+    std::size_t next = 0;  // next unclaimed segment (under SegmentPool::mutex)
+    std::size_t done = 0;  // finished segments (under mutex below)
+    std::string error;     // the first segment's failure
+    std::mutex mutex;
+    std::condition_variable finished;
+};
+
+// The segmented files that still have unclaimed segments: where a worker without a file of its own helps.
+struct SegmentPool {
+    std::mutex mutex;
+    std::deque<std::shared_ptr<SegmentedFile>> open;
+
+    // Claims the next segment of the oldest open file (or of `only` when given); nullptr when none is left.
+    std::pair<std::shared_ptr<SegmentedFile>, std::size_t> claim(const SegmentedFile* only = nullptr) {
+        std::lock_guard lock(mutex);
+        for (auto it = open.begin(); it != open.end();) {
+            const std::shared_ptr<SegmentedFile> file = *it;
+            if (file->next >= file->parts.size()) {
+                it = open.erase(it);
+                continue;
+            }
+            if (only != nullptr && file.get() != only) {
+                ++it;
+                continue;
+            }
+            return {file, file->next++};
+        }
+        return {nullptr, 0};
+    }
+};
+
+// Computes segment k of `file` with this worker's extractor and records the result or the error.
+void run_segment(const ExtractJob& job, SegmentedFile& file, std::size_t k, WorkerScratch& scratch) {
+    std::string error;
+    try {
+        compute_segment(file.path, file.plan, k, scratch.extractor_for(job.config), job.options.resample_quality,
+                        job.options.mp3_decode, file.parts[k]);
+    } catch (const std::exception& e) {
+        error = e.what();
+    }
+    std::lock_guard lock(file.mutex);
+    if (!error.empty() && file.error.empty()) file.error = error;
+    ++file.done;
+    file.finished.notify_all();
+}
+
+// The feature of a long file through its segments: this worker computes what nobody else has claimed, waits
+// for the segments others are computing, then joins them. Returns false when the file is not segmented.
+bool compute_segmented(const ExtractJob& job, const fs::path& input, SegmentPool* pool, WorkerScratch& scratch) {
+    dsp::FeatureExtractor& extractor = scratch.extractor_for(job.config);
+    const std::optional<SegmentPlan> plan = plan_segments(input, extractor);
+    // Segments are joined in memory; a feature beyond the budget streams to disk on one worker instead, so
+    // memory stays flat however long the file (dsp/feature_file.hpp).
+    if (!plan || static_cast<std::uint64_t>(plan->frames) * static_cast<std::uint64_t>(extractor.bins()) * sizeof(float) >
+                     kSegmentedFeatureBytes)
+        return false;
+    auto file = std::make_shared<SegmentedFile>(input, *plan);
+    if (pool) {
+        std::lock_guard lock(pool->mutex);
+        pool->open.push_back(file);
+    }
+    while (true) {
+        std::size_t k;
+        if (pool) {
+            const auto [claimed, index] = pool->claim(file.get());
+            if (!claimed) break;
+            k = index;
+        } else {
+            if (file->next >= file->parts.size()) break;
+            k = file->next++;
+        }
+        run_segment(job, *file, k, scratch);
+    }
+    std::unique_lock lock(file->mutex);
+    file->finished.wait(lock, [&] { return file->done == file->parts.size(); });
+    if (!file->error.empty()) throw Error(file->error);
+    join_segments(file->parts, extractor, scratch.feature);
+    return true;
+}
 
 // Extracts input i into `output` and journals it, or skips it when an earlier run's output is still valid.
 void extract_item(const ExtractJob& job, std::size_t i, const fs::path& output, const std::string& relative,
-                  const InputStamp& stamp, WorkerScratch& scratch, Journal& journal, Outcomes& outcomes) {
+                  const InputStamp& stamp, WorkerScratch& scratch, SegmentPool* pool, Journal& journal,
+                  Outcomes& outcomes) {
     const ExtractItem& item = job.items[i];
     if (const auto it = job.previous.find(relative);
         it != job.previous.end() && still_valid(it->second, job.hash, stamp, output)) {
@@ -255,11 +352,20 @@ void extract_item(const ExtractJob& job, std::size_t i, const fs::path& output, 
         outcomes.skipped[i] = 1;
         return;
     }
-    std::optional<dsp::FeatureExtractor>& extractor = scratch.extractor;
-    if (!extractor) extractor.emplace(job.config);
     fs::create_directories(output.parent_path());
-    // Streamed to disk: memory stays flat however long the file (a 10-hour log-mel is 0.8 GB).
-    const auto [bins, frames] = dsp::write_feature_npy(*extractor, item.input, output, job.options.resample_quality);
+    std::size_t bins = 0, frames = 0;
+    if (compute_segmented(job, item.input, pool, scratch)) {
+        // A long file within the in-memory budget, computed in segments that idle workers helped with.
+        dsp::save_npy(output, scratch.feature);
+        bins = scratch.feature.rows;
+        frames = scratch.feature.cols;
+    } else {
+        // Streamed to disk: memory stays flat however long the file (a 10-hour log-mel is 0.8 GB).
+        const auto shape = dsp::write_feature_npy(scratch.extractor_for(job.config), item.input, output,
+                                                  job.options.resample_quality, job.options.mp3_decode);
+        bins = shape[0];
+        frames = shape[1];
+    }
     Record record{item.input.string(),
                   relative,
                   static_cast<std::int64_t>(frames),
@@ -281,29 +387,48 @@ void extract_share(const ExtractJob& job, const std::vector<std::size_t>& mine, 
                    Progress& progress, Outcomes& outcomes) {
     Journal journal{journal_file, {}};
     std::atomic<std::size_t> next{0};
+    const int jobs =
+        std::max(1, std::min<int>(job.options.jobs, static_cast<int>(std::max<std::size_t>(mine.size(), 1))));
+    // With several threads, a worker whose queue of files is empty helps with the segments of long files that
+    // others are computing, so one long file (or the last few) still uses every thread.
+    SegmentPool pool;
+    SegmentPool* shared_pool = job.options.jobs > 1 ? &pool : nullptr;
+    std::atomic<int> busy{0};  // workers on a file of their own
     auto worker = [&]() {
         WorkerScratch scratch;
         while (true) {
             const std::size_t m = next++;
-            if (m >= mine.size()) break;
+            if (m >= mine.size()) {
+                // No file left: help with segments while another worker may still open a long file.
+                if (!shared_pool) break;
+                const auto [file, k] = shared_pool->claim();
+                if (file) {
+                    run_segment(job, *file, k, scratch);
+                } else {
+                    if (busy.load() == 0) break;
+                    std::this_thread::sleep_for(std::chrono::milliseconds(2));
+                }
+                continue;
+            }
+            ++busy;
             const std::size_t i = mine[m];
             const ExtractItem& item = job.items[i];
             const fs::path output = job.options.out_dir / item.relative;
             const std::string relative = item.relative.generic_string();
             const InputStamp stamp = stamp_of(item.input);
             try {
-                extract_item(job, i, output, relative, stamp, scratch, journal, outcomes);
+                extract_item(job, i, output, relative, stamp, scratch, shared_pool, journal, outcomes);
             } catch (const std::exception& e) {
                 outcomes.errors[i] = e.what();
                 progress.message("mtag: error: " + outcomes.errors[i]);
             }
+            --busy;
             progress.advance();
         }
     };
-    const int jobs =
-        std::max(1, std::min<int>(job.options.jobs, static_cast<int>(std::max<std::size_t>(mine.size(), 1))));
     std::vector<std::thread> threads;
-    for (int j = 1; j < jobs; ++j) threads.emplace_back(worker);
+    const int threads_wanted = shared_pool ? job.options.jobs : jobs;  // helpers too when files are few
+    for (int j = 1; j < threads_wanted; ++j) threads.emplace_back(worker);
     worker();
     for (std::thread& t : threads) t.join();
 }

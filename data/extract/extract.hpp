@@ -22,6 +22,7 @@
 // journal and features.json, so it skips whatever any earlier run finished.
 #include "data/distributed/communicator.hpp"
 #include "dsp/feature_config.hpp"
+#include "dsp/mp3_decoder.hpp"
 #include "dsp/resample.hpp"
 
 #include <cstdint>
@@ -47,6 +48,7 @@ struct ExtractOptions {
     bool quiet = false;  // no progress on stderr
     bool force = false;  // recompute even what a previous run finished
     dsp::ResampleQuality resample_quality = dsp::default_resample_quality;
+    dsp::Mp3Decode mp3_decode = dsp::default_mp3_decode;  // full or reduced-rate MP3 synthesis
     double progress_interval_seconds = 10.0;  // between plain progress lines when stderr is not a terminal
     dist::Communicator* comm = nullptr;  // MPI world (`mtag extract` passes it); null = one process
 };

@@ -254,7 +254,7 @@ struct CentreWindow {
     std::size_t total_samples;    // of the whole file at the model's rate
 };
 std::optional<CentreWindow> decode_centre_window(const std::filesystem::path& path, const RunCard& card,
-                                                 dsp::ResampleQuality quality) {
+                                                 const TagOptions& options) {
     const dsp::AudioInfo info = dsp::read_audio_info(path);
     const std::int64_t frames = info.format == "MP3" ? dsp::count_audio_frames(path) : info.frames;
     if (frames <= 0) return std::nullopt;
@@ -276,7 +276,8 @@ std::optional<CentreWindow> decode_centre_window(const std::filesystem::path& pa
                .mono = true,
                .offset_seconds = static_cast<double>(first_native) / static_cast<double>(native),
                .duration_seconds = static_cast<double>(end_native - first_native) / static_cast<double>(native),
-               .resample_quality = quality});
+               .resample_quality = options.resample_quality,
+               .mp3_decode = options.mp3_decode});
     CentreWindow crop{std::vector<float>(window, 0.0f), total};
     const std::size_t from = offset - static_cast<std::size_t>(first_out);
     if (from < audio.samples.size()) {
@@ -338,13 +339,16 @@ std::size_t stream_windows(const RunCard& card, const std::filesystem::path& pat
         // One centred window: decode just that window when the header's length is exact, else the whole file
         // (decode_centre_window says why).
         const auto t0 = std::chrono::steady_clock::now();
-        if (std::optional<CentreWindow> crop = decode_centre_window(path, card, options.resample_quality)) {
+        if (std::optional<CentreWindow> crop = decode_centre_window(path, card, options)) {
             decode_seconds = seconds_since(t0);
             window_sink(crop->samples);
             return crop->total_samples;
         }
         const dsp::Audio audio = dsp::load_audio(
-            path, {.sample_rate = card.sample_rate, .mono = true, .resample_quality = options.resample_quality});
+            path, {.sample_rate = card.sample_rate,
+                   .mono = true,
+                   .resample_quality = options.resample_quality,
+                   .mp3_decode = options.mp3_decode});
         decode_seconds = seconds_since(t0);
         for (std::size_t offset : chunk_sample_offsets(card, audio.samples.size(), options.layout)) {
             copy_chunk(audio.samples, offset, scratch);  // zero-pads past the end (short clips)
@@ -353,7 +357,7 @@ std::size_t stream_windows(const RunCard& card, const std::filesystem::path& pat
         return audio.samples.size();
     }
     const auto open_start = std::chrono::steady_clock::now();
-    dsp::AudioStream audio(path, card.sample_rate, options.resample_quality);
+    dsp::AudioStream audio(path, card.sample_rate, options.resample_quality, options.mp3_decode);
     decode_seconds = seconds_since(open_start);  // waiting for decoded samples (the rest overlaps)
     PrefetchedStream stream(audio);
     const std::size_t expected = static_cast<std::size_t>(std::max<std::int64_t>(0, audio.expected_samples()));

@@ -18,6 +18,7 @@
 #include "data/run/model_card.hpp"
 #include "data/pipeline/normalization.hpp"
 #include "dsp/feature_config.hpp"
+#include "dsp/mp3_decoder.hpp"
 #include "dsp/resample.hpp"
 
 #include <nlohmann/json.hpp>
@@ -79,6 +80,7 @@ struct TagOptions {
     bool embedding = false;          // also return the penultimate-layer embedding (mean over chunks)
     bool taggram = false;            // also return the per-chunk scores
     dsp::ResampleQuality resample_quality = dsp::default_resample_quality;
+    dsp::Mp3Decode mp3_decode = dsp::default_mp3_decode;  // full or reduced-rate MP3 synthesis
 };
 
 // One file's result.

@@ -212,3 +212,23 @@ def test_missing_and_broken_files(tmp_path):
     broken.write_bytes(b"RIFF\x00\x00\x00\x00WAVEnot really")
     with pytest.raises(RuntimeError, match="broken.wav"):
         mtag.load(broken)
+
+
+def test_load_mp3_decode_modes_match_extract_and_each_other(tmp_path):
+    # An MP3 made by the CLI (libsndfile + LAME): mp3_decode="full" is what `mtag extract` decodes, "fast" the
+    # half-rate synthesis, close to it (the README's table), and an unknown mode is a ValueError.
+    song = tmp_path / "tone.mp3"
+    run_mtag("--quiet", "synth", "--tone", "440", "--seconds", "3", "--channels", "2", "--sample-rate", "44100",
+             "--out", song)
+    full, sr = mtag.load(song, sr=16000)
+    fast, _ = mtag.load(song, sr=16000, mp3_decode="fast")
+    assert sr == 16000 and full.shape == fast.shape == (48000,)
+    error = fast.astype(np.float64) - full
+    assert 10 * np.log10(np.sum(full.astype(np.float64) ** 2) / np.sum(error ** 2)) > 60.0
+    out = tmp_path / "out"
+    run_mtag("--quiet", "extract", song, "--out", out, "--feature", "mel", "--sample-rate", "16000",
+             "--n-fft", "512", "--hop-length", "256", "--n-mels", "128")
+    S = mtag.feature.melspectrogram(y=full, sr=16000, n_fft=512, hop_length=256)
+    np.testing.assert_array_equal(S, np.load(out / "tone.npy"))
+    with pytest.raises(ValueError, match="mp3_decode"):
+        mtag.load(song, sr=16000, mp3_decode="quick")

@@ -5,7 +5,8 @@ from . import _mtag
 from ._convert import opt_int, rate, real
 
 
-def load(path, *, sr=22050, mono=True, offset=0.0, duration=None, dtype=np.float32, res_type="soxr_hq"):
+def load(path, *, sr=22050, mono=True, offset=0.0, duration=None, dtype=np.float32, res_type="soxr_hq",
+         mp3_decode="full"):
     """Decode an audio file (as ``librosa.load``): returns ``(y, sr)``.
 
     Any format libsndfile reads (WAV, FLAC, OGG/Vorbis/Opus, MP3, AIFF). ``sr=None`` keeps the native rate;
@@ -14,11 +15,14 @@ def load(path, *, sr=22050, mono=True, offset=0.0, duration=None, dtype=np.float
     does: ``"soxr_vhq"``, ``"soxr_hq"`` (the default, librosa's and ``mtag extract``'s), ``"soxr_mq"``,
     ``"soxr_lq"``, ``"soxr_qq"`` (libsoxr), or ``"sinc_best"``, ``"sinc_medium"``, ``"sinc_fastest"``
     (libsamplerate; ``"best"``/``"medium"``/``"fastest"`` are aliases); ``"kaiser_best"``/``"kaiser_fast"``
-    map to sinc_best/sinc_medium.
+    map to sinc_best/sinc_medium. ``mp3_decode`` (MP3 only, mtag's addition): ``"full"`` synthesises at the
+    file's rate (libsndfile's samples, mixed to mono inside the decoder); ``"fast"`` synthesises at half or
+    quarter rate when ``mono`` and ``sr`` is low enough (44.1 kHz -> 16 kHz: at 22.05 kHz), faster at an error
+    the README states.
     Raises FileNotFoundError for a missing file, RuntimeError for an unreadable one.
     """
     y, native = _mtag.load(str(path), 0 if sr is None else rate(sr), bool(mono), float(offset),
-                           -1.0 if duration is None else float(duration), str(res_type))
+                           -1.0 if duration is None else float(duration), str(res_type), str(mp3_decode))
     return (y if dtype in (None, np.float32) else y.astype(dtype)), native
 
 
