@@ -36,14 +36,19 @@ int bench_python(const BenchContext& context) {
     }
     const nlohmann::json& mel = (*result)["mel"];
     const nlohmann::json& loader = (*result)["loader"];
-    std::printf("python: melspectrogram %.0f s audio: mtag %.2f ms, torchaudio %.2f ms, %.2fx (target >= 4x)\n",
+    std::printf("python: melspectrogram %.0f s audio: mtag %.2f ms (median %.2f), torchaudio %.2f ms (median %.2f), "
+                "%.2fx best, %.2fx median (target >= 4x)\n",
                 mel.value("audio_seconds", 0.0), 1e3 * mel.value("mtag_seconds", 0.0),
-                1e3 * mel.value("torchaudio_seconds", 0.0), mel.value("speedup", 0.0));
-    std::printf("python: loader %d workers: mtag %.1f clips/s (memory cache %.1f), torch DataLoader %.1f clips/s, "
-                "%.2fx (target >= 3x)\n",
-                loader.value("workers", 0), loader.value("mtag_clips_per_second", 0.0),
+                1e3 * mel.value("mtag_median_seconds", 0.0), 1e3 * mel.value("torchaudio_seconds", 0.0),
+                1e3 * mel.value("torchaudio_median_seconds", 0.0), mel.value("speedup", 0.0),
+                mel.value("median_speedup", 0.0));
+    std::printf("python: loader %d workers, %d epochs: mtag %.1f clips/s best epoch (median %.1f; memory cache %.1f), "
+                "torch DataLoader %.1f (median %.1f), %.2fx best, %.2fx median (target >= 3x)\n",
+                loader.value("workers", 0), loader.value("epochs", 0), loader.value("mtag_clips_per_second", 0.0),
+                loader.value("mtag_median_clips_per_second", 0.0),
                 loader.value("mtag_memory_cache_clips_per_second", 0.0), loader.value("torch_clips_per_second", 0.0),
-                loader.value("speedup", 0.0));
+                loader.value("torch_median_clips_per_second", 0.0), loader.value("speedup", 0.0),
+                loader.value("median_speedup", 0.0));
     return 0;
 }
 

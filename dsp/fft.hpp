@@ -4,8 +4,14 @@
 //
 // Speed note: each size has SIMD plans that require FFTW-aligned buffers (fft_alloc_* / FftBuffer, or any
 // pointer with the same alignment as one) and an unaligned fallback plan; forward()/inverse() pick the
-// right one per call, so any buffer works but aligned buffers are faster. Each of the four plans is made
-// on first use, so a forward-only user never pays for planning the inverse.
+// right one per call, so any buffer works but aligned buffers are faster. Each plan is made on first use,
+// so a forward-only user never pays for planning the inverse.
+//
+// forward_power() computes |X|^2 through a complex FFT of n/2 points instead of FFTW's r2c: Debian's FFTW
+// has SIMD codelets for complex transforms (AVX) but its r2c of 2048 points spends ~40% of its time in an
+// SSE2 post-processing loop. Measured (EPYC, AVX-512, FFTW 3.3.10, informal): r2c 2048 + |X|^2 2.3 us,
+// complex 1024 (0.75 us) + the untangling pass fused with |X|^2 below (0.35 us) 1.1 us; 512 points: 0.58 us
+// against 0.27 us.
 #include <complex>
 #include <cstddef>
 #include <memory>
@@ -49,6 +55,13 @@ public:
     // in: n/2 + 1 complex bins (not modified); out: n real values (unnormalised). Thread-safe.
     void inverse(const std::complex<float>* in, float* out) const;
 
+    // Power spectrum |X[k]|^2, k in [0, n/2], of n real values: equal to std::norm of forward()'s bins
+    // within float rounding (a few ulps of the frame's peak power), about twice as fast for even n (see the
+    // speed note). in: n values, FFTW-aligned for the fast path (not modified); power: n/2 + 1 values;
+    // scratch: scratch_size() complex values, FFTW-aligned (fft_alloc_complex). Thread-safe.
+    void forward_power(const float* in, float* power, std::complex<float>* scratch) const;
+    std::size_t scratch_size() const { return static_cast<std::size_t>(m_n / 2 + 1); }
+
 private:
     // One FFTW plan made on first use (thread-safe through std::call_once and the planner mutex).
     struct LazyPlan {
@@ -56,6 +69,8 @@ private:
         void* plan = nullptr;  // fftwf_plan
     };
     void* plan(LazyPlan& slot, bool forward, bool aligned) const;
+    void* half_plan() const;          // m_half, made on first use
+    void* half_inverse_plan() const;  // m_half_inverse, made on first use
 
     int m_n;
     FftPlanning m_planning;
@@ -63,6 +78,10 @@ private:
     mutable LazyPlan m_inverse;            // aligned arrays (SIMD)
     mutable LazyPlan m_forward_unaligned;  // FFTW_UNALIGNED fallback
     mutable LazyPlan m_inverse_unaligned;  // FFTW_UNALIGNED fallback
+    mutable LazyPlan m_half;               // complex FFT of n/2 points, aligned arrays (even n >= 16)
+    mutable LazyPlan m_half_inverse;       // its inverse, in place
+    std::vector<float> m_twiddle_re;       // cos(2 pi k / n) / 2, k in [0, n/2) (forward_power's untangling)
+    std::vector<float> m_twiddle_im;       // -sin(2 pi k / n) / 2
 };
 
 // The cached transform of size n (created on first use with the current planning effort; FFTW's planner

@@ -7,6 +7,7 @@
 #include <cmath>
 #include <complex>
 #include <cstdio>
+#include <cstring>
 
 namespace mtag::dsp {
 
@@ -45,6 +46,56 @@ std::vector<double> linspace(double start, double stop, int n) {
     for (int i = 0; i < n; ++i) v[static_cast<std::size_t>(i)] = start + i * step;
     v.back() = stop;
     return v;
+}
+
+// 8 floats; GCC/Clang lower it to AVX (or SSE pairs, or scalars) as the target allows.
+typedef float Float8 __attribute__((vector_size(32)));
+typedef int Int8 __attribute__((vector_size(32)));
+
+inline Float8 load8(const float* p) {
+    Float8 v;
+    std::memcpy(&v, p, sizeof v);
+    return v;
+}
+
+inline void store8(float* p, Float8 v) { std::memcpy(p, &v, sizeof v); }
+
+// Columns [k_begin, k_end) of `rows` rows (row stride src_stride) into dst[k * dst_stride + j]: 8x8 blocks
+// transposed in registers (three rounds of two-register shuffles), the ragged edges one value at a time.
+void transpose(const float* src, std::size_t src_stride, std::size_t rows, std::size_t k_begin, std::size_t k_end,
+               float* dst, std::size_t dst_stride) {
+    const Int8 lo1 = {0, 8, 1, 9, 4, 12, 5, 13}, hi1 = {2, 10, 3, 11, 6, 14, 7, 15};
+    const Int8 lo2 = {0, 1, 8, 9, 4, 5, 12, 13}, hi2 = {2, 3, 10, 11, 6, 7, 14, 15};
+    const Int8 lo4 = {0, 1, 2, 3, 8, 9, 10, 11}, hi4 = {4, 5, 6, 7, 12, 13, 14, 15};
+    std::size_t j = 0;
+    for (; j + 8 <= rows; j += 8) {
+        const float* s = src + j * src_stride;
+        std::size_t k = k_begin;
+        for (; k + 8 <= k_end; k += 8) {
+            Float8 r[8];
+            for (int i = 0; i < 8; ++i) r[i] = load8(s + static_cast<std::size_t>(i) * src_stride + k);
+            Float8 t[8], u[8];
+            for (int i = 0; i < 8; i += 2) {
+                t[i] = __builtin_shuffle(r[i], r[i + 1], lo1);
+                t[i + 1] = __builtin_shuffle(r[i], r[i + 1], hi1);
+            }
+            for (int i = 0; i < 8; i += 4) {
+                u[i] = __builtin_shuffle(t[i], t[i + 2], lo2);
+                u[i + 1] = __builtin_shuffle(t[i], t[i + 2], hi2);
+                u[i + 2] = __builtin_shuffle(t[i + 1], t[i + 3], lo2);
+                u[i + 3] = __builtin_shuffle(t[i + 1], t[i + 3], hi2);
+            }
+            for (int i = 0; i < 4; ++i) {
+                store8(dst + (k + static_cast<std::size_t>(i)) * dst_stride + j, __builtin_shuffle(u[i], u[i + 4], lo4));
+                store8(dst + (k + static_cast<std::size_t>(i) + 4) * dst_stride + j,
+                       __builtin_shuffle(u[i], u[i + 4], hi4));
+            }
+        }
+        for (; k < k_end; ++k)
+            for (std::size_t i = 0; i < 8; ++i) dst[k * dst_stride + j + i] = s[i * src_stride + k];
+    }
+    for (; j < rows; ++j)
+        for (std::size_t k = k_begin; k < k_end; ++k) dst[k * dst_stride + j] = src[j * src_stride + k];
 }
 
 }  // namespace
@@ -245,27 +296,25 @@ void MelSpectrogram::compute_frames(const SignalBlock& block, std::int64_t first
     const float power = m_power;
     const std::size_t k_begin = static_cast<std::size_t>(m_filterbank.used_begin());
     const std::size_t k_end = static_cast<std::size_t>(m_filterbank.used_end());
+    if (power == 2.0f) {
+        // The power spectra come frame by frame (RealFft::forward_power); a blocked transpose turns a batch
+        // into [bins, batch]. Bins no band uses are skipped.
+        m_stft.power_frames(block, first_frame, n_frames,
+                            [&](std::int64_t first, int count, const float* spectra, std::size_t stride) {
+                                const std::size_t n = static_cast<std::size_t>(count);
+                                transpose(spectra, stride, n, k_begin, k_end, power_t.data(), batch);
+                                m_filterbank.apply(power_t.data(), batch, n, dst + first, cols);
+                            });
+        return;
+    }
     m_stft.transform_frames(block, first_frame, n_frames,
                             [&](std::int64_t first, int count, const std::complex<float>* spec, std::size_t stride) {
                                 const std::size_t n = static_cast<std::size_t>(count);
-                                if (power == 2.0f) {
-                                    // Bin-major: each step reads one bin of every frame (lines stay in L1)
-                                    // and writes a contiguous row of power_t. Bins no band uses are skipped.
-                                    for (std::size_t k = k_begin; k < k_end; ++k) {
-                                        float* p = power_t.data() + k * batch;
-                                        const std::complex<float>* X = spec + k;
-                                        for (std::size_t j = 0; j < n; ++j) {
-                                            const std::complex<float> v = X[stride * j];
-                                            p[j] = madd(v.real(), v.real(), v.imag() * v.imag());
-                                        }
-                                    }
-                                } else {
-                                    for (std::size_t k = k_begin; k < k_end; ++k) {
-                                        float* p = power_t.data() + k * batch;
-                                        for (std::size_t j = 0; j < n; ++j) {
-                                            const float a = std::abs(spec[stride * j + k]);
-                                            p[j] = power == 1.0f ? a : std::pow(a, power);
-                                        }
+                                for (std::size_t k = k_begin; k < k_end; ++k) {
+                                    float* p = power_t.data() + k * batch;
+                                    for (std::size_t j = 0; j < n; ++j) {
+                                        const float a = std::abs(spec[stride * j + k]);
+                                        p[j] = power == 1.0f ? a : std::pow(a, power);
                                     }
                                 }
                                 m_filterbank.apply(power_t.data(), batch, n, dst + first, cols);

@@ -96,8 +96,9 @@ int Stft::batch_frames() const {
     return std::max(16, 32768 / m_options.n_fft);
 }
 
-void Stft::transform_frames(const SignalBlock& block, std::int64_t first_frame, std::int64_t n_frames,
-                            const SpectrumSink& sink) const {
+template <class Transform, class Flush>
+void Stft::windowed_frames(const SignalBlock& block, std::int64_t first_frame, std::int64_t n_frames,
+                           Transform&& transform, Flush&& flush) const {
     const StftOptions& o = m_options;
     const std::int64_t length = block.length;
     const std::int64_t total = frame_count(length);
@@ -122,21 +123,19 @@ void Stft::transform_frames(const SignalBlock& block, std::int64_t first_frame, 
     // Frames are transformed in batches whose spectra stay in L2 cache; the sink then reads
     // `batch` spectra at once (e.g. to transpose them into [bins, frames] with row-contiguous writes).
     const int batch = static_cast<int>(std::min<std::int64_t>(n_frames, batch_frames()));
-    const std::size_t spec_stride = aligned_stride(static_cast<std::size_t>(bins()), sizeof(std::complex<float>));
     // One windowed frame at a time, transformed at once: the frame stays in L1 cache between the window
     // product and the FFT (a batch of windowed frames would not, and its stores would miss).
     FftBuffer<float> frame = fft_alloc_real(static_cast<std::size_t>(n_fft));
-    FftBuffer<std::complex<float>> spectra = fft_alloc_complex(spec_stride * static_cast<std::size_t>(batch));
     const float* window = m_window.data();
     const float* samples = block.samples.data();
 
     for (std::int64_t done = 0; done < n_frames; done += batch) {
         const int count = static_cast<int>(std::min<std::int64_t>(batch, n_frames - done));
         for (int j = 0; j < count; ++j) {
-            float* dst = frame.get();
+            float* __restrict dst = frame.get();
             const std::int64_t start = (first_frame + done + j) * o.hop_length - pad;
             if (start >= 0 && start + n_fft <= length) {
-                const float* src = samples + (start - block.offset);
+                const float* __restrict src = samples + (start - block.offset);
                 for (int k = 0; k < n_fft; ++k) dst[k] = src[k] * window[k];
             } else {
                 for (int k = 0; k < n_fft; ++k) {
@@ -150,10 +149,37 @@ void Stft::transform_frames(const SignalBlock& block, std::int64_t first_frame, 
                     dst[k] = v * window[k];
                 }
             }
-            m_fft->forward(dst, spectra.get() + spec_stride * static_cast<std::size_t>(j));
+            transform(static_cast<const float*>(dst), j);
         }
-        sink(done, count, spectra.get(), spec_stride);
+        flush(done, count);
     }
+}
+
+void Stft::transform_frames(const SignalBlock& block, std::int64_t first_frame, std::int64_t n_frames,
+                            const SpectrumSink& sink) const {
+    const std::size_t spec_stride = aligned_stride(static_cast<std::size_t>(bins()), sizeof(std::complex<float>));
+    const std::size_t batch = static_cast<std::size_t>(std::min<std::int64_t>(std::max<std::int64_t>(n_frames, 1), batch_frames()));
+    FftBuffer<std::complex<float>> spectra = fft_alloc_complex(spec_stride * batch);
+    windowed_frames(
+        block, first_frame, n_frames,
+        [&](const float* frame, int j) {
+            m_fft->forward(frame, spectra.get() + spec_stride * static_cast<std::size_t>(j));
+        },
+        [&](std::int64_t done, int count) { sink(done, count, spectra.get(), spec_stride); });
+}
+
+void Stft::power_frames(const SignalBlock& block, std::int64_t first_frame, std::int64_t n_frames,
+                        const PowerSink& sink) const {
+    const std::size_t stride = aligned_stride(static_cast<std::size_t>(bins()), sizeof(float));
+    const std::size_t batch = static_cast<std::size_t>(std::min<std::int64_t>(std::max<std::int64_t>(n_frames, 1), batch_frames()));
+    FftBuffer<float> power = fft_alloc_real(stride * batch);
+    FftBuffer<std::complex<float>> scratch = fft_alloc_complex(m_fft->scratch_size());
+    windowed_frames(
+        block, first_frame, n_frames,
+        [&](const float* frame, int j) {
+            m_fft->forward_power(frame, power.get() + stride * static_cast<std::size_t>(j), scratch.get());
+        },
+        [&](std::int64_t done, int count) { sink(done, count, power.get(), stride); });
 }
 
 void Stft::compute_frames(const SignalBlock& block, std::int64_t first_frame, std::int64_t n_frames,

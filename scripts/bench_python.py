@@ -4,7 +4,8 @@
 1. mel: mtag.feature.melspectrogram(y=y) against torchaudio.transforms.MelSpectrogram with the same
    parameters (librosa's defaults: 22.05 kHz, n_fft 2048, hop 512, 128 Slaney bands with area norm, power 2,
    centred with constant padding), both from a NumPy float32 signal to a NumPy float32 array (the torch
-   side includes torch.from_numpy and .numpy()), one thread, fastest of --repeats calls. Target: >= 4x.
+   side includes torch.from_numpy and .numpy()), one thread, --repeats calls each in three interleaved
+   rounds; best and median. Target: >= 4x.
 2. loader: mtag.data.Loader against a torch.utils.data.DataLoader doing decode (torchaudio.load of the
    crop's window) + resample to 16 kHz + crop + the same augmentations + 96-band log-mel, at equal worker
    counts, batch 16, 3 s crops, one thread per worker. Augmentations on both sides, each with p = 0.5: gain
@@ -12,7 +13,9 @@
    whole steps, so the torch side draws integers), time stretch 0.8-1.25 keeping the length (phase vocoder);
    both vocoders use n_fft 512, hop 128 (torchaudio's pitch_shift defaults).
    mtag decodes every clip every epoch too (cache=None: equal work); the waveform cache's figure
-   (cache="memory", mtag's default) is reported beside it. One warm-up epoch each. Target: >= 3x clips/s.
+   (cache="memory", mtag's default) is reported beside it. One warm-up epoch each, then --epochs epochs
+   timed one by one: the best and the median epoch's clips/s (an epoch of 64 clips lasts well under a
+   second, so a single total is at the mercy of one hiccup). Target: >= 3x clips/s.
 
    The torch side is written as a performance-minded PyTorch user would, not naively:
    - every transform and kernel is built once per dataset (copied into the workers), never per item:
@@ -68,14 +71,21 @@ AUGMENTATION = {"transforms": [
 ]}
 
 
-def best_of(function, repeats):
+def timings(function, repeats):
+    """Seconds of each of `repeats` calls after one warm-up call, sorted (best first)."""
     function()  # warm-up
-    best = float("inf")
+    seconds = []
     for _ in range(repeats):
         start = time.perf_counter()
         function()
-        best = min(best, time.perf_counter() - start)
-    return best
+        seconds.append(time.perf_counter() - start)
+    return sorted(seconds)
+
+
+def median(values):
+    values = sorted(values)
+    middle = len(values) // 2
+    return values[middle] if len(values) % 2 else 0.5 * (values[middle - 1] + values[middle])
 
 
 def keep_large_blocks_in_heap():
@@ -108,10 +118,15 @@ def bench_mel(seconds, repeats):
         return mtag.feature.melspectrogram(y=y, sr=sr)
 
     assert run_torch().shape == run_mtag().shape
-    torch_s = best_of(run_torch, repeats)
-    mtag_s = best_of(run_mtag, repeats)
-    return {"audio_seconds": seconds, "mtag_seconds": mtag_s, "torchaudio_seconds": torch_s,
-            "speedup": torch_s / mtag_s}
+    # Interleaved rounds (torch, then mtag) so a burst of load elsewhere hits both sides alike.
+    torch_s, mtag_s = [], []
+    for _ in range(3):
+        torch_s += timings(run_torch, max(1, repeats // 3))
+        mtag_s += timings(run_mtag, max(1, repeats // 3))
+    return {"audio_seconds": seconds, "calls": len(mtag_s),
+            "mtag_seconds": min(mtag_s), "torchaudio_seconds": min(torch_s), "speedup": min(torch_s) / min(mtag_s),
+            "mtag_median_seconds": median(mtag_s), "torchaudio_median_seconds": median(torch_s),
+            "median_speedup": median(torch_s) / median(mtag_s)}
 
 
 def read_manifest(manifest):
@@ -209,10 +224,14 @@ def worker_init(worker_id):
 
 
 def clips_per_second(iterate, epochs):
+    """clips/s of each of `epochs` epochs after one warm-up epoch: (best, median)."""
     iterate()  # warm-up epoch
-    start = time.perf_counter()
-    clips = sum(iterate() for _ in range(epochs))
-    return clips / (time.perf_counter() - start)
+    rates = []
+    for _ in range(epochs):
+        start = time.perf_counter()
+        clips = iterate()
+        rates.append(clips / (time.perf_counter() - start))
+    return max(rates), median(rates)
 
 
 def bench_loader(manifest, workers, epochs):
@@ -226,20 +245,25 @@ def bench_loader(manifest, workers, epochs):
                                   crop_seconds=crop_seconds, seed=0, workers=workers, split="all", cache=cache)
         return clips_per_second(lambda: sum(x.shape[0] for x, _, _ in loader), epochs)
 
-    figures["mtag_clips_per_second"] = mtag_rate(None)
-    figures["mtag_memory_cache_clips_per_second"] = mtag_rate("memory")
+    figures["epochs"] = epochs
+    figures["mtag_clips_per_second"], figures["mtag_median_clips_per_second"] = mtag_rate(None)
+    figures["mtag_memory_cache_clips_per_second"], figures["mtag_memory_cache_median_clips_per_second"] = \
+        mtag_rate("memory")
     dataset = TorchClips(read_manifest(manifest), frames)
     loader = torch.utils.data.DataLoader(dataset, batch_size=16, shuffle=True, num_workers=workers,
                                          worker_init_fn=worker_init, persistent_workers=True)
-    figures["torch_clips_per_second"] = clips_per_second(lambda: sum(b.shape[0] for b in loader), epochs)
+    figures["torch_clips_per_second"], figures["torch_median_clips_per_second"] = clips_per_second(
+        lambda: sum(b.shape[0] for b in loader), epochs)
     figures["speedup"] = figures["mtag_clips_per_second"] / figures["torch_clips_per_second"]
+    figures["median_speedup"] = figures["mtag_median_clips_per_second"] / figures["torch_median_clips_per_second"]
     del loader  # its worker processes end before the independent check starts
     # The independent minimal script (same work, written separately) must agree with the figure above.
     minimal = subprocess.run([sys.executable, os.path.join(ROOT, "scripts", "bench_torch_loader_minimal.py"),
                               manifest, "--workers", str(workers), "--epochs", str(epochs)],
                              check=True, capture_output=True, text=True)
-    figures["torch_minimal_script_clips_per_second"] = json.loads(minimal.stdout.strip().splitlines()[-1])[
-        "clips_per_second"]
+    minimal_figures = json.loads(minimal.stdout.strip().splitlines()[-1])
+    figures["torch_minimal_script_clips_per_second"] = minimal_figures["clips_per_second"]
+    figures["torch_minimal_script_median_clips_per_second"] = minimal_figures["median_clips_per_second"]
     return figures
 
 
@@ -250,13 +274,13 @@ def main():
     p.add_argument("--clips", type=int, default=64, help="clips of the generated corpus")
     p.add_argument("--seconds", type=float, default=10.0, help="seconds per generated clip")
     p.add_argument("--workers", type=int, default=2)
-    p.add_argument("--epochs", type=int, default=2, help="measured epochs (after one warm-up epoch)")
+    p.add_argument("--epochs", type=int, default=8, help="measured epochs (after one warm-up epoch); best and median")
     p.add_argument("--mel-seconds", type=float, default=30.0)
-    p.add_argument("--repeats", type=int, default=10)
+    p.add_argument("--repeats", type=int, default=30, help="timed mel calls per side (best and median)")
     p.add_argument("--quick", action="store_true", help="tiny settings: checks that everything runs")
     args = p.parse_args()
     if args.quick:
-        args.clips, args.seconds, args.epochs, args.mel_seconds, args.repeats = 8, 4.0, 1, 2.0, 2
+        args.clips, args.seconds, args.epochs, args.mel_seconds, args.repeats = 8, 4.0, 1, 2.0, 3
     torch.set_num_threads(1)
 
     with tempfile.TemporaryDirectory(prefix="mtag_bench_python_") as work:
@@ -271,17 +295,24 @@ def main():
         mel = bench_mel(args.mel_seconds, args.repeats)
         loader = bench_loader(manifest, args.workers, args.epochs)
 
-    print(f"mel spectrogram, {mel['audio_seconds']:.0f} s at 22.05 kHz, one thread, NumPy in and out:")
-    print(f"  mtag.feature.melspectrogram          {mel['mtag_seconds'] * 1e3:9.2f} ms")
-    print(f"  torchaudio.transforms.MelSpectrogram {mel['torchaudio_seconds'] * 1e3:9.2f} ms")
-    print(f"  speedup {mel['speedup']:.2f}x (target >= 4x)")
-    print(f"loader, {loader['clips']} clips, {loader['workers']} workers, decode + resample + augment + log-mel:")
-    print(f"  mtag.data.Loader (cache=None)        {loader['mtag_clips_per_second']:9.1f} clips/s")
-    print(f"  mtag.data.Loader (cache='memory')    {loader['mtag_memory_cache_clips_per_second']:9.1f} clips/s")
-    print(f"  torch DataLoader (torchaudio)        {loader['torch_clips_per_second']:9.1f} clips/s")
-    print(f"  the same, bench_torch_loader_minimal {loader['torch_minimal_script_clips_per_second']:9.1f} clips/s"
-          " (independent script: must agree)")
-    print(f"  speedup {loader['speedup']:.2f}x at equal work (target >= 3x)")
+    print(f"mel spectrogram, {mel['audio_seconds']:.0f} s at 22.05 kHz, one thread, NumPy in and out, "
+          f"{mel['calls']} calls each:                best      median")
+    print(f"  mtag.feature.melspectrogram          {mel['mtag_seconds'] * 1e3:9.2f} ms {mel['mtag_median_seconds'] * 1e3:9.2f} ms")
+    print(f"  torchaudio.transforms.MelSpectrogram {mel['torchaudio_seconds'] * 1e3:9.2f} ms "
+          f"{mel['torchaudio_median_seconds'] * 1e3:9.2f} ms")
+    print(f"  speedup {mel['speedup']:.2f}x best, {mel['median_speedup']:.2f}x median (target >= 4x)")
+    print(f"loader, {loader['clips']} clips, {loader['workers']} workers, decode + resample + augment + log-mel, "
+          f"{loader['epochs']} epochs:  best epoch   median epoch")
+    print(f"  mtag.data.Loader (cache=None)        {loader['mtag_clips_per_second']:9.1f} clips/s "
+          f"{loader['mtag_median_clips_per_second']:9.1f} clips/s")
+    print(f"  mtag.data.Loader (cache='memory')    {loader['mtag_memory_cache_clips_per_second']:9.1f} clips/s "
+          f"{loader['mtag_memory_cache_median_clips_per_second']:9.1f} clips/s")
+    print(f"  torch DataLoader (torchaudio)        {loader['torch_clips_per_second']:9.1f} clips/s "
+          f"{loader['torch_median_clips_per_second']:9.1f} clips/s")
+    print(f"  the same, bench_torch_loader_minimal {loader['torch_minimal_script_clips_per_second']:9.1f} clips/s "
+          f"{loader['torch_minimal_script_median_clips_per_second']:9.1f} clips/s (independent script: must agree)")
+    print(f"  speedup {loader['speedup']:.2f}x best, {loader['median_speedup']:.2f}x median, at equal work "
+          "(target >= 3x)")
     print(json.dumps({"mel": mel, "loader": loader}))
 
 

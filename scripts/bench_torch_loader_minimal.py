@@ -4,7 +4,8 @@ Per clip: torchaudio.load of a random window -> cached Resample to 16 kHz -> 3 s
 pitch shift (whole steps; phase vocoder n_fft 512 + Resample from the intermediate rate rounded to 100 Hz,
 cached per step: torchaudio.functional.pitch_shift rebuilds a kernel of thousands of taps per call), time
 stretch 0.8-1.25 (phase vocoder, length kept), each p=0.5 -> 96-band Slaney log-mel (n_fft 512, hop 256).
-Batch 16, shuffle, one torch thread per worker, one warm-up epoch. Prints {"clips_per_second": x}.
+Batch 16, shuffle, one torch thread per worker, one warm-up epoch, then --epochs timed one by one. Prints
+{"clips_per_second": best epoch, "median_clips_per_second": median epoch}.
     /usr/bin/python3 scripts/bench_torch_loader_minimal.py CORPUS/manifest.csv --workers 2 --epochs 2"""
 import argparse, csv, json, math, os, random, time
 import torch, torchaudio
@@ -38,6 +39,9 @@ class Clips(torch.utils.data.Dataset):
 def init(w): torch.set_num_threads(1); random.seed(1000 + w)
 torch.set_num_threads(1)
 loader = torch.utils.data.DataLoader(Clips(), batch_size=16, shuffle=True, num_workers=a.workers, worker_init_fn=init, persistent_workers=a.workers > 0)
-sum(b.shape[0] for b in loader); t = time.perf_counter()
-clips = sum(b.shape[0] for _ in range(a.epochs) for b in loader)
-print(json.dumps({"workers": a.workers, "clips": clips, "clips_per_second": clips / (time.perf_counter() - t)}))
+sum(b.shape[0] for b in loader); rates = []
+for _ in range(a.epochs):
+    t = time.perf_counter(); rates.append(sum(b.shape[0] for b in loader) / (time.perf_counter() - t))
+rates.sort()
+print(json.dumps({"workers": a.workers, "epochs": a.epochs, "clips_per_second": rates[-1],
+                  "median_clips_per_second": (rates[(len(rates) - 1) // 2] + rates[len(rates) // 2]) / 2}))

@@ -71,3 +71,31 @@ TEST_CASE("fft: cached plans are shared and run concurrently", "[fft]") {
     for (auto& th : threads) th.join();
     for (int t = 0; t < 4; ++t) CHECK(ok[t] == 1);
 }
+
+TEST_CASE("fft: forward_power equals |DFT|^2 for even, odd, small and large sizes", "[fft]") {
+    // Even sizes >= 16 take the half-length complex FFT (with its vector loop and scalar tail: 24 has
+    // m = 12, so both run); 10 (too small) and 45 (odd) take r2c; the unaligned input takes r2c too.
+    for (int n : {10, 16, 24, 45, 48, 512, 2048}) {
+        RealFft fft(n);
+        std::mt19937_64 rng(static_cast<unsigned>(n));
+        std::uniform_real_distribution<float> dist(-1.0f, 1.0f);
+        std::vector<float> x(static_cast<std::size_t>(n));
+        for (auto& v : x) v = dist(rng);
+        FftBuffer<float> in = fft_alloc_real(static_cast<std::size_t>(n) + 1);
+        FftBuffer<std::complex<float>> scratch = fft_alloc_complex(fft.scratch_size());
+        std::vector<float> power(static_cast<std::size_t>(fft.bins()) + 1, -1.0f), shifted(power);
+        std::copy(x.begin(), x.end(), in.get());
+        fft.forward_power(in.get(), power.data(), scratch.get());
+        std::copy(x.begin(), x.end(), in.get() + 1);
+        fft.forward_power(in.get() + 1, shifted.data(), scratch.get());
+        double peak = 0.0;
+        for (int k = 0; k < fft.bins(); ++k) peak = std::max(peak, std::norm(direct_bin(x, k)));
+        for (int k = 0; k < fft.bins(); ++k) {
+            const double ref = std::norm(direct_bin(x, k));
+            INFO("n " << n << " bin " << k);
+            CHECK(std::abs(power[static_cast<std::size_t>(k)] - ref) <= 1e-6 * peak);
+            CHECK(std::abs(shifted[static_cast<std::size_t>(k)] - ref) <= 1e-6 * peak);
+        }
+        CHECK(power[static_cast<std::size_t>(fft.bins())] == -1.0f);  // nothing written past n/2 + 1 bins
+    }
+}
