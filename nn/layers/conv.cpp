@@ -168,6 +168,28 @@ winograd::Problem ConvBase::winograd_problem(std::int64_t h, std::int64_t w, boo
             .pad_left = g.kw - 1 - g.pad_left};
 }
 
+std::optional<polyphase::Problem> ConvBase::polyphase_problem(std::int64_t h, std::int64_t w) const {
+    const ConvGeometry& g = m_geo;
+    if (m_algorithm == ConvAlgorithm::gemm) return std::nullopt;
+    if (g.kh != 3 || g.kw != 3 || g.sh != 2 || g.sw != 2 || g.dh != 1 || g.dw != 1) return std::nullopt;
+    const polyphase::Problem p{.c_in = g.c_in,
+                               .c_out = g.c_out,
+                               .h = h,
+                               .w = w,
+                               .out_h = g.out_h(h),
+                               .out_w = g.out_w(w),
+                               .pad_top = g.pad_top,
+                               .pad_left = g.pad_left};
+    if (!polyphase::supported(p)) return std::nullopt;
+    // As for stride-1 Winograd (winograd_tile): long enough GEMMs, a full panel of tiles per map, and
+    // the AVX-512 micro-kernel. short_chunk_resnet's 3x3 stride-2 layers on 64x115 and 32x58 inputs
+    // (220 and 60 tiles) qualify, the later 8x15 one (15 tiles) stays on the GEMM path.
+    if (m_algorithm == ConvAlgorithm::automatic &&
+        (!microkernel::fast() || g.c_in < 8 || g.c_out < 8 || polyphase::tiles_per_map(p) < microkernel::nr))
+        return std::nullopt;
+    return p;
+}
+
 double ConvBase::forward_flops(std::int64_t h, std::int64_t w) const {
     return 2.0 * static_cast<double>(m_geo.c_out) * static_cast<double>(m_geo.patch()) *
            static_cast<double>(m_geo.out_h(h)) * static_cast<double>(m_geo.out_w(w));
@@ -221,6 +243,9 @@ Tensor ConvBase::forward_map(const Tensor& x) {
         m_concat = m_winograd.has_value();
     }
     m_direct = !m_winograd && m_path == Path::direct3x3 && m_algorithm != ConvAlgorithm::gemm;
+    const std::optional<polyphase::Problem> phases = polyphase_problem(h, w);
+    m_polyphase = phases.has_value();
+    if (m_polyphase) polyphase::forward(*phases, n, x.data(), wt, y.data());
     if (m_direct) {
         direct_conv::forward(direct_problem(h, w), n, x.data(), wt, m_bias ? m_bias->value.data() : nullptr,
                              y.data());
@@ -249,7 +274,7 @@ Tensor ConvBase::forward_map(const Tensor& x) {
         m_taps.resize(static_cast<std::size_t>(g.kw * g.c_out * g.c_in));
         shifted_taps::pack_weights(g, wt, m_taps.data());
     }
-    const std::int64_t group = m_winograd ? 1 : batch_group(n, hw);
+    const std::int64_t group = m_winograd || m_polyphase ? 1 : batch_group(n, hw);
     if (group > 1) {
         // Small maps: several samples side by side in one unrolled matrix, one GEMM with N = group * hw.
         float* col = scratch(static_cast<std::size_t>(k * group * hw), 0);
@@ -267,7 +292,7 @@ Tensor ConvBase::forward_map(const Tensor& x) {
                                 static_cast<std::size_t>(hw) * sizeof(float));
         }
     }
-    for (std::int64_t b = group > 1 || m_winograd ? n : 0; b < n; ++b) {
+    for (std::int64_t b = group > 1 || m_winograd || m_polyphase ? n : 0; b < n; ++b) {
         const float* xb = x.data() + b * g.c_in * h * w;
         float* yb = y.data() + b * g.c_out * hw;
         if (shifted) {
@@ -316,24 +341,31 @@ Tensor ConvBase::backward_map(const Tensor& gy) {
         throw Error("nn::" + type() + "::backward", "grad_output shape " + gy.shape().str() + ", expected " +
                                                         Shape{n, g.c_out, oh, ow}.str());
     // When the forward pass used Winograd, both gradients do too (the GEMM paths below are skipped).
-    const bool need_w = m_weight.requires_grad && !m_winograd && !m_direct;
-    const bool need_x = input_grad() && !m_winograd && !m_direct;
+    const bool fast = m_winograd || m_direct || m_polyphase;
+    const bool need_w = m_weight.requires_grad && !fast;
+    const bool need_x = input_grad() && !fast;
     Tensor gx;
     bool bias_done = false;
     if (m_direct) bias_done = direct_backward(x, gy, gx);
     // d loss / d input is a fresh tensor (not a cached one): the previous layer consumes it and it is freed
     // then, instead of one input-sized buffer per conv staying resident for the whole run.
     if (m_winograd) winograd_backward(x, gy, gx);
+    if (m_polyphase) {
+        if (input_grad()) gx = Tensor::uninitialized(x.shape());
+        polyphase::backward(*polyphase_problem(h, w), n, x.data(), gy.data(), m_weight.value.data(),
+                            m_weight.requires_grad ? m_weight.grad.data() : nullptr,
+                            input_grad() ? gx.data() : nullptr);
+    }
     if (need_x) {
         gx = m_path == Path::pointwise ? Tensor::uninitialized(x.shape()) : Tensor(x.shape());
     }
     if (m_bias && m_bias->requires_grad && !bias_done) bias_backward(gy, n, hw);
     const bool shifted = m_path == Path::shifted_taps && h == 1;
-    const std::int64_t group = m_winograd || m_direct ? 1 : batch_group(n, hw);
+    const std::int64_t group = fast ? 1 : batch_group(n, hw);
     if (shifted && need_w && group == 1)
         m_tap_grads.assign(static_cast<std::size_t>(g.kw * g.c_out * g.c_in), 0.0f);
     if (group > 1) grouped_gemm_backward(x, gy, group, need_w, need_x, gx);
-    per_sample_backward(x, gy, group > 1 || m_winograd || m_direct ? n : 0, shifted, need_w, need_x, gx);
+    per_sample_backward(x, gy, group > 1 || fast ? n : 0, shifted, need_w, need_x, gx);
     if (shifted && need_w && group == 1)
         shifted_taps::add_unpacked_gradient(g, m_tap_grads.data(), m_weight.grad.data());
     // Backward is done with the input (one backward per forward, as BatchNorm): the producer's buffer can

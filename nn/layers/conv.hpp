@@ -4,12 +4,14 @@
 // Winograd minimal filtering (nn/layers/winograd.hpp) for 3x3, 1x3 and 1x4 kernels with stride 1 and
 // dilation 1 (forward, input and weight gradients); otherwise im2col + cblas_sgemm over tiles of output
 // rows (bounded workspace), a zero-copy GEMM for 1x1 kernels, shifted-tap GEMMs for other 1-D stride-1
-// kernels (nn/layers/shifted_taps.hpp), a direct phase sum for the strided "stride == kernel" first layer
+// kernels (nn/layers/shifted_taps.hpp), Winograd over the four input phases for 3x3 stride-2 layers
+// (nn/layers/polyphase_conv.hpp), a direct phase sum for the strided "stride == kernel" first layer
 // of sample-level models (nn/layers/strided_patches.hpp), and a direct 3x3 kernel
 // (nn/layers/direct_conv.hpp) for 2-D layers with at most 4 input channels.
 // ref: torch.nn.Conv1d / torch.nn.Conv2d; Chellapilla et al. 2006 (im2col unrolling); Lavin & Gray 2016.
 #include "nn/layers/direct_conv.hpp"
 #include "nn/layers/im2col.hpp"
+#include "nn/layers/polyphase_conv.hpp"
 #include "nn/layers/winograd.hpp"
 #include "nn/module.hpp"
 
@@ -50,9 +52,12 @@ struct Conv1dOptions {
 // the AVX-512 micro-kernel (F(2x2,3x3) / F(2,3) for maps of 32-63 tiles), F(3,4) for 1x4 kernels under the
 // same conditions with at least 24 tiles of 3 outputs per map (1-D maps with fewer tiles: the batch laid
 // end to end as one map, when at least 2/3 of its outputs are wanted), the direct 3x3 kernel for 2-D
-// 3x3 stride-1 layers with at most 4 input channels (padding 0 or 1), the GEMM paths otherwise. gemm:
+// 3x3 stride-1 layers with at most 4 input channels (padding 0 or 1), the polyphase Winograd path for
+// 3x3 stride-2 layers (padding 0 or 1, at least 8 channels, 32 output tiles of 3x3 per map), the GEMM
+// paths otherwise. gemm:
 // always im2col / direct GEMM (the pre-Winograd path). winograd_f2 / winograd_f4: Winograd with 2- or 4-wide
-// output tiles wherever the shape allows it (F(3,4) for 1x4 kernels under either; else GEMM). The default comes from MTAG_CONV_ALGO (auto | gemm |
+// output tiles wherever the shape allows it (F(3,4) for 1x4 kernels under either, the polyphase path
+// for 3x3 stride 2; else GEMM). The default comes from MTAG_CONV_ALGO (auto | gemm |
 // winograd_f2 | winograd_f4). When the forward pass used Winograd, the input and weight gradients do too.
 enum class ConvAlgorithm { automatic, gemm, winograd_f2, winograd_f4 };
 
@@ -69,6 +74,8 @@ class ConvBase : public Module {
     bool last_batch_concatenated() const { return m_concat; }
     // True when the last forward pass used the direct 3x3 kernel (few input channels).
     bool last_direct() const { return m_direct; }
+    // True when the last forward pass ran the stride-2 3x3 layer as Winograd over its input phases.
+    bool last_polyphase() const { return m_polyphase; }
     Parameter& weight() { return m_weight; }
     Parameter* bias() { return m_bias; }
     const ConvGeometry& geometry() const { return m_geo; }
@@ -117,6 +124,8 @@ class ConvBase : public Module {
     winograd::Problem concat_problem(std::int64_t n, std::int64_t w) const;
     winograd::Problem winograd_problem(std::int64_t h, std::int64_t w, bool input_gradient) const;
     direct_conv::Problem direct_problem(std::int64_t h, std::int64_t w) const;
+    // The polyphase problem of a 3x3 stride-2 layer when the current algorithm uses that path, or none.
+    std::optional<polyphase::Problem> polyphase_problem(std::int64_t h, std::int64_t w) const;
 
     Parameter& m_weight;
     Parameter* m_bias = nullptr;
@@ -129,6 +138,7 @@ class ConvBase : public Module {
     std::optional<winograd::Tile> m_winograd;  // tile of the last forward pass (none: GEMM path)
     bool m_direct = false;                     // the last forward pass used the direct 3x3 kernel
     bool m_concat = false;                     // ... and ran Winograd over the batch end to end
+    bool m_polyphase = false;                  // the last forward pass used the polyphase path
     std::vector<float> m_winograd_weights;     // packed transformed weights (forward or input gradient)
 };
 

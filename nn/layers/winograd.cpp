@@ -69,6 +69,27 @@ struct Tf<3, 4> {
     static constexpr float at[3][6] = {{1, 1, 1, 1, 1, 0}, {0, 1, -1, 2, -2, 0}, {0, 1, 1, 4, 4, 1}};
 };
 
+// F(3,2), the points of F(2,3) (0, 1, -1, infinity; the same BT and sign convention): 4 multiplies for
+// 3 outputs of a 2-tap filter. Used for the 2-tap phases of stride-2 3x3 convolutions
+// (nn/layers/polyphase_conv.hpp); checked against the direct sum in tests/nn/layers/test_polyphase_conv.cpp.
+template <>
+struct Tf<3, 2> {
+    static constexpr int m = 3, r = 2, alpha = 4;
+    static constexpr float bt[4][4] = {{1, 0, -1, 0}, {0, 1, 1, 0}, {0, -1, 1, 0}, {0, 1, 0, -1}};
+    static constexpr float g[4][2] = {{1, 0}, {0.5f, 0.5f}, {0.5f, -0.5f}, {0, 1}};
+    static constexpr float at[3][4] = {{1, 1, 1, 0}, {0, 1, -1, 0}, {0, 1, 1, -1}};
+};
+
+// F(3,1): the identity on 3-wide tiles, for the 1-tap phases of stride-2 3x3 convolutions (the other
+// axis may have 2 taps; the tiles of all phases are then alike).
+template <>
+struct Tf<3, 1> {
+    static constexpr int m = 3, r = 1, alpha = 3;
+    static constexpr float bt[3][3] = {{1, 0, 0}, {0, 1, 0}, {0, 0, 1}};
+    static constexpr float g[3][1] = {{1}, {1}, {1}};
+    static constexpr float at[3][3] = {{1, 0, 0}, {0, 1, 0}, {0, 0, 1}};
+};
+
 std::int64_t ceil_div(std::int64_t a, std::int64_t b) {
     return (a + b - 1) / b;
 }
@@ -295,7 +316,7 @@ struct Impl {
     // y = (AT M A) for every tile of the block, for one output channel; clips tiles at the map edge.
     static void output_transform(const Problem& p, const float* m, std::int64_t co, std::int64_t cop,
                                  std::int64_t nbp, std::int64_t t0, std::int64_t t1, std::int64_t tw,
-                                 float* yc, float* tmp) {
+                                 float* yc, float* tmp, bool accumulate) {
         segments(t0, t1, tw, [&](std::int64_t tr, std::int64_t tc0, std::int64_t nt, std::int64_t lt0) {
             float* ws = tmp;  // [AH][MW][nt] after the column-axis transform
             const float* src = m + co * nbp + lt0;
@@ -326,21 +347,21 @@ struct Impl {
                         float acc = 0.0f;
 #pragma GCC unroll 8
                         for (int xa = 0; xa < AH; ++xa) acc += TH::at[i][xa] * ws[(xa * MW + b) * nt + j];
-                        yrow[j * MW + b] = acc;
+                        yrow[j * MW + b] = accumulate ? yrow[j * MW + b] + acc : acc;
                     }
                 for (std::int64_t j = full; j < nt; ++j)
                     for (int b = 0; b < MW; ++b) {
                         if ((tc0 + j) * MW + b >= p.out_w) break;
                         float acc = 0.0f;
                         for (int xa = 0; xa < AH; ++xa) acc += TH::at[i][xa] * ws[(xa * MW + b) * nt + j];
-                        yrow[j * MW + b] = acc;
+                        yrow[j * MW + b] = accumulate ? yrow[j * MW + b] + acc : acc;
                     }
             }
         });
     }
 
     static void block(const Problem& p, const float* x, const float* u, float* y, std::int64_t t0,
-                      std::int64_t t1, std::int64_t tw, std::int64_t nb_max) {
+                      std::int64_t t1, std::int64_t tw, std::int64_t nb_max, bool accumulate) {
         const std::int64_t nb = t1 - t0, npan = ceil_div(nb, nr), nbp = npan * nr;
         const std::int64_t copan = ceil_div(p.c_out, mr), cop = copan * mr;
         float* v = scratch(static_cast<std::size_t>(A2 * npan * p.c_in * nr), 0);
@@ -363,12 +384,12 @@ struct Impl {
                            m + (xi * cop + pp * mr) * nbp + q * nr, nbp, false);
             }
         for (std::int64_t co = 0; co < p.c_out; ++co)
-            output_transform(p, m, co, cop, nbp, t0, t1, tw, y + co * p.out_h * p.out_w, tmp);
+            output_transform(p, m, co, cop, nbp, t0, t1, tw, y + co * p.out_h * p.out_w, tmp, accumulate);
     }
 
     static void weight_gradient(const Problem& p, std::int64_t n, const float* x, const float* gy, float* gw);
 
-    static void run(const Problem& p, std::int64_t n, const float* x, const float* u, float* y) {
+    static void run(const Problem& p, std::int64_t n, const float* x, const float* u, float* y, bool accumulate) {
         const std::int64_t th = ceil_div(p.out_h, MH), tw = ceil_div(p.out_w, MW), tiles = th * tw;
         const std::int64_t cop = ceil_div(p.c_out, mr) * mr;
         const std::int64_t per_panel = 4 * A2 * (p.c_in + cop) * nr;
@@ -381,7 +402,7 @@ struct Impl {
             for (std::int64_t i = i0; i < i1; ++i) {
                 const std::int64_t s = i / blocks, b = i % blocks;
                 block(p, x + s * p.c_in * p.h * p.w, u, y + s * p.c_out * p.out_h * p.out_w, b * nb,
-                      std::min(tiles, (b + 1) * nb), tw, nb);
+                      std::min(tiles, (b + 1) * nb), tw, nb, accumulate);
             }
         });
     }
@@ -480,6 +501,10 @@ using F4x4 = Impl<Tf<4, 3>, Tf<4, 3>>;
 using F2 = Impl<Tf<1, 1>, Tf<2, 3>>;
 using F4 = Impl<Tf<1, 1>, Tf<4, 3>>;
 using F3x4 = Impl<Tf<1, 1>, Tf<3, 4>>;
+using F3x3_2x2 = Impl<Tf<3, 2>, Tf<3, 2>>;
+using F3x3_2x1 = Impl<Tf<3, 2>, Tf<3, 1>>;
+using F3x3_1x2 = Impl<Tf<3, 1>, Tf<3, 2>>;
+using F3x3_1x1 = Impl<Tf<3, 1>, Tf<3, 1>>;
 
 // Calls f with a value of the Impl type of `tile` (its members are static): one switch for every entry point.
 template <class F>
@@ -493,6 +518,14 @@ decltype(auto) with_impl(Tile tile, F&& f) {
             return f(F2{});
         case Tile::f3_4:
             return f(F3x4{});
+        case Tile::f3x3_2x2:
+            return f(F3x3_2x2{});
+        case Tile::f3x3_2x1:
+            return f(F3x3_2x1{});
+        case Tile::f3x3_1x2:
+            return f(F3x3_1x2{});
+        case Tile::f3x3_1x1:
+            return f(F3x3_1x1{});
         case Tile::f4_3:
             break;
     }
@@ -517,12 +550,24 @@ std::string name(Tile tile) {
             return "F(4,3)";
         case Tile::f3_4:
             return "F(3,4)";
+        case Tile::f3x3_2x2:
+            return "F(3x3,2x2)";
+        case Tile::f3x3_2x1:
+            return "F(3x3,2x1)";
+        case Tile::f3x3_1x2:
+            return "F(3x3,1x2)";
+        case Tile::f3x3_1x1:
+            return "F(3x3,1x1)";
     }
     return "?";
 }
 
 int kernel_width(Tile tile) {
     return with_impl(tile, [](auto impl) { return decltype(impl)::RW; });
+}
+
+int kernel_height(Tile tile) {
+    return with_impl(tile, [](auto impl) { return decltype(impl)::RH; });
 }
 
 std::size_t packed_weight_size(Tile tile, std::int64_t c_out, std::int64_t c_in) {
@@ -539,8 +584,9 @@ void weight_gradient(Tile tile, const Problem& p, std::int64_t n, const float* x
     with_impl(tile, [&](auto impl) { decltype(impl)::weight_gradient(p, n, x, grad_y, grad_w); });
 }
 
-void convolve(Tile tile, const Problem& p, std::int64_t n, const float* x, const float* u, float* y) {
-    with_impl(tile, [&](auto impl) { decltype(impl)::run(p, n, x, u, y); });
+void convolve(Tile tile, const Problem& p, std::int64_t n, const float* x, const float* u, float* y,
+              bool accumulate) {
+    with_impl(tile, [&](auto impl) { decltype(impl)::run(p, n, x, u, y, accumulate); });
 }
 
 }  // namespace mtag::nn::winograd

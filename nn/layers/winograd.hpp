@@ -15,11 +15,13 @@
 namespace mtag::nn::winograd {
 
 // Output tile and kernel: F(m x m, 3 x 3) over 2-D maps, F(m, 3) and F(3, 4) over maps with one row
-// (kernel 1x3 or 1x4).
-enum class Tile { f2x2_3x3, f4x4_3x3, f2_3, f4_3, f3_4 };
+// (kernel 1x3 or 1x4), and F(3x3, kh x kw) with kh, kw in {1, 2}: the phases of a stride-2 3x3
+// convolution (nn/layers/polyphase_conv.hpp; F(3,2) per 2-tap axis, the identity per 1-tap axis).
+enum class Tile { f2x2_3x3, f4x4_3x3, f2_3, f4_3, f3_4, f3x3_2x2, f3x3_2x1, f3x3_1x2, f3x3_1x1 };
 
-// Kernel width of the tile's filter (3, or 4 for F(3,4)); the kernel height is 3 for 2-D tiles, else 1.
+// Kernel width and height of the tile's filter.
 int kernel_width(Tile tile);
+int kernel_height(Tile tile);
 
 // "F(4x4,3x3)" etc., for logs and benchmarks.
 std::string name(Tile tile);
@@ -45,10 +47,11 @@ void transform_weights(Tile tile, const float* w, std::int64_t c_out, std::int64
                        float* u);
 
 // y (n, c_out, out_h, out_w) = the convolution of x (n, c_in, h, w) with the transformed weights u. Every
-// output element is written (no accumulation). Work is split into blocks of tiles per sample on the
+// output element is written (no accumulation), or with accumulate added to y. Work is split into blocks of tiles per sample on the
 // engine's pool; each block is computed by one thread in a fixed order, so the result does not
 // depend on the thread count. Uses the calling threads' scratch slots 0-2.
-void convolve(Tile tile, const Problem& p, std::int64_t n, const float* x, const float* u, float* y);
+void convolve(Tile tile, const Problem& p, std::int64_t n, const float* x, const float* u, float* y,
+              bool accumulate = false);
 
 // grad_w (c_out, c_in, kh, kw) += the weight gradient of problem p for inputs x (n, c_in, h, w) and output
 // gradients grad_y (n, c_out, out_h, out_w): dU[xi] = dM[xi] . V[xi]^T summed over tiles, where

@@ -71,10 +71,16 @@ TEST_CASE("winograd: every tile matches a direct convolution (odd sizes, padding
                                      {winograd::Tile::f4x4_3x3, 1e-4},
                                      {winograd::Tile::f2_3, 1e-5},
                                      {winograd::Tile::f4_3, 1e-5},
-                                     {winograd::Tile::f3_4, 1e-5}};
+                                     {winograd::Tile::f3_4, 1e-5},
+                                     // the phases of stride-2 3x3 layers (nn/layers/polyphase_conv.hpp)
+                                     {winograd::Tile::f3x3_2x2, 1e-5},
+                                     {winograd::Tile::f3x3_2x1, 1e-5},
+                                     {winograd::Tile::f3x3_1x2, 1e-5},
+                                     {winograd::Tile::f3x3_1x1, 1e-5}};
     for (const Case& t : tiles) {
-        const bool two_d = t.tile == winograd::Tile::f2x2_3x3 || t.tile == winograd::Tile::f4x4_3x3;
-        const int kh = two_d ? 3 : 1, kw = winograd::kernel_width(t.tile);
+        const bool two_d = t.tile != winograd::Tile::f2_3 && t.tile != winograd::Tile::f4_3 &&
+                           t.tile != winograd::Tile::f3_4;
+        const int kh = winograd::kernel_height(t.tile), kw = winograd::kernel_width(t.tile);
         // (c_in, c_out, h, w, pad_top, pad_left, pad_bottom, pad_right, batch); pads outside [0, kw - 1]
         // are what the input-gradient problem produces.
         struct Shape2 {
