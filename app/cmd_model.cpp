@@ -469,7 +469,7 @@ Command add_model_command(CLI::App& root, const GlobalOptions& global) {
                  "tensor's part scaled to its RMS, so h is relative), g.v against (L(w + h v) - L(w - h v)) / 2h. Both "
                  "use the Richardson estimate over h and h/2. Pass rule: |a - n| / max(|a|, |n|, floor) <= "
                  "--tolerance, i.e. torch.autograd.gradcheck's |a - n| <= atol + rtol |n| with rtol = tolerance and "
-                 "atol = tolerance x floor, the floor tied to the layer's gradient scale (README). Shrink big presets "
+                 "atol = tolerance x floor, the floor tied to the layer's and the model's gradient scale (README). Shrink big presets "
                  "with --options, e.g. '{\"input_frames\": 64, \"channels\": [4, 4, 4, 4]}'.");
 
     return {cmd, [o, &global, list, show_cmd, init, forward, import, fetch, check, ensemble, grad, average]() -> int {
