@@ -75,7 +75,8 @@ run_target() {
     status=FAILED
   fi
   local runs cov report
-  runs=$(grep -o 'stat::number_of_executed_units: *[0-9]*' "$log" | grep -o '[0-9]*$' || echo "?")
+  # The last count: keras_h5's forked reader children print their own (short) stats when they die.
+  runs=$(grep -o 'stat::number_of_executed_units: *[0-9]*' "$log" | tail -1 | grep -o '[0-9]*$' || echo "?")
   cov=$(grep -oE '#[0-9]+ +DONE +cov: [0-9]+ ft: [0-9]+' "$log" | tail -1 | sed -E 's/.*cov: ([0-9]+) ft: ([0-9]+)/cov \1 ft \2/' || true)
   [[ -z "$cov" ]] && cov=$(grep -oE 'cov: [0-9]+ ft: [0-9]+' "$log" | tail -1 || echo "cov ?")
   report=$(printf 'fuzz %-18s %-6s %4ss  execs %-10s %s  corpus %s files' "$t" "$status" "$(( $(date +%s) - start ))" \
