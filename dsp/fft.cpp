@@ -80,7 +80,16 @@ namespace {
 
 // 8 floats; GCC/Clang lower it to AVX (or two SSE registers, or scalars) as the target allows.
 typedef float Float8 __attribute__((vector_size(32)));
-typedef int Int8 __attribute__((vector_size(32)));
+// Lane shuffles of two 8-float vectors (lanes 0-7 of a, then 8-15 of b). __builtin_shufflevector takes
+// the lanes as constants and exists in both GCC (12 and later) and clang, unlike GCC's __builtin_shuffle.
+inline Float8 shuffle_even(Float8 a, Float8 b) { return __builtin_shufflevector(a, b, 0, 2, 4, 6, 8, 10, 12, 14); }
+inline Float8 shuffle_odd(Float8 a, Float8 b) { return __builtin_shufflevector(a, b, 1, 3, 5, 7, 9, 11, 13, 15); }
+inline Float8 shuffle_even_reversed(Float8 a, Float8 b) { return __builtin_shufflevector(a, b, 14, 12, 10, 8, 6, 4, 2, 0); }
+inline Float8 shuffle_odd_reversed(Float8 a, Float8 b) { return __builtin_shufflevector(a, b, 15, 13, 11, 9, 7, 5, 3, 1); }
+inline Float8 shuffle_interleave_lo(Float8 a, Float8 b) { return __builtin_shufflevector(a, b, 0, 8, 1, 9, 2, 10, 3, 11); }
+inline Float8 shuffle_interleave_hi(Float8 a, Float8 b) { return __builtin_shufflevector(a, b, 4, 12, 5, 13, 6, 14, 7, 15); }
+inline Float8 shuffle_reversed_lo(Float8 a, Float8 b) { return __builtin_shufflevector(a, b, 7, 15, 6, 14, 5, 13, 4, 12); }
+inline Float8 shuffle_reversed_hi(Float8 a, Float8 b) { return __builtin_shufflevector(a, b, 3, 11, 2, 10, 1, 9, 0, 8); }
 
 inline Float8 load8(const float* p) {
     Float8 v;
@@ -103,15 +112,13 @@ void untangle_power(const float* __restrict z, const float* __restrict tw_re, co
     power[m] = nyquist * nyquist;
     int k = 1;
     // Eight bins a step: Z[k..k+7] forwards, Z[m-k-7..m-k] backwards, split into real and imaginary parts.
-    const Int8 even = {0, 2, 4, 6, 8, 10, 12, 14}, odd = {1, 3, 5, 7, 9, 11, 13, 15};
-    const Int8 even_reversed = {14, 12, 10, 8, 6, 4, 2, 0}, odd_reversed = {15, 13, 11, 9, 7, 5, 3, 1};
     const Float8 half = {0.5f, 0.5f, 0.5f, 0.5f, 0.5f, 0.5f, 0.5f, 0.5f};
     for (; k + 8 <= m; k += 8) {
         const Float8 f0 = load8(z + 2 * k), f1 = load8(z + 2 * k + 8);
-        const Float8 ar = __builtin_shuffle(f0, f1, even), ai = __builtin_shuffle(f0, f1, odd);
+        const Float8 ar = shuffle_even(f0, f1), ai = shuffle_odd(f0, f1);
         const float* r = z + 2 * (m - k - 7);
         const Float8 r0 = load8(r), r1 = load8(r + 8);
-        const Float8 br = __builtin_shuffle(r0, r1, even_reversed), bi = -__builtin_shuffle(r0, r1, odd_reversed);
+        const Float8 br = shuffle_even_reversed(r0, r1), bi = -shuffle_odd_reversed(r0, r1);
         const Float8 er = ar + br, ei = ai + bi, dr = ar - br, di = ai - bi;
         const Float8 c = load8(tw_re + k), s = load8(tw_im + k);
         const Float8 xr = half * er + c * di + s * dr;
@@ -137,27 +144,23 @@ void untangle_in_place(float* z, const float* __restrict tw_re, const float* __r
     z[2 * m] = z0r - z0i;
     z[2 * m + 1] = 0.0f;
     int k = 1;
-    const Int8 even = {0, 2, 4, 6, 8, 10, 12, 14}, odd = {1, 3, 5, 7, 9, 11, 13, 15};
-    const Int8 even_reversed = {14, 12, 10, 8, 6, 4, 2, 0}, odd_reversed = {15, 13, 11, 9, 7, 5, 3, 1};
-    const Int8 interleave_lo = {0, 8, 1, 9, 2, 10, 3, 11}, interleave_hi = {4, 12, 5, 13, 6, 14, 7, 15};
-    const Int8 reversed_lo = {7, 15, 6, 14, 5, 13, 4, 12}, reversed_hi = {3, 11, 2, 10, 1, 9, 0, 8};
     const Float8 half = {0.5f, 0.5f, 0.5f, 0.5f, 0.5f, 0.5f, 0.5f, 0.5f};
     // Vector steps while the block [k, k+8) and its mirror [m-k-7, m-k] do not overlap.
     for (; 2 * k + 15 <= m; k += 8) {
         float* f = z + 2 * k;
         float* r = z + 2 * (m - k - 7);
         const Float8 f0 = load8(f), f1 = load8(f + 8), r0 = load8(r), r1 = load8(r + 8);
-        const Float8 ar = __builtin_shuffle(f0, f1, even), ai = __builtin_shuffle(f0, f1, odd);
-        const Float8 br = __builtin_shuffle(r0, r1, even_reversed), bi = -__builtin_shuffle(r0, r1, odd_reversed);
+        const Float8 ar = shuffle_even(f0, f1), ai = shuffle_odd(f0, f1);
+        const Float8 br = shuffle_even_reversed(r0, r1), bi = -shuffle_odd_reversed(r0, r1);
         const Float8 er = half * (ar + br), ei = half * (ai + bi), dr = ar - br, di = ai - bi;
         const Float8 c = load8(tw_re + k), s = load8(tw_im + k);
         const Float8 tr = c * di + s * dr, ti = s * di - c * dr;  // exp(-2 pi i k / n) O[k]
         const Float8 xr = er + tr, xi = ei + ti;                  // X[k]
         const Float8 yr = er - tr, yi = ti - ei;                  // X[m - k] = conj(E - tw O)
-        store8(f, __builtin_shuffle(xr, xi, interleave_lo));
-        store8(f + 8, __builtin_shuffle(xr, xi, interleave_hi));
-        store8(r, __builtin_shuffle(yr, yi, reversed_lo));
-        store8(r + 8, __builtin_shuffle(yr, yi, reversed_hi));
+        store8(f, shuffle_interleave_lo(xr, xi));
+        store8(f + 8, shuffle_interleave_hi(xr, xi));
+        store8(r, shuffle_reversed_lo(yr, yi));
+        store8(r + 8, shuffle_reversed_hi(yr, yi));
     }
     for (; 2 * k <= m; ++k) {
         const int j = m - k;
@@ -180,23 +183,20 @@ void tangle(const float* __restrict x, const float* __restrict tw_re, const floa
     z[0] = x[0] + x[2 * m];
     z[1] = x[0] - x[2 * m];
     int k = 1;
-    const Int8 even = {0, 2, 4, 6, 8, 10, 12, 14}, odd = {1, 3, 5, 7, 9, 11, 13, 15};
-    const Int8 even_reversed = {14, 12, 10, 8, 6, 4, 2, 0}, odd_reversed = {15, 13, 11, 9, 7, 5, 3, 1};
-    const Int8 interleave_lo = {0, 8, 1, 9, 2, 10, 3, 11}, interleave_hi = {4, 12, 5, 13, 6, 14, 7, 15};
     const Float8 two = {2.0f, 2.0f, 2.0f, 2.0f, 2.0f, 2.0f, 2.0f, 2.0f};
     for (; k + 8 <= m; k += 8) {
         const Float8 f0 = load8(x + 2 * k), f1 = load8(x + 2 * k + 8);
-        const Float8 ar = __builtin_shuffle(f0, f1, even), ai = __builtin_shuffle(f0, f1, odd);
+        const Float8 ar = shuffle_even(f0, f1), ai = shuffle_odd(f0, f1);
         const float* r = x + 2 * (m - k - 7);
         const Float8 r0 = load8(r), r1 = load8(r + 8);
-        const Float8 br = __builtin_shuffle(r0, r1, even_reversed), bi = -__builtin_shuffle(r0, r1, odd_reversed);
+        const Float8 br = shuffle_even_reversed(r0, r1), bi = -shuffle_odd_reversed(r0, r1);
         const Float8 er = ar + br, ei = ai + bi, dr = ar - br, di = ai - bi;
         // tw = (c, s) = (cos, -sin) / 2, so exp(+2 pi i k / n) = 2 (c, -s); i * that * d:
         const Float8 c = two * load8(tw_re + k), s = two * load8(tw_im + k);
         const Float8 pr = c * dr + s * di, pi = c * di - s * dr;  // exp(2 pi i k / n) d
         const Float8 zr = er - pi, zi = ei + pr;
-        store8(z + 2 * k, __builtin_shuffle(zr, zi, interleave_lo));
-        store8(z + 2 * k + 8, __builtin_shuffle(zr, zi, interleave_hi));
+        store8(z + 2 * k, shuffle_interleave_lo(zr, zi));
+        store8(z + 2 * k + 8, shuffle_interleave_hi(zr, zi));
     }
     for (; k < m; ++k) {
         const float ar = x[2 * k], ai = x[2 * k + 1], br = x[2 * (m - k)], bi = -x[2 * (m - k) + 1];
