@@ -1,6 +1,7 @@
 #include "dsp/fft.hpp"
 
 #include "dsp/error.hpp"
+#include "dsp/float8.hpp"
 
 #include <fftw3.h>
 
@@ -78,8 +79,6 @@ void* RealFft::plan(LazyPlan& slot, bool forward, bool aligned) const {
 
 namespace {
 
-// 8 floats; GCC/Clang lower it to AVX (or two SSE registers, or scalars) as the target allows.
-typedef float Float8 __attribute__((vector_size(32)));
 // Lane shuffles of two 8-float vectors (lanes 0-7 of a, then 8-15 of b). __builtin_shufflevector takes
 // the lanes as constants and exists in both GCC (12 and later) and clang, unlike GCC's __builtin_shuffle.
 inline Float8 shuffle_even(Float8 a, Float8 b) { return __builtin_shufflevector(a, b, 0, 2, 4, 6, 8, 10, 12, 14); }
@@ -91,13 +90,6 @@ inline Float8 shuffle_interleave_hi(Float8 a, Float8 b) { return __builtin_shuff
 inline Float8 shuffle_reversed_lo(Float8 a, Float8 b) { return __builtin_shufflevector(a, b, 7, 15, 6, 14, 5, 13, 4, 12); }
 inline Float8 shuffle_reversed_hi(Float8 a, Float8 b) { return __builtin_shufflevector(a, b, 3, 11, 2, 10, 1, 9, 0, 8); }
 
-inline Float8 load8(const float* p) {
-    Float8 v;
-    std::memcpy(&v, p, sizeof v);
-    return v;
-}
-
-inline void store8(float* p, Float8 v) { std::memcpy(p, &v, sizeof v); }
 
 // The untangling pass of a real FFT computed as a complex one (ref: Numerical Recipes, 2nd ed., sec. 12.3,
 // realft; Sorensen et al. 1987). With z[j] = x[2j] + i x[2j+1] and Z = DFT_m(z), m = n/2:

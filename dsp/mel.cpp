@@ -1,6 +1,7 @@
 #include "dsp/mel.hpp"
 
 #include "dsp/error.hpp"
+#include "dsp/float8.hpp"
 
 #include <algorithm>
 #include <atomic>
@@ -48,25 +49,10 @@ std::vector<double> linspace(double start, double stop, int n) {
     return v;
 }
 
-// 8 floats; GCC/Clang lower it to AVX (or SSE pairs, or scalars) as the target allows.
-typedef float Float8 __attribute__((vector_size(32)));
-typedef int Int8 __attribute__((vector_size(32)));
-
-inline Float8 load8(const float* p) {
-    Float8 v;
-    std::memcpy(&v, p, sizeof v);
-    return v;
-}
-
-inline void store8(float* p, Float8 v) { std::memcpy(p, &v, sizeof v); }
-
 // Columns [k_begin, k_end) of `rows` rows (row stride src_stride) into dst[k * dst_stride + j]: 8x8 blocks
 // transposed in registers (three rounds of two-register shuffles), the ragged edges one value at a time.
 void transpose(const float* src, std::size_t src_stride, std::size_t rows, std::size_t k_begin, std::size_t k_end,
                float* dst, std::size_t dst_stride) {
-    const Int8 lo1 = {0, 8, 1, 9, 4, 12, 5, 13}, hi1 = {2, 10, 3, 11, 6, 14, 7, 15};
-    const Int8 lo2 = {0, 1, 8, 9, 4, 5, 12, 13}, hi2 = {2, 3, 10, 11, 6, 7, 14, 15};
-    const Int8 lo4 = {0, 1, 2, 3, 8, 9, 10, 11}, hi4 = {4, 5, 6, 7, 12, 13, 14, 15};
     std::size_t j = 0;
     for (; j + 8 <= rows; j += 8) {
         const float* s = src + j * src_stride;
@@ -76,19 +62,19 @@ void transpose(const float* src, std::size_t src_stride, std::size_t rows, std::
             for (int i = 0; i < 8; ++i) r[i] = load8(s + static_cast<std::size_t>(i) * src_stride + k);
             Float8 t[8], u[8];
             for (int i = 0; i < 8; i += 2) {
-                t[i] = __builtin_shuffle(r[i], r[i + 1], lo1);
-                t[i + 1] = __builtin_shuffle(r[i], r[i + 1], hi1);
+                t[i] = __builtin_shufflevector(r[i], r[i + 1], 0, 8, 1, 9, 4, 12, 5, 13);
+                t[i + 1] = __builtin_shufflevector(r[i], r[i + 1], 2, 10, 3, 11, 6, 14, 7, 15);
             }
             for (int i = 0; i < 8; i += 4) {
-                u[i] = __builtin_shuffle(t[i], t[i + 2], lo2);
-                u[i + 1] = __builtin_shuffle(t[i], t[i + 2], hi2);
-                u[i + 2] = __builtin_shuffle(t[i + 1], t[i + 3], lo2);
-                u[i + 3] = __builtin_shuffle(t[i + 1], t[i + 3], hi2);
+                u[i] = __builtin_shufflevector(t[i], t[i + 2], 0, 1, 8, 9, 4, 5, 12, 13);
+                u[i + 1] = __builtin_shufflevector(t[i], t[i + 2], 2, 3, 10, 11, 6, 7, 14, 15);
+                u[i + 2] = __builtin_shufflevector(t[i + 1], t[i + 3], 0, 1, 8, 9, 4, 5, 12, 13);
+                u[i + 3] = __builtin_shufflevector(t[i + 1], t[i + 3], 2, 3, 10, 11, 6, 7, 14, 15);
             }
             for (int i = 0; i < 4; ++i) {
-                store8(dst + (k + static_cast<std::size_t>(i)) * dst_stride + j, __builtin_shuffle(u[i], u[i + 4], lo4));
+                store8(dst + (k + static_cast<std::size_t>(i)) * dst_stride + j, __builtin_shufflevector(u[i], u[i + 4], 0, 1, 2, 3, 8, 9, 10, 11));
                 store8(dst + (k + static_cast<std::size_t>(i) + 4) * dst_stride + j,
-                       __builtin_shuffle(u[i], u[i + 4], hi4));
+                       __builtin_shufflevector(u[i], u[i + 4], 4, 5, 6, 7, 12, 13, 14, 15));
             }
         }
         for (; k < k_end; ++k)
