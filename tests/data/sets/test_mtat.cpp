@@ -97,7 +97,7 @@ TEST_CASE("mtat: missing audio, user split file, and nothing usable") {
     CHECK_THROWS_WITH(load_mtat(dir / "other"), Catch::Contains("clip_id"));
 }
 
-// Found by fuzz_dataset_index (tests/fuzz/corpus/dataset_index/regression-long-mp3-path): a first mp3_path
+// Found by fuzz_dataset_index (the 600 s run of 2026-12-06): a first mp3_path
 // longer than the OS allows made the audio-root probe throw std::filesystem_error out of load_mtat.
 TEST_CASE("mtat: an mp3_path too long for the OS is missing audio, not a filesystem exception") {
     const auto dir = mtag::test::fresh_dir("mtat_long_path");
