@@ -4,6 +4,7 @@
 // Prints the trials ranked (best first) on stdout; DIR/sweep.jsonl holds one line per finished trial.
 #include "app/command.hpp"
 #include "app/dataset_flags.hpp"
+#include "app/stop_signals.hpp"
 #include "data/sets/load.hpp"
 #include "data/sweep/search_space.hpp"
 #include "data/sweep/sweep.hpp"
@@ -11,17 +12,11 @@
 #include "dsp/error.hpp"
 #include "mtag_version.hpp"
 
-#include <atomic>
-#include <csignal>
 #include <iostream>
 
 namespace mtag::app {
 
 namespace {
-
-std::atomic<bool> g_sweep_stop{false};
-
-extern "C" void on_sweep_signal(int) { g_sweep_stop.store(true); }
 
 struct SweepCommandOptions {
     std::string config, space, out, metric = "auto";
@@ -106,21 +101,13 @@ int run_sweep_command(const SweepCommandOptions& o, const GlobalOptions& global)
     s.folds = o.folds;
     s.quiet = global.quiet;
     s.mtag_version = mtag::version;
-    s.stop = &g_sweep_stop;
+    s.stop = StopSignals::flag();
 
-    g_sweep_stop.store(false);
-    auto old_int = std::signal(SIGINT, on_sweep_signal);
-    auto old_term = std::signal(SIGTERM, on_sweep_signal);
     data::SweepResult result;
-    try {
+    {
+        const StopSignals signals;
         result = data::run_sweep(s, dataset);
-    } catch (...) {
-        std::signal(SIGINT, old_int);
-        std::signal(SIGTERM, old_term);
-        throw;
     }
-    std::signal(SIGINT, old_int);
-    std::signal(SIGTERM, old_term);
 
     std::cout << data::ranking_table(result);
     std::cout.flush();

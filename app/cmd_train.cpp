@@ -2,6 +2,7 @@
 // Common settings are flags on top of the config; see data/train_config.hpp and data/trainer.hpp.
 #include "app/command.hpp"
 #include "app/dataset_flags.hpp"
+#include "app/stop_signals.hpp"
 #include "data/plot/lr_find_plot.hpp"
 #include "data/plot/training_log.hpp"
 #include "data/progress/progress.hpp"
@@ -20,10 +21,8 @@
 #include "mtag_version.hpp"
 
 #include <algorithm>
-#include <atomic>
 #include <cmath>
 #include <chrono>
-#include <csignal>
 #include <thread>
 #include <fstream>
 #include <iostream>
@@ -32,10 +31,6 @@
 namespace mtag::app {
 
 namespace {
-
-std::atomic<bool> g_stop{false};
-
-extern "C" void on_stop_signal(int) { g_stop.store(true); }
 
 // What `mtag train` was asked for on the command line (unset optionals keep the config's values).
 struct TrainOptions {
@@ -199,7 +194,7 @@ data::TrainerOptions trainer_options(const TrainOptions& o, const GlobalOptions&
     t.freeze = o.freeze;
     t.quiet = global.quiet;
     t.mtag_version = mtag::version;
-    t.stop = &g_stop;
+    t.stop = StopSignals::flag();
     t.comm = &data::dist::Communicator::world();
     t.bucket_bytes = static_cast<std::size_t>(o.bucket_mb * 1024 * 1024);
     t.check_every = o.check_every;
@@ -282,22 +277,10 @@ class TrainProgress {
 // Trains with SIGINT / SIGTERM setting the stop flag (a checkpoint, then a clean exit), restored after.
 data::TrainResult train_until_stopped(const data::TrainConfig& config, const data::Dataset& dataset,
                                       const data::TrainerOptions& t, int stall_rank) {
-    g_stop.store(false);
-    auto old_int = std::signal(SIGINT, on_stop_signal);
-    auto old_term = std::signal(SIGTERM, on_stop_signal);
+    const StopSignals signals;
     if (stall_rank >= 0 && t.comm->distributed() && t.comm->rank() == stall_rank)
         while (true) std::this_thread::sleep_for(std::chrono::seconds(1));
-    data::TrainResult r;
-    try {
-        r = data::train(config, dataset, t);
-    } catch (...) {
-        std::signal(SIGINT, old_int);
-        std::signal(SIGTERM, old_term);
-        throw;
-    }
-    std::signal(SIGINT, old_int);
-    std::signal(SIGTERM, old_term);
-    return r;
+    return data::train(config, dataset, t);
 }
 
 // The one-line JSON summary of a finished run; over MPI also rank 0's throughput and all-reduce share.
@@ -339,21 +322,14 @@ int run_folds(const TrainOptions& o, const GlobalOptions& global, const data::Tr
         throw Error("--out " + o.out, "already holds a cross-validation (fold-1); use --resume or another directory");
     if (!started && o.resume) throw Error("--resume", "no cross-validation in " + o.out + " (expected fold-1)");
     data::write_file_atomically(out / "config.json", config.to_json().dump(2) + "\n");
-    g_stop.store(false);
-    auto old_int = std::signal(SIGINT, on_stop_signal);
-    auto old_term = std::signal(SIGTERM, on_stop_signal);
     std::optional<data::CrossValidationResult> cv;
-    try {
+    {
+        const StopSignals signals;
         cv = data::cross_validate(config, dataset,
                                   {.dir = out, .folds = o.folds, .seed = config.seed, .quiet = global.quiet,
-                                   .trainer_quiet = global.quiet, .mtag_version = mtag::version, .stop = &g_stop, .label = ""});
-    } catch (...) {
-        std::signal(SIGINT, old_int);
-        std::signal(SIGTERM, old_term);
-        throw;
+                                   .trainer_quiet = global.quiet, .mtag_version = mtag::version,
+                                   .stop = StopSignals::flag(), .label = ""});
     }
-    std::signal(SIGINT, old_int);
-    std::signal(SIGTERM, old_term);
     if (!cv) {
         std::cerr << "mtag train: interrupted; the fold in progress saved a checkpoint (continue with --resume)\n";
         return 1;
@@ -465,6 +441,9 @@ int run_train(const TrainOptions& o, const GlobalOptions& global, bool seed_give
     }
     if (t.comm->is_root() && !r.interrupted) summary["diagnosis"] = diagnose_run(o.out, global.quiet, {});
     if (t.comm->is_root()) std::cout << summary.dump() << std::endl;
+    // Stopped by Ctrl-C or SIGTERM: the checkpoint is saved, but the run is not finished, which a script
+    // must be able to tell from the exit code (as from `mtag sweep`, and as Python's KeyboardInterrupt does).
+    if (r.interrupted && StopSignals::received()) return 1;
     if (o.report && t.comm->is_root()) {
         data::report::ReportOptions options;
         options.run = o.out;

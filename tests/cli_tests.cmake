@@ -260,7 +260,7 @@ add_test(NAME "cli: the report in headless Chromium"
 set_tests_properties("cli: the report in headless Chromium" PROPERTIES FIXTURES_REQUIRED report_run TIMEOUT 300)
 # Faults (issue 23, tests/app/faults.sh): a write error (RLIMIT_FSIZE) and kill -9 at 20 moments during
 # extract and train, and corrupted checkpoints; every rerun must end byte-identical to an undisturbed run.
-foreach(fault extract-disk-full extract-kill train-kill train-disk-full train-corrupt tag-disk-full fetch-kill
+foreach(fault extract-disk-full extract-kill train-kill train-signal train-disk-full train-corrupt tag-disk-full fetch-kill
               fetch-disk-full)
   add_test(NAME "faults: ${fault}" COMMAND bash ${CMAKE_CURRENT_SOURCE_DIR}/app/faults.sh ${fault} ${MTAG_EXE} ${CLI_TMP}
                                            ${MTAG_SHARED_DIR}/pretrained/choi2016)

@@ -20,6 +20,8 @@
 #   train-disk-full    `mtag train` under RLIMIT_FSIZE between the size of the run's small files and a
 #                      checkpoint's: the first checkpoint cannot be written; an error naming it, exit non-zero,
 #                      no checkpoint under its final name; a rerun without the limit ends byte-identical
+#   train-signal       SIGTERM, then SIGINT, during `mtag train`: exit 1 with "interrupted at epoch ... continue
+#                      with --resume" and a checkpoint, from which --resume goes on
 #   train-corrupt      a checkpoint with a flipped data byte, or truncated: --resume says so, falls back to
 #                      the previous checkpoint and ends byte-identical
 set -euo pipefail
@@ -122,7 +124,7 @@ extract-kill)
        "with part of the 120 outputs written (undisturbed run: ${duration} ms)"
   [[ $killed -ge 5 && $partial -ge 3 ]] || fail "only $killed kills ($partial mid-run) landed; the corpus is too small"
   ;;
-train-kill|train-corrupt|tag-disk-full|train-disk-full)
+train-kill|train-corrupt|tag-disk-full|train-disk-full|train-signal)
   make_corpus 12 0.6
   {
     echo "path,tags,split"
@@ -132,12 +134,7 @@ train-kill|train-corrupt|tag-disk-full|train-disk-full)
       echo "audio/t$(printf %03d "$i").wav,$tags,$split"
     done
   } > manifest.csv
-  cat > train.json <<'JSON'
-{"model": {"preset": "cnn1d", "n_mels": 16, "input_frames": 32, "channels": [8, 8], "kernel_sizes": [3, 3],
-           "pools": [2, 1], "dense": [8]},
- "features": {"kind": "logmel", "sample_rate": 16000, "n_fft": 256, "hop_length": 64, "n_mels": 16, "fmax": 4000},
- "batch_size": 4, "epochs": 30, "evaluation": {"eval_chunks": 2}, "early_stopping": {"patience": 0}}
-JSON
+  tiny_cnn1d_config 4 '"epochs": 30, "early_stopping": {"patience": 0}' > train.json
   train() { "$exe" -q --threads 1 --seed 2 train --config train.json --data manifest.csv --out "$@"; }
   if [[ $case_name == tag-disk-full ]]; then
     train run --epochs 2 >/dev/null
@@ -215,6 +212,32 @@ PY
       cmp -s "c_$how/model.safetensors" ref/model.safetensors || fail "$how: weights differ from the undisturbed run"
       same_checkpoint_data "c_$how/checkpoint.safetensors" ref/checkpoint.safetensors
       echo "train-corrupt ($how): $(grep -m1 warning "c_$how.err")"
+    done
+    exit 0
+  fi
+  if [[ $case_name == train-signal ]]; then
+    # --epochs 100000: the run is still training whenever the signal lands (train-kill covers byte-identical
+    # resumption; here the point is the clean stop).
+    for sig in TERM INT; do
+      out=sig_$sig
+      (exec "$exe" --threads 1 --seed 2 train --config train.json --data manifest.csv --out "$out" --epochs 100000 \
+         >/dev/null 2>"$out.err") &
+      pid=$!
+      for _ in $(seq 1 600); do [[ -f "$out/checkpoint.safetensors" ]] && break; sleep 0.05; done
+      [[ -f "$out/checkpoint.safetensors" ]] || fail "SIG$sig: the run wrote no checkpoint within 30 s"
+      kill -s "$sig" "$pid"
+      set +e
+      wait "$pid"
+      code=$?
+      set -e
+      [[ $code -eq 1 ]] || fail "train stopped by SIG$sig exited $code, expected 1"
+      grep -q "interrupted at epoch .*continue with --resume" "$out.err" ||
+        fail "SIG$sig: no interruption message: $(tail -3 "$out.err")"
+      no_temporaries "$out"
+      # The saved checkpoint resumes: three more batches, then the test hook's stop (exit 0, not a signal).
+      train "$out" --resume --epochs 100000 --stop-after-batches 3 >/dev/null 2>"$out.resume.err" ||
+        fail "SIG$sig: --resume failed: $(tail -3 "$out.resume.err")"
+      echo "train-signal (SIG$sig): exit $code, $(grep -m1 -o 'interrupted at epoch [0-9]*, batch [0-9]*' "$out.err")"
     done
     exit 0
   fi

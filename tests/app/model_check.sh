@@ -14,20 +14,8 @@ mkdir -p audio
 for i in 1 2 3 4 5 6; do
   "$exe" -q synth --tone $((200 + 53 * i)) --seconds 0.6 --sample-rate 16000 --out "audio/t$i.wav"
 done
-{
-  echo "path,tags,split"
-  for i in 1 2 3 4 5 6; do
-    if (( i % 2 )); then tags=low; else tags=high; fi
-    if (( i < 5 )); then split=train; else split=valid; fi
-    echo "audio/t$i.wav,$tags,$split"
-  done
-} > manifest.csv
-cat > train.json <<'JSON'
-{"model": {"preset": "cnn1d", "n_mels": 16, "input_frames": 32, "channels": [8, 8], "kernel_sizes": [3, 3],
-           "pools": [2, 1], "dense": [8]},
- "features": {"kind": "logmel", "sample_rate": 16000, "n_fft": 256, "hop_length": 64, "n_mels": 16, "fmax": 4000},
- "batch_size": 2, "epochs": 2, "evaluation": {"eval_chunks": 2}}
-JSON
+low_high_manifest 6 5 'audio/t%d.wav' > manifest.csv
+tiny_cnn1d_config 2 '"epochs": 2' > train.json
 "$exe" -q --threads 1 --seed 1 train --config train.json --data manifest.csv --out good >/dev/null
 [[ -f good/checkpoint.safetensors.prev ]] || fail "the run has no previous checkpoint to check"
 

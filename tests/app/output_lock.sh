@@ -70,20 +70,8 @@ wait "$pid" 2>/dev/null || true
 [[ $(find feats -name '*.npy' | wc -l) -eq 12 ]] || fail "extract after the kill did not finish every file"
 
 # ---- train: a long first run, a second refused (before reading its data), kill -9, the next run proceeds.
-{
-  echo "path,tags,split"
-  for i in $(seq 1 12); do
-    if (( i % 2 )); then tags=low; else tags=high; fi
-    if (( i < 10 )); then split=train; else split=valid; fi
-    echo "audio/t$(printf %02d "$i").wav,$tags,$split"
-  done
-} > manifest.csv
-cat > train.json <<'JSON'
-{"model": {"preset": "cnn1d", "n_mels": 16, "input_frames": 32, "channels": [8, 8], "kernel_sizes": [3, 3],
-           "pools": [2, 1], "dense": [8]},
- "features": {"kind": "logmel", "sample_rate": 16000, "n_fft": 256, "hop_length": 64, "n_mels": 16, "fmax": 4000},
- "batch_size": 2, "evaluation": {"eval_chunks": 2}, "early_stopping": {"patience": 0}}
-JSON
+low_high_manifest 12 10 'audio/t%02d.wav' > manifest.csv
+tiny_cnn1d_config 2 '"early_stopping": {"patience": 0}' > train.json
 (exec "$exe" -q --threads 1 train --config train.json --data manifest.csv --out "run dir" --epochs 100000 >/dev/null 2>&1) &
 pid=$!
 holders+=("$pid")

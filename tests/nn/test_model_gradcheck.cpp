@@ -84,13 +84,16 @@ std::shared_ptr<Sequential> small_cnn() {
     return m;
 }
 
-Tensor random_input(std::int64_t n, std::int64_t d) {
-    Tensor x({n, d});
-    std::mt19937 rng(3);
-    std::normal_distribution<float> normal(0.0f, 1.0f);
+// A tensor of N(0, stddev^2) draws from a seeded engine (the inputs of these checks).
+Tensor normal_tensor(const Shape& shape, unsigned seed, float stddev = 1.0f) {
+    Tensor x(shape);
+    std::mt19937 rng(seed);
+    std::normal_distribution<float> normal(0.0f, stddev);
     for (std::size_t i = 0; i < x.size(); ++i) x[i] = normal(rng);
     return x;
 }
+
+Tensor random_input(std::int64_t n, std::int64_t d) { return normal_tensor({n, d}, 3); }
 
 void randomise(Module& m) {
     std::mt19937 rng(5);
@@ -155,10 +158,7 @@ TEST_CASE("gradcheck: a model whose first layer has no input gradient (DftMelgra
                                       {"hop_length", 128}, {"n_mels", 16}, {"channels", {4, 4}},
                                       {"pools", {{2, 2}, {2, 2}}}, {"seed", 1}},
                                      2);
-    Tensor x(model->input_shape(2));
-    std::mt19937 rng(2);
-    std::normal_distribution<float> normal(0.0f, 0.1f);
-    for (std::size_t i = 0; i < x.size(); ++i) x[i] = normal(rng);
+    const Tensor x = normal_tensor(model->input_shape(2), 2, 0.1f);
     CHECK(model->input_grad());
     GradcheckResult r;
     CHECK_NOTHROW(r = gradcheck(*model, x));
@@ -174,10 +174,7 @@ TEST_CASE("gradcheck: the tiny cnn1d passes and leaves its weights and buffers u
     auto model = models::build_model({{"preset", "cnn1d"}, {"n_mels", 16}, {"input_frames", 32}, {"channels", {8, 8}},
                                       {"kernel_sizes", {3, 3}}, {"pools", {2, 1}}, {"dense", {8}}, {"seed", 1}},
                                      2);
-    Tensor x(model->input_shape(4));
-    std::mt19937 rng(1);
-    std::normal_distribution<float> normal(0.0f, 1.0f);
-    for (std::size_t i = 0; i < x.size(); ++i) x[i] = normal(rng);
+    const Tensor x = normal_tensor(model->input_shape(4), 1);
     std::vector<Tensor> before;
     for (Parameter* p : model->parameters()) before.push_back(p->value.clone());
     for (Buffer* b : model->buffers()) before.push_back(b->value.clone());
@@ -190,10 +187,7 @@ TEST_CASE("gradcheck: the tiny cnn1d passes and leaves its weights and buffers u
 }
 
 TEST_CASE("gradcheck: a small ReLU/max-pool CNN passes; a flipped conv weight gradient fails naming the conv", "[gradcheck]") {
-    Tensor x({3, 1, 8, 8});
-    std::mt19937 rng(4);
-    std::normal_distribution<float> normal(0.0f, 1.0f);
-    for (std::size_t i = 0; i < x.size(); ++i) x[i] = normal(rng);
+    const Tensor x = normal_tensor({3, 1, 8, 8}, 4);
 
     auto good = small_cnn<Conv2d, BatchNorm2d>();
     randomise(*good);  // a bare Conv2d starts at zero weights: every gradient would vanish
@@ -214,10 +208,7 @@ TEST_CASE("gradcheck: a small ReLU/max-pool CNN passes; a flipped conv weight gr
 }
 
 TEST_CASE("gradcheck: a BatchNorm with a wrong input gradient fails the layers before it", "[gradcheck]") {
-    Tensor x({3, 1, 8, 8});
-    std::mt19937 rng(6);
-    std::normal_distribution<float> normal(0.0f, 1.0f);
-    for (std::size_t i = 0; i < x.size(); ++i) x[i] = normal(rng);
+    const Tensor x = normal_tensor({3, 1, 8, 8}, 6);
     auto bad = small_cnn<Conv2d, HalfInputGradBatchNorm2d>();
     randomise(*bad);
     const GradcheckResult r = gradcheck(*bad, x, {.samples = 8});
