@@ -64,6 +64,15 @@ void unpack_end_to_end(const float* yc, std::int64_t len, std::int64_t n, std::i
     });
 }
 
+// The transformed Winograd weights of one call (forward, or with flip the input gradient's): a tensor freed
+// when the call ends, so the storage cache hands its block to the next layer. Kept per layer, they held 4x
+// (F(4x4,3x3)) every Winograd layer's weights for the model's lifetime: 50 MB for fcn4, in every tagging session.
+Tensor packed_weights(winograd::Tile tile, const float* w, std::int64_t c_out, std::int64_t c_in, bool flip) {
+    Tensor u = Tensor::uninitialized({static_cast<std::int64_t>(winograd::packed_weight_size(tile, c_out, c_in))});
+    winograd::transform_weights(tile, w, c_out, c_in, flip, u.data());
+    return u;
+}
+
 }  // namespace
 
 ConvBase::ConvBase(const ConvGeometry& geometry, bool bias, const Shape& weight_shape)
@@ -252,8 +261,7 @@ Tensor ConvBase::forward_map(const Tensor& x) {
         return y;
     }
     if (m_winograd) {
-        m_winograd_weights.resize(winograd::packed_weight_size(*m_winograd, g.c_out, g.c_in));
-        winograd::transform_weights(*m_winograd, wt, g.c_out, g.c_in, false, m_winograd_weights.data());
+        const Tensor u = packed_weights(*m_winograd, wt, g.c_out, g.c_in, false);
         if (m_concat) {
             // One long map: (c_in, n * seg) in, (c_out, n * seg - k + 1) out, sample b's outputs at b * seg.
             // Samples are laid out seg apart: their padding, then zeros up to whole tiles (concat_segment).
@@ -262,11 +270,10 @@ Tensor ConvBase::forward_map(const Tensor& x) {
             Tensor yc = Tensor::uninitialized({g.c_out, p.out_w});
             const std::int64_t seg = concat_segment(*m_winograd, w);
             pack_end_to_end(x.data(), n, g.c_in, w, g.pad_left, seg, xc.data());
-            winograd::convolve(*m_winograd, p, 1, xc.data(), m_winograd_weights.data(), yc.data());
+            winograd::convolve(*m_winograd, p, 1, xc.data(), u.data(), yc.data());
             unpack_end_to_end(yc.data(), p.out_w, n, g.c_out, ow, 0, seg, y.data());
         } else {
-            winograd::convolve(*m_winograd, winograd_problem(h, w, false), n, x.data(),
-                               m_winograd_weights.data(), y.data());
+            winograd::convolve(*m_winograd, winograd_problem(h, w, false), n, x.data(), u.data(), y.data());
         }
     }
     const bool shifted = !m_winograd && m_path == Path::shifted_taps && h == 1;
@@ -399,11 +406,8 @@ void ConvBase::winograd_backward(const Tensor& x, const Tensor& gy, Tensor& gx) 
     }
     if (input_grad()) {
         gx = Tensor::uninitialized(x.shape());
-        m_winograd_weights.resize(winograd::packed_weight_size(*m_winograd, g.c_in, g.c_out));
-        winograd::transform_weights(*m_winograd, m_weight.value.data(), g.c_in, g.c_out, true,
-                                    m_winograd_weights.data());
-        winograd::convolve(*m_winograd, winograd_problem(h, w, true), n, gy.data(), m_winograd_weights.data(),
-                           gx.data());
+        const Tensor u = packed_weights(*m_winograd, m_weight.value.data(), g.c_in, g.c_out, true);
+        winograd::convolve(*m_winograd, winograd_problem(h, w, true), n, gy.data(), u.data(), gx.data());
     }
     if (m_weight.requires_grad)
         winograd::weight_gradient(*m_winograd, winograd_problem(h, w, false), n, x.data(), gy.data(),
@@ -429,12 +433,10 @@ void ConvBase::concat_winograd_backward(const Tensor& x, const Tensor& gy, Tenso
         // The full correlation of the long output gradient with the flipped kernel (padding k - 1).
         gx = Tensor::uninitialized(x.shape());
         Tensor gxc = Tensor::uninitialized({g.c_in, p.w});
-        m_winograd_weights.resize(winograd::packed_weight_size(*m_winograd, g.c_in, g.c_out));
-        winograd::transform_weights(*m_winograd, m_weight.value.data(), g.c_in, g.c_out, true,
-                                    m_winograd_weights.data());
+        const Tensor u = packed_weights(*m_winograd, m_weight.value.data(), g.c_in, g.c_out, true);
         const winograd::Problem pi{.c_in = g.c_out, .c_out = g.c_in, .h = 1, .w = p.out_w, .out_h = 1,
                                    .out_w = p.w, .pad_top = 0, .pad_left = g.kw - 1};
-        winograd::convolve(*m_winograd, pi, 1, gyc.data(), m_winograd_weights.data(), gxc.data());
+        winograd::convolve(*m_winograd, pi, 1, gyc.data(), u.data(), gxc.data());
         unpack_end_to_end(gxc.data(), p.w, n, g.c_in, w, g.pad_left, seg, gx.data());
     }
     if (m_weight.requires_grad) {

@@ -139,7 +139,6 @@ class ConvBase : public Module {
     bool m_direct = false;                     // the last forward pass used the direct 3x3 kernel
     bool m_concat = false;                     // ... and ran Winograd over the batch end to end
     bool m_polyphase = false;                  // the last forward pass used the polyphase path
-    std::vector<float> m_winograd_weights;     // packed transformed weights (forward or input gradient)
 };
 
 // 2-D convolution over (N, C_in, H, W).
