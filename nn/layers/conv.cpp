@@ -337,7 +337,22 @@ Tensor ConvBase::forward_map(const Tensor& x) {
     return y;
 }
 
-Tensor ConvBase::backward_map(const Tensor& gy) {
+Tensor ConvBase::backward_accumulate(const Tensor& grad_output, Tensor into) {
+    if (!m_input.defined()) throw Error("nn::" + type(), nothing_saved_message);
+    // m_input is the (N, C_in, H, W) view of the input (Conv1d's with H = 1); `into` has the input's own shape.
+    if (!into.defined() || into.size() != m_input.size() || into.dim(0) != m_input.dim(0))
+        throw Error("nn::" + type() + "::backward_accumulate",
+                    "the gradient to add into has shape " + into.shape().str() + ", expected the input's");
+    const std::int64_t n = m_input.dim(0), h = m_input.dim(2), w = m_input.dim(3);
+    if (static_cast<std::int64_t>(grad_output.size()) != n * m_geo.c_out * m_geo.out_h(h) * m_geo.out_w(w))
+        throw Error("nn::" + type() + "::backward_accumulate",
+                    "grad_output shape " + grad_output.shape().str() + " does not match the last output");
+    Tensor view = into.view(m_input.shape());
+    backward_map(grad_output.view({n, m_geo.c_out, m_geo.out_h(h), m_geo.out_w(w)}), &view);
+    return into;
+}
+
+Tensor ConvBase::backward_map(const Tensor& gy, Tensor* into) {
     const ConvGeometry& g = m_geo;
     const Tensor& x = m_input;
     if (!x.defined())
@@ -356,12 +371,12 @@ Tensor ConvBase::backward_map(const Tensor& gy) {
     if (m_direct) bias_done = direct_backward(x, gy, gx);
     // d loss / d input is a fresh tensor (not a cached one): the previous layer consumes it and it is freed
     // then, instead of one input-sized buffer per conv staying resident for the whole run.
-    if (m_winograd) winograd_backward(x, gy, gx);
+    if (m_winograd) winograd_backward(x, gy, gx, into);
     if (m_polyphase) {
-        if (input_grad()) gx = Tensor::uninitialized(x.shape());
+        if (input_grad()) gx = into ? *into : Tensor::uninitialized(x.shape());
         polyphase::backward(*polyphase_problem(h, w), n, x.data(), gy.data(), m_weight.value.data(),
                             m_weight.requires_grad ? m_weight.grad.data() : nullptr,
-                            input_grad() ? gx.data() : nullptr);
+                            input_grad() ? gx.data() : nullptr, into != nullptr);
     }
     if (need_x) {
         gx = m_path == Path::pointwise ? Tensor::uninitialized(x.shape()) : Tensor(x.shape());
@@ -378,6 +393,13 @@ Tensor ConvBase::backward_map(const Tensor& gy) {
     // Backward is done with the input (one backward per forward, as BatchNorm): the producer's buffer can
     // be freed or reused now instead of staying alive until the next forward.
     m_input = Tensor();
+    if (into && gx.defined() && gx.data() != into->data()) {
+        // A path that computed the gradient apart: added now (into + gx, the same sum as gx + into).
+        float* d = into->data();
+        const float* a = gx.data();
+        for (std::size_t i = 0; i < gx.size(); ++i) d[i] += a[i];
+        gx = *into;
+    }
     return gx;
 }
 
@@ -397,7 +419,7 @@ bool ConvBase::direct_backward(const Tensor& x, const Tensor& gy, Tensor& gx) {
     return fused;
 }
 
-void ConvBase::winograd_backward(const Tensor& x, const Tensor& gy, Tensor& gx) {
+void ConvBase::winograd_backward(const Tensor& x, const Tensor& gy, Tensor& gx, Tensor* into) {
     const ConvGeometry& g = m_geo;
     const std::int64_t n = x.dim(0), h = x.dim(2), w = x.dim(3);
     if (m_concat) {
@@ -405,9 +427,11 @@ void ConvBase::winograd_backward(const Tensor& x, const Tensor& gy, Tensor& gx) 
         return;
     }
     if (input_grad()) {
-        gx = Tensor::uninitialized(x.shape());
+        // With `into`, each element's one output value is added to it (convolve's accumulate).
+        gx = into ? *into : Tensor::uninitialized(x.shape());
         const Tensor u = packed_weights(*m_winograd, m_weight.value.data(), g.c_in, g.c_out, true);
-        winograd::convolve(*m_winograd, winograd_problem(h, w, true), n, gy.data(), u.data(), gx.data());
+        winograd::convolve(*m_winograd, winograd_problem(h, w, true), n, gy.data(), u.data(), gx.data(),
+                           into != nullptr);
     }
     if (m_weight.requires_grad)
         winograd::weight_gradient(*m_winograd, winograd_problem(h, w, false), n, x.data(), gy.data(),

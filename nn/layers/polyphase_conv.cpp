@@ -110,14 +110,18 @@ void split(const Problem& p, const std::array<Phase, 4>& phases, std::int64_t cn
     });
 }
 
-// The inverse of split: every element of the cn samples at x is written.
-void merge(const Problem& p, const std::array<Phase, 4>& phases, std::int64_t cn, const float* buf, float* x) {
+// The inverse of split: every element of the cn samples at x is written (with accumulate, added to).
+void merge(const Problem& p, const std::array<Phase, 4>& phases, std::int64_t cn, const float* buf, float* x,
+           bool accumulate) {
     for_planes(p, phases, cn, buf, [&](std::int64_t plane, int r, int s, const Phase& ph,
                                                            const float* q) {
         for (std::int64_t a = 0; a < ph.row.len; ++a) {
             float* row = x + plane + (2 * a + r) * p.w + s;
             const float* src = q + a * ph.col.len;
-            for (std::int64_t b = 0; b < ph.col.len; ++b) row[2 * b] = src[b];
+            if (accumulate)
+                for (std::int64_t b = 0; b < ph.col.len; ++b) row[2 * b] += src[b];
+            else
+                for (std::int64_t b = 0; b < ph.col.len; ++b) row[2 * b] = src[b];
         }
     });
 }
@@ -166,7 +170,7 @@ void forward(const Problem& p, std::int64_t n, const float* x, const float* weig
 }
 
 void backward(const Problem& p, std::int64_t n, const float* x, const float* grad_y, const float* weight,
-              float* grad_w, float* grad_x) {
+              float* grad_w, float* grad_x, bool accumulate_x) {
     const std::array<Phase, 4> phases = make_phases(p);
     std::array<Tensor, 4> u;                 // flipped sub-kernels, transformed (input gradient)
     std::array<std::vector<float>, 4> dsub;  // sub-kernel gradients (weight gradient)
@@ -193,7 +197,7 @@ void backward(const Problem& p, std::int64_t n, const float* x, const float* gra
             for (std::size_t k = 0; k < 4; ++k)
                 winograd::convolve(phases[k].tile, phases[k].gradient, cn, gys, u[k].data(),
                                    buf.data() + phases[k].offset * cn);
-            merge(p, phases, cn, buf.data(), grad_x + s0 * p.c_in * p.h * p.w);
+            merge(p, phases, cn, buf.data(), grad_x + s0 * p.c_in * p.h * p.w, accumulate_x);
         }
     }
     if (!grad_w) return;
