@@ -40,43 +40,44 @@ NonFinite count_non_finite(const Tensor& t) {
 }
 
 LoadReport load_weights(Module& model, const std::filesystem::path& file, const LoadOptions& options) {
-    const SafetensorsFile st = read_safetensors(file);
+    // One tensor at a time, straight from the file into its parameter: the model's weights plus one tensor at
+    // the peak, not the file image and a copy of every tensor beside the model (nn/safetensors.hpp).
+    SafetensorsReader st(file);
     const std::string where = "weights '" + file.string() + "'";
     LoadReport report;
     std::set<std::string> seen;
     auto take = [&](const std::string& name, Tensor& dst, bool integer) {
         seen.insert(name);
-        auto it = st.tensors.find(name);
-        if (it == st.tensors.end()) {
+        if (!st.contains(name)) {
             if (!options.allow_missing)
                 throw Error(where,
                             "missing tensor '" + name + "' (expected shape " + dst.shape().str() + ")");
             report.missing.push_back(name);
             return;
         }
-        const SafetensorsTensor& t = it->second;
         const std::string expected_dtype = integer ? "I64" : "F32";
-        if (t.dtype != expected_dtype)
-            throw Error(where, "tensor '" + name + "' has dtype " + t.dtype + ", expected " + expected_dtype);
-        if (!(t.value.shape() == dst.shape())) {
-            const std::string detail = "tensor '" + name + "' has shape " + t.value.shape().str() +
+        if (st.dtype(name) != expected_dtype)
+            throw Error(where, "tensor '" + name + "' has dtype " + st.dtype(name) + ", expected " + expected_dtype);
+        if (const Shape shape = st.shape(name); !(shape == dst.shape())) {
+            const std::string detail = "tensor '" + name + "' has shape " + shape.str() +
                                        ", expected " + dst.shape().str();
             if (!options.skip_mismatched) throw Error(where, detail);
             report.mismatched.push_back(detail);
             return;
         }
+        const Tensor value = st.read(name).value;
         if (!options.allow_non_finite)
-            if (const NonFinite bad = count_non_finite(t.value); bad.count > 0)
+            if (const NonFinite bad = count_non_finite(value); bad.count > 0)
                 throw Error(where, "tensor '" + name + "' has " + std::to_string(bad.count) + " NaN or infinite value" +
                                        (bad.count == 1 ? "" : "s") + " (first at flat index " + std::to_string(bad.first) +
                                        "): the run diverged or the file is damaged; `mtag model check DIR` lists "
                                        "every such tensor");
-        dst.copy_from(t.value);
+        dst.copy_from(value);
         report.loaded.push_back(name);
     };
     for (Parameter* p : model.parameters()) take(p->name, p->value, false);
     for (Buffer* b : model.buffers()) take(b->name, b->value, b->integer);
-    for (const auto& [name, t] : st.tensors) {
+    for (const std::string& name : st.names()) {
         if (seen.count(name)) continue;
         if (!options.allow_unexpected)
             throw Error(where, "unexpected tensor '" + name + "' (the architecture has no such parameter)");

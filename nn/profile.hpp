@@ -47,4 +47,15 @@ inline Tensor profiled(Module& m, const Tensor& x, bool backward) {
     return y;
 }
 
+// Runs call() (a backward of m by another entry point, e.g. ConvBase::backward_accumulate), timed as m's
+// backward of x when profiling is on and m is a leaf.
+template <class F>
+Tensor profiled_backward(Module& m, const Tensor& x, F&& call) {
+    if (!detail::g_layer_profiling.load(std::memory_order_relaxed) || !detail::is_profiled_leaf(m)) return call();
+    const auto t0 = std::chrono::steady_clock::now();
+    Tensor y = call();
+    detail::add_layer_time(m, x, true, std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count());
+    return y;
+}
+
 }  // namespace mtag::nn

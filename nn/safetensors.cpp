@@ -196,36 +196,61 @@ void check_coverage(std::vector<std::pair<std::uint64_t, std::uint64_t>>& ranges
                                std::to_string(covered));
 }
 
+// Every tensor entry of a parsed header checked against a data section of data_size bytes, and the ranges
+// shown to tile it, before any tensor is allocated: a thousand entries all pointing at the same gigabyte must
+// fail here, not after a thousand gigabytes of copies. After the check the tensors together hold at most the
+// data section's bytes. The "__metadata__" entry goes into metadata.
+std::map<std::string, EntryInfo> check_entries(const nlohmann::json& header, std::uint64_t data_size,
+                                               const std::string& where,
+                                               std::map<std::string, std::string>& metadata) {
+    std::map<std::string, EntryInfo> entries;
+    std::vector<std::pair<std::uint64_t, std::uint64_t>> ranges;
+    for (auto& [name, entry] : header.items()) {
+        if (name == "__metadata__") {
+            parse_metadata(entry, where, metadata);
+            continue;
+        }
+        EntryInfo info = describe_tensor(entry, where + " tensor '" + name + "'", data_size);
+        ranges.emplace_back(info.begin, info.end);
+        entries.emplace(name, std::move(info));
+    }
+    check_coverage(ranges, data_size, where);
+    return entries;
+}
+
 }  // namespace
 
 SafetensorsFile parse_safetensors(const std::string& bytes, const std::string& what) {
     const std::string where = "safetensors '" + what + "'";
     std::uint64_t n = 0;
     const nlohmann::json header = parse_header(bytes, where, n);
-    const std::uint64_t data_size = bytes.size() - 8 - n;
     const char* data = bytes.data() + 8 + n;
     SafetensorsFile file;
-    // Every entry is checked, and the ranges shown to tile the data section, before any tensor is
-    // allocated: a thousand entries all pointing at the same gigabyte must fail here, not after a thousand
-    // gigabytes of copies. After the check the tensors together hold at most the data section's bytes.
-    std::vector<std::pair<std::string, EntryInfo>> entries;
-    std::vector<std::pair<std::uint64_t, std::uint64_t>> ranges;
-    for (auto& [name, entry] : header.items()) {
-        if (name == "__metadata__") {
-            parse_metadata(entry, where, file.metadata);
-            continue;
-        }
-        EntryInfo info = describe_tensor(entry, where + " tensor '" + name + "'", data_size);
-        ranges.emplace_back(info.begin, info.end);
-        entries.emplace_back(name, std::move(info));
-    }
-    check_coverage(ranges, data_size, where);
-    for (const auto& [name, info] : entries) file.tensors.emplace(name, read_tensor(info, data));
+    for (const auto& [name, info] : check_entries(header, bytes.size() - 8 - n, where, file.metadata))
+        file.tensors.emplace(name, read_tensor(info, data));
     return file;
 }
 
-SafetensorsFile read_safetensors(const std::filesystem::path& path) {
-    const std::string where = "safetensors '" + path.string() + "'";
+struct SafetensorsReader::Impl {
+    std::filesystem::path path;
+    std::string where;
+    std::ifstream in;
+    std::uint64_t data_start = 0;
+    std::map<std::string, EntryInfo> entries;
+    std::map<std::string, std::string> metadata;
+
+    const EntryInfo& entry(const std::string& name) const {
+        const auto it = entries.find(name);
+        if (it == entries.end()) throw Error(where, "has no tensor '" + name + "'");
+        return it->second;
+    }
+};
+
+SafetensorsReader::SafetensorsReader(const std::filesystem::path& path) : m_impl(std::make_unique<Impl>()) {
+    Impl& r = *m_impl;
+    r.path = path;
+    r.where = "safetensors '" + path.string() + "'";
+    const std::string& where = r.where;
     std::error_code ec;
     const auto status = std::filesystem::status(path, ec);
     if (ec || !std::filesystem::exists(status)) throw Error(where, "cannot open (missing file?)");
@@ -233,27 +258,77 @@ SafetensorsFile read_safetensors(const std::filesystem::path& path) {
     if (!std::filesystem::is_regular_file(status)) throw Error(where, "is not a regular file");
     const std::uint64_t size = std::filesystem::file_size(path, ec);
     if (ec) throw Error(where, "cannot read its size: " + ec.message());
-    std::ifstream in(path, std::ios::binary);
-    if (!in) throw Error(where, "cannot open (permissions?)");
-    // The header length is checked against the file's size before anything is allocated for it; the one
-    // allocation is the file's own size (the tensors are then copied out of it, at most as many bytes).
+    r.in.open(path, std::ios::binary);
+    if (!r.in) throw Error(where, "cannot open (permissions?)");
+    // The header length is checked against the file's size before anything is allocated for it. Only the
+    // header is read here; each tensor's bytes are read by read(), straight into its tensor.
     std::uint64_t n = 0;
     if (size >= 8) {
-        in.read(reinterpret_cast<char*>(&n), 8);
+        r.in.read(reinterpret_cast<char*>(&n), 8);
         if (n > safetensors_max_header)
             throw Error(where, "header length " + std::to_string(n) + " exceeds the limit of " +
                                    std::to_string(safetensors_max_header) + " bytes");
         if (n > size - 8)
             throw Error(where, "truncated: header length " + std::to_string(n) + " but the file has only " +
                                    std::to_string(size - 8) + " bytes after it");
-        in.seekg(0);
+        r.in.seekg(0);
     }
-    std::string bytes(size, '\0');
-    in.read(bytes.data(), static_cast<std::streamsize>(size));
-    if (static_cast<std::uint64_t>(in.gcount()) != size)
-        throw Error(where, "read " + std::to_string(in.gcount()) + " of " + std::to_string(size) +
-                               " bytes (file changed or read error)");
-    return parse_safetensors(bytes, path.string());
+    std::string head(size >= 8 ? 8 + n : size, '\0');
+    r.in.read(head.data(), static_cast<std::streamsize>(head.size()));
+    if (static_cast<std::uint64_t>(r.in.gcount()) != head.size())
+        throw Error(where, "read " + std::to_string(r.in.gcount()) + " of " + std::to_string(head.size()) +
+                               " header bytes (file changed or read error)");
+    const nlohmann::json header = parse_header(head, where, n);
+    r.data_start = 8 + n;
+    r.entries = check_entries(header, size - 8 - n, where, r.metadata);
+}
+
+SafetensorsReader::~SafetensorsReader() = default;
+
+const std::map<std::string, std::string>& SafetensorsReader::metadata() const { return m_impl->metadata; }
+
+std::vector<std::string> SafetensorsReader::names() const {
+    std::vector<std::string> out;
+    for (const auto& [name, info] : m_impl->entries) out.push_back(name);
+    return out;
+}
+
+bool SafetensorsReader::contains(const std::string& name) const { return m_impl->entries.count(name) > 0; }
+
+const std::string& SafetensorsReader::dtype(const std::string& name) const { return m_impl->entry(name).dtype; }
+
+Shape SafetensorsReader::shape(const std::string& name) const {
+    Shape s;
+    for (std::int64_t d : m_impl->entry(name).shape) s = s.appended(d);
+    return s;
+}
+
+SafetensorsTensor SafetensorsReader::read(const std::string& name) {
+    Impl& r = *m_impl;
+    const EntryInfo& e = r.entry(name);
+    SafetensorsTensor t;
+    t.dtype = e.dtype;
+    t.shape = e.shape;
+    t.value = Tensor::uninitialized(shape(name));
+    const std::uint64_t bytes = e.end - e.begin;
+    std::vector<std::int64_t> wide(e.dtype == "F32" ? 0 : e.numel);
+    char* dst = e.dtype == "F32" ? reinterpret_cast<char*>(t.value.data()) : reinterpret_cast<char*>(wide.data());
+    r.in.clear();
+    r.in.seekg(static_cast<std::streamoff>(r.data_start + e.begin));
+    r.in.read(dst, static_cast<std::streamsize>(bytes));
+    if (!r.in || static_cast<std::uint64_t>(r.in.gcount()) != bytes)
+        throw Error(r.where, "read " + std::to_string(r.in.gcount()) + " of " + std::to_string(bytes) +
+                                 " bytes of tensor '" + name + "' (file changed or read error)");
+    for (std::uint64_t i = 0; i < wide.size(); ++i) t.value[i] = static_cast<float>(wide[i]);
+    return t;
+}
+
+SafetensorsFile read_safetensors(const std::filesystem::path& path) {
+    SafetensorsReader reader(path);
+    SafetensorsFile file;
+    file.metadata = reader.metadata();
+    for (const std::string& name : reader.names()) file.tensors.emplace(name, reader.read(name));
+    return file;
 }
 
 }  // namespace mtag::nn

@@ -103,7 +103,10 @@ void unmap_block(void* data, std::size_t bytes) {
     munmap(data, bytes);
 }
 
-void* take_large(std::size_t bytes) {
+// A block of at least `bytes` (a cached one may be up to 1/8 larger: `bytes` is then set to its size, which
+// the block is counted and given back with).
+void* take_large(std::size_t& bytes, bool& fresh) {
+    fresh = false;
     Cache& c = cache();
     std::vector<CachedBlock> evicted;
     {
@@ -119,6 +122,7 @@ void* take_large(std::size_t bytes) {
                 c.blocks.erase(best);
                 c.cached_bytes -= hit.bytes;
                 count_live(hit.bytes);
+                bytes = hit.bytes;
                 return hit.data;
             }
         }
@@ -136,6 +140,7 @@ void* take_large(std::size_t bytes) {
         count_live(bytes);
     }
     for (const CachedBlock& b : evicted) unmap_block(b.data, b.bytes);
+    fresh = true;
     return map_block(bytes);
 }
 
@@ -176,17 +181,21 @@ AllocationBudget::AllocationBudget(std::size_t bytes, std::string what) {
 
 AllocationBudget::~AllocationBudget() { t_budget = {}; }
 
-std::shared_ptr<float> allocate_storage(std::size_t n) {
+std::shared_ptr<float> allocate_storage(std::size_t n, bool* zeroed) {
     tune_malloc();
     charge_budget(n);
     // n * sizeof(float) must not wrap around to a small block.
     if (n > (std::numeric_limits<std::size_t>::max() - 2 * huge_page) / sizeof(float)) throw std::bad_alloc();
     const std::size_t bytes = std::max(alignment, round_up(n * sizeof(float), alignment));
     if (bytes >= cached_min_bytes) {
-        const std::size_t mapped = round_up(bytes, 4096);
-        return std::shared_ptr<float>(static_cast<float*>(take_large(mapped)),
-                                      [mapped](float* q) { give_back_large(q, mapped); });
+        std::size_t mapped = round_up(bytes, 4096);
+        bool fresh = false;
+        // mapped becomes the block's own size: a larger cached block is given back (and unmapped) whole.
+        float* block = static_cast<float*>(take_large(mapped, fresh));
+        if (zeroed) *zeroed = fresh;
+        return std::shared_ptr<float>(block, [mapped](float* q) { give_back_large(q, mapped); });
     }
+    if (zeroed) *zeroed = false;
     void* p = std::aligned_alloc(alignment, bytes);
     if (!p) throw std::bad_alloc();
     count_live(bytes);

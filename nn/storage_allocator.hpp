@@ -21,8 +21,12 @@ namespace mtag::nn {
 // Blocks smaller than this go straight to malloc (its own free lists serve them well).
 inline constexpr std::size_t cached_min_bytes = std::size_t{1} << 20;
 
-// Storage for n floats, 64-byte aligned, contents unspecified; freed (or cached) with the last owner.
-std::shared_ptr<float> allocate_storage(std::size_t n);
+// Storage for n floats, 64-byte aligned, contents unspecified; freed (or cached) with the last owner. When
+// `zeroed` is given, it is set to true if the block is a fresh mapping, which the kernel zero-fills: a zeroed
+// tensor then skips its fill and its pages stay untouched (no resident memory) until written. Why: every
+// parameter's gradient is such a tensor, and `mtag tag` never writes one (99 MB resident for sample_cnn_se
+// per model copy when they were filled).
+std::shared_ptr<float> allocate_storage(std::size_t n, bool* zeroed = nullptr);
 
 // While alive, tensor storage allocated on this thread may total at most `bytes`; the allocation that would
 // pass it throws mtag::Error naming `what`. Why: a model directory from elsewhere describes its architecture

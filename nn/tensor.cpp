@@ -60,18 +60,25 @@ void check_shape(const Shape& shape) {
 }  // namespace
 
 Tensor Tensor::uninitialized(const Shape& shape) {
+    return allocated(shape, nullptr);
+}
+
+Tensor Tensor::allocated(const Shape& shape, bool* zeroed) {
     check_shape(shape);
     Tensor t;
     const auto n = static_cast<std::size_t>(shape.numel());
-    t.m_storage = allocate_storage(n);
+    t.m_storage = allocate_storage(n, zeroed);
     t.m_data = t.m_storage.get();
     t.m_capacity = n;
     t.m_shape = shape;
     return t;
 }
 
-Tensor::Tensor(const Shape& shape) : Tensor(uninitialized(shape)) {
-    zero();
+Tensor::Tensor(const Shape& shape) {
+    // A fresh mapping is already zero: its pages stay untouched, and cost no resident memory, until written.
+    bool zeroed = false;
+    *this = allocated(shape, &zeroed);
+    if (!zeroed) zero();
 }
 
 Tensor Tensor::full(const Shape& shape, float value) {

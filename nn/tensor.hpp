@@ -42,7 +42,8 @@ class Shape {
 class Tensor {
   public:
     Tensor() = default;  // empty: no storage, rank 0, defined() == false
-    // Allocates zero-initialised aligned storage.
+    // Allocates zero-initialised aligned storage (a fresh mapping, already zero, is not written: its pages stay
+    // untouched until used).
     explicit Tensor(const Shape& shape);
 
     static Tensor zeros(const Shape& shape) { return Tensor(shape); }
@@ -91,6 +92,8 @@ class Tensor {
 
   private:
     friend Tensor reuse_or_allocate(Tensor& cache, const Shape& shape);
+    // uninitialized(), also saying whether the storage is a fresh (kernel-zeroed) mapping (allocate_storage).
+    static Tensor allocated(const Shape& shape, bool* zeroed);
 
     std::shared_ptr<float> m_storage;  // owns the aligned allocation
     float* m_data = nullptr;           // first element of this view

@@ -64,6 +64,15 @@ void unpack_end_to_end(const float* yc, std::int64_t len, std::int64_t n, std::i
     });
 }
 
+// The transformed Winograd weights of one call (forward, or with flip the input gradient's): a tensor freed
+// when the call ends, so the storage cache hands its block to the next layer. Kept per layer, they held 4x
+// (F(4x4,3x3)) every Winograd layer's weights for the model's lifetime: 50 MB for fcn4, in every tagging session.
+Tensor packed_weights(winograd::Tile tile, const float* w, std::int64_t c_out, std::int64_t c_in, bool flip) {
+    Tensor u = Tensor::uninitialized({static_cast<std::int64_t>(winograd::packed_weight_size(tile, c_out, c_in))});
+    winograd::transform_weights(tile, w, c_out, c_in, flip, u.data());
+    return u;
+}
+
 }  // namespace
 
 ConvBase::ConvBase(const ConvGeometry& geometry, bool bias, const Shape& weight_shape)
@@ -252,8 +261,7 @@ Tensor ConvBase::forward_map(const Tensor& x) {
         return y;
     }
     if (m_winograd) {
-        m_winograd_weights.resize(winograd::packed_weight_size(*m_winograd, g.c_out, g.c_in));
-        winograd::transform_weights(*m_winograd, wt, g.c_out, g.c_in, false, m_winograd_weights.data());
+        const Tensor u = packed_weights(*m_winograd, wt, g.c_out, g.c_in, false);
         if (m_concat) {
             // One long map: (c_in, n * seg) in, (c_out, n * seg - k + 1) out, sample b's outputs at b * seg.
             // Samples are laid out seg apart: their padding, then zeros up to whole tiles (concat_segment).
@@ -262,11 +270,10 @@ Tensor ConvBase::forward_map(const Tensor& x) {
             Tensor yc = Tensor::uninitialized({g.c_out, p.out_w});
             const std::int64_t seg = concat_segment(*m_winograd, w);
             pack_end_to_end(x.data(), n, g.c_in, w, g.pad_left, seg, xc.data());
-            winograd::convolve(*m_winograd, p, 1, xc.data(), m_winograd_weights.data(), yc.data());
+            winograd::convolve(*m_winograd, p, 1, xc.data(), u.data(), yc.data());
             unpack_end_to_end(yc.data(), p.out_w, n, g.c_out, ow, 0, seg, y.data());
         } else {
-            winograd::convolve(*m_winograd, winograd_problem(h, w, false), n, x.data(),
-                               m_winograd_weights.data(), y.data());
+            winograd::convolve(*m_winograd, winograd_problem(h, w, false), n, x.data(), u.data(), y.data());
         }
     }
     const bool shifted = !m_winograd && m_path == Path::shifted_taps && h == 1;
@@ -330,7 +337,22 @@ Tensor ConvBase::forward_map(const Tensor& x) {
     return y;
 }
 
-Tensor ConvBase::backward_map(const Tensor& gy) {
+Tensor ConvBase::backward_accumulate(const Tensor& grad_output, Tensor into) {
+    if (!m_input.defined()) throw Error("nn::" + type(), nothing_saved_message);
+    // m_input is the (N, C_in, H, W) view of the input (Conv1d's with H = 1); `into` has the input's own shape.
+    if (!into.defined() || into.size() != m_input.size() || into.dim(0) != m_input.dim(0))
+        throw Error("nn::" + type() + "::backward_accumulate",
+                    "the gradient to add into has shape " + into.shape().str() + ", expected the input's");
+    const std::int64_t n = m_input.dim(0), h = m_input.dim(2), w = m_input.dim(3);
+    if (static_cast<std::int64_t>(grad_output.size()) != n * m_geo.c_out * m_geo.out_h(h) * m_geo.out_w(w))
+        throw Error("nn::" + type() + "::backward_accumulate",
+                    "grad_output shape " + grad_output.shape().str() + " does not match the last output");
+    Tensor view = into.view(m_input.shape());
+    backward_map(grad_output.view({n, m_geo.c_out, m_geo.out_h(h), m_geo.out_w(w)}), &view);
+    return into;
+}
+
+Tensor ConvBase::backward_map(const Tensor& gy, Tensor* into) {
     const ConvGeometry& g = m_geo;
     const Tensor& x = m_input;
     if (!x.defined())
@@ -349,12 +371,12 @@ Tensor ConvBase::backward_map(const Tensor& gy) {
     if (m_direct) bias_done = direct_backward(x, gy, gx);
     // d loss / d input is a fresh tensor (not a cached one): the previous layer consumes it and it is freed
     // then, instead of one input-sized buffer per conv staying resident for the whole run.
-    if (m_winograd) winograd_backward(x, gy, gx);
+    if (m_winograd) winograd_backward(x, gy, gx, into);
     if (m_polyphase) {
-        if (input_grad()) gx = Tensor::uninitialized(x.shape());
+        if (input_grad()) gx = into ? *into : Tensor::uninitialized(x.shape());
         polyphase::backward(*polyphase_problem(h, w), n, x.data(), gy.data(), m_weight.value.data(),
                             m_weight.requires_grad ? m_weight.grad.data() : nullptr,
-                            input_grad() ? gx.data() : nullptr);
+                            input_grad() ? gx.data() : nullptr, into != nullptr);
     }
     if (need_x) {
         gx = m_path == Path::pointwise ? Tensor::uninitialized(x.shape()) : Tensor(x.shape());
@@ -371,6 +393,13 @@ Tensor ConvBase::backward_map(const Tensor& gy) {
     // Backward is done with the input (one backward per forward, as BatchNorm): the producer's buffer can
     // be freed or reused now instead of staying alive until the next forward.
     m_input = Tensor();
+    if (into && gx.defined() && gx.data() != into->data()) {
+        // A path that computed the gradient apart: added now (into + gx, the same sum as gx + into).
+        float* d = into->data();
+        const float* a = gx.data();
+        for (std::size_t i = 0; i < gx.size(); ++i) d[i] += a[i];
+        gx = *into;
+    }
     return gx;
 }
 
@@ -390,7 +419,7 @@ bool ConvBase::direct_backward(const Tensor& x, const Tensor& gy, Tensor& gx) {
     return fused;
 }
 
-void ConvBase::winograd_backward(const Tensor& x, const Tensor& gy, Tensor& gx) {
+void ConvBase::winograd_backward(const Tensor& x, const Tensor& gy, Tensor& gx, Tensor* into) {
     const ConvGeometry& g = m_geo;
     const std::int64_t n = x.dim(0), h = x.dim(2), w = x.dim(3);
     if (m_concat) {
@@ -398,12 +427,11 @@ void ConvBase::winograd_backward(const Tensor& x, const Tensor& gy, Tensor& gx) 
         return;
     }
     if (input_grad()) {
-        gx = Tensor::uninitialized(x.shape());
-        m_winograd_weights.resize(winograd::packed_weight_size(*m_winograd, g.c_in, g.c_out));
-        winograd::transform_weights(*m_winograd, m_weight.value.data(), g.c_in, g.c_out, true,
-                                    m_winograd_weights.data());
-        winograd::convolve(*m_winograd, winograd_problem(h, w, true), n, gy.data(), m_winograd_weights.data(),
-                           gx.data());
+        // With `into`, each element's one output value is added to it (convolve's accumulate).
+        gx = into ? *into : Tensor::uninitialized(x.shape());
+        const Tensor u = packed_weights(*m_winograd, m_weight.value.data(), g.c_in, g.c_out, true);
+        winograd::convolve(*m_winograd, winograd_problem(h, w, true), n, gy.data(), u.data(), gx.data(),
+                           into != nullptr);
     }
     if (m_weight.requires_grad)
         winograd::weight_gradient(*m_winograd, winograd_problem(h, w, false), n, x.data(), gy.data(),
@@ -429,12 +457,10 @@ void ConvBase::concat_winograd_backward(const Tensor& x, const Tensor& gy, Tenso
         // The full correlation of the long output gradient with the flipped kernel (padding k - 1).
         gx = Tensor::uninitialized(x.shape());
         Tensor gxc = Tensor::uninitialized({g.c_in, p.w});
-        m_winograd_weights.resize(winograd::packed_weight_size(*m_winograd, g.c_in, g.c_out));
-        winograd::transform_weights(*m_winograd, m_weight.value.data(), g.c_in, g.c_out, true,
-                                    m_winograd_weights.data());
+        const Tensor u = packed_weights(*m_winograd, m_weight.value.data(), g.c_in, g.c_out, true);
         const winograd::Problem pi{.c_in = g.c_out, .c_out = g.c_in, .h = 1, .w = p.out_w, .out_h = 1,
                                    .out_w = p.w, .pad_top = 0, .pad_left = g.kw - 1};
-        winograd::convolve(*m_winograd, pi, 1, gyc.data(), m_winograd_weights.data(), gxc.data());
+        winograd::convolve(*m_winograd, pi, 1, gyc.data(), u.data(), gxc.data());
         unpack_end_to_end(gxc.data(), p.w, n, g.c_in, w, g.pad_left, seg, gx.data());
     }
     if (m_weight.requires_grad) {

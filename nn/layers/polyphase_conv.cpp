@@ -1,5 +1,6 @@
 #include "nn/layers/polyphase_conv.hpp"
 
+#include "nn/tensor.hpp"
 #include "nn/threads.hpp"
 
 #include <algorithm>
@@ -109,16 +110,27 @@ void split(const Problem& p, const std::array<Phase, 4>& phases, std::int64_t cn
     });
 }
 
-// The inverse of split: every element of the cn samples at x is written.
-void merge(const Problem& p, const std::array<Phase, 4>& phases, std::int64_t cn, const float* buf, float* x) {
+// The inverse of split: every element of the cn samples at x is written (with accumulate, added to).
+void merge(const Problem& p, const std::array<Phase, 4>& phases, std::int64_t cn, const float* buf, float* x,
+           bool accumulate) {
     for_planes(p, phases, cn, buf, [&](std::int64_t plane, int r, int s, const Phase& ph,
                                                            const float* q) {
         for (std::int64_t a = 0; a < ph.row.len; ++a) {
             float* row = x + plane + (2 * a + r) * p.w + s;
             const float* src = q + a * ph.col.len;
-            for (std::int64_t b = 0; b < ph.col.len; ++b) row[2 * b] = src[b];
+            if (accumulate)
+                for (std::int64_t b = 0; b < ph.col.len; ++b) row[2 * b] += src[b];
+            else
+                for (std::int64_t b = 0; b < ph.col.len; ++b) row[2 * b] = src[b];
         }
     });
+}
+
+// The phase's transformed weights, as a tensor: freed at the end of the call into the storage cache, whose
+// blocks the next layer takes again (std::vector buffers were mapped and faulted in afresh on every call, and
+// came on top of the activations at a training step's peak).
+Tensor packed(winograd::Tile tile, std::int64_t c_out, std::int64_t c_in) {
+    return Tensor::uninitialized({static_cast<std::int64_t>(winograd::packed_weight_size(tile, c_out, c_in))});
 }
 
 std::int64_t chunk_samples(const Problem& p, std::int64_t n) {
@@ -139,14 +151,14 @@ std::int64_t tiles_per_map(const Problem& p) {
 
 void forward(const Problem& p, std::int64_t n, const float* x, const float* weight, float* y) {
     const std::array<Phase, 4> phases = make_phases(p);
-    std::array<std::vector<float>, 4> u;
+    std::array<Tensor, 4> u;
     for (std::size_t k = 0; k < 4; ++k) {
         const std::vector<float> sub = sub_kernel(phases[k], weight, p.c_out * p.c_in);
-        u[k].resize(winograd::packed_weight_size(phases[k].tile, p.c_out, p.c_in));
+        u[k] = packed(phases[k].tile, p.c_out, p.c_in);
         winograd::transform_weights(phases[k].tile, sub.data(), p.c_out, p.c_in, false, u[k].data());
     }
     const std::int64_t chunk = chunk_samples(p, n);
-    std::vector<float> buf(static_cast<std::size_t>(chunk * p.c_in * p.h * p.w));
+    Tensor buf = Tensor::uninitialized({chunk * p.c_in * p.h * p.w});
     for (std::int64_t s0 = 0; s0 < n; s0 += chunk) {
         const std::int64_t cn = std::min(chunk, n - s0);
         split(p, phases, cn, x + s0 * p.c_in * p.h * p.w, buf.data());
@@ -158,20 +170,20 @@ void forward(const Problem& p, std::int64_t n, const float* x, const float* weig
 }
 
 void backward(const Problem& p, std::int64_t n, const float* x, const float* grad_y, const float* weight,
-              float* grad_w, float* grad_x) {
+              float* grad_w, float* grad_x, bool accumulate_x) {
     const std::array<Phase, 4> phases = make_phases(p);
-    std::array<std::vector<float>, 4> u;     // flipped sub-kernels, transformed (input gradient)
+    std::array<Tensor, 4> u;                 // flipped sub-kernels, transformed (input gradient)
     std::array<std::vector<float>, 4> dsub;  // sub-kernel gradients (weight gradient)
     for (std::size_t k = 0; k < 4; ++k) {
         if (grad_x) {
             const std::vector<float> sub = sub_kernel(phases[k], weight, p.c_out * p.c_in);
-            u[k].resize(winograd::packed_weight_size(phases[k].tile, p.c_in, p.c_out));
+            u[k] = packed(phases[k].tile, p.c_in, p.c_out);
             winograd::transform_weights(phases[k].tile, sub.data(), p.c_in, p.c_out, true, u[k].data());
         }
         if (grad_w) dsub[k].assign(static_cast<std::size_t>(p.c_out * p.c_in * phases[k].taps()), 0.0f);
     }
     const std::int64_t chunk = chunk_samples(p, n);
-    std::vector<float> buf(static_cast<std::size_t>(chunk * p.c_in * p.h * p.w));
+    Tensor buf = Tensor::uninitialized({chunk * p.c_in * p.h * p.w});
     for (std::int64_t s0 = 0; s0 < n; s0 += chunk) {
         const std::int64_t cn = std::min(chunk, n - s0);
         const float* gys = grad_y + s0 * p.c_out * p.out_h * p.out_w;
@@ -185,7 +197,7 @@ void backward(const Problem& p, std::int64_t n, const float* x, const float* gra
             for (std::size_t k = 0; k < 4; ++k)
                 winograd::convolve(phases[k].tile, phases[k].gradient, cn, gys, u[k].data(),
                                    buf.data() + phases[k].offset * cn);
-            merge(p, phases, cn, buf.data(), grad_x + s0 * p.c_in * p.h * p.w);
+            merge(p, phases, cn, buf.data(), grad_x + s0 * p.c_in * p.h * p.w, accumulate_x);
         }
     }
     if (!grad_w) return;

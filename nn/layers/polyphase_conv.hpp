@@ -38,9 +38,10 @@ std::int64_t tiles_per_map(const Problem& p);
 void forward(const Problem& p, std::int64_t n, const float* x, const float* weight, float* y);
 
 // The gradients for output gradient grad_y (n, c_out, out_h, out_w): grad_x (n, c_in, h, w) is written
-// when not null, grad_w (c_out, c_in, 3, 3) is added to when not null. Deterministic: a fixed order of
-// samples, phases and tiles, independent of the thread count.
+// when not null (with accumulate_x added to: each element gets its one value added, so the result equals
+// writing it and adding apart), grad_w (c_out, c_in, 3, 3) is added to when not null. Deterministic: a fixed
+// order of samples, phases and tiles, independent of the thread count.
 void backward(const Problem& p, std::int64_t n, const float* x, const float* grad_y, const float* weight,
-              float* grad_w, float* grad_x);
+              float* grad_w, float* grad_x, bool accumulate_x = false);
 
 }  // namespace mtag::nn::polyphase

@@ -131,6 +131,15 @@ Tensor ResBlock2d::forward(const Tensor& input) {
 Tensor ResBlock2d::backward(const Tensor& grad_output) {
     auto bwd = [](Module& m, const Tensor& g) { return profiled(m, g, true); };
     const Tensor g = bwd(*m_relu_out, grad_output);
+    auto* conv_1 = dynamic_cast<Conv2d*>(m_conv_1.get());
+    if (m_conv_3 && input_grad() && conv_1) {
+        // The shortcut first, then conv_1 adds its input gradient into the shortcut's: one input-sized gradient
+        // alive instead of two (the body's, then the shortcut's, summed), which was short_chunk_resnet's
+        // training peak. The same sums, element by element (ConvBase::backward_accumulate).
+        Tensor gs = bwd(*m_conv_3, bwd(*m_bn_3, g));
+        const Tensor gb = bwd(*m_bn_1, bwd(*m_relu_1, bwd(*m_conv_2, bwd(*m_bn_2, g))));
+        return profiled_backward(*conv_1, gb, [&] { return conv_1->backward_accumulate(gb, std::move(gs)); });
+    }
     Tensor gx = bwd(*m_conv_1, bwd(*m_bn_1, bwd(*m_relu_1, bwd(*m_conv_2, bwd(*m_bn_2, g)))));
     Tensor gs = m_conv_3 ? bwd(*m_conv_3, bwd(*m_bn_3, g)) : g;
     if (!input_grad()) return {};

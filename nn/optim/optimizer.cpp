@@ -48,7 +48,6 @@ Optimizer::Optimizer(std::string kind, std::vector<ParamGroup> groups, const Opt
     if (groups.empty()) throw Error(m_kind, "no parameter groups given");
     std::set<const Parameter*> seen;
     std::set<std::string> keys;
-    std::size_t largest = 0;
     for (std::size_t g = 0; g < groups.size(); ++g) {
         const double lr = groups[g].lr.value_or(common.lr);
         const double wd = groups[g].weight_decay.value_or(common.weight_decay);
@@ -71,11 +70,9 @@ Optimizer::Optimizer(std::string kind, std::vector<ParamGroup> groups, const Opt
                             "two parameters share the name '" + slot.key + "'; state is keyed by name");
             for (std::size_t b = 0; b < m_buffer_names.size(); ++b)
                 slot.buffers.emplace_back(p->value.shape());
-            largest = std::max(largest, p->size());
             m_slots.push_back(std::move(slot));
         }
     }
-    m_scratch.resize(largest);
 }
 
 void Optimizer::step() {
@@ -88,6 +85,9 @@ void Optimizer::step() {
         const std::size_t n = p.size();
         if (group.weight_decay != 0 && decays(p, m_common.decay_bias_and_norm)) {
             const float wd = static_cast<float>(group.weight_decay);
+            // Grown on first use only: without L1/L2 decay (Adam's default, decoupled AdamW) it stays empty,
+            // where sizing it for the largest parameter up front made fcn4's training peak 57 MB larger.
+            if (m_scratch.size() < n) m_scratch.resize(n);
             float* g = m_scratch.data();
             switch (m_common.decay_mode) {
                 case WeightDecayMode::l2:

@@ -112,7 +112,7 @@ class Optimizer {
     std::vector<Group> m_groups;
     std::vector<Slot> m_slots;
     std::vector<std::string> m_buffer_names;
-    std::vector<float> m_scratch;  // decayed gradient, sized for the largest parameter
+    std::vector<float> m_scratch;  // decayed gradient (L1/L2 decay only), grown to the largest decayed parameter
 };
 
 // Wraps a plain parameter list as one group.

@@ -2,6 +2,7 @@
 
 #include "dsp/error.hpp"
 #include "nn/gradcheck.hpp"
+#include "nn/memory_stats.hpp"
 #include "nn/storage_allocator.hpp"
 
 #include <catch2/catch.hpp>
@@ -55,6 +56,36 @@ TEST_CASE("safetensors: round trip keeps names, shapes, values, int64 counters a
     std::uint64_t n = 0;
     in.read(reinterpret_cast<char*>(&n), 8);
     CHECK(n % 8 == 0);
+}
+
+TEST_CASE("safetensors: SafetensorsReader checks the header on opening and reads one tensor at a time") {
+    std::filesystem::create_directories(MTAG_TEST_TMP);
+    const auto path = std::filesystem::path(MTAG_TEST_TMP) / "reader.safetensors";
+    const Tensor a = test::random_tensor({3, 4}, 3);
+    const Tensor b = test::random_tensor({64, 64}, 4);
+    Tensor counter(Shape{});
+    counter[0] = 7.0f;
+    write_safetensors(path, {{"a", a}, {"b", b}, {"n", counter, true}}, {{"producer", "test"}});
+    SafetensorsReader reader(path);
+    CHECK(reader.names() == std::vector<std::string>{"a", "b", "n"});
+    CHECK(reader.contains("b"));
+    CHECK_FALSE(reader.contains("c"));
+    CHECK(reader.dtype("n") == "I64");
+    CHECK(reader.shape("b") == b.shape());
+    CHECK(reader.metadata().at("producer") == "test");
+    CHECK_THROWS_WITH(reader.shape("c"), Contains("has no tensor 'c'"));
+    // Out of order and twice: each read seeks to its own bytes, and reads only them.
+    const std::size_t live = tensor_bytes_live();
+    const SafetensorsTensor rb = reader.read("b");
+    CHECK(tensor_bytes_live() - live == b.size() * 4);
+    CHECK(std::memcmp(rb.value.data(), b.data(), b.size() * 4) == 0);
+    CHECK(std::memcmp(reader.read("a").value.data(), a.data(), a.size() * 4) == 0);
+    CHECK(reader.read("n").value[0] == 7.0f);
+    CHECK(std::memcmp(reader.read("b").value.data(), b.data(), b.size() * 4) == 0);
+    // A file cut short after it was opened: the read names the tensor; opening it again fails on the header.
+    std::filesystem::resize_file(path, std::filesystem::file_size(path) - 4);
+    CHECK_THROWS_WITH(reader.read("n"), Contains("bytes of tensor 'n' (file changed or read error)"));
+    CHECK_THROWS_WITH(SafetensorsReader(path), Contains("beyond the data section"));
 }
 
 TEST_CASE("safetensors: every malformed file is rejected with a got/expected message") {

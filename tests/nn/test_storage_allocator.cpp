@@ -7,6 +7,10 @@
 
 #include <cstdint>
 #include <thread>
+#include <vector>
+
+#include <sys/mman.h>
+#include <unistd.h>
 
 using namespace mtag::nn;
 
@@ -36,6 +40,31 @@ TEST_CASE("storage allocator: a freed large block is reused for the same size, s
     CHECK(cached_storage_bytes() == 0);
 }
 
+TEST_CASE("storage allocator: a zero tensor on a fresh mapping is not written: its pages stay non-resident") {
+    release_cached_storage();
+    const auto n = static_cast<std::int64_t>(cached_min_bytes / sizeof(float)) * 4;  // 4 MiB
+    const auto page = static_cast<std::size_t>(sysconf(_SC_PAGESIZE));
+    // Pages of t's storage in memory (mincore(2); large blocks are page-aligned mappings).
+    auto resident = [&](const Tensor& t) {
+        const std::size_t bytes = t.size() * sizeof(float);
+        std::vector<unsigned char> in((bytes + page - 1) / page);
+        REQUIRE(mincore(t.data(), bytes, in.data()) == 0);
+        std::size_t count = 0;
+        for (unsigned char c : in) count += c & 1;
+        return count;
+    };
+    {
+        const Tensor grad(Shape{n});  // what every parameter's gradient is until a backward writes it
+        CHECK(resident(grad) == 0);
+        grad.fill(2.0f);
+        CHECK(resident(grad) > 0);
+    }
+    // The block is cached now, with the 2s in it: a zero tensor on it must be filled.
+    const Tensor again(Shape{n});
+    for (std::int64_t i = 0; i < n; i += 1021) REQUIRE(again[static_cast<std::size_t>(i)] == 0.0f);
+    release_cached_storage();
+}
+
 TEST_CASE("storage allocator: a miss releases cached blocks so live + cached stays under the high-water mark") {
     release_cached_storage();
     const auto mib = static_cast<std::int64_t>(cached_min_bytes / sizeof(float));
@@ -51,6 +80,22 @@ TEST_CASE("storage allocator: a miss releases cached blocks so live + cached sta
     { const Tensor c = Tensor::uninitialized({4 * mib}); }
     const Tensor d = Tensor::uninitialized({2 * mib});
     CHECK(cached_storage_bytes() == 0);  // released by the miss: 2 + 4 + 8 MiB exceeds the high water
+    release_cached_storage();
+}
+
+TEST_CASE("storage allocator: a request served by a larger cached block counts and returns the whole block") {
+    release_cached_storage();
+    const auto mib = static_cast<std::int64_t>(cached_min_bytes / sizeof(float));
+    const std::size_t live0 = tensor_bytes_live();
+    { const Tensor big = Tensor::uninitialized({8 * mib}); }
+    {
+        const Tensor smaller = Tensor::uninitialized({8 * mib - mib / 2});  // within 1/8: takes the 8 MiB block
+        CHECK(cached_storage_bytes() == 0);
+        CHECK(tensor_bytes_live() == live0 + 8 * cached_min_bytes);
+    }
+    // Given back at its own size: nothing counted live is left over, the cache holds the whole block.
+    CHECK(tensor_bytes_live() == live0);
+    CHECK(cached_storage_bytes() == 8 * cached_min_bytes);
     release_cached_storage();
 }
 

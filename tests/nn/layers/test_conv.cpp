@@ -6,6 +6,8 @@
 
 #include <catch2/catch.hpp>
 
+#include <vector>
+
 using namespace mtag::nn;
 using mtag::nn::test::gradcheck;
 using mtag::nn::test::random_tensor;
@@ -202,4 +204,53 @@ TEST_CASE("conv: strided phase path on 2-D maps (kernel (1, k) == stride) with t
     const Tensor y = conv.forward(x);
     REQUIRE(y.size() == direct.size());
     for (std::size_t i = 0; i < y.size(); ++i) REQUIRE(y[i] == Approx(direct[i]).margin(1e-5));
+}
+
+TEST_CASE("conv: backward_accumulate adds the input gradient into a given tensor, bit for bit backward() + add") {
+    // Every input-gradient path: polyphase and Winograd (added in place), GEMM, direct 3x3 and 1-D shifted taps
+    // (computed apart, then added).
+    struct Case {
+        Conv2dOptions o;
+        ConvAlgorithm algorithm;
+        Shape x;
+    };
+    const std::vector<Case> cases = {
+        {{.in_channels = 8, .out_channels = 12, .kernel_size = {3, 3}, .stride = {2, 2}, .padding = {1, 1}},
+         ConvAlgorithm::winograd_f2, {2, 8, 13, 18}},
+        {{.in_channels = 8, .out_channels = 12, .kernel_size = {3, 3}, .padding = {1, 1}}, ConvAlgorithm::winograd_f4,
+         {2, 8, 13, 18}},
+        {{.in_channels = 8, .out_channels = 12, .kernel_size = {3, 3}, .stride = {2, 2}, .padding = {1, 1}},
+         ConvAlgorithm::gemm, {2, 8, 13, 18}},
+        {{.in_channels = 2, .out_channels = 8, .kernel_size = {3, 3}, .padding = {1, 1}}, ConvAlgorithm::automatic,
+         {2, 2, 16, 20}},
+        {{.in_channels = 16, .out_channels = 16, .kernel_size = {1, 5}}, ConvAlgorithm::gemm, {2, 16, 1, 40}},
+    };
+    for (const Case& c : cases) {
+        INFO("kernel " << c.o.kernel_size[0] << "x" << c.o.kernel_size[1] << " stride " << c.o.stride[0]
+                       << " algorithm " << static_cast<int>(c.algorithm));
+        Conv2d a(c.o), b(c.o);
+        a.set_algorithm(c.algorithm);
+        b.set_algorithm(c.algorithm);
+        const Tensor w = random_tensor(a.weight().shape(), 1, -0.5f, 0.5f);
+        a.weight().value.copy_from(w);
+        b.weight().value.copy_from(w);
+        const Tensor x = random_tensor(c.x, 2);
+        const Tensor y = a.forward(x);
+        b.forward(x);
+        const Tensor gy = random_tensor(y.shape(), 3);
+        const Tensor other = random_tensor(c.x, 4);  // the other branch's gradient
+        Tensor expected = a.backward(gy);
+        for (std::size_t i = 0; i < expected.size(); ++i) expected[i] += other[i];
+        Tensor into(c.x);
+        into.copy_from(other);
+        const Tensor got = b.backward_accumulate(gy, into);
+        CHECK(got.data() == into.data());  // no new input-sized tensor
+        for (std::size_t i = 0; i < got.size(); ++i) REQUIRE(got[i] == expected[i]);
+        for (std::size_t i = 0; i < w.size(); ++i) REQUIRE(b.weight().grad[i] == a.weight().grad[i]);
+        CHECK_THROWS_WITH(b.backward_accumulate(gy, Tensor(c.x)), Catch::Matchers::Contains("backward() without a forward()"));
+    }
+    Conv2d conv({.in_channels = 4, .out_channels = 4, .kernel_size = {3, 3}, .padding = {1, 1}});
+    conv.forward(random_tensor({1, 4, 6, 6}, 5));
+    CHECK_THROWS_WITH(conv.backward_accumulate(random_tensor({1, 4, 6, 6}, 6), Tensor({1, 4, 6, 5})),
+                      Catch::Matchers::Contains("the gradient to add into has shape"));
 }
