@@ -2,6 +2,7 @@
 
 #include "dsp/error.hpp"
 #include "dsp/fft.hpp"
+#include "dsp/float8.hpp"
 
 #include <algorithm>
 #include <bit>
@@ -75,8 +76,10 @@ class VocoderCore {
         m_re.assign(bins, 1.0f);
         m_im.assign(bins, 0.0f);
         m_magnitude.resize(bins);
-        m_rot_re.resize(bins);
-        m_rot_im.resize(bins);
+        m_rot_re.resize(bins + 16);  // + 16: locked_step's region stores may run 16 floats past the last bin
+        m_rot_im.resize(bins + 16);
+        m_cand_re.resize(bins);
+        m_cand_im.resize(bins);
         m_peaks.resize(bins);
         const std::size_t words = (bins + 63) / 64;
         m_peak_flags.assign(words * 64, 0);
@@ -208,20 +211,28 @@ class VocoderCore {
         float* rot_re = m_rot_re.data();
         float* rot_im = m_rot_im.data();
         // Every bin's would-be rotation, in one vector pass (cheaper than a scalar square root per peak);
-        // then each region takes its peak's. A region [begin, end) holds its own peak and no other, so
-        // overwriting it in place never clobbers a rotation still to be read.
-        unit_rotations(bins, m_re.data(), m_im.data(), f0.re.data(), f0.im.data(), rot_re, rot_im);
+        // then each region takes its peak's. Regions are a few bins wide, so a region's rotation is stored
+        // as two unconditional 8-float vectors (and more only when it is wider): what spills past its end is
+        // overwritten by the next region, or lands in the padding after the last bin.
+        const float* cand_re = m_cand_re.data();
+        const float* cand_im = m_cand_im.data();
+        unit_rotations(bins, m_re.data(), m_im.data(), f0.re.data(), f0.im.data(), m_cand_re.data(),
+                       m_cand_im.data());
         const std::size_t* peaks = m_peaks.data();
         std::size_t begin = 0;
         for (std::size_t i = 0; i < m_peak_count; ++i) {
             const std::size_t p = peaks[i];
             // The region ends after the lowest bin between this peak and the next.
             const std::size_t end = i + 1 < m_peak_count ? trough(p, peaks[i + 1]) + 1 : bins;
-            const float rr = rot_re[p], ri = rot_im[p];
-            for (std::size_t k = begin; k < end; ++k) {
-                rot_re[k] = rr;
-                rot_im[k] = ri;
-            }
+            const Float8 rr = Float8{} + cand_re[p], ri = Float8{} + cand_im[p];
+            std::size_t k = begin;
+            do {
+                store8(rot_re + k, rr);
+                store8(rot_im + k, ri);
+                store8(rot_re + k + 8, rr);
+                store8(rot_im + k + 8, ri);
+                k += 16;
+            } while (k < end);
             begin = end;
         }
         rotate_regions(bins, m_magnitude.data(), rot_re, rot_im, f0.re.data(), f0.im.data(), f1.re.data(),
@@ -258,7 +269,8 @@ class VocoderCore {
 
     PhaseLocking m_locking = PhaseLocking::identity;
     std::vector<float> m_re, m_im;          // phasor of the next output frame per bin (unit length)
-    std::vector<float> m_rot_re, m_rot_im;  // per bin: the rotation of its peak's region
+    std::vector<float> m_rot_re, m_rot_im;    // per bin: the rotation of its peak's region
+    std::vector<float> m_cand_re, m_cand_im;  // per bin: the rotation it would give as a peak
     std::vector<float> m_magnitude;
     std::vector<std::size_t> m_peaks;  // the first m_peak_count entries: this frame's peaks, ascending
     std::size_t m_peak_count = 0;
