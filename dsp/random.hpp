@@ -87,7 +87,7 @@ class Rng {
 
 // Fills `out` with standard normal draws by Marsaglia & Tsang's ziggurat (256 layers): one 64-bit draw per
 // sample ~99% of the time (8 bits pick the layer, 53 the position), and exp/log only in the wedges and the
-// tail, so it is exact (no approximation of the density) and about 5x faster than Box-Muller. A different
+// tail, so it is exact (no approximation of the density) and several times faster than Box-Muller. A different
 // sequence from normal(): noise generated with it changed when dsp/noise switched to it.
 // ref: Marsaglia & Tsang 2000, "The Ziggurat Method for Generating Random Variables"; Doornik 2005,
 //      "An Improved Ziggurat Method to Generate Normal Random Samples" (independent layer and position bits)
