@@ -1,8 +1,9 @@
 #pragma once
 // Eight floats as one GCC/clang vector: the compiler lowers it to AVX (or two SSE registers, or scalars) as
-// the target allows. Used by the FFT's real-input fix-up pass and the mel's blocked transpose. Lane shuffles
-// go through __builtin_shufflevector, which both GCC (12 and later) and clang have (GCC's __builtin_shuffle
-// is not in clang, which builds the sanitizer and fuzz parts of scripts/test.sh).
+// the target allows. Used by the FFT's real-input fix-up pass, the mel's blocked transpose and the phase
+// vocoder's region rotations. Lane shuffles go through __builtin_shufflevector, which both GCC (12 and later)
+// and clang have (GCC's __builtin_shuffle is not in clang, which builds the sanitizer and fuzz parts of
+// scripts/test.sh).
 #include <cstring>
 
 namespace mtag::dsp {

@@ -18,8 +18,9 @@ constexpr double beta_brown = 2.0;
 double parse_noise_beta(const std::string& text);
 
 // n samples of Gaussian noise whose power spectrum falls as 1/f^beta, with unit RMS. White noise is
-// drawn directly; other colours shape white noise in the frequency domain (amplitude scaled by
-// f^(-beta/2), DC removed) over a power-of-two FFT at least n long, whose first n samples are kept.
+// drawn directly (fill_normal, the ziggurat of dsp/random.hpp); other colours shape white noise in the
+// frequency domain (amplitude scaled by f^(-beta/2), DC removed) over a power-of-two FFT at least n long,
+// whose first n samples are kept.
 std::vector<float> coloured_noise(std::size_t n, double beta, Rng& rng);
 
 // Root mean square of a signal (0 for an empty one), accumulated in double precision.

@@ -7,6 +7,7 @@
 #include <cstdint>
 #include <initializer_list>
 #include <numbers>
+#include <span>
 
 namespace mtag::dsp {
 
@@ -62,7 +63,8 @@ class Rng {
     }
     // True with probability p.
     bool bernoulli(double p) { return uniform() < p; }
-    // Standard normal by the Box-Muller transform (both values of a pair are used).
+    // Standard normal by the Box-Muller transform (both values of a pair are used). For many draws at once,
+    // fill_normal below is several times faster.
     double normal() {
         if (m_has_spare) {
             m_has_spare = false;
@@ -82,5 +84,13 @@ class Rng {
     double m_spare = 0.0;
     bool m_has_spare = false;
 };
+
+// Fills `out` with standard normal draws by Marsaglia & Tsang's ziggurat (256 layers): one 64-bit draw per
+// sample ~99% of the time (8 bits pick the layer, 53 the position), and exp/log only in the wedges and the
+// tail, so it is exact (no approximation of the density) and several times faster than Box-Muller. A different
+// sequence from normal(): noise generated with it changed when dsp/noise switched to it.
+// ref: Marsaglia & Tsang 2000, "The Ziggurat Method for Generating Random Variables"; Doornik 2005,
+//      "An Improved Ziggurat Method to Generate Normal Random Samples" (independent layer and position bits)
+void fill_normal(Rng& rng, std::span<float> out);
 
 }  // namespace mtag::dsp

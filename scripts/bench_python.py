@@ -34,6 +34,8 @@
     scripts/build.sh
     PYTHONPATH=build/python /usr/bin/python3 scripts/bench_python.py            # full run
     PYTHONPATH=build/python /usr/bin/python3 scripts/bench_python.py --quick    # a smoke run (tiny settings)
+    PYTHONPATH=build/python /usr/bin/python3 scripts/bench_python.py --part mtag-loader --data CORPUS
+        # only mtag.data.Loader's figures (no mel, no torch side): to compare two builds of mtag
 
 Prints a table, then one JSON line with every figure. Timing figures need a quiet machine.
 """
@@ -234,7 +236,7 @@ def clips_per_second(iterate, epochs):
     return max(rates), median(rates)
 
 
-def bench_loader(manifest, workers, epochs):
+def bench_loader(manifest, workers, epochs, torch_side=True):
     crop_seconds = 3.0
     frames = round(crop_seconds * SAMPLE_RATE / HOP)
     features = {"kind": "logmel", "sample_rate": SAMPLE_RATE, "n_fft": 512, "hop_length": HOP, "n_mels": N_MELS}
@@ -249,6 +251,8 @@ def bench_loader(manifest, workers, epochs):
     figures["mtag_clips_per_second"], figures["mtag_median_clips_per_second"] = mtag_rate(None)
     figures["mtag_memory_cache_clips_per_second"], figures["mtag_memory_cache_median_clips_per_second"] = \
         mtag_rate("memory")
+    if not torch_side:
+        return figures
     dataset = TorchClips(read_manifest(manifest), frames)
     loader = torch.utils.data.DataLoader(dataset, batch_size=16, shuffle=True, num_workers=workers,
                                          worker_init_fn=worker_init, persistent_workers=True)
@@ -278,6 +282,10 @@ def main():
     p.add_argument("--mel-seconds", type=float, default=30.0)
     p.add_argument("--repeats", type=int, default=30, help="timed mel calls per side (best and median)")
     p.add_argument("--quick", action="store_true", help="tiny settings: checks that everything runs")
+    p.add_argument("--part", choices=("all", "mel", "loader", "mtag-loader"), default="all",
+                   help="what to measure: everything (default), only the mel comparison, only the loader "
+                        "comparison, or only mtag.data.Loader's own figures (no torch side, no ratio: for "
+                        "comparing two builds of mtag)")
     args = p.parse_args()
     if args.quick:
         args.clips, args.seconds, args.epochs, args.mel_seconds, args.repeats = 8, 4.0, 1, 2.0, 3
@@ -292,28 +300,35 @@ def main():
         if os.path.isdir(manifest):
             manifest = os.path.join(manifest, "manifest.csv")
         keep_large_blocks_in_heap()
-        mel = bench_mel(args.mel_seconds, args.repeats)
-        loader = bench_loader(manifest, args.workers, args.epochs)
+        mel = bench_mel(args.mel_seconds, args.repeats) if args.part in ("all", "mel") else None
+        loader = None
+        if args.part in ("all", "loader", "mtag-loader"):
+            loader = bench_loader(manifest, args.workers, args.epochs, torch_side=args.part != "mtag-loader")
 
-    print(f"mel spectrogram, {mel['audio_seconds']:.0f} s at 22.05 kHz, one thread, NumPy in and out, "
-          f"{mel['calls']} calls each:                best      median")
-    print(f"  mtag.feature.melspectrogram          {mel['mtag_seconds'] * 1e3:9.2f} ms {mel['mtag_median_seconds'] * 1e3:9.2f} ms")
-    print(f"  torchaudio.transforms.MelSpectrogram {mel['torchaudio_seconds'] * 1e3:9.2f} ms "
-          f"{mel['torchaudio_median_seconds'] * 1e3:9.2f} ms")
-    print(f"  speedup {mel['speedup']:.2f}x best, {mel['median_speedup']:.2f}x median (target >= 4x)")
-    print(f"loader, {loader['clips']} clips, {loader['workers']} workers, decode + resample + augment + log-mel, "
-          f"{loader['epochs']} epochs:  best epoch   median epoch")
-    print(f"  mtag.data.Loader (cache=None)        {loader['mtag_clips_per_second']:9.1f} clips/s "
-          f"{loader['mtag_median_clips_per_second']:9.1f} clips/s")
-    print(f"  mtag.data.Loader (cache='memory')    {loader['mtag_memory_cache_clips_per_second']:9.1f} clips/s "
-          f"{loader['mtag_memory_cache_median_clips_per_second']:9.1f} clips/s")
-    print(f"  torch DataLoader (torchaudio)        {loader['torch_clips_per_second']:9.1f} clips/s "
-          f"{loader['torch_median_clips_per_second']:9.1f} clips/s")
-    print(f"  the same, bench_torch_loader_minimal {loader['torch_minimal_script_clips_per_second']:9.1f} clips/s "
-          f"{loader['torch_minimal_script_median_clips_per_second']:9.1f} clips/s (independent script: must agree)")
-    print(f"  speedup {loader['speedup']:.2f}x best, {loader['median_speedup']:.2f}x median, at equal work "
-          "(target >= 3x)")
-    print(json.dumps({"mel": mel, "loader": loader}))
+    if mel:
+        print(f"mel spectrogram, {mel['audio_seconds']:.0f} s at 22.05 kHz, one thread, NumPy in and out, "
+              f"{mel['calls']} calls each:                best      median")
+        print(f"  mtag.feature.melspectrogram          {mel['mtag_seconds'] * 1e3:9.2f} ms "
+              f"{mel['mtag_median_seconds'] * 1e3:9.2f} ms")
+        print(f"  torchaudio.transforms.MelSpectrogram {mel['torchaudio_seconds'] * 1e3:9.2f} ms "
+              f"{mel['torchaudio_median_seconds'] * 1e3:9.2f} ms")
+        print(f"  speedup {mel['speedup']:.2f}x best, {mel['median_speedup']:.2f}x median (target >= 4x)")
+    if loader:
+        print(f"loader, {loader['clips']} clips, {loader['workers']} workers, decode + resample + augment + log-mel, "
+              f"{loader['epochs']} epochs:  best epoch   median epoch")
+        print(f"  mtag.data.Loader (cache=None)        {loader['mtag_clips_per_second']:9.1f} clips/s "
+              f"{loader['mtag_median_clips_per_second']:9.1f} clips/s")
+        print(f"  mtag.data.Loader (cache='memory')    {loader['mtag_memory_cache_clips_per_second']:9.1f} clips/s "
+              f"{loader['mtag_memory_cache_median_clips_per_second']:9.1f} clips/s")
+        if "torch_clips_per_second" in loader:
+            print(f"  torch DataLoader (torchaudio)        {loader['torch_clips_per_second']:9.1f} clips/s "
+                  f"{loader['torch_median_clips_per_second']:9.1f} clips/s")
+            print(f"  the same, bench_torch_loader_minimal {loader['torch_minimal_script_clips_per_second']:9.1f} "
+                  f"clips/s {loader['torch_minimal_script_median_clips_per_second']:9.1f} clips/s "
+                  "(independent script: must agree)")
+            print(f"  speedup {loader['speedup']:.2f}x best, {loader['median_speedup']:.2f}x median, at equal work "
+                  "(target >= 3x)")
+    print(json.dumps({"mel": mel or {}, "loader": loader or {}}))
 
 
 if __name__ == "__main__":
