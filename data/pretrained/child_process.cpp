@@ -4,6 +4,7 @@
 
 #include <poll.h>
 #include <signal.h>
+#include <sys/prctl.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -27,9 +28,16 @@ void write_all(int fd, const char* data, std::size_t size) {
     }
 }
 
-[[noreturn]] void child_main(int fd, const std::function<std::string()>& work) {
+[[noreturn]] void child_main(int fd, pid_t parent, const std::function<std::string()>& work) {
+    // A parent killed while the child works (kill -9 during `model fetch`) must not leave the child running
+    // with the parent's descriptors: one of them is the output folder's lock, and a rerun would be refused
+    // until the child finished. So the child dies with its parent and keeps only stdio and its pipe.
+    ::prctl(PR_SET_PDEATHSIG, SIGKILL);
+    if (::getppid() != parent) ::_exit(3);  // the parent was gone before prctl took effect
+    if (fd > 3) ::close_range(3, static_cast<unsigned>(fd) - 1, 0);
+    ::close_range(static_cast<unsigned>(fd) + 1, ~0U, 0);
     // The parent's handlers are not the child's: a crash must end the child with its signal (not run
-    // a crash reporter or a cleanup of the parent's temporary files), and a gone parent must end it too.
+    // a crash reporter or a cleanup of the parent's temporary files), and a gone reader must end it too.
     for (int sig : {SIGSEGV, SIGBUS, SIGFPE, SIGILL, SIGABRT, SIGINT, SIGTERM, SIGHUP, SIGPIPE})
         ::signal(sig, SIG_DFL);
     std::string out;
@@ -57,6 +65,7 @@ std::string describe(int status) {
 }  // namespace
 
 std::string run_in_child_process(const std::function<std::string()>& work, std::chrono::seconds silence_limit) {
+    const pid_t parent = ::getpid();
     int fds[2];
     if (::pipe(fds) != 0) throw Error("child process", std::string("cannot create a pipe: ") + std::strerror(errno));
     const pid_t pid = ::fork();
@@ -68,7 +77,7 @@ std::string run_in_child_process(const std::function<std::string()>& work, std::
     }
     if (pid == 0) {
         ::close(fds[0]);
-        child_main(fds[1], work);
+        child_main(fds[1], parent, work);
     }
     ::close(fds[1]);
     std::string received;

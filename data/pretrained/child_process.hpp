@@ -20,7 +20,9 @@ class ChildProcessFailed : public std::runtime_error {
 // leaves with _exit (no destructors, no atexit handlers of the parent's state). An exception thrown by
 // `work` is returned as the exception's message and rethrown here as mtag::Error with that message, so
 // ordinary errors look the same as in-process ones. Throws ChildProcessFailed when the child crashes, exits
-// abnormally, or sends nothing for `silence_limit` (a hang: the child is killed).
+// abnormally, or sends nothing for `silence_limit` (a hang: the child is killed). The child keeps none of
+// the parent's descriptors but stdio (no lock or temporary file outlives the parent in it) and is killed
+// when the parent dies.
 std::string run_in_child_process(const std::function<std::string()>& work,
                                  std::chrono::seconds silence_limit = std::chrono::seconds(120));
 

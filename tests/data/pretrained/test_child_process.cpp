@@ -4,8 +4,16 @@
 
 #include <catch2/catch.hpp>
 
+#include <fcntl.h>
+#include <signal.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <cerrno>
 #include <chrono>
 #include <cstdlib>
+#include <fstream>
+#include <string>
 #include <thread>
 
 using namespace mtag;
@@ -36,4 +44,56 @@ TEST_CASE("child process: a crash or a hang of the work is ChildProcessFailed, t
                           },
                           std::chrono::seconds(1)),
                       Catch::Contains("sent nothing for 1 s"));
+}
+
+TEST_CASE("child process: the child holds none of the parent's descriptors but stdio", "[child_process]") {
+    // An output folder's lock is such a descriptor: held by an orphaned child, it would refuse a rerun.
+    int held[2];
+    REQUIRE(::pipe(held) == 0);
+    const std::string seen = run_in_child_process([&] {
+        return std::to_string(::fcntl(held[0], F_GETFD) == -1 && errno == EBADF) +
+               std::to_string(::fcntl(2, F_GETFD) != -1);
+    });
+    CHECK(seen == "11");
+    CHECK(::fcntl(held[0], F_GETFD) != -1);  // the parent's own stay open
+    ::close(held[0]);
+    ::close(held[1]);
+}
+
+TEST_CASE("child process: the child dies with its parent", "[child_process]") {
+    // A parent process P runs a child that reports its pid and then waits long; P is killed with SIGKILL,
+    // as `kill -9` during `mtag model fetch` would; the child must be gone (or a zombie) soon after.
+    int report[2];
+    REQUIRE(::pipe(report) == 0);
+    const pid_t p = ::fork();
+    REQUIRE(p >= 0);
+    if (p == 0) {
+        ::close(report[0]);
+        try {
+            run_in_child_process([&] {
+                const pid_t me = ::getpid();
+                if (::write(report[1], &me, sizeof me) != sizeof me) std::_Exit(4);
+                std::this_thread::sleep_for(std::chrono::seconds(60));
+                return std::string("late");
+            });
+        } catch (...) {
+        }
+        std::_Exit(0);
+    }
+    ::close(report[1]);
+    pid_t child = 0;
+    REQUIRE(::read(report[0], &child, sizeof child) == sizeof child);
+    ::close(report[0]);
+    ::kill(p, SIGKILL);
+    ::waitpid(p, nullptr, 0);
+    auto alive = [&] {  // running or sleeping, not a zombie and not gone
+        std::ifstream stat("/proc/" + std::to_string(child) + "/stat");
+        std::string pid, name, state;
+        if (!(stat >> pid >> name >> state)) return false;
+        return state != "Z" && state != "X";
+    };
+    for (int i = 0; i < 100 && alive(); ++i) std::this_thread::sleep_for(std::chrono::milliseconds(50));
+    const bool still_alive = alive();
+    if (still_alive) ::kill(child, SIGKILL);
+    CHECK_FALSE(still_alive);
 }
