@@ -11,6 +11,7 @@
 
 #include <cerrno>
 #include <chrono>
+#include <cstdio>
 #include <cstdlib>
 #include <fstream>
 #include <string>
@@ -61,18 +62,18 @@ TEST_CASE("child process: the child holds none of the parent's descriptors but s
 }
 
 TEST_CASE("child process: the child dies with its parent", "[child_process]") {
-    // A parent process P runs a child that reports its pid and then waits long; P is killed with SIGKILL,
-    // as `kill -9` during `mtag model fetch` would; the child must be gone (or a zombie) soon after.
-    int report[2];
-    REQUIRE(::pipe(report) == 0);
+    // A parent process P runs a child that reports its pid (in a file: it keeps no inherited descriptor) and
+    // then waits long; P is killed with SIGKILL, as `kill -9` during `mtag model fetch` would; the child must
+    // be gone (or a zombie) soon after.
+    const std::string pid_file = "/tmp/mtag_child_process_test_" + std::to_string(::getpid()) + ".pid";
+    std::remove(pid_file.c_str());
     const pid_t p = ::fork();
     REQUIRE(p >= 0);
     if (p == 0) {
-        ::close(report[0]);
         try {
             run_in_child_process([&] {
-                const pid_t me = ::getpid();
-                if (::write(report[1], &me, sizeof me) != sizeof me) std::_Exit(4);
+                { std::ofstream(pid_file + ".tmp") << ::getpid() << "\n"; }
+                std::rename((pid_file + ".tmp").c_str(), pid_file.c_str());
                 std::this_thread::sleep_for(std::chrono::seconds(60));
                 return std::string("late");
             });
@@ -80,12 +81,15 @@ TEST_CASE("child process: the child dies with its parent", "[child_process]") {
         }
         std::_Exit(0);
     }
-    ::close(report[1]);
     pid_t child = 0;
-    REQUIRE(::read(report[0], &child, sizeof child) == sizeof child);
-    ::close(report[0]);
+    for (int i = 0; i < 200 && child == 0; ++i) {
+        std::ifstream in(pid_file);
+        if (!(in >> child)) std::this_thread::sleep_for(std::chrono::milliseconds(25));
+    }
+    std::remove(pid_file.c_str());
     ::kill(p, SIGKILL);
     ::waitpid(p, nullptr, 0);
+    REQUIRE(child > 0);
     auto alive = [&] {  // running or sleeping, not a zombie and not gone
         std::ifstream stat("/proc/" + std::to_string(child) + "/stat");
         std::string pid, name, state;
