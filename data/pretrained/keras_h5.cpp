@@ -200,6 +200,7 @@ class Reader {
     }
     void take(void* out, std::size_t n) {
         need(n);
+        if (n == 0) return;  // an empty dataset's vector has no buffer, and memcpy's pointers must not be null
         std::memcpy(out, m_in.data() + m_at, n);
         m_at += n;
     }

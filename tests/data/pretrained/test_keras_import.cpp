@@ -140,6 +140,22 @@ TEST_CASE("keras import: a bad weights file is one clear error naming the file a
                       Catch::Contains("wrong_shape.h5") && Catch::Contains("conv2") &&
                           Catch::Contains("(128, 32, 3, 3)") && Catch::Contains("expected (128, 64, 3, 3)"));
 
+    // An empty dataset (conv2's kernel as (0, 64, 3, 3)): the wrong shape, reported as such. Found by
+    // fuzz_keras_h5 as undefined behaviour (memcpy from a null vector buffer) when moving its zero values
+    // out of the reading child; the ASan/UBSan part of scripts/test.sh would stop here if it came back.
+    const fs::path empty = dir / "empty_dataset.h5";
+    edited_copy(crnn, empty, [](hid_t file) {
+        REQUIRE(H5Ldelete(file, "conv2/conv2_W_1:0", H5P_DEFAULT) >= 0);
+        const hsize_t dims[4] = {0, 64, 3, 3};
+        const hid_t space = H5Screate_simple(4, dims, nullptr);
+        const hid_t ds = H5Dcreate2(file, "conv2/conv2_W_1:0", H5T_IEEE_F32LE, space, H5P_DEFAULT, H5P_DEFAULT, H5P_DEFAULT);
+        H5Dclose(ds);
+        H5Sclose(space);
+    });
+    CHECK_THROWS_WITH(import_keras_h5(empty, "choi2016_crnn", "test"),
+                      Catch::Contains("empty_dataset.h5") && Catch::Contains("conv2") &&
+                          Catch::Contains("(0, 64, 3, 3)"));
+
     // A file that makes libhdf5 1.10 overflow a heap buffer (found by fuzz_keras_h5): the read runs in a
     // child process, so whatever libhdf5 does with it, mtag reports an error naming the file.
     const fs::path hostile = fs::path(MTAG_SOURCE_DIR) / "tests/fuzz/corpus/keras_h5/regression-hdf5-attr-heap-overflow.h5";
