@@ -11,6 +11,7 @@
 #include <hdf5.h>
 
 #include <cmath>
+#include <vector>
 
 using namespace mtag;
 using namespace mtag::data;
@@ -38,6 +39,19 @@ void edited_copy(const fs::path& source, const fs::path& target, Edit edit) {
     REQUIRE(file >= 0);
     edit(file);
     H5Fclose(file);
+}
+
+// Replaces the dataset at `path` of an open file by a zero-filled float32 one of shape `dims`.
+void replace_dataset(hid_t file, const char* path, const std::vector<hsize_t>& dims) {
+    REQUIRE(H5Ldelete(file, path, H5P_DEFAULT) >= 0);
+    const hid_t space = H5Screate_simple(static_cast<int>(dims.size()), dims.data(), nullptr);
+    const hid_t ds = H5Dcreate2(file, path, H5T_IEEE_F32LE, space, H5P_DEFAULT, H5P_DEFAULT, H5P_DEFAULT);
+    hsize_t count = 1;
+    for (hsize_t d : dims) count *= d;
+    std::vector<float> zeros(count, 0.0f);
+    if (count > 0) H5Dwrite(ds, H5T_NATIVE_FLOAT, H5S_ALL, H5S_ALL, H5P_DEFAULT, zeros.data());
+    H5Dclose(ds);
+    H5Sclose(space);
 }
 
 }  // namespace
@@ -126,16 +140,7 @@ TEST_CASE("keras import: a bad weights file is one clear error naming the file a
 
     // A dataset with the wrong shape: conv2's kernel replaced by a (128, 32, 3, 3) one.
     const fs::path wrong = dir / "wrong_shape.h5";
-    edited_copy(crnn, wrong, [](hid_t file) {
-        REQUIRE(H5Ldelete(file, "conv2/conv2_W_1:0", H5P_DEFAULT) >= 0);
-        const hsize_t dims[4] = {128, 32, 3, 3};
-        const hid_t space = H5Screate_simple(4, dims, nullptr);
-        const hid_t ds = H5Dcreate2(file, "conv2/conv2_W_1:0", H5T_IEEE_F32LE, space, H5P_DEFAULT, H5P_DEFAULT, H5P_DEFAULT);
-        std::vector<float> zeros(128 * 32 * 9, 0.0f);
-        H5Dwrite(ds, H5T_NATIVE_FLOAT, H5S_ALL, H5S_ALL, H5P_DEFAULT, zeros.data());
-        H5Dclose(ds);
-        H5Sclose(space);
-    });
+    edited_copy(crnn, wrong, [](hid_t file) { replace_dataset(file, "conv2/conv2_W_1:0", {128, 32, 3, 3}); });
     CHECK_THROWS_WITH(import_keras_h5(wrong, "choi2016_crnn", "test"),
                       Catch::Contains("wrong_shape.h5") && Catch::Contains("conv2") &&
                           Catch::Contains("(128, 32, 3, 3)") && Catch::Contains("expected (128, 64, 3, 3)"));
@@ -144,14 +149,7 @@ TEST_CASE("keras import: a bad weights file is one clear error naming the file a
     // fuzz_keras_h5 as undefined behaviour (memcpy from a null vector buffer) when moving its zero values
     // out of the reading child; the ASan/UBSan part of scripts/test.sh would stop here if it came back.
     const fs::path empty = dir / "empty_dataset.h5";
-    edited_copy(crnn, empty, [](hid_t file) {
-        REQUIRE(H5Ldelete(file, "conv2/conv2_W_1:0", H5P_DEFAULT) >= 0);
-        const hsize_t dims[4] = {0, 64, 3, 3};
-        const hid_t space = H5Screate_simple(4, dims, nullptr);
-        const hid_t ds = H5Dcreate2(file, "conv2/conv2_W_1:0", H5T_IEEE_F32LE, space, H5P_DEFAULT, H5P_DEFAULT, H5P_DEFAULT);
-        H5Dclose(ds);
-        H5Sclose(space);
-    });
+    edited_copy(crnn, empty, [](hid_t file) { replace_dataset(file, "conv2/conv2_W_1:0", {0, 64, 3, 3}); });
     CHECK_THROWS_WITH(import_keras_h5(empty, "choi2016_crnn", "test"),
                       Catch::Contains("empty_dataset.h5") && Catch::Contains("conv2") &&
                           Catch::Contains("(0, 64, 3, 3)"));
