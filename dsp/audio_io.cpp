@@ -1,4 +1,6 @@
 #include "dsp/audio_io.hpp"
+#include "dsp/flac_decoder.hpp"
+#include "dsp/sample_block.hpp"
 #include "dsp/temporary_path.hpp"
 
 #include "dsp/error.hpp"
@@ -126,14 +128,42 @@ std::string lower_extension(const fs::path& path) {
 }
 
 void check_finite(const fs::path& path, std::span<const float> values, int channels, std::int64_t first_frame) {
-    for (std::size_t i = 0; i < values.size(); ++i) {
-        if (!std::isfinite(values[i])) {
-            const auto frame = first_frame + static_cast<std::int64_t>(i / channels);
-            throw Error(quoted(path), std::string(std::isnan(values[i]) ? "NaN" : "Inf") + " sample at frame " +
-                                          std::to_string(frame) + ", channel " + std::to_string(i % channels) +
-                                          " (first bad sample)");
-        }
+    const std::size_t i = first_non_finite(values);
+    if (i == values.size()) return;
+    const auto frame = first_frame + static_cast<std::int64_t>(i / channels);
+    throw Error(quoted(path), std::string(std::isnan(values[i]) ? "NaN" : "Inf") + " sample at frame " +
+                                  std::to_string(frame) + ", channel " + std::to_string(i % channels) +
+                                  " (first bad sample)");
+}
+
+// Decodes up to `wanted` frames in blocks through `read(block)` (fills interleaved frames of `channels`,
+// returns how many; 0 at the end) and resamples or appends each block: a long file never needs its
+// native-rate copy and its resampled copy at once. Returns the frames read.
+template <class Read>
+std::int64_t decode_blocks(std::int64_t wanted, int channels, StreamingResampler* resampler, Audio& audio,
+                           Read&& read) {
+    constexpr std::int64_t block_frames = 1 << 16;
+    std::vector<float> block(static_cast<std::size_t>(std::min(wanted, block_frames)) * channels);
+    std::int64_t read_total = 0;
+    while (read_total < wanted) {
+        const auto n = static_cast<std::size_t>(std::min(block_frames, wanted - read_total));
+        const std::size_t got = read(std::span<float>(block.data(), n * channels), read_total);
+        if (got == 0) break;  // a truncated file ends early; what was decoded is kept
+        const std::span<const float> chunk(block.data(), got * channels);
+        if (resampler) resampler->process(chunk, audio.samples);
+        else audio.samples.insert(audio.samples.end(), chunk.begin(), chunk.end());
+        read_total += static_cast<std::int64_t>(got);
     }
+    return read_total;
+}
+
+// An Audio with room for `wanted` native frames after resampling (by `ratio`).
+Audio empty_audio(int channels, int sample_rate, std::int64_t wanted, double ratio) {
+    Audio audio;
+    audio.channels = channels;
+    audio.sample_rate = sample_rate;
+    audio.samples.reserve(static_cast<std::size_t>(static_cast<double>(wanted) * ratio + 16) * channels);
+    return audio;
 }
 
 // load_audio for MP3: libmpg123 directly (dsp/mp3_decoder.hpp), mixing to mono in the decoder and, with
@@ -153,25 +183,14 @@ Audio load_mp3(const fs::path& path, const LoadOptions& options, int native_rate
     std::unique_ptr<StreamingResampler> resampler;
     if (resampling) resampler = std::make_unique<StreamingResampler>(channels, rate, options.sample_rate,
                                                                      options.resample_quality);
-    Audio audio;
-    audio.channels = channels;
-    audio.sample_rate = resampling ? options.sample_rate : native_rate;
     const double ratio = resampling ? static_cast<double>(options.sample_rate) / native_rate : 1.0;
-    audio.samples.reserve(static_cast<std::size_t>(static_cast<double>(wanted) * ratio + 16) * channels);
-
-    constexpr std::int64_t block_frames = 1 << 16;
-    std::vector<float> block(static_cast<std::size_t>(block_frames) * channels);
-    std::int64_t read_total = 0;
-    while (read_total < wanted_decoded) {
-        const auto n = static_cast<std::size_t>(std::min(block_frames, wanted_decoded - read_total));
-        const std::size_t got = decoder.read(std::span<float>(block.data(), n * channels));
-        if (got == 0) break;
-        const std::span<const float> chunk(block.data(), got * channels);
-        check_finite(path, chunk, channels, offset + read_total * factor);
-        if (resampler) resampler->process(chunk, audio.samples);
-        else audio.samples.insert(audio.samples.end(), chunk.begin(), chunk.end());
-        read_total += static_cast<std::int64_t>(got);
-    }
+    Audio audio = empty_audio(channels, resampling ? options.sample_rate : native_rate, wanted, ratio);
+    const std::int64_t read_total =
+        decode_blocks(wanted_decoded, channels, resampler.get(), audio, [&](std::span<float> block, std::int64_t at) {
+            const std::size_t got = decoder.read(block);
+            check_finite(path, block.first(got * channels), channels, offset + at * factor);
+            return got;
+        });
     if (read_total == 0) throw Error(quoted(path), "no audio frames could be decoded (truncated or corrupt data)");
     if (resampler) resampler->finish(audio.samples);
     if (down > 0) {
@@ -184,6 +203,14 @@ Audio load_mp3(const fs::path& path, const LoadOptions& options, int native_rate
             audio.samples.resize(expected, 0.0f);
     }
     return audio;
+}
+
+// Native FLAC of at most 24 bits goes through libFLAC directly (dsp/flac_decoder.hpp): the same samples as
+// libsndfile's, converted and mixed in one pass.
+bool decodes_flac_directly(const SF_INFO& info) {
+    const int subtype = info.format & SF_FORMAT_SUBMASK;
+    return (info.format & SF_FORMAT_TYPEMASK) == SF_FORMAT_FLAC &&
+           (subtype == SF_FORMAT_PCM_S8 || subtype == SF_FORMAT_PCM_16 || subtype == SF_FORMAT_PCM_24);
 }
 
 }  // namespace
@@ -214,14 +241,8 @@ std::int64_t count_audio_frames(const fs::path& path) {
 
 std::vector<float> to_mono(const std::vector<float>& interleaved, int channels) {
     if (channels == 1) return interleaved;
-    const std::size_t frames = interleaved.size() / channels;
-    std::vector<float> mono(frames);
-    const float scale = 1.0f / static_cast<float>(channels);
-    for (std::size_t i = 0; i < frames; ++i) {
-        float sum = 0.0f;
-        for (int c = 0; c < channels; ++c) sum += interleaved[i * channels + c];
-        mono[i] = sum * scale;
-    }
+    std::vector<float> mono(interleaved.size() / channels);
+    mix_to_mono(interleaved, channels, mono);
     return mono;
 }
 
@@ -248,12 +269,6 @@ Audio load_audio(const fs::path& path, const LoadOptions& options) {
     }
     if ((file.info.format & SF_FORMAT_TYPEMASK) == SF_FORMAT_MPEG)
         return load_mp3(path, options, native_rate, total, offset, wanted);
-    if (offset > 0) {
-        if (sf_seek(file.handle, offset, SEEK_SET) < 0)
-            throw Error(quoted(path), std::string("cannot seek to the offset (libsndfile: ") +
-                                          sf_strerror(file.handle) + ")");
-    }
-
     const bool mix = options.mono && channels > 1;
     const int out_channels = mix ? 1 : channels;
     const bool resampling = options.sample_rate != 0 && options.sample_rate != native_rate;
@@ -261,40 +276,36 @@ Audio load_audio(const fs::path& path, const LoadOptions& options) {
     if (resampling)
         resampler = std::make_unique<StreamingResampler>(out_channels, native_rate, options.sample_rate,
                                                          options.resample_quality);
-
-    Audio audio;
-    audio.channels = out_channels;
-    audio.sample_rate = resampling ? options.sample_rate : native_rate;
-    const double ratio = resampling ? resampler->ratio() : 1.0;
-    audio.samples.reserve(static_cast<std::size_t>(static_cast<double>(wanted) * ratio + 16) * out_channels);
-
-    // Decode in blocks: a long file never needs its native-rate copy and its resampled copy at once.
-    constexpr sf_count_t block_frames = 1 << 16;
-    std::vector<float> block(static_cast<std::size_t>(block_frames) * channels);
-    std::vector<float> mono_block(mix ? block_frames : 0);
-    sf_count_t read_total = 0;
-    while (read_total < wanted) {
-        const sf_count_t n = std::min(block_frames, wanted - read_total);
-        const sf_count_t got = sf_readf_float(file.handle, block.data(), n);
-        if (got <= 0) break;  // a truncated file ends early; what was decoded is kept
-        const std::size_t values = static_cast<std::size_t>(got) * channels;
-        check_finite(path, std::span<const float>(block.data(), values), channels, offset + read_total);
-        std::span<const float> chunk(block.data(), values);
-        if (mix) {
-            const float scale = 1.0f / static_cast<float>(channels);
-            for (sf_count_t f = 0; f < got; ++f) {
-                float sum = 0.0f;
-                for (int c = 0; c < channels; ++c) sum += block[f * channels + c];
-                mono_block[f] = sum * scale;
-            }
-            chunk = std::span<const float>(mono_block.data(), static_cast<std::size_t>(got));
-        }
-        if (resampling) {
-            resampler->process(chunk, audio.samples);
-        } else {
-            audio.samples.insert(audio.samples.end(), chunk.begin(), chunk.end());
-        }
-        read_total += got;
+    Audio audio = empty_audio(out_channels, resampling ? options.sample_rate : native_rate, wanted,
+                              resampling ? resampler->ratio() : 1.0);
+    std::int64_t read_total = 0;
+    if (decodes_flac_directly(file.info)) {
+        FlacDecoder decoder(path, options.mono);
+        if (offset > 0) decoder.seek(offset);
+        // Integer samples are always finite: no NaN check.
+        read_total = decode_blocks(wanted, out_channels, resampler.get(), audio,
+                                   [&](std::span<float> block, std::int64_t) { return decoder.read(block); });
+    } else {
+        if (offset > 0 && sf_seek(file.handle, offset, SEEK_SET) < 0)
+            throw Error(quoted(path), std::string("cannot seek to the offset (libsndfile: ") +
+                                          sf_strerror(file.handle) + ")");
+        std::vector<float> interleaved(mix ? static_cast<std::size_t>(std::min<sf_count_t>(wanted, 1 << 16)) * channels
+                                           : 0);
+        read_total = decode_blocks(wanted, out_channels, resampler.get(), audio,
+                                   [&](std::span<float> block, std::int64_t at) -> std::size_t {
+                                       const std::size_t frames = block.size() / out_channels;
+                                       float* target = mix ? interleaved.data() : block.data();
+                                       const sf_count_t got =
+                                           sf_readf_float(file.handle, target, static_cast<sf_count_t>(frames));
+                                       if (got <= 0) return 0;
+                                       const auto n = static_cast<std::size_t>(got);
+                                       check_finite(path, std::span<const float>(target, n * channels), channels,
+                                                    offset + at);
+                                       if (mix)
+                                           mix_to_mono(std::span<const float>(target, n * channels), channels,
+                                                       block.first(n));
+                                       return n;
+                                   });
     }
     if (read_total == 0) throw Error(quoted(path), "no audio frames could be decoded (truncated or corrupt data)");
     if (resampling) resampler->finish(audio.samples);

@@ -2,6 +2,8 @@
 
 #include "dsp/audio_io.hpp"
 #include "dsp/error.hpp"
+#include "dsp/flac_decoder.hpp"
+#include "dsp/sample_block.hpp"
 
 #include <sndfile.h>
 
@@ -46,6 +48,14 @@ AudioStream::AudioStream(const std::filesystem::path& path, int sample_rate, Res
         m_mp3 = std::make_unique<Mp3Decoder>(path, true, down, sample_rate / 2.0);
         m_mp3_factor = 1 << down;
         decoded_rate = m_mp3->sample_rate();
+    } else if ((m_file->info.format & SF_FORMAT_TYPEMASK) == SF_FORMAT_FLAC) {
+        // Native FLAC of at most 24 bits: libFLAC directly, as load_audio reads it (dsp/flac_decoder.hpp).
+        const int subtype = m_file->info.format & SF_FORMAT_SUBMASK;
+        if (subtype == SF_FORMAT_PCM_S8 || subtype == SF_FORMAT_PCM_16 || subtype == SF_FORMAT_PCM_24) {
+            sf_close(m_file->handle);
+            m_file->handle = nullptr;
+            m_flac = std::make_unique<FlacDecoder>(path, true);
+        }
     }
     if (decoded_rate != sample_rate)
         m_resampler = std::make_unique<StreamingResampler>(1, decoded_rate, sample_rate, quality);
@@ -58,11 +68,20 @@ bool AudioStream::decode_block(std::size_t block_frames) {
         m_mono.resize(std::max<std::size_t>(1, block_frames / static_cast<std::size_t>(m_mp3_factor)));
         const std::size_t got = m_mp3->read(m_mono);
         m_mono.resize(got);
-        for (std::size_t i = 0; i < got; ++i)
-            if (!std::isfinite(m_mono[i]))
-                throw Error("audio file '" + m_path.string() + "'",
-                            "has a NaN or infinite sample at frame " + std::to_string(m_read + static_cast<std::int64_t>(i) * m_mp3_factor));
+        check_mono(m_mp3_factor);
         m_read += static_cast<std::int64_t>(got) * m_mp3_factor;
+        return got > 0;
+    }
+    if (m_flac) {
+        m_mono.resize(block_frames);
+        const std::size_t got = m_flac->read(m_mono);
+        m_mono.resize(got);
+        // libFLAC skips a corrupt frame and goes on; a stream that ends before its declared length with an
+        // error on record was cut or damaged, as libsndfile reports it below.
+        if (got == 0 && m_read < m_total && !m_flac->error().empty())
+            throw Error("audio file '" + m_path.string() + "'",
+                        "read failed at frame " + std::to_string(m_read) + " (libFLAC: " + m_flac->error() + ")");
+        m_read += static_cast<std::int64_t>(got);
         return got > 0;
     }
     m_interleaved.resize(block_frames * static_cast<std::size_t>(m_channels));
@@ -72,19 +91,21 @@ bool AudioStream::decode_block(std::size_t block_frames) {
         throw Error("audio file '" + m_path.string() + "'",
                     std::string("read failed at frame ") + std::to_string(m_read) +
                         " (libsndfile: " + sf_strerror(m_file->handle) + ")");
-    // Mono mix (librosa.to_mono) and a NaN/Inf check in one pass.
+    // Mono mix (librosa.to_mono), then the NaN/Inf check of the mix (a bad sample in any channel makes it bad).
     m_mono.resize(static_cast<std::size_t>(got));
-    const float scale = 1.0f / static_cast<float>(m_channels);
-    for (sf_count_t i = 0; i < got; ++i) {
-        float sum = 0.0f;
-        for (int c = 0; c < m_channels; ++c) sum += m_interleaved[static_cast<std::size_t>(i * m_channels + c)];
-        if (!std::isfinite(sum))
-            throw Error("audio file '" + m_path.string() + "'",
-                        "has a NaN or infinite sample at frame " + std::to_string(m_read + i));
-        m_mono[static_cast<std::size_t>(i)] = sum * scale;
-    }
+    mix_to_mono(std::span<const float>(m_interleaved.data(), m_mono.size() * static_cast<std::size_t>(m_channels)),
+                m_channels, m_mono);
+    check_mono(1);
     m_read += got;
     return got > 0;
+}
+
+void AudioStream::check_mono(int frame_factor) const {
+    const std::size_t bad = first_non_finite(m_mono);
+    if (bad < m_mono.size())
+        throw Error("audio file '" + m_path.string() + "'",
+                    "has a NaN or infinite sample at frame " +
+                        std::to_string(m_read + static_cast<std::int64_t>(bad) * frame_factor));
 }
 
 bool AudioStream::read(std::vector<float>& out, std::size_t block_frames) {

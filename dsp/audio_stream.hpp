@@ -1,6 +1,7 @@
 #pragma once
 // Block-wise decoding of long audio files: mono, resampled to a target rate, memory bounded by the block
 // size (load_audio decodes a whole file at once; this is for hour-long inputs in `mtag extract`).
+#include "dsp/flac_decoder.hpp"
 #include "dsp/mp3_decoder.hpp"
 #include "dsp/resample.hpp"
 
@@ -36,10 +37,13 @@ class AudioStream {
   private:
     // Reads up to block_frames native frames (mono) into m_mono; returns false at the end of the file.
     bool decode_block(std::size_t block_frames);
+    // Throws mtag::Error naming the first NaN/Inf of m_mono: m_mono[i] is native frame m_read + i * frame_factor.
+    void check_mono(int frame_factor) const;
 
     struct File;
     std::unique_ptr<File> m_file;
     std::unique_ptr<Mp3Decoder> m_mp3;
+    std::unique_ptr<FlacDecoder> m_flac;  // native FLAC up to 24 bits; other formats read through libsndfile
     int m_mp3_factor = 1;           // native frames per decoded MP3 frame (2^MPG123_DOWN_SAMPLE)
     std::int64_t m_out_total = 0;   // samples appended so far
     std::unique_ptr<StreamingResampler> m_resampler;

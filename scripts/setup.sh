@@ -10,7 +10,7 @@ set -euo pipefail
 
 packages=(
   build-essential cmake pkg-config
-  libsndfile1-dev libmpg123-dev libfftw3-dev libsamplerate0-dev libsoxr-dev libopenblas-dev
+  libsndfile1-dev libmpg123-dev libflac-dev libfftw3-dev libsamplerate0-dev libsoxr-dev libopenblas-dev
   nlohmann-json3-dev catch2 libcli11-dev
   libfluidsynth-dev timgm6mb-soundfont
   openmpi-bin libopenmpi-dev
