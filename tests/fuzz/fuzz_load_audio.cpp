@@ -1,6 +1,7 @@
 // libFuzzer target: dsp::read_audio_info and dsp::load_audio (libsndfile, then mono and resampling) on a
 // file holding the fuzzer's bytes. The first byte picks the extension (libsndfile mostly sniffs the
-// content, but RAW-ish formats and our own checks look at the name); every 4th input is resampled.
+// content, but RAW-ish formats and our own checks look at the name) and the options: resampled, kept
+// interleaved, read from an offset.
 #include "dsp/audio_io.hpp"
 #include "dsp/error.hpp"
 #include "fuzz_support.hpp"
@@ -19,6 +20,8 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
     try {
         mtag::dsp::LoadOptions options;
         if (data[0] % 4 == 0) options.sample_rate = 8000;
+        if (data[0] % 3 == 1) options.mono = false;          // the interleaved paths
+        if (data[0] % 5 == 2) options.offset_seconds = 0.01;  // the decoders' seek
         options.duration_seconds = 30.0;  // bounded work per input; a long file decodes in chunks anyway
         (void)mtag::dsp::load_audio(path, options);
     } catch (const mtag::Error&) {
