@@ -157,12 +157,15 @@ std::int64_t decode_blocks(std::int64_t wanted, int channels, StreamingResampler
     return read_total;
 }
 
-// An Audio with room for `wanted` native frames after resampling (by `ratio`).
+// An Audio with room for `wanted` native frames after resampling (by `ratio`), up to 2^26 samples: a header
+// may claim any length (libsndfile reports SF_COUNT_MAX frames for some Ogg streams), and beyond that the
+// vector grows as the samples come.
 Audio empty_audio(int channels, int sample_rate, std::int64_t wanted, double ratio) {
     Audio audio;
     audio.channels = channels;
     audio.sample_rate = sample_rate;
-    audio.samples.reserve(static_cast<std::size_t>(static_cast<double>(wanted) * ratio + 16) * channels);
+    const double samples = (static_cast<double>(wanted) * ratio + 16) * channels;
+    audio.samples.reserve(static_cast<std::size_t>(std::min(samples, static_cast<double>(1 << 26))));
     return audio;
 }
 
@@ -224,6 +227,12 @@ AudioInfo read_audio_info(const fs::path& path) {
     info.sample_rate = file.info.samplerate;
     info.channels = file.info.channels;
     info.frames = file.info.frames;
+    // A length the file cannot hold (libsndfile reports SF_COUNT_MAX for an Ogg stream whose last granule
+    // position it cannot use; a header can be forged) is counted by decoding instead: lengths size the
+    // chunk plans and buffers of tag and extract. No codec mtag reads gets near 8192 frames per byte.
+    std::error_code ec;
+    const std::uintmax_t bytes = fs::file_size(path, ec);
+    if (!ec && static_cast<std::uintmax_t>(info.frames) / 8192 > bytes) info.frames = count_audio_frames(path);
     return info;
 }
 

@@ -49,7 +49,9 @@ struct AudioInfo {
     }
 };
 
-// Reads the header of an audio file. Throws mtag::Error naming the file and the problem.
+// Reads the header of an audio file. Throws mtag::Error naming the file and the problem. A frame count the
+// file cannot hold (more than 8192 frames per byte: libsndfile's "unknown" SF_COUNT_MAX, a forged header) is
+// replaced by count_audio_frames'.
 AudioInfo read_audio_info(const std::filesystem::path& path);
 
 // Counts a file's frames by decoding it (block by block, nothing kept): exact where the header only estimates,

@@ -13,6 +13,20 @@
 
 namespace mtag::dsp {
 
+namespace {
+
+// round(frames * sample_rate / native_rate), saturated at 2^62: a header may claim any frame count (an Ogg
+// file's last granule position, libsndfile's SF_COUNT_MAX for a stream of unknown length), and the length
+// is only compared with what was decoded, which can never come near it.
+std::int64_t resampled_length(std::int64_t frames, int native_rate, int sample_rate) {
+    constexpr std::int64_t limit = std::int64_t{1} << 62;
+    if (native_rate == sample_rate) return std::min(frames, limit);
+    const double exact = static_cast<double>(frames) * sample_rate / native_rate;
+    return exact < static_cast<double>(limit) ? std::llround(exact) : limit;
+}
+
+}  // namespace
+
 struct AudioStream::File {
     SNDFILE* handle = nullptr;
     SF_INFO info{};
@@ -35,11 +49,8 @@ AudioStream::AudioStream(const std::filesystem::path& path, int sample_rate, Res
                     std::string("cannot be decoded (libsndfile: ") + sf_strerror(nullptr) + ")");
     m_native_rate = m_file->info.samplerate;
     m_channels = m_file->info.channels;
-    m_total = m_file->info.frames;
-    m_expected = m_native_rate == sample_rate
-                     ? m_total
-                     : static_cast<std::int64_t>(
-                           std::llround(static_cast<double>(m_total) * sample_rate / m_native_rate));
+    m_total = info.frames;  // counted by decoding where the header's count is impossible (read_audio_info)
+    m_expected = resampled_length(m_total, m_native_rate, sample_rate);
     int decoded_rate = m_native_rate;
     if ((m_file->info.format & SF_FORMAT_TYPEMASK) == SF_FORMAT_MPEG) {
         sf_close(m_file->handle);

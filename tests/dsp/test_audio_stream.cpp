@@ -73,3 +73,32 @@ TEST_CASE("audio stream names a missing or undecodable file") {
     std::ofstream(junk) << "not audio at all";
     CHECK_THROWS_WITH(AudioStream(junk, 16000), Catch::Contains("junk.wav"));
 }
+
+TEST_CASE("audio stream of a file whose header claims an endless length (fuzz regression)") {
+    // An Ogg/Vorbis file for which libsndfile reports SF_COUNT_MAX frames (found by fuzz_load_audio: the
+    // resampled length overflowed, UB that the ASan/UBSan build stops on). The seed's first byte is the
+    // fuzzer's option byte; the file is the rest.
+    const fs::path seed = fs::path(MTAG_SOURCE_DIR) / "tests/fuzz/corpus/load_audio/regression-ogg-huge-length";
+    std::ifstream in(seed, std::ios::binary);
+    REQUIRE(in);
+    std::string bytes(std::istreambuf_iterator<char>(in), {});
+    REQUIRE(bytes.size() > 1);
+    const fs::path dir = fs::path(MTAG_TEST_TMP) / "audio_stream";
+    fs::create_directories(dir);
+    const fs::path path = dir / "endless.ogg";
+    std::ofstream(path, std::ios::binary).write(bytes.data() + 1, static_cast<std::streamsize>(bytes.size() - 1));
+    // The header's count is replaced by the decoded one, which a 3 KB file bounds.
+    const AudioInfo info = read_audio_info(path);
+    CHECK(info.frames >= 0);
+    CHECK(info.frames < 8192 * static_cast<std::int64_t>(bytes.size()));
+    std::vector<float> out;
+    try {
+        AudioStream stream(path, 16000);
+        CHECK(stream.expected_samples() < 8192 * static_cast<std::int64_t>(bytes.size()));
+        while (stream.read(out, 4096)) {
+        }
+    } catch (const mtag::Error& e) {
+        CHECK_THAT(e.what(), Catch::Contains("endless.ogg"));  // nothing decodable: refused, by name
+    }
+    for (float v : out) REQUIRE(std::isfinite(v));
+}
