@@ -90,6 +90,11 @@ struct Tf<3, 1> {
     static constexpr float at[3][3] = {{1, 0, 0}, {0, 1, 0}, {0, 0, 1}};
 };
 
+// The data transforms below skip the zero entries of BT and AT (about half of them for the 6-point
+// transforms): the loops are fully unrolled over constexpr matrices, so the test is resolved at compile time,
+// where `acc += 0.0f * d` is otherwise kept (IEEE: 0 * inf is NaN). For finite data the sums are
+// bit-identical (adding a zero product leaves acc unchanged, up to the sign of a zero).
+
 std::int64_t ceil_div(std::int64_t a, std::int64_t b) {
     return (a + b - 1) / b;
 }
@@ -211,7 +216,7 @@ struct Impl {
                 for (int xa = 0; xa < AH; ++xa) {
                     float acc = 0.0f;
 #pragma GCC unroll 8
-                    for (int a = 0; a < AH; ++a) acc += TH::bt[xa][a] * d[a];
+                    for (int a = 0; a < AH; ++a) if (TH::bt[xa][a] != 0.0f) acc += TH::bt[xa][a] * d[a];
                     hs[(xa * MW + b) * s + j] = acc;
                 }
             }
@@ -231,7 +236,7 @@ struct Impl {
             for (int xb = 0; xb < AW; ++xb) {
                 float acc = 0.0f;
 #pragma GCC unroll 8
-                for (int b = 0; b < AW; ++b) acc += TW::bt[xb][b] * d[b];
+                for (int b = 0; b < AW; ++b) if (TW::bt[xb][b] != 0.0f) acc += TW::bt[xb][b] * d[b];
                 dst[xb * xi_stride + i * ES] = acc;
             }
         }
@@ -292,7 +297,7 @@ struct Impl {
                     for (int xa = 0; xa < AH; ++xa) {
                         float acc = 0.0f;
 #pragma GCC unroll 8
-                        for (int i = 0; i < MH; ++i) acc += TH::at[i][xa] * d[i];
+                        for (int i = 0; i < MH; ++i) if (TH::at[i][xa] != 0.0f) acc += TH::at[i][xa] * d[i];
                         e[(xa * MW + b) * nt + j] = acc;
                     }
                 }
@@ -308,7 +313,7 @@ struct Impl {
                     for (int xb = 0; xb < AW; ++xb) {
                         float acc = 0.0f;
 #pragma GCC unroll 8
-                        for (int b = 0; b < MW; ++b) acc += TW::at[b][xb] * d[b];
+                        for (int b = 0; b < MW; ++b) if (TW::at[b][xb] != 0.0f) acc += TW::at[b][xb] * d[b];
                         dst[xb * xi_stride + j] = acc;
                     }
                 }
@@ -334,7 +339,7 @@ struct Impl {
                     for (int b = 0; b < MW; ++b) {
                         float acc = 0.0f;
 #pragma GCC unroll 8
-                        for (int xb = 0; xb < AW; ++xb) acc += TW::at[b][xb] * d[xb];
+                        for (int xb = 0; xb < AW; ++xb) if (TW::at[b][xb] != 0.0f) acc += TW::at[b][xb] * d[xb];
                         ws[(xa * MW + b) * nt + j] = acc;
                     }
                 }
@@ -349,7 +354,7 @@ struct Impl {
                     for (int b = 0; b < MW; ++b) {
                         float acc = 0.0f;
 #pragma GCC unroll 8
-                        for (int xa = 0; xa < AH; ++xa) acc += TH::at[i][xa] * ws[(xa * MW + b) * nt + j];
+                        for (int xa = 0; xa < AH; ++xa) if (TH::at[i][xa] != 0.0f) acc += TH::at[i][xa] * ws[(xa * MW + b) * nt + j];
                         yrow[j * MW + b] = accumulate ? yrow[j * MW + b] + acc : acc;
                     }
                 for (std::int64_t j = full; j < nt; ++j)
