@@ -70,10 +70,11 @@ using WindowRowBackward = void (*)(const float*, const std::uint8_t*, std::int64
 // The AVX-512 form of max_window_row<KW>: 16 windows (KW vectors of input) per step. Column q of the
 // 16 windows (lanes j -> element j * KW + q) is gathered from vector pairs with two-table permutes and
 // blended by pair; the selection rule and the visiting order are the scalar kernel's, so results and
-// argmax offsets are identical.
+// argmax offsets are identical. The last ow % 16 windows take the same path with masked loads and stores:
+// left to the scalar kernel, they were most of the work for short rows (cnn1d: 22 and 9 windows a row).
 template <int KW>
 __attribute__((target("avx512f,avx512bw,avx512vl"))) void max_window_row_avx512(
-    const float* xr, std::int64_t w, std::int64_t kh, std::int64_t kw, float* o, std::uint8_t* a,
+    const float* xr, std::int64_t w, std::int64_t kh, std::int64_t /*kw: KW*/, float* o, std::uint8_t* a,
     std::int64_t ow) {
     constexpr int pairs = (KW + 1) / 2;
     __m512i index[KW];
@@ -88,12 +89,17 @@ __attribute__((target("avx512f,avx512bw,avx512vl"))) void max_window_row_avx512(
             from_pair[q][p] = static_cast<__mmask16>(bits);
         }
     }
-    const std::int64_t blocked = ow / 16 * 16;
     for (std::int64_t r = 0; r < kh; ++r) {
         const float* src = xr + r * w;
-        for (std::int64_t j = 0; j < blocked; j += 16) {
+        for (std::int64_t j = 0; j < ow; j += 16) {
+            // Windows [j, j + rem): lanes past them load zeros and are never stored.
+            const std::int64_t rem = std::min<std::int64_t>(16, ow - j), elems = rem * KW;
+            const auto lanes_below = [](std::int64_t k) {
+                return static_cast<__mmask16>(k >= 16 ? 0xFFFF : k <= 0 ? 0 : (1u << k) - 1);
+            };
+            const __mmask16 out_mask = lanes_below(rem);
             __m512 v[2 * pairs];
-            for (int t = 0; t < KW; ++t) v[t] = _mm512_loadu_ps(src + j * KW + 16 * t);
+            for (int t = 0; t < KW; ++t) v[t] = _mm512_maskz_loadu_ps(lanes_below(elems - 16 * t), src + j * KW + 16 * t);
             if constexpr (KW % 2 == 1) v[KW] = v[KW - 1];
             auto column = [&](int q) {
                 __m512 col = _mm512_permutex2var_ps(v[0], index[q], v[1]);
@@ -102,8 +108,8 @@ __attribute__((target("avx512f,avx512bw,avx512vl"))) void max_window_row_avx512(
                                                _mm512_permutex2var_ps(v[2 * p], index[q], v[2 * p + 1]));
                 return col;
             };
-            __m512 best = r == 0 ? column(0) : _mm512_loadu_ps(o + j);
-            __m128i arg = r == 0 ? _mm_setzero_si128() : _mm_loadu_si128(reinterpret_cast<const __m128i*>(a + j));
+            __m512 best = r == 0 ? column(0) : _mm512_maskz_loadu_ps(out_mask, o + j);
+            __m128i arg = r == 0 ? _mm_setzero_si128() : _mm_maskz_loadu_epi8(out_mask, a + j);
             for (int q = r == 0 ? 1 : 0; q < KW; ++q) {
                 const __m512 col = column(q);
                 const __mmask16 take =
@@ -111,11 +117,10 @@ __attribute__((target("avx512f,avx512bw,avx512vl"))) void max_window_row_avx512(
                 best = _mm512_mask_blend_ps(take, best, col);
                 arg = _mm_mask_blend_epi8(take, arg, _mm_set1_epi8(static_cast<char>(r * KW + q)));
             }
-            _mm512_storeu_ps(o + j, best);
-            _mm_storeu_si128(reinterpret_cast<__m128i*>(a + j), arg);
+            _mm512_mask_storeu_ps(o + j, out_mask, best);
+            _mm_mask_storeu_epi8(a + j, out_mask, arg);
         }
     }
-    if (blocked < ow) max_window_row<KW>(xr + blocked * KW, w, kh, kw, o + blocked, a + blocked, ow - blocked);
 }
 
 // The AVX-512 form of max_window_row_backward<KW>: 16 windows (KW output vectors per window row) per
@@ -134,25 +139,28 @@ __attribute__((target("avx512f,avx512bw,avx512vl"))) void max_window_row_backwar
         window[t] = _mm512_load_si512(win);
         column[t] = _mm512_load_si512(col);
     }
-    const std::int64_t blocked = ow / 16 * 16;
+    const auto lanes_below = [](std::int64_t k) {
+        return static_cast<__mmask16>(k >= 16 ? 0xFFFF : k <= 0 ? 0 : (1u << k) - 1);
+    };
     for (std::int64_t r = 0; r < kh; ++r) {
         float* out = xr + r * w;
-        for (std::int64_t j = blocked; j < ow; ++j)  // the last windows, as the scalar kernel
-            for (std::int64_t q = 0; q < KW; ++q)
-                out[j * KW + q] = a[j] == static_cast<std::uint8_t>(r * KW + q) ? g[j] : 0.0f;
         std::fill(out + ow * KW, out + w, 0.0f);  // columns past the last window
         const __m512i first = _mm512_set1_epi32(static_cast<int>(r * KW));
-        for (std::int64_t j = 0; j < blocked; j += 16) {
-            const __m512 gv = _mm512_loadu_ps(g + j);
+        // The last ow % 16 windows too, with masked loads and stores (lanes past them are never stored).
+        for (std::int64_t j = 0; j < ow; j += 16) {
+            const std::int64_t rem = std::min<std::int64_t>(16, ow - j), elems = rem * KW;
+            const __mmask16 in_mask = lanes_below(rem);
+            const __m512 gv = _mm512_maskz_loadu_ps(in_mask, g + j);
             // The maskz forms with all lanes set: GCC 12 warns that the unmasked ones read an
             // uninitialised vector (their undefined pass-through operand).
             constexpr __mmask16 all = 0xFFFF;
-            const __m512i av = _mm512_sub_epi32(
-                _mm512_maskz_cvtepu8_epi32(all, _mm_loadu_si128(reinterpret_cast<const __m128i*>(a + j))), first);
+            const __m512i av =
+                _mm512_sub_epi32(_mm512_maskz_cvtepu8_epi32(all, _mm_maskz_loadu_epi8(in_mask, a + j)), first);
             for (int t = 0; t < KW; ++t) {
                 const __mmask16 keep =
                     _mm512_cmpeq_epi32_mask(_mm512_maskz_permutexvar_epi32(all, window[t], av), column[t]);
-                _mm512_storeu_ps(out + j * KW + 16 * t, _mm512_maskz_permutexvar_ps(keep, window[t], gv));
+                _mm512_mask_storeu_ps(out + j * KW + 16 * t, lanes_below(elems - 16 * t),
+                                      _mm512_maskz_permutexvar_ps(keep, window[t], gv));
             }
         }
     }

@@ -90,6 +90,11 @@ struct Tf<3, 1> {
     static constexpr float at[3][3] = {{1, 0, 0}, {0, 1, 0}, {0, 0, 1}};
 };
 
+// The data transforms below skip the zero entries of BT and AT (about half of them for the 6-point
+// transforms): the loops are fully unrolled over constexpr matrices, so the test is resolved at compile time,
+// where `acc += 0.0f * d` is otherwise kept (IEEE: 0 * inf is NaN). For finite data the sums are
+// bit-identical (adding a zero product leaves acc unchanged, up to the sign of a zero).
+
 std::int64_t ceil_div(std::int64_t a, std::int64_t b) {
     return (a + b - 1) / b;
 }
@@ -108,38 +113,52 @@ struct Impl {
 
     // Panels [p0, p1) of the weight transform (see weights()). No unroll pragmas: with the loops fully
     // unrolled, GCC emitted scalar FMAs instead of mr-wide ones (2-4x slower).
+    //
+    // The taps of the panel's mr output channels are first copied lane-interleaved into `stage` for a chunk
+    // of input channels, then transformed mr-wide from there. Gathered into a small array right before its
+    // vector loads (one input channel at a time), every mr-wide load waited on the mr scalar stores it
+    // spans (a failed store-to-load forward; the hottest instruction of the transform in perf annotate).
+    // The arithmetic per element is unchanged: bit-identical transformed weights.
     template <bool Flip>
     static void weight_panels(const float* w, std::int64_t c_out, std::int64_t c_in, std::int64_t copan,
                               std::int64_t p0, std::int64_t p1, float* u) {
         constexpr int K = RH * RW;
+        constexpr std::int64_t chunk = 32;  // input channels staged at a time (K * chunk * mr floats)
+        alignas(64) float stage[chunk * K * mr];
         for (std::int64_t p = p0; p < p1; ++p)
-            for (std::int64_t ci = 0; ci < c_in; ++ci) {
-                // The mr output channels of the panel side by side, so each step is an mr-wide vector.
-                float g[K][mr];
+            for (std::int64_t c0 = 0; c0 < c_in; c0 += chunk) {
+                const std::int64_t cn = std::min(chunk, c_in - c0);
                 for (int r = 0; r < mr; ++r) {
                     const std::int64_t co = p * mr + r;
-                    for (int k = 0; k < K; ++k)
-                        g[k][r] = co >= c_out ? 0.0f
-                                  : Flip      ? w[(ci * c_out + co) * K + (K - 1 - k)]
-                                              : w[(co * c_in + ci) * K + k];
-                }
-                float t[AH][RW][mr];
-                for (int xa = 0; xa < AH; ++xa)
-                    for (int b = 0; b < RW; ++b)
-                        for (int r = 0; r < mr; ++r) {
-                            float acc = 0.0f;
-                            for (int a = 0; a < RH; ++a) acc += TH::g[xa][a] * g[a * RW + b][r];
-                            t[xa][b][r] = acc;
-                        }
-                for (int xa = 0; xa < AH; ++xa)
-                    for (int xb = 0; xb < AW; ++xb) {
-                        float* dst = u + (((xa * AW + xb) * copan + p) * c_in + ci) * mr;
-                        for (int r = 0; r < mr; ++r) {
-                            float acc = 0.0f;
-                            for (int b = 0; b < RW; ++b) acc += TW::g[xb][b] * t[xa][b][r];
-                            dst[r] = acc;
-                        }
+                    for (std::int64_t c = 0; c < cn; ++c) {
+                        const std::int64_t ci = c0 + c;
+                        for (int k = 0; k < K; ++k)
+                            stage[(c * K + k) * mr + r] = co >= c_out ? 0.0f
+                                                          : Flip ? w[(ci * c_out + co) * K + (K - 1 - k)]
+                                                                 : w[(co * c_in + ci) * K + k];
                     }
+                }
+                for (std::int64_t c = 0; c < cn; ++c) {
+                    const std::int64_t ci = c0 + c;
+                    const float* g = stage + c * K * mr;  // g[k * mr + r]
+                    float t[AH][RW][mr];
+                    for (int xa = 0; xa < AH; ++xa)
+                        for (int b = 0; b < RW; ++b)
+                            for (int r = 0; r < mr; ++r) {
+                                float acc = 0.0f;
+                                for (int a = 0; a < RH; ++a) acc += TH::g[xa][a] * g[(a * RW + b) * mr + r];
+                                t[xa][b][r] = acc;
+                            }
+                    for (int xa = 0; xa < AH; ++xa)
+                        for (int xb = 0; xb < AW; ++xb) {
+                            float* dst = u + (((xa * AW + xb) * copan + p) * c_in + ci) * mr;
+                            for (int r = 0; r < mr; ++r) {
+                                float acc = 0.0f;
+                                for (int b = 0; b < RW; ++b) acc += TW::g[xb][b] * t[xa][b][r];
+                                dst[r] = acc;
+                            }
+                        }
+                }
             }
     }
 
@@ -211,7 +230,7 @@ struct Impl {
                 for (int xa = 0; xa < AH; ++xa) {
                     float acc = 0.0f;
 #pragma GCC unroll 8
-                    for (int a = 0; a < AH; ++a) acc += TH::bt[xa][a] * d[a];
+                    for (int a = 0; a < AH; ++a) if (TH::bt[xa][a] != 0.0f) acc += TH::bt[xa][a] * d[a];
                     hs[(xa * MW + b) * s + j] = acc;
                 }
             }
@@ -231,7 +250,7 @@ struct Impl {
             for (int xb = 0; xb < AW; ++xb) {
                 float acc = 0.0f;
 #pragma GCC unroll 8
-                for (int b = 0; b < AW; ++b) acc += TW::bt[xb][b] * d[b];
+                for (int b = 0; b < AW; ++b) if (TW::bt[xb][b] != 0.0f) acc += TW::bt[xb][b] * d[b];
                 dst[xb * xi_stride + i * ES] = acc;
             }
         }
@@ -256,11 +275,13 @@ struct Impl {
         });
     }
 
-    // rows[xi * xi_rows * nb + tile] = (BT d B)[xi] of every tile of the block, for one input channel:
-    // tiles contiguous, the layout the weight gradient transposes into its packed operand.
+    // rows[xi * xi_rows * len + tile] = (BT d B)[xi] of tiles [t0, t1) of one sample, for one input channel:
+    // tiles contiguous, the layout the weight gradient transposes into its packed operand. len is the row
+    // length (the block's tiles, which may span several samples).
     static void input_transform_rows(const Problem& p, const float* xc, std::int64_t t0, std::int64_t t1,
-                                     std::int64_t tw, std::int64_t xi_rows, float* rows, float* tmp) {
-        const std::int64_t nb = t1 - t0;
+                                     std::int64_t tw, std::int64_t xi_rows, std::int64_t len, float* rows,
+                                     float* tmp) {
+        const std::int64_t nb = len;
         segments(t0, t1, tw, [&](std::int64_t tr, std::int64_t tc0, std::int64_t nt, std::int64_t lt0) {
             const std::int64_t s = nt + 1;
             const float* hs = input_rows(p, xc, tr, tc0, s, tmp);
@@ -270,11 +291,12 @@ struct Impl {
         });
     }
 
-    // rows[xi * xi_rows * nb + tile] = (A dY AT)[xi] for one output channel: the adjoint of the output
+    // rows[xi * xi_rows * len + tile] = (A dY AT)[xi] for one output channel: the adjoint of the output
     // transform applied to the output gradient (transposed into the A operand of the weight gradient).
     static void grad_output_transform(const Problem& p, const float* gyc, std::int64_t t0, std::int64_t t1,
-                                      std::int64_t tw, std::int64_t xi_rows, float* rows, float* tmp) {
-        const std::int64_t nb = t1 - t0;
+                                      std::int64_t tw, std::int64_t xi_rows, std::int64_t len, float* rows,
+                                      float* tmp) {
+        const std::int64_t nb = len;
         segments(t0, t1, tw, [&](std::int64_t tr, std::int64_t tc0, std::int64_t nt, std::int64_t lt0) {
             float* ph = tmp;  // [MH][MW][nt]: the output-gradient tiles, zero beyond the map
             load_phases(gyc, p.out_h, p.out_w, tr * MH, tc0 * MW, MH, nt, ph);
@@ -289,7 +311,7 @@ struct Impl {
                     for (int xa = 0; xa < AH; ++xa) {
                         float acc = 0.0f;
 #pragma GCC unroll 8
-                        for (int i = 0; i < MH; ++i) acc += TH::at[i][xa] * d[i];
+                        for (int i = 0; i < MH; ++i) if (TH::at[i][xa] != 0.0f) acc += TH::at[i][xa] * d[i];
                         e[(xa * MW + b) * nt + j] = acc;
                     }
                 }
@@ -305,7 +327,7 @@ struct Impl {
                     for (int xb = 0; xb < AW; ++xb) {
                         float acc = 0.0f;
 #pragma GCC unroll 8
-                        for (int b = 0; b < MW; ++b) acc += TW::at[b][xb] * d[b];
+                        for (int b = 0; b < MW; ++b) if (TW::at[b][xb] != 0.0f) acc += TW::at[b][xb] * d[b];
                         dst[xb * xi_stride + j] = acc;
                     }
                 }
@@ -331,7 +353,7 @@ struct Impl {
                     for (int b = 0; b < MW; ++b) {
                         float acc = 0.0f;
 #pragma GCC unroll 8
-                        for (int xb = 0; xb < AW; ++xb) acc += TW::at[b][xb] * d[xb];
+                        for (int xb = 0; xb < AW; ++xb) if (TW::at[b][xb] != 0.0f) acc += TW::at[b][xb] * d[xb];
                         ws[(xa * MW + b) * nt + j] = acc;
                     }
                 }
@@ -346,7 +368,7 @@ struct Impl {
                     for (int b = 0; b < MW; ++b) {
                         float acc = 0.0f;
 #pragma GCC unroll 8
-                        for (int xa = 0; xa < AH; ++xa) acc += TH::at[i][xa] * ws[(xa * MW + b) * nt + j];
+                        for (int xa = 0; xa < AH; ++xa) if (TH::at[i][xa] != 0.0f) acc += TH::at[i][xa] * ws[(xa * MW + b) * nt + j];
                         yrow[j * MW + b] = accumulate ? yrow[j * MW + b] + acc : acc;
                     }
                 for (std::int64_t j = full; j < nt; ++j)
@@ -425,56 +447,64 @@ void Impl<TH, TW>::weight_gradient(const Problem& p, std::int64_t n, const float
     const microkernel::Kernel kernel = microkernel::kernel();
     // Blocks run one after another (each GEMM accumulates its tiles into dU in a fixed order); the
     // work inside a block is split over channels and over (xi, C_out panel), so results do not
-    // depend on the thread count.
-    for (std::int64_t s = 0; s < n; ++s)
-        for (std::int64_t t0 = 0; t0 < tiles; t0 += nb) {
-            const std::int64_t t1 = std::min(tiles, t0 + nb), k = t1 - t0;
-            if (p.c_in % nr || p.c_out % mr) {  // padded lanes must be zero
-                std::fill(vt, vt + A2 * cipan * k * nr, 0.0f);
-                std::fill(dm, dm + A2 * copan * k * mr, 0.0f);
-            }
-            const float* xs = x + s * p.c_in * p.h * p.w;
-            const float* gys = gy + s * p.c_out * p.out_h * p.out_w;
-            // Transforms of groups of channels into rows (tiles contiguous), then transposed 8 x 8 into
-            // the packed operands (channels along the lanes). A group fills whole panel rows (nr input
-            // or mr output channels): with groups of 8 input channels, four groups shared each 128-byte
-            // row of V, and two threads writing neighbouring groups made cnn1d's backward 2.8x slower
-            // on two threads than on one (false sharing).
-            constexpr std::int64_t in_group = nr, out_group = mr;
-            const std::int64_t in_groups = ceil_div(p.c_in, in_group), out_groups = ceil_div(p.c_out, out_group);
-            parallel_for(in_groups + out_groups, 1, [&](std::int64_t g0, std::int64_t g1) {
-                float* tmp = scratch(static_cast<std::size_t>(2 * AH * MW * (nb + 2)), 2);
-                float* rows = scratch(static_cast<std::size_t>(A2 * std::max(in_group, out_group) * k), 6);
-                for (std::int64_t gi = g0; gi < g1; ++gi) {
-                    const bool input = gi < in_groups;
-                    const std::int64_t group = input ? in_group : out_group;
-                    const std::int64_t c0 = (input ? gi : gi - in_groups) * group;
-                    const std::int64_t cn = std::min(group, (input ? p.c_in : p.c_out) - c0);
-                    for (std::int64_t c = 0; c < cn; ++c) {
-                        if (input)
-                            input_transform_rows(p, xs + (c0 + c) * p.h * p.w, t0, t1, tw, group,
-                                                 rows + c * k, tmp);
-                        else
-                            grad_output_transform(p, gys + (c0 + c) * p.out_h * p.out_w, t0, t1, tw, group,
-                                                  rows + c * k, tmp);
-                    }
-                    for (int xi = 0; xi < A2; ++xi) {
-                        float* dst = input ? vt + ((xi * cipan + c0 / nr) * k) * nr + c0 % nr
-                                           : dm + ((xi * copan + c0 / mr) * k) * mr + c0 % mr;
-                        microkernel::transpose(rows + xi * group * k, k, dst, input ? nr : mr, cn, k);
-                    }
-                }
-            });
-            parallel_for(A2 * copan, 1, [&](std::int64_t i0, std::int64_t i1) {
-                for (std::int64_t i = i0; i < i1; ++i) {
-                    const std::int64_t xi = i / copan, pp = i % copan;
-                    const float* a = dm + (xi * copan + pp) * k * mr;
-                    for (std::int64_t q = 0; q < cipan; ++q)
-                        kernel(k, a, vt + (xi * cipan + q) * k * nr, du + (xi * cop + pp * mr) * cip + q * nr,
-                               cip, true);
-                }
-            });
+    // depend on the thread count. A block takes the tiles of consecutive samples (the batch's tiles
+    // numbered sample by sample), balanced to equal sizes: with one block per sample, cnn1d's first
+    // layer (31 tiles a sample) ran 16 rounds of two parallel loops with GEMMs of K = 31 each step;
+    // now 2 rounds of K = 248. The sum over tiles is then split differently (float rounding of the
+    // weight gradient differs from per-sample blocks; still fixed for a given shape and batch size).
+    const std::int64_t total = n * tiles;
+    const std::int64_t blocks = ceil_div(total, nb), per_block = ceil_div(total, blocks);
+    for (std::int64_t g0 = 0; g0 < total; g0 += per_block) {
+        const std::int64_t g1 = std::min(total, g0 + per_block), k = g1 - g0;
+        if (p.c_in % nr || p.c_out % mr) {  // padded lanes must be zero
+            std::fill(vt, vt + A2 * cipan * k * nr, 0.0f);
+            std::fill(dm, dm + A2 * copan * k * mr, 0.0f);
         }
+        // Transforms of groups of channels into rows (tiles contiguous), then transposed 8 x 8 into
+        // the packed operands (channels along the lanes). A group fills whole panel rows (nr input
+        // or mr output channels): with groups of 8 input channels, four groups shared each 128-byte
+        // row of V, and two threads writing neighbouring groups made cnn1d's backward 2.8x slower
+        // on two threads than on one (false sharing).
+        constexpr std::int64_t in_group = nr, out_group = mr;
+        const std::int64_t in_groups = ceil_div(p.c_in, in_group), out_groups = ceil_div(p.c_out, out_group);
+        parallel_for(in_groups + out_groups, 1, [&](std::int64_t gr0, std::int64_t gr1) {
+            float* tmp = scratch(static_cast<std::size_t>(2 * AH * MW * (nb + 2)), 2);
+            float* rows = scratch(static_cast<std::size_t>(A2 * std::max(in_group, out_group) * k), 6);
+            for (std::int64_t gi = gr0; gi < gr1; ++gi) {
+                const bool input = gi < in_groups;
+                const std::int64_t group = input ? in_group : out_group;
+                const std::int64_t c0 = (input ? gi : gi - in_groups) * group;
+                const std::int64_t cn = std::min(group, (input ? p.c_in : p.c_out) - c0);
+                for (std::int64_t c = 0; c < cn; ++c)
+                    for (std::int64_t s = g0 / tiles; s * tiles < g1; ++s) {
+                        // This sample's tiles [t0, t1) of the block, at `at` in the block's rows.
+                        const std::int64_t t0 = std::max(g0, s * tiles) - s * tiles;
+                        const std::int64_t t1 = std::min(g1, (s + 1) * tiles) - s * tiles;
+                        float* at = rows + c * k + (s * tiles + t0 - g0);
+                        if (input)
+                            input_transform_rows(p, x + (s * p.c_in + c0 + c) * p.h * p.w, t0, t1, tw, group, k,
+                                                 at, tmp);
+                        else
+                            grad_output_transform(p, gy + (s * p.c_out + c0 + c) * p.out_h * p.out_w, t0, t1,
+                                                  tw, group, k, at, tmp);
+                    }
+                for (int xi = 0; xi < A2; ++xi) {
+                    float* dst = input ? vt + ((xi * cipan + c0 / nr) * k) * nr + c0 % nr
+                                       : dm + ((xi * copan + c0 / mr) * k) * mr + c0 % mr;
+                    microkernel::transpose(rows + xi * group * k, k, dst, input ? nr : mr, cn, k);
+                }
+            }
+        });
+        parallel_for(A2 * copan, 1, [&](std::int64_t i0, std::int64_t i1) {
+            for (std::int64_t i = i0; i < i1; ++i) {
+                const std::int64_t xi = i / copan, pp = i % copan;
+                const float* a = dm + (xi * copan + pp) * k * mr;
+                for (std::int64_t q = 0; q < cipan; ++q)
+                    kernel(k, a, vt + (xi * cipan + q) * k * nr, du + (xi * cop + pp * mr) * cip + q * nr,
+                           cip, true);
+            }
+        });
+    }
     // grad_w(co, ci, a, b) += sum_xi G_h[xa][a] G_w[xb][b] dU[xi](co, ci).
     parallel_for(p.c_out, 1, [&](std::int64_t c0, std::int64_t c1) {
         for (std::int64_t co = c0; co < c1; ++co)

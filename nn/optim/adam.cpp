@@ -1,6 +1,8 @@
 // Adam / AMSGrad / AdamW; see adam.hpp.
 #include "nn/optim/adam.hpp"
 
+#include "nn/threads.hpp"
+
 #include <algorithm>
 #include <cmath>
 
@@ -69,14 +71,19 @@ void Adam::update(Slot& slot, float* p, const float* g, std::size_t n, double lr
     float* m = slot.buffers[0].data();
     float* v = slot.buffers[1].data();
     float* vmax = m_o.amsgrad ? slot.buffers[2].data() : nullptr;
-    for (std::size_t i = 0; i < n; ++i) {
-        m[i] = m[i] * b1 + omb1 * g[i];
-        v[i] = v[i] * b2 + omb2 * g[i] * g[i];
-        float second = v[i];
-        if (vmax) second = vmax[i] = std::max(vmax[i], v[i]);
-        const float denom = std::sqrt(second) / bc2_sqrt + eps;
-        p[i] += neg_step * (m[i] / denom);
-    }
+    // Element by element, so splitting over the pool gives the same bits with any thread count. Captured by
+    // value: through references, every store to m, v or p could alias the float constants, and GCC then
+    // reloaded them each element and left the loop scalar (measured 10% slower training steps).
+    parallel_for(static_cast<std::int64_t>(n), 8192, [=](std::int64_t i0, std::int64_t i1) {
+        for (auto i = static_cast<std::size_t>(i0); i < static_cast<std::size_t>(i1); ++i) {
+            m[i] = m[i] * b1 + omb1 * g[i];
+            v[i] = v[i] * b2 + omb2 * g[i] * g[i];
+            float second = v[i];
+            if (vmax) second = vmax[i] = std::max(vmax[i], v[i]);
+            const float denom = std::sqrt(second) / bc2_sqrt + eps;
+            p[i] += neg_step * (m[i] / denom);
+        }
+    });
 }
 
 void Adam::set_momentum(double beta1) {

@@ -146,11 +146,13 @@ TEST_CASE("pool: max pooling keeps PyTorch's selection with ties, NaN and -inf (
 }
 
 TEST_CASE("pool: vectorised full-window rows and their backward match the reference for every preset width, with ties and NaN") {
-    // Rows long enough for several 16-window blocks plus a tail, for each width with its own kernel
-    // (2, 3, 4, 5, 8) and one without (6); values with many ties, NaN and -inf.
+    // Rows long enough for several 16-window blocks plus a tail, and rows shorter than one block (cnn1d's
+    // 9 windows: all masked), for each width with its own kernel (2, 3, 4, 5, 8) and one without (6);
+    // values with many ties, NaN and -inf.
+    for (const std::int64_t windows : {37, 9})
     for (const std::int64_t kw : {2, 3, 4, 5, 6, 8}) {
         for (const std::int64_t kh : {1, 2, 3}) {
-            const std::int64_t w = kw * 37 + 1, h = kh * 2;
+            const std::int64_t w = kw * windows + 1, h = kh * 2;
             Tensor x({1, 2, h, w});
             std::mt19937_64 rng(static_cast<std::uint64_t>(kw * 10 + kh));
             for (std::size_t i = 0; i < x.size(); ++i) {

@@ -91,7 +91,10 @@ TEST_CASE("winograd: every tile matches a direct convolution (odd sizes, padding
                                       {1, 1, 5, 200, 1, 1, 1, 1, 1}, {12, 17, 4, 33, 1, 1, 0, 2, 2},
                                       {7, 9, 6, 41, 0, 3, 0, 3, 2},
                                       // several channel groups of the weight gradient, the last one partial
-                                      {70, 20, 5, 30, 1, 1, 1, 1, 2}};
+                                      {70, 20, 5, 30, 1, 1, 1, 1, 2},
+                                      // weight-gradient blocks that span samples and split one mid-way
+                                      // (2-D: more tiles than a block; 1-D: one block over the batch)
+                                      {64, 64, 9, 300, 1, 1, 1, 1, 3}};
         for (Shape2 s : shapes) {
             if (!two_d) s.h = 1 + s.h % 2, s.pt = s.pb = 0;
             winograd::Problem p{
