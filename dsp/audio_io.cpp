@@ -139,14 +139,15 @@ void check_finite(const fs::path& path, std::span<const float> values, int chann
 // Decodes up to `wanted` frames in blocks through `read(block)` (fills interleaved frames of `channels`,
 // returns how many; 0 at the end) and resamples or appends each block: a long file never needs its
 // native-rate copy and its resampled copy at once. Returns the frames read.
+constexpr std::int64_t k_block_frames = 1 << 16;  // per decode_blocks read: 256 KiB of mono floats
+
 template <class Read>
 std::int64_t decode_blocks(std::int64_t wanted, int channels, StreamingResampler* resampler, Audio& audio,
                            Read&& read) {
-    constexpr std::int64_t block_frames = 1 << 16;
-    std::vector<float> block(static_cast<std::size_t>(std::min(wanted, block_frames)) * channels);
+    std::vector<float> block(static_cast<std::size_t>(std::min(wanted, k_block_frames)) * channels);
     std::int64_t read_total = 0;
     while (read_total < wanted) {
-        const auto n = static_cast<std::size_t>(std::min(block_frames, wanted - read_total));
+        const auto n = static_cast<std::size_t>(std::min(k_block_frames, wanted - read_total));
         const std::size_t got = read(std::span<float>(block.data(), n * channels), read_total);
         if (got == 0) break;  // a truncated file ends early; what was decoded is kept
         const std::span<const float> chunk(block.data(), got * channels);
@@ -208,14 +209,6 @@ Audio load_mp3(const fs::path& path, const LoadOptions& options, int native_rate
     return audio;
 }
 
-// Native FLAC of at most 24 bits goes through libFLAC directly (dsp/flac_decoder.hpp): the same samples as
-// libsndfile's, converted and mixed in one pass.
-bool decodes_flac_directly(const SF_INFO& info) {
-    const int subtype = info.format & SF_FORMAT_SUBMASK;
-    return (info.format & SF_FORMAT_TYPEMASK) == SF_FORMAT_FLAC &&
-           (subtype == SF_FORMAT_PCM_S8 || subtype == SF_FORMAT_PCM_16 || subtype == SF_FORMAT_PCM_24);
-}
-
 }  // namespace
 
 AudioInfo read_audio_info(const fs::path& path) {
@@ -241,10 +234,9 @@ std::int64_t count_audio_frames(const fs::path& path) {
     open_for_reading(path, file);
     // MP3: libmpg123 counts the frames from their headers, without decoding them.
     if ((file.info.format & SF_FORMAT_TYPEMASK) == SF_FORMAT_MPEG) return count_mp3_frames(path);
-    constexpr sf_count_t block_frames = 1 << 16;
-    std::vector<float> block(static_cast<std::size_t>(block_frames) * file.info.channels);
+    std::vector<float> block(static_cast<std::size_t>(k_block_frames) * file.info.channels);
     std::int64_t total = 0;
-    for (sf_count_t got; (got = sf_readf_float(file.handle, block.data(), block_frames)) > 0;) total += got;
+    for (sf_count_t got; (got = sf_readf_float(file.handle, block.data(), k_block_frames)) > 0;) total += got;
     return total;
 }
 
@@ -288,7 +280,7 @@ Audio load_audio(const fs::path& path, const LoadOptions& options) {
     Audio audio = empty_audio(out_channels, resampling ? options.sample_rate : native_rate, wanted,
                               resampling ? resampler->ratio() : 1.0);
     std::int64_t read_total = 0;
-    if (decodes_flac_directly(file.info)) {
+    if (decodes_flac_directly(file.info.format)) {  // libFLAC directly (dsp/flac_decoder.hpp)
         FlacDecoder decoder(path, options.mono);
         if (offset > 0) decoder.seek(offset);
         // Integer samples are always finite: no NaN check.
@@ -298,7 +290,7 @@ Audio load_audio(const fs::path& path, const LoadOptions& options) {
         if (offset > 0 && sf_seek(file.handle, offset, SEEK_SET) < 0)
             throw Error(quoted(path), std::string("cannot seek to the offset (libsndfile: ") +
                                           sf_strerror(file.handle) + ")");
-        std::vector<float> interleaved(mix ? static_cast<std::size_t>(std::min<sf_count_t>(wanted, 1 << 16)) * channels
+        std::vector<float> interleaved(mix ? static_cast<std::size_t>(std::min<sf_count_t>(wanted, k_block_frames)) * channels
                                            : 0);
         read_total = decode_blocks(wanted, out_channels, resampler.get(), audio,
                                    [&](std::span<float> block, std::int64_t at) -> std::size_t {

@@ -59,14 +59,10 @@ AudioStream::AudioStream(const std::filesystem::path& path, int sample_rate, Res
         m_mp3 = std::make_unique<Mp3Decoder>(path, true, down, sample_rate / 2.0);
         m_mp3_factor = 1 << down;
         decoded_rate = m_mp3->sample_rate();
-    } else if ((m_file->info.format & SF_FORMAT_TYPEMASK) == SF_FORMAT_FLAC) {
-        // Native FLAC of at most 24 bits: libFLAC directly, as load_audio reads it (dsp/flac_decoder.hpp).
-        const int subtype = m_file->info.format & SF_FORMAT_SUBMASK;
-        if (subtype == SF_FORMAT_PCM_S8 || subtype == SF_FORMAT_PCM_16 || subtype == SF_FORMAT_PCM_24) {
-            sf_close(m_file->handle);
-            m_file->handle = nullptr;
-            m_flac = std::make_unique<FlacDecoder>(path, true);
-        }
+    } else if (decodes_flac_directly(m_file->info.format)) {  // as load_audio reads it (dsp/flac_decoder.hpp)
+        sf_close(m_file->handle);
+        m_file->handle = nullptr;
+        m_flac = std::make_unique<FlacDecoder>(path, true);
     }
     if (decoded_rate != sample_rate)
         m_resampler = std::make_unique<StreamingResampler>(1, decoded_rate, sample_rate, quality);

@@ -3,6 +3,7 @@
 #include "dsp/error.hpp"
 
 #include <FLAC/stream_decoder.h>
+#include <sndfile.h>
 
 #include <algorithm>
 #include <cerrno>
@@ -16,6 +17,12 @@ namespace {
 std::string quoted(const std::filesystem::path& path) { return "audio file '" + path.string() + "'"; }
 
 }  // namespace
+
+bool decodes_flac_directly(int sndfile_format) {
+    const int subtype = sndfile_format & SF_FORMAT_SUBMASK;
+    return (sndfile_format & SF_FORMAT_TYPEMASK) == SF_FORMAT_FLAC &&
+           (subtype == SF_FORMAT_PCM_S8 || subtype == SF_FORMAT_PCM_16 || subtype == SF_FORMAT_PCM_24);
+}
 
 struct FlacDecoder::Handle {
     FLAC__StreamDecoder* decoder = nullptr;

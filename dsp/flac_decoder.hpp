@@ -21,6 +21,10 @@
 
 namespace mtag::dsp {
 
+// Whether load_audio and AudioStream read a file of this libsndfile format (SF_INFO::format) through
+// FlacDecoder: native FLAC of 8, 16 or 24 bits.
+bool decodes_flac_directly(int sndfile_format);
+
 // One open native FLAC file (not Ogg FLAC). Not copyable; one per thread.
 class FlacDecoder {
 public:

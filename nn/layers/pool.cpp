@@ -67,6 +67,11 @@ using WindowRowBackward = void (*)(const float*, const std::uint8_t*, std::int64
 #if defined(__GNUC__) && defined(__x86_64__)
 #define MTAG_HAVE_AVX512_POOL 1
 
+// The mask of the lanes below k (all 16 from k = 16 on, none at k <= 0): the last windows of a row.
+inline __mmask16 lanes_below(std::int64_t k) {
+    return static_cast<__mmask16>(k >= 16 ? 0xFFFF : k <= 0 ? 0 : (1u << k) - 1);
+}
+
 // The AVX-512 form of max_window_row<KW>: 16 windows (KW vectors of input) per step. Column q of the
 // 16 windows (lanes j -> element j * KW + q) is gathered from vector pairs with two-table permutes and
 // blended by pair; the selection rule and the visiting order are the scalar kernel's, so results and
@@ -94,9 +99,6 @@ __attribute__((target("avx512f,avx512bw,avx512vl"))) void max_window_row_avx512(
         for (std::int64_t j = 0; j < ow; j += 16) {
             // Windows [j, j + rem): lanes past them load zeros and are never stored.
             const std::int64_t rem = std::min<std::int64_t>(16, ow - j), elems = rem * KW;
-            const auto lanes_below = [](std::int64_t k) {
-                return static_cast<__mmask16>(k >= 16 ? 0xFFFF : k <= 0 ? 0 : (1u << k) - 1);
-            };
             const __mmask16 out_mask = lanes_below(rem);
             __m512 v[2 * pairs];
             for (int t = 0; t < KW; ++t) v[t] = _mm512_maskz_loadu_ps(lanes_below(elems - 16 * t), src + j * KW + 16 * t);
@@ -139,9 +141,6 @@ __attribute__((target("avx512f,avx512bw,avx512vl"))) void max_window_row_backwar
         window[t] = _mm512_load_si512(win);
         column[t] = _mm512_load_si512(col);
     }
-    const auto lanes_below = [](std::int64_t k) {
-        return static_cast<__mmask16>(k >= 16 ? 0xFFFF : k <= 0 ? 0 : (1u << k) - 1);
-    };
     for (std::int64_t r = 0; r < kh; ++r) {
         float* out = xr + r * w;
         std::fill(out + ow * KW, out + w, 0.0f);  // columns past the last window
