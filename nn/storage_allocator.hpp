@@ -5,8 +5,9 @@
 // straight to malloc, each block above glibc's mmap threshold is a fresh mapping whose pages the kernel
 // faults in and zeroes on first touch, then unmaps on free: in sample_cnn at batch 16 that page-fault
 // work took more CPU time than the layers themselves. Freed blocks of at least `cached_min_bytes` are
-// therefore kept and handed out again for a request of the same size class (PyTorch's CUDA caching
-// allocator does the same for device memory).
+// therefore kept as free ranges: a request takes the front of the smallest free range that holds it, and a
+// freed block merges with free neighbours, so memory a step freed serves the next step's tensors whatever
+// their sizes (PyTorch's CUDA caching allocator splits and merges blocks the same way).
 //
 // Bound: the footprint (bytes live + bytes cached) never exceeds the largest footprint a request has
 // needed so far. On a miss, cached blocks are released (least recently freed first) until the new block

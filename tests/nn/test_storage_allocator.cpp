@@ -75,27 +75,69 @@ TEST_CASE("storage allocator: a miss releases cached blocks so live + cached sta
     const Tensor b = Tensor::uninitialized({8 * mib});
     CHECK(cached_storage_bytes() == 0);
     CHECK(tensor_bytes_live() == live0 + 8 * cached_min_bytes);
-    // A block much smaller than a cached one does not take it (at most 1/8 larger than asked).
-    release_cached_storage();
-    { const Tensor c = Tensor::uninitialized({4 * mib}); }
-    const Tensor d = Tensor::uninitialized({2 * mib});
-    CHECK(cached_storage_bytes() == 0);  // released by the miss: 2 + 4 + 8 MiB exceeds the high water
     release_cached_storage();
 }
 
-TEST_CASE("storage allocator: a request served by a larger cached block counts and returns the whole block") {
+TEST_CASE("storage allocator: a smaller request is cut from a cached block; freed pieces merge back into it") {
     release_cached_storage();
     const auto mib = static_cast<std::int64_t>(cached_min_bytes / sizeof(float));
     const std::size_t live0 = tensor_bytes_live();
-    { const Tensor big = Tensor::uninitialized({8 * mib}); }
+    float* whole = nullptr;
     {
-        const Tensor smaller = Tensor::uninitialized({8 * mib - mib / 2});  // within 1/8: takes the 8 MiB block
-        CHECK(cached_storage_bytes() == 0);
-        CHECK(tensor_bytes_live() == live0 + 8 * cached_min_bytes);
+        const Tensor big = Tensor::uninitialized({8 * mib});  // high water: live0 + 8 MiB
+        whole = big.data();
     }
-    // Given back at its own size: nothing counted live is left over, the cache holds the whole block.
+    REQUIRE(cached_storage_bytes() == 8 * cached_min_bytes);
+    {
+        // Two pieces cut from the front of the one free range: live counts only what was asked.
+        const Tensor a = Tensor::uninitialized({2 * mib});
+        const Tensor b = Tensor::uninitialized({3 * mib});
+        CHECK(a.data() == whole);
+        CHECK(b.data() == whole + 2 * mib);
+        CHECK(tensor_bytes_live() == live0 + 5 * cached_min_bytes);
+        CHECK(cached_storage_bytes() == 3 * cached_min_bytes);
+    }
+    release_cached_storage();
+    {
+        // Fragments: 10 MiB (high water live0 + 10 MiB) cut into a 2, 3 and 2 MiB piece; freeing the 3 leaves
+        // two free ranges of 3 MiB, [2, 5) and [7, 10), and 4 MiB live.
+        { const Tensor big = Tensor::uninitialized({10 * mib}); whole = big.data(); }
+        const Tensor a = Tensor::uninitialized({2 * mib});
+        Tensor b = Tensor::uninitialized({3 * mib});
+        const Tensor e = Tensor::uninitialized({2 * mib});
+        REQUIRE(e.data() == whole + 5 * mib);
+        b = Tensor();
+        REQUIRE(cached_storage_bytes() == 6 * cached_min_bytes);
+        // No free range holds 4 MiB: a miss. 4 live + 4 new leave 2 MiB under the high water, so 4 MiB go:
+        // the least recently freed range [7, 10) whole, then [2, 5) is shortened to [2, 4), not dropped.
+        const Tensor c = Tensor::uninitialized({4 * mib});
+        CHECK(tensor_bytes_live() == live0 + 8 * cached_min_bytes);
+        CHECK(cached_storage_bytes() == 2 * cached_min_bytes);
+        const Tensor d = Tensor::uninitialized({2 * mib});
+        CHECK(d.data() == whole + 2 * mib);
+        CHECK(cached_storage_bytes() == 0);
+    }
+    release_cached_storage();
+    {
+        const Tensor big = Tensor::uninitialized({8 * mib});
+        whole = big.data();
+    }
+    {
+        Tensor a = Tensor::uninitialized({2 * mib});
+        Tensor b = Tensor::uninitialized({6 * mib});
+        a.fill(1.0f);
+        b.fill(2.0f);
+        b = Tensor();  // freed out of order: the pieces merge whichever goes first
+        a = Tensor();
+    }
     CHECK(tensor_bytes_live() == live0);
     CHECK(cached_storage_bytes() == 8 * cached_min_bytes);
+    // Merged: the whole 8 MiB serve one request again, at the same address, without a fresh mapping.
+    const Tensor again = Tensor::uninitialized({8 * mib});
+    CHECK(again.data() == whole);
+    CHECK(cached_storage_bytes() == 0);
+    CHECK(again[0] == 1.0f);
+    CHECK(again[static_cast<std::size_t>(7 * mib)] == 2.0f);
     release_cached_storage();
 }
 
