@@ -4,6 +4,7 @@
 // serially: the same seed gives the same masks whatever the thread count). ref: torch.nn.Dropout.
 #include "nn/module.hpp"
 
+#include <cstdint>
 #include <random>
 #include <vector>
 
@@ -13,6 +14,10 @@ struct DropoutOptions {
     double p = 0.5;
     std::uint64_t seed = 0;
 };
+
+// The smallest draw r of a 64-bit generator that keeps an element at drop probability p: r >= it exactly
+// when std::uniform_real_distribution<double>(0, 1) would turn r into a u >= p.
+std::uint64_t dropout_keep_threshold(double p);
 
 class Dropout : public Module {
   public:
@@ -29,6 +34,9 @@ class Dropout : public Module {
     void set_rng_state(const std::string& state);
 
   private:
+    // out = in * 1/(1-p) where the mask keeps, 0 elsewhere (in and out may alias).
+    void apply_mask(const float* in, float* out, std::int64_t n) const;
+
     DropoutOptions m_options;
     std::mt19937_64 m_rng;
     std::vector<std::uint8_t> m_mask;  // 1 = kept, for the last training forward

@@ -4,6 +4,9 @@
 
 #include <catch2/catch.hpp>
 
+#include <cstdint>
+#include <random>
+
 using namespace mtag::nn;
 
 TEST_CASE("dropout: mask rate, inverted scaling, seeded, identity in eval") {
@@ -43,4 +46,27 @@ TEST_CASE("dropout: generator state round trip continues the same mask sequence"
     const Tensor resumed = b.forward(x);
     for (std::size_t i = 0; i < x.size(); ++i) REQUIRE(resumed[i] == next[i]);
     CHECK_THROWS(b.set_rng_state("not a state"));
+}
+
+TEST_CASE("dropout: the integer keep threshold gives the masks of uniform_real_distribution draws") {
+    for (const double p : {0.0, 1e-12, 0.1, 0.3, 0.5, 0.7, 0.999999}) {
+        const std::uint64_t t = dropout_keep_threshold(p);
+        // At the threshold and one below it, as the distribution turns those draws into u.
+        auto u_of = [](std::uint64_t r) {
+            struct Fixed {
+                using result_type = std::uint64_t;
+                std::uint64_t value;
+                static constexpr result_type min() { return 0; }
+                static constexpr result_type max() { return ~std::uint64_t{0}; }
+                result_type operator()() { return value; }
+            } engine{r};
+            return std::uniform_real_distribution<double>(0.0, 1.0)(engine);
+        };
+        CHECK(u_of(t) >= p);
+        if (t > 0) CHECK(u_of(t - 1) < p);
+        // And over a stream: the masks equal the old draw-and-compare, element by element.
+        std::mt19937_64 a(7), b(7);
+        std::uniform_real_distribution<double> u(0.0, 1.0);
+        for (int i = 0; i < 100000; ++i) REQUIRE((u(a) >= p) == (b() >= t));
+    }
 }
