@@ -1,6 +1,6 @@
 #pragma once
 // What the CPU running mtag supports and its cache size, asked once per process: the AVX-512 kernels (conv micro-kernel,
-// direct convolution, ReLU masks, max pooling) are compiled for it with target attributes and chosen at
+// direct convolution, ReLU masks, ELU/SELU and expm1, max pooling) are compiled for it with target attributes and chosen at
 // run time, so one binary also runs on CPUs without AVX-512 (through the portable loops).
 namespace mtag::nn {
 

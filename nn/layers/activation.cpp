@@ -4,6 +4,7 @@
 #include "nn/cpu_features.hpp"
 #include "nn/inference_mode.hpp"
 #include "nn/threads.hpp"
+#include "nn/vector_math.hpp"
 
 #if defined(__x86_64__)
 #include <immintrin.h>
@@ -95,6 +96,67 @@ void rectify_backward(const float* g, const std::uint8_t* mask, float* out, std:
     rectify_backward_portable(g, mask, out, n, slope);
 }
 
+// ELU and SELU over n elements: forward out = x > 0 ? scale * x : scale_alpha * expm1(x) (ELU: scale 1,
+// scale_alpha = alpha; SELU: its scale and scale * alpha), backward from the output y:
+// out = y > 0 ? scale * g : g * (y + scale_alpha). A NaN x gives NaN (x > 0 is false, expm1(NaN) is NaN).
+// x and out may alias (inplace). The portable loops and the AVX-512 ones produce identical bits
+// (expm1_fast, nn/vector_math.hpp, is the same operations in both).
+void elu_forward_portable(const float* x, float* out, std::int64_t n, float scale, float scale_alpha) {
+    for (std::int64_t i = 0; i < n; ++i) {
+        const float v = x[i];
+        out[i] = v > 0.0f ? scale * v : scale_alpha * expm1_fast(v);
+    }
+}
+
+void elu_backward_portable(const float* y, const float* g, float* out, std::int64_t n, float scale,
+                           float scale_alpha) {
+    for (std::int64_t i = 0; i < n; ++i) out[i] = y[i] > 0.0f ? scale * g[i] : g[i] * (y[i] + scale_alpha);
+}
+
+#ifdef MTAG_HAVE_AVX512_RECTIFY
+
+__attribute__((target("avx512f"))) void elu_forward_avx512(const float* x, float* out, std::int64_t n, float scale,
+                                                           float scale_alpha) {
+    const __m512 zero = _mm512_setzero_ps(), s = _mm512_set1_ps(scale), sa = _mm512_set1_ps(scale_alpha);
+    std::int64_t i = 0;
+    for (; i + 16 <= n; i += 16) {
+        const __m512 v = _mm512_loadu_ps(x + i);
+        const __mmask16 pos = _mm512_cmp_ps_mask(v, zero, _CMP_GT_OQ);
+        const __m512 neg = _mm512_mul_ps(sa, expm1_fast(v));
+        _mm512_storeu_ps(out + i, _mm512_mask_blend_ps(pos, neg, _mm512_mul_ps(s, v)));
+    }
+    if (i < n) elu_forward_portable(x + i, out + i, n - i, scale, scale_alpha);
+}
+
+__attribute__((target("avx512f"))) void elu_backward_avx512(const float* y, const float* g, float* out, std::int64_t n,
+                                                            float scale, float scale_alpha) {
+    const __m512 zero = _mm512_setzero_ps(), s = _mm512_set1_ps(scale), sa = _mm512_set1_ps(scale_alpha);
+    std::int64_t i = 0;
+    for (; i + 16 <= n; i += 16) {
+        const __m512 vy = _mm512_loadu_ps(y + i), vg = _mm512_loadu_ps(g + i);
+        const __mmask16 pos = _mm512_cmp_ps_mask(vy, zero, _CMP_GT_OQ);
+        const __m512 neg = _mm512_mul_ps(vg, _mm512_add_ps(vy, sa));
+        _mm512_storeu_ps(out + i, _mm512_mask_blend_ps(pos, neg, _mm512_mul_ps(s, vg)));
+    }
+    if (i < n) elu_backward_portable(y + i, g + i, out + i, n - i, scale, scale_alpha);
+}
+
+#endif
+
+void elu_forward(const float* x, float* out, std::int64_t n, float scale, float scale_alpha) {
+#ifdef MTAG_HAVE_AVX512_RECTIFY
+    if (cpu_has_avx512f()) return elu_forward_avx512(x, out, n, scale, scale_alpha);
+#endif
+    elu_forward_portable(x, out, n, scale, scale_alpha);
+}
+
+void elu_backward(const float* y, const float* g, float* out, std::int64_t n, float scale, float scale_alpha) {
+#ifdef MTAG_HAVE_AVX512_RECTIFY
+    if (cpu_has_avx512f()) return elu_backward_avx512(y, g, out, n, scale, scale_alpha);
+#endif
+    elu_backward_portable(y, g, out, n, scale, scale_alpha);
+}
+
 // Frozen switches (nn/switching.hpp): out = x where the recorded mask bit is set, slope * x elsewhere.
 void rectify_frozen(const float* x, float* out, const std::uint8_t* mask, std::int64_t n, float slope) {
     for (std::int64_t i = 0; i < n; ++i)
@@ -171,15 +233,12 @@ Tensor Activation::forward(const Tensor& input) {
             case Kind::leaky_relu:
                 break;  // above
             case Kind::elu:
-                for (std::int64_t i = b; i < e; ++i) out[i] = x[i] > 0.0f ? x[i] : a * std::expm1(x[i]);
+                elu_forward(x + b, out + b, e - b, 1.0f, a);
                 break;
-            case Kind::selu: {
-                const auto scale = static_cast<float>(SELU::scale);
-                const auto scale_alpha = static_cast<float>(SELU::scale * SELU::alpha);
-                for (std::int64_t i = b; i < e; ++i)
-                    out[i] = x[i] > 0.0f ? scale * x[i] : scale_alpha * std::expm1(x[i]);
+            case Kind::selu:
+                elu_forward(x + b, out + b, e - b, static_cast<float>(SELU::scale),
+                            static_cast<float>(SELU::scale * SELU::alpha));
                 break;
-            }
             case Kind::sigmoid:
                 for (std::int64_t i = b; i < e; ++i) out[i] = 1.0f / (1.0f + std::exp(-x[i]));
                 break;
@@ -239,14 +298,12 @@ Tensor Activation::backward(const Tensor& gy) {
             case Kind::leaky_relu:
                 break;  // above
             case Kind::elu:
-                for (std::int64_t i = b; i < e; ++i) out[i] = y[i] > 0.0f ? g[i] : g[i] * (y[i] + a);
+                elu_backward(y + b, g + b, out + b, e - b, 1.0f, a);  // 1 * g is g, bit for bit
                 break;
-            case Kind::selu: {
-                const auto scale = static_cast<float>(SELU::scale);
-                const auto scale_alpha = static_cast<float>(SELU::scale * SELU::alpha);
-                for (std::int64_t i = b; i < e; ++i) out[i] = y[i] > 0.0f ? scale * g[i] : g[i] * (y[i] + scale_alpha);
+            case Kind::selu:
+                elu_backward(y + b, g + b, out + b, e - b, static_cast<float>(SELU::scale),
+                             static_cast<float>(SELU::scale * SELU::alpha));
                 break;
-            }
             case Kind::sigmoid:
                 for (std::int64_t i = b; i < e; ++i) out[i] = g[i] * y[i] * (1.0f - y[i]);
                 break;

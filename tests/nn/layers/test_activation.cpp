@@ -5,12 +5,15 @@
 #include "nn/layers/batchnorm.hpp"
 #include "nn/layers/pool.hpp"
 #include "nn/memory_stats.hpp"
+#include "nn/vector_math.hpp"
 
 #include "nn/gradcheck.hpp"
 
 #include <catch2/catch.hpp>
 
+#include <bit>
 #include <cmath>
+#include <cstdint>
 #include <limits>
 #include <memory>
 
@@ -92,6 +95,44 @@ TEST_CASE("activation: ReLU and LeakyReLU over sizes that split into threads and
             if (std::isnan(x[i])) REQUIRE(std::isnan(y[i]));
             else REQUIRE(y[i] == (pos ? x[i] : (slope == 0.0f ? 0.0f : slope * x[i])));
             REQUIRE(gx[i] == (pos ? g[i] : (slope == 0.0f ? 0.0f : slope * g[i])));
+        }
+    }
+}
+
+TEST_CASE("activation: ELU and SELU over sizes that split into threads and 16-lane groups with a tail") {
+    // 70001 elements: two thread chunks and a 1-element tail, on the AVX-512 path where the CPU has it; every
+    // value and gradient has the bits of the scalar formulas (expm1_fast, nn/vector_math.hpp), a NaN passes
+    // through and -0 stays -0; in place gives the same bits.
+    const auto selu_scale = static_cast<float>(SELU::scale);
+    const auto selu_scale_alpha = static_cast<float>(SELU::scale * SELU::alpha);
+    const auto bits = [](float v) { return std::bit_cast<std::uint32_t>(v); };
+    for (const bool selu : {false, true}) {
+        for (const bool inplace : {false, true}) {
+            Tensor x = random_tensor({70001}, 11, -20.0f, 3.0f);
+            for (std::size_t i = 0; i < x.size(); i += 97) x[i] = 0.0f;
+            x[3] = -0.0f;
+            x[5] = std::numeric_limits<float>::quiet_NaN();
+            x[70000] = -1.5f;
+            const float scale = selu ? selu_scale : 1.0f, scale_alpha = selu ? selu_scale_alpha : 0.7f;
+            std::unique_ptr<Module> act = selu ? std::unique_ptr<Module>(std::make_unique<SELU>(inplace))
+                                               : std::make_unique<ELU>(0.7f, inplace);
+            const Tensor input = x.clone();
+            const Tensor y = act->forward(inplace ? x : input);
+            const Tensor g = random_tensor({70001}, 12, -1.0f, 1.0f);
+            const Tensor gx = act->backward(g.clone());
+            for (std::size_t i = 0; i < input.size(); ++i) {
+                INFO((selu ? "SELU" : "ELU") << (inplace ? " in place" : "") << " element " << i);
+                const float v = input[i];
+                if (std::isnan(v)) {
+                    REQUIRE(std::isnan(y[i]));
+                    REQUIRE(std::isnan(gx[i]));
+                    continue;
+                }
+                REQUIRE(bits(y[i]) == bits(v > 0.0f ? scale * v : scale_alpha * expm1_fast(v)));
+                REQUIRE(bits(gx[i]) == bits(y[i] > 0.0f ? scale * g[i] : g[i] * (y[i] + scale_alpha)));
+                REQUIRE(y[i] == Approx(v > 0 ? scale * v : scale_alpha * std::expm1(double(v))).epsilon(3e-7));
+            }
+            CHECK(std::signbit(y[3]));
         }
     }
 }
