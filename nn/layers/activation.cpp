@@ -318,4 +318,40 @@ Tensor Activation::backward(const Tensor& gy) {
     return gx;
 }
 
+bool Activation::fuses_after(const Shape& shape, std::int64_t row) const {
+    const bool elementwise_in_place = m_inplace && (m_kind == Kind::relu || m_kind == Kind::leaky_relu ||
+                                                    m_kind == Kind::elu || m_kind == Kind::selu);
+    const bool masked = m_kind == Kind::relu || m_kind == Kind::leaky_relu;
+    return elementwise_in_place && !(masked && switches_frozen()) && row % 16 == 0 && shape.numel() > 0;
+}
+
+void Activation::begin_fused(const Tensor& y) {
+    m_shape = y.shape();
+    m_has_forward = true;
+    if (m_kind == Kind::relu || m_kind == Kind::leaky_relu) {
+        m_mask.resize(static_cast<std::size_t>((y.size() + 15) / 16 * 2));
+        m_cache = Tensor();
+    } else {
+        m_cache = saved_for_backward(y);
+    }
+}
+
+void Activation::apply_fused(float* y, std::int64_t offset, std::int64_t count) {
+    float* v = y + offset;
+    switch (m_kind) {
+        case Kind::relu:
+        case Kind::leaky_relu:
+            rectify_forward(v, v, m_mask.data() + offset / 8, count, m_kind == Kind::leaky_relu ? m_alpha : 0.0f);
+            return;
+        case Kind::elu:
+            elu_forward(v, v, count, 1.0f, m_alpha);
+            return;
+        case Kind::selu:
+            elu_forward(v, v, count, static_cast<float>(SELU::scale), static_cast<float>(SELU::scale * SELU::alpha));
+            return;
+        default:
+            throw Error("nn::" + type(), "cannot be fused into BatchNorm (not an element-wise in-place kind)");
+    }
+}
+
 }  // namespace mtag::nn

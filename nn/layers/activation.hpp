@@ -23,6 +23,17 @@ class Activation : public Module, public Switching {
     std::string type() const override;
     nlohmann::json config() const override;
 
+    // Fusion into the BatchNorm before it (nn/layers/batchnorm.hpp): whether this activation can run on
+    // blocks of that BN's output of `shape`, whose channel rows hold `row` values each: an in-place ReLU,
+    // LeakyReLU, ELU or SELU (switches not frozen), with rows of whole 16-value mask groups.
+    bool fuses_after(const Shape& shape, std::int64_t row) const;
+    // Starts a fused forward over y (the BN's output): records what forward() would (shape, mask size,
+    // the output ELU kinds keep for backward).
+    void begin_fused(const Tensor& y);
+    // Applies the activation in place to y[offset, offset + count) of the tensor begun above; offset a
+    // multiple of 16. Safe from several threads on disjoint ranges.
+    void apply_fused(float* y, std::int64_t offset, std::int64_t count);
+
   protected:
     Activation(Kind kind, float alpha, bool inplace);
 

@@ -24,6 +24,7 @@
 // count. Backward: [sum_g_c..., sum_gx_c...] is reduced before forming dx; the weight/bias gradients keep
 // the LOCAL sums (the gradient synchroniser sums those over ranks). Every rank must call forward/backward
 // on every BN layer in the same order (each call is a collective); eval mode never calls the reducer.
+#include "nn/layers/activation.hpp"
 #include "nn/module.hpp"
 
 #include <functional>
@@ -58,6 +59,14 @@ class BatchNormBase : public Module {
     void set_stat_reducer(StatReducer reducer) { m_reducer = std::move(reducer); }
     bool synchronized() const { return static_cast<bool>(m_reducer); }
 
+    // Fusion with the activation that follows (nn/models/blocks.hpp's Chain sets it): forward applies
+    // `activation` to each block of the output right after normalising it, while the block is still in
+    // cache, where the two layers apart read and write the whole output twice more. The activation keeps
+    // what its backward needs, as if its own forward had run. Only where the activation accepts the
+    // layout (Activation::fuses_after); fused_activation_applied() tells whether the last forward did.
+    void fuse_activation(Activation* activation) { m_fused = activation; }
+    bool fused_activation_applied() const { return m_fused_applied; }
+
   protected:
     BatchNormBase(const BatchNormOptions& options);
     // Normalises over every dim but the feature axis; throws unless input.rank() is one of `ranks` and
@@ -75,6 +84,8 @@ class BatchNormBase : public Module {
     // The last input (shared, not copied: x-hat is recomputed in backward, so BN holds no extra activation);
     // released by backward, so the layer before may reuse its buffer for the next batch.
     Tensor m_input;
+    Activation* m_fused = nullptr;  // not owned: the next layer of the same Chain
+    bool m_fused_applied = false;
     Tensor m_mean;     // (C) mean used by the last forward
     Tensor m_inv_std;  // (C) 1/sqrt(var + eps) used by the last forward
     bool m_used_batch_stats = false;

@@ -15,6 +15,10 @@ namespace mtag::nn::models {
 
 Chain& Chain::add(const std::string& name, std::shared_ptr<Module> layer) {
     register_module(name, layer);
+    // BatchNorm then an activation: the BN's forward applies it (BatchNormBase::fuse_activation).
+    if (!m_layers.empty())
+        if (auto* bn = dynamic_cast<BatchNormBase*>(m_layers.back().get()))
+            if (auto* activation = dynamic_cast<Activation*>(layer.get())) bn->fuse_activation(activation);
     m_layers.push_back(std::move(layer));
     return *this;
 }
@@ -25,6 +29,9 @@ Tensor Chain::forward(const Tensor& input) {
         if (i == 0) m_layers[0]->set_input_grad(input_grad());
         const InputDonation lent(*m_layers[i], x, i > 0);  // x is reassigned below: never read again
         x = profiled(*m_layers[i], x, false);
+        // The activation after a BN ran inside the BN's forward: skip it.
+        if (const auto* bn = dynamic_cast<const BatchNormBase*>(m_layers[i].get()); bn && bn->fused_activation_applied())
+            ++i;
     }
     return x;
 }
