@@ -70,7 +70,12 @@ void open_for_reading(const fs::path& path, SndFile& file) {
     check_readable_file(path);
     file.handle = sf_open(path.c_str(), SFM_READ, &file.info);
     if (file.handle == nullptr) {
-        throw Error(quoted(path), std::string("cannot be decoded (libsndfile: ") + sf_strerror(nullptr) +
+        std::string why = sf_strerror(nullptr);
+        // libsndfile's MP3 reader reports a file in which it finds no whole frame (a download cut after a few
+        // hundred bytes) as "File does not exist or is not a regular file (possibly a pipe?)". The file was
+        // checked above, so that text would send the user looking for the wrong problem.
+        if (why.find("does not exist") != std::string::npos) why = "no decodable audio frame found";
+        throw Error(quoted(path), "cannot be decoded (libsndfile: " + why +
                                       "); it is truncated, corrupt, or in a format this libsndfile "
                                       "does not read (WAV, FLAC, OGG, MP3, AIFF, ...)");
     }

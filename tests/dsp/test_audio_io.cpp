@@ -9,6 +9,7 @@
 #include <algorithm>
 #include <cmath>
 #include <fstream>
+#include <functional>
 #include <limits>
 #include <random>
 
@@ -120,6 +121,25 @@ TEST_CASE("OGG/Vorbis and MP3 decode within a stated SNR", "[audio_io]") {
     CHECK(opus.format == "OGG");
     CHECK(aligned_snr_db(z, dsp::load_audio(dir / "x.opus").samples, 2400) >= 20.0);
     CHECK(dsp::read_audio_info(dir / "x.mp3").format == "MP3");
+    // An MP3 cut after 300 bytes (an interrupted download): libsndfile finds no frame and says "File does not
+    // exist or is not a regular file"; the message must say what is wrong with the file instead.
+    {
+        std::ifstream in(dir / "x.mp3", std::ios::binary);
+        std::vector<char> head(300);
+        in.read(head.data(), 300);
+        std::ofstream(dir / "cut.mp3", std::ios::binary).write(head.data(), 300);
+    }
+    for (const auto& call : {std::function<void()>([&] { dsp::read_audio_info(dir / "cut.mp3"); }),
+                             std::function<void()>([&] { dsp::load_audio(dir / "cut.mp3"); })}) {
+        try {
+            call();
+            FAIL("a 300-byte MP3 was accepted");
+        } catch (const mtag::Error& e) {
+            const std::string what = e.what();
+            CHECK_THAT(what, Catch::Matchers::Contains("cut.mp3") && Catch::Matchers::Contains("no decodable audio frame"));
+            CHECK_THAT(what, !Catch::Matchers::Contains("does not exist"));
+        }
+    }
 }
 
 TEST_CASE("mono mix-down averages the channels", "[audio_io]") {
