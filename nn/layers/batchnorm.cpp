@@ -156,7 +156,8 @@ Tensor BatchNormBase::normalize(const Tensor& input, std::initializer_list<int> 
     }
     const float* mean = m_mean.data();
     const float* inv = m_inv_std.data();
-    Activation* const fused = m_fused && m_fused->fuses_after(input.shape(), s) ? m_fused : nullptr;
+    const std::shared_ptr<Activation> next = m_fused.lock();
+    Activation* const fused = next && next->fuses_after(input.shape(), s) ? next.get() : nullptr;
     m_fused_applied = fused != nullptr;
     if (fused) fused->begin_fused(y);
     parallel_for(c, channel_grain(s), [&](std::int64_t c0, std::int64_t c1) {

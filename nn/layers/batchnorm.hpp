@@ -28,6 +28,7 @@
 #include "nn/module.hpp"
 
 #include <functional>
+#include <memory>
 #include <span>
 
 namespace mtag::nn {
@@ -64,7 +65,7 @@ class BatchNormBase : public Module {
     // cache, where the two layers apart read and write the whole output twice more. The activation keeps
     // what its backward needs, as if its own forward had run. Only where the activation accepts the
     // layout (Activation::fuses_after); fused_activation_applied() tells whether the last forward did.
-    void fuse_activation(Activation* activation) { m_fused = activation; }
+    void fuse_activation(const std::shared_ptr<Activation>& activation) { m_fused = activation; }
     bool fused_activation_applied() const { return m_fused_applied; }
 
   protected:
@@ -84,7 +85,7 @@ class BatchNormBase : public Module {
     // The last input (shared, not copied: x-hat is recomputed in backward, so BN holds no extra activation);
     // released by backward, so the layer before may reuse its buffer for the next batch.
     Tensor m_input;
-    Activation* m_fused = nullptr;  // not owned: the next layer of the same Chain
+    std::weak_ptr<Activation> m_fused;  // the next layer of the same Chain, which owns both
     bool m_fused_applied = false;
     Tensor m_mean;     // (C) mean used by the last forward
     Tensor m_inv_std;  // (C) 1/sqrt(var + eps) used by the last forward

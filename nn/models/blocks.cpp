@@ -18,7 +18,7 @@ Chain& Chain::add(const std::string& name, std::shared_ptr<Module> layer) {
     // BatchNorm then an activation: the BN's forward applies it (BatchNormBase::fuse_activation).
     if (!m_layers.empty())
         if (auto* bn = dynamic_cast<BatchNormBase*>(m_layers.back().get()))
-            if (auto* activation = dynamic_cast<Activation*>(layer.get())) bn->fuse_activation(activation);
+            if (auto activation = std::dynamic_pointer_cast<Activation>(layer)) bn->fuse_activation(activation);
     m_layers.push_back(std::move(layer));
     return *this;
 }
