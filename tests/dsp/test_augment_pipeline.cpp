@@ -73,7 +73,7 @@ TEST_CASE("augment pipeline: safe and identical from several threads at once") {
     for (int c = 0; c < clips; ++c) REQUIRE(parallel[c] == serial[c]);
 }
 
-TEST_CASE("augment pipeline: crop gives the asked length; bad configs name the transform and key") {
+TEST_CASE("augment pipeline: crop gives the asked length, bad configs name the transform and key") {
     const AugmentPipeline crop(json{{"transforms", {{{"type", "crop"}, {"seconds", 0.5}}}}});
     const std::vector<float> x(16000, 0.1f);
     REQUIRE(crop.apply(x, 16000, 1).audio.size() == 8000);

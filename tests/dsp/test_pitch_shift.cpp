@@ -29,7 +29,7 @@ TEST_CASE("pitch shift: +-12 semitones moves 440 Hz to 880 / 220 Hz, keeps lengt
     }
 }
 
-TEST_CASE("pitch shift: 0 semitones returns the input; the range is +-24") {
+TEST_CASE("pitch shift: 0 semitones returns the input, the range is +-24") {
     const std::vector<float> x = sine(1000.0, 16000, 16000);
     const std::vector<float> y = pitch_shift(x, 16000, 0.0);
     REQUIRE(y.size() == x.size());

@@ -16,7 +16,7 @@ TEST_CASE("simple effects: gain in dB and polarity") {
     REQUIRE(x[1] == Approx(0.25).epsilon(1e-4));
 }
 
-TEST_CASE("simple effects: shift keeps the length and pads zeros; crop pads outside the signal") {
+TEST_CASE("simple effects: shift keeps the length and pads zeros, crop pads outside the signal") {
     std::vector<float> x = {1, 2, 3, 4, 5};
     std::vector<float> a = x;
     shift(a, 2);

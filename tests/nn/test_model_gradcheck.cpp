@@ -135,7 +135,7 @@ TEST_CASE("gradcheck: a correct MLP passes, a broken layer's weight gradient fai
     }
 }
 
-TEST_CASE("gradcheck: entries mode still passes a correct MLP; unknown modes are rejected", "[gradcheck]") {
+TEST_CASE("gradcheck: entries mode still passes a correct MLP, unknown modes are rejected", "[gradcheck]") {
     Sequential good;
     good.add(std::make_shared<Linear>(LinearOptions{.in_features = 6, .out_features = 8}));
     good.add(std::make_shared<Tanh>());
@@ -186,7 +186,7 @@ TEST_CASE("gradcheck: the tiny cnn1d passes and leaves its weights and buffers u
     for (Buffer* b : model->buffers()) CHECK(std::equal(b->value.data(), b->value.data() + b->value.size(), before[k++].data()));
 }
 
-TEST_CASE("gradcheck: a small ReLU/max-pool CNN passes; a flipped conv weight gradient fails naming the conv", "[gradcheck]") {
+TEST_CASE("gradcheck: a small ReLU/max-pool CNN passes, a flipped conv weight gradient fails naming the conv", "[gradcheck]") {
     const Tensor x = normal_tensor({3, 1, 8, 8}, 4);
 
     auto good = small_cnn<Conv2d, BatchNorm2d>();

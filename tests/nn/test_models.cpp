@@ -358,7 +358,7 @@ TEST_CASE("models: every preset takes an activation, per-block dropout and an in
     }
 }
 
-TEST_CASE("models: each activation trains a tiny cnn1d; maxout widens the layer before it", "[models]") {
+TEST_CASE("models: each activation trains a tiny cnn1d, maxout widens the layer before it", "[models]") {
     const nlohmann::json tiny{{"preset", "cnn1d"}, {"n_mels", 8},      {"input_frames", 16}, {"channels", {6, 6}},
                               {"kernel_sizes", {3, 3}}, {"pools", {2, 1}}, {"dense", {5}}, {"seed", 2}};
     for (const nlohmann::json& act : {nlohmann::json("relu"), nlohmann::json("elu"), nlohmann::json("selu"),

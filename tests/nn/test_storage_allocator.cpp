@@ -78,7 +78,7 @@ TEST_CASE("storage allocator: a miss releases cached blocks so live + cached sta
     release_cached_storage();
 }
 
-TEST_CASE("storage allocator: a smaller request is cut from a cached block; freed pieces merge back into it") {
+TEST_CASE("storage allocator: a smaller request is cut from a cached block, and freed pieces merge back into it") {
     release_cached_storage();
     const auto mib = static_cast<std::int64_t>(cached_min_bytes / sizeof(float));
     const std::size_t live0 = tensor_bytes_live();

@@ -88,7 +88,7 @@ TEST_CASE("batch_loader: every clip exactly once per epoch, targets from the tag
     CHECK(run_epoch(dropping, 0).size() == 4);
 }
 
-TEST_CASE("batch_loader: batches are identical for any worker count; shuffles differ per epoch") {
+TEST_CASE("batch_loader: batches are identical for any worker count, shuffles differ per epoch") {
     const Dataset d = make_dataset(40);
     std::vector<std::size_t> all(40);
     for (std::size_t i = 0; i < 40; ++i) all[i] = i;
@@ -197,7 +197,7 @@ TEST_CASE("batch_loader: an epoch in which every clip fails is an error naming a
     CHECK(loader.epoch_failures().size() == 5);
 }
 
-TEST_CASE("batch_loader: with skip_failures off a failing clip is an error from next(); bad options are rejected") {
+TEST_CASE("batch_loader: with skip_failures off a failing clip is an error from next(), bad options are rejected") {
     const Dataset d = make_dataset(10);
     BatchLoader loader(d, {0, 1, 2, 3, 4, 5, 6, 7, 8, 9},
                        [](const Clip& c, const SampleContext& ctx, Sample& out) {

@@ -111,7 +111,7 @@ TEST_CASE("clip_pipeline: evaluation chunks from the cache equal columns of the 
     CHECK(cache.hits() == 3);
 }
 
-TEST_CASE("clip_pipeline: augmentation acts on the waveform; normalisation on the features") {
+TEST_CASE("clip_pipeline: augmentation acts on the waveform, normalisation on the features") {
     Fixture f;
     const mtag::dsp::AugmentPipeline gain(
         nlohmann::json::parse(R"({"transforms": [{"type": "gain", "p": 1.0, "gain_db": [6, 6]}]})"));

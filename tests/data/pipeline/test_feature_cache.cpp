@@ -86,7 +86,7 @@ TEST_CASE("feature_cache: a changed config or a changed audio file never reads s
         Catch::Contains("3 bins"));
 }
 
-TEST_CASE("feature_cache: a tampered config.json is refused; concurrent use is safe") {
+TEST_CASE("feature_cache: a tampered config.json is refused, concurrent use is safe") {
     const auto dir = mtag::test::fresh_dir("cache_conflict");
     mtag::dsp::FeatureConfig config;
     FeatureCache cache(dir / "cache", config);

@@ -96,7 +96,7 @@ TEST_CASE("normalization: valid and test clips never influence the statistics") 
     CHECK(a.mean == c.mean);
 }
 
-TEST_CASE("normalization: apply standardises bins; global and per-sample waveforms") {
+TEST_CASE("normalization: apply standardises bins, global and per-sample waveforms") {
     Normalization n;
     n.mean = {1.0f, -2.0f};
     n.std = {2.0f, 0.0f};

@@ -34,7 +34,7 @@ TEST_CASE("eval result: fields, nulls, confusion and curves", "[plot]") {
     CHECK(r.accuracy.value() == Approx(0.6));
 }
 
-TEST_CASE("eval plots: confusion, roc and tags draw; the confusion's diagonal is bright", "[plot]") {
+TEST_CASE("eval plots: confusion, roc and tags draw, the confusion's diagonal is bright", "[plot]") {
     test::TempDir dir("plot_eval");
     const EvalResult r = parse_eval(k_eval, "eval.json");
     plot_roc(r).save(dir / "roc.png");

@@ -18,7 +18,7 @@ namespace fs = std::filesystem;
 
 // flock(2) locks belong to an open file description, so a second lock of the same file from this process
 // conflicts exactly as another process's would: enough to test refusal and release without forking.
-TEST_CASE("output lock: a held directory is refused naming it and the holder's pid; released with its holder") {
+TEST_CASE("output lock: a held directory is refused naming it and the holder's pid, released with its holder") {
     const fs::path root = fs::path(MTAG_TEST_TMP) / "output_lock";
     fs::remove_all(root);
     const fs::path dir = root / "run dir";

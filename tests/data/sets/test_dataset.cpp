@@ -50,7 +50,7 @@ TEST_CASE("dataset: stats JSON has splits, tags, tag counts, hours and problems"
     CHECK(d.targets(1) == std::vector<float>{1, 1, 0});
 }
 
-TEST_CASE("dataset: drop_untagged_clips prunes tags and clips; require_usable explains") {
+TEST_CASE("dataset: drop_untagged_clips prunes tags and clips, require_usable explains") {
     Dataset d = small();
     drop_untagged_clips(d, "no tag");
     CHECK(d.vocabulary == std::vector<std::string>{"a", "b"});

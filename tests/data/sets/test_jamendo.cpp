@@ -66,7 +66,7 @@ TEST_CASE("jamendo: category filter keeps one category's tags") {
     CHECK_THROWS_WITH(load_jamendo(dir, {.jamendo_category = "tempo"}), Catch::Contains("expected genre"));
 }
 
-TEST_CASE("jamendo: a single autotagging.tsv gets a seeded split; missing layout is an error") {
+TEST_CASE("jamendo: a single autotagging.tsv gets a seeded split, missing layout is an error") {
     const auto dir = mtag::test::fresh_dir("jamendo_single");
     std::string text = header;
     for (int id = 0; id < 10; ++id) {
@@ -84,7 +84,7 @@ TEST_CASE("jamendo: a single autotagging.tsv gets a seeded split; missing layout
     CHECK_THROWS_WITH(load_jamendo(empty), Catch::Contains("split-0"));
 }
 
-TEST_CASE("jamendo: a clone with only split-K (K > 0) is recognised; --jamendo-split picks it") {
+TEST_CASE("jamendo: a clone with only split-K (K > 0) is recognised, --jamendo-split picks it") {
     const auto dir = mtag::test::fresh_dir("jamendo_split1");
     const fs::path split = dir / "data" / "splits" / "split-1";
     for (const char* part : {"train", "validation", "test"})

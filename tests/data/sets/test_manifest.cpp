@@ -9,7 +9,7 @@
 using namespace mtag::data;
 namespace fs = std::filesystem;
 
-TEST_CASE("manifest: relative, absolute and quoted paths; tags split on ';'") {
+TEST_CASE("manifest: relative, absolute and quoted paths, tags split on semicolons") {
     const auto dir = mtag::test::fresh_dir("manifest_basic");
     mtag::test::write_tone(dir / "audio" / "a.wav", 0.5);
     mtag::test::write_tone(dir / "audio" / "b, c.wav", 0.25);

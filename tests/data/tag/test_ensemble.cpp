@@ -6,7 +6,7 @@
 using namespace mtag::data;
 using Catch::Matchers::Contains;
 
-TEST_CASE("ensemble: identical members give the member bit for bit; scores average, embeddings concatenate") {
+TEST_CASE("ensemble: identical members give the member bit for bit, scores average, embeddings concatenate") {
     TagResult a;
     a.duration_seconds = 2;
     a.chunks = 3;

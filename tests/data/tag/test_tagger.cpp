@@ -168,7 +168,7 @@ TEST_CASE("tagger: clip scores are the mean of the chunk scores, computed as in 
     for (std::size_t t = 0; t < 4; ++t) CHECK(one.scores[t] == Approx(r.scores[t]).epsilon(1e-5));
 }
 
-TEST_CASE("tagger: single-label runs average softmax probabilities; short clips are padded to one chunk") {
+TEST_CASE("tagger: single-label runs average softmax probabilities, short clips are padded to one chunk") {
     mtag::test::TempDir tmp("tagger_softmax");
     write_tiny_run(tmp.path(), Task::singlelabel);
     const Tagger tagger(tmp.path());

@@ -164,7 +164,7 @@ TEST_CASE(
     CHECK(e.param < 2e-3);
 }
 
-TEST_CASE("conv: frozen weights and no input gradient skip work; bad shapes are rejected") {
+TEST_CASE("conv: frozen weights and no input gradient skip work, bad shapes are rejected") {
     Conv2d conv({.in_channels = 2, .out_channels = 2});
     randomize(conv, 1);
     conv.freeze();

@@ -42,7 +42,7 @@ TEST_CASE("maxout: finite-difference gradients for 2-D (Linear) and 4-D (conv) i
     }
 }
 
-TEST_CASE("maxout: ties go to the first piece; bad shapes and options are errors; registry rebuilds it") {
+TEST_CASE("maxout: ties go to the first piece, bad shapes and options are errors, registry rebuilds it") {
     Maxout m(MaxoutOptions{.pieces = 2});
     const Tensor x = Tensor::from({1, 2}, std::vector<float>{1.0f, 1.0f});
     m.forward(x);

@@ -8,7 +8,7 @@
 using namespace mtag;
 using namespace mtag::nn;
 
-TEST_CASE("schedule factory: every name builds; constant needs no object", "[schedule][factory]") {
+TEST_CASE("schedule factory: every name builds, constant needs no object", "[schedule][factory]") {
     const ScheduleContext x{.lr = 0.1, .epochs = 10, .batches_per_epoch = 5};
     for (const std::string& name : schedule_names()) {
         INFO(name);

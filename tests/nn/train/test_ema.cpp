@@ -8,7 +8,7 @@
 
 using namespace mtag::nn;
 
-TEST_CASE("ema: first update copies, then ema = d ema + (1 - d) w; swap exchanges and restores", "[ema]") {
+TEST_CASE("ema: first update copies, then ema = d ema + (1 - d) w, swap exchanges and restores", "[ema]") {
     Linear layer(LinearOptions{.in_features = 2, .out_features = 1});
     Parameter& w = layer.weight();
     w.data()[0] = 1;
