@@ -141,11 +141,11 @@ void check_finite(const fs::path& path, std::span<const float> values, int chann
                                   " (first bad sample)");
 }
 
+constexpr std::int64_t k_block_frames = 1 << 16;  // per decode_blocks read: 256 KiB of mono floats
+
 // Decodes up to `wanted` frames in blocks through `read(block)` (fills interleaved frames of `channels`,
 // returns how many; 0 at the end) and resamples or appends each block: a long file never needs its
 // native-rate copy and its resampled copy at once. Returns the frames read.
-constexpr std::int64_t k_block_frames = 1 << 16;  // per decode_blocks read: 256 KiB of mono floats
-
 template <class Read>
 std::int64_t decode_blocks(std::int64_t wanted, int channels, StreamingResampler* resampler, Audio& audio,
                            Read&& read) {

@@ -163,6 +163,25 @@ void rectify_frozen(const float* x, float* out, const std::uint8_t* mask, std::i
         out[i] = (mask[i >> 3] >> (i & 7)) & 1u ? x[i] : (slope == 0.0f ? 0.0f : slope * x[i]);
 }
 
+bool is_rectifier(Activation::Kind kind) {
+    return kind == Activation::Kind::relu || kind == Activation::Kind::leaky_relu;
+}
+
+// The negative slope of a rectifier kind (0 for ReLU).
+float rectifier_slope(Activation::Kind kind, float alpha) {
+    return kind == Activation::Kind::leaky_relu ? alpha : 0.0f;
+}
+
+// ELU and SELU as one kernel: scale * x above 0, scale_alpha * expm1(x) below.
+struct EluScales {
+    float scale, scale_alpha;
+};
+EluScales elu_scales(Activation::Kind kind, float alpha) {
+    if (kind == Activation::Kind::selu)
+        return {static_cast<float>(SELU::scale), static_cast<float>(SELU::scale * SELU::alpha)};
+    return {1.0f, alpha};
+}
+
 }  // namespace
 
 Activation::Activation(Kind kind, float alpha, bool inplace)
@@ -211,7 +230,7 @@ Tensor Activation::forward(const Tensor& input) {
     float* out = y.data();
     const float a = m_alpha;
     const Kind kind = m_kind;
-    const bool masked = kind == Kind::relu || kind == Kind::leaky_relu;
+    const bool masked = is_rectifier(kind);
     if (masked && switches_frozen()) return forward_frozen(input, y);
     m_shape = input.shape();
     m_has_forward = true;
@@ -219,10 +238,8 @@ Tensor Activation::forward(const Tensor& input) {
     if (masked) {
         // One bit per element (bit i % 8 of byte i / 8); threads own whole 16-element groups.
         m_mask.resize(static_cast<std::size_t>((count + 15) / 16 * 2));
-        std::uint8_t* mask = m_mask.data();
-        const float slope = kind == Kind::leaky_relu ? a : 0.0f;
-        parallel_for((count + 15) / 16, grain / 16, [=](std::int64_t b, std::int64_t e) {
-            rectify_forward(x + b * 16, out + b * 16, mask + b * 2, std::min(count, e * 16) - b * 16, slope);
+        parallel_for((count + 15) / 16, grain / 16, [&](std::int64_t b, std::int64_t e) {
+            forward_span(x, out, b * 16, std::min(count, e * 16) - b * 16);
         });
         m_cache = Tensor();
         return y;
@@ -233,11 +250,8 @@ Tensor Activation::forward(const Tensor& input) {
             case Kind::leaky_relu:
                 break;  // above
             case Kind::elu:
-                elu_forward(x + b, out + b, e - b, 1.0f, a);
-                break;
             case Kind::selu:
-                elu_forward(x + b, out + b, e - b, static_cast<float>(SELU::scale),
-                            static_cast<float>(SELU::scale * SELU::alpha));
+                forward_span(x, out, b, e - b);
                 break;
             case Kind::sigmoid:
                 for (std::int64_t i = b; i < e; ++i) out[i] = 1.0f / (1.0f + std::exp(-x[i]));
@@ -263,7 +277,7 @@ Tensor Activation::forward_frozen(const Tensor& input, Tensor& y) {
     float* out = y.data();
     const std::uint8_t* mask = m_mask.data();
     const auto count = static_cast<std::int64_t>(input.size());
-    const float slope = m_kind == Kind::leaky_relu ? m_alpha : 0.0f;
+    const float slope = rectifier_slope(m_kind, m_alpha);
     parallel_for((count + 15) / 16, grain / 16, [=](std::int64_t b, std::int64_t e) {
         rectify_frozen(x + b * 16, out + b * 16, mask + b * 2, std::min(count, e * 16) - b * 16, slope);
     });
@@ -284,9 +298,9 @@ Tensor Activation::backward(const Tensor& gy) {
     float* out = gx.data();
     const float a = m_alpha;
     const Kind kind = m_kind;
-    if (kind == Kind::relu || kind == Kind::leaky_relu) {
+    if (is_rectifier(kind)) {
         const auto count = static_cast<std::int64_t>(gy.size());
-        const float slope = kind == Kind::leaky_relu ? a : 0.0f;
+        const float slope = rectifier_slope(kind, a);
         parallel_for((count + 15) / 16, grain / 16, [=](std::int64_t b, std::int64_t e) {
             rectify_backward(g + b * 16, mask + b * 2, out + b * 16, std::min(count, e * 16) - b * 16, slope);
         });
@@ -297,13 +311,12 @@ Tensor Activation::backward(const Tensor& gy) {
             case Kind::relu:
             case Kind::leaky_relu:
                 break;  // above
-            case Kind::elu:
-                elu_backward(y + b, g + b, out + b, e - b, 1.0f, a);  // 1 * g is g, bit for bit
+            case Kind::elu:  // ELU's scale 1: 1 * g is g, bit for bit
+            case Kind::selu: {
+                const EluScales k = elu_scales(kind, a);
+                elu_backward(y + b, g + b, out + b, e - b, k.scale, k.scale_alpha);
                 break;
-            case Kind::selu:
-                elu_backward(y + b, g + b, out + b, e - b, static_cast<float>(SELU::scale),
-                             static_cast<float>(SELU::scale * SELU::alpha));
-                break;
+            }
             case Kind::sigmoid:
                 for (std::int64_t i = b; i < e; ++i) out[i] = g[i] * y[i] * (1.0f - y[i]);
                 break;
@@ -319,16 +332,15 @@ Tensor Activation::backward(const Tensor& gy) {
 }
 
 bool Activation::fuses_after(const Shape& shape, std::int64_t row) const {
-    const bool elementwise_in_place = m_inplace && (m_kind == Kind::relu || m_kind == Kind::leaky_relu ||
-                                                    m_kind == Kind::elu || m_kind == Kind::selu);
-    const bool masked = m_kind == Kind::relu || m_kind == Kind::leaky_relu;
-    return elementwise_in_place && !(masked && switches_frozen()) && row % 16 == 0 && shape.numel() > 0;
+    const bool elementwise = is_rectifier(m_kind) || m_kind == Kind::elu || m_kind == Kind::selu;
+    return m_inplace && elementwise && !(is_rectifier(m_kind) && switches_frozen()) && row % 16 == 0 &&
+           shape.numel() > 0;
 }
 
 void Activation::begin_fused(const Tensor& y) {
     m_shape = y.shape();
     m_has_forward = true;
-    if (m_kind == Kind::relu || m_kind == Kind::leaky_relu) {
+    if (is_rectifier(m_kind)) {
         m_mask.resize(static_cast<std::size_t>((y.size() + 15) / 16 * 2));
         m_cache = Tensor();
     } else {
@@ -337,20 +349,17 @@ void Activation::begin_fused(const Tensor& y) {
 }
 
 void Activation::apply_fused(float* y, std::int64_t offset, std::int64_t count) {
-    float* v = y + offset;
-    switch (m_kind) {
-        case Kind::relu:
-        case Kind::leaky_relu:
-            rectify_forward(v, v, m_mask.data() + offset / 8, count, m_kind == Kind::leaky_relu ? m_alpha : 0.0f);
-            return;
-        case Kind::elu:
-            elu_forward(v, v, count, 1.0f, m_alpha);
-            return;
-        case Kind::selu:
-            elu_forward(v, v, count, static_cast<float>(SELU::scale), static_cast<float>(SELU::scale * SELU::alpha));
-            return;
-        default:
-            throw Error("nn::" + type(), "cannot be fused into BatchNorm (not an element-wise in-place kind)");
+    forward_span(y, y, offset, count);
+}
+
+void Activation::forward_span(const float* x, float* out, std::int64_t offset, std::int64_t count) {
+    if (is_rectifier(m_kind)) {
+        rectify_forward(x + offset, out + offset, m_mask.data() + offset / 8, count, rectifier_slope(m_kind, m_alpha));
+    } else if (m_kind == Kind::elu || m_kind == Kind::selu) {
+        const EluScales k = elu_scales(m_kind, m_alpha);
+        elu_forward(x + offset, out + offset, count, k.scale, k.scale_alpha);
+    } else {
+        throw Error("nn::" + type(), "has no span-wise forward (only ReLU, LeakyReLU, ELU and SELU)");
     }
 }
 

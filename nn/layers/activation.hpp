@@ -39,6 +39,8 @@ class Activation : public Module, public Switching {
 
   private:
     Tensor forward_frozen(const Tensor& input, Tensor& y);  // ReLU kinds with frozen switches
+    // ReLU kinds (mask bits too; offset a multiple of 16), ELU and SELU: out[offset, offset + count) from x.
+    void forward_span(const float* x, float* out, std::int64_t offset, std::int64_t count);
 
     Kind m_kind;
     float m_alpha;  // LeakyReLU negative_slope, ELU alpha or HardSigmoid slope
