@@ -168,11 +168,13 @@ __attribute__((target("avx512f"))) void weight_gradient_avx512(const Problem& p,
     const std::vector<__mmask16> masks = block_masks(blocks, p.out_w, p.w, -p.pad_left, 1);
     double sums[2][9] = {};
     __m512 acc[2][9];
-    auto reset = [&] {
+    // A lambda does not inherit its enclosing function's target; without its own, GCC refuses to inline the
+    // intrinsics when the build's -march lacks AVX-512.
+    auto reset = [&]() __attribute__((target("avx512f"))) {
         for (auto& per_co : acc)
             for (auto& v : per_co) v = _mm512_setzero_ps();
     };
-    auto flush = [&] {
+    auto flush = [&]() __attribute__((target("avx512f"))) {
         alignas(64) float lanes[16];
         for (int k = 0; k < 2; ++k)
             for (int t = 0; t < 9; ++t) {
@@ -305,7 +307,7 @@ __attribute__((target("avx512f"))) void backward_fused_avx512(const Problem& p, 
             __mmask16 md[3];
             for (int c = 0; c < 3; ++c) md[c] = lanes_inside(j0 + p.pad_left - c, p.out_w);
             // xr[a]: x row i + a - pad_top; g[a]: the gx row i + a - pad_top being accumulated.
-            const auto x_row = [&](std::int64_t ih) {
+            const auto x_row = [&](std::int64_t ih) __attribute__((target("avx512f"))) {
                 return ih < 0 || ih >= p.h ? _mm512_setzero_ps() : _mm512_maskz_loadu_ps(mx, xs + ih * p.w + j0);
             };
             __m512 xr[3] = {x_row(i_first - p.pad_top), x_row(i_first + 1 - p.pad_top), x_row(i_first + 2 - p.pad_top)};

@@ -103,7 +103,8 @@ __attribute__((target("avx512f,avx512bw,avx512vl"))) void max_window_row_avx512(
             __m512 v[2 * pairs];
             for (int t = 0; t < KW; ++t) v[t] = _mm512_maskz_loadu_ps(lanes_below(elems - 16 * t), src + j * KW + 16 * t);
             if constexpr (KW % 2 == 1) v[KW] = v[KW - 1];
-            auto column = [&](int q) {
+            // The lambda needs the target too: it does not inherit it from the function around it.
+            auto column = [&](int q) __attribute__((target("avx512f,avx512bw,avx512vl"))) {
                 __m512 col = _mm512_permutex2var_ps(v[0], index[q], v[1]);
                 for (int p = 1; p < pairs; ++p)
                     col = _mm512_mask_blend_ps(from_pair[q][p], col,
