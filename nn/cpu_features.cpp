@@ -13,7 +13,7 @@ namespace mtag::nn {
 namespace {
 
 struct Features {
-    bool avx2 = false, avx512f = false, avx512bw_vl = false;
+    bool avx2 = false, fma = false, avx512f = false, avx512bw_vl = false;
 };
 
 const Features& features() {
@@ -22,6 +22,7 @@ const Features& features() {
 #if defined(__GNUC__) && (defined(__x86_64__) || defined(__i386__))
         __builtin_cpu_init();
         out.avx2 = __builtin_cpu_supports("avx2");
+        out.fma = __builtin_cpu_supports("fma");
         out.avx512f = __builtin_cpu_supports("avx512f");
         out.avx512bw_vl = out.avx512f && __builtin_cpu_supports("avx512bw") && __builtin_cpu_supports("avx512vl");
 #endif
@@ -42,6 +43,10 @@ bool cpu_has_avx512bw_vl() {
 
 bool cpu_has_avx2() {
     return features().avx2;
+}
+
+bool cpu_has_fma() {
+    return features().fma;
 }
 
 double last_level_cache_bytes() {

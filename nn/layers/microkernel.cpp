@@ -24,7 +24,7 @@ void portable_kernel(std::int64_t k, const float* a, const float* b, float* c, s
 namespace {
 
 #if defined(__GNUC__) && (defined(__x86_64__) || defined(__i386__))
-#define MTAG_HAVE_AVX512_KERNEL 1
+#define MTAG_HAVE_X86_KERNELS 1
 
 // 8 x 32 tile in 16 zmm accumulators; per k step two B loads and eight broadcasts of A feed 16 FMAs.
 __attribute__((target("avx512f,fma"))) void avx512_kernel(std::int64_t k, const float* a, const float* b,
@@ -57,6 +57,40 @@ __attribute__((target("avx512f,fma"))) void avx512_kernel(std::int64_t k, const 
     }
 }
 
+// The AVX2 form for CPUs without AVX-512 (AMD Zen 2/3, Intel before Skylake-SP): 16 ymm registers
+// cannot hold the 8 x 32 tile's 32 accumulators, so the tile runs as four 4 x 16 sub-tiles, each a pass
+// over k with 8 accumulators (two B loads and four broadcasts feed 8 FMAs). Every element of C is the
+// same FMA chain over p as in the AVX-512 kernel, so the two give identical bits.
+__attribute__((target("avx2,fma"))) void avx2_kernel(std::int64_t k, const float* a, const float* b, float* c,
+                                                     std::int64_t ldc, bool accumulate) {
+    for (int i0 = 0; i0 < mr; i0 += 4)
+        for (int j0 = 0; j0 < nr; j0 += 16) {
+            __m256 c0[4], c1[4];
+            float* ct = c + i0 * ldc + j0;
+#pragma GCC unroll 4
+            for (int i = 0; i < 4; ++i) {
+                c0[i] = accumulate ? _mm256_loadu_ps(ct + i * ldc) : _mm256_setzero_ps();
+                c1[i] = accumulate ? _mm256_loadu_ps(ct + i * ldc + 8) : _mm256_setzero_ps();
+            }
+            const float* ap = a + i0;
+            const float* bp = b + j0;
+            for (std::int64_t p = 0; p < k; ++p, ap += mr, bp += nr) {
+                const __m256 b0 = _mm256_load_ps(bp), b1 = _mm256_load_ps(bp + 8);
+#pragma GCC unroll 4
+                for (int i = 0; i < 4; ++i) {
+                    const __m256 ai = _mm256_broadcast_ss(ap + i);
+                    c0[i] = _mm256_fmadd_ps(ai, b0, c0[i]);
+                    c1[i] = _mm256_fmadd_ps(ai, b1, c1[i]);
+                }
+            }
+#pragma GCC unroll 4
+            for (int i = 0; i < 4; ++i) {
+                _mm256_storeu_ps(ct + i * ldc, c0[i]);
+                _mm256_storeu_ps(ct + i * ldc + 8, c1[i]);
+            }
+        }
+}
+
 // dst (8 x 8, row stride ld_dst) = the transpose of src (8 x 8, row stride ld_src).
 __attribute__((target("avx2"))) void transpose8x8(const float* src, std::int64_t ld_src, float* dst,
                                                   std::int64_t ld_dst) {
@@ -80,23 +114,49 @@ __attribute__((target("avx2"))) void transpose8x8(const float* src, std::int64_t
 
 #endif
 
-bool forced_portable() {
+// MTAG_MICROKERNEL=portable or =avx2 caps the choice (tests and comparisons; the AVX2 kernel is otherwise
+// never run on an AVX-512 machine).
+std::string requested() {
     const char* v = std::getenv("MTAG_MICROKERNEL");
-    return v && std::strcmp(v, "portable") == 0;
+    return v ? v : "";
 }
 
-Kernel choose() {
-#ifdef MTAG_HAVE_AVX512_KERNEL
-    if (!forced_portable() && cpu_has_avx512f()) return avx512_kernel;
+bool forced_portable() {
+    return requested() == "portable";
+}
+
+}  // namespace
+
+std::vector<NamedKernel> available_kernels() {
+    std::vector<NamedKernel> out;
+#ifdef MTAG_HAVE_X86_KERNELS
+    if (cpu_has_avx512f()) out.push_back({"avx512", avx512_kernel});
+    if (cpu_has_avx2() && cpu_has_fma()) out.push_back({"avx2", avx2_kernel});
 #endif
-    return portable_kernel;
+    out.push_back({"portable", portable_kernel});
+    return out;
+}
+
+namespace {
+
+NamedKernel choose() {
+    const std::vector<NamedKernel> all = available_kernels();
+    const std::string want = requested();
+    if (want == "portable" || want == "avx2")
+        for (const NamedKernel& k : all)
+            if (k.name == want) return k;
+    return all.front();
+}
+
+const NamedKernel& chosen() {
+    static const NamedKernel k = choose();
+    return k;
 }
 
 }  // namespace
 
 Kernel kernel() {
-    static const Kernel k = choose();
-    return k;
+    return chosen().kernel;
 }
 
 bool fast() {
@@ -106,7 +166,7 @@ bool fast() {
 void transpose(const float* src, std::int64_t ld_src, float* dst, std::int64_t ld_dst, std::int64_t rows,
                std::int64_t cols) {
     std::int64_t i0 = 0, j0 = 0;
-#ifdef MTAG_HAVE_AVX512_KERNEL
+#ifdef MTAG_HAVE_X86_KERNELS
     static const bool avx2 = cpu_has_avx2() && !forced_portable();
     if (avx2) {
         for (; i0 + 8 <= rows; i0 += 8)
@@ -123,7 +183,7 @@ void transpose(const float* src, std::int64_t ld_src, float* dst, std::int64_t l
 }
 
 std::string kernel_name() {
-    return fast() ? "avx512" : "portable";
+    return chosen().name;
 }
 
 }  // namespace mtag::nn::microkernel

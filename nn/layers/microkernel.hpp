@@ -2,8 +2,9 @@
 // A register-blocked SGEMM micro-kernel over pre-packed panels, for the convolution paths that pack
 // their operands themselves (Winograd): C[mr x nr] = A_panel^T * B_panel, with A packed as (k, mr)
 // and B packed as (k, nr), both contiguous. The AVX-512 version is chosen at run time when the CPU
-// has AVX-512F (compiled with a target attribute, so the build needs no -march flag); otherwise a
-// portable loop version gives the same result up to float rounding.
+// has AVX-512F, else the AVX2 + FMA version (both compiled with target attributes, so the build needs no
+// -march flag; both give identical bits); otherwise a portable loop version gives the same result up to
+// float rounding.
 // Why not OpenBLAS here: the operands are produced by our own transforms, so they can be written
 // directly in the packed layout (no second packing pass), and OpenBLAS may be pinned to its AVX2
 // kernels (OPENBLAS_CORETYPE=Haswell) on a CPU whose AVX-512 units do twice the work per cycle.
@@ -11,6 +12,7 @@
 // micro-kernel); Low et al. 2016, "Analytical modeling is enough for high-performance BLIS".
 #include <cstdint>
 #include <string>
+#include <vector>
 
 namespace mtag::nn::microkernel {
 
@@ -23,13 +25,21 @@ inline constexpr int nr = 32;
 using Kernel = void (*)(std::int64_t k, const float* a, const float* b, float* c, std::int64_t ldc,
                         bool accumulate);
 
-// The fastest kernel this CPU runs (AVX-512 or portable); MTAG_MICROKERNEL=portable forces the
-// portable one (tests, comparisons).
+// The fastest kernel this CPU runs (AVX-512, AVX2 or portable); MTAG_MICROKERNEL=portable or =avx2
+// caps the choice (tests, comparisons).
 Kernel kernel();
-// "avx512" or "portable": the kernel that kernel() returns.
+// "avx512", "avx2" or "portable": the kernel that kernel() returns.
 std::string kernel_name();
-// True when the AVX-512 kernel is in use (the Winograd paths are only chosen by default then).
+// True when a vector kernel (AVX-512 or AVX2) is in use: the Winograd and polyphase paths are only chosen
+// by default then.
 bool fast();
+
+struct NamedKernel {
+    std::string name;  // "avx512", "avx2" or "portable"
+    Kernel kernel;
+};
+// Every kernel this CPU can run, fastest first (the portable one last), so tests can compare them all.
+std::vector<NamedKernel> available_kernels();
 
 // The portable kernel, exposed so tests can compare it with the dispatched one.
 void portable_kernel(std::int64_t k, const float* a, const float* b, float* c, std::int64_t ldc,

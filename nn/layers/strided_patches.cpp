@@ -1,7 +1,7 @@
 #include "nn/layers/strided_patches.hpp"
 
+#include "nn/cpu_features.hpp"
 #include "nn/lane_sum.hpp"
-#include "nn/layers/microkernel.hpp"
 #include "nn/threads.hpp"
 #include "nn/workspace.hpp"
 
@@ -68,7 +68,7 @@ void forward(const ConvGeometry& g, const float* x, std::int64_t h, std::int64_t
     constexpr std::int64_t chunk = 2048;  // an L1-sized piece of the output row
     parallel_for(g.c_out, 4, [&](std::int64_t c0, std::int64_t c1) {
 #ifdef MTAG_HAVE_STREAM_KERNEL
-        if (microkernel::fast()) {
+        if (cpu_has_avx512f()) {
             for (std::int64_t co = c0; co < c1; ++co)
                 phase_sum_stream(ph, hw, taps, wt + co * taps, bias ? bias[co] : 0.0f, y + co * hw);
             return;
