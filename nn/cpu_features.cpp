@@ -26,6 +26,12 @@ const Features& features() {
         out.avx512f = __builtin_cpu_supports("avx512f");
         out.avx512bw_vl = out.avx512f && __builtin_cpu_supports("avx512bw") && __builtin_cpu_supports("avx512vl");
 #endif
+        // MTAG_CPU=avx2 or =portable runs the code paths of a lesser CPU (tests on an AVX-512 machine,
+        // comparisons); it can only take features away.
+        const char* cap = std::getenv("MTAG_CPU");
+        const std::string level = cap ? cap : "";
+        if (level == "avx2" || level == "portable") out.avx512f = out.avx512bw_vl = false;
+        if (level == "portable") out.avx2 = out.fma = false;
         return out;
     }();
     return f;

@@ -1,6 +1,7 @@
 #include "nn/layers/direct_conv.hpp"
 
 #include "nn/cpu_features.hpp"
+#include "nn/layers/direct_conv_avx2.hpp"
 #include "nn/threads.hpp"
 
 #if defined(__x86_64__)
@@ -20,7 +21,7 @@ constexpr std::int64_t row_chunk = 8;  // output rows per forward task
 // gradient, so 16 rows cost 1/8 extra reads and still give 6 tasks for a 96-row map.
 constexpr std::int64_t fused_row_chunk = 16;
 
-// ---- portable loops (no AVX-512): the definitions, in the same summation order per element ----
+// ---- portable loops (no AVX-512, no AVX2): the definitions, in the same summation order per element ----
 
 void forward_portable(const Problem& p, std::int64_t b, std::int64_t co, std::int64_t i0, std::int64_t i1,
                       const float* x, const float* weight, const float* bias, float* y) {
@@ -369,6 +370,7 @@ void forward(const Problem& p, std::int64_t n, const float* x, const float* weig
     const bool stream = (p.out_h * p.out_w) % 16 == 0 &&
                         (stores == Stores::streamed || (stores == Stores::automatic && large));
     const std::int64_t blocks = (p.c_out + block - 1) / block, chunks = (p.out_h + row_chunk - 1) / row_chunk;
+    const bool avx2 = cpu_has_avx2() && cpu_has_fma();
     parallel_for(n * blocks * chunks, 1, [&](std::int64_t t0, std::int64_t t1) {
         for (std::int64_t t = t0; t < t1; ++t) {
             const std::int64_t b = t / (blocks * chunks), cb = (t / chunks) % blocks, chunk = t % chunks;
@@ -385,6 +387,10 @@ void forward(const Problem& p, std::int64_t n, const float* x, const float* weig
                 continue;
             }
 #endif
+            if (avx2) {
+                avx2::forward_rows(p, b, co0, co1, i0, i1, x, weight, bias, y, stream);
+                continue;
+            }
             for (std::int64_t co = co0; co < co1; ++co) forward_portable(p, b, co, i0, i1, x, weight, bias, y);
         }
     });
@@ -413,7 +419,8 @@ void weight_gradient(const Problem& p, std::int64_t n, const float* x, const flo
 bool fused_backward(const Problem& p, std::int64_t n, const float* x, const float* gy, const float* weight,
                     float* weight_grad, float* bias_grad, float* gx) {
 #ifdef MTAG_HAVE_AVX512_DIRECT
-    if (p.c_in != 1 || !cpu_has_avx512f()) return false;
+    const bool avx512 = cpu_has_avx512f();
+    if (p.c_in != 1 || !(avx512 || (cpu_has_avx2() && cpu_has_fma()))) return false;
     const std::int64_t chunks = (p.h + fused_row_chunk - 1) / fused_row_chunk, tasks = n * chunks;
     std::vector<double> parts(static_cast<std::size_t>(tasks * p.c_out * 10), 0.0);
     parallel_for(tasks, 1, [&](std::int64_t t0, std::int64_t t1) {
@@ -421,7 +428,9 @@ bool fused_backward(const Problem& p, std::int64_t n, const float* x, const floa
             const std::int64_t b = t / chunks, ih0 = (t % chunks) * fused_row_chunk;
             const std::int64_t ih1 = std::min(p.h, ih0 + fused_row_chunk);
             double* part = parts.data() + t * p.c_out * 10;
-            if (gx)
+            if (!avx512)
+                avx2::backward_rows(p, b, ih0, ih1, x, gy, weight, gx, part);
+            else if (gx)
                 backward_fused_avx512<true>(p, b, ih0, ih1, x, gy, weight, gx, part);
             else
                 backward_fused_avx512<false>(p, b, ih0, ih1, x, gy, weight, nullptr, part);

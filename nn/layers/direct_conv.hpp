@@ -16,7 +16,9 @@
 // - with one input channel, the three gradients in one pass (fused_backward): the layer's backward is
 //   bound by reading the (C_out, H, W) output gradient, which the separate kernels (and the bias sum)
 //   each read once more. Each shifted gradient vector feeds 3 input-gradient and 3 weight-gradient FMAs.
-// AVX-512 with masked loads at the borders (a masked-off lane is never read), else portable loops.
+// AVX-512 with masked loads at the borders (a masked-off lane is never read); on CPUs with AVX2 but not
+// AVX-512 the forward pass and the one-input-channel backward have AVX2 forms (direct_conv_avx2.hpp);
+// everything else runs portable loops.
 // Layout as everywhere in the engine: x (N, C_in, H, W), weight (C_out, C_in, 3, 3), y (N, C_out, OH, OW).
 #include <cstdint>
 
@@ -46,9 +48,9 @@ void weight_gradient(const Problem& p, std::int64_t n, const float* x, const flo
 // gx = d loss / d x (overwritten) for n samples.
 void input_gradient(const Problem& p, std::int64_t n, const float* gy, const float* weight, float* gx);
 
-// All three gradients in one pass over gy, for C_in = 1 on CPUs with AVX-512: gx overwritten (skipped when
-// gx is null), weight_grad += d loss / d weight, bias_grad += d loss / d bias (bias_grad may be null). The
-// partial sums of fixed tasks are added in task order, so results do not depend on the thread count.
+// All three gradients in one pass over gy (two passes on AVX2), for C_in = 1 on CPUs with AVX-512 or AVX2:
+// gx overwritten (skipped when gx is null), weight_grad += d loss / d weight, bias_grad += d loss / d bias
+// (bias_grad may be null). The partial sums of fixed tasks are added in task order, so results do not depend on the thread count.
 // Returns false, touching nothing, when the shape or CPU does not qualify (use the separate kernels then).
 bool fused_backward(const Problem& p, std::int64_t n, const float* x, const float* gy, const float* weight,
                     float* weight_grad, float* bias_grad, float* gx);

@@ -4,8 +4,6 @@
 
 #include <immintrin.h>
 
-#include <cstdlib>
-#include <cstring>
 
 namespace mtag::nn::microkernel {
 
@@ -114,17 +112,6 @@ __attribute__((target("avx2"))) void transpose8x8(const float* src, std::int64_t
 
 #endif
 
-// MTAG_MICROKERNEL=portable or =avx2 caps the choice (tests and comparisons; the AVX2 kernel is otherwise
-// never run on an AVX-512 machine).
-std::string requested() {
-    const char* v = std::getenv("MTAG_MICROKERNEL");
-    return v ? v : "";
-}
-
-bool forced_portable() {
-    return requested() == "portable";
-}
-
 }  // namespace
 
 std::vector<NamedKernel> available_kernels() {
@@ -139,17 +126,8 @@ std::vector<NamedKernel> available_kernels() {
 
 namespace {
 
-NamedKernel choose() {
-    const std::vector<NamedKernel> all = available_kernels();
-    const std::string want = requested();
-    if (want == "portable" || want == "avx2")
-        for (const NamedKernel& k : all)
-            if (k.name == want) return k;
-    return all.front();
-}
-
 const NamedKernel& chosen() {
-    static const NamedKernel k = choose();
+    static const NamedKernel k = available_kernels().front();
     return k;
 }
 
@@ -167,7 +145,7 @@ void transpose(const float* src, std::int64_t ld_src, float* dst, std::int64_t l
                std::int64_t cols) {
     std::int64_t i0 = 0, j0 = 0;
 #ifdef MTAG_HAVE_X86_KERNELS
-    static const bool avx2 = cpu_has_avx2() && !forced_portable();
+    static const bool avx2 = cpu_has_avx2();
     if (avx2) {
         for (; i0 + 8 <= rows; i0 += 8)
             for (std::int64_t j = 0; j + 8 <= cols; j += 8)
