@@ -1,7 +1,7 @@
 #pragma once
-// Vectorisable elementary functions for float, written once as a portable scalar function and once as an
-// AVX-512 one with the same operations in the same order (std::fma where the vector code fuses), so both
-// give IDENTICAL bits; the array functions choose the AVX-512 loop at run time (nn/cpu_features.hpp).
+// Vectorisable elementary functions for float, written once as a portable scalar function and once each for
+// AVX-512 and AVX2 + FMA with the same operations in the same order (std::fma where the vector code fuses),
+// so all give IDENTICAL bits; the array functions choose the widest loop the CPU runs (nn/cpu_features.hpp).
 //
 // expm1: ELU and SELU call it on every non-positive activation. glibc's scalar expm1f took 25% of all CPU
 // time of crnn training (`mtag bench train --model crnn --profile` under perf); this one runs 16 lanes
@@ -13,6 +13,7 @@
 #if defined(__GNUC__) && defined(__x86_64__)
 #include <immintrin.h>
 #define MTAG_HAVE_AVX512_EXPM1 1
+#define MTAG_HAVE_AVX2_EXPM1 1
 #endif
 
 namespace mtag::nn {
@@ -96,11 +97,44 @@ __attribute__((target("avx512f"))) inline __m512 expm1_fast(__m512 x) {
 }
 #endif
 
-// out[i] = expm1_fast(x[i]) for x[i] <= 0 (or NaN); x and out may alias. The portable and AVX-512 loops give
-// identical bits; expm1_fast_array picks the AVX-512 one when the CPU has it.
+#ifdef MTAG_HAVE_AVX2_EXPM1
+// expm1_fast on 8 lanes, bit for bit (the AVX-512 form's operations; blends from compare masks).
+__attribute__((target("avx2,fma"))) inline __m256 expm1_fast(__m256 x) {
+    using namespace expm1_detail;
+    const __m256 shift = _mm256_set1_ps(shifter);
+    const __m256 low = _mm256_set1_ps(lowest);
+    x = _mm256_blendv_ps(x, low, _mm256_cmp_ps(low, x, _CMP_GT_OQ));
+    const __m256 t = _mm256_fmadd_ps(x, _mm256_set1_ps(log2e), shift);
+    const __m256 k = _mm256_sub_ps(t, shift);
+    __m256 r = _mm256_fnmadd_ps(k, _mm256_set1_ps(ln2_hi), x);
+    r = _mm256_fnmadd_ps(k, _mm256_set1_ps(ln2_lo), r);
+    const __m256 r2 = _mm256_mul_ps(r, r);
+    __m256 q = _mm256_fmadd_ps(_mm256_set1_ps(c7), r, _mm256_set1_ps(c6));
+    q = _mm256_fmadd_ps(q, r, _mm256_set1_ps(c5));
+    q = _mm256_fmadd_ps(q, r, _mm256_set1_ps(c4));
+    q = _mm256_fmadd_ps(q, r, _mm256_set1_ps(c3));
+    q = _mm256_fmadd_ps(q, r, _mm256_set1_ps(c2));
+    const __m256 p = _mm256_fmadd_ps(q, r2, r);
+    const __m256i e = _mm256_slli_epi32(
+        _mm256_add_epi32(_mm256_sub_epi32(_mm256_castps_si256(t), _mm256_castps_si256(shift)), _mm256_set1_epi32(127)), 23);
+    const __m256 s = _mm256_castsi256_ps(e);
+    const __m256 one = _mm256_set1_ps(1.0f);
+    const __m256 near = _mm256_fmsub_ps(s, p, _mm256_sub_ps(one, s));
+    const __m256 far = _mm256_fmsub_ps(s, _mm256_add_ps(p, one), one);
+    const __m256 y = _mm256_blendv_ps(near, far, _mm256_cmp_ps(k, _mm256_set1_ps(-24.5f), _CMP_LT_OQ));
+    const __m256i sign = _mm256_and_si256(_mm256_castps_si256(x), _mm256_set1_epi32(static_cast<int>(0x80000000u)));
+    return _mm256_castsi256_ps(_mm256_or_si256(_mm256_castps_si256(y), sign));
+}
+#endif
+
+// out[i] = expm1_fast(x[i]) for x[i] <= 0 (or NaN); x and out may alias. The portable, AVX-512 and AVX2 loops
+// give identical bits; expm1_fast_array picks the widest one the CPU has.
 void expm1_fast_portable(const float* x, float* out, std::int64_t n);
 #ifdef MTAG_HAVE_AVX512_EXPM1
 void expm1_fast_avx512(const float* x, float* out, std::int64_t n);  // only on a CPU with AVX-512F
+#endif
+#ifdef MTAG_HAVE_AVX2_EXPM1
+void expm1_fast_avx2(const float* x, float* out, std::int64_t n);  // only on a CPU with AVX2 and FMA
 #endif
 void expm1_fast_array(const float* x, float* out, std::int64_t n);
 

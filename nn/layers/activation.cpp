@@ -26,7 +26,7 @@ bool kind_needs_output(Activation::Kind kind) {
 constexpr std::int64_t grain = 1 << 15;
 
 // (Leaky) ReLU over n elements: out = x <= 0 ? slope * x : x (slope 0 gives +0 exactly; NaN passes through,
-// as torch.relu's clamp does), and bit i of the mask = x[i] > 0 (PyTorch's backward: a NaN gets no gradient). x and out may alias (inplace). The portable loops and the AVX-512 ones
+// as torch.relu's clamp does), and bit i of the mask = x[i] > 0 (PyTorch's backward: a NaN gets no gradient). x and out may alias (inplace). The portable loops, the AVX-512 and the AVX2 ones
 // produce identical bits.
 void rectify_forward_portable(const float* x, float* out, std::uint8_t* mask, std::int64_t n, float slope) {
     for (std::int64_t k = 0; k * 8 < n; ++k) {
@@ -80,11 +80,42 @@ __attribute__((target("avx512f"))) void rectify_backward_avx512(const float* g, 
     if (i < n) rectify_backward_portable(g + i, mask + i / 8, out + i, n - i, slope);
 }
 
+// The AVX2 forms (CPUs without AVX-512): 8 lanes, one mask byte per vector, the same bits.
+__attribute__((target("avx2"))) void rectify_forward_avx2(const float* x, float* out, std::uint8_t* mask,
+                                                          std::int64_t n, float slope) {
+    const __m256 zero = _mm256_setzero_ps(), s = _mm256_set1_ps(slope);
+    std::int64_t i = 0;
+    for (; i + 8 <= n; i += 8) {
+        const __m256 v = _mm256_loadu_ps(x + i);
+        const __m256 non_positive = _mm256_cmp_ps(v, zero, _CMP_LE_OQ);
+        const __m256 neg = slope == 0.0f ? zero : _mm256_mul_ps(s, v);
+        _mm256_storeu_ps(out + i, _mm256_blendv_ps(v, neg, non_positive));
+        mask[i / 8] = static_cast<std::uint8_t>(_mm256_movemask_ps(_mm256_cmp_ps(v, zero, _CMP_GT_OQ)));
+    }
+    if (i < n) rectify_forward_portable(x + i, out + i, mask + i / 8, n - i, slope);
+}
+
+__attribute__((target("avx2"))) void rectify_backward_avx2(const float* g, const std::uint8_t* mask, float* out,
+                                                           std::int64_t n, float slope) {
+    const __m256 zero = _mm256_setzero_ps(), s = _mm256_set1_ps(slope);
+    const __m256i lane_bit = _mm256_setr_epi32(1, 2, 4, 8, 16, 32, 64, 128);
+    std::int64_t i = 0;
+    for (; i + 8 <= n; i += 8) {
+        const __m256i bits = _mm256_and_si256(_mm256_set1_epi32(mask[i / 8]), lane_bit);
+        const __m256 keep = _mm256_castsi256_ps(_mm256_cmpeq_epi32(bits, lane_bit));
+        const __m256 v = _mm256_loadu_ps(g + i);
+        const __m256 neg = slope == 0.0f ? zero : _mm256_mul_ps(s, v);
+        _mm256_storeu_ps(out + i, _mm256_blendv_ps(neg, v, keep));
+    }
+    if (i < n) rectify_backward_portable(g + i, mask + i / 8, out + i, n - i, slope);
+}
+
 #endif
 
 void rectify_forward(const float* x, float* out, std::uint8_t* mask, std::int64_t n, float slope) {
 #ifdef MTAG_HAVE_AVX512_RECTIFY
     if (cpu_has_avx512f()) return rectify_forward_avx512(x, out, mask, n, slope);
+    if (cpu_has_avx2()) return rectify_forward_avx2(x, out, mask, n, slope);
 #endif
     rectify_forward_portable(x, out, mask, n, slope);
 }
@@ -92,6 +123,7 @@ void rectify_forward(const float* x, float* out, std::uint8_t* mask, std::int64_
 void rectify_backward(const float* g, const std::uint8_t* mask, float* out, std::int64_t n, float slope) {
 #ifdef MTAG_HAVE_AVX512_RECTIFY
     if (cpu_has_avx512f()) return rectify_backward_avx512(g, mask, out, n, slope);
+    if (cpu_has_avx2()) return rectify_backward_avx2(g, mask, out, n, slope);
 #endif
     rectify_backward_portable(g, mask, out, n, slope);
 }
@@ -99,7 +131,7 @@ void rectify_backward(const float* g, const std::uint8_t* mask, float* out, std:
 // ELU and SELU over n elements: forward out = x > 0 ? scale * x : scale_alpha * expm1(x) (ELU: scale 1,
 // scale_alpha = alpha; SELU: its scale and scale * alpha), backward from the output y:
 // out = y > 0 ? scale * g : g * (y + scale_alpha). A NaN x gives NaN (x > 0 is false, expm1(NaN) is NaN).
-// x and out may alias (inplace). The portable loops and the AVX-512 ones produce identical bits
+// x and out may alias (inplace). The portable loops, the AVX-512 and the AVX2 ones produce identical bits
 // (expm1_fast, nn/vector_math.hpp, is the same operations in both).
 void elu_forward_portable(const float* x, float* out, std::int64_t n, float scale, float scale_alpha) {
     for (std::int64_t i = 0; i < n; ++i) {
@@ -141,11 +173,38 @@ __attribute__((target("avx512f"))) void elu_backward_avx512(const float* y, cons
     if (i < n) elu_backward_portable(y + i, g + i, out + i, n - i, scale, scale_alpha);
 }
 
+__attribute__((target("avx2,fma"))) void elu_forward_avx2(const float* x, float* out, std::int64_t n, float scale,
+                                                          float scale_alpha) {
+    const __m256 zero = _mm256_setzero_ps(), s = _mm256_set1_ps(scale), sa = _mm256_set1_ps(scale_alpha);
+    std::int64_t i = 0;
+    for (; i + 8 <= n; i += 8) {
+        const __m256 v = _mm256_loadu_ps(x + i);
+        const __m256 pos = _mm256_cmp_ps(v, zero, _CMP_GT_OQ);
+        const __m256 neg = _mm256_mul_ps(sa, expm1_fast(v));
+        _mm256_storeu_ps(out + i, _mm256_blendv_ps(neg, _mm256_mul_ps(s, v), pos));
+    }
+    if (i < n) elu_forward_portable(x + i, out + i, n - i, scale, scale_alpha);
+}
+
+__attribute__((target("avx2"))) void elu_backward_avx2(const float* y, const float* g, float* out, std::int64_t n,
+                                                       float scale, float scale_alpha) {
+    const __m256 zero = _mm256_setzero_ps(), s = _mm256_set1_ps(scale), sa = _mm256_set1_ps(scale_alpha);
+    std::int64_t i = 0;
+    for (; i + 8 <= n; i += 8) {
+        const __m256 vy = _mm256_loadu_ps(y + i), vg = _mm256_loadu_ps(g + i);
+        const __m256 pos = _mm256_cmp_ps(vy, zero, _CMP_GT_OQ);
+        const __m256 neg = _mm256_mul_ps(vg, _mm256_add_ps(vy, sa));
+        _mm256_storeu_ps(out + i, _mm256_blendv_ps(neg, _mm256_mul_ps(s, vg), pos));
+    }
+    if (i < n) elu_backward_portable(y + i, g + i, out + i, n - i, scale, scale_alpha);
+}
+
 #endif
 
 void elu_forward(const float* x, float* out, std::int64_t n, float scale, float scale_alpha) {
 #ifdef MTAG_HAVE_AVX512_RECTIFY
     if (cpu_has_avx512f()) return elu_forward_avx512(x, out, n, scale, scale_alpha);
+    if (cpu_has_avx2() && cpu_has_fma()) return elu_forward_avx2(x, out, n, scale, scale_alpha);
 #endif
     elu_forward_portable(x, out, n, scale, scale_alpha);
 }
@@ -153,6 +212,7 @@ void elu_forward(const float* x, float* out, std::int64_t n, float scale, float 
 void elu_backward(const float* y, const float* g, float* out, std::int64_t n, float scale, float scale_alpha) {
 #ifdef MTAG_HAVE_AVX512_RECTIFY
     if (cpu_has_avx512f()) return elu_backward_avx512(y, g, out, n, scale, scale_alpha);
+    if (cpu_has_avx2()) return elu_backward_avx2(y, g, out, n, scale, scale_alpha);
 #endif
     elu_backward_portable(y, g, out, n, scale, scale_alpha);
 }

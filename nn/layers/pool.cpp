@@ -10,6 +10,7 @@
 #endif
 
 #include <algorithm>
+#include <cstring>
 #include <type_traits>
 #include <limits>
 
@@ -166,6 +167,124 @@ __attribute__((target("avx512f,avx512bw,avx512vl"))) void max_window_row_backwar
     }
 }
 
+// ---- AVX2 forms (CPUs without AVX-512): 8 windows per step, the same visiting order and selection rule,
+// so the same maxima and offsets as the scalar kernels. AVX2 has no two-table permute and no mask
+// registers: column q of 8 windows (lane j -> element j * KW + q) is assembled from the KW input vectors
+// with vpermps and blends, and borders use vmaskmovps. The scalar loops left 2 x 2 pooling of a
+// 128 x 128 x 231 map (16 clips) at 119 ms forward.
+
+// Lanes t < k set (all-ones int lanes), for vmaskmovps.
+__attribute__((target("avx2"))) inline __m256i lanes_below8(std::int64_t k) {
+    const int hi = static_cast<int>(std::clamp<std::int64_t>(k, 0, 8));
+    return _mm256_cmpgt_epi32(_mm256_set1_epi32(hi), _mm256_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7));
+}
+
+// The low byte of each 32-bit lane, 8 of them, to a[0 .. count).
+__attribute__((target("avx2"))) inline void store_low_bytes(std::uint8_t* a, __m256i v, std::int64_t count) {
+    const __m256i pick = _mm256_setr_epi8(0, 4, 8, 12, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1,
+                                          0, 4, 8, 12, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1);
+    const __m256i packed = _mm256_shuffle_epi8(v, pick);
+    const std::uint32_t lo = static_cast<std::uint32_t>(_mm256_cvtsi256_si32(packed));
+    const std::uint32_t hi = static_cast<std::uint32_t>(_mm256_extract_epi32(packed, 4));
+    const std::uint64_t bytes = lo | (static_cast<std::uint64_t>(hi) << 32);
+    std::memcpy(a, &bytes, static_cast<std::size_t>(std::min<std::int64_t>(count, 8)));  // little-endian
+}
+
+// 8 bytes (count of them read, the rest 0) to 32-bit lanes.
+__attribute__((target("avx2"))) inline __m256i load_bytes(const std::uint8_t* a, std::int64_t count) {
+    std::uint64_t bytes = 0;
+    std::memcpy(&bytes, a, static_cast<std::size_t>(std::min<std::int64_t>(count, 8)));
+    return _mm256_cvtepu8_epi32(_mm_cvtsi64_si128(static_cast<long long>(bytes)));
+}
+
+template <int KW>
+__attribute__((target("avx2"))) void max_window_row_avx2(const float* xr, std::int64_t w, std::int64_t kh,
+                                                         std::int64_t /*kw: KW*/, float* o, std::uint8_t* a,
+                                                         std::int64_t ow) {
+    // Column q: lane j reads element j * KW + q, which is lane (j * KW + q) % 8 of input vector (j * KW + q) / 8.
+    __m256i position[KW];
+    __m256 from[KW][KW];  // from[q][s]: lanes of column q taken from input vector s (all-ones lanes)
+    for (int q = 0; q < KW; ++q) {
+        alignas(32) std::int32_t pos[8];
+        for (int j = 0; j < 8; ++j) pos[j] = (j * KW + q) % 8;
+        position[q] = _mm256_load_si256(reinterpret_cast<const __m256i*>(pos));
+        for (int src = 0; src < KW; ++src) {
+            alignas(32) std::int32_t sel[8];
+            for (int j = 0; j < 8; ++j) sel[j] = (j * KW + q) / 8 == src ? -1 : 0;
+            from[q][src] = _mm256_castsi256_ps(_mm256_load_si256(reinterpret_cast<const __m256i*>(sel)));
+        }
+    }
+    const auto column = [&](const __m256* v, int q) __attribute__((target("avx2"))) {
+        __m256 col = _mm256_permutevar8x32_ps(v[q / 8], position[q]);  // first source: vector q / 8
+        for (int src = q / 8 + 1; src <= (7 * KW + q) / 8; ++src)
+            col = _mm256_blendv_ps(col, _mm256_permutevar8x32_ps(v[src], position[q]), from[q][src]);
+        return col;
+    };
+    for (std::int64_t r = 0; r < kh; ++r) {
+        const float* src = xr + r * w;
+        for (std::int64_t j = 0; j < ow; j += 8) {
+            // Windows [j, j + rem): lanes past them load zeros and are never stored.
+            const std::int64_t rem = std::min<std::int64_t>(8, ow - j), elems = rem * KW;
+            __m256 v[KW];
+            if (rem == 8) {
+                for (int t = 0; t < KW; ++t) v[t] = _mm256_loadu_ps(src + j * KW + 8 * t);
+            } else {
+                for (int t = 0; t < KW; ++t) v[t] = _mm256_maskload_ps(src + j * KW + 8 * t, lanes_below8(elems - 8 * t));
+            }
+            __m256 best;
+            __m256i arg;
+            if (r == 0) {
+                best = column(v, 0), arg = _mm256_setzero_si256();
+            } else {
+                best = _mm256_maskload_ps(o + j, lanes_below8(rem)), arg = load_bytes(a + j, rem);
+            }
+            for (int q = r == 0 ? 1 : 0; q < KW; ++q) {
+                const __m256 col = column(v, q);
+                const __m256 take = _mm256_or_ps(_mm256_cmp_ps(col, best, _CMP_GT_OQ), _mm256_cmp_ps(col, col, _CMP_UNORD_Q));
+                best = _mm256_blendv_ps(best, col, take);
+                arg = _mm256_castps_si256(_mm256_blendv_ps(
+                    _mm256_castsi256_ps(arg), _mm256_castsi256_ps(_mm256_set1_epi32(static_cast<int>(r * KW + q))), take));
+            }
+            _mm256_maskstore_ps(o + j, lanes_below8(rem), best);
+            store_low_bytes(a + j, arg, rem);
+        }
+    }
+}
+
+template <int KW>
+__attribute__((target("avx2"))) void max_window_row_backward_avx2(const float* g, const std::uint8_t* a,
+                                                                  std::int64_t ow, std::int64_t w, std::int64_t kh,
+                                                                  std::int64_t /*kw: KW*/, float* xr) {
+    // Output vector t of a step of 8 windows: lane l is element 8 t + l, window (8 t + l) / KW, column
+    // (8 t + l) % KW.
+    __m256i window[KW], column[KW];
+    for (int t = 0; t < KW; ++t) {
+        alignas(32) std::int32_t win[8], col[8];
+        for (int l = 0; l < 8; ++l) win[l] = (8 * t + l) / KW, col[l] = (8 * t + l) % KW;
+        window[t] = _mm256_load_si256(reinterpret_cast<const __m256i*>(win));
+        column[t] = _mm256_load_si256(reinterpret_cast<const __m256i*>(col));
+    }
+    for (std::int64_t r = 0; r < kh; ++r) {
+        float* out = xr + r * w;
+        std::fill(out + ow * KW, out + w, 0.0f);  // columns past the last window
+        const __m256i first = _mm256_set1_epi32(static_cast<int>(r * KW));
+        for (std::int64_t j = 0; j < ow; j += 8) {
+            const std::int64_t rem = std::min<std::int64_t>(8, ow - j), elems = rem * KW;
+            const __m256 gv = _mm256_maskload_ps(g + j, lanes_below8(rem));
+            const __m256i av = _mm256_sub_epi32(load_bytes(a + j, rem), first);
+            for (int t = 0; t < KW; ++t) {
+                const __m256 keep =
+                    _mm256_castsi256_ps(_mm256_cmpeq_epi32(_mm256_permutevar8x32_epi32(av, window[t]), column[t]));
+                const __m256 value = _mm256_and_ps(_mm256_permutevar8x32_ps(gv, window[t]), keep);
+                if (elems >= 8 * (t + 1))
+                    _mm256_storeu_ps(out + j * KW + 8 * t, value);
+                else
+                    _mm256_maskstore_ps(out + j * KW + 8 * t, lanes_below8(elems - 8 * t), value);
+            }
+        }
+    }
+}
+
 #endif
 
 // The widths of the presets' pools get their own instantiation (KW = 2, 3, 4, 5, 8); others take the generic
@@ -191,6 +310,13 @@ WindowRowBackward window_row_backward(std::int64_t kw) {
         });
         if (fast) return fast;
     }
+    if (cpu_has_avx2()) {
+        const WindowRowBackward fast = for_pool_width(kw, [](auto k) -> WindowRowBackward {
+            if constexpr (k.value == 0) return nullptr;
+            else return max_window_row_backward_avx2<k.value>;
+        });
+        if (fast) return fast;
+    }
 #endif
     return for_pool_width(kw, [](auto k) -> WindowRowBackward { return max_window_row_backward<k.value>; });
 }
@@ -201,6 +327,13 @@ WindowRowKernel window_row_kernel(std::int64_t kw) {
         const WindowRowKernel fast = for_pool_width(kw, [](auto k) -> WindowRowKernel {
             if constexpr (k.value == 0) return nullptr;  // no AVX-512 form of the generic loop
             else return max_window_row_avx512<k.value>;
+        });
+        if (fast) return fast;
+    }
+    if (cpu_has_avx2()) {
+        const WindowRowKernel fast = for_pool_width(kw, [](auto k) -> WindowRowKernel {
+            if constexpr (k.value == 0) return nullptr;
+            else return max_window_row_avx2<k.value>;
         });
         if (fast) return fast;
     }
