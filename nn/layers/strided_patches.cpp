@@ -36,6 +36,26 @@ __attribute__((target("avx512f"))) void phase_sum_stream(const float* ph, std::i
     for (; l < hw; ++l) scalar(l);
     _mm_sfence();
 }
+
+// The same on 8 lanes for CPUs without AVX-512 (the same sum order per element: the same bits).
+__attribute__((target("avx2,fma"))) void phase_sum_stream_avx2(const float* ph, std::int64_t hw, std::int64_t taps,
+                                                              const float* wr, float b, float* yr) {
+    std::int64_t l = 0;
+    const auto scalar = [&](std::int64_t i) {
+        float acc = b;
+        for (std::int64_t t = 0; t < taps; ++t) acc += wr[t] * ph[t * hw + i];
+        yr[i] = acc;
+    };
+    for (; l < hw && reinterpret_cast<std::uintptr_t>(yr + l) % 32 != 0; ++l) scalar(l);
+    for (; l + 8 <= hw; l += 8) {
+        __m256 acc = _mm256_set1_ps(b);
+        for (std::int64_t t = 0; t < taps; ++t)
+            acc = _mm256_fmadd_ps(_mm256_set1_ps(wr[t]), _mm256_loadu_ps(ph + t * hw + l), acc);
+        _mm256_stream_ps(yr + l, acc);
+    }
+    for (; l < hw; ++l) scalar(l);
+    _mm_sfence();
+}
 #endif
 
 // The input of the strided layer split into its kw phases: row (c * kw + k) holds x(c, r, l * kw + k) for
@@ -71,6 +91,11 @@ void forward(const ConvGeometry& g, const float* x, std::int64_t h, std::int64_t
         if (cpu_has_avx512f()) {
             for (std::int64_t co = c0; co < c1; ++co)
                 phase_sum_stream(ph, hw, taps, wt + co * taps, bias ? bias[co] : 0.0f, y + co * hw);
+            return;
+        }
+        if (cpu_has_avx2() && cpu_has_fma()) {
+            for (std::int64_t co = c0; co < c1; ++co)
+                phase_sum_stream_avx2(ph, hw, taps, wt + co * taps, bias ? bias[co] : 0.0f, y + co * hw);
             return;
         }
 #endif
