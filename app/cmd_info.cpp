@@ -19,7 +19,8 @@ Command add_info_command(CLI::App& root, const GlobalOptions& /*global*/) {
         int failed = 0;
         for (const std::string& path : *files) {
             try {
-                const dsp::AudioInfo info = dsp::read_audio_info(path);
+                // exact: a cut MP3's header still claims the whole file's length
+                const dsp::AudioInfo info = dsp::read_audio_info(path, dsp::FrameCount::exact);
                 nlohmann::ordered_json line = {{"path", path},
                                        {"format", info.format},
                                        {"subtype", info.subtype},

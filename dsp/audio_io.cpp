@@ -216,7 +216,7 @@ Audio load_mp3(const fs::path& path, const LoadOptions& options, int native_rate
 
 }  // namespace
 
-AudioInfo read_audio_info(const fs::path& path) {
+AudioInfo read_audio_info(const fs::path& path, FrameCount count) {
     SndFile file;
     open_for_reading(path, file);
     AudioInfo info;
@@ -231,6 +231,8 @@ AudioInfo read_audio_info(const fs::path& path) {
     std::error_code ec;
     const std::uintmax_t bytes = fs::file_size(path, ec);
     if (!ec && static_cast<std::uintmax_t>(info.frames) / 8192 > bytes) info.frames = count_audio_frames(path);
+    else if (count == FrameCount::exact && (file.info.format & SF_FORMAT_TYPEMASK) == SF_FORMAT_MPEG)
+        info.frames = count_mp3_frames(path);
     return info;
 }
 

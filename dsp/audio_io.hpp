@@ -49,10 +49,15 @@ struct AudioInfo {
     }
 };
 
+// How read_audio_info counts frames. `header`: the header's count (an MP3's is an estimate: the Xing/Info
+// tag's, or one from the file size and bit rate, and a cut file keeps the whole file's); `exact`: for MP3,
+// libmpg123's scan of the frame headers (reads the file, decodes nothing), elsewhere the header's.
+enum class FrameCount { header, exact };
+
 // Reads the header of an audio file. Throws mtag::Error naming the file and the problem. A frame count the
 // file cannot hold (more than 8192 frames per byte: libsndfile's "unknown" SF_COUNT_MAX, a forged header) is
 // replaced by count_audio_frames'.
-AudioInfo read_audio_info(const std::filesystem::path& path);
+AudioInfo read_audio_info(const std::filesystem::path& path, FrameCount count = FrameCount::header);
 
 // Counts a file's frames by decoding it (block by block, nothing kept): exact where the header only estimates,
 // as an MP3's does (libsndfile's count was 1.4% long for the shared songs). MP3 frames are counted by

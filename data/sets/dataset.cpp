@@ -174,7 +174,8 @@ void fill_durations(Dataset& dataset, int threads, const fs::path& cache) {
                 continue;
             }
             try {
-                clip.duration_seconds = dsp::read_audio_info(clip.audio_path).duration_seconds();
+                clip.duration_seconds =
+                    dsp::read_audio_info(clip.audio_path, dsp::FrameCount::exact).duration_seconds();
                 std::ostringstream entry;
                 entry.precision(17);
                 entry << key << "\t" << *clip.duration_seconds;

@@ -255,8 +255,8 @@ struct CentreWindow {
 };
 std::optional<CentreWindow> decode_centre_window(const std::filesystem::path& path, const RunCard& card,
                                                  const TagOptions& options) {
-    const dsp::AudioInfo info = dsp::read_audio_info(path);
-    const std::int64_t frames = info.format == "MP3" ? dsp::count_audio_frames(path) : info.frames;
+    const dsp::AudioInfo info = dsp::read_audio_info(path, dsp::FrameCount::exact);
+    const std::int64_t frames = info.frames;
     if (frames <= 0) return std::nullopt;
     const std::int64_t native = info.sample_rate, rate = card.sample_rate;
     const auto total = static_cast<std::size_t>(std::llround(static_cast<double>(frames) * rate / native));

@@ -140,6 +140,25 @@ TEST_CASE("OGG/Vorbis and MP3 decode within a stated SNR", "[audio_io]") {
             CHECK_THAT(what, !Catch::Matchers::Contains("does not exist"));
         }
     }
+    // Cut in half: the LAME/Xing header still claims the whole length; FrameCount::exact (what `mtag info`,
+    // tag and dataset durations use) counts the frames that are there, which is what decoding yields.
+    {
+        const auto bytes = static_cast<std::streamsize>(std::filesystem::file_size(dir / "x.mp3"));
+        std::ifstream in(dir / "x.mp3", std::ios::binary);
+        std::vector<char> head(static_cast<std::size_t>(bytes / 2));
+        in.read(head.data(), bytes / 2);
+        std::ofstream(dir / "half.mp3", std::ios::binary).write(head.data(), bytes / 2);
+    }
+    const dsp::AudioInfo whole = dsp::read_audio_info(dir / "x.mp3", dsp::FrameCount::exact);
+    const dsp::AudioInfo claimed = dsp::read_audio_info(dir / "half.mp3");
+    const dsp::AudioInfo counted = dsp::read_audio_info(dir / "half.mp3", dsp::FrameCount::exact);
+    CHECK(claimed.frames == whole.frames);
+    // Within the encoder delay and one frame of what decoding yields: when the scan finds fewer frames than
+    // the LAME tag claims, libmpg123 counts them without the tag's gapless trimming (18432 against 17327 here).
+    const auto decoded = static_cast<std::int64_t>(dsp::load_audio(dir / "half.mp3").frames());
+    CHECK(std::abs(counted.frames - decoded) <= 1105 + 1152);
+    CHECK(counted.frames < whole.frames * 6 / 10);
+    CHECK(counted.frames > whole.frames * 4 / 10);
 }
 
 TEST_CASE("mono mix-down averages the channels", "[audio_io]") {
