@@ -1,7 +1,8 @@
 #pragma once
-// What the CPU running mtag supports and its cache size, asked once per process: the AVX-512 kernels (conv micro-kernel,
-// direct convolution, ReLU masks, ELU/SELU and expm1, max pooling) are compiled for it with target attributes and chosen at
-// run time, so one binary also runs on CPUs without AVX-512 (through AVX2 forms where they exist, else the portable loops).
+// What the CPU running mtag supports and its cache size, asked once per process: the AVX-512 kernels (conv
+// micro-kernel, direct convolution, ReLU masks, ELU/SELU and expm1, max pooling) are compiled for it with
+// target attributes and chosen at run time, so one binary also runs on CPUs without AVX-512 (through AVX2
+// forms where they exist, else the portable loops).
 //
 // MTAG_CPU=avx2 makes the process behave as on a CPU without AVX-512 (AVX2 kernels), MTAG_CPU=portable as on
 // one without AVX2 either (portable loops); the suite runs test_nn under MTAG_CPU=avx2 so that an AVX-512

@@ -116,13 +116,16 @@ __attribute__((target("avx2,fma"))) inline __m256 expm1_fast(__m256 x) {
     q = _mm256_fmadd_ps(q, r, _mm256_set1_ps(c2));
     const __m256 p = _mm256_fmadd_ps(q, r2, r);
     const __m256i e = _mm256_slli_epi32(
-        _mm256_add_epi32(_mm256_sub_epi32(_mm256_castps_si256(t), _mm256_castps_si256(shift)), _mm256_set1_epi32(127)), 23);
+        _mm256_add_epi32(_mm256_sub_epi32(_mm256_castps_si256(t), _mm256_castps_si256(shift)),
+                         _mm256_set1_epi32(127)),
+        23);
     const __m256 s = _mm256_castsi256_ps(e);
     const __m256 one = _mm256_set1_ps(1.0f);
     const __m256 near = _mm256_fmsub_ps(s, p, _mm256_sub_ps(one, s));
     const __m256 far = _mm256_fmsub_ps(s, _mm256_add_ps(p, one), one);
     const __m256 y = _mm256_blendv_ps(near, far, _mm256_cmp_ps(k, _mm256_set1_ps(-24.5f), _CMP_LT_OQ));
-    const __m256i sign = _mm256_and_si256(_mm256_castps_si256(x), _mm256_set1_epi32(static_cast<int>(0x80000000u)));
+    const __m256i sign =
+        _mm256_and_si256(_mm256_castps_si256(x), _mm256_set1_epi32(static_cast<int>(0x80000000u)));
     return _mm256_castsi256_ps(_mm256_or_si256(_mm256_castps_si256(y), sign));
 }
 #endif

@@ -26,8 +26,8 @@ bool kind_needs_output(Activation::Kind kind) {
 constexpr std::int64_t grain = 1 << 15;
 
 // (Leaky) ReLU over n elements: out = x <= 0 ? slope * x : x (slope 0 gives +0 exactly; NaN passes through,
-// as torch.relu's clamp does), and bit i of the mask = x[i] > 0 (PyTorch's backward: a NaN gets no gradient). x and out may alias (inplace). The portable loops, the AVX-512 and the AVX2 ones
-// produce identical bits.
+// as torch.relu's clamp does), and bit i of the mask = x[i] > 0 (PyTorch's backward: a NaN gets no gradient).
+// x and out may alias (inplace). The portable loops, the AVX-512 and the AVX2 ones produce identical bits.
 void rectify_forward_portable(const float* x, float* out, std::uint8_t* mask, std::int64_t n, float slope) {
     for (std::int64_t k = 0; k * 8 < n; ++k) {
         unsigned bits = 0;
@@ -95,8 +95,8 @@ __attribute__((target("avx2"))) void rectify_forward_avx2(const float* x, float*
     if (i < n) rectify_forward_portable(x + i, out + i, mask + i / 8, n - i, slope);
 }
 
-__attribute__((target("avx2"))) void rectify_backward_avx2(const float* g, const std::uint8_t* mask, float* out,
-                                                           std::int64_t n, float slope) {
+__attribute__((target("avx2"))) void rectify_backward_avx2(const float* g, const std::uint8_t* mask,
+                                                           float* out, std::int64_t n, float slope) {
     const __m256 zero = _mm256_setzero_ps(), s = _mm256_set1_ps(slope);
     const __m256i lane_bit = _mm256_setr_epi32(1, 2, 4, 8, 16, 32, 64, 128);
     std::int64_t i = 0;
@@ -173,8 +173,8 @@ __attribute__((target("avx512f"))) void elu_backward_avx512(const float* y, cons
     if (i < n) elu_backward_portable(y + i, g + i, out + i, n - i, scale, scale_alpha);
 }
 
-__attribute__((target("avx2,fma"))) void elu_forward_avx2(const float* x, float* out, std::int64_t n, float scale,
-                                                          float scale_alpha) {
+__attribute__((target("avx2,fma"))) void elu_forward_avx2(const float* x, float* out, std::int64_t n,
+                                                          float scale, float scale_alpha) {
     const __m256 zero = _mm256_setzero_ps(), s = _mm256_set1_ps(scale), sa = _mm256_set1_ps(scale_alpha);
     std::int64_t i = 0;
     for (; i + 8 <= n; i += 8) {
@@ -186,8 +186,8 @@ __attribute__((target("avx2,fma"))) void elu_forward_avx2(const float* x, float*
     if (i < n) elu_forward_portable(x + i, out + i, n - i, scale, scale_alpha);
 }
 
-__attribute__((target("avx2"))) void elu_backward_avx2(const float* y, const float* g, float* out, std::int64_t n,
-                                                       float scale, float scale_alpha) {
+__attribute__((target("avx2"))) void elu_backward_avx2(const float* y, const float* g, float* out,
+                                                       std::int64_t n, float scale, float scale_alpha) {
     const __m256 zero = _mm256_setzero_ps(), s = _mm256_set1_ps(scale), sa = _mm256_set1_ps(scale_alpha);
     std::int64_t i = 0;
     for (; i + 8 <= n; i += 8) {

@@ -50,8 +50,9 @@ void input_gradient(const Problem& p, std::int64_t n, const float* gy, const flo
 
 // All three gradients in one pass over gy (two passes on AVX2), for C_in = 1 on CPUs with AVX-512 or AVX2:
 // gx overwritten (skipped when gx is null), weight_grad += d loss / d weight, bias_grad += d loss / d bias
-// (bias_grad may be null). The partial sums of fixed tasks are added in task order, so results do not depend on the thread count.
-// Returns false, touching nothing, when the shape or CPU does not qualify (use the separate kernels then).
+// (bias_grad may be null). The partial sums of fixed tasks are added in task order, so results do not depend
+// on the thread count. Returns false, touching nothing, when the shape or CPU does not qualify (use the
+// separate kernels then).
 bool fused_backward(const Problem& p, std::int64_t n, const float* x, const float* gy, const float* weight,
                     float* weight_grad, float* bias_grad, float* gx);
 

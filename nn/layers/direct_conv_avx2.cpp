@@ -25,7 +25,8 @@ __attribute__((target("avx2"))) inline __m256i lanes_inside(std::int64_t start, 
 }
 
 // Row ih of the one input channel ci of sample b, or null inside the zero padding.
-inline const float* input_row(const Problem& p, const float* x, std::int64_t b, std::int64_t ci, std::int64_t ih) {
+inline const float* input_row(const Problem& p, const float* x, std::int64_t b, std::int64_t ci,
+                              std::int64_t ih) {
     return ih < 0 || ih >= p.h ? nullptr : x + ((b * p.c_in + ci) * p.h + ih) * p.w;
 }
 
@@ -39,7 +40,8 @@ __attribute__((target("avx2,fma"))) void forward_block(const Problem& p, std::in
         float* y0 = y + ((b * p.c_out + co0) * p.out_h + i) * p.out_w;
         // First block column: 0, or where the first 64-byte aligned block ends when streaming.
         const std::int64_t first =
-            stream ? -static_cast<std::int64_t>((reinterpret_cast<std::uintptr_t>(y0) % 64) / sizeof(float)) : 0;
+            stream ? -static_cast<std::int64_t>((reinterpret_cast<std::uintptr_t>(y0) % 64) / sizeof(float))
+                   : 0;
         for (std::int64_t j0 = first; j0 < p.out_w; j0 += 16) {
             const bool out_full = j0 >= 0 && j0 + 16 <= p.out_w;
             const bool interior = out_full && j0 - p.pad_left >= 0 && j0 + 18 - p.pad_left <= p.w;
@@ -62,7 +64,8 @@ __attribute__((target("avx2,fma"))) void forward_block(const Problem& p, std::in
                         if (interior) {
                             v0 = _mm256_loadu_ps(src), v1 = _mm256_loadu_ps(src + 8);
                         } else {  // masked-off lanes (the row's borders) are zeros and are never read
-                            v0 = _mm256_maskload_ps(src, m_in[c][0]), v1 = _mm256_maskload_ps(src + 8, m_in[c][1]);
+                            v0 = _mm256_maskload_ps(src, m_in[c][0]),
+                            v1 = _mm256_maskload_ps(src + 8, m_in[c][1]);
                         }
                         const float* wk = weight + ((co0 * p.c_in + ci) * 3 + a) * 3 + c;
                         for (int o = 0; o < CB; ++o) {
@@ -79,12 +82,25 @@ __attribute__((target("avx2,fma"))) void forward_block(const Problem& p, std::in
                 } else if (out_full) {
                     _mm256_storeu_ps(out, acc[o][0]), _mm256_storeu_ps(out + 8, acc[o][1]);
                 } else {
-                    _mm256_maskstore_ps(out, m_out[0], acc[o][0]), _mm256_maskstore_ps(out + 8, m_out[1], acc[o][1]);
+                    _mm256_maskstore_ps(out, m_out[0], acc[o][0]),
+                        _mm256_maskstore_ps(out + 8, m_out[1], acc[o][1]);
                 }
             }
         }
     }
     if (stream) _mm_sfence();  // order the non-temporal stores before the task reports completion
+}
+
+// The lanes of an 8-column strip starting at column j0 that lie inside an input row (x) and, for each tap
+// column c, inside the output-gradient row at the shifted read j0 + pad_left - c (d[c]).
+struct StripMasks {
+    __m256i x, d[3];
+};
+__attribute__((target("avx2"))) inline StripMasks strip_masks(const Problem& p, std::int64_t j0) {
+    StripMasks m;
+    m.x = lanes_inside(j0, p.w);
+    for (int c = 0; c < 3; ++c) m.d[c] = lanes_inside(j0 + p.pad_left - c, p.out_w);
+    return m;
 }
 
 // Sum of a vector's 8 lanes in double, in lane order.
@@ -111,9 +127,9 @@ __attribute__((target("avx2,fma"))) void weight_pass(const Problem& p, std::int6
         const float* gyc = gy + (b * p.c_out + co) * p.out_h * p.out_w;
         for (std::int64_t s = 0; s < strips; ++s) {
             const std::int64_t j0 = 8 * s;
-            const __m256i mx = lanes_inside(j0, p.w);
-            __m256i md[3];
-            for (int c = 0; c < 3; ++c) md[c] = lanes_inside(j0 + p.pad_left - c, p.out_w);
+            const StripMasks m = strip_masks(p, j0);
+            const __m256i mx = m.x;
+            const __m256i* md = m.d;
             const auto x_row = [&](std::int64_t ih) __attribute__((target("avx2"))) {
                 return ih < 0 || ih >= p.h ? _mm256_setzero_ps() : _mm256_maskload_ps(xs + ih * p.w + j0, mx);
             };
@@ -153,9 +169,9 @@ __attribute__((target("avx2,fma"))) void input_pass(const Problem& p, std::int64
         const float* gyc = gy + (b * p.c_out + co) * p.out_h * p.out_w;
         for (std::int64_t s = 0; s < strips; ++s) {
             const std::int64_t j0 = 8 * s;
-            const __m256i mx = lanes_inside(j0, p.w);
-            __m256i md[3];
-            for (int c = 0; c < 3; ++c) md[c] = lanes_inside(j0 + p.pad_left - c, p.out_w);
+            const StripMasks m = strip_masks(p, j0);
+            const __m256i mx = m.x;
+            const __m256i* md = m.d;
             __m256 g[3] = {_mm256_setzero_ps(), _mm256_setzero_ps(), _mm256_setzero_ps()};
             for (std::int64_t i = i_first; i <= i_last; ++i) {
                 if (i >= 0 && i < p.out_h) {
@@ -180,7 +196,8 @@ __attribute__((target("avx2,fma"))) void input_pass(const Problem& p, std::int64
 }  // namespace
 
 void forward_rows(const Problem& p, std::int64_t b, std::int64_t co0, std::int64_t co1, std::int64_t i0,
-                  std::int64_t i1, const float* x, const float* weight, const float* bias, float* y, bool stream) {
+                  std::int64_t i1, const float* x, const float* weight, const float* bias, float* y,
+                  bool stream) {
     std::int64_t co = co0;
     for (; co + channel_block <= co1; co += channel_block)
         forward_block<channel_block>(p, b, co, i0, i1, x, weight, bias, y, stream);

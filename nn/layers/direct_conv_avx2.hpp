@@ -23,7 +23,8 @@ namespace mtag::nn::direct_conv::avx2 {
 // Rows [i0, i1) of output channels [co0, co1) of sample b; `stream`: full 16-column blocks aligned to 64
 // bytes and written with non-temporal stores (plane sizes a multiple of 16, as in direct_conv::forward).
 void forward_rows(const Problem& p, std::int64_t b, std::int64_t co0, std::int64_t co1, std::int64_t i0,
-                  std::int64_t i1, const float* x, const float* weight, const float* bias, float* y, bool stream);
+                  std::int64_t i1, const float* x, const float* weight, const float* bias, float* y,
+                  bool stream);
 
 // C_in = 1, sample b, input rows [ih0, ih1): adds the weight and bias gradients of the output rows in
 // [ih0, ih1) to part (c_out x 10 doubles: 9 taps, then bias), and when gx is not null writes gx's rows

@@ -4,7 +4,6 @@
 
 #include <immintrin.h>
 
-
 namespace mtag::nn::microkernel {
 
 void portable_kernel(std::int64_t k, const float* a, const float* b, float* c, std::int64_t ldc,
@@ -65,13 +64,14 @@ __attribute__((target("avx512f,fma"))) void avx512_kernel(std::int64_t k, const 
 // thread, k = 64 to 256, panels in L1/L2): 91-96 GFLOP/s, against 84 for OpenBLAS's SGEMM on 2048^2; the
 // same passes with folded loads 57-76, and 4 x 16 sub-tiles 47-63.
 template <int R, int C>
-__attribute__((target("avx2,fma"))) inline void avx2_block(std::int64_t k, const float* a, const float* b, float* c,
-                                                           std::int64_t ldc, bool accumulate) {
+__attribute__((target("avx2,fma"))) inline void avx2_block(std::int64_t k, const float* a, const float* b,
+                                                           float* c, std::int64_t ldc, bool accumulate) {
     __m256 acc[R][C];
 #pragma GCC unroll 8
     for (int i = 0; i < R; ++i)
 #pragma GCC unroll 4
-        for (int j = 0; j < C; ++j) acc[i][j] = accumulate ? _mm256_loadu_ps(c + i * ldc + 8 * j) : _mm256_setzero_ps();
+        for (int j = 0; j < C; ++j)
+            acc[i][j] = accumulate ? _mm256_loadu_ps(c + i * ldc + 8 * j) : _mm256_setzero_ps();
     for (std::int64_t p = 0; p < k; ++p, a += mr, b += nr) {
         __m256 bv[C];
 #pragma GCC unroll 4

@@ -25,7 +25,8 @@ inline constexpr int nr = 32;
 using Kernel = void (*)(std::int64_t k, const float* a, const float* b, float* c, std::int64_t ldc,
                         bool accumulate);
 
-// The fastest kernel this CPU runs (AVX-512, AVX2 or portable; MTAG_CPU caps the choice, see cpu_features.hpp).
+// The fastest kernel this CPU runs (AVX-512, AVX2 or portable; MTAG_CPU caps the choice, see
+// cpu_features.hpp).
 Kernel kernel();
 // "avx512", "avx2" or "portable": the kernel that kernel() returns.
 std::string kernel_name();

@@ -11,8 +11,8 @@
 
 #include <algorithm>
 #include <cstring>
-#include <type_traits>
 #include <limits>
+#include <type_traits>
 
 namespace mtag::nn {
 
@@ -181,8 +181,8 @@ __attribute__((target("avx2"))) inline __m256i lanes_below8(std::int64_t k) {
 
 // The low byte of each 32-bit lane, 8 of them, to a[0 .. count).
 __attribute__((target("avx2"))) inline void store_low_bytes(std::uint8_t* a, __m256i v, std::int64_t count) {
-    const __m256i pick = _mm256_setr_epi8(0, 4, 8, 12, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1,
-                                          0, 4, 8, 12, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1);
+    const __m256i pick = _mm256_setr_epi8(0, 4, 8, 12, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, 0, 4,
+                                          8, 12, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1);
     const __m256i packed = _mm256_shuffle_epi8(v, pick);
     const std::uint32_t lo = static_cast<std::uint32_t>(_mm256_cvtsi256_si32(packed));
     const std::uint32_t hi = static_cast<std::uint32_t>(_mm256_extract_epi32(packed, 4));
@@ -201,7 +201,8 @@ template <int KW>
 __attribute__((target("avx2"))) void max_window_row_avx2(const float* xr, std::int64_t w, std::int64_t kh,
                                                          std::int64_t /*kw: KW*/, float* o, std::uint8_t* a,
                                                          std::int64_t ow) {
-    // Column q: lane j reads element j * KW + q, which is lane (j * KW + q) % 8 of input vector (j * KW + q) / 8.
+    // Column q: lane j reads element j * KW + q, which is lane (j * KW + q) % 8 of input vector (j * KW + q)
+    // / 8.
     __m256i position[KW];
     __m256 from[KW][KW];  // from[q][s]: lanes of column q taken from input vector s (all-ones lanes)
     for (int q = 0; q < KW; ++q) {
@@ -229,7 +230,8 @@ __attribute__((target("avx2"))) void max_window_row_avx2(const float* xr, std::i
             if (rem == 8) {
                 for (int t = 0; t < KW; ++t) v[t] = _mm256_loadu_ps(src + j * KW + 8 * t);
             } else {
-                for (int t = 0; t < KW; ++t) v[t] = _mm256_maskload_ps(src + j * KW + 8 * t, lanes_below8(elems - 8 * t));
+                for (int t = 0; t < KW; ++t)
+                    v[t] = _mm256_maskload_ps(src + j * KW + 8 * t, lanes_below8(elems - 8 * t));
             }
             __m256 best;
             __m256i arg;
@@ -240,10 +242,12 @@ __attribute__((target("avx2"))) void max_window_row_avx2(const float* xr, std::i
             }
             for (int q = r == 0 ? 1 : 0; q < KW; ++q) {
                 const __m256 col = column(v, q);
-                const __m256 take = _mm256_or_ps(_mm256_cmp_ps(col, best, _CMP_GT_OQ), _mm256_cmp_ps(col, col, _CMP_UNORD_Q));
+                const __m256 take =
+                    _mm256_or_ps(_mm256_cmp_ps(col, best, _CMP_GT_OQ), _mm256_cmp_ps(col, col, _CMP_UNORD_Q));
                 best = _mm256_blendv_ps(best, col, take);
                 arg = _mm256_castps_si256(_mm256_blendv_ps(
-                    _mm256_castsi256_ps(arg), _mm256_castsi256_ps(_mm256_set1_epi32(static_cast<int>(r * KW + q))), take));
+                    _mm256_castsi256_ps(arg),
+                    _mm256_castsi256_ps(_mm256_set1_epi32(static_cast<int>(r * KW + q))), take));
             }
             _mm256_maskstore_ps(o + j, lanes_below8(rem), best);
             store_low_bytes(a + j, arg, rem);
@@ -253,8 +257,9 @@ __attribute__((target("avx2"))) void max_window_row_avx2(const float* xr, std::i
 
 template <int KW>
 __attribute__((target("avx2"))) void max_window_row_backward_avx2(const float* g, const std::uint8_t* a,
-                                                                  std::int64_t ow, std::int64_t w, std::int64_t kh,
-                                                                  std::int64_t /*kw: KW*/, float* xr) {
+                                                                  std::int64_t ow, std::int64_t w,
+                                                                  std::int64_t kh, std::int64_t /*kw: KW*/,
+                                                                  float* xr) {
     // Output vector t of a step of 8 windows: lane l is element 8 t + l, window (8 t + l) / KW, column
     // (8 t + l) % KW.
     __m256i window[KW], column[KW];
@@ -273,8 +278,8 @@ __attribute__((target("avx2"))) void max_window_row_backward_avx2(const float* g
             const __m256 gv = _mm256_maskload_ps(g + j, lanes_below8(rem));
             const __m256i av = _mm256_sub_epi32(load_bytes(a + j, rem), first);
             for (int t = 0; t < KW; ++t) {
-                const __m256 keep =
-                    _mm256_castsi256_ps(_mm256_cmpeq_epi32(_mm256_permutevar8x32_epi32(av, window[t]), column[t]));
+                const __m256 keep = _mm256_castsi256_ps(
+                    _mm256_cmpeq_epi32(_mm256_permutevar8x32_epi32(av, window[t]), column[t]));
                 const __m256 value = _mm256_and_ps(_mm256_permutevar8x32_ps(gv, window[t]), keep);
                 if (elems >= 8 * (t + 1))
                     _mm256_storeu_ps(out + j * KW + 8 * t, value);
@@ -312,8 +317,10 @@ WindowRowBackward window_row_backward(std::int64_t kw) {
     }
     if (cpu_has_avx2()) {
         const WindowRowBackward fast = for_pool_width(kw, [](auto k) -> WindowRowBackward {
-            if constexpr (k.value == 0) return nullptr;
-            else return max_window_row_backward_avx2<k.value>;
+            if constexpr (k.value == 0)
+                return nullptr;
+            else
+                return max_window_row_backward_avx2<k.value>;
         });
         if (fast) return fast;
     }
@@ -332,8 +339,10 @@ WindowRowKernel window_row_kernel(std::int64_t kw) {
     }
     if (cpu_has_avx2()) {
         const WindowRowKernel fast = for_pool_width(kw, [](auto k) -> WindowRowKernel {
-            if constexpr (k.value == 0) return nullptr;
-            else return max_window_row_avx2<k.value>;
+            if constexpr (k.value == 0)
+                return nullptr;
+            else
+                return max_window_row_avx2<k.value>;
         });
         if (fast) return fast;
     }

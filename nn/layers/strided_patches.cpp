@@ -16,44 +16,45 @@ namespace {
 
 #if defined(__GNUC__) && defined(__x86_64__)
 #define MTAG_HAVE_STREAM_KERNEL 1
+// One output element of phase_sum_stream's unaligned head and short tail, in the vector lanes' sum order.
+inline void phase_sum_one(const float* ph, std::int64_t hw, std::int64_t taps, const float* wr, float b,
+                          float* yr, std::int64_t i) {
+    float acc = b;
+    for (std::int64_t t = 0; t < taps; ++t) acc += wr[t] * ph[t * hw + i];
+    yr[i] = acc;
+}
+
 // yr[l] = b + sum_t wr[t] * ph[t * hw + l] for l < hw, summed in registers and written with non-temporal
 // stores (the output row is not read again soon; this skips the read-for-ownership of y).
 __attribute__((target("avx512f"))) void phase_sum_stream(const float* ph, std::int64_t hw, std::int64_t taps,
                                                          const float* wr, float b, float* yr) {
     std::int64_t l = 0;
-    const auto scalar = [&](std::int64_t i) {
-        float acc = b;
-        for (std::int64_t t = 0; t < taps; ++t) acc += wr[t] * ph[t * hw + i];
-        yr[i] = acc;
-    };
-    for (; l < hw && reinterpret_cast<std::uintptr_t>(yr + l) % 64 != 0; ++l) scalar(l);
+    for (; l < hw && reinterpret_cast<std::uintptr_t>(yr + l) % 64 != 0; ++l)
+        phase_sum_one(ph, hw, taps, wr, b, yr, l);
     for (; l + 16 <= hw; l += 16) {
         __m512 acc = _mm512_set1_ps(b);
         for (std::int64_t t = 0; t < taps; ++t)
             acc = _mm512_fmadd_ps(_mm512_set1_ps(wr[t]), _mm512_loadu_ps(ph + t * hw + l), acc);
         _mm512_stream_ps(yr + l, acc);
     }
-    for (; l < hw; ++l) scalar(l);
+    for (; l < hw; ++l) phase_sum_one(ph, hw, taps, wr, b, yr, l);
     _mm_sfence();
 }
 
 // The same on 8 lanes for CPUs without AVX-512 (the same sum order per element: the same bits).
-__attribute__((target("avx2,fma"))) void phase_sum_stream_avx2(const float* ph, std::int64_t hw, std::int64_t taps,
-                                                              const float* wr, float b, float* yr) {
+__attribute__((target("avx2,fma"))) void phase_sum_stream_avx2(const float* ph, std::int64_t hw,
+                                                               std::int64_t taps, const float* wr, float b,
+                                                               float* yr) {
     std::int64_t l = 0;
-    const auto scalar = [&](std::int64_t i) {
-        float acc = b;
-        for (std::int64_t t = 0; t < taps; ++t) acc += wr[t] * ph[t * hw + i];
-        yr[i] = acc;
-    };
-    for (; l < hw && reinterpret_cast<std::uintptr_t>(yr + l) % 32 != 0; ++l) scalar(l);
+    for (; l < hw && reinterpret_cast<std::uintptr_t>(yr + l) % 32 != 0; ++l)
+        phase_sum_one(ph, hw, taps, wr, b, yr, l);
     for (; l + 8 <= hw; l += 8) {
         __m256 acc = _mm256_set1_ps(b);
         for (std::int64_t t = 0; t < taps; ++t)
             acc = _mm256_fmadd_ps(_mm256_set1_ps(wr[t]), _mm256_loadu_ps(ph + t * hw + l), acc);
         _mm256_stream_ps(yr + l, acc);
     }
-    for (; l < hw; ++l) scalar(l);
+    for (; l < hw; ++l) phase_sum_one(ph, hw, taps, wr, b, yr, l);
     _mm_sfence();
 }
 #endif

@@ -223,13 +223,21 @@ PY
       (exec "$exe" --threads 1 --seed 2 train --config train.json --data manifest.csv --out "$out" --epochs 100000 \
          >/dev/null 2>"$out.err") &
       pid=$!
-      for _ in $(seq 1 600); do [[ -f "$out/checkpoint.safetensors" ]] && break; sleep 0.05; done
-      [[ -f "$out/checkpoint.safetensors" ]] || fail "SIG$sig: the run wrote no checkpoint within 30 s"
+      # A failing check must not leave the 100000-epoch run behind: it kept a core busy and held the
+      # caller's file locks after such a failure.
+      trap 'kill "$pid" 2>/dev/null || true' EXIT
+      # Remember the sighting: a second look can fall between save_checkpoint's two renames (the old file
+      # moved to .prev, the new one not yet in place), which is by design (a resume finds .prev) and once
+      # failed this test in a fresh clone.
+      seen=0
+      for _ in $(seq 1 600); do [[ -f "$out/checkpoint.safetensors" ]] && { seen=1; break; }; sleep 0.05; done
+      [[ $seen == 1 ]] || fail "SIG$sig: the run wrote no checkpoint within 30 s"
       kill -s "$sig" "$pid"
       set +e
       wait "$pid"
       code=$?
       set -e
+      trap - EXIT
       [[ $code -eq 1 ]] || fail "train stopped by SIG$sig exited $code, expected 1"
       grep -q "interrupted at epoch .*continue with --resume" "$out.err" ||
         fail "SIG$sig: no interruption message: $(tail -3 "$out.err")"

@@ -154,7 +154,8 @@ TEST_CASE("OGG/Vorbis and MP3 decode within a stated SNR", "[audio_io]") {
     const dsp::AudioInfo counted = dsp::read_audio_info(dir / "half.mp3", dsp::FrameCount::exact);
     CHECK(claimed.frames == whole.frames);
     // Within the encoder delay and one frame of what decoding yields: when the scan finds fewer frames than
-    // the LAME tag claims, libmpg123 counts them without the tag's gapless trimming (18432 against 17327 here).
+    // the LAME tag claims, libmpg123 counts them without the tag's gapless trimming (18432 against 17327
+    // here).
     const auto decoded = static_cast<std::int64_t>(dsp::load_audio(dir / "half.mp3").frames());
     CHECK(std::abs(counted.frames - decoded) <= 1105 + 1152);
     CHECK(counted.frames < whole.frames * 6 / 10);

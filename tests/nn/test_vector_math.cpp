@@ -54,7 +54,8 @@ TEST_CASE("vector_math: expm1_fast is within 2 ulp of expm1 for every float in [
         if (avx2) {
             expm1_fast_avx2(x.data(), avx.data(), n);
             for (std::int64_t i = 0; i < n; ++i)
-                differing += std::bit_cast<std::uint32_t>(avx[i]) != std::bit_cast<std::uint32_t>(portable[i]);
+                differing +=
+                    std::bit_cast<std::uint32_t>(avx[i]) != std::bit_cast<std::uint32_t>(portable[i]);
         }
 #endif
         checked += n;

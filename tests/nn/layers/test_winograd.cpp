@@ -161,7 +161,8 @@ TEST_CASE("winograd: every tile matches a direct convolution (odd sizes, padding
     }
 }
 
-TEST_CASE("winograd: every micro-kernel this CPU runs agrees with the portable one, the vector ones bit for bit") {
+TEST_CASE(
+    "winograd: every micro-kernel this CPU runs agrees with the portable one, the vector ones bit for bit") {
     using microkernel::mr;
     using microkernel::nr;
     const std::int64_t k = 37;
@@ -180,7 +181,8 @@ TEST_CASE("winograd: every micro-kernel this CPU runs agrees with the portable o
             named.kernel(k, a.data(), bt.data(), c.data(), 40, accumulate);
             for (std::size_t i = 0; i < c.size(); ++i) REQUIRE(c[i] == Approx(reference[i]).margin(1e-5));
             for (std::int64_t i = 0; i < mr; ++i)
-                for (std::int64_t j = nr; j < 40; ++j) REQUIRE(c[i * 40 + j] == 1.0f);  // columns past nr untouched
+                for (std::int64_t j = nr; j < 40; ++j)
+                    REQUIRE(c[i * 40 + j] == 1.0f);  // columns past nr untouched
             if (named.name == "portable") continue;
             // AVX-512 and AVX2 run the same FMA chain per element of C.
             if (first_vector.empty()) first_vector = c;
