@@ -4,9 +4,9 @@
 // target attributes and chosen at run time, so one binary also runs on CPUs without AVX-512 (through AVX2
 // forms where they exist, else the portable loops).
 //
-// MTAG_CPU=avx2 makes the process behave as on a CPU without AVX-512 (AVX2 kernels), MTAG_CPU=portable as on
-// one without AVX2 either (portable loops); the suite runs test_nn under MTAG_CPU=avx2 so that an AVX-512
-// machine also checks the AVX2 forms.
+// MTAG_CPU=avx2 makes the process behave as on a CPU without AVX-512 (AVX2 kernels), MTAG_CPU=portable as
+// on one without AVX2 either (portable loops); the suite runs test_nn's kernel tests under MTAG_CPU=avx2 so
+// that an AVX-512 machine also checks the AVX2 forms.
 namespace mtag::nn {
 
 // AVX-512 Foundation.
