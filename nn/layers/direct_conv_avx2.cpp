@@ -128,10 +128,9 @@ __attribute__((target("avx2,fma"))) void weight_pass(const Problem& p, std::int6
         for (std::int64_t s = 0; s < strips; ++s) {
             const std::int64_t j0 = 8 * s;
             const StripMasks m = strip_masks(p, j0);
-            const __m256i mx = m.x;
-            const __m256i* md = m.d;
             const auto x_row = [&](std::int64_t ih) __attribute__((target("avx2"))) {
-                return ih < 0 || ih >= p.h ? _mm256_setzero_ps() : _mm256_maskload_ps(xs + ih * p.w + j0, mx);
+                return ih < 0 || ih >= p.h ? _mm256_setzero_ps()
+                                           : _mm256_maskload_ps(xs + ih * p.w + j0, m.x);
             };
             __m256 xr[3] = {x_row(ih0 - p.pad_top), x_row(ih0 + 1 - p.pad_top), x_row(ih0 + 2 - p.pad_top)};
             for (std::int64_t i = ih0; i < ih1; ++i) {
@@ -139,7 +138,7 @@ __attribute__((target("avx2,fma"))) void weight_pass(const Problem& p, std::int6
                     const float* row = gyc + i * p.out_w + j0 + p.pad_left;
                     _mm_prefetch(reinterpret_cast<const char*>(row + p.out_h * p.out_w), _MM_HINT_T1);
                     for (int c = 0; c < 3; ++c) {
-                        const __m256 d = _mm256_maskload_ps(row - c, md[c]);
+                        const __m256 d = _mm256_maskload_ps(row - c, m.d[c]);
                         for (int a = 0; a < 3; ++a) dw[a * 3 + c] = _mm256_fmadd_ps(d, xr[a], dw[a * 3 + c]);
                         if (c == p.pad_left) db = _mm256_add_ps(db, d);
                     }
@@ -170,22 +169,20 @@ __attribute__((target("avx2,fma"))) void input_pass(const Problem& p, std::int64
         for (std::int64_t s = 0; s < strips; ++s) {
             const std::int64_t j0 = 8 * s;
             const StripMasks m = strip_masks(p, j0);
-            const __m256i mx = m.x;
-            const __m256i* md = m.d;
             __m256 g[3] = {_mm256_setzero_ps(), _mm256_setzero_ps(), _mm256_setzero_ps()};
             for (std::int64_t i = i_first; i <= i_last; ++i) {
                 if (i >= 0 && i < p.out_h) {
                     const float* row = gyc + i * p.out_w + j0 + p.pad_left;
                     _mm_prefetch(reinterpret_cast<const char*>(row + p.out_h * p.out_w), _MM_HINT_T1);
                     for (int c = 0; c < 3; ++c) {
-                        const __m256 d = _mm256_maskload_ps(row - c, md[c]);
+                        const __m256 d = _mm256_maskload_ps(row - c, m.d[c]);
                         for (int a = 0; a < 3; ++a) g[a] = _mm256_fmadd_ps(wv[a * 3 + c], d, g[a]);
                     }
                 }
                 const std::int64_t done = i - p.pad_top;  // gx row complete for this channel
                 if (done >= ih0 && done < ih1) {
                     float* out = gxs + done * p.w + j0;
-                    _mm256_maskstore_ps(out, mx, _mm256_add_ps(_mm256_maskload_ps(out, mx), g[0]));
+                    _mm256_maskstore_ps(out, m.x, _mm256_add_ps(_mm256_maskload_ps(out, m.x), g[0]));
                 }
                 g[0] = g[1], g[1] = g[2], g[2] = _mm256_setzero_ps();
             }
