@@ -16,12 +16,6 @@ Shape::Shape(std::initializer_list<std::int64_t> dims) {
     for (std::int64_t d : dims) m_dims[static_cast<std::size_t>(m_rank++)] = d;
 }
 
-std::int64_t Shape::numel() const {
-    std::int64_t n = 1;
-    for (int i = 0; i < m_rank; ++i) n *= m_dims[static_cast<std::size_t>(i)];
-    return n;
-}
-
 std::string Shape::str() const {
     std::string s = "[";
     for (int i = 0; i < m_rank; ++i)

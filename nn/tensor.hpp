@@ -24,8 +24,12 @@ class Shape {
     int rank() const { return m_rank; }
     std::int64_t operator[](int axis) const { return m_dims[static_cast<std::size_t>(axis)]; }
     std::int64_t& operator[](int axis) { return m_dims[static_cast<std::size_t>(axis)]; }
-    // Number of elements (1 for rank 0).
-    std::int64_t numel() const;
+    // Number of elements (1 for rank 0). Inline: loops bounded by a tensor's size call it.
+    std::int64_t numel() const {
+        std::int64_t n = 1;
+        for (int i = 0; i < m_rank; ++i) n *= m_dims[static_cast<std::size_t>(i)];
+        return n;
+    }
     // "[16, 128, 96, 1366]", used in every got/expected message.
     std::string str() const;
     // The same shape with `dim` appended (throws past rank 4).

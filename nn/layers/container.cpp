@@ -1,6 +1,7 @@
 #include "nn/layers/container.hpp"
 
 #include "dsp/error.hpp"
+#include "nn/elementwise.hpp"
 #include "nn/inference_mode.hpp"
 
 #include <cstring>
@@ -9,9 +10,7 @@ namespace mtag::nn {
 
 namespace {
 void add_into(const Tensor& dst, const Tensor& src) {
-    float* d = dst.data();
-    const float* s = src.data();
-    for (std::size_t i = 0; i < dst.size(); ++i) d[i] += s[i];
+    nn::add_into(dst.data(), src.data(), static_cast<std::int64_t>(dst.size()));
 }
 }  // namespace
 
@@ -61,9 +60,7 @@ Tensor Residual::forward(const Tensor& input) {
                                         s.shape().str() + " differ; add a projection shortcut");
     m_body_shape = y.shape();
     Tensor out = Tensor::uninitialized(y.shape());
-    const float* a = y.data();
-    const float* b = s.data();
-    for (std::size_t i = 0; i < out.size(); ++i) out[i] = a[i] + b[i];
+    nn::add(y.data(), s.data(), out.data(), static_cast<std::int64_t>(out.size()));
     return out;
 }
 

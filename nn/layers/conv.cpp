@@ -1,6 +1,7 @@
 #include "nn/layers/conv.hpp"
 
 #include "dsp/error.hpp"
+#include "nn/elementwise.hpp"
 #include "nn/gemm.hpp"
 #include "nn/inference_mode.hpp"
 #include "nn/layers/direct_conv.hpp"
@@ -395,9 +396,7 @@ Tensor ConvBase::backward_map(const Tensor& gy, Tensor* into) {
     m_input = Tensor();
     if (into && gx.defined() && gx.data() != into->data()) {
         // A path that computed the gradient apart: added now (into + gx, the same sum as gx + into).
-        float* d = into->data();
-        const float* a = gx.data();
-        for (std::size_t i = 0; i < gx.size(); ++i) d[i] += a[i];
+        nn::add_into(into->data(), gx.data(), static_cast<std::int64_t>(gx.size()));
         gx = *into;
     }
     return gx;

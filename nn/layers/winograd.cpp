@@ -5,6 +5,7 @@
 #include "nn/workspace.hpp"
 
 #include <algorithm>
+#include <utility>
 
 namespace mtag::nn::winograd {
 
@@ -335,6 +336,31 @@ struct Impl {
         });
     }
 
+    // Output row I of tiles [0, full) of a segment: yrow[j * MW + b] (+)= sum over xa of AT[I][xa] ws[xa][b][j].
+    // I is a template argument, so the coefficients and their zero tests are constants and the loop over
+    // tiles has no branches: GCC vectorises it (with I a loop variable and the accumulate flag tested per
+    // element, it stayed scalar: "control flow in loop"). The sums are the same, in the same order.
+    template <int I, bool Accumulate>
+    static void output_row(const float* ws, std::int64_t nt, std::int64_t full, float* yrow) {
+#pragma GCC ivdep
+        for (std::int64_t j = 0; j < full; ++j)
+#pragma GCC unroll 8
+            for (int b = 0; b < MW; ++b) {
+                float acc = 0.0f;
+#pragma GCC unroll 8
+                for (int xa = 0; xa < AH; ++xa)
+                    if (TH::at[I][xa] != 0.0f) acc += TH::at[I][xa] * ws[(xa * MW + b) * nt + j];
+                yrow[j * MW + b] = Accumulate ? yrow[j * MW + b] + acc : acc;
+            }
+    }
+
+    // Rows [0, rows) of the segment's output (rows < MH at the bottom edge of the map).
+    template <bool Accumulate, int... I>
+    static void output_rows(const float* ws, std::int64_t nt, std::int64_t full, int rows, std::int64_t out_w,
+                            float* y0, std::integer_sequence<int, I...>) {
+        ((I < rows ? output_row<I, Accumulate>(ws, nt, full, y0 + I * out_w) : void()), ...);
+    }
+
     // y = (AT M A) for every tile of the block, for one output channel; clips tiles at the map edge.
     static void output_transform(const Problem& p, const float* m, std::int64_t co, std::int64_t cop,
                                  std::int64_t nbp, std::int64_t t0, std::int64_t t1, std::int64_t tw,
@@ -358,19 +384,14 @@ struct Impl {
                     }
                 }
             const std::int64_t full = (tc0 + nt) * MW <= p.out_w ? nt : nt - 1;
-            for (int i = 0; i < MH; ++i) {
-                const std::int64_t oy = tr * MH + i;
-                if (oy >= p.out_h) break;
-                float* yrow = yc + oy * p.out_w + tc0 * MW;
-#pragma GCC ivdep
-                for (std::int64_t j = 0; j < full; ++j)
-#pragma GCC unroll 8
-                    for (int b = 0; b < MW; ++b) {
-                        float acc = 0.0f;
-#pragma GCC unroll 8
-                        for (int xa = 0; xa < AH; ++xa) if (TH::at[i][xa] != 0.0f) acc += TH::at[i][xa] * ws[(xa * MW + b) * nt + j];
-                        yrow[j * MW + b] = accumulate ? yrow[j * MW + b] + acc : acc;
-                    }
+            const auto rows = static_cast<int>(std::min<std::int64_t>(MH, p.out_h - tr * MH));
+            float* y0 = yc + tr * MH * p.out_w + tc0 * MW;
+            if (accumulate)
+                output_rows<true>(ws, nt, full, rows, p.out_w, y0, std::make_integer_sequence<int, MH>{});
+            else
+                output_rows<false>(ws, nt, full, rows, p.out_w, y0, std::make_integer_sequence<int, MH>{});
+            for (int i = 0; i < rows; ++i) {
+                float* yrow = y0 + i * p.out_w;
                 for (std::int64_t j = full; j < nt; ++j)
                     for (int b = 0; b < MW; ++b) {
                         if ((tc0 + j) * MW + b >= p.out_w) break;

@@ -3,6 +3,7 @@
 #include "nn/layers/dropout.hpp"
 
 #include "dsp/error.hpp"
+#include "nn/elementwise.hpp"
 #include "nn/layers/batchnorm.hpp"
 #include "nn/layers/conv.hpp"
 #include "nn/inference_mode.hpp"
@@ -128,10 +129,7 @@ Tensor ResBlock2d::forward(const Tensor& input) {
                     "body output " + y.shape().str() + " and shortcut " + s.shape().str() + " differ");
     // The sum overwrites y when nobody else holds it (BN keeps no output in training), else a fresh tensor.
     Tensor sum = gradient_buffer(y);
-    const float* a = y.data();
-    const float* b = s.data();
-    float* d = sum.data();
-    for (std::size_t i = 0; i < sum.size(); ++i) d[i] = a[i] + b[i];
+    nn::add(y.data(), s.data(), sum.data(), static_cast<std::int64_t>(sum.size()));
     return fwd(*m_relu_out, sum);
 }
 
@@ -150,9 +148,7 @@ Tensor ResBlock2d::backward(const Tensor& grad_output) {
     Tensor gx = bwd(*m_conv_1, bwd(*m_bn_1, bwd(*m_relu_1, bwd(*m_conv_2, bwd(*m_bn_2, g)))));
     Tensor gs = m_conv_3 ? bwd(*m_conv_3, bwd(*m_bn_3, g)) : g;
     if (!input_grad()) return {};
-    float* d = gx.data();
-    const float* s = gs.data();
-    for (std::size_t i = 0; i < gx.size(); ++i) d[i] += s[i];
+    nn::add_into(gx.data(), gs.data(), static_cast<std::int64_t>(gx.size()));
     return gx;
 }
 
