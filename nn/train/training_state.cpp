@@ -85,11 +85,20 @@ void save_checkpoint(const TrainingCheckpoint& checkpoint, const std::filesystem
     const std::string state = checkpoint.scalars.dump();
     const auto tmp = std::filesystem::path(path.string() + ".tmp");
     write_safetensors(tmp, entries, {{kFormat, state}, {kChecksum, checkpoint_checksum(state, named)}});
-    // The checkpoint being replaced becomes the previous one (load_checkpoint's fallback). A kill between
-    // the two renames leaves only "<path>.prev", which a resume also finds.
+    // The checkpoint being replaced becomes the previous one (load_checkpoint's fallback) through a hard link,
+    // so "<path>" names a complete checkpoint at every moment: the old one until the last rename replaces it
+    // atomically. A file system without hard links gets a rename instead; a kill between the two renames then
+    // leaves only "<path>.prev", which a resume also finds.
     std::error_code ec;
     if (std::filesystem::exists(path)) {
-        std::filesystem::rename(path, previous_checkpoint_path(path), ec);
+        const auto prev = previous_checkpoint_path(path);
+        const auto link = std::filesystem::path(prev.string() + ".tmp");
+        std::filesystem::remove(link, ec);
+        std::filesystem::create_hard_link(path, link, ec);
+        if (!ec)
+            std::filesystem::rename(link, prev, ec);
+        else
+            std::filesystem::rename(path, prev, ec);
         if (ec)
             throw Error("training checkpoint '" + path.string() + "'",
                         "cannot keep it as the previous checkpoint: " + ec.message());

@@ -226,9 +226,10 @@ PY
       # A failing check must not leave the 100000-epoch run behind: it kept a core busy and held the
       # caller's file locks after such a failure.
       trap 'kill "$pid" 2>/dev/null || true' EXIT
-      # Remember the sighting: a second look can fall between save_checkpoint's two renames (the old file
-      # moved to .prev, the new one not yet in place), which is by design (a resume finds .prev) and once
-      # failed this test in a fresh clone.
+      # Remember the sighting: a second look once fell between save_checkpoint's two renames (the old file
+      # moved to .prev, the new one not yet in place) and failed this test in a fresh clone. The old file
+      # now goes to .prev by a hard link and stays in place; a file system without hard links still has
+      # that moment (a resume then finds .prev).
       seen=0
       for _ in $(seq 1 600); do [[ -f "$out/checkpoint.safetensors" ]] && { seen=1; break; }; sleep 0.05; done
       [[ $seen == 1 ]] || fail "SIG$sig: the run wrote no checkpoint within 30 s"

@@ -252,6 +252,9 @@ TEST_CASE("training_state: a corrupted checkpoint is detected by its checksum, t
     REQUIRE(std::filesystem::exists(previous_checkpoint_path(path)));
     CHECK(load_checkpoint(previous_checkpoint_path(path)).scalars == first.scalars);
     CHECK(load_checkpoint(path).scalars == second.scalars);
+    // The previous checkpoint is a hard link made under a temporary name and renamed: nothing of it is left.
+    CHECK_FALSE(std::filesystem::exists(previous_checkpoint_path(path).string() + ".tmp"));
+    CHECK_FALSE(std::filesystem::exists(path.string() + ".tmp"));
 
     std::string bytes;
     {
