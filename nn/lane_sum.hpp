@@ -20,6 +20,11 @@ inline float combine_lanes(float (&acc)[kSumLanes], float tail) {
 
 // sum_i x[i]
 inline float lane_sum(const float* x, std::int64_t n) {
+    if (n < kSumLanes) {  // short rows (BN over 6 positions): the lanes would stay zero
+        float tail = 0.0f;
+        for (std::int64_t i = 0; i < n; ++i) tail += x[i];
+        return 0.0f + tail;  // combine_lanes's last step, so that -0 sums give the same bits
+    }
     float acc[kSumLanes] = {};
     std::int64_t i = 0;
     for (; i + kSumLanes <= n; i += kSumLanes)
@@ -31,6 +36,11 @@ inline float lane_sum(const float* x, std::int64_t n) {
 
 // sum_i (x[i] - m)^2
 inline float lane_sum_squared_deviation(const float* x, std::int64_t n, float m) {
+    if (n < kSumLanes) {
+        float tail = 0.0f;
+        for (std::int64_t i = 0; i < n; ++i) tail += (x[i] - m) * (x[i] - m);
+        return 0.0f + tail;
+    }
     float acc[kSumLanes] = {};
     std::int64_t i = 0;
     for (; i + kSumLanes <= n; i += kSumLanes)
@@ -42,6 +52,11 @@ inline float lane_sum_squared_deviation(const float* x, std::int64_t n, float m)
 
 // sum_i g[i] * (x[i] - m)
 inline float lane_sum_product_deviation(const float* g, const float* x, std::int64_t n, float m) {
+    if (n < kSumLanes) {
+        float tail = 0.0f;
+        for (std::int64_t i = 0; i < n; ++i) tail += g[i] * (x[i] - m);
+        return 0.0f + tail;
+    }
     float acc[kSumLanes] = {};
     std::int64_t i = 0;
     for (; i + kSumLanes <= n; i += kSumLanes)

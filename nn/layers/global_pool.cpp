@@ -44,7 +44,7 @@ Tensor GlobalPool::forward(const Tensor& input) {
     m_input_shape = input.shape();
     Tensor y = Tensor::uninitialized(out_shape);
     if (is_max) m_argmax.resize(static_cast<std::size_t>(rows));
-    parallel_for(rows, std::max<std::int64_t>(1, 16384 / len), [&](std::int64_t r0, std::int64_t r1) {
+    parallel_for(rows, std::max<std::int64_t>(1, 4096 / len), [&](std::int64_t r0, std::int64_t r1) {
         for (std::int64_t r = r0; r < r1; ++r) {
             const float* x = input.data() + r * len;
             if (is_max) {
@@ -82,7 +82,7 @@ Tensor GlobalPool::backward(const Tensor& gy) {
     if (!input_grad()) return {};
     const bool is_max = m_options.mode == GlobalPoolOptions::Mode::max;
     Tensor gx = is_max ? Tensor(m_input_shape) : Tensor::uninitialized(m_input_shape);
-    parallel_for(rows, std::max<std::int64_t>(1, 16384 / len), [&](std::int64_t r0, std::int64_t r1) {
+    parallel_for(rows, std::max<std::int64_t>(1, 4096 / len), [&](std::int64_t r0, std::int64_t r1) {
         for (std::int64_t r = r0; r < r1; ++r) {
             float* out = gx.data() + r * len;
             const float g = gy[static_cast<std::size_t>(r)];
