@@ -16,54 +16,38 @@ inline float combine_lanes(float (&acc)[kSumLanes], float tail) {
         for (int l = 0; l < width; ++l) acc[l] += acc[l + width];
     return acc[0] + tail;
 }
-}  // namespace detail
 
-// sum_i x[i]
-inline float lane_sum(const float* x, std::int64_t n) {
+// sum_i term(i) in the 16 lanes, the remainder in `tail`.
+template <class Term>
+inline float lane_reduce(std::int64_t n, Term&& term) {
     if (n < kSumLanes) {  // short rows (BN over 6 positions): the lanes would stay zero
         float tail = 0.0f;
-        for (std::int64_t i = 0; i < n; ++i) tail += x[i];
+        for (std::int64_t i = 0; i < n; ++i) tail += term(i);
         return 0.0f + tail;  // combine_lanes's last step, so that -0 sums give the same bits
     }
     float acc[kSumLanes] = {};
     std::int64_t i = 0;
     for (; i + kSumLanes <= n; i += kSumLanes)
-        for (int l = 0; l < kSumLanes; ++l) acc[l] += x[i + l];
+        for (int l = 0; l < kSumLanes; ++l) acc[l] += term(i + l);
     float tail = 0.0f;
-    for (; i < n; ++i) tail += x[i];
-    return detail::combine_lanes(acc, tail);
+    for (; i < n; ++i) tail += term(i);
+    return combine_lanes(acc, tail);
+}
+}  // namespace detail
+
+// sum_i x[i]
+inline float lane_sum(const float* x, std::int64_t n) {
+    return detail::lane_reduce(n, [x](std::int64_t i) { return x[i]; });
 }
 
 // sum_i (x[i] - m)^2
 inline float lane_sum_squared_deviation(const float* x, std::int64_t n, float m) {
-    if (n < kSumLanes) {
-        float tail = 0.0f;
-        for (std::int64_t i = 0; i < n; ++i) tail += (x[i] - m) * (x[i] - m);
-        return 0.0f + tail;
-    }
-    float acc[kSumLanes] = {};
-    std::int64_t i = 0;
-    for (; i + kSumLanes <= n; i += kSumLanes)
-        for (int l = 0; l < kSumLanes; ++l) acc[l] += (x[i + l] - m) * (x[i + l] - m);
-    float tail = 0.0f;
-    for (; i < n; ++i) tail += (x[i] - m) * (x[i] - m);
-    return detail::combine_lanes(acc, tail);
+    return detail::lane_reduce(n, [x, m](std::int64_t i) { return (x[i] - m) * (x[i] - m); });
 }
 
 // sum_i g[i] * (x[i] - m)
 inline float lane_sum_product_deviation(const float* g, const float* x, std::int64_t n, float m) {
-    if (n < kSumLanes) {
-        float tail = 0.0f;
-        for (std::int64_t i = 0; i < n; ++i) tail += g[i] * (x[i] - m);
-        return 0.0f + tail;
-    }
-    float acc[kSumLanes] = {};
-    std::int64_t i = 0;
-    for (; i + kSumLanes <= n; i += kSumLanes)
-        for (int l = 0; l < kSumLanes; ++l) acc[l] += g[i + l] * (x[i + l] - m);
-    float tail = 0.0f;
-    for (; i < n; ++i) tail += g[i] * (x[i] - m);
-    return detail::combine_lanes(acc, tail);
+    return detail::lane_reduce(n, [g, x, m](std::int64_t i) { return g[i] * (x[i] - m); });
 }
 
 }  // namespace mtag::nn
