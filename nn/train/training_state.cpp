@@ -95,10 +95,15 @@ void save_checkpoint(const TrainingCheckpoint& checkpoint, const std::filesystem
         const auto link = std::filesystem::path(prev.string() + ".tmp");
         std::filesystem::remove(link, ec);
         std::filesystem::create_hard_link(path, link, ec);
-        if (!ec)
+        if (!ec) {
             std::filesystem::rename(link, prev, ec);
-        else
+            // A run killed between the two renames left "<path>.prev" as a second name of "<path>"; POSIX
+            // rename() between two names of one file succeeds and does nothing, which would leave the link.
+            std::error_code ignored;
+            if (!ec) std::filesystem::remove(link, ignored);
+        } else {
             std::filesystem::rename(path, prev, ec);
+        }
         if (ec)
             throw Error("training checkpoint '" + path.string() + "'",
                         "cannot keep it as the previous checkpoint: " + ec.message());

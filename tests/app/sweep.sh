@@ -147,7 +147,9 @@ PY
       cmp -s <(tensors "$dir/$t/checkpoint.safetensors") <(tensors "ref/$t/checkpoint.safetensors") ||
         fail "$dir/$t/checkpoint.safetensors holds other tensors than the undisturbed sweep's"
     done
-    [[ -z "$(find "$dir" -name '*.tmp*' | head -1)" ]] || fail "temporaries left under $dir"
+    local left
+    left=$(find "$dir" -name '*.tmp*' | head -5)
+    [[ -z "$left" ]] || fail "temporaries left under $dir:" $left
   }
   # Moment i is a seeded random point of the i-th twentieth of the undisturbed sweep's duration.
   RANDOM=23

@@ -255,6 +255,17 @@ TEST_CASE("training_state: a corrupted checkpoint is detected by its checksum, t
     // The previous checkpoint is a hard link made under a temporary name and renamed: nothing of it is left.
     CHECK_FALSE(std::filesystem::exists(previous_checkpoint_path(path).string() + ".tmp"));
     CHECK_FALSE(std::filesystem::exists(path.string() + ".tmp"));
+    SECTION("a save after a kill between its two renames leaves no link behind") {
+        // The kill left "<path>.prev" as a second name of "<path>" (both the second checkpoint).
+        std::filesystem::remove(previous_checkpoint_path(path));
+        std::filesystem::create_hard_link(path, previous_checkpoint_path(path));
+        save_checkpoint(first, path);
+        CHECK(load_checkpoint(previous_checkpoint_path(path)).scalars == second.scalars);
+        CHECK(load_checkpoint(path).scalars == first.scalars);
+        CHECK_FALSE(std::filesystem::exists(previous_checkpoint_path(path).string() + ".tmp"));
+        CHECK(std::filesystem::hard_link_count(previous_checkpoint_path(path)) == 1);
+        return;
+    }
 
     std::string bytes;
     {
