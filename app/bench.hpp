@@ -13,6 +13,11 @@
 #include <nlohmann/json.hpp>
 #include <string>
 
+namespace mtag::nn {
+class Shape;
+class Tensor;
+}  // namespace mtag::nn
+
 namespace mtag::app {
 
 // What every benchmark gets from the command line.
@@ -52,6 +57,15 @@ void keep_best_reference(nlohmann::json& best, const nlohmann::json& result,
 
 // CPU seconds used by this process (all threads) since it started.
 double process_cpu_seconds();
+
+// CPU seconds used by the calling thread (clock_gettime, nanosecond resolution): single-thread figures.
+double thread_cpu_seconds();
+
+// A "kB" field of /proc/self/status ("VmRSS", "VmHWM"); 0 when it is missing.
+long process_status_kb(const std::string& field);
+
+// A tensor of standard normal values drawn from mt19937_64(seed) in order: the same input for every run.
+nn::Tensor random_normal_tensor(const nn::Shape& shape, std::uint64_t seed);
 
 // Waits 3 s before a measured process (an mtag child or a reference script) starts: the kernel goes on
 // reclaiming the memory of a process that freed gigabytes after it exits, and a measurement started at

@@ -41,12 +41,6 @@ std::vector<float> test_signal(int sample_rate, double seconds, std::uint64_t se
     return x;
 }
 
-double thread_cpu_seconds() {
-    timespec t{};
-    clock_gettime(CLOCK_THREAD_CPUTIME_ID, &t);
-    return static_cast<double>(t.tv_sec) + 1e-9 * static_cast<double>(t.tv_nsec);
-}
-
 // CPU seconds of the fastest of `repeats` calls of fn, after one warm-up call (FFT plans, allocations). The
 // minimum is the figure least disturbed by other processes on a shared machine; the torchaudio script
 // measures the same way.

@@ -104,14 +104,6 @@ std::vector<Case> make_cases(bool quick) {
     return cases;
 }
 
-nn::Tensor random_tensor(const nn::Shape& shape, std::uint64_t seed) {
-    nn::Tensor t = nn::Tensor::uninitialized(shape);
-    std::mt19937_64 rng(seed);
-    std::normal_distribution<float> d(0.0f, 1.0f);
-    for (float& v : t.span()) v = d(rng);
-    return t;
-}
-
 std::shared_ptr<nn::Module> build(const Case& c) {
     if (c.kind == "conv2d")
         return std::make_shared<nn::Conv2d>(nn::Conv2dOptions{.in_channels = c.cin,
@@ -218,7 +210,7 @@ void keep_best(Timing& best, const Timing& t) {
 Timing time_case(const Case& c, std::int64_t batch, int repeats) {
     auto layer = build(c);
     nn::init::initialize(*layer, {.scheme = nn::init::Scheme::torch_default, .seed = 1});
-    const nn::Tensor x = random_tensor(input_shape(c, batch), 2);
+    const nn::Tensor x = random_normal_tensor(input_shape(c, batch), 2);
     Timing best;
     nn::Tensor grad;
     // At least `repeats` timed runs, and more (up to max_runs) until min_seconds of them: the best of 5 runs
@@ -251,19 +243,11 @@ Timing time_case(const Case& c, std::int64_t batch, int repeats) {
     return best;
 }
 
-long status_kb(const std::string& field) {
-    std::ifstream in("/proc/self/status");
-    std::string line;
-    while (std::getline(in, line))
-        if (line.rfind(field + ":", 0) == 0) return std::stol(line.substr(field.size() + 1));
-    return 0;
-}
-
 // Peak resident memory (MB) of building the model and running two training steps, above the resident
 // size before; -1 when the kernel does not allow resetting the peak.
 double train_step_memory(const Case& c, std::int64_t batch) {
     nn::release_scratch();
-    const long base = status_kb("VmRSS");
+    const long base = process_status_kb("VmRSS");
     {
         std::ofstream reset("/proc/self/clear_refs");
         reset << "5";
@@ -272,7 +256,7 @@ double train_step_memory(const Case& c, std::int64_t batch) {
     {
         auto net = build(c);
         nn::init::initialize(*net, {.scheme = nn::init::Scheme::torch_default, .seed = 1});
-        const nn::Tensor x = random_tensor(input_shape(c, batch), 2);
+        const nn::Tensor x = random_normal_tensor(input_shape(c, batch), 2);
         nn::Tensor target = nn::Tensor::full({batch, 50}, 0.0f);
         for (std::size_t i = 0; i < target.size(); i += 3) target[i] = 1.0f;
         nn::BCEWithLogitsLoss loss;
@@ -282,7 +266,7 @@ double train_step_memory(const Case& c, std::int64_t batch) {
             net->backward(loss.backward());
         }
     }
-    const long peak = status_kb("VmHWM");
+    const long peak = process_status_kb("VmHWM");
     nn::release_scratch();
     return static_cast<double>(peak - base) / 1024.0;
 }
@@ -315,20 +299,6 @@ std::string load_average() {
     return one.empty() ? "?" : one;
 }
 
-std::filesystem::path find_script(const std::string& name) {
-    std::vector<std::filesystem::path> candidates;
-    std::error_code ec;
-    const auto exe = std::filesystem::read_symlink("/proc/self/exe", ec);
-    if (!ec) {
-        candidates.push_back(exe.parent_path().parent_path() / "scripts" / name);
-        candidates.push_back(exe.parent_path() / "scripts" / name);
-    }
-    candidates.push_back(std::filesystem::current_path() / "scripts" / name);
-    for (const auto& p : candidates)
-        if (std::filesystem::exists(p)) return p;
-    return {};
-}
-
 // Runs bench_torch.py; returns (name, batch) -> JSON result. Empty when Python or torch is missing.
 std::map<std::pair<std::string, std::int64_t>, json> run_reference(const BenchContext& context,
                                                                    const std::vector<Case>& cases,
@@ -339,8 +309,8 @@ std::map<std::pair<std::string, std::int64_t>, json> run_reference(const BenchCo
         note = "PyTorch reference skipped (--python '')";
         return out;
     }
-    const auto script = find_script("bench_torch.py");
-    if (script.empty()) {
+    const auto script = find_reference_script("bench_torch.py");
+    if (!script) {
         note = "PyTorch reference skipped: scripts/bench_torch.py not found next to the executable";
         return out;
     }
@@ -353,7 +323,7 @@ std::map<std::pair<std::string, std::int64_t>, json> run_reference(const BenchCo
         pythons.push_back("/usr/bin/python3");  // Debian's python3-torch
     for (const std::string& python : pythons) {
         const std::string cmd =
-            "'" + python + "' '" + script.string() + "' --cases '" + spec_path.string() + "' 2>/dev/null";
+            "'" + python + "' '" + script->string() + "' --cases '" + spec_path.string() + "' 2>/dev/null";
         FILE* pipe = ::popen(cmd.c_str(), "r");
         if (!pipe) continue;
         char buffer[4096];
@@ -371,7 +341,7 @@ std::map<std::pair<std::string, std::int64_t>, json> run_reference(const BenchCo
             } catch (const json::exception&) {
             }
         }
-        note = "PyTorch reference: " + python + " " + script.filename().string();
+        note = "PyTorch reference: " + python + " " + script->filename().string();
         return out;
     }
     note = "PyTorch reference skipped: no interpreter could import torch (tried " + pythons.front() + ")";

@@ -37,25 +37,13 @@ std::vector<std::pair<std::string, nn::OptimizerConfig>> optimizer_cases() {
     return cases;
 }
 
-// scripts/<name> next to the build folder (build/mtag -> ../scripts) or under the working directory.
-std::filesystem::path find_script(const std::string& name) {
-    std::vector<std::filesystem::path> candidates;
-    std::error_code ec;
-    const auto exe = std::filesystem::read_symlink("/proc/self/exe", ec);
-    if (!ec) candidates.push_back(exe.parent_path().parent_path() / "scripts" / name);
-    candidates.push_back(std::filesystem::current_path() / "scripts" / name);
-    for (const auto& c : candidates)
-        if (std::filesystem::exists(c)) return c;
-    return {};
-}
-
 // Runs the reference script; returns its JSON lines (empty when Python or torch is unavailable).
 std::vector<nlohmann::json> run_reference(const BenchContext& context, std::size_t elements, int tensors,
                                           int steps) {
     std::vector<nlohmann::json> out;
     if (context.reference_python.empty()) return out;
-    const auto script = find_script("bench_optim_torch.py");
-    if (script.empty()) {
+    const auto script = find_reference_script("bench_optim_torch.py");
+    if (!script) {
         std::cerr << "mtag bench optim: scripts/bench_optim_torch.py not found next to the executable; "
                      "reference skipped\n";
         return out;
@@ -64,7 +52,7 @@ std::vector<nlohmann::json> run_reference(const BenchContext& context, std::size
     if (context.reference_python == "python3")
         pythons.push_back("/usr/bin/python3");  // Debian's python3-torch
     for (const std::string& python : pythons) {
-        const std::string cmd = "'" + python + "' '" + script.string() + "' --elements " +
+        const std::string cmd = "'" + python + "' '" + script->string() + "' --elements " +
                                 std::to_string(elements) + " --tensors " + std::to_string(tensors) +
                                 " --steps " + std::to_string(steps) + " --threads 1 2>/dev/null";
         FILE* pipe = ::popen(cmd.c_str(), "r");

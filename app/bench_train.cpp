@@ -41,26 +41,10 @@ namespace mtag::app {
 
 namespace {
 
-long status_kb(const std::string& field) {
-    std::ifstream in("/proc/self/status");
-    std::string line;
-    while (std::getline(in, line))
-        if (line.rfind(field + ":", 0) == 0) return std::stol(line.substr(field.size() + 1));
-    return 0;
-}
-
 bool reset_peak() {
     std::ofstream reset("/proc/self/clear_refs");
     reset << "5";
     return static_cast<bool>(reset);
-}
-
-nn::Tensor random_tensor(const nn::Shape& shape, std::uint64_t seed) {
-    nn::Tensor t(shape);
-    std::mt19937_64 rng(seed);
-    std::normal_distribution<float> n01(0, 1);
-    for (std::size_t i = 0; i < t.size(); ++i) t[i] = n01(rng);
-    return t;
 }
 
 struct ModelFigures {
@@ -111,14 +95,14 @@ ModelFigures measure(const std::string& preset, std::int64_t batch, int steps, b
     nn::release_scratch();
     nn::release_cached_storage();
     malloc_trim(0);
-    const long base = status_kb("VmRSS");
+    const long base = process_status_kb("VmRSS");
     const bool peak_ok = reset_peak();
     const std::size_t tensor_base = nn::tensor_bytes_live();
     nn::reset_tensor_bytes_peak();
     auto model = nn::models::build_model({{"preset", preset}, {"seed", std::uint64_t{1}}}, kTags);
     model->train();
     model->set_input_grad(false);
-    const nn::Tensor x = random_tensor(model->input_shape(batch), 2);
+    const nn::Tensor x = random_normal_tensor(model->input_shape(batch), 2);
     nn::Tensor target = nn::Tensor::full({batch, kTags}, 0.0f);
     for (std::size_t i = 0; i < target.size(); i += 7) target[i] = 1.0f;
     nn::BCEWithLogitsLoss loss;
@@ -131,7 +115,7 @@ ModelFigures measure(const std::string& preset, std::int64_t batch, int steps, b
     };
     train_step();
     train_step();
-    if (peak_ok) f.peak_mb = static_cast<double>(status_kb("VmHWM") - base) / 1024.0;
+    if (peak_ok) f.peak_mb = static_cast<double>(process_status_kb("VmHWM") - base) / 1024.0;
     f.tensor_mb = static_cast<double>(nn::tensor_bytes_peak() - tensor_base) / (1024.0 * 1024.0);
     const StepTimes train = step_times(train_step, steps);
     f.train_clips_per_s = static_cast<double>(batch) / train.best;

@@ -49,7 +49,7 @@ json fixed(double value) {
     return json::array({value, value});
 }
 
-struct Options {
+struct AugmentOptions {
     std::string input, output;
     std::string pipeline;
     int count = 1;
@@ -69,7 +69,7 @@ struct Options {
 
 // The explicit flags as a pipeline configuration, in a fixed order: pitch, stretch, EQ, noise, gain,
 // polarity, shift.
-json flags_to_config(const Options& o, int sample_rate, CLI::App* cmd) {
+json flags_to_config(const AugmentOptions& o, int sample_rate, CLI::App* cmd) {
     json transforms = json::array();
     if (cmd->count("--pitch-shift"))
         transforms.push_back({{"type", "pitch_shift"},
@@ -139,8 +139,8 @@ std::filesystem::path variation_path(const std::filesystem::path& out, int k, in
 }  // namespace
 
 Command add_augment_command(CLI::App& root, const GlobalOptions& global) {
-    auto options = std::make_shared<Options>();
-    Options& o = *options;
+    auto options = std::make_shared<AugmentOptions>();
+    AugmentOptions& o = *options;
     CLI::App* cmd =
         root.add_subcommand("augment", "Apply audio effects or a random augmentation pipeline to a file");
     cmd->add_option("input", o.input, "Input audio file")->required();
@@ -182,7 +182,7 @@ Command add_augment_command(CLI::App& root, const GlobalOptions& global) {
         "with the transforms that fired and their parameters. Random choices use --seed.");
 
     return {cmd, [options, &global, cmd]() {
-                const Options& o = *options;
+                const AugmentOptions& o = *options;
                 if (o.count > 1 && o.pipeline.empty())
                     throw UsageError(
                         "--count", "only makes sense with --pipeline (the explicit effects are not random)");

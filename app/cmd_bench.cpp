@@ -1,6 +1,7 @@
 // mtag bench AREA: dispatches to the benchmark of one area (io, dsp, augment, nn, data, train, tag, extract).
 #include "app/bench.hpp"
 #include "dsp/error.hpp"
+#include "nn/tensor.hpp"
 
 #include <functional>
 #include <map>
@@ -10,6 +11,9 @@
 #include <sys/resource.h>
 
 #include <chrono>
+#include <ctime>
+#include <fstream>
+#include <random>
 #include <thread>
 
 namespace mtag::app {
@@ -19,6 +23,28 @@ double process_cpu_seconds() {
     getrusage(RUSAGE_SELF, &usage);
     return static_cast<double>(usage.ru_utime.tv_sec + usage.ru_stime.tv_sec) +
            1e-6 * static_cast<double>(usage.ru_utime.tv_usec + usage.ru_stime.tv_usec);
+}
+
+double thread_cpu_seconds() {
+    timespec t{};
+    clock_gettime(CLOCK_THREAD_CPUTIME_ID, &t);
+    return static_cast<double>(t.tv_sec) + 1e-9 * static_cast<double>(t.tv_nsec);
+}
+
+long process_status_kb(const std::string& field) {
+    std::ifstream in("/proc/self/status");
+    std::string line;
+    while (std::getline(in, line))
+        if (line.rfind(field + ":", 0) == 0) return std::stol(line.substr(field.size() + 1));
+    return 0;
+}
+
+nn::Tensor random_normal_tensor(const nn::Shape& shape, std::uint64_t seed) {
+    nn::Tensor t = nn::Tensor::uninitialized(shape);
+    std::mt19937_64 rng(seed);
+    std::normal_distribution<float> n01(0.0f, 1.0f);
+    for (float& v : t.span()) v = n01(rng);
+    return t;
 }
 
 void keep_best_reference(nlohmann::json& best, const nlohmann::json& result,

@@ -17,7 +17,7 @@
 namespace mtag::app {
 namespace {
 
-struct Options {
+struct SynthOptions {
     double tone_hz = 0;
     int clips = 0;
     double seconds = 0;  // 0: the mode's default (2 s tone, 10 s clips)
@@ -28,7 +28,7 @@ struct Options {
     std::string out;
 };
 
-int write_tone(const Options& o, const GlobalOptions& global) {
+int write_tone(const SynthOptions& o, const GlobalOptions& global) {
     if (o.tone_hz >= o.sample_rate / 2.0)
         throw UsageError("--tone " + std::to_string(o.tone_hz),
                          "must be below Nyquist (" + std::to_string(o.sample_rate / 2) +
@@ -49,7 +49,7 @@ int write_tone(const Options& o, const GlobalOptions& global) {
     return 0;
 }
 
-int write_corpus(const Options& o, const GlobalOptions& global) {
+int write_corpus(const SynthOptions& o, const GlobalOptions& global) {
     data::SynthCorpusOptions corpus;
     corpus.out = o.out;
     corpus.clips = o.clips;
@@ -78,7 +78,7 @@ int write_corpus(const Options& o, const GlobalOptions& global) {
 }  // namespace
 
 Command add_synth_command(CLI::App& root, const GlobalOptions& global) {
-    auto options = std::make_shared<Options>();
+    auto options = std::make_shared<SynthOptions>();
     CLI::App* cmd = root.add_subcommand(
         "synth",
         "Synthesise audio, in one of two modes:\n"

@@ -1,4 +1,5 @@
 #include "dsp/audio_io.hpp"
+#include "dsp/audio_file_context.hpp"
 #include "dsp/flac_decoder.hpp"
 #include "dsp/sample_block.hpp"
 #include "dsp/temporary_path.hpp"
@@ -25,8 +26,6 @@ namespace fs = std::filesystem;
 
 namespace {
 
-std::string quoted(const fs::path& path) { return "audio file '" + path.string() + "'"; }
-
 // Owns an SNDFILE handle.
 struct SndFile {
     SNDFILE* handle = nullptr;
@@ -40,9 +39,9 @@ struct SndFile {
 void check_readable_file(const fs::path& path) {
     std::error_code ec;
     const fs::file_status status = fs::status(path, ec);
-    if (ec || !fs::exists(status)) throw Error(quoted(path), "does not exist");
-    if (fs::is_directory(status)) throw Error(quoted(path), "is a directory, not an audio file");
-    if (fs::file_size(path, ec) == 0 && !ec) throw Error(quoted(path), "is empty (0 bytes)");
+    if (ec || !fs::exists(status)) throw Error(audio_file_context(path), "does not exist");
+    if (fs::is_directory(status)) throw Error(audio_file_context(path), "is a directory, not an audio file");
+    if (fs::file_size(path, ec) == 0 && !ec) throw Error(audio_file_context(path), "is empty (0 bytes)");
 }
 
 // libsndfile reads a WAV or AIFF whose audio chunk was cut short without complaint: it shrinks the frame count
@@ -60,9 +59,10 @@ void check_not_truncated(const fs::path& path, SNDFILE* handle) {
         const std::string name(chunk);
         if (name != "data" && name != "SSND") continue;
         if (declared <= present || declared >= 0xFFFFFFF0LL) continue;
-        throw Error(quoted(path), "is truncated: its header declares " + std::to_string(declared) +
-                                      " bytes of audio, the file holds " + std::to_string(present) +
-                                      "; copy or download it again");
+        throw Error(audio_file_context(path), "is truncated: its header declares " +
+                                                  std::to_string(declared) +
+                                                  " bytes of audio, the file holds " +
+                                                  std::to_string(present) + "; copy or download it again");
     }
 }
 
@@ -75,13 +75,15 @@ void open_for_reading(const fs::path& path, SndFile& file) {
         // hundred bytes) as "File does not exist or is not a regular file (possibly a pipe?)". The file was
         // checked above, so that text would send the user looking for the wrong problem.
         if (why.find("does not exist") != std::string::npos) why = "no decodable audio frame found";
-        throw Error(quoted(path), "cannot be decoded (libsndfile: " + why +
-                                      "); it is truncated, corrupt, or in a format this libsndfile "
-                                      "does not read (WAV, FLAC, OGG, MP3, AIFF, ...)");
+        throw Error(audio_file_context(path),
+                    "cannot be decoded (libsndfile: " + why +
+                        "); it is truncated, corrupt, or in a format this libsndfile "
+                        "does not read (WAV, FLAC, OGG, MP3, AIFF, ...)");
     }
     if (file.info.channels < 1 || file.info.samplerate < 1)
-        throw Error(quoted(path), "has an invalid header (channels " + std::to_string(file.info.channels) +
-                                      ", sample rate " + std::to_string(file.info.samplerate) + ")");
+        throw Error(audio_file_context(path), "has an invalid header (channels " +
+                                                  std::to_string(file.info.channels) + ", sample rate " +
+                                                  std::to_string(file.info.samplerate) + ")");
     check_not_truncated(path, file.handle);
 }
 
@@ -136,9 +138,9 @@ void check_finite(const fs::path& path, std::span<const float> values, int chann
     const std::size_t i = first_non_finite(values);
     if (i == values.size()) return;
     const auto frame = first_frame + static_cast<std::int64_t>(i / channels);
-    throw Error(quoted(path), std::string(std::isnan(values[i]) ? "NaN" : "Inf") + " sample at frame " +
-                                  std::to_string(frame) + ", channel " + std::to_string(i % channels) +
-                                  " (first bad sample)");
+    throw Error(audio_file_context(path), std::string(std::isnan(values[i]) ? "NaN" : "Inf") +
+                                              " sample at frame " + std::to_string(frame) + ", channel " +
+                                              std::to_string(i % channels) + " (first bad sample)");
 }
 
 constexpr std::int64_t k_block_frames = 1 << 16;  // per decode_blocks read: 256 KiB of mono floats
@@ -200,7 +202,8 @@ Audio load_mp3(const fs::path& path, const LoadOptions& options, int native_rate
             check_finite(path, block.first(got * channels), channels, offset + at * factor);
             return got;
         });
-    if (read_total == 0) throw Error(quoted(path), "no audio frames could be decoded (truncated or corrupt data)");
+    if (read_total == 0)
+        throw Error(audio_file_context(path), "no audio frames could be decoded (truncated or corrupt data)");
     if (resampler) resampler->finish(audio.samples);
     if (down > 0) {
         // The full-rate decode would have read this many native frames: all that was wanted, or up to the exact
@@ -259,18 +262,20 @@ Audio load_audio(const fs::path& path, const LoadOptions& options) {
         throw Error("load_audio sample_rate", "must be 0 (native) or positive, got " +
                                                   std::to_string(options.sample_rate));
     if (options.offset_seconds < 0 || !std::isfinite(options.offset_seconds))
-        throw Error(quoted(path), "offset " + std::to_string(options.offset_seconds) + " s must be >= 0");
+        throw Error(audio_file_context(path),
+                    "offset " + std::to_string(options.offset_seconds) + " s must be >= 0");
     SndFile file;
     open_for_reading(path, file);
     const int native_rate = file.info.samplerate;
     const int channels = file.info.channels;
     const sf_count_t total = file.info.frames;
-    if (total <= 0) throw Error(quoted(path), "holds no audio (0 frames)");
+    if (total <= 0) throw Error(audio_file_context(path), "holds no audio (0 frames)");
 
     const auto offset = static_cast<sf_count_t>(std::llround(options.offset_seconds * native_rate));
     if (offset >= total)
-        throw Error(quoted(path), "offset " + std::to_string(options.offset_seconds) + " s is past the end (" +
-                                      std::to_string(static_cast<double>(total) / native_rate) + " s)");
+        throw Error(audio_file_context(path),
+                    "offset " + std::to_string(options.offset_seconds) + " s is past the end (" +
+                        std::to_string(static_cast<double>(total) / native_rate) + " s)");
     sf_count_t wanted = total - offset;
     if (options.duration_seconds >= 0) {
         wanted = std::min<sf_count_t>(wanted, std::llround(options.duration_seconds * native_rate));
@@ -295,8 +300,8 @@ Audio load_audio(const fs::path& path, const LoadOptions& options) {
                                    [&](std::span<float> block, std::int64_t) { return decoder.read(block); });
     } else {
         if (offset > 0 && sf_seek(file.handle, offset, SEEK_SET) < 0)
-            throw Error(quoted(path), std::string("cannot seek to the offset (libsndfile: ") +
-                                          sf_strerror(file.handle) + ")");
+            throw Error(audio_file_context(path), std::string("cannot seek to the offset (libsndfile: ") +
+                                                      sf_strerror(file.handle) + ")");
         std::vector<float> interleaved(mix ? static_cast<std::size_t>(std::min<sf_count_t>(wanted, k_block_frames)) * channels
                                            : 0);
         read_total = decode_blocks(wanted, out_channels, resampler.get(), audio,
@@ -315,7 +320,8 @@ Audio load_audio(const fs::path& path, const LoadOptions& options) {
                                        return n;
                                    });
     }
-    if (read_total == 0) throw Error(quoted(path), "no audio frames could be decoded (truncated or corrupt data)");
+    if (read_total == 0)
+        throw Error(audio_file_context(path), "no audio frames could be decoded (truncated or corrupt data)");
     if (resampling) resampler->finish(audio.samples);
     return audio;
 }
@@ -330,7 +336,7 @@ bool is_audio_extension(const fs::path& path) {
 
 void save_audio(const fs::path& path, const Audio& audio, SampleFormat format) {
     if (audio.channels >= 1 && audio.samples.size() % audio.channels != 0)
-        throw Error(quoted(path), "sample count is not a multiple of the channel count");
+        throw Error(audio_file_context(path), "sample count is not a multiple of the channel count");
     const auto frames = static_cast<std::int64_t>(audio.frames());
     save_audio_blocks(
         path, audio.sample_rate, audio.channels, frames,
@@ -345,9 +351,10 @@ void save_audio_blocks(const fs::path& path, int sample_rate, int channels, std:
                        const std::function<void(std::int64_t first_frame, std::span<float> block)>& fill,
                        SampleFormat format) {
     if (channels < 1 || sample_rate < 1)
-        throw Error(quoted(path), "cannot write audio with " + std::to_string(channels) + " channels at " +
-                                      std::to_string(sample_rate) + " Hz");
-    if (frames < 0) throw Error(quoted(path), "cannot write " + std::to_string(frames) + " frames");
+        throw Error(audio_file_context(path), "cannot write audio with " + std::to_string(channels) +
+                                                  " channels at " + std::to_string(sample_rate) + " Hz");
+    if (frames < 0)
+        throw Error(audio_file_context(path), "cannot write " + std::to_string(frames) + " frames");
     const std::string ext = lower_extension(path);
     const int subtype = format == SampleFormat::float32 ? SF_FORMAT_FLOAT : SF_FORMAT_PCM_16;
     SF_INFO info{};
@@ -358,13 +365,15 @@ void save_audio_blocks(const fs::path& path, int sample_rate, int channels, std:
     else if (ext == ".mp3") info.format = SF_FORMAT_MPEG | SF_FORMAT_MPEG_LAYER_III;
     else if (ext == ".aif" || ext == ".aiff") info.format = SF_FORMAT_AIFF | subtype;
     else
-        throw Error(quoted(path), "extension '" + ext + "' is not one mtag writes; use .wav, .flac, .ogg, "
-                                  ".opus, .mp3 or .aiff");
+        throw Error(audio_file_context(path), "extension '" + ext +
+                                                  "' is not one mtag writes; use .wav, .flac, .ogg, "
+                                                  ".opus, .mp3 or .aiff");
     info.samplerate = sample_rate;
     info.channels = channels;
     if (sf_format_check(&info) == 0)
-        throw Error(quoted(path), "libsndfile cannot write this format at " + std::to_string(sample_rate) +
-                                      " Hz with " + std::to_string(channels) + " channels");
+        throw Error(audio_file_context(path), "libsndfile cannot write this format at " +
+                                                  std::to_string(sample_rate) + " Hz with " +
+                                                  std::to_string(channels) + " channels");
 
     const fs::path parent = path.has_parent_path() ? path.parent_path() : fs::path(".");
     std::error_code ec;
@@ -372,7 +381,8 @@ void save_audio_blocks(const fs::path& path, int sample_rate, int channels, std:
     const fs::path tmp = temporary_path(parent / path.filename(), ".tmp." + std::to_string(::getpid()), ".");
     SNDFILE* handle = sf_open(tmp.c_str(), SFM_WRITE, &info);
     if (handle == nullptr)
-        throw Error(quoted(path), std::string("cannot be written (libsndfile: ") + sf_strerror(nullptr) + ")");
+        throw Error(audio_file_context(path),
+                    std::string("cannot be written (libsndfile: ") + sf_strerror(nullptr) + ")");
     // Clip rather than wrap when float samples exceed [-1, 1] on the way to integers.
     sf_command(handle, SFC_SET_CLIPPING, nullptr, SF_TRUE);
     // Blocks of 64 Ki frames: small enough to stay in cache, large enough that the encoder's per-call cost
@@ -398,13 +408,13 @@ void save_audio_blocks(const fs::path& path, int sample_rate, int channels, std:
     const int close_error = sf_close(handle);
     if (written != frames || close_error != 0) {
         fs::remove(tmp, ec);
-        throw Error(quoted(path), "write failed after " + std::to_string(written) + " of " +
-                                      std::to_string(frames) + " frames (disk full?)");
+        throw Error(audio_file_context(path), "write failed after " + std::to_string(written) + " of " +
+                                                  std::to_string(frames) + " frames (disk full?)");
     }
     fs::rename(tmp, path, ec);
     if (ec) {
         fs::remove(tmp, ec);
-        throw Error(quoted(path), "cannot rename the temporary file into place: " + ec.message());
+        throw Error(audio_file_context(path), "cannot rename the temporary file into place: " + ec.message());
     }
 }
 

@@ -1,6 +1,7 @@
 #include "dsp/cqt_kernels.hpp"
 
 #include "dsp/error.hpp"
+#include "dsp/number_text.hpp"
 #include "dsp/window.hpp"
 
 #include <algorithm>
@@ -13,12 +14,6 @@
 namespace mtag::dsp {
 
 namespace {
-
-std::string fmt(double v) {
-    char buf[64];
-    std::snprintf(buf, sizeof buf, "%g", v);
-    return buf;
-}
 
 Error option_error(const std::string& option, const std::string& problem) {
     return Error("cqt option " + option, problem);
@@ -58,22 +53,23 @@ int next_pow2(double x) {
 
 CqtFilterBank::CqtFilterBank(const CqtOptions& o) {
     if (!(o.sample_rate > 0) || !std::isfinite(o.sample_rate))
-        throw option_error("sample_rate", "must be positive, got " + fmt(o.sample_rate));
+        throw option_error("sample_rate", "must be positive, got " + number_text(o.sample_rate));
     if (o.hop_length < 1)
         throw option_error("hop_length", "must be at least 1, got " + std::to_string(o.hop_length));
     if (!(o.fmin > 0) || !std::isfinite(o.fmin))
-        throw option_error("fmin", "must be positive, got " + fmt(o.fmin));
+        throw option_error("fmin", "must be positive, got " + number_text(o.fmin));
     if (o.n_bins < 1) throw option_error("n_bins", "must be at least 1, got " + std::to_string(o.n_bins));
     if (o.bins_per_octave < 1)
         throw option_error("bins_per_octave", "must be at least 1, got " + std::to_string(o.bins_per_octave));
     if (!(o.filter_scale > 0))
-        throw option_error("filter_scale", "must be positive, got " + fmt(o.filter_scale));
+        throw option_error("filter_scale", "must be positive, got " + number_text(o.filter_scale));
     if (o.norm && !(*o.norm > 0))
-        throw option_error("norm", "must be positive (1, 2, ..., infinity) or none, got " + fmt(*o.norm));
+        throw option_error("norm",
+                           "must be positive (1, 2, ..., infinity) or none, got " + number_text(*o.norm));
     if (!(o.sparsity >= 0 && o.sparsity < 1))
-        throw option_error("sparsity", "must be in [0, 1), got " + fmt(o.sparsity));
+        throw option_error("sparsity", "must be in [0, 1), got " + number_text(o.sparsity));
     if (o.gamma && !(*o.gamma >= 0))
-        throw option_error("gamma", "must be non-negative, got " + fmt(*o.gamma));
+        throw option_error("gamma", "must be non-negative, got " + number_text(*o.gamma));
     if (!std::isfinite(o.tuning)) throw option_error("tuning", "must be finite");
 
     // Periodic windows as scipy.signal.get_window(..., fftbins=True) makes them, with librosa's equivalent
@@ -117,9 +113,10 @@ CqtFilterBank::CqtFilterBank(const CqtOptions& o) {
     }
     const double nyquist = o.sample_rate / 2.0;
     if (cutoff > nyquist)
-        throw Error("cqt options", "the top bin (" + fmt(frequencies.back()) + " Hz) has a kernel reaching " +
-                                       fmt(cutoff) + " Hz, above the Nyquist frequency " + fmt(nyquist) +
-                                       " Hz of sample_rate " + fmt(o.sample_rate) +
+        throw Error("cqt options", "the top bin (" + number_text(frequencies.back()) +
+                                       " Hz) has a kernel reaching " + number_text(cutoff) +
+                                       " Hz, above the Nyquist frequency " + number_text(nyquist) +
+                                       " Hz of sample_rate " + number_text(o.sample_rate) +
                                        "; reduce n_bins or fmin, or raise sample_rate");
 }
 

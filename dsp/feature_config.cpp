@@ -2,6 +2,7 @@
 
 #include "dsp/error.hpp"
 #include "dsp/json_integer.hpp"
+#include "dsp/number_text.hpp"
 
 #include <cmath>
 #include <cstdio>
@@ -20,12 +21,6 @@ namespace {
 // Bumped when the meaning of a key or the numerics behind a config change, so old caches miss.
 constexpr int kConfigVersion = 1;
 constexpr double kC1 = 32.70319566257483;  // librosa.note_to_hz('C1')
-
-std::string fmt(double value) {
-    std::ostringstream s;
-    s << value;
-    return s.str();
-}
 
 [[noreturn]] void bad(const std::string& where, const std::string& key, const std::string& problem) {
     throw Error(where, "'" + key + "' " + problem);
@@ -250,14 +245,16 @@ void FeatureConfig::validate() const {
         if (win_length < 0 || win_length > n_fft)
             bad(w, "win_length",
                 std::to_string(win_length) + " must be in 1..n_fft (" + std::to_string(n_fft) + ")");
-        if (!(power > 0)) bad(w, "power", "must be positive (1 magnitude, 2 power), got " + fmt(power));
+        if (!(power > 0))
+            bad(w, "power", "must be positive (1 magnitude, 2 power), got " + number_text(power));
     }
     if (is_mel_kind(kind)) {
         if (n_mels < 1 || n_mels > 1024) bad(w, "n_mels", std::to_string(n_mels) + " is outside 1..1024");
         if (fmax < 0 || fmax > nyquist)
-            bad(w, "fmax", fmt(fmax) + " Hz exceeds Nyquist " + fmt(nyquist) + " Hz");
+            bad(w, "fmax", number_text(fmax) + " Hz exceeds Nyquist " + number_text(nyquist) + " Hz");
         const double top = fmax == 0 ? nyquist : fmax;
-        if (fmin >= top) bad(w, "fmin", fmt(fmin) + " Hz must be below fmax " + fmt(top) + " Hz");
+        if (fmin >= top)
+            bad(w, "fmin", number_text(fmin) + " Hz must be below fmax " + number_text(top) + " Hz");
         if (mel_norm != "slaney" && mel_norm != "none")
             bad(w, "mel_norm", "'" + mel_norm + "' is unknown (expected slaney or none)");
     }
@@ -266,34 +263,35 @@ void FeatureConfig::validate() const {
         if (bins_per_octave < 1 || bins_per_octave > 96)
             bad(w, "bins_per_octave", std::to_string(bins_per_octave) + " is outside 1..96");
         const double low = fmin < 0 ? kC1 : fmin;
-        if (!(low > 0)) bad(w, "fmin", "must be positive for cqt, got " + fmt(fmin));
+        if (!(low > 0)) bad(w, "fmin", "must be positive for cqt, got " + number_text(fmin));
         const double top = low * std::pow(2.0, (n_bins - 1) / static_cast<double>(bins_per_octave));
         if (top >= nyquist)
             bad(w, "n_bins",
-                "puts the top bin at " + fmt(top) + " Hz, at or above Nyquist " + fmt(nyquist) +
-                    " Hz (lower n_bins or fmin, or raise sample_rate)");
-        if (!(filter_scale > 0)) bad(w, "filter_scale", "must be positive, got " + fmt(filter_scale));
-        if (sparsity < 0 || sparsity >= 1) bad(w, "sparsity", fmt(sparsity) + " is outside [0, 1)");
-        if (!(cqt_norm > 0)) bad(w, "cqt_norm", "must be positive, got " + fmt(cqt_norm));
+                "puts the top bin at " + number_text(top) + " Hz, at or above Nyquist " +
+                    number_text(nyquist) + " Hz (lower n_bins or fmin, or raise sample_rate)");
+        if (!(filter_scale > 0)) bad(w, "filter_scale", "must be positive, got " + number_text(filter_scale));
+        if (sparsity < 0 || sparsity >= 1) bad(w, "sparsity", number_text(sparsity) + " is outside [0, 1)");
+        if (!(cqt_norm > 0)) bad(w, "cqt_norm", "must be positive, got " + number_text(cqt_norm));
     }
     if (kind == FeatureKind::mfcc) {
         if (n_mfcc < 1 || n_mfcc > n_mels)
             bad(w, "n_mfcc",
                 std::to_string(n_mfcc) + " must be in 1..n_mels (" + std::to_string(n_mels) + ")");
-        if (lifter < 0) bad(w, "lifter", "must be >= 0, got " + fmt(lifter));
+        if (lifter < 0) bad(w, "lifter", "must be >= 0, got " + number_text(lifter));
         if (log != LogCompression::db)
             bad(w, "log", "must be db for mfcc (MFCCs are taken of the dB mel spectrogram)");
     }
     if (kind == FeatureKind::logmel && log == LogCompression::none)
         bad(w, "log", "is none for logmel (use kind mel for a linear mel spectrogram)");
     if (log == LogCompression::db) {
-        if (!ref.is_max() && !(ref.value > 0)) bad(w, "ref", "must be positive or \"max\", got " + fmt(ref.value));
-        if (amin < 0) bad(w, "amin", "must be positive (or 0 for auto), got " + fmt(amin));
+        if (!ref.is_max() && !(ref.value > 0))
+            bad(w, "ref", "must be positive or \"max\", got " + number_text(ref.value));
+        if (amin < 0) bad(w, "amin", "must be positive (or 0 for auto), got " + number_text(amin));
         if (db_input != "auto" && db_input != "power" && db_input != "amplitude")
             bad(w, "db_input", "'" + db_input + "' is unknown (expected auto, power or amplitude)");
     }
     if (log == LogCompression::log1p && !(log1p_c > 0))
-        bad(w, "log1p_c", "must be positive, got " + fmt(log1p_c));
+        bad(w, "log1p_c", "must be positive, got " + number_text(log1p_c));
 }
 
 int FeatureConfig::bins() const {

@@ -1,5 +1,6 @@
 #include "dsp/flac_decoder.hpp"
 
+#include "dsp/audio_file_context.hpp"
 #include "dsp/error.hpp"
 
 #include <FLAC/stream_decoder.h>
@@ -11,12 +12,6 @@
 #include <cstring>
 
 namespace mtag::dsp {
-
-namespace {
-
-std::string quoted(const std::filesystem::path& path) { return "audio file '" + path.string() + "'"; }
-
-}  // namespace
 
 bool decodes_flac_directly(int sndfile_format) {
     const int subtype = sndfile_format & SF_FORMAT_SUBMASK;
@@ -66,9 +61,11 @@ struct FlacCallbacks {
 FlacDecoder::FlacDecoder(const std::filesystem::path& path, bool mono)
     : m_handle(std::make_unique<Handle>()), m_path(path), m_mono(mono) {
     m_handle->decoder = FLAC__stream_decoder_new();
-    if (m_handle->decoder == nullptr) throw Error(quoted(path), "libFLAC cannot create a decoder (out of memory)");
+    if (m_handle->decoder == nullptr)
+        throw Error(audio_file_context(path), "libFLAC cannot create a decoder (out of memory)");
     std::FILE* file = std::fopen(path.c_str(), "rb");
-    if (file == nullptr) throw Error(quoted(path), std::string("cannot be opened: ") + std::strerror(errno));
+    if (file == nullptr)
+        throw Error(audio_file_context(path), std::string("cannot be opened: ") + std::strerror(errno));
     // libFLAC reads through stdio in small pieces; a 256 KiB buffer makes that one system call per 256 KiB.
     std::setvbuf(file, nullptr, _IOFBF, std::size_t{1} << 18);
     // From here libFLAC owns `file` (closed by FLAC__stream_decoder_finish, or at once when init fails).
@@ -76,12 +73,13 @@ FlacDecoder::FlacDecoder(const std::filesystem::path& path, bool mono)
         FLAC__stream_decoder_init_FILE(m_handle->decoder, file, FlacCallbacks::write, FlacCallbacks::metadata,
                                        FlacCallbacks::error, this);
     if (init != FLAC__STREAM_DECODER_INIT_STATUS_OK)
-        throw Error(quoted(path), std::string("cannot be decoded as FLAC (libFLAC: ") +
-                                      FLAC__StreamDecoderInitStatusString[init] + ")");
+        throw Error(audio_file_context(path), std::string("cannot be decoded as FLAC (libFLAC: ") +
+                                                  FLAC__StreamDecoderInitStatusString[init] + ")");
     if (!FLAC__stream_decoder_process_until_end_of_metadata(m_handle->decoder) || m_rate <= 0 ||
         m_file_channels <= 0 || m_bits <= 0)
-        throw Error(quoted(path), "has no valid FLAC stream header (STREAMINFO)" +
-                                      (m_error.empty() ? std::string() : " (libFLAC: " + m_error + ")"));
+        throw Error(audio_file_context(path),
+                    "has no valid FLAC stream header (STREAMINFO)" +
+                        (m_error.empty() ? std::string() : " (libFLAC: " + m_error + ")"));
 }
 
 FlacDecoder::~FlacDecoder() = default;
@@ -121,8 +119,9 @@ void FlacDecoder::seek(std::int64_t frame) {
     // seek_absolute decodes the frame it lands in and delivers it from `frame` on through the write callback.
     if (!FLAC__stream_decoder_seek_absolute(m_handle->decoder, static_cast<FLAC__uint64>(frame))) {
         const FLAC__StreamDecoderState state = FLAC__stream_decoder_get_state(m_handle->decoder);
-        throw Error(quoted(m_path), "cannot seek to frame " + std::to_string(frame) + " (libFLAC: " +
-                                        FLAC__StreamDecoderStateString[state] + ")");
+        throw Error(audio_file_context(m_path), "cannot seek to frame " + std::to_string(frame) +
+                                                    " (libFLAC: " + FLAC__StreamDecoderStateString[state] +
+                                                    ")");
     }
 }
 

@@ -13,7 +13,7 @@ namespace mtag::dsp {
 namespace {
 
 // 120 dB Kaiser design. ref: Kaiser's formulas, Oppenheim & Schafer, Discrete-Time Signal Processing 7.6.
-constexpr double kAttenuationDb = 120.0;
+constexpr double kDelayAttenuationDb = 120.0;
 
 }  // namespace
 
@@ -21,11 +21,11 @@ FractionalDelay::FractionalDelay(double advance, double cutoff) : m_advance(adva
     if (!(advance > 0.0 && advance < 1.0) || !(cutoff > 0.0 && cutoff < 0.5))
         throw Error("fractional delay", "advance " + std::to_string(advance) + " must be in (0, 1) and cutoff " +
                                             std::to_string(cutoff) + " in (0, 0.5)");
-    const double beta = 0.1102 * (kAttenuationDb - 8.7);
+    const double beta = 0.1102 * (kDelayAttenuationDb - 8.7);
     // The low-pass edge sits half-way between the cutoff and Nyquist; the transition spans the rest.
     const double edge = (cutoff + 0.5) / 2.0;
     const double transition = 0.5 - cutoff;
-    const double order = (kAttenuationDb - 7.95) / (2.285 * 2.0 * std::numbers::pi * transition);
+    const double order = (kDelayAttenuationDb - 7.95) / (2.285 * 2.0 * std::numbers::pi * transition);
     m_half = std::max(4, static_cast<int>(std::ceil(order / 2.0)));
     const double i0_beta = std::cyl_bessel_i(0.0, beta);
     m_taps.resize(static_cast<std::size_t>(2 * m_half));

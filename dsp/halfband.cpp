@@ -10,14 +10,14 @@ namespace {
 
 // Design: transition band 0.225 .. 0.275 cycles per input sample (0.9 .. 1.1 of the output Nyquist),
 // 110 dB Kaiser design. ref: Kaiser's formulas, Oppenheim & Schafer, Discrete-Time Signal Processing 7.6.
-constexpr double kAttenuationDb = 110.0;
+constexpr double kHalfbandAttenuationDb = 110.0;
 constexpr double kTransition = 0.05;
 
 }  // namespace
 
 HalfbandDecimator::HalfbandDecimator() {
-    const double beta = 0.1102 * (kAttenuationDb - 8.7);
-    const double order = (kAttenuationDb - 7.95) / (2.285 * 2.0 * std::numbers::pi * kTransition);
+    const double beta = 0.1102 * (kHalfbandAttenuationDb - 8.7);
+    const double order = (kHalfbandAttenuationDb - 7.95) / (2.285 * 2.0 * std::numbers::pi * kTransition);
     // Half length M, rounded up to an odd number so the outermost taps are the (non-zero) odd ones.
     int half = static_cast<int>(std::ceil(order / 2.0));
     if (half % 2 == 0) ++half;

@@ -2,6 +2,7 @@
 
 #include "dsp/error.hpp"
 #include "dsp/float8.hpp"
+#include "dsp/number_text.hpp"
 
 #include <algorithm>
 #include <atomic>
@@ -28,12 +29,6 @@ inline float madd(float a, float b, float c) {
 #else
     return a * b + c;
 #endif
-}
-
-std::string number(double v) {
-    char buf[32];
-    std::snprintf(buf, sizeof buf, "%g", v);
-    return buf;
 }
 
 // numpy.linspace(start, stop, n): start + i * step, the last value exactly stop.
@@ -114,17 +109,19 @@ std::vector<double> mel_frequencies(int n, double fmin, double fmax, bool htk) {
 
 MelFilterbank::MelFilterbank(const MelOptions& options) : m_options(options) {
     MelOptions& o = m_options;
-    if (!(o.sample_rate > 0.0)) throw Error("mel sample_rate", "must be positive, got " + number(o.sample_rate));
+    if (!(o.sample_rate > 0.0))
+        throw Error("mel sample_rate", "must be positive, got " + number_text(o.sample_rate));
     if (o.n_fft < 2)
         throw Error("mel n_fft", "must be at least 2, got " + std::to_string(o.n_fft) + " (set MelOptions::n_fft)");
     if (o.n_mels < 1) throw Error("mel n_mels", "must be at least 1, got " + std::to_string(o.n_mels));
     const double nyquist = o.sample_rate / 2.0;
     if (o.fmax == 0.0) o.fmax = nyquist;
     if (o.fmax < 0.0 || o.fmax > nyquist * (1.0 + 1e-9))
-        throw Error("mel fmax", number(o.fmax) + " Hz cannot exceed Nyquist (" + number(nyquist) +
-                                    " Hz at sample_rate " + number(o.sample_rate) + ")");
+        throw Error("mel fmax", number_text(o.fmax) + " Hz cannot exceed Nyquist (" + number_text(nyquist) +
+                                    " Hz at sample_rate " + number_text(o.sample_rate) + ")");
     if (o.fmin < 0.0 || o.fmin >= o.fmax)
-        throw Error("mel fmin", "must be in [0, fmax=" + number(o.fmax) + "), got " + number(o.fmin));
+        throw Error("mel fmin",
+                    "must be in [0, fmax=" + number_text(o.fmax) + "), got " + number_text(o.fmin));
 
     // ref: librosa.filters.mel: triangles between n_mels + 2 mel-spaced edges, evaluated at the FFT bin
     // frequencies (numpy.fft.rfftfreq), all in float64; weights end in float32.
@@ -256,7 +253,9 @@ MelOptions with_stft_n_fft(MelOptions mel, const StftOptions& stft) {
 
 MelSpectrogram::MelSpectrogram(const StftOptions& stft, const MelOptions& mel, float power)
     : m_stft(stft), m_filterbank(with_stft_n_fft(mel, stft)), m_power(power) {
-    if (!(power > 0.0f)) throw Error("mel spectrogram power", "must be positive (2 power, 1 magnitude), got " + number(power));
+    if (!(power > 0.0f))
+        throw Error("mel spectrogram power",
+                    "must be positive (2 power, 1 magnitude), got " + number_text(power));
 }
 
 void MelSpectrogram::compute(std::span<const float> x, FloatMatrix& out) const {

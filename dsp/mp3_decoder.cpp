@@ -1,5 +1,6 @@
 #include "dsp/mp3_decoder.hpp"
 
+#include "dsp/audio_file_context.hpp"
 #include "dsp/error.hpp"
 
 #include <mpg123.h>
@@ -13,8 +14,6 @@
 namespace mtag::dsp {
 
 namespace {
-
-std::string quoted(const std::filesystem::path& path) { return "audio file '" + path.string() + "'"; }
 
 // mpg123_init fills static tables; once per process, before the first handle (it is a no-op in libmpg123
 // >= 1.27 but older ones want it called once, not concurrently).
@@ -84,7 +83,8 @@ Mp3Decoder::Mp3Decoder(const std::filesystem::path& path, bool mono, int down_sa
     int error = MPG123_OK;
     handle->mh = mpg123_new(nullptr, &error);
     if (handle->mh == nullptr)
-        throw Error(quoted(path), std::string("libmpg123 cannot create a decoder: ") + mpg123_plain_strerror(error));
+        throw Error(audio_file_context(path),
+                    std::string("libmpg123 cannot create a decoder: ") + mpg123_plain_strerror(error));
     mpg123_handle* mh = handle->mh;
     // libsndfile's flags (src/mpeg_decode.c), so the samples are the same: gapless, float, no resampling by
     // the decoder, no Frankenstein streams (a second stream glued on does not pass as the same file).
@@ -95,19 +95,22 @@ Mp3Decoder::Mp3Decoder(const std::filesystem::path& path, bool mono, int down_sa
     mpg123_param(mh, MPG123_DOWN_SAMPLE, down_sample, 0.0);
     handle->file = std::fopen(path.c_str(), "rb");
     if (handle->file == nullptr)
-        throw Error(quoted(path), std::string("cannot be opened: ") + std::strerror(errno));
+        throw Error(audio_file_context(path), std::string("cannot be opened: ") + std::strerror(errno));
     std::setvbuf(handle->file, nullptr, _IOFBF, std::size_t{1} << 18);
     if (mpg123_replace_reader_handle(mh, read_buffered, seek_buffered, nullptr) != MPG123_OK ||
         mpg123_open_handle(mh, handle->file) != MPG123_OK)
-        throw Error(quoted(path), std::string("cannot be decoded as MP3 (libmpg123: ") + mpg123_strerror(mh) + ")");
+        throw Error(audio_file_context(path),
+                    std::string("cannot be decoded as MP3 (libmpg123: ") + mpg123_strerror(mh) + ")");
     long rate = 0;
     int channels = 0, encoding = 0;
     if (mpg123_getformat(mh, &rate, &channels, &encoding) != MPG123_OK || rate <= 0 || channels <= 0)
-        throw Error(quoted(path), std::string("has no readable MP3 frame (libmpg123: ") + mpg123_strerror(mh) + ")");
+        throw Error(audio_file_context(path),
+                    std::string("has no readable MP3 frame (libmpg123: ") + mpg123_strerror(mh) + ")");
     // Lock the output format so a later frame with other parameters is an error, not a silent switch.
     mpg123_format_none(mh);
     if (mpg123_format(mh, rate, channels, MPG123_ENC_FLOAT_32) != MPG123_OK)
-        throw Error(quoted(path), std::string("libmpg123 cannot give float samples: ") + mpg123_strerror(mh));
+        throw Error(audio_file_context(path),
+                    std::string("libmpg123 cannot give float samples: ") + mpg123_strerror(mh));
     m_rate = static_cast<int>(rate);
     m_channels = channels;
     m_length = mpg123_length(mh);
@@ -134,7 +137,8 @@ Mp3Decoder::~Mp3Decoder() { delete m_handle; }
 
 std::int64_t Mp3Decoder::scan_length() {
     if (mpg123_scan(m_handle->mh) != MPG123_OK)
-        throw Error(quoted(m_path), std::string("cannot be scanned (libmpg123: ") + mpg123_strerror(m_handle->mh) + ")");
+        throw Error(audio_file_context(m_path),
+                    std::string("cannot be scanned (libmpg123: ") + mpg123_strerror(m_handle->mh) + ")");
     m_length = mpg123_length(m_handle->mh);
     return m_length;
 }
@@ -153,8 +157,8 @@ void Mp3Decoder::seek(std::int64_t frame) {
     }
     const off_t at = mpg123_seek(m_handle->mh, static_cast<off_t>(frame), SEEK_SET);
     if (at < 0)
-        throw Error(quoted(m_path), "cannot seek to frame " + std::to_string(frame) +
-                                        " (libmpg123: " + mpg123_strerror(m_handle->mh) + ")");
+        throw Error(audio_file_context(m_path), "cannot seek to frame " + std::to_string(frame) +
+                                                    " (libmpg123: " + mpg123_strerror(m_handle->mh) + ")");
 }
 
 std::size_t Mp3Decoder::read(std::span<float> out) {
@@ -186,11 +190,12 @@ std::size_t Mp3Decoder::read_raw(std::span<float> out) {
     const int status = mpg123_read(m_handle->mh, reinterpret_cast<unsigned char*>(out.data()),
                                    frames * static_cast<std::size_t>(m_channels) * sizeof(float), &bytes);
     if (status == MPG123_NEW_FORMAT)
-        throw Error(quoted(m_path), "changes its sample rate or channel count mid-stream; mtag decodes one "
-                                    "format per file (split the file, or convert it to WAV/FLAC)");
+        throw Error(audio_file_context(m_path),
+                    "changes its sample rate or channel count mid-stream; mtag decodes one "
+                    "format per file (split the file, or convert it to WAV/FLAC)");
     if (status != MPG123_OK && status != MPG123_DONE)
-        throw Error(quoted(m_path), std::string("MP3 decoding failed (libmpg123: ") + mpg123_strerror(m_handle->mh) +
-                                        "); the file is corrupt");
+        throw Error(audio_file_context(m_path), std::string("MP3 decoding failed (libmpg123: ") +
+                                                    mpg123_strerror(m_handle->mh) + "); the file is corrupt");
     return bytes / sizeof(float) / static_cast<std::size_t>(m_channels);
 }
 

@@ -7,7 +7,7 @@
 namespace mtag::nn {
 
 namespace {
-std::mutex g_mutex;
+std::mutex g_profile_mutex;
 std::map<std::string, LayerTime> g_times;
 std::map<const Module*, std::size_t> g_instance_index;
 std::vector<LayerTime> g_instances;
@@ -31,7 +31,7 @@ namespace detail {
 std::atomic<bool> g_layer_profiling{false};
 
 void add_layer_time(const Module& m, const Tensor& x, bool backward, double seconds) {
-    std::lock_guard lock(g_mutex);
+    std::lock_guard lock(g_profile_mutex);
     auto add = [&](LayerTime& t) {
         if (backward) {
             t.backward_seconds += seconds;
@@ -64,7 +64,7 @@ void set_layer_profiling(bool on) {
 }
 
 std::vector<LayerTime> layer_profile() {
-    std::lock_guard lock(g_mutex);
+    std::lock_guard lock(g_profile_mutex);
     std::vector<LayerTime> out;
     for (const auto& [type, t] : g_times) out.push_back(t);
     std::sort(out.begin(), out.end(), [](const LayerTime& a, const LayerTime& b) {
@@ -74,12 +74,12 @@ std::vector<LayerTime> layer_profile() {
 }
 
 std::vector<LayerTime> layer_instance_profile() {
-    std::lock_guard lock(g_mutex);
+    std::lock_guard lock(g_profile_mutex);
     return g_instances;
 }
 
 void reset_layer_profile() {
-    std::lock_guard lock(g_mutex);
+    std::lock_guard lock(g_profile_mutex);
     g_times.clear();
     g_instance_index.clear();
     g_instances.clear();

@@ -194,7 +194,7 @@ std::map<std::string, ModuleFactory> builtin() {
     return f;
 }
 
-std::mutex g_mutex;
+std::mutex g_registry_mutex;
 std::map<std::string, ModuleFactory>& factories() {
     static std::map<std::string, ModuleFactory> f = builtin();
     return f;
@@ -203,7 +203,7 @@ std::map<std::string, ModuleFactory>& factories() {
 }  // namespace
 
 void register_module_type(const std::string& type, ModuleFactory factory) {
-    std::lock_guard lock(g_mutex);
+    std::lock_guard lock(g_registry_mutex);
     factories()[type] = std::move(factory);
 }
 
@@ -214,7 +214,7 @@ std::shared_ptr<Module> build_module(const nlohmann::json& config) {
     const std::string type = config["type"].get<std::string>();
     ModuleFactory factory;
     {
-        std::lock_guard lock(g_mutex);
+        std::lock_guard lock(g_registry_mutex);
         auto it = factories().find(type);
         if (it == factories().end()) throw Error("model architecture", "unknown module type '" + type + "'");
         factory = it->second;

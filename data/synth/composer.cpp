@@ -19,10 +19,6 @@ constexpr int steps_per_beat = 4;  // the grid is sixteenth notes
 int clamp_velocity(int velocity) {
     return std::clamp(velocity, 1, 127);
 }
-int pc_mod(int x) {
-    return ((x % 12) + 12) % 12;
-}
-
 // A one-bar pattern string looked up at any step of the bar (shorter patterns repeat).
 char hit_at(std::string_view hits, int step) {
     return hits[static_cast<std::size_t>(step) % hits.size()];
@@ -234,7 +230,7 @@ class Composer {
                 const char c = hits[i].second;
                 const Chord& chord = chord_at(step);
                 const int next_root = next_chord(step).tones[0];
-                auto in_register = [&](int pc) { return low + pc_mod(pc - low); };
+                auto in_register = [&](int pc) { return low + pitch_class_of(pc - low); };
                 int key = 0;
                 switch (std::tolower(static_cast<unsigned char>(c))) {
                     case 'f':
@@ -392,7 +388,7 @@ class Composer {
                 scale_step += down ? -move : move;
                 if (step % steps_per_beat == 0) {  // on the beat: the nearest chord tone
                     for (int d : {0, 1, -1, 2, -2, 3, -3}) {
-                        const int pc = pc_mod(m_key.tonic + scale_offset(m_key, scale_step + d));
+                        const int pc = pitch_class_of(m_key.tonic + scale_offset(m_key, scale_step + d));
                         if (std::find(chord.tones.begin(), chord.tones.end(), pc) != chord.tones.end()) {
                             scale_step += d;
                             break;

@@ -16,10 +16,6 @@ constexpr std::array<int, 7> minor_steps = {0, 2, 3, 5, 7, 8, 10};
 int floor_div(int a, int b) {
     return a >= 0 ? a / b : -((-a + b - 1) / b);
 }
-int pc_mod(int x) {
-    return ((x % 12) + 12) % 12;
-}
-
 }  // namespace
 
 int scale_offset(const Key& key, int step) {
@@ -38,7 +34,7 @@ Chord make_chord(const Key& key, int degree, bool seventh, bool add9) {
         int offset = scale_offset(key, step);
         // Harmonic minor: the leading tone (step 6 of the scale) is raised inside the dominant.
         if (!key.major && key.harmonic_minor && degree == 4 && step % 7 == 6) offset += 1;
-        chord.tones.push_back(pc_mod(key.tonic + offset));
+        chord.tones.push_back(pitch_class_of(key.tonic + offset));
     }
     return chord;
 }
@@ -56,18 +52,18 @@ std::vector<int> parse_progression(std::string_view text) {
 }
 
 int nearest_key(int pitch_class, int target) {
-    const int below = target - pc_mod(target - pitch_class);
+    const int below = target - pitch_class_of(target - pitch_class);
     return (target - below) <= (below + 12 - target) ? below : below + 12;
 }
 
 std::vector<int> voice_chord(const Chord& chord, int lowest, int inversion, bool open) {
     const auto n = static_cast<int>(chord.tones.size());
     std::vector<int> keys;
-    int key = lowest + pc_mod(chord.tones[static_cast<std::size_t>(inversion % n)] - lowest);
+    int key = lowest + pitch_class_of(chord.tones[static_cast<std::size_t>(inversion % n)] - lowest);
     keys.push_back(key);
     for (int i = 1; i < n; ++i) {
         const int pc = chord.tones[static_cast<std::size_t>((inversion + i) % n)];
-        key = key + 1 + pc_mod(pc - key - 1);  // next key above with that pitch class
+        key = key + 1 + pitch_class_of(pc - key - 1);  // next key above with that pitch class
         keys.push_back(key);
     }
     if (open && n >= 3) {
@@ -79,7 +75,7 @@ std::vector<int> voice_chord(const Chord& chord, int lowest, int inversion, bool
 
 bool in_scale(const Key& key, int pitch_class) {
     for (int step = 0; step < 7; ++step) {
-        if (pc_mod(key.tonic + scale_offset(key, step)) == pc_mod(pitch_class)) return true;
+        if (pitch_class_of(key.tonic + scale_offset(key, step)) == pitch_class_of(pitch_class)) return true;
     }
     return false;
 }

@@ -20,6 +20,11 @@ struct Chord {
     std::vector<int> tones;  // pitch-class offsets from C, root first: root, third, fifth[, 7th][, 9th]
 };
 
+// The pitch class (0-11) of any semitone count, negative ones included.
+inline int pitch_class_of(int semitones) {
+    return ((semitones % 12) + 12) % 12;
+}
+
 // Semitones from the tonic to scale step `step` (any integer; 7 is the octave) in the key's mode,
 // without the harmonic-minor alteration.
 int scale_offset(const Key& key, int step);

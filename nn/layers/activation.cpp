@@ -23,7 +23,7 @@ bool kind_needs_output(Activation::Kind kind) {
     return kind != Activation::Kind::relu && kind != Activation::Kind::leaky_relu;
 }
 
-constexpr std::int64_t grain = 1 << 15;
+constexpr std::int64_t k_activation_grain = 1 << 15;
 
 // (Leaky) ReLU over n elements: out = x <= 0 ? slope * x : x (slope 0 gives +0 exactly; NaN passes through,
 // as torch.relu's clamp does), and bit i of the mask = x[i] > 0 (PyTorch's backward: a NaN gets no gradient).
@@ -298,13 +298,13 @@ Tensor Activation::forward(const Tensor& input) {
     if (masked) {
         // One bit per element (bit i % 8 of byte i / 8); threads own whole 16-element groups.
         m_mask.resize(static_cast<std::size_t>((count + 15) / 16 * 2));
-        parallel_for((count + 15) / 16, grain / 16, [&](std::int64_t b, std::int64_t e) {
+        parallel_for((count + 15) / 16, k_activation_grain / 16, [&](std::int64_t b, std::int64_t e) {
             forward_span(x, out, b * 16, std::min(count, e * 16) - b * 16);
         });
         m_cache = Tensor();
         return y;
     }
-    parallel_for(count, grain, [&](std::int64_t b, std::int64_t e) {
+    parallel_for(count, k_activation_grain, [&](std::int64_t b, std::int64_t e) {
         switch (kind) {
             case Kind::relu:
             case Kind::leaky_relu:
@@ -338,7 +338,7 @@ Tensor Activation::forward_frozen(const Tensor& input, Tensor& y) {
     const std::uint8_t* mask = m_mask.data();
     const auto count = static_cast<std::int64_t>(input.size());
     const float slope = rectifier_slope(m_kind, m_alpha);
-    parallel_for((count + 15) / 16, grain / 16, [=](std::int64_t b, std::int64_t e) {
+    parallel_for((count + 15) / 16, k_activation_grain / 16, [=](std::int64_t b, std::int64_t e) {
         rectify_frozen(x + b * 16, out + b * 16, mask + b * 2, std::min(count, e * 16) - b * 16, slope);
     });
     return y;
@@ -361,33 +361,35 @@ Tensor Activation::backward(const Tensor& gy) {
     if (is_rectifier(kind)) {
         const auto count = static_cast<std::int64_t>(gy.size());
         const float slope = rectifier_slope(kind, a);
-        parallel_for((count + 15) / 16, grain / 16, [=](std::int64_t b, std::int64_t e) {
+        parallel_for((count + 15) / 16, k_activation_grain / 16, [=](std::int64_t b, std::int64_t e) {
             rectify_backward(g + b * 16, mask + b * 2, out + b * 16, std::min(count, e * 16) - b * 16, slope);
         });
         return gx;
     }
-    parallel_for(static_cast<std::int64_t>(gy.size()), grain, [&](std::int64_t b, std::int64_t e) {
-        switch (kind) {
-            case Kind::relu:
-            case Kind::leaky_relu:
-                break;  // above
-            case Kind::elu:  // ELU's scale 1: 1 * g is g, bit for bit
-            case Kind::selu: {
-                const EluScales k = elu_scales(kind, a);
-                elu_backward(y + b, g + b, out + b, e - b, k.scale, k.scale_alpha);
-                break;
-            }
-            case Kind::sigmoid:
-                for (std::int64_t i = b; i < e; ++i) out[i] = g[i] * y[i] * (1.0f - y[i]);
-                break;
-            case Kind::tanh:
-                for (std::int64_t i = b; i < e; ++i) out[i] = g[i] * (1.0f - y[i] * y[i]);
-                break;
-            case Kind::hard_sigmoid:
-                for (std::int64_t i = b; i < e; ++i) out[i] = y[i] > 0.0f && y[i] < 1.0f ? a * g[i] : 0.0f;
-                break;
-        }
-    });
+    parallel_for(static_cast<std::int64_t>(gy.size()), k_activation_grain,
+                 [&](std::int64_t b, std::int64_t e) {
+                     switch (kind) {
+                         case Kind::relu:
+                         case Kind::leaky_relu:
+                             break;       // above
+                         case Kind::elu:  // ELU's scale 1: 1 * g is g, bit for bit
+                         case Kind::selu: {
+                             const EluScales k = elu_scales(kind, a);
+                             elu_backward(y + b, g + b, out + b, e - b, k.scale, k.scale_alpha);
+                             break;
+                         }
+                         case Kind::sigmoid:
+                             for (std::int64_t i = b; i < e; ++i) out[i] = g[i] * y[i] * (1.0f - y[i]);
+                             break;
+                         case Kind::tanh:
+                             for (std::int64_t i = b; i < e; ++i) out[i] = g[i] * (1.0f - y[i] * y[i]);
+                             break;
+                         case Kind::hard_sigmoid:
+                             for (std::int64_t i = b; i < e; ++i)
+                                 out[i] = y[i] > 0.0f && y[i] < 1.0f ? a * g[i] : 0.0f;
+                             break;
+                     }
+                 });
     return gx;
 }
 

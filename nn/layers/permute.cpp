@@ -10,7 +10,7 @@ namespace mtag::nn {
 
 namespace {
 
-std::string str(const std::vector<std::int64_t>& dims) {
+std::string dims_text(const std::vector<std::int64_t>& dims) {
     std::string s = "(";
     for (std::size_t i = 0; i < dims.size(); ++i) s += (i ? ", " : "") + std::to_string(dims[i]);
     return s + ")";
@@ -60,7 +60,7 @@ Permute::Permute(const PermuteOptions& options) : m_options(options) {
     for (std::size_t i = 0; ok && i < sorted.size(); ++i) ok = sorted[i] == static_cast<std::int64_t>(i);
     if (!ok)
         throw Error("nn::Permute options",
-                    "dims " + str(d) +
+                    "dims " + dims_text(d) +
                         ", expected a permutation of 0 .. rank-1 (rank 2..4) that keeps "
                         "the batch first (dims[0] == 0)");
     m_inverse.resize(d.size());
@@ -76,7 +76,7 @@ Tensor Permute::forward(const Tensor& input) {
     if (input.rank() != static_cast<int>(m_options.dims.size()))
         throw Error("nn::Permute", "input shape " + input.shape().str() + ", expected rank " +
                                        std::to_string(m_options.dims.size()) + " for dims " +
-                                       str(m_options.dims));
+                                       dims_text(m_options.dims));
     m_input_shape = input.shape();
     Tensor y = output_buffer(m_output, permuted(input.shape(), m_options.dims));
     permute_into(input, m_options.dims, y);

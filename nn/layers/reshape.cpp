@@ -8,7 +8,7 @@ namespace mtag::nn {
 
 namespace {
 
-std::string str(const std::vector<std::int64_t>& dims) {
+std::string batch_dims_text(const std::vector<std::int64_t>& dims) {
     std::string s = "(N";
     for (const std::int64_t d : dims) s += ", " + std::to_string(d);
     return s + ")";
@@ -21,8 +21,9 @@ Reshape::Reshape(const ReshapeOptions& options) : m_options(options) {
     const auto inferred = std::count(s.begin(), s.end(), -1);
     const bool dims_ok = std::all_of(s.begin(), s.end(), [](std::int64_t d) { return d >= 1 || d == -1; });
     if (s.empty() || s.size() > 3 || inferred > 1 || !dims_ok)
-        throw Error("nn::Reshape options",
-                    "shape " + str(s) + ", expected 1 to 3 non-batch dims, each >= 1 or one of them -1");
+        throw Error(
+            "nn::Reshape options",
+            "shape " + batch_dims_text(s) + ", expected 1 to 3 non-batch dims, each >= 1 or one of them -1");
 }
 
 nlohmann::json Reshape::config() const {
@@ -38,7 +39,7 @@ Tensor Reshape::forward(const Tensor& input) {
     const bool infer = std::find(m_options.shape.begin(), m_options.shape.end(), -1) != m_options.shape.end();
     if (infer ? per_item % known != 0 : per_item != known)
         throw Error("nn::Reshape", "input shape " + input.shape().str() + " (" + std::to_string(per_item) +
-                                       " values per item), expected " + str(m_options.shape));
+                                       " values per item), expected " + batch_dims_text(m_options.shape));
     Shape out{n};
     for (const std::int64_t d : m_options.shape) out = out.appended(d == -1 ? per_item / known : d);
     m_input_shape = input.shape();

@@ -12,7 +12,7 @@ namespace mtag::nn::models {
 
 namespace {
 
-const char* const k_where = "model options of cnn1d";
+const char* const k_cnn1d_where = "model options of cnn1d";
 
 class Cnn1d : public TaggingModel {
   public:
@@ -83,7 +83,7 @@ nlohmann::json Cnn1dOptions::to_json() const {
 
 Cnn1dOptions Cnn1dOptions::from_json(const nlohmann::json& json, const Cnn1dOptions& defaults) {
     Cnn1dOptions o = defaults;
-    OptionReader r(json, k_where);
+    OptionReader r(json, k_cnn1d_where);
     r.read("n_mels", o.n_mels);
     r.read("input_frames", o.input_frames);
     r.read("channels", o.channels);
@@ -109,30 +109,30 @@ Cnn1dOptions Cnn1dOptions::from_json(const nlohmann::json& json, const Cnn1dOpti
 }
 
 void Cnn1dOptions::validate() const {
-    check_option(n_mels >= 1, k_where, "n_mels = " + std::to_string(n_mels) + ", expected >= 1");
-    check_option(!channels.empty(), k_where, "channels is empty, expected at least one conv block");
-    check_option(kernel_sizes.size() == channels.size() && pools.size() == channels.size(), k_where,
+    check_option(n_mels >= 1, k_cnn1d_where, "n_mels = " + std::to_string(n_mels) + ", expected >= 1");
+    check_option(!channels.empty(), k_cnn1d_where, "channels is empty, expected at least one conv block");
+    check_option(kernel_sizes.size() == channels.size() && pools.size() == channels.size(), k_cnn1d_where,
                  "channels, kernel_sizes and pools must have the same length (got " +
                      std::to_string(channels.size()) + ", " + std::to_string(kernel_sizes.size()) + ", " +
                      std::to_string(pools.size()) + ")");
-    check_option(padding >= 0, k_where, "padding must be >= 0");
+    check_option(padding >= 0, k_cnn1d_where, "padding must be >= 0");
     std::int64_t length = input_frames;
     for (std::size_t i = 0; i < channels.size(); ++i) {
-        check_option(channels[i] >= 1 && kernel_sizes[i] >= 1 && pools[i] >= 1, k_where,
+        check_option(channels[i] >= 1 && kernel_sizes[i] >= 1 && pools[i] >= 1, k_cnn1d_where,
                      "block " + std::to_string(i + 1) + ": channels, kernel size and pool must be >= 1");
         length = length + 2 * padding - kernel_sizes[i] + 1;
         if (pools[i] > 1) length /= pools[i];
-        check_option(length >= 1, k_where,
+        check_option(length >= 1, k_cnn1d_where,
                      "input_frames = " + std::to_string(input_frames) +
                          " is too short: nothing is left after block " + std::to_string(i + 1) +
                          " (kernels and pools need more frames)");
     }
-    check_option(global_pool == "mean_max" || global_pool == "mean" || global_pool == "max", k_where,
+    check_option(global_pool == "mean_max" || global_pool == "mean" || global_pool == "max", k_cnn1d_where,
                  "global_pool '" + global_pool + "', expected mean_max, mean or max");
-    for (std::int64_t d : dense) check_option(d >= 1, k_where, "dense layer sizes must be >= 1");
-    check_option(dropout >= 0 && dropout < 1, k_where,
+    for (std::int64_t d : dense) check_option(d >= 1, k_cnn1d_where, "dense layer sizes must be >= 1");
+    check_option(dropout >= 0 && dropout < 1, k_cnn1d_where,
                  "dropout = " + std::to_string(dropout) + ", expected in [0, 1)");
-    check_block_dropout(block_dropout, channels.size(), k_where);
+    check_block_dropout(block_dropout, channels.size(), k_cnn1d_where);
 }
 
 PresetInfo cnn1d_info() {

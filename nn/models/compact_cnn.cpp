@@ -8,7 +8,7 @@ namespace mtag::nn::models {
 
 namespace {
 
-const char* const k_where = "model options of choi2017_compact";
+const char* const k_compact_cnn_where = "model options of choi2017_compact";
 
 class CompactCnn : public MultiLevelTaggingModel {
   public:
@@ -52,7 +52,7 @@ nlohmann::json CompactCnnOptions::to_json() const {
 
 CompactCnnOptions CompactCnnOptions::from_json(const nlohmann::json& json, const CompactCnnOptions& defaults) {
     CompactCnnOptions o = defaults;
-    OptionReader r(json, k_where);
+    OptionReader r(json, k_compact_cnn_where);
     r.read("input_samples", o.input_samples);
     r.read("n_dft", o.n_dft);
     r.read("hop_length", o.hop_length);
@@ -70,19 +70,20 @@ CompactCnnOptions CompactCnnOptions::from_json(const nlohmann::json& json, const
 }
 
 void CompactCnnOptions::validate() const {
-    check_option(!channels.empty() && pools.size() == channels.size(), k_where,
+    check_option(!channels.empty() && pools.size() == channels.size(), k_compact_cnn_where,
                  "channels and pools must be non-empty and of the same length");
-    check_option(n_dft >= 2 && hop_length >= 1 && n_mels >= 1 && input_samples >= n_dft, k_where,
+    check_option(n_dft >= 2 && hop_length >= 1 && n_mels >= 1 && input_samples >= n_dft, k_compact_cnn_where,
                  "n_dft >= 2, hop_length >= 1, n_mels >= 1 and input_samples >= n_dft expected");
     std::int64_t h = n_mels, w = (input_samples + hop_length - 1) / hop_length;
     for (std::size_t i = 0; i < pools.size(); ++i) {
         h /= pools[i][0];
         w /= pools[i][1];
-        check_option(channels[i] >= 1 && h >= 1 && w >= 1, k_where,
-                     "the input vanishes at block " + std::to_string(i + 1) + " (pools too large for the input)");
+        check_option(
+            channels[i] >= 1 && h >= 1 && w >= 1, k_compact_cnn_where,
+            "the input vanishes at block " + std::to_string(i + 1) + " (pools too large for the input)");
     }
-    check_option(bn_eps > 0, k_where, "bn_eps must be positive");
-    check_block_dropout(block_dropout, channels.size(), k_where);
+    check_option(bn_eps > 0, k_compact_cnn_where, "bn_eps must be positive");
+    check_block_dropout(block_dropout, channels.size(), k_compact_cnn_where);
 }
 
 CompactCnnOptions choi2017_compact_options() {

@@ -13,7 +13,7 @@ namespace mtag::nn::models {
 
 namespace {
 
-const char* const k_where = "model options of crnn";
+const char* const k_crnn_where = "model options of crnn";
 
 class Crnn : public TaggingModel {
   public:
@@ -46,7 +46,7 @@ class Crnn : public TaggingModel {
         // (N, C, H, W) -> (N, W, C, H) -> (N, W steps, C*H features): Keras's Permute((3, 1, 2)) + Reshape.
         add_stage("permute", std::make_shared<Permute>(PermuteOptions{.dims = {0, 3, 1, 2}}), -1);
         add_stage("reshape", std::make_shared<Reshape>(ReshapeOptions{.shape = {o.steps(), o.step_features()}}), -1);
-        const RnnConvention convention = parse_rnn_convention(o.gru_convention, k_where);
+        const RnnConvention convention = parse_rnn_convention(o.gru_convention, k_crnn_where);
         std::int64_t features = o.step_features();
         const int first_block = static_cast<int>(o.channels.size());
         for (std::size_t i = 0; i < o.gru_units.size(); ++i) {
@@ -84,7 +84,7 @@ nlohmann::json CrnnOptions::to_json() const {
 
 CrnnOptions CrnnOptions::from_json(const nlohmann::json& json, const CrnnOptions& defaults) {
     CrnnOptions o = defaults;
-    OptionReader r(json, k_where);
+    OptionReader r(json, k_crnn_where);
     r.read("n_mels", o.n_mels);
     r.read("input_frames", o.input_frames);
     r.read("time_padding", o.time_padding);
@@ -117,26 +117,27 @@ std::int64_t CrnnOptions::step_features() const {
 }
 
 void CrnnOptions::validate() const {
-    check_option(!channels.empty(), k_where, "channels is empty, expected at least one conv block");
-    check_option(pools.size() == channels.size(), k_where,
-                 "channels (" + std::to_string(channels.size()) + ") and pools (" + std::to_string(pools.size()) +
-                     ") must have the same length");
-    check_option(time_padding >= 0, k_where, "time_padding must be >= 0");
-    check_option(input_bn == "none" || input_bn == "channels" || input_bn == "time", k_where,
+    check_option(!channels.empty(), k_crnn_where, "channels is empty, expected at least one conv block");
+    check_option(pools.size() == channels.size(), k_crnn_where,
+                 "channels (" + std::to_string(channels.size()) + ") and pools (" +
+                     std::to_string(pools.size()) + ") must have the same length");
+    check_option(time_padding >= 0, k_crnn_where, "time_padding must be >= 0");
+    check_option(input_bn == "none" || input_bn == "channels" || input_bn == "time", k_crnn_where,
                  "input_bn = '" + input_bn + "', expected none, channels or time");
     for (std::size_t i = 0; i < channels.size(); ++i)
-        check_option(channels[i] >= 1 && pools[i][0] >= 1 && pools[i][1] >= 1, k_where,
+        check_option(channels[i] >= 1 && pools[i][0] >= 1 && pools[i][1] >= 1, k_crnn_where,
                      "block " + std::to_string(i + 1) + ": channels and pool sizes must be >= 1");
-    check_option(steps() >= 1 && step_features() >= 1, k_where,
-                 "a " + std::to_string(n_mels) + " x " + std::to_string(input_frames) +
-                     " input vanishes in the pools (they need at least the product of their sizes in each axis)");
-    check_option(!gru_units.empty(), k_where, "gru_units is empty, expected at least one GRU layer");
-    for (std::int64_t u : gru_units) check_option(u >= 1, k_where, "gru_units must be >= 1");
-    check_option(bn_eps > 0, k_where, "bn_eps must be positive");
-    check_option(dropout >= 0 && dropout < 1 && conv_dropout >= 0 && conv_dropout < 1, k_where,
+    check_option(
+        steps() >= 1 && step_features() >= 1, k_crnn_where,
+        "a " + std::to_string(n_mels) + " x " + std::to_string(input_frames) +
+            " input vanishes in the pools (they need at least the product of their sizes in each axis)");
+    check_option(!gru_units.empty(), k_crnn_where, "gru_units is empty, expected at least one GRU layer");
+    for (std::int64_t u : gru_units) check_option(u >= 1, k_crnn_where, "gru_units must be >= 1");
+    check_option(bn_eps > 0, k_crnn_where, "bn_eps must be positive");
+    check_option(dropout >= 0 && dropout < 1 && conv_dropout >= 0 && conv_dropout < 1, k_crnn_where,
                  "dropout and conv_dropout must be in [0, 1)");
-    check_block_dropout(block_dropout, channels.size(), k_where);
-    parse_rnn_convention(gru_convention, k_where);
+    check_block_dropout(block_dropout, channels.size(), k_crnn_where);
+    parse_rnn_convention(gru_convention, k_crnn_where);
 }
 
 CrnnOptions crnn_options() {

@@ -10,7 +10,7 @@ namespace mtag::nn::models {
 
 namespace {
 
-const char* const k_where = "model options of fcn";
+const char* const k_fcn_where = "model options of fcn";
 
 class Fcn : public TaggingModel {
   public:
@@ -59,7 +59,7 @@ nlohmann::json FcnOptions::to_json() const {
 
 FcnOptions FcnOptions::from_json(const nlohmann::json& json, const FcnOptions& defaults) {
     FcnOptions o = defaults;
-    OptionReader r(json, k_where);
+    OptionReader r(json, k_fcn_where);
     r.read("n_mels", o.n_mels);
     r.read("input_frames", o.input_frames);
     r.read("channels", o.channels);
@@ -79,30 +79,30 @@ FcnOptions FcnOptions::from_json(const nlohmann::json& json, const FcnOptions& d
 }
 
 void FcnOptions::validate() const {
-    check_option(!channels.empty(), k_where, "channels is empty, expected at least one conv block");
-    check_option(pools.size() == channels.size(), k_where,
+    check_option(!channels.empty(), k_fcn_where, "channels is empty, expected at least one conv block");
+    check_option(pools.size() == channels.size(), k_fcn_where,
                  "channels (" + std::to_string(channels.size()) + ") and pools (" +
                      std::to_string(pools.size()) + ") must have the same length");
     check_option(
-        kernel_size >= 1 && kernel_size % 2 == 1, k_where,
+        kernel_size >= 1 && kernel_size % 2 == 1, k_fcn_where,
         "kernel_size = " + std::to_string(kernel_size) + ", expected an odd size >= 1 ('same' padding)");
     std::int64_t h = n_mels, w = input_frames;
     for (std::size_t i = 0; i < channels.size(); ++i) {
-        check_option(channels[i] >= 1 && pools[i][0] >= 1 && pools[i][1] >= 1, k_where,
+        check_option(channels[i] >= 1 && pools[i][0] >= 1 && pools[i][1] >= 1, k_fcn_where,
                      "block " + std::to_string(i + 1) + ": channels and pool sizes must be >= 1");
         h /= pools[i][0];
         w /= pools[i][1];
-        check_option(h >= 1 && w >= 1, k_where,
+        check_option(h >= 1 && w >= 1, k_fcn_where,
                      "a " + std::to_string(n_mels) + " x " + std::to_string(input_frames) +
                          " input vanishes at block " + std::to_string(i + 1) +
                          " (pools need at least the product of their sizes in each axis)");
     }
-    check_option(dropout >= 0 && dropout < 1, k_where,
+    check_option(dropout >= 0 && dropout < 1, k_fcn_where,
                  "dropout = " + std::to_string(dropout) + ", expected in [0, 1)");
-    check_block_dropout(block_dropout, channels.size(), k_where);
-    check_option(input_bn_axis == "channels" || input_bn_axis == "time", k_where,
+    check_block_dropout(block_dropout, channels.size(), k_fcn_where);
+    check_option(input_bn_axis == "channels" || input_bn_axis == "time", k_fcn_where,
                  "input_bn_axis = '" + input_bn_axis + "', expected channels or time");
-    check_option(bn_eps > 0, k_where, "bn_eps must be positive");
+    check_option(bn_eps > 0, k_fcn_where, "bn_eps must be positive");
 }
 
 FcnOptions fcn4_options() {

@@ -16,7 +16,7 @@ namespace mtag::nn::models {
 
 namespace {
 
-const char* const k_where = "model options of sample_cnn";
+const char* const k_sample_cnn_where = "model options of sample_cnn";
 
 class SampleCnn : public MultiLevelTaggingModel {
   public:
@@ -98,7 +98,7 @@ nlohmann::json SampleCnnOptions::to_json() const {
 
 SampleCnnOptions SampleCnnOptions::from_json(const nlohmann::json& json, const SampleCnnOptions& defaults) {
     SampleCnnOptions o = defaults;
-    OptionReader r(json, k_where);
+    OptionReader r(json, k_sample_cnn_where);
     r.read("input_samples", o.input_samples);
     r.read("first_channels", o.first_channels);
     r.read("first_stride", o.first_stride);
@@ -120,29 +120,31 @@ SampleCnnOptions SampleCnnOptions::from_json(const nlohmann::json& json, const S
 }
 
 void SampleCnnOptions::validate() const {
-    check_option(first_channels >= 1 && first_stride >= 1, k_where,
+    check_option(first_channels >= 1 && first_stride >= 1, k_sample_cnn_where,
                  "first_channels and first_stride must be >= 1");
-    check_option(!channels.empty(), k_where, "channels is empty, expected at least one block");
-    check_option(kernel_size >= 1 && kernel_size % 2 == 1, k_where,
+    check_option(!channels.empty(), k_sample_cnn_where, "channels is empty, expected at least one block");
+    check_option(kernel_size >= 1 && kernel_size % 2 == 1, k_sample_cnn_where,
                  "kernel_size = " + std::to_string(kernel_size) + ", expected an odd size ('same' padding)");
-    check_option(pool >= 1, k_where, "pool must be >= 1");
-    check_option(final_channels >= 0 && dense >= 0, k_where, "final_channels and dense must be >= 0");
-    check_option(block == "basic" || block == "se", k_where, "block '" + block + "', expected basic or se");
-    check_option(se_ratio >= 1, k_where, "se_ratio must be >= 1");
+    check_option(pool >= 1, k_sample_cnn_where, "pool must be >= 1");
+    check_option(final_channels >= 0 && dense >= 0, k_sample_cnn_where,
+                 "final_channels and dense must be >= 0");
+    check_option(block == "basic" || block == "se", k_sample_cnn_where,
+                 "block '" + block + "', expected basic or se");
+    check_option(se_ratio >= 1, k_sample_cnn_where, "se_ratio must be >= 1");
     const std::int64_t tappable = static_cast<std::int64_t>(channels.size()) + (final_channels > 0 ? 1 : 0);
     check_option(
-        multi_level >= 0 && multi_level <= tappable, k_where,
+        multi_level >= 0 && multi_level <= tappable, k_sample_cnn_where,
         "multi_level = " + std::to_string(multi_level) + ", expected 0.." + std::to_string(tappable));
-    check_option(dropout >= 0 && dropout < 1, k_where,
+    check_option(dropout >= 0 && dropout < 1, k_sample_cnn_where,
                  "dropout = " + std::to_string(dropout) + ", expected in [0, 1)");
-    check_block_dropout(block_dropout, channels.size(), k_where);
+    check_block_dropout(block_dropout, channels.size(), k_sample_cnn_where);
     std::int64_t length = input_samples / first_stride;
-    check_option(length >= 1, k_where,
+    check_option(length >= 1, k_sample_cnn_where,
                  "input_samples = " + std::to_string(input_samples) + " is shorter than first_stride");
     for (std::size_t i = 0; i < channels.size(); ++i) {
-        check_option(channels[i] >= 1, k_where, "channels must be >= 1");
+        check_option(channels[i] >= 1, k_sample_cnn_where, "channels must be >= 1");
         length /= pool;
-        check_option(length >= 1, k_where,
+        check_option(length >= 1, k_sample_cnn_where,
                      "input_samples = " + std::to_string(input_samples) + " vanishes at block " +
                          std::to_string(i + 2) +
                          " (needs first_stride * pool^blocks samples, e.g. 3^10 = 59049)");

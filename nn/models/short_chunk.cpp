@@ -11,7 +11,7 @@ namespace mtag::nn::models {
 
 namespace {
 
-const char* const k_where = "model options of short_chunk";
+const char* const k_short_chunk_where = "model options of short_chunk";
 
 class ShortChunk : public TaggingModel {
   public:
@@ -67,7 +67,7 @@ nlohmann::json ShortChunkOptions::to_json() const {
 ShortChunkOptions ShortChunkOptions::from_json(const nlohmann::json& json,
                                                const ShortChunkOptions& defaults) {
     ShortChunkOptions o = defaults;
-    OptionReader r(json, k_where);
+    OptionReader r(json, k_short_chunk_where);
     r.read("n_mels", o.n_mels);
     r.read("input_frames", o.input_frames);
     r.read("channels", o.channels);
@@ -85,20 +85,21 @@ ShortChunkOptions ShortChunkOptions::from_json(const nlohmann::json& json,
 }
 
 void ShortChunkOptions::validate() const {
-    check_option(!channels.empty(), k_where, "channels is empty, expected at least one block");
-    check_option(pool >= 1, k_where, "pool = " + std::to_string(pool) + ", expected >= 1");
-    check_option(dense >= 0, k_where, "dense = " + std::to_string(dense) + ", expected >= 0");
-    check_option(dropout >= 0 && dropout < 1, k_where,
+    check_option(!channels.empty(), k_short_chunk_where, "channels is empty, expected at least one block");
+    check_option(pool >= 1, k_short_chunk_where, "pool = " + std::to_string(pool) + ", expected >= 1");
+    check_option(dense >= 0, k_short_chunk_where, "dense = " + std::to_string(dense) + ", expected >= 0");
+    check_option(dropout >= 0 && dropout < 1, k_short_chunk_where,
                  "dropout = " + std::to_string(dropout) + ", expected in [0, 1)");
-    check_block_dropout(block_dropout, channels.size(), k_where);
-    check_option(!residual || activation.kind != ActivationSpec::Kind::maxout, k_where,
-                 "maxout cannot follow the residual sum of short_chunk_resnet's blocks; choose another activation");
+    check_block_dropout(block_dropout, channels.size(), k_short_chunk_where);
+    check_option(
+        !residual || activation.kind != ActivationSpec::Kind::maxout, k_short_chunk_where,
+        "maxout cannot follow the residual sum of short_chunk_resnet's blocks; choose another activation");
     std::int64_t h = n_mels, w = input_frames;
     for (std::size_t i = 0; i < channels.size(); ++i) {
-        check_option(channels[i] >= 1, k_where, "channels must be >= 1");
+        check_option(channels[i] >= 1, k_short_chunk_where, "channels must be >= 1");
         h = after(h, pool, residual);
         w = after(w, pool, residual);
-        check_option(h >= 1 && w >= 1, k_where,
+        check_option(h >= 1 && w >= 1, k_short_chunk_where,
                      "a " + std::to_string(n_mels) + " x " + std::to_string(input_frames) +
                          " input vanishes at block " + std::to_string(i + 1) +
                          "; use more mel bands / frames or fewer blocks");
