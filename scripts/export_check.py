@@ -168,6 +168,35 @@ class TimeBatchNorm(tnn.BatchNorm1d):
         return y.reshape(n, w, c, h).permute(0, 2, 3, 1)
 
 
+class DftMelgramTwin(tnn.Module):
+    """mtag nn/layers/dft_melgram.hpp (kapre 0.0.3's Melspectrogram): frames with TensorFlow 'SAME' padding,
+    power from stored DFT kernels, a stored mel matrix, dB relative to each example's maximum, floored at
+    -dynamic_range; (N, S) -> (N, 1, n_mels, T). Kernels and mel matrix are buffers, as upstream."""
+
+    def __init__(self, n_dft, hop, n_mels, amin=1e-10, dynamic_range=80.0):
+        super().__init__()
+        n_bins = n_dft // 2 + 1
+        n = torch.arange(n_dft, dtype=torch.float64).unsqueeze(1)
+        k = torch.arange(n_bins, dtype=torch.float64).unsqueeze(0)
+        window = torch.hann_window(n_dft, periodic=True, dtype=torch.float64).unsqueeze(1)
+        self.register_buffer("dft_real", (window * torch.cos(2 * np.pi * n * k / n_dft)).float())
+        self.register_buffer("dft_imag", (-window * torch.sin(2 * np.pi * n * k / n_dft)).float())
+        self.register_buffer("mel", torch.rand(n_bins, n_mels) / n_bins)
+        self.n_dft, self.hop, self.amin, self.dynamic_range = n_dft, hop, amin, dynamic_range
+
+    def forward(self, x):
+        x = x.reshape(x.shape[0], -1)
+        samples = x.shape[1]
+        frames = -(-samples // self.hop)
+        pad = max((frames - 1) * self.hop + self.n_dft - samples, 0)
+        x = tnn.functional.pad(x, (pad // 2, pad - pad // 2))
+        framed = x.unfold(1, self.n_dft, self.hop)[:, :frames]
+        power = (framed @ self.dft_real) ** 2 + (framed @ self.dft_imag) ** 2
+        db = 10 * torch.log10(torch.clamp(power @ self.mel, min=self.amin))
+        db = torch.clamp(db - db.amax(dim=(1, 2), keepdim=True), min=-self.dynamic_range)
+        return db.transpose(1, 2).unsqueeze(1)
+
+
 class TorchGRU(tnn.GRU):
     """torch.nn.GRU (one layer, batch first) that returns the sequence or the last state (mtag GRU,
     convention pytorch): the parameters keep torch's names (weight_ih_l0, ...)."""
@@ -234,8 +263,9 @@ class Reshape(tnn.Module):
 class Twin(tnn.Module):
     """Stages in order, then the output Linear; `view` reshapes the batch like mtag's TaggingModel."""
 
-    def __init__(self, view, stages, output_name, embedding, n_tags, taps=None):
+    def __init__(self, view, stages, output_name, embedding, n_tags, taps=None, tap_pool="max"):
         super().__init__()
+        self.tap_pool = tap_pool  # "max": over time (sample_cnn), "mean": over all axes after C (compact)
         self.view_shape = view
         self.order = []
         for name, module in stages:
@@ -250,7 +280,10 @@ class Twin(tnn.Module):
         tapped = []
         for name in self.order:
             if name == "pool" and self.taps:
-                x = torch.cat([t.amax(dim=2) for t in tapped], dim=1)
+                if self.tap_pool == "max":
+                    x = torch.cat([t.amax(dim=2) for t in tapped], dim=1)
+                else:
+                    x = torch.cat([t.mean(dim=tuple(range(2, t.dim()))) for t in tapped], dim=1)
                 continue
             x = getattr(self, name)(x)
             if name in self.taps:
@@ -359,6 +392,19 @@ def build_twin(preset, o, n_tags):
         if o["dropout"] > 0:
             stages.append(("dropout", tnn.Dropout(o["dropout"])))
         return Twin([1, o["n_mels"], -1], stages, "dense", feats, n_tags)
+    if preset == "choi2017_compact":
+        stages.append(("melgram", DftMelgramTwin(o["n_dft"], o["hop_length"], o["n_mels"])))
+        activation = o["activation"] if isinstance(o["activation"], str) else o["activation"]["name"]
+        cin, taps = 1, []
+        for i, (c, p) in enumerate(zip(o["channels"], o["pools"])):
+            block = conv_block(2, cin, c, 3, 1, 1, tuple(p), True, activation, o["bn_eps"])
+            if o["batch_stats_in_eval"]:  # Keras 1 BatchNormalization mode 2: the batch's statistics always
+                block.bn = tnn.BatchNorm2d(c, eps=o["bn_eps"], track_running_stats=False)
+            stages.append((f"layer{i + 1}", block))
+            taps.append(f"layer{i + 1}")
+            cin = c
+        stages.append(("pool", tnn.Identity()))
+        return Twin([1, -1], stages, "dense", sum(o["channels"]), n_tags, taps, tap_pool="mean")
     raise SystemExit(f"no twin for preset {preset}")
 
 
