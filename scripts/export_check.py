@@ -197,6 +197,16 @@ class DftMelgramTwin(tnn.Module):
         return db.transpose(1, 2).unsqueeze(1)
 
 
+class Mode2BatchNorm2d(tnn.BatchNorm2d):
+    """Keras 1 BatchNormalization mode 2 (mtag BatchNorm's batch_stats_in_eval): the batch's own statistics in
+    eval too; training updates the running statistics as torch does, so the state_dict names are torch's."""
+
+    def forward(self, x):
+        if self.training:
+            return super().forward(x)
+        return tnn.functional.batch_norm(x, None, None, self.weight, self.bias, True, 0.0, self.eps)
+
+
 class TorchGRU(tnn.GRU):
     """torch.nn.GRU (one layer, batch first) that returns the sequence or the last state (mtag GRU,
     convention pytorch): the parameters keep torch's names (weight_ih_l0, ...)."""
@@ -398,8 +408,8 @@ def build_twin(preset, o, n_tags):
         cin, taps = 1, []
         for i, (c, p) in enumerate(zip(o["channels"], o["pools"])):
             block = conv_block(2, cin, c, 3, 1, 1, tuple(p), True, activation, o["bn_eps"])
-            if o["batch_stats_in_eval"]:  # Keras 1 BatchNormalization mode 2: the batch's statistics always
-                block.bn = tnn.BatchNorm2d(c, eps=o["bn_eps"], track_running_stats=False)
+            if o["batch_stats_in_eval"]:
+                block.bn = Mode2BatchNorm2d(c, eps=o["bn_eps"])
             stages.append((f"layer{i + 1}", block))
             taps.append(f"layer{i + 1}")
             cin = c
