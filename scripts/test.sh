@@ -41,10 +41,11 @@ release() {
 
 # Sanitizer builds: -O1 and line tables only (file:line in every report, a fraction of -g's debug info to
 # compile and link), clang-19 (faster to compile than g++ 12, and libFuzzer's compiler). No Python module, no
-# LTO. The libraries compile 8 sources per translation unit (MTAG_UNITY): each source's headers are parsed
-# and instrumented once per batch instead of once per file. asan builds for the CPU it runs on (-march=native); tsan builds for plain x86-64, which proves that
-# the AVX-512 and AVX2 kernels compile through their target attributes alone (a CPU without AVX-512 once
-# could not build mtag: lambdas inside those kernels lacked the attribute).
+# LTO. The libraries compile 8 sources per translation unit (MTAG_UNITY): the headers are parsed and
+# instrumented once per batch instead of once per file. asan builds for the CPU it runs on (-march=native);
+# tsan builds for plain x86-64, which proves that the AVX-512 and AVX2 kernels compile through their target
+# attributes alone (a CPU without AVX-512 once could not build mtag: lambdas inside those kernels lacked the
+# attribute).
 sanitizer_configure() {
   local dir=$1
   shift
