@@ -64,6 +64,9 @@ double thread_cpu_seconds();
 // A "kB" field of /proc/self/status ("VmRSS", "VmHWM"); 0 when it is missing.
 long process_status_kb(const std::string& field);
 
+// Resets VmHWM to the current resident size (/proc/self/clear_refs 5); false when the kernel refuses.
+bool reset_peak_rss();
+
 // A tensor of standard normal values drawn from mt19937_64(seed) in order: the same input for every run.
 nn::Tensor random_normal_tensor(const nn::Shape& shape, std::uint64_t seed);
 

@@ -248,11 +248,7 @@ Timing time_case(const Case& c, std::int64_t batch, int repeats) {
 double train_step_memory(const Case& c, std::int64_t batch) {
     nn::release_scratch();
     const long base = process_status_kb("VmRSS");
-    {
-        std::ofstream reset("/proc/self/clear_refs");
-        reset << "5";
-        if (!reset) return -1.0;
-    }
+    if (!reset_peak_rss()) return -1.0;
     {
         auto net = build(c);
         nn::init::initialize(*net, {.scheme = nn::init::Scheme::torch_default, .seed = 1});

@@ -41,12 +41,6 @@ namespace mtag::app {
 
 namespace {
 
-bool reset_peak() {
-    std::ofstream reset("/proc/self/clear_refs");
-    reset << "5";
-    return static_cast<bool>(reset);
-}
-
 struct ModelFigures {
     double train_clips_per_s = 0, infer_clips_per_s = 0, peak_mb = -1, tensor_mb = 0;
     double train_clips_per_s_median = 0;  // the sustained rate: batch / median step
@@ -96,7 +90,7 @@ ModelFigures measure(const std::string& preset, std::int64_t batch, int steps, b
     nn::release_cached_storage();
     malloc_trim(0);
     const long base = process_status_kb("VmRSS");
-    const bool peak_ok = reset_peak();
+    const bool peak_ok = reset_peak_rss();
     const std::size_t tensor_base = nn::tensor_bytes_live();
     nn::reset_tensor_bytes_peak();
     auto model = nn::models::build_model({{"preset", preset}, {"seed", std::uint64_t{1}}}, kTags);

@@ -39,6 +39,12 @@ long process_status_kb(const std::string& field) {
     return 0;
 }
 
+bool reset_peak_rss() {
+    std::ofstream reset("/proc/self/clear_refs");
+    reset << "5";
+    return static_cast<bool>(reset);
+}
+
 nn::Tensor random_normal_tensor(const nn::Shape& shape, std::uint64_t seed) {
     nn::Tensor t = nn::Tensor::uninitialized(shape);
     std::mt19937_64 rng(seed);

@@ -180,7 +180,7 @@ class DftMelgramTwin(tnn.Module):
         k = torch.arange(n_bins, dtype=torch.float64).unsqueeze(0)
         window = torch.hann_window(n_dft, periodic=True, dtype=torch.float64).unsqueeze(1)
         self.register_buffer("dft_real", (window * torch.cos(2 * np.pi * n * k / n_dft)).float())
-        self.register_buffer("dft_imag", (-window * torch.sin(2 * np.pi * n * k / n_dft)).float())
+        self.register_buffer("dft_imag", (window * torch.sin(2 * np.pi * n * k / n_dft)).float())  # +sin, as kapre
         self.register_buffer("mel", torch.rand(n_bins, n_mels) / n_bins)
         self.n_dft, self.hop, self.amin, self.dynamic_range = n_dft, hop, amin, dynamic_range
 

@@ -19,6 +19,7 @@ constexpr int steps_per_beat = 4;  // the grid is sixteenth notes
 int clamp_velocity(int velocity) {
     return std::clamp(velocity, 1, 127);
 }
+
 // A one-bar pattern string looked up at any step of the bar (shorter patterns repeat).
 char hit_at(std::string_view hits, int step) {
     return hits[static_cast<std::size_t>(step) % hits.size()];
