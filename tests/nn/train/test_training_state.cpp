@@ -13,6 +13,7 @@
 
 #include <filesystem>
 #include <fstream>
+#include <utility>
 
 using namespace mtag;
 using namespace mtag::nn;
@@ -80,6 +81,24 @@ void run_epochs(Model& m, TrainingState& st, std::int64_t until) {
         }
         st.end_epoch({{"val_loss", val_loss(st.epoch())}, {"val_roc_auc", 0.5 + 0.01 * st.epoch()}});
     }
+}
+
+// Two checkpoints of one run: after 2 epochs and after 5.
+std::pair<TrainingCheckpoint, TrainingCheckpoint> two_checkpoints() {
+    Model m(0.5f);
+    auto st = make_state(m, false);
+    run_epochs(m, *st, 2);
+    TrainingCheckpoint first = st->save();
+    run_epochs(m, *st, 3);
+    return {std::move(first), st->save()};
+}
+
+// An empty folder under the test scratch space.
+std::filesystem::path empty_folder(const std::string& name) {
+    const auto dir = std::filesystem::path(MTAG_TEST_TMP) / name;
+    std::filesystem::remove_all(dir);
+    std::filesystem::create_directories(dir);
+    return dir;
 }
 
 }  // namespace
@@ -235,16 +254,8 @@ TEST_CASE("training_state: a cycling schedule drives the optimizer's momentum (A
 
 TEST_CASE("training_state: a save after a kill between its two renames leaves no link behind",
           "[training_state]") {
-    Model m(0.5f);
-    auto st = make_state(m, false);
-    run_epochs(m, *st, 2);
-    const TrainingCheckpoint first = st->save();
-    run_epochs(m, *st, 3);
-    const TrainingCheckpoint second = st->save();
-    const auto dir = std::filesystem::path(MTAG_TEST_TMP) / "checkpoint_relink";
-    std::filesystem::remove_all(dir);
-    std::filesystem::create_directories(dir);
-    const auto path = dir / "checkpoint.safetensors";
+    const auto [first, second] = two_checkpoints();
+    const auto path = empty_folder("checkpoint_relink") / "checkpoint.safetensors";
     const auto previous = previous_checkpoint_path(path);
     save_checkpoint(second, path);
     // The kill left "<path>.prev" as a second name of "<path>": POSIX rename() between two names of one
@@ -259,16 +270,8 @@ TEST_CASE("training_state: a save after a kill between its two renames leaves no
 
 TEST_CASE("training_state: a corrupted checkpoint is detected by its checksum, the replaced one is kept",
           "[training_state]") {
-    Model m(0.5f);
-    auto st = make_state(m, false);
-    run_epochs(m, *st, 2);
-    const TrainingCheckpoint first = st->save();
-    run_epochs(m, *st, 3);
-    const TrainingCheckpoint second = st->save();
-    const auto dir = std::filesystem::path(MTAG_TEST_TMP) / "checkpoint_checksum";
-    std::filesystem::remove_all(dir);
-    std::filesystem::create_directories(dir);
-    const auto path = dir / "checkpoint.safetensors";
+    const auto [first, second] = two_checkpoints();
+    const auto path = empty_folder("checkpoint_checksum") / "checkpoint.safetensors";
     save_checkpoint(first, path);
     CHECK_FALSE(std::filesystem::exists(previous_checkpoint_path(path)));
     save_checkpoint(second, path);
