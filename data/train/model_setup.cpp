@@ -1,5 +1,6 @@
 #include "data/train/model_setup.hpp"
 
+#include "data/run/fixed_front_end.hpp"
 #include "data/run/model_card.hpp"
 #include "dsp/error.hpp"
 #include "nn/models/zoo.hpp"
@@ -36,7 +37,7 @@ TrainingModel setup_model(const TrainConfig& config, const std::vector<std::stri
                           const std::filesystem::path& init_from, int freeze, bool quiet) {
     TrainingModel out;
     out.spec = config.model.spec(config.seed);
-    out.model = nn::models::build_model(out.spec, static_cast<std::int64_t>(tags.size()));
+    out.model = build_new_model(out.spec, static_cast<std::int64_t>(tags.size()), config.features.sample_rate());
     std::vector<nn::Parameter*> loaded;
     if (!init_from.empty()) {
         RunModel base = load_run(init_from);
@@ -47,6 +48,9 @@ TrainingModel setup_model(const TrainConfig& config, const std::vector<std::stri
                       << (same_vocab ? "" : ", output layer re-created for the new vocabulary") << "\n";
     }
     if (freeze > 0) out.model->freeze_blocks(freeze);
+    // Training never reads d loss / d input: skip the first layer's input gradient (the work `mtag bench
+    // train` already leaves out), which a fixed front end such as DftMelgram cannot give at all.
+    out.model->set_input_grad(false);
     out.model->train();
     const std::set<nn::Parameter*> from_base(loaded.begin(), loaded.end());
     for (nn::Parameter* p : out.model->parameters()) {
