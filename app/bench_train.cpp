@@ -15,6 +15,7 @@
 // malloc (LD_PRELOAD), oneDNN on / off and (2-D models) channels_last, each in a fresh process, and keeps
 // the fastest; later passes re-time that one. --torch-settings default skips the sweep.
 #include "app/bench.hpp"
+#include "data/run/fixed_front_end.hpp"
 #include "dsp/error.hpp"
 #include "nn/loss.hpp"
 #include "nn/models/zoo.hpp"
@@ -93,7 +94,7 @@ ModelFigures measure(const std::string& preset, std::int64_t batch, int steps, b
     const bool peak_ok = reset_peak_rss();
     const std::size_t tensor_base = nn::tensor_bytes_live();
     nn::reset_tensor_bytes_peak();
-    auto model = nn::models::build_model({{"preset", preset}, {"seed", std::uint64_t{1}}}, kTags);
+    auto model = data::build_new_model({{"preset", preset}, {"seed", std::uint64_t{1}}}, kTags);
     model->train();
     model->set_input_grad(false);
     const nn::Tensor x = random_normal_tensor(model->input_shape(batch), 2);

@@ -24,6 +24,7 @@
 #include "data/pretrained/keras_import.hpp"
 #include "data/pretrained/model_zoo.hpp"
 #include "data/pretrained/torch_import.hpp"
+#include "data/run/fixed_front_end.hpp"
 #include "data/run/model_check.hpp"
 #include "data/run/output_lock.hpp"
 #include "data/tag/ensemble.hpp"
@@ -171,7 +172,7 @@ int run_list() {
 }
 
 int run_init(const ModelOptions& o, const GlobalOptions& global) {
-    auto model = nn::models::build_model(spec_for(o.name, o.overrides, global.seed), o.n_tags);
+    auto model = data::build_new_model(spec_for(o.name, o.overrides, global.seed), o.n_tags);
     if (o.bn_warmup > 0) {
         model->train();
         std::mt19937_64 rng(global.seed + 1);
@@ -234,7 +235,7 @@ int run_gradcheck(const ModelOptions& o, const GlobalOptions& global) {
         model = dynamic_cast<nn::models::TaggingModel*>(owner.get());
         if (!model) throw Error("model '" + o.name + "'", "is not a tagging model (type " + owner->type() + ")");
     } else {
-        auto built = nn::models::build_model(spec_for(o.name, o.overrides, global.seed), o.n_tags);
+        auto built = data::build_new_model(spec_for(o.name, o.overrides, global.seed), o.n_tags);
         model = built.get();
         owner = std::move(built);
     }

@@ -210,6 +210,9 @@ set_tests_properties("cli: bench rejects --passes 0" PROPERTIES PASS_REGULAR_EXP
 # mtag train / mtag config show on a tiny tone corpus (tests/app/train_smoke.cmake).
 add_test(NAME "cli: train a tiny cnn1d and config show"
          COMMAND ${CMAKE_COMMAND} -DEXE=${MTAG_EXE} -DTMP=${CLI_TMP} -P ${CMAKE_CURRENT_SOURCE_DIR}/app/train_smoke.cmake)
+# choi2017_compact trained from scratch: its computed front end tells two tones apart (tests/app/train_compact.cmake).
+add_test(NAME "cli: train choi2017_compact from scratch and its front end sees the input"
+         COMMAND ${CMAKE_COMMAND} -DEXE=${MTAG_EXE} -DTMP=${CLI_TMP} -P ${CMAKE_CURRENT_SOURCE_DIR}/app/train_compact.cmake)
 # Every optimizer and schedule name trains from a config; phases execute (tests/app/train_every_name.cmake).
 add_test(NAME "cli: train with every optimizer and schedule name, and phases"
          COMMAND ${CMAKE_COMMAND} -DEXE=${MTAG_EXE} -DTMP=${CLI_TMP} -P ${CMAKE_CURRENT_SOURCE_DIR}/app/train_every_name.cmake)

@@ -22,6 +22,15 @@ std::int64_t DftMelgram::frames(std::int64_t samples) const {
     return (samples + m_options.hop_length - 1) / m_options.hop_length;
 }
 
+void DftMelgram::set_transform(const Tensor& dft_real, const Tensor& dft_imag, const Tensor& mel) {
+    const std::pair<const Tensor*, Buffer*> pairs[] = {{&dft_real, m_real}, {&dft_imag, m_imag}, {&mel, m_mel}};
+    for (const auto& [given, buffer] : pairs)
+        if (given->shape() != buffer->value.shape())
+            throw Error("DftMelgram " + buffer->name, "expected shape " + buffer->value.shape().str() + ", got " +
+                                                          given->shape().str());
+    for (const auto& [given, buffer] : pairs) buffer->value.copy_from(*given);
+}
+
 Tensor DftMelgram::forward(const Tensor& input) {
     if (!(input.rank() == 2 || (input.rank() == 3 && input.shape()[1] == 1)))
         throw Error("DftMelgram", "expected input (N, samples) or (N, 1, samples), got " + input.shape().str());

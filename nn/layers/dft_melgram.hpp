@@ -13,8 +13,10 @@
 //   dB     10 * log10(max(mel, amin)) minus the maximum of that example's dB map, floored at -dynamic_range
 //   output (N, 1, n_mels, T)
 //
-// The matrices are buffers (trainable_kernel=False upstream). There is no input gradient: the layer only
-// ever sits first, on raw audio (backward returns an empty tensor and throws if one is asked for).
+// The matrices are buffers (trainable_kernel=False upstream), built zero: nn/ does not compute filter banks,
+// so whoever builds a new model fills them through set_transform (data/run/fixed_front_end.hpp computes
+// kapre's from dsp/), and a loaded model takes them from its weights file. There is no input gradient: the
+// layer only ever sits first, on raw audio (backward returns an empty tensor and throws if one is asked for).
 #include "nn/module.hpp"
 
 #include <cstdint>
@@ -38,6 +40,10 @@ class DftMelgram : public Module {
     nlohmann::json config() const override;
     // Frames for `samples` input samples.
     std::int64_t frames(std::int64_t samples) const;
+    const DftMelgramOptions& options() const { return m_options; }
+    // Replaces the fixed transform: dft_real and dft_imag (n_dft, n_dft/2 + 1), mel (n_dft/2 + 1, n_mels).
+    // Throws naming the tensor whose shape differs.
+    void set_transform(const Tensor& dft_real, const Tensor& dft_imag, const Tensor& mel);
 
   private:
     DftMelgramOptions m_options;

@@ -30,7 +30,8 @@ nlohmann::json preset_options(const std::string& name);
 // Builds a model from a spec: a preset name (string) or {"preset": NAME, "seed": S (optional, default
 // 0), <option>: <value>, ...}. Unknown presets or options, wrong types and invalid values throw
 // mtag::Error naming them. The model is initialised from the seed (init scheme: options "init") and
-// left in training mode.
+// left in training mode. A fixed front end's buffers (choi2017_compact's DFT kernels and mel matrix) are
+// left zero: a new model to train or save comes from data::build_new_model, which computes them.
 std::shared_ptr<TaggingModel> build_model(const nlohmann::json& spec, std::int64_t n_tags);
 
 // Rebuilds a model from its config() ({"type": "TaggingModel", "preset", "n_tags", "options"}); the
