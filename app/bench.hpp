@@ -35,12 +35,23 @@ struct BenchContext {
     std::vector<std::string> extra;  // AREA-specific arguments after the area name
 };
 
+// What a reference script printed: every stdout line that is a JSON value, in order, and the interpreter
+// that ran it.
+struct ReferenceOutput {
+    std::string interpreter;
+    std::vector<nlohmann::json> lines;
+};
+
 // Runs `context.reference_python scripts/<script> args...` (falling back to /usr/bin/python3 when the
-// default "python3" lacks the modules) and parses the last line of its stdout as JSON. Returns nullopt and
-// prints why on stderr when the interpreter or the script is missing, or the script fails: references
-// are optional, the benchmark goes on without them. Scripts are looked up in $MTAG_SOURCE_DIR/scripts,
-// next to the executable's parent folders, then ./scripts.
+// default "python3" lacks the modules) and keeps the JSON lines of its stdout. Returns nullopt and prints
+// why on stderr when the interpreter or the script is missing, or the script fails or prints no JSON:
+// references are optional, the benchmark goes on without them. Scripts are looked up in
+// $MTAG_SOURCE_DIR/scripts, next to the executable's parent folders, then ./scripts.
 // `environment` ("NAME=value" entries, e.g. LD_PRELOAD of another allocator) is set for the script only.
+std::optional<ReferenceOutput> run_reference_lines(const BenchContext& context, const std::string& script,
+                                                   const std::vector<std::string>& args,
+                                                   const std::vector<std::string>& environment = {});
+// The same for a script whose result is its last JSON line.
 std::optional<nlohmann::json> run_reference_script(const BenchContext& context, const std::string& script,
                                                    const std::vector<std::string>& args,
                                                    const std::vector<std::string>& environment = {});

@@ -301,46 +301,23 @@ std::map<std::pair<std::string, std::int64_t>, json> run_reference(const BenchCo
                                                                    int threads, int repeats, bool memory,
                                                                    std::string& note) {
     std::map<std::pair<std::string, std::int64_t>, json> out;
-    if (context.reference_python.empty()) {
-        note = "PyTorch reference skipped (--python '')";
-        return out;
-    }
-    const auto script = find_reference_script("bench_torch.py");
-    if (!script) {
-        note = "PyTorch reference skipped: scripts/bench_torch.py not found next to the executable";
-        return out;
-    }
     json spec{{"threads", threads}, {"repeats", repeats}, {"memory", memory}, {"cases", json::array()}};
     for (const Case& c : cases) spec["cases"].push_back(to_json(c));
     const auto spec_path = context.work_dir / "bench_nn_cases.json";
     std::ofstream(spec_path) << spec.dump();
-    std::vector<std::string> pythons{context.reference_python};
-    if (context.reference_python == "python3")
-        pythons.push_back("/usr/bin/python3");  // Debian's python3-torch
-    for (const std::string& python : pythons) {
-        const std::string cmd =
-            "'" + python + "' '" + script->string() + "' --cases '" + spec_path.string() + "' 2>/dev/null";
-        FILE* pipe = ::popen(cmd.c_str(), "r");
-        if (!pipe) continue;
-        char buffer[4096];
-        std::string text;
-        while (std::fgets(buffer, sizeof buffer, pipe)) text += buffer;
-        const int status = ::pclose(pipe);
-        if (status != 0) continue;
-        std::istringstream lines(text);
-        std::string line;
-        while (std::getline(lines, line)) {
-            try {
-                json j = json::parse(line);
-                auto& slot = out[{j.at("name").get<std::string>(), j.at("batch").get<std::int64_t>()}];
-                slot.update(j);
-            } catch (const json::exception&) {
-            }
-        }
-        note = "PyTorch reference: " + python + " " + script->filename().string();
+    const std::optional<ReferenceOutput> reference =
+        run_reference_lines(context, "bench_torch.py", {"--cases", spec_path.string()});
+    if (!reference) {
+        note = "PyTorch reference skipped (why: the 'reference:' line above)";
         return out;
     }
-    note = "PyTorch reference skipped: no interpreter could import torch (tried " + pythons.front() + ")";
+    for (const json& j : reference->lines) {
+        try {
+            out[{j.at("name").get<std::string>(), j.at("batch").get<std::int64_t>()}].update(j);
+        } catch (const json::exception&) {
+        }
+    }
+    note = "PyTorch reference: " + reference->interpreter + " bench_torch.py";
     return out;
 }
 

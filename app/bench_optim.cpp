@@ -40,36 +40,11 @@ std::vector<std::pair<std::string, nn::OptimizerConfig>> optimizer_cases() {
 // Runs the reference script; returns its JSON lines (empty when Python or torch is unavailable).
 std::vector<nlohmann::json> run_reference(const BenchContext& context, std::size_t elements, int tensors,
                                           int steps) {
-    std::vector<nlohmann::json> out;
-    if (context.reference_python.empty()) return out;
-    const auto script = find_reference_script("bench_optim_torch.py");
-    if (!script) {
-        std::cerr << "mtag bench optim: scripts/bench_optim_torch.py not found next to the executable; "
-                     "reference skipped\n";
-        return out;
-    }
-    std::vector<std::string> pythons{context.reference_python};
-    if (context.reference_python == "python3")
-        pythons.push_back("/usr/bin/python3");  // Debian's python3-torch
-    for (const std::string& python : pythons) {
-        const std::string cmd = "'" + python + "' '" + script->string() + "' --elements " +
-                                std::to_string(elements) + " --tensors " + std::to_string(tensors) +
-                                " --steps " + std::to_string(steps) + " --threads 1 2>/dev/null";
-        FILE* pipe = ::popen(cmd.c_str(), "r");
-        if (!pipe) continue;
-        char line[4096];
-        while (std::fgets(line, sizeof line, pipe)) {
-            try {
-                out.push_back(nlohmann::json::parse(line));
-            } catch (const nlohmann::json::exception&) {
-            }
-        }
-        ::pclose(pipe);
-        if (!out.empty()) return out;
-    }
-    std::cerr
-        << "mtag bench optim: no interpreter could run the torch/sklearn reference; reference skipped\n";
-    return out;
+    std::optional<ReferenceOutput> reference = run_reference_lines(
+        context, "bench_optim_torch.py",
+        {"--elements", std::to_string(elements), "--tensors", std::to_string(tensors), "--steps",
+         std::to_string(steps), "--threads", "1"});
+    return reference ? std::move(reference->lines) : std::vector<nlohmann::json>{};
 }
 
 }  // namespace

@@ -59,7 +59,7 @@ int run_capture(const std::string& command, std::string& output) {
 
 }  // namespace
 
-std::optional<nlohmann::json> run_reference_script(const BenchContext& context, const std::string& script,
+std::optional<ReferenceOutput> run_reference_lines(const BenchContext& context, const std::string& script,
                                                    const std::vector<std::string>& args,
                                                    const std::vector<std::string>& environment) {
     if (context.reference_python.empty()) {
@@ -88,13 +88,14 @@ std::optional<nlohmann::json> run_reference_script(const BenchContext& context, 
         const int status =
             run_capture(env + shell_quote(python) + " " + shell_quote(path->string()) + arguments + quiet, output);
         if (status == 0) {
-            const std::size_t end = output.find_last_not_of(" \n\r\t");
-            const std::size_t begin = end == std::string::npos ? 0 : output.rfind('\n', end);
-            const std::string line = output.substr(
-                begin == std::string::npos ? 0 : begin + 1,
-                end == std::string::npos ? 0 : end - (begin == std::string::npos ? 0 : begin + 1) + 1);
-            nlohmann::json parsed = nlohmann::json::parse(line, nullptr, false);
-            if (!parsed.is_discarded()) return parsed;
+            ReferenceOutput result{.interpreter = python, .lines = {}};
+            std::istringstream lines(output);
+            std::string line;
+            while (std::getline(lines, line)) {
+                nlohmann::json parsed = nlohmann::json::parse(line, nullptr, false);
+                if (parsed.is_structured()) result.lines.push_back(std::move(parsed));  // not a bare number of a progress line
+            }
+            if (!result.lines.empty()) return result;
             last_problem = python + " printed no JSON";
         } else {
             last_problem = python + " failed (exit status " + std::to_string(WEXITSTATUS(status)) +
@@ -103,6 +104,14 @@ std::optional<nlohmann::json> run_reference_script(const BenchContext& context, 
     }
     std::cerr << "reference: skipped, " << last_problem << "\n";
     return std::nullopt;
+}
+
+std::optional<nlohmann::json> run_reference_script(const BenchContext& context, const std::string& script,
+                                                   const std::vector<std::string>& args,
+                                                   const std::vector<std::string>& environment) {
+    std::optional<ReferenceOutput> output = run_reference_lines(context, script, args, environment);
+    if (!output) return std::nullopt;
+    return std::move(output->lines.back());
 }
 
 }  // namespace mtag::app
