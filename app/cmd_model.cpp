@@ -402,7 +402,8 @@ Command add_model_command(CLI::App& root, const GlobalOptions& global) {
         "Validate a model directory from elsewhere and print what it holds: model.json's card (schema, tags, front "
         "end, chunking, normalisation; at most 64 MiB), model.safetensors (header and every tensor's range checked "
         "against the file size before anything is allocated), every tensor the architecture needs present with "
-        "its dtype and shape and nothing else, every value finite (NaN/Inf counted per tensor), and the training "
+        "its dtype and shape and nothing else, every value finite (NaN/Inf counted per tensor), a front end "
+        "carried as tensors (choi2017_compact's DFT kernels and mel matrix) not all zero, and the training "
         "checkpoints' CRC-32 when present. Lists every problem on stderr; exit 0 when sound, 1 otherwise");
     check->add_option("dir", o->model, "Model directory (model.json + model.safetensors), e.g. a run or a download")
         ->required();

@@ -2,11 +2,13 @@
 
 #include "data/run/model_card.hpp"
 #include "dsp/error.hpp"
+#include "nn/layers/dft_melgram.hpp"
 #include "nn/model_io.hpp"
 #include "nn/models/tagging_model.hpp"
 #include "nn/safetensors.hpp"
 #include "nn/train/training_state.hpp"
 
+#include <algorithm>
 #include <map>
 #include <memory>
 #include <new>
@@ -85,6 +87,23 @@ void compare_tensors(nn::Module& module, const nn::SafetensorsFile& file, const 
     for (const auto& [name, t] : file.tensors)
         if (!expected.count(name))
             r.problems.push_back(where + ": unexpected tensor '" + name + "' (the architecture has no such parameter)");
+}
+
+// A front end carried as tensors (DftMelgram's DFT kernels and mel matrix) must not be all zero: the model
+// would then see one constant log-mel map for every clip. `mtag model init` and training from scratch wrote
+// such models before data/run/fixed_front_end existed; nothing else in the file would show it.
+void check_fixed_front_ends(nn::Module& module, const nn::SafetensorsFile& file, const std::string& where,
+                            ModelCheckReport& r) {
+    for (nn::DftMelgram* layer : nn::modules_of_type<nn::DftMelgram>(module))
+        for (nn::Buffer* b : layer->buffers()) {
+            const auto it = file.tensors.find(b->name);
+            if (it == file.tensors.end() || !(it->second.value.shape() == b->value.shape())) continue;  // reported
+            const nn::Tensor& t = it->second.value;
+            if (std::all_of(t.data(), t.data() + t.size(), [](float v) { return v == 0.0f; }))
+                r.problems.push_back(where + ": tensor '" + b->name + "' of the fixed front end " + layer->type() +
+                                     " is all zero, so every clip would give the same input; re-import the model "
+                                     "(mtag model import / fetch) or train it again with this version");
+        }
 }
 
 // RUNDIR/checkpoint.safetensors and .prev, when present: readable and matching their CRC-32.
@@ -169,7 +188,10 @@ ModelCheckReport check_model_dir(const fs::path& dir) {
             r.parameters = model->parameter_count();
             if (card) attempt(r, [&] { check_card_matches_model(*card, *model, card_where); });
         }
-        if (weights) compare_tensors(*module, *weights, weights_where, r);
+        if (weights) {
+            compare_tensors(*module, *weights, weights_where, r);
+            check_fixed_front_ends(*module, *weights, weights_where, r);
+        }
     }
     check_checkpoints(dir, r);
     return r;

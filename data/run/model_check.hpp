@@ -11,6 +11,7 @@
 //   - every parameter and buffer of that architecture is in the file with its dtype and shape, and the file
 //     has no tensor the architecture lacks;
 //   - every tensor's values are finite (NaN/Inf counted per tensor);
+//   - a front end carried as tensors (choi2017_compact's DFT kernels and mel matrix) is not all zero;
 //   - RUNDIR/checkpoint.safetensors and its .prev, when present, read and pass their CRC-32.
 #include <nlohmann/json.hpp>
 

@@ -1,7 +1,8 @@
 # The compact convnet trained from scratch (no --init-from) must see its input: its front end's DFT kernels
 # and mel matrix are computed for a new model (data/run/fixed_front_end.hpp); once they were left zero and
 # every clip gave the same log-mel map. Trains choi2017_compact for one epoch on 300 Hz and 3000 Hz tones,
-# then the two tones' embeddings must differ, and so must their scores.
+# then the two tones' embeddings must differ; then `mtag model check` passes the run and fails a copy whose
+# mel matrix is zeroed.
 include(${CMAKE_CURRENT_LIST_DIR}/tone_corpus.cmake)
 set(dir ${TMP}/train_compact)
 file(REMOVE_RECURSE ${dir})
@@ -28,4 +29,29 @@ file(SHA256 ${dir}/emb/c1.npy high)
 file(SHA256 ${dir}/emb/c2.npy low)
 if(high STREQUAL low)
   message(FATAL_ERROR "a 3000 Hz and a 300 Hz tone gave the same 160 features: the front end sees a constant input")
+endif()
+
+# The run passes `mtag model check`; a copy whose mel matrix is zeroed (what `model init` once wrote) fails it,
+# naming the tensor.
+execute_process(COMMAND ${EXE} model check ${dir}/run RESULT_VARIABLE code OUTPUT_VARIABLE out ERROR_VARIABLE err)
+if(NOT code EQUAL 0)
+  message(FATAL_ERROR "the compact convnet trained from scratch fails `mtag model check` (${code}): ${err}")
+endif()
+file(REMOVE_RECURSE ${dir}/zeroed)
+file(COPY ${dir}/run/model.json ${dir}/run/model.safetensors DESTINATION ${dir}/zeroed)
+execute_process(COMMAND /usr/bin/python3 -c [=[
+import json, struct, sys
+path = sys.argv[1]
+data = bytearray(open(path, 'rb').read())
+n = struct.unpack('<Q', data[:8])[0]
+begin, end = json.loads(data[8:8 + n])['melgram.mel']['data_offsets']
+data[8 + n + begin:8 + n + end] = bytes(end - begin)
+open(path, 'wb').write(data)
+]=] ${dir}/zeroed/model.safetensors RESULT_VARIABLE code ERROR_VARIABLE err)
+if(NOT code EQUAL 0)
+  message(FATAL_ERROR "could not zero the mel matrix of the copy: ${err}")
+endif()
+execute_process(COMMAND ${EXE} model check ${dir}/zeroed RESULT_VARIABLE code OUTPUT_VARIABLE out ERROR_VARIABLE err)
+if(NOT code EQUAL 1 OR NOT err MATCHES "tensor 'melgram.mel' of the fixed front end DftMelgram is all zero")
+  message(FATAL_ERROR "`mtag model check` on a zeroed front end: expected exit 1 naming melgram.mel, got ${code}: ${err}")
 endif()
