@@ -20,8 +20,9 @@ int fill_fixed_front_end(nn::Module& model, int sample_rate) {
         nn::Tensor real({n_dft, bins}), imag({n_dft, bins});
         for (int n = 0; n < n_dft; ++n)
             for (int k = 0; k < bins; ++k) {
-                // n * k reduced mod n_dft keeps the angle exact in double for any n_dft.
-                const double angle = 2.0 * std::numbers::pi * static_cast<double>((n * k) % n_dft) / n_dft;
+                // n * k reduced mod n_dft (in 64 bits) keeps the angle exact in double for any n_dft.
+                const std::int64_t turn = static_cast<std::int64_t>(n) * k % n_dft;
+                const double angle = 2.0 * std::numbers::pi * static_cast<double>(turn) / n_dft;
                 real.data()[n * bins + k] = static_cast<float>(std::cos(angle) * window[n]);
                 imag.data()[n * bins + k] = static_cast<float>(std::sin(angle) * window[n]);
             }

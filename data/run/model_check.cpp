@@ -90,8 +90,8 @@ void compare_tensors(nn::Module& module, const nn::SafetensorsFile& file, const 
 }
 
 // A front end carried as tensors (DftMelgram's DFT kernels and mel matrix) must not be all zero: the model
-// would then see one constant log-mel map for every clip. `mtag model init` and training from scratch wrote
-// such models before data/run/fixed_front_end existed; nothing else in the file would show it.
+// would then see one constant log-mel map for every clip. `mtag model init` wrote such models before
+// data/run/fixed_front_end existed; nothing else in the file would show it.
 void check_fixed_front_ends(nn::Module& module, const nn::SafetensorsFile& file, const std::string& where,
                             ModelCheckReport& r) {
     for (nn::DftMelgram* layer : nn::modules_of_type<nn::DftMelgram>(module))
