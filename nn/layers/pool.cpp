@@ -19,10 +19,11 @@ namespace mtag::nn {
 namespace {
 
 // One output row of a max pool over full, non-overlapping kh x kw windows starting at xr (row stride w):
-// o[j] = the window maximum, a[j] = its row-major offset inside the window. Windows are visited in
-// PyTorch's row-major order with its rule (take v when v > max || isnan(v)) written as selects, one input
-// row at a time, so the j loop has no branch and a compile-time window width: it vectorises.
-template <int KW>
+// o[j] = the window maximum, a[j] = its row-major offset inside the window (only with Arg: inference mode
+// keeps no offsets, a is null). Windows are visited in PyTorch's row-major order with its rule (take v when
+// v > max || isnan(v)) written as selects, one input row at a time, so the j loop has no branch and a
+// compile-time window width: it vectorises.
+template <int KW, bool Arg>
 void max_window_row(const float* __restrict xr, std::int64_t w, std::int64_t kh, std::int64_t kw,
                     float* __restrict o, std::uint8_t* __restrict a, std::int64_t ow) {
     const std::int64_t width = KW > 0 ? KW : kw;
@@ -30,7 +31,7 @@ void max_window_row(const float* __restrict xr, std::int64_t w, std::int64_t kh,
         const float* __restrict src = xr + r * w;
         for (std::int64_t j = 0; j < ow; ++j) {
             float best = r == 0 ? src[j * width] : o[j];
-            std::uint8_t arg = r == 0 ? 0 : a[j];
+            std::uint8_t arg = r == 0 || !Arg ? 0 : a[j];
             for (std::int64_t q = r == 0 ? 1 : 0; q < width; ++q) {
                 const float v = src[j * width + q];
                 const bool take = (v > best) | (v != v);
@@ -38,7 +39,7 @@ void max_window_row(const float* __restrict xr, std::int64_t w, std::int64_t kh,
                 arg = take ? static_cast<std::uint8_t>(r * width + q) : arg;
             }
             o[j] = best;
-            a[j] = arg;
+            if constexpr (Arg) a[j] = arg;
         }
     }
 }
@@ -78,7 +79,8 @@ inline __mmask16 lanes_below(std::int64_t k) {
 // blended by pair; the selection rule and the visiting order are the scalar kernel's, so results and
 // argmax offsets are identical. The last ow % 16 windows take the same path with masked loads and stores:
 // left to the scalar kernel, they were most of the work for short rows (cnn1d: 22 and 9 windows a row).
-template <int KW>
+// Without Arg (inference mode) no offsets are kept and a is null.
+template <int KW, bool Arg>
 __attribute__((target("avx512f,avx512bw,avx512vl"))) void max_window_row_avx512(
     const float* xr, std::int64_t w, std::int64_t kh, std::int64_t /*kw: KW*/, float* o, std::uint8_t* a,
     std::int64_t ow) {
@@ -113,16 +115,16 @@ __attribute__((target("avx512f,avx512bw,avx512vl"))) void max_window_row_avx512(
                 return col;
             };
             __m512 best = r == 0 ? column(0) : _mm512_maskz_loadu_ps(out_mask, o + j);
-            __m128i arg = r == 0 ? _mm_setzero_si128() : _mm_maskz_loadu_epi8(out_mask, a + j);
+            __m128i arg = r == 0 || !Arg ? _mm_setzero_si128() : _mm_maskz_loadu_epi8(out_mask, a + j);
             for (int q = r == 0 ? 1 : 0; q < KW; ++q) {
                 const __m512 col = column(q);
                 const __mmask16 take =
                     _mm512_cmp_ps_mask(col, best, _CMP_GT_OQ) | _mm512_cmp_ps_mask(col, col, _CMP_UNORD_Q);
                 best = _mm512_mask_blend_ps(take, best, col);
-                arg = _mm_mask_blend_epi8(take, arg, _mm_set1_epi8(static_cast<char>(r * KW + q)));
+                if constexpr (Arg) arg = _mm_mask_blend_epi8(take, arg, _mm_set1_epi8(static_cast<char>(r * KW + q)));
             }
             _mm512_mask_storeu_ps(o + j, out_mask, best);
-            _mm_mask_storeu_epi8(a + j, out_mask, arg);
+            if constexpr (Arg) _mm_mask_storeu_epi8(a + j, out_mask, arg);
         }
     }
 }
@@ -187,7 +189,10 @@ __attribute__((target("avx2"))) inline void store_low_bytes(std::uint8_t* a, __m
     const std::uint32_t lo = static_cast<std::uint32_t>(_mm256_cvtsi256_si32(packed));
     const std::uint32_t hi = static_cast<std::uint32_t>(_mm256_extract_epi32(packed, 4));
     const std::uint64_t bytes = lo | (static_cast<std::uint64_t>(hi) << 32);
-    std::memcpy(a, &bytes, static_cast<std::size_t>(std::min<std::int64_t>(count, 8)));  // little-endian
+    if (count >= 8)  // little-endian; a constant size is one 8-byte store
+        std::memcpy(a, &bytes, 8);
+    else
+        std::memcpy(a, &bytes, static_cast<std::size_t>(std::max<std::int64_t>(count, 0)));
 }
 
 // 8 bytes (count of them read, the rest 0) to 32-bit lanes.
@@ -197,7 +202,10 @@ __attribute__((target("avx2"))) inline __m256i load_bytes(const std::uint8_t* a,
     return _mm256_cvtepu8_epi32(_mm_cvtsi64_si128(static_cast<long long>(bytes)));
 }
 
-template <int KW>
+// Window by window (8 at a time) over all kh rows in registers, one store at the end: run row by row, each
+// row after the first reloaded the maxima and offsets the previous row had just stored with vmaskmovps (a
+// masked store a load cannot forward from) and stored them again. The same comparisons in the same order.
+template <int KW, bool Arg>
 __attribute__((target("avx2"))) void max_window_row_avx2(const float* xr, std::int64_t w, std::int64_t kh,
                                                          std::int64_t /*kw: KW*/, float* o, std::uint8_t* a,
                                                          std::int64_t ow) {
@@ -221,37 +229,36 @@ __attribute__((target("avx2"))) void max_window_row_avx2(const float* xr, std::i
             col = _mm256_blendv_ps(col, _mm256_permutevar8x32_ps(v[src], position[q]), from[q][src]);
         return col;
     };
-    for (std::int64_t r = 0; r < kh; ++r) {
-        const float* src = xr + r * w;
-        for (std::int64_t j = 0; j < ow; j += 8) {
-            // Windows [j, j + rem): lanes past them load zeros and are never stored.
-            const std::int64_t rem = std::min<std::int64_t>(8, ow - j), elems = rem * KW;
+    for (std::int64_t j = 0; j < ow; j += 8) {
+        // Windows [j, j + rem): lanes past them load zeros and are never stored.
+        const std::int64_t rem = std::min<std::int64_t>(8, ow - j), elems = rem * KW;
+        __m256 best = _mm256_setzero_ps();
+        __m256i arg = _mm256_setzero_si256();
+        for (std::int64_t r = 0; r < kh; ++r) {
+            const float* src = xr + r * w + j * KW;
             __m256 v[KW];
             if (rem == 8) {
-                for (int t = 0; t < KW; ++t) v[t] = _mm256_loadu_ps(src + j * KW + 8 * t);
+                for (int t = 0; t < KW; ++t) v[t] = _mm256_loadu_ps(src + 8 * t);
             } else {
-                for (int t = 0; t < KW; ++t)
-                    v[t] = _mm256_maskload_ps(src + j * KW + 8 * t, lanes_below8(elems - 8 * t));
+                for (int t = 0; t < KW; ++t) v[t] = _mm256_maskload_ps(src + 8 * t, lanes_below8(elems - 8 * t));
             }
-            __m256 best;
-            __m256i arg;
-            if (r == 0) {
-                best = column(v, 0), arg = _mm256_setzero_si256();
-            } else {
-                best = _mm256_maskload_ps(o + j, lanes_below8(rem)), arg = load_bytes(a + j, rem);
-            }
+            if (r == 0) best = column(v, 0);
             for (int q = r == 0 ? 1 : 0; q < KW; ++q) {
                 const __m256 col = column(v, q);
                 const __m256 take =
                     _mm256_or_ps(_mm256_cmp_ps(col, best, _CMP_GT_OQ), _mm256_cmp_ps(col, col, _CMP_UNORD_Q));
                 best = _mm256_blendv_ps(best, col, take);
-                arg = _mm256_castps_si256(_mm256_blendv_ps(
-                    _mm256_castsi256_ps(arg),
-                    _mm256_castsi256_ps(_mm256_set1_epi32(static_cast<int>(r * KW + q))), take));
+                if constexpr (Arg)
+                    arg = _mm256_castps_si256(_mm256_blendv_ps(
+                        _mm256_castsi256_ps(arg),
+                        _mm256_castsi256_ps(_mm256_set1_epi32(static_cast<int>(r * KW + q))), take));
             }
-            _mm256_maskstore_ps(o + j, lanes_below8(rem), best);
-            store_low_bytes(a + j, arg, rem);
         }
+        if (rem == 8)
+            _mm256_storeu_ps(o + j, best);
+        else
+            _mm256_maskstore_ps(o + j, lanes_below8(rem), best);
+        if constexpr (Arg) store_low_bytes(a + j, arg, rem);
     }
 }
 
@@ -328,26 +335,32 @@ WindowRowBackward window_row_backward(std::int64_t kw) {
     return for_pool_width(kw, [](auto k) -> WindowRowBackward { return max_window_row_backward<k.value>; });
 }
 
-WindowRowKernel window_row_kernel(std::int64_t kw) {
+// The forward row kernel for width kw; with record_argmax false, one that keeps no offsets (a is null).
+WindowRowKernel window_row_kernel(std::int64_t kw, bool record_argmax) {
+    const auto pick = [&](auto make) -> WindowRowKernel {
+        return for_pool_width(kw, [&](auto k) -> WindowRowKernel {
+            return record_argmax ? make(k, std::true_type{}) : make(k, std::false_type{});
+        });
+    };
 #ifdef MTAG_HAVE_AVX512_POOL
     if (cpu_has_avx512bw_vl()) {
-        const WindowRowKernel fast = for_pool_width(kw, [](auto k) -> WindowRowKernel {
+        const WindowRowKernel fast = pick([](auto k, auto arg) -> WindowRowKernel {
             if constexpr (k.value == 0) return nullptr;  // no AVX-512 form of the generic loop
-            else return max_window_row_avx512<k.value>;
+            else return max_window_row_avx512<k.value, arg.value>;
         });
         if (fast) return fast;
     }
     if (cpu_has_avx2()) {
-        const WindowRowKernel fast = for_pool_width(kw, [](auto k) -> WindowRowKernel {
+        const WindowRowKernel fast = pick([](auto k, auto arg) -> WindowRowKernel {
             if constexpr (k.value == 0)
                 return nullptr;
             else
-                return max_window_row_avx2<k.value>;
+                return max_window_row_avx2<k.value, arg.value>;
         });
         if (fast) return fast;
     }
 #endif
-    return for_pool_width(kw, [](auto k) -> WindowRowKernel { return max_window_row<k.value>; });
+    return pick([](auto k, auto arg) -> WindowRowKernel { return max_window_row<k.value, arg.value>; });
 }
 
 }  // namespace
@@ -435,31 +448,35 @@ Tensor PoolBase::forward(const Tensor& input) {
                ow = static_cast<std::int64_t>(m_cols.begin.size());
     Tensor y = output_buffer(m_output, m_rank == 2 ? Shape{n, c, oh, ow} : Shape{n, c, ow});
     const bool is_max = m_kind == Kind::max, local = m_local_argmax;
-    if (is_max) {
-        const auto count = static_cast<std::size_t>(n * c * oh * ow);
-        if (local) {
-            m_argmax_local.resize(count);
-            m_argmax = {};
-        } else {
-            m_argmax.resize(count);
-            m_argmax_local = {};
-        }
-    }
     // Non-overlapping full windows (every max pool of the presets): window offsets are fixed.
     const std::int64_t kh = m_rank == 2 ? m_kernel[0] : 1, kw = m_kernel[1];
     m_full_windows = is_max && local && m_sizing == Sizing::fixed && m_stride == m_kernel && m_padding[0] == 0 &&
                      m_padding[1] == 0 && oh * kh <= h && ow * kw <= w;
+    // Inference mode keeps no argmax on the full-window path (no backward follows): the kernel then only
+    // computes maxima, and nothing is written beside them.
+    const bool record = is_max && !(m_full_windows && inference_mode());
+    const auto count = static_cast<std::size_t>(n * c * oh * ow);
+    if (record && local) {
+        m_argmax_local.resize(count);
+        m_argmax = {};
+    } else if (record) {
+        m_argmax.resize(count);
+        m_argmax_local = {};
+    } else {
+        m_argmax = {};
+        m_argmax_local = {};
+    }
     if (m_full_windows) {
         const float* x = input.data();
         float* out = y.data();
-        std::uint8_t* arg = m_argmax_local.data();
-        const WindowRowKernel row_kernel = window_row_kernel(kw);
+        std::uint8_t* arg = record ? m_argmax_local.data() : nullptr;
+        const WindowRowKernel row_kernel = window_row_kernel(kw, record);
         parallel_for(n * c, std::max<std::int64_t>(1, 8192 / std::max<std::int64_t>(1, h * w)),
                      [=](std::int64_t p0, std::int64_t p1) {
                          for (std::int64_t p = p0; p < p1; ++p)
                              for (std::int64_t i = 0; i < oh; ++i)
                                  row_kernel(x + p * h * w + i * kh * w, w, kh, kw, out + (p * oh + i) * ow,
-                                            arg + (p * oh + i) * ow, ow);
+                                            arg ? arg + (p * oh + i) * ow : nullptr, ow);
                      });
         return y;
     }
@@ -468,6 +485,10 @@ Tensor PoolBase::forward(const Tensor& input) {
 }
 
 Tensor PoolBase::forward_frozen(const Tensor& input) {
+    if (m_input_shape.rank() && m_argmax.empty() && m_argmax_local.empty())
+        throw Error("nn::" + m_type + " with frozen switches",
+                    "the last forward pass ran in inference mode and recorded no argmax; run one outside "
+                    "nn::InferenceMode before freezing");
     if (!(input.shape() == m_input_shape) || (m_argmax.empty() && m_argmax_local.empty()))
         throw Error("nn::" + m_type + " with frozen switches",
                     "input shape " + input.shape().str() + ", but the argmax was recorded for " +
@@ -579,6 +600,8 @@ Tensor PoolBase::backward(const Tensor& gy) {
     if (static_cast<std::int64_t>(gy.size()) != n * c * oh * ow || gy.dim(0) != n || gy.dim(1) != c)
         throw Error("nn::" + m_type + "::backward",
                     "grad_output shape " + gy.shape().str() + " does not match the last output");
+    if (m_kind == Kind::max && m_argmax.empty() && m_argmax_local.empty())
+        throw Error("nn::" + m_type, nothing_saved_message);
     if (!input_grad()) return {};
     if (m_full_windows) {
         // Every input element is written once (the selected one gets the gradient, the others and the

@@ -2,6 +2,8 @@
 
 #include "dsp/error.hpp"
 #include "nn/gradcheck.hpp"
+#include "nn/inference_mode.hpp"
+#include "nn/switching.hpp"
 
 #include <catch2/catch.hpp>
 
@@ -180,4 +182,40 @@ TEST_CASE("pool: vectorised full-window rows and their backward match the refere
             }
         }
     }
+}
+
+TEST_CASE("pool: inference mode gives the same maxima, keeps no argmax, and a later backward or frozen pass says why") {
+    // The full-window kernels without offsets (inference mode) against the same kernels recording them: the
+    // widths of the presets and one generic (6), rows longer than a vector block plus a tail and rows
+    // shorter than one, kh 1-3, with ties, NaN and -inf.
+    for (const std::int64_t windows : {37, 9})
+        for (const std::int64_t kw : {2, 3, 4, 5, 6, 8})
+            for (const std::int64_t kh : {1, 2, 3}) {
+                const std::int64_t w = kw * windows + 1, h = kh * 3;
+                Tensor x({2, 3, h, w});
+                std::mt19937_64 rng(static_cast<std::uint64_t>(kw * 100 + kh + windows));
+                for (std::size_t i = 0; i < x.size(); ++i) {
+                    const auto r = rng() % 31;
+                    x[i] = r == 0 ? std::numeric_limits<float>::quiet_NaN()
+                                  : r == 1 ? -std::numeric_limits<float>::infinity() : static_cast<float>(r % 7);
+                }
+                MaxPool2d pool({.kernel_size = {kh, kw}});
+                const Tensor recorded = pool.forward(x);
+                Tensor inferred;
+                {
+                    InferenceMode guard;
+                    inferred = pool.forward(x);
+                }
+                INFO("kernel " << kh << "x" << kw << ", " << windows << " windows a row");
+                REQUIRE(inferred.shape() == recorded.shape());
+                for (std::size_t k = 0; k < recorded.size(); ++k) {
+                    INFO("output " << k);
+                    if (std::isnan(recorded[k])) REQUIRE(std::isnan(inferred[k]));
+                    else REQUIRE(inferred[k] == recorded[k]);
+                }
+                REQUIRE_THROWS_WITH(pool.backward(Tensor::full(recorded.shape(), 1.0f)),
+                                    Catch::Contains("inference mode"));
+                FrozenSwitches frozen(pool);
+                REQUIRE_THROWS_WITH(pool.forward(x), Catch::Contains("inference mode"));
+            }
 }
