@@ -28,6 +28,18 @@ Tensor distinct(const Shape& shape, std::uint64_t seed) {
     for (std::size_t i = 0; i < v.size(); ++i) t[i] = v[i] * 0.1f;
     return t;
 }
+
+// Small integers (many ties in every window), with NaN and -inf at about 1 in 29 elements each.
+Tensor ties_nan_inf(const Shape& shape, std::uint64_t seed) {
+    Tensor t(shape);
+    std::mt19937_64 rng(seed);
+    for (std::size_t i = 0; i < t.size(); ++i) {
+        const auto r = rng() % 29;
+        t[i] = r == 0 ? std::numeric_limits<float>::quiet_NaN()
+                      : r == 1 ? -std::numeric_limits<float>::infinity() : static_cast<float>(r % 5);
+    }
+    return t;
+}
 }  // namespace
 
 TEST_CASE("pool: output sizes follow PyTorch including ceil_mode") {
@@ -155,13 +167,7 @@ TEST_CASE("pool: vectorised full-window rows and their backward match the refere
     for (const std::int64_t kw : {2, 3, 4, 5, 6, 8}) {
         for (const std::int64_t kh : {1, 2, 3}) {
             const std::int64_t w = kw * windows + 1, h = kh * 2;
-            Tensor x({1, 2, h, w});
-            std::mt19937_64 rng(static_cast<std::uint64_t>(kw * 10 + kh));
-            for (std::size_t i = 0; i < x.size(); ++i) {
-                const auto r = rng() % 29;
-                x[i] = r == 0 ? std::numeric_limits<float>::quiet_NaN()
-                              : r == 1 ? -std::numeric_limits<float>::infinity() : static_cast<float>(r % 5);
-            }
+            const Tensor x = ties_nan_inf({1, 2, h, w}, static_cast<std::uint64_t>(kw * 10 + kh));
             MaxPool2d pool({.kernel_size = {kh, kw}});
             const Tensor y = pool.forward(x);
             Tensor gy(y.shape());
@@ -192,13 +198,7 @@ TEST_CASE("pool: inference mode gives the same maxima, keeps no argmax, and a la
         for (const std::int64_t kw : {2, 3, 4, 5, 6, 8})
             for (const std::int64_t kh : {1, 2, 3}) {
                 const std::int64_t w = kw * windows + 1, h = kh * 3;
-                Tensor x({2, 3, h, w});
-                std::mt19937_64 rng(static_cast<std::uint64_t>(kw * 100 + kh + windows));
-                for (std::size_t i = 0; i < x.size(); ++i) {
-                    const auto r = rng() % 31;
-                    x[i] = r == 0 ? std::numeric_limits<float>::quiet_NaN()
-                                  : r == 1 ? -std::numeric_limits<float>::infinity() : static_cast<float>(r % 7);
-                }
+                const Tensor x = ties_nan_inf({2, 3, h, w}, static_cast<std::uint64_t>(kw * 100 + kh + windows));
                 MaxPool2d pool({.kernel_size = {kh, kw}});
                 const Tensor recorded = pool.forward(x);
                 Tensor inferred;
