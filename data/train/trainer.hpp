@@ -62,18 +62,18 @@ struct StepProgress {
 };
 
 struct TrainerOptions {
-    std::filesystem::path out_dir;
+    std::filesystem::path out_dir{};
     bool resume = false;                       // continue from out_dir/checkpoint.safetensors
-    std::filesystem::path init_from;           // fine-tuning: another run's weights
+    std::filesystem::path init_from{};         // fine-tuning: another run's weights
     int freeze = 0;                            // freeze the first N blocks (their BN in eval)
     bool quiet = false;                        // no progress lines
-    std::string mtag_version;                  // written into the card
+    std::string mtag_version{};                // written into the card
     const std::atomic<bool>* stop = nullptr;   // set by a signal handler: checkpoint and return
     // Test hook: sees every training batch's inputs before the forward pass (e.g. to inject NaN).
-    std::function<void(std::int64_t epoch, std::size_t batch, nn::Tensor& inputs)> batch_hook;
+    std::function<void(std::int64_t epoch, std::size_t batch, nn::Tensor& inputs)> batch_hook{};
     // Progress within an epoch: called on rank 0 after every optimizer step and once when the epoch's
     // batches are done (mtag train draws its progress bar from it; see data/progress).
-    std::function<void(const StepProgress&)> on_step;
+    std::function<void(const StepProgress&)> on_step{};
     // Test hook: stop (as if interrupted) before this many batches of the run have been trained (0 = never).
     std::size_t stop_after_batches = 0;
     // Data parallelism: the job's communicator (`mtag train` passes the MPI world); null or one rank =
@@ -85,9 +85,9 @@ struct TrainerOptions {
     std::size_t overfit_batches = 0;
     double overfit_threshold = 0.05;  // training loss that counts as "near zero"
     // Learning-rate range test instead of training (see the header).
-    std::optional<nn::LrFinderOptions> lr_find;
+    std::optional<nn::LrFinderOptions> lr_find{};
     // Test hook: sees the model when train() returns (normally or interrupted).
-    std::function<void(nn::Module& model)> on_finish;
+    std::function<void(nn::Module& model)> on_finish{};
 };
 
 struct TrainResult {

@@ -25,9 +25,9 @@ struct TrainingPhase {
     PhaseTrigger trigger = PhaseTrigger::epochs;
     std::int64_t after = 10;                   // epochs (epochs trigger) or epochs without improvement (plateau)
     bool reload_best = true;                   // restore the best weights so far when the phase begins
-    std::optional<OptimizerConfig> optimizer;  // a new optimizer, fresh state; none = keep the current one
+    std::optional<OptimizerConfig> optimizer{};  // a new optimizer, fresh state; none = keep the current one
     double lr = 0;                             // > 0: the phase's base rate (overrides the new optimizer's lr)
-    ScheduleConfig schedule;                   // the phase's schedule (constant by default)
+    ScheduleConfig schedule{};                 // the phase's schedule (constant by default)
 
     template <class V>
     void visit(V& v) {

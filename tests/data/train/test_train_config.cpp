@@ -67,7 +67,7 @@ TEST_CASE("train config: overlays on the recipe and JSON round trips", "[train_c
     c = TrainConfig::from_json({{"model", "cnn1d"}});
     CHECK(c.preset() == "cnn1d");
 
-    for (const std::string& preset : {"cnn1d", "fcn5", "short_chunk_cnn", "sample_cnn", "sample_cnn_se"}) {
+    for (const std::string preset : {"cnn1d", "fcn5", "short_chunk_cnn", "sample_cnn", "sample_cnn_se"}) {
         TrainConfig e = TrainConfig::example(preset);
         e.epochs = 7;
         e.max_minutes = 15;
