@@ -23,11 +23,11 @@ enum class PhaseTrigger { epochs, plateau };
 
 struct TrainingPhase {
     PhaseTrigger trigger = PhaseTrigger::epochs;
-    std::int64_t after = 10;                   // epochs (epochs trigger) or epochs without improvement (plateau)
-    bool reload_best = true;                   // restore the best weights so far when the phase begins
+    std::int64_t after = 10;                     // epochs (epochs trigger) or epochs without improvement (plateau)
+    bool reload_best = true;                     // restore the best weights so far when the phase begins
     std::optional<OptimizerConfig> optimizer{};  // a new optimizer, fresh state; none = keep the current one
-    double lr = 0;                             // > 0: the phase's base rate (overrides the new optimizer's lr)
-    ScheduleConfig schedule{};                 // the phase's schedule (constant by default)
+    double lr = 0;                               // > 0: the phase's base rate (overrides the new optimizer's lr)
+    ScheduleConfig schedule{};                   // the phase's schedule (constant by default)
 
     template <class V>
     void visit(V& v) {
