@@ -39,17 +39,22 @@ if(NOT code EQUAL 0)
 endif()
 file(REMOVE_RECURSE ${dir}/zeroed)
 file(COPY ${dir}/run/model.json ${dir}/run/model.safetensors DESTINATION ${dir}/zeroed)
-execute_process(COMMAND /usr/bin/python3 -c [=[
-import json, struct, sys
-path = sys.argv[1]
-data = bytearray(open(path, 'rb').read())
-n = struct.unpack('<Q', data[:8])[0]
-begin, end = json.loads(data[8:8 + n])['melgram.mel']['data_offsets']
-data[8 + n + begin:8 + n + end] = bytes(end - begin)
-open(path, 'wb').write(data)
-]=] ${dir}/zeroed/model.safetensors RESULT_VARIABLE code ERROR_VARIABLE err)
-if(NOT code EQUAL 0)
-  message(FATAL_ERROR "could not zero the mel matrix of the copy: ${err}")
+# Zero the tensor's bytes in place: its offsets come from the safetensors header (an 8-byte little-endian
+# length, then JSON), read by CMake; coreutils' dd overwrites them without truncating the file.
+set(st ${dir}/zeroed/model.safetensors)
+file(READ ${st} len_hex LIMIT 8 HEX)
+string(REGEX REPLACE "^(..)(..)(..)(..).*" "\\4\\3\\2\\1" len_hex "${len_hex}")
+math(EXPR header_len "0x${len_hex}")
+file(READ ${st} header OFFSET 8 LIMIT ${header_len})
+string(JSON begin GET "${header}" melgram.mel data_offsets 0)
+string(JSON end GET "${header}" melgram.mel data_offsets 1)
+math(EXPR seek "8 + ${header_len} + ${begin}")
+math(EXPR count "${end} - ${begin}")
+execute_process(COMMAND dd if=/dev/zero of=${st} bs=65536 seek=${seek} count=${count} oflag=seek_bytes
+                        iflag=count_bytes conv=notrunc status=none
+                RESULT_VARIABLE code ERROR_VARIABLE err)
+if(NOT code EQUAL 0 OR count LESS 1024)
+  message(FATAL_ERROR "could not zero the mel matrix of the copy (${count} bytes at ${seek}): ${err}")
 endif()
 execute_process(COMMAND ${EXE} model check ${dir}/zeroed RESULT_VARIABLE code OUTPUT_VARIABLE out ERROR_VARIABLE err)
 if(NOT code EQUAL 1 OR NOT err MATCHES "tensor 'melgram.mel' of the fixed front end DftMelgram is all zero")
