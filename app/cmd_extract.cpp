@@ -27,7 +27,8 @@ Command add_extract_command(CLI::App& root, const GlobalOptions& global) {
     auto o = std::make_shared<Options>();
     CLI::App* cmd = root.add_subcommand(
         "extract", "Compute features (log-mel, CQT, MFCC, ...) of audio files into .npy files");
-    cmd->add_option("inputs", o->inputs, "Audio files and folders (searched recursively by audio extension)");
+    cmd->add_option("inputs", o->inputs, "Audio files and folders (searched recursively by audio extension); '-' reads standard input, and pipes "
+                    "such as <(ffmpeg ...) work too (copied to a temporary file first)");
     cmd->add_option("--manifest", o->extract.manifest,
                     "CSV with a header path,tags,split; paths relative to its folder")
         ->check(CLI::ExistingFile);

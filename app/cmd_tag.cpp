@@ -114,7 +114,8 @@ void add_tag_options(CLI::App* cmd, TagCommandOptions& o) {
                     "model with its own front end; embeddings concatenated)")
         ->required()
         ->allow_extra_args(false);  // one value per --model: `--model RUN song.mp3` leaves song.mp3 an input
-    cmd->add_option("inputs", o.inputs, "Audio files and folders (searched recursively by audio extension)");
+    cmd->add_option("inputs", o.inputs, "Audio files and folders (searched recursively by audio extension); '-' reads standard input, and pipes "
+                    "such as <(ffmpeg ...) work too (copied to a temporary file first)");
     cmd->add_option("--data", o.dataset.data,
                     "Tag the clips of a dataset split instead of inputs (annotation file or folder; options below)");
     cmd->add_option("--split", o.split, "With --data: train | valid | test | all")->capture_default_str();
@@ -214,7 +215,7 @@ std::size_t tag_items(const TagCommandOptions& o, const data::Ensemble& tagger,
     };
     auto work = [&](data::EnsembleSession* session) {
         for (std::size_t i = next++; i < items.size(); i = next++) {
-            const std::string path = items[i].input.string();
+            const std::string path = items[i].shown();
             std::string text;
             try {
                 const data::TagResult r = session->tag_file(items[i].input, tag_options);
@@ -280,7 +281,7 @@ std::vector<data::ExtractItem> tag_inputs(const TagCommandOptions& o, const data
         if (split && clip.split != *split) continue;
         std::filesystem::path relative = std::filesystem::path(clip.relative_path.empty() ? clip.id : clip.relative_path);
         relative.replace_extension(".npy");
-        items.push_back({clip.audio_path, relative.relative_path()});
+        items.push_back({clip.audio_path, relative.relative_path(), nullptr});
     }
     if (items.empty()) throw Error("mtag tag --data '" + o.dataset.data + "'", "the " + o.split + " split has no clips");
     return items;

@@ -35,10 +35,18 @@ struct SndFile {
     }
 };
 
-// Checks what libsndfile would only report vaguely: existence, directories, empty files.
+// Checks what libsndfile would only report vaguely: existence, directories, streams, empty files.
 void check_readable_file(const fs::path& path) {
     std::error_code ec;
     const fs::file_status status = fs::status(path, ec);
+    if (path == "-" || (!ec && fs::exists(status) && !fs::is_regular_file(status) && !fs::is_directory(status)))
+        // Decoding reads a file more than once, which a stream cannot give; opening a FIFO with no writer would
+        // block for ever. tag, extract and info copy streams first (dsp/spooled_input.hpp).
+        throw Error(audio_file_context(path),
+                    "is standard input, a pipe or a device, not a regular file: only `mtag tag`, `extract` and "
+                    "`info` read streams; save it to a file and pass that");
+    if (ec && ec != std::errc::no_such_file_or_directory && ec != std::errc::not_a_directory)
+        throw Error(audio_file_context(path), "cannot be accessed: " + ec.message());
     if (ec || !fs::exists(status)) throw Error(audio_file_context(path), "does not exist");
     if (fs::is_directory(status)) throw Error(audio_file_context(path), "is a directory, not an audio file");
     if (fs::file_size(path, ec) == 0 && !ec) throw Error(audio_file_context(path), "is empty (0 bytes)");

@@ -91,6 +91,9 @@ StreamingResampler::StreamingResampler(int channels, int from_rate, int to_rate,
         throw Error("resampler", "sample rates must be positive, got " + std::to_string(from_rate) + " -> " +
                                      std::to_string(to_rate));
     m_ratio = static_cast<double>(to_rate) / from_rate;
+    if (!(m_ratio >= 1.0 / 256 && m_ratio <= 256))  // say which rates: a file's header may hold a broken one
+        throw Error("resampler", "cannot convert " + std::to_string(from_rate) + " Hz to " + std::to_string(to_rate) +
+                                     " Hz: the ratio is outside 1/256..256");
     check_arguments(channels, m_ratio);
     // Integer rates go to the kernel as they are: libsoxr finds the exact rational ratio (160/441 for
     // 44.1 kHz -> 16 kHz) and runs a polyphase filter without coefficient interpolation.

@@ -281,6 +281,12 @@ set_tests_properties("cli: model check --help" PROPERTIES PASS_REGULAR_EXPRESSIO
 add_test(NAME "faults: two writers of one output directory"
          COMMAND bash ${CMAKE_CURRENT_SOURCE_DIR}/app/output_lock.sh ${MTAG_EXE} ${CLI_TMP})
 set_tests_properties("faults: two writers of one output directory" PROPERTIES TIMEOUT 600)
+# Streams (dsp/spooled_input.hpp): info, tag and extract read '-' and <(...) pipes through a temporary copy with
+# the files' results and remove it; other commands refuse streams, a FIFO with no writer included, at once.
+add_test(NAME "cli: info, tag and extract read standard input and pipes; other commands refuse streams"
+         COMMAND bash ${CMAKE_CURRENT_SOURCE_DIR}/app/streams.sh ${MTAG_EXE} ${CLI_TMP})
+set_tests_properties("cli: info, tag and extract read standard input and pipes; other commands refuse streams"
+                     PROPERTIES TIMEOUT 300)
 add_test(NAME "cli: odd and long path names through synth, extract, train, tag, plot and report"
          COMMAND bash ${CMAKE_CURRENT_SOURCE_DIR}/app/odd_paths.sh ${MTAG_EXE} ${CLI_TMP})
 set_tests_properties("cli: odd and long path names through synth, extract, train, tag, plot and report" PROPERTIES TIMEOUT 600)

@@ -348,7 +348,7 @@ void extract_item(const ExtractJob& job, std::size_t i, const fs::path& output, 
     if (const auto it = job.previous.find(relative);
         it != job.previous.end() && still_valid(it->second, job.hash, stamp, output)) {
         outcomes.done[i] = it->second;
-        outcomes.done[i]->input = item.input.string();
+        outcomes.done[i]->input = item.shown();
         outcomes.skipped[i] = 1;
         return;
     }
@@ -366,7 +366,7 @@ void extract_item(const ExtractJob& job, std::size_t i, const fs::path& output, 
         bins = shape[0];
         frames = shape[1];
     }
-    Record record{item.input.string(),
+    Record record{item.shown(),
                   relative,
                   static_cast<std::int64_t>(frames),
                   static_cast<std::int64_t>(bins),
@@ -419,7 +419,12 @@ void extract_share(const ExtractJob& job, const std::vector<std::size_t>& mine, 
             try {
                 extract_item(job, i, output, relative, stamp, scratch, shared_pool, journal, outcomes);
             } catch (const std::exception& e) {
-                outcomes.errors[i] = e.what();
+                // The decoders' errors name the file; others (the resampler's, the feature transforms') do not.
+                std::string what = e.what();
+                // A stream's errors name its temporary copy, so they get the name the user gave too.
+                if (item.spooled || what.find(item.input.string()) == std::string::npos)
+                    what = "input '" + item.shown() + "': " + what;
+                outcomes.errors[i] = std::move(what);
                 progress.message("mtag: error: " + outcomes.errors[i]);
             }
             --busy;
@@ -488,7 +493,7 @@ CollectedOutcomes collect_outcomes(const std::vector<ExtractItem>& items, const 
             c.journal_text += outcomes.done[i]->to_json().dump() + "\n";
             ++(outcomes.skipped[i] ? c.summary.skipped : c.summary.computed);
         } else {
-            c.failures.push_back({{"input", items[i].input.string()}, {"error", outcomes.errors[i]}});
+            c.failures.push_back({{"input", items[i].shown()}, {"error", outcomes.errors[i]}});
             ++c.summary.failed;
         }
     }
@@ -535,12 +540,24 @@ std::vector<fs::path> read_manifest_paths(const fs::path& manifest) {
 }
 
 std::vector<ExtractItem> collect_extract_items(const ExtractOptions& options) {
-    std::vector<fs::path> files;
+    // In the order given; `stream` is set for a stream's temporary copy.
+    struct Found {
+        fs::path path;
+        std::shared_ptr<const dsp::SpooledInput> stream;
+    };
+    std::vector<Found> files;
     std::vector<fs::path> roots;
     for (const std::string& input : options.inputs) {
         const fs::path path(input);
         std::error_code ec;
-        if (fs::is_directory(path, ec)) {
+        if (dsp::is_stream_input(path)) {
+            if (input == "-" && std::count(options.inputs.begin(), options.inputs.end(), "-") > 1)
+                throw Error("input '-' (standard input)", "is given more than once; a stream can be read only once");
+            if (options.comm && options.comm->distributed())
+                throw Error("input '" + input + "'", "is a stream, which only one MPI rank could read; save it to a file");
+            auto stream = std::make_shared<const dsp::SpooledInput>(path);
+            files.push_back({stream->path(), stream});
+        } else if (fs::is_directory(path, ec)) {
             roots.push_back(absolute_normal(path));
             std::vector<fs::path> found;
             for (auto it = fs::recursive_directory_iterator(
@@ -551,10 +568,10 @@ std::vector<ExtractItem> collect_extract_items(const ExtractOptions& options) {
             }
             if (ec) throw Error("input folder '" + input + "'", "cannot be listed: " + ec.message());
             std::sort(found.begin(), found.end());
-            files.insert(files.end(), found.begin(), found.end());
+            for (fs::path& f : found) files.push_back({std::move(f), nullptr});
         } else {
             // A missing or unreadable file is a per-file failure later, not a reason to stop the run.
-            files.push_back(path);
+            files.push_back({path, nullptr});
             roots.push_back(absolute_normal(path).parent_path());
         }
     }
@@ -562,7 +579,7 @@ std::vector<ExtractItem> collect_extract_items(const ExtractOptions& options) {
         const fs::path manifest(options.manifest);
         roots.push_back(absolute_normal(manifest).parent_path());
         for (const fs::path& path : read_manifest_paths(manifest)) {
-            files.push_back(path);
+            files.push_back({path, nullptr});
             roots.push_back(absolute_normal(path).parent_path());
         }
     }
@@ -570,14 +587,21 @@ std::vector<ExtractItem> collect_extract_items(const ExtractOptions& options) {
         throw Error("mtag extract",
                     "no audio files found in the inputs (folders are searched recursively for "
                     ".wav, .flac, .ogg, .mp3, ...)");
-    fs::path common = roots.front();
+    fs::path common = roots.empty() ? fs::path() : roots.front();
     for (const fs::path& root : roots) common = common_ancestor(common, root);
 
     std::vector<ExtractItem> items;
     std::set<fs::path> taken;
     std::set<fs::path> seen_inputs;
-    for (const fs::path& file : files) {
-        const fs::path absolute = absolute_normal(file);
+    for (const Found& file : files) {
+        if (file.stream) {  // at the top of OUT, named after the stream ("stdin.npy", "63.npy")
+            const std::string name = file.stream->name();
+            fs::path npy = name + ".npy";
+            for (int k = 2; !taken.insert(npy).second; ++k) npy = name + "-" + std::to_string(k) + ".npy";
+            items.push_back({file.path, npy, file.stream});
+            continue;
+        }
+        const fs::path absolute = absolute_normal(file.path);
         if (!seen_inputs.insert(absolute).second) continue;  // the same file listed twice
         fs::path relative = absolute.lexically_relative(common);
         fs::path npy = relative;
@@ -587,7 +611,7 @@ std::vector<ExtractItem> collect_extract_items(const ExtractOptions& options) {
             npy += ".npy";
             taken.insert(npy);
         }
-        items.push_back({file, npy});
+        items.push_back({file.path, npy, nullptr});
     }
     return items;
 }

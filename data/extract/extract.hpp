@@ -24,9 +24,11 @@
 #include "dsp/feature_config.hpp"
 #include "dsp/mp3_decoder.hpp"
 #include "dsp/resample.hpp"
+#include "dsp/spooled_input.hpp"
 
 #include <cstdint>
 #include <filesystem>
+#include <memory>
 #include <string>
 #include <vector>
 
@@ -36,6 +38,11 @@ namespace mtag::data {
 struct ExtractItem {
     std::filesystem::path input;     // as found (relative inputs stay relative to the working directory)
     std::filesystem::path relative;  // output path relative to OUT, ending in .npy
+    // Set when the input was a stream ("-" or a pipe, dsp/spooled_input.hpp): `input` is then its temporary
+    // copy, removed when the last item holding it is gone, and `relative` is the copy's name + ".npy".
+    std::shared_ptr<const dsp::SpooledInput> spooled;
+    // The input as the user named it, for results and messages.
+    std::string shown() const { return spooled ? spooled->source() : input.string(); }
 };
 
 // Everything `mtag extract` was asked to do.
@@ -64,8 +71,10 @@ struct ExtractSummary {
 };
 
 // Collects the input files (folders recursively, sorted; the manifest's rows in order) and their
-// output names. Throws mtag::Error for a missing input, a manifest without a "path" column, or no
-// audio file at all.
+// output names. Streams ("-" for standard input, pipes such as <(...)) are copied to temporary files first
+// and named by SpooledInput::name() under OUT. Throws mtag::Error for a missing input, a manifest without a
+// "path" column, no audio file at all, or a stream that cannot be copied (or is given under MPI, where only
+// rank 0 would see it).
 std::vector<ExtractItem> collect_extract_items(const ExtractOptions& options);
 
 // Runs the extraction. Per-file failures are reported on stderr (one line each) and in features.json;

@@ -1,0 +1,102 @@
+#include "dsp/spooled_input.hpp"
+
+#include "dsp/error.hpp"
+
+#include <cerrno>
+#include <cstdlib>
+#include <cstring>
+#include <fcntl.h>
+#include <system_error>
+#include <unistd.h>
+#include <vector>
+
+namespace mtag::dsp {
+
+namespace fs = std::filesystem;
+
+namespace {
+
+std::string describe(const std::string& source) {
+    return source == "-" ? "input '-' (standard input)" : "input '" + source + "'";
+}
+
+// Closes a file descriptor on every path out of the constructor.
+struct Descriptor {
+    int fd = -1;
+    bool owned = true;
+    ~Descriptor() {
+        if (fd >= 0 && owned) ::close(fd);
+    }
+};
+
+}  // namespace
+
+bool is_stream_input(const fs::path& path) {
+    if (path == "-") return true;
+    std::error_code ec;
+    const fs::file_status status = fs::status(path, ec);
+    if (ec || !fs::exists(status)) return false;
+    return !fs::is_regular_file(status) && !fs::is_directory(status);
+}
+
+std::string SpooledInput::name() const {
+    if (m_source == "-") return "stdin";
+    const std::string file = fs::path(m_source).filename().string();
+    return file.empty() || file == "." || file == ".." ? "stream" : file;
+}
+
+SpooledInput::SpooledInput(const fs::path& source, std::uint64_t max_bytes) : m_source(source.string()) {
+    const std::string what = describe(m_source);
+    Descriptor in;
+    if (m_source == "-") {
+        in.fd = STDIN_FILENO;
+        in.owned = false;
+    } else {
+        in.fd = ::open(source.c_str(), O_RDONLY | O_CLOEXEC);
+        if (in.fd < 0) throw Error(what, std::string("cannot be opened: ") + std::strerror(errno));
+    }
+    std::error_code ec;
+    const fs::path base = fs::temp_directory_path(ec);
+    if (ec) throw Error(what, "no temporary folder to copy the stream into: " + ec.message() + "; set TMPDIR");
+    std::string folder = (base / "mtag-stream-XXXXXX").string();
+    if (::mkdtemp(folder.data()) == nullptr)
+        throw Error(what, "cannot create a temporary folder in '" + base.string() + "' to copy the stream into: " +
+                              std::strerror(errno) + "; set TMPDIR to a writable folder");
+    m_folder = folder;
+    m_path = m_folder / name();
+    try {
+        Descriptor out;
+        out.fd = ::open(m_path.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
+        if (out.fd < 0) throw Error(what, "cannot write its copy '" + m_path.string() + "': " + std::strerror(errno));
+        std::vector<char> buffer(std::size_t{1} << 20);
+        std::uint64_t total = 0;
+        for (;;) {
+            const ssize_t got = ::read(in.fd, buffer.data(), buffer.size());
+            if (got < 0 && errno == EINTR) continue;
+            if (got < 0) throw Error(what, std::string("cannot be read: ") + std::strerror(errno));
+            if (got == 0) break;
+            total += static_cast<std::uint64_t>(got);
+            if (total > max_bytes)
+                throw Error(what, "is longer than " + std::to_string(max_bytes >> 20) +
+                                      " MiB, the most mtag copies from a stream; save it to a file and pass that");
+            for (ssize_t done = 0; done < got;) {
+                const ssize_t put = ::write(out.fd, buffer.data() + done, static_cast<std::size_t>(got - done));
+                if (put < 0 && errno == EINTR) continue;
+                if (put < 0)
+                    throw Error(what, "cannot write its copy '" + m_path.string() + "': " + std::strerror(errno));
+                done += put;
+            }
+        }
+        if (total == 0) throw Error(what, "gave no bytes (the stream was empty or already read)");
+    } catch (...) {
+        fs::remove_all(m_folder, ec);
+        throw;
+    }
+}
+
+SpooledInput::~SpooledInput() {
+    std::error_code ec;
+    fs::remove_all(m_folder, ec);
+}
+
+}  // namespace mtag::dsp
