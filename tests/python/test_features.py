@@ -214,6 +214,35 @@ def test_missing_and_broken_files(tmp_path):
         mtag.load(broken)
 
 
+def test_load_takes_open_binary_files_as_librosa_does(tmp_path, monkeypatch):
+    # A file object (open(p, "rb"), io.BytesIO) is decoded from a temporary copy: the same samples as the path,
+    # read from the object's current position, and the copy is gone afterwards. Text mode and empty objects
+    # are ValueErrors that say why.
+    import io
+    monkeypatch.setenv("TMPDIR", str(tmp_path / "spool"))
+    (tmp_path / "spool").mkdir()
+    import tempfile
+    monkeypatch.setattr(tempfile, "tempdir", None)  # re-read TMPDIR
+    song = tmp_path / "tone.flac"
+    run_mtag("--quiet", "synth", "--tone", "330", "--seconds", "2", "--channels", "2", "--out", song)
+    y, sr = mtag.load(song, sr=16000)
+    with open(song, "rb") as f:
+        y_file, sr_file = mtag.load(f, sr=16000)
+    data = song.read_bytes()
+    buffer = io.BytesIO(b"skipped" + data)
+    buffer.seek(7)
+    y_buffer, _ = mtag.load(buffer, sr=16000)
+    assert sr_file == sr == 16000
+    np.testing.assert_array_equal(y_file, y)
+    np.testing.assert_array_equal(y_buffer, y)
+    assert list((tmp_path / "spool").iterdir()) == []
+    with open(song) as text, pytest.raises(ValueError, match="binary mode"):
+        mtag.load(text)
+    with pytest.raises(ValueError, match="no bytes"):
+        mtag.load(io.BytesIO(b""))
+    assert list((tmp_path / "spool").iterdir()) == []
+
+
 def test_load_mp3_decode_modes_match_extract_and_each_other(tmp_path):
     # An MP3 made by the CLI (libsndfile + LAME): mp3_decode="full" is what `mtag extract` decodes, "fast" the
     # half-rate synthesis, close to it (the README's table), and an unknown mode is a ValueError.

@@ -24,6 +24,15 @@ def test_tag_a_file_equals_mtag_tag(tmp_path, run_dir, corpus):
         assert result["scores"][entry["tag"]] == pytest.approx(entry["score"], abs=1e-6)
 
 
+def test_tag_an_open_file_equals_its_path(run_dir, corpus):
+    import io
+    tagger = mtag.Tagger(run_dir)
+    with open(clip(corpus), "rb") as f:
+        from_file = tagger.tag(f)
+    from_bytes = tagger.tag(io.BytesIO(clip(corpus).read_bytes()))
+    assert from_file["scores"] == from_bytes["scores"] == tagger.tag(clip(corpus))["scores"]
+
+
 def test_embeddings_and_taggram_equal_the_cli_npy(tmp_path, run_dir, corpus):
     tagger = mtag.Tagger(str(run_dir))
     emb = tagger.embeddings(clip(corpus, 1))

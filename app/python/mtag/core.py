@@ -2,7 +2,7 @@
 import numpy as np
 
 from . import _mtag
-from ._convert import opt_int, rate, real
+from ._convert import audio_path, opt_int, rate, real
 
 
 def load(path, *, sr=22050, mono=True, offset=0.0, duration=None, dtype=np.float32, res_type="soxr_hq",
@@ -19,10 +19,13 @@ def load(path, *, sr=22050, mono=True, offset=0.0, duration=None, dtype=np.float
     file's rate (libsndfile's samples, mixed to mono inside the decoder); ``"fast"`` synthesises at half or
     quarter rate when ``mono`` and ``sr`` is low enough (44.1 kHz -> 16 kHz: at 22.05 kHz), faster at an error
     the README states.
+    ``path`` is a str, an os.PathLike or, as librosa takes, an open binary file object (``open(p, "rb")``,
+    ``io.BytesIO``), which is copied to a temporary file from its current position and decoded from there.
     Raises FileNotFoundError for a missing file, RuntimeError for an unreadable one.
     """
-    y, native = _mtag.load(str(path), 0 if sr is None else rate(sr), bool(mono), float(offset),
-                           -1.0 if duration is None else float(duration), str(res_type), str(mp3_decode))
+    with audio_path(path) as p:
+        y, native = _mtag.load(p, 0 if sr is None else rate(sr), bool(mono), float(offset),
+                               -1.0 if duration is None else float(duration), str(res_type), str(mp3_decode))
     return (y if dtype in (None, np.float32) else y.astype(dtype)), native
 
 

@@ -3,6 +3,7 @@ import json
 import os
 
 from . import _mtag
+from ._convert import audio_path, is_file_like
 
 
 class Tagger:
@@ -11,7 +12,8 @@ class Tagger:
     ``run_or_name`` is a run directory (``model.json`` + ``model.safetensors``, what ``mtag train`` writes) or a
     published model's name (``mtag model list``; fetched into ``$MTAG_HOME`` on first use). Inputs are a file
     path or a 1-D signal at ``sr`` (default: the run's rate; resampled otherwise). ``chunks="all"`` scores every
-    non-overlapping chunk (``mtag tag``'s default), ``"card"`` the run's evaluation layout.
+    non-overlapping chunk (``mtag tag``'s default), ``"card"`` the run's evaluation layout. A path may also be an
+    open binary file object (``open(p, "rb")``, ``io.BytesIO``), decoded from a temporary copy as mtag.load does.
     """
 
     def __init__(self, run_or_name):
@@ -31,6 +33,9 @@ class Tagger:
         return self._tagger.embedding_size
 
     def _run(self, x, sr, chunks, embedding=False, taggram=False, batch_size=8, res_type="soxr_hq"):
+        if is_file_like(x) or isinstance(x, os.PathLike):
+            with audio_path(x, "path_or_array") as p:
+                return self._run(p, sr, chunks, embedding, taggram, batch_size, res_type)
         return self._tagger.tag(x, None if sr is None else int(sr), str(chunks), int(batch_size), embedding, taggram,
                                 str(res_type))
 
