@@ -57,7 +57,11 @@ SpooledInput::SpooledInput(const fs::path& source, std::uint64_t max_bytes) : m_
     }
     std::error_code ec;
     const fs::path base = fs::temp_directory_path(ec);
-    if (ec) throw Error(what, "no temporary folder to copy the stream into: " + ec.message() + "; set TMPDIR");
+    if (ec) {
+        const char* tmpdir = std::getenv("TMPDIR");
+        throw Error(what, "no temporary folder to copy the stream into (TMPDIR '" + std::string(tmpdir ? tmpdir : "") +
+                              "': " + ec.message() + "); set TMPDIR to an existing, writable folder");
+    }
     std::string folder = (base / "mtag-stream-XXXXXX").string();
     if (::mkdtemp(folder.data()) == nullptr)
         throw Error(what, "cannot create a temporary folder in '" + base.string() + "' to copy the stream into: " +
