@@ -15,7 +15,8 @@ void add_feature_flags(CLI::App* cmd, FeatureFlags& flags, const std::vector<std
     group->add_option("--sample-rate", f.sample_rate,
                       "Resample inputs to this rate (Hz); default 16000 (cqt 22050)");
     group->add_option("--n-fft", f.n_fft, "FFT size (default 512)");
-    group->add_option("--hop-length", f.hop_length, "Samples between frames (default 256; cqt 512)");
+    group->add_option("--hop-length", f.hop_length,
+                      "Samples between frames (default 256; cqt 512; 0 = win_length / 4, librosa's None)");
     group->add_option("--win-length", f.win_length, "Window length (default n_fft)");
     group->add_option("--window", f.window, "hann | hamming | blackman | rectangular");
     group->add_option("--center", f.center, "Centre frames (pad n_fft/2 each side): true | false");
