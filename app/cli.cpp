@@ -1,5 +1,6 @@
 // The root parser: global options, subcommand registration, dispatch.
 #include "app/command.hpp"
+#include "app/number_checks.hpp"
 #include "dsp/error.hpp"
 #include "mtag_version.hpp"
 
@@ -24,7 +25,7 @@ int run_cli(int argc, const char* const* argv) {
 
     GlobalOptions global;
     root.add_option("--threads", global.threads, "Threads to use in all (0 = all cores)")
-        ->check(CLI::NonNegativeNumber)
+        ->check(non_negative)
         ->capture_default_str();
     root.add_option("--seed", global.seed, "Seed for every random choice")->capture_default_str();
     root.add_flag("--quiet,-q", global.quiet, "No progress or log lines on stderr");

@@ -1,6 +1,7 @@
 // mtag eval: one or more trained runs scored on a dataset split; one JSON object on stdout.
 // Several runs form an ensemble: each featurises with its own card, and their probabilities are averaged.
 #include "app/command.hpp"
+#include "app/number_checks.hpp"
 #include "app/dataset_flags.hpp"
 #include "data/pretrained/model_zoo.hpp"
 #include "data/progress/progress.hpp"
@@ -165,10 +166,10 @@ void add_eval_options(CLI::App* cmd, EvalOptions& o) {
         ->check(CLI::IsMember({"card", "all"}))
         ->capture_default_str();
     cmd->add_option("--batch-size", o.batch_size, "Chunks per forward pass")
-        ->check(CLI::PositiveNumber)
+        ->check(positive)
         ->capture_default_str();
     cmd->add_option("--jobs,-j", o.jobs, "Clips in parallel (default: --threads)")
-        ->check(CLI::NonNegativeNumber);
+        ->check(non_negative);
     cmd->add_option("--group", o.groups,
                     "NAME=tag1,tag2,...: mutually exclusive tags scored as one single-label task (accuracy, "
                     "confusion); repeatable. A mtag synth corpus adds its genres as 'genre'");

@@ -1,5 +1,6 @@
 // mtag extract: audio files -> one float32 .npy [bins, frames] per file plus OUT/features.json.
 #include "app/command.hpp"
+#include "app/number_checks.hpp"
 #include "app/resample_flag.hpp"
 #include "app/feature_flags.hpp"
 #include "data/extract/extract.hpp"
@@ -36,7 +37,7 @@ Command add_extract_command(CLI::App& root, const GlobalOptions& global) {
         ->check(CLI::ExistingFile);
     cmd->add_option("--out", o->out, "Output folder (required); mirrors the input tree, one .npy per file");
     cmd->add_option("--jobs,-j", o->jobs, "Files in parallel (default: all cores; --threads caps it)")
-        ->check(CLI::NonNegativeNumber);
+        ->check(non_negative);
     cmd->add_flag("--force", o->extract.force, "Recompute outputs an earlier run already finished");
     add_resample_quality_flag(cmd, o->quality, "Resampler from each file's rate to the config's");
     add_mp3_decode_flag(cmd, o->mp3_decode);

@@ -21,6 +21,7 @@
 //                         diagnostic: runs a saved model in eval mode on the tensor "input" and writes
 //                         "logits" and "embedding"; scripts/export_check.py compares these with PyTorch.
 #include "app/command.hpp"
+#include "app/number_checks.hpp"
 #include "data/pretrained/keras_import.hpp"
 #include "data/pretrained/model_zoo.hpp"
 #include "data/pretrained/torch_import.hpp"
@@ -361,7 +362,7 @@ Command add_model_command(CLI::App& root, const GlobalOptions& global) {
                                              "Layers with output shapes at the preset's input size and the "
                                              "parameter count");
     show_cmd->add_option("name", o->name, "Preset name (see 'mtag model list')")->required();
-    show_cmd->add_option("--n-tags", o->n_tags, "Number of output tags")->capture_default_str()->check(CLI::PositiveNumber);
+    show_cmd->add_option("--n-tags", o->n_tags, "Number of output tags")->capture_default_str()->check(positive);
     show_cmd->add_option("--options", o->overrides, "JSON object of option overrides, e.g. '{\"dropout\": 0.3}'");
     show_cmd->add_flag("--json", o->json, "One JSON object instead of the table");
 
@@ -369,13 +370,13 @@ Command add_model_command(CLI::App& root, const GlobalOptions& global) {
                                                  "model.safetensors)");
     init->add_option("name", o->name, "Preset name")->required();
     init->add_option("--out", o->out, "Output directory")->required();
-    init->add_option("--n-tags", o->n_tags, "Number of output tags")->capture_default_str()->check(CLI::PositiveNumber);
+    init->add_option("--n-tags", o->n_tags, "Number of output tags")->capture_default_str()->check(positive);
     init->add_option("--options", o->overrides, "JSON object of option overrides");
     init->add_option("--bn-warmup", o->bn_warmup,
                      "Training-mode forward passes on seeded noise before saving, so "
                      "BatchNorm running statistics are not trivial (checks)")
         ->capture_default_str()
-        ->check(CLI::NonNegativeNumber);
+        ->check(non_negative);
 
     CLI::App* forward = cmd->add_subcommand("forward", "Diagnostic: run a model directory on the tensor 'input' of "
                                                        "a safetensors file, write 'logits' and 'embedding'");
@@ -427,7 +428,7 @@ Command add_model_command(CLI::App& root, const GlobalOptions& global) {
     average->add_option("run", o->model, "Run directory (with checkpoints/epoch_NNNN.safetensors)")->required();
     average->add_option("--last", o->last, "Checkpoints to average (the newest K kept)")
         ->capture_default_str()
-        ->check(CLI::PositiveNumber);
+        ->check(positive);
     average->add_option("--out", o->out, "Model directory to write")->required();
     average->footer("Every float tensor is averaged, BatchNorm running statistics included (fairseq's "
                     "average_checkpoints); num_batches_tracked comes from the newest checkpoint. The card is the run's, "
@@ -437,7 +438,7 @@ Command add_model_command(CLI::App& root, const GlobalOptions& global) {
         "gradcheck", "Finite-difference check of a whole model's gradients on a tiny batch: worst relative error "
                      "per layer; exits 1 naming the layer whose gradient is wrong");
     grad->add_option("name", o->name, "Preset name (see 'mtag model list') or a model directory")->required();
-    grad->add_option("--n-tags", o->n_tags, "Output tags (preset)")->capture_default_str()->check(CLI::PositiveNumber);
+    grad->add_option("--n-tags", o->n_tags, "Output tags (preset)")->capture_default_str()->check(positive);
     grad->add_option("--options", o->overrides, "JSON object of preset option overrides");
     grad->add_option("--batch", o->batch, "Examples in the batch (N(0, 1) inputs, seeded by --seed)")
         ->capture_default_str()
@@ -449,18 +450,18 @@ Command add_model_command(CLI::App& root, const GlobalOptions& global) {
         ->check(CLI::IsMember({"directions", "entries"}));
     grad->add_option("--directions", o->gradcheck.directions, "Random directions per layer (--mode directions)")
         ->capture_default_str()
-        ->check(CLI::PositiveNumber);
+        ->check(positive);
     grad->add_option("--samples", o->gradcheck.samples, "Entries sampled per parameter tensor (--mode entries)")
         ->capture_default_str()
-        ->check(CLI::PositiveNumber);
+        ->check(positive);
     grad->add_option("--eps", o->gradcheck.eps,
                      "Finite-difference step h: relative to each parameter tensor's RMS (directions), absolute "
                      "(entries)")
         ->capture_default_str()
-        ->check(CLI::PositiveNumber);
+        ->check(positive);
     grad->add_option("--tolerance", o->gradcheck.tolerance, "Largest relative error that passes")
         ->capture_default_str()
-        ->check(CLI::PositiveNumber);
+        ->check(positive);
     grad->add_flag("--json", o->json, "One JSON object instead of the table");
     grad->footer("The loss is a seeded random projection of the logits (summed in double), on a seeded N(0, 1) batch in "
                  "training mode (BatchNorm on batch statistics, dropout masks fixed); parameter gradients only (no "

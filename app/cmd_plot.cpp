@@ -1,6 +1,7 @@
 // mtag plot: spectrograms, taggrams, training curves and evaluation plots as PNG, SVG or PDF (by the
 // output's extension). The drawing lives in data/plot; this file only parses options and loads inputs.
 #include "app/command.hpp"
+#include "app/number_checks.hpp"
 #include "app/feature_flags.hpp"
 #include "data/plot/curves_plot.hpp"
 #include "data/plot/eval_plots.hpp"
@@ -151,8 +152,8 @@ Command add_plot_command(CLI::App& root, const GlobalOptions& global) {
     s->add_option("input", spec->input, "Audio file")->required()->check(CLI::ExistingFile);
     s->add_option("--config", spec->config, "Feature config JSON (or a features.json of mtag extract)")
         ->check(CLI::ExistingFile);
-    s->add_option("--offset", spec->offset, "Start this many seconds into the file")->check(CLI::NonNegativeNumber);
-    s->add_option("--duration", spec->duration, "Seconds to show (default: to the end)")->check(CLI::PositiveNumber);
+    s->add_option("--offset", spec->offset, "Start this many seconds into the file")->check(non_negative);
+    s->add_option("--duration", spec->duration, "Seconds to show (default: to the end)")->check(positive);
     add_common(s, spec->common, "magma");
     add_feature_flags(s, spec->flags, {"stft", "mel", "logmel", "cqt", "mfcc", "waveform"});
     s->footer("Time in seconds; frequency on the feature's scale: mel-spaced Hz for mel/logmel, log with note\n"

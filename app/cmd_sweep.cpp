@@ -3,6 +3,7 @@
 //              [--metric roc_auc] [--folds K] [--data PATH ...]
 // Prints the trials ranked (best first) on stdout; DIR/sweep.jsonl holds one line per finished trial.
 #include "app/command.hpp"
+#include "app/number_checks.hpp"
 #include "app/dataset_flags.hpp"
 #include "app/stop_signals.hpp"
 #include "data/sets/load.hpp"
@@ -45,12 +46,12 @@ void add_sweep_options(CLI::App* cmd, SweepCommandOptions& o) {
         ->required();
     cmd->add_option("--trials", o.trials, "Trials (a rerun with more extends the sweep)")
         ->required()
-        ->check(CLI::PositiveNumber);
+        ->check(positive);
     cmd->add_option("--out", o.out, "Sweep directory (DIR/trial-NNN run directories, DIR/sweep.jsonl)")->required();
     cmd->add_option("--max-minutes", o.max_minutes,
                     "Time budget per trial (checked after each epoch; the best checkpoint is kept); 0 = the "
                     "config's max_minutes")
-        ->check(CLI::NonNegativeNumber)
+        ->check(non_negative)
         ->capture_default_str();
     cmd->add_option("--metric", o.metric,
                     "Metric to rank by, monitored by every trial (early stopping, best checkpoint): roc_auc, pr_auc, "

@@ -1,5 +1,6 @@
 // mtag synth: a sine test tone (--tone), or the synthetic demo corpus rendered with fluidsynth (--clips).
 #include "app/command.hpp"
+#include "app/number_checks.hpp"
 #include "data/progress/progress.hpp"
 #include "data/synth/renderer.hpp"
 #include "data/synth/corpus.hpp"
@@ -92,12 +93,12 @@ Command add_synth_command(CLI::App& root, const GlobalOptions& global) {
         "Splits: per genre 70/10/20 train/valid/test. The same --seed gives identical bytes.");
     CLI::Option* tone =
         cmd->add_option("--tone", options->tone_hz, "Test tone mode: frequency in Hz of a sine")
-            ->check(CLI::PositiveNumber);
+            ->check(positive);
     CLI::Option* clips = cmd->add_option("--clips", options->clips, "Corpus mode: number of clips to render")
-                             ->check(CLI::PositiveNumber);
+                             ->check(positive);
     tone->excludes(clips);
     cmd->add_option("--seconds", options->seconds, "Duration in seconds (tone: default 2; clips: default 10)")
-        ->check(CLI::PositiveNumber);
+        ->check(positive);
     cmd->add_option("--sample-rate", options->sample_rate, "Sample rate in Hz (corpus: 8000-96000)")
         ->capture_default_str()
         ->check(CLI::Range(1000, 384000));

@@ -1,5 +1,6 @@
 // mtag tag: a trained run applied to audio files; one result per file on stdout, in input order.
 #include "app/command.hpp"
+#include "app/number_checks.hpp"
 #include "app/resample_flag.hpp"
 #include "app/dataset_flags.hpp"
 #include "data/progress/progress.hpp"
@@ -123,8 +124,10 @@ void add_tag_options(CLI::App* cmd, TagCommandOptions& o) {
     cmd->add_option("--format", o.format, "json (one line per file) | csv (path,duration_seconds,tag,score) | table")
         ->check(CLI::IsMember({"json", "csv", "table"}))
         ->capture_default_str();
-    cmd->add_option("--top-k", o.top_k, "Tags reported per file")->capture_default_str();
-    cmd->add_option("--threshold", o.threshold, "Report only tags scoring at least this")->capture_default_str();
+    cmd->add_option("--top-k", o.top_k, "Tags reported per file")->check(non_negative)->capture_default_str();
+    cmd->add_option("--threshold", o.threshold, "Report only tags scoring at least this")
+        ->check(finite)
+        ->capture_default_str();
     cmd->add_flag("--all-scores", o.all_scores, "Report every tag's score (ignores --top-k and --threshold)");
     cmd->add_option("--embeddings", o.embeddings_dir, "Write each file's embedding (mean over chunks) as DIR/<name>.npy");
     cmd->add_option("--taggram", o.taggram_dir, "Write each file's chunk-by-chunk scores [chunks, tags] as DIR/<name>.npy");
@@ -135,10 +138,10 @@ void add_tag_options(CLI::App* cmd, TagCommandOptions& o) {
         ->capture_default_str();
     add_resample_quality_flag(cmd, o.resample_quality, "Resampler from the file's rate to the model's");
     add_mp3_decode_flag(cmd, o.mp3_decode);
-    cmd->add_option("--batch-size", o.batch_size, "Chunks per forward pass")->check(CLI::PositiveNumber)->capture_default_str();
+    cmd->add_option("--batch-size", o.batch_size, "Chunks per forward pass")->check(positive)->capture_default_str();
     cmd->add_option("--jobs,-j", o.jobs,
                     "Files in parallel (default: --threads); with fewer files than threads, each file's chunks "
-                    "are spread over the remaining threads (same result as one thread)")->check(CLI::NonNegativeNumber);
+                    "are spread over the remaining threads (same result as one thread)")->check(non_negative);
     cmd->add_flag("--timing", o.timing, "Print a per-phase timing breakdown on stderr (also MTAG_TIMING=1)");
     cmd->footer("With --data, the dataset options not given are the run's (as in mtag eval), and embeddings and taggrams "
                 "are named after the clips' annotation paths.\n"

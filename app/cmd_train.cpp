@@ -1,6 +1,7 @@
 // mtag train: trains a tagging model from a config file (or a preset and a dataset) into a run directory.
 // Common settings are flags on top of the config; see data/train_config.hpp and data/trainer.hpp.
 #include "app/command.hpp"
+#include "app/number_checks.hpp"
 #include "app/dataset_flags.hpp"
 #include "app/stop_signals.hpp"
 #include "data/plot/lr_find_plot.hpp"
@@ -63,13 +64,13 @@ void add_train_options(CLI::App* cmd, TrainOptions& o) {
     cmd->add_option("--preset", o.preset, "Model preset (instead of, or overriding, the config's model)");
     cmd->add_option("--data", o.dataset.data, "Dataset annotation file or folder (config data.path)");
     add_dataset_flags(cmd, o.dataset);
-    cmd->add_option("--epochs", o.epochs, "Epochs")->check(CLI::PositiveNumber);
-    cmd->add_option("--batch-size", o.batch_size, "Batch size")->check(CLI::PositiveNumber);
-    cmd->add_option("--lr", o.lr, "Learning rate")->check(CLI::PositiveNumber);
+    cmd->add_option("--epochs", o.epochs, "Epochs")->check(positive);
+    cmd->add_option("--batch-size", o.batch_size, "Batch size")->check(positive);
+    cmd->add_option("--lr", o.lr, "Learning rate")->check(positive);
     cmd->add_option("--max-minutes", o.max_minutes,
                     "Stop after the epoch in which this budget runs out, keeping the best model")
-        ->check(CLI::NonNegativeNumber);
-    cmd->add_option("--workers", o.workers, "Loader threads (within --threads)")->check(CLI::PositiveNumber);
+        ->check(non_negative);
+    cmd->add_option("--workers", o.workers, "Loader threads (within --threads)")->check(positive);
     cmd->add_flag("--resume", o.resume, "Continue the run in --out from its checkpoint");
     cmd->add_flag("--report", o.report,
                   "Write RUN/report.html at the end (model card, curves, diagnosis; mtag eval --report adds the "
@@ -85,17 +86,17 @@ void add_train_options(CLI::App* cmd, TrainOptions& o) {
                     "Sanity check: train on the first N batches only, the same every epoch (no shuffling, no "
                     "augmentation, dropout off, no early stopping) until the training loss is below 0.05; reports whether it got "
                     "there")
-        ->check(CLI::PositiveNumber);
+        ->check(positive);
     cmd->add_flag("--lr-find", o.lr_find,
                   "Learning-rate range test instead of training: the rate grows exponentially from --lr-find-min to "
                   "--lr-find-max over --lr-find-steps steps (stopping when the smoothed loss passes 4x its minimum); "
                   "writes RUN/lr_find.jsonl and RUN/lr_find.png and suggests the rate of steepest descent");
     cmd->add_option("--lr-find-min", o.lr_find_options.min_lr, "Lowest rate of --lr-find")
         ->capture_default_str()
-        ->check(CLI::PositiveNumber);
+        ->check(positive);
     cmd->add_option("--lr-find-max", o.lr_find_options.max_lr, "Highest rate of --lr-find")
         ->capture_default_str()
-        ->check(CLI::PositiveNumber);
+        ->check(positive);
     cmd->add_option("--lr-find-steps", o.lr_find_options.steps, "Steps of --lr-find (batches; epochs repeat as needed)")
         ->capture_default_str()
         ->check(CLI::Range(std::size_t{2}, std::size_t{100000}));
@@ -103,12 +104,12 @@ void add_train_options(CLI::App* cmd, TrainOptions& o) {
                     "Fine-tune: start from another run's weights or a pretrained model (mtag model list); the "
                     "output layer is re-created when the tags differ");
     cmd->add_option("--freeze", o.freeze, "Freeze the first N blocks (their BatchNorm stays in eval mode)")
-        ->check(CLI::NonNegativeNumber);
+        ->check(non_negative);
     cmd->add_option("--lr-multiplier", o.lr_multiplier,
                     "Learning-rate multiplier for the pretrained part (--init-from)")
-        ->check(CLI::NonNegativeNumber);
+        ->check(non_negative);
     cmd->add_option("--bucket-mb", o.bucket_mb, "mpirun: gradient all-reduce bucket size in MiB")
-        ->check(CLI::PositiveNumber)
+        ->check(positive)
         ->capture_default_str();
     cmd->add_option("--check-every", o.check_every,
                     "mpirun: optimizer steps between cross-rank weight checksums "

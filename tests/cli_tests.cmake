@@ -10,6 +10,12 @@ function(mtag_expect_exit name code)
                                   -P ${CMAKE_CURRENT_SOURCE_DIR}/support/expect_exit.cmake)
 endfunction()
 
+# The same, and stderr must match the regular expression `match` (the message says what is wrong).
+function(mtag_expect_message name code match)
+  add_test(NAME "${name}" COMMAND ${CMAKE_COMMAND} -DEXPECT=${code} "-DMATCH=${match}" "-DCMD=${MTAG_EXE};${ARGN}"
+                                  -P ${CMAKE_CURRENT_SOURCE_DIR}/support/expect_exit.cmake)
+endfunction()
+
 add_test(NAME "cli: --version" COMMAND ${MTAG_EXE} --version)
 set_tests_properties("cli: --version" PROPERTIES PASS_REGULAR_EXPRESSION "^mtag [0-9]+\\.[0-9]+\\.[0-9]+")
 add_test(NAME "cli: --help lists subcommands" COMMAND ${MTAG_EXE} --help)
@@ -17,6 +23,15 @@ set_tests_properties("cli: --help lists subcommands" PROPERTIES PASS_REGULAR_EXP
 add_test(NAME "cli: info --help" COMMAND ${MTAG_EXE} info --help)
 set_tests_properties("cli: info --help" PROPERTIES PASS_REGULAR_EXPRESSION "files")
 mtag_expect_exit("cli: unknown option is a usage error" 2 info --no-such-option x.wav)
+# Numeric options say what they want (app/number_checks.hpp): CLI11's own ranges printed DBL_MAX's 309 digits.
+mtag_expect_message("cli: a negative --threads says what is wanted" 2 "--threads: must be 0 or more, got '-1'"
+                    --threads -1 info x.wav)
+mtag_expect_message("cli: tag --batch-size 0 says what is wanted" 2 "--batch-size: must be a positive number, got '0'"
+                    tag --model m --batch-size 0 x.wav)
+mtag_expect_message("cli: tag --top-k -1 is refused, not wrapped to every tag" 2 "--top-k: must be 0 or more, got '-1'"
+                    tag --model m --top-k -1 x.wav)
+mtag_expect_message("cli: tag --threshold nan is refused" 2 "--threshold: must be a finite number, got 'nan'"
+                    tag --model m --threshold nan x.wav)
 
 foreach(ext wav flac ogg mp3)
   add_test(NAME "cli: synth tone ${ext}"
