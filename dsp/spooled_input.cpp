@@ -2,10 +2,14 @@
 
 #include "dsp/error.hpp"
 
+#include <array>
+#include <atomic>
 #include <cerrno>
+#include <csignal>
 #include <cstdlib>
 #include <cstring>
 #include <fcntl.h>
+#include <mutex>
 #include <system_error>
 #include <unistd.h>
 #include <vector>
@@ -27,6 +31,74 @@ struct Descriptor {
     ~Descriptor() {
         if (fd >= 0 && owned) ::close(fd);
     }
+};
+
+// Copies still on disk, so that Ctrl-C (SIGINT), SIGTERM or SIGHUP, which end `tag` and `extract` at once,
+// do not leave them in $TMPDIR: the handler removes them with unlink and rmdir (both async-signal-safe), then
+// dies of the signal as it would have. It is installed only over the default action, so a command with its own
+// handler (train's Ctrl-C checkpoint) keeps it. Paths are written before a slot is marked live, and the handler
+// reads only live slots.
+class LiveCopies {
+public:
+    static LiveCopies& instance() {
+        static LiveCopies copies;
+        return copies;
+    }
+
+    // A slot for the copy, or -1 when all are taken (the copy is then only removed by the destructor).
+    int add(const std::string& folder, const std::string& file) {
+        std::lock_guard lock(m_mutex);
+        install_handlers();
+        for (int i = 0; i < kSlots; ++i) {
+            Slot& slot = m_slots[static_cast<std::size_t>(i)];
+            if (slot.live.load(std::memory_order_relaxed) || folder.size() >= kPath || file.size() >= kPath) continue;
+            std::memcpy(slot.folder, folder.c_str(), folder.size() + 1);
+            std::memcpy(slot.file, file.c_str(), file.size() + 1);
+            slot.live.store(true, std::memory_order_release);
+            return i;
+        }
+        return -1;
+    }
+
+    void remove(int i) {
+        if (i >= 0) m_slots[static_cast<std::size_t>(i)].live.store(false, std::memory_order_release);
+    }
+
+private:
+    static constexpr int kSlots = 64;
+    static constexpr std::size_t kPath = 4096;
+    struct Slot {
+        std::atomic<bool> live{false};
+        char folder[kPath] = {};
+        char file[kPath] = {};
+    };
+
+    static void on_signal(int sig) {
+        for (Slot& slot : instance().m_slots) {
+            if (!slot.live.load(std::memory_order_acquire)) continue;
+            ::unlink(slot.file);
+            ::rmdir(slot.folder);
+        }
+        std::signal(sig, SIG_DFL);
+        std::raise(sig);
+    }
+
+    void install_handlers() {
+        if (m_installed) return;
+        m_installed = true;
+        for (int sig : {SIGINT, SIGTERM, SIGHUP}) {
+            struct sigaction old {};
+            if (::sigaction(sig, nullptr, &old) != 0 || old.sa_handler != SIG_DFL) continue;
+            struct sigaction action {};
+            action.sa_handler = on_signal;
+            sigemptyset(&action.sa_mask);
+            ::sigaction(sig, &action, nullptr);
+        }
+    }
+
+    std::mutex m_mutex;
+    bool m_installed = false;
+    std::array<Slot, kSlots> m_slots;
 };
 
 }  // namespace
@@ -68,6 +140,7 @@ SpooledInput::SpooledInput(const fs::path& source, std::uint64_t max_bytes) : m_
                               std::strerror(errno) + "; set TMPDIR to a writable folder");
     m_folder = folder;
     m_path = m_folder / name();
+    m_slot = LiveCopies::instance().add(m_folder.string(), m_path.string());
     try {
         Descriptor out;
         out.fd = ::open(m_path.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
@@ -94,6 +167,7 @@ SpooledInput::SpooledInput(const fs::path& source, std::uint64_t max_bytes) : m_
         if (total == 0) throw Error(what, "gave no bytes (the stream was empty or already read)");
     } catch (...) {
         fs::remove_all(m_folder, ec);
+        LiveCopies::instance().remove(m_slot);
         throw;
     }
 }
@@ -101,6 +175,7 @@ SpooledInput::SpooledInput(const fs::path& source, std::uint64_t max_bytes) : m_
 SpooledInput::~SpooledInput() {
     std::error_code ec;
     fs::remove_all(m_folder, ec);
+    LiveCopies::instance().remove(m_slot);
 }
 
 }  // namespace mtag::dsp

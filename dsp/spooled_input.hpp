@@ -15,7 +15,8 @@ namespace mtag::dsp {
 // device). Checked without opening it: opening a FIFO that has no writer blocks.
 bool is_stream_input(const std::filesystem::path& path);
 
-// A temporary copy of a stream, removed (with its private folder) when the object is destroyed.
+// A temporary copy of a stream, removed (with its private folder) when the object is destroyed, or by
+// SIGINT, SIGTERM or SIGHUP if they end the process first (where no other handler was installed).
 class SpooledInput {
 public:
     // Longest stream copied by default: 8 GiB, 13 hours of 44.1 kHz stereo 16-bit WAV. An endless stream
@@ -42,6 +43,7 @@ private:
     std::string m_source;
     std::filesystem::path m_folder;
     std::filesystem::path m_path;
+    int m_slot = -1;  // this copy's entry in the table the signal handler cleans up from
 };
 
 }  // namespace mtag::dsp

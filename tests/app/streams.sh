@@ -2,7 +2,8 @@
 # Audio from streams (dsp/spooled_input.hpp), driven by ctest:  streams.sh MTAG_EXE TMP
 # `info`, `tag` and `extract` read '-' (standard input) and pipes such as <(cat ...) through a temporary copy,
 # with the same results as the file itself, and remove the copy; '-' twice and an empty stream are refused
-# by name; other commands refuse a stream, and a FIFO with no writer, at once instead of blocking.
+# by name; SIGTERM during a copy removes it; other commands refuse a stream, and a FIFO with no writer, at once
+# instead of blocking.
 set -euo pipefail
 exe=$1
 tmp=$2/streams
@@ -54,6 +55,22 @@ if err=$("$exe" info - </dev/null 2>&1); then fail "info of an empty stdin succe
 if err=$(head -c 5000 tone.flac | tail -c 3000 | "$exe" -q extract --out bad - 2>&1); then fail "extract of garbage succeeded"; fi
 [[ "$err" == *"input '-': audio file '"*"cannot be decoded"* ]] || fail "extract of a garbage stream said: $err"
 spool_empty "the refusals"
+
+# SIGTERM while a stream is being copied: mtag dies of the signal (143) and removes the partial copy. (SIGINT
+# is ignored by background jobs of a non-interactive shell, so it cannot be sent here; the handler is the same.)
+mkfifo slow.wav
+"$exe" info slow.wav 2>/dev/null &
+pid=$!
+exec 3>slow.wav
+printf 'RIFF\0\0\0\0WAVE' >&3
+for _ in $(seq 200); do [[ -n "$(ls -A spool)" ]] && break; sleep 0.05; done
+[[ -n "$(ls -A spool)" ]] || fail "info of a FIFO with a writer made no copy in \$TMPDIR within 10 s"
+kill -TERM "$pid"
+status=0
+wait "$pid" || status=$?
+exec 3>&-
+(( status == 143 )) || fail "info stopped by SIGTERM exited $status, not 143"
+spool_empty "SIGTERM during the copy"
 
 # Commands that do not copy streams refuse them at once; a FIFO with no writer must not block them.
 mkfifo fifo.wav
