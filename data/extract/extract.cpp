@@ -163,13 +163,17 @@ bool still_valid(const Record& record, const std::string& hash, const InputStamp
     }
 }
 
-// Removes temporary .npy files a killed run left behind.
+// Removes the temporaries a killed run left behind: .npy outputs, and the journal and features.json that
+// write_atomically was replacing when the kill landed (the faults test found a journal's, left by a kill -9
+// during the final rewrite). The output folder's lock (mtag extract holds it) means no live run owns them.
 void remove_stale_temporaries(const fs::path& out_dir) {
+    const std::string journal = std::string(kJournalFile) + ".tmp-", features = std::string(kFeaturesFile) + ".tmp-";
     std::error_code ec;
     for (auto it = fs::recursive_directory_iterator(out_dir, ec);
          !ec && it != fs::recursive_directory_iterator(); it.increment(ec)) {
         const std::string name = it->path().filename().string();
-        if (it->is_regular_file(ec) && name.find(".npy.tmp-") != std::string::npos)
+        const bool run_file = it.depth() == 0 && (name.rfind(journal, 0) == 0 || name.rfind(features, 0) == 0);
+        if (it->is_regular_file(ec) && (run_file || name.find(".npy.tmp-") != std::string::npos))
             fs::remove(it->path(), ec);
     }
 }
