@@ -2,6 +2,7 @@
 #include "dsp/audio_file_context.hpp"
 #include "dsp/flac_decoder.hpp"
 #include "dsp/sample_block.hpp"
+#include "dsp/spooled_input.hpp"
 #include "dsp/temporary_path.hpp"
 
 #include "dsp/error.hpp"
@@ -39,7 +40,7 @@ struct SndFile {
 void check_readable_file(const fs::path& path) {
     std::error_code ec;
     const fs::file_status status = fs::status(path, ec);
-    if (path == "-" || (!ec && fs::exists(status) && !fs::is_regular_file(status) && !fs::is_directory(status)))
+    if (is_stream_input(path))
         // Decoding reads a file more than once, which a stream cannot give; opening a FIFO with no writer would
         // block for ever. tag, extract and info copy streams first (dsp/spooled_input.hpp).
         throw Error(audio_file_context(path),

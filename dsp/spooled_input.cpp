@@ -45,13 +45,15 @@ public:
         return copies;
     }
 
-    // A slot for the copy, or -1 when all are taken (the copy is then only removed by the destructor).
+    // A slot for the copy, or -1 when all are taken or a path does not fit (the copy is then only removed by the
+    // destructor).
     int add(const std::string& folder, const std::string& file) {
+        if (folder.size() >= kPath || file.size() >= kPath) return -1;
         std::lock_guard lock(m_mutex);
         install_handlers();
         for (int i = 0; i < kSlots; ++i) {
             Slot& slot = m_slots[static_cast<std::size_t>(i)];
-            if (slot.live.load(std::memory_order_relaxed) || folder.size() >= kPath || file.size() >= kPath) continue;
+            if (slot.live.load(std::memory_order_relaxed)) continue;
             std::memcpy(slot.folder, folder.c_str(), folder.size() + 1);
             std::memcpy(slot.file, file.c_str(), file.size() + 1);
             slot.live.store(true, std::memory_order_release);
